@@ -1,0 +1,445 @@
+"""``kameng``: the operator's command line. One wiring point: settings → platform → command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import IO, Any, TypeVar
+
+import click
+
+from cli.render import describe_error
+from core import audit, schema
+from core.catalogue import NewSku
+from core.checks import check_ledger
+from core.db import Database
+from core.delivery.importer import ImportReport
+from core.errors import KamengError
+from core.models import Role, SkuStatus, StockKind
+from core.money import MalformedAmount, format_amount, parse_amount
+from core.orders import Requoted
+from core.platform import Platform, build_platform
+from core.settings import MissingSecretKey, Settings, generate_secret_key
+
+T = TypeVar("T")
+OPERATOR = "operator:cli"
+
+
+def _run(work: Callable[[Platform], Awaitable[T]]) -> T:
+    async def main() -> T:
+        platform = build_platform(Settings())
+        try:
+            return await work(platform)
+        finally:
+            await platform.close()
+
+    return asyncio.run(main())
+
+
+def _amount(text: str) -> int:
+    try:
+        return parse_amount(text)
+    except MalformedAmount as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+class KamengGroup(click.Group):
+    """Turns the platform's refusals into one readable line and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KamengError as exc:
+            click.echo(f"error: {describe_error(exc)}", err=True)
+            sys.exit(1)
+        except MissingSecretKey as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=KamengGroup)
+def main() -> None:
+    """Kameng — a card-union platform: suppliers stock codes, resellers buy them."""
+
+
+# setup ---------------------------------------------------------------------
+
+
+@main.group()
+def secret() -> None:
+    """The key that encrypts codes at rest."""
+
+
+@secret.command("generate")
+def secret_generate() -> None:
+    """Print a new random KAMENG_SECRET_KEY (keep it: codes cannot be read without it)."""
+    click.echo(generate_secret_key())
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the schema."""
+
+    async def work() -> None:
+        database = Database(Settings().database_url)
+        try:
+            await schema.upgrade(database, revision)
+        finally:
+            await database.dispose()
+
+    asyncio.run(work())
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Step the schema back to REVISION (``base`` removes everything)."""
+
+    async def work() -> None:
+        database = Database(Settings().database_url)
+        try:
+            await schema.downgrade(database, revision)
+        finally:
+            await database.dispose()
+
+    asyncio.run(work())
+    click.echo(f"database at {revision}")
+
+
+# users ---------------------------------------------------------------------
+
+
+@main.group()
+def user() -> None:
+    """Users and their roles."""
+
+
+@user.command("grant")
+@click.argument("telegram_id", type=int)
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def user_grant(telegram_id: int, role: str) -> None:
+    """Give TELEGRAM_ID a role (creates the user if it never wrote to the bot)."""
+    view = _run(lambda p: p.catalogue.grant_role(telegram_id, Role(role), actor=OPERATOR))
+    click.echo(f"{view.telegram_id}: {', '.join(sorted(r.value for r in view.roles))}")
+
+
+@user.command("level")
+@click.argument("telegram_id", type=int)
+@click.argument("level")
+def user_level(telegram_id: int, level: str) -> None:
+    """Set a reseller's level (bronze, silver, gold by default)."""
+    view = _run(lambda p: p.catalogue.set_level(telegram_id, level, actor=OPERATOR))
+    click.echo(f"{view.telegram_id}: level {view.level_name}")
+
+
+@user.command("show")
+@click.argument("telegram_id", type=int)
+def user_show(telegram_id: int) -> None:
+    view = _run(lambda p: p.catalogue.user(telegram_id))
+    click.echo(
+        f"{view.telegram_id} @{view.username or '-'} roles={','.join(sorted(view.roles))} "
+        f"level={view.level_name} status={view.status.value} language={view.language}"
+    )
+
+
+# SKUs and stock ------------------------------------------------------------
+
+
+@main.group()
+def sku() -> None:
+    """Products (SKUs)."""
+
+
+@sku.command("add")
+@click.option("--code", required=True, help="Short unique code, e.g. STEAM-100.")
+@click.option("--name", required=True)
+@click.option("--category", required=True)
+@click.option("--supplier", "supplier_id", required=True, type=int, help="Supplier Telegram id.")
+@click.option("--face-value", required=True, help="Major units, e.g. 100.00")
+@click.option("--supply-price", required=True)
+@click.option("--price", required=True, help="Default sale price for every level.")
+@click.option(
+    "--level-price", multiple=True, metavar="LEVEL=AMOUNT", help="e.g. gold=90.00; repeatable."
+)
+@click.option("--stock-kind", type=click.Choice([k.value for k in StockKind]), default="unique")
+@click.option("--exclusive", is_flag=True)
+def sku_add(
+    code: str,
+    name: str,
+    category: str,
+    supplier_id: int,
+    face_value: str,
+    supply_price: str,
+    price: str,
+    level_price: tuple[str, ...],
+    stock_kind: str,
+    exclusive: bool,
+) -> None:
+    """Add a SKU as a draft; prints its id and code."""
+    level_prices: dict[str, int] = {}
+    for item in level_price:
+        level, sep, amount = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: use LEVEL=AMOUNT", param_hint="--level-price")
+        level_prices[level.strip().lower()] = _amount(amount)
+    new = NewSku(
+        code=code,
+        name=name,
+        category=category,
+        supplier_telegram_id=supplier_id,
+        face_value=_amount(face_value),
+        supply_price=_amount(supply_price),
+        default_price=_amount(price),
+        level_prices=level_prices,
+        stock_kind=StockKind(stock_kind),
+        exclusive=exclusive,
+    )
+    view = _run(lambda p: p.catalogue.add_sku(new, actor=OPERATOR))
+    click.echo(f"{view.id} {view.code}")
+
+
+@sku.command("activate")
+@click.argument("code")
+def sku_activate(code: str) -> None:
+    """List a SKU for sale."""
+    view = _run(lambda p: p.catalogue.set_sku_status(code, SkuStatus.ACTIVE, actor=OPERATOR))
+    click.echo(f"{view.code} {view.status.value}")
+
+
+@sku.command("suspend")
+@click.argument("code")
+def sku_suspend(code: str) -> None:
+    view = _run(lambda p: p.catalogue.set_sku_status(code, SkuStatus.SUSPENDED, actor=OPERATOR))
+    click.echo(f"{view.code} {view.status.value}")
+
+
+@sku.command("show")
+@click.argument("code")
+def sku_show(code: str) -> None:
+    async def work(p: Platform) -> str:
+        view = await p.catalogue.sku(code)
+        stock = await p.catalogue.stock_count(code)
+        return (
+            f"{view.code} {view.name} [{view.category}] {view.status.value}\n"
+            f"face {format_amount(view.face_value)}  supply {format_amount(view.supply_price)}"
+            f"  price {format_amount(view.default_price)}  "
+            f"stock {'cyclic' if stock is None else stock}"
+        )
+
+    click.echo(_run(work))
+
+
+@main.group()
+def codes() -> None:
+    """Stock."""
+
+
+@codes.command("import")
+@click.argument("code")
+@click.argument("source", type=click.File("r", encoding="utf-8", errors="replace"))
+def codes_import(code: str, source: IO[str]) -> None:
+    """Import codes for SKU from FILE (or - for stdin): one per line, CSV first column."""
+    on_terminal = sys.stderr.isatty()
+
+    def progress(report: ImportReport) -> None:
+        if on_terminal:
+            click.echo(
+                f"\r{report.lines_read:,} lines read, {report.added:,} added", nl=False, err=True
+            )
+
+    async def work(p: Platform) -> ImportReport:
+        lines = (_first_csv_field(line) for line in source)
+        report = await p.stock.import_codes(code, lines, actor=OPERATOR, on_progress=progress)
+        if on_terminal:
+            click.echo(err=True)
+        return report
+
+    report = _run(work)
+    click.echo(
+        f"added {report.added}\n"
+        f"duplicate in file {report.duplicate_in_file}\n"
+        f"duplicate on platform {report.duplicate_on_platform}\n"
+        f"invalid {report.invalid}"
+    )
+
+
+def _first_csv_field(line: str) -> str:
+    """CSV rows keep their first column; a plain line is a code as it is."""
+    if "," in line and not line.lstrip().startswith('"'):
+        return line.split(",", 1)[0]
+    return line
+
+
+# money ---------------------------------------------------------------------
+
+
+@main.group()
+def balance() -> None:
+    """Reseller balances."""
+
+
+@balance.command("credit")
+@click.argument("telegram_id", type=int)
+@click.argument("amount")
+@click.option("--note", required=True, help="Why: payment reference, receipt number…")
+@click.option("--key", default=None, help="Idempotency key; retrying with it credits once.")
+def balance_credit(telegram_id: int, amount: str, note: str, key: str | None) -> None:
+    """Top up a reseller's prepaid balance by AMOUNT (major units, e.g. 100.00)."""
+    minor = _amount(amount)
+    posted = _run(
+        lambda p: p.balances.top_up(
+            telegram_id,
+            minor,
+            idempotency_key=key or uuid.uuid4().hex,
+            note=note,
+            actor=OPERATOR,
+        )
+    )
+    suffix = " (already credited with this key)" if posted.replayed else ""
+    click.echo(f"balance {format_amount(posted.balance_after)}{suffix}")
+
+
+@balance.command("show")
+@click.argument("telegram_id", type=int)
+def balance_show(telegram_id: int) -> None:
+    view = _run(lambda p: p.balances.balance(telegram_id))
+    click.echo(
+        f"balance {format_amount(view.balance)}  credit limit {format_amount(view.credit_limit)}"
+        f"  spendable {format_amount(view.spendable)}"
+    )
+
+
+@main.group()
+def supplier() -> None:
+    """Suppliers' payables."""
+
+
+@supplier.command("show")
+@click.argument("telegram_id", type=int)
+def supplier_show(telegram_id: int) -> None:
+    view = _run(lambda p: p.balances.supplier(telegram_id))
+    click.echo(f"{view.name}: payable {format_amount(view.payable)}")
+
+
+@supplier.command("withdraw")
+@click.argument("telegram_id", type=int)
+@click.argument("amount")
+@click.option("--key", default=None, help="Idempotency key, e.g. the bank transfer id.")
+def supplier_withdraw(telegram_id: int, amount: str, key: str | None) -> None:
+    """Record a payout of AMOUNT to a supplier."""
+    minor = _amount(amount)
+    posted = _run(
+        lambda p: p.balances.withdraw(
+            telegram_id, minor, idempotency_key=key or uuid.uuid4().hex, actor=OPERATOR
+        )
+    )
+    click.echo(f"payable {format_amount(posted.balance_after)}")
+
+
+@main.command("buy")
+@click.argument("telegram_id", type=int)
+@click.argument("code")
+@click.argument("quantity", type=int)
+@click.option("--key", default=None, help="Idempotency key; the same key never buys twice.")
+def buy(telegram_id: int, code: str, quantity: int, key: str | None) -> None:
+    """Buy for a reseller; prints the codes, one per line, and nothing else."""
+    result = _run(
+        lambda p: p.shop.buy_now(
+            telegram_id, code, quantity, idempotency_key=key or uuid.uuid4().hex
+        )
+    )
+    if isinstance(result, Requoted):  # only when the price moved between quote and charge
+        click.echo("error: the price changed while buying; run the command again", err=True)
+        sys.exit(1)
+    click.echo(f"order {result.order_id}: {result.quantity} x {result.sku_code}", err=True)
+    for line in result.codes:
+        click.echo(line)
+
+
+@main.command("refund")
+@click.argument("order_id", type=int)
+@click.option("--units", type=int, default=None, help="How many units (default: all left).")
+@click.option("--void", is_flag=True, help="Void the codes instead of returning them to stock.")
+@click.option("--reason", default="")
+@click.option("--key", default=None)
+def refund(order_id: int, units: int | None, void: bool, reason: str, key: str | None) -> None:
+    """Refund an order to the reseller's balance, reversing the supplier's and platform's share."""
+    result = _run(
+        lambda p: p.shop.refund(
+            order_id,
+            units=units,
+            restock=not void,
+            idempotency_key=key or uuid.uuid4().hex,
+            actor=OPERATOR,
+            reason=reason,
+        )
+    )
+    click.echo(
+        f"order {result.order_id}: refunded {result.units} unit(s), {format_amount(result.amount)}"
+    )
+
+
+# proofs --------------------------------------------------------------------
+
+
+@main.group()
+def ledger() -> None:
+    """The double-entry ledger."""
+
+
+@ledger.command("check")
+def ledger_check() -> None:
+    """Prove the books balance; exits 1 with a report when anything is off."""
+
+    async def work() -> bool:
+        database = Database(Settings().database_url)
+        try:
+            report = await check_ledger(database)
+        finally:
+            await database.dispose()
+        click.echo(report.render())
+        return report.ok
+
+    if not asyncio.run(work()):
+        sys.exit(1)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Walk the chain; names the first broken record and exits 1 if any."""
+
+    async def work() -> bool:
+        database = Database(Settings().database_url)
+        try:
+            verdict = await audit.verify(database)
+        finally:
+            await database.dispose()
+        if verdict.ok:
+            click.echo(f"OK: {verdict.records} records, chain intact")
+        else:
+            click.echo(
+                f"BROKEN at record {verdict.broken_id}: {verdict.reason} "
+                f"({verdict.records} records verified before it)"
+            )
+        return verdict.ok
+
+    if not asyncio.run(work()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

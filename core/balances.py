@@ -1,0 +1,208 @@
+"""Money in and out: top-ups, balance adjustments, supplier withdrawals, statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.catalogue import load_user
+from core.clock import Clock, as_utc
+from core.db import Database
+from core.errors import (
+    IdempotencyConflict,
+    InsufficientBalance,
+    InsufficientPayable,
+    InvalidAmount,
+    NotFound,
+)
+from core.ledger import Posting, balance_of, find_transaction, platform, post
+from core.models import Account, AccountKind, LedgerEntry, LedgerTransaction, Supplier
+
+MAX_SINGLE_AMOUNT = 10_000_000_00  # ten million in major units: a typo guard, not a policy
+
+
+@dataclass(frozen=True)
+class BalanceView:
+    balance: int
+    credit_limit: int
+
+    @property
+    def spendable(self) -> int:
+        return self.balance + self.credit_limit
+
+
+@dataclass(frozen=True)
+class SupplierView:
+    supplier_id: int
+    name: str
+    payable: int
+
+
+@dataclass(frozen=True)
+class Movement:
+    transaction_id: int
+    kind: str
+    amount: int
+    memo: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Posted:
+    transaction_id: int
+    balance_after: int
+    replayed: bool = False
+
+
+def _check_amount(amount: int) -> None:
+    if not 0 < amount <= MAX_SINGLE_AMOUNT:
+        raise InvalidAmount(amount=amount, max=MAX_SINGLE_AMOUNT)
+
+
+async def _supplier_of(session: AsyncSession, telegram_id: int) -> Supplier:
+    user = await load_user(session, telegram_id)
+    supplier = await session.scalar(select(Supplier).where(Supplier.user_id == user.id))
+    if supplier is None:
+        raise NotFound(kind="supplier", ref=str(telegram_id))
+    return supplier
+
+
+class Balances:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def top_up(
+        self, telegram_id: int, amount: int, *, idempotency_key: str, note: str, actor: str
+    ) -> Posted:
+        """Credit a reseller's prepaid balance (money received outside the platform)."""
+        _check_amount(amount)
+        return await self._move(
+            telegram_id,
+            amount,
+            kind="top_up",
+            key=f"top_up:{idempotency_key}",
+            note=note,
+            actor=actor,
+        )
+
+    async def adjust(
+        self, telegram_id: int, amount: int, *, idempotency_key: str, note: str, actor: str
+    ) -> Posted:
+        """An operator's correction, up or down; a note is mandatory."""
+        if amount == 0 or abs(amount) > MAX_SINGLE_AMOUNT:
+            raise InvalidAmount(amount=amount, max=MAX_SINGLE_AMOUNT)
+        if not note.strip():
+            raise InvalidAmount(amount=amount, reason="note_required")
+        return await self._move(
+            telegram_id,
+            amount,
+            kind="adjustment",
+            key=f"adjust:{idempotency_key}",
+            note=note,
+            actor=actor,
+        )
+
+    async def _move(
+        self, telegram_id: int, amount: int, *, kind: str, key: str, note: str, actor: str
+    ) -> Posted:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            user = await load_user(session, telegram_id)
+            done = await find_transaction(session, key)
+            if done is not None:
+                if done.kind != kind or done.memo != note:
+                    raise IdempotencyConflict(key=key)
+                balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
+                return Posted(done.id, balance, replayed=True)
+            floor = -user.credit_limit if amount < 0 else None
+            transaction_id = await post(
+                session,
+                key=key,
+                kind=kind,
+                now=now,
+                memo=note,
+                postings=[
+                    Posting(AccountKind.RESELLER_BALANCE, user.id, amount, floor=floor),
+                    platform(AccountKind.TOPUP_CLEARING, -amount),
+                ],
+            )
+            await audit.append(
+                session,
+                action=kind,
+                actor=actor,
+                subject=f"user:{telegram_id}",
+                payload={"amount": amount, "note": note},
+                now=now,
+            )
+            balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
+            return Posted(transaction_id, balance)
+
+    async def withdraw(
+        self, supplier_telegram_id: int, amount: int, *, idempotency_key: str, actor: str
+    ) -> Posted:
+        """Pay a supplier out of their payable balance (marked paid by an admin)."""
+        _check_amount(amount)
+        now = self._clock.now()
+        key = f"withdraw:{idempotency_key}"
+        async with self._db.transaction() as session:
+            supplier = await _supplier_of(session, supplier_telegram_id)
+            done = await find_transaction(session, key)
+            if done is not None:
+                payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
+                return Posted(done.id, payable, replayed=True)
+            try:
+                transaction_id = await post(
+                    session,
+                    key=key,
+                    kind="withdrawal",
+                    now=now,
+                    postings=[
+                        Posting(AccountKind.SUPPLIER_PAYABLE, supplier.id, -amount, floor=0),
+                        platform(AccountKind.PAYOUT_CLEARING, amount),
+                    ],
+                )
+            except InsufficientBalance as short:
+                raise InsufficientPayable(**short.params) from None
+            await audit.append(
+                session,
+                action="withdrawal",
+                actor=actor,
+                subject=f"supplier:{supplier.id}",
+                payload={"amount": amount},
+                now=now,
+            )
+            payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
+            return Posted(transaction_id, payable)
+
+    async def balance(self, telegram_id: int) -> BalanceView:
+        async with self._db.reading() as session:
+            user = await load_user(session, telegram_id)
+            balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
+            return BalanceView(balance, user.credit_limit)
+
+    async def supplier(self, telegram_id: int) -> SupplierView:
+        async with self._db.reading() as session:
+            supplier = await _supplier_of(session, telegram_id)
+            payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
+            return SupplierView(supplier.id, supplier.name, payable)
+
+    async def statement(self, telegram_id: int, *, limit: int = 10) -> list[Movement]:
+        """The newest movements of a reseller's balance."""
+        async with self._db.reading() as session:
+            user = await load_user(session, telegram_id)
+            rows = await session.execute(
+                select(LedgerTransaction, LedgerEntry.amount)
+                .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+                .join(Account, Account.id == LedgerEntry.account_id)
+                .where(Account.kind == AccountKind.RESELLER_BALANCE, Account.owner_id == user.id)
+                .order_by(LedgerTransaction.id.desc())
+                .limit(limit)
+            )
+            return [
+                Movement(t.id, t.kind, amount, t.memo, as_utc(t.created_at)) for t, amount in rows
+            ]

@@ -1,0 +1,527 @@
+"""Users, levels, suppliers, categories and SKUs: who may sell and buy what."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.clock import Clock
+from core.db import Database
+from core.errors import InvalidInput, NotFound
+from core.ledger import open_account
+from core.models import (
+    AccountKind,
+    Category,
+    Code,
+    CodeStatus,
+    Level,
+    Promotion,
+    PromotionKind,
+    PromotionLevel,
+    PromotionSku,
+    QuantityBreak,
+    Role,
+    Sku,
+    SkuLevelPrice,
+    SkuStatus,
+    StockKind,
+    Supplier,
+    User,
+    UserStatus,
+)
+
+SKU_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
+LANGUAGES = ("zh-CN", "en")
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    telegram_id: int
+    username: str | None
+    display_name: str
+    roles: frozenset[Role]
+    level_id: int
+    level_name: str
+    language: str
+    status: UserStatus
+    credit_limit: int
+
+    @property
+    def is_banned(self) -> bool:
+        return self.status is UserStatus.BANNED
+
+
+@dataclass(frozen=True)
+class SkuView:
+    id: int
+    code: str
+    name: str
+    category: str
+    supplier_id: int
+    face_value: int
+    supply_price: int
+    default_price: int
+    stock_kind: StockKind
+    exclusive: bool
+    status: SkuStatus
+
+
+@dataclass(frozen=True)
+class NewSku:
+    code: str
+    name: str
+    category: str
+    supplier_telegram_id: int
+    face_value: int
+    supply_price: int
+    default_price: int
+    level_prices: dict[str, int] = field(default_factory=dict)
+    stock_kind: StockKind = StockKind.UNIQUE
+    exclusive: bool = False
+
+
+def language_for(telegram_language_code: str | None) -> str:
+    """Telegram's ``language_code`` (``zh-hans``, ``en-US``…) → one of ours."""
+    code = (telegram_language_code or "").lower()
+    return "zh-CN" if code.startswith("zh") else "en" if code else "zh-CN"
+
+
+def _roles(user: User) -> frozenset[Role]:
+    flags = {Role.RESELLER: user.is_reseller, Role.SUPPLIER: user.is_supplier}
+    flags[Role.ADMIN] = user.is_admin
+    return frozenset(role for role, on in flags.items() if on)
+
+
+async def user_view(session: AsyncSession, user: User) -> UserView:
+    level_name = await session.scalar(select(Level.name).where(Level.id == user.level_id))
+    return UserView(
+        id=user.id,
+        telegram_id=user.telegram_id,
+        username=user.username,
+        display_name=user.display_name,
+        roles=_roles(user),
+        level_id=user.level_id,
+        level_name=level_name or "",
+        language=user.language,
+        status=user.status,
+        credit_limit=user.credit_limit,
+    )
+
+
+def sku_view(sku: Sku, category: str) -> SkuView:
+    return SkuView(
+        id=sku.id,
+        code=sku.code,
+        name=sku.name,
+        category=category,
+        supplier_id=sku.supplier_id,
+        face_value=sku.face_value,
+        supply_price=sku.supply_price,
+        default_price=sku.default_price,
+        stock_kind=sku.stock_kind,
+        exclusive=sku.exclusive,
+        status=sku.status,
+    )
+
+
+async def load_user(session: AsyncSession, telegram_id: int) -> User:
+    user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    if user is None:
+        raise NotFound(kind="user", ref=str(telegram_id))
+    return user
+
+
+async def load_sku(session: AsyncSession, code: str) -> Sku:
+    sku = await session.scalar(select(Sku).where(Sku.code == code.upper()))
+    if sku is None:
+        raise NotFound(kind="sku", ref=code)
+    return sku
+
+
+async def load_level(session: AsyncSession, name: str) -> Level:
+    level = await session.scalar(select(Level).where(Level.name == name.lower()))
+    if level is None:
+        raise NotFound(kind="level", ref=name)
+    return level
+
+
+async def _new_user(
+    session: AsyncSession,
+    telegram_id: int,
+    username: str | None,
+    name: str,
+    language: str,
+    now: datetime,
+) -> User:
+    lowest = await session.scalar(select(Level.id).order_by(Level.rank).limit(1))
+    assert lowest is not None, "the migrations seed at least one level"
+    user = User(
+        telegram_id=telegram_id,
+        username=username,
+        display_name=name,
+        level_id=lowest,
+        language=language,
+        is_reseller=True,
+        is_supplier=False,
+        is_admin=False,
+        status=UserStatus.ACTIVE,
+        credit_limit=0,
+        created_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    await open_account(session, AccountKind.RESELLER_BALANCE, user.id)
+    return user
+
+
+class Catalogue:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    # users -----------------------------------------------------------------
+
+    async def ensure_user(
+        self,
+        telegram_id: int,
+        *,
+        username: str | None = None,
+        display_name: str = "",
+        language: str | None = None,
+    ) -> tuple[UserView, bool]:
+        """The user with this Telegram id, created as a reseller on first contact.
+
+        Returns the user and whether it was created just now."""
+        async with self._db.transaction() as session:
+            user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+            created = user is None
+            if user is None:
+                user = await _new_user(
+                    session,
+                    telegram_id,
+                    username,
+                    display_name,
+                    language or "zh-CN",
+                    self._clock.now(),
+                )
+            elif username and user.username != username:
+                user.username = username
+            return await user_view(session, user), created
+
+    async def user(self, telegram_id: int) -> UserView:
+        async with self._db.reading() as session:
+            return await user_view(session, await load_user(session, telegram_id))
+
+    async def find_user(self, query: str) -> UserView:
+        """By Telegram id or @username."""
+        async with self._db.reading() as session:
+            text = query.strip()
+            if text.lstrip("-").isdigit():
+                return await user_view(session, await load_user(session, int(text)))
+            user = await session.scalar(
+                select(User).where(func.lower(User.username) == text.lstrip("@").lower())
+            )
+            if user is None:
+                raise NotFound(kind="user", ref=text)
+            return await user_view(session, user)
+
+    async def grant_role(self, telegram_id: int, role: Role, *, actor: str) -> UserView:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+            if user is None:
+                user = await _new_user(session, telegram_id, None, "", "zh-CN", now)
+            if role is Role.ADMIN:
+                user.is_admin = True
+            elif role is Role.RESELLER:
+                user.is_reseller = True
+            else:
+                user.is_supplier = True
+                await _ensure_supplier(session, user, now)
+            await audit.append(
+                session,
+                action="role.grant",
+                actor=actor,
+                subject=f"user:{telegram_id}",
+                payload={"role": role.value},
+                now=now,
+            )
+            return await user_view(session, user)
+
+    async def set_language(self, telegram_id: int, language: str) -> UserView:
+        if language not in LANGUAGES:
+            raise InvalidInput(field="language", value=language)
+        async with self._db.transaction() as session:
+            user = await load_user(session, telegram_id)
+            user.language = language
+            return await user_view(session, user)
+
+    async def set_level(self, telegram_id: int, level_name: str, *, actor: str) -> UserView:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            user = await load_user(session, telegram_id)
+            level = await load_level(session, level_name)
+            user.level_id = level.id
+            await audit.append(
+                session,
+                action="user.level",
+                actor=actor,
+                subject=f"user:{telegram_id}",
+                payload={"level": level.name},
+                now=now,
+            )
+            return await user_view(session, user)
+
+    async def set_status(self, telegram_id: int, status: UserStatus, *, actor: str) -> UserView:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            user = await load_user(session, telegram_id)
+            user.status = status
+            await audit.append(
+                session,
+                action="user.status",
+                actor=actor,
+                subject=f"user:{telegram_id}",
+                payload={"status": status.value},
+                now=now,
+            )
+            return await user_view(session, user)
+
+    async def set_credit_limit(self, telegram_id: int, limit: int, *, actor: str) -> UserView:
+        if limit < 0:
+            raise InvalidInput(field="credit_limit", value=limit)
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            user = await load_user(session, telegram_id)
+            user.credit_limit = limit
+            await audit.append(
+                session,
+                action="user.credit_limit",
+                actor=actor,
+                subject=f"user:{telegram_id}",
+                payload={"limit": limit},
+                now=now,
+            )
+            return await user_view(session, user)
+
+    async def levels(self) -> list[str]:
+        async with self._db.reading() as session:
+            return list(await session.scalars(select(Level.name).order_by(Level.rank)))
+
+    # SKUs ------------------------------------------------------------------
+
+    async def add_sku(self, new: NewSku, *, actor: str) -> SkuView:
+        code = new.code.strip().upper()
+        if not SKU_CODE.match(code):
+            raise InvalidInput(field="sku_code", value=new.code)
+        if not new.name.strip():
+            raise InvalidInput(field="name", value=new.name)
+        if not 0 <= new.supply_price <= new.default_price:
+            raise InvalidInput(field="default_price", value=new.default_price)
+        for level_name, price in new.level_prices.items():
+            if price < new.supply_price:
+                raise InvalidInput(field=f"price:{level_name}", value=price)
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            if await session.scalar(select(Sku.id).where(Sku.code == code)) is not None:
+                raise InvalidInput(field="sku_code", value=code, reason="taken")
+            supplier_user = await load_user(session, new.supplier_telegram_id)
+            supplier = await session.scalar(
+                select(Supplier).where(Supplier.user_id == supplier_user.id)
+            )
+            if supplier is None:
+                raise NotFound(kind="supplier", ref=str(new.supplier_telegram_id))
+            category = await _category(session, new.category)
+            sku = Sku(
+                code=code,
+                name=new.name.strip(),
+                category_id=category.id,
+                supplier_id=supplier.id,
+                face_value=new.face_value,
+                supply_price=new.supply_price,
+                default_price=new.default_price,
+                stock_kind=new.stock_kind,
+                exclusive=new.exclusive,
+                status=SkuStatus.DRAFT,
+                created_at=now,
+            )
+            session.add(sku)
+            await session.flush()
+            for level_name, price in new.level_prices.items():
+                level = await load_level(session, level_name)
+                session.add(SkuLevelPrice(sku_id=sku.id, level_id=level.id, price=price))
+            await audit.append(
+                session,
+                action="sku.add",
+                actor=actor,
+                subject=f"sku:{code}",
+                payload={
+                    "name": sku.name,
+                    "supply_price": sku.supply_price,
+                    "default_price": sku.default_price,
+                },
+                now=now,
+            )
+            return sku_view(sku, category.name)
+
+    async def set_sku_status(self, code: str, status: SkuStatus, *, actor: str) -> SkuView:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            sku = await load_sku(session, code)
+            previous = sku.status
+            sku.status = status
+            await audit.append(
+                session,
+                action="sku.status",
+                actor=actor,
+                subject=f"sku:{sku.code}",
+                payload={"from": previous.value, "to": status.value},
+                now=now,
+            )
+            category = await session.scalar(
+                select(Category.name).where(Category.id == sku.category_id)
+            )
+            return sku_view(sku, category or "")
+
+    async def sku(self, code: str) -> SkuView:
+        async with self._db.reading() as session:
+            sku = await load_sku(session, code)
+            category = await session.scalar(
+                select(Category.name).where(Category.id == sku.category_id)
+            )
+            return sku_view(sku, category or "")
+
+    async def stock_count(self, code: str) -> int | None:
+        """Codes left to sell; ``None`` for a cyclic SKU that never runs out."""
+        async with self._db.reading() as session:
+            sku = await load_sku(session, code)
+            if sku.stock_kind is StockKind.CYCLIC:
+                return None
+            return int(
+                await session.scalar(
+                    select(func.count()).where(
+                        Code.sku_id == sku.id, Code.status == CodeStatus.AVAILABLE
+                    )
+                )
+                or 0
+            )
+
+    async def add_quantity_break(
+        self,
+        *,
+        min_quantity: int,
+        discount_bps: int,
+        sku_code: str | None = None,
+        category: str | None = None,
+        actor: str,
+    ) -> None:
+        if (sku_code is None) == (category is None):
+            raise InvalidInput(field="scope", value="give a SKU or a category")
+        if min_quantity < 2 or not 0 < discount_bps < 10_000:
+            raise InvalidInput(field="quantity_break", value=f"{min_quantity}:{discount_bps}")
+        async with self._db.transaction() as session:
+            rule = QuantityBreak(min_quantity=min_quantity, discount_bps=discount_bps)
+            if sku_code is not None:
+                rule.sku_id = (await load_sku(session, sku_code)).id
+            else:
+                assert category is not None
+                rule.category_id = (await _category(session, category)).id
+            session.add(rule)
+            await audit.append(
+                session,
+                action="price.break",
+                actor=actor,
+                subject=f"sku:{sku_code}" if sku_code else f"category:{category}",
+                payload={"min_quantity": min_quantity, "discount_bps": discount_bps},
+                now=self._clock.now(),
+            )
+
+    async def add_promotion(
+        self,
+        *,
+        name: str,
+        kind: PromotionKind,
+        starts_at: datetime,
+        ends_at: datetime,
+        percent_off_bps: int | None = None,
+        fixed_price: int | None = None,
+        sku_codes: tuple[str, ...] = (),
+        category: str | None = None,
+        levels: tuple[str, ...] = (),
+        announcement: str = "",
+        actor: str,
+    ) -> int:
+        if ends_at <= starts_at:
+            raise InvalidInput(field="window", value="ends before it starts")
+        if bool(sku_codes) == (category is not None):
+            raise InvalidInput(field="scope", value="give SKUs or a category")
+        if kind is PromotionKind.PERCENT_OFF and not (
+            percent_off_bps and 0 < percent_off_bps < 10_000
+        ):
+            raise InvalidInput(field="percent_off", value=percent_off_bps)
+        if kind is PromotionKind.FIXED_PRICE and (fixed_price is None or fixed_price < 0):
+            raise InvalidInput(field="fixed_price", value=fixed_price)
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            promotion = Promotion(
+                name=name,
+                kind=kind,
+                percent_off_bps=percent_off_bps,
+                fixed_price=fixed_price,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                announcement=announcement,
+                created_at=now,
+            )
+            if category is not None:
+                promotion.category_id = (await _category(session, category)).id
+            session.add(promotion)
+            await session.flush()
+            for code in sku_codes:
+                sku = await load_sku(session, code)
+                session.add(PromotionSku(promotion_id=promotion.id, sku_id=sku.id))
+            for level_name in levels:
+                level = await load_level(session, level_name)
+                session.add(PromotionLevel(promotion_id=promotion.id, level_id=level.id))
+            await audit.append(
+                session,
+                action="promotion.add",
+                actor=actor,
+                subject=f"promotion:{name}",
+                payload={
+                    "kind": kind.value,
+                    "starts_at": starts_at.isoformat(),
+                    "ends_at": ends_at.isoformat(),
+                },
+                now=now,
+            )
+            return promotion.id
+
+
+async def _category(session: AsyncSession, name: str) -> Category:
+    clean = name.strip()
+    if not clean:
+        raise InvalidInput(field="category", value=name)
+    category = await session.scalar(select(Category).where(Category.name == clean))
+    if category is None:
+        category = Category(name=clean)
+        session.add(category)
+        await session.flush()
+    return category
+
+
+async def _ensure_supplier(session: AsyncSession, user: User, now: datetime) -> Supplier:
+    supplier = await session.scalar(select(Supplier).where(Supplier.user_id == user.id))
+    if supplier is None:
+        name = user.display_name or user.username or f"supplier {user.telegram_id}"
+        supplier = Supplier(user_id=user.id, name=name, created_at=now)
+        session.add(supplier)
+        await session.flush()
+        await open_account(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
+    return supplier

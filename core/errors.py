@@ -1,0 +1,67 @@
+"""Errors a rule raises for a front to translate. ``code`` names the message; ``params``
+fill it. They never carry a code's plaintext."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KamengError(Exception):
+    code = "error"
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        detail = ", ".join(f"{k}={v}" for k, v in params.items())
+        super().__init__(f"{self.code}({detail})" if detail else self.code)
+
+
+class NotFound(KamengError):
+    """``kind`` is what was looked for (user, sku, order, ...), ``ref`` how."""
+
+    code = "not_found"
+
+
+class InvalidQuantity(KamengError):
+    code = "invalid_quantity"
+
+
+class InvalidAmount(KamengError):
+    code = "invalid_amount"
+
+
+class SkuNotForSale(KamengError):
+    code = "sku_not_for_sale"
+
+
+class OutOfStock(KamengError):
+    code = "out_of_stock"
+
+
+class InsufficientBalance(KamengError):
+    code = "insufficient_balance"
+
+
+class InsufficientPayable(KamengError):
+    code = "insufficient_payable"
+
+
+class Forbidden(KamengError):
+    code = "forbidden"
+
+
+class UserBanned(KamengError):
+    code = "user_banned"
+
+
+class IdempotencyConflict(KamengError):
+    """The key was used before for a different request."""
+
+    code = "idempotency_conflict"
+
+
+class InvalidState(KamengError):
+    code = "invalid_state"
+
+
+class InvalidInput(KamengError):
+    code = "invalid_input"

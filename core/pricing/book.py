@@ -1,0 +1,104 @@
+"""Loads a SKU's price book from the database for one reseller level."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import as_utc
+from core.models import (
+    CommissionTier,
+    PlatformPolicy,
+    Promotion,
+    PromotionLevel,
+    PromotionSku,
+    QuantityBreak,
+    Sku,
+    SkuLevelPrice,
+)
+from core.pricing.rules import PriceBook, PromotionRule, QuantityBreakRule
+from core.pricing.split import LadderTier
+
+
+async def load_price_book(
+    session: AsyncSession, sku: Sku, level_id: int, at: datetime
+) -> PriceBook:
+    level_price = await session.scalar(
+        select(SkuLevelPrice.price).where(
+            SkuLevelPrice.sku_id == sku.id, SkuLevelPrice.level_id == level_id
+        )
+    )
+    return PriceBook(
+        supply_price=sku.supply_price,
+        default_price=sku.default_price,
+        level_id=level_id,
+        level_price=level_price,
+        breaks=await _breaks(session, sku),
+        promotions=await _promotions_at(session, sku, at),
+    )
+
+
+async def _breaks(session: AsyncSession, sku: Sku) -> tuple[QuantityBreakRule, ...]:
+    """A SKU's own breaks; without any, its category's."""
+    for scope in (QuantityBreak.sku_id == sku.id, QuantityBreak.category_id == sku.category_id):
+        rows = (
+            await session.execute(
+                select(QuantityBreak.min_quantity, QuantityBreak.discount_bps).where(scope)
+            )
+        ).all()
+        if rows:
+            return tuple(QuantityBreakRule(r.min_quantity, r.discount_bps) for r in rows)
+    return ()
+
+
+async def _promotions_at(
+    session: AsyncSession, sku: Sku, at: datetime
+) -> tuple[PromotionRule, ...]:
+    in_scope = or_(
+        Promotion.category_id == sku.category_id,
+        Promotion.id.in_(select(PromotionSku.promotion_id).where(PromotionSku.sku_id == sku.id)),
+    )
+    promotions = list(
+        await session.scalars(
+            select(Promotion).where(in_scope, Promotion.starts_at <= at, Promotion.ends_at > at)
+        )
+    )
+    if not promotions:
+        return ()
+    levels: dict[int, set[int]] = {p.id: set() for p in promotions}
+    for promotion_id, level_id in await session.execute(
+        select(PromotionLevel.promotion_id, PromotionLevel.level_id).where(
+            PromotionLevel.promotion_id.in_(levels)
+        )
+    ):
+        levels[promotion_id].add(level_id)
+    return tuple(
+        PromotionRule(
+            id=p.id,
+            name=p.name,
+            kind=p.kind,
+            starts_at=as_utc(p.starts_at),
+            ends_at=as_utc(p.ends_at),
+            percent_off_bps=p.percent_off_bps,
+            fixed_price=p.fixed_price,
+            level_ids=frozenset(levels[p.id]),
+        )
+        for p in promotions
+    )
+
+
+async def load_ladder(session: AsyncSession, exclusive: bool) -> list[LadderTier]:
+    rows = await session.execute(
+        select(CommissionTier.min_units, CommissionTier.rate_bps).where(
+            CommissionTier.exclusive == exclusive
+        )
+    )
+    return [LadderTier(r.min_units, r.rate_bps) for r in rows]
+
+
+async def spread_supplier_bps(session: AsyncSession) -> int:
+    value = await session.scalar(select(PlatformPolicy.spread_supplier_bps))
+    assert value is not None, "the migrations seed the platform policy"
+    return int(value)

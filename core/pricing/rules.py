@@ -1,0 +1,100 @@
+"""Unit price rules, pure: level price → quantity break → promotions → supply-price floor.
+
+The promotion window is checked here, against the time asked about, so a price is right
+whether or not any scheduler ran.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.models import PromotionKind
+from core.money import apply_bps_discount
+
+
+@dataclass(frozen=True)
+class QuantityBreakRule:
+    min_quantity: int
+    discount_bps: int
+
+
+@dataclass(frozen=True)
+class PromotionRule:
+    id: int
+    name: str
+    kind: PromotionKind
+    starts_at: datetime
+    ends_at: datetime
+    percent_off_bps: int | None = None
+    fixed_price: int | None = None
+    level_ids: frozenset[int] = frozenset()  # empty: every level
+
+    def is_active(self, at: datetime) -> bool:
+        return self.starts_at <= at < self.ends_at
+
+    def applies_to_level(self, level_id: int) -> bool:
+        return not self.level_ids or level_id in self.level_ids
+
+    def price_from(self, unit_price: int) -> int:
+        if self.kind is PromotionKind.FIXED_PRICE:
+            assert self.fixed_price is not None
+            return self.fixed_price
+        assert self.percent_off_bps is not None
+        return apply_bps_discount(unit_price, self.percent_off_bps)
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """Everything that prices one SKU for one reseller level."""
+
+    supply_price: int
+    default_price: int
+    level_id: int
+    level_price: int | None
+    breaks: tuple[QuantityBreakRule, ...] = ()
+    promotions: tuple[PromotionRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnitPrice:
+    """How the unit price came about, in the order the rules applied."""
+
+    base_price: int
+    from_level_price: bool
+    quantity_break: QuantityBreakRule | None
+    after_break: int
+    promotion: PromotionRule | None
+    capped_at_supply: bool
+    unit_price: int
+
+
+def best_break(breaks: tuple[QuantityBreakRule, ...], quantity: int) -> QuantityBreakRule | None:
+    eligible = [b for b in breaks if b.min_quantity <= quantity]
+    return max(eligible, key=lambda b: b.min_quantity, default=None)
+
+
+def price_unit(book: PriceBook, quantity: int, at: datetime) -> UnitPrice:
+    base = book.level_price if book.level_price is not None else book.default_price
+    rule = best_break(book.breaks, quantity)
+    after_break = apply_bps_discount(base, rule.discount_bps) if rule else base
+
+    promotion: PromotionRule | None = None
+    price = after_break
+    for candidate in book.promotions:
+        if not (candidate.is_active(at) and candidate.applies_to_level(book.level_id)):
+            continue
+        promoted = candidate.price_from(after_break)
+        if promoted < price:
+            price, promotion = promoted, candidate
+
+    capped = price < book.supply_price
+    return UnitPrice(
+        base_price=base,
+        from_level_price=book.level_price is not None,
+        quantity_break=rule,
+        after_break=after_break,
+        promotion=promotion,
+        capped_at_supply=capped,
+        unit_price=book.supply_price if capped else price,
+    )

@@ -1,0 +1,57 @@
+"""How one unit's price is shared between supplier and platform, pure.
+
+    spread             = price − supply price
+    supplier's spread  = ⌊spread × ratio⌋                 (platform keeps the rest)
+    supplier gross     = supply price + supplier's spread
+    commission         = ⌈supplier gross × ladder rate⌉   (rounded toward the platform)
+    supplier net       = supplier gross − commission
+
+The three parts add up to the price exactly; every rounding remainder is the platform's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.money import BPS
+
+
+@dataclass(frozen=True)
+class LadderTier:
+    min_units: int
+    rate_bps: int
+
+
+@dataclass(frozen=True)
+class UnitSplit:
+    supplier: int
+    platform_spread: int
+    platform_commission: int
+
+    @property
+    def total(self) -> int:
+        return self.supplier + self.platform_spread + self.platform_commission
+
+
+def ladder_tier(tiers: list[LadderTier], units_sold_30d: int) -> LadderTier:
+    """The tier with the highest threshold the supplier's trailing volume reaches."""
+    reached = [t for t in tiers if t.min_units <= units_sold_30d]
+    if not reached:
+        return LadderTier(min_units=0, rate_bps=0)
+    return max(reached, key=lambda t: t.min_units)
+
+
+def split_unit(
+    price: int, supply_price: int, spread_supplier_bps: int, commission_bps: int
+) -> UnitSplit:
+    if price < supply_price:
+        raise ValueError("a sale price below the supply price cannot be split")
+    spread = price - supply_price
+    supplier_spread = spread * spread_supplier_bps // BPS
+    gross = supply_price + supplier_spread
+    commission = -(-gross * commission_bps // BPS)  # ceiling division
+    return UnitSplit(
+        supplier=gross - commission,
+        platform_spread=spread - supplier_spread,
+        platform_commission=commission,
+    )

@@ -1,0 +1,40 @@
+"""Schema migrations (Alembic) run on a ``Database``'s own engine and transaction hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+from core.db import Database
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    await _run(db, lambda cfg: command.upgrade(cfg, revision))
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    await _run(db, lambda cfg: command.downgrade(cfg, revision))
+
+
+async def _run(db: Database, action: Callable[[Config], None]) -> None:
+    config = alembic_config(db.url)
+
+    def run(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        action(config)
+
+    async with db.engine.begin() as connection:
+        await connection.run_sync(run)
