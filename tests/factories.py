@@ -32,9 +32,16 @@ async def make_sku(
     await make_supplier(platform, supplier)
     await platform.catalogue.add_sku(
         NewSku(
-            code=code, name=f"{code} card", category=category, supplier_telegram_id=supplier,
-            face_value=face_value, supply_price=supply_price, default_price=price,
-            level_prices=level_prices or {}, stock_kind=stock_kind, exclusive=exclusive,
+            code=code,
+            name=f"{code} card",
+            category=category,
+            supplier_telegram_id=supplier,
+            face_value=face_value,
+            supply_price=supply_price,
+            default_price=price,
+            level_prices=level_prices or {},
+            stock_kind=stock_kind,
+            exclusive=exclusive,
         ),
         actor=ADMIN,
     )

@@ -7,8 +7,14 @@ from core.money import MalformedAmount, format_amount, parse_amount, parse_perce
 
 @pytest.mark.parametrize(
     ("text", "minor"),
-    [("100", 100_00), ("100.00", 100_00), ("100.5", 100_50), ("0.01", 1), (" 7.10 ", 7_10),
-     ("-3.20", -3_20)],
+    [
+        ("100", 100_00),
+        ("100.00", 100_00),
+        ("100.5", 100_50),
+        ("0.01", 1),
+        (" 7.10 ", 7_10),
+        ("-3.20", -3_20),
+    ],
 )
 def test_parse_amount(text: str, minor: int) -> None:
     assert parse_amount(text) == minor
@@ -20,8 +26,9 @@ def test_malformed_amounts_are_refused(text: str) -> None:
         parse_amount(text)
 
 
-@pytest.mark.parametrize(("minor", "text"), [(0, "0.00"), (1, "0.01"), (88_50, "88.50"),
-                                             (-3_20, "-3.20")])
+@pytest.mark.parametrize(
+    ("minor", "text"), [(0, "0.00"), (1, "0.01"), (88_50, "88.50"), (-3_20, "-3.20")]
+)
 def test_format_amount(minor: int, text: str) -> None:
     assert format_amount(minor) == text
 

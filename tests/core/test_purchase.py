@@ -83,8 +83,12 @@ async def test_a_price_change_after_quoting_is_requoted_not_charged(
     await make_reseller(platform, RESELLER, balance=200_00)
     quote = await platform.quotes.quote(RESELLER, "STEAM-100", 1)
     await platform.catalogue.add_promotion(
-        name="flash", kind=PromotionKind.PERCENT_OFF, percent_off_bps=500,
-        starts_at=clock.now(), ends_at=clock.now().replace(hour=18), sku_codes=("STEAM-100",),
+        name="flash",
+        kind=PromotionKind.PERCENT_OFF,
+        percent_off_bps=500,
+        starts_at=clock.now(),
+        ends_at=clock.now().replace(hour=18),
+        sku_codes=("STEAM-100",),
         actor=ADMIN,
     )
 
@@ -104,8 +108,13 @@ async def test_promotion_prices_follow_the_window_without_any_scheduler(
     await make_reseller(platform, RESELLER)
     start = clock.now().replace(hour=13)
     await platform.catalogue.add_promotion(
-        name="lunch", kind=PromotionKind.FIXED_PRICE, fixed_price=86_00,
-        starts_at=start, ends_at=start.replace(hour=14), category="Steam", actor=ADMIN,
+        name="lunch",
+        kind=PromotionKind.FIXED_PRICE,
+        fixed_price=86_00,
+        starts_at=start,
+        ends_at=start.replace(hour=14),
+        category="Steam",
+        actor=ADMIN,
     )
     prices = []
     for hour in (12, 13, 14):
@@ -225,9 +234,7 @@ async def test_refund_reverses_every_share_and_restocks_or_voids(platform: Platf
     assert await platform.catalogue.stock_count("STEAM-100") == 3
     assert (await platform.balances.supplier(SUPPLIER_TID)).payable == 2 * 85_84
 
-    await platform.shop.refund(
-        receipt.order_id, restock=False, idempotency_key="r2", actor=ADMIN
-    )
+    await platform.shop.refund(receipt.order_id, restock=False, idempotency_key="r2", actor=ADMIN)
     assert (await platform.balances.balance(RESELLER)).balance == 500_00
     assert (await platform.balances.supplier(SUPPLIER_TID)).payable == 0
     assert await platform.catalogue.stock_count("STEAM-100") == 3  # two voided

@@ -43,7 +43,9 @@ def test_ladder_rate_falls_as_volume_grows(units_30d: int, rate: int) -> None:
         (85_00, 85_00, 5000, 300, UnitSplit(82_45, 0, 2_55)),
     ],
 )
-def test_split_examples(price: int, supply: int, ratio: int, rate: int, expected: UnitSplit) -> None:
+def test_split_examples(
+    price: int, supply: int, ratio: int, rate: int, expected: UnitSplit
+) -> None:
     assert split_unit(price, supply, ratio, rate) == expected
 
 
