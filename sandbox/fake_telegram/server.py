@@ -1,0 +1,390 @@
+"""The fake Telegram Bot API server: an aiohttp app on 127.0.0.1 the real aiogram Bot uses.
+
+Usage::
+
+    async with FakeTelegramServer(token=TOKEN) as server:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(server.base_url))
+        bot = Bot(TOKEN, session=session)
+        user = server.user(1001, first_name="Ann")
+        await user.send_text("/start")
+        reply = await user.wait_for_message()
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NamedTuple, Self
+
+from aiohttp import web
+
+from sandbox.fake_telegram.faults import FailureRule, FaultInjector, make_rule
+from sandbox.fake_telegram.limits import NOT_FOUND, UNAUTHORIZED, ApiError
+from sandbox.fake_telegram.methods import SENDING_METHODS, BotApi
+from sandbox.fake_telegram.spec import ApiSpec, MethodSpec, UploadedFile
+from sandbox.fake_telegram.state import CallbackQueryRecord, FakeState, UserInfo
+from sandbox.fake_telegram.user import FakeUser
+
+DEFAULT_TOKEN = "123456789:FAKE-sandbox-token"
+MAX_REQUEST_BYTES = 60 * 1024 * 1024
+
+
+class RecordedRequest(NamedTuple):
+    """One call the bot made: canonical method name and its (validated) parameters."""
+
+    method: str
+    params: dict[str, Any]
+
+
+class RecordedError(NamedTuple):
+    """A call answered with an error; ``injected`` when fault injection caused it."""
+
+    method: str
+    params: dict[str, Any]
+    error_code: int
+    description: str
+    injected: bool
+
+
+class FakeTelegramServer:
+    """A fake Bot API for one bot, with users to drive it and faults to inject."""
+
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        bot_username: str = "kameng_bot",
+        bot_first_name: str = "Kameng",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int | None = 0,
+        spec_path: Path | None = None,
+    ) -> None:
+        bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 1
+        self.token = token
+        self.host = host
+        self.port = port
+        self.spec = ApiSpec.load(spec_path)
+        self.state = FakeState(
+            UserInfo(id=bot_id, first_name=bot_first_name, username=bot_username, is_bot=True)
+        )
+        self.api = BotApi(self.state)
+        self.faults = FaultInjector(seed)
+        #: every call the bot made, in order
+        self.requests: list[RecordedRequest] = []
+        #: every call answered with an error (including injected ones)
+        self.errors: list[RecordedError] = []
+        self._users: dict[int, FakeUser] = {}
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+        self.app = self._make_app()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` once started."""
+        if self._base_url is None:
+            raise RuntimeError("FakeTelegramServer is not started; await server.start() first")
+        return self._base_url
+
+    @property
+    def bot(self) -> UserInfo:
+        return self.state.bot
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            return
+        self.state.closing = False
+        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        self._runner = runner
+        host, port = runner.addresses[0][:2]
+        self._base_url = f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is None:
+            return
+        self.state.closing = True  # pending long polls return at once
+        self.state.updates_signal.notify()
+        await self._runner.cleanup()
+        self._runner = None
+        self._base_url = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def aiogram_api_server(self) -> Any:
+        """An aiogram ``TelegramAPIServer`` pointing at this server."""
+        from aiogram.client.telegram import TelegramAPIServer
+
+        return TelegramAPIServer.from_base(self.base_url)
+
+    # -- users --------------------------------------------------------------------------
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str = "User",
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+    ) -> FakeUser:
+        """The user ``user_id`` (created on first use); their private chat id is ``user_id``."""
+        existing = self._users.get(user_id)
+        if existing is not None:
+            return existing
+        info = UserInfo(
+            id=user_id,
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+        )
+        user = FakeUser(self.state, self.state.add_user(info))
+        self._users[user_id] = user
+        return user
+
+    def block_user(self, user_id: int, *, notify_bot: bool = True) -> None:
+        """The user blocks the bot: sending to them answers 403 ``bot was blocked by the user``."""
+        self._set_blocked(user_id, blocked=True, notify_bot=notify_bot)
+
+    def unblock_user(self, user_id: int, *, notify_bot: bool = True) -> None:
+        self._set_blocked(user_id, blocked=False, notify_bot=notify_bot)
+
+    def _set_blocked(self, user_id: int, *, blocked: bool, notify_bot: bool) -> None:
+        chat = self.state.chat(user_id)
+        if chat.blocked == blocked:
+            return
+        chat.blocked = blocked
+        if notify_bot:
+            bot = self.state.bot.to_api()
+            member = {"status": "member", "user": bot}
+            kicked = {"status": "kicked", "user": bot, "until_date": 0}
+            self.state.enqueue_update(
+                "my_chat_member",
+                {
+                    "chat": chat.to_api(),
+                    "from": chat.user.to_api(),
+                    "date": int(time.time()),
+                    "old_chat_member": member if blocked else kicked,
+                    "new_chat_member": kicked if blocked else member,
+                },
+            )
+
+    # -- fault injection ----------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        times: int = 1,
+        error_code: int = 500,
+        *,
+        description: str | None = None,
+        retry_after: int | None = None,
+    ) -> FailureRule:
+        """Answer the next ``times`` calls of ``method`` ("*" = any) with an error."""
+        return self.faults.add(
+            make_rule(
+                method,
+                times=times,
+                error_code=error_code,
+                description=description,
+                retry_after=retry_after,
+            )
+        )
+
+    def fail_until_cleared(
+        self,
+        method: str,
+        error_code: int = 500,
+        *,
+        description: str | None = None,
+        retry_after: int | None = None,
+    ) -> FailureRule:
+        """Answer every call of ``method`` with an error until :meth:`clear_failures`."""
+        return self.faults.add(
+            make_rule(
+                method,
+                times=None,
+                error_code=error_code,
+                description=description,
+                retry_after=retry_after,
+            )
+        )
+
+    @contextmanager
+    def failing(
+        self,
+        method: str,
+        error_code: int = 500,
+        *,
+        description: str | None = None,
+        retry_after: int | None = None,
+    ) -> Iterator[FailureRule]:
+        """``with server.failing("sendMessage", 502): ...`` - fails inside the block only."""
+        rule = self.fail_until_cleared(
+            method, error_code, description=description, retry_after=retry_after
+        )
+        try:
+            yield rule
+        finally:
+            self.faults.remove(rule)
+
+    def clear_failures(self, method: str | None = None) -> None:
+        self.faults.clear(method)
+
+    @property
+    def flood_limit_per_second(self) -> int | None:
+        """Message-sending calls allowed per second overall; beyond → 429 (None = no limit)."""
+        return self.faults.flood_limit_per_second
+
+    @flood_limit_per_second.setter
+    def flood_limit_per_second(self, value: int | None) -> None:
+        self.faults.flood_limit_per_second = value
+
+    @property
+    def random_429_rate(self) -> float:
+        """Probability (seeded RNG) that a message-sending call answers 429."""
+        return self.faults.random_429_rate
+
+    @random_429_rate.setter
+    def random_429_rate(self, value: float) -> None:
+        self.faults.random_429_rate = value
+
+    @property
+    def callback_answer_timeout(self) -> float:
+        """Seconds after which answering a callback query fails as ``query is too old``."""
+        return self.api.callback_answer_timeout
+
+    @callback_answer_timeout.setter
+    def callback_answer_timeout(self, value: float) -> None:
+        self.api.callback_answer_timeout = value
+
+    # -- observability ------------------------------------------------------------------
+
+    def calls(self, method: str) -> list[dict[str, Any]]:
+        """Parameters of every call of ``method`` the bot made."""
+        return [r.params for r in self.requests if r.method.lower() == method.lower()]
+
+    def unanswered_callback_queries(self) -> list[CallbackQueryRecord]:
+        """Callback queries (button presses) the bot has not answered."""
+        return self.state.unanswered_callback_queries()
+
+    async def wait_callbacks_answered(
+        self,
+        timeout: float = 2.0,  # noqa: ASYNC109 - a deadline, not a cancellation scope
+    ) -> list[CallbackQueryRecord]:
+        """Wait until every callback query is answered; return the still unanswered ones."""
+        deadline = time.monotonic() + timeout
+        while (pending := self.unanswered_callback_queries()) and (
+            remaining := deadline - time.monotonic()
+        ) > 0:
+            await self.state.changed.wait(remaining)
+        return pending
+
+    def commands(
+        self, scope: dict[str, Any] | None = None, language_code: str = ""
+    ) -> list[dict[str, Any]]:
+        """The bot's command list for ``scope`` (default scope) and ``language_code``."""
+        params = {"scope": scope, "language_code": language_code}
+        return list(self.state.commands.get(self.api.commands_key(params), []))
+
+    def file_url(self, file_path: str) -> str:
+        return f"{self.base_url}/file/bot{self.token}/{file_path}"
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    def _make_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_REQUEST_BYTES)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
+        app.router.add_get("/file/bot{token}/{file_path:.+}", self._handle_file)
+        return app
+
+    async def _handle_method(self, request: web.Request) -> web.Response:
+        name = request.match_info["method"]
+        params: dict[str, Any] = {}
+        injected = False
+        try:
+            if request.match_info["token"] != self.token:
+                raise ApiError(401, UNAUTHORIZED)
+            method = self.spec.method(name)
+            if method is None:
+                raise ApiError(404, NOT_FOUND)
+            name = method.name
+            raw, uploads = await _read_params(request, method)
+            params = raw
+            params = self.spec.validate_call(method, raw, uploads)
+            self.requests.append(RecordedRequest(name, params))
+            failure = self.faults.injected_failure(name)
+            if failure is None and name in SENDING_METHODS:
+                failure = self.faults.rate_limited()
+            if failure is not None:
+                injected = True
+                raise failure
+            result = await self.api.call(name, params)
+        except ApiError as error:
+            self.errors.append(
+                RecordedError(name, params, error.error_code, error.description, injected)
+            )
+            return web.json_response(error.payload(), status=error.error_code)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        record = self.state.files_by_path.get(request.match_info["file_path"])
+        if request.match_info["token"] != self.token or record is None:
+            error = ApiError(404, NOT_FOUND)
+            return web.json_response(error.payload(), status=404)
+        return web.Response(
+            body=record.content, content_type=record.mime_type or "application/octet-stream"
+        )
+
+
+async def _read_params(
+    request: web.Request, method: MethodSpec
+) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+    """Fields and file parts of a GET/POST call (query, urlencoded, multipart or JSON)."""
+    params: dict[str, Any] = dict(request.query)
+    uploads: dict[str, UploadedFile] = {}
+    if request.method != "POST" or not request.can_read_body:
+        return params, uploads
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except ValueError:
+            raise ApiError.bad_request("can't parse JSON encoded request body") from None
+        if not isinstance(body, dict):
+            raise ApiError.bad_request("request body must be a JSON object")
+        params.update(body)
+        return params, uploads
+    form = await request.post()
+    for key, value in form.items():
+        if isinstance(value, web.FileField):
+            upload = UploadedFile(
+                field=key,
+                filename=value.filename,
+                content=value.file.read(),
+                content_type=value.content_type,
+            )
+            if key in method.fields:
+                params[key] = upload
+            else:
+                uploads[key] = upload
+        else:
+            params[key] = value
+    return params, uploads
