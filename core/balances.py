@@ -20,7 +20,7 @@ from core.errors import (
     NotFound,
 )
 from core.ledger import Posting, balance_of, find_transaction, platform, post
-from core.models import Account, AccountKind, LedgerEntry, LedgerTransaction, Supplier
+from core.models import Account, AccountKind, LedgerEntry, LedgerTransaction, Supplier, User
 
 MAX_SINGLE_AMOUNT = 10_000_000_00  # ten million in major units: a typo guard, not a policy
 
@@ -110,37 +110,18 @@ class Balances:
     async def _move(
         self, telegram_id: int, amount: int, *, kind: str, key: str, note: str, actor: str
     ) -> Posted:
-        now = self._clock.now()
         async with self._db.transaction() as session:
             user = await load_user(session, telegram_id)
-            done = await find_transaction(session, key)
-            if done is not None:
-                if done.kind != kind or done.memo != note:
-                    raise IdempotencyConflict(key=key)
-                balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
-                return Posted(done.id, balance, replayed=True)
-            floor = -user.credit_limit if amount < 0 else None
-            transaction_id = await post(
+            return await move_reseller_balance(
                 session,
-                key=key,
+                user,
+                amount,
                 kind=kind,
-                now=now,
-                memo=note,
-                postings=[
-                    Posting(AccountKind.RESELLER_BALANCE, user.id, amount, floor=floor),
-                    platform(AccountKind.TOPUP_CLEARING, -amount),
-                ],
-            )
-            await audit.append(
-                session,
-                action=kind,
+                key=key,
+                note=note,
                 actor=actor,
-                subject=f"user:{telegram_id}",
-                payload={"amount": amount, "note": note},
-                now=now,
+                now=self._clock.now(),
             )
-            balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
-            return Posted(transaction_id, balance)
 
     async def withdraw(
         self, supplier_telegram_id: int, amount: int, *, idempotency_key: str, actor: str
@@ -206,3 +187,45 @@ class Balances:
             return [
                 Movement(t.id, t.kind, amount, t.memo, as_utc(t.created_at)) for t, amount in rows
             ]
+
+
+async def move_reseller_balance(
+    session: AsyncSession,
+    user: User,
+    amount: int,
+    *,
+    kind: str,
+    key: str,
+    note: str,
+    actor: str,
+    now: datetime,
+) -> Posted:
+    """Credit (or debit) a reseller against top-up clearing, once per key, audited."""
+    done = await find_transaction(session, key)
+    if done is not None:
+        if done.kind != kind or done.memo != note:
+            raise IdempotencyConflict(key=key)
+        balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
+        return Posted(done.id, balance, replayed=True)
+    floor = -user.credit_limit if amount < 0 else None
+    transaction_id = await post(
+        session,
+        key=key,
+        kind=kind,
+        now=now,
+        memo=note,
+        postings=[
+            Posting(AccountKind.RESELLER_BALANCE, user.id, amount, floor=floor),
+            platform(AccountKind.TOPUP_CLEARING, -amount),
+        ],
+    )
+    await audit.append(
+        session,
+        action=kind,
+        actor=actor,
+        subject=f"user:{user.telegram_id}",
+        payload={"amount": amount, "note": note},
+        now=now,
+    )
+    balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
+    return Posted(transaction_id, balance)

@@ -376,3 +376,26 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (Index("ix_outbox_pending", "sent_at", "available_at"),)
+
+
+class TopUpStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class TopUpRequest(Base):
+    """A reseller says they paid; an admin checks the receipt and approves or rejects."""
+
+    __tablename__ = "topup_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount: Mapped[int] = mapped_column(Money)
+    note: Mapped[str] = mapped_column(Text, default="")
+    receipt_file_id: Mapped[str | None] = mapped_column(String(256))
+    status: Mapped[TopUpStatus] = mapped_column(_enum(TopUpStatus), default=TopUpStatus.PENDING)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)

@@ -14,6 +14,8 @@ from core.delivery.importer import StockImporter
 from core.orders import Shop
 from core.pricing.quotes import Quotes
 from core.settings import Settings
+from core.storefront import Storefront
+from core.topups import TopUps
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Platform:
     shop: Shop
     stock: StockImporter
     balances: Balances
+    storefront: Storefront
+    topups: TopUps
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -47,4 +51,6 @@ def build_platform(
         shop=Shop(db, cipher, clock, ttl),
         stock=StockImporter(db, cipher, clock),
         balances=Balances(db, clock),
+        storefront=Storefront(db, clock),
+        topups=TopUps(db, clock),
     )
