@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from core.balances import MAX_SINGLE_AMOUNT, Posted
+from core.balances import MAX_SINGLE_AMOUNT, Posted, move_reseller_balance
 from core.catalogue import load_user
 from core.clock import Clock
 from core.db import Database
