@@ -95,9 +95,6 @@ class BotApi:
         self.state = state
         self.callback_answer_timeout = limits.CALLBACK_QUERY_ANSWER_TIMEOUT
 
-    def implements(self, method: str) -> bool:
-        return method in _HANDLERS
-
     async def call(self, method: str, params: Params) -> Any:
         function = _HANDLERS.get(method)
         if function is None:

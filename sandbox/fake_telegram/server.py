@@ -33,7 +33,8 @@ MAX_REQUEST_BYTES = 60 * 1024 * 1024
 
 
 class RecordedRequest(NamedTuple):
-    """One call the bot made: canonical method name and its (validated) parameters."""
+    """One call the bot made: method name and parameters (natively typed once valid,
+    as received when the call was invalid)."""
 
     method: str
     params: dict[str, Any]
@@ -321,16 +322,17 @@ class FakeTelegramServer:
         params: dict[str, Any] = {}
         injected = False
         try:
-            if request.match_info["token"] != self.token:
-                raise ApiError(401, UNAUTHORIZED)
-            method = self.spec.method(name)
-            if method is None:
-                raise ApiError(404, NOT_FOUND)
-            name = method.name
-            raw, uploads = await _read_params(request, method)
-            params = raw
-            params = self.spec.validate_call(method, raw, uploads)
-            self.requests.append(RecordedRequest(name, params))
+            try:
+                if request.match_info["token"] != self.token:
+                    raise ApiError(401, UNAUTHORIZED)
+                method = self.spec.method(name)
+                if method is None:
+                    raise ApiError(404, NOT_FOUND)
+                name = method.name
+                params, uploads = await _read_params(request, method)
+                params = self.spec.validate_call(method, params, uploads)
+            finally:  # every call is logged, with validated params when they are valid
+                self.requests.append(RecordedRequest(name, params))
             failure = self.faults.injected_failure(name)
             if failure is None and name in SENDING_METHODS:
                 failure = self.faults.rate_limited()

@@ -187,10 +187,6 @@ class ApiSpec:
                 )
         return result
 
-    def validate_object(self, value: Any, type_name: str, path: str) -> Any:
-        """Validate a natively typed value (e.g. an already parsed JSON object)."""
-        return self._coerce_union(value, (type_name,), path, {}, set())
-
     def _coerce_union(
         self,
         value: Any,

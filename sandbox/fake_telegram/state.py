@@ -82,6 +82,11 @@ class FileRecord:
     def size(self) -> int:
         return len(self.content)
 
+    @property
+    def name(self) -> str:
+        """The file name ("" for photos and nameless documents)."""
+        return self.file_name or ""
+
     def to_file(self) -> dict[str, Any]:
         return {
             "file_id": self.file_id,

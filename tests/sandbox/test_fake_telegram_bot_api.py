@@ -26,12 +26,7 @@ from aiogram.types import (
 )
 
 from sandbox.fake_telegram import FakeTelegramServer
-from tests.sandbox.conftest import make_bot
-
-PNG_1x1 = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
+from tests.sandbox.helpers import PNG_1x1, make_bot
 
 
 def keyboard(*labels: str) -> InlineKeyboardMarkup:

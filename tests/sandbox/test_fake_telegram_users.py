@@ -17,7 +17,7 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from sandbox.fake_telegram import ButtonNotFoundError, FakeTelegramServer
-from tests.sandbox.conftest import polling
+from tests.sandbox.helpers import polling
 
 
 def shop_dispatcher(seen: list[str]) -> Dispatcher:
