@@ -5,6 +5,7 @@ Used by scenario tests and by the local sandbox mode: users are driven through
 answered with Telegram's own results and error texts.
 """
 
+from sandbox.fake_telegram.api_spec import ApiSpec, UploadedFile
 from sandbox.fake_telegram.faults import FailureRule
 from sandbox.fake_telegram.formatting import Entity, FormattedText, parse_html, to_html
 from sandbox.fake_telegram.limits import ApiError
@@ -14,7 +15,6 @@ from sandbox.fake_telegram.server import (
     RecordedError,
     RecordedRequest,
 )
-from sandbox.fake_telegram.spec import ApiSpec, UploadedFile
 from sandbox.fake_telegram.state import CallbackQueryRecord, ChatMessage, FileRecord, UserInfo
 from sandbox.fake_telegram.user import ButtonNotFoundError, FakeUser
 

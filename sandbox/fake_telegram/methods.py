@@ -1,7 +1,7 @@
 """The Bot API methods the fake server implements, acting on :class:`FakeState`.
 
 Each handler receives the call's already validated, natively typed parameters (see
-:mod:`sandbox.fake_telegram.spec`) and returns the ``result`` of the answer, or raises
+:mod:`sandbox.fake_telegram.api_spec`) and returns the ``result`` of the answer, or raises
 :class:`ApiError` with Telegram's own text.
 """
 
@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sandbox.fake_telegram import limits
+from sandbox.fake_telegram.api_spec import UploadedFile
 from sandbox.fake_telegram.formatting import FormattedText, format_text
 from sandbox.fake_telegram.limits import ApiError
-from sandbox.fake_telegram.spec import UploadedFile
 from sandbox.fake_telegram.state import Chat, ChatMessage, FakeState, FileRecord
 
 Params = dict[str, Any]

@@ -21,10 +21,10 @@ from typing import Any, NamedTuple, Self
 
 from aiohttp import web
 
+from sandbox.fake_telegram.api_spec import ApiSpec, MethodSpec, UploadedFile
 from sandbox.fake_telegram.faults import FailureRule, FaultInjector, make_rule
 from sandbox.fake_telegram.limits import NOT_FOUND, UNAUTHORIZED, ApiError
 from sandbox.fake_telegram.methods import SENDING_METHODS, BotApi
-from sandbox.fake_telegram.spec import ApiSpec, MethodSpec, UploadedFile
 from sandbox.fake_telegram.state import CallbackQueryRecord, FakeState, UserInfo
 from sandbox.fake_telegram.user import FakeUser
 

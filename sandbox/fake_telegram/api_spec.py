@@ -1,4 +1,4 @@
-"""The Bot API description (``spec/api.json``) and validation of calls against it.
+"""The Bot API description (``spec/api.json``, in the package) and validation of calls.
 
 Every call the bot makes is checked here before the fake server acts on it:
 
@@ -21,12 +21,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from sandbox.fake_telegram.limits import CHAT_ID_EMPTY, MESSAGE_TEXT_EMPTY, ApiError
 
-SPEC_PATH = Path(__file__).with_name("spec") / "api.json"
+SPEC_PACKAGE = "sandbox.fake_telegram.spec"
+SPEC_FILE = "api.json"
 
 BASIC_TYPES = frozenset({"Integer", "String", "Boolean", "Float", "InputFile"})
 ARRAY_PREFIX = "Array of "
@@ -371,4 +373,5 @@ class ApiSpec:
 
 @cache
 def _bundled_spec() -> ApiSpec:
-    return ApiSpec(json.loads(SPEC_PATH.read_text(encoding="utf-8")))
+    text = resources.files(SPEC_PACKAGE).joinpath(SPEC_FILE).read_text(encoding="utf-8")
+    return ApiSpec(json.loads(text))

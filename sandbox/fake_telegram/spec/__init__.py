@@ -1,0 +1,1 @@
+"""The bundled Bot API description (api.json, MIT - see LICENSE.api-json)."""
