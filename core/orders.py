@@ -52,6 +52,7 @@ class Receipt:
     codes: list[str]
     balance_after: int
     created_at: datetime
+    status: OrderStatus = OrderStatus.PAID
     replayed: bool = False  # the same request seen again: nothing new was charged
 
     def __repr__(self) -> str:  # keep codes out of logs and tracebacks
@@ -289,6 +290,7 @@ class Shop:
             codes=[self._cipher.decrypt(r.ciphertext) for r in rows],
             balance_after=await balance_of(session, AccountKind.RESELLER_BALANCE, order.user_id),
             created_at=as_utc(order.created_at),
+            status=order.status,
         )
 
     # history ---------------------------------------------------------------

@@ -1,0 +1,82 @@
+"""The bot's wiring: routers in order, middlewares, command menus, long polling."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+
+from bot import errors, texts
+from bot.handlers import balance, buy, catalogue, fallback, orders, start
+from bot.i18n import UserLanguageMiddleware, make_i18n
+from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
+from core.models import Role
+from core.platform import Platform
+from core.settings import Settings
+
+log = logging.getLogger("kameng.bot")
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    return Bot(
+        settings.bot_token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher:
+    dispatcher = Dispatcher()
+    i18n = i18n or make_i18n()
+    dispatcher.update.outer_middleware(CurrentUserMiddleware(platform))
+    UserLanguageMiddleware(i18n).setup(dispatcher)
+    for observer in (dispatcher.message, dispatcher.callback_query):
+        observer.outer_middleware(BannedGate())
+    dispatcher.callback_query.middleware(ThrottleMiddleware())
+    dispatcher.include_routers(
+        errors.router,
+        start.router,
+        catalogue.router,
+        buy.router,
+        orders.router,
+        balance.router,
+        fallback.router,  # last: catches what nothing else took
+    )
+    return dispatcher
+
+
+def command_menu(i18n: I18n, locale: str) -> list[BotCommand]:
+    with i18n.context(), i18n.use_locale(locale):
+        return [
+            BotCommand(command=name, description=str(description))
+            for name, description in texts.COMMAND_DESCRIPTIONS.items()
+        ]
+
+
+async def register_commands(bot: Bot, i18n: I18n) -> None:
+    await bot.set_my_commands(command_menu(i18n, "en"))
+    await bot.set_my_commands(command_menu(i18n, "en"), language_code="en")
+    await bot.set_my_commands(command_menu(i18n, "zh_CN"), language_code="zh")
+
+
+async def grant_configured_admins(platform: Platform) -> None:
+    for telegram_id in platform.settings.admin_telegram_ids:
+        await platform.catalogue.grant_role(telegram_id, Role.ADMIN, actor="settings")
+
+
+async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = True) -> None:
+    """Serve until SIGINT/SIGTERM (aiogram stops polling cleanly on both)."""
+    i18n = make_i18n()
+    dispatcher = build_dispatcher(platform, i18n)
+    await grant_configured_admins(platform)
+    await register_commands(bot, i18n)
+    await bot.delete_webhook(drop_pending_updates=False)
+    log.info("polling %s", platform.settings.telegram_api_base)
+    await dispatcher.start_polling(bot, handle_signals=handle_signals, close_bot_session=True)

@@ -1,0 +1,116 @@
+"""Balance, statement, and top-up requests that admins approve or reject."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+
+from bot import texts
+from bot.i18n import LOCALE_OF
+from bot.keyboards import menus
+from bot.keyboards.callbacks import BalanceCb, TopUpDecisionCb
+from core.catalogue import UserView
+from core.money import MalformedAmount, parse_amount
+from core.platform import Platform
+
+router = Router(name="balance")
+
+
+class TopUpFlow(StatesGroup):
+    amount = State()
+    receipt = State()
+
+
+@router.message(Command("balance"))
+@router.message(F.text == texts.MENU_BALANCE)
+async def balance(message: Message, user: UserView, platform: Platform) -> None:
+    view = await platform.balances.balance(user.telegram_id)
+    await message.answer(texts.balance(view), reply_markup=menus.balance_actions())
+
+
+@router.callback_query(BalanceCb.filter(F.action == "statement"))
+async def statement(query: CallbackQuery, user: UserView, platform: Platform) -> None:
+    moves = await platform.balances.statement(user.telegram_id, limit=10)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(texts.statement(moves))
+
+
+@router.callback_query(BalanceCb.filter(F.action == "topup"))
+async def topup_start(query: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(TopUpFlow.amount)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(texts.topup_ask_amount())
+
+
+@router.message(StateFilter(TopUpFlow.amount), F.text & ~F.text.startswith("/"))
+async def topup_amount(message: Message, state: FSMContext) -> None:
+    try:
+        amount = parse_amount(message.text or "")
+    except MalformedAmount:
+        amount = 0
+    if amount <= 0:
+        await message.answer(texts.bad_amount())
+        return
+    await state.update_data(amount=amount)
+    await state.set_state(TopUpFlow.receipt)
+    await message.answer(texts.topup_ask_receipt())
+
+
+@router.message(StateFilter(TopUpFlow.receipt), F.photo | (F.text & ~F.text.startswith("/")))
+async def topup_receipt(
+    message: Message,
+    state: FSMContext,
+    user: UserView,
+    platform: Platform,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    amount = int((await state.get_data())["amount"])
+    photo = message.photo[-1].file_id if message.photo else None
+    note = message.caption or message.text or ""
+    request = await platform.topups.request(
+        user.telegram_id, amount, note=note, receipt_file_id=photo
+    )
+    await state.clear()
+    await message.answer(texts.topup_sent(request), reply_markup=menus.main_menu())
+    for admin_id in await platform.topups.admins():
+        admin = await platform.catalogue.user(admin_id)
+        with i18n.use_locale(LOCALE_OF[admin.language]):
+            text = texts.topup_for_admin(request)
+            markup = menus.topup_decision(request.id)
+            if photo:
+                await bot.send_photo(admin_id, photo, caption=text[:1024], reply_markup=markup)
+            else:
+                await bot.send_message(admin_id, text, reply_markup=markup)
+
+
+@router.callback_query(TopUpDecisionCb.filter())
+async def topup_decide(
+    query: CallbackQuery,
+    callback_data: TopUpDecisionCb,
+    user: UserView,
+    platform: Platform,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    decision = await platform.topups.decide(
+        callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
+    )
+    await query.answer(texts.topup_decided(decision.request, decision.already_decided))
+    if decision.already_decided:
+        return
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    reseller = await platform.catalogue.user(decision.request.telegram_id)
+    with i18n.use_locale(LOCALE_OF[reseller.language]):
+        if decision.posted is not None:
+            text = texts.topup_approved(decision.request, decision.posted.balance_after)
+        else:
+            text = texts.topup_rejected(decision.request)
+        await bot.send_message(reseller.telegram_id, text)

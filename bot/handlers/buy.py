@@ -1,0 +1,120 @@
+"""Buying: quantity → quote with breakdown → Confirm (the quote id is the idempotency key)."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import texts
+from bot.keyboards import menus
+from bot.keyboards.callbacks import BuyCb
+from bot.replies import send_receipt
+from core.catalogue import UserView
+from core.orders import Requoted
+from core.platform import Platform
+from core.pricing.quotes import MAX_QUANTITY, QuoteView
+
+router = Router(name="buy")
+
+
+class BuyFlow(StatesGroup):
+    typing_quantity = State()
+
+
+async def show_quote(target: Message, quote: QuoteView, prefix: str | None = None) -> None:
+    text = texts.quote(quote)
+    if prefix:
+        text = f"{prefix}\n\n{text}"
+    await target.answer(text, reply_markup=menus.confirm(quote.id, can_pay=not quote.shortfall))
+
+
+def parse_quantity(text: str) -> int | None:
+    cleaned = text.strip()
+    if not cleaned.isdigit() or len(cleaned) > 6:
+        return None
+    quantity = int(cleaned)
+    return quantity if 1 <= quantity <= MAX_QUANTITY else None
+
+
+@router.callback_query(BuyCb.filter(F.action == "qty"))
+async def quantity_chosen(
+    query: CallbackQuery, callback_data: BuyCb, user: UserView, platform: Platform
+) -> None:
+    quote = await platform.quotes.quote(user.telegram_id, callback_data.sku, callback_data.qty)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await show_quote(query.message, quote)
+
+
+@router.callback_query(BuyCb.filter(F.action == "typed"))
+async def ask_quantity(
+    query: CallbackQuery, callback_data: BuyCb, state: FSMContext, platform: Platform
+) -> None:
+    sku = await platform.catalogue.sku(callback_data.sku)
+    await state.set_state(BuyFlow.typing_quantity)
+    await state.update_data(sku=sku.code)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(texts.ask_quantity(sku.name) + "\n" + texts.type_quantity())
+
+
+@router.message(StateFilter(BuyFlow.typing_quantity), F.text & ~F.text.startswith("/"))
+async def quantity_typed(
+    message: Message, state: FSMContext, user: UserView, platform: Platform
+) -> None:
+    quantity = parse_quantity(message.text or "")
+    if quantity is None:
+        await message.answer(texts.bad_quantity(MAX_QUANTITY))
+        return
+    sku_code = (await state.get_data())["sku"]
+    await state.clear()
+    await show_quote(message, await platform.quotes.quote(user.telegram_id, sku_code, quantity))
+
+
+@router.message(Command("buy"))
+async def quick_buy(
+    message: Message, command: CommandObject, user: UserView, platform: Platform
+) -> None:
+    parts = (command.args or "").split()
+    if len(parts) != 2:
+        await message.answer(texts.buy_usage())
+        return
+    quantity = parse_quantity(parts[1])
+    if quantity is None:
+        await message.answer(texts.bad_quantity(MAX_QUANTITY))
+        return
+    await show_quote(message, await platform.quotes.quote(user.telegram_id, parts[0], quantity))
+
+
+@router.callback_query(BuyCb.filter(F.action == "ok"))
+async def confirm(
+    query: CallbackQuery, callback_data: BuyCb, user: UserView, platform: Platform, bot: Bot
+) -> None:
+    result = await platform.shop.buy(user.telegram_id, callback_data.quote)
+    if isinstance(result, Requoted):
+        await query.answer()
+        if isinstance(query.message, Message):
+            await show_quote(query.message, result.quote, texts.requoted(result.reason))
+        return
+    if result.replayed:  # a double tap or a redelivered update: already paid and delivered
+        await query.answer(texts.already_bought(result.order_id))
+        return
+    await query.answer()
+    await send_receipt(bot, user.telegram_id, result)
+    if isinstance(query.message, Message):
+        with suppress(TelegramBadRequest):  # the buttons may already be gone
+            await query.message.edit_reply_markup(reply_markup=None)
+
+
+@router.callback_query(BuyCb.filter(F.action == "cancel"))
+async def cancel(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await query.answer(texts.cancelled())
+    if isinstance(query.message, Message):
+        await query.message.edit_text(texts.cancelled())

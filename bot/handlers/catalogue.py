@@ -1,0 +1,78 @@
+"""Browsing: categories → SKUs (paginated, with my price and stock) → a SKU card."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot import texts
+from bot.keyboards import menus
+from bot.keyboards.callbacks import CatalogueCb
+from core.catalogue import UserView
+from core.platform import Platform
+
+router = Router(name="catalogue")
+PAGE_SIZE = 8
+
+
+async def _categories(target: Message, platform: Platform, *, edit: bool) -> None:
+    lines = await platform.storefront.categories()
+    text = texts.choose_category() if lines else texts.nothing_on_sale()
+    markup = menus.categories(lines)
+    if edit:
+        await target.edit_text(text, reply_markup=markup)
+    else:
+        await target.answer(text, reply_markup=markup)
+
+
+@router.message(Command("catalogue"))
+@router.message(F.text == texts.MENU_CATALOGUE)
+async def catalogue(message: Message, platform: Platform) -> None:
+    await _categories(message, platform, edit=False)
+
+
+@router.callback_query(CatalogueCb.filter(F.action == "home"))
+async def home(query: CallbackQuery, platform: Platform) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _categories(query.message, platform, edit=True)
+
+
+@router.callback_query(CatalogueCb.filter(F.action == "list"))
+async def sku_page(
+    query: CallbackQuery, callback_data: CatalogueCb, user: UserView, platform: Platform
+) -> None:
+    page = max(0, callback_data.page)
+    result = await platform.storefront.skus(
+        user.telegram_id,
+        category_id=callback_data.category,
+        offset=page * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    pages = max(1, -(-result.total // PAGE_SIZE))
+    names = {c.id: c.name for c in await platform.storefront.categories()}
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            texts.sku_list_header(names.get(callback_data.category, ""), page + 1, pages),
+            reply_markup=menus.sku_list(
+                result.lines, category=callback_data.category, page=page, pages=pages
+            ),
+        )
+
+
+@router.callback_query(CatalogueCb.filter(F.action == "sku"))
+async def sku_card(
+    query: CallbackQuery, callback_data: CatalogueCb, user: UserView, platform: Platform
+) -> None:
+    card = await platform.storefront.card(user.telegram_id, callback_data.sku)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(texts.sku_card(card), reply_markup=menus.sku_card(card.line))
+
+
+async def search(message: Message, user: UserView, platform: Platform, query: str) -> None:
+    result = await platform.storefront.skus(user.telegram_id, search=query, limit=PAGE_SIZE)
+    markup = menus.sku_list(result.lines, category=0, page=0, pages=1) if result.lines else None
+    await message.answer(texts.search_results(query, result.total), reply_markup=markup)

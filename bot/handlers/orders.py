@@ -1,0 +1,79 @@
+"""Order history: newest first, detail, the codes again as a file, buy again."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot import texts
+from bot.handlers.buy import show_quote
+from bot.keyboards import menus
+from bot.keyboards.callbacks import OrdersCb
+from bot.replies import codes_file
+from core.catalogue import UserView
+from core.platform import Platform
+
+router = Router(name="orders")
+PAGE_SIZE = 8
+
+
+async def _page(user: UserView, platform: Platform, page: int) -> tuple[str, object]:
+    items, total = await platform.shop.orders(
+        user.telegram_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    if not total:
+        return texts.no_orders(), None
+    pages = -(-total // PAGE_SIZE)
+    return texts.orders_header(page + 1, pages), menus.orders(items, page, pages)
+
+
+@router.message(Command("orders"))
+@router.message(F.text == texts.MENU_ORDERS)
+async def orders(message: Message, user: UserView, platform: Platform) -> None:
+    text, markup = await _page(user, platform, 0)
+    await message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
+
+
+@router.callback_query(OrdersCb.filter(F.action == "list"))
+async def orders_page(
+    query: CallbackQuery, callback_data: OrdersCb, user: UserView, platform: Platform
+) -> None:
+    text, markup = await _page(user, platform, max(0, callback_data.page))
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)  # type: ignore[arg-type]
+
+
+@router.callback_query(OrdersCb.filter(F.action == "show"))
+async def order_detail(
+    query: CallbackQuery, callback_data: OrdersCb, user: UserView, platform: Platform
+) -> None:
+    receipt = await platform.shop.order(user.telegram_id, callback_data.order)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            texts.order_detail(receipt), reply_markup=menus.order_actions(receipt.order_id)
+        )
+
+
+@router.callback_query(OrdersCb.filter(F.action == "file"))
+async def order_file(
+    query: CallbackQuery, callback_data: OrdersCb, user: UserView, platform: Platform, bot: Bot
+) -> None:
+    receipt = await platform.shop.order(user.telegram_id, callback_data.order)
+    await query.answer()
+    await bot.send_document(
+        user.telegram_id, codes_file(receipt), caption=texts.codes_file_caption(receipt)
+    )
+
+
+@router.callback_query(OrdersCb.filter(F.action == "again"))
+async def buy_again(
+    query: CallbackQuery, callback_data: OrdersCb, user: UserView, platform: Platform
+) -> None:
+    receipt = await platform.shop.order(user.telegram_id, callback_data.order)
+    quote = await platform.quotes.quote(user.telegram_id, receipt.sku_code, receipt.quantity)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await show_quote(query.message, quote)

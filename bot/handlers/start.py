@@ -1,0 +1,51 @@
+"""/start, /help, the main menu and the language switch."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+
+from bot import texts
+from bot.i18n import LOCALE_OF
+from bot.keyboards import menus
+from bot.keyboards.callbacks import LanguageCb
+from core.catalogue import UserView
+from core.platform import Platform
+
+router = Router(name="start")
+
+
+@router.message(CommandStart())
+async def start(message: Message, user: UserView) -> None:
+    await message.answer(
+        texts.welcome(user.display_name or str(user.telegram_id)), reply_markup=menus.main_menu()
+    )
+
+
+@router.message(Command("help"))
+@router.message(F.text == texts.MENU_HELP)
+async def help_(message: Message) -> None:
+    await message.answer(texts.help_text(), reply_markup=menus.main_menu())
+
+
+@router.message(Command("language"))
+@router.message(F.text == texts.MENU_LANGUAGE)
+async def language(message: Message) -> None:
+    await message.answer(texts.choose_language(), reply_markup=menus.languages())
+
+
+@router.callback_query(LanguageCb.filter())
+async def set_language(
+    query: CallbackQuery,
+    callback_data: LanguageCb,
+    user: UserView,
+    platform: Platform,
+    i18n: I18n,
+) -> None:
+    updated = await platform.catalogue.set_language(user.telegram_id, callback_data.code)
+    with i18n.use_locale(LOCALE_OF[updated.language]):
+        await query.answer()
+        if query.message is not None:
+            await query.message.answer(texts.language_set(), reply_markup=menus.main_menu())

@@ -1,0 +1,39 @@
+"""Callback data factories. Every button's payload is typed, short (≤ 64 bytes) and parsed
+strictly; anything that does not unpack is treated as a forged or stale button."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class CatalogueCb(CallbackData, prefix="cat"):
+    action: str  # "home" | "list" | "sku" | "search"
+    category: int = 0
+    page: int = 0
+    sku: str = ""
+
+
+class BuyCb(CallbackData, prefix="buy"):
+    action: str  # "qty" (quantity chosen) | "typed" (type a number) | "ok" | "cancel"
+    sku: str = ""
+    qty: int = 0
+    quote: str = ""
+
+
+class OrdersCb(CallbackData, prefix="ord"):
+    action: str  # "list" | "show" | "file" | "again"
+    order: int = 0
+    page: int = 0
+
+
+class BalanceCb(CallbackData, prefix="bal"):
+    action: str  # "statement" | "topup"
+
+
+class TopUpDecisionCb(CallbackData, prefix="tud"):
+    request: int
+    approve: bool
+
+
+class LanguageCb(CallbackData, prefix="lang"):
+    code: str

@@ -1,0 +1,148 @@
+"""Keyboards. Labels come from ``bot.texts``; payloads from the callback factories."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
+
+from bot import texts
+from bot.keyboards.callbacks import (
+    BalanceCb,
+    BuyCb,
+    CatalogueCb,
+    LanguageCb,
+    OrdersCb,
+    TopUpDecisionCb,
+)
+from core.orders import OrderSummary
+from core.storefront import CategoryLine, SkuLine
+
+QUANTITY_CHOICES = (1, 5, 10, 50)
+
+
+def main_menu() -> ReplyKeyboardMarkup:
+    builder = ReplyKeyboardBuilder()
+    for label in (
+        texts.MENU_CATALOGUE,
+        texts.MENU_ORDERS,
+        texts.MENU_BALANCE,
+        texts.MENU_HELP,
+        texts.MENU_LANGUAGE,
+    ):
+        builder.button(text=str(label))
+    builder.adjust(3, 2)
+    return builder.as_markup(resize_keyboard=True)
+
+
+def categories(lines: list[CategoryLine]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for line in lines:
+        builder.button(
+            text=f"{line.name} ({line.skus})",
+            callback_data=CatalogueCb(action="list", category=line.id),
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def sku_list(lines: list[SkuLine], *, category: int, page: int, pages: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for line in lines:
+        builder.button(
+            text=texts.sku_button(line), callback_data=CatalogueCb(action="sku", sku=line.code)
+        )
+    sizes = [1] * len(lines)
+    nav = 0
+    if page > 0:
+        builder.button(
+            text=_("◀ Back"),
+            callback_data=CatalogueCb(action="list", category=category, page=page - 1),
+        )
+        nav += 1
+    if page + 1 < pages:
+        builder.button(
+            text=_("Next ▶"),
+            callback_data=CatalogueCb(action="list", category=category, page=page + 1),
+        )
+        nav += 1
+    builder.button(text=_("Categories"), callback_data=CatalogueCb(action="home"))
+    builder.adjust(*sizes, *([nav] if nav else []), 1)
+    return builder.as_markup()
+
+
+def sku_card(line: SkuLine) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if line.in_stock:
+        for quantity in QUANTITY_CHOICES:
+            builder.button(
+                text=str(quantity), callback_data=BuyCb(action="qty", sku=line.code, qty=quantity)
+            )
+        builder.button(text=_("Other quantity"), callback_data=BuyCb(action="typed", sku=line.code))
+    builder.button(text=_("Categories"), callback_data=CatalogueCb(action="home"))
+    builder.adjust(len(QUANTITY_CHOICES), 1, 1)
+    return builder.as_markup()
+
+
+def confirm(quote_id: str, can_pay: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if can_pay:
+        builder.button(text=_("✅ Confirm"), callback_data=BuyCb(action="ok", quote=quote_id))
+    else:
+        builder.button(text=_("💰 Top up"), callback_data=BalanceCb(action="topup"))
+    builder.button(text=_("✖ Cancel"), callback_data=BuyCb(action="cancel"))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def orders(items: list[OrderSummary], page: int, pages: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for order in items:
+        builder.button(
+            text=texts.order_button(order), callback_data=OrdersCb(action="show", order=order.id)
+        )
+    nav = 0
+    if page > 0:
+        builder.button(text=_("◀ Back"), callback_data=OrdersCb(action="list", page=page - 1))
+        nav += 1
+    if page + 1 < pages:
+        builder.button(text=_("Next ▶"), callback_data=OrdersCb(action="list", page=page + 1))
+        nav += 1
+    builder.adjust(*([1] * len(items)), *([nav] if nav else []))
+    return builder.as_markup()
+
+
+def order_actions(order_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("📄 Codes as file"), callback_data=OrdersCb(action="file", order=order_id)
+    )
+    builder.button(text=_("🔁 Buy again"), callback_data=OrdersCb(action="again", order=order_id))
+    builder.button(text=_("◀ Orders"), callback_data=OrdersCb(action="list"))
+    builder.adjust(2, 1)
+    return builder.as_markup()
+
+
+def balance_actions() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("💳 Top up"), callback_data=BalanceCb(action="topup"))
+    builder.button(text=_("📜 Statement"), callback_data=BalanceCb(action="statement"))
+    return builder.as_markup()
+
+
+def topup_decision(request_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Approve"), callback_data=TopUpDecisionCb(request=request_id, approve=True)
+    )
+    builder.button(
+        text=_("❌ Reject"), callback_data=TopUpDecisionCb(request=request_id, approve=False)
+    )
+    return builder.as_markup()
+
+
+def languages() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text="中文", callback_data=LanguageCb(code="zh-CN"))
+    builder.button(text="English", callback_data=LanguageCb(code="en"))
+    return builder.as_markup()

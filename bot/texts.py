@@ -1,0 +1,366 @@
+"""Every text the bot sends, rendered in the reader's language (gettext; English msgids).
+
+Handlers never hold user-facing literals: they call these functions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from core.balances import BalanceView, Movement
+from core.errors import KamengError
+from core.money import format_amount
+from core.orders import OrderSummary, Receipt
+from core.pricing.quotes import QuoteView
+from core.storefront import SkuCard, SkuLine
+from core.topups import TopUpView
+
+# reply-keyboard labels: lazy so that filters match them in either language
+MENU_CATALOGUE = __("🛒 Catalogue")
+MENU_ORDERS = __("📦 Orders")
+MENU_BALANCE = __("💰 Balance")
+MENU_HELP = __("❓ Help")
+MENU_LANGUAGE = __("🌐 Language")
+
+COMMAND_DESCRIPTIONS = {
+    "start": __("Main menu"),
+    "catalogue": __("Browse products"),
+    "orders": __("My orders"),
+    "balance": __("Balance and top-up"),
+    "buy": __("Quick buy: /buy SKU QUANTITY"),
+    "language": __("Language"),
+    "help": __("Help"),
+}
+
+MAX_CODES_INLINE = 20
+
+
+def money(minor: int) -> str:
+    return format_amount(minor)
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def welcome(name: str) -> str:
+    return _(
+        "Welcome to Kameng, {name}! Pick from the menu below, or type a product name to search."
+    ).format(name=escape(name))
+
+
+def help_text() -> str:
+    return _(
+        "<b>How it works</b>\n"
+        "🛒 Catalogue — browse products and your prices\n"
+        "📦 Orders — your orders; get the codes again any time\n"
+        "💰 Balance — your prepaid balance and top-ups\n"
+        "Type any product name to search.\n"
+        "Quick buy: <code>/buy SKU QUANTITY</code>, e.g. <code>/buy STEAM-100 5</code>"
+    )
+
+
+def banned() -> str:
+    return _("Your account is suspended. Please contact support.")
+
+
+def unknown_command() -> str:
+    return _("I don't know that command. Send /help to see what I can do.")
+
+
+def choose_category() -> str:
+    return _("Choose a category:")
+
+
+def nothing_on_sale() -> str:
+    return _("Nothing is on sale yet.")
+
+
+def stock_label(line: SkuLine) -> str:
+    if line.stock is None:
+        return _("in stock")
+    if line.stock == 0:
+        return _("out of stock")
+    return _("{count} left").format(count=line.stock)
+
+
+def sku_button(line: SkuLine) -> str:
+    return f"{line.name} · {money(line.my_price)} · {stock_label(line)}"
+
+
+def sku_list_header(title: str, page: int, pages: int) -> str:
+    return _("<b>{title}</b> — page {page}/{pages}").format(
+        title=escape(title), page=page, pages=pages
+    )
+
+
+def search_results(query: str, found: int) -> str:
+    if not found:
+        return _("Nothing matches “{query}”.").format(query=escape(query))
+    return _("Results for “{query}”: {count}").format(query=escape(query), count=found)
+
+
+def sku_card(card: SkuCard) -> str:
+    parts = [
+        f"<b>{escape(card.line.name)}</b> (<code>{card.line.code}</code>)",
+        _("Category: {category}").format(category=escape(card.category)),
+        _("Face value: {amount}").format(amount=money(card.face_value)),
+        _("Your price: <b>{amount}</b>").format(amount=money(card.line.my_price)),
+        _("Stock: {stock}").format(stock=stock_label(card.line)),
+    ]
+    for rule in card.breaks:
+        parts.append(
+            _("From {count} units: −{percent}%").format(
+                count=rule.min_quantity, percent=_percent(rule.discount_bps)
+            )
+        )
+    if card.promotion_name and card.promotion_ends_at:
+        parts.append(
+            _("🔥 Promotion “{name}” until {end}").format(
+                name=escape(card.promotion_name), end=when(card.promotion_ends_at)
+            )
+        )
+    return "\n".join(parts)
+
+
+def _percent(bps: int) -> str:
+    whole, rest = divmod(bps, 100)
+    return f"{whole}" if not rest else f"{whole}.{rest:02d}".rstrip("0")
+
+
+def ask_quantity(name: str) -> str:
+    return _("How many “{name}”? Pick a number or type one.").format(name=escape(name))
+
+
+def type_quantity() -> str:
+    return _("Type the quantity as a whole number, e.g. 3.")
+
+
+def quote(q: QuoteView) -> str:
+    lines = [
+        _("<b>{quantity} × {name}</b>").format(quantity=q.quantity, name=escape(q.sku_name)),
+        _("Unit price: {amount}").format(amount=money(q.unit_price)),
+    ]
+    if q.price.quantity_break is not None:
+        lines.append(
+            _("Quantity discount from {count} units: −{percent}%").format(
+                count=q.price.quantity_break.min_quantity,
+                percent=_percent(q.price.quantity_break.discount_bps),
+            )
+        )
+    if q.price.promotion is not None:
+        lines.append(_("Promotion: {name}").format(name=escape(q.price.promotion.name)))
+    lines += [
+        _("Total: <b>{amount}</b>").format(amount=money(q.total)),
+        _("Balance after: {amount}").format(amount=money(q.balance_after)),
+        _("This price holds until {time}.").format(time=when(q.expires_at)),
+    ]
+    if q.shortfall:
+        lines.append(_("⚠️ Short by {amount}.").format(amount=money(q.shortfall)))
+    return "\n".join(lines)
+
+
+def requoted(reason: str) -> str:
+    if reason == "changed":
+        return _("The price has changed since you were quoted. Here is the new price:")
+    return _("That quote expired. Here is a fresh one:")
+
+
+def already_bought(order_id: int) -> str:
+    return _("Already bought: order #{order}. Find its codes under Orders.").format(order=order_id)
+
+
+def cancelled() -> str:
+    return _("Cancelled. Nothing was charged.")
+
+
+def receipt_header(r: Receipt) -> str:
+    return _("✅ Order #{order}: {quantity} × {name}\nPaid {total} · balance {balance}").format(
+        order=r.order_id,
+        quantity=r.quantity,
+        name=escape(r.sku_name),
+        total=money(r.total),
+        balance=money(r.balance_after),
+    )
+
+
+def receipt_with_codes(r: Receipt) -> str:
+    codes = "\n".join(f"<code>{escape(code)}</code>" for code in r.codes)
+    return f"{receipt_header(r)}\n\n{codes}"
+
+
+def receipt_codes_in_file(r: Receipt) -> str:
+    return (
+        receipt_header(r)
+        + "\n"
+        + _("Your {count} codes are in the file below.").format(count=len(r.codes))
+    )
+
+
+def codes_file_caption(r: Receipt) -> str:
+    return _("Order #{order}: {count} codes, one per line.").format(
+        order=r.order_id, count=len(r.codes)
+    )
+
+
+def orders_header(page: int, pages: int) -> str:
+    return _("<b>Your orders</b> — page {page}/{pages}").format(page=page, pages=pages)
+
+
+def no_orders() -> str:
+    return _("You have no orders yet.")
+
+
+def order_button(o: OrderSummary) -> str:
+    return f"#{o.id} · {o.quantity} × {o.sku_name} · {money(o.total)}"
+
+
+def order_status(r: Receipt) -> str:
+    labels = {"paid": _("paid"), "partly_refunded": _("partly refunded"), "refunded": _("refunded")}
+    return labels.get(r.status.value, r.status.value)
+
+
+def order_detail(r: Receipt) -> str:
+    return _(
+        "<b>Order #{order}</b>\n{quantity} × {name} at {unit}\nTotal {total}\nStatus: {status}\n"
+        "Date: {date}"
+    ).format(
+        order=r.order_id,
+        quantity=r.quantity,
+        name=escape(r.sku_name),
+        unit=money(r.unit_price),
+        total=money(r.total),
+        status=order_status(r),
+        date=when(r.created_at),
+    )
+
+
+def balance(view: BalanceView) -> str:
+    text = _("💰 Balance: <b>{amount}</b>").format(amount=money(view.balance))
+    if view.credit_limit:
+        text += "\n" + _("Credit limit: {limit} · spendable {spendable}").format(
+            limit=money(view.credit_limit), spendable=money(view.spendable)
+        )
+    return text
+
+
+def statement(moves: list[Movement]) -> str:
+    if not moves:
+        return _("No movements yet.")
+    kinds = {
+        "top_up": _("top-up"),
+        "purchase": _("purchase"),
+        "refund": _("refund"),
+        "adjustment": _("adjustment"),
+    }
+    rows = [
+        f"{when(m.created_at)} · {kinds.get(m.kind, m.kind)} · {'+' if m.amount > 0 else ''}"
+        f"{money(m.amount)}"
+        for m in moves
+    ]
+    return _("<b>Last movements</b>") + "\n" + "\n".join(rows)
+
+
+def topup_ask_amount() -> str:
+    return _("How much did you pay? Type the amount, e.g. 100 or 100.00.")
+
+
+def topup_ask_receipt() -> str:
+    return _("Now send a photo of the receipt, or a note with the payment reference.")
+
+
+def topup_sent(view: TopUpView) -> str:
+    return _(
+        "Top-up request #{id} for {amount} is with the admins. You will be told when it is decided."
+    ).format(id=view.id, amount=money(view.amount))
+
+
+def topup_for_admin(view: TopUpView) -> str:
+    who = f"@{view.username}" if view.username else str(view.telegram_id)
+    note = f"\n{escape(view.note)}" if view.note else ""
+    return (
+        _("Top-up request #{id}: {who} paid {amount}.").format(
+            id=view.id, who=escape(who), amount=money(view.amount)
+        )
+        + note
+    )
+
+
+def topup_approved(view: TopUpView, balance_after: int) -> str:
+    return _("✅ Your top-up #{id} of {amount} was approved. Balance: {balance}").format(
+        id=view.id, amount=money(view.amount), balance=money(balance_after)
+    )
+
+
+def topup_rejected(view: TopUpView) -> str:
+    return _(
+        "❌ Your top-up #{id} of {amount} was rejected. Contact support if this is wrong."
+    ).format(id=view.id, amount=money(view.amount))
+
+
+def topup_decided(view: TopUpView, already: bool) -> str:
+    if already:
+        return _("Request #{id} was already decided: {status}.").format(
+            id=view.id, status=view.status.value
+        )
+    return _("Request #{id}: {status}.").format(id=view.id, status=view.status.value)
+
+
+def choose_language() -> str:
+    return _("Choose your language:")
+
+
+def language_set() -> str:
+    return _("Language set to English.")
+
+
+def stale_button() -> str:
+    return _("This button is no longer valid.")
+
+
+def slow_down() -> str:
+    return _("Too fast — please wait a moment.")
+
+
+def unexpected(reference: str) -> str:
+    return _("Sorry, something went wrong on our side. Reference: {ref}").format(ref=reference)
+
+
+def bad_quantity(limit: int) -> str:
+    return _("Please give a whole number from 1 to {max}.").format(max=limit)
+
+
+def bad_amount() -> str:
+    return _("That is not an amount. Type it like 100 or 100.00.")
+
+
+def buy_usage() -> str:
+    return _("Usage: /buy SKU QUANTITY, e.g. /buy STEAM-100 5")
+
+
+def error(exc: KamengError) -> str:
+    """A refusal from the platform, in the reader's language."""
+    p = exc.params
+    if exc.code == "insufficient_balance":
+        return _("Not enough balance: you are short by {amount}.").format(
+            amount=money(int(p.get("shortfall", 0)))
+        )
+    if exc.code == "out_of_stock":
+        return _("Not enough stock: only {count} left.").format(count=p.get("available", 0))
+    if exc.code == "invalid_quantity":
+        return bad_quantity(int(p.get("max", 0)))
+    if exc.code == "invalid_amount":
+        return bad_amount()
+    if exc.code == "sku_not_for_sale":
+        return _("This product is not for sale right now.")
+    if exc.code == "not_found":
+        return _("Not found — it may not exist or may not be yours.")
+    if exc.code == "forbidden":
+        return _("You are not allowed to do that.")
+    if exc.code == "user_banned":
+        return banned()
+    return _("That could not be done.")

@@ -1,0 +1,89 @@
+"""Builds bot/locales/*/LC_MESSAGES/messages.{po,mo} from the msgids in bot/ and the
+translations in bot/locales/zh_CN.json. Run after changing any bot text:
+
+    .venv/bin/python scripts/translations.py          # rewrite .po and .mo
+    .venv/bin/python scripts/translations.py --check  # exit 1 if anything is missing or stale
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ROOT / "bot" / "locales"
+
+
+def extract() -> Catalog:
+    pot = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-k",
+            "_",
+            "-k",
+            "__",
+            "--no-location",
+            "--omit-header",
+            "-o",
+            "-",
+            str(ROOT / "bot"),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return read_po(io.BytesIO(pot))
+
+
+def build(locale: str, template: Catalog) -> tuple[bytes, bytes, list[str]]:
+    translations: dict[str, str] = json.loads((LOCALES / f"{locale}.json").read_text("utf-8"))
+    catalog = Catalog(locale=locale, domain="messages", project="kameng")
+    missing = []
+    for message in template:
+        if not message.id:
+            continue
+        text = translations.get(str(message.id))
+        if not text:
+            missing.append(str(message.id))
+        catalog.add(message.id, text or "")
+    po, mo = io.BytesIO(), io.BytesIO()
+    write_po(po, catalog, omit_header=True, width=0)
+    write_mo(mo, catalog)
+    return po.getvalue(), mo.getvalue(), missing
+
+
+def main() -> int:
+    check = "--check" in sys.argv
+    template = extract()
+    status = 0
+    for source in sorted(LOCALES.glob("*.json")):
+        locale = source.stem
+        po, mo, missing = build(locale, template)
+        target = LOCALES / locale / "LC_MESSAGES"
+        if missing:
+            print(f"{locale}: {len(missing)} untranslated: {missing}")
+            status = 1
+        if check:
+            if (target / "messages.po").read_bytes() != po or (
+                target / "messages.mo"
+            ).read_bytes() != mo:
+                print(f"{locale}: catalogue is stale; run scripts/translations.py")
+                status = 1
+        else:
+            target.mkdir(parents=True, exist_ok=True)
+            (target / "messages.po").write_bytes(po)
+            (target / "messages.mo").write_bytes(mo)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
