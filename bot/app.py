@@ -40,7 +40,7 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.outer_middleware(BannedGate())
     dispatcher.callback_query.middleware(ThrottleMiddleware())
-    dispatcher.include_routers(
+    routers = (
         errors.router,
         start.router,
         catalogue.router,
@@ -49,6 +49,11 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         balance.router,
         fallback.router,  # last: catches what nothing else took
     )
+    for router in routers:
+        # Module-level routers attach to one dispatcher at a time; a process that builds a
+        # new one (a restart in tests, the sandbox) detaches them from the old one first.
+        router._parent_router = None
+    dispatcher.include_routers(*routers)
     return dispatcher
 
 

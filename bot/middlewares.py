@@ -60,13 +60,26 @@ class BannedGate(BaseMiddleware):
 
 
 class ThrottleMiddleware(BaseMiddleware):
-    """At most ``rate`` button presses per second per user. A Confirm press is never dropped:
-    buying is idempotent by quote id, so letting it through is always safe."""
+    """A token bucket per user for button presses: bursts of ``burst``, refilled at ``rate``
+    per second. A Confirm press is never dropped: buying is idempotent by quote id."""
 
-    def __init__(self, rate: float = 5.0, never_drop: tuple[str, ...] = ("buy:ok:",)) -> None:
-        self._interval = 1.0 / rate
-        self._last: dict[int, float] = {}
+    def __init__(
+        self, rate: float = 4.0, burst: int = 8, never_drop: tuple[str, ...] = ("buy:ok:",)
+    ) -> None:
+        self._rate = rate
+        self._burst = float(burst)
+        self._buckets: dict[int, tuple[float, float]] = {}  # user → (tokens, at)
         self._never_drop = never_drop
+
+    def _allow(self, user_id: int) -> bool:
+        now = time.monotonic()
+        tokens, at = self._buckets.get(user_id, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - at) * self._rate)
+        allowed = tokens >= 1.0
+        self._buckets[user_id] = (tokens - 1.0 if allowed else tokens, now)
+        if len(self._buckets) > 10_000:
+            self._buckets.clear()
+        return allowed
 
     async def __call__(
         self,
@@ -76,14 +89,7 @@ class ThrottleMiddleware(BaseMiddleware):
     ) -> Any:
         if not isinstance(event, CallbackQuery):
             return await handler(event, data)
-        if (event.data or "").startswith(self._never_drop):
+        if (event.data or "").startswith(self._never_drop) or self._allow(event.from_user.id):
             return await handler(event, data)
-        now = time.monotonic()
-        last = self._last.get(event.from_user.id, 0.0)
-        if now - last < self._interval:
-            await event.answer(texts.slow_down())
-            return None
-        self._last[event.from_user.id] = now
-        if len(self._last) > 10_000:
-            self._last.clear()
-        return await handler(event, data)
+        await event.answer(texts.slow_down())
+        return None

@@ -9,44 +9,31 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "bot" / "locales"
 
 
 def extract() -> Catalog:
-    pot = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "babel.messages.frontend",
-            "extract",
-            "-k",
-            "_",
-            "-k",
-            "__",
-            "--no-location",
-            "--omit-header",
-            "-o",
-            "-",
-            str(ROOT / "bot"),
-        ],
-        check=True,
-        capture_output=True,
-    ).stdout
-    return read_po(io.BytesIO(pot))
+    """Every msgid passed to ``_`` or ``__`` under bot/, in source order."""
+    catalog = Catalog()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT / "bot"), keywords={"_": None, "__": None}
+    ):
+        catalog.add(message)
+    return catalog
 
 
 def build(locale: str, template: Catalog) -> tuple[bytes, bytes, list[str]]:
     translations: dict[str, str] = json.loads((LOCALES / f"{locale}.json").read_text("utf-8"))
-    catalog = Catalog(locale=locale, domain="messages", project="kameng")
+    catalog = Catalog(locale=locale, domain="messages", project="kameng", fuzzy=False)
     missing = []
     for message in template:
         if not message.id:

@@ -53,7 +53,7 @@ async def make_sku(
 
 
 async def make_reseller(platform: Platform, telegram_id: int, balance: int = 0) -> None:
-    await platform.catalogue.ensure_user(telegram_id, username=f"r{telegram_id}")
+    await platform.catalogue.ensure_user(telegram_id, username=f"r{telegram_id}", language="en")
     if balance:
         await platform.balances.top_up(
             telegram_id, balance, idempotency_key=f"seed-{telegram_id}", note="seed", actor=ADMIN

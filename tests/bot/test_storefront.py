@@ -1,0 +1,187 @@
+"""A reseller's day in the bot, acted out as a user against the fake Telegram server."""
+
+from __future__ import annotations
+
+from core.checks import check_ledger
+from core.models import UserStatus
+from core.platform import Platform
+from sandbox.fake_telegram import FakeTelegramServer
+from tests.bot.conftest import ADMIN_ID
+from tests.factories import ADMIN, make_reseller, make_sku
+
+RESELLER = 1001
+
+
+async def test_new_reseller_registers_browses_and_buys_one_code(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    codes = await make_sku(shop, stock=100, level_prices={"gold": 90_00})
+    ann = server.user(RESELLER, first_name="Ann", language_code="en")
+
+    await ann.send_text("/start")
+    welcome = await ann.wait_for_message(lambda m: "Welcome" in m.content)
+    assert "🛒 Catalogue" in await ann.reply_keyboard_labels()
+    assert welcome.text is not None
+    await shop.balances.top_up(RESELLER, 100_00, idempotency_key="t1", note="x", actor=ADMIN)
+
+    await ann.press_reply("🛒 Catalogue")
+    await ann.wait_for_message(lambda m: "Choose a category" in m.content)
+    await ann.press("Steam (1)")
+    await ann.wait_for_message(lambda m: "page 1/1" in m.content)
+    await ann.press("STEAM-100 card · 92.00 · 100 left")
+    card = await ann.wait_for_message(lambda m: "Face value: 100.00" in m.content)
+    assert "Your price: 92.00" in card.content
+    await ann.press("1")
+    quote = await ann.wait_for_message(lambda m: "Total: 92.00" in m.content)
+    assert "Balance after: 8.00" in quote.content
+    await ann.press("✅ Confirm", message=quote)
+
+    receipt = await ann.wait_for_message(lambda m: "Order #" in m.content)
+    assert receipt.codes == [codes[0]]  # monospace, copyable
+    assert "balance 8.00" in receipt.content
+    assert (await shop.balances.balance(RESELLER)).balance == 8_00
+    assert await shop.catalogue.stock_count("STEAM-100") == 99
+
+
+async def test_sixty_codes_arrive_as_a_file_and_a_double_tap_buys_once(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    codes = await make_sku(shop, stock=100, price=10_00, supply_price=9_00)
+    await make_reseller(shop, RESELLER, balance=1000_00)
+    ann = server.user(RESELLER, language_code="en")
+
+    await ann.send_text("/buy STEAM-100 60")
+    quote = await ann.wait_for_message(lambda m: "Total: 600.00" in m.content)
+    await ann.press("✅ Confirm", message=quote)
+    await ann.press("✅ Confirm", message=quote)
+
+    document = await ann.wait_for_message(lambda m: m.document is not None)
+    assert (await ann.download(document)).decode().split() == codes[:60]
+    await server.wait_callbacks_answered()
+    assert (await shop.balances.balance(RESELLER)).balance == 400_00
+    orders, total = await shop.shop.orders(RESELLER)
+    assert total == 1 and orders[0].quantity == 60
+    assert (await check_ledger(shop.db)).ok
+
+
+async def test_refusals_are_clear_and_charge_nothing(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await make_sku(shop, stock=3)
+    await make_reseller(shop, RESELLER, balance=100_00)
+    ann = server.user(RESELLER, language_code="en")
+
+    for text, expected in [
+        ("/buy STEAM-100 0", "whole number from 1 to 10000"),
+        ("/buy STEAM-100 lots", "whole number from 1 to 10000"),
+        ("/buy STEAM-100 99999999", "whole number from 1 to 10000"),
+        ("/buy NOPE-1 1", "Not found"),
+        ("/frobnicate", "I don't know that command"),
+        ("/buy STEAM-100 5", "Short by"),
+    ]:
+        await ann.send_text(text)
+        await ann.wait_for_message(lambda m, e=expected: e in m.content)
+
+    await ann.send_text("/buy STEAM-100 2")
+    await ann.wait_for_message(lambda m: "Total: 184.00" in m.content)
+    assert "✅ Confirm" not in ann.last_message.buttons  # type: ignore[union-attr]
+    assert "💰 Top up" in ann.last_message.buttons  # type: ignore[union-attr]
+    assert (await shop.balances.balance(RESELLER)).balance == 100_00
+
+
+async def test_top_up_through_admin_approval_credits_once(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await make_reseller(shop, RESELLER)
+    ann = server.user(RESELLER, language_code="en", username="ann")
+    admin = server.user(ADMIN_ID, language_code="en")
+    await admin.send_text("/start")
+    await admin.wait_for_message(lambda m: "Welcome" in m.content)
+    await ann.send_text("/start")
+    await ann.wait_for_message(lambda m: "Welcome" in m.content)
+
+    await ann.press_reply("💰 Balance")
+    await ann.wait_for_message(lambda m: "Balance: 0.00" in m.content)
+    await ann.press("💳 Top up")
+    await ann.wait_for_message(lambda m: "How much" in m.content)
+    await ann.send_text("12.345")
+    await ann.wait_for_message(lambda m: "not an amount" in m.content)
+    await ann.send_text("150")
+    await ann.wait_for_message(lambda m: "receipt" in m.content)
+    await ann.send_text("bank ref 778")
+    await ann.wait_for_message(lambda m: "is with the admins" in m.content)
+
+    request = await admin.wait_for_message(lambda m: "paid 150.00" in m.content)
+    assert "@ann" in request.content and "bank ref 778" in request.content
+    await admin.press("✅ Approve", message=request)
+    await admin.press_data(request.callback_data("✅ Approve") or "", message=request)
+
+    await ann.wait_for_message(lambda m: "approved" in m.content)
+    await server.wait_callbacks_answered()
+    assert (await shop.balances.balance(RESELLER)).balance == 150_00
+
+
+async def test_orders_can_be_downloaded_again(server: FakeTelegramServer, shop: Platform) -> None:
+    codes = await make_sku(shop, stock=5)
+    await make_reseller(shop, RESELLER, balance=500_00)
+    await shop.shop.buy_now(RESELLER, "STEAM-100", 2, idempotency_key="k")
+    ann = server.user(RESELLER, language_code="en")
+
+    await ann.send_text("/orders")
+    await ann.wait_for_message(lambda m: "Your orders" in m.content)
+    await ann.press("#1 · 2 × STEAM-100 card · 184.00")
+    await ann.wait_for_message(lambda m: "Status: paid" in m.content)
+    await ann.press("📄 Codes as file")
+    document = await ann.wait_for_message(lambda m: m.document is not None)
+    assert (await ann.download(document)).decode().split() == codes[:2]
+
+
+async def test_switching_language_to_chinese(server: FakeTelegramServer, shop: Platform) -> None:
+    ann = server.user(RESELLER, language_code="en")
+    await ann.send_text("/language")
+    await ann.wait_for_message(lambda m: "Choose your language" in m.content)
+    await ann.press("中文")
+    await ann.wait_for_message(lambda m: "语言已切换为中文" in m.content)
+    assert "🛒 商品" in await ann.reply_keyboard_labels()
+    await ann.send_text("/balance")
+    await ann.wait_for_message(lambda m: "余额" in m.content)
+    assert (await shop.catalogue.user(RESELLER)).language == "zh-CN"
+
+
+async def test_a_chinese_client_is_greeted_in_chinese(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    li = server.user(2002, language_code="zh-hans")
+    await li.send_text("/start")
+    await li.wait_for_message(lambda m: "欢迎来到 Kameng" in m.content)
+
+
+async def test_forged_buttons_are_refused_politely(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await make_sku(shop, stock=5)
+    await make_reseller(shop, RESELLER, balance=500_00)
+    await make_reseller(shop, 2002, balance=500_00)
+    other = await shop.shop.buy_now(2002, "STEAM-100", 1, idempotency_key="other")
+    mallory = server.user(RESELLER, language_code="en")
+    await mallory.send_text("/start")
+    anchor = await mallory.wait_for_message(lambda m: "Welcome" in m.content)
+
+    for forged in ("tud:1:1", f"ord:file:{other.order_id}:0", "garbage", "buy:ok:::nope"):  # type: ignore[union-attr]
+        query_id = await mallory.press_data(forged, message=anchor)
+        answer = await mallory.wait_for_callback_answer(query_id)
+        assert answer.answer_text and "Traceback" not in answer.answer_text
+    assert not any(m.document for m in mallory.messages)
+    assert (await shop.balances.balance(RESELLER)).balance == 500_00
+
+
+async def test_a_banned_user_gets_one_short_message(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await make_reseller(shop, RESELLER)
+    await shop.catalogue.set_status(RESELLER, UserStatus.BANNED, actor=ADMIN)
+    ann = server.user(RESELLER, language_code="en")
+    await ann.send_text("/catalogue")
+    reply = await ann.wait_for_message()
+    assert "suspended" in reply.content
+    assert len(ann.messages) == 1
