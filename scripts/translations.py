@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from babel.messages.pofile import write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "bot" / "locales"
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def extract() -> Catalog:
@@ -33,7 +35,14 @@ def extract() -> Catalog:
 
 def build(locale: str, template: Catalog) -> tuple[bytes, bytes, list[str]]:
     translations: dict[str, str] = json.loads((LOCALES / f"{locale}.json").read_text("utf-8"))
-    catalog = Catalog(locale=locale, domain="messages", project="kameng", fuzzy=False)
+    catalog = Catalog(
+        locale=locale,
+        domain="messages",
+        project="kameng",
+        fuzzy=False,
+        creation_date=FIXED_DATE,
+        revision_date=FIXED_DATE,  # keeps the output reproducible
+    )
     missing = []
     for message in template:
         if not message.id:
