@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
