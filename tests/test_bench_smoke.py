@@ -1,0 +1,46 @@
+"""The benchmarks run end to end at tiny sizes (SQLite only). Nothing here asserts a time."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+
+
+def run_bench(script: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "expected"),
+    [
+        (
+            "checkout.py",
+            ("--purchases", "50", "--buyers", "4", "--rounds", "2", "--skip-postgres"),
+            ["ratio sqlite: core/raw =", "OK: the ledger balances"],
+        ),
+        (
+            "import.py",
+            ("--codes", "2000", "--batch", "500", "--tracemalloc-codes", "500"),
+            ["ratio sqlite: core/raw =", "peak RSS:"],
+        ),
+    ],
+)
+def test_bench_runs_and_prints_its_ratio(
+    script: str, args: tuple[str, ...], expected: list[str]
+) -> None:
+    out = run_bench(script, *args)
+    for line in expected:
+        assert line in out, out
