@@ -38,6 +38,19 @@ def _run(work: Callable[[Platform], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+def _on_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """For commands that need the database but not the secret key (schema, proofs)."""
+
+    async def main() -> T:
+        database = Database(Settings().database_url)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(main())
+
+
 def _amount(text: str) -> int:
     try:
         return parse_amount(text)
@@ -88,14 +101,7 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     """Create or migrate the schema."""
 
-    async def work() -> None:
-        database = Database(Settings().database_url)
-        try:
-            await schema.upgrade(database, revision)
-        finally:
-            await database.dispose()
-
-    asyncio.run(work())
+    _on_database(lambda database: schema.upgrade(database, revision))
     click.echo(f"database at {revision}")
 
 
@@ -104,14 +110,7 @@ def db_upgrade(revision: str) -> None:
 def db_downgrade(revision: str) -> None:
     """Step the schema back to REVISION (``base`` removes everything)."""
 
-    async def work() -> None:
-        database = Database(Settings().database_url)
-        try:
-            await schema.downgrade(database, revision)
-        finally:
-            await database.dispose()
-
-    asyncio.run(work())
+    _on_database(lambda database: schema.downgrade(database, revision))
     click.echo(f"database at {revision}")
 
 
@@ -400,16 +399,9 @@ def ledger() -> None:
 def ledger_check() -> None:
     """Prove the books balance; exits 1 with a report when anything is off."""
 
-    async def work() -> bool:
-        database = Database(Settings().database_url)
-        try:
-            report = await check_ledger(database)
-        finally:
-            await database.dispose()
-        click.echo(report.render())
-        return report.ok
-
-    if not asyncio.run(work()):
+    report = _on_database(check_ledger)
+    click.echo(report.render())
+    if not report.ok:
         sys.exit(1)
 
 
@@ -421,24 +413,15 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Walk the chain; names the first broken record and exits 1 if any."""
-
-    async def work() -> bool:
-        database = Database(Settings().database_url)
-        try:
-            verdict = await audit.verify(database)
-        finally:
-            await database.dispose()
-        if verdict.ok:
-            click.echo(f"OK: {verdict.records} records, chain intact")
-        else:
-            click.echo(
-                f"BROKEN at record {verdict.broken_id}: {verdict.reason} "
-                f"({verdict.records} records verified before it)"
-            )
-        return verdict.ok
-
-    if not asyncio.run(work()):
-        sys.exit(1)
+    verdict = _on_database(audit.verify)
+    if verdict.ok:
+        click.echo(f"OK: {verdict.records} records, chain intact")
+        return
+    click.echo(
+        f"BROKEN at record {verdict.broken_id}: {verdict.reason} "
+        f"({verdict.records} records verified before it)"
+    )
+    sys.exit(1)
 
 
 if __name__ == "__main__":
