@@ -7,6 +7,7 @@ translations in bot/locales/zh_CN.json. Run after changing any bot text:
 
 from __future__ import annotations
 
+import gettext
 import io
 import json
 import sys
@@ -57,6 +58,14 @@ def build(locale: str, template: Catalog) -> tuple[bytes, bytes, list[str]]:
     return po.getvalue(), mo.getvalue(), missing
 
 
+def _messages_of(mo: bytes) -> dict[str, str]:
+    """The translations a compiled catalogue holds, without its header: the header names
+    the Babel version, which a fresh install may bump without changing any text."""
+    messages = dict(gettext.GNUTranslations(io.BytesIO(mo))._catalog)  # type: ignore[attr-defined]
+    messages.pop("", None)
+    return messages
+
+
 def main() -> int:
     check = "--check" in sys.argv
     template = extract()
@@ -69,9 +78,9 @@ def main() -> int:
             print(f"{locale}: {len(missing)} untranslated: {missing}")
             status = 1
         if check:
-            if (target / "messages.po").read_bytes() != po or (
-                target / "messages.mo"
-            ).read_bytes() != mo:
+            if (target / "messages.po").read_bytes() != po or _messages_of(
+                (target / "messages.mo").read_bytes()
+            ) != _messages_of(mo):
                 print(f"{locale}: catalogue is stale; run scripts/translations.py")
                 status = 1
         else:
