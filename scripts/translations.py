@@ -1,5 +1,6 @@
 """Builds bot/locales/*/LC_MESSAGES/messages.{po,mo} from the msgids in bot/ and the
-translations in bot/locales/zh_CN.json. Run after changing any bot text:
+translations in bot/locales/<locale>/*.json (one file per part of the bot, merged).
+Run after changing any bot text:
 
     .venv/bin/python scripts/translations.py          # rewrite .po and .mo
     .venv/bin/python scripts/translations.py --check  # exit 1 if anything is missing or stale
@@ -34,8 +35,18 @@ def extract() -> Catalog:
     return catalog
 
 
+def load_translations(locale: str) -> dict[str, str]:
+    translations: dict[str, str] = {}
+    for part in sorted((LOCALES / locale).glob("*.json")):
+        for msgid, text in json.loads(part.read_text("utf-8")).items():
+            if translations.get(msgid, text) != text:
+                raise SystemExit(f"{part}: {msgid!r} is translated differently elsewhere")
+            translations[msgid] = text
+    return translations
+
+
 def build(locale: str, template: Catalog) -> tuple[bytes, bytes, list[str]]:
-    translations: dict[str, str] = json.loads((LOCALES / f"{locale}.json").read_text("utf-8"))
+    translations = load_translations(locale)
     catalog = Catalog(
         locale=locale,
         domain="messages",
@@ -70,8 +81,7 @@ def main() -> int:
     check = "--check" in sys.argv
     template = extract()
     status = 0
-    for source in sorted(LOCALES.glob("*.json")):
-        locale = source.stem
+    for locale in sorted({part.parent.name for part in LOCALES.glob("*/*.json")}):
         po, mo, missing = build(locale, template)
         target = LOCALES / locale / "LC_MESSAGES"
         if missing:
