@@ -15,6 +15,7 @@ A report view never carries a code; only ``reported_code`` (admins) and a replac
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -173,6 +174,9 @@ class AfterSales:
             line = lines[position - 1]
             if line.status is not LineStatus.DELIVERED:
                 raise InvalidState(line=position, status=line.status.value)
+            bad_code = await session.get(Code, line.code_id)
+            assert bad_code is not None
+            reason = _redact(reason, self._cipher.decrypt(bad_code.ciphertext))
             already_open = await session.scalar(
                 select(CodeReport.id).where(
                     CodeReport.line_id == line.id, CodeReport.status == ReportStatus.OPEN
@@ -245,12 +249,20 @@ class AfterSales:
             return await _view(session, await _report(session, report_id))
 
     async def reported_code(self, admin: int, report_id: int) -> str:
-        """The reported code's plaintext, for an admin checking it."""
-        async with self._db.reading() as session:
+        """The reported code's plaintext, for an admin checking it (the viewing is audited)."""
+        async with self._db.transaction() as session:
             await require_admin(session, admin, "report.code")
             report = await _report(session, report_id)
             code = await session.get(Code, report.bad_code_id)
             assert code is not None
+            await audit.append(
+                session,
+                action="report.code_viewed",
+                actor=f"admin:{admin}",
+                subject=f"order:{report.order_id}",
+                payload={"report": report.id, "code_id": code.id},
+                now=self._clock.now(),
+            )
             return self._cipher.decrypt(code.ciphertext)
 
     async def replace(self, admin: int, report_id: int) -> Resolution:
@@ -388,6 +400,14 @@ class AfterSales:
         if line.status is not LineStatus.DELIVERED:
             raise InvalidState(report=report_id, line=line.status.value)
         return report, line, None
+
+
+def _redact(reason: str, code: str) -> str:
+    """A reseller may paste the code into the reason; the reason reaches the supplier and
+    the audit trail, so the code is masked there."""
+    if len(code.strip()) < 4:
+        return reason
+    return re.sub(re.escape(code.strip()), "[code]", reason, flags=re.IGNORECASE)
 
 
 async def _report(session: AsyncSession, report_id: int) -> CodeReport:

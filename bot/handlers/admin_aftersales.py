@@ -103,12 +103,15 @@ async def start_report(
 
 
 @router.message(StateFilter(ReportFlow.position), TYPED)
-async def typed_position(message: Message, state: FSMContext) -> None:
-    text = (message.text or "").strip().lstrip("#")
-    if not text.isdigit() or len(text) > 6:
-        await message.answer(admin_texts.bad_input())
-        return
+async def typed_position(
+    message: Message, state: FSMContext, user: UserView, platform: Platform
+) -> None:
     order_id = int((await state.get_data())["order"])
+    text = (message.text or "").strip().lstrip("#")
+    available = await platform.aftersales.reportable_positions(user.telegram_id, order_id)
+    if not text.isdigit() or len(text) > 6 or int(text) not in available:
+        await message.answer(admin_texts.type_position(order_id, max(available, default=0)))
+        return
     await _ask_reason(message, state, order_id, int(text))
 
 
@@ -139,6 +142,7 @@ async def reason(
         await message.answer(admin_texts.reason_required())
         return
     data = await state.get_data()
+    await state.clear()  # a refusal below ends the flow: the reseller starts again
     photo = message.photo[-1].file_id if message.photo else None
     reported = await platform.aftersales.report(
         user.telegram_id,
@@ -147,7 +151,6 @@ async def reason(
         reason=text,
         screenshot_file_id=photo,
     )
-    await state.clear()
     report = reported.report
     await message.answer(admin_texts.report_sent(report))
     # The supplier learns what is wrong, never the code (nor the screenshot, which may show it).

@@ -46,13 +46,14 @@ async def test_a_refunded_bad_code_is_exact_for_reseller_supplier_and_ledger(
     payable = (await shop.balances.supplier(SUPPLIER_TID)).payable
     assert (await shop.balances.balance(RESELLER)).balance == 500_00 - 276_00
 
+    pasted = f"{codes[1].lower()} already redeemed"  # the code pasted into the reason
     await _report_from_order_detail(
-        ann, "#1 · 3 × STEAM-100 card · 276.00", 2, "already redeemed", screenshot=True
+        ann, "#1 · 3 × STEAM-100 card · 276.00", 2, pasted, screenshot=True
     )
 
     told = await supplier.wait_for_message(lambda m: "reported a problem" in m.content, after=0)
-    assert "already redeemed" in told.content and "code 2" in told.content
-    assert not any(code in m.content for m in supplier.messages for code in codes)
+    assert "[code] already redeemed" in told.content and "code 2" in told.content
+    assert not any(code.lower() in m.content.lower() for m in supplier.messages for code in codes)
     assert not told.codes and told.photo is None
     alert = await admin.wait_for_message(lambda m: "Bad-code report #1" in m.content, after=0)
     assert alert.photo is not None and "already redeemed" in alert.content
@@ -111,6 +112,32 @@ async def test_a_replaced_bad_code_reaches_the_reseller_and_stock_drops_by_one(
     detail = await ann.wait_for_message(lambda m: "Status: paid" in m.content)
     assert "Report #1 on code 1: replaced" in detail.content
     await server.wait_callbacks_answered()
+
+
+async def test_in_a_big_order_the_code_is_picked_by_typing_its_number(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await make_sku(shop, stock=40, price=10_00, supply_price=9_00)
+    await make_reseller(shop, RESELLER, balance=500_00)
+    server.user(SUPPLIER_TID)
+    admin = server.user(ADMIN_ID)
+    ann = server.user(RESELLER)
+    await shop.shop.buy_now(RESELLER, "STEAM-100", 30, idempotency_key="k")
+
+    await ann.send_text("/orders")
+    await ann.wait_for_message(lambda m: "Your orders" in m.content)
+    await ann.press("#1 · 30 × STEAM-100 card · 300.00")
+    await ann.wait_for_message(lambda m: "Status: paid" in m.content)
+    await ann.press("⚠️ Report a problem")
+    await ann.wait_for_message(lambda m: "(1–30)" in m.content)
+    for wrong in ("31", "0", "9" * 4000):
+        await ann.send_text(wrong)
+        await ann.wait_for_message(lambda m: "(1–30)" in m.content)
+    await ann.send_text("#27")
+    await ann.wait_for_message(lambda m: "code 27 of order #1" in m.content)
+    await ann.send_text("blank card")
+    await ann.wait_for_message(lambda m: "Report #1 is with the admins" in m.content)
+    await admin.wait_for_message(lambda m: "code 27" in m.content, after=0)
 
 
 async def test_an_admin_rejects_with_a_reason_the_reseller_sees(
