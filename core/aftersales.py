@@ -363,7 +363,9 @@ class AfterSales:
         now = self._clock.now()
         async with self._db.transaction() as session:
             await require_admin(session, admin, "report.reject")
-            report, _line, decided = await self._decide(session, admin, report_id, now)
+            report, _line, decided = await self._decide(
+                session, admin, report_id, now, needs_line=False
+            )
             if decided is not None:
                 return decided
             report.status = ReportStatus.REJECTED
@@ -380,7 +382,13 @@ class AfterSales:
             return Resolution(await _view(session, report), already_decided=False)
 
     async def _decide(
-        self, session: AsyncSession, admin: int, report_id: int, now: datetime
+        self,
+        session: AsyncSession,
+        admin: int,
+        report_id: int,
+        now: datetime,
+        *,
+        needs_line: bool = True,
     ) -> tuple[CodeReport, OrderLine, Resolution | None]:
         """Claim the right to decide: stamps the report if it is still open (one UPDATE, so
         two admins racing cannot both pass); otherwise returns the earlier outcome."""
@@ -393,12 +401,28 @@ class AfterSales:
             .execution_options(synchronize_session=False)
         )
         await session.refresh(report)
-        line = await session.get(OrderLine, report.line_id)
-        assert line is not None
         if claimed is None:
+            line = await session.get(OrderLine, report.line_id)
+            assert line is not None
             return report, line, Resolution(await _view(session, report), already_decided=True)
-        if line.status is not LineStatus.DELIVERED:
-            raise InvalidState(report=report_id, line=line.status.value)
+        if needs_line:
+            # Lock the line and check it still holds the reported code, delivered: a refund
+            # of the order by another path waits here or is seen (never a double refund).
+            held = await session.scalar(
+                update(OrderLine)
+                .where(
+                    OrderLine.id == report.line_id,
+                    OrderLine.status == LineStatus.DELIVERED,
+                    OrderLine.code_id == report.bad_code_id,
+                )
+                .values(status=OrderLine.status)
+                .returning(OrderLine.id)
+                .execution_options(synchronize_session=False)
+            )
+            if held is None:
+                raise InvalidState(report=report_id, reason="line refunded or changed")
+        line = await session.get(OrderLine, report.line_id, populate_existing=True)
+        assert line is not None
         return report, line, None
 
 

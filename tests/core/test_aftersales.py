@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from core.checks import check_ledger
@@ -83,3 +85,41 @@ async def test_pricing_changes_reach_quotes_and_tell_listeners(platform: Platfor
     ladder = await platform.pricing_admin.set_spread(ADMIN_TID, 6000)
     assert ladder.spread_supplier_bps == 6000 and ladder.normal[0].rate_bps == 250
     assert [c.kind for c in changes] == ["level_price", "quantity_break", "ladder", "spread"]
+
+
+async def test_two_admins_refunding_at_once_refund_once(platform: Platform) -> None:
+    await _setup(platform)
+    await platform.catalogue.grant_role(43, Role.ADMIN, actor=ADMIN)
+    receipt = await platform.shop.buy_now(RESELLER, "STEAM-100", 2, idempotency_key="k")
+    reported = await platform.aftersales.report(RESELLER, receipt.order_id, 1, reason="bad")  # type: ignore[union-attr]
+
+    results = await asyncio.gather(
+        platform.aftersales.refund(ADMIN_TID, reported.report.id),
+        platform.aftersales.refund(43, reported.report.id),
+    )
+
+    assert sorted(r.already_decided for r in results) == [False, True]
+    assert (await platform.balances.balance(RESELLER)).balance == 500_00 - 92_00
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_line_refunded_by_the_shop_cannot_be_refunded_again(platform: Platform) -> None:
+    await _setup(platform)
+    receipt = await platform.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="k")
+    reported = await platform.aftersales.report(RESELLER, receipt.order_id, 1, reason="bad")  # type: ignore[union-attr]
+    await platform.shop.refund(
+        receipt.order_id,
+        restock=False,
+        idempotency_key="cli",
+        actor=ADMIN,  # type: ignore[union-attr]
+    )
+
+    with pytest.raises(InvalidState):
+        await platform.aftersales.refund(ADMIN_TID, reported.report.id)
+
+    assert (await platform.balances.balance(RESELLER)).balance == 500_00
+    assert (
+        await platform.aftersales.get(ADMIN_TID, reported.report.id)
+    ).status is ReportStatus.OPEN
+    rejected = await platform.aftersales.reject(ADMIN_TID, reported.report.id, reason="refunded")
+    assert rejected.report.status is ReportStatus.REJECTED
