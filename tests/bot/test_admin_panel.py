@@ -200,3 +200,16 @@ async def test_categories_ladder_and_spread_are_changed_and_used_by_the_next_sal
     assert len(await _audit(shop, "policy.spread")) == 1
     assert len(await _audit(shop, "category.rename")) == 1
     assert (await check_ledger(shop.db)).ok
+
+
+async def test_the_panel_speaks_chinese_to_a_chinese_admin(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await shop.catalogue.set_language(ADMIN_ID, "zh-CN")
+    admin = server.user(ADMIN_ID, language_code="zh-hans")
+    await admin.send_text("/admin")
+    panel = await admin.wait_for_message(lambda m: "管理面板" in m.content)
+    assert "待审核商品: 0" in panel.content and "🛠 卡密问题（0）" in panel.buttons
+    await admin.press("📈 佣金与差价")
+    ladder = await admin.wait_for_message(lambda m: "阶梯佣金" in m.content)
+    assert "普通：满 0 件：3%" in ladder.content
