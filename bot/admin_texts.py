@@ -30,10 +30,6 @@ def panel(counts: dict[str, int]) -> str:
     return _("<b>Admin panel</b>") + "\n" + "\n".join(rows)
 
 
-def not_admin() -> str:
-    return _("This is for admins only.")
-
-
 def cancelled() -> str:
     return _("Cancelled.")
 
@@ -194,10 +190,6 @@ def ask_spread() -> str:
 
 def bad_input() -> str:
     return _("I could not read that. Please try again.")
-
-
-def saved() -> str:
-    return _("Saved.")
 
 
 # after-sales ---------------------------------------------------------------------------
