@@ -399,3 +399,37 @@ class TopUpRequest(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+# --- admin panel: after-sales ---
+
+
+class ReportStatus(enum.StrEnum):
+    OPEN = "open"
+    REPLACED = "replaced"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+
+
+class CodeReport(Base):
+    """A reseller says one delivered code is bad; an admin replaces, refunds or rejects."""
+
+    __tablename__ = "code_reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 1-based, in the order's code list
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    bad_code_id: Mapped[int] = mapped_column(ForeignKey("codes.id"))
+    replacement_code_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    screenshot_file_id: Mapped[str | None] = mapped_column(String(256))
+    status: Mapped[ReportStatus] = mapped_column(
+        _enum(ReportStatus), default=ReportStatus.OPEN, index=True
+    )
+    refund_amount: Mapped[int] = mapped_column(Money, default=0)
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

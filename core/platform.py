@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from core.admin import AdminDesk
+from core.aftersales import AfterSales
 from core.balances import Balances
 from core.catalogue import Catalogue
 from core.clock import Clock, SystemClock
@@ -13,6 +15,7 @@ from core.db import Database
 from core.delivery.importer import StockImporter
 from core.orders import Shop
 from core.pricing.quotes import Quotes
+from core.pricing_admin import PricingAdmin
 from core.settings import Settings
 from core.storefront import Storefront
 from core.topups import TopUps
@@ -30,6 +33,9 @@ class Platform:
     balances: Balances
     storefront: Storefront
     topups: TopUps
+    admin: AdminDesk
+    pricing_admin: PricingAdmin
+    aftersales: AfterSales
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -53,4 +59,7 @@ def build_platform(
         balances=Balances(db, clock),
         storefront=Storefront(db, clock),
         topups=TopUps(db, clock),
+        admin=AdminDesk(db, clock, Catalogue(db, clock), Balances(db, clock)),
+        pricing_admin=PricingAdmin(db, clock),
+        aftersales=AfterSales(db, cipher, clock),
     )

@@ -7,6 +7,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
+from bot.handlers.admin_aftersales import order_detail_extras
 from bot.handlers.buy import show_quote
 from bot.keyboards import menus
 from bot.keyboards.callbacks import OrdersCb
@@ -50,11 +51,16 @@ async def order_detail(
     query: CallbackQuery, callback_data: OrdersCb, user: UserView, platform: Platform
 ) -> None:
     receipt = await platform.shop.order(user.telegram_id, callback_data.order)
+    text, markup = await order_detail_extras(  # reports' status and "Report a problem"
+        platform,
+        user,
+        receipt.order_id,
+        texts.order_detail(receipt),
+        menus.order_actions(receipt.order_id),
+    )
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(
-            texts.order_detail(receipt), reply_markup=menus.order_actions(receipt.order_id)
-        )
+        await query.message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(OrdersCb.filter(F.action == "file"))

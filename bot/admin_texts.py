@@ -1,0 +1,349 @@
+"""Texts of the admin panel and of after-sales (bad-code reports), in the reader's language.
+
+Kept apart from ``bot/texts.py`` so the storefront's texts and these can change
+independently; the same rules hold (English msgids, zh-CN in ``locales/zh_CN/admin.json``).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.texts import _percent, money
+from core.admin import UserCard
+from core.aftersales import ReportView
+from core.models import ReportStatus, Role, UserStatus
+from core.pricing_admin import CategoryRow, LadderView, SkuPricing, TierRow
+
+# Counter name (core.admin.PENDING_COUNTERS) → label; a counter without a label shows its name.
+COUNTER_LABELS = {
+    "product_reviews": __("Products awaiting review"),
+    "topups": __("Top-up requests pending"),
+    "code_reports": __("Open bad-code reports"),
+}
+
+
+def panel(counts: dict[str, int]) -> str:
+    rows = [f"{COUNTER_LABELS.get(name, name)}: <b>{count}</b>" for name, count in counts.items()]
+    return _("<b>Admin panel</b>") + "\n" + "\n".join(rows)
+
+
+def cancelled() -> str:
+    return _("Cancelled.")
+
+
+# users ---------------------------------------------------------------------------------
+
+
+def ask_user() -> str:
+    return _("Send the user's Telegram id or @username.")
+
+
+def user_card(card: UserCard) -> str:
+    u = card.user
+    roles = {Role.RESELLER: _("reseller"), Role.SUPPLIER: _("supplier"), Role.ADMIN: _("admin")}
+    status = _("banned") if u.status is UserStatus.BANNED else _("active")
+    name = f" @{escape(u.username)}" if u.username else ""
+    if u.display_name:
+        name += f" ({escape(u.display_name)})"
+    return _(
+        "<b>User {id}</b>{name}\nRoles: {roles}\nLevel: {level}\nStatus: {status}\n"
+        "Balance: {balance} · credit limit {limit}\nOrders: {orders}"
+    ).format(
+        id=u.telegram_id,
+        name=name,
+        roles=", ".join(str(roles[r]) for r in Role if r in u.roles),
+        level=escape(u.level_name),
+        status=status,
+        balance=money(card.balance),
+        limit=money(u.credit_limit),
+        orders=card.orders,
+    )
+
+
+def ask_credit_limit(telegram_id: int) -> str:
+    return _("Type the new credit limit for {id}, e.g. 500 or 0.").format(id=telegram_id)
+
+
+def ask_adjustment(telegram_id: int) -> str:
+    return _(
+        "Type the signed amount and a note for {id}, e.g. <code>-10.50 duplicate top-up</code>."
+    ).format(id=telegram_id)
+
+
+def note_required() -> str:
+    return _("A note is required: type the amount, a space, then why.")
+
+
+def adjusted(amount: int, balance: int) -> str:
+    sign = "+" if amount > 0 else ""
+    return _("Balance adjusted by {amount}. New balance: {balance}.").format(
+        amount=f"{sign}{money(amount)}", balance=money(balance)
+    )
+
+
+# catalogue and prices ------------------------------------------------------------------
+
+
+def categories(rows: list[CategoryRow]) -> str:
+    if not rows:
+        return _("No categories yet.")
+    lines = [
+        _("• {name} ({count} products)").format(name=escape(r.name), count=r.skus) for r in rows
+    ]
+    return _("<b>Categories</b>") + "\n" + "\n".join(lines)
+
+
+def ask_category_name() -> str:
+    return _("Type the category's name.")
+
+
+def ask_sku() -> str:
+    return _("Send the product code, e.g. STEAM-100.")
+
+
+def sku_status(status: str) -> str:
+    labels = {
+        "draft": _("draft"),
+        "pending_review": _("awaiting review"),
+        "active": _("on sale"),
+        "suspended": _("suspended"),
+        "rejected": _("rejected"),
+    }
+    return str(labels.get(status, status))
+
+
+def sku_pricing(p: SkuPricing) -> str:
+    stock = _("unlimited") if p.stock is None else str(p.stock)
+    prices = ", ".join(
+        f"{escape(lp.level)} {money(lp.price) if lp.price is not None else '—'}"
+        for lp in p.level_prices
+    )
+    lines = [
+        f"<b>{escape(p.sku.name)}</b> (<code>{p.sku.code}</code>)",
+        _("Status: {status} · stock {stock}").format(
+            status=sku_status(p.sku.status.value), stock=stock
+        ),
+        _("Supply price {supply} · default price {default}").format(
+            supply=money(p.sku.supply_price), default=money(p.sku.default_price)
+        ),
+        _("Level prices: {prices}").format(prices=prices),
+    ]
+    if p.breaks:
+        lines.append(
+            _("Quantity breaks: {breaks}").format(
+                breaks=", ".join(break_label(b.min_quantity, b.discount_bps) for b in p.breaks)
+            )
+        )
+    else:
+        lines.append(_("No quantity breaks."))
+    return "\n".join(lines)
+
+
+def break_label(min_quantity: int, discount_bps: int) -> str:
+    return _("from {count}: −{percent}%").format(count=min_quantity, percent=_percent(discount_bps))
+
+
+def ask_level_price(sku: str, level: str) -> str:
+    return _("Type the {level} price of {sku}, or - to clear it.").format(
+        level=escape(level), sku=sku
+    )
+
+
+def ask_break(sku: str) -> str:
+    return _(
+        "Type the quantity and the discount in % for {sku}, e.g. <code>10 5</code> for −5% "
+        "from 10 units."
+    ).format(sku=sku)
+
+
+def tier_label(tier: TierRow) -> str:
+    return _("from {units}: {rate}%").format(units=tier.min_units, rate=_percent(tier.rate_bps))
+
+
+def ladder(view: LadderView) -> str:
+    return "\n".join(
+        [
+            _("<b>Commission ladder</b> (units sold in 30 days → rate)"),
+            _("Normal: {tiers}").format(tiers=", ".join(tier_label(t) for t in view.normal)),
+            _("Exclusive: {tiers}").format(tiers=", ".join(tier_label(t) for t in view.exclusive)),
+            _("Supplier's share of the spread: {percent}%").format(
+                percent=_percent(view.spread_supplier_bps)
+            ),
+        ]
+    )
+
+
+def ask_tier(exclusive: bool) -> str:
+    kind = _("exclusive") if exclusive else _("normal")
+    return _(
+        "Type the units and the rate in % for a {kind} tier, e.g. <code>500 2.5</code> "
+        "(the same units replace a tier)."
+    ).format(kind=kind)
+
+
+def ask_spread() -> str:
+    return _("Type the supplier's share of the spread in %, e.g. 60.")
+
+
+def bad_input() -> str:
+    return _("I could not read that. Please try again.")
+
+
+# after-sales ---------------------------------------------------------------------------
+
+
+def report_status(status: ReportStatus) -> str:
+    labels = {
+        ReportStatus.OPEN: _("open"),
+        ReportStatus.REPLACED: _("replaced"),
+        ReportStatus.REFUNDED: _("refunded"),
+        ReportStatus.REJECTED: _("rejected"),
+    }
+    return str(labels[status])
+
+
+def report_lines(reports: list[ReportView]) -> str:
+    """The reports of an order, as its buyer sees them under the order detail."""
+    if not reports:
+        return ""
+    rows = [
+        _("Report #{id} on code {position}: {status}").format(
+            id=r.id, position=r.position, status=report_status(r.status)
+        )
+        + (f" — {escape(r.resolution_note)}" if r.resolution_note else "")
+        for r in reports
+    ]
+    return "\n\n" + "\n".join(rows)
+
+
+def pick_code(order_id: int) -> str:
+    return _(
+        "Which code of order #{order} has a problem? Codes are numbered as in the order."
+    ).format(order=order_id)
+
+
+def type_position(order_id: int, count: int) -> str:
+    return _("Type the number of the code in order #{order} (1–{count}).").format(
+        order=order_id, count=count
+    )
+
+
+def nothing_to_report() -> str:
+    return _("Every code of this order is refunded or already reported.")
+
+
+def ask_reason(order_id: int, position: int) -> str:
+    return _(
+        "Describe the problem with code {position} of order #{order}. You may send a "
+        "screenshot with the description as its caption."
+    ).format(order=order_id, position=position)
+
+
+def reason_required() -> str:
+    return _("Please describe the problem in a few words.")
+
+
+def report_sent(r: ReportView) -> str:
+    return _(
+        "Report #{id} is with the admins (status: {status}). You will be told when it is decided."
+    ).format(id=r.id, status=report_status(r.status))
+
+
+def report_for_supplier(r: ReportView) -> str:
+    return _(
+        "⚠️ A reseller reported a problem with a code of your product {name} (order #{order}, "
+        "code {position}): {reason}\nAn admin will look into it."
+    ).format(
+        name=escape(r.sku_name), order=r.order_id, position=r.position, reason=escape(r.reason)
+    )
+
+
+def report_for_admin(r: ReportView) -> str:
+    who = f"@{r.reseller_username}" if r.reseller_username else str(r.reseller_telegram_id)
+    return _(
+        "⚠️ Bad-code report #{id} — {status}\nOrder #{order} · {name} · code {position}\n"
+        "From: {who} ({tid})\nReason: {reason}"
+    ).format(
+        id=r.id,
+        status=report_status(r.status),
+        order=r.order_id,
+        name=escape(r.sku_name),
+        position=r.position,
+        who=escape(who),
+        tid=r.reseller_telegram_id,
+        reason=escape(r.reason),
+    )
+
+
+def open_reports(count: int) -> str:
+    if not count:
+        return _("No open bad-code reports.")
+    return _("Open bad-code reports: {count}").format(count=count)
+
+
+def report_button(r: ReportView) -> str:
+    return f"#{r.id} · #{r.order_id} · {r.sku_code} · {r.position}"
+
+
+def reported_code(r: ReportView, code: str) -> str:
+    return _("Code {position} of order #{order}: <code>{code}</code>").format(
+        position=r.position, order=r.order_id, code=escape(code)
+    )
+
+
+def ask_reject_reason(report_id: int) -> str:
+    return _("Type the reason for rejecting report #{id}; the reseller will see it.").format(
+        id=report_id
+    )
+
+
+def decided(r: ReportView, already: bool) -> str:
+    if already:
+        return _("Report #{id} was already decided: {status}.").format(
+            id=r.id, status=report_status(r.status)
+        )
+    return _("Report #{id}: {status}.").format(id=r.id, status=report_status(r.status))
+
+
+def replaced_for_reseller(r: ReportView, code: str) -> str:
+    return _(
+        "✅ Report #{id}: code {position} of order #{order} was replaced. Your new code:\n"
+        "<code>{code}</code>"
+    ).format(id=r.id, position=r.position, order=r.order_id, code=escape(code))
+
+
+def refunded_for_reseller(r: ReportView, balance: int) -> str:
+    return _(
+        "✅ Report #{id}: code {position} of order #{order} was refunded: {amount}. "
+        "Balance: {balance}"
+    ).format(
+        id=r.id,
+        position=r.position,
+        order=r.order_id,
+        amount=money(r.refund_amount),
+        balance=money(balance),
+    )
+
+
+def rejected_for_reseller(r: ReportView) -> str:
+    return _("❌ Report #{id} on order #{order} was rejected: {reason}").format(
+        id=r.id, order=r.order_id, reason=escape(r.resolution_note)
+    )
+
+
+def decided_for_supplier(r: ReportView) -> str:
+    if r.status is ReportStatus.REFUNDED:
+        return _(
+            "Report #{id} on order #{order} ({name}): the code was refunded to the reseller and "
+            "its earning taken off your payable."
+        ).format(id=r.id, order=r.order_id, name=escape(r.sku_name))
+    if r.status is ReportStatus.REPLACED:
+        return _(
+            "Report #{id} on order #{order} ({name}): the code was replaced from stock."
+        ).format(id=r.id, order=r.order_id, name=escape(r.sku_name))
+    return _("Report #{id} on order #{order} ({name}) was rejected.").format(
+        id=r.id, order=r.order_id, name=escape(r.sku_name)
+    )

@@ -1,0 +1,236 @@
+"""Admin: categories (list, add, rename), one SKU's level prices, quantity breaks and sale
+status, and the commission ladder with the spread ratio."""
+
+from __future__ import annotations
+
+from aiogram import F
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import admin_texts, texts
+from bot.handlers.admin_panel import TYPED, admin_router, reply
+from bot.keyboards import admin as kb
+from core.catalogue import UserView
+from core.money import MalformedAmount, parse_amount, parse_percent_bps
+from core.platform import Platform
+from core.pricing_admin import LadderView, SkuPricing
+
+router = admin_router("admin_pricing")
+
+
+class PricingFlow(StatesGroup):
+    category_add = State()
+    category_rename = State()
+    sku = State()
+    level_price = State()
+    quantity_break = State()
+    tier = State()
+    spread = State()
+
+
+async def show_sku(event: Message | CallbackQuery, pricing: SkuPricing) -> None:
+    await reply(event, admin_texts.sku_pricing(pricing), kb.sku_pricing(pricing))
+
+
+async def show_ladder(event: Message | CallbackQuery, view: LadderView) -> None:
+    await reply(event, admin_texts.ladder(view), kb.ladder(view))
+
+
+async def show_categories(
+    event: Message | CallbackQuery, user: UserView, platform: Platform
+) -> None:
+    rows = await platform.pricing_admin.categories(user.telegram_id)
+    await reply(event, admin_texts.categories(rows), kb.categories(rows))
+
+
+# categories ----------------------------------------------------------------------------
+
+
+@router.callback_query(kb.AdminCb.filter(F.action == "cats"))
+async def categories(query: CallbackQuery, user: UserView, platform: Platform) -> None:
+    await show_categories(query, user, platform)
+
+
+@router.callback_query(kb.AdminCatCb.filter())
+async def ask_category_name(
+    query: CallbackQuery, callback_data: kb.AdminCatCb, state: FSMContext
+) -> None:
+    adding = callback_data.action == "add"
+    await state.set_state(PricingFlow.category_add if adding else PricingFlow.category_rename)
+    await state.update_data(category=callback_data.category)
+    await reply(query, admin_texts.ask_category_name(), kb.cancel())
+
+
+@router.message(StateFilter(PricingFlow.category_add, PricingFlow.category_rename), TYPED)
+async def category_name(
+    message: Message, user: UserView, platform: Platform, state: FSMContext
+) -> None:
+    name = message.text or ""
+    if await state.get_state() == PricingFlow.category_add.state:
+        await platform.pricing_admin.add_category(user.telegram_id, name)
+    else:
+        category = int((await state.get_data())["category"])
+        await platform.pricing_admin.rename_category(user.telegram_id, category, name)
+    await state.clear()
+    await show_categories(message, user, platform)
+
+
+# one SKU -------------------------------------------------------------------------------
+
+
+@router.callback_query(kb.AdminCb.filter(F.action == "sku"))
+async def ask_sku(query: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(PricingFlow.sku)
+    await reply(query, admin_texts.ask_sku(), kb.cancel())
+
+
+@router.message(StateFilter(PricingFlow.sku), TYPED)
+async def sku(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
+    pricing = await platform.pricing_admin.sku_pricing(user.telegram_id, (message.text or "")[:32])
+    await state.clear()
+    await show_sku(message, pricing)
+
+
+@router.callback_query(kb.AdminSkuCb.filter(F.action == "show"))
+async def sku_again(
+    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, platform: Platform
+) -> None:
+    await show_sku(
+        query, await platform.pricing_admin.sku_pricing(user.telegram_id, callback_data.sku)
+    )
+
+
+@router.callback_query(kb.AdminSkuCb.filter(F.action == "price"))
+async def ask_level_price(
+    query: CallbackQuery, callback_data: kb.AdminSkuCb, state: FSMContext
+) -> None:
+    await state.set_state(PricingFlow.level_price)
+    await state.update_data(sku=callback_data.sku, level=callback_data.level)
+    await reply(
+        query, admin_texts.ask_level_price(callback_data.sku, callback_data.level), kb.cancel()
+    )
+
+
+@router.message(StateFilter(PricingFlow.level_price), TYPED)
+async def level_price(
+    message: Message, user: UserView, platform: Platform, state: FSMContext
+) -> None:
+    data = await state.get_data()
+    text = (message.text or "").strip()
+    try:
+        price = None if text in {"-", "—"} else parse_amount(text)
+    except MalformedAmount:
+        await message.answer(texts.bad_amount())
+        return
+    pricing = await platform.pricing_admin.set_level_price(
+        user.telegram_id, str(data["sku"]), str(data["level"]), price
+    )
+    await state.clear()
+    await show_sku(message, pricing)
+
+
+@router.callback_query(kb.AdminSkuCb.filter(F.action == "break"))
+async def ask_break(query: CallbackQuery, callback_data: kb.AdminSkuCb, state: FSMContext) -> None:
+    await state.set_state(PricingFlow.quantity_break)
+    await state.update_data(sku=callback_data.sku)
+    await reply(query, admin_texts.ask_break(callback_data.sku), kb.cancel())
+
+
+@router.message(StateFilter(PricingFlow.quantity_break), TYPED)
+async def quantity_break(
+    message: Message, user: UserView, platform: Platform, state: FSMContext
+) -> None:
+    parts = (message.text or "").split()
+    try:
+        quantity, discount = int(parts[0]), parse_percent_bps(parts[1])
+    except (ValueError, IndexError):
+        await message.answer(admin_texts.bad_input())
+        return
+    sku_code = str((await state.get_data())["sku"])
+    pricing = await platform.pricing_admin.set_quantity_break(
+        user.telegram_id, sku_code, quantity, discount
+    )
+    await state.clear()
+    await show_sku(message, pricing)
+
+
+@router.callback_query(kb.AdminSkuCb.filter(F.action == "unbreak"))
+async def remove_break(
+    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, platform: Platform
+) -> None:
+    pricing = await platform.pricing_admin.remove_quantity_break(
+        user.telegram_id, callback_data.sku, callback_data.rule
+    )
+    await show_sku(query, pricing)
+
+
+@router.callback_query(kb.AdminSkuCb.filter(F.action.in_({"suspend", "resume"})))
+async def on_sale(
+    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, platform: Platform
+) -> None:
+    pricing = await platform.pricing_admin.set_on_sale(
+        user.telegram_id, callback_data.sku, callback_data.action == "resume"
+    )
+    await show_sku(query, pricing)
+
+
+# commission ladder and spread ----------------------------------------------------------
+
+
+@router.callback_query(kb.AdminCb.filter(F.action == "ladder"))
+async def ladder(query: CallbackQuery, user: UserView, platform: Platform) -> None:
+    await show_ladder(query, await platform.pricing_admin.ladder(user.telegram_id))
+
+
+@router.callback_query(kb.AdminLadderCb.filter(F.action == "tier"))
+async def ask_tier(
+    query: CallbackQuery, callback_data: kb.AdminLadderCb, state: FSMContext
+) -> None:
+    await state.set_state(PricingFlow.tier)
+    await state.update_data(exclusive=callback_data.exclusive)
+    await reply(query, admin_texts.ask_tier(callback_data.exclusive), kb.cancel())
+
+
+@router.message(StateFilter(PricingFlow.tier), TYPED)
+async def tier(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
+    parts = (message.text or "").split()
+    try:
+        units, rate = int(parts[0]), parse_percent_bps(parts[1])
+    except (ValueError, IndexError):
+        await message.answer(admin_texts.bad_input())
+        return
+    exclusive = bool((await state.get_data())["exclusive"])
+    view = await platform.pricing_admin.set_tier(
+        user.telegram_id, exclusive=exclusive, min_units=units, rate_bps=rate
+    )
+    await state.clear()
+    await show_ladder(message, view)
+
+
+@router.callback_query(kb.AdminLadderCb.filter(F.action == "untier"))
+async def remove_tier(
+    query: CallbackQuery, callback_data: kb.AdminLadderCb, user: UserView, platform: Platform
+) -> None:
+    await show_ladder(
+        query, await platform.pricing_admin.remove_tier(user.telegram_id, callback_data.tier)
+    )
+
+
+@router.callback_query(kb.AdminLadderCb.filter(F.action == "spread"))
+async def ask_spread(query: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(PricingFlow.spread)
+    await reply(query, admin_texts.ask_spread(), kb.cancel())
+
+
+@router.message(StateFilter(PricingFlow.spread), TYPED)
+async def spread(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
+    try:
+        share = parse_percent_bps(message.text or "")
+    except ValueError:
+        await message.answer(admin_texts.bad_input())
+        return
+    view = await platform.pricing_admin.set_spread(user.telegram_id, share)
+    await state.clear()
+    await show_ladder(message, view)

@@ -1,0 +1,206 @@
+"""Callback data and keyboards of the admin panel and of after-sales (bad-code reports).
+
+Admin payloads name their target (a Telegram id, a SKU code, a report id); the admin routers
+only answer admins, and the core checks the actor again, so a forged one changes nothing.
+"""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot import admin_texts
+from core.admin import UserCard
+from core.aftersales import ReportView
+from core.models import ReportStatus, SkuStatus, UserStatus
+from core.pricing_admin import CategoryRow, LadderView, SkuPricing
+
+MAX_POSITION_BUTTONS = 24
+
+
+class AdminCb(CallbackData, prefix="adm"):
+    action: str  # "home" | "users" | "cats" | "sku" | "ladder" | "reports" | "topups" | "cancel"
+
+
+class AdminUserCb(CallbackData, prefix="adu"):
+    action: str  # "show" | "level" | "credit" | "ban" | "unban" | "adjust"
+    user: int  # Telegram id
+    level: str = ""
+
+
+class AdminCatCb(CallbackData, prefix="adc"):
+    action: str  # "add" | "rename"
+    category: int = 0
+
+
+class AdminSkuCb(CallbackData, prefix="ads"):
+    action: str  # "show" | "price" | "break" | "unbreak" | "suspend" | "resume"
+    sku: str
+    level: str = ""
+    rule: int = 0
+
+
+class AdminLadderCb(CallbackData, prefix="adl"):
+    action: str  # "tier" | "untier" | "spread"
+    exclusive: bool = False
+    tier: int = 0
+
+
+class ReportCb(CallbackData, prefix="rep"):
+    """The reseller's side: start a report on an order, pick the code by position."""
+
+    action: str  # "start" | "pick"
+    order: int
+    pos: int = 0
+
+
+class ReportDecisionCb(CallbackData, prefix="rpd"):
+    action: str  # "show" | "code" | "replace" | "refund" | "reject"
+    report: int
+
+
+def _back(builder: InlineKeyboardBuilder) -> None:
+    builder.button(text=_("◀ Admin panel"), callback_data=AdminCb(action="home"))
+
+
+def panel(counts: dict[str, int]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("👤 Users"), callback_data=AdminCb(action="users"))
+    builder.button(text=_("🗂 Categories"), callback_data=AdminCb(action="cats"))
+    builder.button(text=_("🏷 Product prices"), callback_data=AdminCb(action="sku"))
+    builder.button(text=_("📈 Commission & spread"), callback_data=AdminCb(action="ladder"))
+    builder.button(
+        text=_("💳 Top-ups ({count})").format(count=counts.get("topups", 0)),
+        callback_data=AdminCb(action="topups"),
+    )
+    builder.button(
+        text=_("🛠 Bad-code reports ({count})").format(count=counts.get("code_reports", 0)),
+        callback_data=AdminCb(action="reports"),
+    )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def cancel() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✖ Cancel"), callback_data=AdminCb(action="cancel"))
+    return builder.as_markup()
+
+
+def user_card(card: UserCard, levels: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    tid = card.user.telegram_id
+    for level in levels:
+        mark = "• " if level == card.user.level_name else ""
+        builder.button(
+            text=f"{mark}{level}", callback_data=AdminUserCb(action="level", user=tid, level=level)
+        )
+    builder.button(text=_("💳 Credit limit"), callback_data=AdminUserCb(action="credit", user=tid))
+    builder.button(text=_("± Adjust balance"), callback_data=AdminUserCb(action="adjust", user=tid))
+    if card.user.status is UserStatus.BANNED:
+        builder.button(text=_("✅ Unban"), callback_data=AdminUserCb(action="unban", user=tid))
+    else:
+        builder.button(text=_("🚫 Ban"), callback_data=AdminUserCb(action="ban", user=tid))
+    _back(builder)
+    builder.adjust(len(levels) or 1, 2, 1, 1)
+    return builder.as_markup()
+
+
+def categories(rows: list[CategoryRow]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for row in rows:
+        builder.button(
+            text=_("✏️ {name}").format(name=row.name),
+            callback_data=AdminCatCb(action="rename", category=row.id),
+        )
+    builder.button(text=_("➕ Add category"), callback_data=AdminCatCb(action="add"))
+    _back(builder)
+    builder.adjust(*([2] * ((len(rows) + 1) // 2)), 1, 1)
+    return builder.as_markup()
+
+
+def sku_pricing(p: SkuPricing) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    code = p.sku.code
+    for lp in p.level_prices:
+        builder.button(
+            text=_("{level} price").format(level=lp.level),
+            callback_data=AdminSkuCb(action="price", sku=code, level=lp.level),
+        )
+    builder.button(text=_("➕ Quantity break"), callback_data=AdminSkuCb(action="break", sku=code))
+    for rule in p.breaks:
+        builder.button(
+            text="✖ " + admin_texts.break_label(rule.min_quantity, rule.discount_bps),
+            callback_data=AdminSkuCb(action="unbreak", sku=code, rule=rule.id),
+        )
+    if p.sku.status is SkuStatus.ACTIVE:
+        builder.button(text=_("⏸ Suspend"), callback_data=AdminSkuCb(action="suspend", sku=code))
+    elif p.sku.status is SkuStatus.SUSPENDED:
+        builder.button(text=_("▶ Resume"), callback_data=AdminSkuCb(action="resume", sku=code))
+    _back(builder)
+    builder.adjust(len(p.level_prices) or 1, 1)
+    return builder.as_markup()
+
+
+def ladder(view: LadderView) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✏️ Normal tier"), callback_data=AdminLadderCb(action="tier"))
+    builder.button(
+        text=_("✏️ Exclusive tier"), callback_data=AdminLadderCb(action="tier", exclusive=True)
+    )
+    removable = [t for t in (*view.normal, *view.exclusive) if t.min_units > 0]
+    for tier in removable:
+        kind = _("exclusive") if tier.exclusive else _("normal")
+        builder.button(
+            text=f"✖ {kind} {admin_texts.tier_label(tier)}",
+            callback_data=AdminLadderCb(action="untier", tier=tier.id),
+        )
+    builder.button(text=_("✏️ Spread share"), callback_data=AdminLadderCb(action="spread"))
+    _back(builder)
+    builder.adjust(2, *([1] * (len(removable) + 2)))
+    return builder.as_markup()
+
+
+def reports(items: list[ReportView]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for report in items:
+        builder.button(
+            text=admin_texts.report_button(report),
+            callback_data=ReportDecisionCb(action="show", report=report.id),
+        )
+    _back(builder)
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def report_decision(report: ReportView) -> InlineKeyboardMarkup | None:
+    if report.status is not ReportStatus.OPEN:
+        return None
+    builder = InlineKeyboardBuilder()
+    for action, label in (
+        ("code", _("🔑 Show code")),
+        ("replace", _("🔁 Replace")),
+        ("refund", _("💸 Refund")),
+        ("reject", _("✖ Reject")),
+    ):
+        builder.button(text=label, callback_data=ReportDecisionCb(action=action, report=report.id))
+    builder.adjust(1, 3)
+    return builder.as_markup()
+
+
+def report_button(order_id: int) -> tuple[str, str]:
+    """The order detail's "Report a problem" button: label and payload."""
+    return _("⚠️ Report a problem"), ReportCb(action="start", order=order_id).pack()
+
+
+def positions(order_id: int, available: list[int]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for position in available[:MAX_POSITION_BUTTONS]:
+        builder.button(
+            text=_("Code {position}").format(position=position),
+            callback_data=ReportCb(action="pick", order=order_id, pos=position),
+        )
+    builder.adjust(4)
+    return builder.as_markup()

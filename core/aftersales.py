@@ -1,0 +1,458 @@
+"""After-sales: a reseller reports one bad code of an order; an admin resolves it once.
+
+Resolutions, each one transaction guarded by ``status = open`` (the first decision wins):
+
+- replace: a new code is claimed from stock (``claim_codes``, atomically), the order line now
+  points at it and the bad code is voided. No money moves.
+- refund: that one line's split is reversed exactly in the ledger (reseller credited the
+  line price; supplier payable, platform spread and commission debited their parts) under
+  the key ``aftersales:refund:<report id>``; the line is refunded and its code voided.
+- reject: with a reason the reseller sees.
+
+A report view never carries a code; only ``reported_code`` (admins) and a replacement's
+``new_code`` (for its buyer) do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.admin import require_admin
+from core.catalogue import load_user
+from core.clock import Clock, as_utc
+from core.crypto import CodeCipher
+from core.db import Database
+from core.delivery.claim import claim_codes
+from core.errors import InvalidInput, InvalidState, NotFound
+from core.ledger import Posting, balance_of, platform, post
+from core.models import (
+    AccountKind,
+    Code,
+    CodeReport,
+    CodeStatus,
+    LineStatus,
+    Order,
+    OrderLine,
+    OrderStatus,
+    ReportStatus,
+    Sku,
+    StockKind,
+    Supplier,
+    User,
+)
+
+MAX_REASON = 1000
+
+
+@dataclass(frozen=True)
+class ReportView:
+    id: int
+    order_id: int
+    position: int
+    sku_code: str
+    sku_name: str
+    reseller_telegram_id: int
+    reseller_username: str | None
+    supplier_telegram_id: int
+    reason: str
+    screenshot_file_id: str | None
+    status: ReportStatus
+    refund_amount: int
+    resolution_note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Resolution:
+    report: ReportView
+    already_decided: bool  # a second admin or a double tap came too late: nothing changed
+    new_code: str | None = None  # replace: for the buyer only
+    balance_after: int | None = None  # refund: the reseller's balance after
+
+    def __repr__(self) -> str:  # keep a replacement code out of logs
+        return f"Resolution(report={self.report.id}, status={self.report.status.value})"
+
+
+@dataclass(frozen=True)
+class Reported:
+    report: ReportView
+    admin_telegram_ids: list[int]
+
+
+async def _view(session: AsyncSession, report: CodeReport) -> ReportView:
+    row = (
+        await session.execute(
+            select(Sku.code, Sku.name, User.telegram_id, User.username)
+            .select_from(Order)
+            .join(Sku, Sku.id == Order.sku_id)
+            .join(User, User.id == Order.user_id)
+            .where(Order.id == report.order_id)
+        )
+    ).one()
+    supplier_tid = await session.scalar(
+        select(User.telegram_id)
+        .join(Supplier, Supplier.user_id == User.id)
+        .where(Supplier.id == report.supplier_id)
+    )
+    return ReportView(
+        id=report.id,
+        order_id=report.order_id,
+        position=report.position,
+        sku_code=row.code,
+        sku_name=row.name,
+        reseller_telegram_id=row.telegram_id,
+        reseller_username=row.username,
+        supplier_telegram_id=int(supplier_tid or 0),
+        reason=report.reason,
+        screenshot_file_id=report.screenshot_file_id,
+        status=report.status,
+        refund_amount=report.refund_amount,
+        resolution_note=report.resolution_note,
+        created_at=as_utc(report.created_at),
+    )
+
+
+async def _lines(session: AsyncSession, order_id: int) -> list[OrderLine]:
+    """An order's lines in receipt order: position n is ``lines[n - 1]``."""
+    return list(
+        await session.scalars(
+            select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.id)
+        )
+    )
+
+
+class AfterSales:
+    def __init__(self, db: Database, cipher: CodeCipher, clock: Clock) -> None:
+        self._db = db
+        self._cipher = cipher
+        self._clock = clock
+
+    # the reseller's side ---------------------------------------------------------------
+
+    async def reportable_positions(self, telegram_id: int, order_id: int) -> list[int]:
+        """Positions (1-based) of the order's delivered codes without an open report."""
+        async with self._db.reading() as session:
+            order = await self._own_order(session, telegram_id, order_id)
+            open_lines = set(
+                await session.scalars(
+                    select(CodeReport.line_id).where(
+                        CodeReport.order_id == order.id, CodeReport.status == ReportStatus.OPEN
+                    )
+                )
+            )
+            return [
+                n
+                for n, line in enumerate(await _lines(session, order.id), start=1)
+                if line.status is LineStatus.DELIVERED and line.id not in open_lines
+            ]
+
+    async def report(
+        self,
+        telegram_id: int,
+        order_id: int,
+        position: int,
+        *,
+        reason: str,
+        screenshot_file_id: str | None = None,
+    ) -> Reported:
+        """Open a report on the code at ``position`` of the reseller's own order."""
+        reason = reason.strip()[:MAX_REASON]
+        if not reason:
+            raise InvalidInput(field="reason", value="")
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            order = await self._own_order(session, telegram_id, order_id)
+            lines = await _lines(session, order.id)
+            if not 1 <= position <= len(lines):
+                raise InvalidInput(field="position", value=position, max=len(lines))
+            line = lines[position - 1]
+            if line.status is not LineStatus.DELIVERED:
+                raise InvalidState(line=position, status=line.status.value)
+            bad_code = await session.get(Code, line.code_id)
+            assert bad_code is not None
+            reason = _redact(reason, self._cipher.decrypt(bad_code.ciphertext))
+            already_open = await session.scalar(
+                select(CodeReport.id).where(
+                    CodeReport.line_id == line.id, CodeReport.status == ReportStatus.OPEN
+                )
+            )
+            if already_open is not None:
+                raise InvalidState(line=position, report=already_open, status="open")
+            report = CodeReport(
+                order_id=order.id,
+                line_id=line.id,
+                position=position,
+                user_id=order.user_id,
+                supplier_id=order.supplier_id,
+                bad_code_id=line.code_id,
+                reason=reason,
+                screenshot_file_id=screenshot_file_id,
+                status=ReportStatus.OPEN,
+                refund_amount=0,
+                resolution_note="",
+                created_at=now,
+            )
+            session.add(report)
+            await session.flush()
+            await audit.append(
+                session,
+                action="report.open",
+                actor=f"user:{telegram_id}",
+                subject=f"order:{order.id}",
+                payload={"report": report.id, "position": position, "reason": reason},
+                now=now,
+            )
+            admins = list(
+                await session.scalars(
+                    select(User.telegram_id).where(User.is_admin).order_by(User.telegram_id)
+                )
+            )
+            return Reported(await _view(session, report), admins)
+
+    async def reports_for_order(self, telegram_id: int, order_id: int) -> list[ReportView]:
+        async with self._db.reading() as session:
+            order = await self._own_order(session, telegram_id, order_id)
+            reports = await session.scalars(
+                select(CodeReport).where(CodeReport.order_id == order.id).order_by(CodeReport.id)
+            )
+            return [await _view(session, r) for r in reports]
+
+    async def _own_order(self, session: AsyncSession, telegram_id: int, order_id: int) -> Order:
+        user = await load_user(session, telegram_id)
+        order = await session.get(Order, order_id)
+        if order is None or order.user_id != user.id:
+            raise NotFound(kind="order", ref=str(order_id))
+        return order
+
+    # the admin's side ------------------------------------------------------------------
+
+    async def open_reports(self, admin: int, *, limit: int = 20) -> list[ReportView]:
+        async with self._db.reading() as session:
+            await require_admin(session, admin, "report.list")
+            reports = await session.scalars(
+                select(CodeReport)
+                .where(CodeReport.status == ReportStatus.OPEN)
+                .order_by(CodeReport.id)
+                .limit(limit)
+            )
+            return [await _view(session, r) for r in reports]
+
+    async def get(self, admin: int, report_id: int) -> ReportView:
+        async with self._db.reading() as session:
+            await require_admin(session, admin, "report.show")
+            return await _view(session, await _report(session, report_id))
+
+    async def reported_code(self, admin: int, report_id: int) -> str:
+        """The reported code's plaintext, for an admin checking it (the viewing is audited)."""
+        async with self._db.transaction() as session:
+            await require_admin(session, admin, "report.code")
+            report = await _report(session, report_id)
+            code = await session.get(Code, report.bad_code_id)
+            assert code is not None
+            await audit.append(
+                session,
+                action="report.code_viewed",
+                actor=f"admin:{admin}",
+                subject=f"order:{report.order_id}",
+                payload={"report": report.id, "code_id": code.id},
+                now=self._clock.now(),
+            )
+            return self._cipher.decrypt(code.ciphertext)
+
+    async def replace(self, admin: int, report_id: int) -> Resolution:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            await require_admin(session, admin, "report.replace")
+            report, line, decided = await self._decide(session, admin, report_id, now)
+            if decided is not None:
+                return decided
+            sku = await _sku_of(session, report)
+            if sku.stock_kind is StockKind.CYCLIC:
+                # A shared code that is bad is bad for everyone: take it off sale first, so
+                # the claim hands out the next one.
+                await _set_code_status(session, report.bad_code_id, CodeStatus.VOIDED)
+            (new,) = await claim_codes(session, sku, 1)
+            if sku.stock_kind is StockKind.UNIQUE:
+                await _set_code_status(session, report.bad_code_id, CodeStatus.VOIDED)
+            line.code_id = new.id
+            report.status = ReportStatus.REPLACED
+            report.replacement_code_id = new.id
+            await audit.append(
+                session,
+                action="report.replace",
+                actor=f"admin:{admin}",
+                subject=f"order:{report.order_id}",
+                payload={"report": report.id, "position": report.position, "code_id": new.id},
+                now=now,
+            )
+            await session.flush()
+            return Resolution(
+                await _view(session, report),
+                already_decided=False,
+                new_code=self._cipher.decrypt(new.ciphertext),
+            )
+
+    async def refund(self, admin: int, report_id: int) -> Resolution:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            await require_admin(session, admin, "report.refund")
+            report, line, decided = await self._decide(session, admin, report_id, now)
+            if decided is not None:
+                return decided
+            order = await session.get(Order, report.order_id)
+            assert order is not None
+            await post(
+                session,
+                key=f"aftersales:refund:{report.id}",
+                kind="refund",
+                order_id=order.id,
+                now=now,
+                memo=f"report #{report.id}: code {report.position} of order #{order.id}",
+                postings=[
+                    Posting(AccountKind.RESELLER_BALANCE, order.user_id, line.price),
+                    Posting(AccountKind.SUPPLIER_PAYABLE, order.supplier_id, -line.supplier_amount),
+                    platform(AccountKind.PLATFORM_SPREAD, -line.platform_spread),
+                    platform(AccountKind.PLATFORM_COMMISSION, -line.platform_commission),
+                ],
+            )
+            line.status = LineStatus.REFUNDED
+            sku = await _sku_of(session, report)
+            if sku.stock_kind is StockKind.UNIQUE:
+                await _set_code_status(session, line.code_id, CodeStatus.VOIDED)
+            await session.flush()
+            delivered = await session.scalar(
+                select(func.count()).where(
+                    OrderLine.order_id == order.id, OrderLine.status == LineStatus.DELIVERED
+                )
+            )
+            order.status = OrderStatus.PARTLY_REFUNDED if delivered else OrderStatus.REFUNDED
+            report.status = ReportStatus.REFUNDED
+            report.refund_amount = line.price
+            await audit.append(
+                session,
+                action="report.refund",
+                actor=f"admin:{admin}",
+                subject=f"order:{order.id}",
+                payload={
+                    "report": report.id,
+                    "position": report.position,
+                    "amount": line.price,
+                    "supplier": -line.supplier_amount,
+                },
+                now=now,
+            )
+            await session.flush()
+            return Resolution(
+                await _view(session, report),
+                already_decided=False,
+                balance_after=await balance_of(
+                    session, AccountKind.RESELLER_BALANCE, order.user_id
+                ),
+            )
+
+    async def reject(self, admin: int, report_id: int, *, reason: str) -> Resolution:
+        reason = reason.strip()[:MAX_REASON]
+        if not reason:
+            raise InvalidInput(field="reason", value="")
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            await require_admin(session, admin, "report.reject")
+            report, _line, decided = await self._decide(
+                session, admin, report_id, now, needs_line=False
+            )
+            if decided is not None:
+                return decided
+            report.status = ReportStatus.REJECTED
+            report.resolution_note = reason
+            await audit.append(
+                session,
+                action="report.reject",
+                actor=f"admin:{admin}",
+                subject=f"order:{report.order_id}",
+                payload={"report": report.id, "reason": reason},
+                now=now,
+            )
+            await session.flush()
+            return Resolution(await _view(session, report), already_decided=False)
+
+    async def _decide(
+        self,
+        session: AsyncSession,
+        admin: int,
+        report_id: int,
+        now: datetime,
+        *,
+        needs_line: bool = True,
+    ) -> tuple[CodeReport, OrderLine, Resolution | None]:
+        """Claim the right to decide: stamps the report if it is still open (one UPDATE, so
+        two admins racing cannot both pass); otherwise returns the earlier outcome."""
+        report = await _report(session, report_id)
+        claimed = await session.scalar(
+            update(CodeReport)
+            .where(CodeReport.id == report_id, CodeReport.status == ReportStatus.OPEN)
+            .values(decided_by=admin, decided_at=now)
+            .returning(CodeReport.id)
+            .execution_options(synchronize_session=False)
+        )
+        await session.refresh(report)
+        if claimed is None:
+            line = await session.get(OrderLine, report.line_id)
+            assert line is not None
+            return report, line, Resolution(await _view(session, report), already_decided=True)
+        if needs_line:
+            # Lock the line and check it still holds the reported code, delivered: a refund
+            # of the order by another path waits here or is seen (never a double refund).
+            held = await session.scalar(
+                update(OrderLine)
+                .where(
+                    OrderLine.id == report.line_id,
+                    OrderLine.status == LineStatus.DELIVERED,
+                    OrderLine.code_id == report.bad_code_id,
+                )
+                .values(status=OrderLine.status)
+                .returning(OrderLine.id)
+                .execution_options(synchronize_session=False)
+            )
+            if held is None:
+                raise InvalidState(report=report_id, reason="line refunded or changed")
+        line = await session.get(OrderLine, report.line_id, populate_existing=True)
+        assert line is not None
+        return report, line, None
+
+
+def _redact(reason: str, code: str) -> str:
+    """A reseller may paste the code into the reason; the reason reaches the supplier and
+    the audit trail, so the code is masked there."""
+    if len(code.strip()) < 4:
+        return reason
+    return re.sub(re.escape(code.strip()), "[code]", reason, flags=re.IGNORECASE)
+
+
+async def _report(session: AsyncSession, report_id: int) -> CodeReport:
+    report = await session.get(CodeReport, report_id)
+    if report is None:
+        raise NotFound(kind="report", ref=str(report_id))
+    return report
+
+
+async def _sku_of(session: AsyncSession, report: CodeReport) -> Sku:
+    sku = await session.scalar(
+        select(Sku).join(Order, Order.sku_id == Sku.id).where(Order.id == report.order_id)
+    )
+    assert sku is not None
+    return sku
+
+
+async def _set_code_status(session: AsyncSession, code_id: int, status: CodeStatus) -> None:
+    await session.execute(
+        update(Code)
+        .where(Code.id == code_id)
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
