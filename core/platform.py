@@ -13,9 +13,11 @@ from core.db import Database
 from core.delivery.importer import StockImporter
 from core.orders import Shop
 from core.pricing.quotes import Quotes
+from core.registration import Registrations
 from core.settings import Settings
 from core.storefront import Storefront
 from core.topups import TopUps
+from core.vouchers import Vouchers
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Platform:
     balances: Balances
     storefront: Storefront
     topups: TopUps
+    registration: Registrations
+    vouchers: Vouchers
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -53,4 +57,12 @@ def build_platform(
         balances=Balances(db, clock),
         storefront=Storefront(db, clock),
         topups=TopUps(db, clock),
+        registration=Registrations(
+            db,
+            clock,
+            settings.require_secret_key(),
+            settings.registration,
+            settings.admin_telegram_ids,
+        ),
+        vouchers=Vouchers(db, clock, settings.require_secret_key()),
     )
