@@ -13,7 +13,7 @@ from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
 from bot import errors, texts
-from bot.handlers import balance, buy, catalogue, fallback, orders, start
+from bot.handlers import balance, buy, catalogue, fallback, orders, registration, start, vouchers
 from bot.i18n import UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
 from core.models import Role
@@ -42,11 +42,14 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
     dispatcher.callback_query.middleware(ThrottleMiddleware())
     routers = (
         errors.router,
+        registration.gate,  # outsiders (pending, rejected) stop here
         start.router,
         catalogue.router,
         buy.router,
         orders.router,
         balance.router,
+        registration.router,
+        vouchers.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:
