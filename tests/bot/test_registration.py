@@ -136,3 +136,19 @@ async def test_an_invite_code_admits_one_newcomer_once(
     await bob.send_text(f"/start {codes[1]}")
     await bob.wait_for_message(lambda m: "Invite accepted" in m.content)
     assert (await shop.catalogue.user(BOB)).status is UserStatus.ACTIVE
+
+
+async def test_opening_the_door_admits_those_still_waiting(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await shop.catalogue.ensure_user(ANN, language="en", status=UserStatus.PENDING)
+    await shop.catalogue.ensure_user(BOB, language="en", status=UserStatus.REJECTED)
+    ann = server.user(ANN, first_name="Ann", language_code="en")
+    bob = server.user(BOB, language_code="en")
+
+    await ann.send_text("/catalogue")
+    await ann.wait_for_message(lambda m: "Welcome" in m.content)
+    assert (await shop.catalogue.user(ANN)).status is UserStatus.ACTIVE
+    await bob.send_text("/catalogue")
+    await bob.wait_for_message(lambda m: "declined" in m.content)
+    assert (await shop.catalogue.user(BOB)).status is UserStatus.REJECTED
