@@ -22,7 +22,9 @@ from bot.handlers import (
     catalogue,
     fallback,
     orders,
+    registration,
     start,
+    vouchers,
 )
 from bot.i18n import UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
@@ -52,6 +54,7 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
     dispatcher.callback_query.middleware(ThrottleMiddleware())
     routers = (
         errors.router,
+        registration.gate,  # outsiders (pending, rejected) stop here
         start.router,
         catalogue.router,
         buy.router,
@@ -61,6 +64,8 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         admin_pricing.router,
         admin_aftersales.admin,
         admin_aftersales.router,
+        registration.router,
+        vouchers.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:

@@ -34,6 +34,7 @@ class CurrentUserMiddleware(BaseMiddleware):
                 username=sender.username,
                 display_name=sender.full_name,
                 language=language_for(sender.language_code),
+                status=self._platform.registration.newcomer_status,
             )
             data["user"] = user
             data["user_is_new"] = created

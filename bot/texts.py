@@ -32,6 +32,7 @@ COMMAND_DESCRIPTIONS = {
     "orders": __("My orders"),
     "balance": __("Balance and top-up"),
     "buy": __("Quick buy: /buy SKU QUANTITY"),
+    "redeem": __("Redeem a voucher: /redeem CODE"),
     "language": __("Language"),
     "help": __("Help"),
 }
@@ -256,6 +257,7 @@ def statement(moves: list[Movement]) -> str:
         "purchase": _("purchase"),
         "refund": _("refund"),
         "adjustment": _("adjustment"),
+        "voucher": _("voucher"),
     }
     rows = [
         f"{when(m.created_at)} · {kinds.get(m.kind, m.kind)} · {'+' if m.amount > 0 else ''}"

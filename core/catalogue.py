@@ -158,6 +158,7 @@ async def _new_user(
     name: str,
     language: str,
     now: datetime,
+    status: UserStatus = UserStatus.ACTIVE,
 ) -> User:
     lowest = await session.scalar(select(Level.id).order_by(Level.rank).limit(1))
     assert lowest is not None, "the migrations seed at least one level"
@@ -170,7 +171,7 @@ async def _new_user(
         is_reseller=True,
         is_supplier=False,
         is_admin=False,
-        status=UserStatus.ACTIVE,
+        status=status,
         credit_limit=0,
         created_at=now,
     )
@@ -194,8 +195,10 @@ class Catalogue:
         username: str | None = None,
         display_name: str = "",
         language: str | None = None,
+        status: UserStatus = UserStatus.ACTIVE,
     ) -> tuple[UserView, bool]:
-        """The user with this Telegram id, created as a reseller on first contact.
+        """The user with this Telegram id, created as a reseller on first contact (with
+        ``status``: pending when the registration policy is not open).
 
         Returns the user and whether it was created just now."""
         async with self._db.transaction() as session:
@@ -209,6 +212,7 @@ class Catalogue:
                     display_name,
                     language or "zh-CN",
                     self._clock.now(),
+                    status,
                 )
             elif username and user.username != username:
                 user.username = username

@@ -23,6 +23,11 @@ def _derive(secret: str, purpose: bytes) -> bytes:
     )
 
 
+def derive_key(secret: str, purpose: bytes) -> bytes:
+    """A 32-byte key for one purpose, derived from the secret key."""
+    return _derive(secret, purpose)
+
+
 def normalise_code(code: str) -> str:
     """The form a code is compared in: NFKC, no surrounding or repeated inner whitespace."""
     return " ".join(unicodedata.normalize("NFKC", code).split())

@@ -65,3 +65,9 @@ class InvalidState(KamengError):
 
 class InvalidInput(KamengError):
     code = "invalid_input"
+
+
+class NotRegistered(KamengError):
+    """The user's registration is pending or was declined."""
+
+    code = "not_registered"

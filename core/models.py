@@ -45,6 +45,8 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 class UserStatus(enum.StrEnum):
     ACTIVE = "active"
     BANNED = "banned"
+    PENDING = "pending"  # registered under approval/invite policy, not admitted yet
+    REJECTED = "rejected"  # an admin declined their registration request
 
 
 class Role(enum.StrEnum):
@@ -433,3 +435,52 @@ class CodeReport(Base):
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+# --- registration and vouchers ---
+
+
+class RegistrationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class RegistrationRequest(Base):
+    """A newcomer asks to join (approval policy); the first admin decision wins."""
+
+    __tablename__ = "registration_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    status: Mapped[RegistrationStatus] = mapped_column(
+        _enum(RegistrationStatus), default=RegistrationStatus.PENDING
+    )
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class InviteCode(Base):
+    """One-use invite (invite policy). Only a keyed digest of the code is stored."""
+
+    __tablename__ = "invite_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Voucher(Base):
+    """A platform top-up code worth ``amount``, redeemed once by one reseller.
+    Only a keyed digest of the code is stored."""
+
+    __tablename__ = "vouchers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    amount: Mapped[int] = mapped_column(Money)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    redeemed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)

@@ -16,9 +16,11 @@ from core.delivery.importer import StockImporter
 from core.orders import Shop
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
+from core.registration import Registrations
 from core.settings import Settings
 from core.storefront import Storefront
 from core.topups import TopUps
+from core.vouchers import Vouchers
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class Platform:
     admin: AdminDesk
     pricing_admin: PricingAdmin
     aftersales: AfterSales
+    registration: Registrations
+    vouchers: Vouchers
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -62,4 +66,12 @@ def build_platform(
         admin=AdminDesk(db, clock, Catalogue(db, clock), Balances(db, clock)),
         pricing_admin=PricingAdmin(db, clock),
         aftersales=AfterSales(db, cipher, clock),
+        registration=Registrations(
+            db,
+            clock,
+            settings.require_secret_key(),
+            settings.registration,
+            settings.admin_telegram_ids,
+        ),
+        vouchers=Vouchers(db, clock, settings.require_secret_key()),
     )

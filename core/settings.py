@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,7 +32,7 @@ class Settings(BaseSettings):
     bot_token: str = ""
     admin_ids: str = ""
     telegram_api_base: str = DEFAULT_TELEGRAM_API_BASE
-    registration: str = "open"
+    registration: Literal["open", "approval", "invite"] = "open"
 
     def require_secret_key(self) -> str:
         if len(self.secret_key) < 32:

@@ -37,3 +37,8 @@ class TopUpDecisionCb(CallbackData, prefix="tud"):
 
 class LanguageCb(CallbackData, prefix="lang"):
     code: str
+
+
+class RegistrationDecisionCb(CallbackData, prefix="rgd"):
+    request: int
+    approve: bool

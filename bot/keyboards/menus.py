@@ -13,6 +13,7 @@ from bot.keyboards.callbacks import (
     CatalogueCb,
     LanguageCb,
     OrdersCb,
+    RegistrationDecisionCb,
     TopUpDecisionCb,
 )
 from core.orders import OrderSummary
@@ -127,6 +128,8 @@ def balance_actions() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("💳 Top up"), callback_data=BalanceCb(action="topup"))
     builder.button(text=_("📜 Statement"), callback_data=BalanceCb(action="statement"))
+    builder.button(text=_("🎟 Redeem voucher"), callback_data=BalanceCb(action="voucher"))
+    builder.adjust(2, 1)
     return builder.as_markup()
 
 
@@ -145,4 +148,13 @@ def languages() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text="中文", callback_data=LanguageCb(code="zh-CN"))
     builder.button(text="English", callback_data=LanguageCb(code="en"))
+    return builder.as_markup()
+
+
+def registration_decision(request_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for label, approve in ((_("✅ Approve"), True), (_("❌ Reject"), False)):
+        builder.button(
+            text=label, callback_data=RegistrationDecisionCb(request=request_id, approve=approve)
+        )
     return builder.as_markup()

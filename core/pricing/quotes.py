@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.catalogue import load_sku, load_user
 from core.clock import Clock, as_utc
 from core.db import Database
-from core.errors import InvalidQuantity, SkuNotForSale, UserBanned
+from core.errors import InvalidQuantity, NotRegistered, SkuNotForSale, UserBanned
 from core.ledger import balance_of
 from core.models import (
     AccountKind,
@@ -67,6 +67,8 @@ def check_quantity(quantity: int) -> None:
 def check_can_buy(user: User, sku: Sku) -> None:
     if user.status is UserStatus.BANNED:
         raise UserBanned()
+    if user.status is not UserStatus.ACTIVE and not user.is_admin:
+        raise NotRegistered(status=user.status.value)
     if sku.status is not SkuStatus.ACTIVE:
         raise SkuNotForSale(sku=sku.code, status=sku.status.value)
 

@@ -1,0 +1,75 @@
+"""Vouchers: admins issue them (``/voucher AMOUNT [COUNT]``); resellers redeem one from the
+Balance menu or with ``/redeem CODE``."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import registration_texts as rtexts
+from bot.keyboards.callbacks import BalanceCb
+from core.catalogue import UserView
+from core.money import MalformedAmount, parse_amount
+from core.platform import Platform
+from core.vouchers import VoucherRefused
+
+router = Router(name="vouchers")
+
+
+class VoucherFlow(StatesGroup):
+    code = State()
+
+
+@router.message(Command("voucher"))
+async def issue(
+    message: Message, command: CommandObject, user: UserView, platform: Platform
+) -> None:
+    args = (command.args or "").split()
+    count = args[1] if len(args) == 2 else "1"
+    try:
+        amount = parse_amount(args[0]) if len(args) in (1, 2) else 0
+    except MalformedAmount:
+        amount = 0
+    if amount <= 0 or not count.isdigit() or len(count) > 6:
+        await message.answer(rtexts.voucher_usage())
+        return
+    issued = await platform.vouchers.issue(user.telegram_id, amount, int(count))
+    await message.answer(rtexts.vouchers_issued(issued))
+
+
+@router.message(Command("redeem"))
+async def redeem_command(
+    message: Message, command: CommandObject, user: UserView, platform: Platform
+) -> None:
+    if not (command.args or "").strip():
+        await message.answer(rtexts.redeem_usage())
+        return
+    await _redeem(message, user, platform, command.args or "")
+
+
+@router.callback_query(BalanceCb.filter(F.action == "voucher"))
+async def ask_code(query: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(VoucherFlow.code)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(rtexts.voucher_ask_code())
+
+
+@router.message(StateFilter(VoucherFlow.code), F.text & ~F.text.startswith("/"))
+async def code_typed(
+    message: Message, state: FSMContext, user: UserView, platform: Platform
+) -> None:
+    await state.clear()
+    await _redeem(message, user, platform, message.text or "")
+
+
+async def _redeem(message: Message, user: UserView, platform: Platform, code: str) -> None:
+    try:
+        result = await platform.vouchers.redeem(user.telegram_id, code)
+    except VoucherRefused as refused:
+        await message.answer(rtexts.voucher_refused(refused))
+        return
+    await message.answer(rtexts.voucher_redeemed(result))

@@ -1,0 +1,274 @@
+"""Who may use the platform: the registration policy (``KAMENG_REGISTRATION``).
+
+- ``open``: anyone who writes to the bot becomes an active reseller.
+- ``approval``: a newcomer is stored ``pending`` and files one registration request; every
+  admin may approve or reject it; the first decision wins (the request row is locked).
+- ``invite``: a newcomer is stored ``pending`` until they present an unused invite code; a
+  code admits exactly one user (a conditional UPDATE claims it).
+
+A pending or rejected user may not quote or buy (``check_can_buy``); admins are always in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.catalogue import UserView, load_user, user_view
+from core.clock import Clock
+from core.db import Database
+from core.errors import Forbidden, InvalidQuantity, KamengError, NotFound, NotRegistered
+from core.models import (
+    InviteCode,
+    RegistrationRequest,
+    RegistrationStatus,
+    Role,
+    User,
+    UserStatus,
+)
+from core.secret_codes import SecretCodes
+
+Policy = Literal["open", "approval", "invite"]
+WAITING = frozenset({UserStatus.PENDING, UserStatus.REJECTED})
+MAX_INVITES = 20
+
+
+class InvalidInvite(KamengError):
+    """``reason`` is ``unknown`` (no such code) or ``used`` (someone joined with it)."""
+
+    code = "invalid_invite"
+
+
+@dataclass(frozen=True)
+class Contact:
+    telegram_id: int
+    language: str
+
+
+@dataclass(frozen=True)
+class RegistrationView:
+    id: int
+    telegram_id: int
+    username: str | None
+    display_name: str
+    language: str
+    status: RegistrationStatus
+
+
+@dataclass(frozen=True)
+class Application:
+    request: RegistrationView
+    filed: bool  # created just now: the admins must be told
+    admins: list[Contact]
+
+
+@dataclass(frozen=True)
+class RegistrationDecision:
+    request: RegistrationView
+    already_decided: bool  # a second admin (or a double tap) came too late: nothing changed
+
+
+def _view(request: RegistrationRequest, user: User) -> RegistrationView:
+    return RegistrationView(
+        request.id,
+        user.telegram_id,
+        user.username,
+        user.display_name,
+        user.language,
+        request.status,
+    )
+
+
+async def load_admin(session: AsyncSession, telegram_id: int, action: str) -> User:
+    user = await load_user(session, telegram_id)
+    if not user.is_admin:
+        raise Forbidden(action=action)
+    return user
+
+
+async def _locked_user(session: AsyncSession, telegram_id: int) -> User:
+    user = await session.scalar(
+        select(User).where(User.telegram_id == telegram_id).with_for_update()
+    )
+    if user is None:
+        raise NotFound(kind="user", ref=str(telegram_id))
+    return user
+
+
+class Registrations:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        secret: str,
+        policy: Policy,
+        admin_ids: Iterable[int] = (),
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._invites = SecretCodes(secret, b"invite-code")
+        self.policy: Policy = policy
+        self._admin_ids = frozenset(admin_ids)
+
+    @property
+    def newcomer_status(self) -> UserStatus:
+        """The status a user gets on first contact."""
+        return UserStatus.ACTIVE if self.policy == "open" else UserStatus.PENDING
+
+    def is_outsider(self, user: UserView) -> bool:
+        """Pending or rejected, and not an admin: may only knock at the door."""
+        return (
+            user.status in WAITING
+            and Role.ADMIN not in user.roles
+            and user.telegram_id not in self._admin_ids
+        )
+
+    # approval -----------------------------------------------------------------
+
+    async def apply(self, telegram_id: int) -> Application:
+        """File this user's registration request, once; later calls return the same one."""
+        try:
+            return await self._apply(telegram_id)
+        except IntegrityError:  # a concurrent update from the same user filed it first
+            return await self._apply(telegram_id)
+
+    async def _apply(self, telegram_id: int) -> Application:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            user = await load_user(session, telegram_id)
+            request = await session.scalar(
+                select(RegistrationRequest).where(RegistrationRequest.user_id == user.id)
+            )
+            filed = request is None
+            if request is None:
+                request = RegistrationRequest(
+                    user_id=user.id, status=RegistrationStatus.PENDING, created_at=now
+                )
+                session.add(request)
+                await session.flush()
+                await audit.append(
+                    session,
+                    action="registration.request",
+                    actor=f"user:{telegram_id}",
+                    subject=f"user:{telegram_id}",
+                    payload={"request": request.id},
+                    now=now,
+                )
+            admins = await session.execute(
+                select(User.telegram_id, User.language).where(User.is_admin).order_by(User.id)
+            )
+            return Application(
+                _view(request, user), filed, [Contact(tid, lang) for tid, lang in admins]
+            )
+
+    async def decide(
+        self, request_id: int, *, admin_telegram_id: int, approve: bool
+    ) -> RegistrationDecision:
+        """First decision wins: approving makes the user an active reseller."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            await load_admin(session, admin_telegram_id, "registration.decide")
+            request = await session.get(RegistrationRequest, request_id, with_for_update=True)
+            if request is None:
+                raise NotFound(kind="registration", ref=str(request_id))
+            user = await session.get(User, request.user_id, with_for_update=True)
+            assert user is not None
+            if request.status is not RegistrationStatus.PENDING:
+                return RegistrationDecision(_view(request, user), already_decided=True)
+            request.status = RegistrationStatus.APPROVED if approve else RegistrationStatus.REJECTED
+            request.decided_by = admin_telegram_id
+            request.decided_at = now
+            if user.status in WAITING:  # a ban stays a ban
+                user.status = UserStatus.ACTIVE if approve else UserStatus.REJECTED
+            await audit.append(
+                session,
+                action="registration.approve" if approve else "registration.reject",
+                actor=f"admin:{admin_telegram_id}",
+                subject=f"user:{user.telegram_id}",
+                payload={"request": request.id},
+                now=now,
+            )
+            return RegistrationDecision(_view(request, user), already_decided=False)
+
+    async def admit(self, telegram_id: int, *, actor: str) -> UserView:
+        """Make a pending user active (the policy was switched to ``open``)."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            user = await _locked_user(session, telegram_id)
+            if user.status is UserStatus.PENDING:
+                user.status = UserStatus.ACTIVE
+                await audit.append(
+                    session,
+                    action="registration.admit",
+                    actor=actor,
+                    subject=f"user:{telegram_id}",
+                    payload={"policy": self.policy},
+                    now=now,
+                )
+            return await user_view(session, user)
+
+    # invites ------------------------------------------------------------------
+
+    async def issue_invites(self, admin_telegram_id: int, count: int = 1) -> list[str]:
+        """New one-use invite codes. They are returned once and stored only as digests."""
+        if not 1 <= count <= MAX_INVITES:
+            raise InvalidQuantity(quantity=count, max=MAX_INVITES)
+        now = self._clock.now()
+        codes = [self._invites.new() for _ in range(count)]
+        async with self._db.transaction() as session:
+            await load_admin(session, admin_telegram_id, "invite.issue")
+            invites = [
+                InviteCode(
+                    digest=self._invites.digest(code), created_by=admin_telegram_id, created_at=now
+                )
+                for code in codes
+            ]
+            session.add_all(invites)
+            await session.flush()
+            await audit.append(
+                session,
+                action="invite.issue",
+                actor=f"admin:{admin_telegram_id}",
+                subject="invites",
+                payload={"count": count, "ids": [invite.id for invite in invites]},
+                now=now,
+            )
+        return codes
+
+    async def join_with_invite(self, telegram_id: int, code: str) -> UserView:
+        """Admit a pending user with an unused invite; the code is used up, exactly once."""
+        now = self._clock.now()
+        digest = self._invites.digest(code)
+        async with self._db.transaction() as session:
+            user = await _locked_user(session, telegram_id)
+            if user.status is UserStatus.ACTIVE:
+                return await user_view(session, user)  # already in: the code stays unused
+            if user.status is not UserStatus.PENDING:
+                raise NotRegistered(status=user.status.value)
+            invite_id = await session.scalar(
+                update(InviteCode)
+                .where(InviteCode.digest == digest, InviteCode.used_by.is_(None))
+                .values(used_by=user.id, used_at=now)
+                .returning(InviteCode.id)
+            )
+            if invite_id is None:
+                known = await session.scalar(
+                    select(InviteCode.id).where(InviteCode.digest == digest)
+                )
+                raise InvalidInvite(reason="unknown" if known is None else "used")
+            user.status = UserStatus.ACTIVE
+            await audit.append(
+                session,
+                action="registration.invite",
+                actor=f"user:{telegram_id}",
+                subject=f"user:{telegram_id}",
+                payload={"invite": int(invite_id)},
+                now=now,
+            )
+            return await user_view(session, user)
