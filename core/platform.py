@@ -12,9 +12,12 @@ from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
 from core.orders import Shop
+from core.outbox import Outbox
 from core.pricing.quotes import Quotes
 from core.settings import Settings
 from core.storefront import Storefront
+from core.supplier_payouts import SupplierPayouts
+from core.supplier_sales import SupplierSales
 from core.topups import TopUps
 
 
@@ -30,6 +33,9 @@ class Platform:
     balances: Balances
     storefront: Storefront
     topups: TopUps
+    outbox: Outbox
+    supplier_sales: SupplierSales
+    supplier_payouts: SupplierPayouts
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -53,4 +59,7 @@ def build_platform(
         balances=Balances(db, clock),
         storefront=Storefront(db, clock),
         topups=TopUps(db, clock),
+        outbox=Outbox(db, clock),
+        supplier_sales=SupplierSales(db, clock),
+        supplier_payouts=SupplierPayouts(db, clock),
     )
