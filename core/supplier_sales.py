@@ -235,15 +235,12 @@ class SupplierSales:
             )
             stock = await stock_by_sku(session, skus)
             sold = await _units_sold(session, [s.id for s in skus], now, today)
-            thresholds = dict(
-                (
-                    await session.execute(
-                        select(StockAlert.sku_id, StockAlert.threshold).where(
-                            StockAlert.sku_id.in_([s.id for s in skus])
-                        )
-                    )
-                ).tuples()
+            rows = await session.execute(
+                select(StockAlert.sku_id, StockAlert.threshold).where(
+                    StockAlert.sku_id.in_([s.id for s in skus])
+                )
             )
+            thresholds = {sku_id: threshold for sku_id, threshold in rows}
             return ProductsPage(
                 [
                     ProductLine(

@@ -80,9 +80,7 @@ async def test_failures_back_off_and_count_attempts(platform: Platform, clock: F
     assert stats.pending == 0
 
 
-async def test_two_processes_never_claim_the_same_row(
-    platform: Platform, settings: object
-) -> None:
+async def test_two_processes_never_claim_the_same_row(platform: Platform, settings: object) -> None:
     await _sell(platform, 30)
     other_db = Database(platform.db.url)  # a second process: its own engine and pool
     try:
