@@ -161,6 +161,9 @@ class Outbox:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        async with self._db.reading() as session:  # idle rounds take no write lock
+            if await session.scalar(select(OutboxMessage.id).where(*due).limit(1)) is None:
+                return []
         async with self._db.transaction() as session:
             claimed = list(
                 await session.scalars(

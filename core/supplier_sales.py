@@ -160,11 +160,15 @@ class SupplierSales:
     async def close_due_digests(self) -> int:
         """Every digest whose period has ended becomes one outbox message; returns how many."""
         now = self._clock.now()
+        due = (SalesDigest.closed_at.is_(None), SalesDigest.period_end <= now)
+        async with self._db.reading() as session:  # idle rounds take no write lock
+            if await session.scalar(select(SalesDigest.id).where(*due).limit(1)) is None:
+                return 0
         async with self._db.transaction() as session:
             closed = (
                 await session.execute(
                     update(SalesDigest)
-                    .where(SalesDigest.closed_at.is_(None), SalesDigest.period_end <= now)
+                    .where(*due)
                     .values(closed_at=now)
                     .returning(
                         SalesDigest.id,

@@ -3,8 +3,14 @@ once per low-stock crossing — acted out on the fake Telegram server."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from bot.app import create_bot
+from bot.i18n import make_i18n
+from bot.outbox_sender import OutboxSender
 from core.models import SalesNotify
 from core.platform import Platform
+from core.supplier_sales import period_bounds
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.state import ChatMessage
 from tests.bot.helpers import eventually, outbox_rows, outbox_settled
@@ -200,3 +206,38 @@ async def test_supplier_commands_are_refused_to_a_reseller(
     for command in ("/myproducts", "/earnings", "/supplier_settings"):
         await ann.send_text(command)
         await ann.wait_for_message(lambda m: "not allowed" in m.content)
+
+
+async def test_two_bot_processes_send_each_notice_exactly_once(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    """A second sender (another process's) competes for the same rows; the lease decides."""
+    await make_sku(shop, stock=40)
+    sam = await _supplier(server, shop)
+    await make_reseller(shop, RESELLER, balance=5000_00)
+    other_bot = create_bot(shop.settings)
+    other = OutboxSender(shop, other_bot, make_i18n(), poll_seconds=0.01, batch=3)
+    other.start()
+    try:
+        for n in range(30):
+            await shop.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key=f"p{n}")
+        await sam.wait_for_messages(30, sold, after=0)
+        await outbox_settled(shop)
+    finally:
+        await other.stop()
+        await other_bot.session.close()
+    assert len([m for m in sam.messages if sold(m)]) == 30
+    rows = await outbox_rows(shop, "sale")
+    assert {(row.outcome, row.attempts) for row in rows} == {("sent", 1)}
+
+
+def test_digest_periods_are_utc_hours_and_days() -> None:
+    moment = datetime(2026, 11, 26, 12, 34, 56, tzinfo=UTC)
+    assert period_bounds(moment, SalesNotify.HOURLY) == (
+        datetime(2026, 11, 26, 12, tzinfo=UTC),
+        datetime(2026, 11, 26, 13, tzinfo=UTC),
+    )
+    assert period_bounds(moment, SalesNotify.DAILY) == (
+        datetime(2026, 11, 26, tzinfo=UTC),
+        datetime(2026, 11, 27, tzinfo=UTC),
+    )
