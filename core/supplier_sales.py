@@ -138,19 +138,23 @@ class SupplierSales:
     async def route_sale(self, envelope: Envelope) -> SaleNotice | None:
         """Check the SKU's low-stock alert, then: the notice to send now (instant), or
         ``None`` when the sale went into a digest (the row is finished here, once)."""
+        order_id = int(envelope.payload["order_id"])
+        earning = int(envelope.payload["earning"])
+        async with self._db.reading() as session:  # the common case writes nothing
+            order, sku, stock = await _sale(session, order_id)
+            settings = await session.get(SupplierSettings, order.supplier_id)
+            alert = await session.get(StockAlert, sku.id)
+            if (settings is None or settings.sales_notify is SalesNotify.INSTANT) and not (
+                _alert_due(alert, stock)
+            ):
+                return SaleNotice(order.id, sku.code, sku.name, order.quantity, earning, stock)
         now = self._clock.now()
         async with self._db.transaction() as session:
-            order = await session.get(Order, int(envelope.payload["order_id"]))
-            if order is None:
-                raise NotFound(kind="order", ref=str(envelope.payload["order_id"]))
-            sku = await session.get(Sku, order.sku_id)
-            assert sku is not None
-            stock = (await stock_by_sku(session, [sku]))[sku.id]
+            order, sku, stock = await _sale(session, order_id)
             await _check_alert(session, sku, envelope.user_id, stock, now)
             # Locking the settings row serialises one supplier's digest updates.
             settings = await session.get(SupplierSettings, order.supplier_id, with_for_update=True)
             mode = settings.sales_notify if settings else SalesNotify.INSTANT
-            earning = int(envelope.payload["earning"])
             if mode is SalesNotify.INSTANT:
                 return SaleNotice(order.id, sku.code, sku.name, order.quantity, earning, stock)
             await _fold(session, order, mode, earning, now)
@@ -286,16 +290,31 @@ class SupplierSales:
             return ThresholdSet(sku.code, threshold, stock)
 
 
+async def _sale(session: AsyncSession, order_id: int) -> tuple[Order, Sku, int | None]:
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFound(kind="order", ref=str(order_id))
+    sku = await session.get(Sku, order.sku_id)
+    assert sku is not None
+    return order, sku, (await stock_by_sku(session, [sku]))[sku.id]
+
+
+def _alert_due(alert: StockAlert | None, stock: int | None) -> bool:
+    """Whether the alert fires or re-arms at this stock level."""
+    if alert is None or stock is None:
+        return False
+    return (stock < alert.threshold) == alert.armed
+
+
 async def _check_alert(
     session: AsyncSession, sku: Sku, supplier_user_id: int, stock: int | None, now: datetime
 ) -> None:
     """Once per crossing: fire when armed and below the threshold; re-arm at or above it."""
-    if stock is None:
-        return
     alert = await session.get(StockAlert, sku.id, with_for_update=True)
-    if alert is None:
+    if alert is None or not _alert_due(alert, stock):
         return
-    if stock < alert.threshold and alert.armed:
+    assert stock is not None
+    if alert.armed:
         alert.armed, alert.alerted_at, alert.updated_at = False, now, now
         await enqueue(
             session,
@@ -309,7 +328,7 @@ async def _check_alert(
             },
             now=now,
         )
-    elif stock >= alert.threshold and not alert.armed:
+    else:
         alert.armed, alert.updated_at = True, now
 
 
