@@ -3,16 +3,20 @@ once per low-stock crossing — acted out on the fake Telegram server."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 
-from bot.app import create_bot
+from bot.app import create_bot, run_polling
 from bot.i18n import make_i18n
 from bot.outbox_sender import OutboxSender
 from core.models import SalesNotify
 from core.platform import Platform
+from core.settings import Settings
 from core.supplier_sales import period_bounds
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.state import ChatMessage
+from tests.bot.conftest import TOKEN
 from tests.bot.helpers import eventually, outbox_rows, outbox_settled
 from tests.conftest import FakeClock
 from tests.factories import ADMIN, SUPPLIER_TID, make_reseller, make_sku
@@ -241,3 +245,47 @@ def test_digest_periods_are_utc_hours_and_days() -> None:
         datetime(2026, 11, 26, tzinfo=UTC),
         datetime(2026, 11, 27, tzinfo=UTC),
     )
+
+
+async def test_flood_control_is_obeyed_then_the_notice_goes_out(
+    server: FakeTelegramServer, shop: Platform, clock: FakeClock
+) -> None:
+    await make_sku(shop, stock=5)
+    sam = await _supplier(server, shop)
+    await make_reseller(shop, RESELLER, balance=500_00)
+    server.fail("sendMessage", times=1, error_code=429, retry_after=1)
+    await shop.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="flood")
+
+    async def limited() -> bool:
+        return any("429" in (r.last_error or "") for r in await outbox_rows(shop, "sale"))
+
+    await eventually(limited, "the 429 to be recorded")
+    assert not sam.messages
+    clock.advance(seconds=1)  # Telegram's retry_after
+    await sam.wait_for_message(sold, after=0)
+    await outbox_settled(shop)
+    (row,) = await outbox_rows(shop, "sale")
+    assert (row.outcome, row.attempts) == ("sent", 2)
+
+
+async def test_the_sender_starts_and_stops_with_polling(
+    server: FakeTelegramServer, platform: Platform, settings: Settings
+) -> None:
+    bot_settings = settings.model_copy(
+        update={"bot_token": TOKEN, "telegram_api_base": server.base_url}
+    )
+    polling = asyncio.create_task(
+        run_polling(platform, create_bot(bot_settings), handle_signals=False)
+    )
+
+    def sender_tasks() -> list[asyncio.Task[object]]:
+        return [t for t in asyncio.all_tasks() if t.get_name() == "kameng-outbox-sender"]
+
+    async def running() -> bool:
+        return bool(sender_tasks()) and bool(server.calls("getUpdates"))
+
+    await eventually(running, "polling and the sender to start")
+    polling.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await polling
+    assert not sender_tasks()
