@@ -107,10 +107,6 @@ class OutboxSender:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="kameng-outbox-sender")
 
-    def wake(self) -> None:
-        """Run a round now instead of after the poll pause."""
-        self._wake.set()
-
     async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a grace period
         """Finish the message in flight, hand the rest of the batch back, and end."""
         self._stopping.set()
