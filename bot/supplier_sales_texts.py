@@ -17,7 +17,20 @@ from core.models import SalesNotify, WithdrawalStatus
 from core.supplier_payouts import EarningsView, SaleSplitView, TierView, WithdrawalView
 from core.supplier_sales import ProductLine, SaleNotice, ThresholdSet
 
-MAX_DIGEST_LINES = 40
+TEXT_BUDGET = 3800  # of Telegram's 4096 characters: room for the "… and N more" line
+
+
+def fit(head: list[str], blocks: list[str], budget: int = TEXT_BUDGET) -> tuple[list[str], int]:
+    """``head`` plus as many whole ``blocks`` as fit (a cut could break an HTML tag);
+    returns the lines and how many blocks were left out."""
+    used = sum(len(line) + 1 for line in head)
+    out = list(head)
+    for n, block in enumerate(blocks):
+        if used + len(block) + 1 > budget:
+            return out, len(blocks) - n
+        out.append(block)
+        used += len(block) + 1
+    return out, 0
 
 
 def percent(bps: int) -> str:
@@ -82,19 +95,19 @@ def sale_digest(payload: dict[str, Any]) -> str:
         ),
         "",
     ]
-    shown = payload["lines"][:MAX_DIGEST_LINES]
-    for line in shown:
-        lines.append(
-            _("<code>{sku}</code> {name}: {orders} orders, {units} units, {earnings}").format(
-                sku=escape(line["sku"]),
-                name=escape(line["name"]),
-                orders=line["orders"],
-                units=line["units"],
-                earnings=money(line["earnings"]),
-            )
+    blocks = [
+        _("<code>{sku}</code> {name}: {orders} orders, {units} units, {earnings}").format(
+            sku=escape(line["sku"]),
+            name=escape(line["name"]),
+            orders=line["orders"],
+            units=line["units"],
+            earnings=money(line["earnings"]),
         )
-    if len(payload["lines"]) > len(shown):
-        lines.append(_("… and {count} more SKUs").format(count=len(payload["lines"]) - len(shown)))
+        for line in payload["lines"]
+    ]
+    lines, left_out = fit(lines, blocks)
+    if left_out:
+        lines.append(_("… and {count} more SKUs").format(count=left_out))
     return "\n".join(lines)
 
 
@@ -244,7 +257,7 @@ def earnings(view: EarningsView) -> str:
         parts.append(_("No sales yet."))
     else:
         parts.append(_("<b>Recent sales</b>"))
-        parts.extend(sale_split(sale) + "\n" for sale in view.sales)
+        parts, _left_out = fit(parts, [sale_split(sale) + "\n" for sale in view.sales])
     return "\n".join(parts).rstrip()
 
 
