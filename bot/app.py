@@ -24,10 +24,13 @@ from bot.handlers import (
     orders,
     registration,
     start,
+    supplier_payouts,
+    supplier_sales,
     vouchers,
 )
 from bot.i18n import UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
+from bot.outbox_sender import OutboxSender
 from core.models import Role
 from core.platform import Platform
 from core.settings import Settings
@@ -66,6 +69,8 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         admin_aftersales.router,
         registration.router,
         vouchers.router,
+        supplier_sales.router,
+        supplier_payouts.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:
@@ -103,4 +108,10 @@ async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = Tr
     await register_commands(bot, i18n)
     await bot.delete_webhook(drop_pending_updates=False)
     log.info("polling %s", platform.settings.telegram_api_base)
-    await dispatcher.start_polling(bot, handle_signals=handle_signals, close_bot_session=True)
+    sender = OutboxSender(platform, bot, i18n, poll_seconds=platform.settings.outbox_poll_seconds)
+    sender.start()
+    try:
+        await dispatcher.start_polling(bot, handle_signals=handle_signals, close_bot_session=False)
+    finally:
+        await sender.stop()  # before the session closes: the message in flight completes
+        await bot.session.close()

@@ -14,12 +14,14 @@ from cli.render import describe_error
 from core import audit, schema
 from core.catalogue import NewSku
 from core.checks import check_ledger
+from core.clock import SystemClock
 from core.db import Database
 from core.delivery.importer import ImportReport
 from core.errors import KamengError
 from core.models import Role, SkuStatus, StockKind
 from core.money import MalformedAmount, format_amount, parse_amount
 from core.orders import Requoted
+from core.outbox import Outbox
 from core.platform import Platform, build_platform
 from core.settings import MissingSecretKey, Settings, generate_secret_key
 
@@ -422,6 +424,18 @@ def audit_verify() -> None:
         f"({verdict.records} records verified before it)"
     )
     sys.exit(1)
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """Notifications waiting to be sent by the bot."""
+
+
+@outbox_group.command("status")
+def outbox_status() -> None:
+    """How many notifications are pending, due now, and failing (retried with backoff)."""
+    stats = _on_database(lambda db: Outbox(db, SystemClock()).stats())
+    click.echo(f"pending {stats.pending}, due now {stats.due}, failed before {stats.failing}")
 
 
 if __name__ == "__main__":

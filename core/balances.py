@@ -132,33 +132,7 @@ class Balances:
         key = f"withdraw:{idempotency_key}"
         async with self._db.transaction() as session:
             supplier = await _supplier_of(session, supplier_telegram_id)
-            done = await find_transaction(session, key)
-            if done is not None:
-                payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
-                return Posted(done.id, payable, replayed=True)
-            try:
-                transaction_id = await post(
-                    session,
-                    key=key,
-                    kind="withdrawal",
-                    now=now,
-                    postings=[
-                        Posting(AccountKind.SUPPLIER_PAYABLE, supplier.id, -amount, floor=0),
-                        platform(AccountKind.PAYOUT_CLEARING, amount),
-                    ],
-                )
-            except InsufficientBalance as short:
-                raise InsufficientPayable(**short.params) from None
-            await audit.append(
-                session,
-                action="withdrawal",
-                actor=actor,
-                subject=f"supplier:{supplier.id}",
-                payload={"amount": amount},
-                now=now,
-            )
-            payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
-            return Posted(transaction_id, payable)
+            return await withdraw_payable(session, supplier, amount, key=key, actor=actor, now=now)
 
     async def balance(self, telegram_id: int) -> BalanceView:
         async with self._db.reading() as session:
@@ -229,3 +203,36 @@ async def move_reseller_balance(
     )
     balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
     return Posted(transaction_id, balance)
+
+
+async def withdraw_payable(
+    session: AsyncSession, supplier: Supplier, amount: int, *, key: str, actor: str, now: datetime
+) -> Posted:
+    """Pay a supplier out of their payable (never below zero), once per key, audited."""
+    done = await find_transaction(session, key)
+    if done is not None:
+        payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
+        return Posted(done.id, payable, replayed=True)
+    try:
+        transaction_id = await post(
+            session,
+            key=key,
+            kind="withdrawal",
+            now=now,
+            postings=[
+                Posting(AccountKind.SUPPLIER_PAYABLE, supplier.id, -amount, floor=0),
+                platform(AccountKind.PAYOUT_CLEARING, amount),
+            ],
+        )
+    except InsufficientBalance as short:
+        raise InsufficientPayable(**short.params) from None
+    await audit.append(
+        session,
+        action="withdrawal",
+        actor=actor,
+        subject=f"supplier:{supplier.id}",
+        payload={"amount": amount},
+        now=now,
+    )
+    payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
+    return Posted(transaction_id, payable)

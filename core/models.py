@@ -377,7 +377,14 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "available_at"),)
+    # --- suppliers sales: the sender's lease and how a row ended (NULL while pending) ---
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    __table_args__ = (
+        Index("ix_outbox_pending", "sent_at", "available_at"),
+        Index("ix_outbox_due", "outcome", "available_at"),
+    )
 
 
 class TopUpStatus(enum.StrEnum):
@@ -483,4 +490,81 @@ class Voucher(Base):
     redeemed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+# --- suppliers sales ---
+
+
+class SalesNotify(enum.StrEnum):
+    """How a supplier hears about sales: a message per order, or a summary per period."""
+
+    INSTANT = "instant"
+    HOURLY = "hourly"
+    DAILY = "daily"
+
+
+class SupplierSettings(Base):
+    __tablename__ = "supplier_settings"
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), primary_key=True)
+    sales_notify: Mapped[SalesNotify] = mapped_column(
+        _enum(SalesNotify), default=SalesNotify.INSTANT
+    )
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StockAlert(Base):
+    """Tell the supplier once when a SKU's stock falls below ``threshold``; re-armed when
+    stock is seen at or above it again."""
+
+    __tablename__ = "stock_alerts"
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), primary_key=True)
+    threshold: Mapped[int] = mapped_column(Integer)
+    armed: Mapped[bool] = mapped_column(Boolean, default=True)
+    alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("threshold > 0", name="threshold_positive"),)
+
+
+class SalesDigest(Base):
+    """One supplier's sales in [period_start, period_end), sent once the period is over."""
+
+    __tablename__ = "sales_digests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    period: Mapped[SalesNotify] = mapped_column(_enum(SalesNotify))
+    period_start: Mapped[datetime] = mapped_column(UtcDateTime)
+    period_end: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (Index("ix_sales_digests_supplier_start", "supplier_id", "period_start"),)
+
+
+class SalesDigestLine(Base):
+    __tablename__ = "sales_digest_lines"
+    digest_id: Mapped[int] = mapped_column(ForeignKey("sales_digests.id"), primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    units: Mapped[int] = mapped_column(Integer, default=0)
+    earnings: Mapped[int] = mapped_column(Money, default=0)
+
+
+class WithdrawalStatus(enum.StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    REJECTED = "rejected"
+
+
+class WithdrawalRequest(Base):
+    """A supplier asks to be paid out; the first admin to decide marks it paid or rejects it."""
+
+    __tablename__ = "withdrawal_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    amount: Mapped[int] = mapped_column(Money)
+    status: Mapped[WithdrawalStatus] = mapped_column(
+        _enum(WithdrawalStatus), default=WithdrawalStatus.PENDING
+    )
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ledger_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)

@@ -14,11 +14,14 @@ from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
 from core.orders import Shop
+from core.outbox import Outbox
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
 from core.registration import Registrations
 from core.settings import Settings
 from core.storefront import Storefront
+from core.supplier_payouts import SupplierPayouts
+from core.supplier_sales import SupplierSales
 from core.topups import TopUps
 from core.vouchers import Vouchers
 
@@ -40,6 +43,9 @@ class Platform:
     aftersales: AfterSales
     registration: Registrations
     vouchers: Vouchers
+    outbox: Outbox
+    supplier_sales: SupplierSales
+    supplier_payouts: SupplierPayouts
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -74,4 +80,7 @@ def build_platform(
             settings.admin_telegram_ids,
         ),
         vouchers=Vouchers(db, clock, settings.require_secret_key()),
+        outbox=Outbox(db, clock),
+        supplier_sales=SupplierSales(db, clock),
+        supplier_payouts=SupplierPayouts(db, clock),
     )

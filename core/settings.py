@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     admin_ids: str = ""
     telegram_api_base: str = DEFAULT_TELEGRAM_API_BASE
     registration: Literal["open", "approval", "invite"] = "open"
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)  # the notification sender's pause
 
     def require_secret_key(self) -> str:
         if len(self.secret_key) < 32:

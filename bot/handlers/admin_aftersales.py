@@ -36,7 +36,7 @@ class ReportFlow(StatesGroup):
     reason = State()
 
 
-class RejectFlow(StatesGroup):
+class ReportRejectFlow(StatesGroup):
     reason = State()
 
 
@@ -219,12 +219,12 @@ async def resolve(
 async def ask_reject_reason(
     query: CallbackQuery, callback_data: kb.ReportDecisionCb, state: FSMContext
 ) -> None:
-    await state.set_state(RejectFlow.reason)
+    await state.set_state(ReportRejectFlow.reason)
     await state.update_data(report=callback_data.report)
     await reply(query, admin_texts.ask_reject_reason(callback_data.report), kb.cancel())
 
 
-@admin.message(StateFilter(RejectFlow.reason), TYPED)
+@admin.message(StateFilter(ReportRejectFlow.reason), TYPED)
 async def reject(
     message: Message,
     state: FSMContext,

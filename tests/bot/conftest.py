@@ -35,6 +35,7 @@ async def shop(
             "bot_token": TOKEN,
             "telegram_api_base": server.base_url,
             "admin_ids": str(ADMIN_ID),
+            "outbox_poll_seconds": 0.05,
         }
     )
     live = build_platform(bot_settings, clock=platform.clock, db=platform.db)

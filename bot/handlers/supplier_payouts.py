@@ -1,0 +1,141 @@
+"""Earnings (payable, recent sales with their split) and withdrawals: the supplier asks,
+every admin gets the request with Mark paid / Reject, the first decision wins."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import supplier_sales_texts as texts
+from bot import texts as common
+from bot.keyboards import supplier_sales as keyboards
+from bot.keyboards.supplier_sales import SupplierCb, WithdrawalDecisionCb
+from core.catalogue import UserView
+from core.errors import InsufficientPayable
+from core.models import WithdrawalStatus
+from core.money import MalformedAmount, parse_amount
+from core.platform import Platform
+
+router = Router(name="supplier_payouts")
+TEXT_LIMIT = 4096
+
+
+class WithdrawFlow(StatesGroup):
+    amount = State()
+
+
+class WithdrawalRejectFlow(StatesGroup):
+    reason = State()
+
+
+async def _send_earnings(message: Message, user: UserView, platform: Platform) -> None:
+    view = await platform.supplier_payouts.earnings(user.telegram_id, limit=6)
+    await message.answer(
+        texts.earnings(view)[:TEXT_LIMIT], reply_markup=keyboards.earnings(view.available > 0)
+    )
+
+
+@router.message(Command("earnings"))
+async def earnings(message: Message, user: UserView, platform: Platform) -> None:
+    await _send_earnings(message, user, platform)
+
+
+@router.callback_query(SupplierCb.filter(F.action == "earnings"))
+async def earnings_button(query: CallbackQuery, user: UserView, platform: Platform) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _send_earnings(query.message, user, platform)
+
+
+@router.callback_query(SupplierCb.filter(F.action == "withdraw"))
+async def withdraw_start(
+    query: CallbackQuery, state: FSMContext, user: UserView, platform: Platform
+) -> None:
+    view = await platform.supplier_payouts.earnings(user.telegram_id, limit=0)
+    if view.available <= 0:
+        await query.answer(texts.nothing_to_withdraw(), show_alert=True)
+        return
+    await state.set_state(WithdrawFlow.amount)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(texts.ask_withdrawal(view.available))
+
+
+@router.message(StateFilter(WithdrawFlow.amount), F.text & ~F.text.startswith("/"))
+async def withdraw_amount(
+    message: Message, state: FSMContext, user: UserView, platform: Platform
+) -> None:
+    try:
+        amount = parse_amount(message.text or "")
+    except MalformedAmount:
+        amount = 0
+    if amount <= 0:
+        await message.answer(common.bad_amount())
+        return
+    try:
+        request = await platform.supplier_payouts.request_withdrawal(user.telegram_id, amount)
+    except InsufficientPayable as short:
+        await message.answer(texts.withdrawal_too_much(int(short.params.get("available", 0))))
+        return
+    await state.clear()
+    await message.answer(texts.withdrawal_sent(request))
+
+
+@router.callback_query(WithdrawalDecisionCb.filter(F.pay))
+async def mark_paid(
+    query: CallbackQuery,
+    callback_data: WithdrawalDecisionCb,
+    user: UserView,
+    platform: Platform,
+) -> None:
+    try:
+        decision = await platform.supplier_payouts.decide(
+            callback_data.request, admin_telegram_id=user.telegram_id, pay=True
+        )
+    except InsufficientPayable as short:  # refunds took the payable below the request
+        spendable = int(short.params.get("spendable", 0))
+        await query.answer(texts.payable_below_request(spendable), show_alert=True)
+        return
+    await query.answer(texts.withdrawal_decided(decision.request, decision.already_decided))
+    if not decision.already_decided and isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+
+
+@router.callback_query(WithdrawalDecisionCb.filter(~F.pay))
+async def reject_start(
+    query: CallbackQuery,
+    callback_data: WithdrawalDecisionCb,
+    state: FSMContext,
+    user: UserView,
+    platform: Platform,
+) -> None:
+    view = await platform.supplier_payouts.withdrawal(
+        callback_data.request, admin_telegram_id=user.telegram_id
+    )
+    if view.status is not WithdrawalStatus.PENDING:
+        await query.answer(texts.withdrawal_decided(view, already=True))
+        return
+    await state.set_state(WithdrawalRejectFlow.reason)
+    await state.update_data(request=view.id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(texts.ask_reject_reason(view))
+
+
+@router.message(StateFilter(WithdrawalRejectFlow.reason), F.text & ~F.text.startswith("/"))
+async def reject_reason(
+    message: Message, state: FSMContext, user: UserView, platform: Platform
+) -> None:
+    reason = (message.text or "").strip()
+    if not reason:
+        await message.answer(texts.bad_reason())
+        return
+    request_id = int((await state.get_data())["request"])
+    await state.clear()
+    decision = await platform.supplier_payouts.decide(
+        request_id, admin_telegram_id=user.telegram_id, pay=False, reason=reason
+    )
+    await message.answer(texts.withdrawal_decided(decision.request, decision.already_decided))

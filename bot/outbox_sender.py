@@ -1,0 +1,189 @@
+"""The outbox sender: a background task of the bot process that delivers the notifications
+core promised (sales, digests, low-stock alerts, withdrawals) through the Bot API.
+
+Each round it closes the sales digests whose period has ended, re-arms low-stock alerts of
+restocked SKUs, claims a batch of due outbox rows under a lease (``core.outbox``) and sends
+them one by one. What a failure means is decided here, where Telegram's errors are known:
+
+- 403 (the user blocked the bot) and 400 (Telegram refuses this message or chat): never
+  deliverable, the row is given up;
+- 429: the row waits ``retry_after`` and the round ends (the whole bot is being limited);
+- anything else (network, 5xx, a timeout, a bug while rendering): the row is retried with
+  exponential backoff, for ever; the rest of the batch is handed back for the next round.
+
+Purchases never wait for any of this: they only wrote a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+
+from bot import supplier_sales_texts as texts
+from bot.i18n import LOCALE_OF
+from bot.keyboards import supplier_sales as keyboards
+from core.outbox import Envelope
+from core.platform import Platform
+from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
+from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
+
+log = logging.getLogger("kameng.outbox")
+
+Rendered = tuple[str, InlineKeyboardMarkup | None] | None  # None: nothing to send
+Renderer = Callable[[Platform, Envelope], Awaitable[Rendered]]
+
+
+async def _sale(platform: Platform, envelope: Envelope) -> Rendered:
+    notice = await platform.supplier_sales.route_sale(envelope)
+    return None if notice is None else (texts.sale_notice(notice), None)
+
+
+async def _digest(_platform: Platform, envelope: Envelope) -> Rendered:
+    return texts.sale_digest(envelope.payload), None
+
+
+async def _low_stock(_platform: Platform, envelope: Envelope) -> Rendered:
+    return texts.low_stock(envelope.payload), None
+
+
+async def _withdrawal_request(_platform: Platform, envelope: Envelope) -> Rendered:
+    markup = keyboards.withdrawal_decision(int(envelope.payload["request_id"]))
+    return texts.withdrawal_for_admin(envelope.payload), markup
+
+
+async def _withdrawal_decided(_platform: Platform, envelope: Envelope) -> Rendered:
+    return texts.withdrawal_result(envelope.payload), None
+
+
+RENDERERS: dict[str, Renderer] = {
+    SALE: _sale,
+    SALE_DIGEST: _digest,
+    LOW_STOCK: _low_stock,
+    WITHDRAWAL_REQUEST: _withdrawal_request,
+    WITHDRAWAL_DECIDED: _withdrawal_decided,
+}
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        platform: Platform,
+        bot: Bot,
+        i18n: I18n,
+        *,
+        poll_seconds: float = 1.0,
+        batch: int = 20,
+    ) -> None:
+        self._platform = platform
+        self._bot = bot
+        self._i18n = i18n
+        self._poll = poll_seconds
+        self._batch = batch
+        self._worker = worker_name()
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._pause = 0.0  # seconds to wait before the next round (Telegram said 429)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="kameng-outbox-sender")
+
+    async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a grace period
+        """Finish the message in flight, hand the rest of the batch back, and end."""
+        self._stopping.set()
+        self._wake.set()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        log.info("outbox sender %s started", self._worker)
+        while not self._stopping.is_set():
+            try:
+                await self.round()
+            except Exception:  # the database was unreachable, say: try again next round
+                log.exception("outbox round failed")
+            pause, self._pause = max(self._poll, self._pause), 0.0
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), pause)
+        log.info("outbox sender %s stopped", self._worker)
+
+    async def round(self) -> int:
+        """One pass; returns how many messages were sent."""
+        await self._platform.supplier_sales.close_due_digests()
+        await self._platform.supplier_sales.rearm_alerts()
+        envelopes = await self._platform.outbox.claim(
+            self._worker, kinds=tuple(RENDERERS), limit=self._batch
+        )
+        sent = 0
+        for index, envelope in enumerate(envelopes):
+            if self._stopping.is_set():
+                await self._platform.outbox.release(envelopes[index:])
+                break
+            outcome = await self._deliver(envelope)
+            sent += outcome == "sent"
+            if outcome == "stop":  # Telegram is failing or limiting us: try again later
+                await self._platform.outbox.release(envelopes[index + 1 :])
+                break
+        return sent
+
+    async def _deliver(self, envelope: Envelope) -> str:
+        outbox = self._platform.outbox
+        locale = LOCALE_OF.get(envelope.language, self._i18n.default_locale)
+        try:
+            with self._i18n.context(), self._i18n.use_locale(locale):
+                rendered = await RENDERERS[envelope.kind](self._platform, envelope)
+        except Exception as exc:
+            log.exception("outbox row %s (%s) could not be rendered", envelope.id, envelope.kind)
+            await outbox.retry(envelope, f"render: {type(exc).__name__}")
+            return "retry"
+        if rendered is None:  # absorbed into a digest by the renderer
+            return "absorbed"
+        text, markup = rendered
+        try:
+            await self._bot.send_message(envelope.telegram_id, text[:4096], reply_markup=markup)
+        except TelegramRetryAfter as exc:
+            await outbox.retry(
+                envelope,
+                f"429 retry after {exc.retry_after}",
+                delay=timedelta(seconds=exc.retry_after),
+            )
+            self._pause = float(exc.retry_after)
+            return "stop"
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            log.warning("outbox row %s undeliverable: %s", envelope.id, exc.message)
+            await outbox.give_up(envelope, f"{type(exc).__name__}: {exc.message}")
+            return "undeliverable"
+        except Exception as exc:
+            next_at = await outbox.retry(envelope, f"{type(exc).__name__}: {exc}")
+            log.warning("outbox row %s failed (%s); next try %s", envelope.id, exc, next_at)
+            return "stop"
+        if not await outbox.sent(envelope):
+            log.warning("outbox row %s was sent after its lease ran out", envelope.id)
+        return "sent"

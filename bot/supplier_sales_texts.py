@@ -1,0 +1,344 @@
+"""Texts of the supplier's sales side: sale notices and digests, low-stock alerts, my
+products, earnings with each sale's split, and withdrawals (gettext; English msgids).
+
+No text here ever shows a code or who bought: a supplier sees SKU, quantity and money only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+
+from bot.texts import money, when
+from core.models import SalesNotify, WithdrawalStatus
+from core.supplier_payouts import EarningsView, SaleSplitView, TierView, WithdrawalView
+from core.supplier_sales import ProductLine, SaleNotice, ThresholdSet
+
+TEXT_BUDGET = 3800  # of Telegram's 4096 characters: room for the "… and N more" line
+
+
+def fit(head: list[str], blocks: list[str], budget: int = TEXT_BUDGET) -> tuple[list[str], int]:
+    """``head`` plus as many whole ``blocks`` as fit (a cut could break an HTML tag);
+    returns the lines and how many blocks were left out."""
+    used = sum(len(line) + 1 for line in head)
+    out = list(head)
+    for n, block in enumerate(blocks):
+        if used + len(block) + 1 > budget:
+            return out, len(blocks) - n
+        out.append(block)
+        used += len(block) + 1
+    return out, 0
+
+
+def percent(bps: int) -> str:
+    whole, rest = divmod(bps, 100)
+    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
+
+
+def stock_text(stock: int | None) -> str:
+    return _("unlimited") if stock is None else str(stock)
+
+
+# sales notifications -------------------------------------------------------------
+
+
+def mode_label(mode: SalesNotify) -> str:
+    labels = {
+        SalesNotify.INSTANT: _("Every sale, instantly"),
+        SalesNotify.HOURLY: _("Hourly digest"),
+        SalesNotify.DAILY: _("Daily digest"),
+    }
+    return labels[mode]
+
+
+def notify_settings(mode: SalesNotify) -> str:
+    return _(
+        "<b>Sales notifications</b>\nNow: {mode}\n\n"
+        "Instant: one message per order. Digest: one summary per hour or per day (UTC) "
+        "with orders, units and earnings per SKU."
+    ).format(mode=mode_label(mode))
+
+
+def notify_mode_set(mode: SalesNotify) -> str:
+    return _("Sales notifications: {mode}.").format(mode=mode_label(mode))
+
+
+def sale_notice(notice: SaleNotice) -> str:
+    return _(
+        "💰 <b>Sold</b>: {quantity} × {name} (<code>{sku}</code>)\n"
+        "Your earning: <b>{earning}</b>\nStock left: {stock}"
+    ).format(
+        quantity=notice.quantity,
+        name=escape(notice.sku_name),
+        sku=escape(notice.sku_code),
+        earning=money(notice.earning),
+        stock=stock_text(notice.stock),
+    )
+
+
+def sale_digest(payload: dict[str, Any]) -> str:
+    start = datetime.fromisoformat(payload["start"])
+    end = datetime.fromisoformat(payload["end"])
+    if payload["period"] == SalesNotify.DAILY.value:
+        title = _("📊 <b>Daily sales</b> {day} (UTC)").format(day=start.strftime("%Y-%m-%d"))
+    else:
+        title = _("📊 <b>Hourly sales</b> {day} {start}–{end} UTC").format(
+            day=start.strftime("%Y-%m-%d"), start=start.strftime("%H:%M"), end=end.strftime("%H:%M")
+        )
+    lines = [
+        title,
+        _("Orders: {orders} · units: {units} · earnings: <b>{earnings}</b>").format(
+            orders=payload["orders"], units=payload["units"], earnings=money(payload["earnings"])
+        ),
+        "",
+    ]
+    blocks = [
+        _("<code>{sku}</code> {name}: {orders} orders, {units} units, {earnings}").format(
+            sku=escape(line["sku"]),
+            name=escape(line["name"]),
+            orders=line["orders"],
+            units=line["units"],
+            earnings=money(line["earnings"]),
+        )
+        for line in payload["lines"]
+    ]
+    lines, left_out = fit(lines, blocks)
+    if left_out:
+        lines.append(_("… and {count} more SKUs").format(count=left_out))
+    return "\n".join(lines)
+
+
+def low_stock(payload: dict[str, Any]) -> str:
+    return _(
+        "⚠️ <b>Low stock</b>: {name} (<code>{sku}</code>) has {stock} left, below your alert "
+        "level of {threshold}. Upload more codes to keep it on sale."
+    ).format(
+        name=escape(payload["name"]),
+        sku=escape(payload["sku"]),
+        stock=payload["stock"],
+        threshold=payload["threshold"],
+    )
+
+
+# my products ------------------------------------------------------------------------
+
+
+def products(lines: list[ProductLine], page: int, pages: int) -> str:
+    if not lines:
+        return _("You have no products yet.")
+    rows = [_("<b>My products</b> — page {page}/{pages}").format(page=page, pages=pages)]
+    for line in lines:
+        alert = (
+            _("alert below {threshold}").format(threshold=line.threshold)
+            if line.threshold
+            else _("no alert")
+        )
+        rows.append(
+            _(
+                "\n<b>{name}</b> (<code>{sku}</code>) · {status}\n"
+                "Stock: {stock} · {alert}\n"
+                "Sold: today {today} · 7 days {week} · 30 days {month}"
+            ).format(
+                name=escape(line.name),
+                sku=escape(line.code),
+                status=escape(line.status),
+                stock=stock_text(line.stock),
+                alert=alert,
+                today=line.sold_today,
+                week=line.sold_7d,
+                month=line.sold_30d,
+            )
+        )
+    rows.append("\n" + _("Tap a product to set its low-stock alert."))
+    return "\n".join(rows)
+
+
+def threshold_button(line: ProductLine) -> str:
+    return f"🔔 {line.code}"
+
+
+def ask_threshold(sku: str) -> str:
+    return _(
+        "Alert me when <code>{sku}</code> falls below how many codes? Type a whole number "
+        "(0 turns the alert off)."
+    ).format(sku=escape(sku))
+
+
+def bad_threshold() -> str:
+    return _("Please type a whole number, e.g. 10 (0 turns the alert off).")
+
+
+def threshold_set(result: ThresholdSet) -> str:
+    if not result.threshold:
+        return _("Low-stock alert for <code>{sku}</code> is off.").format(
+            sku=escape(result.sku_code)
+        )
+    text = _("You will be told once when <code>{sku}</code> falls below {threshold}.").format(
+        sku=escape(result.sku_code), threshold=result.threshold
+    )
+    if result.stock is not None and result.stock < result.threshold:
+        text += "\n" + _(
+            "Stock is {stock} now, already below: the alert fires after it is restocked "
+            "above {threshold} and falls again."
+        ).format(stock=result.stock, threshold=result.threshold)
+    return text
+
+
+# earnings -------------------------------------------------------------------------------
+
+
+def tier_band(tier: TierView) -> str:
+    if tier.max_units is None:
+        return _("{low}+ units").format(low=tier.min_units)
+    return _("{low}–{high} units").format(low=tier.min_units, high=tier.max_units)
+
+
+def sale_split(sale: SaleSplitView) -> str:
+    head = _("#{order} · {date} · {units} × {name}").format(
+        order=sale.order_id,
+        date=when(sale.created_at),
+        units=sale.units,
+        name=escape(sale.sku_name),
+    )
+    if sale.refunded:
+        head += " " + _("({count} refunded)").format(count=sale.refunded)
+    body = _(
+        "Sale price {price} − supply price {supply} = spread {spread}; "
+        "your share {share} = {supplier_spread}\n"
+        "Commission {rate} on {gross}: −{commission} → you get <b>{net}</b> × {units} = "
+        "<b>{total}</b>\n"
+        "Why {rate}: {sold} units sold in the 30 days before, ladder tier {band}"
+    ).format(
+        price=money(sale.unit_price),
+        supply=money(sale.supply_price),
+        spread=money(sale.spread),
+        share=percent(sale.spread_share_bps),
+        supplier_spread=money(sale.supplier_spread),
+        rate=percent(sale.commission_bps),
+        gross=money(sale.supply_price + sale.supplier_spread),
+        commission=money(sale.commission),
+        net=money(sale.net_unit),
+        units=sale.units,
+        total=money(sale.net_total),
+        sold=sale.units_30d,
+        band=tier_band(sale.tier),
+    )
+    if sale.exclusive:
+        body += " " + _("(exclusive ladder)")
+    return f"{head}\n{body}"
+
+
+def earnings(view: EarningsView) -> str:
+    parts = [
+        _("💼 <b>Payable balance: {payable}</b>").format(payable=money(view.payable)),
+    ]
+    if view.pending_withdrawals:
+        parts.append(
+            _(
+                "Withdrawals waiting for an admin: {amount} · available to request: {available}"
+            ).format(amount=money(view.pending_withdrawals), available=money(view.available))
+        )
+    parts.append(
+        _("Units sold in the last 30 days: {units} → commission {rate} (tier {band})").format(
+            units=view.units_30d, rate=percent(view.tier.rate_bps), band=tier_band(view.tier)
+        )
+    )
+    if view.next_tier is not None:
+        parts.append(
+            _("From {units} units the rate drops to {rate}.").format(
+                units=view.next_tier.min_units, rate=percent(view.next_tier.rate_bps)
+            )
+        )
+    parts.append("")
+    if not view.sales:
+        parts.append(_("No sales yet."))
+    else:
+        parts.append(_("<b>Recent sales</b>"))
+        parts, _left_out = fit(parts, [sale_split(sale) + "\n" for sale in view.sales])
+    return "\n".join(parts).rstrip()
+
+
+def ask_withdrawal(available: int) -> str:
+    return _("How much do you want to withdraw? Up to {amount}. Type e.g. 100 or 100.00.").format(
+        amount=money(available)
+    )
+
+
+def nothing_to_withdraw() -> str:
+    return _("There is nothing to withdraw right now.")
+
+
+def withdrawal_too_much(available: int) -> str:
+    return _("That is more than you can withdraw now ({amount}). Type a smaller amount.").format(
+        amount=money(available)
+    )
+
+
+def withdrawal_sent(view: WithdrawalView) -> str:
+    return _(
+        "Withdrawal request #{id} for {amount} is with the admins. You will be told when it "
+        "is paid."
+    ).format(id=view.id, amount=money(view.amount))
+
+
+def withdrawal_for_admin(payload: dict[str, Any]) -> str:
+    return _(
+        "💸 Withdrawal request #{id}: supplier {name} ({telegram_id}) asks for {amount} "
+        "(payable {payable})."
+    ).format(
+        id=payload["request_id"],
+        name=escape(str(payload["supplier"])),
+        telegram_id=payload["telegram_id"],
+        amount=money(payload["amount"]),
+        payable=money(payload["payable"]),
+    )
+
+
+def payable_below_request(payable: int) -> str:
+    return _("Not paid: the supplier's payable is only {amount} now.").format(amount=money(payable))
+
+
+def withdrawal_status(status: WithdrawalStatus) -> str:
+    labels = {
+        WithdrawalStatus.PENDING: _("pending"),
+        WithdrawalStatus.PAID: _("paid"),
+        WithdrawalStatus.REJECTED: _("rejected"),
+    }
+    return labels[status]
+
+
+def withdrawal_decided(view: WithdrawalView, already: bool) -> str:
+    if already:
+        return _("Withdrawal #{id} was already decided: {status}.").format(
+            id=view.id, status=withdrawal_status(view.status)
+        )
+    return _("Withdrawal #{id}: {status}.").format(
+        id=view.id, status=withdrawal_status(view.status)
+    )
+
+
+def ask_reject_reason(view: WithdrawalView) -> str:
+    return _(
+        "Why is withdrawal #{id} ({amount}) rejected? Type the reason for the supplier."
+    ).format(id=view.id, amount=money(view.amount))
+
+
+def bad_reason() -> str:
+    return _("Please type a reason.")
+
+
+def withdrawal_result(payload: dict[str, Any]) -> str:
+    if payload["status"] == WithdrawalStatus.PAID.value:
+        return _(
+            "✅ Your withdrawal #{id} of {amount} was paid. Payable balance: {payable}"
+        ).format(
+            id=payload["request_id"],
+            amount=money(payload["amount"]),
+            payable=money(payload["payable"]),
+        )
+    return _("❌ Your withdrawal #{id} of {amount} was rejected: {reason}").format(
+        id=payload["request_id"], amount=money(payload["amount"]), reason=escape(payload["reason"])
+    )

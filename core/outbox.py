@@ -1,0 +1,266 @@
+"""The outbox: notifications promised inside a committed transaction, delivered by a worker.
+
+A purchase (or any use case) adds an ``OutboxMessage`` in its own transaction, so a paid
+order can never lose its notification and sending can never slow or fail the purchase.
+A worker then:
+
+1. **claims** due rows under a lease — one ``UPDATE … WHERE outcome IS NULL AND
+   available_at <= now AND (locked_until IS NULL OR locked_until < now) … RETURNING``
+   (the row ids come from a ``FOR UPDATE SKIP LOCKED`` sub-select on PostgreSQL; SQLite
+   serialises writers), so two processes never hold the same row at once;
+2. delivers each one, then marks it **sent**, schedules a **retry** with exponential
+   backoff (``attempts``, ``available_at``, ``last_error``), or **gives up** when the
+   recipient can never be reached (blocked the bot).
+
+A row whose lease ran out (its worker died mid-send) is claimed again: delivery is at least
+once, and exactly once whenever the worker lives to mark the row. Every update after the
+claim checks ``locked_by``, so a worker that lost its lease cannot overwrite a newer result.
+Nothing here knows about Telegram: the sender in the front decides what an error means.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock, as_utc
+from core.db import Database
+from core.models import OutboxMessage, User
+
+LEASE = timedelta(minutes=5)  # longer than one send can take (the bot's request timeout)
+BACKOFF_BASE = timedelta(seconds=5)
+BACKOFF_CAP = timedelta(minutes=30)  # a long outage is retried every half hour, for ever
+ERROR_TEXT_LIMIT = 500
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    ABSORBED = "absorbed"  # folded into something else (a digest) instead of being sent
+    UNDELIVERABLE = "undeliverable"  # the recipient cannot be reached (blocked the bot)
+
+
+class LeaseLost(RuntimeError):
+    """The row was claimed by another worker after this one's lease ran out."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One claimed row, with what a sender needs to address and word it."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    user_id: int
+    telegram_id: int
+    language: str
+    attempts: int  # failed or finished attempts before this one
+    created_at: datetime
+    worker: str  # the lease holder
+
+
+def backoff(attempt: int) -> timedelta:
+    """Delay after the ``attempt``-th failure: 5 s, 10 s, 20 s … capped at 30 minutes."""
+    exponent = min(max(attempt - 1, 0), 20)
+    delay: timedelta = BACKOFF_BASE * 2**exponent
+    return min(delay, BACKOFF_CAP)
+
+
+async def enqueue(
+    session: AsyncSession, *, kind: str, user_id: int, payload: dict[str, Any], now: datetime
+) -> None:
+    """Promise a notification inside the caller's transaction."""
+    await session.execute(
+        insert(OutboxMessage).values(
+            kind=kind,
+            user_id=user_id,
+            payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+            created_at=now,
+            available_at=now,
+            attempts=0,
+        )
+    )
+
+
+def _held_by(envelope: Envelope) -> Any:
+    return (
+        (OutboxMessage.id == envelope.id)
+        & (OutboxMessage.locked_by == envelope.worker)
+        & OutboxMessage.outcome.is_(None)
+    )
+
+
+async def finish(
+    session: AsyncSession,
+    envelope: Envelope,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    error: str | None = None,
+) -> None:
+    """End a claimed row inside the caller's transaction; raises ``LeaseLost`` (so the
+    transaction rolls back) when another worker holds it by now."""
+    values: dict[str, Any] = {
+        "outcome": outcome.value,
+        "attempts": OutboxMessage.attempts + 1,
+        "locked_until": None,
+    }
+    if outcome is Outcome.SENT:
+        values["sent_at"] = now
+    if error is not None:
+        values["last_error"] = error[:ERROR_TEXT_LIMIT]
+    done = await session.scalar(
+        update(OutboxMessage)
+        .where(_held_by(envelope))
+        .values(**values)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    if done is None:
+        raise LeaseLost(f"outbox row {envelope.id} is no longer held by {envelope.worker}")
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    pending: int
+    due: int
+    failing: int  # pending rows that failed at least once
+
+
+class Outbox:
+    def __init__(self, db: Database, clock: Clock, *, lease: timedelta = LEASE) -> None:
+        self._db = db
+        self._clock = clock
+        self._lease = lease
+
+    def _due(self, now: datetime, kinds: Collection[str]) -> list[Any]:
+        return [
+            OutboxMessage.outcome.is_(None),
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.available_at <= now,
+            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
+            OutboxMessage.kind.in_(list(kinds)),
+        ]
+
+    async def claim(
+        self, worker: str, *, kinds: Collection[str], limit: int = 20
+    ) -> list[Envelope]:
+        """Lease up to ``limit`` due rows of ``kinds`` to ``worker``, oldest first."""
+        now = self._clock.now()
+        due = self._due(now, kinds)
+        candidates = (
+            select(OutboxMessage.id)
+            .where(*due)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._db.reading() as session:  # idle rounds take no write lock
+            if await session.scalar(select(OutboxMessage.id).where(*due).limit(1)) is None:
+                return []
+        async with self._db.transaction() as session:
+            claimed = list(
+                await session.scalars(
+                    update(OutboxMessage)
+                    # the conditions again: PostgreSQL re-checks them on a row that changed
+                    .where(OutboxMessage.id.in_(candidates.scalar_subquery()), *due)
+                    .values(locked_until=now + self._lease, locked_by=worker)
+                    .returning(OutboxMessage.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            if not claimed:
+                return []
+            rows = await session.execute(
+                select(OutboxMessage, User.telegram_id, User.language)
+                .join(User, User.id == OutboxMessage.user_id)
+                .where(OutboxMessage.id.in_(claimed))
+                .order_by(OutboxMessage.id)
+            )
+            return [
+                Envelope(
+                    id=row.id,
+                    kind=row.kind,
+                    payload=json.loads(row.payload),
+                    user_id=row.user_id,
+                    telegram_id=telegram_id,
+                    language=language,
+                    attempts=row.attempts,
+                    created_at=as_utc(row.created_at),
+                    worker=worker,
+                )
+                for row, telegram_id, language in rows
+            ]
+
+    async def sent(self, envelope: Envelope) -> bool:
+        """Delivered. False when the lease was lost meanwhile (the row stays another's)."""
+        return await self._finish(envelope, Outcome.SENT)
+
+    async def give_up(self, envelope: Envelope, error: str) -> bool:
+        """Never retry this row (the recipient blocked the bot, or Telegram refuses it)."""
+        return await self._finish(envelope, Outcome.UNDELIVERABLE, error=error)
+
+    async def _finish(self, envelope: Envelope, outcome: Outcome, error: str | None = None) -> bool:
+        try:
+            async with self._db.transaction() as session:
+                await finish(session, envelope, outcome, self._clock.now(), error=error)
+        except LeaseLost:
+            return False
+        return True
+
+    async def retry(
+        self, envelope: Envelope, error: str, *, delay: timedelta | None = None
+    ) -> datetime:
+        """Count a failed attempt and schedule the next one (backoff unless ``delay``)."""
+        wait = delay if delay is not None else backoff(envelope.attempts + 1)
+        at = self._clock.now() + wait
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(_held_by(envelope))
+                .values(
+                    attempts=OutboxMessage.attempts + 1,
+                    available_at=at,
+                    last_error=error[:ERROR_TEXT_LIMIT],
+                    locked_until=None,
+                    locked_by=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return at
+
+    async def release(self, envelopes: Collection[Envelope]) -> None:
+        """Hand claimed rows back untouched (the worker is stopping or pausing)."""
+        if not envelopes:
+            return
+        async with self._db.transaction() as session:
+            for envelope in envelopes:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(_held_by(envelope))
+                    .values(locked_until=None, locked_by=None)
+                    .execution_options(synchronize_session=False)
+                )
+
+    async def stats(self, kinds: Collection[str] | None = None) -> OutboxStats:
+        now = self._clock.now()
+        pending = [OutboxMessage.outcome.is_(None), OutboxMessage.sent_at.is_(None)]
+        if kinds is not None:
+            pending.append(OutboxMessage.kind.in_(list(kinds)))
+        async with self._db.reading() as session:
+            total, due, failing = (
+                await session.execute(
+                    select(
+                        func.count(),
+                        func.count().filter(OutboxMessage.available_at <= now),
+                        func.count().filter(OutboxMessage.attempts > 0),
+                    ).where(*pending)
+                )
+            ).one()
+            return OutboxStats(int(total), int(due), int(failing))

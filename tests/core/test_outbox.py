@@ -1,0 +1,106 @@
+"""The outbox lease: a due row goes to one worker at a time, failures back off, a lost
+lease cannot overwrite a newer result, and the purchase only ever writes a row."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from core.db import Database
+from core.models import OutboxMessage
+from core.outbox import LEASE, Outbox, backoff
+from core.platform import Platform
+from tests.conftest import FakeClock
+from tests.factories import make_reseller, make_sku
+
+RESELLER = 1001
+SALE = ("sale",)
+
+
+async def _rows(platform: Platform) -> list[OutboxMessage]:
+    async with platform.db.reading() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def _sell(platform: Platform, times: int) -> None:
+    await make_sku(platform, stock=times)
+    await make_reseller(platform, RESELLER, balance=100_000_00)
+    for n in range(times):
+        await platform.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key=f"k{n}")
+
+
+def test_backoff_doubles_up_to_half_an_hour() -> None:
+    assert [backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
+    assert backoff(50) == timedelta(minutes=30)
+
+
+async def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(
+    platform: Platform, clock: FakeClock
+) -> None:
+    await _sell(platform, 1)
+    first = await platform.outbox.claim("w1", kinds=SALE)
+    assert [e.payload["quantity"] for e in first] == [1]
+    assert first[0].telegram_id == 900 and first[0].attempts == 0
+    assert await platform.outbox.claim("w2", kinds=SALE) == []
+    assert await platform.outbox.claim("w1", kinds=("low_stock",)) == []
+
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    stolen = await platform.outbox.claim("w2", kinds=SALE)
+    assert [e.id for e in stolen] == [first[0].id]
+    assert not await platform.outbox.sent(first[0])  # w1 lost the lease: no overwrite
+    assert await platform.outbox.sent(stolen[0])
+    (row,) = await _rows(platform)
+    assert row.outcome == "sent" and row.attempts == 1 and row.locked_until is None
+    clock.advance(hours=1)
+    assert await platform.outbox.claim("w3", kinds=SALE) == []
+
+
+async def test_failures_back_off_and_count_attempts(platform: Platform, clock: FakeClock) -> None:
+    await _sell(platform, 1)
+    (envelope,) = await platform.outbox.claim("w", kinds=SALE)
+    await platform.outbox.retry(envelope, "TelegramServerError: 502")
+    assert await platform.outbox.claim("w", kinds=SALE) == []
+    clock.advance(seconds=5)
+    (again,) = await platform.outbox.claim("w", kinds=SALE)
+    assert again.attempts == 1
+    await platform.outbox.retry(again, "TelegramNetworkError: down")
+    clock.advance(seconds=9)
+    assert await platform.outbox.claim("w", kinds=SALE) == []
+    clock.advance(seconds=1)
+    (third,) = await platform.outbox.claim("w", kinds=SALE)
+    await platform.outbox.give_up(third, "TelegramForbiddenError: bot was blocked by the user")
+    clock.advance(days=1)
+    assert await platform.outbox.claim("w", kinds=SALE) == []
+    (row,) = await _rows(platform)
+    assert (row.outcome, row.attempts, row.sent_at) == ("undeliverable", 3, None)
+    assert "blocked" in (row.last_error or "")
+    stats = await platform.outbox.stats()
+    assert stats.pending == 0
+
+
+async def test_two_processes_never_claim_the_same_row(platform: Platform, settings: object) -> None:
+    await _sell(platform, 30)
+    other_db = Database(platform.db.url)  # a second process: its own engine and pool
+    try:
+        other = Outbox(other_db, platform.clock)
+        batches = await asyncio.gather(
+            *(
+                (platform.outbox if n % 2 else other).claim(f"w{n}", kinds=SALE, limit=4)
+                for n in range(12)
+            )
+        )
+    finally:
+        await other_db.dispose()
+    ids = [e.id for batch in batches for e in batch]
+    assert len(ids) == len(set(ids)) == 30
+
+
+async def test_released_rows_are_due_again_without_an_attempt(platform: Platform) -> None:
+    await _sell(platform, 2)
+    claimed = await platform.outbox.claim("w", kinds=SALE)
+    await platform.outbox.release(claimed)
+    again = await platform.outbox.claim("w2", kinds=SALE)
+    assert [e.id for e in again] == [e.id for e in claimed]
+    assert all(e.attempts == 0 for e in again)
