@@ -13,7 +13,17 @@ from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
 from bot import errors, texts
-from bot.handlers import balance, buy, catalogue, fallback, orders, start
+from bot.handlers import (
+    balance,
+    buy,
+    catalogue,
+    fallback,
+    orders,
+    start,
+    supplier_onboarding,
+    supplier_products,
+    supplier_upload,
+)
 from bot.i18n import UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
 from core.models import Role
@@ -47,6 +57,9 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         buy.router,
         orders.router,
         balance.router,
+        supplier_onboarding.router,
+        supplier_products.router,
+        supplier_upload.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:

@@ -13,8 +13,10 @@ from core.db import Database
 from core.delivery.importer import StockImporter
 from core.orders import Shop
 from core.pricing.quotes import Quotes
+from core.reviews import ProductReviews
 from core.settings import Settings
 from core.storefront import Storefront
+from core.suppliers import SupplierOnboarding, SupplierStock
 from core.topups import TopUps
 
 
@@ -30,6 +32,9 @@ class Platform:
     balances: Balances
     storefront: Storefront
     topups: TopUps
+    onboarding: SupplierOnboarding
+    reviews: ProductReviews
+    supplier_stock: SupplierStock
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -42,6 +47,7 @@ def build_platform(
     db = db or Database(settings.database_url)
     cipher = CodeCipher(settings.require_secret_key())
     ttl = timedelta(seconds=settings.quote_ttl_seconds)
+    stock = StockImporter(db, cipher, clock)
     return Platform(
         settings=settings,
         db=db,
@@ -49,8 +55,11 @@ def build_platform(
         catalogue=Catalogue(db, clock),
         quotes=Quotes(db, clock, ttl),
         shop=Shop(db, cipher, clock, ttl),
-        stock=StockImporter(db, cipher, clock),
+        stock=stock,
         balances=Balances(db, clock),
         storefront=Storefront(db, clock),
         topups=TopUps(db, clock),
+        onboarding=SupplierOnboarding(db, clock),
+        reviews=ProductReviews(db, clock, settings.supplier_markup_bps),
+        supplier_stock=SupplierStock(db, stock),
     )

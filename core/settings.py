@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     admin_ids: str = ""
     telegram_api_base: str = DEFAULT_TELEGRAM_API_BASE
     registration: str = "open"
+    # a supplier's SKU is listed at its supply price plus this markup (basis points)
+    supplier_markup_bps: int = Field(default=500, ge=0, le=10_000)
 
     def require_secret_key(self) -> str:
         if len(self.secret_key) < 32:

@@ -37,3 +37,24 @@ class TopUpDecisionCb(CallbackData, prefix="tud"):
 
 class LanguageCb(CallbackData, prefix="lang"):
     code: str
+
+
+# --- suppliers catalog ---
+
+
+class SupplierApplicationCb(CallbackData, prefix="sap"):
+    application: int
+    approve: bool
+
+
+class SkuReviewCb(CallbackData, prefix="srv"):
+    review: int
+    approve: bool
+
+
+class SupplierFormCb(CallbackData, prefix="sfm"):
+    """A choice inside a supplier's form: ``step`` names the question, ``value`` the answer
+    (a category is its position in the list the form showed)."""
+
+    step: str  # "category" | "kind" | "exclusive" | "skip" | "keep"
+    value: str = ""
