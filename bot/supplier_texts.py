@@ -242,7 +242,7 @@ def upload_usage() -> str:
 def upload_ask(code: str) -> str:
     return _(
         "Send the codes for <code>{code}</code>: paste them (one per line) or send a .txt or "
-        ".csv file (first column). /done when finished."
+        ".csv file (first column, up to 20 MB). /cancel to stop."
     ).format(code=escape(code))
 
 
@@ -267,7 +267,7 @@ def upload_finished_progress(code: str, report: ImportReport) -> str:
 def upload_report(report: ImportReport) -> str:
     return _(
         "<b>Upload #{id} to {code} done</b>\nAdded: {added}\nDuplicates in the file: {in_file}\n"
-        "Already on the platform: {on_platform}\nInvalid: {invalid}"
+        "Already on the platform: {on_platform}\nInvalid: {invalid}\nMore codes: /upload {code}"
     ).format(
         id=report.import_id,
         code=escape(report.sku_code),
@@ -297,14 +297,6 @@ def upload_failed(reference: str) -> str:
         "The upload stopped on an error (reference {ref}). Codes stored before it are kept; "
         "send the file again to add the rest."
     ).format(ref=reference)
-
-
-def upload_more() -> str:
-    return _("Send more codes for the same product, or /done.")
-
-
-def upload_done() -> str:
-    return _("Done.")
 
 
 # refusals ------------------------------------------------------------------------------

@@ -166,6 +166,8 @@ class ProductReviews:
         now = self._clock.now()
         async with self._db.transaction() as session:
             sku = await load_own_sku(session, telegram_id, sku_code)
+            # one change or decision of a SKU at a time (a no-op on SQLite's single writer)
+            await session.refresh(sku, with_for_update=True)
             if sku.status is SkuStatus.SUSPENDED:
                 raise InvalidState(reason="sku_suspended", sku=sku.code)
             latest = await _latest_review(session, sku.id)
@@ -226,8 +228,8 @@ class ProductReviews:
         now = self._clock.now()
         async with self._db.transaction() as session:
             await load_admin(session, admin_telegram_id, "sku.review")
-            review = await _load_review(session, review_id)
-            sku = await session.get(Sku, review.sku_id)
+            review = await _load_review(session, review_id, lock=True)
+            sku = await session.get(Sku, review.sku_id, with_for_update=True)
             assert sku is not None
             if review.status is not ReviewStatus.PENDING:
                 return ReviewDecision(await self._view(session, review, sku), True)
@@ -349,8 +351,9 @@ async def _latest_review(session: AsyncSession, sku_id: int) -> SkuReview | None
     )
 
 
-async def _load_review(session: AsyncSession, review_id: int) -> SkuReview:
-    review = await session.get(SkuReview, review_id)
+async def _load_review(session: AsyncSession, review_id: int, lock: bool = False) -> SkuReview:
+    """``lock``: hold the row until commit, so a concurrent decision waits and sees ours."""
+    review = await session.get(SkuReview, review_id, with_for_update=lock)
     if review is None:
         raise NotFound(kind="review", ref=str(review_id))
     return review

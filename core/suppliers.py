@@ -12,6 +12,7 @@ from collections.abc import AsyncIterable, Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -135,7 +136,10 @@ class SupplierOnboarding:
                 created_at=now,
             )
             session.add(application)
-            await session.flush()
+            try:
+                await session.flush()
+            except IntegrityError:  # a concurrent twin won the one-pending-per-user index
+                raise InvalidState(reason="application_pending", application="") from None
             await audit.append(
                 session,
                 action="supplier.apply",
@@ -189,7 +193,10 @@ class SupplierOnboarding:
         now = self._clock.now()
         async with self._db.transaction() as session:
             await load_admin(session, admin_telegram_id, "supplier.decide")
-            application = await session.get(SupplierApplication, application_id)
+            # the row lock makes a concurrent second decision wait, then see the first
+            application = await session.get(
+                SupplierApplication, application_id, with_for_update=True
+            )
             if application is None:
                 raise NotFound(kind="application", ref=str(application_id))
             user = await session.get(User, application.user_id)

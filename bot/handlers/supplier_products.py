@@ -261,7 +261,7 @@ async def edit_start(
         return
     await state.set_state(EditFlow.name)
     await state.set_data({"sku": sku.code, "supply_price": sku.supply_price})
-    await message.answer(st.edit_ask_name(sku.name), reply_markup=supplier_menus.keep())
+    await message.answer(st.edit_ask_name(sku.name), reply_markup=supplier_menus.keep("name"))
 
 
 @router.message(StateFilter(EditFlow.name), TEXT)
@@ -270,7 +270,9 @@ async def edit_name(message: Message, state: FSMContext, bot: Bot) -> None:
     await _ask_edit_price(bot, message.chat.id, state)
 
 
-@router.callback_query(StateFilter(EditFlow.name), SupplierFormCb.filter(F.step == "keep"))
+@router.callback_query(
+    StateFilter(EditFlow.name), SupplierFormCb.filter((F.step == "keep") & (F.value == "name"))
+)
 async def edit_keep_name(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await query.answer()
     await _ask_edit_price(bot, query.from_user.id, state)
@@ -279,7 +281,7 @@ async def edit_keep_name(query: CallbackQuery, state: FSMContext, bot: Bot) -> N
 async def _ask_edit_price(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_state(EditFlow.supply_price)
     current = int((await state.get_data())["supply_price"])
-    await _say(bot, chat_id, st.edit_ask_supply_price(current), supplier_menus.keep())
+    await _say(bot, chat_id, st.edit_ask_supply_price(current), supplier_menus.keep("price"))
 
 
 @router.message(StateFilter(EditFlow.supply_price), TEXT)
@@ -292,7 +294,10 @@ async def edit_price(message: Message, state: FSMContext, bot: Bot) -> None:
     await _ask_edit_provenance(bot, message.chat.id, state)
 
 
-@router.callback_query(StateFilter(EditFlow.supply_price), SupplierFormCb.filter(F.step == "keep"))
+@router.callback_query(
+    StateFilter(EditFlow.supply_price),
+    SupplierFormCb.filter((F.step == "keep") & (F.value == "price")),
+)
 async def edit_keep_price(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await query.answer()
     await _ask_edit_provenance(bot, query.from_user.id, state)
@@ -300,7 +305,7 @@ async def edit_keep_price(query: CallbackQuery, state: FSMContext, bot: Bot) -> 
 
 async def _ask_edit_provenance(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_state(EditFlow.provenance)
-    await _say(bot, chat_id, st.edit_ask_provenance(), supplier_menus.keep())
+    await _say(bot, chat_id, st.edit_ask_provenance(), supplier_menus.keep("provenance"))
 
 
 @router.message(StateFilter(EditFlow.provenance), TEXT)
@@ -309,7 +314,10 @@ async def edit_provenance(message: Message, state: FSMContext, bot: Bot) -> None
     await _ask_edit_authorization(bot, message.chat.id, state)
 
 
-@router.callback_query(StateFilter(EditFlow.provenance), SupplierFormCb.filter(F.step == "keep"))
+@router.callback_query(
+    StateFilter(EditFlow.provenance),
+    SupplierFormCb.filter((F.step == "keep") & (F.value == "provenance")),
+)
 async def edit_keep_provenance(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await query.answer()
     await _ask_edit_authorization(bot, query.from_user.id, state)
@@ -317,7 +325,7 @@ async def edit_keep_provenance(query: CallbackQuery, state: FSMContext, bot: Bot
 
 async def _ask_edit_authorization(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_state(EditFlow.authorization)
-    await _say(bot, chat_id, st.edit_ask_authorization(), supplier_menus.keep())
+    await _say(bot, chat_id, st.edit_ask_authorization(), supplier_menus.keep("authorization"))
 
 
 @router.message(StateFilter(EditFlow.authorization), ATTACHMENT)
@@ -332,7 +340,10 @@ async def edit_authorization(
     await _submit_edit(bot, message.chat.id, state, user, platform, i18n, _authorization(message))
 
 
-@router.callback_query(StateFilter(EditFlow.authorization), SupplierFormCb.filter(F.step == "keep"))
+@router.callback_query(
+    StateFilter(EditFlow.authorization),
+    SupplierFormCb.filter((F.step == "keep") & (F.value == "authorization")),
+)
 async def edit_keep_authorization(
     query: CallbackQuery,
     state: FSMContext,

@@ -66,12 +66,6 @@ async def upload_start(
     await message.answer(st.upload_ask(sku.code))
 
 
-@router.message(StateFilter(UploadFlow.codes), Command("done"))
-async def upload_done(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(st.upload_done())
-
-
 @router.message(StateFilter(UploadFlow.codes), F.text & ~F.text.startswith("/"))
 async def upload_pasted(
     message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
@@ -112,6 +106,8 @@ async def _start(
     source: Callable[[], Awaitable[Iterable[str]]],
 ) -> None:
     sku_code = str((await state.get_data())["sku"])
+    # One upload per /upload: a later message is never taken for codes by mistake.
+    await state.clear()
     shown = await message.answer(st.upload_progress(sku_code, None))
     progress = UploadProgress(bot, message.chat.id, shown.message_id, sku_code)
     # The task copies this handler's context (the reader's language included).
@@ -152,7 +148,7 @@ async def _upload(
         await _send(bot.send_message(chat_id, text))
         return
     await progress.close(st.upload_finished_progress(sku_code, report))
-    await _send(bot.send_message(chat_id, st.upload_report(report) + "\n" + st.upload_more()))
+    await _send(bot.send_message(chat_id, st.upload_report(report)))
     if rejected:
         await _send(
             bot.send_document(

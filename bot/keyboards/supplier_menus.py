@@ -63,7 +63,8 @@ def skip() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def keep() -> InlineKeyboardMarkup:
+def keep(field: str) -> InlineKeyboardMarkup:
+    """ "Keep" for one question only: a stale button of an earlier question does nothing."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("Keep"), callback_data=SupplierFormCb(step="keep"))
+    builder.button(text=_("Keep"), callback_data=SupplierFormCb(step="keep", value=field))
     return builder.as_markup()

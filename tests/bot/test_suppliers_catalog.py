@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from core import audit
 from core.delivery.importer import ImportReport
-from core.models import AuditRecord, CodeImport, Role, SkuStatus
+from core.models import AuditRecord, CodeImport, Role, SkuStatus, StockKind
 from core.platform import Platform
+from core.reviews import NewProduct
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.state import ChatMessage
 from tests.bot.conftest import ADMIN_ID
@@ -181,6 +182,8 @@ async def test_supplier_is_approved_gets_a_product_reviewed_and_stocks_it_while_
     await sam.wait_for_message(_has("Send the codes"))
     await sam.send_text("PASTED-1\nPASTED-2\nPASTED-3")
     await sam.wait_for_message(_has("Added: 3"))
+    await sam.send_text(f"/upload {code}")
+    await sam.wait_for_message(_has("Send the codes"))
     content, expected = _big_file([*other_codes, "PASTED-1", "PASTED-2", "PASTED-3"])
     await sam.send_document("codes.txt", content)
     progress = await sam.wait_for_message(_has("Uploading to"))
@@ -201,7 +204,7 @@ async def test_supplier_is_approved_gets_a_product_reviewed_and_stocks_it_while_
     assert f"Added: {expected['added']}\n" in report.content
     assert f"Duplicates in the file: {expected['in_file']}\n" in report.content
     assert f"Already on the platform: {expected['on_platform']}\n" in report.content
-    assert f"Invalid: {expected['invalid']}" in report.content
+    assert f"Invalid: {expected['invalid']}\n" in report.content
     returned = await sam.wait_for_message(lambda m: m.document is not None, timeout=SLOW)
     rows = (await sam.download(returned)).decode().splitlines()
     assert len(rows) == sum(expected.values()) - expected["added"]
@@ -284,4 +287,61 @@ async def test_rejected_applicant_is_told_why_and_a_second_decision_changes_noth
     sam = server.user(SAM)  # rejected, so free to apply again
     await sam.send_text("/supplier")
     await sam.wait_for_message(_has("company"))
+    assert (await audit.verify(shop.db)).ok
+
+
+async def test_changing_an_active_product_takes_it_off_sale_until_approved_again(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await shop.catalogue.ensure_user(SAM, language="zh-CN")
+    application = await shop.onboarding.apply(SAM, company_name="Sam Cards", contact_note="-")
+    await shop.onboarding.decide(application.id, admin_telegram_id=ADMIN_ID, approve=True)
+    product = NewProduct(
+        name="Netflix 1 month",
+        category="Video",
+        face_value=60_00,
+        supply_price=50_00,
+        stock_kind=StockKind.CYCLIC,
+        exclusive=True,
+        provenance="reseller contract",
+    )
+    first = await shop.reviews.submit(SAM, product)
+    await shop.reviews.decide(first.id, admin_telegram_id=ADMIN_ID, approve=True)
+    await shop.supplier_stock.upload(SAM, first.sku_code, ["https://share.example/netflix"])
+    await make_reseller(shop, RESELLER, balance=500_00)
+    sam = server.user(SAM, language_code="zh-hans")  # the supplier works in Chinese
+    admin = server.user(ADMIN_ID, language_code="en")
+    ann = server.user(RESELLER, language_code="en")
+
+    await sam.send_text(f"/editproduct {first.sku_code}")  # nothing changed: stays on sale
+    for question in ("新名称", "新供货价", "来源说明", "授权文件"):
+        await sam.wait_for_message(_has(question))
+        await sam.press("保持不变")
+    await sam.wait_for_message(_has("没有改动"))
+    assert (await shop.catalogue.sku(first.sku_code)).status is SkuStatus.ACTIVE
+
+    await sam.send_text(f"/editproduct {first.sku_code}")
+    await sam.wait_for_message(_has("新名称"))
+    await sam.send_text("Netflix Premium 1 month")
+    await sam.wait_for_message(_has("新供货价"))
+    await sam.press("保持不变")
+    await sam.wait_for_message(_has("来源说明"))
+    await sam.press("保持不变")
+    await sam.wait_for_message(_has("授权文件"))
+    await sam.press("保持不变")
+    await sam.wait_for_message(_has("正在等待审核"))
+    assert (await shop.catalogue.sku(first.sku_code)).status is SkuStatus.PENDING_REVIEW
+
+    await ann.send_text(f"/buy {first.sku_code} 1")  # off sale while under review
+    await ann.wait_for_message(_has("not for sale"))
+
+    card = await admin.wait_for_message(_has("Netflix Premium 1 month"), after=0)
+    assert "(changed)" in card.content and "exclusive: yes" in card.content
+    await admin.press("✅ Approve", message=card)
+    await sam.wait_for_message(_has("已通过审核"))
+    await ann.send_text(f"/buy {first.sku_code} 1")
+    quote = await ann.wait_for_message(_has("Total: 52.50"))
+    await ann.press("✅ Confirm", message=quote)
+    receipt = await ann.wait_for_message(_has("Order #"))
+    assert receipt.codes == ["https://share.example/netflix"]
     assert (await audit.verify(shop.db)).ok
