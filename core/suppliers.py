@@ -33,6 +33,9 @@ from core.models import (
 
 MAX_COMPANY_NAME = 128
 MAX_NOTE = 1_000
+# Uploads from the bot commit every this many codes: a short write lock per batch lets
+# other users' purchases in between (see bench/supplier_upload.py for the trade-off).
+UPLOAD_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -235,9 +238,12 @@ class SupplierOnboarding:
 class SupplierStock:
     """A supplier stocks their own SKUs through the platform's one importer."""
 
-    def __init__(self, db: Database, importer: StockImporter) -> None:
+    def __init__(
+        self, db: Database, importer: StockImporter, *, batch_size: int = UPLOAD_BATCH
+    ) -> None:
         self._db = db
         self._importer = importer
+        self._batch_size = batch_size
 
     async def own_sku(self, telegram_id: int, sku_code: str) -> SkuView:
         async with self._db.reading() as session:
@@ -261,6 +267,7 @@ class SupplierStock:
             sku.code,
             lines,
             actor=f"supplier:{telegram_id}",
+            batch_size=self._batch_size,
             on_progress=on_progress,
             on_rejected=on_rejected,
         )
