@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n
 from bot import supplier_texts as st
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SupplierApplicationCb
-from bot.supplier_notify import tell_admins, tell_user
+from bot.supplier_replies import announce_decision, tell_admins
 from core.catalogue import UserView
 from core.errors import KamengError
 from core.platform import Platform
@@ -151,10 +151,8 @@ async def reject_reason(
 async def _after_decision(
     card: object, decision: ApplicationDecision, bot: Bot, platform: Platform, i18n: I18n
 ) -> None:
-    if decision.already_decided:
-        return
-    if isinstance(card, Message):
-        await card.edit_reply_markup(reply_markup=None)
     view = decision.application
     render = st.application_approved if view.status.value == "approved" else st.application_rejected
-    await tell_user(bot, platform, i18n, view.telegram_id, lambda: render(view))
+    await announce_decision(
+        card, decision.already_decided, bot, platform, i18n, view.telegram_id, lambda: render(view)
+    )

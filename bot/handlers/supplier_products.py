@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 from bot import supplier_texts as st
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SkuReviewCb, SupplierFormCb
-from bot.supplier_notify import tell_admins, tell_user
+from bot.supplier_replies import announce_decision, own_sku_of, tell_admins
 from core.catalogue import UserView
 from core.errors import Forbidden, KamengError
 from core.models import ReviewStatus, Role, StockKind
@@ -172,63 +172,6 @@ async def new_provenance(message: Message, state: FSMContext) -> None:
     await message.answer(st.product_ask_authorization(), reply_markup=supplier_menus.skip())
 
 
-@router.message(StateFilter(ProductFlow.authorization), ATTACHMENT)
-async def new_authorization(
-    message: Message,
-    state: FSMContext,
-    user: UserView,
-    platform: Platform,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    await _submit_new(bot, message.chat.id, state, user, platform, i18n, _authorization(message))
-
-
-@router.callback_query(
-    StateFilter(ProductFlow.authorization), SupplierFormCb.filter(F.step == "skip")
-)
-async def new_without_authorization(
-    query: CallbackQuery,
-    state: FSMContext,
-    user: UserView,
-    platform: Platform,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    await query.answer()
-    await _submit_new(bot, query.from_user.id, state, user, platform, i18n, None)
-
-
-async def _submit_new(
-    bot: Bot,
-    chat_id: int,
-    state: FSMContext,
-    user: UserView,
-    platform: Platform,
-    i18n: I18n,
-    authorization: Authorization | None,
-) -> None:
-    data: dict[str, Any] = await state.get_data()
-    await state.clear()
-    product = NewProduct(
-        name=str(data["name"]),
-        category=str(data["category"]),
-        face_value=int(data["face_value"]),
-        supply_price=int(data["supply_price"]),
-        stock_kind=StockKind(data["stock_kind"]),
-        exclusive=bool(data["exclusive"]),
-        provenance=str(data["provenance"]),
-        authorization=authorization,
-    )
-    try:
-        view = await platform.reviews.submit(user.telegram_id, product)
-    except KamengError as exc:
-        await _say(bot, chat_id, st.refusal(exc))
-        return
-    await _say(bot, chat_id, st.product_submitted(view))
-    await _to_reviewers(bot, platform, i18n, view)
-
-
 async def _to_reviewers(bot: Bot, platform: Platform, i18n: I18n, view: ReviewView) -> None:
     await tell_admins(
         bot,
@@ -250,14 +193,8 @@ async def edit_start(
     user: UserView,
     platform: Platform,
 ) -> None:
-    code = (command.args or "").strip()
-    if not code:
-        await message.answer(st.edit_usage())
-        return
-    try:
-        sku = await platform.supplier_stock.own_sku(user.telegram_id, code)
-    except KamengError as exc:
-        await message.answer(st.refusal(exc))
+    sku = await own_sku_of(message, command, user, platform, st.edit_usage)
+    if sku is None:
         return
     await state.set_state(EditFlow.name)
     await state.set_data({"sku": sku.code, "supply_price": sku.supply_price})
@@ -328,8 +265,11 @@ async def _ask_edit_authorization(bot: Bot, chat_id: int, state: FSMContext) -> 
     await _say(bot, chat_id, st.edit_ask_authorization(), supplier_menus.keep("authorization"))
 
 
-@router.message(StateFilter(EditFlow.authorization), ATTACHMENT)
-async def edit_authorization(
+# the last step of both forms: an authorization file, or none -------------------------
+
+
+@router.message(StateFilter(ProductFlow.authorization, EditFlow.authorization), ATTACHMENT)
+async def authorization_sent(
     message: Message,
     state: FSMContext,
     user: UserView,
@@ -337,14 +277,17 @@ async def edit_authorization(
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    await _submit_edit(bot, message.chat.id, state, user, platform, i18n, _authorization(message))
+    await _submit(bot, message.chat.id, state, user, platform, i18n, _authorization(message))
 
 
+@router.callback_query(
+    StateFilter(ProductFlow.authorization), SupplierFormCb.filter(F.step == "skip")
+)
 @router.callback_query(
     StateFilter(EditFlow.authorization),
     SupplierFormCb.filter((F.step == "keep") & (F.value == "authorization")),
 )
-async def edit_keep_authorization(
+async def authorization_skipped(
     query: CallbackQuery,
     state: FSMContext,
     user: UserView,
@@ -353,10 +296,10 @@ async def edit_keep_authorization(
     i18n: I18n,
 ) -> None:
     await query.answer()
-    await _submit_edit(bot, query.from_user.id, state, user, platform, i18n, None)
+    await _submit(bot, query.from_user.id, state, user, platform, i18n, None)
 
 
-async def _submit_edit(
+async def _submit(
     bot: Bot,
     chat_id: int,
     state: FSMContext,
@@ -365,16 +308,23 @@ async def _submit_edit(
     i18n: I18n,
     authorization: Authorization | None,
 ) -> None:
+    """A new product, or a change of one, goes to the reviewers."""
+    editing = await state.get_state() == EditFlow.authorization.state
     data: dict[str, Any] = await state.get_data()
     await state.clear()
-    change = ProductEdit(
-        name=data.get("name"),
-        supply_price=data.get("new_supply_price"),
-        provenance=data.get("provenance"),
-        authorization=authorization,
-    )
     try:
-        view = await platform.reviews.edit(user.telegram_id, str(data["sku"]), change)
+        if editing:
+            change = ProductEdit(
+                name=data.get("name"),
+                supply_price=data.get("new_supply_price"),
+                provenance=data.get("provenance"),
+                authorization=authorization,
+            )
+            view = await platform.reviews.edit(user.telegram_id, str(data["sku"]), change)
+        else:
+            view = await platform.reviews.submit(
+                user.telegram_id, _new_product(data, authorization)
+            )
     except KamengError as exc:
         await _say(bot, chat_id, st.refusal(exc))
         return
@@ -383,6 +333,19 @@ async def _submit_edit(
         return
     await _say(bot, chat_id, st.product_submitted(view))
     await _to_reviewers(bot, platform, i18n, view)
+
+
+def _new_product(data: dict[str, Any], authorization: Authorization | None) -> NewProduct:
+    return NewProduct(
+        name=str(data["name"]),
+        category=str(data["category"]),
+        face_value=int(data["face_value"]),
+        supply_price=int(data["supply_price"]),
+        stock_kind=StockKind(data["stock_kind"]),
+        exclusive=bool(data["exclusive"]),
+        provenance=str(data["provenance"]),
+        authorization=authorization,
+    )
 
 
 # the admins' decision -----------------------------------------------------------------
@@ -449,11 +412,15 @@ async def needs_text(message: Message) -> None:
 async def _after_decision(
     card: object, decision: ReviewDecision, bot: Bot, platform: Platform, i18n: I18n
 ) -> None:
-    if decision.already_decided:
-        return
-    if isinstance(card, Message):
-        await card.edit_reply_markup(reply_markup=None)
     view = decision.review
     approved = view.status is ReviewStatus.APPROVED
     render = st.product_approved if approved else st.product_rejected
-    await tell_user(bot, platform, i18n, view.supplier_telegram_id, lambda: render(view))
+    await announce_decision(
+        card,
+        decision.already_decided,
+        bot,
+        platform,
+        i18n,
+        view.supplier_telegram_id,
+        lambda: render(view),
+    )

@@ -24,6 +24,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, Message
 
 from bot import supplier_texts as st
+from bot.supplier_replies import own_sku_of
 from core.catalogue import UserView
 from core.delivery.importer import ImportReport, RejectedLine
 from core.delivery.sources import accepts, code_lines
@@ -52,14 +53,8 @@ async def upload_start(
     user: UserView,
     platform: Platform,
 ) -> None:
-    code = (command.args or "").strip()
-    if not code:
-        await message.answer(st.upload_usage())
-        return
-    try:
-        sku = await platform.supplier_stock.own_sku(user.telegram_id, code)
-    except KamengError as exc:
-        await message.answer(st.refusal(exc))
+    sku = await own_sku_of(message, command, user, platform, st.upload_usage)
+    if sku is None:
         return
     await state.set_state(UploadFlow.codes)
     await state.set_data({"sku": sku.code})
