@@ -140,6 +140,10 @@ def bad_price() -> str:
     )
 
 
+def text_length(limit: int) -> str:
+    return _("Please type 1 to {max} characters.").format(max=limit)
+
+
 def type_text() -> str:
     return _("Please type it as a text message (or /cancel).")
 

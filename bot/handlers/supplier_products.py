@@ -21,7 +21,16 @@ from core.errors import Forbidden, KamengError
 from core.models import ReviewStatus, Role, StockKind
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
-from core.reviews import Authorization, NewProduct, ProductEdit, ReviewDecision, ReviewView
+from core.reviews import (
+    MAX_AMOUNT,
+    MAX_CATEGORY,
+    MAX_NAME,
+    Authorization,
+    NewProduct,
+    ProductEdit,
+    ReviewDecision,
+    ReviewView,
+)
 
 router = Router(name="supplier_products")
 TEXT = F.text & ~F.text.startswith("/")
@@ -61,7 +70,16 @@ def _amount(text: str | None) -> int | None:
         amount = parse_amount(text or "")
     except MalformedAmount:
         return None
-    return amount if amount > 0 else None
+    return amount if 0 < amount <= MAX_AMOUNT else None
+
+
+async def _fits(message: Message, limit: int) -> bool:
+    """Asks again (the form goes on) when a name is blank or too long."""
+    text = " ".join((message.text or "").split())
+    if text and len(text) <= limit:
+        return True
+    await message.answer(st.text_length(limit))
+    return False
 
 
 def _authorization(message: Message) -> Authorization:
@@ -85,6 +103,8 @@ async def new_start(message: Message, state: FSMContext, user: UserView) -> None
 
 @router.message(StateFilter(ProductFlow.name), TEXT)
 async def new_name(message: Message, state: FSMContext, platform: Platform) -> None:
+    if not await _fits(message, MAX_NAME):
+        return
     categories = await platform.reviews.categories()
     await state.update_data(name=message.text, categories=categories)
     await state.set_state(ProductFlow.category)
@@ -111,6 +131,8 @@ async def new_category_picked(
 
 @router.message(StateFilter(ProductFlow.category), TEXT)
 async def new_category_typed(message: Message, state: FSMContext, bot: Bot) -> None:
+    if not await _fits(message, MAX_CATEGORY):
+        return
     await _category_chosen(bot, message.chat.id, state, message.text or "")
 
 
@@ -197,12 +219,16 @@ async def edit_start(
     if sku is None:
         return
     await state.set_state(EditFlow.name)
-    await state.set_data({"sku": sku.code, "supply_price": sku.supply_price})
+    await state.set_data(
+        {"sku": sku.code, "supply_price": sku.supply_price, "face_value": sku.face_value}
+    )
     await message.answer(st.edit_ask_name(sku.name), reply_markup=supplier_menus.keep("name"))
 
 
 @router.message(StateFilter(EditFlow.name), TEXT)
 async def edit_name(message: Message, state: FSMContext, bot: Bot) -> None:
+    if not await _fits(message, MAX_NAME):
+        return
     await state.update_data(name=message.text)
     await _ask_edit_price(bot, message.chat.id, state)
 
@@ -224,7 +250,7 @@ async def _ask_edit_price(bot: Bot, chat_id: int, state: FSMContext) -> None:
 @router.message(StateFilter(EditFlow.supply_price), TEXT)
 async def edit_price(message: Message, state: FSMContext, bot: Bot) -> None:
     amount = _amount(message.text)
-    if amount is None:
+    if amount is None or amount > int((await state.get_data())["face_value"]):
         await message.answer(st.bad_price())
         return
     await state.update_data(new_supply_price=amount)

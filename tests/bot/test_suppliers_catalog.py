@@ -54,6 +54,8 @@ async def _submit_product(server: FakeTelegramServer) -> ChatMessage:
     sam = server.user(SAM)
     await sam.send_text("/newproduct")
     await sam.wait_for_message(_has("What is its name"))
+    await sam.send_text("PSN " * 40)
+    await sam.wait_for_message(_has("Please type 1 to 128 characters"))
     await sam.send_text("PSN 100 HKD")
     ask = await sam.wait_for_message(_has("category"))
     assert "Steam" in ask.buttons  # the existing categories, to pick from
