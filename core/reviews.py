@@ -128,6 +128,8 @@ class ProductReviews:
         now = self._clock.now()
         async with self._db.transaction() as session:
             _user, supplier = await load_own_supplier(session, telegram_id)
+            # one submission per supplier at a time, so two never pick the same next code
+            await session.refresh(supplier, with_for_update=True)
             category = await _category(session, category_name)
             sku = Sku(
                 code=await _free_code(session, supplier.id),

@@ -173,3 +173,12 @@ def test_uploaded_files_become_lines() -> None:
     txt = "\ufeffAAA,1\r\n卡密-2\n".encode()
     assert list(code_lines(txt, "codes.txt")) == ["AAA,1", "卡密-2"]
     assert list(code_lines("卡密-3\n".encode("gb18030"), "codes.txt")) == ["卡密-3"]
+
+
+async def test_concurrent_submissions_get_distinct_codes(platform: Platform) -> None:
+    await _admins(platform)
+    await _supplier(platform)
+    views = await asyncio.gather(
+        *(platform.reviews.submit(SAM, _product(name=f"Card {n}")) for n in range(5))
+    )
+    assert sorted(v.sku_code for v in views) == [f"S1-{n}" for n in range(1, 6)]
