@@ -255,6 +255,14 @@ async def test_suppliers_cannot_touch_other_suppliers_products(
         await sam.wait_for_message(_has("not one of your products"))
     await sam.send_text("/upload")
     await sam.wait_for_message(_has("Usage: /upload SKU"))
+    mine = await shop.reviews.submit(
+        SAM,
+        NewProduct("Mine", "Steam", 10_00, 9_00, StockKind.UNIQUE, False, "own stock"),
+    )
+    await sam.send_text(f"/upload {mine.sku_code}")
+    await sam.wait_for_message(_has("Send the codes"))
+    await sam.send_document("codes.xlsx", b"PK\x03\x04 not a text file")
+    await sam.wait_for_message(_has("Please send a .txt or .csv file"))
 
     await ann.send_text("/newproduct")
     await ann.wait_for_message(_has("Only suppliers can do that"))
