@@ -355,3 +355,24 @@ async def test_changing_an_active_product_takes_it_off_sale_until_approved_again
     receipt = await ann.wait_for_message(_has("Order #"))
     assert receipt.codes == ["https://share.example/netflix"]
     assert (await audit.verify(shop.db)).ok
+
+
+async def test_an_upload_finishes_when_telegram_refuses_progress_edits(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await make_supplier(shop, SAM)
+    await shop.catalogue.set_language(SAM, "en")
+    mine = await shop.reviews.submit(
+        SAM, NewProduct("Mine", "Steam", 10_00, 9_00, StockKind.UNIQUE, False, "own stock")
+    )
+    sam = server.user(SAM, language_code="en")
+    server.fail_until_cleared("editMessageText", 429, retry_after=30)  # flood control
+
+    await sam.send_text(f"/upload {mine.sku_code}")
+    await sam.wait_for_message(_has("Send the codes"))
+    lines = [f"MINE-{n:05d}" for n in range(30_000)] + ["MINE-00007", ""]
+    await sam.send_document("codes.csv", ("\n".join(lines) + "\n").encode())
+    report = await sam.wait_for_message(_has("Duplicates in the file"), timeout=SLOW)
+    assert "Added: 30000\nDuplicates in the file: 1\n" in report.content
+    assert server.calls("editMessageText")  # it tried, was refused, and carried on
+    assert await shop.catalogue.stock_count(mine.sku_code) == 30_000
