@@ -24,8 +24,11 @@ from bot.handlers import (
     orders,
     registration,
     start,
+    supplier_onboarding,
     supplier_payouts,
+    supplier_products,
     supplier_sales,
+    supplier_upload,
     vouchers,
 )
 from bot.i18n import UserLanguageMiddleware, make_i18n
@@ -71,6 +74,9 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         vouchers.router,
         supplier_sales.router,
         supplier_payouts.router,
+        supplier_onboarding.router,
+        supplier_products.router,
+        supplier_upload.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:

@@ -520,10 +520,12 @@ async def _category(session: AsyncSession, name: str) -> Category:
     return category
 
 
-async def _ensure_supplier(session: AsyncSession, user: User, now: datetime) -> Supplier:
+async def _ensure_supplier(
+    session: AsyncSession, user: User, now: datetime, name: str | None = None
+) -> Supplier:
     supplier = await session.scalar(select(Supplier).where(Supplier.user_id == user.id))
     if supplier is None:
-        name = user.display_name or user.username or f"supplier {user.telegram_id}"
+        name = name or user.display_name or user.username or f"supplier {user.telegram_id}"
         supplier = Supplier(user_id=user.id, name=name, created_at=now)
         session.add(supplier)
         await session.flush()

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -442,6 +443,8 @@ class CodeReport(Base):
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 # --- registration and vouchers ---
 
 
@@ -490,6 +493,8 @@ class Voucher(Base):
     redeemed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+
+
 # --- suppliers sales ---
 
 
@@ -568,3 +573,77 @@ class WithdrawalRequest(Base):
     ledger_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+# --- suppliers catalog ---
+
+
+class ApplicationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class SupplierApplication(Base):
+    """A user asks to become a supplier; the first admin decision wins."""
+
+    __tablename__ = "supplier_applications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    company_name: Mapped[str] = mapped_column(String(128))
+    contact_note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ApplicationStatus] = mapped_column(
+        _enum(ApplicationStatus), default=ApplicationStatus.PENDING
+    )
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        Index(
+            "uq_supplier_applications_one_pending",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class ReviewStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # the supplier changed the SKU again before a decision
+
+
+class SkuReview(Base):
+    """One submission of a supplier's SKU for review (审核): what was asked, and the verdict.
+
+    The newest row of a SKU holds its current provenance note and authorization file."""
+
+    __tablename__ = "sku_reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "new" | "edit"
+    name: Mapped[str] = mapped_column(String(128))
+    supply_price: Mapped[int] = mapped_column(Money)
+    provenance: Mapped[str] = mapped_column(Text, default="")
+    authorization_file_id: Mapped[str | None] = mapped_column(String(256))
+    authorization_kind: Mapped[str | None] = mapped_column(String(16))  # "photo" | "document"
+    status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus), default=ReviewStatus.PENDING)
+    submitted_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    sale_price: Mapped[int | None] = mapped_column(Money)  # the listing price, once approved
+    __table_args__ = (
+        Index(
+            "uq_sku_reviews_one_pending",
+            "sku_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )

@@ -18,10 +18,12 @@ from core.outbox import Outbox
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
 from core.registration import Registrations
+from core.reviews import ProductReviews
 from core.settings import Settings
 from core.storefront import Storefront
 from core.supplier_payouts import SupplierPayouts
 from core.supplier_sales import SupplierSales
+from core.suppliers import SupplierOnboarding, SupplierStock
 from core.topups import TopUps
 from core.vouchers import Vouchers
 
@@ -46,6 +48,9 @@ class Platform:
     outbox: Outbox
     supplier_sales: SupplierSales
     supplier_payouts: SupplierPayouts
+    onboarding: SupplierOnboarding
+    reviews: ProductReviews
+    supplier_stock: SupplierStock
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -58,6 +63,7 @@ def build_platform(
     db = db or Database(settings.database_url)
     cipher = CodeCipher(settings.require_secret_key())
     ttl = timedelta(seconds=settings.quote_ttl_seconds)
+    stock = StockImporter(db, cipher, clock)
     return Platform(
         settings=settings,
         db=db,
@@ -65,7 +71,7 @@ def build_platform(
         catalogue=Catalogue(db, clock),
         quotes=Quotes(db, clock, ttl),
         shop=Shop(db, cipher, clock, ttl),
-        stock=StockImporter(db, cipher, clock),
+        stock=stock,
         balances=Balances(db, clock),
         storefront=Storefront(db, clock),
         topups=TopUps(db, clock),
@@ -83,4 +89,7 @@ def build_platform(
         outbox=Outbox(db, clock),
         supplier_sales=SupplierSales(db, clock),
         supplier_payouts=SupplierPayouts(db, clock),
+        onboarding=SupplierOnboarding(db, clock),
+        reviews=ProductReviews(db, clock, settings.supplier_markup_bps),
+        supplier_stock=SupplierStock(db, stock),
     )

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     telegram_api_base: str = DEFAULT_TELEGRAM_API_BASE
     registration: Literal["open", "approval", "invite"] = "open"
     outbox_poll_seconds: float = Field(default=1.0, gt=0)  # the notification sender's pause
+    # a supplier's SKU is listed at its supply price plus this markup (basis points)
+    supplier_markup_bps: int = Field(default=500, ge=0, le=10_000)
 
     def require_secret_key(self) -> str:
         if len(self.secret_key) < 32:

@@ -42,3 +42,22 @@ class LanguageCb(CallbackData, prefix="lang"):
 class RegistrationDecisionCb(CallbackData, prefix="rgd"):
     request: int
     approve: bool
+# --- suppliers catalog ---
+
+
+class SupplierApplicationCb(CallbackData, prefix="sap"):
+    application: int
+    approve: bool
+
+
+class SkuReviewCb(CallbackData, prefix="srv"):
+    review: int
+    approve: bool
+
+
+class SupplierFormCb(CallbackData, prefix="sfm"):
+    """A choice inside a supplier's form: ``step`` names the question, ``value`` the answer
+    (a category is its position in the list the form showed)."""
+
+    step: str  # "category" | "kind" | "exclusive" | "skip" | "keep"
+    value: str = ""

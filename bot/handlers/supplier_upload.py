@@ -1,0 +1,232 @@
+"""/upload SKU: a supplier stocks their own SKU from pasted text or a .txt/.csv file.
+
+The import runs in the background (an asyncio task): the handler answers at once with a
+progress message that is then *edited* (never re-sent) at most every ``PROGRESS_INTERVAL``
+seconds or every ``PROGRESS_EVERY_LINES`` lines, whichever comes first. The importer commits
+in batches, so other users' purchases go through while an upload runs. The last reply
+gives the counts, with the rejected lines (number, reason, text) as a .txt file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Iterable
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, Message
+
+from bot import supplier_texts as st
+from bot.supplier_replies import own_sku_of
+from core.catalogue import UserView
+from core.delivery.importer import ImportReport, RejectedLine
+from core.delivery.sources import accepts, code_lines
+from core.errors import KamengError
+from core.platform import Platform
+
+log = logging.getLogger("kameng.bot")
+router = Router(name="supplier_upload")
+
+PROGRESS_INTERVAL = 2.0  # seconds between edits of the progress message, at most …
+PROGRESS_EVERY_LINES = 20_000  # … or sooner, once this many more lines were read
+MAX_FILE_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
+
+_running: set[asyncio.Task[None]] = set()  # strong references, so no upload is collected
+
+
+class UploadFlow(StatesGroup):
+    codes = State()
+
+
+@router.message(Command("upload"))
+async def upload_start(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    user: UserView,
+    platform: Platform,
+) -> None:
+    sku = await own_sku_of(message, command, user, platform, st.upload_usage)
+    if sku is None:
+        return
+    await state.set_state(UploadFlow.codes)
+    await state.set_data({"sku": sku.code})
+    await message.answer(st.upload_ask(sku.code))
+
+
+@router.message(StateFilter(UploadFlow.codes), F.text & ~F.text.startswith("/"))
+async def upload_pasted(
+    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
+) -> None:
+    lines = (message.text or "").splitlines()
+
+    async def source() -> Iterable[str]:
+        return lines
+
+    await _start(message, state, user, platform, bot, source)
+
+
+@router.message(StateFilter(UploadFlow.codes), F.document)
+async def upload_file(
+    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
+) -> None:
+    document = message.document
+    assert document is not None
+    name = document.file_name or ""
+    if not accepts(name) or (document.file_size or 0) > MAX_FILE_BYTES:
+        await message.answer(st.upload_bad_file())
+        return
+
+    async def source() -> Iterable[str]:
+        data = io.BytesIO()
+        await bot.download(document.file_id, destination=data)
+        return code_lines(data.getvalue(), name)
+
+    await _start(message, state, user, platform, bot, source)
+
+
+async def _start(
+    message: Message,
+    state: FSMContext,
+    user: UserView,
+    platform: Platform,
+    bot: Bot,
+    source: Callable[[], Awaitable[Iterable[str]]],
+) -> None:
+    sku_code = str((await state.get_data())["sku"])
+    # One upload per /upload: a later message is never taken for codes by mistake.
+    await state.clear()
+    shown = await message.answer(st.upload_progress(sku_code, None))
+    progress = UploadProgress(bot, message.chat.id, shown.message_id, sku_code)
+    # The task copies this handler's context (the reader's language included).
+    task = asyncio.create_task(
+        _upload(platform, bot, message.chat.id, user.telegram_id, sku_code, source, progress)
+    )
+    _running.add(task)
+    task.add_done_callback(_running.discard)
+
+
+async def _upload(
+    platform: Platform,
+    bot: Bot,
+    chat_id: int,
+    telegram_id: int,
+    sku_code: str,
+    source: Callable[[], Awaitable[Iterable[str]]],
+    progress: UploadProgress,
+) -> None:
+    rejected: list[RejectedLine] = []
+    progress.start()
+    try:
+        report = await platform.supplier_stock.upload(
+            telegram_id,
+            sku_code,
+            await source(),
+            on_progress=progress.update,
+            on_rejected=rejected.append,
+        )
+    except Exception as exc:
+        reference = secrets.token_hex(4)
+        if isinstance(exc, KamengError):
+            text = st.refusal(exc)
+        else:  # the type only: an exception's text could quote a code
+            log.error("upload to %s failed: %s (ref %s)", sku_code, type(exc).__name__, reference)
+            text = st.upload_failed(reference)
+        await progress.close(None)
+        await _send(bot.send_message(chat_id, text))
+        return
+    await progress.close(st.upload_finished_progress(sku_code, report))
+    await _send(bot.send_message(chat_id, st.upload_report(report)))
+    if rejected:
+        await _send(
+            bot.send_document(
+                chat_id,
+                _rejected_file(report, rejected),
+                caption=st.rejected_file_caption(len(rejected)),
+            )
+        )
+
+
+def _rejected_file(report: ImportReport, rejected: list[RejectedLine]) -> BufferedInputFile:
+    body = io.StringIO()
+    for line in sorted(rejected, key=lambda r: r.line_no):
+        body.write(f"{line.line_no}\t{st.rejection_reason(line.reason)}\t{line.text}\n")
+    return BufferedInputFile(body.getvalue().encode(), filename=f"rejected-{report.import_id}.txt")
+
+
+async def _send(call: Awaitable[object]) -> None:
+    try:
+        await call
+    except TelegramAPIError as exc:
+        log.warning("could not send an upload reply: %s", type(exc).__name__)
+
+
+class UploadProgress:
+    """Edits one message with the importer's progress, throttled; the importer never waits
+    for Telegram (its callback only records the report and wakes the editor)."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int,
+        message_id: int,
+        sku_code: str,
+        *,
+        interval: float = PROGRESS_INTERVAL,
+        every_lines: int = PROGRESS_EVERY_LINES,
+    ) -> None:
+        self._bot = bot
+        self._chat_id = chat_id
+        self._message_id = message_id
+        self._sku_code = sku_code
+        self._interval = interval
+        self._every_lines = every_lines
+        self._latest: ImportReport | None = None
+        self._shown_lines = 0
+        self._shown_at = time.monotonic()
+        self._wake = asyncio.Event()
+        self._closed = False
+        self._editor: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._editor = asyncio.create_task(self._run())
+
+    def update(self, report: ImportReport) -> None:
+        self._latest = report
+        due = time.monotonic() - self._shown_at >= self._interval
+        if due or report.lines_read - self._shown_lines >= self._every_lines:
+            self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._closed or self._latest is None:
+                return
+            self._shown_lines, self._shown_at = self._latest.lines_read, time.monotonic()
+            await self._edit(st.upload_progress(self._sku_code, self._latest))
+
+    async def close(self, final_text: str | None) -> None:
+        self._closed = True
+        self._wake.set()
+        if self._editor is not None:
+            await self._editor  # an edit in flight lands before the final text
+        if final_text is not None:
+            await self._edit(final_text)
+
+    async def _edit(self, text: str) -> None:
+        try:
+            await self._bot.edit_message_text(
+                text, chat_id=self._chat_id, message_id=self._message_id
+            )
+        except (TelegramRetryAfter, TelegramBadRequest):
+            pass  # too soon, or nothing changed: the next edit (or the final reply) catches up
+        except TelegramAPIError as exc:
+            log.warning("could not edit upload progress: %s", type(exc).__name__)
