@@ -47,3 +47,8 @@ class CodeCipher:
 
     def __repr__(self) -> str:  # never show key material
         return "CodeCipher(<secret>)"
+
+
+def derive_key(secret: str, purpose: bytes) -> bytes:
+    """A 32-byte key for ``purpose`` derived from ``KAMENG_SECRET_KEY`` (HKDF-SHA256)."""
+    return _derive(secret, purpose)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from core.apikeys import ApiKeys
 from core.balances import Balances
 from core.catalogue import Catalogue
 from core.clock import Clock, SystemClock
@@ -30,6 +31,7 @@ class Platform:
     balances: Balances
     storefront: Storefront
     topups: TopUps
+    api_keys: ApiKeys
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -53,4 +55,5 @@ def build_platform(
         balances=Balances(db, clock),
         storefront=Storefront(db, clock),
         topups=TopUps(db, clock),
+        api_keys=ApiKeys(db, clock, settings.require_secret_key()),
     )

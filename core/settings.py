@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     telegram_api_base: str = DEFAULT_TELEGRAM_API_BASE
     registration: str = "open"
 
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, gt=0, lt=65536)
+
     def require_secret_key(self) -> str:
         if len(self.secret_key) < 32:
             raise MissingSecretKey()
