@@ -13,7 +13,7 @@ from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
 from bot import errors, texts
-from bot.handlers import balance, buy, catalogue, fallback, orders, start
+from bot.handlers import apikeys, balance, buy, catalogue, fallback, orders, start
 from bot.i18n import UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
 from core.models import Role
@@ -47,6 +47,7 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         buy.router,
         orders.router,
         balance.router,
+        apikeys.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:

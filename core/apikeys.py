@@ -14,16 +14,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.catalogue import load_user
-from core.clock import Clock
+from core.clock import Clock, as_utc
 from core.crypto import derive_key
 from core.db import Database
-from core.errors import Forbidden, IdempotencyConflict, InvalidInput
+from core.errors import Forbidden, IdempotencyConflict, InvalidInput, InvalidState
 from core.models import ApiIdempotencyKey, ApiKey, User, UserStatus
 
 KEY_PREFIX = "kmg_"
@@ -40,6 +40,15 @@ class IssuedKey:
 
     def __repr__(self) -> str:  # keep the key out of logs and tracebacks
         return f"IssuedKey(key_id={self.key_id}, prefix={self.prefix!r})"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """An active key as its owner may see it again: never the key itself."""
+
+    key_id: int
+    prefix: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -62,14 +71,28 @@ class ApiKeys:
     def digest(self, token: str) -> bytes:
         return hmac.new(self._hmac_key, token.encode(), hashlib.sha256).digest()
 
-    async def issue(self, telegram_id: int, *, actor: str) -> IssuedKey:
-        """A new key for a reseller; any key they had stops working in the same step."""
+    async def issue(
+        self, telegram_id: int, *, actor: str, replacing: int | None = None
+    ) -> IssuedKey:
+        """A new key for a reseller; any key they had stops working in the same step.
+
+        ``replacing`` (the active key's id, 0 for none) makes it conditional: if the
+        active key is another by now (a double tap already replaced it), nothing happens
+        and ``InvalidState`` is raised."""
         now = self._clock.now()
         token = KEY_PREFIX + secrets.token_urlsafe(32)
         async with self._db.transaction() as session:
             user = await load_user(session, telegram_id)
             if not user.is_reseller:
                 raise Forbidden(action="api.key")
+            if replacing is not None:
+                active = await session.scalar(
+                    select(func.max(ApiKey.id)).where(
+                        ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)
+                    )
+                )
+                if (active or 0) != replacing:
+                    raise InvalidState(subject="api_key", reason="replaced meanwhile")
             revoked = await _revoke_all(session, user, now)
             key = ApiKey(
                 user_id=user.id,
@@ -105,6 +128,17 @@ class ApiKeys:
                     now=now,
                 )
             return revoked
+
+    async def current(self, telegram_id: int) -> KeyInfo | None:
+        async with self._db.reading() as session:
+            user = await load_user(session, telegram_id)
+            key = await session.scalar(
+                select(ApiKey)
+                .where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))
+                .order_by(ApiKey.id.desc())
+                .limit(1)
+            )
+            return None if key is None else KeyInfo(key.id, key.prefix, as_utc(key.created_at))
 
     async def authenticate(self, token: str) -> ApiCaller | None:
         """The caller a presented key belongs to, or None for an unknown or revoked key."""

@@ -37,3 +37,8 @@ class TopUpDecisionCb(CallbackData, prefix="tud"):
 
 class LanguageCb(CallbackData, prefix="lang"):
     code: str
+
+
+class ApiKeyCb(CallbackData, prefix="apikey"):
+    action: str  # "new" | "cancel"
+    replacing: int = 0  # the key id the user saw as active (0: none); a stale press is refused

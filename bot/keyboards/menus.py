@@ -8,6 +8,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
 from bot import texts
 from bot.keyboards.callbacks import (
+    ApiKeyCb,
     BalanceCb,
     BuyCb,
     CatalogueCb,
@@ -145,4 +146,15 @@ def languages() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text="中文", callback_data=LanguageCb(code="zh-CN"))
     builder.button(text="English", callback_data=LanguageCb(code="en"))
+    return builder.as_markup()
+
+
+def apikey_actions(replacing: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.apikey_new_button(),
+        callback_data=ApiKeyCb(action="new", replacing=replacing),
+    )
+    builder.button(text=texts.apikey_cancel_button(), callback_data=ApiKeyCb(action="cancel"))
+    builder.adjust(2)
     return builder.as_markup()
