@@ -23,15 +23,18 @@ MAX_BODY_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class RateLimit:
-    per_second: float = 10.0
+    per_second: float = 10.0  # per API key
     burst: int = 20
+    failures_per_second: float = 1.0  # failed authentications per client address
+    failures_burst: int = 30
 
 
 def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Application:
     limit = rate_limit or RateLimit()
     buckets = TokenBuckets(limit.per_second, limit.burst)
+    failures = TokenBuckets(limit.failures_per_second, limit.failures_burst)
     app = web.Application(
-        middlewares=[error_middleware, make_auth_middleware(platform.api_keys, buckets)],
+        middlewares=[error_middleware, make_auth_middleware(platform.api_keys, buckets, failures)],
         client_max_size=MAX_BODY_BYTES,
     )
     app[PLATFORM] = platform

@@ -1,10 +1,11 @@
-"""A token bucket per API key: bursts of ``burst`` requests, refilled at ``rate`` per second."""
+"""Token buckets (per API key, per client address): bursts of ``burst`` requests, refilled at
+``rate`` per second."""
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 
 class TokenBuckets:
@@ -22,9 +23,9 @@ class TokenBuckets:
         self.burst = float(burst)
         self._clock = clock
         self._max_keys = max_keys
-        self._buckets: dict[int, tuple[float, float]] = {}  # key id → (tokens, at)
+        self._buckets: dict[Hashable, tuple[float, float]] = {}  # key → (tokens, at)
 
-    def take(self, key: int) -> float:
+    def take(self, key: Hashable) -> float:
         """Spend one token for ``key``: 0.0 when allowed, else the seconds until one is due."""
         now = self._clock()
         tokens, at = self._buckets.get(key, (self.burst, now))

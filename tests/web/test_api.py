@@ -378,6 +378,18 @@ async def test_each_key_has_its_own_rate_limit(
         assert (await api.get("/api/v1/me", key=other))[0] == 200
 
 
+async def test_guessing_keys_is_slowed_down_per_address(
+    platform: Platform, http: aiohttp.ClientSession
+) -> None:
+    key = await reseller_key(platform)
+    limit = RateLimit(failures_per_second=0.5, failures_burst=3)
+    async with ApiServer(platform, "127.0.0.1", 0, limit) as server:
+        api = Api(http, server.base_url)
+        guesses = [(await api.get("/api/v1/me", key=f"kmg_guess{n}"))[0] for n in range(4)]
+        assert guesses == [401, 401, 401, 429]
+        assert (await api.get("/api/v1/me", key=key))[0] == 200  # a valid key is not slowed
+
+
 async def test_an_unexpected_error_is_500_with_a_reference_and_no_code_in_the_log(
     api: Api, platform: Platform, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
