@@ -17,6 +17,7 @@ from bot.handlers import (
     admin_aftersales,
     admin_panel,
     admin_pricing,
+    apikeys,
     balance,
     buy,
     catalogue,
@@ -77,6 +78,7 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         supplier_onboarding.router,
         supplier_products.router,
         supplier_upload.router,
+        apikeys.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:

@@ -35,6 +35,7 @@ COMMAND_DESCRIPTIONS = {
     "redeem": __("Redeem a voucher: /redeem CODE"),
     "language": __("Language"),
     "help": __("Help"),
+    "apikey": __("API key for your own shop"),
 }
 
 MAX_CODES_INLINE = 20
@@ -366,3 +367,43 @@ def error(exc: KamengError) -> str:
     if exc.code == "user_banned":
         return banned()
     return _("That could not be done.")
+
+
+# reseller HTTP API keys ------------------------------------------------------------------
+
+
+def apikey_current(prefix: str | None, created_at: datetime | None) -> str:
+    if prefix is None or created_at is None:
+        head = _("You have no API key yet.")
+    else:
+        head = _("Your API key: <code>{prefix}…</code>, created {date}.").format(
+            prefix=escape(prefix), date=when(created_at)
+        )
+    return (
+        head
+        + "\n"
+        + _(
+            "With an API key your own shop can browse, quote and buy over HTTP. "
+            "A new key replaces the current one at once."
+        )
+    )
+
+
+def apikey_issued(token: str) -> str:
+    return _(
+        "🔑 Your new API key (shown only this once; the old key no longer works):\n"
+        "<code>{key}</code>\n"
+        "Send it as the header <code>Authorization: Bearer KEY</code>. Keep it secret."
+    ).format(key=escape(token))
+
+
+def apikey_kept() -> str:
+    return _("Nothing changed: your current key still works.")
+
+
+def apikey_new_button() -> str:
+    return _("🔑 Create a new key")
+
+
+def apikey_cancel_button() -> str:
+    return _("✖ Cancel")

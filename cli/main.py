@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -436,6 +437,51 @@ def outbox_status() -> None:
     """How many notifications are pending, due now, and failing (retried with backoff)."""
     stats = _on_database(lambda db: Outbox(db, SystemClock()).stats())
     click.echo(f"pending {stats.pending}, due now {stats.due}, failed before {stats.failing}")
+
+
+# reseller HTTP API -------------------------------------------------------------
+
+
+@main.group("api")
+def api_group() -> None:
+    """The reseller HTTP API: keys and the server."""
+
+
+@api_group.group("key")
+def api_key() -> None:
+    """Resellers' API keys (stored hashed; a key is shown once)."""
+
+
+@api_key.command("issue")
+@click.argument("telegram_id", type=int)
+def api_key_issue(telegram_id: int) -> None:
+    """Issue a new key for a reseller (their old key stops working); prints it once."""
+    issued = _run(lambda p: p.api_keys.issue(telegram_id, actor=OPERATOR))
+    click.echo(f"key {issued.prefix}… for {telegram_id}; shown once, store it now:", err=True)
+    click.echo(issued.token)
+
+
+@api_key.command("revoke")
+@click.argument("telegram_id", type=int)
+def api_key_revoke(telegram_id: int) -> None:
+    """Revoke the reseller's API key."""
+    revoked = _run(lambda p: p.api_keys.revoke(telegram_id, actor=OPERATOR))
+    click.echo(f"revoked {revoked} key(s) of {telegram_id}")
+
+
+@api_group.command("serve")
+@click.option("--host", default=None, help="Default: KAMENG_API_HOST (127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Default: KAMENG_API_PORT (8080).")
+def api_serve(host: str | None, port: int | None) -> None:
+    """Run the reseller HTTP API until SIGINT/SIGTERM."""
+    from web.app import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    def work(p: Platform) -> Awaitable[None]:
+        return serve(p, host or p.settings.api_host, port or p.settings.api_port)
+
+    _run(work)
 
 
 if __name__ == "__main__":

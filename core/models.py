@@ -647,3 +647,35 @@ class SkuReview(Base):
             postgresql_where=text("status = 'pending'"),
         ),
     )
+
+
+# --- reseller HTTP API ---
+
+
+class ApiKey(Base):
+    """A reseller's key to the HTTP API. Only its keyed digest is stored; ``prefix`` (the
+    first characters) lets an operator tell keys apart. One active key per reseller."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ApiIdempotencyKey(Base):
+    """A client's ``Idempotency-Key`` for an order: which request it was first used for
+    (``request_hash``) and the order idempotency key it maps to."""
+
+    __tablename__ = "api_idempotency_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    client_key: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    order_key: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_key", name="uq_api_idempotency_keys_user_key"),
+    )

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from core.admin import AdminDesk
 from core.aftersales import AfterSales
+from core.apikeys import ApiKeys
 from core.balances import Balances
 from core.catalogue import Catalogue
 from core.clock import Clock, SystemClock
@@ -51,6 +52,7 @@ class Platform:
     onboarding: SupplierOnboarding
     reviews: ProductReviews
     supplier_stock: SupplierStock
+    api_keys: ApiKeys
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -92,4 +94,5 @@ def build_platform(
         onboarding=SupplierOnboarding(db, clock),
         reviews=ProductReviews(db, clock, settings.supplier_markup_bps),
         supplier_stock=SupplierStock(db, stock),
+        api_keys=ApiKeys(db, clock, settings.require_secret_key()),
     )

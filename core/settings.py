@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # a supplier's SKU is listed at its supply price plus this markup (basis points)
     supplier_markup_bps: int = Field(default=500, ge=0, le=10_000)
 
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, gt=0, lt=65536)
+
     def require_secret_key(self) -> str:
         if len(self.secret_key) < 32:
             raise MissingSecretKey()

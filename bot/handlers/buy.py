@@ -105,7 +105,8 @@ async def confirm(
     if result.replayed:  # a double tap or a redelivered update: already paid and delivered
         await query.answer(texts.already_bought(result.order_id))
         return
-    await query.answer()
+    with suppress(TelegramBadRequest):  # a purchase slower than the press's answer window
+        await query.answer()  # ("query is too old") must still deliver the codes
     await send_receipt(bot, user.telegram_id, result)
     if isinstance(query.message, Message):
         with suppress(TelegramBadRequest):  # the buttons may already be gone

@@ -61,3 +61,8 @@ class SupplierFormCb(CallbackData, prefix="sfm"):
 
     step: str  # "category" | "kind" | "exclusive" | "skip" | "keep"
     value: str = ""
+
+
+class ApiKeyCb(CallbackData, prefix="apikey"):
+    action: str  # "new" | "cancel"
+    replacing: int = 0  # the key id the user saw as active (0: none); a stale press is refused

@@ -8,6 +8,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
 from bot import texts
 from bot.keyboards.callbacks import (
+    ApiKeyCb,
     BalanceCb,
     BuyCb,
     CatalogueCb,
@@ -157,4 +158,15 @@ def registration_decision(request_id: int) -> InlineKeyboardMarkup:
         builder.button(
             text=label, callback_data=RegistrationDecisionCb(request=request_id, approve=approve)
         )
+    return builder.as_markup()
+
+
+def apikey_actions(replacing: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=texts.apikey_new_button(),
+        callback_data=ApiKeyCb(action="new", replacing=replacing),
+    )
+    builder.button(text=texts.apikey_cancel_button(), callback_data=ApiKeyCb(action="cancel"))
+    builder.adjust(2)
     return builder.as_markup()

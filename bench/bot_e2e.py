@@ -1,0 +1,317 @@
+"""Storefront purchases through the real bot, beside the core purchase rate, on SQLite.
+
+    .venv/bin/python bench/bot_e2e.py [--resellers 200] [--purchases-each 2] [--rounds 2]
+
+One fresh SQLite file (WAL, synchronous=FULL, as ``core.db``) is seeded through the core
+(a supplier, one unique-stock SKU and its codes, resellers with a balance). The fake
+Telegram Bot API server (``sandbox.fake_telegram``) and the real bot (aiogram ``Bot`` over
+HTTP, long polling it through ``bot.app.run_polling``, as ``tests/bot/conftest.py`` does)
+run in this process. Two modes, interleaved in ``--rounds`` rounds so drift hits both alike:
+
+* core quote+buy - ``Quotes.quote`` then ``Shop.buy`` per purchase, one asyncio task per
+  reseller (the same concurrency as the bot mode): what ``bench/checkout.py`` times as
+  "core quote+buy", reusing its timing helpers.
+* bot           - each of ``--resellers`` simulated users, concurrently, sends
+  ``/buy SKU 1``, waits for the quote, presses "✅ Confirm" and waits for the message with
+  the code. Orders/s is purchases over the wall-clock time of the whole round; the
+  latency is from the Confirm press to the codes message arriving at the fake server.
+
+A warm-up round (a few purchases per mode) is never timed. Afterwards the ledger proofs
+and the audit chain must hold, and every bot buyer must have received distinct codes.
+Targets (printed, never asserted): the bot keeps >= 1/3 of the core rate; bot p99 < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from _common import ADMIN, PRICE, SKU, codes, fresh_platform, seed_sku, sqlite_url, table
+from checkout import Timing, patch_sqlite_write_lock, shares, timed
+from sqlalchemy import select
+
+from bot.app import create_bot, run_polling
+from core import audit
+from core.catalogue import Catalogue, UserView, user_view
+from core.checks import CheckReport, check_ledger
+from core.models import User
+from core.orders import Receipt
+from core.platform import Platform
+from sandbox.fake_telegram import FakeTelegramServer, FakeUser
+
+TOKEN = "123456789:BENCH-kameng-bot"
+RATIO_TARGET = 1 / 3
+P99_TARGET_MS = 100.0
+CORE, BOT = "core quote+buy", "bot (Telegram)"
+FIRST_TID = {CORE: 50_000, BOT: 60_000}
+WARM_UP = 4  # resellers per mode making one untimed purchase first
+REPLY_TIMEOUT = 60.0  # seconds a simulated user waits for a reply
+
+
+async def start_bot(platform: Platform, server: FakeTelegramServer) -> asyncio.Task[None]:
+    """The real bot polling the fake server (as tests/bot/conftest.py starts it)."""
+    settings = platform.settings.model_copy(
+        update={"bot_token": TOKEN, "telegram_api_base": server.base_url}
+    )
+    task = asyncio.create_task(run_polling(platform, create_bot(settings), handle_signals=False))
+    for _ in range(500):
+        if server.calls("getUpdates"):
+            return task
+        await asyncio.sleep(0.01)
+    raise RuntimeError("the bot never polled the fake server")
+
+
+async def stop_bot(task: asyncio.Task[None]) -> None:
+    # Stopping mid long-poll makes aiogram log a reconnect attempt: expected, not news.
+    logging.getLogger("aiogram.dispatcher").setLevel(logging.CRITICAL)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+@dataclass
+class BotOutcome:
+    received: list[str] = field(default_factory=list)  # every code the buyers were shown
+    lost: int = 0  # Confirms whose codes message never came (the buyer must open Orders)
+
+
+async def bot_purchase(user: FakeUser, outcome: BotOutcome, latencies: list[float]) -> None:
+    """One purchase as a reseller makes it in Telegram: /buy, the quote, Confirm, the code."""
+    await user.send_text(f"/buy {SKU} 1")
+    quote = await user.wait_for_message(
+        lambda m: "✅ Confirm" in m.buttons and "Total:" in m.content, timeout=REPLY_TIMEOUT
+    )
+    pressed = time.perf_counter()
+    await user.press("✅ Confirm", message=quote)
+    try:
+        receipt = await user.wait_for_message(
+            lambda m: "Order #" in m.content, timeout=REPLY_TIMEOUT
+        )
+    except TimeoutError:
+        outcome.lost += 1
+        return
+    latencies.append(time.perf_counter() - pressed)
+    if len(receipt.codes) != 1:
+        raise AssertionError(f"expected one code in {receipt.short()}")
+    outcome.received.extend(receipt.codes)
+    # The purchase is done when the bot has finished with it: the quote loses its buttons.
+    await user.wait_for_message(
+        lambda m: m.message_id == quote.message_id and not m.buttons, timeout=REPLY_TIMEOUT
+    )
+
+
+async def run(
+    resellers: int, purchases_each: int, rounds: int, directory: Path, arrivals: float = 0.0
+) -> bool:
+    stagger = 1 / arrivals if arrivals else 0.0  # seconds between resellers' first purchases
+
+    platform = await fresh_platform(sqlite_url(directory, "bot_e2e.db"))
+    total = resellers * purchases_each
+    await seed_sku(platform)
+    stock = 2 * (total + WARM_UP)
+    added = await platform.stock.import_codes(SKU, codes(stock), actor=ADMIN)
+    assert added.added == stock, added
+    for mode in (CORE, BOT):
+        for b in range(resellers):
+            tid = FIRST_TID[mode] + b
+            await platform.catalogue.ensure_user(tid, username=f"bench{tid}", language="en")
+            await platform.balances.top_up(
+                tid,
+                PRICE * (purchases_each + rounds + 1),  # share rounding + warm-up
+                idempotency_key=f"seed-{tid}",
+                note="seed",
+                actor=ADMIN,
+            )
+
+    async def core_purchase(buyer: int, n: int, latencies: list[float]) -> None:
+        if n == 0 and stagger:
+            await asyncio.sleep(buyer * stagger)
+        began = time.perf_counter()
+        tid = FIRST_TID[CORE] + buyer
+        quote = await platform.quotes.quote(tid, SKU, 1)
+        receipt = await platform.shop.buy(tid, quote.id)
+        assert isinstance(receipt, Receipt) and len(receipt.codes) == 1, receipt
+        latencies.append(time.perf_counter() - began)
+
+    outcome = BotOutcome()
+    timings = {CORE: Timing(), BOT: Timing()}
+    async with FakeTelegramServer(token=TOKEN) as server:
+        users = [
+            server.user(FIRST_TID[BOT] + b, first_name=f"R{b}", language_code="en")
+            for b in range(resellers)
+        ]
+        polling = await start_bot(platform, server)
+        try:
+            per_round = [shares(part, resellers) for part in shares(total, rounds)]
+            warm_up = [1 if b < WARM_UP else 0 for b in range(resellers)]
+            for r, counts in enumerate([warm_up, *per_round]):
+                core_latencies: list[float] = []
+
+                async def directly(buyer: int, n: int, out: list[float] = core_latencies) -> None:
+                    await core_purchase(buyer, n, out)
+
+                core = await timed(resellers, counts, directly)
+                core.latencies = core_latencies  # without the arrival stagger
+                latencies: list[float] = []
+
+                async def through_bot(
+                    buyer: int, n: int, latencies: list[float] = latencies
+                ) -> None:
+                    if n == 0 and stagger:
+                        await asyncio.sleep(buyer * stagger)
+                    await bot_purchase(users[buyer], outcome, latencies)
+
+                bot = await timed(resellers, counts, through_bot)
+                bot.latencies = latencies  # Confirm → codes, not the whole /buy round trip
+                if r:
+                    timings[CORE].add(core)
+                    timings[BOT].add(bot)
+            unanswered = await server.wait_callbacks_answered()
+        finally:
+            await stop_bot(polling)
+    ledger = await check_ledger(platform.db)
+    verdict = await audit.verify(platform.db)
+    await platform.close()
+    print(
+        "arrivals: all resellers start at once (closed loop: orders/s is capacity, latency"
+        " is queueing behind the other buyers)"
+        if not arrivals
+        else f"arrivals: reseller k starts its round at k/{arrivals:g} s (offered load;"
+        " orders/s is bounded by it)"
+    )
+    return report(resellers, purchases_each, rounds, timings, outcome, unanswered, ledger, verdict)
+
+
+def report(
+    resellers: int,
+    purchases_each: int,
+    rounds: int,
+    timings: dict[str, Timing],
+    outcome: BotOutcome,
+    unanswered: Sequence[object],
+    ledger: CheckReport,
+    verdict: audit.AuditVerdict,
+) -> bool:
+    core, bot = timings[CORE], timings[BOT]
+    print(
+        f"\n{resellers} resellers buying {purchases_each} x 1 code each per mode, concurrently,"
+        f" {rounds} interleaved rounds, SQLite (WAL, synchronous=FULL); orders/s of"
+        " wall-clock time.\n"
+        "  core quote+buy: Quotes.quote + Shop.buy per purchase, one task per reseller\n"
+        "  bot (Telegram): /buy -> quote -> Confirm -> codes message, real bot polling the"
+        " fake Telegram server\n"
+        "  latency: core = one quote+buy; bot = Confirm press -> codes message arrives\n"
+    )
+    rows = [
+        [mode, f"{t.rate:,.1f}", f"{t.ms(50):.1f}", f"{t.ms(99):.1f}"]
+        for mode, t in ((CORE, core), (BOT, bot))
+    ]
+    print(table(["mode", "orders/s", "p50 ms", "p99 ms"], rows))
+    received = outcome.received
+    distinct = len(set(received)) == len(received)
+    print(f"\ncodes received through the bot: {len(received)}, all distinct: {distinct}")
+    if outcome.lost:
+        print(
+            f"LOST: {outcome.lost} Confirm press(es) charged but no codes message within"
+            f" {REPLY_TIMEOUT:.0f} s (the buyer has to open Orders)"
+        )
+    if unanswered:  # overload, not loss: the codes still came (counted above)
+        print(
+            f"presses answered too late for Telegram (spinner until it gave up): {len(unanswered)}"
+        )
+    print("ledger check:\n  " + ledger.render().replace("\n", "\n  "))
+    print(
+        "audit chain: " + (f"OK, {verdict.records} records" if verdict.ok else f"BROKEN {verdict}")
+    )
+    ok = distinct and not outcome.lost and ledger.ok and verdict.ok
+    ratio = bot.rate / core.rate
+    p99 = bot.ms(99)
+    print(
+        f"\nratio sqlite: bot/core = {ratio:.2f} ({bot.rate:,.1f} / {core.rate:,.1f} orders/s);"
+        f" target >= {RATIO_TARGET:.2f}: {'yes' if ratio >= RATIO_TARGET else 'NO'}"
+    )
+    print(
+        f"bot Confirm -> codes: p50 {bot.ms(50):.1f} ms, p99 {p99:.1f} ms;"
+        f" target p99 < {P99_TARGET_MS:.0f} ms: {'yes' if p99 < P99_TARGET_MS else 'NO'}"
+    )
+    if ok:
+        print("OK: the ledger balances and every code reached exactly one buyer")
+    return ok
+
+
+def patch_read_first_user() -> None:
+    """What-if: the bot's per-update ``Catalogue.ensure_user`` answers a known, unchanged
+    user from a read transaction instead of taking SQLite's write lock. Bench process only."""
+    original = Catalogue.ensure_user
+
+    async def ensure_user(
+        self: Catalogue,
+        telegram_id: int,
+        *,
+        username: str | None = None,
+        display_name: str = "",
+        language: str | None = None,
+    ) -> tuple[UserView, bool]:
+        async with self._db.reading() as session:
+            user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+            if user is not None and (not username or user.username == username):
+                return await user_view(session, user), False
+        return await original(
+            self, telegram_id, username=username, display_name=display_name, language=language
+        )
+
+    Catalogue.ensure_user = ensure_user  # type: ignore[method-assign]
+    print("what-if: ensure_user reads first; writes only for new or renamed users", file=sys.stderr)
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Bot storefront orders/s and Confirm->codes latency vs the core rate.",
+        epilog=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--resellers", type=int, default=200, help="concurrent simulated users")
+    parser.add_argument("--purchases-each", type=int, default=2, help="per reseller and mode")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
+    parser.add_argument(
+        "--what-if-write-lock",
+        action="store_true",
+        help="diagnostic: core SQLite write transactions queue on an in-process lock"
+        " (bench/checkout.py's patch, this process only)",
+    )
+    parser.add_argument(
+        "--what-if-read-first-user",
+        action="store_true",
+        help="diagnostic: the bot's per-update user lookup reads first instead of writing",
+    )
+    parser.add_argument(
+        "--arrivals-per-second",
+        type=float,
+        default=0.0,
+        help="stagger resellers' starts at this rate (0: all at once) to see latency at a"
+        " load below capacity",
+    )
+    args = parser.parse_args(argv)
+    if args.what_if_write_lock:
+        patch_sqlite_write_lock()
+    if args.what_if_read_first_user:
+        patch_read_first_user()
+    if args.resellers < WARM_UP or args.purchases_each < 1 or args.rounds < 1:
+        parser.error(f"--resellers must be >= {WARM_UP}; --purchases-each, --rounds >= 1")
+    with tempfile.TemporaryDirectory(prefix="kameng-bench-bot-") as tmp:
+        ok = await run(
+            args.resellers, args.purchases_each, args.rounds, Path(tmp), args.arrivals_per_second
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,57 @@
+"""/apikey: a reseller sees whether they have a key and can replace it with a new one,
+which is shown once (the old key stops working in the same step)."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot import texts
+from bot.keyboards import menus
+from bot.keyboards.callbacks import ApiKeyCb
+from core.catalogue import UserView
+from core.errors import InvalidState
+from core.platform import Platform
+
+router = Router(name="apikeys")
+
+
+@router.message(Command("apikey"))
+async def apikey(message: Message, user: UserView, platform: Platform) -> None:
+    current = await platform.api_keys.current(user.telegram_id)
+    await message.answer(
+        texts.apikey_current(
+            current.prefix if current else None, current.created_at if current else None
+        ),
+        reply_markup=menus.apikey_actions(current.key_id if current else 0),
+    )
+
+
+@router.callback_query(ApiKeyCb.filter(F.action == "new"))
+async def new_key(
+    query: CallbackQuery, callback_data: ApiKeyCb, user: UserView, platform: Platform
+) -> None:
+    try:
+        issued = await platform.api_keys.issue(
+            user.telegram_id, actor=f"user:{user.telegram_id}", replacing=callback_data.replacing
+        )
+    except InvalidState:  # a double tap, or an old message: the key was replaced already
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        with suppress(TelegramBadRequest):  # a second press finds the buttons already gone
+            await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.answer(texts.apikey_issued(issued.token))
+
+
+@router.callback_query(ApiKeyCb.filter(F.action == "cancel"))
+async def keep_key(query: CallbackQuery) -> None:
+    await query.answer(texts.apikey_kept())
+    if isinstance(query.message, Message):
+        with suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=None)

@@ -1,0 +1,206 @@
+"""Resellers' keys to the HTTP API, and the ``Idempotency-Key`` of their API orders.
+
+A key is shown once when issued; the database keeps only its keyed digest
+(HMAC-SHA256 under a key derived from ``KAMENG_SECRET_KEY``), so a copy of the database
+does not let anyone call the API. Each reseller has at most one active key: issuing a new
+one revokes the old.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.catalogue import load_user
+from core.clock import Clock, as_utc
+from core.crypto import derive_key
+from core.db import Database
+from core.errors import Forbidden, IdempotencyConflict, InvalidInput, InvalidState
+from core.models import ApiIdempotencyKey, ApiKey, User, UserStatus
+
+KEY_PREFIX = "kmg_"
+PREFIX_CHARS = 12  # what is stored in clear to tell keys apart: "kmg_" + 8 characters
+MAX_CLIENT_KEY = 128
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key_id: int
+    token: str  # the key itself: shown once, never stored
+    prefix: str
+    created_at: datetime
+
+    def __repr__(self) -> str:  # keep the key out of logs and tracebacks
+        return f"IssuedKey(key_id={self.key_id}, prefix={self.prefix!r})"
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """An active key as its owner may see it again: never the key itself."""
+
+    key_id: int
+    prefix: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiCaller:
+    """Who a valid key belongs to."""
+
+    key_id: int
+    user_id: int
+    telegram_id: int
+    banned: bool
+    reseller: bool
+
+
+class ApiKeys:
+    def __init__(self, db: Database, clock: Clock, secret: str) -> None:
+        self._db = db
+        self._clock = clock
+        self._hmac_key = derive_key(secret, b"api-key")
+
+    def digest(self, token: str) -> bytes:
+        return hmac.new(self._hmac_key, token.encode(), hashlib.sha256).digest()
+
+    async def issue(
+        self, telegram_id: int, *, actor: str, replacing: int | None = None
+    ) -> IssuedKey:
+        """A new key for a reseller; any key they had stops working in the same step.
+
+        ``replacing`` (the active key's id, 0 for none) makes it conditional: if the
+        active key is another by now (a double tap already replaced it), nothing happens
+        and ``InvalidState`` is raised."""
+        now = self._clock.now()
+        token = KEY_PREFIX + secrets.token_urlsafe(32)
+        async with self._db.transaction() as session:
+            user = await load_user(session, telegram_id)
+            if not user.is_reseller:
+                raise Forbidden(action="api.key")
+            if replacing is not None:
+                active = await session.scalar(
+                    select(func.max(ApiKey.id)).where(
+                        ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None)
+                    )
+                )
+                if (active or 0) != replacing:
+                    raise InvalidState(subject="api_key", reason="replaced meanwhile")
+            revoked = await _revoke_all(session, user, now)
+            key = ApiKey(
+                user_id=user.id,
+                prefix=token[:PREFIX_CHARS],
+                digest=self.digest(token),
+                created_at=now,
+            )
+            session.add(key)
+            await session.flush()
+            await audit.append(
+                session,
+                action="api_key_issue",
+                actor=actor,
+                subject=f"user:{telegram_id}",
+                payload={"key_id": key.id, "prefix": key.prefix, "revoked": revoked},
+                now=now,
+            )
+            return IssuedKey(key.id, token, key.prefix, now)
+
+    async def revoke(self, telegram_id: int, *, actor: str) -> int:
+        """Revoke the reseller's active key(s); returns how many were active."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            user = await load_user(session, telegram_id)
+            revoked = await _revoke_all(session, user, now)
+            if revoked:
+                await audit.append(
+                    session,
+                    action="api_key_revoke",
+                    actor=actor,
+                    subject=f"user:{telegram_id}",
+                    payload={"revoked": revoked},
+                    now=now,
+                )
+            return revoked
+
+    async def current(self, telegram_id: int) -> KeyInfo | None:
+        async with self._db.reading() as session:
+            user = await load_user(session, telegram_id)
+            key = await session.scalar(
+                select(ApiKey)
+                .where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))
+                .order_by(ApiKey.id.desc())
+                .limit(1)
+            )
+            return None if key is None else KeyInfo(key.id, key.prefix, as_utc(key.created_at))
+
+    async def authenticate(self, token: str) -> ApiCaller | None:
+        """The caller a presented key belongs to, or None for an unknown or revoked key."""
+        if not token.startswith(KEY_PREFIX) or len(token) > 200:
+            return None
+        async with self._db.reading() as session:
+            row = (
+                await session.execute(
+                    select(ApiKey.id, User.id, User.telegram_id, User.status, User.is_reseller)
+                    .join(User, User.id == ApiKey.user_id)
+                    .where(ApiKey.digest == self.digest(token), ApiKey.revoked_at.is_(None))
+                )
+            ).first()
+        if row is None:
+            return None
+        key_id, user_id, telegram_id, status, reseller = row
+        return ApiCaller(key_id, user_id, telegram_id, status is UserStatus.BANNED, reseller)
+
+    async def order_key(self, caller: ApiCaller, client_key: str, request_hash: str) -> str:
+        """The order idempotency key for a client's ``Idempotency-Key``, remembered with
+        the request it was first used for; the same key with another request is refused."""
+        if not client_key or len(client_key) > MAX_CLIENT_KEY or not client_key.isprintable():
+            raise InvalidInput(field="idempotency_key", max=MAX_CLIENT_KEY)
+        digest = hashlib.sha256(client_key.encode()).hexdigest()[:40]
+        order_key = f"api:{caller.user_id}:{digest}"
+        try:
+            async with self._db.transaction() as session:
+                known = await _known(session, caller.user_id, client_key)
+                if known is None:
+                    session.add(
+                        ApiIdempotencyKey(
+                            user_id=caller.user_id,
+                            client_key=client_key,
+                            request_hash=request_hash,
+                            order_key=order_key,
+                            created_at=self._clock.now(),
+                        )
+                    )
+                    return order_key
+        except IntegrityError:  # a concurrent request with the same key recorded it first
+            async with self._db.reading() as session:
+                known = await _known(session, caller.user_id, client_key)
+            if known is None:
+                raise
+        if known.request_hash != request_hash:
+            raise IdempotencyConflict(key=client_key)
+        return known.order_key
+
+
+async def _known(session: AsyncSession, user_id: int, client_key: str) -> ApiIdempotencyKey | None:
+    return await session.scalar(
+        select(ApiIdempotencyKey).where(
+            ApiIdempotencyKey.user_id == user_id, ApiIdempotencyKey.client_key == client_key
+        )
+    )
+
+
+async def _revoke_all(session: AsyncSession, user: User, now: datetime) -> int:
+    result = await session.execute(
+        update(ApiKey)
+        .where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,16 @@
+"""bench/bot_e2e.py runs end to end at a tiny size (SQLite). Nothing here asserts a time."""
+
+from __future__ import annotations
+
+from tests.test_bench_smoke import run_bench
+
+
+def test_bot_e2e_bench_runs_and_prints_its_ratio() -> None:
+    out = run_bench("bot_e2e.py", "--resellers", "6", "--purchases-each", "2", "--rounds", "2")
+    for line in (
+        "ratio sqlite: bot/core =",
+        "bot Confirm -> codes: p50",
+        "all distinct: True",
+        "OK: the ledger balances and every code reached exactly one buyer",
+    ):
+        assert line in out, out

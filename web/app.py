@@ -1,0 +1,88 @@
+"""The API's wiring: middlewares (errors → auth and rate limit), routes, serving."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from core.platform import Platform
+from web.auth import make_auth_middleware
+from web.errors import error_middleware
+from web.handlers import PLATFORM, routes
+from web.ratelimit import TokenBuckets
+
+log = logging.getLogger("kameng.api")
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    per_second: float = 10.0  # per API key
+    burst: int = 20
+    failures_per_second: float = 1.0  # failed authentications per client address
+    failures_burst: int = 30
+
+
+def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Application:
+    limit = rate_limit or RateLimit()
+    buckets = TokenBuckets(limit.per_second, limit.burst)
+    failures = TokenBuckets(limit.failures_per_second, limit.failures_burst)
+    app = web.Application(
+        middlewares=[error_middleware, make_auth_middleware(platform.api_keys, buckets, failures)],
+        client_max_size=MAX_BODY_BYTES,
+    )
+    app[PLATFORM] = platform
+    app.add_routes(routes)
+    return app
+
+
+class ApiServer:
+    """The API listening on ``host:port`` (port 0: any free port, see ``port``)."""
+
+    def __init__(
+        self, platform: Platform, host: str, port: int, rate_limit: RateLimit | None = None
+    ) -> None:
+        self._runner = web.AppRunner(build_app(platform, rate_limit), access_log=None)
+        self._host = host
+        self._port = port
+        self.port = port
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        sockets = self._runner.addresses
+        if sockets:
+            self.port = int(sockets[0][1])
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    async def __aenter__(self) -> ApiServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+
+async def serve(platform: Platform, host: str, port: int) -> None:
+    """Serve until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with ApiServer(platform, host, port) as server:
+        log.info("reseller API on %s", server.base_url)
+        await stop.wait()

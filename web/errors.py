@@ -1,0 +1,113 @@
+"""Every refusal as ``{"error": {"code", "message", "details"}}`` with its HTTP status.
+
+The platform's refusals (``KamengError``) keep their code; the message is translated for
+the caller's ``Accept-Language``. Anything unexpected is a 500 with a reference id that
+is also in the log, where only the exception's type and stack frames go (never its text:
+that could quote a code).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from core.errors import KamengError
+from web.messages import message, negotiate
+
+log = logging.getLogger("kameng.api")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+STATUS_OF = {
+    "not_found": 404,
+    "invalid_quantity": 400,
+    "invalid_amount": 400,
+    "invalid_input": 400,
+    "sku_not_for_sale": 422,
+    "out_of_stock": 422,
+    "insufficient_balance": 422,
+    "insufficient_payable": 422,
+    "forbidden": 403,
+    "user_banned": 403,
+    "idempotency_conflict": 409,
+    "invalid_state": 409,
+}
+
+
+class ApiError(Exception):
+    """A refusal the HTTP layer itself makes."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.details = details
+        self.headers = headers or {}
+
+
+def language_of(request: web.Request) -> str:
+    return negotiate(request.headers.get("Accept-Language"))
+
+
+def error_response(
+    request: web.Request,
+    status: int,
+    code: str,
+    details: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    language = language_of(request)
+    text = message(code, language, details)
+    body = {"error": {"code": code, "message": text, "details": details}}
+    return web.json_response(
+        body, status=status, headers={"Content-Language": language, **(headers or {})}
+    )
+
+
+def _safe_details(params: dict[str, Any]) -> dict[str, Any]:
+    plain = (int, str, bool, type(None))
+    return {k: v if isinstance(v, plain) else str(v) for k, v in params.items()}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(request, exc.status, exc.code, exc.details, exc.headers)
+    except KamengError as exc:
+        status = STATUS_OF.get(exc.code, 400)
+        return error_response(request, status, exc.code, _safe_details(exc.params))
+    except web.HTTPException as exc:
+        if exc.status == 404:
+            return error_response(request, 404, "route_not_found", {})
+        if exc.status == 405:
+            return error_response(request, 405, "method_not_allowed", {})
+        if exc.status == 413:
+            return error_response(request, 413, "invalid_json", {"reason": "too large"})
+        raise
+    except Exception as exc:
+        reference = secrets.token_hex(6)
+        # Type and frames only: an exception's text could quote user input or a code.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error(
+            "unhandled %s on %s %s (ref %s)\n%s",
+            type(exc).__name__,
+            request.method,
+            request.path,
+            reference,
+            frames,
+        )
+        return error_response(request, 500, "internal", {"reference": reference})
