@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     telegram_api_base: str = DEFAULT_TELEGRAM_API_BASE
     registration: str = "open"
 
+    # scheduler: promotions' jobs and the reports' calendar
+    timezone: str = "Asia/Shanghai"  # how admins type and read times; stored in UTC
+    scheduler_interval_seconds: float = Field(default=5.0, gt=0)
+    scheduler_grace_seconds: int = Field(default=3600, ge=0)  # later than this: missed
+    scheduler_lease_seconds: int = Field(default=300, gt=0)
+    scheduler_send_per_second: float = Field(default=20.0, gt=0)
+
     def require_secret_key(self) -> str:
         if len(self.secret_key) < 32:
             raise MissingSecretKey()
