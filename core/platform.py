@@ -11,8 +11,11 @@ from core.clock import Clock, SystemClock
 from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
+from core.jobs import JobStore
 from core.orders import Shop
 from core.pricing.quotes import Quotes
+from core.promotions import Promotions
+from core.reports import Reports
 from core.settings import Settings
 from core.storefront import Storefront
 from core.topups import TopUps
@@ -30,6 +33,9 @@ class Platform:
     balances: Balances
     storefront: Storefront
     topups: TopUps
+    jobs: JobStore
+    promotions: Promotions
+    reports: Reports
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -42,6 +48,7 @@ def build_platform(
     db = db or Database(settings.database_url)
     cipher = CodeCipher(settings.require_secret_key())
     ttl = timedelta(seconds=settings.quote_ttl_seconds)
+    jobs = JobStore(db, clock)
     return Platform(
         settings=settings,
         db=db,
@@ -53,4 +60,7 @@ def build_platform(
         balances=Balances(db, clock),
         storefront=Storefront(db, clock),
         topups=TopUps(db, clock),
+        jobs=jobs,
+        promotions=Promotions(db, clock, jobs),
+        reports=Reports(db, clock, settings.timezone),
     )
