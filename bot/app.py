@@ -13,7 +13,10 @@ from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
 from bot import errors, texts
+from bot import scheduler as job_scheduler
 from bot.handlers import balance, buy, catalogue, fallback, orders, start
+from bot.handlers import promotions as promotion_handlers
+from bot.handlers import reports as report_handlers
 from bot.i18n import UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
 from core.models import Role
@@ -47,6 +50,8 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         buy.router,
         orders.router,
         balance.router,
+        promotion_handlers.router,
+        report_handlers.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:
@@ -83,5 +88,11 @@ async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = Tr
     await grant_configured_admins(platform)
     await register_commands(bot, i18n)
     await bot.delete_webhook(drop_pending_updates=False)
+    scheduler = job_scheduler.SchedulerService(
+        job_scheduler.build_runner(platform, bot, i18n),
+        platform.settings.scheduler_interval_seconds,
+    )
+    dispatcher.startup.register(scheduler.start)
+    dispatcher.shutdown.register(scheduler.stop)  # before the bot's session closes
     log.info("polling %s", platform.settings.telegram_api_base)
     await dispatcher.start_polling(bot, handle_signals=handle_signals, close_bot_session=True)

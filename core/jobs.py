@@ -137,11 +137,17 @@ class JobStore:
             return [_view(job) for job in rows]
 
     async def mark_missed(self, now: datetime, grace: timedelta) -> list[int]:
-        """Claimable jobs due before ``now - grace`` will not run: they are marked missed."""
+        """Claimable jobs due before ``now - grace`` will not run: they are marked missed.
+
+        Looks first in a read, so an idle tick never takes SQLite's write lock."""
+        late = _claimable(now), ScheduledJob.run_at < now - grace
+        async with self._db.reading() as session:
+            if await session.scalar(select(ScheduledJob.id).where(*late).limit(1)) is None:
+                return []
         async with self._db.transaction() as session:
             rows = await session.execute(
                 update(ScheduledJob)
-                .where(_claimable(now), ScheduledJob.run_at < now - grace)
+                .where(*late)
                 .values(
                     status=JobStatus.MISSED,
                     lease_owner=None,

@@ -37,3 +37,16 @@ class TopUpDecisionCb(CallbackData, prefix="tud"):
 
 class LanguageCb(CallbackData, prefix="lang"):
     code: str
+
+
+# --- scheduler (promotions, reports) ---
+
+
+class PromoCb(CallbackData, prefix="prm"):
+    action: str  # "skus" | "cat" | "all" | "noremind" | "ok" | "cancel"
+    category: int = 0
+    token: str = ""
+
+
+class ReportCb(CallbackData, prefix="rep"):
+    period: str  # "today" | "7d" | "30d"
