@@ -9,15 +9,16 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import BotCommand
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
-from bot import errors, texts
+from bot import errors, scheduler_texts, texts
 from bot import scheduler as job_scheduler
 from bot.handlers import balance, buy, catalogue, fallback, orders, start
 from bot.handlers import promotions as promotion_handlers
 from bot.handlers import reports as report_handlers
-from bot.i18n import UserLanguageMiddleware, make_i18n
+from bot.i18n import LOCALE_OF, UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
 from core.models import Role
 from core.platform import Platform
@@ -76,6 +77,26 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
     await bot.set_my_commands(command_menu(i18n, "zh_CN"), language_code="zh")
 
 
+async def register_admin_commands(bot: Bot, i18n: I18n, platform: Platform) -> None:
+    """Admins' own command menu adds the admin commands (a per-chat scope, so only for
+    admins who have written to the bot before; the others get it at the next start)."""
+    for telegram_id in await platform.topups.admins():
+        admin = await platform.catalogue.user(telegram_id)
+        locale = LOCALE_OF.get(admin.language, "zh_CN")
+        with i18n.context(), i18n.use_locale(locale):
+            extra = [
+                BotCommand(command=name, description=str(description))
+                for name, description in scheduler_texts.ADMIN_COMMANDS.items()
+            ]
+        try:
+            await bot.set_my_commands(
+                command_menu(i18n, locale) + extra,
+                scope=BotCommandScopeChat(chat_id=telegram_id),
+            )
+        except TelegramAPIError as exc:  # chat not found: never wrote to the bot
+            log.info("no admin menu for %s: %s", telegram_id, exc.message)
+
+
 async def grant_configured_admins(platform: Platform) -> None:
     for telegram_id in platform.settings.admin_telegram_ids:
         await platform.catalogue.grant_role(telegram_id, Role.ADMIN, actor="settings")
@@ -87,6 +108,7 @@ async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = Tr
     dispatcher = build_dispatcher(platform, i18n)
     await grant_configured_admins(platform)
     await register_commands(bot, i18n)
+    await register_admin_commands(bot, i18n, platform)
     await bot.delete_webhook(drop_pending_updates=False)
     scheduler = job_scheduler.SchedulerService(
         job_scheduler.build_runner(platform, bot, i18n),

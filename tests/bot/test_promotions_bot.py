@@ -201,3 +201,67 @@ async def test_two_bot_processes_announce_once_per_reseller_under_flood_control(
     )
     assert received == Counter(resellers)
     assert any(error.error_code == 429 for error in server.errors)
+
+
+@pytest.fixture
+def admin_chat(server: FakeTelegramServer) -> None:
+    """The admin has written to the bot before it starts (so a per-chat menu can be set)."""
+    server.user(ADMIN_ID, language_code="en")
+
+
+async def test_admins_see_the_admin_commands_in_their_menu(
+    server: FakeTelegramServer, admin_chat: None, shop: Platform
+) -> None:
+    scoped = [
+        call for call in server.calls("setMyCommands") if call.get("scope", {}).get("chat_id")
+    ]
+    assert [call["scope"]["chat_id"] for call in scoped] == [ADMIN_ID]
+    commands = [c["command"] for c in scoped[0]["commands"]]
+    assert {"promo", "promos", "reports", "export", "start"} <= set(commands)
+    everyone = [call for call in server.calls("setMyCommands") if "scope" not in call]
+    assert all("reports" not in str(call["commands"]) for call in everyone)
+
+
+async def test_after_a_restart_a_late_announcement_goes_once_and_a_too_late_one_is_missed(
+    server: FakeTelegramServer, platform: Platform, clock: FakeClock, settings: Settings
+) -> None:
+    """The bot was down for two hours (grace: one hour); a new process starts."""
+    await make_sku(platform, stock=1)
+    await platform.catalogue.grant_role(ADMIN_ID, Role.ADMIN, actor=ADMIN)
+    await make_reseller(platform, BRONZE)
+    bronze = server.user(BRONZE, language_code="en")
+    for name, starts in (
+        ("Early bird", timedelta(minutes=1)),
+        ("Lunch deal", timedelta(hours=1.5)),
+    ):
+        await platform.promotions.schedule(
+            ADMIN_ID,
+            NewPromotion(
+                kind=PromotionKind.PERCENT_OFF,
+                percent_off_bps=1000,
+                sku_codes=("STEAM-100",),
+                starts_at=clock.now() + starts,
+                ends_at=clock.now() + timedelta(hours=6),
+                announcement=name,
+            ),
+            idempotency_key=name,
+        )
+    clock.advance(hours=2)
+    bot_settings = settings.model_copy(
+        update={"bot_token": TOKEN, "telegram_api_base": server.base_url}
+    )
+    live = dataclasses.replace(platform, settings=bot_settings)
+    for process in ("restarted", "restarted-again"):
+        bot = create_bot(bot_settings)
+        try:
+            await build_runner(live, bot, make_i18n(), owner=process).tick()
+        finally:
+            await bot.session.close()
+
+    announced = [m.content.split("\n")[0] for m in bronze.messages]
+    assert announced == ["🔥 Lunch deal"]
+    statuses = {
+        (job.payload["promotion_id"], job.kind): job.status for job in await platform.jobs.jobs()
+    }
+    assert statuses[(1, ANNOUNCE)] is JobStatus.MISSED
+    assert statuses[(2, ANNOUNCE)] is JobStatus.DONE
