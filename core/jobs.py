@@ -218,8 +218,16 @@ class JobStore:
     async def fail(self, job_id: int, owner: str, now: datetime, error: str) -> bool:
         """Back to pending after a backoff, or failed for good after ``max_attempts``."""
         async with self._db.transaction() as session:
-            job = await session.get(ScheduledJob, job_id)
-            if job is None or job.lease_owner != owner or job.status is not JobStatus.RUNNING:
+            job = await session.scalar(
+                select(ScheduledJob)
+                .where(
+                    ScheduledJob.id == job_id,
+                    ScheduledJob.lease_owner == owner,
+                    ScheduledJob.status == JobStatus.RUNNING,
+                )
+                .with_for_update()
+            )
+            if job is None:
                 return False
             job.last_error = error[:2000]
             if job.attempts >= job.max_attempts:
