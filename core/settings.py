@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
@@ -39,6 +40,15 @@ class Settings(BaseSettings):
     scheduler_grace_seconds: int = Field(default=3600, ge=0)  # later than this: missed
     scheduler_lease_seconds: int = Field(default=300, gt=0)
     scheduler_send_per_second: float = Field(default=20.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}, e.g. Asia/Shanghai") from exc
+        return value
 
     def require_secret_key(self) -> str:
         if len(self.secret_key) < 32:

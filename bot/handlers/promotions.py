@@ -30,7 +30,7 @@ from core.promotions import NewPromotion, parse_local_time, zone
 
 router = Router(name="promotions")
 
-MAX_ANNOUNCEMENT = 3000
+MAX_ANNOUNCEMENT = 2000  # with 50 SKU codes and the header, under Telegram's 4096
 MAX_REMIND_HOURS = 720
 _TYPED = F.text & ~F.text.startswith("/")
 

@@ -160,6 +160,7 @@ async def test_two_bot_processes_announce_once_per_reseller_under_flood_control(
     for tid in resellers:
         await make_reseller(platform, tid)
         server.user(tid)
+    await platform.catalogue.set_language(resellers[0], "zh-CN")
     await platform.promotions.schedule(
         ADMIN_ID,
         NewPromotion(
@@ -197,9 +198,10 @@ async def test_two_bot_processes_announce_once_per_reseller_under_flood_control(
         tid
         for tid in resellers
         for m in server.user(tid).messages
-        if "Flash sale" in m.content and "−15%" in m.content
+        if "Flash sale" in m.content and ("−15%" in m.content or "立减 15%" in m.content)
     )
     assert received == Counter(resellers)
+    assert "优惠价已生效" in server.user(resellers[0]).messages[0].content
     assert any(error.error_code == 429 for error in server.errors)
 
 
