@@ -109,6 +109,18 @@ async def test_the_csv_has_the_orders_of_the_asked_days(
     assert earlier.rows == 1
 
 
+async def test_a_formula_in_a_username_stays_text_in_the_csv(
+    platform: Platform, clock: FakeClock
+) -> None:
+    await _shop_day(platform, clock)
+    await platform.catalogue.ensure_user(1003, username="=HYPERLINK(1)")
+    await platform.balances.top_up(1003, 100_00, idempotency_key="t", note="", actor=ADMIN)
+    await platform.shop.buy_now(1003, "ITUNES-50", 1, idempotency_key="evil")
+    export = await platform.reports.orders_csv(ADMIN_TID, date(2026, 11, 26), date(2026, 11, 26))
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert rows[-1]["reseller_username"] == "'=HYPERLINK(1)"
+
+
 async def test_resellers_get_no_reports(platform: Platform, clock: FakeClock) -> None:
     await _shop_day(platform, clock)
     with pytest.raises(Forbidden):
