@@ -16,13 +16,13 @@ from aiogram import Bot
 from bot.app import create_bot
 from bot.i18n import make_i18n
 from bot.scheduler import build_runner
-from core.jobs import JobView
-from core.models import JobStatus, PromotionKind, Role
+from core.models import JobStatus, Role
 from core.platform import Platform
-from core.promotions import ANNOUNCE, NewPromotion
+from core.promotions import ANNOUNCE
 from core.settings import Settings
 from sandbox.fake_telegram import FakeTelegramServer
 from tests.bot.conftest import ADMIN_ID, TOKEN
+from tests.bot.scheduler_helpers import assert_refused, schedule_percent_off, wait_job
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, make_reseller, make_sku
 
@@ -38,15 +38,6 @@ def settings(database_url: str) -> Settings:
         scheduler_interval_seconds=0.05,
         _env_file=None,
     )
-
-
-async def wait_job(platform: Platform, kind: str, status: JobStatus) -> JobView:
-    for _ in range(500):
-        jobs = [job for job in await platform.jobs.jobs() if job.kind == kind]
-        if jobs and jobs[0].status is status:
-            return jobs[0]
-        await asyncio.sleep(0.01)
-    raise TimeoutError(f"{kind} never became {status}: {jobs}")
 
 
 async def test_a_scheduled_promotion_is_announced_reminded_and_reported(
@@ -140,14 +131,9 @@ async def test_a_reseller_cannot_use_the_promotion_wizard(
 ) -> None:
     await make_reseller(shop, BRONZE)
     mallory = server.user(BRONZE, language_code="en")
-    await mallory.send_text("/promo")
-    await mallory.wait_for_message(lambda m: "not allowed" in m.content)
-    await mallory.send_text("/promos")
-    await mallory.wait_for_message(lambda m: "not allowed" in m.content)
-    for forged in ("prm:ok::abc", "prm:skus::", "prm:cat:1:"):
-        query = await mallory.press_data(forged)
-        answer = await mallory.wait_for_callback_answer(query)
-        assert answer.answer_text and "Traceback" not in answer.answer_text
+    await assert_refused(
+        mallory, ["/promo", "/promos"], ["prm:ok::abc", "prm:skus::", "prm:cat:1:"]
+    )
     assert await shop.jobs.jobs() == []
 
 
@@ -161,17 +147,8 @@ async def test_two_bot_processes_announce_once_per_reseller_under_flood_control(
         await make_reseller(platform, tid)
         server.user(tid)
     await platform.catalogue.set_language(resellers[0], "zh-CN")
-    await platform.promotions.schedule(
-        ADMIN_ID,
-        NewPromotion(
-            kind=PromotionKind.PERCENT_OFF,
-            percent_off_bps=1500,
-            sku_codes=("STEAM-100",),
-            starts_at=clock.now() + timedelta(seconds=5),
-            ends_at=clock.now() + timedelta(hours=2),
-            announcement="Flash sale",
-        ),
-        idempotency_key="flash",
+    await schedule_percent_off(
+        platform, clock, "Flash sale", timedelta(seconds=5), timedelta(hours=2), 1500
     )
     server.flood_limit_per_second = 10  # beyond it Telegram answers 429 retry_after=1
     bot_settings = settings.model_copy(
@@ -236,18 +213,7 @@ async def test_after_a_restart_a_late_announcement_goes_once_and_a_too_late_one_
         ("Early bird", timedelta(minutes=1)),
         ("Lunch deal", timedelta(hours=1.5)),
     ):
-        await platform.promotions.schedule(
-            ADMIN_ID,
-            NewPromotion(
-                kind=PromotionKind.PERCENT_OFF,
-                percent_off_bps=1000,
-                sku_codes=("STEAM-100",),
-                starts_at=clock.now() + starts,
-                ends_at=clock.now() + timedelta(hours=6),
-                announcement=name,
-            ),
-            idempotency_key=name,
-        )
+        await schedule_percent_off(platform, clock, name, starts, timedelta(hours=6), 1000)
     clock.advance(hours=2)
     bot_settings = settings.model_copy(
         update={"bot_token": TOKEN, "telegram_api_base": server.base_url}

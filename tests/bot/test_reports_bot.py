@@ -14,6 +14,7 @@ from core.money import format_amount
 from core.platform import Platform
 from sandbox.fake_telegram import FakeTelegramServer
 from tests.bot.conftest import ADMIN_ID
+from tests.bot.scheduler_helpers import assert_refused
 from tests.factories import make_reseller, make_sku
 
 RESELLER = 1001
@@ -90,13 +91,10 @@ async def test_a_reseller_gets_no_reports_by_command_or_forged_button(
 ) -> None:
     await _sales(shop)
     mallory = server.user(RESELLER, language_code="en")
-    await mallory.send_text("/reports")
-    await mallory.wait_for_message(lambda m: "not allowed" in m.content)
-    await mallory.send_text("/export 2026-11-01 2026-11-30")
-    await mallory.wait_for_message(lambda m: "not allowed" in m.content)
-    for forged in ("rep:30d", "rep:today", "rep:forever"):
-        query = await mallory.press_data(forged)
-        answer = await mallory.wait_for_callback_answer(query)
-        assert answer.answer_text and "Traceback" not in answer.answer_text
+    await assert_refused(
+        mallory,
+        ["/reports", "/export 2026-11-01 2026-11-30"],
+        ["rep:30d", "rep:today", "rep:forever"],
+    )
     assert not any(m.photo or m.document for m in mallory.messages)
     assert not any("Platform revenue" in m.content for m in mallory.messages)
