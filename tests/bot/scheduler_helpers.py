@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
-from core.jobs import JobView
+from bot.app import create_bot
+from bot.i18n import make_i18n
+from bot.scheduler import build_runner
+from core.db import Database
+from core.jobs import JobRunner, JobView
 from core.models import JobStatus, PromotionKind
-from core.platform import Platform
+from core.platform import Platform, build_platform
 from core.promotions import NewPromotion
+from core.settings import Settings
+from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.user import FakeUser
-from tests.bot.conftest import ADMIN_ID
+from tests.bot.conftest import ADMIN_ID, TOKEN
 from tests.conftest import FakeClock
 
 
@@ -50,3 +59,25 @@ async def assert_refused(user: FakeUser, commands: list[str], forged: list[str])
         query = await user.press_data(data)
         answer = await user.wait_for_callback_answer(query)
         assert answer.answer_text and "Traceback" not in answer.answer_text
+
+
+@asynccontextmanager
+async def bot_process(
+    platform: Platform,
+    server: FakeTelegramServer,
+    settings: Settings,
+    owner: str,
+    **overrides: Any,
+) -> AsyncIterator[JobRunner]:
+    """The job runner of one bot process: its own database engine and platform on the same
+    database, its own Bot over HTTP to the fake server."""
+    bot_settings = settings.model_copy(
+        update={"bot_token": TOKEN, "telegram_api_base": server.base_url, **overrides}
+    )
+    live = build_platform(bot_settings, clock=platform.clock, db=Database(settings.database_url))
+    bot = create_bot(bot_settings)
+    try:
+        yield build_runner(live, bot, make_i18n(), owner=owner)
+    finally:
+        await bot.session.close()
+        await live.close()

@@ -6,23 +6,23 @@ processes) on one database announce once per reseller, politely under flood cont
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from aiogram import Bot
 
-from bot.app import create_bot
-from bot.i18n import make_i18n
-from bot.scheduler import build_runner
 from core.models import JobStatus, Role
 from core.platform import Platform
 from core.promotions import ANNOUNCE
 from core.settings import Settings
 from sandbox.fake_telegram import FakeTelegramServer
-from tests.bot.conftest import ADMIN_ID, TOKEN
-from tests.bot.scheduler_helpers import assert_refused, schedule_percent_off, wait_job
+from tests.bot.conftest import ADMIN_ID
+from tests.bot.scheduler_helpers import (
+    assert_refused,
+    bot_process,
+    schedule_percent_off,
+    wait_job,
+)
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, make_reseller, make_sku
 
@@ -151,25 +151,14 @@ async def test_two_bot_processes_announce_once_per_reseller_under_flood_control(
         platform, clock, "Flash sale", timedelta(seconds=5), timedelta(hours=2), 1500
     )
     server.flood_limit_per_second = 10  # beyond it Telegram answers 429 retry_after=1
-    bot_settings = settings.model_copy(
-        update={
-            "bot_token": TOKEN,
-            "telegram_api_base": server.base_url,
-            "scheduler_send_per_second": 1000.0,  # impolite on purpose: 429s must be honoured
-        }
-    )
-    live = dataclasses.replace(platform, settings=bot_settings)
-    bots: list[Bot] = [create_bot(bot_settings), create_bot(bot_settings)]
-    try:
-        runners = [
-            build_runner(live, bot, make_i18n(), owner=f"process-{n}") for n, bot in enumerate(bots)
-        ]
+    impolite = {"scheduler_send_per_second": 1000.0}  # on purpose: 429s must be honoured
+    async with (
+        bot_process(platform, server, settings, "process-1", **impolite) as first,
+        bot_process(platform, server, settings, "process-2", **impolite) as second,
+    ):
         clock.advance(seconds=5)
-        results = await asyncio.gather(*(runner.tick() for runner in runners))
-        assert sorted(len(result.ran) for result in results) == [0, 1]
-    finally:
-        for bot in bots:
-            await bot.session.close()
+        results = await asyncio.gather(first.tick(), second.tick())
+    assert sorted(len(result.ran) for result in results) == [0, 1]
 
     received = Counter(
         tid
@@ -215,16 +204,9 @@ async def test_after_a_restart_a_late_announcement_goes_once_and_a_too_late_one_
     ):
         await schedule_percent_off(platform, clock, name, starts, timedelta(hours=6), 1000)
     clock.advance(hours=2)
-    bot_settings = settings.model_copy(
-        update={"bot_token": TOKEN, "telegram_api_base": server.base_url}
-    )
-    live = dataclasses.replace(platform, settings=bot_settings)
     for process in ("restarted", "restarted-again"):
-        bot = create_bot(bot_settings)
-        try:
-            await build_runner(live, bot, make_i18n(), owner=process).tick()
-        finally:
-            await bot.session.close()
+        async with bot_process(platform, server, settings, process) as runner:
+            await runner.tick()
 
     announced = [m.content.split("\n")[0] for m in bronze.messages]
     assert announced == ["🔥 Lunch deal"]
@@ -233,3 +215,22 @@ async def test_after_a_restart_a_late_announcement_goes_once_and_a_too_late_one_
     }
     assert statuses[(1, ANNOUNCE)] is JobStatus.MISSED
     assert statuses[(2, ANNOUNCE)] is JobStatus.DONE
+
+
+async def test_a_blocked_reseller_is_skipped_and_telegram_errors_are_retried(
+    server: FakeTelegramServer, platform: Platform, clock: FakeClock, settings: Settings
+) -> None:
+    await make_sku(platform, stock=1)
+    await platform.catalogue.grant_role(ADMIN_ID, Role.ADMIN, actor=ADMIN)
+    for tid in (3001, 3002, 3003):
+        await make_reseller(platform, tid)
+        server.user(tid)
+    server.block_user(3002)
+    await schedule_percent_off(platform, clock, "Weekend", timedelta(0), timedelta(hours=2), 500)
+    server.fail("sendMessage", times=2, error_code=502)
+    async with bot_process(platform, server, settings, "solo") as runner:
+        assert len((await runner.tick()).ran) == 1
+    got = {tid: [m.content for m in server.user(tid).messages] for tid in (3001, 3002, 3003)}
+    assert [len(got[3001]), len(got[3002]), len(got[3003])] == [1, 0, 1]
+    (job,) = [job for job in await platform.jobs.jobs() if job.kind == ANNOUNCE]
+    assert job.status is JobStatus.DONE and job.cursor == 3003
