@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -14,10 +15,12 @@ from cli.render import describe_error
 from core import audit, schema
 from core.catalogue import NewSku
 from core.checks import check_ledger
+from core.clock import SystemClock
 from core.db import Database
 from core.delivery.importer import ImportReport
 from core.errors import KamengError
-from core.models import Role, SkuStatus, StockKind
+from core.jobs import JobStore, JobView
+from core.models import JobStatus, Role, SkuStatus, StockKind
 from core.money import MalformedAmount, format_amount, parse_amount
 from core.orders import Requoted
 from core.platform import Platform, build_platform
@@ -422,6 +425,26 @@ def audit_verify() -> None:
         f"({verdict.records} records verified before it)"
     )
     sys.exit(1)
+
+
+@main.command("jobs")
+@click.option(
+    "--status", type=click.Choice([s.value for s in JobStatus]), default=None, help="Only these."
+)
+@click.option("--limit", type=int, default=50)
+def jobs_list(status: str | None, limit: int) -> None:
+    """Scheduled jobs (promotion announcements, reminders, reports), soonest first."""
+
+    async def work(database: Database) -> list[JobView]:
+        store = JobStore(database, SystemClock())
+        return await store.jobs(status=JobStatus(status) if status else None, limit=limit)
+
+    for job in _on_database(work):
+        error = f"  {job.last_error}" if job.last_error else ""
+        click.echo(
+            f"#{job.id}  {job.kind}  {job.run_at:%Y-%m-%d %H:%M} UTC  {job.status.value}"
+            f"  attempts {job.attempts}  {json.dumps(job.payload, sort_keys=True)}{error}"
+        )
 
 
 if __name__ == "__main__":

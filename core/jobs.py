@@ -126,13 +126,15 @@ class JobStore:
             job = await session.scalar(select(ScheduledJob).where(ScheduledJob.key == key))
             return None if job is None else _view(job)
 
-    async def jobs(self, *, kind_prefix: str = "", limit: int = 100) -> list[JobView]:
+    async def jobs(
+        self, *, kind_prefix: str = "", status: JobStatus | None = None, limit: int = 100
+    ) -> list[JobView]:
+        query = select(ScheduledJob).where(ScheduledJob.kind.startswith(kind_prefix))
+        if status is not None:
+            query = query.where(ScheduledJob.status == status)
         async with self._db.reading() as session:
             rows = await session.scalars(
-                select(ScheduledJob)
-                .where(ScheduledJob.kind.startswith(kind_prefix))
-                .order_by(ScheduledJob.run_at, ScheduledJob.id)
-                .limit(limit)
+                query.order_by(ScheduledJob.run_at, ScheduledJob.id).limit(limit)
             )
             return [_view(job) for job in rows]
 
