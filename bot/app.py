@@ -9,10 +9,12 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import BotCommand
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
-from bot import errors, texts
+from bot import errors, scheduler_texts, texts
+from bot import scheduler as job_scheduler
 from bot.handlers import (
     admin_aftersales,
     admin_panel,
@@ -32,7 +34,9 @@ from bot.handlers import (
     supplier_upload,
     vouchers,
 )
-from bot.i18n import UserLanguageMiddleware, make_i18n
+from bot.handlers import promotions as promotion_handlers
+from bot.handlers import reports as report_handlers
+from bot.i18n import LOCALE_OF, UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
 from bot.outbox_sender import OutboxSender
 from core.models import Role
@@ -79,6 +83,8 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         supplier_products.router,
         supplier_upload.router,
         apikeys.router,
+        promotion_handlers.router,
+        report_handlers.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:
@@ -103,6 +109,26 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
     await bot.set_my_commands(command_menu(i18n, "zh_CN"), language_code="zh")
 
 
+async def register_admin_commands(bot: Bot, i18n: I18n, platform: Platform) -> None:
+    """Admins' own command menu adds the admin commands (a per-chat scope, so only for
+    admins who have written to the bot before; the others get it at the next start)."""
+    for telegram_id in await platform.topups.admins():
+        admin = await platform.catalogue.user(telegram_id)
+        locale = LOCALE_OF.get(admin.language, "zh_CN")
+        with i18n.context(), i18n.use_locale(locale):
+            extra = [
+                BotCommand(command=name, description=str(description))
+                for name, description in scheduler_texts.ADMIN_COMMANDS.items()
+            ]
+        try:
+            await bot.set_my_commands(
+                command_menu(i18n, locale) + extra,
+                scope=BotCommandScopeChat(chat_id=telegram_id),
+            )
+        except TelegramAPIError as exc:  # chat not found: never wrote to the bot
+            log.info("no admin menu for %s: %s", telegram_id, exc.message)
+
+
 async def grant_configured_admins(platform: Platform) -> None:
     for telegram_id in platform.settings.admin_telegram_ids:
         await platform.catalogue.grant_role(telegram_id, Role.ADMIN, actor="settings")
@@ -114,7 +140,14 @@ async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = Tr
     dispatcher = build_dispatcher(platform, i18n)
     await grant_configured_admins(platform)
     await register_commands(bot, i18n)
+    await register_admin_commands(bot, i18n, platform)
     await bot.delete_webhook(drop_pending_updates=False)
+    scheduler = job_scheduler.SchedulerService(
+        job_scheduler.build_runner(platform, bot, i18n),
+        platform.settings.scheduler_interval_seconds,
+    )
+    dispatcher.startup.register(scheduler.start)
+    dispatcher.shutdown.register(scheduler.stop)  # before the bot's session closes
     log.info("polling %s", platform.settings.telegram_api_base)
     sender = OutboxSender(platform, bot, i18n, poll_seconds=platform.settings.outbox_poll_seconds)
     sender.start()

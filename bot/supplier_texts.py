@@ -232,10 +232,6 @@ def edit_ask_authorization() -> str:
     return _("A new authorization document (photo or file)? Send it, or press Keep.")
 
 
-def cancelled() -> str:
-    return _("Cancelled.")
-
-
 # uploads -------------------------------------------------------------------------------
 
 

@@ -180,6 +180,10 @@ def cancelled() -> str:
     return _("Cancelled. Nothing was charged.")
 
 
+def form_cancelled() -> str:
+    return _("Cancelled.")
+
+
 def receipt_header(r: Receipt) -> str:
     return _("✅ Order #{order}: {quantity} × {name}\nPaid {total} · balance {balance}").format(
         order=r.order_id,

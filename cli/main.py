@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 import uuid
@@ -19,7 +20,8 @@ from core.clock import SystemClock
 from core.db import Database
 from core.delivery.importer import ImportReport
 from core.errors import KamengError
-from core.models import Role, SkuStatus, StockKind
+from core.jobs import JobStore, JobView
+from core.models import JobStatus, Role, SkuStatus, StockKind
 from core.money import MalformedAmount, format_amount, parse_amount
 from core.orders import Requoted
 from core.outbox import Outbox
@@ -482,6 +484,26 @@ def api_serve(host: str | None, port: int | None) -> None:
         return serve(p, host or p.settings.api_host, port or p.settings.api_port)
 
     _run(work)
+
+
+@main.command("jobs")
+@click.option(
+    "--status", type=click.Choice([s.value for s in JobStatus]), default=None, help="Only these."
+)
+@click.option("--limit", type=int, default=50)
+def jobs_list(status: str | None, limit: int) -> None:
+    """Scheduled jobs (promotion announcements, reminders, reports), soonest first."""
+
+    async def work(database: Database) -> list[JobView]:
+        store = JobStore(database, SystemClock())
+        return await store.jobs(status=JobStatus(status) if status else None, limit=limit)
+
+    for job in _on_database(work):
+        error = f"  {job.last_error}" if job.last_error else ""
+        click.echo(
+            f"#{job.id}  {job.kind}  {job.run_at:%Y-%m-%d %H:%M} UTC  {job.status.value}"
+            f"  attempts {job.attempts}  {json.dumps(job.payload, sort_keys=True)}{error}"
+        )
 
 
 if __name__ == "__main__":

@@ -461,51 +461,22 @@ class Catalogue:
         announcement: str = "",
         actor: str,
     ) -> int:
-        if ends_at <= starts_at:
-            raise InvalidInput(field="window", value="ends before it starts")
-        if bool(sku_codes) == (category is not None):
-            raise InvalidInput(field="scope", value="give SKUs or a category")
-        if kind is PromotionKind.PERCENT_OFF and not (
-            percent_off_bps and 0 < percent_off_bps < 10_000
-        ):
-            raise InvalidInput(field="percent_off", value=percent_off_bps)
-        if kind is PromotionKind.FIXED_PRICE and (fixed_price is None or fixed_price < 0):
-            raise InvalidInput(field="fixed_price", value=fixed_price)
-        now = self._clock.now()
         async with self._db.transaction() as session:
-            promotion = Promotion(
+            return await insert_promotion(
+                session,
                 name=name,
                 kind=kind,
-                percent_off_bps=percent_off_bps,
-                fixed_price=fixed_price,
                 starts_at=starts_at,
                 ends_at=ends_at,
+                percent_off_bps=percent_off_bps,
+                fixed_price=fixed_price,
+                sku_codes=sku_codes,
+                category=category,
+                levels=levels,
                 announcement=announcement,
-                created_at=now,
-            )
-            if category is not None:
-                promotion.category_id = (await _category(session, category)).id
-            session.add(promotion)
-            await session.flush()
-            for code in sku_codes:
-                sku = await load_sku(session, code)
-                session.add(PromotionSku(promotion_id=promotion.id, sku_id=sku.id))
-            for level_name in levels:
-                level = await load_level(session, level_name)
-                session.add(PromotionLevel(promotion_id=promotion.id, level_id=level.id))
-            await audit.append(
-                session,
-                action="promotion.add",
                 actor=actor,
-                subject=f"promotion:{name}",
-                payload={
-                    "kind": kind.value,
-                    "starts_at": starts_at.isoformat(),
-                    "ends_at": ends_at.isoformat(),
-                },
-                now=now,
+                now=self._clock.now(),
             )
-            return promotion.id
 
 
 async def _category(session: AsyncSession, name: str) -> Category:
@@ -531,3 +502,63 @@ async def _ensure_supplier(
         await session.flush()
         await open_account(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
     return supplier
+
+
+async def insert_promotion(
+    session: AsyncSession,
+    *,
+    name: str,
+    kind: PromotionKind,
+    starts_at: datetime,
+    ends_at: datetime,
+    percent_off_bps: int | None = None,
+    fixed_price: int | None = None,
+    sku_codes: tuple[str, ...] = (),
+    category: str | None = None,
+    levels: tuple[str, ...] = (),
+    announcement: str = "",
+    actor: str,
+    now: datetime,
+) -> int:
+    """``Catalogue.add_promotion`` inside the caller's transaction (with its jobs, say)."""
+    if ends_at <= starts_at:
+        raise InvalidInput(field="window", value="ends before it starts")
+    if bool(sku_codes) == (category is not None):
+        raise InvalidInput(field="scope", value="give SKUs or a category")
+    if kind is PromotionKind.PERCENT_OFF and not (percent_off_bps and 0 < percent_off_bps < 10_000):
+        raise InvalidInput(field="percent_off", value=percent_off_bps)
+    if kind is PromotionKind.FIXED_PRICE and (fixed_price is None or fixed_price < 0):
+        raise InvalidInput(field="fixed_price", value=fixed_price)
+    promotion = Promotion(
+        name=name,
+        kind=kind,
+        percent_off_bps=percent_off_bps,
+        fixed_price=fixed_price,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        announcement=announcement,
+        created_at=now,
+    )
+    if category is not None:
+        promotion.category_id = (await _category(session, category)).id
+    session.add(promotion)
+    await session.flush()
+    for code in sku_codes:
+        sku = await load_sku(session, code)
+        session.add(PromotionSku(promotion_id=promotion.id, sku_id=sku.id))
+    for level_name in levels:
+        level = await load_level(session, level_name)
+        session.add(PromotionLevel(promotion_id=promotion.id, level_id=level.id))
+    await audit.append(
+        session,
+        action="promotion.add",
+        actor=actor,
+        subject=f"promotion:{name}",
+        payload={
+            "kind": kind.value,
+            "starts_at": starts_at.isoformat(),
+            "ends_at": ends_at.isoformat(),
+        },
+        now=now,
+    )
+    return promotion.id

@@ -679,3 +679,39 @@ class ApiIdempotencyKey(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "client_key", name="uq_api_idempotency_keys_user_key"),
     )
+
+
+# --- scheduler ---
+
+
+class JobStatus(enum.StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    MISSED = "missed"
+
+
+class ScheduledJob(Base):
+    """A job persisted for the runner: claimed by one process at a time through a lease.
+
+    ``lease_until`` is the claim's expiry while running and the earliest retry while pending;
+    ``cursor`` is a handler's checkpoint (e.g. the last recipient served), so a job resumed
+    after a crash carries on where it stopped."""
+
+    __tablename__ = "scheduled_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    run_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus), default=JobStatus.PENDING)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    cursor: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (Index("ix_scheduled_jobs_due", "status", "run_at"),)

@@ -14,11 +14,14 @@ from core.clock import Clock, SystemClock
 from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
+from core.jobs import JobStore
 from core.orders import Shop
 from core.outbox import Outbox
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
+from core.promotions import Promotions
 from core.registration import Registrations
+from core.reports import Reports
 from core.reviews import ProductReviews
 from core.settings import Settings
 from core.storefront import Storefront
@@ -53,6 +56,9 @@ class Platform:
     reviews: ProductReviews
     supplier_stock: SupplierStock
     api_keys: ApiKeys
+    jobs: JobStore
+    promotions: Promotions
+    reports: Reports
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -66,6 +72,7 @@ def build_platform(
     cipher = CodeCipher(settings.require_secret_key())
     ttl = timedelta(seconds=settings.quote_ttl_seconds)
     stock = StockImporter(db, cipher, clock)
+    jobs = JobStore(db, clock)
     return Platform(
         settings=settings,
         db=db,
@@ -95,4 +102,7 @@ def build_platform(
         reviews=ProductReviews(db, clock, settings.supplier_markup_bps),
         supplier_stock=SupplierStock(db, stock),
         api_keys=ApiKeys(db, clock, settings.require_secret_key()),
+        jobs=jobs,
+        promotions=Promotions(db, clock, jobs),
+        reports=Reports(db, clock, settings.timezone),
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
@@ -39,6 +40,22 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, gt=0, lt=65536)
+
+    # scheduler: promotions' jobs and the reports' calendar
+    timezone: str = "Asia/Shanghai"  # how admins type and read times; stored in UTC
+    scheduler_interval_seconds: float = Field(default=5.0, gt=0)
+    scheduler_grace_seconds: int = Field(default=3600, ge=0)  # later than this: missed
+    scheduler_lease_seconds: int = Field(default=300, gt=0)
+    scheduler_send_per_second: float = Field(default=20.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}, e.g. Asia/Shanghai") from exc
+        return value
 
     def require_secret_key(self) -> str:
         if len(self.secret_key) < 32:

@@ -36,6 +36,11 @@ def run_bench(script: str, *args: str) -> str:
             ("--codes", "2000", "--batch", "500", "--tracemalloc-codes", "500"),
             ["ratio sqlite: core/raw =", "peak RSS:"],
         ),
+        (
+            "jobs.py",
+            ("--jobs", "20", "--skip-postgres"),
+            ["ratio sqlite: two runners/one runner =", "OK: every job ran exactly once"],
+        ),
     ],
 )
 def test_bench_runs_and_prints_its_ratio(

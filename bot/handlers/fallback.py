@@ -1,8 +1,11 @@
-"""Last in line: unknown commands, free-text search, and buttons nobody recognises."""
+"""Last in line: /cancel for any form, unknown commands, free-text search, and buttons
+nobody recognises."""
 
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
@@ -11,6 +14,13 @@ from core.catalogue import UserView
 from core.platform import Platform
 
 router = Router(name="fallback")
+
+
+@router.message(Command("cancel"), ~StateFilter(None))
+async def cancel_any_form(message: Message, state: FSMContext) -> None:
+    """Leaves whatever form the user is in; a flow with its own /cancel handles it first."""
+    await state.clear()
+    await message.answer(texts.form_cancelled())
 
 
 @router.message(F.text.startswith("/"))

@@ -78,13 +78,6 @@ async def apply_contact(
     )
 
 
-@router.message(Command("cancel"), ~StateFilter(None))
-async def cancel(message: Message, state: FSMContext) -> None:
-    """Leaves whatever form the user is in (applying, a product, an upload, a reason)."""
-    await state.clear()
-    await message.answer(st.cancelled())
-
-
 @router.message(StateFilter(ApplyFlow, RejectApplication), ~F.text)
 async def needs_text(message: Message) -> None:
     await message.answer(st.type_text())

@@ -66,3 +66,16 @@ class SupplierFormCb(CallbackData, prefix="sfm"):
 class ApiKeyCb(CallbackData, prefix="apikey"):
     action: str  # "new" | "cancel"
     replacing: int = 0  # the key id the user saw as active (0: none); a stale press is refused
+
+
+# --- scheduler (promotions, reports) ---
+
+
+class PromoCb(CallbackData, prefix="prm"):
+    action: str  # "skus" | "cat" | "all" | "noremind" | "ok" | "cancel"
+    category: int = 0
+    token: str = ""
+
+
+class ReportCb(CallbackData, prefix="rep"):
+    period: str  # "today" | "7d" | "30d"

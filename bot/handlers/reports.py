@@ -1,0 +1,76 @@
+"""/reports (today, 7 or 30 days, with a chart) and /export FROM TO (orders as CSV), for
+admins; the platform refuses anyone else, whether they type the command or forge a button."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from bot import scheduler_texts as st
+from bot.keyboards import scheduler as kb
+from bot.keyboards.callbacks import ReportCb
+from core.catalogue import UserView
+from core.errors import InvalidInput
+from core.platform import Platform
+from core.reports import Period, render_sales_chart
+
+router = Router(name="reports")
+PERIODS = {period.value: period for period in Period}
+
+
+@router.message(Command("reports"))
+async def reports(message: Message, user: UserView, platform: Platform) -> None:
+    await platform.promotions.require_admin(user.telegram_id)
+    await message.answer(st.reports_choose(), reply_markup=kb.report_periods())
+
+
+@router.callback_query(ReportCb.filter(F.period.in_(PERIODS)))
+async def report(
+    query: CallbackQuery, callback_data: ReportCb, user: UserView, platform: Platform
+) -> None:
+    summary = await platform.reports.summary(user.telegram_id, PERIODS[callback_data.period])
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    await query.message.answer(st.sales_report(summary))
+    # matplotlib is CPU work: keep it off the event loop
+    png = await asyncio.to_thread(render_sales_chart, summary)
+    await query.message.answer_photo(
+        BufferedInputFile(png, filename=f"sales-{summary.period.value}.png"),
+        caption=st.chart_caption(summary),
+    )
+
+
+def _dates(args: str | None) -> tuple[date, date] | None:
+    parts = (args or "").split()
+    if len(parts) != 2:
+        return None
+    try:
+        return date.fromisoformat(parts[0]), date.fromisoformat(parts[1])
+    except ValueError:
+        return None
+
+
+@router.message(Command("export"))
+async def export(
+    message: Message, command: CommandObject, user: UserView, platform: Platform
+) -> None:
+    await platform.promotions.require_admin(user.telegram_id)
+    days = _dates(command.args)
+    if days is None:
+        await message.answer(st.export_usage(platform.settings.timezone))
+        return
+    first, last = days
+    try:
+        exported = await platform.reports.orders_csv(user.telegram_id, first, last)
+    except InvalidInput:
+        await message.answer(st.export_usage(platform.settings.timezone))
+        return
+    await message.answer_document(
+        BufferedInputFile(exported.content, filename=exported.filename),
+        caption=st.export_caption(exported.rows, first, last),
+    )

@@ -1,0 +1,195 @@
+"""The bot's side of the job runner: what the promotion jobs send, sent politely, and the
+APScheduler loop that ticks the (database-backed) runner.
+
+APScheduler only decides *when* to tick; which jobs are due, and who runs each, is decided
+in the database by ``core.jobs`` (so a restart loses nothing and two bot processes never
+both fire a job).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import scheduler_texts as st
+from bot.i18n import LOCALE_OF
+from core.jobs import JobContext, JobRunner
+from core.platform import Platform
+from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView, zone
+
+log = logging.getLogger("kameng.scheduler")
+
+MAX_SEND_TRIES = 6
+
+
+class SendFailed(RuntimeError):
+    """Telegram kept failing for one recipient; the job fails and resumes there later."""
+
+
+class LeaseLost(RuntimeError):
+    """Another runner took the job over (our lease expired): stop sending at once."""
+
+
+class PoliteSender:
+    """One message at a time, at most ``per_second``; waits as long as Telegram's
+    RetryAfter says, skips users who blocked the bot, retries transient failures."""
+
+    def __init__(self, bot: Bot, per_second: float) -> None:
+        self._bot = bot
+        self._gap = 1.0 / per_second
+        self._next_at = 0.0
+
+    async def _pace(self) -> None:
+        now = time.monotonic()
+        if self._next_at > now:
+            await asyncio.sleep(self._next_at - now)
+        self._next_at = max(now, self._next_at) + self._gap
+
+    async def send(self, chat_id: int, text: str) -> bool:
+        """True when delivered, False when the user cannot receive (blocked, gone)."""
+        for attempt in range(MAX_SEND_TRIES):
+            await self._pace()
+            try:
+                await self._bot.send_message(chat_id, text)
+                return True
+            except TelegramRetryAfter as exc:
+                log.info("flood control: waiting %ss", exc.retry_after)
+                await asyncio.sleep(exc.retry_after)
+            except TelegramForbiddenError:
+                return False
+            except TelegramBadRequest as exc:
+                log.warning("not delivered to %s: %s", chat_id, exc.message)
+                return False
+            except (TelegramNetworkError, TelegramServerError):
+                await asyncio.sleep(min(2.0**attempt, 30.0))
+        raise SendFailed(f"could not deliver to {chat_id} after {MAX_SEND_TRIES} tries")
+
+
+class PromotionMessenger:
+    """The handlers of the promotion jobs."""
+
+    def __init__(self, platform: Platform, i18n: I18n, sender: PoliteSender) -> None:
+        self._platform = platform
+        self._i18n = i18n
+        self._sender = sender
+
+    def _render(self, language: str, render: Callable[[], str]) -> str:
+        with self._i18n.context(), self._i18n.use_locale(LOCALE_OF.get(language, "zh_CN")):
+            return render()
+
+    async def announce(self, context: JobContext) -> None:
+        tz = zone(self._platform.settings.timezone)
+        await self._fan_out(context, lambda p: st.promo_announcement(p, tz))
+
+    async def remind(self, context: JobContext) -> None:
+        tz = zone(self._platform.settings.timezone)
+        hours = int(context.job.payload.get("hours", 1))
+        await self._fan_out(context, lambda p: st.promo_reminder(p, hours, tz))
+
+    async def report(self, context: JobContext) -> None:
+        results = await self._platform.promotions.results(int(context.job.payload["promotion_id"]))
+        admin = await self._platform.catalogue.user(int(context.job.payload["admin"]))
+        text = self._render(admin.language, lambda: st.promo_results(results))
+        await self._sender.send(admin.telegram_id, text)
+
+    async def _fan_out(self, context: JobContext, render: Callable[[PromotionView], str]) -> None:
+        promotions = self._platform.promotions
+        promotion = await promotions.promotion(int(context.job.payload["promotion_id"]))
+        if self._platform.clock.now() >= promotion.ends_at:
+            return  # over already: nothing left worth announcing
+        texts: dict[str, str] = {}
+        cursor = context.job.cursor or 0
+        while batch := await promotions.audience(promotion.id, after=cursor):
+            for recipient in batch:
+                if recipient.language not in texts:
+                    texts[recipient.language] = self._render(
+                        recipient.language, lambda: render(promotion)
+                    )
+                await self._sender.send(recipient.telegram_id, texts[recipient.language])
+                cursor = recipient.telegram_id
+                if not await context.checkpoint(cursor):
+                    raise LeaseLost(f"job {context.job.id}")
+
+
+def build_runner(
+    platform: Platform, bot: Bot, i18n: I18n, *, owner: str | None = None
+) -> JobRunner:
+    settings = platform.settings
+    messenger = PromotionMessenger(
+        platform, i18n, PoliteSender(bot, settings.scheduler_send_per_second)
+    )
+    return JobRunner(
+        platform.jobs,
+        {ANNOUNCE: messenger.announce, REMIND: messenger.remind, REPORT: messenger.report},
+        platform.clock,
+        grace=timedelta(seconds=settings.scheduler_grace_seconds),
+        lease=timedelta(seconds=settings.scheduler_lease_seconds),
+        owner=owner,
+    )
+
+
+class SchedulerService:
+    """APScheduler (AsyncIOScheduler) ticking the runner every ``interval`` seconds.
+
+    A tick still busy (a long announcement) makes the next ones return at once; ``stop``
+    cancels a busy tick, whose job another tick (or process) resumes from its checkpoint
+    once the lease runs out."""
+
+    def __init__(self, runner: JobRunner, interval: float) -> None:
+        self.runner = runner
+        self._interval = interval
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._busy: asyncio.Task[None] | None = None
+        self.ticks = 0
+
+    async def _tick(self) -> None:
+        if self._busy is not None:
+            return
+        self._busy = asyncio.current_task()
+        try:
+            await self.runner.tick()
+        except asyncio.CancelledError:
+            # ``stop`` cancelled this tick, which we own: its job resumes from its checkpoint
+            log.info("a busy tick was stopped")
+        except Exception:
+            log.exception("scheduler tick failed")
+        finally:
+            self._busy = None
+            self.ticks += 1
+
+    async def start(self) -> None:
+        self._scheduler.add_job(
+            self._tick,
+            IntervalTrigger(seconds=self._interval, timezone=UTC),
+            id="kameng-jobs",
+            max_instances=2,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+        self._scheduler.start()
+        log.info("scheduler started as %s, every %ss", self.runner.owner, self._interval)
+
+    async def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        busy = self._busy
+        if busy is not None and not busy.done():
+            busy.cancel()
+            await asyncio.wait([busy], timeout=5)
+        log.info("scheduler stopped")
