@@ -219,14 +219,14 @@ class Prepared:
 
 
 def _arguments(compiled: _Compiled, params: Mapping[str, Any]) -> tuple[Any, ...]:
-    values = []
-    for name, how in compiled.slots:
-        if name is None:
-            values.append(how)
-        else:
-            value = params[name]
-            values.append(value if how is None or value is None else how(value))
-    return tuple(values)
+    return tuple(
+        how if name is None else (params[name] if how is None else _processed(how, params[name]))
+        for name, how in compiled.slots
+    )
+
+
+def _processed(processor: Callable[[Any], Any], value: Any) -> Any:
+    return None if value is None else processor(value)
 
 
 def _with_shared(compiled: _Compiled, shared: Mapping[str, Any]) -> _Compiled:

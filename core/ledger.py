@@ -8,6 +8,7 @@ it, which is what keeps a reseller from overspending under any concurrency.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -134,15 +135,21 @@ async def post_on(
     now: datetime,
     memo: str = "",
     order_id: int | None = None,
+    after_first: Callable[[], Awaitable[None]] | None = None,
 ) -> Posted:
     """``post`` on a driver connection already in the use case's transaction; also returns
-    the balances after each posting, so nobody has to read them again."""
+    the balances after each posting, so nobody has to read them again.
+
+    ``after_first`` runs after the first posting and before the rest, all in the same
+    transaction. A sale debits the buyer first and claims its codes there, so the accounts
+    every sale shares (supplier, platform) stay locked (PostgreSQL) only for the end of it."""
     if sum(p.amount for p in postings) != 0:
         raise UnbalancedTransaction(f"{kind} postings sum to {sum(p.amount for p in postings)}")
     if len(postings) < 2:
         raise UnbalancedTransaction(f"{kind} needs at least two postings")
     entries = []
     balances = []
+    transaction_id = None
     for posting in postings:
         params = {"kind": posting.kind, "owner": posting.owner_id, "amount": posting.amount}
         if posting.floor is None:
@@ -161,10 +168,14 @@ async def post_on(
         account_id, balance = rows[0]
         entries.append({"account_id": account_id, "amount": posting.amount})
         balances.append(int(balance))
-    [(transaction_id,)] = await driver.rows(
-        _TRANSACTION,
-        {"key": key, "kind": kind, "order_id": order_id, "memo": memo, "now": now},
-    )
+        if transaction_id is None:
+            [(transaction_id,)] = await driver.rows(
+                _TRANSACTION,
+                {"key": key, "kind": kind, "order_id": order_id, "memo": memo, "now": now},
+            )
+            if after_first is not None:
+                await after_first()
+    assert transaction_id is not None
     await driver.many(_ENTRY, [{"transaction_id": transaction_id, **e} for e in entries])
     return Posted(int(transaction_id), tuple(balances))
 

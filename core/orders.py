@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import BindParameter
@@ -17,7 +17,7 @@ from core.catalogue import load_sku, load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database, Driver, Prepared
-from core.delivery.claim import claim_on
+from core.delivery.claim import ClaimedCode, claim_on
 from core.errors import (
     IdempotencyConflict,
     InvalidInput,
@@ -38,19 +38,16 @@ from core.models import (
     OrderStatus,
     OutboxMessage,
     PlatformPolicy,
-    Promotion,
-    PromotionSku,
-    QuantityBreak,
     Quote,
     Sku,
-    SkuLevelPrice,
     SkuStatus,
     StockKind,
     Supplier,
     User,
     UserStatus,
 )
-from core.pricing.quotes import QuoteView, issue_quote, price_for
+from core.pricing.book import price_signals
+from core.pricing.quotes import QuoteView, issue_quote, priced
 from core.pricing.split import split_unit
 
 LADDER_WINDOW = timedelta(days=30)
@@ -62,6 +59,7 @@ class _Context:
 
     user_id: int
     user_status: str
+    level_id: int
     credit_limit: int
     existing_order_id: int | None
     quote_id: str | None
@@ -79,37 +77,18 @@ class _Context:
     supplier_id: int
     supplier_user_id: int
     level_price: int | None
-    has_breaks: bool
-    has_promotions: bool
+    may_have_rules: bool
     rate_bps: int
     spread_supplier_bps: int
 
 
 def _context_statement() -> Select[Any]:
     """The buyer, their quote, its SKU and supplier, and what prices and splits the sale:
-    the level price, whether any quantity break or live promotion could apply (only then
-    is the full price book loaded), the supplier's ladder rate over the trailing window
-    and the platform's spread ratio; plus an order already made with this key."""
+    the price signals (see ``price_signals``), the supplier's ladder rate over the trailing
+    window and the platform's spread ratio; plus an order already made with this key."""
     now: BindParameter[datetime] = bindparam("now")
     since: BindParameter[datetime] = bindparam("since")
-    level_price = (
-        select(SkuLevelPrice.price)
-        .where(SkuLevelPrice.sku_id == Sku.id, SkuLevelPrice.level_id == User.level_id)
-        .scalar_subquery()
-    )
-    has_breaks = exists().where(
-        or_(QuantityBreak.sku_id == Sku.id, QuantityBreak.category_id == Sku.category_id)
-    )
-    has_promotions = exists().where(
-        or_(
-            Promotion.category_id == Sku.category_id,
-            Promotion.id.in_(
-                select(PromotionSku.promotion_id).where(PromotionSku.sku_id == Sku.id)
-            ),
-        ),
-        Promotion.starts_at <= now,
-        Promotion.ends_at > now,
-    )
+    signals = price_signals(now)
     units = (
         select(func.coalesce(func.sum(Order.quantity), 0))
         .where(Order.supplier_id == Sku.supplier_id, Order.created_at >= since)
@@ -127,6 +106,7 @@ def _context_statement() -> Select[Any]:
         select(
             User.id,
             User.status,
+            User.level_id,
             User.credit_limit,
             existing,
             Quote.id,
@@ -143,9 +123,8 @@ def _context_statement() -> Select[Any]:
             Sku.default_price,
             Sku.supplier_id,
             Supplier.user_id,
-            level_price,
-            has_breaks,
-            has_promotions,
+            signals.level_price,
+            signals.may_have_rules,
             func.coalesce(rate, 0),
             select(PlatformPolicy.spread_supplier_bps).limit(1).scalar_subquery(),
         )
@@ -318,13 +297,19 @@ class Shop:
                 raise SkuNotForSale(sku=c.sku_code, status=str(c.sku_status))
             if not c.quote_live:
                 return await self._requote(session, c, now, "expired")
-            if c.has_breaks or c.has_promotions:
-                user, sku = await self._orm(session, c)
-                unit_price = (await price_for(session, user, sku, c.quantity, now)).unit_price
-            else:  # the common case, priced from the row already read
-                base = c.default_price if c.level_price is None else c.level_price
-                unit_price = max(base, c.supply_price)
-            if unit_price != c.unit_price:
+            price = await priced(
+                session,
+                user_id=c.user_id,
+                sku_id=c.sku_id,
+                level_id=c.level_id,
+                supply_price=c.supply_price,
+                default_price=c.default_price,
+                level_price=c.level_price,
+                may_have_rules=bool(c.may_have_rules),
+                quantity=c.quantity,
+                at=now,
+            )
+            if price.unit_price != c.unit_price:
                 return await self._requote(session, c, now, "changed")
             return await self._charge_and_deliver(driver, c, telegram_id, key, now)
 
@@ -361,7 +346,42 @@ class Shop:
                 "now": now,
             },
         )
-        # Debit first: a reseller who cannot pay never locks any stock.
+        claimed: list[ClaimedCode] = []
+
+        async def deliver() -> None:
+            # after the debit: a reseller who cannot pay never locks any stock
+            claimed.extend(await claim_on(driver, c.sku_id, c.sku_code, c.stock_kind, n))
+            await driver.many(
+                _LINE,
+                [
+                    {
+                        "order_id": order_id,
+                        "code_id": code.id,
+                        "price": c.unit_price,
+                        "supplier_amount": split.supplier,
+                        "platform_spread": split.platform_spread,
+                        "platform_commission": split.platform_commission,
+                    }
+                    for code in claimed
+                ],
+            )
+            await driver.rows(
+                _OUTBOX,
+                {
+                    "user_id": c.supplier_user_id,
+                    "payload": json.dumps(
+                        {
+                            "order_id": order_id,
+                            "sku": c.sku_code,
+                            "quantity": n,
+                            "earning": split.supplier * n,
+                            "commission_bps": c.rate_bps,
+                        }
+                    ),
+                    "now": now,
+                },
+            )
+
         posted = await post_on(
             driver,
             key=f"order:{key}",
@@ -374,37 +394,7 @@ class Shop:
                 platform(AccountKind.PLATFORM_SPREAD, split.platform_spread * n),
                 platform(AccountKind.PLATFORM_COMMISSION, split.platform_commission * n),
             ],
-        )
-        claimed = await claim_on(driver, c.sku_id, c.sku_code, c.stock_kind, n)
-        await driver.many(
-            _LINE,
-            [
-                {
-                    "order_id": order_id,
-                    "code_id": code.id,
-                    "price": c.unit_price,
-                    "supplier_amount": split.supplier,
-                    "platform_spread": split.platform_spread,
-                    "platform_commission": split.platform_commission,
-                }
-                for code in claimed
-            ],
-        )
-        await driver.rows(
-            _OUTBOX,
-            {
-                "user_id": c.supplier_user_id,
-                "payload": json.dumps(
-                    {
-                        "order_id": order_id,
-                        "sku": c.sku_code,
-                        "quantity": n,
-                        "earning": split.supplier * n,
-                        "commission_bps": c.rate_bps,
-                    }
-                ),
-                "now": now,
-            },
+            after_first=deliver,
         )
         await audit.append_on(
             driver,

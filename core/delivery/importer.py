@@ -63,26 +63,65 @@ def invalid_reason(code: str) -> str | None:
     return None
 
 
-async def _numbered(lines: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[tuple[int, str]]:
-    number = 0
+Batch = list[tuple[int, str]]  # (line number, code) of valid, non-blank lines
+
+
+class _Batcher:
+    """Turns lines into batches of valid codes; invalid lines are counted and reported."""
+
+    def __init__(
+        self,
+        size: int,
+        counts: _Counts,
+        on_rejected: Callable[[RejectedLine], None] | None,
+    ) -> None:
+        self.size = size
+        self.counts = counts
+        self.on_rejected = on_rejected
+        self.number = 0
+        self.batch: Batch = []
+
+    def take(self, raw: str) -> bool:
+        """One line; True when the batch is full."""
+        self.number += 1
+        code = raw.strip()
+        if not code:
+            return False
+        reason = invalid_reason(code)
+        if reason is not None:
+            self.counts.invalid += 1
+            if self.on_rejected:
+                self.on_rejected(RejectedLine(self.number, reason, code))
+            return False
+        self.batch.append((self.number, code))
+        return len(self.batch) >= self.size
+
+    def cut(self) -> tuple[int, Batch]:
+        batch, self.batch = self.batch, []
+        return self.number, batch
+
+
+async def _batches(
+    lines: Iterable[str] | AsyncIterable[str],
+    size: int,
+    counts: _Counts,
+    on_rejected: Callable[[RejectedLine], None] | None,
+) -> AsyncIterator[tuple[int, Batch]]:
+    """(lines read so far, batch); a plain iterable is read without an await per line."""
+    batcher = _Batcher(size, counts, on_rejected)
+    take = batcher.take
     if isinstance(lines, AsyncIterable):
-        async for line in lines:
-            number += 1
-            yield number, line
+        async for raw in lines:
+            if take(raw):
+                yield batcher.cut()
     else:
-        for line in lines:
-            number += 1
-            yield number, line
+        for raw in lines:
+            if take(raw):
+                yield batcher.cut()
+    yield batcher.cut()  # the rest, perhaps empty: it carries the count of lines read
 
 
-@dataclass(frozen=True)
-class _Fresh:
-    number: int
-    code: str
-    ciphertext: bytes
-
-    def __repr__(self) -> str:  # the code stays out of logs
-        return f"_Fresh(line_no={self.number})"
+_Fresh = tuple[int, str, bytes]  # line number, code, ciphertext (a plain tuple: cheap)
 
 
 @dataclass
@@ -160,38 +199,26 @@ class StockImporter:
             sku_id = sku.id
 
         counts = _Counts()
-        batch: list[tuple[int, str]] = []
         number = 0
-        # The database stores one batch while the next one is fingerprinted and encrypted;
-        # batches still reach the database one after another, in order.
+        # The database stores one batch while the next one is read, fingerprinted and
+        # encrypted; batches still reach the database one after another, in order.
         storing: asyncio.Task[None] | None = None
         try:
-            async for number, raw in _numbered(lines):
-                code = raw.strip()
-                if not code:
+            async for number, batch in _batches(lines, batch_size, counts, on_rejected):
+                if not batch:
                     continue
-                reason = invalid_reason(code)
-                if reason is not None:
-                    counts.invalid += 1
-                    if on_rejected:
-                        on_rejected(RejectedLine(number, reason, code))
-                    continue
-                batch.append((number, code))
-                if len(batch) >= batch_size:
-                    fresh = self._prepare(batch, counts, on_rejected)
-                    batch = []
-                    if storing is not None:
-                        await storing
-                        if on_progress:
-                            on_progress(counts.report(report, number))
-                    storing = asyncio.create_task(
-                        self._store(sku_id, report.import_id, fresh, counts, now, on_rejected)
-                    )
+                fresh = self._prepare(batch, counts, on_rejected)
+                if storing is not None:
+                    await storing
+                    if on_progress:
+                        on_progress(counts.report(report, number))
+                storing = asyncio.create_task(
+                    self._store(sku_id, report.import_id, fresh, counts, now, on_rejected)
+                )
             if storing is not None:
                 await storing
-            if batch:
-                fresh = self._prepare(batch, counts, on_rejected)
-                await self._store(sku_id, report.import_id, fresh, counts, now, on_rejected)
+                if on_progress:
+                    on_progress(counts.report(report, number))
         finally:
             if storing is not None and not storing.done():
                 storing.cancel()
@@ -215,7 +242,7 @@ class StockImporter:
                 if on_rejected:
                     on_rejected(RejectedLine(number, "duplicate_in_file", code))
             else:
-                fresh[digest] = _Fresh(number, code, encrypt(code))
+                fresh[digest] = (number, code, encrypt(code))
         return fresh
 
     async def _store(
@@ -255,16 +282,16 @@ class StockImporter:
             for digest, owner_import in existing:
                 if to_add is fresh:
                     to_add = dict(fresh)
-                line = to_add.pop(digest)
+                number, code, _ = to_add.pop(digest)
                 reason = (
                     "duplicate_in_file" if owner_import == import_id else "duplicate_on_platform"
                 )
-                rejected.append(RejectedLine(line.number, reason, line.code))
+                rejected.append(RejectedLine(number, reason, code))
             if to_add:
                 await driver.many(
                     _STORE,
                     [
-                        {"ciphertext": line.ciphertext, "fingerprint": digest}
+                        {"ciphertext": line[2], "fingerprint": digest}
                         for digest, line in to_add.items()
                     ],
                     shared={"sku_id": sku_id, "import_id": import_id, "now": now},
