@@ -197,14 +197,18 @@ class Prepared:
     members; results come back as driver rows (tuples), without type processing, so hot
     statements return only integers, strings and bytes (compare datetimes in SQL)."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(
+        self, statement: Executable, *, variants: Mapping[str, Executable] | None = None
+    ) -> None:
         self.statement = statement
+        self._variants = dict(variants or {})  # dialect name → its own form (e.g. an upsert)
         self._by_dialect: dict[str, _Compiled] = {}
 
     def compiled(self, dialect: Dialect) -> _Compiled:
         done = self._by_dialect.get(dialect.name)
         if done is None:
-            compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+            statement: Any = self._variants.get(dialect.name, self.statement)
+            compiled = statement.compile(dialect=dialect)
             slots: list[tuple[str | None, Any]] = []
             for name in compiled.positiontup or ():
                 bind = compiled.binds[name]

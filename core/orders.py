@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import BindParameter
@@ -43,6 +45,7 @@ from core.models import (
     SkuStatus,
     StockKind,
     Supplier,
+    SupplierDailyUnits,
     User,
     UserStatus,
 )
@@ -89,11 +92,7 @@ def _context_statement() -> Select[Any]:
     now: BindParameter[datetime] = bindparam("now")
     since: BindParameter[datetime] = bindparam("since")
     signals = price_signals(now)
-    units = (
-        select(func.coalesce(func.sum(Order.quantity), 0))
-        .where(Order.supplier_id == Sku.supplier_id, Order.created_at >= since)
-        .scalar_subquery()
-    )
+    units = _trailing_units(since)
     rate = (
         select(CommissionTier.rate_bps)
         .where(CommissionTier.exclusive == Sku.exclusive, CommissionTier.min_units <= units)
@@ -136,7 +135,54 @@ def _context_statement() -> Select[Any]:
     )
 
 
+def _trailing_units(since: BindParameter[datetime]) -> ColumnElement[int]:
+    """Units the SKU's supplier sold since ``since``: whole days from the daily counts, and
+    the part of the first day after ``since`` from that day's orders (so exactly the same
+    number as summing the orders of the window, with at most one day of them read)."""
+    whole_days = (
+        select(func.coalesce(func.sum(SupplierDailyUnits.units), 0))
+        .where(
+            SupplierDailyUnits.supplier_id == Sku.supplier_id,
+            SupplierDailyUnits.day > bindparam("since_day"),
+        )
+        .correlate(Sku)  # the sale's SKU, two queries out
+        .scalar_subquery()
+    )
+    first_day = (
+        select(func.coalesce(func.sum(Order.quantity), 0))
+        .where(
+            Order.supplier_id == Sku.supplier_id,
+            Order.created_at >= since,
+            Order.created_at < bindparam("after_since_day"),
+        )
+        .correlate(Sku)
+        .scalar_subquery()
+    )
+    return whole_days + first_day
+
+
+def _window(now: datetime) -> dict[str, Any]:
+    since = now - LADDER_WINDOW
+    since_day = as_utc(since).date()
+    next_midnight = datetime.combine(since_day + timedelta(days=1), time(), tzinfo=UTC)
+    return {"since": since, "since_day": since_day, "after_since_day": next_midnight}
+
+
 _CONTEXT = Prepared(_context_statement())
+_UNITS: dict[str, Any] = {"supplier_id": bindparam("supplier_id"), "day": bindparam("day")}
+_UNITS["units"] = bindparam("units")
+_COUNT_UNITS = Prepared(  # add to today's count, or start it
+    insert(SupplierDailyUnits).values(_UNITS),
+    variants={
+        name: dialect_insert(SupplierDailyUnits)
+        .values(_UNITS)
+        .on_conflict_do_update(
+            index_elements=[SupplierDailyUnits.supplier_id, SupplierDailyUnits.day],
+            set_={"units": SupplierDailyUnits.units + bindparam("units")},
+        )
+        for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+    },
+)
 _ORDER = Prepared(
     insert(Order)
     .values(
@@ -279,7 +325,7 @@ class Shop:
                     "quote_id": quote_id,
                     "key": key,
                     "now": now,
-                    "since": now - LADDER_WINDOW,
+                    **_window(now),
                 },
             )
             if not rows:
@@ -395,6 +441,10 @@ class Shop:
                 platform(AccountKind.PLATFORM_COMMISSION, split.platform_commission * n),
             ],
             after_first=deliver,
+        )
+        await driver.rows(
+            _COUNT_UNITS,
+            {"supplier_id": c.supplier_id, "day": as_utc(now).date(), "units": n},
         )
         await audit.append_on(
             driver,

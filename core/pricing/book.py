@@ -131,7 +131,9 @@ def price_signals(now: BindParameter[datetime]) -> PriceSignals:
         or_(
             Promotion.category_id == Sku.category_id,
             Promotion.id.in_(
-                select(PromotionSku.promotion_id).where(PromotionSku.sku_id == Sku.id)
+                select(PromotionSku.promotion_id)
+                .where(PromotionSku.sku_id == Sku.id)
+                .correlate(Sku)  # the enclosing query's SKU, two levels out
             ),
         ),
         Promotion.starts_at <= now,
