@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -335,6 +335,7 @@ class Database:
             self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
         )
         self._write_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._writers: set[asyncio.Task[Any]] = set()
 
     def _write_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -356,8 +357,26 @@ class Database:
             async with self._writer() as session, session.begin():
                 yield session
             return
-        async with self._write_lock(), self._writer() as session, session.begin():
-            yield session
+        task = asyncio.current_task()
+        if task in self._writers:
+            raise RuntimeError("a write transaction inside another one on the same Database")
+        lock = self._write_lock()
+        try:
+            async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+                await lock.acquire()
+        except TimeoutError:
+            # what SQLite itself says after its busy timeout
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            ) from None
+        if task is not None:
+            self._writers.add(task)
+        try:
+            async with self._writer() as session, session.begin():
+                yield session
+        finally:
+            self._writers.discard(task)
+            lock.release()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -250,6 +250,8 @@ class Quotes:
             ) = rows[0]
             if sku_id is None:
                 raise NotFound(kind="sku", ref=sku_code)
+            if balance is None:
+                raise NotFound(kind="account", ref=f"{AccountKind.RESELLER_BALANCE}:{user_id}")
             if user_status == UserStatus.BANNED:
                 raise UserBanned()
             if sku_status != SkuStatus.ACTIVE:
