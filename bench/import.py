@@ -1,6 +1,6 @@
 """Codes per second importing stock through ``StockImporter.import_codes``, and peak memory.
 
-    .venv/bin/python bench/import.py [--codes 1000000] [--batch 5000]
+    .venv/bin/python bench/import.py [--codes 1000000] [--batch 20000]
                                      [--tracemalloc-codes 100000] [--postgres URL]
 
 Passes, in this order, in one process (each on a fresh, migrated database with one SKU):

@@ -25,7 +25,12 @@ from core.db import Database, Driver, Prepared
 from core.models import Code, CodeImport, CodeStatus
 
 MAX_CODE_LENGTH = 1_000
-DEFAULT_BATCH = 5_000
+# One batch is one write transaction. Every batch scatters inserts over the fingerprint
+# index (its keys are random), and a commit writes each index page it touched to the WAL
+# and syncs it: bigger batches touch each page for more codes. At 1,000,000 codes 20,000 a
+# batch imported about 1.8 times as fast as 5,000 here. A purchase arriving meanwhile waits
+# for the batch in progress only (the write queue is first come, first served).
+DEFAULT_BATCH = 20_000
 
 
 @dataclass(frozen=True)
