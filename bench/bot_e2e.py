@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from _common import ADMIN, PRICE, SKU, codes, fresh_platform, seed_sku, sqlite_url, table
-from checkout import Timing, patch_sqlite_write_lock, shares, timed
+from checkout import Timing, shares, timed
 from sqlalchemy import select
 
 from bot.app import create_bot, run_polling
@@ -282,12 +282,6 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--purchases-each", type=int, default=2, help="per reseller and mode")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
     parser.add_argument(
-        "--what-if-write-lock",
-        action="store_true",
-        help="diagnostic: core SQLite write transactions queue on an in-process lock"
-        " (bench/checkout.py's patch, this process only)",
-    )
-    parser.add_argument(
         "--what-if-read-first-user",
         action="store_true",
         help="diagnostic: the bot's per-update user lookup reads first instead of writing",
@@ -300,8 +294,6 @@ async def main(argv: list[str] | None = None) -> int:
         " load below capacity",
     )
     args = parser.parse_args(argv)
-    if args.what_if_write_lock:
-        patch_sqlite_write_lock()
     if args.what_if_read_first_user:
         patch_read_first_user()
     if args.resellers < WARM_UP or args.purchases_each < 1 or args.rounds < 1:

@@ -13,10 +13,11 @@ each buying one code at a time for its own reseller, run these modes, ``--purcha
 * core buy only  - the quotes are issued beforehand, untimed; TIMED: ``Shop.buy`` alone.
 * raw            - the BASELINE: the sale's writes in plain SQL, one transaction per
   purchase, through the same driver directly (aiosqlite / asyncpg), one connection per
-  task, same pragmas (WAL, synchronous=FULL, busy_timeout as ``core.db``). SQLite has one
-  writer, so on SQLite the tasks queue for it on an in-process asyncio.Lock rather than
-  polling in SQLite's busy handler (``--raw-busy-wait`` to poll, as the core does; it
-  starves tasks for up to 100 ms a try and makes small runs erratic). Per purchase: BEGIN IMMEDIATE
+  task, same pragmas as ``core.db`` (WAL, synchronous=FULL, busy_timeout, cache_size).
+  SQLite has one writer, so on SQLite the tasks queue for it on an in-process
+  asyncio.Lock rather than polling in SQLite's busy handler, as the core's
+  ``Database.transaction`` does too (``--raw-busy-wait`` to poll instead; it starves
+  tasks for up to 100 ms a try and makes small runs erratic). Per purchase: BEGIN IMMEDIATE
   (SQLite); insert the order; debit the reseller with a conditional UPDATE; credit the
   supplier and platform accounts; insert the ledger transaction and its entries; claim one
   code with UPDATE ... RETURNING (FOR UPDATE SKIP LOCKED on PostgreSQL); insert the order
@@ -44,8 +45,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,13 +69,13 @@ from _common import (
     table,
 )
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core import audit
 from core.audit import record_hash
 from core.checks import CheckReport, check_ledger
 from core.crypto import CodeCipher
-from core.db import SQLITE_BUSY_TIMEOUT_MS, Database
+from core.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_KIB
 from core.orders import Receipt
 from core.platform import Platform
 from core.pricing.split import split_unit
@@ -187,6 +187,7 @@ class AiosqliteExecutor:
             "synchronous=FULL",
             f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
             "foreign_keys=ON",
+            f"cache_size=-{SQLITE_CACHE_KIB}",
         ):
             await conn.execute_fetchall(f"PRAGMA {pragma}")
         return cls(conn, lock)
@@ -600,25 +601,6 @@ async def bench_postgres(
     return await bench_database("postgresql", url, connect, purchases, buyers, rounds, False)
 
 
-def patch_sqlite_write_lock() -> None:
-    """What-if: SQLite write units of work wait their turn on an asyncio.Lock per Database
-    instead of polling in SQLite's busy handler (sleeps of 1-100 ms). Bench process only."""
-    original = Database.transaction
-    locks: dict[int, asyncio.Lock] = {}
-
-    @asynccontextmanager
-    async def transaction(self: Database) -> AsyncIterator[AsyncSession]:
-        if not self.is_sqlite:
-            async with original(self) as session:
-                yield session
-            return
-        async with locks.setdefault(id(self), asyncio.Lock()), original(self) as session:
-            yield session
-
-    Database.transaction = transaction  # type: ignore[method-assign]
-    print("what-if: core SQLite write transactions queue on an in-process lock", file=sys.stderr)
-
-
 # report ---------------------------------------------------------------------------------------
 
 
@@ -685,14 +667,8 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--raw-busy-wait",
         action="store_true",
-        help="SQLite raw modes: contend in SQLite's busy handler (as the core"
-        " does) instead of queueing on an in-process lock",
-    )
-    parser.add_argument(
-        "--what-if-write-lock",
-        action="store_true",
-        help="diagnostic: queue the core's SQLite write transactions on an in-process lock"
-        " (patches core.db.Database.transaction in this process only) to measure that change",
+        help="SQLite raw modes: contend in SQLite's busy handler (the core"
+        " queues on its own lock) instead of queueing on an in-process lock",
     )
     parser.add_argument(
         "--allow-wipe",
@@ -702,8 +678,6 @@ async def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.purchases < args.buyers * args.rounds:
         parser.error("--purchases must be at least --buyers x --rounds")
-    if args.what_if_write_lock:
-        patch_sqlite_write_lock()
     outcomes = [
         await bench_sqlite(args.purchases, args.buyers, args.rounds, not args.raw_busy_wait)
     ]

@@ -1,6 +1,6 @@
 """Codes per second importing stock through ``StockImporter.import_codes``, and peak memory.
 
-    .venv/bin/python bench/import.py [--codes 1000000] [--batch 5000]
+    .venv/bin/python bench/import.py [--codes 1000000] [--batch 20000]
                                      [--tracemalloc-codes 100000] [--postgres URL]
 
 Passes, in this order, in one process (each on a fresh, migrated database with one SKU):
@@ -53,7 +53,7 @@ from _common import (
 )
 
 from core.crypto import CodeCipher
-from core.db import SQLITE_BUSY_TIMEOUT_MS
+from core.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_KIB
 from core.delivery.importer import DEFAULT_BATCH
 
 CODES_TARGET = 20_000
@@ -126,6 +126,7 @@ async def raw_sqlite(url: str, path: Path, count: int, batch: int) -> tuple[Run,
         "synchronous=FULL",
         f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
         "foreign_keys=ON",
+        f"cache_size=-{SQLITE_CACHE_KIB}",
     ):
         await conn.execute_fetchall(f"PRAGMA {pragma}")
     sql = INSERT.format("?, ?, ?, ?, 'available', ?")

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import as_utc
-from core.db import Database
+from core.db import Database, Driver, Prepared
 from core.models import AuditHead, AuditRecord
 
 GENESIS_HASH = "0" * 64
@@ -38,6 +38,27 @@ def record_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_ADVANCE = Prepared(
+    update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(last_id=AuditHead.last_id + 1)
+    .returning(AuditHead.last_id, AuditHead.last_hash)
+)
+_RECORD = Prepared(
+    insert(AuditRecord).values(
+        id=bindparam("id"),
+        created_at=bindparam("now"),
+        action=bindparam("action"),
+        actor=bindparam("actor"),
+        subject=bindparam("subject"),
+        payload=bindparam("payload"),
+        prev_hash=bindparam("prev_hash"),
+        hash=bindparam("hash"),
+    )
+)
+_SEAL = Prepared(update(AuditHead).where(AuditHead.id == 1).values(last_hash=bindparam("hash")))
+
+
 async def append(
     session: AsyncSession,
     *,
@@ -48,30 +69,43 @@ async def append(
     now: datetime,
 ) -> int:
     """Add one record inside the caller's transaction. ``payload`` must hold no code text."""
-    head = (
-        await session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == 1)
-            .values(last_id=AuditHead.last_id + 1)
-            .returning(AuditHead.last_id, AuditHead.last_hash)
-        )
-    ).one()
-    record_id, prev_hash = head.last_id, head.last_hash
-    body = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    digest = record_hash(record_id, now, action, actor, subject, body, prev_hash)
-    await session.execute(
-        insert(AuditRecord).values(
-            id=record_id,
-            created_at=now,
-            action=action,
-            actor=actor,
-            subject=subject,
-            payload=body,
-            prev_hash=prev_hash,
-            hash=digest,
-        )
+    return await append_on(
+        await Driver.of(session),
+        action=action,
+        actor=actor,
+        subject=subject,
+        payload=payload,
+        now=now,
     )
-    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=digest))
+
+
+async def append_on(
+    driver: Driver,
+    *,
+    action: str,
+    actor: str,
+    subject: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> int:
+    """``append`` on a driver connection already in the caller's transaction."""
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    [(record_id, prev_hash)] = await driver.rows(_ADVANCE, {})
+    digest = record_hash(record_id, now, action, actor, subject, body, prev_hash)
+    await driver.rows(
+        _RECORD,
+        {
+            "id": record_id,
+            "now": now,
+            "action": action,
+            "actor": actor,
+            "subject": subject,
+            "payload": body,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
+    )
+    await driver.rows(_SEAL, {"hash": digest})
     return int(record_id)
 
 

@@ -3,25 +3,49 @@
 SQLite: WAL, ``synchronous=FULL`` (a sale is durable before its codes are shown), a busy
 timeout, foreign keys on, and every write transaction opened with ``BEGIN IMMEDIATE`` so a
 read-then-write use case can never fail on a stale snapshot. Reads use a deferred ``BEGIN``.
+
+SQLite has one writer at a time. Within a process, write units of work queue on an asyncio
+lock per ``Database`` (first come, first served) instead of polling in SQLite's busy
+handler, whose growing sleeps (up to 100 ms a try) starve unlucky tasks for seconds; the
+busy timeout still arbitrates between processes. And each statement makes one trip to
+aiosqlite's worker thread (execute, fetch and close together) instead of four.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import collections
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from asyncpg.exceptions import IntegrityConstraintViolationError
+from sqlalchemy import LargeBinary, event
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.expression import Executable
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
 
 _READ_ONLY = "kameng_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Page cache per connection (KiB): big enough that inserting into the codes' fingerprint
+# index (random keys) rarely reads pages back from the OS; a pool that reuses the most
+# recent connection first keeps one of them warm.
+SQLITE_CACHE_KIB = 32_768
 
 
 def _install_sqlite_transactions(engine: AsyncEngine) -> None:
@@ -33,6 +57,7 @@ def _install_sqlite_transactions(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -41,15 +66,267 @@ def _install_sqlite_transactions(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+# one trip to aiosqlite's thread per statement ---------------------------------------------
+
+
+def _run_in_sqlite_thread(
+    driver: Any, operation: str, parameters: Any, many: bool
+) -> tuple[Any, list[Any], int, int | None]:
+    """Runs in aiosqlite's worker thread: execute, fetch everything, close the cursor."""
+    cursor = driver._conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """A buffered cursor whose statements each take one trip to the worker thread.
+
+    SQLAlchemy's adapter opens an aiosqlite cursor, executes, fetches and closes it in four
+    trips (each a queue hand-off and an event-loop wake-up). This cursor hands the worker
+    thread one function that does all four. Server-side cursors keep the stock adapter."""
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: Any) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return 1
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        pass
+
+    async def _async_soft_close(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        return None
+
+    def nextset(self) -> None:
+        raise NotImplementedError("one statement per execute")
+
+    async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
+        async with self._adapt_connection._execute_mutex:
+            description, rows, rowcount, lastrowid = await self._connection._execute(
+                _run_in_sqlite_thread, self._connection, operation, parameters, many
+            )
+        self._description, self._rowcount, self._lastrowid = description, rowcount, lastrowid
+        self._rows = collections.deque(rows)
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            return await_(self._trip(operation, parameters, False))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        try:
+            return await_(self._trip(operation, seq_of_parameters, True))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+
+class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _OneTripCursor
+
+
+class _OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        stock = super().connect(*arg, **kw)
+        if not hasattr(stock._connection, "_execute"):  # an aiosqlite without the hook
+            return stock
+        return _OneTripConnection(self, stock._connection)
+
+
+def _sqlite_module() -> AsyncAdapt_aiosqlite_dbapi:
+    return _OneTripDbapi(__import__("aiosqlite"), __import__("sqlite3"))
+
+
+# hot paths: prepared Core statements on the driver connection -------------------------------
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    # per position: (parameter name, its bind processor) or (None, the fixed value, processed)
+    slots: tuple[tuple[str | None, Any], ...]
+
+
+def _processor(bind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    impl = bind.type.dialect_impl(dialect)
+    if isinstance(impl, LargeBinary):
+        return None  # both drivers take bytes as they are
+    processor: Callable[[Any], Any] | None = impl.bind_processor(dialect)
+    return processor
+
+
+class Prepared:
+    """A Core statement compiled once per dialect, for ``Driver`` to run.
+
+    The SQL is still written with SQLAlchemy (tables, columns, types, dialect rendering);
+    only the per-execution machinery is skipped. Parameters are plain values or enum
+    members; results come back as driver rows (tuples), without type processing, so hot
+    statements return only integers, strings and bytes (compare datetimes in SQL)."""
+
+    def __init__(
+        self, statement: Executable, *, variants: Mapping[str, Executable] | None = None
+    ) -> None:
+        self.statement = statement
+        self._variants = dict(variants or {})  # dialect name → its own form (e.g. an upsert)
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def compiled(self, dialect: Dialect) -> _Compiled:
+        done = self._by_dialect.get(dialect.name)
+        if done is None:
+            statement: Any = self._variants.get(dialect.name, self.statement)
+            compiled = statement.compile(dialect=dialect)
+            slots: list[tuple[str | None, Any]] = []
+            for name in compiled.positiontup or ():
+                bind = compiled.binds[name]
+                processor = _processor(bind, dialect)
+                if bind.value is None and bind.callable is None:
+                    slots.append((name, processor))
+                else:
+                    value = bind.effective_value
+                    slots.append((None, value if processor is None else processor(value)))
+            done = self._by_dialect[dialect.name] = _Compiled(compiled.string, tuple(slots))
+        return done
+
+
+def _arguments(compiled: _Compiled, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        how if name is None else (params[name] if how is None else _processed(how, params[name]))
+        for name, how in compiled.slots
+    )
+
+
+def _processed(processor: Callable[[Any], Any], value: Any) -> Any:
+    return None if value is None else processor(value)
+
+
+def _with_shared(compiled: _Compiled, shared: Mapping[str, Any]) -> _Compiled:
+    """The same statement with some parameters fixed (and processed) once."""
+    slots: list[tuple[str | None, Any]] = []
+    for name, how in compiled.slots:
+        if name is not None and name in shared:
+            value = shared[name]
+            slots.append((None, value if how is None or value is None else how(value)))
+        else:
+            slots.append((name, how))
+    return _Compiled(compiled.sql, tuple(slots))
+
+
+class Driver:
+    """The driver connection under a session's open write transaction.
+
+    For hot paths only: each statement is one round trip (aiosqlite, asyncpg) without
+    SQLAlchemy's per-execution work. Everything runs inside the session's transaction,
+    so it commits or rolls back with the use case. A unique violation is raised as
+    SQLAlchemy's ``IntegrityError``, like the ORM path does."""
+
+    def __init__(self, dialect: Dialect, connection: Any) -> None:
+        self._dialect = dialect
+        self._connection = connection
+        self._sqlite = dialect.name == "sqlite"
+
+    @classmethod
+    async def of(cls, session: AsyncSession) -> Driver:
+        if session.new or session.dirty or session.deleted:
+            await session.flush()  # keep statement order as written
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        adapted: Any = raw.dbapi_connection
+        driver: Any = raw.driver_connection
+        if connection.dialect.name == "sqlite":
+            if not driver.in_transaction:  # BEGIN IMMEDIATE ran when the session began
+                raise RuntimeError("no SQLite transaction is open on this session")
+        else:
+            if getattr(adapted, "_transaction", None) is None:
+                # SQLAlchemy's asyncpg adapter opens the transaction on its first statement
+                async with adapted._execute_mutex:
+                    await adapted._start_transaction()
+            if not driver.is_in_transaction():
+                raise RuntimeError("no PostgreSQL transaction is open on this session")
+        return cls(connection.dialect, driver)
+
+    async def rows(self, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
+        compiled = statement.compiled(self._dialect)
+        arguments = _arguments(compiled, params)
+        try:
+            if self._sqlite:
+                return list(await self._connection.execute_fetchall(compiled.sql, arguments))
+            return list(await self._connection.fetch(compiled.sql, *arguments))
+        except Exception as error:
+            raise _translated(error, compiled.sql) from error
+
+    async def many(
+        self,
+        statement: Prepared,
+        params: Sequence[Mapping[str, Any]],
+        shared: Mapping[str, Any] | None = None,
+    ) -> None:
+        """One statement for each of ``params``; ``shared`` values are the same in all."""
+        compiled = statement.compiled(self._dialect)
+        if shared:
+            compiled = _with_shared(compiled, shared)
+        arguments = [_arguments(compiled, p) for p in params]
+        try:
+            await self._connection.executemany(compiled.sql, arguments)
+        except Exception as error:
+            raise _translated(error, compiled.sql) from error
+
+
+def _translated(error: Exception, sql: str) -> Exception:
+    if isinstance(error, (sqlite3.IntegrityError, IntegrityConstraintViolationError)):
+        return IntegrityError(sql, None, error)
+    return error
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         options: dict[str, Any] = {"echo": echo}
         if not self.is_sqlite or ":memory:" not in url:
-            options |= {"pool_size": pool_size, "max_overflow": pool_size}
+            options |= {"pool_size": pool_size, "max_overflow": pool_size, "pool_use_lifo": True}
         if self.is_sqlite:
             options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            if url.startswith("sqlite+aiosqlite"):
+                options["module"] = _sqlite_module()
         self.engine = create_async_engine(url, **options)
         if self.is_sqlite:
             _install_sqlite_transactions(self.engine)
@@ -57,12 +334,49 @@ class Database:
         self._reader = async_sessionmaker(
             self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
         )
+        self._write_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._writers: set[asyncio.Task[Any]] = set()
+
+    def _write_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._write_locks.get(loop)
+        if lock is None:
+            self._write_locks = {
+                known: held for known, held in self._write_locks.items() if not known.is_closed()
+            }
+            lock = self._write_locks[loop] = asyncio.Lock()
+        return lock
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A write unit of work: commits when the block ends, rolls back on an exception."""
-        async with self._writer() as session, session.begin():
-            yield session
+        """A write unit of work: commits when the block ends, rolls back on an exception.
+
+        Never open one inside another on the same ``Database`` (on SQLite the inner one
+        would wait for the outer one forever, as it would for SQLite's own write lock)."""
+        if not self.is_sqlite:
+            async with self._writer() as session, session.begin():
+                yield session
+            return
+        task = asyncio.current_task()
+        if task in self._writers:
+            raise RuntimeError("a write transaction inside another one on the same Database")
+        lock = self._write_lock()
+        try:
+            async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+                await lock.acquire()
+        except TimeoutError:
+            # what SQLite itself says after its busy timeout
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            ) from None
+        if task is not None:
+            self._writers.add(task)
+        try:
+            async with self._writer() as session, session.begin():
+                yield session
+        finally:
+            self._writers.discard(task)
+            lock.release()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -8,12 +8,14 @@ it, which is what keeps a reseller from overspending under any concurrency.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import Driver, Prepared
 from core.errors import InsufficientBalance, NotFound
 from core.models import (
     PLATFORM_OWNER,
@@ -55,6 +57,48 @@ async def find_transaction(session: AsyncSession, key: str) -> LedgerTransaction
     )
 
 
+_MOVE = Prepared(
+    update(Account)
+    .where(Account.kind == bindparam("kind"), Account.owner_id == bindparam("owner"))
+    .values(balance=Account.balance + bindparam("amount"))
+    .returning(Account.id, Account.balance)
+)
+_MOVE_FLOORED = Prepared(
+    update(Account)
+    .where(
+        Account.kind == bindparam("kind"),
+        Account.owner_id == bindparam("owner"),
+        Account.balance + bindparam("amount") >= bindparam("floor"),
+    )
+    .values(balance=Account.balance + bindparam("amount"))
+    .returning(Account.id, Account.balance)
+)
+_TRANSACTION = Prepared(
+    insert(LedgerTransaction)
+    .values(
+        idempotency_key=bindparam("key"),
+        kind=bindparam("kind"),
+        order_id=bindparam("order_id"),
+        memo=bindparam("memo"),
+        created_at=bindparam("now"),
+    )
+    .returning(LedgerTransaction.id)
+)
+_ENTRY = Prepared(
+    insert(LedgerEntry).values(
+        transaction_id=bindparam("transaction_id"),
+        account_id=bindparam("account_id"),
+        amount=bindparam("amount"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Posted:
+    transaction_id: int
+    balances: tuple[int, ...]  # each posting's account balance after it, in posting order
+
+
 async def post(
     session: AsyncSession,
     *,
@@ -70,41 +114,84 @@ async def post(
     Raises ``InsufficientBalance`` when a floored posting would cross its floor; the caller's
     transaction must then roll back (nothing is half-written by design of the unit of work).
     """
+    posted = await post_on(
+        await Driver.of(session),
+        key=key,
+        kind=kind,
+        postings=postings,
+        now=now,
+        memo=memo,
+        order_id=order_id,
+    )
+    return posted.transaction_id
+
+
+async def post_on(
+    driver: Driver,
+    *,
+    key: str,
+    kind: str,
+    postings: list[Posting],
+    now: datetime,
+    memo: str = "",
+    order_id: int | None = None,
+    after_first: Callable[[], Awaitable[None]] | None = None,
+) -> Posted:
+    """``post`` on a driver connection already in the use case's transaction; also returns
+    the balances after each posting, so nobody has to read them again.
+
+    ``after_first`` runs after the first posting and before the rest, all in the same
+    transaction. A sale debits the buyer first and claims its codes there, so the accounts
+    every sale shares (supplier, platform) stay locked (PostgreSQL) only for the end of it."""
     if sum(p.amount for p in postings) != 0:
         raise UnbalancedTransaction(f"{kind} postings sum to {sum(p.amount for p in postings)}")
     if len(postings) < 2:
         raise UnbalancedTransaction(f"{kind} needs at least two postings")
     entries = []
+    balances = []
+    transaction_id = None
     for posting in postings:
-        statement = (
-            update(Account)
-            .where(Account.kind == posting.kind, Account.owner_id == posting.owner_id)
-            .values(balance=Account.balance + posting.amount)
-            .returning(Account.id)
-        )
-        if posting.floor is not None:
-            statement = statement.where(Account.balance + posting.amount >= posting.floor)
-        account_id = await session.scalar(statement)
-        if account_id is None:
+        params = {"kind": posting.kind, "owner": posting.owner_id, "amount": posting.amount}
+        if posting.floor is None:
+            rows = await driver.rows(_MOVE, params)
+        else:
+            rows = await driver.rows(_MOVE_FLOORED, {**params, "floor": posting.floor})
+        if not rows:
             if posting.floor is not None:
-                balance = await balance_of(session, posting.kind, posting.owner_id)
+                balance = await driver_balance(driver, posting.kind, posting.owner_id)
                 raise InsufficientBalance(
                     shortfall=posting.floor - (balance + posting.amount),
                     spendable=balance - posting.floor,
                     needed=-posting.amount,
                 )
             raise NotFound(kind="account", ref=f"{posting.kind}:{posting.owner_id}")
+        account_id, balance = rows[0]
         entries.append({"account_id": account_id, "amount": posting.amount})
-    transaction_id = await session.scalar(
-        insert(LedgerTransaction)
-        .values(idempotency_key=key, kind=kind, order_id=order_id, memo=memo, created_at=now)
-        .returning(LedgerTransaction.id)
-    )
+        balances.append(int(balance))
+        if transaction_id is None:
+            [(transaction_id,)] = await driver.rows(
+                _TRANSACTION,
+                {"key": key, "kind": kind, "order_id": order_id, "memo": memo, "now": now},
+            )
+            if after_first is not None:
+                await after_first()
     assert transaction_id is not None
-    await session.execute(
-        insert(LedgerEntry), [{"transaction_id": transaction_id, **e} for e in entries]
+    await driver.many(_ENTRY, [{"transaction_id": transaction_id, **e} for e in entries])
+    return Posted(int(transaction_id), tuple(balances))
+
+
+_BALANCE = Prepared(
+    select(Account.balance).where(
+        Account.kind == bindparam("kind"), Account.owner_id == bindparam("owner")
     )
-    return int(transaction_id)
+)
+
+
+async def driver_balance(driver: Driver, kind: AccountKind, owner_id: int) -> int:
+    rows = await driver.rows(_BALANCE, {"kind": kind, "owner": owner_id})
+    if not rows:
+        raise NotFound(kind="account", ref=f"{kind}:{owner_id}")
+    return int(rows[0][0])
 
 
 async def balance_of(session: AsyncSession, kind: AccountKind, owner_id: int) -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -715,3 +716,19 @@ class ScheduledJob(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     __table_args__ = (Index("ix_scheduled_jobs_due", "status", "run_at"),)
+
+
+# --- perf ---
+
+
+class SupplierDailyUnits(Base):
+    """Units a supplier sold per UTC day, counted by the sale in its own transaction.
+
+    The commission ladder's trailing volume is then a sum over about thirty rows instead of
+    over every order of the last thirty days (refunds never lowered that volume; they do
+    not here either)."""
+
+    __tablename__ = "supplier_daily_units"
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    units: Mapped[int] = mapped_column(BigInteger)

@@ -4,41 +4,223 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import BindParameter
 
 from core import audit
 from core.catalogue import load_sku, load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
-from core.db import Database
-from core.delivery.claim import claim_codes
-from core.errors import IdempotencyConflict, InvalidInput, NotFound
-from core.ledger import Posting, balance_of, find_transaction, platform, post
+from core.db import Database, Driver, Prepared
+from core.delivery.claim import ClaimedCode, claim_on
+from core.errors import (
+    IdempotencyConflict,
+    InvalidInput,
+    NotFound,
+    SkuNotForSale,
+    UserBanned,
+)
+from core.ledger import Posting, balance_of, find_transaction, platform, post, post_on
 from core.models import (
     AccountKind,
     Code,
     CodeStatus,
+    CommissionTier,
     LedgerEntry,
     LineStatus,
     Order,
     OrderLine,
     OrderStatus,
     OutboxMessage,
+    PlatformPolicy,
     Quote,
     Sku,
+    SkuStatus,
     StockKind,
     Supplier,
+    SupplierDailyUnits,
     User,
+    UserStatus,
 )
-from core.pricing.book import load_ladder, spread_supplier_bps
-from core.pricing.quotes import QuoteView, check_can_buy, issue_quote, price_for
-from core.pricing.split import ladder_tier, split_unit
+from core.pricing.book import price_signals
+from core.pricing.quotes import QuoteView, issue_quote, priced
+from core.pricing.split import split_unit
 
 LADDER_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything a purchase reads, from one statement (see ``_CONTEXT``)."""
+
+    user_id: int
+    user_status: str
+    level_id: int
+    credit_limit: int
+    existing_order_id: int | None
+    quote_id: str | None
+    quantity: int
+    unit_price: int
+    total: int
+    quote_live: bool
+    sku_id: int
+    sku_code: str
+    sku_name: str
+    sku_status: str
+    stock_kind: str
+    supply_price: int
+    default_price: int
+    supplier_id: int
+    supplier_user_id: int
+    level_price: int | None
+    may_have_rules: bool
+    rate_bps: int
+    spread_supplier_bps: int
+
+
+def _context_statement() -> Select[Any]:
+    """The buyer, their quote, its SKU and supplier, and what prices and splits the sale:
+    the price signals (see ``price_signals``), the supplier's ladder rate over the trailing
+    window and the platform's spread ratio; plus an order already made with this key."""
+    now: BindParameter[datetime] = bindparam("now")
+    since: BindParameter[datetime] = bindparam("since")
+    signals = price_signals(now)
+    units = _trailing_units(since)
+    rate = (
+        select(CommissionTier.rate_bps)
+        .where(CommissionTier.exclusive == Sku.exclusive, CommissionTier.min_units <= units)
+        .order_by(CommissionTier.min_units.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    existing = select(Order.id).where(Order.idempotency_key == bindparam("key")).scalar_subquery()
+    return (
+        select(
+            User.id,
+            User.status,
+            User.level_id,
+            User.credit_limit,
+            existing,
+            Quote.id,
+            Quote.quantity,
+            Quote.unit_price,
+            Quote.total,
+            Quote.expires_at > now,
+            Sku.id,
+            Sku.code,
+            Sku.name,
+            Sku.status,
+            Sku.stock_kind,
+            Sku.supply_price,
+            Sku.default_price,
+            Sku.supplier_id,
+            Supplier.user_id,
+            signals.level_price,
+            signals.may_have_rules,
+            func.coalesce(rate, 0),
+            select(PlatformPolicy.spread_supplier_bps).limit(1).scalar_subquery(),
+        )
+        .select_from(User)
+        .outerjoin(Quote, and_(Quote.id == bindparam("quote_id"), Quote.user_id == User.id))
+        .outerjoin(Sku, Sku.id == Quote.sku_id)
+        .outerjoin(Supplier, Supplier.id == Sku.supplier_id)
+        .where(User.telegram_id == bindparam("telegram_id"))
+    )
+
+
+def _trailing_units(since: BindParameter[datetime]) -> ColumnElement[int]:
+    """Units the SKU's supplier sold since ``since``: whole days from the daily counts, and
+    the part of the first day after ``since`` from that day's orders (so exactly the same
+    number as summing the orders of the window, with at most one day of them read)."""
+    whole_days = (
+        select(func.coalesce(func.sum(SupplierDailyUnits.units), 0))
+        .where(
+            SupplierDailyUnits.supplier_id == Sku.supplier_id,
+            SupplierDailyUnits.day > bindparam("since_day"),
+        )
+        .correlate(Sku)  # the sale's SKU, two queries out
+        .scalar_subquery()
+    )
+    first_day = (
+        select(func.coalesce(func.sum(Order.quantity), 0))
+        .where(
+            Order.supplier_id == Sku.supplier_id,
+            Order.created_at >= since,
+            Order.created_at < bindparam("after_since_day"),
+        )
+        .correlate(Sku)
+        .scalar_subquery()
+    )
+    return whole_days + first_day
+
+
+def _window(now: datetime) -> dict[str, Any]:
+    since = now - LADDER_WINDOW
+    since_day = as_utc(since).date()
+    next_midnight = datetime.combine(since_day + timedelta(days=1), time(), tzinfo=UTC)
+    return {"since": since, "since_day": since_day, "after_since_day": next_midnight}
+
+
+_CONTEXT = Prepared(_context_statement())
+_UNITS: dict[str, Any] = {"supplier_id": bindparam("supplier_id"), "day": bindparam("day")}
+_UNITS["units"] = bindparam("units")
+_COUNT_UNITS = Prepared(  # add to today's count, or start it
+    insert(SupplierDailyUnits).values(_UNITS),
+    variants={
+        name: dialect_insert(SupplierDailyUnits)
+        .values(_UNITS)
+        .on_conflict_do_update(
+            index_elements=[SupplierDailyUnits.supplier_id, SupplierDailyUnits.day],
+            set_={"units": SupplierDailyUnits.units + bindparam("units")},
+        )
+        for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+    },
+)
+_ORDER = Prepared(
+    insert(Order)
+    .values(
+        idempotency_key=bindparam("key"),
+        user_id=bindparam("user_id"),
+        sku_id=bindparam("sku_id"),
+        supplier_id=bindparam("supplier_id"),
+        quote_id=bindparam("quote_id"),
+        quantity=bindparam("quantity"),
+        unit_price=bindparam("unit_price"),
+        total=bindparam("total"),
+        commission_bps=bindparam("commission_bps"),
+        status=OrderStatus.PAID,
+        created_at=bindparam("now"),
+    )
+    .returning(Order.id)
+)
+_LINE = Prepared(
+    insert(OrderLine).values(
+        order_id=bindparam("order_id"),
+        code_id=bindparam("code_id"),
+        price=bindparam("price"),
+        supplier_amount=bindparam("supplier_amount"),
+        platform_spread=bindparam("platform_spread"),
+        platform_commission=bindparam("platform_commission"),
+        status=LineStatus.DELIVERED,
+    )
+)
+_OUTBOX = Prepared(
+    insert(OutboxMessage).values(
+        kind="sale",
+        user_id=bindparam("user_id"),
+        payload=bindparam("payload"),
+        created_at=bindparam("now"),
+        available_at=bindparam("now"),
+        attempts=0,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -135,129 +317,158 @@ class Shop:
     async def _buy_once(self, telegram_id: int, quote_id: str, key: str) -> Receipt | Requoted:
         now = self._clock.now()
         async with self._db.transaction() as session:
-            existing = await self._order_by_key(session, key)
-            if existing is not None:
+            driver = await Driver.of(session)
+            rows = await driver.rows(
+                _CONTEXT,
+                {
+                    "telegram_id": telegram_id,
+                    "quote_id": quote_id,
+                    "key": key,
+                    "now": now,
+                    **_window(now),
+                },
+            )
+            if not rows:
+                raise NotFound(kind="user", ref=str(telegram_id))
+            c = _Context(*rows[0])
+            if c.existing_order_id is not None:
+                existing = await session.get(Order, c.existing_order_id)
+                assert existing is not None
                 return await self._replay(session, existing, telegram_id)
-            user = await load_user(session, telegram_id)
-            quote = await session.get(Quote, quote_id)
-            if quote is None or quote.user_id != user.id:
+            if c.quote_id is None:
                 raise NotFound(kind="quote", ref=quote_id)
-            sku = await session.get(Sku, quote.sku_id)
-            assert sku is not None
-            check_can_buy(user, sku)
-            if as_utc(quote.expires_at) <= now:
-                fresh = await issue_quote(session, user, sku, quote.quantity, now, self._quote_ttl)
-                return Requoted(fresh, "expired")
-            price = await price_for(session, user, sku, quote.quantity, now)
-            if price.unit_price != quote.unit_price:
-                fresh = await issue_quote(session, user, sku, quote.quantity, now, self._quote_ttl)
-                return Requoted(fresh, "changed")
-            return await self._charge_and_deliver(session, user, sku, quote, key, now)
+            if c.user_status == UserStatus.BANNED:
+                raise UserBanned()
+            if c.sku_status != SkuStatus.ACTIVE:
+                raise SkuNotForSale(sku=c.sku_code, status=str(c.sku_status))
+            if not c.quote_live:
+                return await self._requote(session, c, now, "expired")
+            price = await priced(
+                session,
+                user_id=c.user_id,
+                sku_id=c.sku_id,
+                level_id=c.level_id,
+                supply_price=c.supply_price,
+                default_price=c.default_price,
+                level_price=c.level_price,
+                may_have_rules=bool(c.may_have_rules),
+                quantity=c.quantity,
+                at=now,
+            )
+            if price.unit_price != c.unit_price:
+                return await self._requote(session, c, now, "changed")
+            return await self._charge_and_deliver(driver, c, telegram_id, key, now)
+
+    async def _orm(self, session: AsyncSession, c: _Context) -> tuple[User, Sku]:
+        user = await session.get(User, c.user_id)
+        sku = await session.get(Sku, c.sku_id)
+        assert user is not None and sku is not None
+        return user, sku
+
+    async def _requote(
+        self, session: AsyncSession, c: _Context, now: datetime, reason: str
+    ) -> Requoted:
+        user, sku = await self._orm(session, c)
+        fresh = await issue_quote(session, user, sku, c.quantity, now, self._quote_ttl)
+        return Requoted(fresh, reason)
 
     async def _charge_and_deliver(
-        self, session: AsyncSession, user: User, sku: Sku, quote: Quote, key: str, now: datetime
-    ) -> Receipt | Requoted:
-        supplier = await session.get(Supplier, sku.supplier_id)
-        assert supplier is not None
-        units_30d = await session.scalar(
-            select(func.coalesce(func.sum(Order.quantity), 0)).where(
-                Order.supplier_id == supplier.id, Order.created_at >= now - LADDER_WINDOW
+        self, driver: Driver, c: _Context, telegram_id: int, key: str, now: datetime
+    ) -> Receipt:
+        split = split_unit(c.unit_price, c.supply_price, c.spread_supplier_bps, c.rate_bps)
+        n = c.quantity
+        [(order_id,)] = await driver.rows(
+            _ORDER,
+            {
+                "key": key,
+                "user_id": c.user_id,
+                "sku_id": c.sku_id,
+                "supplier_id": c.supplier_id,
+                "quote_id": c.quote_id,
+                "quantity": n,
+                "unit_price": c.unit_price,
+                "total": c.total,
+                "commission_bps": c.rate_bps,
+                "now": now,
+            },
+        )
+        claimed: list[ClaimedCode] = []
+
+        async def deliver() -> None:
+            # after the debit: a reseller who cannot pay never locks any stock
+            claimed.extend(await claim_on(driver, c.sku_id, c.sku_code, c.stock_kind, n))
+            await driver.many(
+                _LINE,
+                [
+                    {
+                        "order_id": order_id,
+                        "code_id": code.id,
+                        "price": c.unit_price,
+                        "supplier_amount": split.supplier,
+                        "platform_spread": split.platform_spread,
+                        "platform_commission": split.platform_commission,
+                    }
+                    for code in claimed
+                ],
             )
-        )
-        tier = ladder_tier(await load_ladder(session, sku.exclusive), int(units_30d or 0))
-        split = split_unit(
-            quote.unit_price, sku.supply_price, await spread_supplier_bps(session), tier.rate_bps
-        )
-        order = Order(
-            idempotency_key=key,
-            user_id=user.id,
-            sku_id=sku.id,
-            supplier_id=supplier.id,
-            quote_id=quote.id,
-            quantity=quote.quantity,
-            unit_price=quote.unit_price,
-            total=quote.total,
-            commission_bps=tier.rate_bps,
-            status=OrderStatus.PAID,
-            created_at=now,
-        )
-        session.add(order)
-        await session.flush()
-        n = quote.quantity
-        # Debit first: a reseller who cannot pay never locks any stock.
-        await post(
-            session,
+            await driver.rows(
+                _OUTBOX,
+                {
+                    "user_id": c.supplier_user_id,
+                    "payload": json.dumps(
+                        {
+                            "order_id": order_id,
+                            "sku": c.sku_code,
+                            "quantity": n,
+                            "earning": split.supplier * n,
+                            "commission_bps": c.rate_bps,
+                        }
+                    ),
+                    "now": now,
+                },
+            )
+
+        posted = await post_on(
+            driver,
             key=f"order:{key}",
             kind="purchase",
-            order_id=order.id,
+            order_id=order_id,
             now=now,
             postings=[
-                Posting(
-                    AccountKind.RESELLER_BALANCE, user.id, -quote.total, floor=-user.credit_limit
-                ),
-                Posting(AccountKind.SUPPLIER_PAYABLE, supplier.id, split.supplier * n),
+                Posting(AccountKind.RESELLER_BALANCE, c.user_id, -c.total, floor=-c.credit_limit),
+                Posting(AccountKind.SUPPLIER_PAYABLE, c.supplier_id, split.supplier * n),
                 platform(AccountKind.PLATFORM_SPREAD, split.platform_spread * n),
                 platform(AccountKind.PLATFORM_COMMISSION, split.platform_commission * n),
             ],
+            after_first=deliver,
         )
-        claimed = await claim_codes(session, sku, n)
-        await session.execute(
-            insert(OrderLine),
-            [
-                {
-                    "order_id": order.id,
-                    "code_id": code.id,
-                    "price": quote.unit_price,
-                    "supplier_amount": split.supplier,
-                    "platform_spread": split.platform_spread,
-                    "platform_commission": split.platform_commission,
-                    "status": LineStatus.DELIVERED.value,
-                }
-                for code in claimed
-            ],
+        await driver.rows(
+            _COUNT_UNITS,
+            {"supplier_id": c.supplier_id, "day": as_utc(now).date(), "units": n},
         )
-        session.add(
-            OutboxMessage(
-                kind="sale",
-                user_id=supplier.user_id,
-                payload=json.dumps(
-                    {
-                        "order_id": order.id,
-                        "sku": sku.code,
-                        "quantity": n,
-                        "earning": split.supplier * n,
-                        "commission_bps": tier.rate_bps,
-                    }
-                ),
-                created_at=now,
-                available_at=now,
-                attempts=0,
-            )
-        )
-        await audit.append(
-            session,
+        await audit.append_on(
+            driver,
             action="sale",
-            actor=f"user:{user.telegram_id}",
-            subject=f"order:{order.id}",
+            actor=f"user:{telegram_id}",
+            subject=f"order:{order_id}",
             payload={
-                "sku": sku.code,
+                "sku": c.sku_code,
                 "quantity": n,
-                "total": quote.total,
+                "total": c.total,
                 "supplier": split.supplier * n,
-                "commission_bps": tier.rate_bps,
+                "commission_bps": c.rate_bps,
             },
             now=now,
         )
-        balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
         return Receipt(
-            order_id=order.id,
-            sku_code=sku.code,
-            sku_name=sku.name,
+            order_id=order_id,
+            sku_code=c.sku_code,
+            sku_name=c.sku_name,
             quantity=n,
-            unit_price=quote.unit_price,
-            total=quote.total,
-            codes=[self._cipher.decrypt(c.ciphertext) for c in claimed],
-            balance_after=balance,
+            unit_price=c.unit_price,
+            total=c.total,
+            codes=[self._cipher.decrypt(code.ciphertext) for code in claimed],
+            balance_after=posted.balances[0],
             created_at=now,
         )
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import Driver, Prepared
 from core.errors import OutOfStock
 from core.models import Code, CodeStatus, Sku, StockKind
 
@@ -23,37 +24,43 @@ class ClaimedCode:
     ciphertext: bytes
 
 
-async def claim_codes(session: AsyncSession, sku: Sku, quantity: int) -> list[ClaimedCode]:
-    if sku.stock_kind is StockKind.CYCLIC:
-        row = (
-            await session.execute(
-                select(Code.id, Code.ciphertext)
-                .where(Code.sku_id == sku.id, Code.status == CodeStatus.AVAILABLE)
-                .order_by(Code.id)
-                .limit(1)
-            )
-        ).first()
-        if row is None:
-            raise OutOfStock(sku=sku.code, available=0, requested=quantity)
-        return [ClaimedCode(row.id, row.ciphertext)] * quantity
-
-    candidates = (
-        select(Code.id)
-        .where(Code.sku_id == sku.id, Code.status == CodeStatus.AVAILABLE)
-        .order_by(Code.id)
-        .limit(quantity)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    rows = (
-        await session.execute(
-            update(Code)
-            .where(Code.id.in_(candidates))
-            .values(status=CodeStatus.SOLD)
-            .returning(Code.id, Code.ciphertext)
-            .execution_options(synchronize_session=False)
+_CYCLIC = Prepared(
+    select(Code.id, Code.ciphertext)
+    .where(Code.sku_id == bindparam("sku_id"), Code.status == CodeStatus.AVAILABLE)
+    .order_by(Code.id)
+    .limit(1)
+)
+_UNIQUE = Prepared(
+    update(Code)
+    .where(
+        Code.id.in_(
+            select(Code.id)
+            .where(Code.sku_id == bindparam("sku_id"), Code.status == CodeStatus.AVAILABLE)
+            .order_by(Code.id)
+            .limit(bindparam("quantity"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
         )
-    ).all()
+    )
+    .values(status=CodeStatus.SOLD)
+    .returning(Code.id, Code.ciphertext)
+)
+
+
+async def claim_codes(session: AsyncSession, sku: Sku, quantity: int) -> list[ClaimedCode]:
+    return await claim_on(await Driver.of(session), sku.id, sku.code, sku.stock_kind, quantity)
+
+
+async def claim_on(
+    driver: Driver, sku_id: int, sku_code: str, stock_kind: StockKind | str, quantity: int
+) -> list[ClaimedCode]:
+    """``claim_codes`` on a driver connection already in the purchase transaction."""
+    if stock_kind == StockKind.CYCLIC:
+        rows = await driver.rows(_CYCLIC, {"sku_id": sku_id})
+        if not rows:
+            raise OutOfStock(sku=sku_code, available=0, requested=quantity)
+        return [ClaimedCode(rows[0][0], rows[0][1])] * quantity
+    rows = await driver.rows(_UNIQUE, {"sku_id": sku_id, "quantity": quantity})
     if len(rows) < quantity:
-        raise OutOfStock(sku=sku.code, available=len(rows), requested=quantity)
-    return sorted((ClaimedCode(r.id, r.ciphertext) for r in rows), key=lambda c: c.id)
+        raise OutOfStock(sku=sku_code, available=len(rows), requested=quantity)
+    return sorted((ClaimedCode(r[0], r[1]) for r in rows), key=lambda c: c.id)

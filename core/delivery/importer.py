@@ -7,23 +7,30 @@ import stored it, "on platform" otherwise — so memory never grows with the fil
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import unicodedata
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import audit
 from core.catalogue import load_sku
 from core.clock import Clock
 from core.crypto import CodeCipher
-from core.db import Database
+from core.db import Database, Driver, Prepared
 from core.models import Code, CodeImport, CodeStatus
 
 MAX_CODE_LENGTH = 1_000
-DEFAULT_BATCH = 5_000
+# One batch is one write transaction. Every batch scatters inserts over the fingerprint
+# index (its keys are random), and a commit writes each index page it touched to the WAL
+# and syncs it: bigger batches touch each page for more codes. At 1,000,000 codes 20,000 a
+# batch imported about 1.8 times as fast as 5,000 here. A purchase arriving meanwhile waits
+# for the batch in progress only (the write queue is first come, first served).
+DEFAULT_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -54,21 +61,121 @@ class RejectedLine:
 def invalid_reason(code: str) -> str | None:
     if len(code) > MAX_CODE_LENGTH:
         return "too_long"
+    if code.isprintable():  # fast path: no control or format character (nor any Cc/Cf)
+        return None
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in code if ch != "\t"):
         return "control_chars"
     return None
 
 
-async def _numbered(lines: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[tuple[int, str]]:
-    number = 0
+Batch = list[tuple[int, str]]  # (line number, code) of valid, non-blank lines
+
+
+class _Batcher:
+    """Turns lines into batches of valid codes; invalid lines are counted and reported."""
+
+    def __init__(
+        self,
+        size: int,
+        counts: _Counts,
+        on_rejected: Callable[[RejectedLine], None] | None,
+    ) -> None:
+        self.size = size
+        self.counts = counts
+        self.on_rejected = on_rejected
+        self.number = 0
+        self.batch: Batch = []
+
+    def take(self, raw: str) -> bool:
+        """One line; True when the batch is full."""
+        self.number += 1
+        code = raw.strip()
+        if not code:
+            return False
+        reason = invalid_reason(code)
+        if reason is not None:
+            self.counts.invalid += 1
+            if self.on_rejected:
+                self.on_rejected(RejectedLine(self.number, reason, code))
+            return False
+        self.batch.append((self.number, code))
+        return len(self.batch) >= self.size
+
+    def cut(self) -> tuple[int, Batch]:
+        batch, self.batch = self.batch, []
+        return self.number, batch
+
+
+async def _batches(
+    lines: Iterable[str] | AsyncIterable[str],
+    size: int,
+    counts: _Counts,
+    on_rejected: Callable[[RejectedLine], None] | None,
+) -> AsyncIterator[tuple[int, Batch]]:
+    """(lines read so far, batch); a plain iterable is read without an await per line."""
+    batcher = _Batcher(size, counts, on_rejected)
+    take = batcher.take
     if isinstance(lines, AsyncIterable):
-        async for line in lines:
-            number += 1
-            yield number, line
+        async for raw in lines:
+            if take(raw):
+                yield batcher.cut()
     else:
-        for line in lines:
-            number += 1
-            yield number, line
+        for raw in lines:
+            if take(raw):
+                yield batcher.cut()
+    yield batcher.cut()  # the rest, perhaps empty: it carries the count of lines read
+
+
+_Fresh = tuple[int, str, bytes]  # line number, code, ciphertext (a plain tuple: cheap)
+
+
+@dataclass
+class _Counts:
+    added: int = 0
+    duplicate_in_file: int = 0
+    duplicate_on_platform: int = 0
+    invalid: int = 0
+
+    def report(self, start: ImportReport, lines_read: int) -> ImportReport:
+        return replace(
+            start,
+            added=self.added,
+            duplicate_in_file=self.duplicate_in_file,
+            duplicate_on_platform=self.duplicate_on_platform,
+            invalid=self.invalid,
+            lines_read=lines_read,
+        )
+
+
+_LOOKUP_CHUNK = 500  # fingerprints per look-up statement (a fixed shape, compiled once)
+_KNOWN = Prepared(
+    select(Code.fingerprint, Code.import_id).where(
+        Code.fingerprint.in_([bindparam(f"f{i}") for i in range(_LOOKUP_CHUNK)])
+    )
+)
+
+
+async def _known(driver: Driver, fingerprints: list[bytes]) -> list[tuple[bytes, int | None]]:
+    """(fingerprint, import id) of those already stored, in chunks of one fixed size."""
+    found: list[tuple[bytes, int | None]] = []
+    for start in range(0, len(fingerprints), _LOOKUP_CHUNK):
+        chunk = fingerprints[start : start + _LOOKUP_CHUNK]
+        chunk += [chunk[0]] * (_LOOKUP_CHUNK - len(chunk))  # pad with a repeat
+        rows = await driver.rows(_KNOWN, {f"f{i}": f for i, f in enumerate(chunk)})
+        found += [(bytes(r[0]), r[1]) for r in rows]
+    return found
+
+
+_STORE = Prepared(
+    insert(Code).values(
+        sku_id=bindparam("sku_id"),
+        import_id=bindparam("import_id"),
+        ciphertext=bindparam("ciphertext"),
+        fingerprint=bindparam("fingerprint"),
+        status=CodeStatus.AVAILABLE,
+        created_at=bindparam("now"),
+    )
+)
 
 
 class StockImporter:
@@ -96,102 +203,105 @@ class StockImporter:
             report = ImportReport(import_id=record.id, sku_code=sku.code)
             sku_id = sku.id
 
-        batch: list[tuple[int, str]] = []
-        async for number, raw in _numbered(lines):
-            report = replace(report, lines_read=number)
-            code = raw.strip()
-            if not code:
-                continue
-            reason = invalid_reason(code)
-            if reason is not None:
-                report = replace(report, invalid=report.invalid + 1)
-                if on_rejected:
-                    on_rejected(RejectedLine(number, reason, code))
-                continue
-            batch.append((number, code))
-            if len(batch) >= batch_size:
-                report = await self._store_batch(sku_id, report, batch, now, on_rejected)
-                batch = []
+        counts = _Counts()
+        number = 0
+        # The database stores one batch while the next one is read, fingerprinted and
+        # encrypted; batches still reach the database one after another, in order.
+        storing: asyncio.Task[None] | None = None
+        try:
+            async for number, batch in _batches(lines, batch_size, counts, on_rejected):
+                if not batch:
+                    continue
+                fresh = self._prepare(batch, counts, on_rejected)
+                if storing is not None:
+                    await storing
+                    if on_progress:
+                        on_progress(counts.report(report, number))
+                storing = asyncio.create_task(
+                    self._store(sku_id, report.import_id, fresh, counts, now, on_rejected)
+                )
+            if storing is not None:
+                await storing
                 if on_progress:
-                    on_progress(report)
-        if batch:
-            report = await self._store_batch(sku_id, report, batch, now, on_rejected)
-        return await self._finish(report, actor)
+                    on_progress(counts.report(report, number))
+        finally:
+            if storing is not None and not storing.done():
+                storing.cancel()
+                with contextlib.suppress(BaseException):
+                    await storing
+        return await self._finish(counts.report(report, number), actor)
 
-    async def _store_batch(
+    def _prepare(
         self,
-        sku_id: int,
-        report: ImportReport,
         batch: list[tuple[int, str]],
-        now: datetime,
+        counts: _Counts,
         on_rejected: Callable[[RejectedLine], None] | None,
-    ) -> ImportReport:
-        fingerprint = self._cipher.fingerprint
-        first_seen: dict[bytes, tuple[int, str]] = {}
-        in_file = 0
-        rejected: list[RejectedLine] = []
+    ) -> dict[bytes, _Fresh]:
+        """Fingerprint and encrypt a batch; repeats within it are duplicates at once."""
+        fingerprint, encrypt = self._cipher.fingerprint, self._cipher.encrypt
+        fresh: dict[bytes, _Fresh] = {}
         for number, code in batch:
             digest = fingerprint(code)
-            if digest in first_seen:
-                in_file += 1
-                rejected.append(RejectedLine(number, "duplicate_in_file", code))
+            if digest in fresh:
+                counts.duplicate_in_file += 1
+                if on_rejected:
+                    on_rejected(RejectedLine(number, "duplicate_in_file", code))
             else:
-                first_seen[digest] = (number, code)
+                fresh[digest] = (number, code, encrypt(code))
+        return fresh
+
+    async def _store(
+        self,
+        sku_id: int,
+        import_id: int,
+        fresh: dict[bytes, _Fresh],
+        counts: _Counts,
+        now: datetime,
+        on_rejected: Callable[[RejectedLine], None] | None,
+    ) -> None:
         for attempt in (1, 2):
             try:
-                added, in_file_db, on_platform, more = await self._insert_new(
-                    sku_id, report.import_id, first_seen, now
-                )
+                added, rejected = await self._insert_new(sku_id, import_id, fresh, now)
                 break
             except IntegrityError:
                 # Another import stored one of these codes between our check and insert.
                 if attempt == 2:
                     raise
-        for line in rejected + more:
+        counts.added += added
+        for line in rejected:
+            if line.reason == "duplicate_in_file":
+                counts.duplicate_in_file += 1
+            else:
+                counts.duplicate_on_platform += 1
             if on_rejected:
                 on_rejected(line)
-        return replace(
-            report,
-            added=report.added + added,
-            duplicate_in_file=report.duplicate_in_file + in_file + in_file_db,
-            duplicate_on_platform=report.duplicate_on_platform + on_platform,
-        )
 
     async def _insert_new(
-        self, sku_id: int, import_id: int, fresh: dict[bytes, tuple[int, str]], now: datetime
-    ) -> tuple[int, int, int, list[RejectedLine]]:
-        encrypt = self._cipher.encrypt
+        self, sku_id: int, import_id: int, fresh: dict[bytes, _Fresh], now: datetime
+    ) -> tuple[int, list[RejectedLine]]:
         rejected: list[RejectedLine] = []
-        in_file = on_platform = 0
         async with self._db.transaction() as session:
-            existing = await session.execute(
-                select(Code.fingerprint, Code.import_id).where(Code.fingerprint.in_(list(fresh)))
-            )
-            to_add = dict(fresh)
+            driver = await Driver.of(session)
+            existing = await _known(driver, list(fresh))
+            to_add = fresh
             for digest, owner_import in existing:
-                number, code = to_add.pop(digest)
-                if owner_import == import_id:
-                    in_file += 1
-                    rejected.append(RejectedLine(number, "duplicate_in_file", code))
-                else:
-                    on_platform += 1
-                    rejected.append(RejectedLine(number, "duplicate_on_platform", code))
-            if to_add:
-                await session.execute(
-                    insert(Code),
-                    [
-                        {
-                            "sku_id": sku_id,
-                            "import_id": import_id,
-                            "ciphertext": encrypt(code),
-                            "fingerprint": digest,
-                            "status": CodeStatus.AVAILABLE,
-                            "created_at": now,
-                        }
-                        for digest, (_, code) in to_add.items()
-                    ],
+                if to_add is fresh:
+                    to_add = dict(fresh)
+                number, code, _ = to_add.pop(digest)
+                reason = (
+                    "duplicate_in_file" if owner_import == import_id else "duplicate_on_platform"
                 )
-        return len(to_add), in_file, on_platform, rejected
+                rejected.append(RejectedLine(number, reason, code))
+            if to_add:
+                await driver.many(
+                    _STORE,
+                    [
+                        {"ciphertext": line[2], "fingerprint": digest}
+                        for digest, line in to_add.items()
+                    ],
+                    shared={"sku_id": sku_id, "import_id": import_id, "now": now},
+                )
+        return len(to_add), rejected
 
     async def _finish(self, report: ImportReport, actor: str) -> ImportReport:
         now = self._clock.now()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import BindParameter
 
 from core.clock import as_utc
 from core.models import (
@@ -17,6 +19,7 @@ from core.models import (
     QuantityBreak,
     Sku,
     SkuLevelPrice,
+    User,
 )
 from core.pricing.rules import PriceBook, PromotionRule, QuantityBreakRule
 from core.pricing.split import LadderTier
@@ -102,3 +105,38 @@ async def spread_supplier_bps(session: AsyncSession) -> int:
     value = await session.scalar(select(PlatformPolicy.spread_supplier_bps))
     assert value is not None, "the migrations seed the platform policy"
     return int(value)
+
+
+@dataclass(frozen=True)
+class PriceSignals:
+    """Correlated columns (to ``Sku`` and ``User`` in the enclosing query) that price the
+    common case in the same statement that reads the buyer and the SKU: the level price,
+    and whether any quantity break or live promotion might apply. Only when one might is
+    the full price book loaded."""
+
+    level_price: ScalarSelect[int]
+    may_have_rules: ColumnElement[bool]
+
+
+def price_signals(now: BindParameter[datetime]) -> PriceSignals:
+    level_price = (
+        select(SkuLevelPrice.price)
+        .where(SkuLevelPrice.sku_id == Sku.id, SkuLevelPrice.level_id == User.level_id)
+        .scalar_subquery()
+    )
+    breaks = exists().where(
+        or_(QuantityBreak.sku_id == Sku.id, QuantityBreak.category_id == Sku.category_id)
+    )
+    promotions = exists().where(
+        or_(
+            Promotion.category_id == Sku.category_id,
+            Promotion.id.in_(
+                select(PromotionSku.promotion_id)
+                .where(PromotionSku.sku_id == Sku.id)
+                .correlate(Sku)  # the enclosing query's SKU, two levels out
+            ),
+        ),
+        Promotion.starts_at <= now,
+        Promotion.ends_at > now,
+    )
+    return PriceSignals(level_price, or_(breaks, promotions))

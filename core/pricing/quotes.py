@@ -10,16 +10,17 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.catalogue import load_sku, load_user
 from core.clock import Clock, as_utc
-from core.db import Database
-from core.errors import InvalidQuantity, NotRegistered, SkuNotForSale, UserBanned
+from core.db import Database, Driver, Prepared
+from core.errors import InvalidQuantity, NotFound, NotRegistered, SkuNotForSale, UserBanned
 from core.ledger import balance_of
 from core.models import (
+    Account,
     AccountKind,
     Code,
     CodeStatus,
@@ -30,8 +31,8 @@ from core.models import (
     User,
     UserStatus,
 )
-from core.pricing.book import load_price_book
-from core.pricing.rules import UnitPrice, price_unit
+from core.pricing.book import load_price_book, price_signals
+from core.pricing.rules import PriceBook, UnitPrice, price_unit
 
 MAX_QUANTITY = 10_000
 
@@ -104,6 +105,29 @@ async def price_for(
     return price_unit(book, quantity, at)
 
 
+async def priced(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    sku_id: int,
+    level_id: int,
+    supply_price: int,
+    default_price: int,
+    level_price: int | None,
+    may_have_rules: bool,
+    quantity: int,
+    at: datetime,
+) -> UnitPrice:
+    """The unit price from what ``price_signals`` read; the full book only when needed."""
+    if not may_have_rules:
+        book = PriceBook(supply_price, default_price, level_id, level_price)
+        return price_unit(book, quantity, at)
+    user = await session.get(User, user_id)
+    sku = await session.get(Sku, sku_id)
+    assert user is not None and sku is not None
+    return await price_for(session, user, sku, quantity, at)
+
+
 async def issue_quote(
     session: AsyncSession, user: User, sku: Sku, quantity: int, now: datetime, ttl: timedelta
 ) -> QuoteView:
@@ -138,6 +162,60 @@ async def issue_quote(
     )
 
 
+def _quote_context() -> Select[Any]:
+    """The buyer and the SKU, what prices it (see ``price_signals``), the buyer's balance
+    and the SKU's stock, in one statement."""
+    signals = price_signals(bindparam("now"))
+    balance = (
+        select(Account.balance)
+        .where(Account.kind == AccountKind.RESELLER_BALANCE, Account.owner_id == User.id)
+        .scalar_subquery()
+    )
+    stock = (
+        select(func.count())
+        .where(Code.sku_id == Sku.id, Code.status == CodeStatus.AVAILABLE)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            User.id,
+            User.status,
+            User.level_id,
+            User.credit_limit,
+            balance,
+            Sku.id,
+            Sku.code,
+            Sku.name,
+            Sku.status,
+            Sku.stock_kind,
+            Sku.supply_price,
+            Sku.default_price,
+            signals.level_price,
+            signals.may_have_rules,
+            stock,
+        )
+        .select_from(User)
+        .outerjoin(Sku, Sku.code == bindparam("sku_code"))
+        .where(User.telegram_id == bindparam("telegram_id"))
+    )
+
+
+_QUOTE_CONTEXT = Prepared(_quote_context())
+_STORE_QUOTE = Prepared(
+    insert(Quote).values(
+        id=bindparam("id"),
+        user_id=bindparam("user_id"),
+        sku_id=bindparam("sku_id"),
+        quantity=bindparam("quantity"),
+        unit_price=bindparam("unit_price"),
+        total=bindparam("total"),
+        breakdown=bindparam("breakdown"),
+        created_at=bindparam("now"),
+        expires_at=bindparam("expires_at"),
+    )
+)
+
+
 class Quotes:
     def __init__(self, db: Database, clock: Clock, ttl: timedelta) -> None:
         self._db = db
@@ -146,7 +224,82 @@ class Quotes:
 
     async def quote(self, telegram_id: int, sku_code: str, quantity: int) -> QuoteView:
         check_quantity(quantity)
+        now = self._clock.now()
         async with self._db.transaction() as session:
-            user = await load_user(session, telegram_id)
-            sku = await load_sku(session, sku_code)
-            return await issue_quote(session, user, sku, quantity, self._clock.now(), self._ttl)
+            driver = await Driver.of(session)
+            rows = await driver.rows(
+                _QUOTE_CONTEXT,
+                {"telegram_id": telegram_id, "sku_code": sku_code.upper(), "now": now},
+            )
+            if not rows:
+                raise NotFound(kind="user", ref=str(telegram_id))
+            (
+                user_id,
+                user_status,
+                level_id,
+                credit_limit,
+                balance,
+                sku_id,
+                code,
+                name,
+                sku_status,
+                stock_kind,
+                supply_price,
+                default_price,
+                level_price,
+                may_have_rules,
+                stock,
+            ) = rows[0]
+            if sku_id is None:
+                raise NotFound(kind="sku", ref=sku_code)
+            if balance is None:
+                raise NotFound(kind="account", ref=f"{AccountKind.RESELLER_BALANCE}:{user_id}")
+            if user_status == UserStatus.BANNED:
+                raise UserBanned()
+            if user_status != UserStatus.ACTIVE and not await session.scalar(
+                select(User.is_admin).where(User.id == user_id)
+            ):  # waiting for approval or turned away; admins are always in
+                raise NotRegistered(status=str(user_status))
+            if sku_status != SkuStatus.ACTIVE:
+                raise SkuNotForSale(sku=code, status=str(sku_status))
+            price = await priced(
+                session,
+                user_id=user_id,
+                sku_id=sku_id,
+                level_id=level_id,
+                supply_price=supply_price,
+                default_price=default_price,
+                level_price=level_price,
+                may_have_rules=bool(may_have_rules),
+                quantity=quantity,
+                at=now,
+            )
+            quote_id = secrets.token_urlsafe(9)
+            expires_at = now + self._ttl
+            await driver.rows(
+                _STORE_QUOTE,
+                {
+                    "id": quote_id,
+                    "user_id": user_id,
+                    "sku_id": sku_id,
+                    "quantity": quantity,
+                    "unit_price": price.unit_price,
+                    "total": price.unit_price * quantity,
+                    "breakdown": breakdown_json(price),
+                    "now": now,
+                    "expires_at": expires_at,
+                },
+            )
+            return QuoteView(
+                id=quote_id,
+                sku_code=code,
+                sku_name=name,
+                quantity=quantity,
+                unit_price=price.unit_price,
+                total=price.unit_price * quantity,
+                price=price,
+                expires_at=as_utc(expires_at),
+                balance=int(balance),
+                credit_limit=credit_limit,
+                stock=None if stock_kind == StockKind.CYCLIC else int(stock),
+            )
