@@ -13,7 +13,8 @@ from aiogram.types import BotCommand
 from aiogram.utils.i18n import I18n
 
 from bot import errors, texts
-from bot.handlers import balance, buy, catalogue, fallback, orders, start
+from bot.broadcast_worker import BroadcastWorker
+from bot.handlers import balance, broadcast, buy, catalogue, fallback, orders, start
 from bot.i18n import UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
 from core.models import Role
@@ -47,6 +48,7 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         buy.router,
         orders.router,
         balance.router,
+        broadcast.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:
@@ -83,5 +85,10 @@ async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = Tr
     await grant_configured_admins(platform)
     await register_commands(bot, i18n)
     await bot.delete_webhook(drop_pending_updates=False)
+    # the broadcast worker runs with polling and stops (gracefully) before the session closes
+    worker = BroadcastWorker(platform, bot, i18n)
+    dispatcher["broadcast_worker"] = worker
+    dispatcher.startup.register(worker.start)
+    dispatcher.shutdown.register(worker.stop)
     log.info("polling %s", platform.settings.telegram_api_base)
     await dispatcher.start_polling(bot, handle_signals=handle_signals, close_bot_session=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.balances import Balances
+from core.broadcasts import Broadcasts
 from core.catalogue import Catalogue
 from core.clock import Clock, SystemClock
 from core.crypto import CodeCipher
@@ -30,6 +31,7 @@ class Platform:
     balances: Balances
     storefront: Storefront
     topups: TopUps
+    broadcasts: Broadcasts
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -53,4 +55,5 @@ def build_platform(
         balances=Balances(db, clock),
         storefront=Storefront(db, clock),
         topups=TopUps(db, clock),
+        broadcasts=Broadcasts(db, clock),
     )

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     telegram_api_base: str = DEFAULT_TELEGRAM_API_BASE
     registration: str = "open"
 
+    #: broadcasts: messages per second overall (Telegram allows ~30), progress edit interval
+    broadcast_rate: float = Field(default=25.0, gt=0)
+    broadcast_progress_seconds: float = Field(default=3.0, gt=0)
+
     def require_secret_key(self) -> str:
         if len(self.secret_key) < 32:
             raise MissingSecretKey()

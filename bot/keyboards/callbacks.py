@@ -37,3 +37,10 @@ class TopUpDecisionCb(CallbackData, prefix="tud"):
 
 class LanguageCb(CallbackData, prefix="lang"):
     code: str
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    # "skip" (no button) | "aud" (ref: 0 all, 1 level, 2 category, 3 suppliers) | "level" |
+    # "cat" | "days" | "send" | "discard" | "stop" | "optout" (ref 1 off, 0 on)
+    action: str
+    ref: int = 0
