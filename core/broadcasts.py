@@ -251,6 +251,16 @@ async def _counts(session: AsyncSession, campaign_id: int) -> Counts:
     )
 
 
+async def _fail_in_flight(session: AsyncSession, campaign_id: int) -> None:
+    """A dead worker's claimed recipients: maybe sent, maybe not. Never sent again."""
+    await session.execute(
+        update(BroadcastRecipient)
+        .where(BroadcastRecipient.campaign_id == campaign_id)
+        .where(BroadcastRecipient.status == RecipientStatus.SENDING)
+        .values(status=RecipientStatus.FAILED, last_error=INTERRUPTED)
+    )
+
+
 class Broadcasts:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -432,13 +442,9 @@ class Broadcasts:
             held = campaign.owner is not None and campaign.owner != owner
             if held and campaign.lease_until and as_utc(campaign.lease_until) > now:
                 return False
-            if campaign.owner != owner:
-                await session.execute(
-                    update(BroadcastRecipient)
-                    .where(BroadcastRecipient.campaign_id == campaign_id)
-                    .where(BroadcastRecipient.status == RecipientStatus.SENDING)
-                    .values(status=RecipientStatus.FAILED, last_error=INTERRUPTED)
-                )
+            # nobody is sending this campaign right now (that is what the lease says), so a
+            # recipient still "sending" belongs to a worker that died or failed mid-batch
+            await _fail_in_flight(session, campaign_id)
             campaign.owner = owner
             campaign.lease_until = now + LEASE
             return True
@@ -548,12 +554,7 @@ class Broadcasts:
             ):
                 return None  # a worker is still winding down its in-flight sends
             if campaign.owner is not None:  # its worker died: in-flight sends are unknown
-                await session.execute(
-                    update(BroadcastRecipient)
-                    .where(BroadcastRecipient.campaign_id == campaign_id)
-                    .where(BroadcastRecipient.status == RecipientStatus.SENDING)
-                    .values(status=RecipientStatus.FAILED, last_error=INTERRUPTED)
-                )
+                await _fail_in_flight(session, campaign_id)
                 campaign.owner = None
             campaign.reported_at = now
             counts = await _counts(session, campaign_id)

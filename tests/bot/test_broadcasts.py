@@ -285,3 +285,57 @@ async def test_a_reseller_pressing_a_forged_send_button_is_refused(
         assert campaign is not None and campaign.status is CampaignStatus.DRAFT
     assert copies(reader) == [] and copies(mallory) == []
     assert not any("being sent" in m.content for m in mallory.messages)
+
+
+async def test_the_admin_watches_progress_and_stops_the_broadcast(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    readers = range(30_000, 32_000)
+    await add_resellers(shop, readers)
+    users = [server.user(telegram_id) for telegram_id in readers]
+    admin = server.user(ADMIN_ID)
+    server.flood_limit_per_second = FAKE_LIMIT
+    summary = await compose(admin, SALE_HTML)
+    await admin.press("📣 Send", message=summary)
+
+    progress = await admin.wait_for_message(lambda m: "Remaining:" in m.content, timeout=30)
+    assert progress.buttons == ["⏹ Stop sending"]
+    query = await admin.press("⏹ Stop sending", message=progress)
+    assert "Stopping" in ((await admin.wait_for_callback_answer(query)).answer_text or "")
+    report = await admin.wait_for_message(report_of(admin), timeout=60)
+
+    assert "stopped" in report.content
+    reached = sum(len(copies(user)) for user in users) + len(copies(admin)) - 1
+    assert f"Sent: {reached}\n" in report.content
+    assert f"Not sent: {2001 - reached}" in report.content
+    assert 0 < reached < 2001
+    assert all(len(copies(user)) <= 1 for user in users)
+    assert admin.current(progress).content == report.content  # the progress became the report
+    states = await recipient_states(shop)
+    assert states == {RecipientStatus.SENT: reached, RecipientStatus.PENDING: 2001 - reached}
+
+
+async def test_a_photo_with_a_caption_goes_to_suppliers(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await shop.catalogue.grant_role(900, Role.SUPPLIER, actor="test")
+    await add_resellers(shop, [601])
+    supplier, reseller = server.user(900), server.user(601)
+    admin = server.user(ADMIN_ID)
+    await admin.send_text("/broadcast")
+    await admin.wait_for_message(lambda m: "New broadcast" in m.content)
+    await admin.send_photo(b"\x89PNG fake image", caption="New stock rules from Monday")
+    await admin.wait_for_message(lambda m: "link button" in m.content)
+    await admin.press("Skip")
+    await admin.wait_for_message(lambda m: "Who should get it?" in m.content)
+    await admin.press("Suppliers")
+    preview, summary = await admin.wait_for_messages(2)
+    assert preview.photo is not None and preview.caption == "New stock rules from Monday"
+    assert "Audience: suppliers" in summary.content and "Recipients: 1" in summary.content
+    await admin.press("📣 Send", message=summary)
+    await admin.wait_for_message(report_of(admin))
+
+    got = [m for m in supplier.messages if m.photo is not None]
+    assert len(got) == 1 and got[0].caption == "New stock rules from Monday"
+    assert await supplier.download(got[0]) == b"\x89PNG fake image"
+    assert reseller.messages == []
