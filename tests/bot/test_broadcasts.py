@@ -14,6 +14,9 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from bot.app import create_bot, run_polling
+from bot.broadcast_worker import BroadcastWorker
+from bot.i18n import make_i18n
+from core.broadcasts import Audience, CampaignMessage
 from core.models import (
     BroadcastCampaign,
     BroadcastRecipient,
@@ -339,3 +342,48 @@ async def test_a_photo_with_a_caption_goes_to_suppliers(
     assert len(got) == 1 and got[0].caption == "New stock rules from Monday"
     assert await supplier.download(got[0]) == b"\x89PNG fake image"
     assert reseller.messages == []
+
+
+async def test_server_errors_are_retried_a_few_times_then_the_recipient_is_failed(
+    server: FakeTelegramServer, platform: Platform, settings: Settings
+) -> None:
+    await make_admin(platform)
+    await platform.catalogue.set_level(ADMIN_ID, "gold", actor="test")  # out of the audience
+    await add_resellers(platform, [701])
+    reader = server.user(701)
+    server.user(ADMIN_ID)
+    bot_settings = settings.model_copy(
+        update={"bot_token": TOKEN, "telegram_api_base": server.base_url}
+    )
+    bot = create_bot(bot_settings)
+    worker = BroadcastWorker(platform, bot, make_i18n(), backoff_seconds=0.01)
+    level = Audience("level", ref=(await platform.broadcasts.levels())[0].id)
+
+    async def campaign() -> dict[int, tuple[RecipientStatus, int]]:
+        draft = await platform.broadcasts.draft(ADMIN_ID, CampaignMessage("text", SALE_HTML), level)
+        await platform.broadcasts.start(draft.id, ADMIN_ID)
+        worker.wake()
+        async with asyncio.timeout(30):
+            while (await platform.broadcasts.counts(draft.id)).pending:
+                await server.state.changed.wait(0.1)
+        async with platform.db.reading() as session:
+            rows = await session.execute(
+                select(
+                    BroadcastRecipient.telegram_id,
+                    BroadcastRecipient.status,
+                    BroadcastRecipient.attempts,
+                ).where(BroadcastRecipient.campaign_id == draft.id)
+            )
+            return {t: (s, a) for t, s, a in rows}
+
+    await worker.start()
+    try:
+        server.fail("sendMessage", times=2, error_code=502)
+        assert (await campaign())[701] == (RecipientStatus.SENT, 3)
+        assert len(copies(reader)) == 1
+        with server.failing("sendMessage", 500):
+            assert (await campaign())[701] == (RecipientStatus.FAILED, 3)
+        assert len(copies(reader)) == 1
+    finally:
+        await worker.stop()
+        await bot.session.close()
