@@ -15,12 +15,14 @@ from aiogram.utils.i18n import I18n
 
 from bot import errors, scheduler_texts, texts
 from bot import scheduler as job_scheduler
+from bot.broadcast_worker import BroadcastWorker
 from bot.handlers import (
     admin_aftersales,
     admin_panel,
     admin_pricing,
     apikeys,
     balance,
+    broadcast,
     buy,
     catalogue,
     fallback,
@@ -85,6 +87,7 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         apikeys.router,
         promotion_handlers.router,
         report_handlers.router,
+        broadcast.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:
@@ -148,6 +151,11 @@ async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = Tr
     )
     dispatcher.startup.register(scheduler.start)
     dispatcher.shutdown.register(scheduler.stop)  # before the bot's session closes
+    # the broadcast worker runs with polling and stops (gracefully) before the session closes
+    worker = BroadcastWorker(platform, bot, i18n)
+    dispatcher["broadcast_worker"] = worker
+    dispatcher.startup.register(worker.start)
+    dispatcher.shutdown.register(worker.stop)
     log.info("polling %s", platform.settings.telegram_api_base)
     sender = OutboxSender(platform, bot, i18n, poll_seconds=platform.settings.outbox_poll_seconds)
     sender.start()

@@ -732,3 +732,79 @@ class SupplierDailyUnits(Base):
     supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     units: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- broadcasts ---
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"  # composed, previewed, not sent
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    DISCARDED = "discarded"  # the preview was cancelled
+
+
+class RecipientStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker: the send may be in flight
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+class BroadcastCampaign(Base):
+    """One admin broadcast: the message, its audience and who is sending it (a lease)."""
+
+    __tablename__ = "broadcast_campaigns"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admin_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    admin_chat_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(8))  # "text" | "photo"
+    body_html: Mapped[str] = mapped_column(Text)
+    photo_file_id: Mapped[str | None] = mapped_column(String(256))
+    button_label: Mapped[str | None] = mapped_column(String(64))
+    button_url: Mapped[str | None] = mapped_column(String(512))
+    audience: Mapped[str] = mapped_column(String(16))  # resellers | level | category | suppliers
+    audience_ref: Mapped[int | None] = mapped_column(Integer)  # level id or category id
+    audience_days: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[CampaignStatus] = mapped_column(
+        _enum(CampaignStatus), default=CampaignStatus.DRAFT
+    )
+    progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (Index("ix_broadcast_campaigns_status", "status"),)
+
+
+class BroadcastRecipient(Base):
+    """One user of a campaign; UNIQUE (campaign, user) so nobody is queued twice."""
+
+    __tablename__ = "broadcast_recipients"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("broadcast_campaigns.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[RecipientStatus] = mapped_column(
+        _enum(RecipientStatus), default=RecipientStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "user_id", name="uq_broadcast_recipients_campaign_user"),
+        Index("ix_broadcast_recipients_campaign_status", "campaign_id", "status", "id"),
+    )
+
+
+class BroadcastOptOut(Base):
+    """A user who asked not to receive promotional broadcasts."""
+
+    __tablename__ = "broadcast_opt_outs"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -9,6 +9,7 @@ from core.admin import AdminDesk
 from core.aftersales import AfterSales
 from core.apikeys import ApiKeys
 from core.balances import Balances
+from core.broadcasts import Broadcasts
 from core.catalogue import Catalogue
 from core.clock import Clock, SystemClock
 from core.crypto import CodeCipher
@@ -59,6 +60,7 @@ class Platform:
     jobs: JobStore
     promotions: Promotions
     reports: Reports
+    broadcasts: Broadcasts
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -105,4 +107,5 @@ def build_platform(
         jobs=jobs,
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
+        broadcasts=Broadcasts(db, clock),
     )

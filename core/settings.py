@@ -57,6 +57,10 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown timezone {value!r}, e.g. Asia/Shanghai") from exc
         return value
 
+    #: broadcasts: messages per second overall (Telegram allows ~30), progress edit interval
+    broadcast_rate: float = Field(default=25.0, gt=0)
+    broadcast_progress_seconds: float = Field(default=3.0, gt=0)
+
     def require_secret_key(self) -> str:
         if len(self.secret_key) < 32:
             raise MissingSecretKey()

@@ -79,3 +79,10 @@ class PromoCb(CallbackData, prefix="prm"):
 
 class ReportCb(CallbackData, prefix="rep"):
     period: str  # "today" | "7d" | "30d"
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    # "skip" (no button) | "aud" (ref: 0 all, 1 level, 2 category, 3 suppliers) | "level" |
+    # "cat" | "days" | "send" | "discard" | "stop" | "optout" (ref 1 off, 0 on)
+    action: str
+    ref: int = 0

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.fake_telegram.formatting import Entity, utf16_len
+from sandbox.fake_telegram.formatting import Entity, parse_html, utf16_len
 from sandbox.fake_telegram.methods import image_size
 from sandbox.fake_telegram.state import (
     CallbackQueryRecord,
@@ -125,6 +125,12 @@ class FakeUser:
         if self._chat.reply_keyboard and self._chat.reply_keyboard.get("one_time_keyboard"):
             self._chat.reply_keyboard = None
         return self._send(text=text, entities=entities)
+
+    async def send_html(self, source: str) -> ChatMessage:
+        """Send a formatted text message, written as Bot API HTML (``<b>``, ``<a href>``…):
+        what a Telegram client sends when the user formats text."""
+        formatted = parse_html(source)
+        return self._send(text=formatted.text, entities=tuple(formatted.entities))
 
     async def press_reply(self, label: str) -> ChatMessage:
         """Tap a button of the current reply keyboard (sends its label as text)."""

@@ -1,0 +1,389 @@
+"""The broadcast worker: sends started campaigns, paced, and reports to the admin.
+
+* Pacing: one :class:`Pacer` for everything the worker sends (broadcast messages and the
+  admin's progress edits): at most ``rate`` calls per second, evenly spaced, never a burst to
+  "catch up". A 429 (``TelegramRetryAfter``) pauses every send for ``retry_after`` seconds;
+  the recipient that got it is tried again after the pause.
+* Outcomes: 403 (blocked the bot) → ``blocked``; other 4xx → ``failed`` at once; 5xx and
+  network errors are retried a few times with a backoff, then ``failed``.
+* Durability: recipients are claimed (``sending``, committed) a fraction of a second ahead
+  and their outcomes written in small batches. :meth:`BroadcastWorker.stop` is graceful:
+  it stops claiming, lets in-flight sends finish, writes their outcomes, puts claimed but
+  unsent recipients back to ``pending`` and releases the campaign, so the next process
+  resumes with nobody twice and nobody skipped. A hard kill is described in
+  ``core/broadcasts.py`` (at most once: the few in-flight recipients become "interrupted").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import socket
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+
+from bot import texts
+from bot.i18n import LOCALE_OF
+from bot.keyboards import broadcasts as keyboards
+from core.broadcasts import CampaignMessage, CampaignView, Claimed, Counts, Outcome
+from core.errors import NotFound
+from core.models import RecipientStatus
+from core.platform import Platform
+
+log = logging.getLogger("kameng.broadcasts")
+
+MAX_TRANSIENT_ATTEMPTS = 3
+CLAIM_AHEAD_SECONDS = 0.25  # how far ahead recipients are claimed (the hard-kill window)
+MAX_IN_FLIGHT = 64
+MAX_ADMIN_RETRIES = 5
+STOP_CHECK_SECONDS = 0.1  # waits shorter than this are plain sleeps
+
+
+async def send_campaign_message(bot: Bot, chat_id: int, message: CampaignMessage) -> Message:
+    """The broadcast exactly as a recipient gets it (the admin's preview uses this too)."""
+    markup = keyboards.campaign_button(message)
+    if message.kind == "photo" and message.photo_file_id:
+        return await bot.send_photo(
+            chat_id, message.photo_file_id, caption=message.body_html or None, reply_markup=markup
+        )
+    return await bot.send_message(chat_id, message.body_html, reply_markup=markup)
+
+
+class Pacer:
+    """At most ``rate`` calls per second overall on a fixed grid of slots; :meth:`pause`
+    holds them all. A slot taken a little late (event-loop jitter) does not push the grid
+    back, up to one slot: any one second holds at most ``rate`` + 2 calls (27 at 25/s,
+    under Telegram's 30), and the long-run rate is ``rate`` itself, not less."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    async def acquire(self, stopping: asyncio.Event) -> bool:
+        """Wait for the next slot; False (no slot taken) if ``stopping`` is set meanwhile."""
+        async with self._lock:
+            while True:
+                if stopping.is_set():
+                    return False
+                now = time.monotonic()
+                at = max(self._next, self._paused_until)
+                if at <= now:
+                    self._next = max(at, now - self.interval) + self.interval
+                    return True
+                if at - now < STOP_CHECK_SECONDS:
+                    await asyncio.sleep(at - now)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), at - now)
+
+
+@dataclass
+class Unsent:
+    """A claimed recipient the worker gave up on without a send (it is stopping)."""
+
+    claimed: Claimed
+    attempts: int
+
+
+@dataclass
+class Stats:
+    retry_afters: int = 0
+    transient_errors: int = 0
+
+
+class BroadcastWorker:
+    def __init__(
+        self,
+        platform: Platform,
+        bot: Bot,
+        i18n: I18n,
+        *,
+        rate: float | None = None,
+        progress_seconds: float | None = None,
+        poll_seconds: float = 1.0,
+        backoff_seconds: float = 0.5,
+    ) -> None:
+        settings = platform.settings
+        self._broadcasts = platform.broadcasts
+        self._catalogue = platform.catalogue
+        self._bot = bot
+        self._i18n = i18n
+        self.rate = rate or settings.broadcast_rate
+        self._progress_seconds = progress_seconds or settings.broadcast_progress_seconds
+        self._poll_seconds = poll_seconds
+        self._backoff = backoff_seconds
+        self._pacer = Pacer(self.rate)
+        self._batch = max(1, math.ceil(self.rate * CLAIM_AHEAD_SECONDS))
+        self._in_flight = asyncio.Semaphore(min(MAX_IN_FLIGHT, max(4, self._batch)))
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.stats = Stats()
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._stopping.clear()
+            self._task = asyncio.create_task(self._run(), name="broadcast-worker")
+
+    async def stop(self) -> None:
+        """Graceful: in-flight sends finish and are recorded; the rest waits for the next run."""
+        self._stopping.set()
+        self._wake.set()
+        task, self._task = self._task, None
+        if task is not None:
+            await asyncio.shield(task)
+
+    def wake(self) -> None:
+        """A campaign was started: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                for campaign_id in await self._broadcasts.due():
+                    if self._stopping.is_set():
+                        break
+                    await self._serve(campaign_id)
+                    await self._report(campaign_id)
+            except Exception:
+                log.exception("broadcast worker round failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+
+    # one campaign ------------------------------------------------------------------------
+
+    async def _serve(self, campaign_id: int) -> None:
+        """Send one campaign until it is done, cancelled, or the worker stops. Database work
+        (claims, outcomes, progress) runs beside the sends, never between two slots."""
+        if not await self._broadcasts.acquire(campaign_id, self.owner):
+            return
+        campaign = await self._broadcasts.campaign(campaign_id)
+        queue: deque[Claimed] = deque()
+        outcomes: list[Outcome] = []
+        unsent: list[Unsent] = []
+        tasks: set[asyncio.Task[Outcome | Unsent]] = set()
+        refill: asyncio.Task[list[Claimed] | None] | None = None
+        progress: asyncio.Task[CampaignView] | None = None
+        exhausted = ended = False
+        last_progress = time.monotonic()
+
+        async def claim_more() -> list[Claimed] | None:
+            await self._flush(campaign_id, outcomes)
+            return await self._broadcasts.claim(campaign_id, self.owner, self._batch)
+
+        def collect(task: asyncio.Task[Outcome | Unsent]) -> None:
+            tasks.discard(task)
+            self._in_flight.release()
+            if task.cancelled():
+                return
+            result = task.result()
+            if isinstance(result, Unsent):
+                unsent.append(result)
+            else:
+                outcomes.append(result)
+
+        try:
+            while not self._stopping.is_set():
+                if refill is None and not exhausted and len(queue) < max(1, self._batch // 2):
+                    refill = asyncio.create_task(claim_more())
+                if refill is not None and (refill.done() or not queue):
+                    claimed = await refill
+                    refill = None
+                    if claimed is None:  # cancelled by the admin
+                        ended = True
+                        break
+                    exhausted = not claimed
+                    queue.extend(claimed)
+                if not queue:
+                    if not tasks:
+                        break
+                    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                await self._in_flight.acquire()
+                if not await self._pacer.acquire(self._stopping):
+                    self._in_flight.release()
+                    break
+                task = asyncio.create_task(self._deliver(campaign.message, queue.popleft()))
+                tasks.add(task)
+                task.add_done_callback(collect)
+                now = time.monotonic()
+                if now - last_progress >= self._progress_seconds and (
+                    progress is None or progress.done()
+                ):
+                    if progress is not None:
+                        campaign = progress.result()
+                    last_progress = now
+                    progress = asyncio.create_task(self._progress(campaign))
+        finally:
+            if refill is not None:
+                queue.extend(await refill or [])
+            if progress is not None:
+                await asyncio.gather(progress, return_exceptions=True)
+            if tasks:
+                await asyncio.gather(*list(tasks), return_exceptions=True)
+            await self._flush(campaign_id, outcomes)
+            unsent += [Unsent(c, c.attempts) for c in queue]
+            finished = False
+            if not unsent and not ended and not self._stopping.is_set():
+                finished = await self._broadcasts.finish(campaign_id, self.owner)
+            if not finished:
+                await self._broadcasts.release(
+                    campaign_id,
+                    self.owner,
+                    [u.claimed.recipient_id for u in unsent],
+                    {u.claimed.recipient_id: u.attempts for u in unsent},
+                )
+
+    async def _flush(self, campaign_id: int, outcomes: list[Outcome]) -> None:
+        if outcomes:
+            batch = outcomes[:]
+            del outcomes[: len(batch)]
+            await self._broadcasts.record(campaign_id, self.owner, batch)
+
+    async def _deliver(self, message: CampaignMessage, recipient: Claimed) -> Outcome | Unsent:
+        """Send to one recipient (a pacer slot is already taken for the first call)."""
+        calls = recipient.attempts
+        transient = 0
+        while True:
+            calls += 1
+            try:
+                sent = await send_campaign_message(self._bot, recipient.telegram_id, message)
+            except TelegramRetryAfter as error:
+                self.stats.retry_afters += 1
+                self._pacer.pause(error.retry_after)
+            except TelegramForbiddenError as error:
+                return Outcome(
+                    recipient.recipient_id, RecipientStatus.BLOCKED, calls, error.message
+                )
+            except TelegramBadRequest as error:
+                return Outcome(recipient.recipient_id, RecipientStatus.FAILED, calls, error.message)
+            except (TelegramServerError, TelegramNetworkError, OSError, TimeoutError) as error:
+                self.stats.transient_errors += 1
+                transient += 1
+                if transient >= MAX_TRANSIENT_ATTEMPTS:
+                    reason = getattr(error, "message", None) or type(error).__name__
+                    return Outcome(recipient.recipient_id, RecipientStatus.FAILED, calls, reason)
+                delay = self._backoff * 2 ** (transient - 1)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+            except TelegramAPIError as error:
+                return Outcome(recipient.recipient_id, RecipientStatus.FAILED, calls, error.message)
+            else:
+                return Outcome(
+                    recipient.recipient_id, RecipientStatus.SENT, calls, message_id=sent.message_id
+                )
+            if not await self._pacer.acquire(self._stopping):
+                return Unsent(recipient, calls)
+
+    # the admin's view --------------------------------------------------------------------
+
+    async def _locale(self, telegram_id: int) -> str:
+        try:
+            return LOCALE_OF.get((await self._catalogue.user(telegram_id)).language, "zh_CN")
+        except NotFound:
+            return self._i18n.default_locale
+
+    async def _progress(self, campaign: CampaignView) -> CampaignView:
+        if campaign.progress_message_id is None:
+            campaign = await self._broadcasts.campaign(campaign.id)
+            if campaign.progress_message_id is None:
+                return campaign
+        counts = await self._broadcasts.counts(campaign.id)
+        with (
+            self._i18n.context(),
+            self._i18n.use_locale(await self._locale(campaign.admin_chat_id)),
+        ):
+            text = progress_text(campaign.id, counts)
+            markup = keyboards.stop(campaign.id)
+        await self._edit(campaign, text, markup)
+        return campaign
+
+    async def _edit(
+        self, campaign: CampaignView, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        message_id = campaign.progress_message_id
+        if message_id is None:
+            return
+        await self._admin_call(
+            lambda: self._bot.edit_message_text(
+                text=text,
+                chat_id=campaign.admin_chat_id,
+                message_id=message_id,
+                reply_markup=markup,
+            ),
+            f"progress of broadcast {campaign.id}",
+        )
+
+    async def _report(self, campaign_id: int) -> None:
+        taken = await self._broadcasts.take_report(campaign_id)
+        if taken is None:
+            return
+        campaign, counts = taken
+        with (
+            self._i18n.context(),
+            self._i18n.use_locale(await self._locale(campaign.admin_chat_id)),
+        ):
+            text = report_text(campaign, counts)
+        await self._edit(campaign, text, None)
+        await self._admin_call(
+            lambda: self._bot.send_message(campaign.admin_chat_id, text),
+            f"report of broadcast {campaign_id}",
+        )
+
+    async def _admin_call(self, call: Callable[[], Awaitable[object]], what: str) -> None:
+        """A message to the admin, paced with the rest and retried after a 429."""
+        for _ in range(MAX_ADMIN_RETRIES):
+            await self._pacer.acquire(asyncio.Event())
+            try:
+                await call()
+            except TelegramRetryAfter as error:
+                self.stats.retry_afters += 1
+                self._pacer.pause(error.retry_after)
+                continue
+            except TelegramAPIError as error:  # "not modified", deleted by the admin, ...
+                log.info("%s not delivered: %s", what, error.message)
+            return
+
+
+def progress_text(campaign_id: int, counts: Counts) -> str:
+    return texts.broadcast_progress(
+        campaign_id, counts.sent, counts.blocked, counts.failed, counts.pending
+    )
+
+
+def report_text(campaign: CampaignView, counts: Counts) -> str:
+    return texts.broadcast_report(
+        campaign.id,
+        counts.sent,
+        counts.blocked,
+        counts.failed,
+        counts.pending,
+        stopped=campaign.status.value == "cancelled",
+    )

@@ -1,0 +1,282 @@
+"""/broadcast (admins): message → optional link button → audience → preview → Send / Cancel;
+the progress message's Stop button; and /notifications, where anyone opts out of
+promotional broadcasts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot import texts
+from bot.broadcast_worker import BroadcastWorker, send_campaign_message
+from bot.keyboards import broadcasts as keyboards
+from bot.keyboards.callbacks import BroadcastCb
+from core.broadcasts import MAX_CAPTION, MAX_DAYS, Audience, CampaignMessage, check_button
+from core.catalogue import UserView
+from core.errors import Forbidden, InvalidInput
+from core.models import CampaignStatus, Role
+from core.platform import Platform
+
+router = Router(name="broadcast")
+
+
+class BroadcastFlow(StatesGroup):
+    message = State()
+    button = State()
+    audience = State()
+    days = State()
+
+
+def _require_admin(user: UserView) -> None:
+    if Role.ADMIN not in user.roles:
+        raise Forbidden(action="broadcast")
+
+
+def _message_of(data: dict[str, Any]) -> CampaignMessage:
+    return CampaignMessage(
+        kind=data["kind"],
+        body_html=data["html"],
+        photo_file_id=data.get("photo"),
+        button_label=data.get("label"),
+        button_url=data.get("url"),
+    )
+
+
+@router.message(Command("broadcast"))
+async def broadcast(message: Message, user: UserView, state: FSMContext) -> None:
+    _require_admin(user)
+    await state.clear()
+    await state.set_state(BroadcastFlow.message)
+    await message.answer(texts.broadcast_ask_message())
+
+
+@router.message(StateFilter(BroadcastFlow), Command("cancel"))
+async def cancel_flow(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(texts.broadcast_discarded())
+
+
+@router.message(StateFilter(BroadcastFlow.message), F.photo | (F.text & ~F.text.startswith("/")))
+async def got_message(message: Message, state: FSMContext) -> None:
+    if message.photo:
+        if len(message.caption or "") > MAX_CAPTION:
+            await message.answer(texts.broadcast_bad_message())
+            return
+        body = message.html_text if message.caption else ""
+        await state.update_data(kind="photo", html=body, photo=message.photo[-1].file_id)
+    else:
+        await state.update_data(kind="text", html=message.html_text, photo=None)
+    await state.set_state(BroadcastFlow.button)
+    await message.answer(texts.broadcast_ask_button(), reply_markup=keyboards.skip_button())
+
+
+@router.message(StateFilter(BroadcastFlow.message))
+async def not_a_message(message: Message) -> None:
+    await message.answer(texts.broadcast_bad_message())
+
+
+@router.message(StateFilter(BroadcastFlow.button), F.text & ~F.text.startswith("/"))
+async def got_button(message: Message, state: FSMContext) -> None:
+    label, separator, url = (message.text or "").partition("|")
+    try:
+        if not separator:
+            raise InvalidInput(field="button")
+        check_button(label.strip(), url.strip())
+    except InvalidInput:
+        await message.answer(texts.broadcast_bad_button())
+        return
+    await state.update_data(label=label.strip(), url=url.strip())
+    await state.set_state(BroadcastFlow.audience)
+    await message.answer(texts.broadcast_ask_audience(), reply_markup=keyboards.audiences())
+
+
+@router.callback_query(StateFilter(BroadcastFlow.button), BroadcastCb.filter(F.action == "skip"))
+async def skip_button(query: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(BroadcastFlow.audience)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            texts.broadcast_ask_audience(), reply_markup=keyboards.audiences()
+        )
+
+
+@router.callback_query(StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "aud"))
+async def audience_kind(
+    query: CallbackQuery,
+    callback_data: BroadcastCb,
+    state: FSMContext,
+    user: UserView,
+    platform: Platform,
+    bot: Bot,
+) -> None:
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    kind = keyboards.AUDIENCE_KINDS[callback_data.ref % len(keyboards.AUDIENCE_KINDS)]
+    if kind == "level":
+        levels = await platform.broadcasts.levels()
+        await query.message.answer(
+            texts.broadcast_ask_level(), reply_markup=keyboards.choices("level", levels)
+        )
+    elif kind == "category":
+        categories = await platform.broadcasts.categories()
+        if not categories:
+            await query.message.answer(texts.broadcast_no_categories())
+            return
+        await query.message.answer(
+            texts.broadcast_ask_category(), reply_markup=keyboards.choices("cat", categories)
+        )
+    else:
+        await _preview(query.message, state, user, platform, bot, Audience(kind))
+
+
+@router.callback_query(StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "level"))
+async def audience_level(
+    query: CallbackQuery,
+    callback_data: BroadcastCb,
+    state: FSMContext,
+    user: UserView,
+    platform: Platform,
+    bot: Bot,
+) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        audience = Audience("level", ref=callback_data.ref)
+        await _preview(query.message, state, user, platform, bot, audience)
+
+
+@router.callback_query(StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "cat"))
+async def audience_category(
+    query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext
+) -> None:
+    await state.update_data(category=callback_data.ref)
+    await state.set_state(BroadcastFlow.days)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(texts.broadcast_ask_days(), reply_markup=keyboards.days())
+
+
+@router.callback_query(StateFilter(BroadcastFlow.days), BroadcastCb.filter(F.action == "days"))
+async def days_chosen(
+    query: CallbackQuery,
+    callback_data: BroadcastCb,
+    state: FSMContext,
+    user: UserView,
+    platform: Platform,
+    bot: Bot,
+) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        category = int((await state.get_data())["category"])
+        audience = Audience("category", ref=category, days=callback_data.ref)
+        await _preview(query.message, state, user, platform, bot, audience)
+
+
+@router.message(StateFilter(BroadcastFlow.days), F.text & ~F.text.startswith("/"))
+async def days_typed(
+    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
+) -> None:
+    text = (message.text or "").strip()
+    if not text.isdigit() or not 0 < int(text) <= MAX_DAYS:
+        await message.answer(texts.broadcast_bad_days(MAX_DAYS))
+        return
+    category = int((await state.get_data())["category"])
+    audience = Audience("category", ref=category, days=int(text))
+    await _preview(message, state, user, platform, bot, audience)
+
+
+async def _preview(
+    target: Message,
+    state: FSMContext,
+    user: UserView,
+    platform: Platform,
+    bot: Bot,
+    audience: Audience,
+) -> None:
+    """The message exactly as recipients will get it, then the count and Send / Cancel."""
+    content = _message_of(await state.get_data())
+    campaign = await platform.broadcasts.draft(user.telegram_id, content, audience)
+    await state.clear()
+    await send_campaign_message(bot, target.chat.id, campaign.message)
+    described = texts.broadcast_audience(audience.kind, campaign.audience_name, audience.days)
+    await target.answer(
+        texts.broadcast_preview(described, campaign.recipients),
+        reply_markup=keyboards.confirm(campaign.id),
+    )
+
+
+@router.callback_query(BroadcastCb.filter(F.action == "send"))
+async def send(
+    query: CallbackQuery,
+    callback_data: BroadcastCb,
+    user: UserView,
+    platform: Platform,
+    broadcast_worker: BroadcastWorker | None = None,
+) -> None:
+    _require_admin(user)  # before anything reaches the chat; the core checks again
+    started = await platform.broadcasts.start(callback_data.ref, user.telegram_id)
+    if started.already:
+        await query.answer(texts.broadcast_already_started(started.campaign.id))
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        progress = await query.message.answer(
+            texts.broadcast_started(started.campaign.id),
+            reply_markup=keyboards.stop(started.campaign.id),
+        )
+        await platform.broadcasts.set_progress_message(started.campaign.id, progress.message_id)
+    if broadcast_worker is not None:
+        broadcast_worker.wake()
+
+
+@router.callback_query(BroadcastCb.filter(F.action == "discard"))
+async def discard(
+    query: CallbackQuery, callback_data: BroadcastCb, user: UserView, platform: Platform
+) -> None:
+    campaign = await platform.broadcasts.discard(callback_data.ref, user.telegram_id)
+    if campaign.status is not CampaignStatus.DISCARDED:
+        await query.answer(texts.broadcast_already_started(campaign.id))
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(texts.broadcast_discarded(), reply_markup=None)
+
+
+@router.callback_query(BroadcastCb.filter(F.action == "stop"))
+async def stop(
+    query: CallbackQuery,
+    callback_data: BroadcastCb,
+    user: UserView,
+    platform: Platform,
+    broadcast_worker: BroadcastWorker | None = None,
+) -> None:
+    await platform.broadcasts.cancel(callback_data.ref, user.telegram_id)
+    await query.answer(texts.broadcast_stopping())
+    if broadcast_worker is not None:
+        broadcast_worker.wake()
+
+
+@router.message(Command("notifications"))
+async def notifications(message: Message, user: UserView, platform: Platform) -> None:
+    opted_out = await platform.broadcasts.opted_out(user.telegram_id)
+    await message.answer(
+        texts.notifications(opted_out), reply_markup=keyboards.notifications(opted_out)
+    )
+
+
+@router.callback_query(BroadcastCb.filter(F.action == "optout"))
+async def toggle_notifications(
+    query: CallbackQuery, callback_data: BroadcastCb, user: UserView, platform: Platform
+) -> None:
+    opted_out = await platform.broadcasts.set_opted_out(user.telegram_id, callback_data.ref == 1)
+    await query.answer(texts.notifications_saved(opted_out))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            texts.notifications(opted_out), reply_markup=keyboards.notifications(opted_out)
+        )
