@@ -56,6 +56,11 @@ def _on_database(work: Callable[[Database], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+def _log_to_stderr() -> None:
+    """For the long-running commands: what they do goes to stderr, one line per event."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
 def _amount(text: str) -> int:
     try:
         return parse_amount(text)
@@ -441,6 +446,18 @@ def outbox_status() -> None:
     click.echo(f"pending {stats.pending}, due now {stats.due}, failed before {stats.failing}")
 
 
+@main.command("run")
+def run_bot() -> None:
+    """Start the Telegram bot (long polling) until SIGINT/SIGTERM."""
+    from bot.app import create_bot, run_polling
+
+    if not Settings().bot_token:
+        click.echo("error: KAMENG_BOT_TOKEN is not set (the token @BotFather gave you)", err=True)
+        sys.exit(2)
+    _log_to_stderr()
+    _run(lambda p: run_polling(p, create_bot(p.settings)))
+
+
 # reseller HTTP API -------------------------------------------------------------
 
 
@@ -478,7 +495,7 @@ def api_serve(host: str | None, port: int | None) -> None:
     """Run the reseller HTTP API until SIGINT/SIGTERM."""
     from web.app import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _log_to_stderr()
 
     def work(p: Platform) -> Awaitable[None]:
         return serve(p, host or p.settings.api_host, port or p.settings.api_port)

@@ -6,7 +6,7 @@ vouchers; codes are stored only as keyed digests. ``users.status`` gains the val
 (``native_enum=False``), so the new values need no DDL.
 
 Revision ID: 0004
-Revises: 0010
+Revises: 0003
 Create Date: 2026-11-26 10:52:17.491367
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0010"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """broadcasts
 
-Revision ID: 0008
-Revises: 0003
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-26 10:52:02
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0003"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

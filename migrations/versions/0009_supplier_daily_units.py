@@ -1,7 +1,7 @@
 """supplier daily units: the commission ladder's volume without summing every order
 
-Revision ID: 0003
-Revises: 0009
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-26 11:30:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0009"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
