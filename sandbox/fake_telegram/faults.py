@@ -15,15 +15,19 @@ ANY_METHOD = "*"
 
 @dataclass
 class FailureRule:
-    """Answer calls of ``method`` ("*" = any) with an error, ``times`` times or until cleared."""
+    """Answer calls of ``method`` ("*" = any) with an error, ``times`` times or until cleared;
+    with ``chat_id``, only the calls addressed to that chat (one user's outage)."""
 
     method: str
     error_code: int
     description: str
     retry_after: int | None
     times: int | None  # None: until cleared
+    chat_id: int | None = None
 
-    def matches(self, method: str) -> bool:
+    def matches(self, method: str, chat_id: object = None) -> bool:
+        if self.chat_id is not None and str(chat_id) != str(self.chat_id):
+            return False
         return self.method == ANY_METHOD or self.method.lower() == method.lower()
 
     def error(self) -> ApiError:
@@ -37,6 +41,7 @@ def make_rule(
     error_code: int,
     description: str | None,
     retry_after: int | None,
+    chat_id: int | None = None,
 ) -> FailureRule:
     if error_code == 429 and retry_after is None:
         retry_after = 1
@@ -45,7 +50,7 @@ def make_rule(
             description = too_many_requests(retry_after or 1)
         else:
             description = DEFAULT_FAILURE_TEXTS.get(error_code, f"Error {error_code}")
-    return FailureRule(method, error_code, description, retry_after, times)
+    return FailureRule(method, error_code, description, retry_after, times, chat_id)
 
 
 class FaultInjector:
@@ -73,10 +78,10 @@ class FaultInjector:
         else:
             self.rules = [rule for rule in self.rules if rule.method.lower() != method.lower()]
 
-    def injected_failure(self, method: str) -> ApiError | None:
+    def injected_failure(self, method: str, chat_id: object = None) -> ApiError | None:
         """The scripted failure for this call, if any (consumes one of its ``times``)."""
         for rule in self.rules:
-            if rule.matches(method):
+            if rule.matches(method, chat_id):
                 if rule.times is not None:
                     rule.times -= 1
                     if rule.times <= 0:

@@ -198,8 +198,10 @@ class FakeTelegramServer:
         *,
         description: str | None = None,
         retry_after: int | None = None,
+        chat_id: int | None = None,
     ) -> FailureRule:
-        """Answer the next ``times`` calls of ``method`` ("*" = any) with an error."""
+        """Answer the next ``times`` calls of ``method`` ("*" = any) with an error; with
+        ``chat_id``, only calls addressed to that chat."""
         return self.faults.add(
             make_rule(
                 method,
@@ -207,6 +209,7 @@ class FakeTelegramServer:
                 error_code=error_code,
                 description=description,
                 retry_after=retry_after,
+                chat_id=chat_id,
             )
         )
 
@@ -217,8 +220,10 @@ class FakeTelegramServer:
         *,
         description: str | None = None,
         retry_after: int | None = None,
+        chat_id: int | None = None,
     ) -> FailureRule:
-        """Answer every call of ``method`` with an error until :meth:`clear_failures`."""
+        """Answer every call of ``method`` with an error until :meth:`clear_failures`; with
+        ``chat_id``, only calls addressed to that chat."""
         return self.faults.add(
             make_rule(
                 method,
@@ -226,6 +231,7 @@ class FakeTelegramServer:
                 error_code=error_code,
                 description=description,
                 retry_after=retry_after,
+                chat_id=chat_id,
             )
         )
 
@@ -237,10 +243,11 @@ class FakeTelegramServer:
         *,
         description: str | None = None,
         retry_after: int | None = None,
+        chat_id: int | None = None,
     ) -> Iterator[FailureRule]:
         """``with server.failing("sendMessage", 502): ...`` - fails inside the block only."""
         rule = self.fail_until_cleared(
-            method, error_code, description=description, retry_after=retry_after
+            method, error_code, description=description, retry_after=retry_after, chat_id=chat_id
         )
         try:
             yield rule
@@ -333,7 +340,7 @@ class FakeTelegramServer:
                 params = self.spec.validate_call(method, params, uploads)
             finally:  # every call is logged, with validated params when they are valid
                 self.requests.append(RecordedRequest(name, params))
-            failure = self.faults.injected_failure(name)
+            failure = self.faults.injected_failure(name, params.get("chat_id"))
             if failure is None and name in SENDING_METHODS:
                 failure = self.faults.rate_limited()
             if failure is not None:

@@ -26,6 +26,19 @@ async def test_scripted_failures_then_recovery(server: FakeTelegramServer, bot: 
     assert [(e.error_code, e.injected) for e in server.errors] == [(502, True), (502, True)]
 
 
+async def test_a_failure_for_one_chat_leaves_the_others_served(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
+    cut_off, other = server.user(1001), server.user(1002)
+    with server.failing("sendMessage", 502, chat_id=cut_off.id):
+        with pytest.raises(TelegramServerError, match="Bad Gateway"):
+            await bot.send_message(cut_off.id, "hi")
+        await bot.send_message(other.id, "hi")
+    await bot.send_message(cut_off.id, "back")
+    assert [m.text for m in cut_off.messages] == ["back"]
+    assert [m.text for m in other.messages] == ["hi"]
+
+
 async def test_429_surfaces_as_retry_after(server: FakeTelegramServer, bot: Bot) -> None:
     user = server.user(1001)
     server.fail("sendMessage", error_code=429, retry_after=7)
