@@ -13,6 +13,7 @@ from bot import texts
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import BalanceCb, TopUpDecisionCb
+from bot.notices import TelegramFile, tell_admins
 from core.catalogue import UserView
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
@@ -79,15 +80,13 @@ async def topup_receipt(
     )
     await state.clear()
     await message.answer(texts.topup_sent(request), reply_markup=menus.main_menu())
-    for admin_id in await platform.topups.admins():
-        admin = await platform.catalogue.user(admin_id)
-        with i18n.use_locale(LOCALE_OF[admin.language]):
-            text = texts.topup_for_admin(request)
-            markup = menus.topup_decision(request.id)
-            if photo:
-                await bot.send_photo(admin_id, photo, caption=text[:1024], reply_markup=markup)
-            else:
-                await bot.send_message(admin_id, text, reply_markup=markup)
+    await tell_admins(
+        bot,
+        platform,
+        i18n,
+        lambda: (texts.topup_for_admin(request), menus.topup_decision(request.id)),
+        attachment=TelegramFile(photo, "photo") if photo else None,
+    )
 
 
 @router.callback_query(TopUpDecisionCb.filter())

@@ -12,7 +12,8 @@ from aiogram.utils.i18n import I18n
 from bot import supplier_texts as st
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SupplierApplicationCb
-from bot.supplier_replies import announce_decision, tell_admins
+from bot.notices import tell_admins
+from bot.supplier_replies import announce_decision
 from core.catalogue import UserView
 from core.errors import KamengError
 from core.platform import Platform

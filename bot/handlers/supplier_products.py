@@ -15,7 +15,8 @@ from aiogram.utils.i18n import I18n
 from bot import supplier_texts as st
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SkuReviewCb, SupplierFormCb
-from bot.supplier_replies import announce_decision, own_sku_of, tell_admins
+from bot.notices import tell_admins
+from bot.supplier_replies import announce_decision, own_sku_of
 from core.catalogue import UserView
 from core.errors import Forbidden, KamengError
 from core.models import ReviewStatus, Role, StockKind

@@ -1,0 +1,83 @@
+"""Direct notices to one user or to every admin, each in their own language. Best effort:
+one unreachable recipient (blocked the bot, a Telegram hiccup) never stops the others and is
+logged without content. What must survive an outage goes through the outbox instead."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import LOCALE_OF
+from core.platform import Platform
+from core.suppliers import admin_ids
+
+log = logging.getLogger("kameng.bot")
+CAPTION_LIMIT = 1024
+
+
+class Attachment(Protocol):
+    """A file already on Telegram's servers: a receipt photo, an authorization document."""
+
+    @property
+    def file_id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...  # "photo" | "document"
+
+
+@dataclass(frozen=True)
+class TelegramFile:
+    file_id: str
+    kind: str  # "photo" | "document"
+
+
+async def tell_user(
+    bot: Bot, platform: Platform, i18n: I18n, telegram_id: int, render: Callable[[], str]
+) -> None:
+    user = await platform.catalogue.user(telegram_id)
+    with i18n.use_locale(LOCALE_OF.get(user.language, i18n.default_locale)):
+        text = render()
+    try:
+        await bot.send_message(telegram_id, text)
+    except TelegramAPIError as exc:
+        log.warning("could not tell user %s: %s", telegram_id, type(exc).__name__)
+
+
+async def tell_admins(
+    bot: Bot,
+    platform: Platform,
+    i18n: I18n,
+    render: Callable[[], tuple[str, InlineKeyboardMarkup]],
+    attachment: Attachment | None = None,
+) -> None:
+    """Every admin gets the card; with an attachment, the card is its caption (or, when too
+    long for a caption, a message of its own after the file)."""
+    for admin_id in await admin_ids(platform.db):
+        admin = await platform.catalogue.user(admin_id)
+        with i18n.use_locale(LOCALE_OF.get(admin.language, i18n.default_locale)):
+            text, markup = render()
+        try:
+            if attachment is None:
+                await bot.send_message(admin_id, text, reply_markup=markup)
+                continue
+            fits = len(text) <= CAPTION_LIMIT
+            caption, keyboard = (text, markup) if fits else (None, None)
+            if attachment.kind == "photo":
+                await bot.send_photo(
+                    admin_id, attachment.file_id, caption=caption, reply_markup=keyboard
+                )
+            else:
+                await bot.send_document(
+                    admin_id, attachment.file_id, caption=caption, reply_markup=keyboard
+                )
+            if not fits:
+                await bot.send_message(admin_id, text, reply_markup=markup)
+        except TelegramAPIError as exc:
+            log.warning("could not tell admin %s: %s", admin_id, type(exc).__name__)
