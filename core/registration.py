@@ -207,7 +207,7 @@ class Registrations:
                 .order_by(RegistrationRequest.id)
                 .limit(limit)
             )
-            return [_view(request, user) for request, user in rows.tuples()]
+            return [_view(request, user) for request, user in rows]
 
     async def admit(self, telegram_id: int, *, actor: str) -> UserView:
         """Make a pending user active (the policy was switched to ``open``)."""

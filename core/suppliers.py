@@ -195,7 +195,7 @@ class SupplierOnboarding:
                 .order_by(SupplierApplication.id)
                 .limit(limit)
             )
-            return [_view(application, user) for application, user in rows.tuples()]
+            return [_view(application, user) for application, user in rows]
 
     async def decide(
         self,
