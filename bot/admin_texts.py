@@ -16,18 +16,33 @@ from core.admin import UserCard
 from core.aftersales import ReportView
 from core.models import ReportStatus, Role, UserStatus
 from core.pricing_admin import CategoryRow, LadderView, SkuPricing, TierRow
+from core.supplier_payouts import WithdrawalView
 
 # Counter name (core.admin.PENDING_COUNTERS) → label; a counter without a label shows its name.
 COUNTER_LABELS = {
     "product_reviews": __("Products awaiting review"),
     "topups": __("Top-up requests pending"),
     "code_reports": __("Open bad-code reports"),
+    "supplier_applications": __("Supplier applications waiting"),
+    "withdrawals": __("Withdrawal requests waiting"),
+    "registrations": __("Registration requests waiting"),
 }
 
 
 def panel(counts: dict[str, int]) -> str:
     rows = [f"{COUNTER_LABELS.get(name, name)}: <b>{count}</b>" for name, count in counts.items()]
     return _("<b>Admin panel</b>") + "\n" + "\n".join(rows)
+
+
+def withdrawal_waiting(view: WithdrawalView) -> str:
+    return _(
+        "💸 Withdrawal request #{id}: supplier {name} ({telegram_id}) asks for {amount}."
+    ).format(
+        id=view.id,
+        name=escape(view.supplier_name),
+        telegram_id=view.telegram_id,
+        amount=money(view.amount),
+    )
 
 
 def cancelled() -> str:

@@ -9,17 +9,16 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
-from bot import errors, scheduler_texts, texts
+from bot import command_menus, errors
 from bot import scheduler as job_scheduler
 from bot.broadcast_worker import BroadcastWorker
 from bot.handlers import (
     admin_aftersales,
     admin_panel,
     admin_pricing,
+    admin_queues,
     apikeys,
     balance,
     broadcast,
@@ -38,7 +37,7 @@ from bot.handlers import (
 )
 from bot.handlers import promotions as promotion_handlers
 from bot.handlers import reports as report_handlers
-from bot.i18n import LOCALE_OF, UserLanguageMiddleware, make_i18n
+from bot.i18n import UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
 from bot.outbox_sender import OutboxSender
 from core.models import Role
@@ -88,6 +87,7 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         promotion_handlers.router,
         report_handlers.router,
         broadcast.router,
+        admin_queues.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:
@@ -96,40 +96,6 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         router._parent_router = None
     dispatcher.include_routers(*routers)
     return dispatcher
-
-
-def command_menu(i18n: I18n, locale: str) -> list[BotCommand]:
-    with i18n.context(), i18n.use_locale(locale):
-        return [
-            BotCommand(command=name, description=str(description))
-            for name, description in texts.COMMAND_DESCRIPTIONS.items()
-        ]
-
-
-async def register_commands(bot: Bot, i18n: I18n) -> None:
-    await bot.set_my_commands(command_menu(i18n, "en"))
-    await bot.set_my_commands(command_menu(i18n, "en"), language_code="en")
-    await bot.set_my_commands(command_menu(i18n, "zh_CN"), language_code="zh")
-
-
-async def register_admin_commands(bot: Bot, i18n: I18n, platform: Platform) -> None:
-    """Admins' own command menu adds the admin commands (a per-chat scope, so only for
-    admins who have written to the bot before; the others get it at the next start)."""
-    for telegram_id in await platform.topups.admins():
-        admin = await platform.catalogue.user(telegram_id)
-        locale = LOCALE_OF.get(admin.language, "zh_CN")
-        with i18n.context(), i18n.use_locale(locale):
-            extra = [
-                BotCommand(command=name, description=str(description))
-                for name, description in scheduler_texts.ADMIN_COMMANDS.items()
-            ]
-        try:
-            await bot.set_my_commands(
-                command_menu(i18n, locale) + extra,
-                scope=BotCommandScopeChat(chat_id=telegram_id),
-            )
-        except TelegramAPIError as exc:  # chat not found: never wrote to the bot
-            log.info("no admin menu for %s: %s", telegram_id, exc.message)
 
 
 async def grant_configured_admins(platform: Platform) -> None:
@@ -142,8 +108,7 @@ async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = Tr
     i18n = make_i18n()
     dispatcher = build_dispatcher(platform, i18n)
     await grant_configured_admins(platform)
-    await register_commands(bot, i18n)
-    await register_admin_commands(bot, i18n, platform)
+    await command_menus.register_all(bot, i18n, platform)
     await bot.delete_webhook(drop_pending_updates=False)
     scheduler = job_scheduler.SchedulerService(
         job_scheduler.build_runner(platform, bot, i18n),

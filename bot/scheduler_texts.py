@@ -15,13 +15,6 @@ from core.models import PromotionKind
 from core.promotions import NewPromotion, PromotionResults, PromotionView, local_time
 from core.reports import Period, SalesReport
 
-ADMIN_COMMANDS = {
-    "promo": __("Schedule a promotion"),
-    "promos": __("Promotions not over yet"),
-    "reports": __("Sales reports"),
-    "export": __("Orders as CSV: /export FROM TO"),
-}
-
 # buttons
 SCOPE_SKUS = __("🏷 SKU codes")
 SCOPE_CATEGORY = __("📂 A category")

@@ -26,18 +26,6 @@ MENU_BALANCE = __("💰 Balance")
 MENU_HELP = __("❓ Help")
 MENU_LANGUAGE = __("🌐 Language")
 
-COMMAND_DESCRIPTIONS = {
-    "start": __("Main menu"),
-    "catalogue": __("Browse products"),
-    "orders": __("My orders"),
-    "balance": __("Balance and top-up"),
-    "buy": __("Quick buy: /buy SKU QUANTITY"),
-    "redeem": __("Redeem a voucher: /redeem CODE"),
-    "language": __("Language"),
-    "help": __("Help"),
-    "apikey": __("API key for your own shop"),
-}
-
 MAX_CODES_INLINE = 20
 
 
@@ -64,6 +52,22 @@ def help_text() -> str:
         "Type any product name to search.\n"
         "Quick buy: <code>/buy SKU QUANTITY</code>, e.g. <code>/buy STEAM-100 5</code>"
     )
+
+
+def supplier_help(commands: str) -> str:
+    return _(
+        "<b>As a supplier</b>\n{commands}\n"
+        "A new or changed product is on sale once an admin approves it; paste codes after "
+        "/upload or send them as a text file."
+    ).format(commands=commands)
+
+
+def admin_help(commands: str) -> str:
+    return _(
+        "<b>As an admin</b>\n{commands}\n"
+        "The panel counts what waits for you (product reviews, top-ups, bad-code reports, "
+        "supplier applications, withdrawals, registrations); a button lists each."
+    ).format(commands=commands)
 
 
 def banned() -> str:
@@ -415,7 +419,6 @@ def apikey_cancel_button() -> str:
 
 # --- broadcasts ---
 
-COMMAND_DESCRIPTIONS["notifications"] = __("Promotional messages on/off")
 BROADCAST_DAYS_CHOICES = (7, 30, 90)
 
 

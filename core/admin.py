@@ -20,15 +20,21 @@ from core.errors import Forbidden, InvalidAmount, InvalidInput, NotFound
 from core.ledger import balance_of
 from core.models import (
     AccountKind,
+    ApplicationStatus,
     CodeReport,
     Order,
+    RegistrationRequest,
+    RegistrationStatus,
     ReportStatus,
     Sku,
     SkuStatus,
+    SupplierApplication,
     TopUpRequest,
     TopUpStatus,
     User,
     UserStatus,
+    WithdrawalRequest,
+    WithdrawalStatus,
 )
 
 MAX_NOTE = 500
@@ -74,12 +80,42 @@ async def _open_code_reports(session: AsyncSession) -> int:
     )
 
 
+async def _pending_applications(session: AsyncSession) -> int:
+    return await _count(
+        session,
+        select(func.count())
+        .select_from(SupplierApplication)
+        .where(SupplierApplication.status == ApplicationStatus.PENDING),
+    )
+
+
+async def _pending_withdrawals(session: AsyncSession) -> int:
+    return await _count(
+        session,
+        select(func.count())
+        .select_from(WithdrawalRequest)
+        .where(WithdrawalRequest.status == WithdrawalStatus.PENDING),
+    )
+
+
+async def _pending_registrations(session: AsyncSession) -> int:
+    return await _count(
+        session,
+        select(func.count())
+        .select_from(RegistrationRequest)
+        .where(RegistrationRequest.status == RegistrationStatus.PENDING),
+    )
+
+
 # What waits for an admin, in display order. Another part adds its own with one line:
-#     PENDING_COUNTERS["supplier_applications"] = _pending_applications
+#     PENDING_COUNTERS["something"] = _pending_something
 PENDING_COUNTERS: dict[str, Counter] = {
     "product_reviews": _pending_reviews,
     "topups": _pending_topups,
     "code_reports": _open_code_reports,
+    "supplier_applications": _pending_applications,
+    "withdrawals": _pending_withdrawals,
+    "registrations": _pending_registrations,
 }
 
 
@@ -107,6 +143,17 @@ class AdminDesk:
         self._clock = clock
         self._catalogue = catalogue
         self._balances = balances
+
+    async def staff(self) -> list[UserView]:
+        """Active suppliers and admins: the users whose command menu is more than the
+        resellers' (set per chat by the bot)."""
+        async with self._db.reading() as session:
+            users = await session.scalars(
+                select(User)
+                .where(User.is_supplier | User.is_admin, User.status != UserStatus.BANNED)
+                .order_by(User.id)
+            )
+            return [await user_view(session, user) for user in users]
 
     async def is_admin(self, telegram_id: int) -> bool:
         async with self._db.reading() as session:

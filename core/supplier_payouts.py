@@ -359,3 +359,17 @@ class SupplierPayouts:
             if request is None:
                 raise NotFound(kind="withdrawal", ref=str(request_id))
             return await _view(session, request)
+
+    async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[WithdrawalView]:
+        """The oldest withdrawal requests still waiting for a decision."""
+        async with self._db.reading() as session:
+            admin = await load_user(session, admin_telegram_id)
+            if not admin.is_admin:
+                raise Forbidden(action="withdrawal.view")
+            requests = await session.scalars(
+                select(WithdrawalRequest)
+                .where(WithdrawalRequest.status == WithdrawalStatus.PENDING)
+                .order_by(WithdrawalRequest.id)
+                .limit(limit)
+            )
+            return [await _view(session, request) for request in requests]

@@ -184,6 +184,19 @@ class SupplierOnboarding:
             assert user is not None
             return _view(application, user)
 
+    async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[ApplicationView]:
+        """The oldest applications still waiting for a decision."""
+        async with self._db.reading() as session:
+            await load_admin(session, admin_telegram_id, "supplier.decide")
+            rows = await session.execute(
+                select(SupplierApplication, User)
+                .join(User, User.id == SupplierApplication.user_id)
+                .where(SupplierApplication.status == ApplicationStatus.PENDING)
+                .order_by(SupplierApplication.id)
+                .limit(limit)
+            )
+            return [_view(application, user) for application, user in rows]
+
     async def decide(
         self,
         application_id: int,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
-from bot import texts
+from bot import command_menus, texts
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import LanguageCb
 from core.catalogue import UserView
+from core.models import Role
 from core.platform import Platform
 
 router = Router(name="start")
@@ -24,10 +25,20 @@ async def start(message: Message, user: UserView) -> None:
     )
 
 
+def help_for(user: UserView) -> str:
+    """The resellers' help, then a section per further role the user holds."""
+    parts = [texts.help_text()]
+    if Role.SUPPLIER in user.roles:
+        parts.append(texts.supplier_help(command_menus.listing(Role.SUPPLIER)))
+    if Role.ADMIN in user.roles:
+        parts.append(texts.admin_help(command_menus.listing(Role.ADMIN)))
+    return "\n\n".join(parts)
+
+
 @router.message(Command("help"))
 @router.message(F.text == texts.MENU_HELP)
-async def help_(message: Message) -> None:
-    await message.answer(texts.help_text(), reply_markup=menus.main_menu())
+async def help_(message: Message, user: UserView) -> None:
+    await message.answer(help_for(user), reply_markup=menus.main_menu())
 
 
 @router.message(Command("language"))
@@ -43,8 +54,10 @@ async def set_language(
     user: UserView,
     platform: Platform,
     i18n: I18n,
+    bot: Bot,
 ) -> None:
     updated = await platform.catalogue.set_language(user.telegram_id, callback_data.code)
+    await command_menus.refresh(bot, i18n, updated)  # a staff menu speaks the new language
     with i18n.use_locale(LOCALE_OF[updated.language]):
         await query.answer()
         if query.message is not None:

@@ -9,6 +9,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
+from bot import command_menus
 from bot import supplier_texts as st
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SupplierApplicationCb
@@ -97,6 +98,9 @@ async def approve(
         callback_data.application, admin_telegram_id=user.telegram_id, approve=True
     )
     await query.answer(st.application_decided(decision.application, decision.already_decided))
+    if not decision.already_decided:  # the new supplier's menu gains the supplier commands
+        supplier = await platform.catalogue.user(decision.application.telegram_id)
+        await command_menus.refresh(bot, i18n, supplier)
     await _after_decision(query.message, decision, bot, platform, i18n)
 
 

@@ -22,6 +22,7 @@ MAX_POSITION_BUTTONS = 24
 
 class AdminCb(CallbackData, prefix="adm"):
     action: str  # "home" | "users" | "cats" | "sku" | "ladder" | "reports" | "topups" | "cancel"
+    # or a waiting list: "supplier_applications" | "withdrawals" | "registrations"
 
 
 class AdminUserCb(CallbackData, prefix="adu"):
@@ -79,6 +80,16 @@ def panel(counts: dict[str, int]) -> InlineKeyboardMarkup:
         text=_("🛠 Bad-code reports ({count})").format(count=counts.get("code_reports", 0)),
         callback_data=AdminCb(action="reports"),
     )
+    queues = {
+        "supplier_applications": _("🏭 Supplier applications ({count})"),
+        "withdrawals": _("💸 Withdrawals ({count})"),
+        "registrations": _("🚪 Registrations ({count})"),
+    }
+    for name, label in queues.items():  # the waiting lists (bot/handlers/admin_queues.py)
+        if name in counts:
+            builder.button(
+                text=label.format(count=counts[name]), callback_data=AdminCb(action=name)
+            )
     builder.adjust(2)
     return builder.as_markup()
 
