@@ -71,10 +71,6 @@ class TopUps:
             await session.flush()
             return _view(request, user)
 
-    async def admins(self) -> list[int]:
-        async with self._db.reading() as session:
-            return list(await session.scalars(select(User.telegram_id).where(User.is_admin)))
-
     async def pending(self) -> list[TopUpView]:
         async with self._db.reading() as session:
             rows = await session.execute(
