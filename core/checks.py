@@ -22,6 +22,7 @@ from core.models import (
     LineStatus,
     Order,
     OrderLine,
+    OrderStatus,
     Sku,
     StockKind,
     SupplierDailyUnits,
@@ -167,6 +168,62 @@ async def check_ledger(db: Database) -> CheckReport:
                     (func.count(OrderLine.id) != Order.quantity)
                     | (func.coalesce(func.sum(OrderLine.price), 0) != Order.total)
                 ),
+            ),
+        )
+        refunded_line = OrderLine.status == LineStatus.REFUNDED
+        by_lines = (
+            select(
+                OrderLine.order_id,
+                func.sum(case((refunded_line, OrderLine.price), else_=0)).label("lines"),
+                func.sum(case((refunded_line, 0), else_=1)).label("delivered"),
+                func.count(OrderLine.id).label("all_lines"),
+            )
+            .group_by(OrderLine.order_id)
+            .subquery()
+        )
+        credited = (  # a refund credits the reseller: its only positive entry
+            select(
+                LedgerTransaction.order_id,
+                func.sum(LedgerEntry.amount).label("refunded"),
+            )
+            .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+            .where(LedgerTransaction.kind == "refund", LedgerEntry.amount > 0)
+            .group_by(LedgerTransaction.order_id)
+            .subquery()
+        )
+        money = func.coalesce(credited.c.refunded, 0)
+        report.add(
+            "orders whose refunded lines differ from the money refunded (a unit paid back twice?)",
+            await _rows(
+                session,
+                select(
+                    by_lines.c.order_id,
+                    by_lines.c.lines.label("refunded_lines_total"),
+                    money.label("refunded_in_ledger"),
+                )
+                .outerjoin(credited, credited.c.order_id == by_lines.c.order_id)
+                .where(money != by_lines.c.lines)
+                .order_by(by_lines.c.order_id),
+            ),
+        )
+        expected = case(
+            (by_lines.c.delivered == by_lines.c.all_lines, OrderStatus.PAID.value),
+            (by_lines.c.delivered == 0, OrderStatus.REFUNDED.value),
+            else_=OrderStatus.PARTLY_REFUNDED.value,
+        )
+        report.add(
+            "orders whose status disagrees with their lines",
+            await _rows(
+                session,
+                select(
+                    Order.id,
+                    Order.status,
+                    by_lines.c.delivered.label("delivered_lines"),
+                    by_lines.c.all_lines.label("lines"),
+                )
+                .join(by_lines, by_lines.c.order_id == Order.id)
+                .where(Order.status != expected)
+                .order_by(Order.id),
             ),
         )
         report.add(

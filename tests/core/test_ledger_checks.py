@@ -11,6 +11,9 @@ from core.checks import CheckReport, check_ledger
 from core.models import (
     LedgerEntry,
     LedgerTransaction,
+    LineStatus,
+    Order,
+    OrderLine,
     Role,
     SupplierDailyUnits,
     TopUpRequest,
@@ -200,3 +203,25 @@ async def test_a_declined_top_up_with_a_transaction_fails(platform: Platform) ->
     [line] = _failure(report, TOPUPS)
     assert line.startswith(f"top-up request #{ids['topup']}: ledger transaction #")
     assert line.endswith("but should have none")
+
+
+MONEY = "orders whose refunded lines differ from the money refunded (a unit paid back twice?)"
+STATUS = "orders whose status disagrees with their lines"
+
+
+async def test_an_order_marked_paid_after_a_partial_refund_fails(platform: Platform) -> None:
+    await _books(platform)
+    report = await _corrupt(platform, update(Order).where(Order.id == 1).values(status="paid"))
+    assert _failure(report, STATUS) == ["id=1, status=paid, delivered_lines=2, lines=3"]
+
+
+async def test_a_refunded_line_without_its_money_fails(platform: Platform) -> None:
+    await _books(platform)
+    # the refunded line of order 1 handed back as delivered: the ledger says one unit was
+    # paid back, the lines say none (the code check and the status check see it too)
+    report = await _corrupt(
+        platform,
+        update(OrderLine).where(OrderLine.order_id == 1).values(status=LineStatus.DELIVERED),
+    )
+    assert report.problems[MONEY] == ["order_id=1, refunded_lines_total=0, refunded_in_ledger=9200"]
+    assert report.problems[STATUS] == ["id=1, status=partly_refunded, delivered_lines=3, lines=3"]
