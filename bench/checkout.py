@@ -21,7 +21,8 @@ each buying one code at a time for its own reseller, run these modes, ``--purcha
   (SQLite); insert the order; debit the reseller with a conditional UPDATE; credit the
   supplier and platform accounts; insert the ledger transaction and its entries; claim one
   code with UPDATE ... RETURNING (FOR UPDATE SKIP LOCKED on PostgreSQL); insert the order
-  line and the outbox row; append the hash-chained audit record; COMMIT; decrypt the code.
+  line and the outbox row; count the unit in the supplier's day (the ladder's volume);
+  append the hash-chained audit record; COMMIT; decrypt the code.
 * raw via SQLAlchemy - the same statements as ``text()`` on the core's own engine
   (``core.db.Database``: same pool, hooks and BEGIN IMMEDIATE; on SQLite the same in-process
   queue as raw), a connection checked out per purchase. Not a target: it shows how
@@ -148,6 +149,8 @@ SALE = {
     " :supplier, :spread, :commission, 'delivered')",
     "outbox": "INSERT INTO outbox (kind, user_id, payload, created_at, available_at, attempts)"
     " VALUES ('sale', :user_id, :payload, :now, :now, 0)",
+    "units": "INSERT INTO supplier_daily_units (supplier_id, day, units) VALUES (:supplier_id,"
+    " :day, 1) ON CONFLICT (supplier_id, day) DO UPDATE SET units = supplier_daily_units.units + 1",
     "audit_head": "UPDATE audit_head SET last_id = last_id + 1 WHERE id = 1"
     " RETURNING last_id, last_hash",
     "audit": "INSERT INTO audit_log (id, created_at, action, actor, subject, payload,"
@@ -419,6 +422,8 @@ async def raw_sale(
         )
         outbox, payload = fx.payloads(order_id)
         await ex.rows("outbox", {"user_id": fx.supplier_user_id, "payload": outbox, "now": at})
+        day = at[:10] if isinstance(at, str) else now.date()  # the ladder's count, as the core
+        await ex.rows("units", {"supplier_id": fx.supplier_id, "day": day})
         [(record_id, prev)] = await ex.rows("audit_head", {})
         actor, subject = f"user:{tid}", f"order:{order_id}"
         digest = record_hash(record_id, now, "sale", actor, subject, payload, prev)

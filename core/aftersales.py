@@ -326,6 +326,9 @@ class AfterSales:
             if sku.stock_kind is StockKind.UNIQUE:
                 await _set_code_status(session, line.code_id, CodeStatus.VOIDED)
             await session.flush()
+            # count after the order row's lock, as ``Shop.refund`` does: a concurrent refund
+            # of other lines has then committed, so the last one sets ``refunded``
+            await session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
             delivered = await session.scalar(
                 select(func.count()).where(
                     OrderLine.order_id == order.id, OrderLine.status == LineStatus.DELIVERED

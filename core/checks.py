@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Date, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core.db import Database
 from core.models import (
@@ -21,9 +22,16 @@ from core.models import (
     LineStatus,
     Order,
     OrderLine,
+    OrderStatus,
     Sku,
     StockKind,
+    SupplierDailyUnits,
+    TopUpRequest,
+    TopUpStatus,
     User,
+    Voucher,
+    WithdrawalRequest,
+    WithdrawalStatus,
 )
 
 _SHOW = 20  # offenders listed per problem; the count is always complete
@@ -162,4 +170,182 @@ async def check_ledger(db: Database) -> CheckReport:
                 ),
             ),
         )
+        refunded_line = OrderLine.status == LineStatus.REFUNDED
+        by_lines = (
+            select(
+                OrderLine.order_id,
+                func.sum(case((refunded_line, OrderLine.price), else_=0)).label("lines"),
+                func.sum(case((refunded_line, 0), else_=1)).label("delivered"),
+                func.count(OrderLine.id).label("all_lines"),
+            )
+            .group_by(OrderLine.order_id)
+            .subquery()
+        )
+        credited = (  # a refund credits the reseller: its only positive entry
+            select(
+                LedgerTransaction.order_id,
+                func.sum(LedgerEntry.amount).label("refunded"),
+            )
+            .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+            .where(LedgerTransaction.kind == "refund", LedgerEntry.amount > 0)
+            .group_by(LedgerTransaction.order_id)
+            .subquery()
+        )
+        money = func.coalesce(credited.c.refunded, 0)
+        report.add(
+            "orders whose refunded lines differ from the money refunded (a unit paid back twice?)",
+            await _rows(
+                session,
+                select(
+                    by_lines.c.order_id,
+                    by_lines.c.lines.label("refunded_lines_total"),
+                    money.label("refunded_in_ledger"),
+                )
+                .outerjoin(credited, credited.c.order_id == by_lines.c.order_id)
+                .where(money != by_lines.c.lines)
+                .order_by(by_lines.c.order_id),
+            ),
+        )
+        expected = case(
+            (by_lines.c.delivered == by_lines.c.all_lines, OrderStatus.PAID.value),
+            (by_lines.c.delivered == 0, OrderStatus.REFUNDED.value),
+            else_=OrderStatus.PARTLY_REFUNDED.value,
+        )
+        report.add(
+            "orders whose status disagrees with their lines",
+            await _rows(
+                session,
+                select(
+                    Order.id,
+                    Order.status,
+                    by_lines.c.delivered.label("delivered_lines"),
+                    by_lines.c.all_lines.label("lines"),
+                )
+                .join(by_lines, by_lines.c.order_id == Order.id)
+                .where(Order.status != expected)
+                .order_by(Order.id),
+            ),
+        )
+        report.add(
+            "supplier daily units that differ from the order lines sold that day",
+            await _daily_units(session, db.is_sqlite),
+        )
+        redeemed = Voucher.redeemed_by.is_not(None)
+        report.add(
+            "vouchers without exactly one ledger transaction (redeemed) or with one (not)",
+            await _linked(
+                session,
+                "voucher",
+                Voucher.id,
+                _key("voucher:", Voucher.id),
+                redeemed,
+                Voucher.transaction_id,
+            ),
+        )
+        report.add(
+            "withdrawal requests paid without their ledger transaction (or unpaid with one)",
+            await _linked(
+                session,
+                "withdrawal",
+                WithdrawalRequest.id,
+                _key("withdraw:request-", WithdrawalRequest.id),
+                WithdrawalRequest.status == WithdrawalStatus.PAID,
+                WithdrawalRequest.ledger_transaction_id,
+            ),
+        )
+        report.add(
+            "top-up requests approved without their ledger transaction (or not with one)",
+            await _linked(
+                session,
+                "top-up request",
+                TopUpRequest.id,
+                _key("top_up:request-", TopUpRequest.id),
+                TopUpRequest.status == TopUpStatus.APPROVED,
+                None,
+            ),
+        )
     return report
+
+
+async def _daily_units(session: AsyncSession, sqlite: bool) -> list[str]:
+    """``supplier_daily_units`` (the ladder's volume) = the order lines per supplier and UTC
+    day of their order, refunded lines included: the ladder counts units as sold."""
+    day: ColumnElement[object] = (
+        func.date(Order.created_at)
+        if sqlite
+        else cast(func.timezone("UTC", Order.created_at), Date)
+    )
+    counted = {
+        (int(supplier), str(on)): int(units)
+        for supplier, on, units in await session.execute(
+            select(Order.supplier_id, day, func.count(OrderLine.id))
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .group_by(Order.supplier_id, day)
+        )
+    }
+    stored = {
+        (int(supplier), str(on)): int(units)
+        for supplier, on, units in await session.execute(
+            select(SupplierDailyUnits.supplier_id, SupplierDailyUnits.day, SupplierDailyUnits.units)
+        )
+    }
+    return [
+        f"supplier {supplier} on {on}: table says {stored.get((supplier, on), 0)} units,"
+        f" order lines say {counted.get((supplier, on), 0)}"
+        for supplier, on in sorted(counted.keys() | stored.keys())
+        if stored.get((supplier, on), 0) != counted.get((supplier, on), 0)
+    ]
+
+
+def _key(prefix: str, id_column: InstrumentedAttribute[int]) -> ColumnElement[str]:
+    return literal(prefix, String) + cast(id_column, String)
+
+
+async def _linked(
+    session: AsyncSession,
+    what: str,
+    id_column: InstrumentedAttribute[int],
+    key: ColumnElement[str],
+    needs_one: ColumnElement[bool],
+    link: InstrumentedAttribute[int | None] | None,
+) -> list[str]:
+    """Rows that must have exactly their one ledger transaction (found by its idempotency
+    key, and, where the row records it, the same one it points at) when ``needs_one`` holds,
+    and none otherwise."""
+    found = LedgerTransaction.id
+    bad_link = []
+    if link is not None:
+        bad_link = [
+            and_(needs_one, or_(link.is_(None), link != found)),
+            and_(~needs_one, link.is_not(None)),
+        ]
+    rows = await session.execute(
+        select(id_column, needs_one, found, *([link] if link is not None else []))
+        .outerjoin(LedgerTransaction, LedgerTransaction.idempotency_key == key)
+        .where(
+            or_(
+                and_(needs_one, found.is_(None)),
+                and_(~needs_one, found.is_not(None)),
+                *bad_link,
+            )
+        )
+        .order_by(id_column)
+    )
+    offenders = []
+    for row in rows:
+        row_id, needed, transaction = row[0], bool(row[1]), row[2]
+        points_at = row[3] if link is not None else transaction
+        if needed and transaction is None:
+            offenders.append(f"{what} #{row_id}: no ledger transaction")
+        elif not needed and transaction is not None:
+            offenders.append(
+                f"{what} #{row_id}: ledger transaction #{transaction} but should have none"
+            )
+        elif not needed:
+            offenders.append(f"{what} #{row_id}: points at ledger transaction #{points_at}")
+        else:
+            offenders.append(
+                f"{what} #{row_id}: points at ledger transaction #{points_at},"
+                f" its own is #{transaction}"
+            )
+    return offenders

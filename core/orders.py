@@ -560,41 +560,110 @@ class Shop:
     ) -> RefundResult:
         """Refund ``units`` delivered units of an order (all when ``None``), newest first.
 
-        Reverses each unit's split exactly; its code goes back to stock or is voided."""
-        now = self._clock.now()
+        Reverses each unit's split exactly; its code goes back to stock or is voided. Safe
+        under concurrency on both databases: the lines to refund are locked (PostgreSQL
+        ``FOR UPDATE``; SQLite's write transaction is already exclusive) and flipped by an
+        ``UPDATE … WHERE status = 'delivered' RETURNING``, and the money is computed from the
+        rows that UPDATE returned, so a unit is refunded once whoever else (another refund,
+        an after-sales refund of one line) gets there first. The same idempotency key gives
+        the first result again and never a second reversal.
+
+        The commission ladder (``SupplierDailyUnits``) is not touched: it counts units sold
+        when they were sold (gross), the volume that set the rate of each later sale, as the
+        30-day sums over orders always did. A refund is an admin's decision after the fact;
+        decrementing would make refunds contend with every sale on the supplier's row for
+        today and rewrite the past volume. ``kameng ledger check`` proves the table equals
+        the order lines (refunded ones included) per supplier and UTC day."""
         key = f"refund:{idempotency_key}"
+        try:
+            return await self._refund_once(
+                order_id,
+                units=units,
+                restock=restock,
+                key=key,
+                idempotency_key=idempotency_key,
+                actor=actor,
+                reason=reason,
+            )
+        except IntegrityError:
+            # A concurrent refund with the same key committed first: answer with its result.
+            async with self._db.reading() as session:
+                replayed = await self._refund_replay(session, order_id, key, idempotency_key)
+                if replayed is None:
+                    raise
+                return replayed
+
+    async def _refund_replay(
+        self, session: AsyncSession, order_id: int, key: str, idempotency_key: str
+    ) -> RefundResult | None:
+        done = await find_transaction(session, key)
+        if done is None:
+            return None
+        if done.order_id != order_id:
+            raise IdempotencyConflict(key=idempotency_key)
+        unit_price = await session.scalar(select(Order.unit_price).where(Order.id == order_id))
+        refunded = await session.scalar(
+            select(func.sum(LedgerEntry.amount)).where(
+                LedgerEntry.transaction_id == done.id, LedgerEntry.amount > 0
+            )
+        )
+        amount = int(refunded or 0)
+        # every line of an order has the order's unit price
+        return RefundResult(order_id, amount // int(unit_price or 1), amount, replayed=True)
+
+    async def _refund_once(
+        self,
+        order_id: int,
+        *,
+        units: int | None,
+        restock: bool,
+        key: str,
+        idempotency_key: str,
+        actor: str,
+        reason: str,
+    ) -> RefundResult:
+        now = self._clock.now()
         async with self._db.transaction() as session:
             order = await session.get(Order, order_id)
             if order is None:
                 raise NotFound(kind="order", ref=str(order_id))
-            done = await find_transaction(session, key)
-            if done is not None:
-                if done.order_id != order_id:
-                    raise IdempotencyConflict(key=idempotency_key)
-                refunded = await session.scalar(
-                    select(func.sum(LedgerEntry.amount)).where(
-                        LedgerEntry.transaction_id == done.id, LedgerEntry.amount > 0
-                    )
-                )
-                amount = int(refunded or 0)
-                return RefundResult(order_id, amount // order.unit_price, amount, replayed=True)
-            lines = list(
-                await session.scalars(
-                    select(OrderLine)
-                    .where(
-                        OrderLine.order_id == order_id,
-                        OrderLine.status == LineStatus.DELIVERED,
-                    )
-                    .order_by(OrderLine.id.desc())
-                )
+            if units is not None and units < 1:
+                raise InvalidInput(field="units", value=units)
+            # Lock order: lines, then accounts, then codes, then the order row (as the
+            # after-sales refund does), so two refunds never wait on each other in a cycle.
+            pick = (
+                select(OrderLine.id)
+                .where(OrderLine.order_id == order_id, OrderLine.status == LineStatus.DELIVERED)
+                .order_by(OrderLine.id.desc())
+                .limit(units)
+                .with_for_update()
             )
-            wanted = len(lines) if units is None else units
-            if wanted < 1 or wanted > len(lines):
-                raise InvalidInput(field="units", value=wanted, refundable=len(lines))
-            chosen = lines[:wanted]
-            sku = await session.get(Sku, order.sku_id)
-            assert sku is not None
-            amount = sum(line.price for line in chosen)
+            ids = list(await session.scalars(pick))
+            # after the locks: a refund with this key that committed meanwhile is seen now
+            replayed = await self._refund_replay(session, order_id, key, idempotency_key)
+            if replayed is not None:
+                return replayed
+            wanted = len(ids) if units is None else units
+            if not ids or len(ids) < wanted:
+                raise InvalidInput(field="units", value=wanted, refundable=len(ids))
+            flipped = (
+                await session.execute(
+                    update(OrderLine)
+                    .where(OrderLine.id.in_(ids), OrderLine.status == LineStatus.DELIVERED)
+                    .values(status=LineStatus.REFUNDED)
+                    .returning(
+                        OrderLine.code_id,
+                        OrderLine.price,
+                        OrderLine.supplier_amount,
+                        OrderLine.platform_spread,
+                        OrderLine.platform_commission,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+            if len(flipped) != wanted:  # locked above, so only a bug could get here
+                raise InvalidInput(field="units", value=wanted, refundable=len(flipped))
+            amount = sum(line.price for line in flipped)
             await post(
                 session,
                 key=key,
@@ -607,30 +676,42 @@ class Shop:
                     Posting(
                         AccountKind.SUPPLIER_PAYABLE,
                         order.supplier_id,
-                        -sum(line.supplier_amount for line in chosen),
+                        -sum(line.supplier_amount for line in flipped),
                     ),
                     platform(
-                        AccountKind.PLATFORM_SPREAD, -sum(ln.platform_spread for ln in chosen)
+                        AccountKind.PLATFORM_SPREAD, -sum(ln.platform_spread for ln in flipped)
                     ),
                     platform(
                         AccountKind.PLATFORM_COMMISSION,
-                        -sum(ln.platform_commission for ln in chosen),
+                        -sum(ln.platform_commission for ln in flipped),
                     ),
                 ],
             )
-            for line in chosen:
-                line.status = LineStatus.REFUNDED
-            if sku.stock_kind is StockKind.UNIQUE:
+            stock_kind = await session.scalar(select(Sku.stock_kind).where(Sku.id == order.sku_id))
+            if stock_kind is StockKind.UNIQUE:
                 await session.execute(
                     update(Code)
-                    .where(Code.id.in_([line.code_id for line in chosen]))
+                    .where(
+                        Code.id.in_([line.code_id for line in flipped]),
+                        Code.status == CodeStatus.SOLD,
+                    )
                     .values(status=CodeStatus.AVAILABLE if restock else CodeStatus.VOIDED)
                     .execution_options(synchronize_session=False)
                 )
-            order.status = (
-                OrderStatus.REFUNDED
-                if wanted == len(lines) and all(ln.status is LineStatus.REFUNDED for ln in lines)
-                else OrderStatus.PARTLY_REFUNDED
+            # The order's status from its lines, counted after taking the order row's lock
+            # (a concurrent after-sales refund of another line has then committed or waits).
+            await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+            left = await session.scalar(
+                select(func.count()).where(
+                    OrderLine.order_id == order_id, OrderLine.status == LineStatus.DELIVERED
+                )
+            )
+            status = OrderStatus.PARTLY_REFUNDED if left else OrderStatus.REFUNDED
+            await session.execute(
+                update(Order)
+                .where(Order.id == order_id)
+                .values(status=status)
+                .execution_options(synchronize_session=False)
             )
             await audit.append(
                 session,

@@ -1,8 +1,14 @@
-"""Random sequences of top-ups, purchases, refunds and withdrawals keep the books exact."""
+"""Random sequences of top-ups, purchases, refunds and withdrawals keep the books exact.
+
+Refunds take 1-3 units or the rest of an order (so partly refunded orders are refunded
+again), and a "race" step runs several refunds of one order at once, some with the same
+idempotency key, plus an after-sales refund of one of its lines."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from collections.abc import Awaitable
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -10,19 +16,23 @@ from hypothesis import strategies as st
 
 from core.checks import check_ledger
 from core.errors import InsufficientPayable, KamengError
-from core.models import StockKind
-from core.orders import Receipt
+from core.models import Role, StockKind
+from core.orders import Receipt, RefundResult
 from core.platform import Platform
 from tests.factories import ADMIN, SUPPLIER_TID, make_reseller, make_sku
 
 RESELLERS = (101, 102, 103)
+ADMIN_TID = 42
 _keys = itertools.count()
 
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("top_up"), st.sampled_from(RESELLERS), st.integers(1, 300_00)),
         st.tuples(st.just("buy"), st.sampled_from(RESELLERS), st.integers(1, 4)),
-        st.tuples(st.just("refund"), st.integers(0, 20), st.booleans()),
+        st.tuples(
+            st.just("refund"), st.integers(0, 20), st.booleans(), st.sampled_from([1, 2, 3, None])
+        ),
+        st.tuples(st.just("race"), st.integers(0, 20), st.lists(st.integers(1, 2), max_size=4)),
         st.tuples(st.just("withdraw"), st.just(SUPPLIER_TID), st.integers(1, 200_00)),
     ),
     min_size=1,
@@ -51,7 +61,8 @@ async def test_every_step_leaves_the_ledger_balanced(
         )
         for telegram_id in RESELLERS:
             await make_reseller(platform, telegram_id)
-    orders: list[int] = []
+        await platform.catalogue.grant_role(ADMIN_TID, Role.ADMIN, actor=ADMIN)
+    orders: list[tuple[int, int]] = []
     for op in ops:
         try:
             await _apply(platform, op, orders)
@@ -73,7 +84,7 @@ async def _is_new(platform: Platform) -> bool:
     return False
 
 
-async def _apply(platform: Platform, op: tuple[Any, ...], orders: list[int]) -> None:
+async def _apply(platform: Platform, op: tuple[Any, ...], orders: list[tuple[int, int]]) -> None:
     kind = op[0]
     key = f"k{next(_keys)}"
     if kind == "top_up":
@@ -83,14 +94,46 @@ async def _apply(platform: Platform, op: tuple[Any, ...], orders: list[int]) -> 
         quote = await platform.quotes.quote(op[1], sku, op[2])
         receipt = await platform.shop.buy(op[1], quote.id)
         assert isinstance(receipt, Receipt)
-        orders.append(receipt.order_id)
+        orders.append((receipt.order_id, op[1]))
     elif kind == "refund" and orders:
-        order_id = orders[op[1] % len(orders)]
+        order_id, _ = orders[op[1] % len(orders)]
         await platform.shop.refund(
-            order_id, units=1, restock=op[2], idempotency_key=key, actor=ADMIN
+            order_id, units=op[3], restock=op[2], idempotency_key=key, actor=ADMIN
         )
+    elif kind == "race" and orders:
+        await _race(platform, orders[op[1] % len(orders)], op[2], key)
     elif kind == "withdraw":
         try:
             await platform.balances.withdraw(op[1], op[2], idempotency_key=key, actor=ADMIN)
         except InsufficientPayable:
             pass
+
+
+async def _race(platform: Platform, order: tuple[int, int], units: list[int], key: str) -> None:
+    """Refunds of one order at once: each of ``units`` under its own key, the first one
+    twice more under its key, and an after-sales refund of the order's newest line."""
+    order_id, buyer = order
+    receipt = await platform.shop.order(buyer, order_id)
+    attempts: list[Awaitable[object]] = [
+        platform.shop.refund(
+            order_id,
+            units=n,
+            restock=i % 2 == 0,
+            idempotency_key=f"{key}-{max(i - 2, 0)}",
+            actor=ADMIN,
+        )
+        for i, n in enumerate(units[:1] * 2 + units)
+    ]
+    try:
+        reported = await platform.aftersales.report(buyer, order_id, receipt.quantity, reason="x")
+        attempts.append(platform.aftersales.refund(ADMIN_TID, reported.report.id))
+    except KamengError:
+        pass  # that line is refunded already
+    outcomes = await asyncio.gather(*attempts, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException) and not isinstance(outcome, KamengError):
+            raise outcome
+    # the first three share a key: those that succeeded agree, and one at most is fresh
+    same_key = [o for o in outcomes[:3] if isinstance(o, RefundResult)]
+    assert len({(o.units, o.amount) for o in same_key}) <= 1
+    assert [o.replayed for o in same_key].count(False) <= 1
