@@ -6,7 +6,6 @@ import logging
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
@@ -41,6 +40,7 @@ from bot.handlers import reports as report_handlers
 from bot.i18n import LOCALE_OF, UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
 from bot.outbox_sender import OutboxSender
+from bot.telegram_session import BotApiSession
 from core.models import Role
 from core.platform import Platform
 from core.settings import Settings
@@ -49,7 +49,7 @@ log = logging.getLogger("kameng.bot")
 
 
 def create_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    session = BotApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
     return Bot(
         settings.bot_token,
         session=session,
