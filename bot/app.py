@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from aiogram import Bot, Dispatcher
@@ -159,8 +160,12 @@ async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = Tr
     log.info("polling %s", platform.settings.telegram_api_base)
     sender = OutboxSender(platform, bot, i18n, poll_seconds=platform.settings.outbox_poll_seconds)
     sender.start()
+    # What startup built (modules, schemas, the dispatcher) lives as long as the process:
+    # frozen, it is not walked by every full collection (a 0.2-0.4 s pause in the bench).
+    gc.freeze()
     try:
         await dispatcher.start_polling(bot, handle_signals=handle_signals, close_bot_session=False)
     finally:
+        gc.unfreeze()
         await sender.stop()  # before the session closes: the message in flight completes
         await bot.session.close()
