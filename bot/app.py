@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.utils.i18n import I18n
@@ -40,6 +40,7 @@ from bot.handlers import reports as report_handlers
 from bot.i18n import UserLanguageMiddleware, make_i18n
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
 from bot.outbox_sender import OutboxSender
+from bot.telegram_session import BotApiSession
 from core.models import Role
 from core.platform import Platform
 from core.settings import Settings
@@ -48,7 +49,7 @@ log = logging.getLogger("kameng.bot")
 
 
 def create_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+    session = BotApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
     return Bot(
         settings.bot_token,
         session=session,
@@ -124,8 +125,12 @@ async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = Tr
     log.info("polling %s", platform.settings.telegram_api_base)
     sender = OutboxSender(platform, bot, i18n, poll_seconds=platform.settings.outbox_poll_seconds)
     sender.start()
+    # What startup built (modules, schemas, the dispatcher) lives as long as the process:
+    # frozen, it is not walked by every full collection (a 0.2-0.4 s pause in the bench).
+    gc.freeze()
     try:
         await dispatcher.start_polling(bot, handle_signals=handle_signals, close_bot_session=False)
     finally:
+        gc.unfreeze()
         await sender.stop()  # before the session closes: the message in flight completes
         await bot.session.close()

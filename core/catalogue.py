@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -37,6 +38,7 @@ from core.models import (
 
 SKU_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 LANGUAGES = ("zh-CN", "en")
+DISPLAY_NAME_MAX = 128  # users.display_name; Telegram's full name can be 129 characters
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,7 @@ def _roles(user: User) -> frozenset[Role]:
     return frozenset(role for role, on in flags.items() if on)
 
 
-async def user_view(session: AsyncSession, user: User) -> UserView:
-    level_name = await session.scalar(select(Level.name).where(Level.id == user.level_id))
+def _view(user: User, level_name: str | None) -> UserView:
     return UserView(
         id=user.id,
         telegram_id=user.telegram_id,
@@ -111,6 +112,19 @@ async def user_view(session: AsyncSession, user: User) -> UserView:
         language=user.language,
         status=user.status,
         credit_limit=user.credit_limit,
+    )
+
+
+async def user_view(session: AsyncSession, user: User) -> UserView:
+    level_name = await session.scalar(select(Level.name).where(Level.id == user.level_id))
+    return _view(user, level_name)
+
+
+def _renamed(user: User, username: str | None, display_name: str) -> bool:
+    """Telegram tells a different @username or name than the one stored (an absent one
+    never erases the stored one)."""
+    return bool(username and user.username != username) or bool(
+        display_name and user.display_name != display_name
     )
 
 
@@ -200,23 +214,54 @@ class Catalogue:
         """The user with this Telegram id, created as a reseller on first contact (with
         ``status``: pending when the registration policy is not open).
 
-        Returns the user and whether it was created just now."""
+        The bot calls this for every update, so a known user whose @username and name are
+        unchanged is answered from one read, without a write transaction (on SQLite the
+        writes queue behind each other). Only a newcomer or a renamed user writes; two
+        first updates racing each other create one user. ``language`` and ``status`` apply
+        on creation only. Returns the user and whether it was created just now."""
+        display_name = display_name[:DISPLAY_NAME_MAX]
+        async with self._db.reading() as session:
+            row = (
+                await session.execute(
+                    select(User, Level.name)
+                    .join(Level, Level.id == User.level_id)
+                    .where(User.telegram_id == telegram_id)
+                )
+            ).first()
+            if row is not None and not _renamed(row[0], username, display_name):
+                return _view(row[0], row[1]), False
+        arguments = (telegram_id, username, display_name, language or "zh-CN", status)
+        try:
+            return await self._register_or_rename(*arguments)
+        except IntegrityError:  # PostgreSQL: a concurrent first update registered them
+            return await self._register_or_rename(*arguments)
+
+    async def _register_or_rename(
+        self,
+        telegram_id: int,
+        username: str | None,
+        display_name: str,
+        language: str,
+        status: UserStatus,
+    ) -> tuple[UserView, bool]:
         async with self._db.transaction() as session:
             user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
-            created = user is None
             if user is None:
                 user = await _new_user(
                     session,
                     telegram_id,
                     username,
                     display_name,
-                    language or "zh-CN",
+                    language,
                     self._clock.now(),
                     status,
                 )
-            elif username and user.username != username:
+                return await user_view(session, user), True
+            if username and user.username != username:
                 user.username = username
-            return await user_view(session, user), created
+            if display_name and user.display_name != display_name:
+                user.display_name = display_name
+            return await user_view(session, user), False
 
     async def user(self, telegram_id: int) -> UserView:
         async with self._db.reading() as session:

@@ -163,6 +163,16 @@ class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _OneTripCursor
 
+    def rollback(self) -> None:
+        """The pool rolls back every connection it takes back, also after a COMMIT, when
+        sqlite3 would do nothing: skip that trip (a writer still holds the write queue)."""
+        try:
+            idle = not self._connection.in_transaction
+        except ValueError:  # closed: let the adapter report it
+            idle = False
+        if not idle:
+            super().rollback()
+
 
 class _OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:

@@ -9,7 +9,7 @@ def test_bot_e2e_bench_runs_and_prints_its_ratio() -> None:
     out = run_bench("bot_e2e.py", "--resellers", "6", "--purchases-each", "2", "--rounds", "2")
     for line in (
         "ratio sqlite: bot/core =",
-        "bot Confirm -> codes: p50",
+        "bot Confirm -> codes (all at once): p50",
         "all distinct: True",
         "OK: the ledger balances and every code reached exactly one buyer",
     ):

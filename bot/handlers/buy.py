@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import suppress
 
 from aiogram import Bot, F, Router
@@ -105,9 +106,13 @@ async def confirm(
     if result.replayed:  # a double tap or a redelivered update: already paid and delivered
         await query.answer(texts.already_bought(result.order_id))
         return
-    with suppress(TelegramBadRequest):  # a purchase slower than the press's answer window
-        await query.answer()  # ("query is too old") must still deliver the codes
-    await send_receipt(bot, user.telegram_id, result)
+
+    async def stop_spinner() -> None:
+        with suppress(TelegramBadRequest):  # a purchase slower than the press's answer window
+            await query.answer()  # ("query is too old") must still deliver the codes
+
+    # side by side: the codes do not wait for the spinner's round trip
+    await asyncio.gather(stop_spinner(), send_receipt(bot, user.telegram_id, result))
     if isinstance(query.message, Message):
         with suppress(TelegramBadRequest):  # the buttons may already be gone
             await query.message.edit_reply_markup(reply_markup=None)

@@ -527,7 +527,7 @@ async def answer_callback_query(api: BotApi, params: Params) -> Any:
     query.answer_text = text or None
     query.show_alert = bool(params.get("show_alert"))
     query.url = params.get("url")
-    api.state.changed.notify()
+    api.state.notify(api.state.chats.get(query.chat_id))
     return True
 
 

@@ -234,6 +234,9 @@ class Chat:
     reply_keyboard: dict[str, Any] | None = None
     menu_button: dict[str, Any] | None = None
     next_message_id: int = 1
+    #: notified with FakeState.changed for changes in this chat only: a user waiting for
+    #: the bot wakes for its own chat, not for every other user's (hundreds in a bench)
+    changed: Signal = field(default_factory=Signal, repr=False, compare=False)
 
     @property
     def id(self) -> int:
@@ -339,7 +342,7 @@ class FakeState:
                 chat.reply_keyboard = markup
             elif markup.get("remove_keyboard"):
                 chat.reply_keyboard = None
-        self.changed.notify()
+        self.notify(chat)
         return message
 
     def edit_message(self, message: ChatMessage, **changes: Any) -> ChatMessage:
@@ -347,13 +350,19 @@ class FakeState:
         chat = self.chats[message.chat_id]
         chat.messages[message.message_id] = edited
         chat.events.append(edited)
-        self.changed.notify()
+        self.notify(chat)
         return edited
 
     def delete_message(self, message: ChatMessage) -> None:
         chat = self.chats[message.chat_id]
         del chat.messages[message.message_id]
         chat.deleted.append(message.message_id)
+        self.notify(chat)
+
+    def notify(self, chat: Chat | None) -> None:
+        """Something changed in ``chat`` (``None``: in no chat the fake knows)."""
+        if chat is not None:
+            chat.changed.notify()
         self.changed.notify()
 
     def message_to_api(self, message: ChatMessage) -> dict[str, Any]:

@@ -228,7 +228,7 @@ class FakeUser:
                     f"{timeout}s (found {len(matches)}); bot messages since mark {start}:\n  "
                     f"{seen}"
                 )
-            await self._state.changed.wait(remaining)
+            await self._chat.changed.wait(remaining)
 
     def callback_answer(self, query_id: str) -> CallbackQueryRecord:
         """The callback query ``query_id``: ``.answered``, ``.answer_text``, ``.show_alert``."""
@@ -249,7 +249,7 @@ class FakeUser:
                     f"{self!r}: the bot did not answer callback query {query_id} "
                     f"(data={query.data!r}) within {timeout}s"
                 )
-            await self._state.changed.wait(remaining)
+            await self._chat.changed.wait(remaining)
         return query
 
     # -- internals ----------------------------------------------------------------------
