@@ -42,6 +42,8 @@ class LanguageCb(CallbackData, prefix="lang"):
 class RegistrationDecisionCb(CallbackData, prefix="rgd"):
     request: int
     approve: bool
+
+
 # --- suppliers catalog ---
 
 
