@@ -16,7 +16,6 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import LOCALE_OF
 from core.platform import Platform
-from core.suppliers import admin_ids
 
 log = logging.getLogger("kameng.bot")
 CAPTION_LIMIT = 1024
@@ -59,7 +58,7 @@ async def tell_admins(
 ) -> None:
     """Every admin gets the card; with an attachment, the card is its caption (or, when too
     long for a caption, a message of its own after the file)."""
-    for admin_id in await admin_ids(platform.db):
+    for admin_id in await platform.catalogue.admins():
         admin = await platform.catalogue.user(admin_id)
         with i18n.use_locale(LOCALE_OF.get(admin.language, i18n.default_locale)):
             text, markup = render()

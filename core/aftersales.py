@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.admin import require_admin
-from core.catalogue import load_user
+from core.catalogue import admin_telegram_ids, load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database
@@ -208,12 +208,7 @@ class AfterSales:
                 payload={"report": report.id, "position": position, "reason": reason},
                 now=now,
             )
-            admins = list(
-                await session.scalars(
-                    select(User.telegram_id).where(User.is_admin).order_by(User.telegram_id)
-                )
-            )
-            return Reported(await _view(session, report), admins)
+            return Reported(await _view(session, report), await admin_telegram_ids(session))
 
     async def reports_for_order(self, telegram_id: int, order_id: int) -> list[ReportView]:
         async with self._db.reading() as session:

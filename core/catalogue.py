@@ -144,6 +144,15 @@ def sku_view(sku: Sku, category: str) -> SkuView:
     )
 
 
+async def admin_telegram_ids(session: AsyncSession) -> list[int]:
+    """Telegram ids of every admin: who hears about requests, reviews and reports."""
+    return list(
+        await session.scalars(
+            select(User.telegram_id).where(User.is_admin).order_by(User.telegram_id)
+        )
+    )
+
+
 async def load_user(session: AsyncSession, telegram_id: int) -> User:
     user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
     if user is None:
@@ -266,6 +275,10 @@ class Catalogue:
     async def user(self, telegram_id: int) -> UserView:
         async with self._db.reading() as session:
             return await user_view(session, await load_user(session, telegram_id))
+
+    async def admins(self) -> list[int]:
+        async with self._db.reading() as session:
+            return await admin_telegram_ids(session)
 
     async def find_user(self, query: str) -> UserView:
         """By Telegram id or @username."""

@@ -67,16 +67,6 @@ def _view(application: SupplierApplication, user: User) -> ApplicationView:
     )
 
 
-async def admin_ids(db: Database) -> list[int]:
-    """Telegram ids of every admin (who hears about applications and reviews)."""
-    async with db.reading() as session:
-        return list(
-            await session.scalars(
-                select(User.telegram_id).where(User.is_admin).order_by(User.telegram_id)
-            )
-        )
-
-
 async def load_admin(session: AsyncSession, telegram_id: int, action: str) -> User:
     admin = await load_user(session, telegram_id)
     if not admin.is_admin:
