@@ -35,6 +35,7 @@ from core.models import (
     User,
     UserStatus,
 )
+from core.user_cache import UserCache
 
 SKU_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
 LANGUAGES = ("zh-CN", "en")
@@ -120,7 +121,7 @@ async def user_view(session: AsyncSession, user: User) -> UserView:
     return _view(user, level_name)
 
 
-def _renamed(user: User, username: str | None, display_name: str) -> bool:
+def _renamed(user: User | UserView, username: str | None, display_name: str) -> bool:
     """Telegram tells a different @username or name than the one stored (an absent one
     never erases the stored one)."""
     return bool(username and user.username != username) or bool(
@@ -205,9 +206,10 @@ async def _new_user(
 
 
 class Catalogue:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, users: UserCache | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._users = users or UserCache(ttl=0)  # by default every lookup reads
 
     # users -----------------------------------------------------------------
 
@@ -224,11 +226,16 @@ class Catalogue:
         ``status``: pending when the registration policy is not open).
 
         The bot calls this for every update, so a known user whose @username and name are
-        unchanged is answered from one read, without a write transaction (on SQLite the
-        writes queue behind each other). Only a newcomer or a renamed user writes; two
-        first updates racing each other create one user. ``language`` and ``status`` apply
-        on creation only. Returns the user and whether it was created just now."""
+        unchanged is answered from the user cache (see ``core.user_cache``) or else one read,
+        without a write transaction (on SQLite the writes queue behind each other). Only a
+        newcomer or a renamed user writes; two first updates racing each other create one
+        user. ``language`` and ``status`` apply on creation only. Returns the user and
+        whether it was created just now."""
         display_name = display_name[:DISPLAY_NAME_MAX]
+        cached = self._users.get(telegram_id)
+        if cached is not None and not _renamed(cached, username, display_name):
+            return cached, False
+        generation = self._users.generation
         async with self._db.reading() as session:
             row = (
                 await session.execute(
@@ -238,7 +245,9 @@ class Catalogue:
                 )
             ).first()
             if row is not None and not _renamed(row[0], username, display_name):
-                return _view(row[0], row[1]), False
+                view = _view(row[0], row[1])
+                self._users.put(view, generation)
+                return view, False
         arguments = (telegram_id, username, display_name, language or "zh-CN", status)
         try:
             return await self._register_or_rename(*arguments)

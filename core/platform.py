@@ -30,6 +30,7 @@ from core.supplier_payouts import SupplierPayouts
 from core.supplier_sales import SupplierSales
 from core.suppliers import SupplierOnboarding, SupplierStock
 from core.topups import TopUps
+from core.user_cache import UserCache
 from core.vouchers import Vouchers
 
 
@@ -75,18 +76,19 @@ def build_platform(
     ttl = timedelta(seconds=settings.quote_ttl_seconds)
     stock = StockImporter(db, cipher, clock)
     jobs = JobStore(db, clock)
+    catalogue = Catalogue(db, clock, UserCache(settings.user_cache_seconds))
     return Platform(
         settings=settings,
         db=db,
         clock=clock,
-        catalogue=Catalogue(db, clock),
+        catalogue=catalogue,
         quotes=Quotes(db, clock, ttl),
         shop=Shop(db, cipher, clock, ttl),
         stock=stock,
         balances=Balances(db, clock),
         storefront=Storefront(db, clock),
         topups=TopUps(db, clock),
-        admin=AdminDesk(db, clock, Catalogue(db, clock), Balances(db, clock)),
+        admin=AdminDesk(db, clock, catalogue, Balances(db, clock)),
         pricing_admin=PricingAdmin(db, clock),
         aftersales=AfterSales(db, cipher, clock),
         registration=Registrations(

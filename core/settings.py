@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     telegram_api_base: str = DEFAULT_TELEGRAM_API_BASE
     registration: Literal["open", "approval", "invite"] = "open"
     outbox_poll_seconds: float = Field(default=1.0, gt=0)  # the notification sender's pause
+    # how long the bot may reuse who a user is (language, roles) before reading it again;
+    # changes made through this process are seen at once, others' within this (0: always read)
+    user_cache_seconds: float = Field(default=10.0, ge=0)
     # a supplier's SKU is listed at its supply price plus this markup (basis points)
     supplier_markup_bps: int = Field(default=500, ge=0, le=10_000)
 

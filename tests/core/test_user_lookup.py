@@ -1,16 +1,19 @@
 """The per-update user lookup (``Catalogue.ensure_user``): a known user is read, never
-written; newcomers and renamed users are written; racing first contacts make one user."""
+written; newcomers and renamed users are written; racing first contacts make one user.
+A user looked up a moment ago is answered from the cache, and no change is missed."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
-from core.catalogue import DISPLAY_NAME_MAX
+from core.catalogue import DISPLAY_NAME_MAX, Catalogue
+from core.db import Database
 from core.models import Account, AccountKind, Role, User, UserStatus
 from core.platform import Platform
+from core.user_cache import UserCache
 from tests.factories import ADMIN
 
 ANN = 4001
@@ -88,3 +91,72 @@ async def test_racing_first_contacts_register_one_user(
             )
         )
     assert (users, accounts) == (1, 1)
+
+
+# the per-process user cache -------------------------------------------------------------
+
+
+class Statements:
+    """Counts the SQL statements a database runs (what the cache is there to save)."""
+
+    def __init__(self, db: Database) -> None:
+        self.count = 0
+        event.listen(db.engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args: object) -> None:
+        self.count += 1
+
+
+async def test_a_known_user_is_answered_from_the_cache_without_a_statement(
+    platform: Platform,
+) -> None:
+    catalogue = platform.catalogue
+    await catalogue.ensure_user(ANN, username="ann", display_name="Ann", language="en")
+    await catalogue.ensure_user(ANN, username="ann", display_name="Ann")  # read, then cached
+    statements = Statements(platform.db)
+    for _ in range(5):
+        user, created = await catalogue.ensure_user(ANN, username="ann", display_name="Ann")
+        assert not created and user.username == "ann" and user.language == "en"
+    assert statements.count == 0
+    renamed, _ = await catalogue.ensure_user(ANN, username="ann_new", display_name="Ann")
+    assert renamed.username == "ann_new" and statements.count > 0  # a rename is written
+
+
+async def test_changes_made_in_this_process_are_seen_at_once(platform: Platform) -> None:
+    catalogue = platform.catalogue
+    await catalogue.ensure_user(ANN, username="ann", language="en")
+    await catalogue.ensure_user(ANN, username="ann")  # now cached
+    await catalogue.set_language(ANN, "zh-CN")
+    assert (await catalogue.ensure_user(ANN, username="ann"))[0].language == "zh-CN"
+    await catalogue.grant_role(ANN, Role.ADMIN, actor=ADMIN)
+    assert Role.ADMIN in (await catalogue.ensure_user(ANN, username="ann"))[0].roles
+    await catalogue.set_status(ANN, UserStatus.BANNED, actor=ADMIN)
+    assert (await catalogue.ensure_user(ANN, username="ann"))[0].is_banned
+
+
+async def test_a_change_made_by_another_process_is_seen_within_the_ttl(
+    platform: Platform,
+) -> None:
+    now = [0.0]
+    catalogue = Catalogue(platform.db, platform.clock, UserCache(10.0, clock=lambda: now[0]))
+    await catalogue.ensure_user(ANN, username="ann", language="en")
+    await catalogue.ensure_user(ANN, username="ann")  # cached at t=0
+    async with platform.db.transaction() as session:  # not through the ORM: like the CLI
+        await session.execute(
+            text("UPDATE users SET language = 'zh-CN' WHERE telegram_id = :id"), {"id": ANN}
+        )
+    now[0] = 9.9
+    assert (await catalogue.ensure_user(ANN, username="ann"))[0].language == "en"
+    now[0] = 10.0
+    assert (await catalogue.ensure_user(ANN, username="ann"))[0].language == "zh-CN"
+
+
+async def test_a_read_that_overlapped_a_commit_is_not_stored(platform: Platform) -> None:
+    cache = UserCache(10.0)
+    view, _ = await platform.catalogue.ensure_user(ANN, username="ann")
+    before = cache.generation
+    cache.forget([ANN])  # a commit changed Ann while the read was in flight
+    cache.put(view, before)
+    assert cache.get(ANN) is None
+    cache.put(view, cache.generation)
+    assert cache.get(ANN) == view
