@@ -38,6 +38,7 @@ from bot.handlers import (
 from bot.handlers import promotions as promotion_handlers
 from bot.handlers import reports as report_handlers
 from bot.i18n import UserLanguageMiddleware, make_i18n
+from bot.inline_filters import check_magic_filters_inline
 from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
 from bot.outbox_sender import OutboxSender
 from bot.telegram_session import BotApiSession
@@ -96,6 +97,7 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         # new one (a restart in tests, the sandbox) detaches them from the old one first.
         router._parent_router = None
     dispatcher.include_routers(*routers)
+    check_magic_filters_inline(dispatcher)
     return dispatcher
 
 

@@ -32,7 +32,8 @@ gate = Router(name="registration_gate")
 router = Router(name="registration")
 
 
-def outsider(
+# async: aiogram runs a plain function filter in a worker thread, for every update
+async def outsider(
     event: TelegramObject, user: UserView | None = None, platform: Platform | None = None
 ) -> bool:
     return user is not None and platform is not None and platform.registration.is_outsider(user)
