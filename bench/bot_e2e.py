@@ -37,6 +37,7 @@ import logging
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,7 @@ class BotOutcome:
     received: list[str] = field(default_factory=list)  # every code the buyers were shown
     lost: int = 0  # Confirms whose codes message never came (the buyer must open Orders)
     unanswered: int = 0  # button presses the bot never answered
+    calls: Counter[str] = field(default_factory=Counter)  # Bot API calls in timed rounds
 
 
 async def run(
@@ -194,6 +196,7 @@ async def run(
                     cpu[CORE] += core_cpu
                     cpu[BOT] += bot_cpu
                     cpu[TELEGRAM] += seen["cpu"]
+                    outcome.calls.update(seen["calls"])
             outcome.unanswered = (await telegram.ask("unanswered"))["unanswered"]
         finally:
             await stop_bot(polling)
@@ -246,6 +249,10 @@ def report(
         "  CPU ms/order: the platform's process, all threads. Telegram's side (the fake server"
         f" and the simulated users, in their own process) used {telegram_ms:.1f} ms/order more"
     )
+    per_purchase = ", ".join(
+        f"{method} {count / bot.purchases:.2f}" for method, count in outcome.calls.most_common()
+    )
+    print(f"  Bot API calls per purchase: {per_purchase}")
     received = outcome.received
     distinct = len(set(received)) == len(received)
     print(f"\ncodes received through the bot: {len(received)}, all distinct: {distinct}")

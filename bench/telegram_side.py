@@ -11,7 +11,8 @@ sends one JSON command per line on stdin and reads one JSON answer per line on s
   ``counts[b]`` purchases (``/buy SKU 1`` → the quote → Confirm → the codes message), all
   resellers at once, reseller ``b`` starting after ``b * s`` seconds. Answers the round's
   wall-clock seconds, each purchase's Confirm → codes latency, the codes shown, the
-  purchases whose codes never came, and this process's CPU seconds.
+  purchases whose codes never came, this process's CPU seconds and the Bot API calls
+  the bot made, by method.
 * ``{"cmd": "unanswered"}`` - how many button presses the bot left unanswered.
 
 End of input stops the server.
@@ -24,6 +25,7 @@ import asyncio
 import json
 import sys
 import time
+from collections import Counter
 from typing import Any
 
 from _common import SKU, SUPPLIER_TID
@@ -67,8 +69,11 @@ class Purchases:
         )
 
 
-async def run_round(users: list[FakeUser], counts: list[int], stagger: float) -> dict[str, Any]:
+async def run_round(
+    server: FakeTelegramServer, users: list[FakeUser], counts: list[int], stagger: float
+) -> dict[str, Any]:
     purchases = Purchases()
+    calls_before = len(server.requests)
 
     async def reseller(b: int) -> None:
         if stagger:
@@ -85,6 +90,7 @@ async def run_round(users: list[FakeUser], counts: list[int], stagger: float) ->
         "codes": purchases.codes,
         "lost": purchases.lost,
         "cpu": time.process_time() - cpu_began,
+        "calls": Counter(r.method for r in server.requests[calls_before:]),
     }
 
 
@@ -112,7 +118,7 @@ async def serve(token: str, first_tid: int, resellers: int) -> None:
                     await asyncio.sleep(0.01)
                 answer({"ok": True})
             elif command["cmd"] == "round":
-                answer(await run_round(users, command["counts"], command["stagger"]))
+                answer(await run_round(server, users, command["counts"], command["stagger"]))
             elif command["cmd"] == "unanswered":
                 answer({"unanswered": len(await server.wait_callbacks_answered())})
             else:
