@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import BufferedInputFile, Message
 
 from bot import texts
 from core.orders import Receipt
@@ -16,11 +17,26 @@ def codes_file(receipt: Receipt) -> BufferedInputFile:
     return BufferedInputFile(body.encode(), filename=f"order-{receipt.order_id}.txt")
 
 
-async def send_receipt(bot: Bot, chat_id: int, receipt: Receipt) -> None:
-    """Up to 20 codes in the message, monospace; more (or very long ones) as a .txt file."""
+async def show_receipt(bot: Bot, chat_id: int, receipt: Receipt, quote: Message | None) -> None:
+    """The quote becomes the receipt: one edit shows the order, the new balance and up to 20
+    codes (monospace, copyable) and takes the Confirm button away. More codes (or very long
+    ones) follow as a .txt file. A quote that can no longer be edited (deleted meanwhile)
+    gets the receipt as a new message instead."""
     inline = texts.receipt_with_codes(receipt)
-    if len(receipt.codes) <= texts.MAX_CODES_INLINE and len(inline) <= TEXT_LIMIT:
-        await bot.send_message(chat_id, inline)
-        return
-    await bot.send_message(chat_id, texts.receipt_codes_in_file(receipt))
-    await bot.send_document(chat_id, codes_file(receipt), caption=texts.codes_file_caption(receipt))
+    in_file = len(receipt.codes) > texts.MAX_CODES_INLINE or len(inline) > TEXT_LIMIT
+    text = texts.receipt_codes_in_file(receipt) if in_file else inline
+    if not await _edited(quote, text):
+        await bot.send_message(chat_id, text)
+    if in_file:
+        caption = texts.codes_file_caption(receipt)
+        await bot.send_document(chat_id, codes_file(receipt), caption=caption)
+
+
+async def _edited(message: Message | None, text: str) -> bool:
+    if message is None:
+        return False
+    try:
+        await message.edit_text(text)  # without reply_markup: the buttons go
+    except TelegramBadRequest:  # deleted, or otherwise no longer editable
+        return False
+    return True

@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.keyboards import menus
 from bot.keyboards.callbacks import BuyCb
-from bot.replies import send_receipt
+from bot.replies import show_receipt
 from core.catalogue import UserView
 from core.orders import Requoted
 from core.platform import Platform
@@ -111,11 +111,9 @@ async def confirm(
         with suppress(TelegramBadRequest):  # a purchase slower than the press's answer window
             await query.answer()  # ("query is too old") must still deliver the codes
 
+    quote = query.message if isinstance(query.message, Message) else None
     # side by side: the codes do not wait for the spinner's round trip
-    await asyncio.gather(stop_spinner(), send_receipt(bot, user.telegram_id, result))
-    if isinstance(query.message, Message):
-        with suppress(TelegramBadRequest):  # the buttons may already be gone
-            await query.message.edit_reply_markup(reply_markup=None)
+    await asyncio.gather(stop_spinner(), show_receipt(bot, user.telegram_id, result, quote))
 
 
 @router.callback_query(BuyCb.filter(F.action == "cancel"))

@@ -6,6 +6,7 @@ from core.checks import check_ledger
 from core.models import UserStatus
 from core.platform import Platform
 from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.fake_telegram.limits import MESSAGE_TO_EDIT_NOT_FOUND
 from tests.bot.conftest import ADMIN_ID
 from tests.factories import ADMIN, make_reseller, make_sku
 
@@ -39,8 +40,27 @@ async def test_new_reseller_registers_browses_and_buys_one_code(
     receipt = await ann.wait_for_message(lambda m: "Order #" in m.content)
     assert receipt.codes == [codes[0]]  # monospace, copyable
     assert "balance 8.00" in receipt.content
+    # the quote became the receipt: Confirm cannot be pressed on it again
+    assert receipt.message_id == quote.message_id and receipt.buttons == []
     assert (await shop.balances.balance(RESELLER)).balance == 8_00
     assert await shop.catalogue.stock_count("STEAM-100") == 99
+
+
+async def test_a_quote_that_can_no_longer_be_edited_gets_the_receipt_as_a_new_message(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    codes = await make_sku(shop, stock=10)
+    await make_reseller(shop, RESELLER, balance=100_00)
+    ann = server.user(RESELLER, language_code="en")
+    await ann.send_text("/buy STEAM-100 1")
+    quote = await ann.wait_for_message(lambda m: "Total: 92.00" in m.content)
+    server.fail("editMessageText", error_code=400, description=MESSAGE_TO_EDIT_NOT_FOUND)
+
+    await ann.press("✅ Confirm", message=quote)
+
+    receipt = await ann.wait_for_message(lambda m: "Order #" in m.content)
+    assert receipt.message_id != quote.message_id and receipt.codes == [codes[0]]
+    assert (await shop.balances.balance(RESELLER)).balance == 8_00
 
 
 async def test_sixty_codes_arrive_as_a_file_and_a_double_tap_buys_once(
