@@ -7,6 +7,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, Message
 
 from bot import texts
+from bot.telegram_session import EditMessageTextUnread
 from core.orders import Receipt
 
 TEXT_LIMIT = 4096
@@ -36,7 +37,9 @@ async def _edited(message: Message | None, text: str) -> bool:
     if message is None:
         return False
     try:
-        await message.edit_text(text)  # without reply_markup: the buttons go
+        # without reply_markup: the buttons go
+        edit = EditMessageTextUnread.of(message.chat.id, message.message_id, text)
+        await edit.as_(message.bot)
     except TelegramBadRequest:  # deleted, or otherwise no longer editable
         return False
     return True

@@ -16,6 +16,7 @@ from bot import texts
 from bot.keyboards import menus
 from bot.keyboards.callbacks import BuyCb
 from bot.replies import show_receipt
+from bot.telegram_session import SendMessageUnread
 from core.catalogue import UserView
 from core.orders import Requoted
 from core.platform import Platform
@@ -29,10 +30,12 @@ class BuyFlow(StatesGroup):
 
 
 async def show_quote(target: Message, quote: QuoteView, prefix: str | None = None) -> None:
+    """The quote with Confirm (or Top up) under it, as a new message in ``target``'s chat."""
     text = texts.quote(quote)
     if prefix:
         text = f"{prefix}\n\n{text}"
-    await target.answer(text, reply_markup=menus.confirm(quote.id, can_pay=not quote.shortfall))
+    markup = menus.confirm(quote.id, can_pay=not quote.shortfall)
+    await SendMessageUnread.of(target.chat.id, text, markup).as_(target.bot)
 
 
 def parse_quantity(text: str) -> int | None:
