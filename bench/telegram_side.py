@@ -7,9 +7,9 @@ fake server's HTTP handling and the simulated users' waiting would be charged to
 sends one JSON command per line on stdin and reads one JSON answer per line on stdout:
 
 * ``{"cmd": "polled"}`` - waits until the bot has called getUpdates.
-* ``{"cmd": "round", "counts": [...], "stagger": s}`` - reseller ``b`` makes
-  ``counts[b]`` purchases (``/buy SKU 1`` → the quote → Confirm → the codes message), all
-  resellers at once, reseller ``b`` starting after ``b * s`` seconds. Answers the round's
+* ``{"cmd": "round", "counts": [...], "starts": [...]}`` - reseller ``b`` makes
+  ``counts[b]`` purchases (``/buy SKU 1`` → the quote → Confirm → the codes message), one
+  after the other, the first ``starts[b]`` seconds into the round. Answers the round's
   wall-clock seconds, each purchase's Confirm → codes latency, the codes shown, the
   purchases whose codes never came, this process's CPU seconds and the Bot API calls
   the bot made, by method.
@@ -70,14 +70,14 @@ class Purchases:
 
 
 async def run_round(
-    server: FakeTelegramServer, users: list[FakeUser], counts: list[int], stagger: float
+    server: FakeTelegramServer, users: list[FakeUser], counts: list[int], starts: list[float]
 ) -> dict[str, Any]:
     purchases = Purchases()
     calls_before = len(server.requests)
 
     async def reseller(b: int) -> None:
-        if stagger:
-            await asyncio.sleep(b * stagger)
+        if starts[b]:
+            await asyncio.sleep(starts[b])
         for _ in range(counts[b]):
             await purchases.make(users[b])
 
@@ -118,7 +118,7 @@ async def serve(token: str, first_tid: int, resellers: int) -> None:
                     await asyncio.sleep(0.01)
                 answer({"ok": True})
             elif command["cmd"] == "round":
-                answer(await run_round(server, users, command["counts"], command["stagger"]))
+                answer(await run_round(server, users, command["counts"], command["starts"]))
             elif command["cmd"] == "unanswered":
                 answer({"unanswered": len(await server.wait_callbacks_answered())})
             else:

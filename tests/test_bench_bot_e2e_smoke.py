@@ -10,6 +10,9 @@ def test_bot_e2e_bench_runs_and_prints_its_ratio() -> None:
     for line in (
         "ratio sqlite: bot/core =",
         "bot Confirm -> codes (all at once): p50",
+        "bot Confirm -> codes at a steady pace (25 arrivals/s, Poisson: each reseller buys",
+        "bot Confirm -> codes at a steady pace (40 arrivals/s, Poisson: each reseller buys",
+        "Bot API calls per purchase: ",
         "all distinct: True",
         "OK: the ledger balances and every code reached exactly one buyer",
     ):
