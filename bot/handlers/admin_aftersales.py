@@ -258,7 +258,10 @@ async def restock(message: Message, state: FSMContext, user: UserView, platform:
     data = await state.get_data()
     await state.clear()  # a refusal below ends the flow: the admin presses the button again
     done = await platform.restocks.restock_as_admin(
-        user.telegram_id, int(data["order"]), line_ids=[int(data["line"])], reason=message.text or ""
+        user.telegram_id,
+        int(data["order"]),
+        line_ids=[int(data["line"])],
+        reason=message.text or "",
     )
     await message.answer(admin_texts.restocked(done))
 

@@ -3,10 +3,10 @@ told; an admin refunds or replaces it; money and stock end exact. And forged adm
 
 from __future__ import annotations
 
-from bot.keyboards import admin as kb
-from core.checks import check_ledger
 from sqlalchemy import select
 
+from bot.keyboards import admin as kb
+from core.checks import check_ledger
 from core.models import AuditRecord, OrderStatus, ReportStatus, SkuStatus, UserStatus
 from core.platform import Platform
 from sandbox.fake_telegram import FakeTelegramServer, FakeUser

@@ -126,9 +126,7 @@ async def test_refunded_lines_still_count_for_the_ladder(platform: Platform) -> 
     """The ladder counts units as sold: a line refunded is still a unit of that day."""
     await _books(platform)
     for order_id in (1, 2):
-        await platform.shop.refund(
-            order_id, idempotency_key=f"all-{order_id}", actor=ADMIN
-        )
+        await platform.shop.refund(order_id, idempotency_key=f"all-{order_id}", actor=ADMIN)
     report = await check_ledger(platform.db)
     assert report.ok, report.render()
     report = await _corrupt(platform, delete(SupplierDailyUnits))

@@ -225,9 +225,7 @@ async def test_refund_reverses_every_share_and_voids_the_codes(platform: Platfor
     receipt = await buy(platform, 3)
 
     one = await platform.shop.refund(receipt.order_id, units=1, idempotency_key="r1", actor=ADMIN)
-    again = await platform.shop.refund(
-        receipt.order_id, units=1, idempotency_key="r1", actor=ADMIN
-    )
+    again = await platform.shop.refund(receipt.order_id, units=1, idempotency_key="r1", actor=ADMIN)
     assert one.amount == 92_00 and again.replayed and again.amount == 92_00
     assert await platform.catalogue.stock_count("STEAM-100") == 2  # the refunded code voided
     assert (await platform.balances.supplier(SUPPLIER_TID)).payable == 2 * 85_84

@@ -34,9 +34,7 @@ async def _shop_refund(
     platform: Platform, order_id: int, units: int, key: str
 ) -> RefundResult | None:
     try:
-        return await platform.shop.refund(
-            order_id, units=units, idempotency_key=key, actor=ADMIN
-        )
+        return await platform.shop.refund(order_id, units=units, idempotency_key=key, actor=ADMIN)
     except InvalidInput:
         return None  # nothing (or not enough) left to refund
 

@@ -49,8 +49,7 @@ def test_only_a_refunded_void_unique_code_not_restocked_yet_may_go_back(
     line: LineStatus, stock_kind: StockKind, code: CodeStatus, restocked: bool, refusal: str | None
 ) -> None:
     assert (
-        restock_refusal(line=line, stock_kind=stock_kind, code=code, restocked=restocked)
-        == refusal
+        restock_refusal(line=line, stock_kind=stock_kind, code=code, restocked=restocked) == refusal
     )
 
 
@@ -155,9 +154,7 @@ async def test_a_second_sale_of_a_code_without_a_restock_fails_the_check(
                 status=LineStatus.DELIVERED,
             )
         )
-        await session.execute(
-            update(SupplierDailyUnits).values(units=SupplierDailyUnits.units + 1)
-        )
+        await session.execute(update(SupplierDailyUnits).values(units=SupplierDailyUnits.units + 1))
         await session.execute(
             update(Code).where(Code.id == line.code_id).values(status=CodeStatus.SOLD)
         )
