@@ -41,7 +41,7 @@ class ReportRejectFlow(StatesGroup):
     reason = State()
 
 
-class RestockFlow(StatesGroup):
+class CodeRestockFlow(StatesGroup):
     reason = State()
 
 
@@ -248,12 +248,12 @@ async def reject(
 async def ask_restock_reason(
     query: CallbackQuery, callback_data: kb.RestockCb, state: FSMContext
 ) -> None:
-    await state.set_state(RestockFlow.reason)
+    await state.set_state(CodeRestockFlow.reason)
     await state.update_data(order=callback_data.order, line=callback_data.line)
     await reply(query, admin_texts.ask_restock_reason(callback_data.order), kb.cancel())
 
 
-@admin.message(StateFilter(RestockFlow.reason), TYPED)
+@admin.message(StateFilter(CodeRestockFlow.reason), TYPED)
 async def restock(message: Message, state: FSMContext, user: UserView, platform: Platform) -> None:
     data = await state.get_data()
     await state.clear()  # a refusal below ends the flow: the admin presses the button again

@@ -3,6 +3,8 @@ audited admin act, and ``kameng ledger check`` proves no code was sold twice wit
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import delete, select, update
 
@@ -24,7 +26,7 @@ from core.models import (
 )
 from core.orders import Receipt
 from core.platform import Platform
-from core.restocks import restock_refusal
+from core.restocks import RestockResult, restock_refusal
 from tests.factories import ADMIN, make_reseller, make_sku
 
 ANN, BOB = 1001, 1002
@@ -219,3 +221,21 @@ def _failure(report: CheckReport, problem: str) -> list[str]:
     assert list(report.problems) == [problem], report.render()
     assert f"FAIL {problem}: " in report.render()
     return report.problems[problem]
+
+
+async def test_two_restocks_of_one_line_at_once_restock_it_once(platform: Platform) -> None:
+    await _shop(platform, stock=2)
+    order = (await _buy(platform, ANN, 1, "a")).order_id
+    await platform.shop.refund(order, idempotency_key="r", actor=ADMIN)
+
+    results = await asyncio.gather(
+        *(platform.restocks.restock(order, reason=UNUSED, actor=ADMIN) for _ in range(4)),
+        return_exceptions=True,
+    )
+
+    assert sum(isinstance(r, RestockResult) for r in results) == 1
+    assert all(isinstance(r, (RestockResult, NotRestockable)) for r in results), results
+    assert await platform.catalogue.stock_count("STEAM-100") == 2
+    async with platform.db.reading() as session:
+        assert len((await session.scalars(select(CodeRestock))).all()) == 1
+    assert (await check_ledger(platform.db)).ok
