@@ -16,6 +16,7 @@ from core.admin import UserCard
 from core.aftersales import ReportView
 from core.models import ReportStatus, Role, UserStatus
 from core.pricing_admin import CategoryRow, LadderView, SkuPricing, TierRow
+from core.restocks import RestockResult
 from core.supplier_payouts import WithdrawalView
 
 # Counter name (core.admin.PENDING_COUNTERS) → label; a counter without a label shows its name.
@@ -312,6 +313,21 @@ def reported_code(r: ReportView, code: str) -> str:
 def ask_reject_reason(report_id: int) -> str:
     return _("Type the reason for rejecting report #{id}; the reseller will see it.").format(
         id=report_id
+    )
+
+
+def ask_restock_reason(order_id: int) -> str:
+    return _(
+        "The refunded code of order #{order} is void. Restock it only if the supplier "
+        "confirmed it unused: type that confirmation (it is recorded in the audit trail)."
+    ).format(order=order_id)
+
+
+def restocked(result: RestockResult) -> str:
+    return _("♻️ Code {positions} of order #{order} is back on sale ({sku}).").format(
+        positions=", ".join(str(p) for p in result.positions),
+        order=result.order_id,
+        sku=escape(result.sku_code),
     )
 
 

@@ -374,7 +374,17 @@ def error(exc: KamengError) -> str:
         return _("You are not allowed to do that.")
     if exc.code == "user_banned":
         return banned()
+    if exc.code == "not_restockable":
+        return not_restockable(str(p.get("why", "")))
     return _("That could not be done.")
+
+
+def not_restockable(why: str) -> str:
+    if why == "already_restocked":
+        return _("That code was already restocked.")
+    if why == "not_refunded":
+        return _("That code is not refunded: only a refunded code can be restocked.")
+    return _("That code cannot be restocked: it is not a void code of a refunded line.")
 
 
 # reseller HTTP API keys ------------------------------------------------------------------

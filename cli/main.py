@@ -281,6 +281,29 @@ def codes_import(code: str, source: IO[str]) -> None:
     )
 
 
+@codes.command("restock")
+@click.argument("order_id", type=int)
+@click.option(
+    "--reason",
+    required=True,
+    help="The supplier's confirmation that the code is unused (recorded in the audit trail).",
+)
+@click.option("--units", type=int, default=None, help="How many refunded codes (newest first).")
+@click.option("--line", "line_ids", type=int, multiple=True, help="An order line id (repeatable).")
+def codes_restock(order_id: int, reason: str, units: int | None, line_ids: tuple[int, ...]) -> None:
+    """Put refunded, voided codes of ORDER_ID back on sale (default: all of them), once the
+    supplier confirms them unused. The buyer's order keeps the lines as refunded."""
+    result = _run(
+        lambda p: p.restocks.restock(
+            order_id, reason=reason, actor=OPERATOR, units=units, line_ids=list(line_ids)
+        )
+    )
+    click.echo(
+        f"order {result.order_id}: restocked {len(result.line_ids)} code(s) of {result.sku_code}"
+        f" (lines {', '.join(str(line) for line in result.line_ids)})"
+    )
+
+
 def _first_csv_field(line: str) -> str:
     """CSV rows keep their first column; a plain line is a code as it is."""
     if "," in line and not line.lstrip().startswith('"'):
@@ -377,16 +400,20 @@ def buy(telegram_id: int, code: str, quantity: int, key: str | None) -> None:
 @main.command("refund")
 @click.argument("order_id", type=int)
 @click.option("--units", type=int, default=None, help="How many units (default: all left).")
-@click.option("--void", is_flag=True, help="Void the codes instead of returning them to stock.")
+@click.option("--void", is_flag=True, hidden=True, help="Deprecated: refunds always void.")
 @click.option("--reason", default="")
 @click.option("--key", default=None)
 def refund(order_id: int, units: int | None, void: bool, reason: str, key: str | None) -> None:
-    """Refund an order to the reseller's balance, reversing the supplier's and platform's share."""
+    """Refund an order to the reseller's balance, reversing the supplier's and platform's share.
+
+    The refunded codes are voided, never put back on sale (the buyer has seen them); see
+    `kameng codes restock` once the supplier confirms them unused."""
+    if void:
+        click.echo("warning: --void is deprecated and does nothing: refunds always void", err=True)
     result = _run(
         lambda p: p.shop.refund(
             order_id,
             units=units,
-            restock=not void,
             idempotency_key=key or uuid.uuid4().hex,
             actor=OPERATOR,
             reason=reason,

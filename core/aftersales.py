@@ -55,6 +55,7 @@ class ReportView:
     id: int
     order_id: int
     position: int
+    line_id: int
     sku_code: str
     sku_name: str
     reseller_telegram_id: int
@@ -104,6 +105,7 @@ async def _view(session: AsyncSession, report: CodeReport) -> ReportView:
         id=report.id,
         order_id=report.order_id,
         position=report.position,
+        line_id=report.line_id,
         sku_code=row.code,
         sku_name=row.name,
         reseller_telegram_id=row.telegram_id,

@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Date, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -15,7 +27,9 @@ from core.db import Database
 from core.models import (
     Account,
     AccountKind,
+    AuditRecord,
     Code,
+    CodeRestock,
     CodeStatus,
     LedgerEntry,
     LedgerTransaction,
@@ -150,6 +164,10 @@ async def check_ledger(db: Database) -> CheckReport:
                 .group_by(unique_codes.c.id, unique_codes.c.status)
                 .having(or_(and_(sold, lines != 1), and_(~sold, lines != 0))),
             ),
+        )
+        report.add(
+            "unique codes sold again without an audited restock after the previous sale",
+            await _resold_without_restock(session),
         )
         report.add(
             "orders whose lines do not add up to the order",
@@ -295,6 +313,49 @@ async def _daily_units(session: AsyncSession, sqlite: bool) -> list[str]:
         for supplier, on in sorted(counted.keys() | stored.keys())
         if stored.get((supplier, on), 0) != counted.get((supplier, on), 0)
     ]
+
+
+async def _resold_without_restock(session: AsyncSession) -> list[str]:
+    """A unique code in more than one order line: between each two consecutive lines (by
+    id, the order of sale) there must be a restock of the earlier line's code, made no later
+    than the later sale and with its ``code.restock`` audit record. A refund alone voids the
+    code; only that audited admin act puts it back on sale."""
+    sales = (
+        select(
+            OrderLine.id.label("line_id"),
+            OrderLine.code_id,
+            OrderLine.order_id,
+            func.lag(OrderLine.id)
+            .over(partition_by=OrderLine.code_id, order_by=OrderLine.id)
+            .label("previous_line"),
+        )
+        .join(Code, Code.id == OrderLine.code_id)
+        .join(Sku, Sku.id == Code.sku_id)
+        .where(Sku.stock_kind == StockKind.UNIQUE)
+        .subquery()
+    )
+    audited_restock = exists(
+        select(CodeRestock.id)
+        .join(AuditRecord, AuditRecord.id == CodeRestock.audit_id)
+        .where(
+            CodeRestock.line_id == sales.c.previous_line,
+            CodeRestock.code_id == sales.c.code_id,
+            CodeRestock.created_at <= Order.created_at,
+            AuditRecord.action == "code.restock",
+        )
+    )
+    return await _rows(
+        session,
+        select(
+            sales.c.code_id,
+            sales.c.previous_line,
+            sales.c.line_id,
+            sales.c.order_id,
+        )
+        .join(Order, Order.id == sales.c.order_id)
+        .where(sales.c.previous_line.is_not(None), ~audited_restock)
+        .order_by(sales.c.code_id, sales.c.line_id),
+    )
 
 
 def _key(prefix: str, id_column: InstrumentedAttribute[int]) -> ColumnElement[str]:

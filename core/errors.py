@@ -67,6 +67,14 @@ class InvalidInput(KamengError):
     code = "invalid_input"
 
 
+class NotRestockable(KamengError):
+    """A refunded code cannot go back on sale: ``why`` is ``not_refunded``, ``not_void``,
+    ``cyclic``, ``already_restocked`` or ``nothing_to_restock``; ``line`` is the order's
+    line id (when one line is meant), ``order`` the order."""
+
+    code = "not_restockable"
+
+
 class NotRegistered(KamengError):
     """The user's registration is pending or was declined."""
 

@@ -313,6 +313,23 @@ class OrderLine(Base):
     )
 
 
+class CodeRestock(Base):
+    """A refunded line's void code put back on sale by an admin, who states that the supplier
+    confirmed it unused (``reason``). One per line; the line itself stays refunded. The
+    matching ``code.restock`` audit record is ``audit_id``; ``kameng ledger check`` requires
+    one of these between any two sales of the same unique code."""
+
+    __tablename__ = "code_restocks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), unique=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("codes.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audit_log.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 PLATFORM_OWNER = 0  # owner_id of the platform's own accounts (NULL would defeat UNIQUE)
 
 

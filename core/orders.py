@@ -553,14 +553,17 @@ class Shop:
         order_id: int,
         *,
         units: int | None = None,
-        restock: bool,
         idempotency_key: str,
         actor: str,
         reason: str = "",
     ) -> RefundResult:
         """Refund ``units`` delivered units of an order (all when ``None``), newest first.
 
-        Reverses each unit's split exactly; its code goes back to stock or is voided. Safe
+        Reverses each unit's split exactly. A unique code is voided, never put back on sale:
+        the buyer has seen it (chat, file, API, CLI), so selling it again would hand one code
+        to two buyers. Putting it back is a separate, audited admin act once the supplier
+        confirms it unused (``core.restocks``). A cyclic code is shared and not consumed by a
+        sale, so its status is left as it is. Safe
         under concurrency on both databases: the lines to refund are locked (PostgreSQL
         ``FOR UPDATE``; SQLite's write transaction is already exclusive) and flipped by an
         ``UPDATE … WHERE status = 'delivered' RETURNING``, and the money is computed from the
@@ -579,7 +582,6 @@ class Shop:
             return await self._refund_once(
                 order_id,
                 units=units,
-                restock=restock,
                 key=key,
                 idempotency_key=idempotency_key,
                 actor=actor,
@@ -616,7 +618,6 @@ class Shop:
         order_id: int,
         *,
         units: int | None,
-        restock: bool,
         key: str,
         idempotency_key: str,
         actor: str,
@@ -688,14 +689,16 @@ class Shop:
                 ],
             )
             stock_kind = await session.scalar(select(Sku.stock_kind).where(Sku.id == order.sku_id))
+            voided = 0
             if stock_kind is StockKind.UNIQUE:
+                voided = len(flipped)
                 await session.execute(
                     update(Code)
                     .where(
                         Code.id.in_([line.code_id for line in flipped]),
                         Code.status == CodeStatus.SOLD,
                     )
-                    .values(status=CodeStatus.AVAILABLE if restock else CodeStatus.VOIDED)
+                    .values(status=CodeStatus.VOIDED)
                     .execution_options(synchronize_session=False)
                 )
             # The order's status from its lines, counted after taking the order row's lock
@@ -718,7 +721,12 @@ class Shop:
                 action="refund",
                 actor=actor,
                 subject=f"order:{order.id}",
-                payload={"units": wanted, "amount": amount, "restock": restock, "reason": reason},
+                payload={
+                    "units": wanted,
+                    "amount": amount,
+                    "codes_voided": voided,
+                    "reason": reason,
+                },
                 now=now,
             )
             return RefundResult(order.id, wanted, amount)

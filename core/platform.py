@@ -23,6 +23,7 @@ from core.pricing_admin import PricingAdmin
 from core.promotions import Promotions
 from core.registration import Registrations
 from core.reports import Reports
+from core.restocks import Restocks
 from core.reviews import ProductReviews
 from core.settings import Settings
 from core.storefront import Storefront
@@ -42,6 +43,7 @@ class Platform:
     catalogue: Catalogue
     quotes: Quotes
     shop: Shop
+    restocks: Restocks
     stock: StockImporter
     balances: Balances
     storefront: Storefront
@@ -84,6 +86,7 @@ def build_platform(
         catalogue=catalogue,
         quotes=Quotes(db, clock, ttl),
         shop=Shop(db, cipher, clock, ttl),
+        restocks=Restocks(db, clock),
         stock=stock,
         balances=Balances(db, clock),
         storefront=Storefront(db, clock),

@@ -1,8 +1,9 @@
 """After-sales. A reseller reports a bad code from the order detail (pick the code by its
 position, then a reason and optionally a screenshot); the SKU's supplier (never shown the
 code or the screenshot) and every admin are told; an admin shows the code, replaces it from
-stock, refunds that unit, or rejects with a reason; the reseller is told and sees the
-report's status under the order."""
+stock, refunds that unit (its code is voided), or rejects with a reason; the reseller is
+told and sees the report's status under the order. Under a refunded report the admin may
+restock the void code, once the supplier confirms it unused (the reason is asked for)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ class ReportFlow(StatesGroup):
 
 
 class ReportRejectFlow(StatesGroup):
+    reason = State()
+
+
+class CodeRestockFlow(StatesGroup):
     reason = State()
 
 
@@ -239,6 +244,28 @@ async def reject(
     await _decided(message, done, platform, bot, i18n)
 
 
+@admin.callback_query(kb.RestockCb.filter())
+async def ask_restock_reason(
+    query: CallbackQuery, callback_data: kb.RestockCb, state: FSMContext
+) -> None:
+    await state.set_state(CodeRestockFlow.reason)
+    await state.update_data(order=callback_data.order, line=callback_data.line)
+    await reply(query, admin_texts.ask_restock_reason(callback_data.order), kb.cancel())
+
+
+@admin.message(StateFilter(CodeRestockFlow.reason), TYPED)
+async def restock(message: Message, state: FSMContext, user: UserView, platform: Platform) -> None:
+    data = await state.get_data()
+    await state.clear()  # a refusal below ends the flow: the admin presses the button again
+    done = await platform.restocks.restock_as_admin(
+        user.telegram_id,
+        int(data["order"]),
+        line_ids=[int(data["line"])],
+        reason=message.text or "",
+    )
+    await message.answer(admin_texts.restocked(done))
+
+
 async def _decided(
     event: Message | CallbackQuery, done: Resolution, platform: Platform, bot: Bot, i18n: I18n
 ) -> None:
@@ -246,7 +273,8 @@ async def _decided(
     if isinstance(event, CallbackQuery):
         await event.answer(admin_texts.decided(report, done.already_decided))
         if not done.already_decided and isinstance(event.message, Message):
-            await event.message.edit_reply_markup(reply_markup=None)
+            # a refund leaves the restock button: the code is void until an admin restocks it
+            await event.message.edit_reply_markup(reply_markup=kb.report_decision(report))
     else:
         await event.answer(admin_texts.decided(report, done.already_decided))
     if done.already_decided:

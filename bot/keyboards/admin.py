@@ -62,6 +62,13 @@ class ReportDecisionCb(CallbackData, prefix="rpd"):
     report: int
 
 
+class RestockCb(CallbackData, prefix="rst"):
+    """Put a refunded line's void code back on sale (asks for the reason first)."""
+
+    order: int
+    line: int  # the order line id
+
+
 def _back(builder: InlineKeyboardBuilder) -> None:
     builder.button(text=_("◀ Admin panel"), callback_data=AdminCb(action="home"))
 
@@ -187,6 +194,8 @@ def reports(items: list[ReportView]) -> InlineKeyboardMarkup:
 
 
 def report_decision(report: ReportView) -> InlineKeyboardMarkup | None:
+    if report.status is ReportStatus.REFUNDED:  # the refund voided the code
+        return restock(report.order_id, report.line_id)
     if report.status is not ReportStatus.OPEN:
         return None
     builder = InlineKeyboardBuilder()
@@ -198,6 +207,15 @@ def report_decision(report: ReportView) -> InlineKeyboardMarkup | None:
     ):
         builder.button(text=label, callback_data=ReportDecisionCb(action=action, report=report.id))
     builder.adjust(1, 3)
+    return builder.as_markup()
+
+
+def restock(order_id: int, line_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("♻️ Restock (supplier confirmed unused)"),
+        callback_data=RestockCb(order=order_id, line=line_id),
+    )
     return builder.as_markup()
 
 

@@ -3,9 +3,11 @@ told; an admin refunds or replaces it; money and stock end exact. And forged adm
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.keyboards import admin as kb
 from core.checks import check_ledger
-from core.models import ReportStatus, SkuStatus, UserStatus
+from core.models import AuditRecord, OrderStatus, ReportStatus, SkuStatus, UserStatus
 from core.platform import Platform
 from sandbox.fake_telegram import FakeTelegramServer, FakeUser
 from tests.bot.conftest import ADMIN_ID
@@ -80,6 +82,62 @@ async def test_a_refunded_bad_code_is_exact_for_reseller_supplier_and_ledger(
     await ann.press("#1 · 3 × STEAM-100 card · 276.00")
     detail = await ann.wait_for_message(lambda m: "Status: partly refunded" in m.content)
     assert "Report #1 on code 2: refunded" in detail.content
+
+
+async def test_a_code_refunded_by_an_admin_stays_void_until_restocked_with_a_reason(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    codes = await make_sku(shop, stock=3)
+    await make_reseller(shop, RESELLER, balance=500_00)
+    await make_reseller(shop, 2002, balance=500_00)
+    admin = server.user(ADMIN_ID)
+    server.user(RESELLER)
+    server.user(SUPPLIER_TID)
+    receipt = await shop.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="k")
+    await shop.aftersales.report(RESELLER, receipt.order_id, 1, reason="used")  # type: ignore[union-attr]
+
+    await admin.send_text("/admin")
+    await admin.wait_for_message(lambda m: "Admin panel" in m.content)
+    await admin.press("🛠 Bad-code reports (1)")
+    await admin.wait_for_message(lambda m: "Open bad-code reports: 1" in m.content)
+    await admin.press("#1 · #1 · STEAM-100 · 1")
+    card = await admin.wait_for_message(lambda m: "Bad-code report #1 — open" in m.content)
+    await admin.press("💸 Refund", message=card)
+    card = await admin.wait_for_message(lambda m: RESTOCK in m.buttons)  # the card, edited
+    assert card.buttons == [RESTOCK]
+
+    # the refund voided the code: the next buyer gets another one
+    assert await shop.catalogue.stock_count("STEAM-100") == 2
+    other = await shop.shop.buy_now(2002, "STEAM-100", 1, idempotency_key="o")
+    assert other.codes == [codes[1]]  # type: ignore[union-attr]
+
+    await admin.press(RESTOCK, message=card)
+    await admin.wait_for_message(lambda m: "only if the supplier confirmed it unused" in m.content)
+    await admin.send_text("supplier checked: never redeemed")
+    await admin.wait_for_message(lambda m: "Code 1 of order #1 is back on sale" in m.content)
+    assert await shop.catalogue.stock_count("STEAM-100") == 2
+    (record,) = [r for r in await _audit(shop) if r.action == "code.restock"]
+    assert "supplier checked: never redeemed" in record.payload and record.actor == "admin:42"
+
+    await admin.press(RESTOCK, message=card)  # pressed again: refused, nothing changes
+    await admin.wait_for_message(lambda m: "only if the supplier confirmed it unused" in m.content)
+    await admin.send_text("again")
+    await admin.wait_for_message(lambda m: "That code was already restocked." in m.content)
+    assert await shop.catalogue.stock_count("STEAM-100") == 2
+    (ann_report,) = await shop.aftersales.reports_for_order(RESELLER, 1)
+    assert ann_report.status is ReportStatus.REFUNDED
+    assert (await shop.shop.order(RESELLER, 1)).status is OrderStatus.REFUNDED
+    report = await check_ledger(shop.db)
+    assert report.ok, report.render()
+    await server.wait_callbacks_answered()
+
+
+RESTOCK = "♻️ Restock (supplier confirmed unused)"
+
+
+async def _audit(platform: Platform) -> list[AuditRecord]:
+    async with platform.db.reading() as session:
+        return list(await session.scalars(select(AuditRecord).order_by(AuditRecord.id)))
 
 
 async def test_a_replaced_bad_code_reaches_the_reseller_and_stock_drops_by_one(

@@ -108,10 +108,9 @@ async def test_a_line_refunded_by_the_shop_cannot_be_refunded_again(platform: Pl
     receipt = await platform.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="k")
     reported = await platform.aftersales.report(RESELLER, receipt.order_id, 1, reason="bad")  # type: ignore[union-attr]
     await platform.shop.refund(
-        receipt.order_id,
-        restock=False,
+        receipt.order_id,  # type: ignore[union-attr]
         idempotency_key="cli",
-        actor=ADMIN,  # type: ignore[union-attr]
+        actor=ADMIN,
     )
 
     with pytest.raises(InvalidState):

@@ -39,9 +39,7 @@ async def _books(platform: Platform) -> dict[str, int]:
     first = await platform.shop.buy_now(RESELLER, "STEAM-100", 3, idempotency_key="a")
     assert isinstance(first, Receipt)
     await platform.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="b")
-    await platform.shop.refund(
-        first.order_id, units=1, restock=True, idempotency_key="r", actor=ADMIN
-    )
+    await platform.shop.refund(first.order_id, units=1, idempotency_key="r", actor=ADMIN)
     issued = await platform.vouchers.issue(ADMIN_TID, 20_00, 2)
     await platform.vouchers.redeem(RESELLER, issued.codes[0])
     paid = await platform.supplier_payouts.request_withdrawal(SUPPLIER_TID, 50_00)
@@ -128,9 +126,7 @@ async def test_refunded_lines_still_count_for_the_ladder(platform: Platform) -> 
     """The ladder counts units as sold: a line refunded is still a unit of that day."""
     await _books(platform)
     for order_id in (1, 2):
-        await platform.shop.refund(
-            order_id, restock=False, idempotency_key=f"all-{order_id}", actor=ADMIN
-        )
+        await platform.shop.refund(order_id, idempotency_key=f"all-{order_id}", actor=ADMIN)
     report = await check_ledger(platform.db)
     assert report.ok, report.render()
     report = await _corrupt(platform, delete(SupplierDailyUnits))

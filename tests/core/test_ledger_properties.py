@@ -1,4 +1,5 @@
-"""Random sequences of top-ups, purchases, refunds and withdrawals keep the books exact.
+"""Random sequences of top-ups, purchases, refunds (some then restocked: their codes are
+sold again) and withdrawals keep the books exact.
 
 Refunds take 1-3 units or the rest of an order (so partly refunded orders are refunded
 again), and a "race" step runs several refunds of one order at once, some with the same
@@ -29,7 +30,7 @@ operations = st.lists(
     st.one_of(
         st.tuples(st.just("top_up"), st.sampled_from(RESELLERS), st.integers(1, 300_00)),
         st.tuples(st.just("buy"), st.sampled_from(RESELLERS), st.integers(1, 4)),
-        st.tuples(
+        st.tuples(  # the boolean: then restock the refunded codes (supplier says unused)
             st.just("refund"), st.integers(0, 20), st.booleans(), st.sampled_from([1, 2, 3, None])
         ),
         st.tuples(st.just("race"), st.integers(0, 20), st.lists(st.integers(1, 2), max_size=4)),
@@ -97,9 +98,9 @@ async def _apply(platform: Platform, op: tuple[Any, ...], orders: list[tuple[int
         orders.append((receipt.order_id, op[1]))
     elif kind == "refund" and orders:
         order_id, _ = orders[op[1] % len(orders)]
-        await platform.shop.refund(
-            order_id, units=op[3], restock=op[2], idempotency_key=key, actor=ADMIN
-        )
+        await platform.shop.refund(order_id, units=op[3], idempotency_key=key, actor=ADMIN)
+        if op[2]:  # back on sale, so later buys may get these codes again
+            await platform.restocks.restock(order_id, reason="supplier: unused", actor=ADMIN)
     elif kind == "race" and orders:
         await _race(platform, orders[op[1] % len(orders)], op[2], key)
     elif kind == "withdraw":
@@ -118,7 +119,6 @@ async def _race(platform: Platform, order: tuple[int, int], units: list[int], ke
         platform.shop.refund(
             order_id,
             units=n,
-            restock=i % 2 == 0,
             idempotency_key=f"{key}-{max(i - 2, 0)}",
             actor=ADMIN,
         )

@@ -34,9 +34,7 @@ async def _shop_refund(
     platform: Platform, order_id: int, units: int, key: str
 ) -> RefundResult | None:
     try:
-        return await platform.shop.refund(
-            order_id, units=units, restock=True, idempotency_key=key, actor=ADMIN
-        )
+        return await platform.shop.refund(order_id, units=units, idempotency_key=key, actor=ADMIN)
     except InvalidInput:
         return None  # nothing (or not enough) left to refund
 
@@ -89,8 +87,8 @@ async def test_racing_refunds_refund_each_unit_once(platform: Platform) -> None:
     assert (await platform.balances.supplier(SUPPLIER_TID)).payable == 0
     order = await platform.shop.order(RESELLER, receipt.order_id)
     assert order.status is OrderStatus.REFUNDED
-    # restocked by the shop; the after-sales refund voids its code
-    assert await platform.catalogue.stock_count("STEAM-100") == 5 + 10 - len(aftersales)
+    # every refunded code is voided, by the shop as by after-sales: none back on sale
+    assert await platform.catalogue.stock_count("STEAM-100") == 5
     report = await check_ledger(platform.db)
     assert report.ok, report.render()
 
@@ -143,9 +141,7 @@ async def test_the_same_key_at_once_reverses_once_and_answers_alike(platform: Pl
 
     results = await asyncio.gather(
         *(
-            platform.shop.refund(
-                receipt.order_id, restock=False, idempotency_key="all", actor=ADMIN
-            )
+            platform.shop.refund(receipt.order_id, idempotency_key="all", actor=ADMIN)
             for _ in range(6)
         )
     )
@@ -160,9 +156,7 @@ async def test_the_same_key_at_once_reverses_once_and_answers_alike(platform: Pl
 async def test_refunds_leave_the_ladder_volume_as_sold(platform: Platform) -> None:
     """The ladder counts units when sold (gross): a refund does not lower it."""
     receipt = await _order(platform, 3)
-    await platform.shop.refund(
-        receipt.order_id, units=2, restock=True, idempotency_key="x", actor=ADMIN
-    )
+    await platform.shop.refund(receipt.order_id, units=2, idempotency_key="x", actor=ADMIN)
 
     async with platform.db.reading() as session:
         units = await session.scalar(select(func.sum(SupplierDailyUnits.units)))

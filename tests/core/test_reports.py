@@ -39,9 +39,7 @@ async def _shop_day(platform: Platform, clock: FakeClock) -> int:
     big = await platform.shop.buy_now(1002, "STEAM-100", 5, idempotency_key="b")
     await platform.shop.buy_now(1002, "ITUNES-50", 1, idempotency_key="c")
     assert isinstance(big, Receipt)
-    await platform.shop.refund(
-        big.order_id, units=2, restock=False, idempotency_key="r", actor=ADMIN
-    )
+    await platform.shop.refund(big.order_id, units=2, idempotency_key="r", actor=ADMIN)
     return big.order_id
 
 
