@@ -82,3 +82,17 @@ class CardCode:
 
 def _canonical(values: Mapping[str, str]) -> str:
     return json.dumps(dict(values), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def as_text_file(cards: list[CardCode]) -> str:
+    """A ``.txt`` of codes, one a line. Plain codes only: each code as it is (as always).
+    Otherwise a header line of field names, then each code's fields tab-separated."""
+    if all(card.is_plain for card in cards):
+        return "".join(f"{card.fields[0][1]}\n" for card in cards)
+    present = {name for card in cards for name, _ in card.fields}
+    names = [name for name in FIELDS if name in present]
+    rows = ["\t".join(names)]
+    for card in cards:
+        values = card.as_dict()
+        rows.append("\t".join(values.get(name, "") for name in names))
+    return "\n".join(rows) + "\n"
