@@ -386,7 +386,11 @@ async def test_orders_can_be_fetched_again_with_their_codes(api: Api, platform: 
 
     status, detail, _ = await api.get(f"/api/v1/orders/{ids[1]}", key=key)
     assert status == 200
-    assert detail["codes"] == numbers(codes[1:3]) and detail["quantity"] == 2 and detail["status"] == "paid"
+    assert (
+        detail["codes"] == numbers(codes[1:3])
+        and detail["quantity"] == 2
+        and detail["status"] == "paid"
+    )
     for path, who in ((f"/api/v1/orders/{ids[1]}", other), ("/api/v1/orders/abc", key)):
         status, body, _ = await api.get(path, key=who)
         assert status == 404 and body["error"]["code"] == "not_found"
