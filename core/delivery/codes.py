@@ -60,7 +60,9 @@ class CardCode:
     @classmethod
     def from_stored(cls, text: str) -> CardCode:
         """The inverse of ``stored``. Only a text that *is* the canonical JSON of known
-        fields reads as structured; any other text is a plain code, as it always was."""
+        fields, and not of a lone ``number`` (a plain code is never stored as JSON), reads as
+        structured; any other text is a plain code, as it always was. (A plain code whose
+        text is itself such JSON would read as those fields: the same content, labelled.)"""
         if text.startswith("{"):
             try:
                 data = json.loads(text)
@@ -72,6 +74,7 @@ class CardCode:
                 and set(data) <= set(FIELDS)
                 and all(isinstance(v, str) and v for v in data.values())
                 and _canonical(data) == text
+                and set(data) != {"number"}
             ):
                 return cls.of(data)
         return cls.plain(text)
