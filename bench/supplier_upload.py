@@ -143,7 +143,8 @@ async def run(url: str, lines: int, batch: int, label: str) -> None:
                 f"(ratio {ratio:.2f}), worst {max(busy) * 1000:.0f} ms"
             )
         print(f"{label}: longest event-loop stall {worst[0] * 1000:.0f} ms")
-        print(f"{label}: {report.result().content.splitlines()[1]}")
+        added = [line for line in report.result().content.splitlines() if "Added" in line]
+        print(f"{label}: {added[0]}")
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

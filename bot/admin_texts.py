@@ -11,9 +11,10 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.texts import _percent, money
+from bot.texts import _percent, card_code, money
 from core.admin import UserCard
 from core.aftersales import ReportView
+from core.delivery.codes import CardCode
 from core.models import ReportStatus, Role, UserStatus
 from core.pricing_admin import CategoryRow, LadderView, SkuPricing, TierRow
 from core.restocks import RestockResult
@@ -305,8 +306,8 @@ def report_button(r: ReportView) -> str:
 
 
 def reported_code(r: ReportView, code: str) -> str:
-    return _("Code {position} of order #{order}: <code>{code}</code>").format(
-        position=r.position, order=r.order_id, code=escape(code)
+    return _("Code {position} of order #{order}: {code}").format(
+        position=r.position, order=r.order_id, code=card_code(CardCode.from_stored(code))
     )
 
 
@@ -341,9 +342,10 @@ def decided(r: ReportView, already: bool) -> str:
 
 def replaced_for_reseller(r: ReportView, code: str) -> str:
     return _(
-        "✅ Report #{id}: code {position} of order #{order} was replaced. Your new code:\n"
-        "<code>{code}</code>"
-    ).format(id=r.id, position=r.position, order=r.order_id, code=escape(code))
+        "✅ Report #{id}: code {position} of order #{order} was replaced. Your new code:\n{code}"
+    ).format(
+        id=r.id, position=r.position, order=r.order_id, code=card_code(CardCode.from_stored(code))
+    )
 
 
 def refunded_for_reseller(r: ReportView, balance: int) -> str:

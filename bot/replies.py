@@ -8,13 +8,14 @@ from aiogram.types import BufferedInputFile, Message
 
 from bot import texts
 from bot.telegram_session import EditMessageTextUnread
+from core.delivery.codes import as_text_file
 from core.orders import Receipt
 
 TEXT_LIMIT = 4096
 
 
 def codes_file(receipt: Receipt) -> BufferedInputFile:
-    body = "\n".join(receipt.codes) + "\n"
+    body = as_text_file(receipt.cards)
     return BufferedInputFile(body.encode(), filename=f"order-{receipt.order_id}.txt")
 
 

@@ -242,7 +242,8 @@ def upload_usage() -> str:
 def upload_ask(code: str) -> str:
     return _(
         "Send the codes for <code>{code}</code>: paste them (one per line) or send a .txt or "
-        ".csv file (first column, up to 20 MB). /cancel to stop."
+        ".csv file (up to 20 MB). Two columns are a card number and its password; a header "
+        "row such as 卡号,卡密 is skipped. /cancel to stop."
     ).format(code=escape(code))
 
 
@@ -266,9 +267,14 @@ def upload_finished_progress(code: str, report: ImportReport) -> str:
 
 def upload_report(report: ImportReport) -> str:
     return _(
-        "<b>Upload #{id} to {code} done</b>\nAdded: {added}\nDuplicates in the file: {in_file}\n"
-        "Already on the platform: {on_platform}\nInvalid: {invalid}\nMore codes: /upload {code}"
+        "<b>Upload #{id} to {code} done</b>\nLines read: {lines}\nAdded: {added}\n"
+        "Duplicates in the file: {in_file}\nAlready on the platform: {on_platform}\n"
+        "Invalid: {invalid}\nBlank: {blank}\nHeader row skipped: {header}\n"
+        "More codes: /upload {code}"
     ).format(
+        lines=report.lines_read,
+        blank=report.blank,
+        header=report.header,
         id=report.import_id,
         code=escape(report.sku_code),
         added=report.added,
@@ -288,6 +294,11 @@ def rejection_reason(reason: str) -> str:
         "duplicate_on_platform": _("already on the platform"),
         "too_long": _("too long"),
         "control_chars": _("control characters"),
+        "undecodable": _("unreadable characters (encoding)"),
+        "malformed_csv": _("broken CSV quotes"),
+        "too_many_columns": _("too many columns (add a header row)"),
+        "missing_number": _("no card number"),
+        "header_again": _("a header row again"),
     }
     return labels.get(reason, reason)
 

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from core.balances import BalanceView, Movement
+from core.delivery.codes import CardCode
 from core.errors import KamengError
 from core.money import format_amount
 from core.orders import OrderSummary, Receipt
@@ -198,8 +199,27 @@ def receipt_header(r: Receipt) -> str:
     )
 
 
+def code_field(name: str, value: str) -> str:
+    """One field of a code, its value copyable on its own."""
+    shown = f"<code>{escape(value)}</code>"
+    labels = {
+        "number": _("Card no.: {value}"),
+        "password": _("Password: {value}"),
+        "link": _("Link: {value}"),
+        "expires": _("Expires: {value}"),
+    }
+    return labels[name].format(value=shown) if name in labels else shown
+
+
+def card_code(card: CardCode) -> str:
+    """A plain code as it is; a card number with its password (link, expiry) labelled."""
+    if card.is_plain:
+        return f"<code>{escape(card.fields[0][1])}</code>"
+    return "  ".join(code_field(name, value) for name, value in card.fields)
+
+
 def receipt_with_codes(r: Receipt) -> str:
-    codes = "\n".join(f"<code>{escape(code)}</code>" for code in r.codes)
+    codes = "\n".join(card_code(card) for card in r.cards)
     return f"{receipt_header(r)}\n\n{codes}"
 
 

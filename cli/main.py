@@ -19,6 +19,7 @@ from core.checks import check_ledger
 from core.clock import SystemClock
 from core.db import Database
 from core.delivery.importer import ImportReport
+from core.delivery.sources import read_bytes
 from core.errors import KamengError
 from core.jobs import JobStore, JobView
 from core.models import JobStatus, Role, SkuStatus, StockKind
@@ -254,10 +255,16 @@ def codes() -> None:
 
 @codes.command("import")
 @click.argument("code")
-@click.argument("source", type=click.File("r", encoding="utf-8", errors="replace"))
-def codes_import(code: str, source: IO[str]) -> None:
-    """Import codes for SKU from FILE (or - for stdin): one per line, CSV first column."""
+@click.argument("source", type=click.File("rb"))
+def codes_import(code: str, source: IO[bytes]) -> None:
+    """Import codes for SKU from FILE (or - for stdin).
+
+    One code per line, or CSV (comma or tab, quotes understood) with an optional header row
+    (卡号,卡密 / number,password, …): two columns are a card number and its password. UTF-8,
+    GB18030 and UTF-16 are recognised; undecodable lines are refused, never stored.
+    """
     on_terminal = sys.stderr.isatty()
+    data = source.read()  # the encoding is decided on the whole file
 
     def progress(report: ImportReport) -> None:
         if on_terminal:
@@ -266,18 +273,22 @@ def codes_import(code: str, source: IO[str]) -> None:
             )
 
     async def work(p: Platform) -> ImportReport:
-        lines = (_first_csv_field(line) for line in source)
-        report = await p.stock.import_codes(code, lines, actor=OPERATOR, on_progress=progress)
+        report = await p.stock.import_codes(
+            code, read_bytes(data), actor=OPERATOR, on_progress=progress
+        )
         if on_terminal:
             click.echo(err=True)
         return report
 
     report = _run(work)
     click.echo(
+        f"lines {report.lines_read}\n"
         f"added {report.added}\n"
         f"duplicate in file {report.duplicate_in_file}\n"
         f"duplicate on platform {report.duplicate_on_platform}\n"
-        f"invalid {report.invalid}"
+        f"invalid {report.invalid}\n"
+        f"blank {report.blank}\n"
+        f"header {report.header}"
     )
 
 
@@ -302,13 +313,6 @@ def codes_restock(order_id: int, reason: str, units: int | None, line_ids: tuple
         f"order {result.order_id}: restocked {len(result.line_ids)} code(s) of {result.sku_code}"
         f" (lines {', '.join(str(line) for line in result.line_ids)})"
     )
-
-
-def _first_csv_field(line: str) -> str:
-    """CSV rows keep their first column; a plain line is a code as it is."""
-    if "," in line and not line.lstrip().startswith('"'):
-        return line.split(",", 1)[0]
-    return line
 
 
 # money ---------------------------------------------------------------------
@@ -383,7 +387,7 @@ def supplier_withdraw(telegram_id: int, amount: str, key: str | None) -> None:
 @click.argument("quantity", type=int)
 @click.option("--key", default=None, help="Idempotency key; the same key never buys twice.")
 def buy(telegram_id: int, code: str, quantity: int, key: str | None) -> None:
-    """Buy for a reseller; prints the codes, one per line, and nothing else."""
+    """Buy for a reseller; prints the codes, one per line (fields tab-separated), only."""
     result = _run(
         lambda p: p.shop.buy_now(
             telegram_id, code, quantity, idempotency_key=key or uuid.uuid4().hex
@@ -393,8 +397,8 @@ def buy(telegram_id: int, code: str, quantity: int, key: str | None) -> None:
         click.echo("error: the price changed while buying; run the command again", err=True)
         sys.exit(1)
     click.echo(f"order {result.order_id}: {result.quantity} x {result.sku_code}", err=True)
-    for line in result.codes:
-        click.echo(line)
+    for card in result.cards:  # a card number and its password: tab-separated
+        click.echo("\t".join(card.values()))
 
 
 @main.command("refund")

@@ -29,6 +29,7 @@ from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.claim import claim_codes
+from core.delivery.codes import CardCode
 from core.errors import InvalidInput, InvalidState, NotFound
 from core.ledger import Posting, balance_of, platform, post
 from core.models import (
@@ -426,12 +427,13 @@ class AfterSales:
         return report, line, None
 
 
-def _redact(reason: str, code: str) -> str:
-    """A reseller may paste the code into the reason; the reason reaches the supplier and
-    the audit trail, so the code is masked there."""
-    if len(code.strip()) < 4:
-        return reason
-    return re.sub(re.escape(code.strip()), "[code]", reason, flags=re.IGNORECASE)
+def _redact(reason: str, stored: str) -> str:
+    """A reseller may paste the code (or its password) into the reason; the reason reaches
+    the supplier and the audit trail, so each of the code's fields is masked there."""
+    for value in CardCode.from_stored(stored).values():
+        if len(value.strip()) >= 4:
+            reason = re.sub(re.escape(value.strip()), "[code]", reason, flags=re.IGNORECASE)
+    return reason
 
 
 async def _report(session: AsyncSession, report_id: int) -> CodeReport:

@@ -20,6 +20,7 @@ from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database, Driver, Prepared
 from core.delivery.claim import ClaimedCode, claim_on
+from core.delivery.codes import CardCode
 from core.errors import (
     IdempotencyConflict,
     InvalidInput,
@@ -231,11 +232,16 @@ class Receipt:
     quantity: int
     unit_price: int
     total: int
-    codes: list[str]
+    codes: list[str]  # as stored: a plain code's text, or a structured code's canonical JSON
     balance_after: int
     created_at: datetime
     status: OrderStatus = OrderStatus.PAID
     replayed: bool = False  # the same request seen again: nothing new was charged
+
+    @property
+    def cards(self) -> list[CardCode]:
+        """The codes with their fields (card number, password, …), for showing."""
+        return [CardCode.from_stored(code) for code in self.codes]
 
     def __repr__(self) -> str:  # keep codes out of logs and tracebacks
         return f"Receipt(order_id={self.order_id}, sku={self.sku_code}, qty={self.quantity})"

@@ -8,7 +8,7 @@ record. A supplier may stock only SKUs of their own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from core import audit
 from core.catalogue import SkuView, _ensure_supplier, load_sku, load_user, sku_view
 from core.clock import Clock
 from core.db import Database
-from core.delivery.importer import ImportReport, RejectedLine, StockImporter
+from core.delivery.importer import ImportReport, Lines, RejectedLine, StockImporter
 from core.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from core.models import (
     ApplicationStatus,
@@ -260,7 +260,7 @@ class SupplierStock:
         self,
         telegram_id: int,
         sku_code: str,
-        lines: Iterable[str] | AsyncIterable[str],
+        lines: Lines,
         *,
         on_progress: Callable[[ImportReport], None] | None = None,
         on_rejected: Callable[[RejectedLine], None] | None = None,

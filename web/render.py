@@ -95,7 +95,8 @@ def order(r: Receipt, currency: str, *, just_bought: bool = False) -> dict[str, 
         "total": r.total,
         "status": r.status.value,
         "created_at": timestamp(r.created_at),
-        "codes": list(r.codes),
+        # always objects: {"number": …} and, when the card has them, password, link, expires
+        "codes": [card.as_dict() for card in r.cards],
         "currency": currency,
     }
     if just_bought:  # a purchase's answer (first or replayed) says what the balance is now

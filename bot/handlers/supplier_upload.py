@@ -27,7 +27,7 @@ from bot import supplier_texts as st
 from bot.supplier_replies import own_sku_of
 from core.catalogue import UserView
 from core.delivery.importer import ImportReport, RejectedLine
-from core.delivery.sources import accepts, code_lines
+from core.delivery.sources import SourceLine, accepts, read_bytes, read_text
 from core.errors import KamengError
 from core.platform import Platform
 
@@ -65,10 +65,10 @@ async def upload_start(
 async def upload_pasted(
     message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
 ) -> None:
-    lines = (message.text or "").splitlines()
+    text = message.text or ""
 
-    async def source() -> Iterable[str]:
-        return lines
+    async def source() -> Iterable[SourceLine]:
+        return read_text(text)
 
     await _start(message, state, user, platform, bot, source)
 
@@ -84,10 +84,10 @@ async def upload_file(
         await message.answer(st.upload_bad_file())
         return
 
-    async def source() -> Iterable[str]:
+    async def source() -> Iterable[SourceLine]:
         data = io.BytesIO()
         await bot.download(document.file_id, destination=data)
-        return code_lines(data.getvalue(), name)
+        return read_bytes(data.getvalue())
 
     await _start(message, state, user, platform, bot, source)
 
@@ -98,7 +98,7 @@ async def _start(
     user: UserView,
     platform: Platform,
     bot: Bot,
-    source: Callable[[], Awaitable[Iterable[str]]],
+    source: Callable[[], Awaitable[Iterable[SourceLine]]],
 ) -> None:
     sku_code = str((await state.get_data())["sku"])
     # One upload per /upload: a later message is never taken for codes by mistake.
@@ -119,7 +119,7 @@ async def _upload(
     chat_id: int,
     telegram_id: int,
     sku_code: str,
-    source: Callable[[], Awaitable[Iterable[str]]],
+    source: Callable[[], Awaitable[Iterable[SourceLine]]],
     progress: UploadProgress,
 ) -> None:
     rejected: list[RejectedLine] = []

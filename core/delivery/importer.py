@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import unicodedata
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,9 +21,10 @@ from core.catalogue import load_sku
 from core.clock import Clock
 from core.crypto import CodeCipher
 from core.db import Database, Driver, Prepared
+from core.delivery.codes import CardCode
+from core.delivery.sources import LineParser, SourceLine
 from core.models import Code, CodeImport, CodeStatus
 
-MAX_CODE_LENGTH = 1_000
 # One batch is one write transaction. Every batch scatters inserts over the fingerprint
 # index (its keys are random), and a commit writes each index page it touched to the WAL
 # and syncs it: bigger batches touch each page for more codes. At 1,000,000 codes 20,000 a
@@ -41,34 +41,32 @@ class ImportReport:
     duplicate_in_file: int = 0
     duplicate_on_platform: int = 0
     invalid: int = 0
+    blank: int = 0
+    header: int = 0  # the header row, skipped (0 or 1)
     lines_read: int = 0
 
     @property
     def rejected(self) -> int:
         return self.duplicate_in_file + self.duplicate_on_platform + self.invalid
 
+    @property
+    def accounted(self) -> int:
+        """Every line read is in exactly one count: this equals ``lines_read``."""
+        return self.added + self.rejected + self.blank + self.header
+
 
 @dataclass(frozen=True)
 class RejectedLine:
     line_no: int
-    reason: str  # "duplicate_in_file" | "duplicate_on_platform" | "too_long" | "control_chars"
+    reason: str  # "duplicate_in_file" | "duplicate_on_platform" | an invalid reason of sources
     text: str
 
     def __repr__(self) -> str:  # the text is a code: keep it out of logs
         return f"RejectedLine(line_no={self.line_no}, reason={self.reason!r})"
 
 
-def invalid_reason(code: str) -> str | None:
-    if len(code) > MAX_CODE_LENGTH:
-        return "too_long"
-    if code.isprintable():  # fast path: no control or format character (nor any Cc/Cf)
-        return None
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in code if ch != "\t"):
-        return "control_chars"
-    return None
-
-
-Batch = list[tuple[int, str]]  # (line number, code) of valid, non-blank lines
+Batch = list[tuple[int, CardCode, str]]  # (line number, code, the line) of valid lines
+Lines = Iterable[SourceLine | str] | AsyncIterable[SourceLine | str]
 
 
 class _Batcher:
@@ -84,22 +82,27 @@ class _Batcher:
         self.counts = counts
         self.on_rejected = on_rejected
         self.number = 0
+        self.parser = LineParser()
         self.batch: Batch = []
 
-    def take(self, raw: str) -> bool:
-        """One line; True when the batch is full."""
+    def take(self, line: SourceLine | str) -> bool:
+        """One line; True when the batch is full. A string is a decoded line, read by the
+        same parser as files (``core.delivery.sources``)."""
         self.number += 1
-        code = raw.strip()
-        if not code:
-            return False
-        reason = invalid_reason(code)
-        if reason is not None:
+        if isinstance(line, str):
+            line = self.parser.parse(self.number, line)
+        if line.code is not None:
+            self.batch.append((line.line_no, line.code, line.text))
+            return len(self.batch) >= self.size
+        if line.reason == "blank":
+            self.counts.blank += 1
+        elif line.reason == "header":
+            self.counts.header += 1
+        else:
             self.counts.invalid += 1
             if self.on_rejected:
-                self.on_rejected(RejectedLine(self.number, reason, code))
-            return False
-        self.batch.append((self.number, code))
-        return len(self.batch) >= self.size
+                self.on_rejected(RejectedLine(line.line_no, line.reason or "invalid", line.text))
+        return False
 
     def cut(self) -> tuple[int, Batch]:
         batch, self.batch = self.batch, []
@@ -107,7 +110,7 @@ class _Batcher:
 
 
 async def _batches(
-    lines: Iterable[str] | AsyncIterable[str],
+    lines: Lines,
     size: int,
     counts: _Counts,
     on_rejected: Callable[[RejectedLine], None] | None,
@@ -126,7 +129,7 @@ async def _batches(
     yield batcher.cut()  # the rest, perhaps empty: it carries the count of lines read
 
 
-_Fresh = tuple[int, str, bytes]  # line number, code, ciphertext (a plain tuple: cheap)
+_Fresh = tuple[int, str, bytes]  # line number, the line, ciphertext (a plain tuple: cheap)
 
 
 @dataclass
@@ -135,6 +138,8 @@ class _Counts:
     duplicate_in_file: int = 0
     duplicate_on_platform: int = 0
     invalid: int = 0
+    blank: int = 0
+    header: int = 0
 
     def report(self, start: ImportReport, lines_read: int) -> ImportReport:
         return replace(
@@ -143,6 +148,8 @@ class _Counts:
             duplicate_in_file=self.duplicate_in_file,
             duplicate_on_platform=self.duplicate_on_platform,
             invalid=self.invalid,
+            blank=self.blank,
+            header=self.header,
             lines_read=lines_read,
         )
 
@@ -187,7 +194,7 @@ class StockImporter:
     async def import_codes(
         self,
         sku_code: str,
-        lines: Iterable[str] | AsyncIterable[str],
+        lines: Lines,
         *,
         actor: str,
         batch_size: int = DEFAULT_BATCH,
@@ -233,21 +240,21 @@ class StockImporter:
 
     def _prepare(
         self,
-        batch: list[tuple[int, str]],
+        batch: Batch,
         counts: _Counts,
         on_rejected: Callable[[RejectedLine], None] | None,
     ) -> dict[bytes, _Fresh]:
         """Fingerprint and encrypt a batch; repeats within it are duplicates at once."""
         fingerprint, encrypt = self._cipher.fingerprint, self._cipher.encrypt
         fresh: dict[bytes, _Fresh] = {}
-        for number, code in batch:
-            digest = fingerprint(code)
+        for number, code, text in batch:
+            digest = fingerprint(code.fingerprint_text())
             if digest in fresh:
                 counts.duplicate_in_file += 1
                 if on_rejected:
-                    on_rejected(RejectedLine(number, "duplicate_in_file", code))
+                    on_rejected(RejectedLine(number, "duplicate_in_file", text))
             else:
-                fresh[digest] = (number, code, encrypt(code))
+                fresh[digest] = (number, text, encrypt(code.stored()))
         return fresh
 
     async def _store(
@@ -328,6 +335,9 @@ class StockImporter:
                     "duplicate_in_file": report.duplicate_in_file,
                     "duplicate_on_platform": report.duplicate_on_platform,
                     "invalid": report.invalid,
+                    "blank": report.blank,
+                    "header": report.header,
+                    "lines_read": report.lines_read,
                 },
                 now=now,
             )

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from core.checks import check_ledger
+from core.delivery.sources import read_text
 from core.errors import Forbidden, InvalidState, OutOfStock
 from core.models import ReportStatus, Role
 from core.platform import Platform
@@ -122,3 +123,24 @@ async def test_a_line_refunded_by_the_shop_cannot_be_refunded_again(platform: Pl
     ).status is ReportStatus.OPEN
     rejected = await platform.aftersales.reject(ADMIN_TID, reported.report.id, reason="refunded")
     assert rejected.report.status is ReportStatus.REJECTED
+
+
+async def test_a_password_pasted_into_a_report_is_masked_like_the_card_number(
+    platform: Platform,
+) -> None:
+    await platform.catalogue.grant_role(ADMIN_TID, Role.ADMIN, actor=ADMIN)
+    await make_sku(platform, stock=0, price=92_00, supply_price=85_00)
+    await make_reseller(platform, RESELLER, balance=500_00)
+    await platform.stock.import_codes(
+        "STEAM-100", read_text("卡号,卡密\nCARD-7788,PASS-9911\n"), actor="t"
+    )
+    receipt = await platform.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="k")
+
+    reported = await platform.aftersales.report(
+        RESELLER,
+        receipt.order_id,  # type: ignore[union-attr]
+        1,
+        reason="card-7788 with PASS-9911 says used",
+    )
+
+    assert reported.report.reason == "[code] with [code] says used"

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from core import audit
-from core.delivery.sources import code_lines
 from core.errors import Forbidden, InvalidInput, InvalidState, SkuNotForSale
 from core.models import ApplicationStatus, AuditRecord, Role, SkuStatus, StockKind, Supplier
 from core.platform import Platform
@@ -165,14 +164,6 @@ async def test_a_supplier_stocks_only_their_own_skus(platform: Platform) -> None
         with pytest.raises(Forbidden):
             await platform.reviews.edit(SAM, code, ProductEdit(name="mine now"))
     assert await platform.catalogue.stock_count("STEAM-100") == 0
-
-
-def test_uploaded_files_become_lines() -> None:
-    csv = b'code,serial\nAAA-1,1\n"BB,B-2",2\n\nCCC-3\n'
-    assert list(code_lines(csv, "stock.CSV")) == ["code", "AAA-1", "BB,B-2", "", "CCC-3"]
-    txt = "\ufeffAAA,1\r\n卡密-2\n".encode()
-    assert list(code_lines(txt, "codes.txt")) == ["AAA,1", "卡密-2"]
-    assert list(code_lines("卡密-3\n".encode("gb18030"), "codes.txt")) == ["卡密-3"]
 
 
 async def test_concurrent_submissions_get_distinct_codes(platform: Platform) -> None:

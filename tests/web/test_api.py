@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from core.checks import check_ledger
+from core.delivery.sources import read_bytes
 from core.models import ApiKey, SkuStatus, UserStatus
 from core.platform import Platform
 from tests.conftest import FakeClock
@@ -28,6 +29,11 @@ async def reseller_key(platform: Platform, telegram_id: int = RESELLER, balance:
 
 def order(key: str) -> dict[str, str]:
     return {"Idempotency-Key": key}
+
+
+def numbers(codes: list[str]) -> list[dict[str, str]]:
+    """Plain codes as the API shows them: objects with just a ``number``."""
+    return [{"number": code} for code in codes]
 
 
 # keys and auth -----------------------------------------------------------------------------
@@ -178,7 +184,7 @@ async def test_buy_returns_codes_and_a_replay_returns_the_same_without_charging(
 
     status, first, _ = await api.post("/api/v1/orders", key=key, json=request, headers=order("a1"))
     assert status == 201
-    assert first["codes"] == codes[:2] and first["total"] == 20_00
+    assert first["codes"] == numbers(codes[:2]) and first["total"] == 20_00
     assert first["balance_after"] == 80_00 and first["replayed"] is False
 
     status, again, headers = await api.post(
@@ -199,6 +205,27 @@ async def test_buy_returns_codes_and_a_replay_returns_the_same_without_charging(
     assert await platform.catalogue.stock_count("STEAM-100") == 3
 
 
+async def test_a_card_number_and_its_password_come_as_one_object(
+    api: Api, platform: Platform
+) -> None:
+    key = await reseller_key(platform, balance=100_00)
+    await make_sku(platform, stock=0, price=10_00, supply_price=8_00)
+    upload = "卡号,卡密,有效期\n8800-01,PW-01,2027-12-31\n8800-02,PW-02,\n".encode("gb18030")
+    await platform.stock.import_codes("STEAM-100", read_bytes(upload), actor="t")
+
+    status, body, _ = await api.post(
+        "/api/v1/orders", key=key, json={"sku": "STEAM-100", "quantity": 2}, headers=order("c1")
+    )
+
+    assert status == 201
+    assert body["codes"] == [
+        {"number": "8800-01", "password": "PW-01", "expires": "2027-12-31"},
+        {"number": "8800-02", "password": "PW-02"},
+    ]
+    _, again, _ = await api.get(f"/api/v1/orders/{body['id']}", key=key)
+    assert again["codes"] == body["codes"]
+
+
 async def test_buy_a_quote(api: Api, platform: Platform) -> None:
     key = await reseller_key(platform, balance=100_00)
     codes = await make_sku(platform, stock=5, price=10_00, supply_price=8_00)
@@ -209,7 +236,7 @@ async def test_buy_a_quote(api: Api, platform: Platform) -> None:
     status, body, _ = await api.post(
         "/api/v1/orders", key=key, json={"quote_id": quote["id"]}, headers=order("q1")
     )
-    assert status == 201 and body["codes"] == codes[:1]
+    assert status == 201 and body["codes"] == numbers(codes[:1])
     status, body, _ = await api.post(
         "/api/v1/orders", key=key, json={"quote_id": "nope"}, headers=order("q2")
     )
@@ -248,7 +275,7 @@ async def test_concurrent_requests_with_one_key_charge_once(api: Api, platform: 
     )
     assert sorted(status for status, _, _ in results) == [200] * 7 + [201]
     assert len({body["id"] for _, body, _ in results}) == 1
-    assert len({tuple(body["codes"]) for _, body, _ in results}) == 1
+    assert len({str(body["codes"]) for _, body, _ in results}) == 1
     assert (await platform.balances.balance(RESELLER)).balance == 70_00
     assert await platform.catalogue.stock_count("STEAM-100") == 47
     _, listed, _ = await api.get("/api/v1/orders", key=key)
@@ -359,7 +386,11 @@ async def test_orders_can_be_fetched_again_with_their_codes(api: Api, platform: 
 
     status, detail, _ = await api.get(f"/api/v1/orders/{ids[1]}", key=key)
     assert status == 200
-    assert detail["codes"] == codes[1:3] and detail["quantity"] == 2 and detail["status"] == "paid"
+    assert (
+        detail["codes"] == numbers(codes[1:3])
+        and detail["quantity"] == 2
+        and detail["status"] == "paid"
+    )
     for path, who in ((f"/api/v1/orders/{ids[1]}", other), ("/api/v1/orders/abc", key)):
         status, body, _ = await api.get(path, key=who)
         assert status == 404 and body["error"]["code"] == "not_found"
