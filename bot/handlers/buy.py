@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -110,13 +108,11 @@ async def confirm(
         await query.answer(texts.already_bought(result.order_id))
         return
 
-    async def stop_spinner() -> None:
-        with suppress(TelegramBadRequest):  # a purchase slower than the press's answer window
-            await query.answer()  # ("query is too old") must still deliver the codes
-
     quote = query.message if isinstance(query.message, Message) else None
     # side by side: the codes do not wait for the spinner's round trip
-    await asyncio.gather(stop_spinner(), show_receipt(bot, user.telegram_id, result, quote))
+    # (a purchase slower than the press's answer window still delivers: an answer too late
+    # is taken as done in bot.telegram_requests)
+    await asyncio.gather(query.answer(), show_receipt(bot, user.telegram_id, result, quote))
 
 
 @router.callback_query(BuyCb.filter(F.action == "cancel"))
