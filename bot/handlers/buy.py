@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.keyboards import menus
 from bot.keyboards.callbacks import BuyCb
-from bot.replies import show_receipt
+from bot.replies import show_in_place, show_receipt
 from bot.telegram_session import SendMessageUnread
 from core.catalogue import UserView
 from core.orders import Requoted
@@ -108,11 +108,14 @@ async def confirm(
         await query.answer(texts.already_bought(result.order_id))
         return
 
+    async def stop_spinner() -> None:
+        # a purchase slower than the press's answer window ("query is too old") still
+        # delivers the codes: bot.telegram_requests takes a late answer as done
+        await query.answer()
+
     quote = query.message if isinstance(query.message, Message) else None
     # side by side: the codes do not wait for the spinner's round trip
-    # (a purchase slower than the press's answer window still delivers: an answer too late
-    # is taken as done in bot.telegram_requests)
-    await asyncio.gather(query.answer(), show_receipt(bot, user.telegram_id, result, quote))
+    await asyncio.gather(stop_spinner(), show_receipt(bot, user.telegram_id, result, quote))
 
 
 @router.callback_query(BuyCb.filter(F.action == "cancel"))
@@ -120,4 +123,4 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(texts.cancelled())
     if isinstance(query.message, Message):
-        await query.message.edit_text(texts.cancelled())
+        await show_in_place(query.message, texts.cancelled())

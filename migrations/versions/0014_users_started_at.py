@@ -23,8 +23,7 @@ def upgrade() -> None:
     # those the operator created (`kameng user grant`, `balance credit`) carry neither and
     # have never written: the bot may not write to them until they do.
     op.execute(
-        "UPDATE users SET started_at = created_at "
-        "WHERE username IS NOT NULL OR display_name <> ''"
+        "UPDATE users SET started_at = created_at WHERE username IS NOT NULL OR display_name <> ''"
     )
 
 
