@@ -66,6 +66,7 @@ async def add_resellers(platform: Platform, telegram_ids: Iterable[int]) -> None
                 "status": UserStatus.ACTIVE,
                 "credit_limit": 0,
                 "created_at": platform.clock.now(),
+                "started_at": platform.clock.now(),
             }
             for telegram_id in telegram_ids
         ]

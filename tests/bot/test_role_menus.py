@@ -57,6 +57,7 @@ async def staff(server: FakeTelegramServer, platform: Platform) -> None:
         (ZH_SUPPLIER, Role.SUPPLIER),
         (ZH_ADMIN, Role.ADMIN),
     ):
+        await platform.catalogue.ensure_user(telegram_id)  # wrote to the bot before
         await platform.catalogue.grant_role(telegram_id, role, actor=ADMIN)
     await platform.catalogue.set_language(SUPPLIER_TID, "en")
     await platform.catalogue.set_language(ZH_SUPPLIER, "zh-CN")
