@@ -322,6 +322,7 @@ async def test_the_admin_watches_progress_and_stops_the_broadcast(
 async def test_a_photo_with_a_caption_goes_to_suppliers(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
+    await shop.catalogue.ensure_user(900)  # a supplier who has written to the bot
     await shop.catalogue.grant_role(900, Role.SUPPLIER, actor="test")
     await add_resellers(shop, [601])
     supplier, reseller = server.user(900, started=True), server.user(601, started=True)
