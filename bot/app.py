@@ -11,7 +11,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.utils.i18n import I18n
 
-from bot import command_menus, errors
+from bot import command_menus, errors, telegram_requests
 from bot import scheduler as job_scheduler
 from bot.broadcast_worker import BroadcastWorker
 from bot.handlers import (
@@ -39,7 +39,12 @@ from bot.handlers import promotions as promotion_handlers
 from bot.handlers import reports as report_handlers
 from bot.i18n import UserLanguageMiddleware, make_i18n
 from bot.inline_filters import check_magic_filters_inline
-from bot.middlewares import BannedGate, CurrentUserMiddleware, ThrottleMiddleware
+from bot.middlewares import (
+    AnswerEveryQuery,
+    BannedGate,
+    CurrentUserMiddleware,
+    ThrottleMiddleware,
+)
 from bot.outbox_sender import OutboxSender
 from bot.telegram_session import BotApiSession
 from core.models import Role
@@ -51,11 +56,13 @@ log = logging.getLogger("kameng.bot")
 
 def create_bot(settings: Settings) -> Bot:
     session = BotApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-    return Bot(
+    bot = Bot(
         settings.bot_token,
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    telegram_requests.install(bot)  # no double answers, no edits that change nothing
+    return bot
 
 
 def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher:
@@ -65,6 +72,7 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
     UserLanguageMiddleware(i18n).setup(dispatcher)
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.outer_middleware(BannedGate())
+    dispatcher.callback_query.outer_middleware(AnswerEveryQuery())
     dispatcher.callback_query.middleware(ThrottleMiddleware())
     routers = (
         errors.router,
@@ -109,6 +117,7 @@ async def grant_configured_admins(platform: Platform) -> None:
 async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = True) -> None:
     """Serve until SIGINT/SIGTERM (aiogram stops polling cleanly on both)."""
     i18n = make_i18n()
+    telegram_requests.install(bot)
     dispatcher = build_dispatcher(platform, i18n)
     await grant_configured_admins(platform)
     await command_menus.register_all(bot, i18n, platform)

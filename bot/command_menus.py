@@ -100,15 +100,17 @@ async def register_default(bot: Bot, i18n: I18n) -> None:
 
 
 async def refresh(bot: Bot, i18n: I18n, user: UserView) -> None:
-    """Sets this supplier's or admin's own menu; a reseller keeps the default one."""
-    if not is_staff(user):
+    """Sets this supplier's or admin's own menu; a reseller keeps the default one. Telegram
+    knows no chat with a user who never wrote to the bot (granted a role from the CLI):
+    their menu is set once they write (see ``CurrentUserMiddleware``)."""
+    if not is_staff(user) or not user.started:
         return
     locale = LOCALE_OF.get(user.language, "zh_CN")
     try:
         await bot.set_my_commands(
             menu(i18n, locale, user.roles), scope=BotCommandScopeChat(chat_id=user.telegram_id)
         )
-    except TelegramAPIError as exc:  # chat not found: never wrote to the bot
+    except TelegramAPIError as exc:  # blocked the bot meanwhile
         log.info("no command menu for %s: %s", user.telegram_id, exc.message)
 
 

@@ -1,4 +1,5 @@
-"""Per-update plumbing: who is writing (and are they banned), and button-spam throttling."""
+"""Per-update plumbing: who is writing (and are they banned), button-spam throttling, and
+every button press answered."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot import texts
+from bot.telegram_requests import callback_answers
 from core.catalogue import UserView, language_for
 from core.platform import Platform
 
@@ -94,3 +96,23 @@ class ThrottleMiddleware(BaseMiddleware):
             return await handler(event, data)
         await event.answer(texts.slow_down())
         return None
+
+
+class AnswerEveryQuery(BaseMiddleware):
+    """A press a handler left unanswered is answered when it is done, so the user's button
+    stops spinning (a handler that answers, with a text or an alert, keeps its answer: see
+    ``bot.telegram_requests``). A handler that failed leaves the answer to the error
+    handler, which shows why."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        result = await handler(event, data)
+        if isinstance(event, CallbackQuery) and event.bot is not None:
+            answers = callback_answers(event.bot)
+            if answers is not None and not answers.answered(event.id):
+                await event.answer()
+        return result

@@ -1,10 +1,11 @@
-"""Sending composite replies: a receipt with its codes (inline or as a file)."""
+"""Sending composite replies: a receipt with its codes (inline or as a file); a screen
+shown in place of the message whose button was pressed."""
 
 from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
 from bot import texts
 from bot.telegram_session import EditMessageTextUnread
@@ -12,6 +13,18 @@ from core.delivery.codes import as_text_file
 from core.orders import Receipt
 
 TEXT_LIMIT = 4096
+
+
+async def show_in_place(
+    message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """``text`` in place of ``message`` (a button's message); a message without text (a
+    file, a photo: Telegram cannot edit its text) gets the screen as a new message. An
+    edit that would change nothing is not sent (``bot.telegram_requests``)."""
+    if message.text is None:
+        await message.answer(text, reply_markup=reply_markup)
+    else:
+        await message.edit_text(text, reply_markup=reply_markup)
 
 
 def codes_file(receipt: Receipt) -> BufferedInputFile:

@@ -111,7 +111,8 @@ def check_button(label: str, url: str) -> None:
 class Audience:
     """``resellers`` (all), ``level`` (ref = level id), ``category`` (buyers of category
     ``ref`` in the last ``days`` days), ``suppliers``. Reseller audiences leave out users
-    who opted out of promotional broadcasts; every audience leaves out banned users."""
+    who opted out of promotional broadcasts; every audience leaves out banned users and
+    users who never wrote to the bot (Telegram would refuse: created by the operator)."""
 
     kind: str
     ref: int | None = None
@@ -184,7 +185,8 @@ def _audience(c: BroadcastCampaign) -> Audience:
 
 
 def _audience_filter(audience: Audience, now: datetime) -> ColumnElement[bool]:
-    active = User.status == UserStatus.ACTIVE
+    # Telegram lets the bot write only to users who wrote to it first
+    active = and_(User.status == UserStatus.ACTIVE, User.started_at.is_not(None))
     if audience.kind == "suppliers":
         return and_(active, User.is_supplier)
     opted_out = exists().where(BroadcastOptOut.user_id == User.id)

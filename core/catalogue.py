@@ -54,6 +54,8 @@ class UserView:
     language: str
     status: UserStatus
     credit_limit: int
+    #: the user has written to the bot (so the bot may write to them, set their menu)
+    started: bool
 
     @property
     def is_banned(self) -> bool:
@@ -113,6 +115,7 @@ def _view(user: User, level_name: str | None) -> UserView:
         language=user.language,
         status=user.status,
         credit_limit=user.credit_limit,
+        started=user.started_at is not None,
     )
 
 
@@ -127,6 +130,12 @@ def _renamed(user: User | UserView, username: str | None, display_name: str) -> 
     return bool(username and user.username != username) or bool(
         display_name and user.display_name != display_name
     )
+
+
+def _stale(user: User | UserView, username: str | None, display_name: str) -> bool:
+    """The stored user needs a write: renamed, or writing to the bot for the first time."""
+    started = user.started if isinstance(user, UserView) else user.started_at is not None
+    return not started or _renamed(user, username, display_name)
 
 
 def sku_view(sku: Sku, category: str) -> SkuView:
@@ -228,12 +237,13 @@ class Catalogue:
         The bot calls this for every update, so a known user whose @username and name are
         unchanged is answered from the user cache (see ``core.user_cache``) or else one read,
         without a write transaction (on SQLite the writes queue behind each other). Only a
-        newcomer or a renamed user writes; two first updates racing each other create one
+        newcomer, a renamed user or one the operator created writing for the first time
+        (``started_at``) writes; two first updates racing each other create one
         user. ``language`` and ``status`` apply on creation only. Returns the user and
         whether it was created just now."""
         display_name = display_name[:DISPLAY_NAME_MAX]
         cached = self._users.get(telegram_id)
-        if cached is not None and not _renamed(cached, username, display_name):
+        if cached is not None and not _stale(cached, username, display_name):
             return cached, False
         generation = self._users.generation
         async with self._db.reading() as session:
@@ -244,7 +254,7 @@ class Catalogue:
                     .where(User.telegram_id == telegram_id)
                 )
             ).first()
-            if row is not None and not _renamed(row[0], username, display_name):
+            if row is not None and not _stale(row[0], username, display_name):
                 view = _view(row[0], row[1])
                 self._users.put(view, generation)
                 return view, False
@@ -274,7 +284,10 @@ class Catalogue:
                     self._clock.now(),
                     status,
                 )
+                user.started_at = user.created_at
                 return await user_view(session, user), True
+            if user.started_at is None:  # created by the operator or an admin; now wrote
+                user.started_at = self._clock.now()
             if username and user.username != username:
                 user.username = username
             if display_name and user.display_name != display_name:

@@ -122,6 +122,9 @@ class User(Base):
     status: Mapped[UserStatus] = mapped_column(_enum(UserStatus), default=UserStatus.ACTIVE)
     credit_limit: Mapped[int] = mapped_column(Money, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: when the user first wrote to the bot; None for a user the operator or an admin
+    #: created (CLI, admin panel): Telegram lets the bot write only to those who wrote
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     __table_args__ = (CheckConstraint("credit_limit >= 0", name="credit_limit_non_negative"),)
 
 

@@ -11,6 +11,8 @@ ADMIN = "test:admin"
 
 
 async def make_supplier(platform: Platform, telegram_id: int = SUPPLIER_TID) -> None:
+    """A supplier who has used the bot (so it may write to them)."""
+    await platform.catalogue.ensure_user(telegram_id)
     await platform.catalogue.grant_role(telegram_id, Role.SUPPLIER, actor=ADMIN)
 
 

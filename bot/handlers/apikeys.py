@@ -3,10 +3,7 @@ which is shown once (the old key stops working in the same step)."""
 
 from __future__ import annotations
 
-from contextlib import suppress
-
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -44,8 +41,7 @@ async def new_key(
         return
     await query.answer()
     if isinstance(query.message, Message):
-        with suppress(TelegramBadRequest):  # a second press finds the buttons already gone
-            await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(texts.apikey_issued(issued.token))
 
 
@@ -53,5 +49,4 @@ async def new_key(
 async def keep_key(query: CallbackQuery) -> None:
     await query.answer(texts.apikey_kept())
     if isinstance(query.message, Message):
-        with suppress(TelegramBadRequest):
-            await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.edit_reply_markup(reply_markup=None)

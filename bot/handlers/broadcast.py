@@ -16,6 +16,7 @@ from bot import texts
 from bot.broadcast_worker import BroadcastWorker, send_campaign_message
 from bot.keyboards import broadcasts as keyboards
 from bot.keyboards.callbacks import BroadcastCb
+from bot.replies import show_in_place
 from core.broadcasts import MAX_CAPTION, MAX_DAYS, Audience, CampaignMessage, check_button
 from core.catalogue import UserView
 from core.errors import Forbidden, InvalidInput
@@ -245,7 +246,7 @@ async def discard(
         return
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(texts.broadcast_discarded(), reply_markup=None)
+        await show_in_place(query.message, texts.broadcast_discarded())
 
 
 @router.callback_query(BroadcastCb.filter(F.action == "stop"))
@@ -277,6 +278,6 @@ async def toggle_notifications(
     opted_out = await platform.broadcasts.set_opted_out(user.telegram_id, callback_data.ref == 1)
     await query.answer(texts.notifications_saved(opted_out))
     if isinstance(query.message, Message):
-        await query.message.edit_text(
-            texts.notifications(opted_out), reply_markup=keyboards.notifications(opted_out)
+        await show_in_place(
+            query.message, texts.notifications(opted_out), keyboards.notifications(opted_out)
         )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import suppress
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -15,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.keyboards import menus
 from bot.keyboards.callbacks import BuyCb
-from bot.replies import show_receipt
+from bot.replies import show_in_place, show_receipt
 from bot.telegram_session import SendMessageUnread
 from core.catalogue import UserView
 from core.orders import Requoted
@@ -111,8 +109,9 @@ async def confirm(
         return
 
     async def stop_spinner() -> None:
-        with suppress(TelegramBadRequest):  # a purchase slower than the press's answer window
-            await query.answer()  # ("query is too old") must still deliver the codes
+        # a purchase slower than the press's answer window ("query is too old") still
+        # delivers the codes: bot.telegram_requests takes a late answer as done
+        await query.answer()
 
     quote = query.message if isinstance(query.message, Message) else None
     # side by side: the codes do not wait for the spinner's round trip
@@ -124,4 +123,4 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(texts.cancelled())
     if isinstance(query.message, Message):
-        await query.message.edit_text(texts.cancelled())
+        await show_in_place(query.message, texts.cancelled())

@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.keyboards import menus
 from bot.keyboards.callbacks import CatalogueCb
+from bot.replies import show_in_place
 from core.catalogue import UserView
 from core.platform import Platform
 
@@ -21,7 +22,7 @@ async def _categories(target: Message, platform: Platform, *, edit: bool) -> Non
     text = texts.choose_category() if lines else texts.nothing_on_sale()
     markup = menus.categories(lines)
     if edit:
-        await target.edit_text(text, reply_markup=markup)
+        await show_in_place(target, text, markup)
     else:
         await target.answer(text, reply_markup=markup)
 
@@ -54,7 +55,8 @@ async def sku_page(
     names = {c.id: c.name for c in await platform.storefront.categories()}
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(
+        await show_in_place(
+            query.message,
             texts.sku_list_header(names.get(callback_data.category, ""), page + 1, pages),
             reply_markup=menus.sku_list(
                 result.lines, category=callback_data.category, page=page, pages=pages

@@ -11,7 +11,7 @@ from bot.handlers.admin_aftersales import order_detail_extras
 from bot.handlers.buy import show_quote
 from bot.keyboards import menus
 from bot.keyboards.callbacks import OrdersCb
-from bot.replies import codes_file
+from bot.replies import codes_file, show_in_place
 from core.catalogue import UserView
 from core.platform import Platform
 
@@ -43,7 +43,7 @@ async def orders_page(
     text, markup = await _page(user, platform, max(0, callback_data.page))
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.edit_text(text, reply_markup=markup)  # type: ignore[arg-type]
+        await show_in_place(query.message, text, markup)  # type: ignore[arg-type]
 
 
 @router.callback_query(OrdersCb.filter(F.action == "show"))

@@ -9,10 +9,9 @@ outsider can never browse or buy. ``router`` holds the admins' handlers.
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, TelegramObject
 from aiogram.utils.i18n import I18n
@@ -144,8 +143,7 @@ async def decide(
     if decision.already_decided:
         return
     if isinstance(query.message, Message):
-        with suppress(TelegramBadRequest):  # the buttons may already be gone
-            await query.message.edit_reply_markup(reply_markup=None)
+        await query.message.edit_reply_markup(reply_markup=None)
     applicant = decision.request
     name = applicant.display_name or str(applicant.telegram_id)
     with i18n.use_locale(LOCALE_OF.get(applicant.language, "zh_CN")):

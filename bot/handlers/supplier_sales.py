@@ -12,6 +12,7 @@ from bot import supplier_sales_texts as texts
 from bot import texts as common
 from bot.keyboards import supplier_sales as keyboards
 from bot.keyboards.supplier_sales import SupplierCb
+from bot.replies import show_in_place
 from core.catalogue import UserView
 from core.models import SalesNotify
 from core.platform import Platform
@@ -42,8 +43,8 @@ async def set_mode(
     )
     await query.answer(texts.notify_mode_set(mode))
     if isinstance(query.message, Message):
-        await query.message.edit_text(
-            texts.notify_settings(mode), reply_markup=keyboards.supplier_menu(mode)
+        await show_in_place(
+            query.message, texts.notify_settings(mode), keyboards.supplier_menu(mode)
         )
 
 

@@ -59,6 +59,7 @@ TEXT_BUTTONS_UNALLOWED = (
     "Text buttons are unallowed in the inline keyboard"
 )
 BOT_BLOCKED = "Forbidden: bot was blocked by the user"
+CANT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
 UNAUTHORIZED = "Unauthorized"
 NOT_FOUND = "Not Found"
 REQUEST_ENTITY_TOO_LARGE = "Request Entity Too Large"

@@ -326,7 +326,7 @@ async def set_my_commands(api: BotApi, params: Params) -> Any:
             raise ApiError(400, limits.BOT_COMMAND_DESCRIPTION_INVALID)
     scope = params.get("scope") or {}
     if "chat_id" in scope:
-        api.state.chat(scope["chat_id"])
+        api.state.started_chat(scope["chat_id"])
     api.state.commands[api.commands_key(params)] = [
         {"command": c["command"], "description": c["description"]} for c in commands
     ]
@@ -377,7 +377,7 @@ async def set_chat_menu_button(api: BotApi, params: Params) -> Any:
     if params.get("chat_id") is None:
         api.state.default_menu_button = button
     else:
-        api.state.chat(params["chat_id"]).menu_button = button
+        api.state.started_chat(params["chat_id"]).menu_button = button
     return True
 
 

@@ -145,10 +145,16 @@ class FakeTelegramServer:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = "en",
+        started: bool = False,
     ) -> FakeUser:
-        """The user ``user_id`` (created on first use); their private chat id is ``user_id``."""
+        """The user ``user_id`` (created on first use); their private chat id is ``user_id``.
+
+        As in Telegram, the bot can write to them (or set their chat's menu) only once they
+        have written to it (any message or button press); ``started=True``: they did so
+        before the test began."""
         existing = self._users.get(user_id)
         if existing is not None:
+            existing.chat_started = existing.chat_started or started
             return existing
         info = UserInfo(
             id=user_id,
@@ -158,6 +164,7 @@ class FakeTelegramServer:
             language_code=language_code,
         )
         user = FakeUser(self.state, self.state.add_user(info))
+        user.chat_started = started
         self._users[user_id] = user
         return user
 

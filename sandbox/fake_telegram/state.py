@@ -17,6 +17,7 @@ from typing import Any
 from sandbox.fake_telegram.formatting import Entity, to_html
 from sandbox.fake_telegram.limits import (
     BOT_BLOCKED,
+    CANT_INITIATE,
     CHAT_NOT_FOUND,
     DEFAULT_ALLOWED_UPDATES,
     ApiError,
@@ -230,6 +231,9 @@ class Chat:
     events: list[ChatMessage] = field(default_factory=list)
     deleted: list[int] = field(default_factory=list)
     blocked: bool = False
+    #: the user has written to the bot (a message or a button press): until then Telegram
+    #: has no chat for the bot to write to or to set a menu in
+    started: bool = False
     chat_actions: list[str] = field(default_factory=list)
     reply_keyboard: dict[str, Any] | None = None
     menu_button: dict[str, Any] | None = None
@@ -314,12 +318,23 @@ class FakeState:
         return chat
 
     def chat(self, chat_id: int | str, *, writing: bool = False) -> Chat:
-        """The chat ``chat_id`` or Telegram's ``chat not found``; blocked → 403 if writing."""
+        """The chat ``chat_id`` or Telegram's ``chat not found``; if writing: 403 when the
+        user never started the bot or blocked it."""
         chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is None:
             raise ApiError(400, CHAT_NOT_FOUND)
+        if writing and not chat.started:
+            raise ApiError(403, CANT_INITIATE)
         if writing and chat.blocked:
             raise ApiError(403, BOT_BLOCKED)
+        return chat
+
+    def started_chat(self, chat_id: int | str) -> Chat:
+        """The chat ``chat_id`` of a user who wrote to the bot, else ``chat not found``
+        (``setMyCommands`` for a ``BotCommandScopeChat``, a chat's menu button)."""
+        chat = self.chat(chat_id)
+        if not chat.started:
+            raise ApiError(400, CHAT_NOT_FOUND)
         return chat
 
     # -- messages -----------------------------------------------------------------------

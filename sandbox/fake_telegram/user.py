@@ -89,6 +89,15 @@ class FakeUser:
     def is_blocked(self) -> bool:
         return self._chat.blocked
 
+    @property
+    def chat_started(self) -> bool:
+        """The user has written to the bot: only then may the bot write to them."""
+        return self._chat.started
+
+    @chat_started.setter
+    def chat_started(self, value: bool) -> None:
+        self._chat.started = value
+
     def mark(self) -> int:
         """The current position in the stream of new/edited bot messages (for ``after=``)."""
         return len(self._chat.events)
@@ -256,12 +265,14 @@ class FakeUser:
 
     def _send(self, **fields: Any) -> ChatMessage:
         self._last_action_mark = self.mark()
+        self._chat.started = True
         message = self._state.add_message(self._chat, from_bot=False, **fields)
         self._state.enqueue_update("message", self._state.message_to_api(message))
         return message
 
     def _callback(self, message: ChatMessage, data: str) -> str:
         self._last_action_mark = self.mark()
+        self._chat.started = True
         return self._state.new_callback_query(self._chat, message, data).id
 
     def _message_with_button(self, label: str, message: ChatMessage | None) -> ChatMessage:

@@ -40,6 +40,8 @@ async def shop(
     )
     live = build_platform(bot_settings, clock=platform.clock, db=platform.db)
     await live.catalogue.grant_role(ADMIN_ID, Role.ADMIN, actor="test")
+    await live.catalogue.ensure_user(ADMIN_ID)  # the admin has written to the bot before
+    server.user(ADMIN_ID, started=True)
     await live.catalogue.set_language(ADMIN_ID, "en")
     bot = create_bot(bot_settings)
     task = asyncio.create_task(run_polling(live, bot, handle_signals=False))

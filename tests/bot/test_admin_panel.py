@@ -38,8 +38,8 @@ async def test_panel_counts_what_waits_and_is_for_admins_only(
     await shop.topups.request(RESELLER, 70_00, note="bank 2")
     receipt = await shop.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="k")
     await shop.aftersales.report(RESELLER, receipt.order_id, 1, reason="used")  # type: ignore[union-attr]
-    admin = server.user(ADMIN_ID)
-    ann = server.user(RESELLER)
+    admin = server.user(ADMIN_ID, started=True)
+    ann = server.user(RESELLER, started=True)
 
     await admin.send_text("/admin")
     panel = await admin.wait_for_message(lambda m: "Admin panel" in m.content)
@@ -59,8 +59,8 @@ async def test_admin_finds_a_user_and_sets_level_credit_ban_and_balance(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await make_reseller(shop, RESELLER, balance=100_00)
-    admin = server.user(ADMIN_ID)
-    ann = server.user(RESELLER)
+    admin = server.user(ADMIN_ID, started=True)
+    ann = server.user(RESELLER, started=True)
     await _panel(admin)
 
     await admin.press("👤 Users")
@@ -118,8 +118,8 @@ async def test_level_price_and_quantity_break_change_the_resellers_quote(
 ) -> None:
     await make_sku(shop, stock=20)
     await make_reseller(shop, RESELLER, balance=2000_00)
-    admin = server.user(ADMIN_ID)
-    ann = server.user(RESELLER)
+    admin = server.user(ADMIN_ID, started=True)
+    ann = server.user(RESELLER, started=True)
     await ann.send_text("/buy STEAM-100 10")
     await ann.wait_for_message(lambda m: "Total: 920.00" in m.content)
 
@@ -160,7 +160,7 @@ async def test_categories_ladder_and_spread_are_changed_and_used_by_the_next_sal
 ) -> None:
     await make_sku(shop, stock=5)  # 92.00, supply 85.00
     await make_reseller(shop, RESELLER, balance=500_00)
-    admin = server.user(ADMIN_ID)
+    admin = server.user(ADMIN_ID, started=True)
     await _panel(admin)
 
     await admin.press("🗂 Categories")
@@ -206,7 +206,7 @@ async def test_the_panel_speaks_chinese_to_a_chinese_admin(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await shop.catalogue.set_language(ADMIN_ID, "zh-CN")
-    admin = server.user(ADMIN_ID, language_code="zh-hans")
+    admin = server.user(ADMIN_ID, language_code="zh-hans", started=True)
     await admin.send_text("/admin")
     panel = await admin.wait_for_message(lambda m: "管理面板" in m.content)
     assert "待审核商品: 0" in panel.content and "🛠 卡密问题（0）" in panel.buttons

@@ -41,9 +41,9 @@ async def test_a_refunded_bad_code_is_exact_for_reseller_supplier_and_ledger(
     codes = await make_sku(shop, stock=5)  # 92.00, supply 85.00, spread 50 %, commission 3 %
     await make_reseller(shop, RESELLER, balance=500_00)
     await shop.catalogue.set_language(SUPPLIER_TID, "en")
-    supplier = server.user(SUPPLIER_TID)
-    admin = server.user(ADMIN_ID)
-    ann = server.user(RESELLER)
+    supplier = server.user(SUPPLIER_TID, started=True)
+    admin = server.user(ADMIN_ID, started=True)
+    ann = server.user(RESELLER, started=True)
     await shop.shop.buy_now(RESELLER, "STEAM-100", 3, idempotency_key="k")
     payable = (await shop.balances.supplier(SUPPLIER_TID)).payable
     assert (await shop.balances.balance(RESELLER)).balance == 500_00 - 276_00
@@ -145,9 +145,9 @@ async def test_a_replaced_bad_code_reaches_the_reseller_and_stock_drops_by_one(
 ) -> None:
     codes = await make_sku(shop, stock=3)
     await make_reseller(shop, RESELLER, balance=500_00)
-    supplier = server.user(SUPPLIER_TID)
-    admin = server.user(ADMIN_ID)
-    ann = server.user(RESELLER)
+    supplier = server.user(SUPPLIER_TID, started=True)
+    admin = server.user(ADMIN_ID, started=True)
+    ann = server.user(RESELLER, started=True)
     await shop.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="k")
     assert await shop.catalogue.stock_count("STEAM-100") == 2
 
@@ -177,9 +177,9 @@ async def test_in_a_big_order_the_code_is_picked_by_typing_its_number(
 ) -> None:
     await make_sku(shop, stock=40, price=10_00, supply_price=9_00)
     await make_reseller(shop, RESELLER, balance=500_00)
-    server.user(SUPPLIER_TID)
-    admin = server.user(ADMIN_ID)
-    ann = server.user(RESELLER)
+    server.user(SUPPLIER_TID, started=True)
+    admin = server.user(ADMIN_ID, started=True)
+    ann = server.user(RESELLER, started=True)
     await shop.shop.buy_now(RESELLER, "STEAM-100", 30, idempotency_key="k")
 
     await ann.send_text("/orders")
@@ -203,9 +203,9 @@ async def test_an_admin_rejects_with_a_reason_the_reseller_sees(
 ) -> None:
     await make_sku(shop, stock=3)
     await make_reseller(shop, RESELLER, balance=500_00)
-    admin = server.user(ADMIN_ID)
-    ann = server.user(RESELLER)
-    server.user(SUPPLIER_TID)
+    admin = server.user(ADMIN_ID, started=True)
+    ann = server.user(RESELLER, started=True)
+    server.user(SUPPLIER_TID, started=True)
     receipt = await shop.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="k")
     await shop.aftersales.report(RESELLER, receipt.order_id, 1, reason="meh")  # type: ignore[union-attr]
 
@@ -251,7 +251,7 @@ async def test_forged_admin_buttons_from_a_reseller_change_nothing(
     ]
     # Two resellers share the presses: one alone would meet the button throttle first.
     for mallory_id, batch in ((RESELLER, forged[:7]), (3003, forged[7:])):
-        mallory = server.user(mallory_id)
+        mallory = server.user(mallory_id, started=True)
         await mallory.send_text("/start")
         anchor = await mallory.wait_for_message(lambda m: "Welcome" in m.content)
         for callback in batch:

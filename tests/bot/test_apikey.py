@@ -28,7 +28,7 @@ async def test_apikey_shows_a_new_key_once_and_revokes_the_old(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await make_reseller(shop, RESELLER, balance=10_00)
-    ann = server.user(RESELLER, language_code="en")
+    ann = server.user(RESELLER, language_code="en", started=True)
 
     await ann.send_text("/apikey")
     offer = await ann.wait_for_message(lambda m: "no API key yet" in m.content)
@@ -56,7 +56,7 @@ async def test_a_stale_new_key_button_does_not_replace_the_key_again(
 ) -> None:
     await make_reseller(shop, RESELLER)
     await shop.catalogue.set_language(RESELLER, "zh-CN")
-    ann = server.user(RESELLER, language_code="zh-hans")
+    ann = server.user(RESELLER, language_code="zh-hans", started=True)
     await ann.send_text("/apikey")
     offer = await ann.wait_for_message(lambda m: "你还没有 API 密钥" in m.content)
     data = offer.callback_data("🔑 生成新密钥")

@@ -66,6 +66,7 @@ async def add_resellers(platform: Platform, telegram_ids: Iterable[int]) -> None
                 "status": UserStatus.ACTIVE,
                 "credit_limit": 0,
                 "created_at": platform.clock.now(),
+                "started_at": platform.clock.now(),
             }
             for telegram_id in telegram_ids
         ]
@@ -143,11 +144,11 @@ async def test_three_thousand_recipients_with_blocked_users_and_429s_each_get_on
 ) -> None:
     readers = range(10_000, 13_000)
     await add_resellers(shop, readers)
-    users = {telegram_id: server.user(telegram_id) for telegram_id in readers}
+    users = {telegram_id: server.user(telegram_id, started=True) for telegram_id in readers}
     blocked = set(readers[::30])
     for telegram_id in blocked:
         server.block_user(telegram_id, notify_bot=False)
-    admin = server.user(ADMIN_ID)
+    admin = server.user(ADMIN_ID, started=True)
 
     summary = await compose(admin, SALE_HTML, button="Shop now | https://example.com/sale")
     assert "Audience: all resellers" in summary.content
@@ -182,11 +183,11 @@ async def test_a_stopped_worker_resumes_in_a_new_process_without_duplicates_or_s
 ) -> None:
     readers = range(20_000, 22_000)
     await add_resellers(platform, readers)
-    users = [server.user(telegram_id) for telegram_id in readers]
+    users = [server.user(telegram_id, started=True) for telegram_id in readers]
     for telegram_id in readers[::50]:
         server.block_user(telegram_id, notify_bot=False)
     await make_admin(platform)
-    admin = server.user(ADMIN_ID)
+    admin = server.user(ADMIN_ID, started=True)
     server.flood_limit_per_second = FAKE_LIMIT
 
     def delivered() -> int:
@@ -213,8 +214,8 @@ async def test_a_stopped_worker_resumes_in_a_new_process_without_duplicates_or_s
 
 async def test_opted_out_resellers_get_nothing(server: FakeTelegramServer, shop: Platform) -> None:
     await add_resellers(shop, [301, 302])
-    ann, bob = server.user(301), server.user(302)
-    admin = server.user(ADMIN_ID)
+    ann, bob = server.user(301, started=True), server.user(302, started=True)
+    admin = server.user(ADMIN_ID, started=True)
 
     await ann.send_text("/notifications")
     await ann.wait_for_message(lambda m: "Promotional broadcasts: on" in m.content)
@@ -236,8 +237,8 @@ async def test_preview_shows_the_exact_message_and_cancel_sends_nothing(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await add_resellers(shop, [401])
-    reader = server.user(401)
-    admin = server.user(ADMIN_ID)
+    reader = server.user(401, started=True)
+    admin = server.user(ADMIN_ID, started=True)
 
     await admin.send_text("/broadcast")
     await admin.wait_for_message(lambda m: "New broadcast" in m.content)
@@ -273,8 +274,8 @@ async def test_a_reseller_pressing_a_forged_send_button_is_refused(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await add_resellers(shop, [501, 502])
-    mallory, reader = server.user(501), server.user(502)
-    admin = server.user(ADMIN_ID)
+    mallory, reader = server.user(501, started=True), server.user(502, started=True)
+    admin = server.user(ADMIN_ID, started=True)
     summary = await compose(admin, SALE_HTML)
     send = summary.callback_data("📣 Send") or ""
 
@@ -295,8 +296,8 @@ async def test_the_admin_watches_progress_and_stops_the_broadcast(
 ) -> None:
     readers = range(30_000, 32_000)
     await add_resellers(shop, readers)
-    users = [server.user(telegram_id) for telegram_id in readers]
-    admin = server.user(ADMIN_ID)
+    users = [server.user(telegram_id, started=True) for telegram_id in readers]
+    admin = server.user(ADMIN_ID, started=True)
     server.flood_limit_per_second = FAKE_LIMIT
     summary = await compose(admin, SALE_HTML)
     await admin.press("📣 Send", message=summary)
@@ -321,10 +322,11 @@ async def test_the_admin_watches_progress_and_stops_the_broadcast(
 async def test_a_photo_with_a_caption_goes_to_suppliers(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
+    await shop.catalogue.ensure_user(900)  # a supplier who has written to the bot
     await shop.catalogue.grant_role(900, Role.SUPPLIER, actor="test")
     await add_resellers(shop, [601])
-    supplier, reseller = server.user(900), server.user(601)
-    admin = server.user(ADMIN_ID)
+    supplier, reseller = server.user(900, started=True), server.user(601, started=True)
+    admin = server.user(ADMIN_ID, started=True)
     await admin.send_text("/broadcast")
     await admin.wait_for_message(lambda m: "New broadcast" in m.content)
     await admin.send_photo(b"\x89PNG fake image", caption="New stock rules from Monday")
@@ -350,8 +352,8 @@ async def test_server_errors_are_retried_a_few_times_then_the_recipient_is_faile
     await make_admin(platform)
     await platform.catalogue.set_level(ADMIN_ID, "gold", actor="test")  # out of the audience
     await add_resellers(platform, [701])
-    reader = server.user(701)
-    server.user(ADMIN_ID)
+    reader = server.user(701, started=True)
+    server.user(ADMIN_ID, started=True)
     bot_settings = settings.model_copy(
         update={"bot_token": TOKEN, "telegram_api_base": server.base_url}
     )

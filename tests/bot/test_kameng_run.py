@@ -46,7 +46,7 @@ async def test_kameng_run_serves_users_and_stops_on_sigterm(
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        reseller = server.user(5150, language_code="en")
+        reseller = server.user(5150, language_code="en", started=True)
         await reseller.send_text("/start")
         welcome = await reseller.wait_for_message(timeout=30)
         assert "Welcome" in welcome.content

@@ -47,9 +47,9 @@ async def test_a_scheduled_promotion_is_announced_reminded_and_reported(
     await make_reseller(shop, BRONZE, balance=1000_00)
     await make_reseller(shop, GOLD, balance=1000_00)
     await shop.catalogue.set_level(GOLD, "gold", actor=ADMIN)
-    admin = server.user(ADMIN_ID, language_code="en")
-    bronze = server.user(BRONZE, language_code="en")
-    gold = server.user(GOLD, language_code="en")
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    bronze = server.user(BRONZE, language_code="en", started=True)
+    gold = server.user(GOLD, language_code="en", started=True)
 
     # clock: 2026-11-26 12:00 UTC = 20:00 in Shanghai
     for says, expect in [
@@ -112,7 +112,7 @@ async def test_a_scheduled_promotion_is_announced_reminded_and_reported(
 
 async def test_cancel_leaves_nothing_scheduled(server: FakeTelegramServer, shop: Platform) -> None:
     await make_sku(shop, stock=1)
-    admin = server.user(ADMIN_ID, language_code="en")
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
     await admin.send_text("/promo")
     await admin.wait_for_message(lambda m: "What does it cover?" in m.content)
     await admin.press("📂 A category")
@@ -130,7 +130,7 @@ async def test_a_reseller_cannot_use_the_promotion_wizard(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await make_reseller(shop, BRONZE)
-    mallory = server.user(BRONZE, language_code="en")
+    mallory = server.user(BRONZE, language_code="en", started=True)
     await assert_refused(
         mallory, ["/promo", "/promos"], ["prm:ok::abc", "prm:skus::", "prm:cat:1:"]
     )
@@ -145,7 +145,7 @@ async def test_two_bot_processes_announce_once_per_reseller_under_flood_control(
     resellers = list(range(2000, 2024))
     for tid in resellers:
         await make_reseller(platform, tid)
-        server.user(tid)
+        server.user(tid, started=True)
     await platform.catalogue.set_language(resellers[0], "zh-CN")
     await schedule_percent_off(
         platform, clock, "Flash sale", timedelta(seconds=5), timedelta(hours=2), 1500
@@ -163,18 +163,18 @@ async def test_two_bot_processes_announce_once_per_reseller_under_flood_control(
     received = Counter(
         tid
         for tid in resellers
-        for m in server.user(tid).messages
+        for m in server.user(tid, started=True).messages
         if "Flash sale" in m.content and ("−15%" in m.content or "立减 15%" in m.content)
     )
     assert received == Counter(resellers)
-    assert "优惠价已生效" in server.user(resellers[0]).messages[0].content
+    assert "优惠价已生效" in server.user(resellers[0], started=True).messages[0].content
     assert any(error.error_code == 429 for error in server.errors)
 
 
 @pytest.fixture
 def admin_chat(server: FakeTelegramServer) -> None:
     """The admin has written to the bot before it starts (so a per-chat menu can be set)."""
-    server.user(ADMIN_ID, language_code="en")
+    server.user(ADMIN_ID, language_code="en", started=True)
 
 
 async def test_admins_see_the_admin_commands_in_their_menu(
@@ -197,7 +197,7 @@ async def test_after_a_restart_a_late_announcement_goes_once_and_a_too_late_one_
     await make_sku(platform, stock=1)
     await platform.catalogue.grant_role(ADMIN_ID, Role.ADMIN, actor=ADMIN)
     await make_reseller(platform, BRONZE)
-    bronze = server.user(BRONZE, language_code="en")
+    bronze = server.user(BRONZE, language_code="en", started=True)
     for name, starts in (
         ("Early bird", timedelta(minutes=1)),
         ("Lunch deal", timedelta(hours=1.5)),
@@ -224,13 +224,16 @@ async def test_a_blocked_reseller_is_skipped_and_telegram_errors_are_retried(
     await platform.catalogue.grant_role(ADMIN_ID, Role.ADMIN, actor=ADMIN)
     for tid in (3001, 3002, 3003):
         await make_reseller(platform, tid)
-        server.user(tid)
+        server.user(tid, started=True)
     server.block_user(3002)
     await schedule_percent_off(platform, clock, "Weekend", timedelta(0), timedelta(hours=2), 500)
     server.fail("sendMessage", times=2, error_code=502)
     async with bot_process(platform, server, settings, "solo") as runner:
         assert len((await runner.tick()).ran) == 1
-    got = {tid: [m.content for m in server.user(tid).messages] for tid in (3001, 3002, 3003)}
+    got = {
+        tid: [m.content for m in server.user(tid, started=True).messages]
+        for tid in (3001, 3002, 3003)
+    }
     assert [len(got[3001]), len(got[3002]), len(got[3003])] == [1, 0, 1]
     (job,) = [job for job in await platform.jobs.jobs() if job.kind == ANNOUNCE]
     assert job.status is JobStatus.DONE and job.cursor == 3003

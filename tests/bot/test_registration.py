@@ -34,9 +34,9 @@ async def test_a_newcomer_waits_until_an_admin_approves_then_browses(
     await make_sku(shop, stock=5)
     await shop.catalogue.grant_role(SECOND_ADMIN, Role.ADMIN, actor=ADMIN)
     await shop.catalogue.set_language(SECOND_ADMIN, "en")
-    admin = server.user(ADMIN_ID, language_code="en")
-    second = server.user(SECOND_ADMIN, language_code="en")
-    ann = server.user(ANN, first_name="Ann", username="ann", language_code="en")
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    second = server.user(SECOND_ADMIN, language_code="en", started=True)
+    ann = server.user(ANN, first_name="Ann", username="ann", language_code="en", started=True)
 
     await ann.send_text("/start")
     await ann.wait_for_message(lambda m: "sent to the admins" in m.content)
@@ -77,8 +77,8 @@ async def test_a_rejected_newcomer_is_told_and_cannot_browse(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await make_sku(shop, stock=5)
-    admin = server.user(ADMIN_ID, language_code="en")
-    bob = server.user(BOB, first_name="Bob", language_code="zh-hans")
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    bob = server.user(BOB, first_name="Bob", language_code="zh-hans", started=True)
 
     await bob.send_text("/start")
     await bob.wait_for_message(lambda m: "注册申请已提交" in m.content)
@@ -102,9 +102,9 @@ async def test_an_invite_code_admits_one_newcomer_once(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await make_sku(shop, stock=5)
-    admin = server.user(ADMIN_ID, language_code="en")
-    ann = server.user(ANN, first_name="Ann", language_code="en")
-    bob = server.user(BOB, first_name="Bob", language_code="en")
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    ann = server.user(ANN, first_name="Ann", language_code="en", started=True)
+    bob = server.user(BOB, first_name="Bob", language_code="en", started=True)
 
     for attempt in ("/start", "/catalogue", "/start WRONG-CODE-1234"):
         await ann.send_text(attempt)
@@ -143,8 +143,8 @@ async def test_opening_the_door_admits_those_still_waiting(
 ) -> None:
     await shop.catalogue.ensure_user(ANN, language="en", status=UserStatus.PENDING)
     await shop.catalogue.ensure_user(BOB, language="en", status=UserStatus.REJECTED)
-    ann = server.user(ANN, first_name="Ann", language_code="en")
-    bob = server.user(BOB, language_code="en")
+    ann = server.user(ANN, first_name="Ann", language_code="en", started=True)
+    bob = server.user(BOB, language_code="en", started=True)
 
     await ann.send_text("/catalogue")
     await ann.wait_for_message(lambda m: "Welcome" in m.content)

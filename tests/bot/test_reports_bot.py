@@ -35,7 +35,7 @@ async def test_an_admin_reads_the_report_and_its_chart(
         revenue = await balance_of(
             session, AccountKind.PLATFORM_SPREAD, PLATFORM_OWNER
         ) + await balance_of(session, AccountKind.PLATFORM_COMMISSION, PLATFORM_OWNER)
-    admin = server.user(ADMIN_ID, language_code="en")
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
 
     await admin.send_text("/reports")
     await admin.wait_for_message(lambda m: "which period" in m.content)
@@ -54,7 +54,7 @@ async def test_an_admin_reads_the_report_and_its_chart(
 
 async def test_an_admin_exports_orders_as_csv(server: FakeTelegramServer, shop: Platform) -> None:
     await _sales(shop)
-    admin = server.user(ADMIN_ID, language_code="en")
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
     await admin.send_text("/export 2026-11")
     await admin.wait_for_message(lambda m: "Usage: /export FROM TO" in m.content)
     await admin.send_text("/export 2026-11-01 2026-11-30")
@@ -77,7 +77,7 @@ async def test_a_chinese_admin_reads_the_report_in_chinese(
 ) -> None:
     await _sales(shop)
     await shop.catalogue.set_language(ADMIN_ID, "zh-CN")
-    admin = server.user(ADMIN_ID, language_code="zh-hans")
+    admin = server.user(ADMIN_ID, language_code="zh-hans", started=True)
     await admin.send_text("/reports")
     await admin.wait_for_message(lambda m: "销售报表" in m.content)
     await admin.press("今天")
@@ -90,7 +90,7 @@ async def test_a_reseller_gets_no_reports_by_command_or_forged_button(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await _sales(shop)
-    mallory = server.user(RESELLER, language_code="en")
+    mallory = server.user(RESELLER, language_code="en", started=True)
     await assert_refused(
         mallory,
         ["/reports", "/export 2026-11-01 2026-11-30"],

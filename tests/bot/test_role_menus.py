@@ -57,6 +57,7 @@ async def staff(server: FakeTelegramServer, platform: Platform) -> None:
         (ZH_SUPPLIER, Role.SUPPLIER),
         (ZH_ADMIN, Role.ADMIN),
     ):
+        await platform.catalogue.ensure_user(telegram_id)  # wrote to the bot before
         await platform.catalogue.grant_role(telegram_id, role, actor=ADMIN)
     await platform.catalogue.set_language(SUPPLIER_TID, "en")
     await platform.catalogue.set_language(ZH_SUPPLIER, "zh-CN")
@@ -65,9 +66,9 @@ async def staff(server: FakeTelegramServer, platform: Platform) -> None:
     await make_reseller(platform, ZH_RESELLER)
     await platform.catalogue.set_language(ZH_RESELLER, "zh-CN")
     for telegram_id in (ADMIN_ID, SUPPLIER_TID, EN_RESELLER):
-        server.user(telegram_id, language_code="en")
+        server.user(telegram_id, language_code="en", started=True)
     for telegram_id in (ZH_SUPPLIER, ZH_ADMIN, ZH_RESELLER):
-        server.user(telegram_id, language_code="zh-hans")
+        server.user(telegram_id, language_code="zh-hans", started=True)
 
 
 async def test_each_role_sees_its_commands_in_its_language(
@@ -105,7 +106,7 @@ async def test_each_role_sees_its_commands_in_its_language(
 async def test_a_staff_menu_follows_a_language_switch(
     server: FakeTelegramServer, staff: None, shop: Platform
 ) -> None:
-    supplier = server.user(SUPPLIER_TID)
+    supplier = server.user(SUPPLIER_TID, started=True)
     await supplier.send_text("/language")
     await supplier.wait_for_message(lambda m: "中文" in m.buttons)
     await supplier.press("中文")
@@ -124,7 +125,7 @@ async def test_every_command_in_a_menu_has_a_handler(
         await make_reseller(shop, telegram_id)
         if role is not Role.RESELLER:
             await shop.catalogue.grant_role(telegram_id, role, actor=ADMIN)
-        user = server.user(telegram_id, language_code="en")
+        user = server.user(telegram_id, language_code="en", started=True)
         await user.send_text(f"/{name}")
         reply = await user.wait_for_message()
         assert UNKNOWN not in reply.content, name
@@ -134,7 +135,7 @@ async def test_help_has_a_section_per_role(
     server: FakeTelegramServer, staff: None, shop: Platform
 ) -> None:
     async def help_of(telegram_id: int) -> str:
-        user = server.user(telegram_id)
+        user = server.user(telegram_id, started=True)
         await user.send_text("/help")
         return (await user.wait_for_message()).content
 
@@ -170,13 +171,13 @@ async def test_panel_counts_and_lists_applications_withdrawals_and_registrations
     await shop.shop.buy_now(EN_RESELLER, "STEAM-100", 1, idempotency_key="k")
     await shop.supplier_payouts.request_withdrawal(SUPPLIER_TID, 10_00)
     await make_reseller(shop, APPLICANT)
-    applicant = server.user(APPLICANT, language_code="en")
+    applicant = server.user(APPLICANT, language_code="en", started=True)
     await shop.onboarding.apply(APPLICANT, company_name="Sam Cards", contact_note="@sam")
-    newcomer = server.user(NEWCOMER, first_name="Ann", language_code="en")
+    newcomer = server.user(NEWCOMER, first_name="Ann", language_code="en", started=True)
     await newcomer.send_text("/start")
     await newcomer.wait_for_message(lambda m: "sent to the admins" in m.content)
 
-    admin = server.user(ADMIN_ID)
+    admin = server.user(ADMIN_ID, started=True)
     await admin.send_text("/admin")
     panel = await admin.wait_for_message(lambda m: "Admin panel" in m.content)
     assert "Supplier applications waiting: 1" in panel.content
@@ -217,7 +218,7 @@ async def test_panel_counts_and_lists_applications_withdrawals_and_registrations
     assert "🏭 Supplier applications (0)" in after.buttons
     assert "Registration requests waiting: 0" in after.content
 
-    zh_admin = server.user(ZH_ADMIN)
+    zh_admin = server.user(ZH_ADMIN, started=True)
     await zh_admin.send_text("/admin")
     zh_panel = await zh_admin.wait_for_message()
     assert "待审核的供货商申请" in zh_panel.content and "🚪 注册申请（0）" in zh_panel.buttons

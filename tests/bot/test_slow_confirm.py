@@ -14,7 +14,7 @@ async def test_codes_arrive_even_when_the_press_can_no_longer_be_answered(
 ) -> None:
     codes = await make_sku(shop, stock=3, price=10_00, supply_price=8_00)
     await make_reseller(shop, RESELLER, balance=50_00)
-    ann = server.user(RESELLER, language_code="en")
+    ann = server.user(RESELLER, language_code="en", started=True)
     await ann.send_text("/buy STEAM-100 1")
     quote = await ann.wait_for_message(lambda m: "Total: 10.00" in m.content)
 

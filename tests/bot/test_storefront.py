@@ -17,7 +17,7 @@ async def test_new_reseller_registers_browses_and_buys_one_code(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     codes = await make_sku(shop, stock=100, level_prices={"gold": 90_00})
-    ann = server.user(RESELLER, first_name="Ann", language_code="en")
+    ann = server.user(RESELLER, first_name="Ann", language_code="en", started=True)
 
     await ann.send_text("/start")
     welcome = await ann.wait_for_message(lambda m: "Welcome" in m.content)
@@ -51,7 +51,7 @@ async def test_a_quote_that_can_no_longer_be_edited_gets_the_receipt_as_a_new_me
 ) -> None:
     codes = await make_sku(shop, stock=10)
     await make_reseller(shop, RESELLER, balance=100_00)
-    ann = server.user(RESELLER, language_code="en")
+    ann = server.user(RESELLER, language_code="en", started=True)
     await ann.send_text("/buy STEAM-100 1")
     quote = await ann.wait_for_message(lambda m: "Total: 92.00" in m.content)
     server.fail("editMessageText", error_code=400, description=MESSAGE_TO_EDIT_NOT_FOUND)
@@ -68,7 +68,7 @@ async def test_sixty_codes_arrive_as_a_file_and_a_double_tap_buys_once(
 ) -> None:
     codes = await make_sku(shop, stock=100, price=10_00, supply_price=9_00)
     await make_reseller(shop, RESELLER, balance=1000_00)
-    ann = server.user(RESELLER, language_code="en")
+    ann = server.user(RESELLER, language_code="en", started=True)
 
     await ann.send_text("/buy STEAM-100 60")
     quote = await ann.wait_for_message(lambda m: "Total: 600.00" in m.content)
@@ -89,7 +89,7 @@ async def test_refusals_are_clear_and_charge_nothing(
 ) -> None:
     await make_sku(shop, stock=3)
     await make_reseller(shop, RESELLER, balance=100_00)
-    ann = server.user(RESELLER, language_code="en")
+    ann = server.user(RESELLER, language_code="en", started=True)
 
     for text, expected in [
         ("/buy STEAM-100 0", "whole number from 1 to 10000"),
@@ -113,8 +113,8 @@ async def test_top_up_through_admin_approval_credits_once(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await make_reseller(shop, RESELLER)
-    ann = server.user(RESELLER, language_code="en", username="ann")
-    admin = server.user(ADMIN_ID, language_code="en")
+    ann = server.user(RESELLER, language_code="en", username="ann", started=True)
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
     await admin.send_text("/start")
     await admin.wait_for_message(lambda m: "Welcome" in m.content)
     await ann.send_text("/start")
@@ -145,7 +145,7 @@ async def test_orders_can_be_downloaded_again(server: FakeTelegramServer, shop: 
     codes = await make_sku(shop, stock=5)
     await make_reseller(shop, RESELLER, balance=500_00)
     await shop.shop.buy_now(RESELLER, "STEAM-100", 2, idempotency_key="k")
-    ann = server.user(RESELLER, language_code="en")
+    ann = server.user(RESELLER, language_code="en", started=True)
 
     await ann.send_text("/orders")
     await ann.wait_for_message(lambda m: "Your orders" in m.content)
@@ -157,7 +157,7 @@ async def test_orders_can_be_downloaded_again(server: FakeTelegramServer, shop: 
 
 
 async def test_switching_language_to_chinese(server: FakeTelegramServer, shop: Platform) -> None:
-    ann = server.user(RESELLER, language_code="en")
+    ann = server.user(RESELLER, language_code="en", started=True)
     await ann.send_text("/language")
     await ann.wait_for_message(lambda m: "Choose your language" in m.content)
     await ann.press("中文")
@@ -171,7 +171,7 @@ async def test_switching_language_to_chinese(server: FakeTelegramServer, shop: P
 async def test_a_chinese_client_is_greeted_in_chinese(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
-    li = server.user(2002, language_code="zh-hans")
+    li = server.user(2002, language_code="zh-hans", started=True)
     await li.send_text("/start")
     await li.wait_for_message(lambda m: "欢迎来到 Kameng" in m.content)
 
@@ -183,7 +183,7 @@ async def test_forged_buttons_are_refused_politely(
     await make_reseller(shop, RESELLER, balance=500_00)
     await make_reseller(shop, 2002, balance=500_00)
     other = await shop.shop.buy_now(2002, "STEAM-100", 1, idempotency_key="other")
-    mallory = server.user(RESELLER, language_code="en")
+    mallory = server.user(RESELLER, language_code="en", started=True)
     await mallory.send_text("/start")
     anchor = await mallory.wait_for_message(lambda m: "Welcome" in m.content)
 
@@ -200,7 +200,7 @@ async def test_a_banned_user_gets_one_short_message(
 ) -> None:
     await make_reseller(shop, RESELLER)
     await shop.catalogue.set_status(RESELLER, UserStatus.BANNED, actor=ADMIN)
-    ann = server.user(RESELLER, language_code="en")
+    ann = server.user(RESELLER, language_code="en", started=True)
     await ann.send_text("/catalogue")
     reply = await ann.wait_for_message()
     assert "suspended" in reply.content

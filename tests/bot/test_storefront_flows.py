@@ -20,8 +20,8 @@ async def test_short_of_balance_top_up_approved_then_the_purchase_goes_through(
 ) -> None:
     codes = await make_sku(shop, stock=5)  # 92.00 each
     await make_reseller(shop, RESELLER, balance=50_00)
-    admin = server.user(ADMIN_ID, language_code="en")
-    ann = server.user(RESELLER, language_code="en", username="ann")
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    ann = server.user(RESELLER, language_code="en", username="ann", started=True)
 
     await ann.send_text("/buy STEAM-100 1")
     short = await ann.wait_for_message(lambda m: "Short by 42.00" in m.content)
@@ -52,7 +52,7 @@ async def test_button_spam_is_throttled_but_a_confirm_is_never_dropped(
 ) -> None:
     await make_sku(shop, stock=5)
     await make_reseller(shop, RESELLER, balance=500_00)
-    ann = server.user(RESELLER, language_code="en")
+    ann = server.user(RESELLER, language_code="en", started=True)
     await ann.send_text("/buy STEAM-100 1")
     quote = await ann.wait_for_message(lambda m: "Total: 92.00" in m.content)
     await ann.send_text("/balance")

@@ -122,9 +122,11 @@ async def test_a_supplier_from_application_to_payout(
     # The world Sam joins: another supplier's SKU with 2,000 codes, and a funded reseller.
     other_codes = await make_sku(shop, "OTHER-1", stock=2_000)
     await make_reseller(shop, ANN, balance=1_000_00)
-    admin = server.user(ADMIN_ID, language_code="en")
-    sam = server.user(SAM, first_name="Sam", username="sam_cards", language_code="en")
-    ann = server.user(ANN, first_name="Ann", username="ann_resells", language_code="en")
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    sam = server.user(SAM, first_name="Sam", username="sam_cards", language_code="en", started=True)
+    ann = server.user(
+        ANN, first_name="Ann", username="ann_resells", language_code="en", started=True
+    )
     await ann.send_text("/start")
     await ann.wait_for_message(_has("Welcome"))
 

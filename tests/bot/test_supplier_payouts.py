@@ -44,7 +44,7 @@ async def test_the_statement_explains_each_split_and_its_ladder_tier(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await _seed_sales(shop)
-    sam = server.user(SUPPLIER_TID, language_code="en")
+    sam = server.user(SUPPLIER_TID, language_code="en", started=True)
     await sam.send_text("/earnings")
     statement = await sam.wait_for_message(lambda m: "Payable balance" in m.content)
     text = statement.content
@@ -70,10 +70,10 @@ async def test_withdrawal_marked_paid_by_the_first_admin_moves_the_ledger_once(
     await _seed_sales(shop)
     await shop.catalogue.grant_role(SECOND_ADMIN, Role.ADMIN, actor=ADMIN)
     await shop.catalogue.set_language(SECOND_ADMIN, "en")
-    sam = server.user(SUPPLIER_TID, language_code="en")
-    admin = server.user(ADMIN_ID, language_code="en")
-    other_admin = server.user(SECOND_ADMIN, language_code="en")
-    ann = server.user(RESELLER, language_code="en")
+    sam = server.user(SUPPLIER_TID, language_code="en", started=True)
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    other_admin = server.user(SECOND_ADMIN, language_code="en", started=True)
+    ann = server.user(RESELLER, language_code="en", started=True)
     await ann.send_text("/start")
     anchor = await ann.wait_for_message(lambda m: "Welcome" in m.content)
 
@@ -130,8 +130,8 @@ async def test_a_rejected_withdrawal_tells_the_supplier_why_and_moves_no_money(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await _seed_sales(shop)
-    sam = server.user(SUPPLIER_TID, language_code="en")
-    admin = server.user(ADMIN_ID, language_code="en")
+    sam = server.user(SUPPLIER_TID, language_code="en", started=True)
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
     view = await shop.supplier_payouts.request_withdrawal(SUPPLIER_TID, 100_00)
 
     request = await admin.wait_for_message(lambda m: f"request #{view.id}" in m.content, after=0)

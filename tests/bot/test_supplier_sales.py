@@ -30,7 +30,7 @@ def sold(message: ChatMessage) -> bool:
 
 async def _supplier(server: FakeTelegramServer, shop: Platform, language: str = "en"):  # type: ignore[no-untyped-def]
     await shop.catalogue.set_language(SUPPLIER_TID, language)
-    return server.user(SUPPLIER_TID, first_name="Sam", language_code=language)
+    return server.user(SUPPLIER_TID, first_name="Sam", language_code=language, started=True)
 
 
 async def test_a_reseller_buys_and_the_supplier_hears_sku_quantity_and_earning_only(
@@ -39,7 +39,9 @@ async def test_a_reseller_buys_and_the_supplier_hears_sku_quantity_and_earning_o
     codes = await make_sku(shop, stock=10)
     sam = await _supplier(server, shop)
     await make_reseller(shop, RESELLER, balance=500_00)
-    ann = server.user(RESELLER, first_name="Ann", username="ann_reseller", language_code="en")
+    ann = server.user(
+        RESELLER, first_name="Ann", username="ann_reseller", language_code="en", started=True
+    )
 
     await ann.send_text("/buy STEAM-100 2")
     quote = await ann.wait_for_message(lambda m: "Total: 184.00" in m.content)
@@ -206,7 +208,7 @@ async def test_supplier_commands_are_refused_to_a_reseller(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await make_reseller(shop, RESELLER)
-    ann = server.user(RESELLER, language_code="en")
+    ann = server.user(RESELLER, language_code="en", started=True)
     for command in ("/myproducts", "/earnings", "/supplier_settings"):
         await ann.send_text(command)
         await ann.wait_for_message(lambda m: "not allowed" in m.content)

@@ -34,8 +34,8 @@ def _has(text: str) -> Any:
 
 async def _become_supplier(server: FakeTelegramServer, shop: Platform) -> ChatMessage:
     """Sam applies and the admin approves; returns the admin's application card."""
-    sam = server.user(SAM, first_name="Sam", username="sam", language_code="en")
-    admin = server.user(ADMIN_ID, language_code="en")
+    sam = server.user(SAM, first_name="Sam", username="sam", language_code="en", started=True)
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
     await sam.send_text("/supplier")
     await sam.wait_for_message(_has("company"))
     await sam.send_text("Sam Cards Ltd")
@@ -51,7 +51,7 @@ async def _become_supplier(server: FakeTelegramServer, shop: Platform) -> ChatMe
 
 
 async def _submit_product(server: FakeTelegramServer) -> ChatMessage:
-    sam = server.user(SAM)
+    sam = server.user(SAM, started=True)
     await sam.send_text("/newproduct")
     await sam.wait_for_message(_has("What is its name"))
     await sam.send_text("PSN " * 40)
@@ -122,9 +122,9 @@ async def test_supplier_is_approved_gets_a_product_reviewed_and_stocks_it_while_
 ) -> None:
     other_codes = await make_sku(shop, "OTHER-1", stock=1_997)  # another supplier's stock
     await make_reseller(shop, RESELLER, balance=1_000_00)
-    admin = server.user(ADMIN_ID, language_code="en")
-    sam = server.user(SAM, first_name="Sam", username="sam", language_code="en")
-    ann = server.user(RESELLER, language_code="en")
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    sam = server.user(SAM, first_name="Sam", username="sam", language_code="en", started=True)
+    ann = server.user(RESELLER, language_code="en", started=True)
     await ann.send_text("/start")
     await ann.wait_for_message(_has("Welcome"))
 
@@ -247,8 +247,8 @@ async def test_suppliers_cannot_touch_other_suppliers_products(
     await make_sku(shop, "STEAM-100", stock=2)  # belongs to supplier SUPPLIER_TID
     await make_supplier(shop, SAM)
     await shop.catalogue.set_language(SAM, "en")
-    sam = server.user(SAM, language_code="en")
-    ann = server.user(RESELLER, language_code="en")
+    sam = server.user(SAM, language_code="en", started=True)
+    ann = server.user(RESELLER, language_code="en", started=True)
 
     for command in ("/upload STEAM-100", "/editproduct STEAM-100", "/upload NOPE-1"):
         await sam.send_text(command)
@@ -278,23 +278,23 @@ async def test_rejected_applicant_is_told_why_and_a_second_decision_changes_noth
     second_admin = 43
     await shop.catalogue.grant_role(second_admin, Role.ADMIN, actor="test")
     await shop.catalogue.set_language(second_admin, "en")
-    other = server.user(second_admin, language_code="en")
+    other = server.user(second_admin, language_code="en", started=True)
     card = await _become_supplier(server, shop)
-    admin = server.user(ADMIN_ID)
+    admin = server.user(ADMIN_ID, started=True)
     other_card = await other.wait_for_message(_has("Supplier application #"), after=0)
 
     await admin.press("❌ Reject", message=card)
     await admin.wait_for_message(_has("reason for rejecting application #1"))
     await admin.send_text("No business licence attached")
     await admin.wait_for_message(_has("Application #1: rejected"))
-    told = await server.user(SAM).wait_for_message(_has("was rejected"))
+    told = await server.user(SAM, started=True).wait_for_message(_has("was rejected"))
     assert "No business licence attached" in told.content
 
     late = await other.press("✅ Approve", message=other_card)
     assert "already decided: rejected" in (await other.wait_for_callback_answer(late)).answer_text
     assert Role.SUPPLIER not in (await shop.catalogue.user(SAM)).roles
 
-    sam = server.user(SAM)  # rejected, so free to apply again
+    sam = server.user(SAM, started=True)  # rejected, so free to apply again
     await sam.send_text("/supplier")
     await sam.wait_for_message(_has("company"))
     assert (await audit.verify(shop.db)).ok
@@ -319,9 +319,9 @@ async def test_changing_an_active_product_takes_it_off_sale_until_approved_again
     await shop.reviews.decide(first.id, admin_telegram_id=ADMIN_ID, approve=True)
     await shop.supplier_stock.upload(SAM, first.sku_code, ["https://share.example/netflix"])
     await make_reseller(shop, RESELLER, balance=500_00)
-    sam = server.user(SAM, language_code="zh-hans")  # the supplier works in Chinese
-    admin = server.user(ADMIN_ID, language_code="en")
-    ann = server.user(RESELLER, language_code="en")
+    sam = server.user(SAM, language_code="zh-hans", started=True)  # the supplier works in Chinese
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    ann = server.user(RESELLER, language_code="en", started=True)
 
     await sam.send_text(f"/editproduct {first.sku_code}")  # nothing changed: stays on sale
     for question in ("新名称", "新供货价", "来源说明", "授权文件"):
@@ -365,7 +365,7 @@ async def test_an_upload_finishes_when_telegram_refuses_progress_edits(
     mine = await shop.reviews.submit(
         SAM, NewProduct("Mine", "Steam", 10_00, 9_00, StockKind.UNIQUE, False, "own stock")
     )
-    sam = server.user(SAM, language_code="en")
+    sam = server.user(SAM, language_code="en", started=True)
     server.fail_until_cleared("editMessageText", 429, retry_after=30)  # flood control
 
     await sam.send_text(f"/upload {mine.sku_code}")

@@ -27,9 +27,9 @@ async def test_a_voucher_credits_one_reseller_once(
 ) -> None:
     await make_reseller(shop, ANN, balance=10_00)
     await make_reseller(shop, BOB)
-    admin = server.user(ADMIN_ID, language_code="en")
-    ann = server.user(ANN, language_code="en")
-    bob = server.user(BOB, language_code="en")
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    ann = server.user(ANN, language_code="en", started=True)
+    bob = server.user(BOB, language_code="en", started=True)
 
     await admin.send_text("/voucher fifty")
     await admin.wait_for_message(lambda m: "Usage: /voucher" in m.content)

@@ -18,6 +18,7 @@ TEXT = CampaignMessage("text", "<b>Sale</b> today")
 
 
 async def admin(platform: Platform) -> None:
+    await platform.catalogue.ensure_user(ADMIN_TID)  # an admin who has written to the bot
     await platform.catalogue.grant_role(ADMIN_TID, Role.ADMIN, actor=ADMIN)
 
 
@@ -49,6 +50,9 @@ async def test_audiences_levels_buyers_suppliers_opt_outs_and_bans(
     await platform.shop.buy_now(3, "XBOX-50", 1, idempotency_key="xbox")
     await platform.broadcasts.set_opted_out(4, True)
     await platform.catalogue.set_status(5, UserStatus.BANNED, actor=ADMIN)
+    # created by the operator and never wrote to the bot: Telegram would refuse them
+    await platform.catalogue.grant_role(6, Role.RESELLER, actor=ADMIN)
+    await platform.catalogue.grant_role(901, Role.SUPPLIER, actor=ADMIN)
     steam = next(c.id for c in await platform.broadcasts.categories() if c.name == "Steam")
     gold = next(c.id for c in await platform.broadcasts.levels() if c.name == "gold")
 
@@ -61,6 +65,8 @@ async def test_audiences_levels_buyers_suppliers_opt_outs_and_bans(
     assert await recipients(platform, Audience("suppliers")) == {900}  # not promotional
     await platform.broadcasts.set_opted_out(4, False)
     assert 4 in await recipients(platform, Audience("resellers"))
+    await platform.catalogue.ensure_user(6)  # they write to the bot: now they are reached
+    assert 6 in await recipients(platform, Audience("resellers"))
 
 
 async def test_only_admins_compose_and_start_and_send_queues_once(platform: Platform) -> None:

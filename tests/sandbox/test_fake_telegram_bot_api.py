@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramUnauthorizedError,
+)
 from aiogram.methods import GetUpdates
 from aiogram.types import (
     BotCommand,
@@ -43,7 +47,7 @@ async def test_get_me_reports_the_bot(server: FakeTelegramServer, bot: Bot) -> N
 
 
 async def test_sent_message_appears_in_the_users_chat(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001, "Ann", username="ann")
+    user = server.user(1001, "Ann", username="ann", started=True)
     sent = await bot.send_message(
         user.id,
         "<b>Order #7</b> code: <code>AB-12</code>",
@@ -65,7 +69,7 @@ async def test_sent_message_appears_in_the_users_chat(server: FakeTelegramServer
 async def test_edit_replaces_text_and_drops_keyboard_unless_given_again(
     server: FakeTelegramServer, bot: Bot
 ) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     sent = await bot.send_message(user.id, "Pick one", reply_markup=keyboard("A", "B"))
 
     edited = await bot.edit_message_text(
@@ -83,7 +87,7 @@ async def test_edit_replaces_text_and_drops_keyboard_unless_given_again(
 
 
 async def test_identical_edit_is_not_modified(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     sent = await bot.send_message(user.id, "Same", reply_markup=keyboard("A"))
     with pytest.raises(TelegramBadRequest) as error:
         await bot.edit_message_text(
@@ -95,8 +99,43 @@ async def test_identical_edit_is_not_modified(server: FakeTelegramServer, bot: B
     )
 
 
-async def test_editing_unknown_message_or_chat_fails(server: FakeTelegramServer, bot: Bot) -> None:
+async def test_identical_keyboard_edit_is_not_modified(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
+    user = server.user(1001, started=True)
+    sent = await bot.send_message(user.id, "Pick", reply_markup=keyboard("A"))
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_reply_markup(
+            chat_id=user.id, message_id=sent.message_id, reply_markup=keyboard("A")
+        )
+    await bot.edit_message_reply_markup(chat_id=user.id, message_id=sent.message_id)
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_reply_markup(chat_id=user.id, message_id=sent.message_id)
+
+
+async def test_a_user_who_never_wrote_has_no_chat_with_the_bot(
+    server: FakeTelegramServer, bot: Bot
+) -> None:
     user = server.user(1001)
+    scope = BotCommandScopeChat(chat_id=user.id)
+    commands = [BotCommand(command="admin", description="Admin")]
+    with pytest.raises(TelegramForbiddenError) as cannot_write:
+        await bot.send_message(user.id, "hello?")
+    assert cannot_write.value.message == "Forbidden: bot can't initiate conversation with a user"
+    with pytest.raises(TelegramBadRequest) as no_chat:
+        await bot.set_my_commands(commands, scope=scope)
+    assert no_chat.value.message == "Bad Request: chat not found"
+    assert user.messages == [] and server.commands(scope.model_dump()) == []
+
+    await user.send_text("/start")
+    await bot.send_message(user.id, "hello")
+    await bot.set_my_commands(commands, scope=scope)
+    assert [m.text for m in user.messages] == ["hello"]
+    assert [c.command for c in await bot.get_my_commands(scope=scope)] == ["admin"]
+
+
+async def test_editing_unknown_message_or_chat_fails(server: FakeTelegramServer, bot: Bot) -> None:
+    user = server.user(1001, started=True)
     with pytest.raises(TelegramBadRequest, match="message to edit not found"):
         await bot.edit_message_text(text="x", chat_id=user.id, message_id=42)
     with pytest.raises(TelegramBadRequest, match="chat not found"):
@@ -104,7 +143,7 @@ async def test_editing_unknown_message_or_chat_fails(server: FakeTelegramServer,
 
 
 async def test_delete_message(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     sent = await bot.send_message(user.id, "temporary")
     assert await bot.delete_message(user.id, sent.message_id)
     assert user.messages == []
@@ -114,7 +153,7 @@ async def test_delete_message(server: FakeTelegramServer, bot: Bot) -> None:
 
 
 async def test_text_limits_use_telegrams_texts(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     await bot.send_message(user.id, "x" * 4096)
     # markup does not count: the limit is on the text after entity parsing
     await bot.send_message(user.id, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
@@ -131,7 +170,7 @@ async def test_text_limits_use_telegrams_texts(server: FakeTelegramServer, bot: 
 
 
 async def test_callback_data_is_limited_to_64_bytes(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     ok = InlineKeyboardButton(text="ok", callback_data="d" * 64)
     await bot.send_message(
         user.id, "fits", reply_markup=InlineKeyboardMarkup(inline_keyboard=[[ok]])
@@ -146,7 +185,7 @@ async def test_callback_data_is_limited_to_64_bytes(server: FakeTelegramServer, 
 
 
 async def test_button_needs_exactly_one_action(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     bare = InlineKeyboardButton(text="nothing")
     with pytest.raises(TelegramBadRequest, match="can't parse inline keyboard button"):
         await bot.send_message(
@@ -160,7 +199,7 @@ async def test_button_needs_exactly_one_action(server: FakeTelegramServer, bot: 
 
 
 async def test_html_errors_use_telegrams_texts(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     with pytest.raises(TelegramBadRequest) as unsupported:
         await bot.send_message(user.id, "line<br>next", parse_mode="HTML")
     assert unsupported.value.message == (
@@ -175,7 +214,7 @@ async def test_html_errors_use_telegrams_texts(server: FakeTelegramServer, bot: 
 async def test_default_parse_mode_and_link_preview_pass_validation(
     server: FakeTelegramServer,
 ) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     bot = make_bot(
         server,
         default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True),
@@ -190,7 +229,7 @@ async def test_default_parse_mode_and_link_preview_pass_validation(
 
 async def test_common_methods_pass_spec_validation(server: FakeTelegramServer, bot: Bot) -> None:
     """aiogram sends only parameters the bundled spec knows for the methods the bot uses."""
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     first = await bot.send_message(
         user.id,
         "hello",
@@ -236,7 +275,7 @@ async def test_common_methods_pass_spec_validation(server: FakeTelegramServer, b
 
 
 async def test_reply_parameters_to_unknown_message(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
         await bot.send_message(user.id, "x", reply_parameters=ReplyParameters(message_id=77))
 
@@ -244,7 +283,7 @@ async def test_reply_parameters_to_unknown_message(server: FakeTelegramServer, b
 async def test_commands_are_stored_per_scope_and_language(
     server: FakeTelegramServer, bot: Bot
 ) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     await bot.set_my_commands([BotCommand(command="start", description="Start")])
     await bot.set_my_commands(
         [BotCommand(command="start", description="Начать")], language_code="ru"

@@ -16,7 +16,7 @@ from tests.sandbox.helpers import TOKEN, make_bot
 
 
 async def test_scripted_failures_then_recovery(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     server.fail("sendMessage", times=2, error_code=502)
     for _ in range(2):
         with pytest.raises(TelegramServerError, match="Bad Gateway"):
@@ -29,7 +29,7 @@ async def test_scripted_failures_then_recovery(server: FakeTelegramServer, bot: 
 async def test_a_failure_for_one_chat_leaves_the_others_served(
     server: FakeTelegramServer, bot: Bot
 ) -> None:
-    cut_off, other = server.user(1001), server.user(1002)
+    cut_off, other = server.user(1001, started=True), server.user(1002, started=True)
     with server.failing("sendMessage", 502, chat_id=cut_off.id):
         with pytest.raises(TelegramServerError, match="Bad Gateway"):
             await bot.send_message(cut_off.id, "hi")
@@ -40,7 +40,7 @@ async def test_a_failure_for_one_chat_leaves_the_others_served(
 
 
 async def test_429_surfaces_as_retry_after(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     server.fail("sendMessage", error_code=429, retry_after=7)
     with pytest.raises(TelegramRetryAfter) as error:
         await bot.send_message(user.id, "hi")
@@ -49,7 +49,7 @@ async def test_429_surfaces_as_retry_after(server: FakeTelegramServer, bot: Bot)
 
 
 async def test_failing_until_cleared(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     server.fail_until_cleared("*", error_code=500)
     for _ in range(3):
         with pytest.raises(TelegramServerError):
@@ -65,7 +65,7 @@ async def test_failing_until_cleared(server: FakeTelegramServer, bot: Bot) -> No
 
 
 async def test_blocked_user_is_forbidden(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     sent = await bot.send_message(user.id, "before")
     server.block_user(user.id)
     with pytest.raises(TelegramForbiddenError) as error:
@@ -79,7 +79,7 @@ async def test_blocked_user_is_forbidden(server: FakeTelegramServer, bot: Bot) -
 
 
 async def test_flood_limit_answers_429(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     server.flood_limit_per_second = 5
     for number in range(5):
         await bot.send_message(user.id, f"message {number}")
@@ -93,7 +93,7 @@ async def test_flood_limit_answers_429(server: FakeTelegramServer, bot: Bot) -> 
 async def _random_429_pattern(seed: int) -> list[bool]:
     async with FakeTelegramServer(token=TOKEN, seed=seed) as server:
         server.random_429_rate = 0.5
-        user = server.user(1001)
+        user = server.user(1001, started=True)
         bot = make_bot(server)
         outcomes: list[bool] = []
         try:
@@ -115,7 +115,7 @@ async def test_random_429_is_reproducible_with_a_seed() -> None:
 
 
 async def test_callback_answers_expire(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     await bot.send_message(
         user.id,
         "x",

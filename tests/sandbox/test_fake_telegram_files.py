@@ -12,7 +12,7 @@ from tests.sandbox.helpers import PNG_1x1
 
 
 async def test_document_round_trip(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     sent = await bot.send_document(
         user.id, BufferedInputFile(b"CODE-1\nCODE-2\n", filename="codes.txt"), caption="2 codes"
     )
@@ -34,7 +34,7 @@ async def test_document_round_trip(server: FakeTelegramServer, bot: Bot) -> None
 
 
 async def test_photos(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     sent = await bot.send_photo(user.id, BufferedInputFile(PNG_1x1, "qr.png"), caption="QR")
     assert sent.photo is not None and (sent.photo[-1].width, sent.photo[-1].height) == (1, 1)
     assert await user.download(user.messages[-1]) == PNG_1x1
@@ -46,7 +46,7 @@ async def test_photos(server: FakeTelegramServer, bot: Bot) -> None:
 
 
 async def test_bad_file_references(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     with pytest.raises(TelegramBadRequest, match="wrong file identifier/HTTP URL specified"):
         await bot.send_document(user.id, "no-such-file-id")
     with pytest.raises(TelegramBadRequest, match="file must be non-empty"):
@@ -57,7 +57,7 @@ async def test_bad_file_references(server: FakeTelegramServer, bot: Bot) -> None
 
 
 async def test_bot_can_forward_a_users_file_by_id(server: FakeTelegramServer, bot: Bot) -> None:
-    ann, bob = server.user(1001, "Ann"), server.user(1002, "Bob")
+    ann, bob = server.user(1001, "Ann", started=True), server.user(1002, "Bob", started=True)
     sent = await ann.send_document("price.csv", b"sku,price\n1,10\n")
     assert sent.document is not None
     await bot.send_document(bob.id, sent.document.file_id, caption="from Ann")

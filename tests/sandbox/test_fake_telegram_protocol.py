@@ -25,7 +25,7 @@ async def call(
 
 
 async def test_parameter_typo_is_rejected(server: FakeTelegramServer) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     status, body = await call(
         server, "sendMessage", chat_id=user.id, text="<b>x</b>", parse_mod="HTML"
     )
@@ -40,7 +40,7 @@ async def test_parameter_typo_is_rejected(server: FakeTelegramServer) -> None:
 
 
 async def test_missing_and_mistyped_parameters(server: FakeTelegramServer) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     status, body = await call(server, "sendMessage", text="hi")
     assert (status, body["description"]) == (400, "Bad Request: chat_id is empty")
     status, body = await call(server, "answerCallbackQuery")
@@ -52,7 +52,7 @@ async def test_missing_and_mistyped_parameters(server: FakeTelegramServer) -> No
 
 
 async def test_nested_objects_are_checked_field_by_field(server: FakeTelegramServer) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     typo = {"inline_keyboard": [[{"text": "Go", "callback_dat": "go"}]]}
     status, body = await call(server, "sendMessage", chat_id=user.id, text="x", reply_markup=typo)
     assert status == 400
@@ -85,7 +85,7 @@ async def test_unknown_method_token_and_file(server: FakeTelegramServer) -> None
 
 
 async def test_json_body_and_query_string_are_accepted(server: FakeTelegramServer) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     async with aiohttp.ClientSession() as http:
         url = f"{server.base_url}/bot{server.token}/sendMessage"
         async with http.post(url, json={"chat_id": user.id, "text": "json"}) as response:
@@ -97,7 +97,7 @@ async def test_json_body_and_query_string_are_accepted(server: FakeTelegramServe
 
 
 async def test_get_updates_long_polls_and_confirms(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     await user.send_text("/start")
     first = await bot.get_updates(timeout=5)  # pending: returns at once
     assert [u.message.text for u in first if u.message] == ["/start"]
@@ -118,7 +118,7 @@ async def test_get_updates_long_polls_and_confirms(server: FakeTelegramServer, b
 
 
 async def test_allowed_updates_filter(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     await bot.send_message(
         user.id,
         "x",
@@ -141,7 +141,7 @@ async def test_competing_long_polls_conflict(server: FakeTelegramServer, bot: Bo
 
 
 async def test_every_call_is_logged(server: FakeTelegramServer, bot: Bot) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     await bot.send_message(user.id, "hi")
     await call(server, "sendMessage", chat_id=user.id, text="x", parse_mod="HTML")
     assert server.requests[0] == ("sendMessage", {"chat_id": 1001, "text": "hi"})

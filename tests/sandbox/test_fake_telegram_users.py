@@ -66,7 +66,7 @@ def shop_dispatcher(seen: list[str]) -> Dispatcher:
 
 async def test_user_buys_through_buttons(server: FakeTelegramServer, bot: Bot) -> None:
     seen: list[str] = []
-    user = server.user(1001, "Ann", username="ann")
+    user = server.user(1001, "Ann", username="ann", started=True)
     async with polling(shop_dispatcher(seen), bot):
         await user.send_text("/start")
         product = await user.wait_for_message()
@@ -96,7 +96,7 @@ async def test_unanswered_callback_queries_are_reported(
     server: FakeTelegramServer, bot: Bot
 ) -> None:
     seen: list[str] = []
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     async with polling(shop_dispatcher(seen), bot):
         await user.send_text("/start")
         await user.wait_for_message()
@@ -110,7 +110,7 @@ async def test_unanswered_callback_queries_are_reported(
 
 async def test_forged_callback_data_reaches_the_bot(server: FakeTelegramServer, bot: Bot) -> None:
     seen: list[str] = []
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     async with polling(shop_dispatcher(seen), bot):
         await user.send_text("/start")
         product = await user.wait_for_message()
@@ -123,7 +123,7 @@ async def test_forged_callback_data_reaches_the_bot(server: FakeTelegramServer, 
 async def test_pressing_a_missing_button_lists_the_available_ones(
     server: FakeTelegramServer, bot: Bot
 ) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     await bot.send_message(
         user.id,
         "menu",
@@ -136,7 +136,7 @@ async def test_pressing_a_missing_button_lists_the_available_ones(
 async def test_wait_after_mark_sees_only_later_messages(
     server: FakeTelegramServer, bot: Bot
 ) -> None:
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     await bot.send_message(user.id, "Order #1 created")
     mark = user.mark()
     await bot.send_message(user.id, "Order #2 created")
@@ -168,7 +168,7 @@ async def test_user_documents_and_photos_reach_the_bot(
         received["photo"] = data.read()
         await message.answer("Receipt received")
 
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     async with polling(dp, bot):
         await user.send_document("codes.txt", b"A-1\nA-2\n", caption="batch 1")
         assert (await user.wait_for_message()).text == "Imported batch 1"
@@ -193,7 +193,7 @@ async def test_reply_keyboard_is_shown_and_removed(server: FakeTelegramServer, b
     async def orders(message: Message) -> None:
         await message.answer("No orders yet", reply_markup=ReplyKeyboardRemove())
 
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     async with polling(dp, bot):
         await user.send_text("/menu")
         assert (await user.wait_for_message()).reply_buttons == ["Catalog", "Orders"]
@@ -213,7 +213,7 @@ async def test_blocking_notifies_the_bot(server: FakeTelegramServer, bot: Bot) -
         if event.new_chat_member.status == "member":
             await bot.send_message(event.chat.id, "Welcome back")
 
-    user = server.user(1001)
+    user = server.user(1001, started=True)
     async with polling(dp, bot):
         server.block_user(user.id)
         server.unblock_user(user.id)
