@@ -12,7 +12,7 @@ from aiohttp import web
 
 from core.platform import Platform
 from web.auth import make_auth_middleware
-from web.errors import error_middleware
+from web.errors import MAX_BODY, error_middleware
 from web.handlers import PLATFORM, routes
 from web.ratelimit import TokenBuckets
 
@@ -38,6 +38,7 @@ def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Ap
         client_max_size=MAX_BODY_BYTES,
     )
     app[PLATFORM] = platform
+    app[MAX_BODY] = MAX_BODY_BYTES
     app.add_routes(routes)
     return app
 

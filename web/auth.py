@@ -35,12 +35,12 @@ def make_auth_middleware(
         caller = await keys.authenticate(token) if token else None
         if caller is None:
             _limit(failures, ("address", request.remote))
-            raise ApiError(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError("unauthorized", headers={"WWW-Authenticate": "Bearer"})
         _limit(buckets, caller.key_id)
         if caller.banned:
-            raise ApiError(403, "user_banned")
+            raise ApiError("user_banned")
         if not caller.reseller:
-            raise ApiError(403, "forbidden")
+            raise ApiError("forbidden")
         request[CALLER] = caller
         return await handler(request)
 
@@ -51,7 +51,7 @@ def _limit(buckets: TokenBuckets, key: Hashable) -> None:
     wait = buckets.take(key)
     if wait:
         retry = retry_after_header(wait)
-        raise ApiError(429, "rate_limited", headers={"Retry-After": retry}, retry_after=int(retry))
+        raise ApiError("rate_limited", headers={"Retry-After": retry}, retry_after=int(retry))
 
 
 def caller_of(request: web.Request) -> ApiCaller:
