@@ -25,11 +25,16 @@ def bearer_token(request: web.Request) -> str | None:
 
 
 def make_auth_middleware(
-    keys: ApiKeys, buckets: TokenBuckets, failures: TokenBuckets
+    keys: ApiKeys,
+    buckets: TokenBuckets,
+    failures: TokenBuckets,
+    public: frozenset[str] = frozenset(),
 ) -> Middleware:
+    """Every ``/api/`` path needs a key, except those in ``public``."""
+
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith("/api/") or request.path in public:
             return await handler(request)
         token = bearer_token(request)
         caller = await keys.authenticate(token) if token else None

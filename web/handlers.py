@@ -25,6 +25,8 @@ MAX_PAGE = 100
 MAX_SKU_CODE = 32
 MAX_QUOTE_ID = 32
 MAX_FILTER = 64  # ?category= and ?q=
+MAX_SKUS_OFFSET = 1_000_000
+MAX_ORDERS_OFFSET = 10_000_000
 MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns: a larger one cannot exist
 _DIGITS = re.compile(r"[0-9]{1,18}")
 QUOTE_FIELDS = frozenset({"sku", "quantity"})
@@ -121,7 +123,7 @@ async def categories(request: web.Request) -> web.Response:
 @routes.get("/api/v1/skus")
 async def skus(request: web.Request) -> web.Response:
     caller, platform = caller_of(request), _platform(request)
-    offset = _int_query(request, "offset", 0, 0, 1_000_000)
+    offset = _int_query(request, "offset", 0, 0, MAX_SKUS_OFFSET)
     limit = _int_query(request, "limit", 50, 1, MAX_PAGE)
     category_id = None
     if category := _text_query(request, "category", MAX_FILTER):
@@ -208,7 +210,7 @@ async def create_order(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/orders")
 async def orders(request: web.Request) -> web.Response:
-    offset = _int_query(request, "offset", 0, 0, 10_000_000)
+    offset = _int_query(request, "offset", 0, 0, MAX_ORDERS_OFFSET)
     limit = _int_query(request, "limit", 20, 1, MAX_PAGE)
     items, total = await _platform(request).shop.orders(
         caller_of(request).telegram_id, offset=offset, limit=limit
