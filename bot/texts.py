@@ -374,6 +374,8 @@ def error(exc: KamengError) -> str:
         return _("You are not allowed to do that.")
     if exc.code == "user_banned":
         return banned()
+    if exc.code == "quote_used":  # bought already, e.g. by the reseller's shop over the API
+        return already_bought(int(p.get("order_id", 0)))
     return _("That could not be done.")
 
 
