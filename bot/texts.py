@@ -396,6 +396,8 @@ def error(exc: KamengError) -> str:
         return banned()
     if exc.code == "not_restockable":
         return not_restockable(str(p.get("why", "")))
+    if exc.code == "quote_used":  # bought already, e.g. by the reseller's shop over the API
+        return already_bought(int(p.get("order_id", 0)))
     return _("That could not be done.")
 
 

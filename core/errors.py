@@ -59,6 +59,12 @@ class IdempotencyConflict(KamengError):
     code = "idempotency_conflict"
 
 
+class QuoteUsed(KamengError):
+    """The quote was already bought (by ``order_id``), whatever key that purchase used."""
+
+    code = "quote_used"
+
+
 class InvalidState(KamengError):
     code = "invalid_state"
 

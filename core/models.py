@@ -292,6 +292,8 @@ class Order(Base):
     __table_args__ = (
         Index("ix_orders_user_created", "user_id", "created_at"),
         Index("ix_orders_supplier_created", "supplier_id", "created_at"),
+        # a quote is spent once, whatever idempotency key bought it (NULLs are distinct)
+        Index("uq_orders_quote_id", "quote_id", unique=True),
         CheckConstraint("quantity > 0", name="quantity_positive"),
     )
 

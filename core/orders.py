@@ -25,6 +25,7 @@ from core.errors import (
     IdempotencyConflict,
     InvalidInput,
     NotFound,
+    QuoteUsed,
     SkuNotForSale,
     UserBanned,
 )
@@ -71,6 +72,7 @@ class _Context:
     unit_price: int
     total: int
     quote_live: bool
+    quote_spent_by: int | None  # the order that already bought this quote
     sku_id: int
     sku_code: str
     sku_name: str
@@ -89,7 +91,8 @@ class _Context:
 def _context_statement() -> Select[Any]:
     """The buyer, their quote, its SKU and supplier, and what prices and splits the sale:
     the price signals (see ``price_signals``), the supplier's ladder rate over the trailing
-    window and the platform's spread ratio; plus an order already made with this key."""
+    window and the platform's spread ratio; plus an order already made with this key and
+    one that already bought this quote (under any key)."""
     now: BindParameter[datetime] = bindparam("now")
     since: BindParameter[datetime] = bindparam("since")
     signals = price_signals(now)
@@ -102,6 +105,7 @@ def _context_statement() -> Select[Any]:
         .scalar_subquery()
     )
     existing = select(Order.id).where(Order.idempotency_key == bindparam("key")).scalar_subquery()
+    spent_by = select(Order.id).where(Order.quote_id == Quote.id).correlate(Quote).scalar_subquery()
     return (
         select(
             User.id,
@@ -114,6 +118,7 @@ def _context_statement() -> Select[Any]:
             Quote.unit_price,
             Quote.total,
             Quote.expires_at > now,
+            spent_by,
             Sku.id,
             Sku.code,
             Sku.name,
@@ -289,17 +294,23 @@ class Shop:
     ) -> Receipt | Requoted:
         """Charge for a quote and hand over its codes, once per idempotency key.
 
-        The key defaults to the quote id, so pressing Confirm twice buys once."""
+        The key defaults to the quote id, so pressing Confirm twice buys once. A quote is
+        spent once: bought under another key it is refused with ``QuoteUsed`` (the unique
+        index on ``orders.quote_id`` settles a race)."""
         key = idempotency_key or f"quote:{quote_id}"
         try:
             return await self._buy_once(telegram_id, quote_id, key)
         except IntegrityError:
-            # A concurrent request with the same key committed first: answer with its order.
+            # A concurrent request committed first: with this key, answer with its order;
+            # with another key for the same quote, the quote is spent.
             async with self._db.reading() as session:
                 existing = await self._order_by_key(session, key)
-                if existing is None:
+                if existing is not None:
+                    return await self._replay(session, existing, telegram_id)
+                spent_by = await session.scalar(select(Order.id).where(Order.quote_id == quote_id))
+                if spent_by is None:
                     raise
-                return await self._replay(session, existing, telegram_id)
+                raise QuoteUsed(order_id=spent_by) from None
 
     async def buy_now(
         self, telegram_id: int, sku_code: str, quantity: int, *, idempotency_key: str
@@ -343,6 +354,8 @@ class Shop:
                 return await self._replay(session, existing, telegram_id)
             if c.quote_id is None:
                 raise NotFound(kind="quote", ref=quote_id)
+            if c.quote_spent_by is not None:
+                raise QuoteUsed(order_id=c.quote_spent_by)
             if c.user_status == UserStatus.BANNED:
                 raise UserBanned()
             if c.sku_status != SkuStatus.ACTIVE:

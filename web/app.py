@@ -12,8 +12,9 @@ from aiohttp import web
 
 from core.platform import Platform
 from web.auth import make_auth_middleware
-from web.errors import error_middleware
+from web.errors import MAX_BODY, error_middleware
 from web.handlers import PLATFORM, routes
+from web.openapi import OPENAPI_PATH, serve_document
 from web.ratelimit import TokenBuckets
 
 log = logging.getLogger("kameng.api")
@@ -34,11 +35,18 @@ def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Ap
     buckets = TokenBuckets(limit.per_second, limit.burst)
     failures = TokenBuckets(limit.failures_per_second, limit.failures_burst)
     app = web.Application(
-        middlewares=[error_middleware, make_auth_middleware(platform.api_keys, buckets, failures)],
+        middlewares=[
+            error_middleware,
+            make_auth_middleware(
+                platform.api_keys, buckets, failures, public=frozenset({OPENAPI_PATH})
+            ),
+        ],
         client_max_size=MAX_BODY_BYTES,
     )
     app[PLATFORM] = platform
+    app[MAX_BODY] = MAX_BODY_BYTES
     app.add_routes(routes)
+    app.router.add_get(OPENAPI_PATH, serve_document)
     return app
 
 

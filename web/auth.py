@@ -25,22 +25,27 @@ def bearer_token(request: web.Request) -> str | None:
 
 
 def make_auth_middleware(
-    keys: ApiKeys, buckets: TokenBuckets, failures: TokenBuckets
+    keys: ApiKeys,
+    buckets: TokenBuckets,
+    failures: TokenBuckets,
+    public: frozenset[str] = frozenset(),
 ) -> Middleware:
+    """Every ``/api/`` path needs a key, except those in ``public``."""
+
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not request.path.startswith("/api/"):
+        if not request.path.startswith("/api/") or request.path in public:
             return await handler(request)
         token = bearer_token(request)
         caller = await keys.authenticate(token) if token else None
         if caller is None:
             _limit(failures, ("address", request.remote))
-            raise ApiError(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError("unauthorized", headers={"WWW-Authenticate": "Bearer"})
         _limit(buckets, caller.key_id)
         if caller.banned:
-            raise ApiError(403, "user_banned")
+            raise ApiError("user_banned")
         if not caller.reseller:
-            raise ApiError(403, "forbidden")
+            raise ApiError("forbidden")
         request[CALLER] = caller
         return await handler(request)
 
@@ -51,7 +56,7 @@ def _limit(buckets: TokenBuckets, key: Hashable) -> None:
     wait = buckets.take(key)
     if wait:
         retry = retry_after_header(wait)
-        raise ApiError(429, "rate_limited", headers={"Retry-After": retry}, retry_after=int(retry))
+        raise ApiError("rate_limited", headers={"Retry-After": retry}, retry_after=int(retry))
 
 
 def caller_of(request: web.Request) -> ApiCaller:

@@ -22,7 +22,11 @@ from web.messages import message, negotiate
 log = logging.getLogger("kameng.api")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_BODY = web.AppKey("max_body_bytes", int)
 
+# Every code the API answers with and its status: the core's refusals, then the HTTP
+# layer's own. The OpenAPI document (web/openapi.py) lists them per operation; a test
+# holds the two together.
 STATUS_OF = {
     "not_found": 404,
     "invalid_quantity": 400,
@@ -34,24 +38,36 @@ STATUS_OF = {
     "insufficient_payable": 422,
     "forbidden": 403,
     "user_banned": 403,
+    "not_registered": 403,
     "idempotency_conflict": 409,
     "invalid_state": 409,
+    "quote_used": 409,
+    # the HTTP layer's
+    "invalid_json": 400,
+    "unknown_field": 400,
+    "idempotency_key_required": 400,
+    "unauthorized": 401,
+    "route_not_found": 404,
+    "method_not_allowed": 405,
+    "quote_requoted": 409,
+    "body_too_large": 413,
+    "rate_limited": 429,
+    "internal": 500,
 }
 
 
 class ApiError(Exception):
-    """A refusal the HTTP layer itself makes."""
+    """A refusal the HTTP layer itself makes; its status is the code's (``STATUS_OF``)."""
 
     def __init__(
         self,
-        status: int,
         code: str,
         *,
         headers: dict[str, str] | None = None,
         **details: Any,
     ) -> None:
         super().__init__(code)
-        self.status = status
+        self.status = STATUS_OF[code]
         self.code = code
         self.details = details
         self.headers = headers or {}
@@ -94,9 +110,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status == 404:
             return error_response(request, 404, "route_not_found", {})
         if exc.status == 405:
-            return error_response(request, 405, "method_not_allowed", {})
-        if exc.status == 413:
-            return error_response(request, 413, "invalid_json", {"reason": "too large"})
+            allow = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+            return error_response(request, 405, "method_not_allowed", {}, allow)
+        if exc.status == 413:  # a body over the app's client_max_size
+            limit = request.app[MAX_BODY]
+            return error_response(request, 413, "body_too_large", {"max_bytes": limit})
         raise
     except Exception as exc:
         reference = secrets.token_hex(6)
@@ -106,7 +124,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             "unhandled %s on %s %s (ref %s)\n%s",
             type(exc).__name__,
             request.method,
-            request.path,
+            request.rel_url.raw_path,  # percent-encoded as sent: no NUL or newline in the log
             reference,
             frames,
         )

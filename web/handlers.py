@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 from typing import Any
 
 from aiohttp import web
 
+from core.apikeys import MAX_CLIENT_KEY
 from core.errors import InvalidInput, InvalidQuantity, NotFound, SkuNotForSale
 from core.orders import Requoted
 from core.platform import Platform
@@ -19,6 +22,15 @@ from web.errors import ApiError
 PLATFORM = web.AppKey("platform", Platform)
 routes = web.RouteTableDef()
 MAX_PAGE = 100
+MAX_SKU_CODE = 32
+MAX_QUOTE_ID = 32
+MAX_FILTER = 64  # ?category= and ?q=
+MAX_SKUS_OFFSET = 1_000_000
+MAX_ORDERS_OFFSET = 10_000_000
+MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns: a larger one cannot exist
+_DIGITS = re.compile(r"[0-9]{1,18}")
+QUOTE_FIELDS = frozenset({"sku", "quantity"})
+ORDER_FIELDS = frozenset({"quote_id", "sku", "quantity"})
 
 
 def _platform(request: web.Request) -> Platform:
@@ -33,26 +45,56 @@ def _int_query(request: web.Request, name: str, default: int, low: int, high: in
     raw = request.query.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    number = _ascii_number(raw)
+    if number is None or not low <= number <= high:
         raise InvalidInput(field=name, min=low, max=high)
-    return int(raw)
+    return number
 
 
-async def _json_object(request: web.Request) -> dict[str, Any]:
+def _ascii_number(raw: str) -> int | None:
+    """``raw`` as a whole number when it is 1 to 18 ASCII digits (``str.isdigit`` also
+    takes '²' and '٣', which ``int`` then refuses or reads differently)."""
+    return int(raw) if _DIGITS.fullmatch(raw) else None
+
+
+def _text(value: str, field: str) -> str:
+    """``value`` when it holds no control character (NUL above all: PostgreSQL refuses it,
+    SQLite ends the string there) and no lone surrogate (not encodable)."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise InvalidInput(field=field)
+    return value
+
+
+def _text_query(request: web.Request, name: str, max_length: int) -> str | None:
+    """An optional text filter: absent or blank is no filter; too long is refused."""
+    raw = _text(request.query.get(name, ""), name).strip()
+    if len(raw) > max_length:
+        raise InvalidInput(field=name, max_length=max_length)
+    return raw or None
+
+
+async def _json_object(request: web.Request, fields: frozenset[str]) -> dict[str, Any]:
+    """The body as a JSON object with no field outside ``fields``. Read as bytes and
+    decoded as UTF-8 whatever the Content-Type says (``curl -d`` sends a form type)."""
+    raw = await request.read()  # over client_max_size: 413 body_too_large
     try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "invalid_json") from None
+        body = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # ValueError also covers integers of more than 4,300 digits; RecursionError, nesting
+        raise ApiError("invalid_json") from None
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json")
+        raise ApiError("invalid_json")
+    unknown = sorted(set(body) - fields)
+    if unknown:
+        raise ApiError("unknown_field", field=unknown[0][:64])
     return body
 
 
 def _sku_field(body: dict[str, Any]) -> str:
     sku = body.get("sku")
-    if not isinstance(sku, str) or not sku.strip() or len(sku) > 32:
+    if not isinstance(sku, str) or not sku.strip() or len(sku) > MAX_SKU_CODE:
         raise InvalidInput(field="sku")
-    return sku.strip().upper()
+    return _text(sku, "sku").strip().upper()
 
 
 def _quantity_field(body: dict[str, Any]) -> int:
@@ -81,13 +123,13 @@ async def categories(request: web.Request) -> web.Response:
 @routes.get("/api/v1/skus")
 async def skus(request: web.Request) -> web.Response:
     caller, platform = caller_of(request), _platform(request)
-    offset = _int_query(request, "offset", 0, 0, 1_000_000)
+    offset = _int_query(request, "offset", 0, 0, MAX_SKUS_OFFSET)
     limit = _int_query(request, "limit", 50, 1, MAX_PAGE)
     category_id = None
-    if category := request.query.get("category", "").strip():
+    if category := _text_query(request, "category", MAX_FILTER):
         names = {c.name.lower(): c.id for c in await platform.storefront.categories()}
         category_id = names.get(category.lower(), -1)  # an unknown category lists nothing
-    search = request.query.get("q", "").strip()[:64] or None
+    search = _text_query(request, "q", MAX_FILTER)
     page = await platform.storefront.skus(
         caller.telegram_id, category_id=category_id, search=search, offset=offset, limit=limit
     )
@@ -104,7 +146,9 @@ async def skus(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/skus/{code}")
 async def sku(request: web.Request) -> web.Response:
-    code = request.match_info["code"]
+    code = _text(request.match_info["code"], "code")
+    if len(code) > MAX_SKU_CODE:
+        raise NotFound(kind="sku", ref=code[:MAX_SKU_CODE])
     try:
         card = await _platform(request).storefront.card(caller_of(request).telegram_id, code)
     except SkuNotForSale:  # drafts and suspended SKUs are not part of the catalogue
@@ -114,7 +158,7 @@ async def sku(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/quotes")
 async def quote(request: web.Request) -> web.Response:
-    body = await _json_object(request)
+    body = await _json_object(request, QUOTE_FIELDS)
     sku_code, quantity = _sku_field(body), _quantity_field(body)
     view = await _platform(request).quotes.quote(caller_of(request).telegram_id, sku_code, quantity)
     return web.json_response(render.quote(view, _currency(request)), status=201)
@@ -124,9 +168,11 @@ def _order_request(body: dict[str, Any]) -> dict[str, Any]:
     """The order asked for, normalised: ``{"quote_id"}`` or ``{"sku", "quantity"}``."""
     if "quote_id" in body:
         quote_id = body["quote_id"]
-        if set(body) - {"quote_id"} or not isinstance(quote_id, str) or not 0 < len(quote_id) <= 32:
-            raise InvalidInput(field="quote_id")
-        return {"quote_id": quote_id}
+        if set(body) - {"quote_id"} or not isinstance(quote_id, str):
+            raise InvalidInput(field="quote_id")  # a quote, or a SKU and quantity: not both
+        if not 0 < len(quote_id) <= MAX_QUOTE_ID:
+            raise InvalidInput(field="quote_id", max_length=MAX_QUOTE_ID)
+        return {"quote_id": _text(quote_id, "quote_id")}
     return {"sku": _sku_field(body), "quantity": _quantity_field(body)}
 
 
@@ -134,9 +180,11 @@ def _order_request(body: dict[str, Any]) -> dict[str, Any]:
 async def create_order(request: web.Request) -> web.Response:
     caller, platform = caller_of(request), _platform(request)
     client_key = request.headers.get("Idempotency-Key", "").strip()
-    if not client_key or len(client_key) > 128 or not client_key.isprintable():
-        raise ApiError(400, "idempotency_key_required")
-    wanted = _order_request(await _json_object(request))
+    if not client_key:
+        raise ApiError("idempotency_key_required")
+    if len(client_key) > MAX_CLIENT_KEY or not client_key.isprintable():
+        raise InvalidInput(field="Idempotency-Key", max_length=MAX_CLIENT_KEY)
+    wanted = _order_request(await _json_object(request, ORDER_FIELDS))
     request_hash = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
     key = await platform.api_keys.order_key(caller, client_key, request_hash)
     if "quote_id" in wanted:
@@ -149,7 +197,6 @@ async def create_order(request: web.Request) -> web.Response:
         )
     if isinstance(result, Requoted):
         raise ApiError(
-            409,
             "quote_requoted",
             reason=result.reason,
             quote=render.quote(result.quote, _currency(request)),
@@ -163,7 +210,7 @@ async def create_order(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/orders")
 async def orders(request: web.Request) -> web.Response:
-    offset = _int_query(request, "offset", 0, 0, 10_000_000)
+    offset = _int_query(request, "offset", 0, 0, MAX_ORDERS_OFFSET)
     limit = _int_query(request, "limit", 20, 1, MAX_PAGE)
     items, total = await _platform(request).shop.orders(
         caller_of(request).telegram_id, offset=offset, limit=limit
@@ -182,7 +229,8 @@ async def orders(request: web.Request) -> web.Response:
 @routes.get("/api/v1/orders/{order_id}")
 async def order(request: web.Request) -> web.Response:
     raw = request.match_info["order_id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound(kind="order", ref=raw[:20])
-    receipt = await _platform(request).shop.order(caller_of(request).telegram_id, int(raw))
+    order_id = _ascii_number(raw)
+    if order_id is None or order_id > MAX_ROW_ID:
+        raise NotFound(kind="order", ref=_text(raw, "order_id")[:20])
+    receipt = await _platform(request).shop.order(caller_of(request).telegram_id, order_id)
     return web.json_response(render.order(receipt, _currency(request)))

@@ -51,7 +51,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This Idempotency-Key was already used for a different request.",
         "该 Idempotency-Key 已用于另一个不同的请求。",
     ),
+    "not_registered": (
+        "Your registration is not approved. Please contact support.",
+        "你的注册尚未通过审核，请联系客服。",
+    ),
     "invalid_state": ("That cannot be done in the current state.", "当前状态下无法执行此操作。"),
+    "quote_used": (
+        "This quote was already bought (order {order_id}); nothing was charged. "
+        "Ask for a new quote to buy again.",
+        "该报价已购买过（订单 {order_id}），本次未扣款。如需再次购买，请重新报价。",
+    ),
     "error": ("That could not be done.", "无法完成该操作。"),
     # the HTTP layer's own
     "unauthorized": (
@@ -61,6 +70,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "invalid_json": (
         "The request body must be a JSON object.",
         "请求体必须是 JSON 对象。",
+    ),
+    "unknown_field": (
+        "Unknown field “{field}” in the request body.",
+        "请求体中有未知字段 “{field}”。",
+    ),
+    "body_too_large": (
+        "The request body is too large (at most {max_bytes} bytes).",
+        "请求体过大（最多 {max_bytes} 字节）。",
     ),
     "idempotency_key_required": (
         "Send an Idempotency-Key header (1 to 128 printable characters) with every order.",

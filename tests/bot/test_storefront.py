@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from core.checks import check_ledger
-from core.models import UserStatus
+from core.models import Quote, UserStatus
+from core.orders import Receipt
 from core.platform import Platform
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.limits import MESSAGE_TO_EDIT_NOT_FOUND
@@ -82,6 +85,32 @@ async def test_sixty_codes_arrive_as_a_file_and_a_double_tap_buys_once(
     orders, total = await shop.shop.orders(RESELLER)
     assert total == 1 and orders[0].quantity == 60
     assert (await check_ledger(shop.db)).ok
+
+
+async def test_confirming_a_quote_the_shop_already_bought_over_the_api_charges_nothing(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await make_sku(shop, stock=5, price=10_00, supply_price=9_00)
+    await make_reseller(shop, RESELLER, balance=100_00)
+    ann = server.user(RESELLER, language_code="en")
+    await ann.send_text("/buy STEAM-100 1")
+    quote = await ann.wait_for_message(lambda m: "Total: 10.00" in m.content)
+    [(quote_id, _)] = await _quotes_of(shop)
+    bought = await shop.shop.buy(RESELLER, quote_id, idempotency_key="api:shop-order-1")
+
+    pressed = await ann.press("✅ Confirm", message=quote)
+
+    answer = await ann.wait_for_callback_answer(pressed)
+    assert isinstance(bought, Receipt)
+    expected = f"Already bought: order #{bought.order_id}. Find its codes under Orders."
+    assert answer.answer_text == expected
+    assert (await shop.balances.balance(RESELLER)).balance == 90_00
+    assert (await shop.shop.orders(RESELLER))[1] == 1
+
+
+async def _quotes_of(shop: Platform) -> list[tuple[str, int]]:
+    async with shop.db.reading() as session:
+        return [(q.id, q.quantity) for q in await session.scalars(select(Quote))]
 
 
 async def test_refusals_are_clear_and_charge_nothing(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from core.checks import check_ledger
-from core.errors import OutOfStock
+from core.errors import OutOfStock, QuoteUsed
 from core.orders import Receipt
 from core.platform import Platform
 from tests.factories import SUPPLIER_TID, make_reseller, make_sku
@@ -76,3 +76,28 @@ async def test_a_double_tap_arriving_at_once_still_buys_once(platform: Platform)
     assert len(orders) == 1
     assert (await platform.balances.balance(7000)).balance == 116_00
     assert await platform.catalogue.stock_count("STEAM-100") == 8
+
+
+async def test_one_quote_bought_under_two_keys_at_once_is_bought_once(platform: Platform) -> None:
+    await make_sku(platform, stock=10)
+    await make_reseller(platform, 7100, balance=300_00)
+    quote = await platform.quotes.quote(7100, "STEAM-100", 2)
+
+    async def attempt(key: str) -> Receipt | QuoteUsed:
+        try:
+            result = await platform.shop.buy(7100, quote.id, idempotency_key=key)
+        except QuoteUsed as exc:
+            return exc
+        assert isinstance(result, Receipt)
+        return result
+
+    results = await asyncio.gather(*(attempt(f"key-{n}") for n in range(6)))
+
+    bought = [r for r in results if isinstance(r, Receipt)]
+    refused = [r for r in results if isinstance(r, QuoteUsed)]
+    assert len(bought) == 1 and len(refused) == 5
+    assert {r.params["order_id"] for r in refused} == {bought[0].order_id}
+    assert (await platform.balances.balance(7100)).balance == 116_00
+    assert await platform.catalogue.stock_count("STEAM-100") == 8
+    report = await check_ledger(platform.db)
+    assert report.ok, report.render()

@@ -10,6 +10,7 @@ from core.errors import (
     InvalidQuantity,
     NotFound,
     OutOfStock,
+    QuoteUsed,
     SkuNotForSale,
 )
 from core.models import PromotionKind, SkuStatus, StockKind
@@ -58,6 +59,24 @@ async def test_confirming_the_same_quote_twice_buys_once(platform: Platform) -> 
     assert second.order_id == first.order_id and second.codes == first.codes
     assert (await platform.balances.balance(RESELLER)).balance == 108_00
     assert await platform.catalogue.stock_count("STEAM-100") == 4
+
+
+async def test_a_quote_is_spent_once_whatever_the_key(platform: Platform) -> None:
+    await make_sku(platform, stock=5)
+    await make_reseller(platform, RESELLER, balance=200_00)
+    quote = await platform.quotes.quote(RESELLER, "STEAM-100", 1)
+
+    first = await platform.shop.buy(RESELLER, quote.id, idempotency_key="shop-1")
+    assert isinstance(first, Receipt)
+    for other_key in ("shop-2", None):  # another API key, or the bot's Confirm
+        with pytest.raises(QuoteUsed) as refused:
+            await platform.shop.buy(RESELLER, quote.id, idempotency_key=other_key)
+        assert refused.value.params == {"order_id": first.order_id}
+    again = await platform.shop.buy(RESELLER, quote.id, idempotency_key="shop-1")
+    assert isinstance(again, Receipt) and again.replayed and again.order_id == first.order_id
+    assert (await platform.balances.balance(RESELLER)).balance == 108_00
+    assert await platform.catalogue.stock_count("STEAM-100") == 4
+    assert (await check_ledger(platform.db)).ok
 
 
 async def test_an_expired_quote_is_requoted_and_charges_nothing(
