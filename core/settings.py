@@ -16,7 +16,7 @@ DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
 SECRET_KEY_MIN_LENGTH = 32
 # what `kameng secret generate` prints (URL-safe base64); a space, a quote or a line break
 # pasted with the key would silently derive another key
-_SECRET_KEY_FORMAT = re.compile(r"^[A-Za-z0-9_-]+$")
+_SECRET_KEY_FORMAT = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class SecretKeyProblem(RuntimeError):
@@ -92,7 +92,7 @@ class Settings(BaseSettings):
             raise MissingSecretKey()
         if len(key) < SECRET_KEY_MIN_LENGTH:
             raise MalformedSecretKey(f"{len(key)} characters, fewer than {SECRET_KEY_MIN_LENGTH}")
-        if not _SECRET_KEY_FORMAT.match(key):
+        if not _SECRET_KEY_FORMAT.fullmatch(key):
             raise MalformedSecretKey("it has spaces, quotes or other characters a key never has")
         return key
 
