@@ -69,24 +69,18 @@ def _amount(text: str) -> int:
         raise click.BadParameter(str(exc)) from None
 
 
-class PositiveAmount(click.ParamType):
+def _positive_amount(ctx: click.Context, param: click.Parameter, value: str) -> int:
     """An amount of money typed in major units (``100.00``), as fen; above zero.
 
     Commands taking one set ``NUMBERS_AS_ARGUMENTS``, so ``-5`` reaches this check instead of
     being read as an unknown option."""
-
-    name = "amount"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            minor = parse_amount(str(value))
-        except MalformedAmount as exc:
-            self.fail(str(exc), param, ctx)
-        if minor <= 0:
-            self.fail(f"amount must be positive, not {value}", param, ctx)
-        return minor
+    try:
+        minor = parse_amount(value)
+    except MalformedAmount as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+    if minor <= 0:
+        raise click.BadParameter(f"amount must be positive, not {value}", ctx, param)
+    return minor
 
 
 # click reads "-5" as an option; these commands have no short options, so an unknown
@@ -95,11 +89,15 @@ NUMBERS_AS_ARGUMENTS = {"ignore_unknown_options": True}
 
 
 class Refused(click.ClickException):
-    """A refusal (or failure) already worded for the operator, with its exit code."""
+    """A refusal (or failure) already worded for the operator: exit 1."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = 1
+
+
+class Misconfigured(Refused):
+    """A setting that cannot work (the secret key, a KAMENG_ variable): exit 2."""
+
+    exit_code = 2
 
 
 def _currency() -> str:
@@ -128,9 +126,9 @@ class KamengGroup(click.Group):
         except KamengError as exc:
             raise Refused(describe_error(exc, _currency())) from exc
         except (SecretKeyProblem, SecretKeyMismatch) as exc:
-            raise Refused(str(exc), exit_code=2) from exc
+            raise Misconfigured(str(exc)) from exc
         except ValidationError as exc:  # a KAMENG_ setting that does not parse
-            raise Refused(_settings_problem(exc), exit_code=2) from exc
+            raise Misconfigured(_settings_problem(exc)) from exc
         except Exception as exc:
             if ctx.params.get("debug"):
                 raise
@@ -140,7 +138,7 @@ class KamengGroup(click.Group):
                 "(run with --debug or KAMENG_DEBUG=1 for the traceback)"
             ) from exc
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
@@ -173,7 +171,10 @@ def _one_line(error: click.ClickException) -> str:
 
 @click.group(cls=KamengGroup)
 @click.option(
-    "--debug", is_flag=True, envvar="KAMENG_DEBUG", help="Show the traceback of an unexpected error."
+    "--debug",
+    is_flag=True,
+    envvar="KAMENG_DEBUG",
+    help="Show the traceback of an unexpected error.",
 )
 def main(debug: bool) -> None:
     """Kameng — a card-union platform: suppliers stock codes, resellers buy them."""
@@ -396,7 +397,7 @@ def balance() -> None:
 
 @balance.command("credit", context_settings=NUMBERS_AS_ARGUMENTS)
 @click.argument("telegram_id", type=int)
-@click.argument("amount", type=PositiveAmount())
+@click.argument("amount", callback=_positive_amount)
 @click.option("--note", required=True, help="Why: payment reference, receipt number…")
 @click.option("--key", default=None, help="Idempotency key; retrying with it credits once.")
 def balance_credit(telegram_id: int, amount: int, note: str, key: str | None) -> None:
@@ -438,7 +439,7 @@ def supplier_show(telegram_id: int) -> None:
 
 @supplier.command("withdraw", context_settings=NUMBERS_AS_ARGUMENTS)
 @click.argument("telegram_id", type=int)
-@click.argument("amount", type=PositiveAmount())
+@click.argument("amount", callback=_positive_amount)
 @click.option("--key", default=None, help="Idempotency key, e.g. the bank transfer id.")
 def supplier_withdraw(telegram_id: int, amount: int, key: str | None) -> None:
     """Record a payout of AMOUNT to a supplier."""

@@ -15,7 +15,6 @@ from core.clock import Clock
 from core.db import Database
 from core.errors import InvalidInput, NotFound
 from core.ledger import open_account
-from core.pricing.rules import check_sale_price
 from core.models import (
     AccountKind,
     Category,
@@ -36,6 +35,7 @@ from core.models import (
     User,
     UserStatus,
 )
+from core.pricing.rules import check_sale_price
 from core.user_cache import UserCache
 
 SKU_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
@@ -388,9 +388,7 @@ class Catalogue:
 
     # SKUs ------------------------------------------------------------------
 
-    async def add_sku(
-        self, new: NewSku, *, actor: str, allow_above_face: bool = False
-    ) -> SkuView:
+    async def add_sku(self, new: NewSku, *, actor: str, allow_above_face: bool = False) -> SkuView:
         """A new SKU as a draft. Its prices are refused above the face value or at 0
         unless ``allow_above_face`` (the operator's ``--force``)."""
         code = new.code.strip().upper()

@@ -104,8 +104,7 @@ def test_the_same_key_with_another_quantity_is_refused_and_replays_only_the_same
     first = ok(shop("buy", "1001", "STEAM-100", "1", "--key", "K"))
 
     assert refused(shop("buy", "1001", "STEAM-100", "2", "--key", "K")) == (
-        "error: the key K was already used for a different request; "
-        "use a new key for a new request"
+        "error: the key K was already used for a different request; use a new key for a new request"
     )
     assert ok(shop("buy", "1001", "STEAM-100", "1", "--key", "K")) == first  # same codes
     assert "balance 408.00" in ok(shop("balance", "show", "1001"))  # charged once
@@ -239,22 +238,37 @@ def test_every_platform_error_has_a_sentence() -> None:
     ("error", "line"),
     [
         (NotFound(kind="quantity_break", ref="7"), "no such quantity break: 7"),
-        (InvalidQuantity(quantity=0, max=10_000), "quantity must be a whole number from 1 to 10,000"),
+        (
+            InvalidQuantity(quantity=0, max=10_000),
+            "quantity must be a whole number from 1 to 10,000",
+        ),
         (
             InvalidAmount(amount=0, max=5_000_000),
             "amount must be above 0.00 CNY and at most 50000.00 CNY",
         ),
         (OutOfStock(sku="S", available=2, requested=3), "not enough stock of S: 2 left, 3 asked"),
         (InsufficientBalance(shortfall=1_50), "not enough balance: short by 1.50 CNY"),
-        (IdempotencyConflict(key="k"), "the key k was already used for a different request; "
-         "use a new key for a new request"),
-        (InvalidInput(field="units", value=3, refundable=2), "units must be 1 to 2: 2 left to refund"),
-        (InvalidInput(field="units", value=0, refundable=0), "nothing left to refund on this order"),
+        (
+            IdempotencyConflict(key="k"),
+            "the key k was already used for a different request; use a new key for a new request",
+        ),
+        (
+            InvalidInput(field="units", value=3, refundable=2),
+            "units must be 1 to 2: 2 left to refund",
+        ),
+        (
+            InvalidInput(field="units", value=0, refundable=0),
+            "nothing left to refund on this order",
+        ),
         (InvalidInput(field="sku_code", value="S", reason="taken"), "sku code S is already taken"),
-        (InvalidInput(field="price", value=80_00, min=85_00),
-         "price 80.00 CNY is below the supply price 85.00 CNY"),
-        (PriceNotAllowed(reason="above_face_value", price=101_00, face_value=100_00),
-         "price 101.00 CNY is above the face value 100.00 CNY; pass --force to allow it"),
+        (
+            InvalidInput(field="price", value=80_00, min=85_00),
+            "price 80.00 CNY is below the supply price 85.00 CNY",
+        ),
+        (
+            PriceNotAllowed(reason="above_face_value", price=101_00, face_value=100_00),
+            "price 101.00 CNY is above the face value 100.00 CNY; pass --force to allow it",
+        ),
     ],
 )
 def test_refusals_read_as_sentences(error: KamengError, line: str) -> None:
