@@ -40,7 +40,7 @@ class _Words:
 
 
 def _not_found(w: _Words) -> str:
-    return f"no such {w.text('kind', 'thing')}: {w.p.get('ref', '')}"
+    return f"no {w.text('kind', 'such thing')} {w.p.get('ref', '')}"
 
 
 def _invalid_quantity(w: _Words) -> str:
