@@ -139,11 +139,15 @@ def test_quantities_are_counts_and_refunds_say_what_is_left(shop: Kameng) -> Non
     assert refused(shop("buy", "1001", "STEAM-100", "6")) == (
         "error: not enough balance: short by 52.00 CNY"
     )
-    ok(shop("buy", "1001", "STEAM-100", "1"))
-    ok(shop("refund", "1"))
+    bought = shop("buy", "1001", "STEAM-100", "1")
+    ok(bought)
+    order = bought.stderr.split()[1].rstrip(":")  # "order 7: 1 x STEAM-100"
+    ok(shop("refund", order))
 
-    assert refused(shop("refund", "1")) == "error: nothing left to refund on this order"
-    assert refused(shop("refund", "1", "--units", "0")) == "error: units must be 1 or more, not 0"
+    assert refused(shop("refund", order)) == "error: nothing left to refund on this order"
+    assert refused(shop("refund", order, "--units", "0")) == (
+        "error: units must be 1 or more, not 0"
+    )
 
 
 def test_negative_numbers_are_refused_as_numbers_not_as_unknown_options(shop: Kameng) -> None:
