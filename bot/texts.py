@@ -388,6 +388,12 @@ def error(exc: KamengError) -> str:
         return bad_amount()
     if exc.code == "sku_not_for_sale":
         return _("This product is not for sale right now.")
+    if exc.code == "price_not_allowed" and p.get("reason") == "zero":
+        return _("A price of 0 would give the codes away; type a price above 0.")
+    if exc.code == "price_not_allowed":
+        return _("{price} is above the face value {face_value}; type a lower price.").format(
+            price=money(int(p.get("price", 0))), face_value=money(int(p.get("face_value", 0)))
+        )
     if exc.code == "not_found":
         return _("Not found — it may not exist or may not be yours.")
     if exc.code == "forbidden":

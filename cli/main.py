@@ -7,10 +7,11 @@ import json
 import logging
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import IO, Any, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from cli.render import describe_error
 from core import audit, schema
@@ -20,14 +21,14 @@ from core.clock import SystemClock
 from core.db import Database
 from core.delivery.importer import ImportReport
 from core.delivery.sources import read_bytes
-from core.errors import KamengError
+from core.errors import KamengError, SecretKeyMismatch
 from core.jobs import JobStore, JobView
 from core.models import JobStatus, Role, SkuStatus, StockKind
 from core.money import MalformedAmount, format_amount, parse_amount
 from core.orders import Requoted
 from core.outbox import Outbox
 from core.platform import Platform, build_platform
-from core.settings import MissingSecretKey, Settings, generate_secret_key
+from core.settings import SecretKeyProblem, Settings, generate_secret_key
 
 T = TypeVar("T")
 OPERATOR = "operator:cli"
@@ -69,22 +70,114 @@ def _amount(text: str) -> int:
         raise click.BadParameter(str(exc)) from None
 
 
+def _positive_amount(ctx: click.Context, param: click.Parameter, value: str) -> int:
+    """An amount of money typed in major units (``100.00``), as fen; above zero.
+
+    Commands taking one set ``NUMBERS_AS_ARGUMENTS``, so ``-5`` reaches this check instead of
+    being read as an unknown option."""
+    try:
+        minor = parse_amount(value)
+    except MalformedAmount as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+    if minor <= 0:
+        raise click.BadParameter(f"amount must be positive, not {value}", ctx, param)
+    return minor
+
+
+# click reads "-5" as an option; these commands have no short options, so an unknown
+# "-…" token is kept as an argument (a negative number) and refused by its type or the core.
+NUMBERS_AS_ARGUMENTS = {"ignore_unknown_options": True}
+
+
+class Refused(click.ClickException):
+    """A refusal (or failure) already worded for the operator: exit 1."""
+
+    exit_code = 1
+
+
+class Misconfigured(Refused):
+    """A setting that cannot work (the secret key, a KAMENG_ variable): exit 2."""
+
+    exit_code = 2
+
+
+def _currency() -> str:
+    try:
+        return Settings().currency
+    except ValidationError:
+        return ""
+
+
+def _settings_problem(error: ValidationError) -> str:
+    first = error.errors()[0]
+    name = "KAMENG_" + "_".join(str(part) for part in first["loc"]).upper()
+    return f"{name} is invalid: {first['msg']}"
+
+
 class KamengGroup(click.Group):
-    """Turns the platform's refusals into one readable line and a non-zero exit."""
+    """The one place where what goes wrong becomes one readable line on stderr and a
+    non-zero exit: the platform's refusals, configuration faults, usage mistakes, and
+    anything unexpected (its traceback only with ``--debug`` or ``KAMENG_DEBUG=1``)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except KamengError as exc:
-            click.echo(f"error: {describe_error(exc)}", err=True)
+            raise Refused(describe_error(exc, _currency())) from exc
+        except (SecretKeyProblem, SecretKeyMismatch) as exc:
+            raise Misconfigured(str(exc)) from exc
+        except ValidationError as exc:  # a KAMENG_ setting that does not parse
+            raise Misconfigured(_settings_problem(exc)) from exc
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+            raise Refused(
+                f"unexpected {type(exc).__name__}: {first_line} "
+                "(run with --debug or KAMENG_DEBUG=1 for the traceback)"
+            ) from exc
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            returned = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            click.echo(f"error: {_one_line(exc)}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
             sys.exit(1)
-        except MissingSecretKey as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+        # non-standalone, click returns an explicit exit's code (--help: 0) or the result
+        sys.exit(returned if isinstance(returned, int) else 0)
+
+
+def _one_line(error: click.ClickException) -> str:
+    """Click's usage errors print the usage and a hint over three lines; one is enough."""
+    message = " ".join(error.format_message().split())
+    if isinstance(error, click.UsageError) and not isinstance(error, click.BadParameter):
+        if error.ctx is not None:
+            message += f" (see '{error.ctx.command_path} --help')"
+    return message
 
 
 @click.group(cls=KamengGroup)
-def main() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="KAMENG_DEBUG",
+    help="Show the traceback of an unexpected error.",
+)
+def main(debug: bool) -> None:
     """Kameng — a card-union platform: suppliers stock codes, resellers buy them."""
 
 
@@ -182,6 +275,11 @@ def sku() -> None:
 )
 @click.option("--stock-kind", type=click.Choice([k.value for k in StockKind]), default="unique")
 @click.option("--exclusive", is_flag=True)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="List it even with a price above the face value, or of 0 (refused otherwise).",
+)
 def sku_add(
     code: str,
     name: str,
@@ -193,6 +291,7 @@ def sku_add(
     level_price: tuple[str, ...],
     stock_kind: str,
     exclusive: bool,
+    force: bool,
 ) -> None:
     """Add a SKU as a draft; prints its id and code."""
     level_prices: dict[str, int] = {}
@@ -213,7 +312,7 @@ def sku_add(
         stock_kind=StockKind(stock_kind),
         exclusive=exclusive,
     )
-    view = _run(lambda p: p.catalogue.add_sku(new, actor=OPERATOR))
+    view = _run(lambda p: p.catalogue.add_sku(new, actor=OPERATOR, allow_above_face=force))
     click.echo(f"{view.id} {view.code}")
 
 
@@ -323,18 +422,17 @@ def balance() -> None:
     """Reseller balances."""
 
 
-@balance.command("credit")
+@balance.command("credit", context_settings=NUMBERS_AS_ARGUMENTS)
 @click.argument("telegram_id", type=int)
-@click.argument("amount")
+@click.argument("amount", callback=_positive_amount)
 @click.option("--note", required=True, help="Why: payment reference, receipt number…")
 @click.option("--key", default=None, help="Idempotency key; retrying with it credits once.")
-def balance_credit(telegram_id: int, amount: str, note: str, key: str | None) -> None:
+def balance_credit(telegram_id: int, amount: int, note: str, key: str | None) -> None:
     """Top up a reseller's prepaid balance by AMOUNT (major units, e.g. 100.00)."""
-    minor = _amount(amount)
     posted = _run(
         lambda p: p.balances.top_up(
             telegram_id,
-            minor,
+            amount,
             idempotency_key=key or uuid.uuid4().hex,
             note=note,
             actor=OPERATOR,
@@ -366,22 +464,21 @@ def supplier_show(telegram_id: int) -> None:
     click.echo(f"{view.name}: payable {format_amount(view.payable)}")
 
 
-@supplier.command("withdraw")
+@supplier.command("withdraw", context_settings=NUMBERS_AS_ARGUMENTS)
 @click.argument("telegram_id", type=int)
-@click.argument("amount")
+@click.argument("amount", callback=_positive_amount)
 @click.option("--key", default=None, help="Idempotency key, e.g. the bank transfer id.")
-def supplier_withdraw(telegram_id: int, amount: str, key: str | None) -> None:
+def supplier_withdraw(telegram_id: int, amount: int, key: str | None) -> None:
     """Record a payout of AMOUNT to a supplier."""
-    minor = _amount(amount)
     posted = _run(
         lambda p: p.balances.withdraw(
-            telegram_id, minor, idempotency_key=key or uuid.uuid4().hex, actor=OPERATOR
+            telegram_id, amount, idempotency_key=key or uuid.uuid4().hex, actor=OPERATOR
         )
     )
     click.echo(f"payable {format_amount(posted.balance_after)}")
 
 
-@main.command("buy")
+@main.command("buy", context_settings=NUMBERS_AS_ARGUMENTS)
 @click.argument("telegram_id", type=int)
 @click.argument("code")
 @click.argument("quantity", type=int)
@@ -394,8 +491,7 @@ def buy(telegram_id: int, code: str, quantity: int, key: str | None) -> None:
         )
     )
     if isinstance(result, Requoted):  # only when the price moved between quote and charge
-        click.echo("error: the price changed while buying; run the command again", err=True)
-        sys.exit(1)
+        raise Refused("the price changed while buying; run the command again")
     click.echo(f"order {result.order_id}: {result.quantity} x {result.sku_code}", err=True)
     for card in result.cards:  # a card number and its password: tab-separated
         click.echo("\t".join(card.values()))

@@ -1,35 +1,113 @@
-"""Operator-facing (English) wording of the platform's refusals."""
+"""Operator-facing (English) wording of the platform's refusals: one line each.
+
+Every ``KamengError`` code has its sentence here (a test walks every subclass). Counts are
+printed as counts, money as money with the deployment's currency, never ``code(field=…)``.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from core.errors import KamengError
 from core.money import format_amount
 
-_MONEY_PARAMS = {"shortfall", "spendable", "needed", "amount", "max"}
+Params = Mapping[str, Any]
 
 
-def describe_error(error: KamengError) -> str:
-    p = {
-        k: format_amount(v) if k in _MONEY_PARAMS and isinstance(v, int) else v
-        for k, v in error.params.items()
-    }
-    messages = {
-        "not_found": "no {kind} {ref!s}",
-        "insufficient_balance": "not enough balance: short by {shortfall}",
-        "insufficient_payable": "not enough payable: short by {shortfall}",
-        "out_of_stock": "not enough stock for {sku}: {available} left, {requested} asked",
-        "invalid_quantity": "quantity must be 1 to {max}",
-        "invalid_amount": "amount must be above 0.00 and at most {max}",
-        "sku_not_for_sale": "{sku} is not for sale ({status})",
-        "user_banned": "this user is banned",
-    }
-    if error.code == "not_restockable":
-        return _restock_refusal(p)
-    template = messages.get(error.code)
-    try:
-        return template.format(**p) if template else str(error)
-    except (KeyError, IndexError):
-        return str(error)
+class _Words:
+    """How one error's parameters read: money with the currency, counts with separators."""
+
+    def __init__(self, params: Params, currency: str) -> None:
+        self.p = params
+        self.currency = currency
+
+    def money(self, name: str) -> str:
+        value = self.p.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{format_amount(value)} {self.currency}"
+        return str(value)
+
+    def count(self, name: str) -> str:
+        value = self.p.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value:,}"
+        return str(value)
+
+    def text(self, name: str, default: str = "") -> str:
+        value = self.p.get(name, default)
+        return str(value).replace("_", " ")
+
+
+def _not_found(w: _Words) -> str:
+    return f"no {w.text('kind', 'such thing')} {w.p.get('ref', '')}"
+
+
+def _invalid_quantity(w: _Words) -> str:
+    return f"quantity must be a whole number from 1 to {w.count('max')}"
+
+
+def _invalid_amount(w: _Words) -> str:
+    if w.p.get("reason") == "note_required":
+        return "this amount needs a note saying why"
+    if "max" in w.p:
+        return f"amount must be above 0.00 {w.currency} and at most {w.money('max')}"
+    return "amount must be above 0.00"
+
+
+def _out_of_stock(w: _Words) -> str:
+    asked = f", {w.count('requested')} asked" if "requested" in w.p else ""
+    return f"not enough stock of {w.p.get('sku', 'this SKU')}: {w.count('available')} left{asked}"
+
+
+def _invalid_state(w: _Words) -> str:
+    reason = w.text("reason")
+    details = ", ".join(
+        f"{k.replace('_', ' ')} {v}" for k, v in w.p.items() if k != "reason" and v != ""
+    )
+    head = reason or "that cannot be done in its current state"
+    return f"{head} ({details})" if details else head
+
+
+def _invalid_input(w: _Words) -> str:
+    field = str(w.p.get("field", "value"))
+    if field == "units" and "refundable" in w.p:
+        if not w.p["refundable"]:
+            return "nothing left to refund on this order"
+        return f"units must be 1 to {w.count('refundable')}: {w.count('refundable')} left to refund"
+    if field == "units":
+        return f"units must be 1 or more, not {w.p.get('value')}"
+    if field == "default_price":
+        return f"price {w.money('value')} is below the supply price"
+    if field.startswith("price:"):
+        level = field.partition(":")[2]
+        return f"{level} price {w.money('value')} is below the supply price"
+    if field == "price" and "min" in w.p:
+        return f"price {w.money('value')} is below the supply price {w.money('min')}"
+    if field == "revision":
+        return f"cannot migrate to {w.p.get('value')}: {w.p.get('reason', '')}"
+    name = field.replace("_", " ")
+    if w.p.get("reason") == "taken":
+        return f"{name} {w.p.get('value')} is already taken"
+    if "max" in w.p and "length" in w.p:
+        return f"{name} is too long: {w.count('length')} characters, at most {w.count('max')}"
+    if "max" in w.p and "value" in w.p:
+        return f"{name} must be at most {w.count('max')}, not {w.p['value']}"
+    if "value" in w.p and w.p["value"] not in ("", None):
+        return f"invalid {name}: {w.p['value']}"
+    return f"invalid {name}"
+
+
+def _price_not_allowed(w: _Words) -> str:
+    if w.p.get("reason") == "zero":
+        return (
+            f"price 0.00 {w.currency} would give codes away (face value "
+            f"{w.money('face_value')}); pass --force to allow it"
+        )
+    return (
+        f"price {w.money('price')} is above the face value {w.money('face_value')}; "
+        "pass --force to allow it"
+    )
 
 
 _NOT_RESTOCKABLE = {
@@ -42,11 +120,47 @@ _NOT_RESTOCKABLE = {
 }
 
 
-def _restock_refusal(p: dict[str, object]) -> str:
-    template = _NOT_RESTOCKABLE.get(str(p.get("why")), "order {order} cannot be restocked")
-    if "line" not in p and "{line}" in template:  # a concurrent restock: no single line
-        template = "order {order}: " + str(p.get("why", "")).replace("_", " ")
+def _not_restockable(w: _Words) -> str:
+    template = _NOT_RESTOCKABLE.get(str(w.p.get("why")), "order {order} cannot be restocked")
+    if "line" not in w.p and "{line}" in template:  # a concurrent restock: no single line
+        template = "order {order}: " + w.text("why")
     try:
-        return "cannot restock: " + template.format(**p)
+        return "cannot restock: " + template.format(**w.p)
     except (KeyError, IndexError):
-        return f"cannot restock: {p}"
+        return "cannot restock: " + ", ".join(f"{k} {v}" for k, v in w.p.items())
+
+
+MESSAGES: dict[str, Callable[[_Words], str]] = {
+    "error": lambda w: "that could not be done",
+    "not_found": _not_found,
+    "invalid_quantity": _invalid_quantity,
+    "invalid_amount": _invalid_amount,
+    "sku_not_for_sale": lambda w: f"{w.p.get('sku')} is not for sale ({w.p.get('status')})",
+    "out_of_stock": _out_of_stock,
+    "insufficient_balance": lambda w: f"not enough balance: short by {w.money('shortfall')}",
+    "insufficient_payable": lambda w: f"not enough payable: short by {w.money('shortfall')}",
+    "forbidden": lambda w: f"not allowed: {w.text('action', 'that')}",
+    "user_banned": lambda w: "this user is banned",
+    "idempotency_conflict": lambda w: (
+        f"the key {w.p.get('key')} was already used for a different request; "
+        "use a new key for a new request"
+    ),
+    "invalid_state": _invalid_state,
+    "invalid_input": _invalid_input,
+    "not_registered": lambda w: f"this user's registration is {w.text('status')}",
+    "voucher_refused": lambda w: (
+        "this voucher was already redeemed" if w.p.get("reason") == "used" else "no such voucher"
+    ),
+    "invalid_invite": lambda w: (
+        "this invite code was already used" if w.p.get("reason") == "used" else "no such invite"
+    ),
+    "price_not_allowed": _price_not_allowed,
+    "not_restockable": _not_restockable,
+    "quote_used": lambda w: f"this quote was already bought (order {w.p.get('order_id')})",
+    "no_such_revision": lambda w: f"no such revision: {w.p.get('revision')}",
+}
+
+
+def describe_error(error: KamengError, currency: str) -> str:
+    describe = MESSAGES.get(error.code, MESSAGES["error"])
+    return describe(_Words(error.params, currency))

@@ -35,6 +35,7 @@ from core.models import (
     User,
     UserStatus,
 )
+from core.pricing.rules import check_sale_price
 from core.user_cache import UserCache
 
 SKU_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,31}$")
@@ -400,7 +401,9 @@ class Catalogue:
 
     # SKUs ------------------------------------------------------------------
 
-    async def add_sku(self, new: NewSku, *, actor: str) -> SkuView:
+    async def add_sku(self, new: NewSku, *, actor: str, allow_above_face: bool = False) -> SkuView:
+        """A new SKU as a draft. Its prices are refused above the face value or at 0
+        unless ``allow_above_face`` (the operator's ``--force``)."""
         code = new.code.strip().upper()
         if not SKU_CODE.match(code):
             raise InvalidInput(field="sku_code", value=new.code)
@@ -411,6 +414,8 @@ class Catalogue:
         for level_name, price in new.level_prices.items():
             if price < new.supply_price:
                 raise InvalidInput(field=f"price:{level_name}", value=price)
+        for price in (new.default_price, *new.level_prices.values()):
+            check_sale_price(price, new.face_value, allow_above_face=allow_above_face)
         now = self._clock.now()
         async with self._db.transaction() as session:
             if await session.scalar(select(Sku.id).where(Sku.code == code)) is not None:

@@ -10,9 +10,12 @@ import hmac
 import os
 import unicodedata
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from core.errors import SecretKeyMismatch
 
 _NONCE_BYTES = 12
 
@@ -43,7 +46,14 @@ class CodeCipher:
         return nonce + self._aead.encrypt(nonce, code.encode(), None)
 
     def decrypt(self, blob: bytes) -> str:
-        return self._aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], None).decode()
+        try:
+            plain = self._aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], None)
+        except InvalidTag:
+            # Every stored code is ours, so a failed tag means another key encrypted it
+            # (KAMENG_SECRET_KEY changed), not tampering with one row: say so, once, for
+            # every front, instead of a bare InvalidTag.
+            raise SecretKeyMismatch() from None
+        return plain.decode()
 
     def fingerprint(self, code: str) -> bytes:
         return hmac.new(

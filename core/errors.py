@@ -85,3 +85,29 @@ class NotRegistered(KamengError):
     """The user's registration is pending or was declined."""
 
     code = "not_registered"
+
+
+class PriceNotAllowed(KamengError):
+    """A sale price above the SKU's face value, or of 0: refused unless explicitly allowed.
+    ``reason`` is ``above_face_value`` or ``zero``; ``price`` and ``face_value`` in minor units."""
+
+    code = "price_not_allowed"
+
+
+class NoSuchRevision(KamengError):
+    """A schema revision that the migrations do not have."""
+
+    code = "no_such_revision"
+
+
+class SecretKeyMismatch(RuntimeError):
+    """``KAMENG_SECRET_KEY`` is well-formed but is not the key the stored codes were encrypted
+    with (AES-GCM refuses them). An operator's configuration fault, not a refusal a user can
+    act on: the bot and the API treat it as an internal error (logged with a reference),
+    the CLI names it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "KAMENG_SECRET_KEY does not match the stored codes: they were encrypted with "
+            "another key. Set the key this database was used with."
+        )

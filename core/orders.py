@@ -253,6 +253,21 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class _Asked:
+    """What a purchase request asked for, to tell a replay from a reused key: a quote
+    (``buy``), or a SKU and a quantity (``buy_now``, whose quote is made afresh each time)."""
+
+    quote_id: str | None = None
+    sku_code: str | None = None
+    quantity: int | None = None
+
+    def matches(self, order: Order, order_sku_code: str) -> bool:
+        if self.quote_id is not None:
+            return order.quote_id == self.quote_id
+        return order_sku_code == self.sku_code and order.quantity == self.quantity
+
+
+@dataclass(frozen=True)
 class Requoted:
     """The presented quote expired or its price changed; nothing was charged."""
 
@@ -296,32 +311,41 @@ class Shop:
 
         The key defaults to the quote id, so pressing Confirm twice buys once. A quote is
         spent once: bought under another key it is refused with ``QuoteUsed`` (the unique
-        index on ``orders.quote_id`` settles a race)."""
+        index on ``orders.quote_id`` settles a race). A key already used for another quote is
+        refused (``IdempotencyConflict``)."""
         key = idempotency_key or f"quote:{quote_id}"
+        return await self._buy(telegram_id, quote_id, key, _Asked(quote_id=quote_id))
+
+    async def buy_now(
+        self, telegram_id: int, sku_code: str, quantity: int, *, idempotency_key: str
+    ) -> Receipt | Requoted:
+        """Quote and buy in one go (operator CLI, HTTP API). The same key with the same SKU
+        and quantity replays the first order; with another SKU or quantity it is refused
+        (``IdempotencyConflict``), whichever front asks."""
+        asked = _Asked(sku_code=sku_code.upper(), quantity=quantity)
+        async with self._db.reading() as session:
+            existing = await self._order_by_key(session, idempotency_key)
+            if existing is not None:
+                return await self._replay(session, existing, telegram_id, asked)
+        quote = await self._issue(telegram_id, sku_code, quantity)
+        return await self._buy(telegram_id, quote.id, idempotency_key, asked)
+
+    async def _buy(
+        self, telegram_id: int, quote_id: str, key: str, asked: _Asked
+    ) -> Receipt | Requoted:
         try:
-            return await self._buy_once(telegram_id, quote_id, key)
+            return await self._buy_once(telegram_id, quote_id, key, asked)
         except IntegrityError:
             # A concurrent request committed first: with this key, answer with its order;
             # with another key for the same quote, the quote is spent.
             async with self._db.reading() as session:
                 existing = await self._order_by_key(session, key)
                 if existing is not None:
-                    return await self._replay(session, existing, telegram_id)
+                    return await self._replay(session, existing, telegram_id, asked)
                 spent_by = await session.scalar(select(Order.id).where(Order.quote_id == quote_id))
                 if spent_by is None:
                     raise
                 raise QuoteUsed(order_id=spent_by) from None
-
-    async def buy_now(
-        self, telegram_id: int, sku_code: str, quantity: int, *, idempotency_key: str
-    ) -> Receipt | Requoted:
-        """Quote and buy in one go (operator CLI, HTTP API)."""
-        async with self._db.reading() as session:
-            existing = await self._order_by_key(session, idempotency_key)
-            if existing is not None:
-                return await self._replay(session, existing, telegram_id)
-        quote = await self._issue(telegram_id, sku_code, quantity)
-        return await self.buy(telegram_id, quote.id, idempotency_key=idempotency_key)
 
     async def _issue(self, telegram_id: int, sku_code: str, quantity: int) -> QuoteView:
         async with self._db.transaction() as session:
@@ -331,7 +355,9 @@ class Shop:
                 session, user, sku, quantity, self._clock.now(), self._quote_ttl
             )
 
-    async def _buy_once(self, telegram_id: int, quote_id: str, key: str) -> Receipt | Requoted:
+    async def _buy_once(
+        self, telegram_id: int, quote_id: str, key: str, asked: _Asked
+    ) -> Receipt | Requoted:
         now = self._clock.now()
         async with self._db.transaction() as session:
             driver = await Driver.of(session)
@@ -351,7 +377,7 @@ class Shop:
             if c.existing_order_id is not None:
                 existing = await session.get(Order, c.existing_order_id)
                 assert existing is not None
-                return await self._replay(session, existing, telegram_id)
+                return await self._replay(session, existing, telegram_id, asked)
             if c.quote_id is None:
                 raise NotFound(kind="quote", ref=quote_id)
             if c.quote_spent_by is not None:
@@ -494,11 +520,17 @@ class Shop:
     async def _order_by_key(self, session: AsyncSession, key: str) -> Order | None:
         return await session.scalar(select(Order).where(Order.idempotency_key == key))
 
-    async def _replay(self, session: AsyncSession, order: Order, telegram_id: int) -> Receipt:
+    async def _replay(
+        self, session: AsyncSession, order: Order, telegram_id: int, asked: _Asked
+    ) -> Receipt:
+        """The order made with this key, again; refused when the key was used by another
+        buyer or for another request, so a reused key never hands over other codes."""
         user = await load_user(session, telegram_id)
         if order.user_id != user.id:
             raise IdempotencyConflict(key=order.idempotency_key)
         receipt = await self._receipt(session, order)
+        if not asked.matches(order, receipt.sku_code):
+            raise IdempotencyConflict(key=order.idempotency_key)
         return Receipt(**{**receipt.__dict__, "replayed": True})
 
     async def _receipt(self, session: AsyncSession, order: Order) -> Receipt:

@@ -34,6 +34,7 @@ from core.models import (
 )
 from core.money import BPS
 from core.pricing.quotes import available_stock
+from core.pricing.rules import check_sale_price
 
 ChangeKind = Literal["category", "level_price", "quantity_break", "sku_status", "ladder", "spread"]
 MAX_CATEGORY_NAME = 64
@@ -177,15 +178,24 @@ class PricingAdmin:
             return await _sku_pricing(session, await load_sku(session, sku_code))
 
     async def set_level_price(
-        self, admin: int, sku_code: str, level_name: str, price: int | None
+        self,
+        admin: int,
+        sku_code: str,
+        level_name: str,
+        price: int | None,
+        *,
+        allow_above_face: bool = False,
     ) -> SkuPricing:
-        """Set a level's unit price for a SKU (not below its supply price), or clear it."""
+        """Set a level's unit price for a SKU (not below its supply price, not above its
+        face value nor 0 unless ``allow_above_face``), or clear it."""
         async with self._db.transaction() as session:
             await require_admin(session, admin, "price.level")
             sku = await load_sku(session, sku_code)
             level = await load_level(session, level_name)
             if price is not None and price < sku.supply_price:
                 raise InvalidInput(field="price", value=price, min=sku.supply_price)
+            if price is not None:
+                check_sale_price(price, sku.face_value, allow_above_face=allow_above_face)
             await session.execute(
                 delete(SkuLevelPrice).where(
                     SkuLevelPrice.sku_id == sku.id, SkuLevelPrice.level_id == level.id

@@ -7,9 +7,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script.revision import ResolutionError
+from alembic.util import CommandError
 from sqlalchemy.engine import Connection
 
 from core.db import Database
+from core.errors import InvalidInput, NoSuchRevision
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -22,19 +25,26 @@ def alembic_config(url: str) -> Config:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
-    await _run(db, lambda cfg: command.upgrade(cfg, revision))
+    await _run(db, revision, lambda cfg: command.upgrade(cfg, revision))
 
 
 async def downgrade(db: Database, revision: str) -> None:
-    await _run(db, lambda cfg: command.downgrade(cfg, revision))
+    await _run(db, revision, lambda cfg: command.downgrade(cfg, revision))
 
 
-async def _run(db: Database, action: Callable[[Config], None]) -> None:
+async def _run(db: Database, revision: str, action: Callable[[Config], None]) -> None:
     config = alembic_config(db.url)
 
     def run(connection: Connection) -> None:
         config.attributes["connection"] = connection
         action(config)
 
-    async with db.engine.begin() as connection:
-        await connection.run_sync(run)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(run)
+    except CommandError as exc:
+        # Alembic wraps "no such revision" (and a target it cannot reach from here) in a
+        # CommandError whose cause says which; the schema is untouched (rolled back).
+        if isinstance(exc.__cause__, ResolutionError):
+            raise NoSuchRevision(revision=revision) from None
+        raise InvalidInput(field="revision", value=revision, reason=str(exc)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -12,13 +13,34 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_TELEGRAM_API_BASE = "https://api.telegram.org"
 
 
-class MissingSecretKey(RuntimeError):
+SECRET_KEY_MIN_LENGTH = 32
+# what `kameng secret generate` prints (URL-safe base64); a space, a quote or a line break
+# pasted with the key would silently derive another key
+_SECRET_KEY_FORMAT = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class SecretKeyProblem(RuntimeError):
+    """The code-encryption key cannot be used: not set, or malformed."""
+
+
+class MissingSecretKey(SecretKeyProblem):
     """Raised when a command needs the code-encryption key and none is configured."""
 
     def __init__(self) -> None:
         super().__init__(
             "KAMENG_SECRET_KEY is not set. Codes are encrypted with it; generate one with "
             "`kameng secret generate` and put it in the environment or in .env."
+        )
+
+
+class MalformedSecretKey(SecretKeyProblem):
+    """The key is set but is not a key: too short, or with characters a key never has."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"KAMENG_SECRET_KEY is malformed: {reason}. A key is at least "
+            f"{SECRET_KEY_MIN_LENGTH} characters of letters, digits, '-' and '_', as "
+            "`kameng secret generate` prints it."
         )
 
 
@@ -65,9 +87,14 @@ class Settings(BaseSettings):
     broadcast_progress_seconds: float = Field(default=3.0, gt=0)
 
     def require_secret_key(self) -> str:
-        if len(self.secret_key) < 32:
+        key = self.secret_key
+        if not key:
             raise MissingSecretKey()
-        return self.secret_key
+        if len(key) < SECRET_KEY_MIN_LENGTH:
+            raise MalformedSecretKey(f"{len(key)} characters, fewer than {SECRET_KEY_MIN_LENGTH}")
+        if not _SECRET_KEY_FORMAT.fullmatch(key):
+            raise MalformedSecretKey("it has spaces, quotes or other characters a key never has")
+        return key
 
     @property
     def admin_telegram_ids(self) -> list[int]:

@@ -9,8 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.errors import PriceNotAllowed
 from core.models import PromotionKind
 from core.money import apply_bps_discount
+
+
+def check_sale_price(price: int, face_value: int, *, allow_above_face: bool = False) -> None:
+    """A sale price (default or a level's) is above 0 and at most the face value.
+
+    A price above what the code is worth to the end consumer, or a free code, is almost
+    always a typo (``1000`` for ``10.00``); ``allow_above_face`` lets an operator insist."""
+    if allow_above_face:
+        return
+    if price == 0:
+        raise PriceNotAllowed(reason="zero", price=price, face_value=face_value)
+    if price > face_value:
+        raise PriceNotAllowed(reason="above_face_value", price=price, face_value=face_value)
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,28 @@ async def test_level_price_and_quantity_break_change_the_resellers_quote(
     assert len(await _audit(shop, "price.break.remove")) == 1
 
 
+async def test_a_level_price_above_face_value_is_refused_with_both_amounts(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await make_sku(shop, stock=1)  # face value 100.00
+    admin = server.user(ADMIN_ID)
+    await _panel(admin)
+    await admin.press("🏷 Product prices")
+    await admin.wait_for_message(lambda m: "product code" in m.content)
+    await admin.send_text("STEAM-100")
+    card = await admin.wait_for_message(lambda m: "Level prices:" in m.content)
+    await admin.press("gold price", message=card)
+    await admin.wait_for_message(lambda m: "gold price of STEAM-100" in m.content)
+
+    await admin.send_text("1000")  # meant 10.00
+    await admin.wait_for_message(
+        lambda m: "1000.00 is above the face value 100.00; type a lower price." in m.content
+    )
+    await admin.send_text("95")
+    await admin.wait_for_message(lambda m: "gold 95.00" in m.content)
+    assert len(await _audit(shop, "price.level")) == 1
+
+
 async def test_categories_ladder_and_spread_are_changed_and_used_by_the_next_sale(
     server: FakeTelegramServer, shop: Platform
 ) -> None:

@@ -6,16 +6,19 @@ import pytest
 
 from core.checks import check_ledger
 from core.errors import (
+    IdempotencyConflict,
     InsufficientBalance,
     InvalidQuantity,
     NotFound,
     OutOfStock,
     QuoteUsed,
+    SecretKeyMismatch,
     SkuNotForSale,
 )
 from core.models import PromotionKind, SkuStatus, StockKind
 from core.orders import Receipt, Requoted
-from core.platform import Platform
+from core.platform import Platform, build_platform
+from core.settings import Settings
 from tests.conftest import FakeClock
 from tests.factories import ADMIN, SUPPLIER_TID, make_reseller, make_sku
 
@@ -264,3 +267,52 @@ async def test_buy_now_with_the_same_key_returns_the_same_codes(platform: Platfo
     assert isinstance(first, Receipt) and isinstance(second, Receipt)
     assert first.codes == second.codes and second.replayed
     assert (await platform.balances.balance(RESELLER)).balance == 316_00
+
+
+async def test_buy_now_with_the_same_key_for_another_request_is_refused(
+    platform: Platform,
+) -> None:
+    await make_sku(platform, stock=5)
+    await make_sku(platform, "XBOX-50", stock=5)
+    await make_reseller(platform, RESELLER, balance=500_00)
+    first = await platform.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="cli-1")
+
+    with pytest.raises(IdempotencyConflict):
+        await platform.shop.buy_now(RESELLER, "STEAM-100", 2, idempotency_key="cli-1")
+    with pytest.raises(IdempotencyConflict):
+        await platform.shop.buy_now(RESELLER, "XBOX-50", 1, idempotency_key="cli-1")
+    again = await platform.shop.buy_now(RESELLER, "steam-100", 1, idempotency_key="cli-1")
+
+    assert isinstance(first, Receipt) and isinstance(again, Receipt)
+    assert again.codes == first.codes and again.replayed
+    assert (await platform.balances.balance(RESELLER)).balance == 500_00 - 92_00
+
+
+async def test_buy_with_a_key_used_for_another_quote_is_refused(platform: Platform) -> None:
+    await make_sku(platform, stock=5)
+    await make_reseller(platform, RESELLER, balance=500_00)
+    one = await platform.quotes.quote(RESELLER, "STEAM-100", 1)
+    two = await platform.quotes.quote(RESELLER, "STEAM-100", 1)
+    await platform.shop.buy(RESELLER, one.id, idempotency_key="k")
+
+    with pytest.raises(IdempotencyConflict):
+        await platform.shop.buy(RESELLER, two.id, idempotency_key="k")
+    assert (await platform.balances.balance(RESELLER)).balance == 500_00 - 92_00
+
+
+async def test_another_secret_key_fails_cleanly_where_codes_are_read(
+    platform: Platform, settings: Settings, clock: FakeClock
+) -> None:
+    await make_sku(platform, stock=5)
+    await make_reseller(platform, RESELLER, balance=500_00)
+    bought = await platform.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="k")
+    assert isinstance(bought, Receipt)
+    other_key = settings.model_copy(update={"secret_key": "another-key-" + "x" * 32})
+    other = build_platform(other_key, clock=clock, db=platform.db)
+
+    with pytest.raises(SecretKeyMismatch):
+        await other.shop.order(RESELLER, bought.order_id)
+    with pytest.raises(SecretKeyMismatch):
+        await other.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="k2")
+    assert (await platform.balances.balance(RESELLER)).balance == 500_00 - 92_00  # not charged
+    assert await platform.catalogue.stock_count("STEAM-100") == 4
