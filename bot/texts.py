@@ -11,9 +11,9 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
+from bot import formatting as fmt
 from core.balances import BalanceView, Movement
 from core.errors import KamengError
-from core.money import format_amount
 from core.orders import OrderSummary, Receipt
 from core.pricing.quotes import QuoteView
 from core.storefront import SkuCard, SkuLine
@@ -27,14 +27,6 @@ MENU_HELP = __("❓ Help")
 MENU_LANGUAGE = __("🌐 Language")
 
 MAX_CODES_INLINE = 20
-
-
-def money(minor: int) -> str:
-    return format_amount(minor)
-
-
-def when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def welcome(name: str) -> str:
@@ -95,7 +87,7 @@ def stock_label(line: SkuLine) -> str:
 
 
 def sku_button(line: SkuLine) -> str:
-    return f"{line.name} · {money(line.my_price)} · {stock_label(line)}"
+    return f"{line.name} · {fmt.amount(line.my_price)} · {stock_label(line)}"
 
 
 def sku_list_header(title: str, page: int, pages: int) -> str:
@@ -114,8 +106,8 @@ def sku_card(card: SkuCard) -> str:
     parts = [
         f"<b>{escape(card.line.name)}</b> (<code>{card.line.code}</code>)",
         _("Category: {category}").format(category=escape(card.category)),
-        _("Face value: {amount}").format(amount=money(card.face_value)),
-        _("Your price: <b>{amount}</b>").format(amount=money(card.line.my_price)),
+        _("Face value: {amount}").format(amount=fmt.amount(card.face_value)),
+        _("Your price: <b>{amount}</b>").format(amount=fmt.amount(card.line.my_price)),
         _("Stock: {stock}").format(stock=stock_label(card.line)),
     ]
     for rule in card.breaks:
@@ -127,7 +119,7 @@ def sku_card(card: SkuCard) -> str:
     if card.promotion_name and card.promotion_ends_at:
         parts.append(
             _("🔥 Promotion “{name}” until {end}").format(
-                name=escape(card.promotion_name), end=when(card.promotion_ends_at)
+                name=escape(card.promotion_name), end=fmt.moment(card.promotion_ends_at)
             )
         )
     return "\n".join(parts)
@@ -149,7 +141,7 @@ def type_quantity() -> str:
 def quote(q: QuoteView) -> str:
     lines = [
         _("<b>{quantity} × {name}</b>").format(quantity=q.quantity, name=escape(q.sku_name)),
-        _("Unit price: {amount}").format(amount=money(q.unit_price)),
+        _("Unit price: {amount}").format(amount=fmt.amount(q.unit_price)),
     ]
     if q.price.quantity_break is not None:
         lines.append(
@@ -161,12 +153,12 @@ def quote(q: QuoteView) -> str:
     if q.price.promotion is not None:
         lines.append(_("Promotion: {name}").format(name=escape(q.price.promotion.name)))
     lines += [
-        _("Total: <b>{amount}</b>").format(amount=money(q.total)),
-        _("Balance after: {amount}").format(amount=money(q.balance_after)),
-        _("This price holds until {time}.").format(time=when(q.expires_at)),
+        _("Total: <b>{amount}</b>").format(amount=fmt.amount(q.total)),
+        _("Balance after: {amount}").format(amount=fmt.amount(q.balance_after)),
+        _("This price holds until {time}.").format(time=fmt.moment(q.expires_at)),
     ]
     if q.shortfall:
-        lines.append(_("⚠️ Short by {amount}.").format(amount=money(q.shortfall)))
+        lines.append(_("⚠️ Short by {amount}.").format(amount=fmt.amount(q.shortfall)))
     return "\n".join(lines)
 
 
@@ -193,8 +185,8 @@ def receipt_header(r: Receipt) -> str:
         order=r.order_id,
         quantity=r.quantity,
         name=escape(r.sku_name),
-        total=money(r.total),
-        balance=money(r.balance_after),
+        total=fmt.amount(r.total),
+        balance=fmt.amount(r.balance_after),
     )
 
 
@@ -226,7 +218,7 @@ def no_orders() -> str:
 
 
 def order_button(o: OrderSummary) -> str:
-    return f"#{o.id} · {o.quantity} × {o.sku_name} · {money(o.total)}"
+    return f"#{o.id} · {o.quantity} × {o.sku_name} · {fmt.amount(o.total)}"
 
 
 def order_status(r: Receipt) -> str:
@@ -242,18 +234,18 @@ def order_detail(r: Receipt) -> str:
         order=r.order_id,
         quantity=r.quantity,
         name=escape(r.sku_name),
-        unit=money(r.unit_price),
-        total=money(r.total),
+        unit=fmt.amount(r.unit_price),
+        total=fmt.amount(r.total),
         status=order_status(r),
-        date=when(r.created_at),
+        date=fmt.moment(r.created_at),
     )
 
 
 def balance(view: BalanceView) -> str:
-    text = _("💰 Balance: <b>{amount}</b>").format(amount=money(view.balance))
+    text = _("💰 Balance: <b>{amount}</b>").format(amount=fmt.amount(view.balance))
     if view.credit_limit:
         text += "\n" + _("Credit limit: {limit} · spendable {spendable}").format(
-            limit=money(view.credit_limit), spendable=money(view.spendable)
+            limit=fmt.amount(view.credit_limit), spendable=fmt.amount(view.spendable)
         )
     return text
 
@@ -269,8 +261,8 @@ def statement(moves: list[Movement]) -> str:
         "voucher": _("voucher"),
     }
     rows = [
-        f"{when(m.created_at)} · {kinds.get(m.kind, m.kind)} · {'+' if m.amount > 0 else ''}"
-        f"{money(m.amount)}"
+        f"{fmt.moment(m.created_at)} · {kinds.get(m.kind, m.kind)} · {'+' if m.amount > 0 else ''}"
+        f"{fmt.amount(m.amount)}"
         for m in moves
     ]
     return _("<b>Last movements</b>") + "\n" + "\n".join(rows)
@@ -287,7 +279,7 @@ def topup_ask_receipt() -> str:
 def topup_sent(view: TopUpView) -> str:
     return _(
         "Top-up request #{id} for {amount} is with the admins. You will be told when it is decided."
-    ).format(id=view.id, amount=money(view.amount))
+    ).format(id=view.id, amount=fmt.amount(view.amount))
 
 
 def topup_for_admin(view: TopUpView) -> str:
@@ -295,7 +287,7 @@ def topup_for_admin(view: TopUpView) -> str:
     note = f"\n{escape(view.note)}" if view.note else ""
     return (
         _("Top-up request #{id}: {who} paid {amount}.").format(
-            id=view.id, who=escape(who), amount=money(view.amount)
+            id=view.id, who=escape(who), amount=fmt.amount(view.amount)
         )
         + note
     )
@@ -303,14 +295,14 @@ def topup_for_admin(view: TopUpView) -> str:
 
 def topup_approved(view: TopUpView, balance_after: int) -> str:
     return _("✅ Your top-up #{id} of {amount} was approved. Balance: {balance}").format(
-        id=view.id, amount=money(view.amount), balance=money(balance_after)
+        id=view.id, amount=fmt.amount(view.amount), balance=fmt.amount(balance_after)
     )
 
 
 def topup_rejected(view: TopUpView) -> str:
     return _(
         "❌ Your top-up #{id} of {amount} was rejected. Contact support if this is wrong."
-    ).format(id=view.id, amount=money(view.amount))
+    ).format(id=view.id, amount=fmt.amount(view.amount))
 
 
 def topup_decided(view: TopUpView, already: bool) -> str:
@@ -358,7 +350,7 @@ def error(exc: KamengError) -> str:
     p = exc.params
     if exc.code == "insufficient_balance":
         return _("Not enough balance: you are short by {amount}.").format(
-            amount=money(int(p.get("shortfall", 0)))
+            amount=fmt.amount(int(p.get("shortfall", 0)))
         )
     if exc.code == "out_of_stock":
         return _("Not enough stock: only {count} left.").format(count=p.get("available", 0))
@@ -385,7 +377,7 @@ def apikey_current(prefix: str | None, created_at: datetime | None) -> str:
         head = _("You have no API key yet.")
     else:
         head = _("Your API key: <code>{prefix}…</code>, created {date}.").format(
-            prefix=escape(prefix), date=when(created_at)
+            prefix=escape(prefix), date=fmt.moment(created_at)
         )
     return (
         head
