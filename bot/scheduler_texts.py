@@ -11,8 +11,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
+from bot import texts
 from core.models import PromotionKind
-from core.promotions import NewPromotion, PromotionResults, PromotionView
+from core.promotions import FlooredPrice, NewPromotion, PromotionResults, PromotionView
 from core.reports import Period, SalesReport
 
 # buttons
@@ -129,7 +130,23 @@ def promo_bad_hours() -> str:
     return _("Send a whole number of hours, from 1 to 720.")
 
 
-def promo_summary(new: NewPromotion) -> str:
+def promo_floored(floored: list[FlooredPrice]) -> str:
+    """Where the supply-price floor cuts the discount: what buyers of each level will pay."""
+    lines = [_("⚠️ The supply-price floor cuts this discount. Buyers will pay, per unit:")]
+    for cut in floored:
+        price = cut.price
+        lines.append(
+            _("<code>{sku}</code> {level}: {price} (not {asked})").format(
+                sku=escape(cut.sku_code),
+                level=escape(cut.level),
+                price=texts.price_shown(price.unit_price, price.without_promotion),
+                asked=fmt.amount(price.promoted),
+            )
+        )
+    return "\n".join(lines)
+
+
+def promo_summary(new: NewPromotion, floored: list[FlooredPrice] | None = None) -> str:
     hours = new.remind_hours
     reminder = _("{hours} h before the end").format(hours=hours) if hours else _("no reminder")
     return _(
@@ -139,7 +156,7 @@ def promo_summary(new: NewPromotion) -> str:
         "Discount: {discount}\n"
         "From {starts} to {ends}\n"
         "Levels: {levels}\n"
-        "Reminder: {reminder}\n\n"
+        "Reminder: {reminder}{floored}\n\n"
         "{announcement}"
     ).format(
         name=escape(new.display_name()),
@@ -149,6 +166,7 @@ def promo_summary(new: NewPromotion) -> str:
         ends=fmt.moment(new.ends_at),
         levels=levels_text(new.levels),
         reminder=reminder,
+        floored="\n\n" + promo_floored(floored) if floored else "",
         announcement=escape(new.announcement),
     )
 

@@ -102,21 +102,29 @@ def search_results(query: str, found: int) -> str:
     return _("Results for “{query}”: {count}").format(query=escape(query), count=found)
 
 
+def price_shown(price: int, regular: int) -> str:
+    """``<b>¥88.00</b>``, or ``<s>¥92.00</s> <b>¥88.00</b>`` when a promotion lowers it."""
+    now = f"<b>{fmt.amount(price)}</b>"
+    return f"<s>{fmt.amount(regular)}</s> {now}" if price < regular else now
+
+
 def sku_card(card: SkuCard) -> str:
     parts = [
         f"<b>{escape(card.line.name)}</b> (<code>{card.line.code}</code>)",
         _("Category: {category}").format(category=escape(card.category)),
         _("Face value: {amount}").format(amount=fmt.amount(card.face_value)),
-        _("Your price: <b>{amount}</b>").format(amount=fmt.amount(card.line.my_price)),
+        _("Your price: {price}").format(price=price_shown(card.line.my_price, card.regular_price)),
         _("Stock: {stock}").format(stock=stock_label(card.line)),
     ]
-    for rule in card.breaks:
+    for rule, unit_price in card.break_offers:  # only the breaks that save money
         parts.append(
-            _("From {count} units: −{percent}%").format(
-                count=rule.min_quantity, percent=_percent(rule.discount_bps)
+            _("From {count} units: {amount} each (−{percent}%)").format(
+                count=rule.min_quantity,
+                amount=fmt.amount(unit_price),
+                percent=_percent(rule.discount_bps),
             )
         )
-    if card.promotion_name and card.promotion_ends_at:
+    if card.promotion_saves and card.promotion_name and card.promotion_ends_at:
         parts.append(
             _("🔥 Promotion “{name}” until {end}").format(
                 name=escape(card.promotion_name), end=fmt.moment(card.promotion_ends_at)
@@ -139,27 +147,54 @@ def type_quantity() -> str:
 
 
 def quote(q: QuoteView) -> str:
-    lines = [
-        _("<b>{quantity} × {name}</b>").format(quantity=q.quantity, name=escape(q.sku_name)),
-        _("Unit price: {amount}").format(amount=fmt.amount(q.unit_price)),
-    ]
-    if q.price.quantity_break is not None:
-        lines.append(
-            _("Quantity discount from {count} units: −{percent}%").format(
-                count=q.price.quantity_break.min_quantity,
-                percent=_percent(q.price.quantity_break.discount_bps),
+    """The quote as the core decided it: too many asked for → what is left, no price to
+    confirm; not enough money → the shortfall, never a balance below what can be spent."""
+    head = _("<b>{quantity} × {name}</b>").format(quantity=q.quantity, name=escape(q.sku_name))
+    if q.over_stock:
+        if not q.available:
+            return head + "\n" + _("⚠️ Out of stock: none left right now.")
+        return (
+            head
+            + "\n"
+            + _("⚠️ Only {count} left: {quantity} cannot be bought now.").format(
+                count=q.available, quantity=q.quantity
             )
         )
-    if q.price.promotion is not None:
-        lines.append(_("Promotion: {name}").format(name=escape(q.price.promotion.name)))
-    lines += [
-        _("Total: <b>{amount}</b>").format(amount=fmt.amount(q.total)),
-        _("Balance after: {amount}").format(amount=fmt.amount(q.balance_after)),
-        _("This price holds until {time}.").format(time=fmt.moment(q.expires_at)),
+    price = q.price
+    lines = [
+        head,
+        _("Unit price: {price}").format(price=price_shown(q.unit_price, price.without_promotion)),
     ]
+    if price.quantity_break is not None and price.break_saves:
+        lines.append(
+            _("Quantity discount from {count} units: −{percent}%").format(
+                count=price.quantity_break.min_quantity,
+                percent=_percent(price.quantity_break.discount_bps),
+            )
+        )
+    if price.promotion is not None and price.promotion_saves:
+        lines.append(_("Promotion: {name}").format(name=escape(price.promotion.name)))
+    lines.append(_("Total: <b>{amount}</b>").format(amount=fmt.amount(q.total)))
     if q.shortfall:
-        lines.append(_("⚠️ Short by {amount}.").format(amount=fmt.amount(q.shortfall)))
+        lines += [
+            _("Your balance: {amount}").format(amount=fmt.amount(q.balance)),
+            _("⚠️ Short by {amount}: top up to buy.").format(amount=fmt.amount(q.shortfall)),
+        ]
+        return "\n".join(lines)
+    if q.credit_used:
+        lines.append(
+            _("After this, {amount} of your {limit} credit line is in use.").format(
+                amount=fmt.amount(q.credit_used), limit=fmt.amount(q.credit_limit)
+            )
+        )
+    else:
+        lines.append(_("Balance after: {amount}").format(amount=fmt.amount(q.balance_after)))
+    lines.append(_("This price holds until {time}.").format(time=fmt.moment(q.expires_at)))
     return "\n".join(lines)
+
+
+def quote_available_button(count: int) -> str:
+    return _("🛒 Quote {count}").format(count=count)
 
 
 def requoted(reason: str) -> str:

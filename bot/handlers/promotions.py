@@ -266,8 +266,9 @@ async def _summary(
     await state.update_data(remind_hours=hours, token=token)
     await state.set_state(PromoFlow.confirm)
     draft = draft_of(await state.get_data())
+    floored = await platform.promotions.floored(draft)
     await message.answer(
-        st.promo_summary(draft),
+        st.promo_summary(draft, floored),
         reply_markup=kb.promo_confirm(token),
     )
 
