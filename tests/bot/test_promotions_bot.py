@@ -74,7 +74,7 @@ async def test_a_scheduled_promotion_is_announced_reminded_and_reported(
         await admin.wait_for_message(lambda m, e=expect: e in m.content)
     summary = admin.last_message
     assert summary is not None
-    assert "From 2026-11-26 20:01 to 2026-11-26 22:01 (Asia/Shanghai)" in summary.content
+    assert "From 2026-11-26 20:01 (UTC+8) to 2026-11-26 22:01 (UTC+8)" in summary.content
     assert "Levels: gold" in summary.content and "1 h before the end" in summary.content
     await admin.press("✅ Schedule", message=summary)
     await admin.wait_for_message(lambda m: "is scheduled" in m.content)

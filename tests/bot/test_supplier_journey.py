@@ -83,7 +83,7 @@ def _big_file(platform_codes: list[str]) -> tuple[bytes, dict[str, int]]:
 async def _buy(ann: FakeUser, sku: str, quantity: int) -> ChatMessage:
     """Ann buys through the bot; returns her receipt (the purchase's own reply)."""
     await ann.send_text(f"/buy {sku} {quantity}")
-    quote = await ann.wait_for_message(_has(f"Total: {PRICE * quantity // 100}."))
+    quote = await ann.wait_for_message(_has(f"Total: ¥{PRICE * quantity // 100}."))
     await ann.press("✅ Confirm", message=quote)
     receipt = await ann.wait_for_message(_has("Order #"))
     assert len(receipt.codes) == quantity
@@ -236,7 +236,7 @@ async def test_a_supplier_from_application_to_payout(
 
     clock.advance(hours=1)  # 13:30: the 12:00–13:00 hour is over
     digest = await sam.wait_for_message(_has("Hourly sales"), after=mark)
-    assert "2026-11-26 12:00–13:00 UTC" in digest.content
+    assert "Hourly sales 2026-11-26 20:00 (UTC+8) – 2026-11-26 21:00 (UTC+8)" in digest.content
     # Two orders, five units, 5 × 82.02 = 410.10 (the instant sale before is not in it).
     assert "Orders: 2 · units: 5 · earnings: ¥410.10" in digest.content
     assert f"{sku} PSN 100 HKD: 2 orders, 5 units, ¥410.10" in digest.content

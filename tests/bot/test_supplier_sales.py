@@ -97,7 +97,7 @@ async def test_hourly_digest_sends_nothing_per_sale_then_one_summary_with_exact_
     digest = await sam.wait_for_message(lambda m: "Hourly sales" in m.content, after=0)
     # STEAM-100: 85.84 a unit × 3 = 257.52. XBOX-50: 45 − 40 = 5 spread, 2.50 to the supplier,
     # 42.50 gross, 3% = 1.275 → 1.28 → 41.22 a unit × 3 = 123.66. Total 381.18.
-    assert "2026-11-26 12:00–13:00 UTC" in digest.content
+    assert "Hourly sales 2026-11-26 20:00 (UTC+8) – 2026-11-26 21:00 (UTC+8)" in digest.content
     assert "Orders: 3 · units: 6 · earnings: ¥381.18" in digest.content
     assert "STEAM-100 STEAM-100 card: 2 orders, 3 units, ¥257.52" in digest.content
     assert "XBOX-50 XBOX-50 card: 1 orders, 3 units, ¥123.66" in digest.content
