@@ -13,12 +13,23 @@ from core.platform import Platform
 from core.promotions import ANNOUNCE, NewPromotion
 from core.settings import Settings
 from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.fake_telegram.state import ChatMessage
+from sandbox.fake_telegram.user import FakeUser
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.scheduler_helpers import wait_job
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, make_reseller, make_sku
 
 RESELLER = 1001
+
+
+async def open_card(user: FakeUser, category: str, sku_button: str) -> ChatMessage:
+    """Opens a SKU card from the categories the bot just sent, as the user would."""
+    await user.wait_for_message(lambda m: category in m.buttons)
+    await user.press(category)
+    await user.wait_for_message(lambda m: sku_button in m.buttons)
+    await user.press(sku_button)
+    return await user.wait_for_message(lambda m: "Face value" in m.content)
 
 
 @pytest.fixture
@@ -55,10 +66,10 @@ async def test_a_reseller_reads_every_time_in_shanghai_with_the_zone_as_announce
     announcement = await ann.wait_for_message(lambda m: "Steam week" in m.content)
     assert "Until 2026-11-27 18:25 (UTC+8)" in announcement.content
 
+    await ann.send_text("/start")
+    await ann.wait_for_message(lambda m: "Welcome" in m.content)
     await ann.press_reply("🛒 Catalogue")
-    await ann.press("Steam (1)")
-    await ann.press("STEAM-100 card · ¥88.00 · 10 left")
-    card = await ann.wait_for_message(lambda m: "Face value" in m.content)
+    card = await open_card(ann, "Steam (1)", "STEAM-100 card · ¥88.00 · 10 left")
     assert "until 2026-11-27 18:25 (UTC+8)" in card.content
     # the old price struck through, the real one in bold
     assert "Your price: <s>¥92.00</s> <b>¥88.00</b>" in card.html
@@ -71,11 +82,13 @@ async def test_a_reseller_reads_every_time_in_shanghai_with_the_zone_as_announce
     await ann.wait_for_message(lambda m: "Order #" in m.content)
 
     await ann.send_text("/orders")
+    await ann.wait_for_message(lambda m: "Your orders" in m.content)
     await ann.press("#1 · 1 × STEAM-100 card · ¥88.00")
     detail = await ann.wait_for_message(lambda m: "Status:" in m.content)
     assert "Date: 2026-11-26 20:00 (UTC+8)" in detail.content
 
     await ann.press_reply("💰 Balance")
+    await ann.wait_for_message(lambda m: "📜 Statement" in m.buttons)
     await ann.press("📜 Statement")
     statement = await ann.wait_for_message(lambda m: "Last movements" in m.content)
     assert "2026-11-26 20:00 (UTC+8) · purchase · -¥88.00" in statement.content
@@ -175,17 +188,11 @@ async def test_a_quantity_break_is_shown_only_where_it_saves_money(
     ann = server.user(RESELLER, language_code="en")
 
     await ann.send_text("/catalogue")
-    await ann.press("Xbox (1)")
-    await ann.press("XBOX-50 card · ¥92.00 · 20 left")
-    xbox = await ann.wait_for_message(lambda m: "XBOX-50" in m.content and "Face value" in m.content)
+    xbox = await open_card(ann, "Xbox (1)", "XBOX-50 card · ¥92.00 · 20 left")
     assert "From 10 units: ¥87.40 each (−5%)" in xbox.content
 
     await ann.send_text("/catalogue")
-    await ann.press("Steam (1)")
-    await ann.press("STEAM-100 card · ¥86.00 · 20 left")
-    steam = await ann.wait_for_message(
-        lambda m: "STEAM-100" in m.content and "Face value" in m.content
-    )
+    steam = await open_card(ann, "Steam (1)", "STEAM-100 card · ¥86.00 · 20 left")
     assert "From 10 units" not in steam.content
     await ann.send_text("/buy STEAM-100 10")
     quote = await ann.wait_for_message(lambda m: "Total: ¥860.00" in m.content)
