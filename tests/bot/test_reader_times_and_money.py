@@ -228,7 +228,5 @@ async def test_the_admin_sees_the_price_the_supply_floor_leaves_before_schedulin
     assert "<code>STEAM-100</code> bronze: <s>¥92.00</s> <b>¥85.00</b> (not ¥73.60)" in (
         summary.html
     )
-    assert "<code>STEAM-100</code> gold: <s>¥90.00</s> <b>¥85.00</b> (not ¥72.00)" in (
-        summary.html
-    )
+    assert "<code>STEAM-100</code> gold: <s>¥90.00</s> <b>¥85.00</b> (not ¥72.00)" in (summary.html)
     assert "✅ Schedule" in summary.buttons
