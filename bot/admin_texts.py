@@ -11,7 +11,8 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.texts import _percent, card_code, money
+from bot import formatting as fmt
+from bot.texts import _percent, card_code
 from core.admin import UserCard
 from core.aftersales import ReportView
 from core.delivery.codes import CardCode
@@ -43,7 +44,7 @@ def withdrawal_waiting(view: WithdrawalView) -> str:
         id=view.id,
         name=escape(view.supplier_name),
         telegram_id=view.telegram_id,
-        amount=money(view.amount),
+        amount=fmt.amount(view.amount),
     )
 
 
@@ -74,8 +75,8 @@ def user_card(card: UserCard) -> str:
         roles=", ".join(str(roles[r]) for r in Role if r in u.roles),
         level=escape(u.level_name),
         status=status,
-        balance=money(card.balance),
-        limit=money(u.credit_limit),
+        balance=fmt.amount(card.balance),
+        limit=fmt.amount(u.credit_limit),
         orders=card.orders,
     )
 
@@ -97,7 +98,7 @@ def note_required() -> str:
 def adjusted(amount: int, balance: int) -> str:
     sign = "+" if amount > 0 else ""
     return _("Balance adjusted by {amount}. New balance: {balance}.").format(
-        amount=f"{sign}{money(amount)}", balance=money(balance)
+        amount=f"{sign}{fmt.amount(amount)}", balance=fmt.amount(balance)
     )
 
 
@@ -135,7 +136,7 @@ def sku_status(status: str) -> str:
 def sku_pricing(p: SkuPricing) -> str:
     stock = _("unlimited") if p.stock is None else str(p.stock)
     prices = ", ".join(
-        f"{escape(lp.level)} {money(lp.price) if lp.price is not None else '—'}"
+        f"{escape(lp.level)} {fmt.amount(lp.price) if lp.price is not None else '—'}"
         for lp in p.level_prices
     )
     lines = [
@@ -144,7 +145,7 @@ def sku_pricing(p: SkuPricing) -> str:
             status=sku_status(p.sku.status.value), stock=stock
         ),
         _("Supply price {supply} · default price {default}").format(
-            supply=money(p.sku.supply_price), default=money(p.sku.default_price)
+            supply=fmt.amount(p.sku.supply_price), default=fmt.amount(p.sku.default_price)
         ),
         _("Level prices: {prices}").format(prices=prices),
     ]
@@ -356,8 +357,8 @@ def refunded_for_reseller(r: ReportView, balance: int) -> str:
         id=r.id,
         position=r.position,
         order=r.order_id,
-        amount=money(r.refund_amount),
-        balance=money(balance),
+        amount=fmt.amount(r.refund_amount),
+        balance=fmt.amount(balance),
     )
 
 

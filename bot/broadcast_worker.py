@@ -41,6 +41,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
 from bot import texts
+from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import broadcasts as keyboards
 from core.broadcasts import CampaignMessage, CampaignView, Claimed, Counts, Outcome
@@ -127,6 +128,7 @@ class BroadcastWorker:
         backoff_seconds: float = 0.5,
     ) -> None:
         settings = platform.settings
+        self._settings = settings
         self._broadcasts = platform.broadcasts
         self._catalogue = platform.catalogue
         self._bot = bot
@@ -319,6 +321,7 @@ class BroadcastWorker:
         with (
             self._i18n.context(),
             self._i18n.use_locale(await self._locale(campaign.admin_chat_id)),
+            reading_as(self._settings, campaign.admin_chat_id),
         ):
             text = progress_text(campaign.id, counts)
             markup = keyboards.stop(campaign.id)
@@ -349,6 +352,7 @@ class BroadcastWorker:
         with (
             self._i18n.context(),
             self._i18n.use_locale(await self._locale(campaign.admin_chat_id)),
+            reading_as(self._settings, campaign.admin_chat_id),
         ):
             text = report_text(campaign, counts)
         await self._edit(campaign, text, None)

@@ -11,13 +11,15 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot import texts
+from bot.formatting import reading_as
 from bot.telegram_requests import callback_answers
 from core.catalogue import UserView, language_for
 from core.platform import Platform
 
 
 class CurrentUserMiddleware(BaseMiddleware):
-    """Loads (or registers) the sender as ``data["user"]``, for every update."""
+    """Loads (or registers) the sender as ``data["user"]``, for every update, and writes
+    what the update answers for them (their time zone and the currency)."""
 
     def __init__(self, platform: Platform) -> None:
         self._platform = platform
@@ -40,7 +42,8 @@ class CurrentUserMiddleware(BaseMiddleware):
             )
             data["user"] = user
             data["user_is_new"] = created
-        return await handler(event, data)
+        with reading_as(self._platform.settings, sender.id if sender is not None else None):
+            return await handler(event, data)
 
 
 class BannedGate(BaseMiddleware):

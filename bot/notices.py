@@ -14,6 +14,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
+from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from core.platform import Platform
 
@@ -41,7 +42,10 @@ async def tell_user(
     bot: Bot, platform: Platform, i18n: I18n, telegram_id: int, render: Callable[[], str]
 ) -> None:
     user = await platform.catalogue.user(telegram_id)
-    with i18n.use_locale(LOCALE_OF.get(user.language, i18n.default_locale)):
+    with (
+        i18n.use_locale(LOCALE_OF.get(user.language, i18n.default_locale)),
+        reading_as(platform.settings, telegram_id),
+    ):
         text = render()
     try:
         await bot.send_message(telegram_id, text)
@@ -60,7 +64,10 @@ async def tell_admins(
     long for a caption, a message of its own after the file)."""
     for admin_id in await platform.catalogue.admins():
         admin = await platform.catalogue.user(admin_id)
-        with i18n.use_locale(LOCALE_OF.get(admin.language, i18n.default_locale)):
+        with (
+            i18n.use_locale(LOCALE_OF.get(admin.language, i18n.default_locale)),
+            reading_as(platform.settings, admin_id),
+        ):
             text, markup = render()
         try:
             if attachment is None:

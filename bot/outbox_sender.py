@@ -35,6 +35,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot import supplier_sales_texts as texts
+from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import supplier_sales as keyboards
 from core.outbox import Envelope
@@ -157,7 +158,11 @@ class OutboxSender:
         outbox = self._platform.outbox
         locale = LOCALE_OF.get(envelope.language, self._i18n.default_locale)
         try:
-            with self._i18n.context(), self._i18n.use_locale(locale):
+            with (
+                self._i18n.context(),
+                self._i18n.use_locale(locale),
+                reading_as(self._platform.settings, envelope.telegram_id),
+            ):
                 rendered = await RENDERERS[envelope.kind](self._platform, envelope)
         except Exception as exc:
             log.exception("outbox row %s (%s) could not be rendered", envelope.id, envelope.kind)

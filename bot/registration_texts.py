@@ -7,6 +7,7 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 
+from bot import formatting as fmt
 from bot import texts
 from core.models import RegistrationStatus
 from core.registration import MAX_INVITES, RegistrationView
@@ -106,7 +107,7 @@ def vouchers_issued(issued: IssuedVouchers) -> str:
     header = _(
         "{count} voucher(s) of {amount} each. Each can be redeemed once; "
         "the codes are not shown again:"
-    ).format(count=len(issued.codes), amount=texts.money(issued.amount))
+    ).format(count=len(issued.codes), amount=fmt.amount(issued.amount))
     return header + "\n" + "\n".join(f"<code>{code}</code>" for code in issued.codes)
 
 
@@ -120,7 +121,7 @@ def voucher_ask_code() -> str:
 
 def voucher_redeemed(result: Redeemed) -> str:
     return _("✅ Voucher redeemed: +{amount}. Balance: {balance}").format(
-        amount=texts.money(result.amount), balance=texts.money(result.posted.balance_after)
+        amount=fmt.amount(result.amount), balance=fmt.amount(result.posted.balance_after)
     )
 
 

@@ -27,10 +27,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import scheduler_texts as st
+from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from core.jobs import JobContext, JobRunner
 from core.platform import Platform
-from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView, zone
+from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
 
 log = logging.getLogger("kameng.scheduler")
 
@@ -88,23 +89,25 @@ class PromotionMessenger:
         self._i18n = i18n
         self._sender = sender
 
-    def _render(self, language: str, render: Callable[[], str]) -> str:
-        with self._i18n.context(), self._i18n.use_locale(LOCALE_OF.get(language, "zh_CN")):
+    def _render(self, language: str, telegram_id: int, render: Callable[[], str]) -> str:
+        with (
+            self._i18n.context(),
+            self._i18n.use_locale(LOCALE_OF.get(language, "zh_CN")),
+            reading_as(self._platform.settings, telegram_id),
+        ):
             return render()
 
     async def announce(self, context: JobContext) -> None:
-        tz = zone(self._platform.settings.timezone)
-        await self._fan_out(context, lambda p: st.promo_announcement(p, tz))
+        await self._fan_out(context, st.promo_announcement)
 
     async def remind(self, context: JobContext) -> None:
-        tz = zone(self._platform.settings.timezone)
         hours = int(context.job.payload.get("hours", 1))
-        await self._fan_out(context, lambda p: st.promo_reminder(p, hours, tz))
+        await self._fan_out(context, lambda p: st.promo_reminder(p, hours))
 
     async def report(self, context: JobContext) -> None:
         results = await self._platform.promotions.results(int(context.job.payload["promotion_id"]))
         admin = await self._platform.catalogue.user(int(context.job.payload["admin"]))
-        text = self._render(admin.language, lambda: st.promo_results(results))
+        text = self._render(admin.language, admin.telegram_id, lambda: st.promo_results(results))
         await self._sender.send(admin.telegram_id, text)
 
     async def _fan_out(self, context: JobContext, render: Callable[[PromotionView], str]) -> None:
@@ -112,15 +115,17 @@ class PromotionMessenger:
         promotion = await promotions.promotion(int(context.job.payload["promotion_id"]))
         if self._platform.clock.now() >= promotion.ends_at:
             return  # over already: nothing left worth announcing
-        texts: dict[str, str] = {}
+        texts: dict[tuple[str, str], str] = {}  # one rendering per language and zone
+        settings = self._platform.settings
         cursor = context.job.cursor or 0
         while batch := await promotions.audience(promotion.id, after=cursor):
             for recipient in batch:
-                if recipient.language not in texts:
-                    texts[recipient.language] = self._render(
-                        recipient.language, lambda: render(promotion)
+                key = (recipient.language, zone_for(settings, recipient.telegram_id).key)
+                if key not in texts:
+                    texts[key] = self._render(
+                        recipient.language, recipient.telegram_id, lambda: render(promotion)
                     )
-                await self._sender.send(recipient.telegram_id, texts[recipient.language])
+                await self._sender.send(recipient.telegram_id, texts[key])
                 cursor = recipient.telegram_id
                 if not await context.checkpoint(cursor):
                     raise LeaseLost(f"job {context.job.id}")

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.texts import money
+from bot import formatting as fmt
+from bot import texts
 from core.models import PromotionKind
-from core.promotions import NewPromotion, PromotionResults, PromotionView, local_time
+from core.promotions import FlooredPrice, NewPromotion, PromotionResults, PromotionView
 from core.reports import Period, SalesReport
 
 # buttons
@@ -37,7 +38,7 @@ def _percent(bps: int) -> str:
 def discount(kind: PromotionKind, percent_off_bps: int | None, fixed_price: int | None) -> str:
     if kind is PromotionKind.PERCENT_OFF:
         return _("−{percent}%").format(percent=_percent(percent_off_bps or 0))
-    return _("{price} each").format(price=money(fixed_price or 0))
+    return _("{price} each").format(price=fmt.amount(fixed_price or 0))
 
 
 def scope(sku_codes: tuple[str, ...], category: str | None) -> str:
@@ -129,7 +130,23 @@ def promo_bad_hours() -> str:
     return _("Send a whole number of hours, from 1 to 720.")
 
 
-def promo_summary(new: NewPromotion, tz: ZoneInfo) -> str:
+def promo_floored(floored: list[FlooredPrice]) -> str:
+    """Where the supply-price floor cuts the discount: what buyers of each level will pay."""
+    lines = [_("⚠️ The supply-price floor cuts this discount. Buyers will pay, per unit:")]
+    for cut in floored:
+        price = cut.price
+        lines.append(
+            _("<code>{sku}</code> {level}: {price} (not {asked})").format(
+                sku=escape(cut.sku_code),
+                level=escape(cut.level),
+                price=texts.price_shown(price.unit_price, price.without_promotion),
+                asked=fmt.amount(price.promoted),
+            )
+        )
+    return "\n".join(lines)
+
+
+def promo_summary(new: NewPromotion, floored: list[FlooredPrice] | None = None) -> str:
     hours = new.remind_hours
     reminder = _("{hours} h before the end").format(hours=hours) if hours else _("no reminder")
     return _(
@@ -137,35 +154,34 @@ def promo_summary(new: NewPromotion, tz: ZoneInfo) -> str:
         "Name: {name}\n"
         "Covers: {scope}\n"
         "Discount: {discount}\n"
-        "From {starts} to {ends} ({tz})\n"
+        "From {starts} to {ends}\n"
         "Levels: {levels}\n"
-        "Reminder: {reminder}\n\n"
+        "Reminder: {reminder}{floored}\n\n"
         "{announcement}"
     ).format(
         name=escape(new.display_name()),
         scope=scope(new.sku_codes, new.category),
         discount=discount(new.kind, new.percent_off_bps, new.fixed_price),
-        starts=local_time(new.starts_at, tz),
-        ends=local_time(new.ends_at, tz),
-        tz=tz.key,
+        starts=fmt.moment(new.starts_at),
+        ends=fmt.moment(new.ends_at),
         levels=levels_text(new.levels),
         reminder=reminder,
+        floored="\n\n" + promo_floored(floored) if floored else "",
         announcement=escape(new.announcement),
     )
 
 
-def promo_scheduled(promotion: PromotionView, tz: ZoneInfo, replayed: bool) -> str:
+def promo_scheduled(promotion: PromotionView, replayed: bool) -> str:
     if replayed:
         return _("Promotion #{id} was already scheduled.").format(id=promotion.id)
     return _(
         "✅ Promotion #{id} “{name}” is scheduled: announced at {starts}, "
-        "results reported to you at {ends} ({tz})."
+        "results reported to you at {ends}."
     ).format(
         id=promotion.id,
         name=escape(promotion.name),
-        starts=local_time(promotion.starts_at, tz),
-        ends=local_time(promotion.ends_at, tz),
-        tz=tz.key,
+        starts=fmt.moment(promotion.starts_at),
+        ends=fmt.moment(promotion.ends_at),
     )
 
 
@@ -173,14 +189,14 @@ def promo_cancelled() -> str:
     return _("Cancelled. Nothing was scheduled.")
 
 
-def promo_list(promotions: list[PromotionView], tz: ZoneInfo) -> str:
+def promo_list(promotions: list[PromotionView]) -> str:
     if not promotions:
         return _("No promotion is running or coming up.")
-    lines = [_("<b>Promotions not over yet</b> ({tz})").format(tz=tz.key)]
+    lines = [_("<b>Promotions not over yet</b>")]
     for p in promotions:
         lines.append(
             f"#{p.id} {escape(p.name)} · {discount(p.kind, p.percent_off_bps, p.fixed_price)}"
-            f" · {local_time(p.starts_at, tz)} – {local_time(p.ends_at, tz)}"
+            f" · {fmt.moment(p.starts_at)} – {fmt.moment(p.ends_at)}"
         )
     return "\n".join(lines)
 
@@ -188,23 +204,22 @@ def promo_list(promotions: list[PromotionView], tz: ZoneInfo) -> str:
 # what the jobs send ----------------------------------------------------------------
 
 
-def promo_announcement(promotion: PromotionView, tz: ZoneInfo) -> str:
+def promo_announcement(promotion: PromotionView) -> str:
     text = _(
-        "🔥 <b>{name}</b>\n{discount} on {scope}\nUntil {ends} ({tz}). Prices are already live."
+        "🔥 <b>{name}</b>\n{discount} on {scope}\nUntil {ends}. Prices are already live."
     ).format(
         name=escape(promotion.name),
         discount=discount(promotion.kind, promotion.percent_off_bps, promotion.fixed_price),
         scope=scope(promotion.sku_codes, promotion.category),
-        ends=local_time(promotion.ends_at, tz),
-        tz=tz.key,
+        ends=fmt.moment(promotion.ends_at),
     )
     body = "\n".join(promotion.announcement.strip().splitlines()[1:]).strip()
     return f"{text}\n\n{escape(body)}" if body else text
 
 
-def promo_reminder(promotion: PromotionView, hours: int, tz: ZoneInfo) -> str:
-    return _("⏰ <b>{name}</b> ends in {hours} h, at {ends} ({tz}).").format(
-        name=escape(promotion.name), hours=hours, ends=local_time(promotion.ends_at, tz), tz=tz.key
+def promo_reminder(promotion: PromotionView, hours: int) -> str:
+    return _("⏰ <b>{name}</b> ends in {hours} h, at {ends}.").format(
+        name=escape(promotion.name), hours=hours, ends=fmt.moment(promotion.ends_at)
     )
 
 
@@ -221,7 +236,7 @@ def promo_results(results: PromotionResults) -> str:
         id=results.promotion.id,
         orders=results.orders,
         units=results.units,
-        gmv=money(results.gmv),
+        gmv=fmt.amount(results.gmv),
         resellers=results.resellers,
         refunded=results.refunded_units,
     )
@@ -241,30 +256,29 @@ def period_name(period: Period) -> str:
 def sales_report(report: SalesReport) -> str:
     tz = ZoneInfo(report.timezone)
     parts = [
-        _("<b>Sales · {period}</b> (from {starts}, {tz})").format(
+        _("<b>Sales · {period}</b> (from {starts})").format(
             period=period_name(report.period),
-            starts=local_time(report.starts_at, tz),
-            tz=report.timezone,
+            starts=fmt.when(report.starts_at, tz, fmt.current_locale()),
         ),
         _("Orders: {orders} · Units: {units}").format(orders=report.orders, units=report.units),
         _("GMV: {gmv} · Refunds: {refunds}").format(
-            gmv=money(report.gmv), refunds=money(report.refunds)
+            gmv=fmt.amount(report.gmv), refunds=fmt.amount(report.refunds)
         ),
-        _("<b>Platform revenue: {amount}</b>").format(amount=money(report.platform_revenue)),
-        _("  from the spread: {amount}").format(amount=money(report.spread)),
-        _("  from commission: {amount}").format(amount=money(report.commission)),
-        _("Suppliers earned: {amount}").format(amount=money(report.supplier_earned)),
-        _("Owed to suppliers now: {amount}").format(amount=money(report.supplier_payable)),
+        _("<b>Platform revenue: {amount}</b>").format(amount=fmt.amount(report.platform_revenue)),
+        _("  from the spread: {amount}").format(amount=fmt.amount(report.spread)),
+        _("  from commission: {amount}").format(amount=fmt.amount(report.commission)),
+        _("Suppliers earned: {amount}").format(amount=fmt.amount(report.supplier_earned)),
+        _("Owed to suppliers now: {amount}").format(amount=fmt.amount(report.supplier_payable)),
         "",
         _("<b>Top products</b>"),
     ]
     parts += [
-        f"{n}. <code>{escape(r.key)}</code> {escape(r.name)} · {r.units} · {money(r.gmv)}"
+        f"{n}. <code>{escape(r.key)}</code> {escape(r.name)} · {r.units} · {fmt.amount(r.gmv)}"
         for n, r in enumerate(report.top_skus, 1)
     ] or [_("none")]
     parts += ["", _("<b>Top resellers</b>")]
     parts += [
-        f"{n}. {escape(r.name)} ({r.key}) · {r.units} · {money(r.gmv)}"
+        f"{n}. {escape(r.name)} ({r.key}) · {r.units} · {fmt.amount(r.gmv)}"
         for n, r in enumerate(report.top_resellers, 1)
     ] or [_("none")]
     return "\n".join(parts)

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.texts import money, when
+from bot import formatting as fmt
 from core.models import SalesNotify, WithdrawalStatus
 from core.supplier_payouts import EarningsView, SaleSplitView, TierView, WithdrawalView
 from core.supplier_sales import ProductLine, SaleNotice, ThresholdSet
@@ -57,7 +57,7 @@ def mode_label(mode: SalesNotify) -> str:
 def notify_settings(mode: SalesNotify) -> str:
     return _(
         "<b>Sales notifications</b>\nNow: {mode}\n\n"
-        "Instant: one message per order. Digest: one summary per hour or per day (UTC) "
+        "Instant: one message per order. Digest: one summary per hour or per day "
         "with orders, units and earnings per SKU."
     ).format(mode=mode_label(mode))
 
@@ -74,7 +74,7 @@ def sale_notice(notice: SaleNotice) -> str:
         quantity=notice.quantity,
         name=escape(notice.sku_name),
         sku=escape(notice.sku_code),
-        earning=money(notice.earning),
+        earning=fmt.amount(notice.earning),
         stock=stock_text(notice.stock),
     )
 
@@ -82,16 +82,18 @@ def sale_notice(notice: SaleNotice) -> str:
 def sale_digest(payload: dict[str, Any]) -> str:
     start = datetime.fromisoformat(payload["start"])
     end = datetime.fromisoformat(payload["end"])
+    # the window is shown in the reader's zone: a UTC day is 08:00–08:00 in Shanghai
     if payload["period"] == SalesNotify.DAILY.value:
-        title = _("📊 <b>Daily sales</b> {day} (UTC)").format(day=start.strftime("%Y-%m-%d"))
+        title = _("📊 <b>Daily sales</b> {start} – {end}")
     else:
-        title = _("📊 <b>Hourly sales</b> {day} {start}–{end} UTC").format(
-            day=start.strftime("%Y-%m-%d"), start=start.strftime("%H:%M"), end=end.strftime("%H:%M")
-        )
+        title = _("📊 <b>Hourly sales</b> {start} – {end}")
+    title = title.format(start=fmt.moment(start), end=fmt.moment(end))
     lines = [
         title,
         _("Orders: {orders} · units: {units} · earnings: <b>{earnings}</b>").format(
-            orders=payload["orders"], units=payload["units"], earnings=money(payload["earnings"])
+            orders=payload["orders"],
+            units=payload["units"],
+            earnings=fmt.amount(payload["earnings"]),
         ),
         "",
     ]
@@ -101,7 +103,7 @@ def sale_digest(payload: dict[str, Any]) -> str:
             name=escape(line["name"]),
             orders=line["orders"],
             units=line["units"],
-            earnings=money(line["earnings"]),
+            earnings=fmt.amount(line["earnings"]),
         )
         for line in payload["lines"]
     ]
@@ -199,7 +201,7 @@ def tier_band(tier: TierView) -> str:
 def sale_split(sale: SaleSplitView) -> str:
     head = _("#{order} · {date} · {units} × {name}").format(
         order=sale.order_id,
-        date=when(sale.created_at),
+        date=fmt.moment(sale.created_at),
         units=sale.units,
         name=escape(sale.sku_name),
     )
@@ -212,17 +214,17 @@ def sale_split(sale: SaleSplitView) -> str:
         "<b>{total}</b>\n"
         "Why {rate}: {sold} units sold in the 30 days before, ladder tier {band}"
     ).format(
-        price=money(sale.unit_price),
-        supply=money(sale.supply_price),
-        spread=money(sale.spread),
+        price=fmt.amount(sale.unit_price),
+        supply=fmt.amount(sale.supply_price),
+        spread=fmt.amount(sale.spread),
         share=percent(sale.spread_share_bps),
-        supplier_spread=money(sale.supplier_spread),
+        supplier_spread=fmt.amount(sale.supplier_spread),
         rate=percent(sale.commission_bps),
-        gross=money(sale.supply_price + sale.supplier_spread),
-        commission=money(sale.commission),
-        net=money(sale.net_unit),
+        gross=fmt.amount(sale.supply_price + sale.supplier_spread),
+        commission=fmt.amount(sale.commission),
+        net=fmt.amount(sale.net_unit),
         units=sale.units,
-        total=money(sale.net_total),
+        total=fmt.amount(sale.net_total),
         sold=sale.units_30d,
         band=tier_band(sale.tier),
     )
@@ -233,13 +235,15 @@ def sale_split(sale: SaleSplitView) -> str:
 
 def earnings(view: EarningsView) -> str:
     parts = [
-        _("💼 <b>Payable balance: {payable}</b>").format(payable=money(view.payable)),
+        _("💼 <b>Payable balance: {payable}</b>").format(payable=fmt.amount(view.payable)),
     ]
     if view.pending_withdrawals:
         parts.append(
             _(
                 "Withdrawals waiting for an admin: {amount} · available to request: {available}"
-            ).format(amount=money(view.pending_withdrawals), available=money(view.available))
+            ).format(
+                amount=fmt.amount(view.pending_withdrawals), available=fmt.amount(view.available)
+            )
         )
     parts.append(
         _("Units sold in the last 30 days: {units} → commission {rate} (tier {band})").format(
@@ -263,7 +267,7 @@ def earnings(view: EarningsView) -> str:
 
 def ask_withdrawal(available: int) -> str:
     return _("How much do you want to withdraw? Up to {amount}. Type e.g. 100 or 100.00.").format(
-        amount=money(available)
+        amount=fmt.amount(available)
     )
 
 
@@ -273,7 +277,7 @@ def nothing_to_withdraw() -> str:
 
 def withdrawal_too_much(available: int) -> str:
     return _("That is more than you can withdraw now ({amount}). Type a smaller amount.").format(
-        amount=money(available)
+        amount=fmt.amount(available)
     )
 
 
@@ -281,7 +285,7 @@ def withdrawal_sent(view: WithdrawalView) -> str:
     return _(
         "Withdrawal request #{id} for {amount} is with the admins. You will be told when it "
         "is paid."
-    ).format(id=view.id, amount=money(view.amount))
+    ).format(id=view.id, amount=fmt.amount(view.amount))
 
 
 def withdrawal_for_admin(payload: dict[str, Any]) -> str:
@@ -292,13 +296,15 @@ def withdrawal_for_admin(payload: dict[str, Any]) -> str:
         id=payload["request_id"],
         name=escape(str(payload["supplier"])),
         telegram_id=payload["telegram_id"],
-        amount=money(payload["amount"]),
-        payable=money(payload["payable"]),
+        amount=fmt.amount(payload["amount"]),
+        payable=fmt.amount(payload["payable"]),
     )
 
 
 def payable_below_request(payable: int) -> str:
-    return _("Not paid: the supplier's payable is only {amount} now.").format(amount=money(payable))
+    return _("Not paid: the supplier's payable is only {amount} now.").format(
+        amount=fmt.amount(payable)
+    )
 
 
 def withdrawal_status(status: WithdrawalStatus) -> str:
@@ -323,7 +329,7 @@ def withdrawal_decided(view: WithdrawalView, already: bool) -> str:
 def ask_reject_reason(view: WithdrawalView) -> str:
     return _(
         "Why is withdrawal #{id} ({amount}) rejected? Type the reason for the supplier."
-    ).format(id=view.id, amount=money(view.amount))
+    ).format(id=view.id, amount=fmt.amount(view.amount))
 
 
 def bad_reason() -> str:
@@ -336,9 +342,11 @@ def withdrawal_result(payload: dict[str, Any]) -> str:
             "✅ Your withdrawal #{id} of {amount} was paid. Payable balance: {payable}"
         ).format(
             id=payload["request_id"],
-            amount=money(payload["amount"]),
-            payable=money(payload["payable"]),
+            amount=fmt.amount(payload["amount"]),
+            payable=fmt.amount(payload["payable"]),
         )
     return _("❌ Your withdrawal #{id} of {amount} was rejected: {reason}").format(
-        id=payload["request_id"], amount=money(payload["amount"]), reason=escape(payload["reason"])
+        id=payload["request_id"],
+        amount=fmt.amount(payload["amount"]),
+        reason=escape(payload["reason"]),
     )

@@ -10,15 +10,13 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 
+from bot import formatting as fmt
 from bot import texts
 from core.delivery.importer import ImportReport
 from core.errors import KamengError
 from core.models import StockKind
 from core.reviews import ReviewView
 from core.suppliers import ApplicationView
-
-money = texts.money
-
 
 # applying -----------------------------------------------------------------------------
 
@@ -166,9 +164,9 @@ def review_card(view: ReviewView) -> str:
             name=escape(view.supplier_name), tid=view.supplier_telegram_id
         ),
         _("Category: {category}").format(category=escape(view.category)),
-        _("Face value: {amount}").format(amount=money(view.face_value)),
-        _("Supply price: {amount}").format(amount=money(view.supply_price)),
-        _("Sale price if approved: {amount}").format(amount=money(view.sale_price)),
+        _("Face value: {amount}").format(amount=fmt.amount(view.face_value)),
+        _("Supply price: {amount}").format(amount=fmt.amount(view.supply_price)),
+        _("Sale price if approved: {amount}").format(amount=fmt.amount(view.sale_price)),
         _("Stock: {kind} · exclusive: {exclusive}").format(
             kind=stock_kind_label(view.stock_kind), exclusive=yes_no(view.exclusive)
         ),
@@ -193,7 +191,7 @@ def product_approved(view: ReviewView) -> str:
     return _(
         "✅ <code>{code}</code> “{name}” was approved and is on sale at {price}. Stock it with "
         "/upload {code}"
-    ).format(code=view.sku_code, name=escape(view.name), price=money(view.sale_price))
+    ).format(code=view.sku_code, name=escape(view.name), price=fmt.amount(view.sale_price))
 
 
 def product_rejected(view: ReviewView) -> str:
@@ -220,7 +218,7 @@ def edit_ask_name(current: str) -> str:
 
 def edit_ask_supply_price(current: int) -> str:
     return _("New supply price? Now: {amount}. Type it, or press Keep.").format(
-        amount=money(current)
+        amount=fmt.amount(current)
     )
 
 

@@ -11,10 +11,10 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
+from bot import formatting as fmt
 from core.balances import BalanceView, Movement
 from core.delivery.codes import CardCode
 from core.errors import KamengError
-from core.money import format_amount
 from core.orders import OrderSummary, Receipt
 from core.pricing.quotes import QuoteView
 from core.storefront import SkuCard, SkuLine
@@ -28,14 +28,6 @@ MENU_HELP = __("❓ Help")
 MENU_LANGUAGE = __("🌐 Language")
 
 MAX_CODES_INLINE = 20
-
-
-def money(minor: int) -> str:
-    return format_amount(minor)
-
-
-def when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def welcome(name: str) -> str:
@@ -96,7 +88,7 @@ def stock_label(line: SkuLine) -> str:
 
 
 def sku_button(line: SkuLine) -> str:
-    return f"{line.name} · {money(line.my_price)} · {stock_label(line)}"
+    return f"{line.name} · {fmt.amount(line.my_price)} · {stock_label(line)}"
 
 
 def sku_list_header(title: str, page: int, pages: int) -> str:
@@ -111,24 +103,32 @@ def search_results(query: str, found: int) -> str:
     return _("Results for “{query}”: {count}").format(query=escape(query), count=found)
 
 
+def price_shown(price: int, regular: int) -> str:
+    """``<b>¥88.00</b>``, or ``<s>¥92.00</s> <b>¥88.00</b>`` when a promotion lowers it."""
+    now = f"<b>{fmt.amount(price)}</b>"
+    return f"<s>{fmt.amount(regular)}</s> {now}" if price < regular else now
+
+
 def sku_card(card: SkuCard) -> str:
     parts = [
         f"<b>{escape(card.line.name)}</b> (<code>{card.line.code}</code>)",
         _("Category: {category}").format(category=escape(card.category)),
-        _("Face value: {amount}").format(amount=money(card.face_value)),
-        _("Your price: <b>{amount}</b>").format(amount=money(card.line.my_price)),
+        _("Face value: {amount}").format(amount=fmt.amount(card.face_value)),
+        _("Your price: {price}").format(price=price_shown(card.line.my_price, card.regular_price)),
         _("Stock: {stock}").format(stock=stock_label(card.line)),
     ]
-    for rule in card.breaks:
+    for rule, unit_price in card.break_offers:  # only the breaks that save money
         parts.append(
-            _("From {count} units: −{percent}%").format(
-                count=rule.min_quantity, percent=_percent(rule.discount_bps)
+            _("From {count} units: {amount} each (−{percent}%)").format(
+                count=rule.min_quantity,
+                amount=fmt.amount(unit_price),
+                percent=_percent(rule.discount_bps),
             )
         )
-    if card.promotion_name and card.promotion_ends_at:
+    if card.promotion_saves and card.promotion_name and card.promotion_ends_at:
         parts.append(
             _("🔥 Promotion “{name}” until {end}").format(
-                name=escape(card.promotion_name), end=when(card.promotion_ends_at)
+                name=escape(card.promotion_name), end=fmt.moment(card.promotion_ends_at)
             )
         )
     return "\n".join(parts)
@@ -148,27 +148,54 @@ def type_quantity() -> str:
 
 
 def quote(q: QuoteView) -> str:
-    lines = [
-        _("<b>{quantity} × {name}</b>").format(quantity=q.quantity, name=escape(q.sku_name)),
-        _("Unit price: {amount}").format(amount=money(q.unit_price)),
-    ]
-    if q.price.quantity_break is not None:
-        lines.append(
-            _("Quantity discount from {count} units: −{percent}%").format(
-                count=q.price.quantity_break.min_quantity,
-                percent=_percent(q.price.quantity_break.discount_bps),
+    """The quote as the core decided it: too many asked for → what is left, no price to
+    confirm; not enough money → the shortfall, never a balance below what can be spent."""
+    head = _("<b>{quantity} × {name}</b>").format(quantity=q.quantity, name=escape(q.sku_name))
+    if q.over_stock:
+        if not q.available:
+            return head + "\n" + _("⚠️ Out of stock: none left right now.")
+        return (
+            head
+            + "\n"
+            + _("⚠️ Only {count} left: {quantity} cannot be bought now.").format(
+                count=q.available, quantity=q.quantity
             )
         )
-    if q.price.promotion is not None:
-        lines.append(_("Promotion: {name}").format(name=escape(q.price.promotion.name)))
-    lines += [
-        _("Total: <b>{amount}</b>").format(amount=money(q.total)),
-        _("Balance after: {amount}").format(amount=money(q.balance_after)),
-        _("This price holds until {time}.").format(time=when(q.expires_at)),
+    price = q.price
+    lines = [
+        head,
+        _("Unit price: {price}").format(price=price_shown(q.unit_price, price.without_promotion)),
     ]
+    if price.quantity_break is not None and price.break_saves:
+        lines.append(
+            _("Quantity discount from {count} units: −{percent}%").format(
+                count=price.quantity_break.min_quantity,
+                percent=_percent(price.quantity_break.discount_bps),
+            )
+        )
+    if price.promotion is not None and price.promotion_saves:
+        lines.append(_("Promotion: {name}").format(name=escape(price.promotion.name)))
+    lines.append(_("Total: <b>{amount}</b>").format(amount=fmt.amount(q.total)))
     if q.shortfall:
-        lines.append(_("⚠️ Short by {amount}.").format(amount=money(q.shortfall)))
+        lines += [
+            _("Your balance: {amount}").format(amount=fmt.amount(q.balance)),
+            _("⚠️ Short by {amount}: top up to buy.").format(amount=fmt.amount(q.shortfall)),
+        ]
+        return "\n".join(lines)
+    if q.credit_used:
+        lines.append(
+            _("After this, {amount} of your {limit} credit line is in use.").format(
+                amount=fmt.amount(q.credit_used), limit=fmt.amount(q.credit_limit)
+            )
+        )
+    else:
+        lines.append(_("Balance after: {amount}").format(amount=fmt.amount(q.balance_after)))
+    lines.append(_("This price holds until {time}.").format(time=fmt.moment(q.expires_at)))
     return "\n".join(lines)
+
+
+def quote_available_button(count: int) -> str:
+    return _("🛒 Quote {count}").format(count=count)
 
 
 def requoted(reason: str) -> str:
@@ -194,8 +221,8 @@ def receipt_header(r: Receipt) -> str:
         order=r.order_id,
         quantity=r.quantity,
         name=escape(r.sku_name),
-        total=money(r.total),
-        balance=money(r.balance_after),
+        total=fmt.amount(r.total),
+        balance=fmt.amount(r.balance_after),
     )
 
 
@@ -246,7 +273,7 @@ def no_orders() -> str:
 
 
 def order_button(o: OrderSummary) -> str:
-    return f"#{o.id} · {o.quantity} × {o.sku_name} · {money(o.total)}"
+    return f"#{o.id} · {o.quantity} × {o.sku_name} · {fmt.amount(o.total)}"
 
 
 def order_status(r: Receipt) -> str:
@@ -262,18 +289,18 @@ def order_detail(r: Receipt) -> str:
         order=r.order_id,
         quantity=r.quantity,
         name=escape(r.sku_name),
-        unit=money(r.unit_price),
-        total=money(r.total),
+        unit=fmt.amount(r.unit_price),
+        total=fmt.amount(r.total),
         status=order_status(r),
-        date=when(r.created_at),
+        date=fmt.moment(r.created_at),
     )
 
 
 def balance(view: BalanceView) -> str:
-    text = _("💰 Balance: <b>{amount}</b>").format(amount=money(view.balance))
+    text = _("💰 Balance: <b>{amount}</b>").format(amount=fmt.amount(view.balance))
     if view.credit_limit:
         text += "\n" + _("Credit limit: {limit} · spendable {spendable}").format(
-            limit=money(view.credit_limit), spendable=money(view.spendable)
+            limit=fmt.amount(view.credit_limit), spendable=fmt.amount(view.spendable)
         )
     return text
 
@@ -289,8 +316,8 @@ def statement(moves: list[Movement]) -> str:
         "voucher": _("voucher"),
     }
     rows = [
-        f"{when(m.created_at)} · {kinds.get(m.kind, m.kind)} · {'+' if m.amount > 0 else ''}"
-        f"{money(m.amount)}"
+        f"{fmt.moment(m.created_at)} · {kinds.get(m.kind, m.kind)} · {'+' if m.amount > 0 else ''}"
+        f"{fmt.amount(m.amount)}"
         for m in moves
     ]
     return _("<b>Last movements</b>") + "\n" + "\n".join(rows)
@@ -307,7 +334,7 @@ def topup_ask_receipt() -> str:
 def topup_sent(view: TopUpView) -> str:
     return _(
         "Top-up request #{id} for {amount} is with the admins. You will be told when it is decided."
-    ).format(id=view.id, amount=money(view.amount))
+    ).format(id=view.id, amount=fmt.amount(view.amount))
 
 
 def topup_for_admin(view: TopUpView) -> str:
@@ -315,7 +342,7 @@ def topup_for_admin(view: TopUpView) -> str:
     note = f"\n{escape(view.note)}" if view.note else ""
     return (
         _("Top-up request #{id}: {who} paid {amount}.").format(
-            id=view.id, who=escape(who), amount=money(view.amount)
+            id=view.id, who=escape(who), amount=fmt.amount(view.amount)
         )
         + note
     )
@@ -323,14 +350,14 @@ def topup_for_admin(view: TopUpView) -> str:
 
 def topup_approved(view: TopUpView, balance_after: int) -> str:
     return _("✅ Your top-up #{id} of {amount} was approved. Balance: {balance}").format(
-        id=view.id, amount=money(view.amount), balance=money(balance_after)
+        id=view.id, amount=fmt.amount(view.amount), balance=fmt.amount(balance_after)
     )
 
 
 def topup_rejected(view: TopUpView) -> str:
     return _(
         "❌ Your top-up #{id} of {amount} was rejected. Contact support if this is wrong."
-    ).format(id=view.id, amount=money(view.amount))
+    ).format(id=view.id, amount=fmt.amount(view.amount))
 
 
 def topup_decided(view: TopUpView, already: bool) -> str:
@@ -378,7 +405,7 @@ def error(exc: KamengError) -> str:
     p = exc.params
     if exc.code == "insufficient_balance":
         return _("Not enough balance: you are short by {amount}.").format(
-            amount=money(int(p.get("shortfall", 0)))
+            amount=fmt.amount(int(p.get("shortfall", 0)))
         )
     if exc.code == "out_of_stock":
         return _("Not enough stock: only {count} left.").format(count=p.get("available", 0))
@@ -392,7 +419,8 @@ def error(exc: KamengError) -> str:
         return _("A price of 0 would give the codes away; type a price above 0.")
     if exc.code == "price_not_allowed":
         return _("{price} is above the face value {face_value}; type a lower price.").format(
-            price=money(int(p.get("price", 0))), face_value=money(int(p.get("face_value", 0)))
+            price=fmt.amount(int(p.get("price", 0))),
+            face_value=fmt.amount(int(p.get("face_value", 0))),
         )
     if exc.code == "not_found":
         return _("Not found — it may not exist or may not be yours.")
@@ -423,7 +451,7 @@ def apikey_current(prefix: str | None, created_at: datetime | None) -> str:
         head = _("You have no API key yet.")
     else:
         head = _("Your API key: <code>{prefix}…</code>, created {date}.").format(
-            prefix=escape(prefix), date=when(created_at)
+            prefix=escape(prefix), date=fmt.moment(created_at)
         )
     return (
         head

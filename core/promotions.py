@@ -37,6 +37,8 @@ from core.models import (
     User,
     UserStatus,
 )
+from core.pricing.book import load_price_book
+from core.pricing.rules import FlooredPromotion, PromotionRule, floored_promotion
 
 ANNOUNCE = "promotion.announce"
 REMIND = "promotion.remind"
@@ -114,6 +116,13 @@ class PromotionView:
     sku_codes: tuple[str, ...]
     category: str | None
     levels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FlooredPrice:
+    sku_code: str
+    level: str
+    price: FlooredPromotion
 
 
 @dataclass(frozen=True)
@@ -251,6 +260,42 @@ class Promotions:
         return ScheduledPromotion(
             await self.promotion(int(announce.payload["promotion_id"])), views, replayed
         )
+
+    async def floored(self, new: NewPromotion, *, limit: int = 20) -> list[FlooredPrice]:
+        """Where the supply-price floor would cut ``new``'s discount: per SKU and level, the
+        price without it, what it asks for and what buyers would really pay (one unit, at
+        its start). Priced by the same rules as a quote; at most ``limit`` lines."""
+        at = as_utc(new.starts_at)
+        draft = PromotionRule(
+            id=0,
+            name=new.display_name(),
+            kind=new.kind,
+            starts_at=at,
+            ends_at=as_utc(new.ends_at),
+            percent_off_bps=new.percent_off_bps,
+            fixed_price=new.fixed_price,
+        )
+        async with self._db.reading() as session:
+            scope = (
+                Sku.category_id.in_(select(Category.id).where(Category.name == new.category))
+                if new.category is not None
+                else Sku.code.in_(new.sku_codes)
+            )
+            skus = list(await session.scalars(select(Sku).where(scope).order_by(Sku.code)))
+            levels = select(Level.id, Level.name).order_by(Level.rank)
+            if new.levels:
+                levels = levels.where(Level.name.in_(new.levels))
+            level_rows = (await session.execute(levels)).all()
+            found: list[FlooredPrice] = []
+            for sku in skus:
+                for level_id, level_name in level_rows:
+                    book = await load_price_book(session, sku, level_id, at)
+                    cut = floored_promotion(book, draft, at)
+                    if cut is not None:
+                        found.append(FlooredPrice(sku.code, level_name, cut))
+                    if len(found) >= limit:
+                        return found
+            return found
 
     async def promotion(self, promotion_id: int) -> PromotionView:
         async with self._db.reading() as session:

@@ -14,7 +14,7 @@ from core.db import Database
 from core.errors import SkuNotForSale
 from core.models import Category, Code, CodeStatus, Sku, SkuStatus, StockKind, User
 from core.pricing.book import load_price_book
-from core.pricing.rules import QuantityBreakRule, price_unit
+from core.pricing.rules import QuantityBreakRule, price_unit, useful_breaks
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,14 @@ class SkuCard:
     breaks: tuple[QuantityBreakRule, ...]
     promotion_name: str | None
     promotion_ends_at: datetime | None
+    # the unit price without the promotion: shown struck through when the promotion saves
+    regular_price: int = 0
+    # (break, its unit price) for the breaks that save money over one unit's price
+    break_offers: tuple[tuple[QuantityBreakRule, int], ...] = ()
+
+    @property
+    def promotion_saves(self) -> bool:
+        return self.promotion_name is not None and self.line.my_price < self.regular_price
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,8 @@ class Storefront:
                 breaks=tuple(sorted(book.breaks, key=lambda b: b.min_quantity)),
                 promotion_name=price.promotion.name if price.promotion else None,
                 promotion_ends_at=price.promotion.ends_at if price.promotion else None,
+                regular_price=price.without_promotion,
+                break_offers=useful_breaks(book, now),
             )
 
     async def _line(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.balances import BalanceView
@@ -13,7 +13,9 @@ from core.storefront import SkuCard, SkuLine
 
 
 def timestamp(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    """ISO 8601, always with its offset (``Z``): a naive time is UTC, as the database keeps it."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def me(user: UserView, balance: BalanceView, currency: str) -> dict[str, Any]:
@@ -78,8 +80,10 @@ def quote(q: QuoteView, currency: str) -> dict[str, Any]:
         "balance": q.balance,
         "credit_limit": q.credit_limit,
         "balance_after": q.balance_after,
-        "shortfall": q.shortfall,
+        "shortfall": q.shortfall,  # > 0: not payable; top up by this much
         "stock": q.stock,
+        "enough_stock": not q.over_stock,  # false: at most `stock` can be bought now
+        "can_confirm": q.can_confirm,
         "expires_at": timestamp(q.expires_at),
         "currency": currency,
     }

@@ -19,6 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 
 from bot import admin_texts
+from bot.formatting import reading_as
 from bot.handlers.admin_panel import TYPED, admin_router, reply
 from bot.i18n import LOCALE_OF
 from bot.keyboards import admin as kb
@@ -71,7 +72,10 @@ async def _send(
         recipient = await platform.catalogue.user(telegram_id)
     except NotFound:
         return
-    with i18n.use_locale(LOCALE_OF.get(recipient.language, "zh_CN")):
+    with (
+        i18n.use_locale(LOCALE_OF.get(recipient.language, "zh_CN")),
+        reading_as(platform.settings, telegram_id),
+    ):
         text, report = render()
         markup = kb.report_decision(report) if with_markup and report is not None else None
         try:

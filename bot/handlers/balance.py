@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
 from bot import texts
+from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import BalanceCb, TopUpDecisionCb
@@ -107,7 +108,10 @@ async def topup_decide(
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
     reseller = await platform.catalogue.user(decision.request.telegram_id)
-    with i18n.use_locale(LOCALE_OF[reseller.language]):
+    with (
+        i18n.use_locale(LOCALE_OF[reseller.language]),
+        reading_as(platform.settings, reseller.telegram_id),
+    ):
         if decision.posted is not None:
             text = texts.topup_approved(decision.request, decision.posted.balance_after)
         else:

@@ -32,7 +32,7 @@ async def show_quote(target: Message, quote: QuoteView, prefix: str | None = Non
     text = texts.quote(quote)
     if prefix:
         text = f"{prefix}\n\n{text}"
-    markup = menus.confirm(quote.id, can_pay=not quote.shortfall)
+    markup = menus.confirm(quote)
     await SendMessageUnread.of(target.chat.id, text, markup).as_(target.bot)
 
 

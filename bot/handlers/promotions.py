@@ -17,6 +17,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot import formatting as fmt
 from bot import scheduler_texts as st
 from bot import texts
 from bot.keyboards import scheduler as kb
@@ -26,7 +27,7 @@ from core.errors import InvalidInput, NotFound
 from core.models import PromotionKind
 from core.money import MalformedAmount, parse_amount, parse_percent_bps
 from core.platform import Platform
-from core.promotions import NewPromotion, parse_local_time, zone
+from core.promotions import NewPromotion, parse_local_time
 
 router = Router(name="promotions")
 
@@ -77,7 +78,7 @@ async def promo_start(
 async def promo_list(message: Message, user: UserView, platform: Platform) -> None:
     await platform.promotions.require_admin(user.telegram_id)
     upcoming = await platform.promotions.upcoming()
-    await message.answer(st.promo_list(upcoming, zone(platform.settings.timezone)))
+    await message.answer(st.promo_list(upcoming))
 
 
 @router.message(StateFilter(PromoFlow), Command("cancel"))
@@ -175,12 +176,12 @@ async def promo_discount(message: Message, state: FSMContext, platform: Platform
         return
     await state.update_data({"percent_off_bps": None, "fixed_price": None, **parsed})
     await state.set_state(PromoFlow.starts)
-    await message.answer(st.promo_ask_start(platform.settings.timezone))
+    await message.answer(st.promo_ask_start(fmt.reader_zone().key))
 
 
 async def _typed_time(message: Message, platform: Platform) -> datetime | None:
     try:
-        return parse_local_time(message.text or "", zone(platform.settings.timezone))
+        return parse_local_time(message.text or "", fmt.reader_zone())
     except InvalidInput:
         await message.answer(st.promo_bad_time())
         return None
@@ -192,7 +193,7 @@ async def promo_starts(message: Message, state: FSMContext, platform: Platform) 
         return
     await state.update_data(starts=starts.isoformat())
     await state.set_state(PromoFlow.ends)
-    await message.answer(st.promo_ask_end(platform.settings.timezone))
+    await message.answer(st.promo_ask_end(fmt.reader_zone().key))
 
 
 @router.message(StateFilter(PromoFlow.ends), _TYPED)
@@ -265,8 +266,9 @@ async def _summary(
     await state.update_data(remind_hours=hours, token=token)
     await state.set_state(PromoFlow.confirm)
     draft = draft_of(await state.get_data())
+    floored = await platform.promotions.floored(draft)
     await message.answer(
-        st.promo_summary(draft, zone(platform.settings.timezone)),
+        st.promo_summary(draft, floored),
         reply_markup=kb.promo_confirm(token),
     )
 
@@ -291,8 +293,4 @@ async def promo_confirm(
     if isinstance(query.message, Message):
         if not scheduled.replayed:
             await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(
-            st.promo_scheduled(
-                scheduled.promotion, zone(platform.settings.timezone), scheduled.replayed
-            )
-        )
+        await query.message.answer(st.promo_scheduled(scheduled.promotion, scheduled.replayed))

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import registration_texts as rtexts
 from bot import texts
+from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import RegistrationDecisionCb
@@ -116,7 +117,10 @@ async def _apply(
     if not application.admins:
         log.warning("registration request %s: no admin to decide it", application.request.id)
     for admin in application.admins:
-        with i18n.use_locale(LOCALE_OF.get(admin.language, "zh_CN")):
+        with (
+            i18n.use_locale(LOCALE_OF.get(admin.language, "zh_CN")),
+            reading_as(platform.settings, admin.telegram_id),
+        ):
             try:
                 await bot.send_message(
                     admin.telegram_id,
@@ -146,7 +150,10 @@ async def decide(
         await query.message.edit_reply_markup(reply_markup=None)
     applicant = decision.request
     name = applicant.display_name or str(applicant.telegram_id)
-    with i18n.use_locale(LOCALE_OF.get(applicant.language, "zh_CN")):
+    with (
+        i18n.use_locale(LOCALE_OF.get(applicant.language, "zh_CN")),
+        reading_as(platform.settings, applicant.telegram_id),
+    ):
         if applicant.status is RegistrationStatus.APPROVED:
             await bot.send_message(
                 applicant.telegram_id,

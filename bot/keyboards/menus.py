@@ -18,6 +18,7 @@ from bot.keyboards.callbacks import (
     TopUpDecisionCb,
 )
 from core.orders import OrderSummary
+from core.pricing.quotes import QuoteView
 from core.storefront import CategoryLine, SkuLine
 
 QUANTITY_CHOICES = (1, 5, 10, 50)
@@ -86,12 +87,19 @@ def sku_card(line: SkuLine) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def confirm(quote_id: str, can_pay: bool) -> InlineKeyboardMarkup:
+def confirm(quote: QuoteView) -> InlineKeyboardMarkup:
+    """Confirm only on a quote that can be paid; else what can be done instead."""
     builder = InlineKeyboardBuilder()
-    if can_pay:
-        builder.button(text=_("✅ Confirm"), callback_data=BuyCb(action="ok", quote=quote_id))
-    else:
+    if quote.over_stock:
+        if quote.available:
+            builder.button(
+                text=texts.quote_available_button(quote.available),
+                callback_data=BuyCb(action="qty", sku=quote.sku_code, qty=quote.available),
+            )
+    elif quote.shortfall:
         builder.button(text=_("💰 Top up"), callback_data=BalanceCb(action="topup"))
+    else:
+        builder.button(text=_("✅ Confirm"), callback_data=BuyCb(action="ok", quote=quote.id))
     builder.button(text=_("✖ Cancel"), callback_data=BuyCb(action="cancel"))
     builder.adjust(2)
     return builder.as_markup()

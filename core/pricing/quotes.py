@@ -53,11 +53,32 @@ class QuoteView:
 
     @property
     def balance_after(self) -> int:
+        """Below zero only on credit (see ``credit_used``); never shown past a shortfall."""
         return self.balance - self.total
 
     @property
     def shortfall(self) -> int:
+        """How much more money the order needs (0: the balance and credit line cover it)."""
         return max(0, self.total - (self.balance + self.credit_limit))
+
+    @property
+    def credit_used(self) -> int:
+        """How much of the credit line the order would leave in use."""
+        return max(0, -self.balance_after) if not self.shortfall else 0
+
+    @property
+    def available(self) -> int | None:
+        """How many can be bought now (None: cyclic stock, no limit)."""
+        return self.stock
+
+    @property
+    def over_stock(self) -> bool:
+        """More was asked for than is left: offer ``available`` instead, no Confirm."""
+        return self.stock is not None and self.quantity > self.stock
+
+    @property
+    def can_confirm(self) -> bool:
+        return not self.over_stock and not self.shortfall
 
 
 def check_quantity(quantity: int) -> None:

@@ -6,7 +6,7 @@ whether or not any scheduler ran.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.errors import PriceNotAllowed
@@ -81,11 +81,65 @@ class UnitPrice:
     promotion: PromotionRule | None
     capped_at_supply: bool
     unit_price: int
+    without_break: int  # the unit price had the quantity break not applied
+
+    @property
+    def break_saves(self) -> bool:
+        return self.quantity_break is not None and self.unit_price < self.without_break
+
+    @property
+    def without_promotion(self) -> int:
+        """What the unit would cost with no promotion: the price a promotion is shown
+        against (struck through), and what a promotion cut by the floor saves from."""
+        # the floor lifts a price to the supply price; a promotion only ever lowers it
+        return max(self.after_break, self.unit_price)
+
+    @property
+    def promotion_saves(self) -> bool:
+        return self.promotion is not None and self.unit_price < self.without_promotion
 
 
 def best_break(breaks: tuple[QuantityBreakRule, ...], quantity: int) -> QuantityBreakRule | None:
     eligible = [b for b in breaks if b.min_quantity <= quantity]
     return max(eligible, key=lambda b: b.min_quantity, default=None)
+
+
+def useful_breaks(book: PriceBook, at: datetime) -> tuple[tuple[QuantityBreakRule, int], ...]:
+    """The quantity breaks worth showing, with the unit price each gives: only those whose
+    price is lower than one unit's (a promotion or the floor can make a break moot)."""
+    single = price_unit(book, 1, at).unit_price
+    offers = []
+    for rule in sorted(book.breaks, key=lambda b: b.min_quantity):
+        unit = price_unit(book, rule.min_quantity, at).unit_price
+        if unit < single:
+            offers.append((rule, unit))
+    return tuple(offers)
+
+
+@dataclass(frozen=True)
+class FlooredPromotion:
+    """What a promotion really gives one level of one SKU, where the floor cuts it."""
+
+    level_id: int
+    without_promotion: int
+    promoted: int  # what the promotion alone would make it
+    unit_price: int  # what the buyer pays: never below the supply price
+
+
+def floored_promotion(
+    book: PriceBook, promotion: PromotionRule, at: datetime
+) -> FlooredPromotion | None:
+    """``promotion`` priced into ``book`` (one unit at ``at``); ``None`` unless the supply
+    price floor cuts its discount."""
+    price = price_unit(replace(book, promotions=(*book.promotions, promotion)), 1, at)
+    if price.promotion is not promotion or not price.capped_at_supply:
+        return None
+    return FlooredPromotion(
+        level_id=book.level_id,
+        without_promotion=price.without_promotion,
+        promoted=promotion.price_from(price.after_break),
+        unit_price=price.unit_price,
+    )
 
 
 def price_unit(book: PriceBook, quantity: int, at: datetime) -> UnitPrice:
@@ -103,6 +157,7 @@ def price_unit(book: PriceBook, quantity: int, at: datetime) -> UnitPrice:
             price, promotion = promoted, candidate
 
     capped = price < book.supply_price
+    unit_price = book.supply_price if capped else price
     return UnitPrice(
         base_price=base,
         from_level_price=book.level_price is not None,
@@ -110,5 +165,9 @@ def price_unit(book: PriceBook, quantity: int, at: datetime) -> UnitPrice:
         after_break=after_break,
         promotion=promotion,
         capped_at_supply=capped,
-        unit_price=book.supply_price if capped else price,
+        unit_price=unit_price,
+        # a promotion or the floor can leave a break saving nothing: then it is not shown
+        without_break=unit_price
+        if rule is None
+        else price_unit(replace(book, breaks=()), quantity, at).unit_price,
     )

@@ -67,14 +67,14 @@ async def test_admin_finds_a_user_and_sets_level_credit_ban_and_balance(
     await admin.wait_for_message(lambda m: "Telegram id or @username" in m.content)
     await admin.send_text(str(RESELLER))
     card = await admin.wait_for_message(lambda m: f"User {RESELLER}" in m.content)
-    assert "Level: bronze" in card.content and "Balance: 100.00" in card.content
+    assert "Level: bronze" in card.content and "Balance: ¥100.00" in card.content
     await admin.press("gold", message=card)
     await admin.wait_for_message(lambda m: "Level: gold" in m.content)
 
     await admin.press("💳 Credit limit")
     await admin.wait_for_message(lambda m: "new credit limit" in m.content)
     await admin.send_text("300")
-    await admin.wait_for_message(lambda m: "credit limit 300.00" in m.content)
+    await admin.wait_for_message(lambda m: "credit limit ¥300.00" in m.content)
 
     await admin.press("± Adjust balance")
     await admin.wait_for_message(lambda m: "signed amount and a note" in m.content)
@@ -83,7 +83,7 @@ async def test_admin_finds_a_user_and_sets_level_credit_ban_and_balance(
     assert (await shop.balances.balance(RESELLER)).balance == 100_00
     await admin.send_text("-25.50 duplicate top-up #7")
     adjusted = await admin.wait_for_message(lambda m: "Balance adjusted" in m.content)
-    assert "Balance adjusted by -25.50. New balance: 74.50." in adjusted.content
+    assert "Balance adjusted by -¥25.50. New balance: ¥74.50." in adjusted.content
 
     (movement, *_) = await shop.balances.statement(RESELLER)
     assert (movement.kind, movement.amount, movement.memo) == (
@@ -121,7 +121,7 @@ async def test_level_price_and_quantity_break_change_the_resellers_quote(
     admin = server.user(ADMIN_ID, started=True)
     ann = server.user(RESELLER, started=True)
     await ann.send_text("/buy STEAM-100 10")
-    await ann.wait_for_message(lambda m: "Total: 920.00" in m.content)
+    await ann.wait_for_message(lambda m: "Total: ¥920.00" in m.content)
 
     await _panel(admin)
     await admin.press("🏷 Product prices")
@@ -134,15 +134,15 @@ async def test_level_price_and_quantity_break_change_the_resellers_quote(
     await admin.send_text("80")  # below the supply price of 85.00
     await admin.wait_for_message(lambda m: "could not be done" in m.content)
     await admin.send_text("90")
-    await admin.wait_for_message(lambda m: "bronze 90.00" in m.content)
+    await admin.wait_for_message(lambda m: "bronze ¥90.00" in m.content)
     await admin.press("➕ Quantity break")
     await admin.wait_for_message(lambda m: "quantity and the discount" in m.content)
     await admin.send_text("10 5")
     card = await admin.wait_for_message(lambda m: "Quantity breaks: from 10: −5%" in m.content)
 
     await ann.send_text("/buy STEAM-100 10")
-    quote = await ann.wait_for_message(lambda m: "Total: 855.00" in m.content)
-    assert "Unit price: 85.50" in quote.content and "from 10 units: −5%" in quote.content
+    quote = await ann.wait_for_message(lambda m: "Total: ¥855.00" in m.content)
+    assert "Unit price: ¥85.50" in quote.content and "from 10 units: −5%" in quote.content
 
     await admin.press("✖ from 10: −5%", message=card)
     await admin.wait_for_message(lambda m: "No quantity breaks." in m.content)
@@ -170,10 +170,10 @@ async def test_a_level_price_above_face_value_is_refused_with_both_amounts(
 
     await admin.send_text("1000")  # meant 10.00
     await admin.wait_for_message(
-        lambda m: "1000.00 is above the face value 100.00; type a lower price." in m.content
+        lambda m: "¥1,000.00 is above the face value ¥100.00; type a lower price." in m.content
     )
     await admin.send_text("95")
-    await admin.wait_for_message(lambda m: "gold 95.00" in m.content)
+    await admin.wait_for_message(lambda m: "gold ¥95.00" in m.content)
     assert len(await _audit(shop, "price.level")) == 1
 
 

@@ -50,7 +50,7 @@ async def test_a_refunded_bad_code_is_exact_for_reseller_supplier_and_ledger(
 
     pasted = f"{codes[1].lower()} already redeemed"  # the code pasted into the reason
     await _report_from_order_detail(
-        ann, "#1 · 3 × STEAM-100 card · 276.00", 2, pasted, screenshot=True
+        ann, "#1 · 3 × STEAM-100 card · ¥276.00", 2, pasted, screenshot=True
     )
 
     told = await supplier.wait_for_message(lambda m: "reported a problem" in m.content, after=0)
@@ -65,7 +65,7 @@ async def test_a_refunded_bad_code_is_exact_for_reseller_supplier_and_ledger(
 
     await admin.press("💸 Refund", message=alert)
     done = await ann.wait_for_message(lambda m: "was refunded" in m.content, after=0)
-    assert "refunded: 92.00. Balance: 316.00" in done.content
+    assert "refunded: ¥92.00. Balance: ¥316.00" in done.content
     await supplier.wait_for_message(lambda m: "taken off your payable" in m.content, after=0)
     await admin.press_data(alert.callback_data("💸 Refund") or "", message=alert)  # double tap
     await server.wait_callbacks_answered()
@@ -79,7 +79,7 @@ async def test_a_refunded_bad_code_is_exact_for_reseller_supplier_and_ledger(
 
     await ann.send_text("/orders")
     await ann.wait_for_message(lambda m: "Your orders" in m.content)
-    await ann.press("#1 · 3 × STEAM-100 card · 276.00")
+    await ann.press("#1 · 3 × STEAM-100 card · ¥276.00")
     detail = await ann.wait_for_message(lambda m: "Status: partly refunded" in m.content)
     assert "Report #1 on code 2: refunded" in detail.content
 
@@ -152,7 +152,7 @@ async def test_a_replaced_bad_code_reaches_the_reseller_and_stock_drops_by_one(
     assert await shop.catalogue.stock_count("STEAM-100") == 2
 
     await _report_from_order_detail(
-        ann, "#1 · 1 × STEAM-100 card · 92.00", 1, "says invalid", screenshot=False
+        ann, "#1 · 1 × STEAM-100 card · ¥92.00", 1, "says invalid", screenshot=False
     )
     await supplier.wait_for_message(lambda m: "says invalid" in m.content, after=0)
     alert = await admin.wait_for_message(lambda m: "Bad-code report #1" in m.content, after=0)
@@ -166,7 +166,7 @@ async def test_a_replaced_bad_code_reaches_the_reseller_and_stock_drops_by_one(
     assert (await check_ledger(shop.db)).ok
     await ann.send_text("/orders")
     await ann.wait_for_message(lambda m: "Your orders" in m.content)
-    await ann.press("#1 · 1 × STEAM-100 card · 92.00")
+    await ann.press("#1 · 1 × STEAM-100 card · ¥92.00")
     detail = await ann.wait_for_message(lambda m: "Status: paid" in m.content)
     assert "Report #1 on code 1: replaced" in detail.content
     await server.wait_callbacks_answered()
@@ -184,7 +184,7 @@ async def test_in_a_big_order_the_code_is_picked_by_typing_its_number(
 
     await ann.send_text("/orders")
     await ann.wait_for_message(lambda m: "Your orders" in m.content)
-    await ann.press("#1 · 30 × STEAM-100 card · 300.00")
+    await ann.press("#1 · 30 × STEAM-100 card · ¥300.00")
     await ann.wait_for_message(lambda m: "Status: paid" in m.content)
     await ann.press("⚠️ Report a problem")
     await ann.wait_for_message(lambda m: "(1–30)" in m.content)

@@ -74,38 +74,38 @@ async def test_a_scheduled_promotion_is_announced_reminded_and_reported(
         await admin.wait_for_message(lambda m, e=expect: e in m.content)
     summary = admin.last_message
     assert summary is not None
-    assert "From 2026-11-26 20:01 to 2026-11-26 22:01 (Asia/Shanghai)" in summary.content
+    assert "From 2026-11-26 20:01 (UTC+8) to 2026-11-26 22:01 (UTC+8)" in summary.content
     assert "Levels: gold" in summary.content and "1 h before the end" in summary.content
     await admin.press("✅ Schedule", message=summary)
     await admin.wait_for_message(lambda m: "is scheduled" in m.content)
     await server.wait_callbacks_answered()
 
     await gold.send_text("/buy STEAM-100 1")
-    await gold.wait_for_message(lambda m: "Total: 92.00" in m.content)
+    await gold.wait_for_message(lambda m: "Total: ¥92.00" in m.content)
 
     clock.advance(minutes=1)  # the promotion starts
     announcement = await gold.wait_for_message(lambda m: "Gold rush" in m.content)
     assert "Steam cards at 88 for gold members" in announcement.content
-    assert "88.00 each" in announcement.content
+    assert "¥88.00 each" in announcement.content
     await wait_job(shop, ANNOUNCE, JobStatus.DONE)
     assert not any("Prices are already live" in m.content for m in bronze.messages)
 
     await gold.send_text("/buy STEAM-100 2")
-    quote = await gold.wait_for_message(lambda m: "Total: 176.00" in m.content)
+    quote = await gold.wait_for_message(lambda m: "Total: ¥176.00" in m.content)
     await gold.press("✅ Confirm", message=quote)
     await gold.wait_for_message(lambda m: "Order #" in m.content)
     await bronze.send_text("/buy STEAM-100 1")
-    await bronze.wait_for_message(lambda m: "Total: 92.00" in m.content)  # not his level
+    await bronze.wait_for_message(lambda m: "Total: ¥92.00" in m.content)  # not his level
 
     clock.advance(hours=1)
     await gold.wait_for_message(lambda m: "ends in 1 h" in m.content)
     clock.advance(hours=1)
     report = await admin.wait_for_message(lambda m: "has ended" in m.content, timeout=10)
-    assert "Units sold: 2" in report.content and "GMV: 176.00" in report.content
+    assert "Units sold: 2" in report.content and "GMV: ¥176.00" in report.content
     assert "Resellers who bought: 1" in report.content
 
     await gold.send_text("/buy STEAM-100 1")
-    await gold.wait_for_message(lambda m: "Total: 92.00" in m.content)
+    await gold.wait_for_message(lambda m: "Total: ¥92.00" in m.content)
     assert sum("Prices are already live" in m.content for m in gold.messages) == 1
     assert not any("ends in" in m.content for m in bronze.messages)
 

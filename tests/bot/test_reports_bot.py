@@ -41,8 +41,8 @@ async def test_an_admin_reads_the_report_and_its_chart(
     await admin.wait_for_message(lambda m: "which period" in m.content)
     await admin.press("7 days")
     report = await admin.wait_for_message(lambda m: "Platform revenue" in m.content)
-    assert f"Platform revenue: {format_amount(revenue)}" in report.content
-    assert "Orders: 2 · Units: 4" in report.content and "GMV: 369.32" in report.content
+    assert f"Platform revenue: ¥{format_amount(revenue)}" in report.content
+    assert "Orders: 2 · Units: 4" in report.content and "GMV: ¥369.32" in report.content
     assert "STEAM-100" in report.content and "@r1001" in report.content
     chart = await admin.wait_for_message(lambda m: m.photo is not None)
     assert "GMV per day" in chart.content

@@ -200,7 +200,7 @@ async def test_panel_counts_and_lists_applications_withdrawals_and_registrations
 
     await admin.press("💸 Withdrawals (1)", message=panel)
     request = await admin.wait_for_message(
-        lambda m: "asks for 10.00" in m.content and "payable" not in m.content
+        lambda m: "asks for ¥10.00" in m.content and "payable" not in m.content
     )
     assert request.buttons == ["✅ Mark paid", "❌ Reject"]
     await admin.press("✅ Mark paid", message=request)

@@ -16,7 +16,7 @@ async def test_codes_arrive_even_when_the_press_can_no_longer_be_answered(
     await make_reseller(shop, RESELLER, balance=50_00)
     ann = server.user(RESELLER, language_code="en", started=True)
     await ann.send_text("/buy STEAM-100 1")
-    quote = await ann.wait_for_message(lambda m: "Total: 10.00" in m.content)
+    quote = await ann.wait_for_message(lambda m: "Total: ¥10.00" in m.content)
 
     server.callback_answer_timeout = 0.0  # every answer is now "query is too old"
     query = await ann.press("✅ Confirm", message=quote)

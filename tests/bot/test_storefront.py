@@ -32,17 +32,17 @@ async def test_new_reseller_registers_browses_and_buys_one_code(
     await ann.wait_for_message(lambda m: "Choose a category" in m.content)
     await ann.press("Steam (1)")
     await ann.wait_for_message(lambda m: "page 1/1" in m.content)
-    await ann.press("STEAM-100 card · 92.00 · 100 left")
-    card = await ann.wait_for_message(lambda m: "Face value: 100.00" in m.content)
-    assert "Your price: 92.00" in card.content
+    await ann.press("STEAM-100 card · ¥92.00 · 100 left")
+    card = await ann.wait_for_message(lambda m: "Face value: ¥100.00" in m.content)
+    assert "Your price: ¥92.00" in card.content
     await ann.press("1")
-    quote = await ann.wait_for_message(lambda m: "Total: 92.00" in m.content)
-    assert "Balance after: 8.00" in quote.content
+    quote = await ann.wait_for_message(lambda m: "Total: ¥92.00" in m.content)
+    assert "Balance after: ¥8.00" in quote.content
     await ann.press("✅ Confirm", message=quote)
 
     receipt = await ann.wait_for_message(lambda m: "Order #" in m.content)
     assert receipt.codes == [codes[0]]  # monospace, copyable
-    assert "balance 8.00" in receipt.content
+    assert "balance ¥8.00" in receipt.content
     # the quote became the receipt: Confirm cannot be pressed on it again
     assert receipt.message_id == quote.message_id and receipt.buttons == []
     assert (await shop.balances.balance(RESELLER)).balance == 8_00
@@ -56,7 +56,7 @@ async def test_a_quote_that_can_no_longer_be_edited_gets_the_receipt_as_a_new_me
     await make_reseller(shop, RESELLER, balance=100_00)
     ann = server.user(RESELLER, language_code="en", started=True)
     await ann.send_text("/buy STEAM-100 1")
-    quote = await ann.wait_for_message(lambda m: "Total: 92.00" in m.content)
+    quote = await ann.wait_for_message(lambda m: "Total: ¥92.00" in m.content)
     server.fail("editMessageText", error_code=400, description=MESSAGE_TO_EDIT_NOT_FOUND)
 
     await ann.press("✅ Confirm", message=quote)
@@ -74,7 +74,7 @@ async def test_sixty_codes_arrive_as_a_file_and_a_double_tap_buys_once(
     ann = server.user(RESELLER, language_code="en", started=True)
 
     await ann.send_text("/buy STEAM-100 60")
-    quote = await ann.wait_for_message(lambda m: "Total: 600.00" in m.content)
+    quote = await ann.wait_for_message(lambda m: "Total: ¥600.00" in m.content)
     await ann.press("✅ Confirm", message=quote)
     await ann.press("✅ Confirm", message=quote)
 
@@ -94,7 +94,7 @@ async def test_confirming_a_quote_the_shop_already_bought_over_the_api_charges_n
     await make_reseller(shop, RESELLER, balance=100_00)
     ann = server.user(RESELLER, language_code="en")
     await ann.send_text("/buy STEAM-100 1")
-    quote = await ann.wait_for_message(lambda m: "Total: 10.00" in m.content)
+    quote = await ann.wait_for_message(lambda m: "Total: ¥10.00" in m.content)
     [(quote_id, _)] = await _quotes_of(shop)
     bought = await shop.shop.buy(RESELLER, quote_id, idempotency_key="api:shop-order-1")
 
@@ -126,13 +126,14 @@ async def test_refusals_are_clear_and_charge_nothing(
         ("/buy STEAM-100 99999999", "whole number from 1 to 10000"),
         ("/buy NOPE-1 1", "Not found"),
         ("/frobnicate", "I don't know that command"),
-        ("/buy STEAM-100 5", "Short by"),
+        ("/buy STEAM-100 5", "Only 3 left: 5 cannot be bought now"),
+        ("/buy STEAM-100 3", "Short by"),
     ]:
         await ann.send_text(text)
         await ann.wait_for_message(lambda m, e=expected: e in m.content)
 
     await ann.send_text("/buy STEAM-100 2")
-    await ann.wait_for_message(lambda m: "Total: 184.00" in m.content)
+    await ann.wait_for_message(lambda m: "Total: ¥184.00" in m.content)
     assert "✅ Confirm" not in ann.last_message.buttons  # type: ignore[union-attr]
     assert "💰 Top up" in ann.last_message.buttons  # type: ignore[union-attr]
     assert (await shop.balances.balance(RESELLER)).balance == 100_00
@@ -150,7 +151,7 @@ async def test_top_up_through_admin_approval_credits_once(
     await ann.wait_for_message(lambda m: "Welcome" in m.content)
 
     await ann.press_reply("💰 Balance")
-    await ann.wait_for_message(lambda m: "Balance: 0.00" in m.content)
+    await ann.wait_for_message(lambda m: "Balance: ¥0.00" in m.content)
     await ann.press("💳 Top up")
     await ann.wait_for_message(lambda m: "How much" in m.content)
     await ann.send_text("12.345")
@@ -160,7 +161,7 @@ async def test_top_up_through_admin_approval_credits_once(
     await ann.send_text("bank ref 778")
     await ann.wait_for_message(lambda m: "is with the admins" in m.content)
 
-    request = await admin.wait_for_message(lambda m: "paid 150.00" in m.content)
+    request = await admin.wait_for_message(lambda m: "paid ¥150.00" in m.content)
     assert "@ann" in request.content and "bank ref 778" in request.content
     await admin.press("✅ Approve", message=request)
     await admin.press_data(request.callback_data("✅ Approve") or "", message=request)
@@ -178,7 +179,7 @@ async def test_orders_can_be_downloaded_again(server: FakeTelegramServer, shop: 
 
     await ann.send_text("/orders")
     await ann.wait_for_message(lambda m: "Your orders" in m.content)
-    await ann.press("#1 · 2 × STEAM-100 card · 184.00")
+    await ann.press("#1 · 2 × STEAM-100 card · ¥184.00")
     await ann.wait_for_message(lambda m: "Status: paid" in m.content)
     await ann.press("📄 Codes as file")
     document = await ann.wait_for_message(lambda m: m.document is not None)

@@ -24,7 +24,7 @@ async def test_short_of_balance_top_up_approved_then_the_purchase_goes_through(
     ann = server.user(RESELLER, language_code="en", username="ann", started=True)
 
     await ann.send_text("/buy STEAM-100 1")
-    short = await ann.wait_for_message(lambda m: "Short by 42.00" in m.content)
+    short = await ann.wait_for_message(lambda m: "Short by ¥42.00" in m.content)
     assert "✅ Confirm" not in short.buttons and "💰 Top up" in short.buttons
     await ann.press("💰 Top up", message=short)
     await ann.wait_for_message(lambda m: "How much" in m.content)
@@ -33,13 +33,13 @@ async def test_short_of_balance_top_up_approved_then_the_purchase_goes_through(
     await ann.send_photo(PNG_1x1, caption="bank ref 9")
     await ann.wait_for_message(lambda m: "is with the admins" in m.content)
 
-    request = await admin.wait_for_message(lambda m: "paid 42.00" in m.content)
+    request = await admin.wait_for_message(lambda m: "paid ¥42.00" in m.content)
     assert request.photo is not None and "bank ref 9" in request.content
     await admin.press("✅ Approve", message=request)
-    await ann.wait_for_message(lambda m: "approved. Balance: 92.00" in m.content)
+    await ann.wait_for_message(lambda m: "approved. Balance: ¥92.00" in m.content)
 
     await ann.send_text("/buy STEAM-100 1")
-    quote = await ann.wait_for_message(lambda m: "Balance after: 0.00" in m.content)
+    quote = await ann.wait_for_message(lambda m: "Balance after: ¥0.00" in m.content)
     await ann.press("✅ Confirm", message=quote)
     receipt = await ann.wait_for_message(lambda m: "Order #" in m.content)
     assert receipt.codes == [codes[0]]
@@ -54,9 +54,9 @@ async def test_button_spam_is_throttled_but_a_confirm_is_never_dropped(
     await make_reseller(shop, RESELLER, balance=500_00)
     ann = server.user(RESELLER, language_code="en", started=True)
     await ann.send_text("/buy STEAM-100 1")
-    quote = await ann.wait_for_message(lambda m: "Total: 92.00" in m.content)
+    quote = await ann.wait_for_message(lambda m: "Total: ¥92.00" in m.content)
     await ann.send_text("/balance")
-    balance = await ann.wait_for_message(lambda m: "Balance: 500.00" in m.content)
+    balance = await ann.wait_for_message(lambda m: "Balance: ¥500.00" in m.content)
     mark = ann.mark()
 
     presses = 60

@@ -83,7 +83,7 @@ def _big_file(platform_codes: list[str]) -> tuple[bytes, dict[str, int]]:
 async def _buy(ann: FakeUser, sku: str, quantity: int) -> ChatMessage:
     """Ann buys through the bot; returns her receipt (the purchase's own reply)."""
     await ann.send_text(f"/buy {sku} {quantity}")
-    quote = await ann.wait_for_message(_has(f"Total: {PRICE * quantity // 100}."))
+    quote = await ann.wait_for_message(_has(f"Total: ¥{PRICE * quantity // 100}."))
     await ann.press("✅ Confirm", message=quote)
     receipt = await ann.wait_for_message(_has("Order #"))
     assert len(receipt.codes) == quantity
@@ -176,7 +176,7 @@ async def test_a_supplier_from_application_to_payout(
     await sam.send_text(f"/editproduct {sku}")
     await sam.wait_for_message(_has("New name?"))
     await sam.press("Keep")
-    await sam.wait_for_message(_has("New supply price? Now: 80.00"))
+    await sam.wait_for_message(_has("New supply price? Now: ¥80.00"))
     await sam.send_text("82.50")
     await sam.wait_for_message(_has("New provenance note?"))
     await sam.press("Keep")
@@ -184,9 +184,9 @@ async def test_a_supplier_from_application_to_payout(
     await sam.send_document("licence-2027.pdf", b"%PDF-1.4 renewed licence")
     await sam.wait_for_message(_has("waiting for review (#2)"))
     second = await admin.wait_for_message(_has("Product review #2"), after=0)
-    assert "Sale price if approved: 86.63" in second.content
+    assert "Sale price if approved: ¥86.63" in second.content
     await admin.press("✅ Approve", message=second)
-    approved = await sam.wait_for_message(_has("was approved and is on sale at 86.63"))
+    approved = await sam.wait_for_message(_has("was approved and is on sale at ¥86.63"))
     assert f"/upload {sku}" in approved.content
     assert (await shop.catalogue.sku(sku)).status is SkuStatus.ACTIVE
 
@@ -215,7 +215,7 @@ async def test_a_supplier_from_application_to_payout(
     receipt = await _buy(ann, sku, 1)
     notice = await sam.wait_for_message(_sold, after=0)
     assert f"1 × PSN 100 HKD ({sku})" in notice.content
-    assert "Your earning: 82.02" in notice.content
+    assert "Your earning: ¥82.02" in notice.content
     assert "Stock left: 44999" in notice.content
     assert receipt.codes[0] not in notice.content
     for identity in (str(ANN), "Ann", "ann_resells"):
@@ -238,10 +238,10 @@ async def test_a_supplier_from_application_to_payout(
 
     clock.advance(hours=1)  # 13:30: the 12:00–13:00 hour is over
     digest = await sam.wait_for_message(_has("Hourly sales"), after=mark)
-    assert "2026-11-26 12:00–13:00 UTC" in digest.content
+    assert "Hourly sales 2026-11-26 20:00 (UTC+8) – 2026-11-26 21:00 (UTC+8)" in digest.content
     # Two orders, five units, 5 × 82.02 = 410.10 (the instant sale before is not in it).
-    assert "Orders: 2 · units: 5 · earnings: 410.10" in digest.content
-    assert f"{sku} PSN 100 HKD: 2 orders, 5 units, 410.10" in digest.content
+    assert "Orders: 2 · units: 5 · earnings: ¥410.10" in digest.content
+    assert f"{sku} PSN 100 HKD: 2 orders, 5 units, ¥410.10" in digest.content
     for code in sold_codes:
         assert code not in digest.content
     for identity in (str(ANN), "Ann", "ann_resells"):
@@ -271,7 +271,7 @@ async def test_a_supplier_from_application_to_payout(
         assert _count(sam, _sold) == notices
     clock.advance(minutes=5)  # recovered, and past the sender's backoff
     notice = await sam.wait_for_message(_sold, after=mark)
-    assert "1 × PSN 100 HKD" in notice.content and "Your earning: 82.02" in notice.content
+    assert "1 × PSN 100 HKD" in notice.content and "Your earning: ¥82.02" in notice.content
     assert outage_receipt.codes[0] not in notice.content
     await outbox_settled(shop)
     assert _count(sam, _sold) == notices + 1
@@ -282,11 +282,11 @@ async def test_a_supplier_from_application_to_payout(
     statement = await sam.wait_for_message(_has("Payable balance"))
     text = statement.content
     total = 7 * EARNING  # 574.14
-    assert "Payable balance: 574.14" in text
-    split = "Sale price 86.63 − supply price 82.50 = spread 4.13; your share 50% = 2.06"
+    assert "Payable balance: ¥574.14" in text
+    split = "Sale price ¥86.63 − supply price ¥82.50 = spread ¥4.13; your share 50% = ¥2.06"
     assert text.count(split) == 4
-    assert "Commission 3% on 84.56: −2.54 → you get 82.02 × 1 = 82.02" in text
-    assert "Commission 3% on 84.56: −2.54 → you get 82.02 × 3 = 246.06" in text
+    assert "Commission 3% on ¥84.56: −¥2.54 → you get ¥82.02 × 1 = ¥82.02" in text
+    assert "Commission 3% on ¥84.56: −¥2.54 → you get ¥82.02 × 3 = ¥246.06" in text
     for before in (0, 1, 3, 6):
         assert f"Why 3%: {before} units sold in the 30 days before, ladder tier 0–999" in text
     assert "Units sold in the last 30 days: 7 → commission 3% (tier 0–999 units)" in text
@@ -295,15 +295,15 @@ async def test_a_supplier_from_application_to_payout(
 
     # 9. Sam withdraws 500.00; the admin marks it paid; Sam is told.
     await sam.press("💸 Request withdrawal", message=statement)
-    await sam.wait_for_message(_has("Up to 574.14"))
+    await sam.wait_for_message(_has("Up to ¥574.14"))
     await sam.send_text("500")
-    await sam.wait_for_message(_has("Withdrawal request #1 for 500.00"))
+    await sam.wait_for_message(_has("Withdrawal request #1 for ¥500.00"))
     request = await admin.wait_for_message(_has("Withdrawal request #1"), after=0)
-    assert "asks for 500.00 (payable 574.14)" in request.content
+    assert "asks for ¥500.00 (payable ¥574.14)" in request.content
     paid = await admin.press("✅ Mark paid", message=request)
     assert (await admin.wait_for_callback_answer(paid)).answer_text == "Withdrawal #1: paid."
     done = await sam.wait_for_message(_has("was paid"), after=0)
-    assert "withdrawal #1 of 500.00 was paid. Payable balance: 74.14" in done.content
+    assert "withdrawal #1 of ¥500.00 was paid. Payable balance: ¥74.14" in done.content
 
     # 10. The books, to the fen.
     assert total - 500_00 == 74_14

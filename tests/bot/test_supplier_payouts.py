@@ -50,14 +50,14 @@ async def test_the_statement_explains_each_split_and_its_ladder_tier(
     text = statement.content
     # First order: 0 units before it → 3%: 88.50 gross − 2.66 = 85.84 × 2 = 171.68.
     # Second: 2 units before it → the 2+ tier, 2%: 88.50 − 1.77 = 86.73 × 2 = 173.46.
-    assert "Payable balance: 345.14" in text
+    assert "Payable balance: ¥345.14" in text
     assert (
-        text.count("Sale price 92.00 − supply price 85.00 = spread 7.00; your share 50% = 3.50")
+        text.count("Sale price ¥92.00 − supply price ¥85.00 = spread ¥7.00; your share 50% = ¥3.50")
         == 2
     )
-    assert "Commission 3% on 88.50: −2.66 → you get 85.84 × 2 = 171.68" in text
+    assert "Commission 3% on ¥88.50: −¥2.66 → you get ¥85.84 × 2 = ¥171.68" in text
     assert "Why 3%: 0 units sold in the 30 days before, ladder tier 0–1 units" in text
-    assert "Commission 2% on 88.50: −1.77 → you get 86.73 × 2 = 173.46" in text
+    assert "Commission 2% on ¥88.50: −¥1.77 → you get ¥86.73 × 2 = ¥173.46" in text
     assert "Why 2%: 2 units sold in the 30 days before, ladder tier 2–9999 units" in text
     assert "Units sold in the last 30 days: 4 → commission 2% (tier 2–9999 units)" in text
     assert "From 10000 units the rate drops to 1%." in text
@@ -78,16 +78,16 @@ async def test_withdrawal_marked_paid_by_the_first_admin_moves_the_ledger_once(
     anchor = await ann.wait_for_message(lambda m: "Welcome" in m.content)
 
     await sam.send_text("/earnings")
-    await sam.wait_for_message(lambda m: "Payable balance: 345.14" in m.content)
+    await sam.wait_for_message(lambda m: "Payable balance: ¥345.14" in m.content)
     await sam.press("💸 Request withdrawal")
-    await sam.wait_for_message(lambda m: "Up to 345.14" in m.content)
+    await sam.wait_for_message(lambda m: "Up to ¥345.14" in m.content)
     await sam.send_text("400")
-    await sam.wait_for_message(lambda m: "more than you can withdraw now (345.14)" in m.content)
+    await sam.wait_for_message(lambda m: "more than you can withdraw now (¥345.14)" in m.content)
     await sam.send_text("300.14")
-    await sam.wait_for_message(lambda m: "Withdrawal request #1 for 300.14" in m.content)
+    await sam.wait_for_message(lambda m: "Withdrawal request #1 for ¥300.14" in m.content)
 
     request = await admin.wait_for_message(lambda m: "Withdrawal request #1" in m.content, after=0)
-    assert "asks for 300.14 (payable 345.14)" in request.content
+    assert "asks for ¥300.14 (payable ¥345.14)" in request.content
     copy = await other_admin.wait_for_message(
         lambda m: "Withdrawal request #1" in m.content, after=0
     )
@@ -105,7 +105,7 @@ async def test_withdrawal_marked_paid_by_the_first_admin_moves_the_ledger_once(
     assert answer.answer_text == "Withdrawal #1 was already decided: paid."
 
     done = await sam.wait_for_message(lambda m: "was paid" in m.content, after=0)
-    assert "withdrawal #1 of 300.14 was paid. Payable balance: 45.00" in done.content
+    assert "withdrawal #1 of ¥300.14 was paid. Payable balance: ¥45.00" in done.content
     assert (await shop.balances.supplier(SUPPLIER_TID)).payable == 45_00
     report = await check_ledger(shop.db)
     assert report.ok, report.render()

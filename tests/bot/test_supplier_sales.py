@@ -44,7 +44,7 @@ async def test_a_reseller_buys_and_the_supplier_hears_sku_quantity_and_earning_o
     )
 
     await ann.send_text("/buy STEAM-100 2")
-    quote = await ann.wait_for_message(lambda m: "Total: 184.00" in m.content)
+    quote = await ann.wait_for_message(lambda m: "Total: ¥184.00" in m.content)
     await ann.press("✅ Confirm", message=quote)
     await ann.wait_for_message(lambda m: "Order #" in m.content)
 
@@ -52,7 +52,7 @@ async def test_a_reseller_buys_and_the_supplier_hears_sku_quantity_and_earning_o
     # 92.00 − 85.00 = 7.00 spread, half to the supplier: 88.50 gross; 3% commission rounded
     # up to 2.66 → 85.84 per code, 171.68 for two.
     assert "2 × STEAM-100 card" in notice.content
-    assert "Your earning: 171.68" in notice.content
+    assert "Your earning: ¥171.68" in notice.content
     assert "Stock left: 8" in notice.content
     for secret in codes:
         assert secret not in notice.content
@@ -70,7 +70,7 @@ async def test_a_chinese_supplier_is_told_in_chinese(
     await make_reseller(shop, RESELLER, balance=500_00)
     await shop.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="zh")
     notice = await sam.wait_for_message(lambda m: "已售出" in m.content, after=0)
-    assert "您的收入：85.84" in notice.content
+    assert "您的收入：¥85.84" in notice.content
 
 
 async def test_hourly_digest_sends_nothing_per_sale_then_one_summary_with_exact_totals(
@@ -99,10 +99,10 @@ async def test_hourly_digest_sends_nothing_per_sale_then_one_summary_with_exact_
     digest = await sam.wait_for_message(lambda m: "Hourly sales" in m.content, after=0)
     # STEAM-100: 85.84 a unit × 3 = 257.52. XBOX-50: 45 − 40 = 5 spread, 2.50 to the supplier,
     # 42.50 gross, 3% = 1.275 → 1.28 → 41.22 a unit × 3 = 123.66. Total 381.18.
-    assert "2026-11-26 12:00–13:00 UTC" in digest.content
-    assert "Orders: 3 · units: 6 · earnings: 381.18" in digest.content
-    assert "STEAM-100 STEAM-100 card: 2 orders, 3 units, 257.52" in digest.content
-    assert "XBOX-50 XBOX-50 card: 1 orders, 3 units, 123.66" in digest.content
+    assert "Hourly sales 2026-11-26 20:00 (UTC+8) – 2026-11-26 21:00 (UTC+8)" in digest.content
+    assert "Orders: 3 · units: 6 · earnings: ¥381.18" in digest.content
+    assert "STEAM-100 STEAM-100 card: 2 orders, 3 units, ¥257.52" in digest.content
+    assert "XBOX-50 XBOX-50 card: 1 orders, 3 units, ¥123.66" in digest.content
     await outbox_settled(shop)
     clock.advance(hours=2)
     await shop.shop.buy_now(RESELLER, "XBOX-50", 1, idempotency_key="later")  # next digest
@@ -132,7 +132,7 @@ async def test_a_telegram_outage_delays_the_notice_and_it_arrives_exactly_once(
 
     clock.advance(minutes=1)  # past the backoff
     notice = await sam.wait_for_message(sold, after=0)
-    assert "Your earning: 85.84" in notice.content
+    assert "Your earning: ¥85.84" in notice.content
     await outbox_settled(shop)
     (row,) = await outbox_rows(shop, "sale")
     assert row.outcome == "sent" and row.attempts == 2

@@ -143,7 +143,7 @@ async def test_supplier_is_approved_gets_a_product_reviewed_and_stocks_it_while_
     assert (await shop.catalogue.sku(code)).status is SkuStatus.PENDING_REVIEW
     review = await admin.wait_for_message(_has("Product review #1"), after=0)
     assert review.document is not None  # the authorization file, for the admin to check
-    assert "Sale price if approved: 84.00" in review.content  # 80.00 + 5%
+    assert "Sale price if approved: ¥84.00" in review.content  # 80.00 + 5%
     assert "Sony HK distributor" in review.content
     forged = await ann.press_data(review.callback_data("✅ Approve") or "")
     assert "not allowed" in (await ann.wait_for_callback_answer(forged)).answer_text
@@ -159,7 +159,7 @@ async def test_supplier_is_approved_gets_a_product_reviewed_and_stocks_it_while_
     await sam.send_text(f"/editproduct {code}")
     await sam.wait_for_message(_has("New name?"))
     await sam.press("Keep")
-    await sam.wait_for_message(_has("New supply price? Now: 80.00"))
+    await sam.wait_for_message(_has("New supply price? Now: ¥80.00"))
     await sam.send_text("82.50")
     await sam.wait_for_message(_has("New provenance note?"))
     await sam.press("Keep")
@@ -168,9 +168,9 @@ async def test_supplier_is_approved_gets_a_product_reviewed_and_stocks_it_while_
     await sam.wait_for_message(_has("waiting for review (#2)"))
     second = await admin.wait_for_message(_has("Product review #2"), after=0)
     assert second.photo is not None
-    assert "Sale price if approved: 86.63" in second.content  # 82.50 + 5%, rounded up
+    assert "Sale price if approved: ¥86.63" in second.content  # 82.50 + 5%, rounded up
     await admin.press("✅ Approve", message=second)
-    approved = await sam.wait_for_message(_has("was approved and is on sale at 86.63"))
+    approved = await sam.wait_for_message(_has("was approved and is on sale at ¥86.63"))
     assert f"/upload {code}" in approved.content
     await admin.press_data(second.callback_data("✅ Approve") or "", message=second)
     assert (await shop.catalogue.sku(code)).status is SkuStatus.ACTIVE
@@ -193,7 +193,7 @@ async def test_supplier_is_approved_gets_a_product_reviewed_and_stocks_it_while_
     # 5. While the upload is part-way, a reseller buys from the same SKU.
     await asyncio.wait_for(paused_upload["paused"].wait(), SLOW)
     await ann.send_text(f"/buy {code} 1")
-    quote = await ann.wait_for_message(_has("Total: 86.63"))
+    quote = await ann.wait_for_message(_has("Total: ¥86.63"))
     await ann.press("✅ Confirm", message=quote)
     receipt = await ann.wait_for_message(_has("Order #"))
     assert receipt.codes == ["PASTED-1"]
@@ -350,7 +350,7 @@ async def test_changing_an_active_product_takes_it_off_sale_until_approved_again
     await admin.press("✅ Approve", message=card)
     await sam.wait_for_message(_has("已通过审核"))
     await ann.send_text(f"/buy {first.sku_code} 1")
-    quote = await ann.wait_for_message(_has("Total: 52.50"))
+    quote = await ann.wait_for_message(_has("Total: ¥52.50"))
     await ann.press("✅ Confirm", message=quote)
     receipt = await ann.wait_for_message(_has("Order #"))
     assert receipt.codes == ["https://share.example/netflix"]

@@ -34,15 +34,15 @@ async def test_a_voucher_credits_one_reseller_once(
     await admin.send_text("/voucher fifty")
     await admin.wait_for_message(lambda m: "Usage: /voucher" in m.content)
     await admin.send_text("/voucher 50.00 2")
-    issued = await admin.wait_for_message(lambda m: "2 voucher(s) of 50.00 each" in m.content)
+    issued = await admin.wait_for_message(lambda m: "2 voucher(s) of ¥50.00 each" in m.content)
     first, second = issued.codes
 
     await ann.send_text("/balance")
-    await ann.wait_for_message(lambda m: "Balance: 10.00" in m.content)
+    await ann.wait_for_message(lambda m: "Balance: ¥10.00" in m.content)
     await ann.press("🎟 Redeem voucher")
     await ann.wait_for_message(lambda m: "Type the voucher code" in m.content)
     await ann.send_text(first.lower())
-    await ann.wait_for_message(lambda m: "Voucher redeemed: +50.00. Balance: 60.00" in m.content)
+    await ann.wait_for_message(lambda m: "Voucher redeemed: +¥50.00. Balance: ¥60.00" in m.content)
 
     for who, text, expected in [
         (ann, f"/redeem {first}", "You have already redeemed that voucher."),
@@ -59,7 +59,7 @@ async def test_a_voucher_credits_one_reseller_once(
     assert (await shop.balances.balance(BOB)).balance == 0
     await ann.send_text("/balance")
     await ann.press("📜 Statement")
-    await ann.wait_for_message(lambda m: "voucher · +50.00" in m.content)
+    await ann.wait_for_message(lambda m: "voucher · +¥50.00" in m.content)
 
     async with shop.db.reading() as session:
         redeemed = await session.execute(select(Voucher).where(Voucher.redeemed_by.is_not(None)))
@@ -86,4 +86,4 @@ async def test_a_voucher_credits_one_reseller_once(
     assert (await audit.verify(shop.db)).ok
 
     await bob.send_text(f"/redeem {second}")
-    await bob.wait_for_message(lambda m: "Balance: 50.00" in m.content)
+    await bob.wait_for_message(lambda m: "Balance: ¥50.00" in m.content)

@@ -172,7 +172,24 @@ async def test_quote_has_its_breakdown(api: Api, platform: Platform) -> None:
     assert body["breakdown"]["quantity_break"] == {"min_quantity": 10, "discount_bps": 500}
     assert body["balance"] == 1000_00 and body["balance_after"] == 905_00
     assert body["shortfall"] == 0 and body["stock"] == 20 and body["currency"] == "CNY"
+    assert body["enough_stock"] is True and body["can_confirm"] is True
     assert body["expires_at"].endswith("Z")
+
+
+async def test_a_quote_says_when_stock_or_money_stops_the_purchase(
+    api: Api, platform: Platform
+) -> None:
+    key = await reseller_key(platform, balance=15_00)
+    await make_sku(platform, stock=3, price=10_00, supply_price=8_00)
+
+    _, over, _ = await api.post("/api/v1/quotes", key=key, json={"sku": "STEAM-100", "quantity": 5})
+    assert over["stock"] == 3 and over["enough_stock"] is False and over["can_confirm"] is False
+
+    _, short, _ = await api.post(
+        "/api/v1/quotes", key=key, json={"sku": "STEAM-100", "quantity": 2}
+    )
+    assert short["enough_stock"] is True and short["shortfall"] == 5_00
+    assert short["can_confirm"] is False
 
 
 async def test_buy_returns_codes_and_a_replay_returns_the_same_without_charging(
