@@ -54,6 +54,7 @@ class UserView:
     language: str
     status: UserStatus
     credit_limit: int
+    language_known: bool = True  # False: a placeholder until the user's first update
 
     @property
     def is_banned(self) -> bool:
@@ -113,6 +114,7 @@ def _view(user: User, level_name: str | None) -> UserView:
         language=user.language,
         status=user.status,
         credit_limit=user.credit_limit,
+        language_known=user.language_known,
     )
 
 
@@ -121,11 +123,15 @@ async def user_view(session: AsyncSession, user: User) -> UserView:
     return _view(user, level_name)
 
 
-def _renamed(user: User | UserView, username: str | None, display_name: str) -> bool:
+def _renamed(
+    user: User | UserView, username: str | None, display_name: str, language: str | None = None
+) -> bool:
     """Telegram tells a different @username or name than the one stored (an absent one
-    never erases the stored one)."""
-    return bool(username and user.username != username) or bool(
-        display_name and user.display_name != display_name
+    never erases the stored one), or the first language of a user created before writing."""
+    return (
+        bool(username and user.username != username)
+        or bool(display_name and user.display_name != display_name)
+        or bool(language and not user.language_known)
     )
 
 
@@ -229,11 +235,12 @@ class Catalogue:
         unchanged is answered from the user cache (see ``core.user_cache``) or else one read,
         without a write transaction (on SQLite the writes queue behind each other). Only a
         newcomer or a renamed user writes; two first updates racing each other create one
-        user. ``language`` and ``status`` apply on creation only. Returns the user and
-        whether it was created just now."""
+        user. ``status`` applies on creation only, ``language`` on creation or when the
+        stored one is a placeholder (an admin granted before he ever wrote): a language the
+        user chose is never overwritten. Returns the user and whether it was created just now."""
         display_name = display_name[:DISPLAY_NAME_MAX]
         cached = self._users.get(telegram_id)
-        if cached is not None and not _renamed(cached, username, display_name):
+        if cached is not None and not _renamed(cached, username, display_name, language):
             return cached, False
         generation = self._users.generation
         async with self._db.reading() as session:
@@ -244,11 +251,11 @@ class Catalogue:
                     .where(User.telegram_id == telegram_id)
                 )
             ).first()
-            if row is not None and not _renamed(row[0], username, display_name):
+            if row is not None and not _renamed(row[0], username, display_name, language):
                 view = _view(row[0], row[1])
                 self._users.put(view, generation)
                 return view, False
-        arguments = (telegram_id, username, display_name, language or "zh-CN", status)
+        arguments = (telegram_id, username, display_name, language, status)
         try:
             return await self._register_or_rename(*arguments)
         except IntegrityError:  # PostgreSQL: a concurrent first update registered them
@@ -259,7 +266,7 @@ class Catalogue:
         telegram_id: int,
         username: str | None,
         display_name: str,
-        language: str,
+        language: str | None,
         status: UserStatus,
     ) -> tuple[UserView, bool]:
         async with self._db.transaction() as session:
@@ -270,11 +277,14 @@ class Catalogue:
                     telegram_id,
                     username,
                     display_name,
-                    language,
+                    language or "zh-CN",
                     self._clock.now(),
                     status,
                 )
                 return await user_view(session, user), True
+            if language and not user.language_known:
+                user.language = language
+                user.language_known = True
             if username and user.username != username:
                 user.username = username
             if display_name and user.display_name != display_name:
@@ -307,7 +317,9 @@ class Catalogue:
         async with self._db.transaction() as session:
             user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
             if user is None:
+                # not written yet: the first update brings Telegram's language
                 user = await _new_user(session, telegram_id, None, "", "zh-CN", now)
+                user.language_known = False
             if role is Role.ADMIN:
                 user.is_admin = True
             elif role is Role.RESELLER:
@@ -331,6 +343,7 @@ class Catalogue:
         async with self._db.transaction() as session:
             user = await load_user(session, telegram_id)
             user.language = language
+            user.language_known = True
             return await user_view(session, user)
 
     async def set_level(self, telegram_id: int, level_name: str, *, actor: str) -> UserView:
