@@ -6,7 +6,9 @@ independently; the same rules hold (English msgids, zh-CN in ``locales/zh_CN/adm
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
+from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -14,6 +16,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot.texts import _percent, money
 from core.admin import UserCard
 from core.aftersales import ReportView
+from core.approvals import Outcome, Verdict
 from core.models import ReportStatus, Role, UserStatus
 from core.pricing_admin import CategoryRow, LadderView, SkuPricing, TierRow
 from core.supplier_payouts import WithdrawalView
@@ -47,6 +50,42 @@ def withdrawal_waiting(view: WithdrawalView) -> str:
 
 def cancelled() -> str:
     return _("Cancelled.")
+
+
+# decisions on approval cards -----------------------------------------------------------
+
+
+def when(moment: datetime, zone: str) -> str:
+    """``2026-12-04 18:25 (UTC+8)``: a moment in the deployment's zone, the zone shown.
+    The one place admin texts format a time (``bot/formatting.py`` may take it over)."""
+    local = moment.astimezone(ZoneInfo(zone))
+    offset = local.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    label = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    return _("{time} ({zone})").format(time=local.strftime("%Y-%m-%d %H:%M"), zone=label)
+
+
+def admin_label(verdict: Verdict) -> str:
+    if verdict.admin_username:
+        return f"@{escape(verdict.admin_username)}"
+    return escape(verdict.admin_name) or str(verdict.admin_telegram_id)
+
+
+def decided_by(verdict: Verdict, zone: str) -> str:
+    """The line a decided approval card gains: who decided what, when (and why, if said)."""
+    lines = {
+        Outcome.APPROVED: __("✅ Approved by {who} at {at}"),
+        Outcome.REJECTED: __("❌ Rejected by {who} at {at}"),
+        Outcome.REPLACED: __("✅ Code replaced by {who} at {at}"),
+        Outcome.REFUNDED: __("✅ Refunded by {who} at {at}"),
+        Outcome.PAID: __("✅ Marked paid by {who} at {at}"),
+    }
+    line = str(lines[verdict.outcome]).format(who=admin_label(verdict), at=when(verdict.at, zone))
+    if not verdict.reason:
+        return line
+    return _("{decision}: {reason}").format(decision=line, reason=escape(verdict.reason))
 
 
 # users ---------------------------------------------------------------------------------

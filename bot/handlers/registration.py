@@ -9,16 +9,16 @@ outsider can never browse or buy. ``router`` holds the admins' handlers.
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 
 from bot import registration_texts as rtexts
 from bot import texts
+from bot.approval_cards import Card, close_card
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import RegistrationDecisionCb
@@ -141,11 +141,9 @@ async def decide(
         callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
     )
     await query.answer(rtexts.request_decided(decision.request, decision.already_decided))
+    await close_card(bot, Card.of(query.message), decision.verdict, platform.settings.timezone)
     if decision.already_decided:
         return
-    if isinstance(query.message, Message):
-        with suppress(TelegramBadRequest):  # the buttons may already be gone
-            await query.message.edit_reply_markup(reply_markup=None)
     applicant = decision.request
     name = applicant.display_name or str(applicant.telegram_id)
     with i18n.use_locale(LOCALE_OF.get(applicant.language, "zh_CN")):
