@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.texts import _percent, money
+from bot.texts import _percent, joined, level_name, money
 from core.admin import UserCard
 from core.aftersales import ReportView
 from core.approvals import Outcome, Verdict
@@ -33,7 +33,10 @@ COUNTER_LABELS = {
 
 
 def panel(counts: dict[str, int]) -> str:
-    rows = [f"{COUNTER_LABELS.get(name, name)}: <b>{count}</b>" for name, count in counts.items()]
+    rows = [
+        _("{label}: <b>{count}</b>").format(label=COUNTER_LABELS.get(name, name), count=count)
+        for name, count in counts.items()
+    ]
     return _("<b>Admin panel</b>") + "\n" + "\n".join(rows)
 
 
@@ -108,8 +111,8 @@ def user_card(card: UserCard) -> str:
     ).format(
         id=u.telegram_id,
         name=name,
-        roles=", ".join(str(roles[r]) for r in Role if r in u.roles),
-        level=escape(u.level_name),
+        roles=joined(str(roles[r]) for r in Role if r in u.roles),
+        level=level_name(u.level_name),
         status=status,
         balance=money(card.balance),
         limit=money(u.credit_limit),
@@ -171,8 +174,8 @@ def sku_status(status: str) -> str:
 
 def sku_pricing(p: SkuPricing) -> str:
     stock = _("unlimited") if p.stock is None else str(p.stock)
-    prices = ", ".join(
-        f"{escape(lp.level)} {money(lp.price) if lp.price is not None else '—'}"
+    prices = joined(
+        f"{level_name(lp.level)} {money(lp.price) if lp.price is not None else '—'}"
         for lp in p.level_prices
     )
     lines = [
@@ -188,7 +191,7 @@ def sku_pricing(p: SkuPricing) -> str:
     if p.breaks:
         lines.append(
             _("Quantity breaks: {breaks}").format(
-                breaks=", ".join(break_label(b.min_quantity, b.discount_bps) for b in p.breaks)
+                breaks=joined(break_label(b.min_quantity, b.discount_bps) for b in p.breaks)
             )
         )
     else:
@@ -202,7 +205,7 @@ def break_label(min_quantity: int, discount_bps: int) -> str:
 
 def ask_level_price(sku: str, level: str) -> str:
     return _("Type the {level} price of {sku}, or - to clear it.").format(
-        level=escape(level), sku=sku
+        level=level_name(level), sku=sku
     )
 
 
@@ -221,8 +224,8 @@ def ladder(view: LadderView) -> str:
     return "\n".join(
         [
             _("<b>Commission ladder</b> (units sold in 30 days → rate)"),
-            _("Normal: {tiers}").format(tiers=", ".join(tier_label(t) for t in view.normal)),
-            _("Exclusive: {tiers}").format(tiers=", ".join(tier_label(t) for t in view.exclusive)),
+            _("Normal: {tiers}").format(tiers=joined(tier_label(t) for t in view.normal)),
+            _("Exclusive: {tiers}").format(tiers=joined(tier_label(t) for t in view.exclusive)),
             _("Supplier's share of the spread: {percent}%").format(
                 percent=_percent(view.spread_supplier_bps)
             ),

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.texts import money
+from bot.texts import joined, level_choice, level_name, money
 from core.models import PromotionKind
 from core.promotions import NewPromotion, PromotionResults, PromotionView, local_time
 from core.reports import Period, SalesReport
@@ -47,7 +47,7 @@ def scope(sku_codes: tuple[str, ...], category: str | None) -> str:
 
 
 def levels_text(levels: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(levels) if levels else _("all levels")
+    return joined(level_name(level) for level in levels) if levels else _("all levels")
 
 
 # /promo, step by step ------------------------------------------------------------
@@ -106,11 +106,13 @@ def promo_ask_levels(levels: list[str]) -> str:
     return _(
         "Which reseller levels? Send level names separated by spaces ({levels}), "
         "or press “All levels”."
-    ).format(levels=", ".join(levels))
+    ).format(levels=", ".join(level_choice(level) for level in levels))
 
 
 def promo_bad_levels(levels: list[str]) -> str:
-    return _("Unknown level. Choose from: {levels}.").format(levels=", ".join(levels))
+    return _("Unknown level. Choose from: {levels}.").format(
+        levels=", ".join(level_choice(level) for level in levels)
+    )
 
 
 def promo_ask_announcement() -> str:
