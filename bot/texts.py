@@ -88,6 +88,10 @@ def nothing_on_sale() -> str:
     return _("Nothing is on sale yet.")
 
 
+def category_gone() -> str:
+    return _("This category no longer exists or has nothing on sale. Choose another one.")
+
+
 def stock_label(line: SkuLine) -> str:
     if line.stock is None:
         return _("in stock")
