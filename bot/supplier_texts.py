@@ -225,9 +225,7 @@ def edit_ask_supply_price(current: int) -> str:
     return _(
         "New supply price? Now: {amount}, before the platform's commission at your ladder tier. "
         "Type it, or press Keep."
-    ).format(
-        amount=money(current)
-    )
+    ).format(amount=money(current))
 
 
 def edit_ask_provenance() -> str:

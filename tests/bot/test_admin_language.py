@@ -34,7 +34,7 @@ async def started(
     live = build_platform(bot_settings, clock=platform.clock, db=platform.db)
     task = asyncio.create_task(run_polling(live, create_bot(bot_settings), handle_signals=False))
     while not server.calls("getUpdates"):
-        await asyncio.sleep(0.01)
+        await server.state.changed.wait(0.01)
     yield live
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
