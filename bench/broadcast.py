@@ -97,6 +97,7 @@ async def seed(platform: Platform, recipients: int) -> None:
                     "status": UserStatus.ACTIVE,
                     "credit_limit": 0,
                     "created_at": now,
+                    "started_at": now,  # they wrote to the bot: broadcasts reach them
                 }
                 for n in range(recipients)
             ],
@@ -155,9 +156,9 @@ async def main(argv: list[str] | None = None) -> int:
     ids = [FIRST_TID + n for n in range(args.recipients)]
 
     async with FakeTelegramServer(token=TOKEN, seed=args.seed) as server:
-        admin = server.user(ADMIN_TID)
+        admin = server.user(ADMIN_TID, started=True)
         for telegram_id in ids:
-            server.user(telegram_id)
+            server.user(telegram_id, started=True)
         step = round(1 / args.blocked) if args.blocked > 0 else 0
         blocked = set(ids[::step]) if step else set()
         for telegram_id in blocked:

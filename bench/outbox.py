@@ -94,7 +94,7 @@ async def run(url: str, sales: int, purchases: int, buyers: int) -> list[str]:
     await base.stock.import_codes(SKU, codes(sales + 2 * purchases + 10), actor=ADMIN)
     await base.catalogue.set_language(SUPPLIER_TID, "en")
     async with FakeTelegramServer(token=TOKEN) as server:
-        server.user(SUPPLIER_TID)
+        server.user(SUPPLIER_TID, started=True)
         settings = base.settings.model_copy(
             update={"bot_token": TOKEN, "telegram_api_base": server.base_url}
         )

@@ -108,7 +108,9 @@ async def serve(token: str, first_tid: int, resellers: int) -> None:
             server.user(first_tid + b, first_name=f"R{b}", language_code="en")
             for b in range(resellers)
         ]
-        server.user(SUPPLIER_TID, first_name="Supplier", language_code="en")  # sale notices
+        server.user(
+            SUPPLIER_TID, first_name="Supplier", language_code="en", started=True
+        )  # sale notices
         answer({"base_url": server.base_url})
         while line := await reader.readline():
             command = json.loads(line)

@@ -12,9 +12,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
-from bot.texts import _percent, card_code
+from bot.texts import _percent, card_code, joined, level_name
 from core.admin import UserCard
 from core.aftersales import ReportView
+from core.approvals import Outcome, Verdict
 from core.delivery.codes import CardCode
 from core.models import ReportStatus, Role, UserStatus
 from core.pricing_admin import CategoryRow, LadderView, SkuPricing, TierRow
@@ -33,7 +34,10 @@ COUNTER_LABELS = {
 
 
 def panel(counts: dict[str, int]) -> str:
-    rows = [f"{COUNTER_LABELS.get(name, name)}: <b>{count}</b>" for name, count in counts.items()]
+    rows = [
+        _("{label}: <b>{count}</b>").format(label=COUNTER_LABELS.get(name, name), count=count)
+        for name, count in counts.items()
+    ]
     return _("<b>Admin panel</b>") + "\n" + "\n".join(rows)
 
 
@@ -50,6 +54,31 @@ def withdrawal_waiting(view: WithdrawalView) -> str:
 
 def cancelled() -> str:
     return _("Cancelled.")
+
+
+# decisions on approval cards -----------------------------------------------------------
+
+
+def admin_label(verdict: Verdict) -> str:
+    if verdict.admin_username:
+        return f"@{escape(verdict.admin_username)}"
+    return escape(verdict.admin_name) or str(verdict.admin_telegram_id)
+
+
+def decided_by(verdict: Verdict) -> str:
+    """The line a decided approval card gains: who decided what, when (in the reader's zone),
+    and why, if said."""
+    lines = {
+        Outcome.APPROVED: __("✅ Approved by {who} at {at}"),
+        Outcome.REJECTED: __("❌ Rejected by {who} at {at}"),
+        Outcome.REPLACED: __("✅ Code replaced by {who} at {at}"),
+        Outcome.REFUNDED: __("✅ Refunded by {who} at {at}"),
+        Outcome.PAID: __("✅ Marked paid by {who} at {at}"),
+    }
+    line = str(lines[verdict.outcome]).format(who=admin_label(verdict), at=fmt.moment(verdict.at))
+    if not verdict.reason:
+        return line
+    return _("{decision}: {reason}").format(decision=line, reason=escape(verdict.reason))
 
 
 # users ---------------------------------------------------------------------------------
@@ -72,8 +101,8 @@ def user_card(card: UserCard) -> str:
     ).format(
         id=u.telegram_id,
         name=name,
-        roles=", ".join(str(roles[r]) for r in Role if r in u.roles),
-        level=escape(u.level_name),
+        roles=joined(str(roles[r]) for r in Role if r in u.roles),
+        level=level_name(u.level_name),
         status=status,
         balance=fmt.amount(card.balance),
         limit=fmt.amount(u.credit_limit),
@@ -135,8 +164,8 @@ def sku_status(status: str) -> str:
 
 def sku_pricing(p: SkuPricing) -> str:
     stock = _("unlimited") if p.stock is None else str(p.stock)
-    prices = ", ".join(
-        f"{escape(lp.level)} {fmt.amount(lp.price) if lp.price is not None else '—'}"
+    prices = joined(
+        f"{level_name(lp.level)} {fmt.amount(lp.price) if lp.price is not None else '—'}"
         for lp in p.level_prices
     )
     lines = [
@@ -152,7 +181,7 @@ def sku_pricing(p: SkuPricing) -> str:
     if p.breaks:
         lines.append(
             _("Quantity breaks: {breaks}").format(
-                breaks=", ".join(break_label(b.min_quantity, b.discount_bps) for b in p.breaks)
+                breaks=joined(break_label(b.min_quantity, b.discount_bps) for b in p.breaks)
             )
         )
     else:
@@ -166,7 +195,7 @@ def break_label(min_quantity: int, discount_bps: int) -> str:
 
 def ask_level_price(sku: str, level: str) -> str:
     return _("Type the {level} price of {sku}, or - to clear it.").format(
-        level=escape(level), sku=sku
+        level=level_name(level), sku=sku
     )
 
 
@@ -185,8 +214,8 @@ def ladder(view: LadderView) -> str:
     return "\n".join(
         [
             _("<b>Commission ladder</b> (units sold in 30 days → rate)"),
-            _("Normal: {tiers}").format(tiers=", ".join(tier_label(t) for t in view.normal)),
-            _("Exclusive: {tiers}").format(tiers=", ".join(tier_label(t) for t in view.exclusive)),
+            _("Normal: {tiers}").format(tiers=joined(tier_label(t) for t in view.normal)),
+            _("Exclusive: {tiers}").format(tiers=joined(tier_label(t) for t in view.exclusive)),
             _("Supplier's share of the spread: {percent}%").format(
                 percent=_percent(view.spread_supplier_bps)
             ),

@@ -330,11 +330,12 @@ class BroadcastWorker:
 
     async def _edit(
         self, campaign: CampaignView, text: str, markup: InlineKeyboardMarkup | None
-    ) -> None:
+    ) -> bool:
+        """Edit the progress message; False when there is none or it could not be edited."""
         message_id = campaign.progress_message_id
         if message_id is None:
-            return
-        await self._admin_call(
+            return False
+        return await self._admin_call(
             lambda: self._bot.edit_message_text(
                 text=text,
                 chat_id=campaign.admin_chat_id,
@@ -355,14 +356,18 @@ class BroadcastWorker:
             reading_as(self._settings, campaign.admin_chat_id),
         ):
             text = report_text(campaign, counts)
-        await self._edit(campaign, text, None)
+        # The progress message becomes the report; a new message only when there is none to
+        # edit (never both: the admin would read the same report twice).
+        if await self._edit(campaign, text, None):
+            return
         await self._admin_call(
             lambda: self._bot.send_message(campaign.admin_chat_id, text),
             f"report of broadcast {campaign_id}",
         )
 
-    async def _admin_call(self, call: Callable[[], Awaitable[object]], what: str) -> None:
-        """A message to the admin, paced with the rest and retried after a 429."""
+    async def _admin_call(self, call: Callable[[], Awaitable[object]], what: str) -> bool:
+        """A message to the admin, paced with the rest and retried after a 429; True when
+        Telegram took it."""
         for _ in range(MAX_ADMIN_RETRIES):
             await self._pacer.acquire(asyncio.Event())
             try:
@@ -373,7 +378,9 @@ class BroadcastWorker:
                 continue
             except TelegramAPIError as error:  # "not modified", deleted by the admin, ...
                 log.info("%s not delivered: %s", what, error.message)
-            return
+                return False
+            return True
+        return False
 
 
 def progress_text(campaign_id: int, counts: Counts) -> str:

@@ -54,11 +54,13 @@ def utc_offset(moment: datetime) -> str:
 def when(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     """``2026-12-01 18:25 (UTC+8)``: the moment in ``zone``, the zone always shown.
 
-    The same digits in every language (``locale`` is taken so that a per-language style
-    changes here only); a naive ``moment`` is UTC, as the database stores it."""
-    del locale  # one style for both languages today
+    The same digits in every language; Chinese puts the zone in full-width brackets
+    (``18:25（UTC+8）``), as it does all punctuation. A naive ``moment`` is UTC, as the
+    database stores it."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     local = aware.astimezone(zone)
+    if locale.startswith("zh"):
+        return f"{local.strftime(TIME_FORMAT)}（{utc_offset(local)}）"
     return f"{local.strftime(TIME_FORMAT)} ({utc_offset(local)})"
 
 

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
 from bot import texts
+from bot.texts import joined, level_choice, level_name
 from core.models import PromotionKind
 from core.promotions import FlooredPrice, NewPromotion, PromotionResults, PromotionView
 from core.reports import Period, SalesReport
@@ -48,7 +49,7 @@ def scope(sku_codes: tuple[str, ...], category: str | None) -> str:
 
 
 def levels_text(levels: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(levels) if levels else _("all levels")
+    return joined(level_name(level) for level in levels) if levels else _("all levels")
 
 
 # /promo, step by step ------------------------------------------------------------
@@ -107,11 +108,13 @@ def promo_ask_levels(levels: list[str]) -> str:
     return _(
         "Which reseller levels? Send level names separated by spaces ({levels}), "
         "or press “All levels”."
-    ).format(levels=", ".join(levels))
+    ).format(levels=", ".join(level_choice(level) for level in levels))
 
 
 def promo_bad_levels(levels: list[str]) -> str:
-    return _("Unknown level. Choose from: {levels}.").format(levels=", ".join(levels))
+    return _("Unknown level. Choose from: {levels}.").format(
+        levels=", ".join(level_choice(level) for level in levels)
+    )
 
 
 def promo_ask_announcement() -> str:

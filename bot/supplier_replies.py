@@ -11,14 +11,17 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
 from bot import supplier_texts as st
+from bot.approval_cards import Card, close_card
 from bot.notices import tell_user
+from core.approvals import Verdict
 from core.catalogue import SkuView, UserView
 from core.errors import KamengError
 from core.platform import Platform
 
 
 async def announce_decision(
-    card: object,
+    card: Card | None,
+    verdict: Verdict | None,
     already_decided: bool,
     bot: Bot,
     platform: Platform,
@@ -26,11 +29,11 @@ async def announce_decision(
     telegram_id: int,
     render: Callable[[], str],
 ) -> None:
-    """After a first decision: the admin's card loses its buttons, the subject is told."""
+    """After a decision the admin's card says who decided (its buttons go); after the first
+    one the subject is told."""
+    await close_card(bot, card, verdict)
     if already_decided:
         return
-    if isinstance(card, Message):
-        await card.edit_reply_markup(reply_markup=None)
     await tell_user(bot, platform, i18n, telegram_id, render)
 
 

@@ -112,7 +112,10 @@ def product_ask_face_value() -> str:
 
 
 def product_ask_supply_price() -> str:
-    return _("Your supply price per code (what you are paid), e.g. 85.00:")
+    return _(
+        "Your supply price per code, e.g. 85.00: what the platform owes you per code, less "
+        "the platform's commission at your ladder tier (see /earnings)."
+    )
 
 
 def product_ask_stock_kind() -> str:
@@ -217,9 +220,10 @@ def edit_ask_name(current: str) -> str:
 
 
 def edit_ask_supply_price(current: int) -> str:
-    return _("New supply price? Now: {amount}. Type it, or press Keep.").format(
-        amount=fmt.amount(current)
-    )
+    return _(
+        "New supply price? Now: {amount}, before the platform's commission at your ladder tier. "
+        "Type it, or press Keep."
+    ).format(amount=fmt.amount(current))
 
 
 def edit_ask_provenance() -> str:

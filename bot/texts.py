@@ -5,6 +5,7 @@ Handlers never hold user-facing literals: they call these functions.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 
@@ -15,6 +16,7 @@ from bot import formatting as fmt
 from core.balances import BalanceView, Movement
 from core.delivery.codes import CardCode
 from core.errors import KamengError
+from core.models import TopUpStatus
 from core.orders import OrderSummary, Receipt
 from core.pricing.quotes import QuoteView
 from core.storefront import SkuCard, SkuLine
@@ -79,6 +81,10 @@ def nothing_on_sale() -> str:
     return _("Nothing is on sale yet.")
 
 
+def category_gone() -> str:
+    return _("This category no longer exists or has nothing on sale. Choose another one.")
+
+
 def stock_label(line: SkuLine) -> str:
     if line.stock is None:
         return _("in stock")
@@ -132,6 +138,27 @@ def sku_card(card: SkuCard) -> str:
             )
         )
     return "\n".join(parts)
+
+
+# The levels the migrations seed; a level an operator adds keeps the name he gave it.
+LEVEL_NAMES = {"bronze": __("bronze"), "silver": __("silver"), "gold": __("gold")}
+
+
+def joined(items: Iterable[str]) -> str:
+    """A list in a line: ``a, b`` in English, ``a、b`` in Chinese."""
+    return _(", ").join(items)
+
+
+def level_name(level: str) -> str:
+    """A reseller level as the reader says it (``bronze`` → 青铜)."""
+    return escape(str(LEVEL_NAMES.get(level, level)))
+
+
+def level_choice(level: str) -> str:
+    """A level where the admin may type it: its name and the word to type."""
+    if level not in LEVEL_NAMES:
+        return escape(level)
+    return _("{name} ({key})").format(name=level_name(level), key=escape(level))
 
 
 def _percent(bps: int) -> str:
@@ -360,12 +387,21 @@ def topup_rejected(view: TopUpView) -> str:
     ).format(id=view.id, amount=fmt.amount(view.amount))
 
 
+def topup_status(status: TopUpStatus) -> str:
+    labels = {
+        TopUpStatus.PENDING: _("pending"),
+        TopUpStatus.APPROVED: _("approved"),
+        TopUpStatus.REJECTED: _("rejected"),
+    }
+    return str(labels[status])
+
+
 def topup_decided(view: TopUpView, already: bool) -> str:
     if already:
         return _("Request #{id} was already decided: {status}.").format(
-            id=view.id, status=view.status.value
+            id=view.id, status=topup_status(view.status)
         )
-    return _("Request #{id}: {status}.").format(id=view.id, status=view.status.value)
+    return _("Request #{id}: {status}.").format(id=view.id, status=topup_status(view.status))
 
 
 def choose_language() -> str:
@@ -539,7 +575,7 @@ def broadcast_bad_days(limit: int) -> str:
 
 def broadcast_audience(kind: str, name: str, days: int | None) -> str:
     if kind == "level":
-        return _("resellers of level {level}").format(level=escape(name))
+        return _("resellers of level {level}").format(level=level_name(name))
     if kind == "category":
         return _("buyers of {category} in the last {days} days").format(
             category=escape(name), days=days

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.admin import require_admin
+from core.approvals import Verdict, load_verdict
 from core.catalogue import admin_telegram_ids, load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
@@ -76,6 +77,7 @@ class Resolution:
     already_decided: bool  # a second admin or a double tap came too late: nothing changed
     new_code: str | None = None  # replace: for the buyer only
     balance_after: int | None = None  # refund: the reseller's balance after
+    verdict: Verdict | None = None  # who decided, when (also for a late second admin)
 
     def __repr__(self) -> str:  # keep a replacement code out of logs
         return f"Resolution(report={self.report.id}, status={self.report.status.value})"
@@ -294,6 +296,7 @@ class AfterSales:
                 await _view(session, report),
                 already_decided=False,
                 new_code=self._cipher.decrypt(new.ciphertext),
+                verdict=await _verdict(session, report),
             )
 
     async def refund(self, admin: int, report_id: int) -> Resolution:
@@ -355,6 +358,7 @@ class AfterSales:
                 balance_after=await balance_of(
                     session, AccountKind.RESELLER_BALANCE, order.user_id
                 ),
+                verdict=await _verdict(session, report),
             )
 
     async def reject(self, admin: int, report_id: int, *, reason: str) -> Resolution:
@@ -380,7 +384,11 @@ class AfterSales:
                 now=now,
             )
             await session.flush()
-            return Resolution(await _view(session, report), already_decided=False)
+            return Resolution(
+                await _view(session, report),
+                already_decided=False,
+                verdict=await _verdict(session, report),
+            )
 
     async def _decide(
         self,
@@ -405,7 +413,12 @@ class AfterSales:
         if claimed is None:
             line = await session.get(OrderLine, report.line_id)
             assert line is not None
-            return report, line, Resolution(await _view(session, report), already_decided=True)
+            resolution = Resolution(
+                await _view(session, report),
+                already_decided=True,
+                verdict=await _verdict(session, report),
+            )
+            return report, line, resolution
         if needs_line:
             # Lock the line and check it still holds the reported code, delivered: a refund
             # of the order by another path waits here or is seen (never a double refund).
@@ -425,6 +438,12 @@ class AfterSales:
         line = await session.get(OrderLine, report.line_id, populate_existing=True)
         assert line is not None
         return report, line, None
+
+
+async def _verdict(session: AsyncSession, report: CodeReport) -> Verdict | None:
+    return await load_verdict(
+        session, report.status, report.decided_by, report.decided_at, report.resolution_note
+    )
 
 
 def _redact(reason: str, stored: str) -> str:

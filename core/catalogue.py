@@ -57,6 +57,7 @@ class UserView:
     credit_limit: int
     #: the user has written to the bot (so the bot may write to them, set their menu)
     started: bool
+    language_known: bool = True  # False: a placeholder until the user's first update
 
     @property
     def is_banned(self) -> bool:
@@ -117,6 +118,7 @@ def _view(user: User, level_name: str | None) -> UserView:
         status=user.status,
         credit_limit=user.credit_limit,
         started=user.started_at is not None,
+        language_known=user.language_known,
     )
 
 
@@ -125,18 +127,25 @@ async def user_view(session: AsyncSession, user: User) -> UserView:
     return _view(user, level_name)
 
 
-def _renamed(user: User | UserView, username: str | None, display_name: str) -> bool:
+def _renamed(
+    user: User | UserView, username: str | None, display_name: str, language: str | None = None
+) -> bool:
     """Telegram tells a different @username or name than the one stored (an absent one
-    never erases the stored one)."""
-    return bool(username and user.username != username) or bool(
-        display_name and user.display_name != display_name
+    never erases the stored one), or the first language of a user created before writing."""
+    return (
+        bool(username and user.username != username)
+        or bool(display_name and user.display_name != display_name)
+        or bool(language and not user.language_known)
     )
 
 
-def _stale(user: User | UserView, username: str | None, display_name: str) -> bool:
-    """The stored user needs a write: renamed, or writing to the bot for the first time."""
+def _stale(
+    user: User | UserView, username: str | None, display_name: str, language: str | None = None
+) -> bool:
+    """The stored user needs a write: renamed, writing to the bot for the first time, or
+    telling the language of a user created before writing."""
     started = user.started if isinstance(user, UserView) else user.started_at is not None
-    return not started or _renamed(user, username, display_name)
+    return not started or _renamed(user, username, display_name, language)
 
 
 def sku_view(sku: Sku, category: str) -> SkuView:
@@ -240,11 +249,12 @@ class Catalogue:
         without a write transaction (on SQLite the writes queue behind each other). Only a
         newcomer, a renamed user or one the operator created writing for the first time
         (``started_at``) writes; two first updates racing each other create one
-        user. ``language`` and ``status`` apply on creation only. Returns the user and
-        whether it was created just now."""
+        user. ``status`` applies on creation only, ``language`` on creation or when the
+        stored one is a placeholder (an admin granted before he ever wrote): a language the
+        user chose is never overwritten. Returns the user and whether it was created just now."""
         display_name = display_name[:DISPLAY_NAME_MAX]
         cached = self._users.get(telegram_id)
-        if cached is not None and not _stale(cached, username, display_name):
+        if cached is not None and not _stale(cached, username, display_name, language):
             return cached, False
         generation = self._users.generation
         async with self._db.reading() as session:
@@ -255,11 +265,11 @@ class Catalogue:
                     .where(User.telegram_id == telegram_id)
                 )
             ).first()
-            if row is not None and not _stale(row[0], username, display_name):
+            if row is not None and not _stale(row[0], username, display_name, language):
                 view = _view(row[0], row[1])
                 self._users.put(view, generation)
                 return view, False
-        arguments = (telegram_id, username, display_name, language or "zh-CN", status)
+        arguments = (telegram_id, username, display_name, language, status)
         try:
             return await self._register_or_rename(*arguments)
         except IntegrityError:  # PostgreSQL: a concurrent first update registered them
@@ -270,7 +280,7 @@ class Catalogue:
         telegram_id: int,
         username: str | None,
         display_name: str,
-        language: str,
+        language: str | None,
         status: UserStatus,
     ) -> tuple[UserView, bool]:
         async with self._db.transaction() as session:
@@ -281,7 +291,7 @@ class Catalogue:
                     telegram_id,
                     username,
                     display_name,
-                    language,
+                    language or "zh-CN",
                     self._clock.now(),
                     status,
                 )
@@ -289,6 +299,9 @@ class Catalogue:
                 return await user_view(session, user), True
             if user.started_at is None:  # created by the operator or an admin; now wrote
                 user.started_at = self._clock.now()
+            if language and not user.language_known:
+                user.language = language
+                user.language_known = True
             if username and user.username != username:
                 user.username = username
             if display_name and user.display_name != display_name:
@@ -321,7 +334,9 @@ class Catalogue:
         async with self._db.transaction() as session:
             user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
             if user is None:
+                # not written yet: the first update brings Telegram's language
                 user = await _new_user(session, telegram_id, None, "", "zh-CN", now)
+                user.language_known = False
             if role is Role.ADMIN:
                 user.is_admin = True
             elif role is Role.RESELLER:
@@ -345,6 +360,7 @@ class Catalogue:
         async with self._db.transaction() as session:
             user = await load_user(session, telegram_id)
             user.language = language
+            user.language_known = True
             return await user_view(session, user)
 
     async def set_level(self, telegram_id: int, level_name: str, *, actor: str) -> UserView:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -119,6 +120,9 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     level_id: Mapped[int] = mapped_column(ForeignKey("levels.id"))
     language: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    # False while the language is a placeholder (a user created before they ever wrote, e.g.
+    # an admin from KAMENG_ADMIN_IDS): their first update sets it from Telegram's.
+    language_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     status: Mapped[UserStatus] = mapped_column(_enum(UserStatus), default=UserStatus.ACTIVE)
     credit_limit: Mapped[int] = mapped_column(Money, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.approvals import Verdict, load_verdict
 from core.catalogue import UserView, load_user, user_view
 from core.clock import Clock
 from core.db import Database
@@ -72,6 +73,7 @@ class Application:
 class RegistrationDecision:
     request: RegistrationView
     already_decided: bool  # a second admin (or a double tap) came too late: nothing changed
+    verdict: Verdict | None = None  # who decided, when (also for a late second admin)
 
 
 def _view(request: RegistrationRequest, user: User) -> RegistrationView:
@@ -180,7 +182,10 @@ class Registrations:
             user = await session.get(User, request.user_id, with_for_update=True)
             assert user is not None
             if request.status is not RegistrationStatus.PENDING:
-                return RegistrationDecision(_view(request, user), already_decided=True)
+                verdict = await load_verdict(
+                    session, request.status, request.decided_by, request.decided_at
+                )
+                return RegistrationDecision(_view(request, user), True, verdict)
             request.status = RegistrationStatus.APPROVED if approve else RegistrationStatus.REJECTED
             request.decided_by = admin_telegram_id
             request.decided_at = now
@@ -194,7 +199,8 @@ class Registrations:
                 payload={"request": request.id},
                 now=now,
             )
-            return RegistrationDecision(_view(request, user), already_decided=False)
+            verdict = await load_verdict(session, request.status, admin_telegram_id, now)
+            return RegistrationDecision(_view(request, user), False, verdict)
 
     async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[RegistrationView]:
         """The oldest registration requests still waiting for a decision."""

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.approvals import Verdict, load_verdict
 from core.catalogue import SKU_CODE, _category
 from core.clock import Clock
 from core.db import Database
@@ -98,12 +99,14 @@ class ReviewView:
     authorization: Authorization | None
     supplier_name: str
     supplier_telegram_id: int
+    verdict: Verdict | None = None  # who decided, when (None while pending)
 
 
 @dataclass(frozen=True)
 class ReviewDecision:
     review: ReviewView
     already_decided: bool  # another admin (or a double tap) came first: nothing changed
+    verdict: Verdict | None = None  # who decided, when (also for a late second admin)
 
 
 class ProductReviews:
@@ -234,7 +237,8 @@ class ProductReviews:
             sku = await session.get(Sku, review.sku_id, with_for_update=True)
             assert sku is not None
             if review.status is not ReviewStatus.PENDING:
-                return ReviewDecision(await self._view(session, review, sku), True)
+                verdict = await _verdict(session, review)
+                return ReviewDecision(await self._view(session, review, sku), True, verdict)
             review.decided_by = admin_telegram_id
             review.decided_at = now
             review.reason = reason.strip()[:MAX_NOTE]
@@ -260,7 +264,8 @@ class ProductReviews:
                 },
                 now=now,
             )
-            return ReviewDecision(await self._view(session, review, sku), False)
+            verdict = await _verdict(session, review)
+            return ReviewDecision(await self._view(session, review, sku), False, verdict)
 
     async def _view(self, session: AsyncSession, review: SkuReview, sku: Sku) -> ReviewView:
         category = await session.scalar(select(Category.name).where(Category.id == sku.category_id))
@@ -288,7 +293,14 @@ class ProductReviews:
             authorization=_authorization(review),
             supplier_name=supplier.name,
             supplier_telegram_id=owner.telegram_id,
+            verdict=await _verdict(session, review),
         )
+
+
+async def _verdict(session: AsyncSession, review: SkuReview) -> Verdict | None:
+    return await load_verdict(
+        session, review.status, review.decided_by, review.decided_at, review.reason
+    )
 
 
 def _clean_name(text: str) -> str:

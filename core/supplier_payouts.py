@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.approvals import Verdict, load_verdict
 from core.balances import MAX_SINGLE_AMOUNT, Posted, withdraw_payable
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
@@ -116,6 +117,7 @@ class WithdrawalView:
     status: WithdrawalStatus
     reason: str
     created_at: datetime
+    verdict: Verdict | None = None  # who decided, when (None while pending)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,13 @@ class WithdrawalDecision:
     request: WithdrawalView
     posted: Posted | None  # the ledger withdrawal, when marked paid
     already_decided: bool  # another admin (or a double tap) was first: nothing changed
+    verdict: Verdict | None = None  # who decided, when (also for a late second admin)
+
+
+async def _verdict(session: AsyncSession, request: WithdrawalRequest) -> Verdict | None:
+    return await load_verdict(
+        session, request.status, request.decided_by, request.decided_at, request.reason
+    )
 
 
 async def _units_since(
@@ -161,6 +170,7 @@ async def _view(session: AsyncSession, request: WithdrawalRequest) -> Withdrawal
         request.status,
         request.reason,
         as_utc(request.created_at),
+        await _verdict(session, request),
     )
 
 
@@ -306,7 +316,8 @@ class SupplierPayouts:
             if request is None:
                 raise NotFound(kind="withdrawal", ref=str(request_id))
             if request.status is not WithdrawalStatus.PENDING:
-                return WithdrawalDecision(await _view(session, request), None, True)
+                verdict = await _verdict(session, request)
+                return WithdrawalDecision(await _view(session, request), None, True, verdict)
             supplier = await session.get(Supplier, request.supplier_id)
             assert supplier is not None
             posted = None
@@ -347,7 +358,8 @@ class SupplierPayouts:
                 },
                 now=now,
             )
-            return WithdrawalDecision(await _view(session, request), posted, False)
+            verdict = await _verdict(session, request)
+            return WithdrawalDecision(await _view(session, request), posted, False, verdict)
 
     async def withdrawal(self, request_id: int, *, admin_telegram_id: int) -> WithdrawalView:
         """One request, for an admin about to decide it."""

@@ -9,13 +9,14 @@ record. A supplier may stock only SKUs of their own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.approvals import Verdict, load_verdict
 from core.catalogue import SkuView, _ensure_supplier, load_sku, load_user, sku_view
 from core.clock import Clock
 from core.db import Database
@@ -47,12 +48,24 @@ class ApplicationView:
     contact_note: str
     status: ApplicationStatus
     reason: str
+    verdict: Verdict | None = None  # filled where an admin is about to act on the card
 
 
 @dataclass(frozen=True)
 class ApplicationDecision:
     application: ApplicationView
     already_decided: bool  # another admin (or a double tap) came first: nothing changed
+    verdict: Verdict | None = None  # who decided, when (also for a late second admin)
+
+
+async def _verdict(session: AsyncSession, application: SupplierApplication) -> Verdict | None:
+    return await load_verdict(
+        session,
+        application.status,
+        application.decided_by,
+        application.decided_at,
+        application.reason,
+    )
 
 
 def _view(application: SupplierApplication, user: User) -> ApplicationView:
@@ -172,7 +185,8 @@ class SupplierOnboarding:
                 raise NotFound(kind="application", ref=str(application_id))
             user = await session.get(User, application.user_id)
             assert user is not None
-            return _view(application, user)
+            verdict = await _verdict(session, application)
+            return replace(_view(application, user), verdict=verdict)
 
     async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[ApplicationView]:
         """The oldest applications still waiting for a decision."""
@@ -208,7 +222,8 @@ class SupplierOnboarding:
             user = await session.get(User, application.user_id)
             assert user is not None
             if application.status is not ApplicationStatus.PENDING:
-                return ApplicationDecision(_view(application, user), already_decided=True)
+                verdict = await _verdict(session, application)
+                return ApplicationDecision(_view(application, user), True, verdict)
             application.status = (
                 ApplicationStatus.APPROVED if approve else ApplicationStatus.REJECTED
             )
@@ -235,7 +250,8 @@ class SupplierOnboarding:
                 payload={"user": user.telegram_id, "reason": application.reason},
                 now=now,
             )
-            return ApplicationDecision(_view(application, user), already_decided=False)
+            verdict = await _verdict(session, application)
+            return ApplicationDecision(_view(application, user), False, verdict)
 
 
 class SupplierStock:

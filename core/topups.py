@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.approvals import Verdict, load_verdict
 from core.balances import MAX_SINGLE_AMOUNT, Posted, move_reseller_balance
 from core.catalogue import load_user
 from core.clock import Clock
@@ -31,6 +33,13 @@ class Decision:
     request: TopUpView
     posted: Posted | None  # the credit, when approved
     already_decided: bool  # a second admin (or a double tap) came too late: nothing changed
+    verdict: Verdict | None = None  # who decided, when (also for a late second admin)
+
+
+async def _verdict(session: AsyncSession, request: TopUpRequest) -> Verdict | None:
+    return await load_verdict(
+        session, request.status, request.decided_by, request.decided_at, request.reason
+    )
 
 
 def _view(request: TopUpRequest, user: User) -> TopUpView:
@@ -96,7 +105,8 @@ class TopUps:
             user = await session.get(User, request.user_id)
             assert user is not None
             if request.status is not TopUpStatus.PENDING:
-                return Decision(_view(request, user), None, already_decided=True)
+                verdict = await _verdict(session, request)
+                return Decision(_view(request, user), None, already_decided=True, verdict=verdict)
             request.status = TopUpStatus.APPROVED if approve else TopUpStatus.REJECTED
             request.decided_by = admin_telegram_id
             request.decided_at = now
@@ -113,4 +123,5 @@ class TopUps:
                     actor=f"admin:{admin_telegram_id}",
                     now=now,
                 )
-            return Decision(_view(request, user), posted, already_decided=False)
+            verdict = await _verdict(session, request)
+            return Decision(_view(request, user), posted, already_decided=False, verdict=verdict)

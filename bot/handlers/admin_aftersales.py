@@ -19,6 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 
 from bot import admin_texts
+from bot.approval_cards import Card, close_card
 from bot.formatting import reading_as
 from bot.handlers.admin_panel import TYPED, admin_router, reply
 from bot.i18n import LOCALE_OF
@@ -221,7 +222,7 @@ async def resolve(
         done = await platform.aftersales.replace(user.telegram_id, callback_data.report)
     else:
         done = await platform.aftersales.refund(user.telegram_id, callback_data.report)
-    await _decided(query, done, platform, bot, i18n)
+    await _decided(query, done, Card.of(query.message), platform, bot, i18n)
 
 
 @admin.callback_query(kb.ReportDecisionCb.filter(F.action == "reject"))
@@ -229,7 +230,8 @@ async def ask_reject_reason(
     query: CallbackQuery, callback_data: kb.ReportDecisionCb, state: FSMContext
 ) -> None:
     await state.set_state(ReportRejectFlow.reason)
-    await state.update_data(report=callback_data.report)
+    card = Card.of(query.message)
+    await state.update_data(report=callback_data.report, card=card.as_data() if card else None)
     await reply(query, admin_texts.ask_reject_reason(callback_data.report), kb.cancel())
 
 
@@ -242,10 +244,11 @@ async def reject(
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    report_id = int((await state.get_data())["report"])
+    data = await state.get_data()
+    report_id, card = int(data["report"]), Card.from_data(data.get("card"))
     done = await platform.aftersales.reject(user.telegram_id, report_id, reason=message.text or "")
     await state.clear()
-    await _decided(message, done, platform, bot, i18n)
+    await _decided(message, done, card, platform, bot, i18n)
 
 
 @admin.callback_query(kb.RestockCb.filter())
@@ -271,16 +274,17 @@ async def restock(message: Message, state: FSMContext, user: UserView, platform:
 
 
 async def _decided(
-    event: Message | CallbackQuery, done: Resolution, platform: Platform, bot: Bot, i18n: I18n
+    event: Message | CallbackQuery,
+    done: Resolution,
+    card: Card | None,
+    platform: Platform,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
     report = done.report
-    if isinstance(event, CallbackQuery):
-        await event.answer(admin_texts.decided(report, done.already_decided))
-        if not done.already_decided and isinstance(event.message, Message):
-            # a refund leaves the restock button: the code is void until an admin restocks it
-            await event.message.edit_reply_markup(reply_markup=kb.report_decision(report))
-    else:
-        await event.answer(admin_texts.decided(report, done.already_decided))
+    await event.answer(admin_texts.decided(report, done.already_decided))
+    # a refund leaves the restock button: the code is void until an admin restocks it
+    await close_card(bot, card, done.verdict, kb.report_decision(report))
     if done.already_decided:
         return
     await _send(

@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
 from bot import texts
+from bot.approval_cards import Card, close_card
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
@@ -103,10 +104,9 @@ async def topup_decide(
         callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
     )
     await query.answer(texts.topup_decided(decision.request, decision.already_decided))
+    await close_card(bot, Card.of(query.message), decision.verdict)
     if decision.already_decided:
         return
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
     reseller = await platform.catalogue.user(decision.request.telegram_id)
     with (
         i18n.use_locale(LOCALE_OF[reseller.language]),

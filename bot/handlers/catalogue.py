@@ -45,6 +45,13 @@ async def sku_page(
     query: CallbackQuery, callback_data: CatalogueCb, user: UserView, platform: Platform
 ) -> None:
     page = max(0, callback_data.page)
+    names = {c.id: c.name for c in await platform.storefront.categories()}
+    if callback_data.category and callback_data.category not in names:
+        # removed (or emptied) since this message was sent, or a forged button
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_text(texts.category_gone(), reply_markup=menus.back_home())
+        return
     result = await platform.storefront.skus(
         user.telegram_id,
         category_id=callback_data.category,
@@ -52,7 +59,6 @@ async def sku_page(
         limit=PAGE_SIZE,
     )
     pages = max(1, -(-result.total // PAGE_SIZE))
-    names = {c.id: c.name for c in await platform.storefront.categories()}
     await query.answer()
     if isinstance(query.message, Message):
         await show_in_place(

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import registration_texts as rtexts
 from bot import texts
+from bot.approval_cards import Card, close_card
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
@@ -144,10 +145,9 @@ async def decide(
         callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
     )
     await query.answer(rtexts.request_decided(decision.request, decision.already_decided))
+    await close_card(bot, Card.of(query.message), decision.verdict)
     if decision.already_decided:
         return
-    if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
     applicant = decision.request
     name = applicant.display_name or str(applicant.telegram_id)
     with (

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import command_menus
 from bot import supplier_texts as st
+from bot.approval_cards import Card, close_card
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SupplierApplicationCb
 from bot.notices import tell_admins
@@ -101,7 +102,7 @@ async def approve(
     if not decision.already_decided:  # the new supplier's menu gains the supplier commands
         supplier = await platform.catalogue.user(decision.application.telegram_id)
         await command_menus.refresh(bot, i18n, supplier)
-    await _after_decision(query.message, decision, bot, platform, i18n)
+    await _after_decision(Card.of(query.message), decision, bot, platform, i18n)
 
 
 @router.callback_query(SupplierApplicationCb.filter(~F.approve))
@@ -111,15 +112,18 @@ async def reject_start(
     state: FSMContext,
     user: UserView,
     platform: Platform,
+    bot: Bot,
 ) -> None:
     view = await platform.onboarding.application(
         callback_data.application, admin_telegram_id=user.telegram_id
     )
     if view.status.value != "pending":
         await query.answer(st.application_decided(view, already=True))
+        await close_card(bot, Card.of(query.message), view.verdict)
         return
     await state.set_state(RejectApplication.reason)
-    await state.update_data(application=view.id)
+    card = Card.of(query.message)
+    await state.update_data(application=view.id, card=card.as_data() if card else None)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(st.ask_reject_reason(st.application_label(view.id)))
@@ -134,7 +138,8 @@ async def reject_reason(
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    application_id = int((await state.get_data())["application"])
+    data = await state.get_data()
+    application_id, card = int(data["application"]), Card.from_data(data.get("card"))
     await state.clear()
     decision = await platform.onboarding.decide(
         application_id,
@@ -143,14 +148,21 @@ async def reject_reason(
         reason=message.text or "",
     )
     await message.answer(st.application_decided(decision.application, decision.already_decided))
-    await _after_decision(None, decision, bot, platform, i18n)
+    await _after_decision(card, decision, bot, platform, i18n)
 
 
 async def _after_decision(
-    card: object, decision: ApplicationDecision, bot: Bot, platform: Platform, i18n: I18n
+    card: Card | None, decision: ApplicationDecision, bot: Bot, platform: Platform, i18n: I18n
 ) -> None:
     view = decision.application
     render = st.application_approved if view.status.value == "approved" else st.application_rejected
     await announce_decision(
-        card, decision.already_decided, bot, platform, i18n, view.telegram_id, lambda: render(view)
+        card,
+        decision.verdict,
+        decision.already_decided,
+        bot,
+        platform,
+        i18n,
+        view.telegram_id,
+        lambda: render(view),
     )

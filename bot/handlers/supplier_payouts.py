@@ -3,7 +3,7 @@ every admin gets the request with Mark paid / Reject, the first decision wins.""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import supplier_sales_texts as texts
 from bot import texts as common
+from bot.approval_cards import Card, close_card
 from bot.keyboards import supplier_sales as keyboards
 from bot.keyboards.supplier_sales import SupplierCb, WithdrawalDecisionCb
 from core.catalogue import UserView
@@ -90,6 +91,7 @@ async def mark_paid(
     callback_data: WithdrawalDecisionCb,
     user: UserView,
     platform: Platform,
+    bot: Bot,
 ) -> None:
     try:
         decision = await platform.supplier_payouts.decide(
@@ -100,8 +102,7 @@ async def mark_paid(
         await query.answer(texts.payable_below_request(spendable), show_alert=True)
         return
     await query.answer(texts.withdrawal_decided(decision.request, decision.already_decided))
-    if not decision.already_decided and isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+    await close_card(bot, Card.of(query.message), decision.verdict)
 
 
 @router.callback_query(WithdrawalDecisionCb.filter(~F.pay))
@@ -111,15 +112,18 @@ async def reject_start(
     state: FSMContext,
     user: UserView,
     platform: Platform,
+    bot: Bot,
 ) -> None:
     view = await platform.supplier_payouts.withdrawal(
         callback_data.request, admin_telegram_id=user.telegram_id
     )
     if view.status is not WithdrawalStatus.PENDING:
         await query.answer(texts.withdrawal_decided(view, already=True))
+        await close_card(bot, Card.of(query.message), view.verdict)
         return
     await state.set_state(WithdrawalRejectFlow.reason)
-    await state.update_data(request=view.id)
+    card = Card.of(query.message)
+    await state.update_data(request=view.id, card=card.as_data() if card else None)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(texts.ask_reject_reason(view))
@@ -127,15 +131,17 @@ async def reject_start(
 
 @router.message(StateFilter(WithdrawalRejectFlow.reason), F.text & ~F.text.startswith("/"))
 async def reject_reason(
-    message: Message, state: FSMContext, user: UserView, platform: Platform
+    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
 ) -> None:
     reason = (message.text or "").strip()
     if not reason:
         await message.answer(texts.bad_reason())
         return
-    request_id = int((await state.get_data())["request"])
+    data = await state.get_data()
+    request_id, card = int(data["request"]), Card.from_data(data.get("card"))
     await state.clear()
     decision = await platform.supplier_payouts.decide(
         request_id, admin_telegram_id=user.telegram_id, pay=False, reason=reason
     )
     await message.answer(texts.withdrawal_decided(decision.request, decision.already_decided))
+    await close_card(bot, card, decision.verdict)

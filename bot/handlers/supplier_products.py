@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
 from bot import supplier_texts as st
+from bot.approval_cards import Card, close_card
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SkuReviewCb, SupplierFormCb
 from bot.notices import tell_admins
@@ -391,7 +392,7 @@ async def approve(
         callback_data.review, admin_telegram_id=user.telegram_id, approve=True
     )
     await query.answer(st.review_decided(decision.review, decision.already_decided))
-    await _after_decision(query.message, decision, bot, platform, i18n)
+    await _after_decision(Card.of(query.message), decision, bot, platform, i18n)
 
 
 @router.callback_query(SkuReviewCb.filter(~F.approve))
@@ -406,9 +407,11 @@ async def reject_start(
     view = await platform.reviews.review(callback_data.review, admin_telegram_id=user.telegram_id)
     if view.status is not ReviewStatus.PENDING:
         await query.answer(st.review_decided(view, already=True))
+        await close_card(bot, Card.of(query.message), view.verdict)
         return
     await state.set_state(RejectReview.reason)
-    await state.update_data(review=view.id)
+    card = Card.of(query.message)
+    await state.update_data(review=view.id, card=card.as_data() if card else None)
     await query.answer()
     await _say(bot, query.from_user.id, st.ask_reject_reason(st.review_label(view.id)))
 
@@ -422,13 +425,14 @@ async def reject_reason(
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    review_id = int((await state.get_data())["review"])
+    data = await state.get_data()
+    review_id, card = int(data["review"]), Card.from_data(data.get("card"))
     await state.clear()
     decision = await platform.reviews.decide(
         review_id, admin_telegram_id=user.telegram_id, approve=False, reason=message.text or ""
     )
     await message.answer(st.review_decided(decision.review, decision.already_decided))
-    await _after_decision(None, decision, bot, platform, i18n)
+    await _after_decision(card, decision, bot, platform, i18n)
 
 
 @router.message(StateFilter(ProductFlow, EditFlow, RejectReview), ~F.text)
@@ -437,13 +441,14 @@ async def needs_text(message: Message) -> None:
 
 
 async def _after_decision(
-    card: object, decision: ReviewDecision, bot: Bot, platform: Platform, i18n: I18n
+    card: Card | None, decision: ReviewDecision, bot: Bot, platform: Platform, i18n: I18n
 ) -> None:
     view = decision.review
     approved = view.status is ReviewStatus.APPROVED
     render = st.product_approved if approved else st.product_rejected
     await announce_decision(
         card,
+        decision.verdict,
         decision.already_decided,
         bot,
         platform,

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import admin_texts
+from bot.texts import level_name
 from core.admin import UserCard
 from core.aftersales import ReportView
 from core.models import ReportStatus, SkuStatus, UserStatus
@@ -113,7 +114,8 @@ def user_card(card: UserCard, levels: list[str]) -> InlineKeyboardMarkup:
     for level in levels:
         mark = "• " if level == card.user.level_name else ""
         builder.button(
-            text=f"{mark}{level}", callback_data=AdminUserCb(action="level", user=tid, level=level)
+            text=f"{mark}{level_name(level)}",
+            callback_data=AdminUserCb(action="level", user=tid, level=level),
         )
     builder.button(text=_("💳 Credit limit"), callback_data=AdminUserCb(action="credit", user=tid))
     builder.button(text=_("± Adjust balance"), callback_data=AdminUserCb(action="adjust", user=tid))
@@ -144,7 +146,7 @@ def sku_pricing(p: SkuPricing) -> InlineKeyboardMarkup:
     code = p.sku.code
     for lp in p.level_prices:
         builder.button(
-            text=_("{level} price").format(level=lp.level),
+            text=_("{level} price").format(level=level_name(lp.level)),
             callback_data=AdminSkuCb(action="price", sku=code, level=lp.level),
         )
     builder.button(text=_("➕ Quantity break"), callback_data=AdminSkuCb(action="break", sku=code))

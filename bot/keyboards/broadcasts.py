@@ -40,7 +40,8 @@ def audiences() -> InlineKeyboardMarkup:
 def choices(action: str, items: list[Choice]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for item in items:
-        builder.button(text=item.name, callback_data=BroadcastCb(action=action, ref=item.id))
+        label = texts.level_name(item.name) if action == "level" else item.name
+        builder.button(text=label, callback_data=BroadcastCb(action=action, ref=item.id))
     builder.adjust(3)
     return builder.as_markup()
 

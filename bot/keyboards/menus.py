@@ -74,6 +74,12 @@ def sku_list(lines: list[SkuLine], *, category: int, page: int, pages: int) -> I
     return builder.as_markup()
 
 
+def back_home() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Categories"), callback_data=CatalogueCb(action="home"))
+    return builder.as_markup()
+
+
 def sku_card(line: SkuLine) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if line.in_stock:

@@ -231,7 +231,7 @@ async def test_the_panel_speaks_chinese_to_a_chinese_admin(
     admin = server.user(ADMIN_ID, language_code="zh-hans", started=True)
     await admin.send_text("/admin")
     panel = await admin.wait_for_message(lambda m: "管理面板" in m.content)
-    assert "待审核商品: 0" in panel.content and "🛠 卡密问题（0）" in panel.buttons
+    assert "待审核商品：0" in panel.content and "🛠 卡密问题（0）" in panel.buttons
     await admin.press("📈 佣金与差价")
     ladder = await admin.wait_for_message(lambda m: "阶梯佣金" in m.content)
     assert "普通：满 0 件：3%" in ladder.content

@@ -31,6 +31,7 @@ from core.platform import Platform, build_platform
 from core.settings import Settings
 from sandbox.fake_telegram import ChatMessage, FakeTelegramServer, FakeUser
 from tests.bot.conftest import ADMIN_ID, TOKEN
+from tests.bot.helpers import outbox_settled
 from tests.conftest import TEST_SECRET
 
 RATE = 1000.0
@@ -231,6 +232,25 @@ async def test_opted_out_resellers_get_nothing(server: FakeTelegramServer, shop:
     assert len(copies(bob)) == 1
     assert copies(ann) == []
     await server.wait_callbacks_answered()
+
+
+async def test_the_admin_gets_exactly_one_report(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await add_resellers(shop, [401, 402, 403])
+    readers = [server.user(telegram_id, started=True) for telegram_id in (401, 402, 403)]
+    admin = server.user(ADMIN_ID, started=True)
+    summary = await compose(admin, SALE_HTML)
+    await admin.press("📣 Send", message=summary)
+    report = await admin.wait_for_message(report_of(admin))
+    await outbox_settled(shop)
+    await asyncio.sleep(0.5)  # a second report would come right after the first
+
+    reports = [m for m in admin.messages if "finished" in m.content]
+    assert [m.message_id for m in reports] == [report.message_id]
+    assert "Sent: 4" in report.content  # three resellers and the admin
+    assert all(len(copies(reader)) == 1 for reader in readers)
+    assert not any("Remaining:" in m.content for m in admin.messages)  # progress became it
 
 
 async def test_preview_shows_the_exact_message_and_cancel_sends_nothing(

@@ -106,7 +106,7 @@ async def test_a_chinese_reader_sees_the_yuan_sign_and_the_zone(
     await ann.send_text("/buy STEAM-100 2")
     quote = await ann.wait_for_message(lambda m: "¥184.00" in m.content)
     assert "单价：¥92.00" in quote.content and "¥316.00" in quote.content
-    assert "2026-11-26 20:05 (UTC+8)" in quote.content
+    assert "2026-11-26 20:05（UTC+8）" in quote.content
 
 
 async def test_more_than_is_left_offers_what_is_left_and_no_confirm(

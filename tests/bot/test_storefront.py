@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.keyboards.callbacks import CatalogueCb
 from core.checks import check_ledger
-from core.models import Quote, UserStatus
+from core.models import Quote, Role, SkuStatus, UserStatus
 from core.orders import Receipt
 from core.platform import Platform
-from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.fake_telegram import ChatMessage, FakeTelegramServer
 from sandbox.fake_telegram.limits import MESSAGE_TO_EDIT_NOT_FOUND
 from tests.bot.conftest import ADMIN_ID
 from tests.factories import ADMIN, make_reseller, make_sku
 
+OTHER_ADMIN = 43
 RESELLER = 1001
 
 
@@ -143,6 +145,9 @@ async def test_top_up_through_admin_approval_credits_once(
     server: FakeTelegramServer, shop: Platform
 ) -> None:
     await make_reseller(shop, RESELLER)
+    await shop.catalogue.grant_role(OTHER_ADMIN, Role.ADMIN, actor=ADMIN)
+    await shop.catalogue.set_language(OTHER_ADMIN, "zh-CN")
+    other_admin = server.user(OTHER_ADMIN, language_code="zh-hans", started=True)
     ann = server.user(RESELLER, language_code="en", username="ann", started=True)
     admin = server.user(ADMIN_ID, language_code="en", started=True)
     await admin.send_text("/start")
@@ -163,11 +168,24 @@ async def test_top_up_through_admin_approval_credits_once(
 
     request = await admin.wait_for_message(lambda m: "paid ¥150.00" in m.content)
     assert "@ann" in request.content and "bank ref 778" in request.content
+    other_card = await other_admin.wait_for_message(lambda m: "150.00" in m.content, after=0)
     await admin.press("✅ Approve", message=request)
     await admin.press_data(request.callback_data("✅ Approve") or "", message=request)
 
     await ann.wait_for_message(lambda m: "approved" in m.content)
     await server.wait_callbacks_answered()
+    assert (await shop.balances.balance(RESELLER)).balance == 150_00
+    # the card keeps its text and says who decided, when; its buttons are gone
+    card = admin.current(request)
+    assert card.buttons == [] and card.content.startswith(request.content)
+    assert card.content.endswith("✅ Approved by User at 2026-11-26 20:00 (UTC+8)")
+
+    # a second admin pressing his own (old) card sees who decided, in his language
+    await other_admin.press("✅ 通过", message=other_card)
+    await other_admin.wait_for_message(lambda m: "已由 User" in m.content and not m.buttons)
+    assert admin_card_line(other_admin.current(other_card)) == (
+        "✅ 已由 User 于 2026-11-26 20:00（UTC+8）批准"
+    )
     assert (await shop.balances.balance(RESELLER)).balance == 150_00
 
 
@@ -235,3 +253,30 @@ async def test_a_banned_user_gets_one_short_message(
     reply = await ann.wait_for_message()
     assert "suspended" in reply.content
     assert len(ann.messages) == 1
+
+
+def admin_card_line(message: ChatMessage) -> str:
+    return message.content.rsplit("\n", 1)[-1]
+
+
+async def test_a_category_that_no_longer_exists_says_so_with_a_way_back(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await make_sku(shop, stock=3)
+    await make_reseller(shop, RESELLER)
+    ann = server.user(RESELLER, language_code="en")
+    await ann.send_text("/catalogue")
+    categories = await ann.wait_for_message(lambda m: "Choose a category" in m.content)
+
+    # the only product is suspended while Ann still has the old list on screen
+    await shop.catalogue.set_sku_status("STEAM-100", SkuStatus.SUSPENDED, actor=ADMIN)
+    await ann.press("Steam (1)", message=categories)
+    gone = await ann.wait_for_message(lambda m: "no longer exists" in m.content)
+    assert gone.buttons == ["Categories"]
+    await ann.press("Categories", message=gone)
+    await ann.wait_for_message(lambda m: "Nothing is on sale yet" in m.content)
+
+    # a forged button for a category that never existed
+    await ann.press_data(CatalogueCb(action="list", category=9999).pack())
+    await ann.wait_for_message(lambda m: "no longer exists" in m.content)
+    await server.wait_callbacks_answered()

@@ -143,7 +143,14 @@ async def test_a_rejected_withdrawal_tells_the_supplier_why_and_moves_no_money(
     rejected = await sam.wait_for_message(lambda m: "rejected" in m.content, after=0)
     assert "bank account name does not match" in rejected.content
     assert (await shop.balances.supplier(SUPPLIER_TID)).payable == 345_14
-    again = await admin.press("✅ Mark paid", message=request)
+    card = admin.current(request)  # the card keeps its text, says who rejected, why and when
+    assert card.buttons == []
+    assert card.content.startswith(request.content)
+    assert "❌ Rejected by User at " in card.content and "(UTC+8)" in card.content
+    assert card.content.endswith(": bank account name does not match")
+    mark_paid = request.callback_data("✅ Mark paid")  # pressed on a stale copy of the card
+    assert mark_paid is not None
+    again = await admin.press_data(mark_paid, message=request)
     answer = await admin.wait_for_callback_answer(again)
     assert answer.answer_text == "Withdrawal #1 was already decided: rejected."
     assert (await shop.balances.supplier(SUPPLIER_TID)).payable == 345_14

@@ -159,7 +159,8 @@ async def test_supplier_is_approved_gets_a_product_reviewed_and_stocks_it_while_
     await sam.send_text(f"/editproduct {code}")
     await sam.wait_for_message(_has("New name?"))
     await sam.press("Keep")
-    await sam.wait_for_message(_has("New supply price? Now: ¥80.00"))
+    asked = await sam.wait_for_message(_has("New supply price? Now: ¥80.00"))
+    assert "before the platform's commission at your ladder tier" in asked.content
     await sam.send_text("82.50")
     await sam.wait_for_message(_has("New provenance note?"))
     await sam.press("Keep")

@@ -6,6 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.models import Role
+from core.platform import Platform
 from core.pricing.split import LadderTier, UnitSplit, ladder_tier, split_unit
 
 LADDER = [LadderTier(0, 300), LadderTier(1000, 200), LadderTier(10000, 100)]
@@ -16,6 +18,43 @@ def test_worked_example_from_the_trade() -> None:
     assert split_unit(92_00, 85_00, 5000, 0) == UnitSplit(
         supplier=88_50, platform_spread=3_50, platform_commission=0
     )
+
+
+# The README's "Commission ladder" table and worked example, number by number.
+DEFAULT_NORMAL = [LadderTier(0, 300), LadderTier(1000, 200), LadderTier(10000, 100)]
+DEFAULT_EXCLUSIVE = [LadderTier(0, 150), LadderTier(1000, 100), LadderTier(10000, 50)]
+
+
+@pytest.mark.parametrize(
+    ("price", "supply", "ratio", "units_30d", "gross", "supplier", "spread", "commission"),
+    [
+        # face 100.00, supply 85.00, sold at 92.00, 50/50, a newcomer: 3 %
+        (92_00, 85_00, 5000, 0, 88_50, 85_84, 3_50, 2_66),
+    ],
+)
+def test_the_readme_example(
+    price: int,
+    supply: int,
+    ratio: int,
+    units_30d: int,
+    gross: int,
+    supplier: int,
+    spread: int,
+    commission: int,
+) -> None:
+    tier = ladder_tier(DEFAULT_NORMAL, units_30d)
+    assert split_unit(price, supply, ratio, 0).supplier == gross  # before commission
+    assert split_unit(price, supply, ratio, tier.rate_bps) == UnitSplit(
+        supplier, spread, commission
+    )
+
+
+async def test_the_readme_tiers_are_the_seeded_defaults(platform: Platform) -> None:
+    await platform.catalogue.grant_role(7, Role.ADMIN, actor="test")
+    view = await platform.pricing_admin.ladder(7)
+    assert [LadderTier(t.min_units, t.rate_bps) for t in view.normal] == DEFAULT_NORMAL
+    assert [LadderTier(t.min_units, t.rate_bps) for t in view.exclusive] == DEFAULT_EXCLUSIVE
+    assert view.spread_supplier_bps == 5000
 
 
 @pytest.mark.parametrize(
