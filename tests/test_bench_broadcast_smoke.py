@@ -15,7 +15,7 @@ def test_broadcast_bench_runs_and_prints_its_ratio() -> None:
         [
             sys.executable,
             str(BENCH / "broadcast.py"),
-            *("--recipients", "200", "--rate", "200", "--limit", "240"),
+            *("--recipients", "20", "--rate", "200", "--limit", "240"),
             *("--random-429", "0.005", "--progress-seconds", "0.5", "--stop-at", "0.5"),
         ],
         capture_output=True,

@@ -1,37 +1,29 @@
-"""The operator's flow through the real ``kameng`` command, as a shell script would run it."""
+"""The operator's flow through the real ``kameng`` command, as a shell script would run it
+(in-process through click's CliRunner; one test starts the installed entry point)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import Done, run_kameng
 from tests.conftest import TEST_SECRET
 
 
 @pytest.fixture
 def kameng(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     env = {
-        **os.environ,
         "KAMENG_DATABASE_URL": database_url,
         "KAMENG_SECRET_KEY": TEST_SECRET,
     }
 
-    def run(
-        *args: str, stdin: str | None = None, ok: bool = True
-    ) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "cli.main", *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=60,
-        )
+    def run(*args: str, stdin: str | None = None, ok: bool = True) -> Done:
+        done = run_kameng(*args, stdin=stdin, env=env, cwd=tmp_path)
         if ok:
             assert done.returncode == 0, done.stderr
         return done
@@ -91,14 +83,25 @@ def test_clear_errors_and_non_zero_exits(kameng) -> None:  # type: ignore[no-unt
 
 
 def test_refuses_to_start_without_a_secret_key(database_url: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "KAMENG_SECRET_KEY"}
-    env["KAMENG_DATABASE_URL"] = database_url
+    env = {"KAMENG_SECRET_KEY": None, "KAMENG_DATABASE_URL": database_url}
+    done = run_kameng("balance", "show", "1", env=env, cwd=tmp_path)
+    assert done.returncode == 2 and "KAMENG_SECRET_KEY is not set" in done.stderr
+
+
+def test_the_installed_kameng_command_runs_as_its_own_process(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The one real process: the console script pip installed, its exit code and output."""
+    installed = shutil.which("kameng", path=str(Path(sys.executable).parent))
+    assert installed is not None, "the kameng entry point is not installed (pip install -e .)"
     done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "balance", "show", "1"],
+        [installed, "db", "upgrade"],
         capture_output=True,
         text=True,
-        env=env,
+        env={**os.environ, "KAMENG_DATABASE_URL": database_url},
         cwd=tmp_path,
         timeout=60,
+        check=False,
     )
-    assert done.returncode == 2 and "KAMENG_SECRET_KEY is not set" in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "database at head\n"

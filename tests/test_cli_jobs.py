@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
 from core.jobs import JobRunner, JobStore, NewJob
 from core.platform import Platform
+from tests.cli_runner import run_kameng
 from tests.conftest import FakeClock
 
 
@@ -26,21 +25,14 @@ async def test_jobs_lists_what_is_scheduled_and_what_was_missed(
     runner = JobRunner(store, {}, clock, grace=timedelta(hours=1), lease=timedelta(minutes=5))
     await runner.tick()
 
-    def kameng(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "cli.main", "jobs", *args],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "KAMENG_DATABASE_URL": database_url},
-            cwd=tmp_path,
-            timeout=60,
-            check=False,
-        )
+    async def kameng(*args: str) -> str:
+        env = {"KAMENG_DATABASE_URL": database_url}
+        done = await asyncio.to_thread(run_kameng, "jobs", *args, env=env, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    listing = kameng().splitlines()
+    listing = (await kameng()).splitlines()
     assert [line.split()[1] for line in listing] == ["promotion.report", "promotion.announce"]
     assert "2026-11-25 12:00 UTC  missed" in listing[0] and '{"p": 2}' in listing[0]
     assert "pending" in listing[1]
-    assert kameng("--status", "missed").count("\n") == 1
+    assert (await kameng("--status", "missed")).count("\n") == 1

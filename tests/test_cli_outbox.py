@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
+from pathlib import Path
 
 from core.platform import Platform
+from tests.cli_runner import run_kameng
 from tests.factories import make_reseller, make_sku
 
 
 async def test_outbox_status_counts_pending_notifications(
-    platform: Platform, database_url: str
+    platform: Platform, database_url: str, tmp_path: Path
 ) -> None:
     await make_sku(platform, stock=3)
     await make_reseller(platform, 1001, balance=500_00)
@@ -21,14 +20,8 @@ async def test_outbox_status_counts_pending_notifications(
     (claimed, _) = await platform.outbox.claim("w", kinds=("sale",))
     await platform.outbox.retry(claimed, "TelegramServerError: Bad Gateway")
 
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "cli.main", "outbox", "status"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KAMENG_DATABASE_URL": database_url},
-        timeout=60,
-    )
+    env = {"KAMENG_DATABASE_URL": database_url}
+    done = await asyncio.to_thread(run_kameng, "outbox", "status", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().startswith("pending 2, ")
     assert done.stdout.strip().endswith("failed before 1")

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 from sandbox.fake_telegram import FakeTelegramServer
 from tests.bot.conftest import TOKEN
+from tests.cli_runner import run_kameng
 from tests.conftest import TEST_SECRET
 
 
@@ -30,15 +30,8 @@ async def test_kameng_run_serves_users_and_stops_on_sigterm(
     env = _environment(
         database_url, KAMENG_BOT_TOKEN=TOKEN, KAMENG_TELEGRAM_API_BASE=server.base_url
     )
-    await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "cli.main", "db", "upgrade"],
-        env=env,
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
+    upgraded = await asyncio.to_thread(run_kameng, "db", "upgrade", env=env, cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
     bot = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "cli.main", "run"),
         env=env,
@@ -60,13 +53,7 @@ async def test_kameng_run_serves_users_and_stops_on_sigterm(
 
 
 def test_kameng_run_without_a_token_says_what_is_missing(database_url: str, tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "cli.main", "run"],
-        env=_environment(database_url, KAMENG_BOT_TOKEN=""),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = _environment(database_url, KAMENG_BOT_TOKEN="")
+    done = run_kameng("run", env=env, cwd=tmp_path)
     assert done.returncode == 2
     assert "KAMENG_BOT_TOKEN" in done.stderr

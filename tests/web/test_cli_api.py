@@ -1,5 +1,8 @@
 """The operator issues a key with ``kameng api key issue`` and runs ``kameng api serve``;
-a reseller's shop calls it over HTTP; ``kameng api key revoke`` shuts the key out."""
+a reseller's shop calls it over HTTP; ``kameng api key revoke`` shuts the key out.
+
+The short commands run in-process (click's CliRunner); the server is a real process, which
+stops on SIGTERM."""
 
 from __future__ import annotations
 
@@ -7,12 +10,12 @@ import asyncio
 import os
 import signal
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import aiohttp
 
+from tests.cli_runner import Done, run_kameng
 from tests.conftest import TEST_SECRET
 
 RESELLER = "3001"
@@ -26,34 +29,26 @@ def free_port() -> int:
 
 async def test_issue_serve_call_and_revoke(database_url: str, tmp_path: Path) -> None:
     port = free_port()
-    env = {
-        **os.environ,
+    cli_env = {
         "KAMENG_DATABASE_URL": database_url,
         "KAMENG_SECRET_KEY": TEST_SECRET,
         "KAMENG_API_PORT": str(port),
     }
+    env = {**os.environ, **cli_env}
 
-    def kameng(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "cli.main", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=60,
-            check=False,
-        )
+    async def kameng(*args: str, ok: bool = True) -> Done:
+        done = await asyncio.to_thread(run_kameng, *args, env=cli_env, cwd=tmp_path)
         assert done.returncode == 0 or not ok, done.stderr
         return done
 
-    kameng("db", "upgrade")
-    kameng("user", "grant", RESELLER, "reseller")
-    kameng("balance", "credit", RESELLER, "12.34", "--note", "seed")
-    issued = kameng("api", "key", "issue", RESELLER)
+    await kameng("db", "upgrade")
+    await kameng("user", "grant", RESELLER, "reseller")
+    await kameng("balance", "credit", RESELLER, "12.34", "--note", "seed")
+    issued = await kameng("api", "key", "issue", RESELLER)
     key = issued.stdout.strip()
     assert key.startswith("kmg_") and len(issued.stdout.splitlines()) == 1
     assert "shown once" in issued.stderr
-    assert kameng("api", "key", "issue", "999999", ok=False).returncode == 1
+    assert (await kameng("api", "key", "issue", "999999", ok=False)).returncode == 1
 
     server = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "cli.main", "api", "serve", "--host", "127.0.0.1"),
@@ -78,7 +73,8 @@ async def test_issue_serve_call_and_revoke(database_url: str, tmp_path: Path) ->
             assert status == 200 and body["balance"] == 12_34
             assert body["currency"] == "CNY"
 
-            assert "revoked 1 key(s)" in kameng("api", "key", "revoke", RESELLER).stdout
+            revoked = await kameng("api", "key", "revoke", RESELLER)
+            assert "revoked 1 key(s)" in revoked.stdout
             async with http.get(url, headers=headers) as response:
                 assert response.status == 401
     finally:
