@@ -25,7 +25,7 @@ from core.errors import (
     OutOfStock,
     PriceNotAllowed,
 )
-from tests.conftest import POSTGRES_URL, TEST_SECRET, reset_postgres
+from tests.conftest import POSTGRES_URL, TEST_SECRET, recreate_postgres
 
 Kameng = Callable[..., Result]
 OTHER_SECRET = "another-secret-key-0123456789abcdef012345"
@@ -35,7 +35,7 @@ OTHER_SECRET = "another-secret-key-0123456789abcdef012345"
 def kameng(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Kameng:
     """``kameng ARGS…`` in this process, on a fresh database; ``env`` overrides settings."""
     if POSTGRES_URL:
-        asyncio.run(reset_postgres(POSTGRES_URL))
+        asyncio.run(recreate_postgres(POSTGRES_URL))
         url = POSTGRES_URL
     else:
         url = f"sqlite+aiosqlite:///{tmp_path / 'kameng.db'}"
