@@ -9,4 +9,5 @@ fi
 extras=""
 [ "${1:-}" = "dev" ] && extras="[dev]"
 .venv/bin/python -m pip install --quiet --upgrade pip 2>/dev/null || true
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}"
+# constraints.txt pins every package to the version the suite last passed with
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".${extras}"
