@@ -91,10 +91,10 @@ async def _send(
 # the reseller's side -------------------------------------------------------------------
 
 
-@router.callback_query(kb.ReportCb.filter(F.action == "start"))
+@router.callback_query(kb.BadCodeReportCb.filter(F.action == "start"))
 async def start_report(
     query: CallbackQuery,
-    callback_data: kb.ReportCb,
+    callback_data: kb.BadCodeReportCb,
     user: UserView,
     platform: Platform,
     state: FSMContext,
@@ -125,8 +125,10 @@ async def typed_position(
     await _ask_reason(message, state, order_id, int(text))
 
 
-@router.callback_query(kb.ReportCb.filter(F.action == "pick"))
-async def picked(query: CallbackQuery, callback_data: kb.ReportCb, state: FSMContext) -> None:
+@router.callback_query(kb.BadCodeReportCb.filter(F.action == "pick"))
+async def picked(
+    query: CallbackQuery, callback_data: kb.BadCodeReportCb, state: FSMContext
+) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await _ask_reason(query.message, state, callback_data.order, callback_data.pos)

@@ -12,7 +12,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot import scheduler_texts as st
 from bot.keyboards import scheduler as kb
-from bot.keyboards.callbacks import ReportCb
+from bot.keyboards.callbacks import SalesReportCb
 from core.catalogue import UserView
 from core.errors import InvalidInput
 from core.platform import Platform
@@ -28,9 +28,9 @@ async def reports(message: Message, user: UserView, platform: Platform) -> None:
     await message.answer(st.reports_choose(), reply_markup=kb.report_periods())
 
 
-@router.callback_query(ReportCb.filter(F.period.in_(PERIODS)))
+@router.callback_query(SalesReportCb.filter(F.period.in_(PERIODS)))
 async def report(
-    query: CallbackQuery, callback_data: ReportCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: SalesReportCb, user: UserView, platform: Platform
 ) -> None:
     summary = await platform.reports.summary(user.telegram_id, PERIODS[callback_data.period])
     await query.answer()

@@ -50,7 +50,7 @@ class AdminLadderCb(CallbackData, prefix="adl"):
     tier: int = 0
 
 
-class ReportCb(CallbackData, prefix="rep"):
+class BadCodeReportCb(CallbackData, prefix="bad"):
     """The reseller's side: start a report on an order, pick the code by position."""
 
     action: str  # "start" | "pick"
@@ -223,7 +223,7 @@ def restock(order_id: int, line_id: int) -> InlineKeyboardMarkup:
 
 def report_button(order_id: int) -> tuple[str, str]:
     """The order detail's "Report a problem" button: label and payload."""
-    return _("⚠️ Report a problem"), ReportCb(action="start", order=order_id).pack()
+    return _("⚠️ Report a problem"), BadCodeReportCb(action="start", order=order_id).pack()
 
 
 def positions(order_id: int, available: list[int]) -> InlineKeyboardMarkup:
@@ -231,7 +231,7 @@ def positions(order_id: int, available: list[int]) -> InlineKeyboardMarkup:
     for position in available[:MAX_POSITION_BUTTONS]:
         builder.button(
             text=_("Code {position}").format(position=position),
-            callback_data=ReportCb(action="pick", order=order_id, pos=position),
+            callback_data=BadCodeReportCb(action="pick", order=order_id, pos=position),
         )
     builder.adjust(4)
     return builder.as_markup()

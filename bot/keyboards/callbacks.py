@@ -79,7 +79,7 @@ class PromoCb(CallbackData, prefix="prm"):
     token: str = ""
 
 
-class ReportCb(CallbackData, prefix="rep"):
+class SalesReportCb(CallbackData, prefix="rep"):
     period: str  # "today" | "7d" | "30d"
 
 

@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import scheduler_texts as st
-from bot.keyboards.callbacks import PromoCb, ReportCb
+from bot.keyboards.callbacks import PromoCb, SalesReportCb
 from core.reports import Period
 from core.storefront import CategoryLine
 
@@ -53,6 +53,6 @@ def report_periods() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for period in Period:
         builder.button(
-            text=str(st.PERIOD_LABELS[period]), callback_data=ReportCb(period=period.value)
+            text=str(st.PERIOD_LABELS[period]), callback_data=SalesReportCb(period=period.value)
         )
     return builder.as_markup()

@@ -247,7 +247,7 @@ async def test_forged_admin_buttons_from_a_reseller_change_nothing(
         kb.ReportDecisionCb(action="code", report=report),
         kb.ReportDecisionCb(action="refund", report=report),
         kb.ReportDecisionCb(action="replace", report=report),
-        kb.ReportCb(action="start", order=other.order_id),  # type: ignore[union-attr]
+        kb.BadCodeReportCb(action="start", order=other.order_id),  # type: ignore[union-attr]
     ]
     # Two resellers share the presses: one alone would meet the button throttle first.
     for mallory_id, batch in ((RESELLER, forged[:7]), (3003, forged[7:])):
