@@ -53,9 +53,7 @@ from core.models import (
 )
 from core.pricing.book import price_signals
 from core.pricing.quotes import QuoteView, issue_quote, priced
-from core.pricing.split import split_unit
-
-LADDER_WINDOW = timedelta(days=30)
+from core.pricing.split import LADDER_WINDOW, split_unit
 
 
 @dataclass(frozen=True)

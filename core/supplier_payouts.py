@@ -7,7 +7,7 @@ paid (posting the ledger withdrawal in the same transaction) or rejects with a r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,10 +33,9 @@ from core.models import (
 )
 from core.outbox import enqueue
 from core.pricing.book import load_ladder, spread_supplier_bps
-from core.pricing.split import LadderTier, ladder_tier
+from core.pricing.split import LADDER_WINDOW, LadderTier, ladder_tier
 from core.supplier_sales import supplier_of
 
-LADDER_WINDOW = timedelta(days=30)  # the purchase's trailing window (core/orders.py)
 WITHDRAWAL_REQUEST = "withdrawal_request"  # outbox kind: to each admin, with the buttons
 WITHDRAWAL_DECIDED = "withdrawal_decided"  # outbox kind: to the supplier
 MAX_REASON = 500

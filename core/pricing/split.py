@@ -12,6 +12,7 @@ The three parts add up to the price exactly; every rounding remainder is the pla
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from core.money import BPS
 
@@ -31,6 +32,11 @@ class UnitSplit:
     @property
     def total(self) -> int:
         return self.supplier + self.platform_spread + self.platform_commission
+
+
+# The ladder counts a supplier's units over this trailing window (the sale being charged
+# and the payout statement both read it from here).
+LADDER_WINDOW = timedelta(days=30)
 
 
 def ladder_tier(tiers: list[LadderTier], units_sold_30d: int) -> LadderTier:
