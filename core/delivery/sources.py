@@ -23,7 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import unicodedata
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from core.delivery.codes import FIELDS, CardCode
@@ -117,14 +117,6 @@ def read_lines(lines: Iterable[str]) -> Iterator[SourceLine]:
     """Lines already decoded (one string a line)."""
     parser = LineParser()
     for number, text in enumerate(lines, start=1):
-        yield parser.parse(number, text)
-
-
-async def read_async_lines(lines: AsyncIterable[str]) -> AsyncIterator[SourceLine]:
-    parser = LineParser()
-    number = 0
-    async for text in lines:
-        number += 1
         yield parser.parse(number, text)
 
 
