@@ -5,8 +5,9 @@ behaviour (a double tap, a press on an old message, a Cancel pressed twice):
   handler's after the throttle's, the error reply after the handler's) is not sent;
   ``answered`` tells whether one was, so whoever comes last can say it another way.
 * ``UnchangedEdits``: an edit that would leave a message exactly as it is ("message is not
-  modified") is not sent. The bot remembers what it last put in each message (text and
-  inline keyboard) when it sends or edits it; a message it does not remember (sent before
+  modified") is not sent. The bot remembers what it last put in each message (a digest of
+  its text and of its inline keyboard: a receipt's text holds codes, which stay out of
+  memory) when it sends or edits it; a message it does not remember (sent before
   a restart) is edited, and Telegram's "not modified" is then taken as success here.
 
 Both are aiogram request middlewares on the bot's session, so every handler, worker and
@@ -15,6 +16,7 @@ helper goes through them without knowing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import OrderedDict
@@ -44,8 +46,9 @@ NOT_MODIFIED = "message is not modified"
 QUERY_TOO_OLD = "query is too old"
 
 MessageKey = tuple[int | str, int]
-#: what a message shows, as far as an edit can change it: (text or None if unknown, keyboard)
-Content = tuple[str | None, str | None]
+#: what a message shows, as far as an edit can change it: digests of (text or None if
+#: unknown, inline keyboard or None)
+Content = tuple[bytes | None, bytes | None]
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -89,10 +92,14 @@ class CallbackAnswers(BaseRequestMiddleware):
             return True
 
 
-def _keyboard(markup: object) -> str | None:
+def _digest(text: str | None) -> bytes | None:
+    return None if text is None else hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _keyboard(markup: object) -> bytes | None:
     if not isinstance(markup, InlineKeyboardMarkup):
         return None  # a reply keyboard belongs to the chat, not to the message
-    return json.dumps(markup.model_dump(mode="json", exclude_none=True), sort_keys=True)
+    return _digest(json.dumps(markup.model_dump(mode="json", exclude_none=True), sort_keys=True))
 
 
 class UnchangedEdits(BaseRequestMiddleware):
@@ -110,7 +117,7 @@ class UnchangedEdits(BaseRequestMiddleware):
             result = await make_request(bot, call)
             message_id = _message_id(result)
             if message_id is not None:
-                content = (method.text, _keyboard(method.reply_markup))
+                content = (_digest(method.text), _keyboard(method.reply_markup))
                 _remember(self._shown, (method.chat_id, message_id), content)
             return result
         if isinstance(method, EditMessageText | EditMessageReplyMarkup):
@@ -126,7 +133,7 @@ class UnchangedEdits(BaseRequestMiddleware):
         """What the message will show after ``method``."""
         keyboard = _keyboard(method.reply_markup)
         if isinstance(method, EditMessageText):
-            return method.text, keyboard
+            return _digest(method.text), keyboard
         before = self._shown.get(key)
         return (before[0] if before else None), keyboard
 
