@@ -53,6 +53,21 @@ def _error_body(*codes: str) -> Json:
     }
 
 
+def _page(item: str) -> Json:
+    """A page of a list: ``offset``/``limit`` as asked, ``total`` across all pages."""
+    return {
+        "type": "object",
+        "required": ["items", "total", "offset", "limit", "currency"],
+        "properties": {
+            "items": {"type": "array", "items": _ref(item)},
+            "total": {"type": "integer", "minimum": 0},
+            "offset": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+            "currency": _CURRENCY,
+        },
+    }
+
+
 def _refusal(description: str, *codes: str, headers: Json | None = None) -> Json:
     return {
         "description": description,
@@ -217,17 +232,7 @@ def _schemas() -> Json:
             "required": list(sku_line_properties),
             "properties": sku_line_properties,
         },
-        "SkuPage": {
-            "type": "object",
-            "required": ["items", "total", "offset", "limit", "currency"],
-            "properties": {
-                "items": {"type": "array", "items": _ref("SkuLine")},
-                "total": {"type": "integer", "minimum": 0},
-                "offset": {"type": "integer", "minimum": 0},
-                "limit": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
-                "currency": _CURRENCY,
-            },
-        },
+        "SkuPage": _page("SkuLine"),
         "SkuCard": {
             "type": "object",
             "required": [
@@ -389,17 +394,7 @@ def _schemas() -> Json:
             "required": list(order_properties),
             "properties": order_properties,
         },
-        "OrderPage": {
-            "type": "object",
-            "required": ["items", "total", "offset", "limit", "currency"],
-            "properties": {
-                "items": {"type": "array", "items": _ref("OrderSummary")},
-                "total": {"type": "integer", "minimum": 0},
-                "offset": {"type": "integer", "minimum": 0},
-                "limit": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
-                "currency": _CURRENCY,
-            },
-        },
+        "OrderPage": _page("OrderSummary"),
     }
 
 
