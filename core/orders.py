@@ -259,10 +259,14 @@ class _Asked:
     sku_code: str | None = None
     quantity: int | None = None
 
-    def matches(self, order: Order, order_sku_code: str) -> bool:
+    async def matches(self, session: AsyncSession, order: Order) -> bool:
         if self.quote_id is not None:
             return order.quote_id == self.quote_id
-        return order_sku_code == self.sku_code and order.quantity == self.quantity
+        if order.quantity != self.quantity:
+            return False
+        return await session.scalar(select(Sku.code).where(Sku.id == order.sku_id)) == (
+            self.sku_code
+        )
 
 
 @dataclass(frozen=True)
@@ -524,11 +528,9 @@ class Shop:
         """The order made with this key, again; refused when the key was used by another
         buyer or for another request, so a reused key never hands over other codes."""
         user = await load_user(session, telegram_id)
-        if order.user_id != user.id:
-            raise IdempotencyConflict(key=order.idempotency_key)
+        if order.user_id != user.id or not await asked.matches(session, order):
+            raise IdempotencyConflict(key=order.idempotency_key)  # decided before any code is read
         receipt = await self._receipt(session, order)
-        if not asked.matches(order, receipt.sku_code):
-            raise IdempotencyConflict(key=order.idempotency_key)
         return Receipt(**{**receipt.__dict__, "replayed": True})
 
     async def _receipt(self, session: AsyncSession, order: Order) -> Receipt:
