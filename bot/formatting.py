@@ -87,7 +87,10 @@ def reader_for(settings: Settings, telegram_id: int | None = None) -> Reader:
     return Reader(zone=zone_for(settings, telegram_id), currency=settings.currency)
 
 
-_DEFAULT_READER = Reader(zone=ZoneInfo(Settings.model_fields["timezone"].default), currency="CNY")
+_DEFAULT_READER = Reader(
+    zone=ZoneInfo(Settings.model_fields["timezone"].default),
+    currency=Settings.model_fields["currency"].default,
+)
 _reader: ContextVar[Reader] = ContextVar("kameng_reader", default=_DEFAULT_READER)
 
 
