@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -65,8 +67,14 @@ def create_bot(settings: Settings) -> Bot:
     return bot
 
 
+def services_of(platform: Platform) -> dict[str, Any]:
+    """Every service of the platform by its field name (``shop``, ``topups``, ``settings``…):
+    the dispatcher's workflow data, so a handler names in its signature what it uses."""
+    return {field.name: getattr(platform, field.name) for field in dataclasses.fields(platform)}
+
+
 def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher:
-    dispatcher = Dispatcher()
+    dispatcher = Dispatcher(**services_of(platform))
     i18n = i18n or make_i18n()
     dispatcher.update.outer_middleware(CurrentUserMiddleware(platform))
     UserLanguageMiddleware(i18n).setup(dispatcher)
