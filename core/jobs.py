@@ -234,17 +234,26 @@ class JobStore:
             )
             if job is None:
                 return False
-            job.last_error = error[:2000]
+            error = error[:2000]
             if job.attempts >= job.max_attempts:
-                job.status = JobStatus.FAILED
-                job.lease_owner = None
-                job.lease_until = None
-                job.finished_at = now
-            else:
-                # held back until the retry: nobody may claim it before ``lease_until``
-                job.status = JobStatus.PENDING
-                job.lease_until = now + RETRY_BACKOFF * job.attempts
-            return True
+                return await leases.release(
+                    session,
+                    ScheduledJob,
+                    job_id,
+                    owner=owner,
+                    where=_RUNNING,
+                    values={"status": JobStatus.FAILED, "finished_at": now, "last_error": error},
+                )
+            # held back until the retry: nobody may claim it before then
+            return await leases.renew(
+                session,
+                ScheduledJob,
+                job_id,
+                owner=owner,
+                until=now + RETRY_BACKOFF * job.attempts,
+                where=_RUNNING,
+                values={"status": JobStatus.PENDING, "last_error": error},
+            )
 
 
 @dataclass
