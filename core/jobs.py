@@ -92,14 +92,14 @@ def add_jobs(session: AsyncSession, jobs: list[NewJob], now: datetime) -> None:
         )
 
 
+_LIVE = (JobStatus.PENDING, JobStatus.RUNNING)  # may still run (the others are final)
+_RUNNING = [ScheduledJob.status == JobStatus.RUNNING]
+
+
 def _claimable(now: datetime) -> ColumnElement[bool]:
     """Pending and past any retry backoff, or running under a lease that has expired: a
     pending job's ``lease_until`` is its earliest retry, a running one's its lease."""
     return ScheduledJob.status.in_(_LIVE) & leases.is_free(ScheduledJob, now)
-
-
-_LIVE = (JobStatus.PENDING, JobStatus.RUNNING)
-_RUNNING = [ScheduledJob.status == JobStatus.RUNNING]
 
 
 class JobStore:
