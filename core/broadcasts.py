@@ -31,9 +31,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
+from core import audit, leases
 from core.catalogue import load_user
-from core.clock import Clock, as_utc
+from core.clock import Clock
 from core.db import Database
 from core.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from core.models import (
@@ -59,6 +59,7 @@ LEASE = timedelta(seconds=60)
 INTERRUPTED = "interrupted: delivery unknown (worker stopped without finishing)"
 AUDIENCES = ("resellers", "level", "category", "suppliers")
 _TAG = re.compile(r"<[^>]*>")
+_SENDING = BroadcastCampaign.status == CampaignStatus.SENDING
 
 
 def plain_length(body_html: str) -> int:
@@ -264,6 +265,20 @@ async def _fail_in_flight(session: AsyncSession, campaign_id: int) -> None:
     )
 
 
+async def _renew(
+    session: AsyncSession,
+    campaign_id: int,
+    owner: str,
+    now: datetime,
+    where: list[ColumnElement[bool]] | None = None,
+) -> bool:
+    """Hold the campaign ``LEASE`` longer, if it is still ``owner``'s."""
+    until = now + LEASE
+    return await leases.renew(
+        session, BroadcastCampaign, campaign_id, owner=owner, until=until, where=where or []
+    )
+
+
 class Broadcasts:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -439,28 +454,25 @@ class Broadcasts:
         have received the message, and sending again could make it twice."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            campaign = await _campaign(session, campaign_id, lock=True)
-            if campaign.status is not CampaignStatus.SENDING:
-                return False
-            held = campaign.owner is not None and campaign.owner != owner
-            if held and campaign.lease_until and as_utc(campaign.lease_until) > now:
-                return False
-            # nobody is sending this campaign right now (that is what the lease says), so a
-            # recipient still "sending" belongs to a worker that died or failed mid-batch
-            await _fail_in_flight(session, campaign_id)
-            campaign.owner = owner
-            campaign.lease_until = now + LEASE
-            return True
+            this_one = [BroadcastCampaign.id == campaign_id, _SENDING]
+            taken = bool(
+                await leases.claim(
+                    session, BroadcastCampaign, owner=owner, now=now, lease=LEASE, where=this_one
+                )
+            ) or await _renew(session, campaign_id, owner, now, where=[_SENDING])
+            if taken:
+                # nobody is sending this campaign right now (that is what the lease says), so
+                # a recipient still "sending" belongs to a worker that died or failed mid-batch
+                await _fail_in_flight(session, campaign_id)
+            return taken
 
     async def claim(self, campaign_id: int, owner: str, limit: int) -> list[Claimed] | None:
         """The next ``limit`` pending recipients, now ``sending``; ``None`` when the campaign
         is no longer ours to send (cancelled, or the lease was taken over)."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            campaign = await _campaign(session, campaign_id, lock=True)
-            if campaign.status is not CampaignStatus.SENDING or campaign.owner != owner:
+            if not await _renew(session, campaign_id, owner, now, where=[_SENDING]):
                 return None
-            campaign.lease_until = now + LEASE
             rows = (
                 await session.execute(
                     select(
@@ -489,9 +501,8 @@ class Broadcasts:
             return
         now = self._clock.now()
         async with self._db.transaction() as session:
-            campaign = await _campaign(session, campaign_id, lock=True)
-            if campaign.owner == owner:
-                campaign.lease_until = now + LEASE
+            await _campaign(session, campaign_id, lock=True)
+            await _renew(session, campaign_id, owner, now)
             await session.execute(
                 update(BroadcastRecipient),
                 [
@@ -513,7 +524,7 @@ class Broadcasts:
         """A graceful stop: claimed recipients that were not sent go back to ``pending``
         (keeping the attempts already made), and the lease is freed."""
         async with self._db.transaction() as session:
-            campaign = await _campaign(session, campaign_id, lock=True)
+            await _campaign(session, campaign_id, lock=True)
             if unsent:
                 await session.execute(
                     update(BroadcastRecipient),
@@ -522,24 +533,24 @@ class Broadcasts:
                         for i in unsent
                     ],
                 )
-            if campaign.owner == owner:
-                campaign.owner = None
-                campaign.lease_until = None
+            await leases.release(session, BroadcastCampaign, campaign_id, owner=owner)
 
     async def finish(self, campaign_id: int, owner: str) -> bool:
         """Mark the campaign done once nobody is left to send to."""
         now = self._clock.now()
         async with self._db.transaction() as session:
             campaign = await _campaign(session, campaign_id, lock=True)
-            if campaign.status is not CampaignStatus.SENDING or campaign.owner != owner:
+            if campaign.status is not CampaignStatus.SENDING:
                 return False
             if (await _counts(session, campaign_id)).pending:
                 return False
-            campaign.status = CampaignStatus.DONE
-            campaign.finished_at = now
-            campaign.owner = None
-            campaign.lease_until = None
-            return True
+            return await leases.release(
+                session,
+                BroadcastCampaign,
+                campaign_id,
+                owner=owner,
+                values={"status": CampaignStatus.DONE, "finished_at": now},
+            )
 
     async def take_report(self, campaign_id: int) -> tuple[CampaignView, Counts] | None:
         """The final report of an ended campaign, handed out once (then it is marked
@@ -550,15 +561,14 @@ class Broadcasts:
             ended = campaign.status in (CampaignStatus.DONE, CampaignStatus.CANCELLED)
             if not ended or campaign.reported_at is not None:
                 return None
-            if (
-                campaign.owner is not None
-                and campaign.lease_until is not None
-                and as_utc(campaign.lease_until) > now
-            ):
-                return None  # a worker is still winding down its in-flight sends
-            if campaign.owner is not None:  # its worker died: in-flight sends are unknown
-                await _fail_in_flight(session, campaign_id)
-                campaign.owner = None
+            holder = campaign.lease_owner  # a worker that has not handed the campaign back
+            if holder is not None:
+                expired = [leases.is_free(BroadcastCampaign, now)]
+                if not await leases.release(
+                    session, BroadcastCampaign, campaign_id, owner=holder, where=expired
+                ):
+                    return None  # its lease runs: it is still winding down in-flight sends
+                await _fail_in_flight(session, campaign_id)  # it died: those sends are unknown
             campaign.reported_at = now
             counts = await _counts(session, campaign_id)
             name = await _audience_name(session, _audience(campaign))

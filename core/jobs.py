@@ -1,9 +1,9 @@
 """Persisted jobs and the runner that fires each of them once.
 
 A job is a row (kind, JSON payload, ``run_at``). Any number of processes may run a
-``JobRunner`` against the same database: a runner *claims* a due job with one conditional
-UPDATE (``status`` pending, or running with an expired lease → running, leased to it), so
-exactly one claim succeeds on SQLite and PostgreSQL alike. A job due longer ago than the
+``JobRunner`` against the same database: a runner *claims* a due job under a lease
+(``core.leases.claim``: pending or running, and the lease free → running, leased to it),
+so exactly one claim succeeds on SQLite and PostgreSQL alike. A job due longer ago than the
 grace time is marked missed instead of run. A handler that fails is retried with a backoff
 up to ``max_attempts``; a handler that works through a list checkpoints a cursor (which
 also renews its lease) so a retry resumes where it stopped.
@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from core import leases
 from core.clock import Clock, as_utc
 from core.db import Database
 from core.models import JobStatus, ScheduledJob
@@ -91,15 +92,14 @@ def add_jobs(session: AsyncSession, jobs: list[NewJob], now: datetime) -> None:
         )
 
 
+_LIVE = (JobStatus.PENDING, JobStatus.RUNNING)  # may still run (the others are final)
+_RUNNING = [ScheduledJob.status == JobStatus.RUNNING]
+
+
 def _claimable(now: datetime) -> ColumnElement[bool]:
-    """Pending and past any retry backoff, or running under a lease that has expired."""
-    return or_(
-        and_(
-            ScheduledJob.status == JobStatus.PENDING,
-            or_(ScheduledJob.lease_until.is_(None), ScheduledJob.lease_until <= now),
-        ),
-        and_(ScheduledJob.status == JobStatus.RUNNING, ScheduledJob.lease_until <= now),
-    )
+    """Pending and past any retry backoff, or running under a lease that has expired: a
+    pending job's ``lease_until`` is its earliest retry, a running one's its lease."""
+    return ScheduledJob.status.in_(_LIVE) & leases.is_free(ScheduledJob, now)
 
 
 class JobStore:
@@ -178,24 +178,21 @@ class JobStore:
     ) -> JobView | None:
         """One conditional UPDATE: exactly one of any number of racing runners gets the job."""
         async with self._db.transaction() as session:
-            claimed = await session.scalar(
-                update(ScheduledJob)
-                .where(
+            claimed = await leases.claim(
+                session,
+                ScheduledJob,
+                owner=owner,
+                now=now,
+                lease=lease,
+                where=[
                     ScheduledJob.id == job_id,
-                    _claimable(now),
+                    ScheduledJob.status.in_(_LIVE),
                     ScheduledJob.run_at <= now,
                     ScheduledJob.run_at >= now - grace,
-                )
-                .values(
-                    status=JobStatus.RUNNING,
-                    lease_owner=owner,
-                    lease_until=now + lease,
-                    attempts=ScheduledJob.attempts + 1,
-                )
-                .returning(ScheduledJob.id)
-                .execution_options(synchronize_session=False)
+                ],
+                values={"status": JobStatus.RUNNING, "attempts": ScheduledJob.attempts + 1},
             )
-            if claimed is None:
+            if not claimed:
                 return None
             job = await session.get(ScheduledJob, job_id, populate_existing=True)
             assert job is not None
@@ -205,56 +202,58 @@ class JobStore:
         self, job_id: int, owner: str, cursor: int, now: datetime, lease: timedelta
     ) -> bool:
         """Records progress and renews the lease; False when the lease was lost."""
-        return await self._update_if_owner(job_id, owner, cursor=cursor, lease_until=now + lease)
+        async with self._db.transaction() as session:
+            return await leases.renew(
+                session,
+                ScheduledJob,
+                job_id,
+                owner=owner,
+                until=now + lease,
+                where=_RUNNING,
+                values={"cursor": cursor},
+            )
 
     async def complete(self, job_id: int, owner: str, now: datetime) -> bool:
-        return await self._update_if_owner(
-            job_id,
-            owner,
-            status=JobStatus.DONE,
-            lease_until=None,
-            finished_at=now,
-            last_error=None,
-        )
+        async with self._db.transaction() as session:
+            return await leases.release(
+                session,
+                ScheduledJob,
+                job_id,
+                owner=owner,
+                where=_RUNNING,
+                values={"status": JobStatus.DONE, "finished_at": now, "last_error": None},
+            )
 
     async def fail(self, job_id: int, owner: str, now: datetime, error: str) -> bool:
         """Back to pending after a backoff, or failed for good after ``max_attempts``."""
         async with self._db.transaction() as session:
             job = await session.scalar(
                 select(ScheduledJob)
-                .where(
-                    ScheduledJob.id == job_id,
-                    ScheduledJob.lease_owner == owner,
-                    ScheduledJob.status == JobStatus.RUNNING,
-                )
+                .where(ScheduledJob.id == job_id, leases.held_by(ScheduledJob, owner), *_RUNNING)
                 .with_for_update()
             )
             if job is None:
                 return False
-            job.last_error = error[:2000]
+            error = error[:2000]
             if job.attempts >= job.max_attempts:
-                job.status = JobStatus.FAILED
-                job.lease_until = None
-                job.finished_at = now
-            else:
-                job.status = JobStatus.PENDING
-                job.lease_until = now + RETRY_BACKOFF * job.attempts
-            return True
-
-    async def _update_if_owner(self, job_id: int, owner: str, **values: Any) -> bool:
-        async with self._db.transaction() as session:
-            done = await session.scalar(
-                update(ScheduledJob)
-                .where(
-                    ScheduledJob.id == job_id,
-                    ScheduledJob.lease_owner == owner,
-                    ScheduledJob.status == JobStatus.RUNNING,
+                return await leases.release(
+                    session,
+                    ScheduledJob,
+                    job_id,
+                    owner=owner,
+                    where=_RUNNING,
+                    values={"status": JobStatus.FAILED, "finished_at": now, "last_error": error},
                 )
-                .values(**values)
-                .returning(ScheduledJob.id)
-                .execution_options(synchronize_session=False)
+            # held back until the retry: nobody may claim it before then
+            return await leases.renew(
+                session,
+                ScheduledJob,
+                job_id,
+                owner=owner,
+                until=now + RETRY_BACKOFF * job.attempts,
+                where=_RUNNING,
+                values={"status": JobStatus.PENDING, "last_error": error},
             )
-            return done is not None
 
 
 @dataclass

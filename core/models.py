@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -43,6 +44,18 @@ class Base(DeclarativeBase):
 
 def _enum(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, native_enum=False, length=24, values_callable=lambda e: [m.value for m in e])
+
+
+class Leased:
+    """The one lease convention of rows that workers claim (``core/leases.py``).
+
+    The row is held by ``lease_owner`` while ``lease_until`` is in the future and is free
+    when ``lease_until`` is NULL or past; releasing clears both."""
+
+    if TYPE_CHECKING:  # every leased table has an integer primary key ``id`` of its own
+        id: Mapped[int]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class UserStatus(enum.StrEnum):
@@ -392,7 +405,7 @@ class AuditHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
 
 
-class OutboxMessage(Base):
+class OutboxMessage(Leased, Base):
     """A notification promised in a committed transaction, sent later by a worker."""
 
     __tablename__ = "outbox"
@@ -405,9 +418,7 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    # --- suppliers sales: the sender's lease and how a row ended (NULL while pending) ---
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    locked_by: Mapped[str | None] = mapped_column(String(64))
+    # --- suppliers sales: how a row ended (NULL while pending); the sender's lease: Leased ---
     outcome: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (
         Index("ix_outbox_pending", "sent_at", "available_at"),
@@ -719,7 +730,7 @@ class JobStatus(enum.StrEnum):
     MISSED = "missed"
 
 
-class ScheduledJob(Base):
+class ScheduledJob(Leased, Base):
     """A job persisted for the runner: claimed by one process at a time through a lease.
 
     ``lease_until`` is the claim's expiry while running and the earliest retry while pending;
@@ -733,8 +744,6 @@ class ScheduledJob(Base):
     payload: Mapped[str] = mapped_column(Text, default="{}")
     run_at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[JobStatus] = mapped_column(_enum(JobStatus), default=JobStatus.PENDING)
-    lease_owner: Mapped[str | None] = mapped_column(String(64))
-    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
     cursor: Mapped[int | None] = mapped_column(BigInteger)
@@ -779,7 +788,7 @@ class RecipientStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class BroadcastCampaign(Base):
+class BroadcastCampaign(Leased, Base):
     """One admin broadcast: the message, its audience and who is sending it (a lease)."""
 
     __tablename__ = "broadcast_campaigns"
@@ -798,8 +807,6 @@ class BroadcastCampaign(Base):
         _enum(CampaignStatus), default=CampaignStatus.DRAFT
     )
     progress_message_id: Mapped[int | None] = mapped_column(BigInteger)
-    owner: Mapped[str | None] = mapped_column(String(64))
-    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

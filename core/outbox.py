@@ -4,17 +4,16 @@ A purchase (or any use case) adds an ``OutboxMessage`` in its own transaction, s
 order can never lose its notification and sending can never slow or fail the purchase.
 A worker then:
 
-1. **claims** due rows under a lease — one ``UPDATE … WHERE outcome IS NULL AND
-   available_at <= now AND (locked_until IS NULL OR locked_until < now) … RETURNING``
-   (the row ids come from a ``FOR UPDATE SKIP LOCKED`` sub-select on PostgreSQL; SQLite
-   serialises writers), so two processes never hold the same row at once;
+1. **claims** due rows under a lease (``core.leases.claim``: rows with ``outcome IS NULL
+   AND available_at <= now`` whose lease is free), so two processes never hold the same
+   row at once;
 2. delivers each one, then marks it **sent**, schedules a **retry** with exponential
    backoff (``attempts``, ``available_at``, ``last_error``), or **gives up** when the
    recipient can never be reached (blocked the bot).
 
 A row whose lease ran out (its worker died mid-send) is claimed again: delivery is at least
 once, and exactly once whenever the worker lives to mark the row. Every update after the
-claim checks ``locked_by``, so a worker that lost its lease cannot overwrite a newer result.
+claim checks ``lease_owner``, so a worker that lost its lease cannot overwrite a newer result.
 Nothing here knows about Telegram: the sender in the front decides what an error means.
 """
 
@@ -27,9 +26,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import leases
 from core.clock import Clock, as_utc
 from core.db import Database
 from core.models import OutboxMessage, User
@@ -88,14 +88,6 @@ async def enqueue(
     )
 
 
-def _held_by(envelope: Envelope) -> Any:
-    return (
-        (OutboxMessage.id == envelope.id)
-        & (OutboxMessage.locked_by == envelope.worker)
-        & OutboxMessage.outcome.is_(None)
-    )
-
-
 async def finish(
     session: AsyncSession,
     envelope: Envelope,
@@ -106,24 +98,25 @@ async def finish(
 ) -> None:
     """End a claimed row inside the caller's transaction; raises ``LeaseLost`` (so the
     transaction rolls back) when another worker holds it by now."""
-    values: dict[str, Any] = {
-        "outcome": outcome.value,
-        "attempts": OutboxMessage.attempts + 1,
-        "locked_until": None,
-    }
+    values: dict[str, Any] = {"outcome": outcome.value, "attempts": OutboxMessage.attempts + 1}
     if outcome is Outcome.SENT:
         values["sent_at"] = now
     if error is not None:
         values["last_error"] = error[:ERROR_TEXT_LIMIT]
-    done = await session.scalar(
-        update(OutboxMessage)
-        .where(_held_by(envelope))
-        .values(**values)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    )
-    if done is None:
+    if not await _release(session, envelope, values):
         raise LeaseLost(f"outbox row {envelope.id} is no longer held by {envelope.worker}")
+
+
+async def _release(session: AsyncSession, envelope: Envelope, values: dict[str, Any]) -> bool:
+    """Hand the row back (with ``values``) if it is still pending and the envelope's."""
+    return await leases.release(
+        session,
+        OutboxMessage,
+        envelope.id,
+        owner=envelope.worker,
+        where=[OutboxMessage.outcome.is_(None)],
+        values=values,
+    )
 
 
 @dataclass(frozen=True)
@@ -144,7 +137,6 @@ class Outbox:
             OutboxMessage.outcome.is_(None),
             OutboxMessage.sent_at.is_(None),
             OutboxMessage.available_at <= now,
-            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until < now),
             OutboxMessage.kind.in_(list(kinds)),
         ]
 
@@ -154,26 +146,20 @@ class Outbox:
         """Lease up to ``limit`` due rows of ``kinds`` to ``worker``, oldest first."""
         now = self._clock.now()
         due = self._due(now, kinds)
-        candidates = (
-            select(OutboxMessage.id)
-            .where(*due)
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         async with self._db.reading() as session:  # idle rounds take no write lock
-            if await session.scalar(select(OutboxMessage.id).where(*due).limit(1)) is None:
+            free = leases.is_free(OutboxMessage, now)
+            if await session.scalar(select(OutboxMessage.id).where(*due, free).limit(1)) is None:
                 return []
         async with self._db.transaction() as session:
-            claimed = list(
-                await session.scalars(
-                    update(OutboxMessage)
-                    # the conditions again: PostgreSQL re-checks them on a row that changed
-                    .where(OutboxMessage.id.in_(candidates.scalar_subquery()), *due)
-                    .values(locked_until=now + self._lease, locked_by=worker)
-                    .returning(OutboxMessage.id)
-                    .execution_options(synchronize_session=False)
-                )
+            claimed = await leases.claim(
+                session,
+                OutboxMessage,
+                owner=worker,
+                now=now,
+                lease=self._lease,
+                where=due,
+                order_by=[OutboxMessage.id],
+                limit=limit,
             )
             if not claimed:
                 return []
@@ -221,17 +207,14 @@ class Outbox:
         wait = delay if delay is not None else backoff(envelope.attempts + 1)
         at = self._clock.now() + wait
         async with self._db.transaction() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(_held_by(envelope))
-                .values(
-                    attempts=OutboxMessage.attempts + 1,
-                    available_at=at,
-                    last_error=error[:ERROR_TEXT_LIMIT],
-                    locked_until=None,
-                    locked_by=None,
-                )
-                .execution_options(synchronize_session=False)
+            await _release(
+                session,
+                envelope,
+                {
+                    "attempts": OutboxMessage.attempts + 1,
+                    "available_at": at,
+                    "last_error": error[:ERROR_TEXT_LIMIT],
+                },
             )
         return at
 
@@ -241,12 +224,7 @@ class Outbox:
             return
         async with self._db.transaction() as session:
             for envelope in envelopes:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(_held_by(envelope))
-                    .values(locked_until=None, locked_by=None)
-                    .execution_options(synchronize_session=False)
-                )
+                await _release(session, envelope, {})
 
     async def stats(self, kinds: Collection[str] | None = None) -> OutboxStats:
         now = self._clock.now()

@@ -52,7 +52,7 @@ async def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(
     assert not await platform.outbox.sent(first[0])  # w1 lost the lease: no overwrite
     assert await platform.outbox.sent(stolen[0])
     (row,) = await _rows(platform)
-    assert row.outcome == "sent" and row.attempts == 1 and row.locked_until is None
+    assert row.outcome == "sent" and row.attempts == 1 and row.lease_until is None
     clock.advance(hours=1)
     assert await platform.outbox.claim("w3", kinds=SALE) == []
 
