@@ -15,23 +15,22 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
 from bot import admin_texts
 from bot.approval_cards import Card, close_card
+from bot.filters import TYPED, admin_router
 from bot.formatting import reading_as
-from bot.handlers.admin_panel import TYPED, admin_router, reply
 from bot.i18n import LOCALE_OF
 from bot.keyboards import admin as kb
+from bot.replies import reply
 from core.aftersales import ReportView, Resolution
 from core.catalogue import UserView
 from core.errors import NotFound
 from core.platform import Platform
 
 log = logging.getLogger("kameng.bot")
-router = Router(name="aftersales")  # resellers
-admin = admin_router("admin_aftersales")
 
 
 class ReportFlow(StatesGroup):
@@ -45,16 +44,6 @@ class ReportRejectFlow(StatesGroup):
 
 class CodeRestockFlow(StatesGroup):
     reason = State()
-
-
-async def order_detail_extras(
-    platform: Platform, user: UserView, order_id: int, text: str, markup: InlineKeyboardMarkup
-) -> tuple[str, InlineKeyboardMarkup]:
-    """The order detail with its reports' status and a "Report a problem" button."""
-    reports = await platform.aftersales.reports_for_order(user.telegram_id, order_id)
-    label, data = kb.report_button(order_id)
-    rows = [*markup.inline_keyboard, [InlineKeyboardButton(text=label, callback_data=data)]]
-    return text + admin_texts.report_lines(reports), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def _send(
@@ -91,7 +80,6 @@ async def _send(
 # the reseller's side -------------------------------------------------------------------
 
 
-@router.callback_query(kb.BadCodeReportCb.filter(F.action == "start"))
 async def start_report(
     query: CallbackQuery,
     callback_data: kb.BadCodeReportCb,
@@ -112,7 +100,6 @@ async def start_report(
     await reply(query, admin_texts.type_position(order_id, max(available)))
 
 
-@router.message(StateFilter(ReportFlow.position), TYPED)
 async def typed_position(
     message: Message, state: FSMContext, user: UserView, platform: Platform
 ) -> None:
@@ -125,7 +112,6 @@ async def typed_position(
     await _ask_reason(message, state, order_id, int(text))
 
 
-@router.callback_query(kb.BadCodeReportCb.filter(F.action == "pick"))
 async def picked(
     query: CallbackQuery, callback_data: kb.BadCodeReportCb, state: FSMContext
 ) -> None:
@@ -140,7 +126,6 @@ async def _ask_reason(message: Message, state: FSMContext, order_id: int, positi
     await message.answer(admin_texts.ask_reason(order_id, position))
 
 
-@router.message(StateFilter(ReportFlow.reason), F.photo | TYPED)
 async def reason(
     message: Message,
     state: FSMContext,
@@ -188,13 +173,11 @@ async def reason(
 # the admin's side ----------------------------------------------------------------------
 
 
-@admin.callback_query(kb.AdminCb.filter(F.action == "reports"))
 async def open_reports(query: CallbackQuery, user: UserView, platform: Platform) -> None:
     items = await platform.aftersales.open_reports(user.telegram_id)
     await reply(query, admin_texts.open_reports(len(items)), kb.reports(items))
 
 
-@admin.callback_query(kb.ReportDecisionCb.filter(F.action == "show"))
 async def show_report(
     query: CallbackQuery, callback_data: kb.ReportDecisionCb, user: UserView, platform: Platform
 ) -> None:
@@ -202,7 +185,6 @@ async def show_report(
     await reply(query, admin_texts.report_for_admin(report), kb.report_decision(report))
 
 
-@admin.callback_query(kb.ReportDecisionCb.filter(F.action == "code"))
 async def show_code(
     query: CallbackQuery, callback_data: kb.ReportDecisionCb, user: UserView, platform: Platform
 ) -> None:
@@ -211,7 +193,6 @@ async def show_code(
     await reply(query, admin_texts.reported_code(report, code))
 
 
-@admin.callback_query(kb.ReportDecisionCb.filter(F.action.in_({"replace", "refund"})))
 async def resolve(
     query: CallbackQuery,
     callback_data: kb.ReportDecisionCb,
@@ -227,7 +208,6 @@ async def resolve(
     await _decided(query, done, Card.of(query.message), platform, bot, i18n)
 
 
-@admin.callback_query(kb.ReportDecisionCb.filter(F.action == "reject"))
 async def ask_reject_reason(
     query: CallbackQuery, callback_data: kb.ReportDecisionCb, state: FSMContext
 ) -> None:
@@ -237,7 +217,6 @@ async def ask_reject_reason(
     await reply(query, admin_texts.ask_reject_reason(callback_data.report), kb.cancel())
 
 
-@admin.message(StateFilter(ReportRejectFlow.reason), TYPED)
 async def reject(
     message: Message,
     state: FSMContext,
@@ -253,7 +232,6 @@ async def reject(
     await _decided(message, done, card, platform, bot, i18n)
 
 
-@admin.callback_query(kb.RestockCb.filter())
 async def ask_restock_reason(
     query: CallbackQuery, callback_data: kb.RestockCb, state: FSMContext
 ) -> None:
@@ -262,7 +240,6 @@ async def ask_restock_reason(
     await reply(query, admin_texts.ask_restock_reason(callback_data.order), kb.cancel())
 
 
-@admin.message(StateFilter(CodeRestockFlow.reason), TYPED)
 async def restock(message: Message, state: FSMContext, user: UserView, platform: Platform) -> None:
     data = await state.get_data()
     await state.clear()  # a refusal below ends the flow: the admin presses the button again
@@ -308,3 +285,28 @@ def _for_reseller(done: Resolution) -> str:
     if done.balance_after is not None:
         return admin_texts.refunded_for_reseller(report, done.balance_after)
     return admin_texts.rejected_for_reseller(report)
+
+
+def setup() -> Router:
+    """The admins' side first, then the resellers' (the order they always had)."""
+    admin = admin_router("admin_aftersales")
+    admin.callback_query.register(open_reports, kb.AdminCb.filter(F.action == "reports"))
+    admin.callback_query.register(show_report, kb.ReportDecisionCb.filter(F.action == "show"))
+    admin.callback_query.register(show_code, kb.ReportDecisionCb.filter(F.action == "code"))
+    admin.callback_query.register(
+        resolve, kb.ReportDecisionCb.filter(F.action.in_({"replace", "refund"}))
+    )
+    admin.callback_query.register(
+        ask_reject_reason, kb.ReportDecisionCb.filter(F.action == "reject")
+    )
+    admin.message.register(reject, StateFilter(ReportRejectFlow.reason), TYPED)
+    admin.callback_query.register(ask_restock_reason, kb.RestockCb.filter())
+    admin.message.register(restock, StateFilter(CodeRestockFlow.reason), TYPED)
+    resellers = Router(name="aftersales")
+    resellers.callback_query.register(start_report, kb.BadCodeReportCb.filter(F.action == "start"))
+    resellers.message.register(typed_position, StateFilter(ReportFlow.position), TYPED)
+    resellers.callback_query.register(picked, kb.BadCodeReportCb.filter(F.action == "pick"))
+    resellers.message.register(reason, StateFilter(ReportFlow.reason), F.photo | TYPED)
+    both = Router(name="aftersales_both")
+    both.include_routers(admin, resellers)
+    return both

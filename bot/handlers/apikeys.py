@@ -14,10 +14,7 @@ from core.catalogue import UserView
 from core.errors import InvalidState
 from core.platform import Platform
 
-router = Router(name="apikeys")
 
-
-@router.message(Command("apikey"))
 async def apikey(message: Message, user: UserView, platform: Platform) -> None:
     current = await platform.api_keys.current(user.telegram_id)
     await message.answer(
@@ -28,7 +25,6 @@ async def apikey(message: Message, user: UserView, platform: Platform) -> None:
     )
 
 
-@router.callback_query(ApiKeyCb.filter(F.action == "new"))
 async def new_key(
     query: CallbackQuery, callback_data: ApiKeyCb, user: UserView, platform: Platform
 ) -> None:
@@ -45,8 +41,15 @@ async def new_key(
         await query.message.answer(texts.apikey_issued(issued.token))
 
 
-@router.callback_query(ApiKeyCb.filter(F.action == "cancel"))
 async def keep_key(query: CallbackQuery) -> None:
     await query.answer(texts.apikey_kept())
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
+
+
+def setup() -> Router:
+    router = Router(name="apikeys")
+    router.message.register(apikey, Command("apikey"))
+    router.callback_query.register(new_key, ApiKeyCb.filter(F.action == "new"))
+    router.callback_query.register(keep_key, ApiKeyCb.filter(F.action == "cancel"))
+    return router

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import texts
 from bot.approval_cards import Card, close_card
+from bot.filters import TYPED
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
@@ -20,22 +21,17 @@ from core.catalogue import UserView
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
 
-router = Router(name="balance")
-
 
 class TopUpFlow(StatesGroup):
     amount = State()
     receipt = State()
 
 
-@router.message(Command("balance"))
-@router.message(F.text == texts.MENU_BALANCE)
 async def balance(message: Message, user: UserView, platform: Platform) -> None:
     view = await platform.balances.balance(user.telegram_id)
     await message.answer(texts.balance(view), reply_markup=menus.balance_actions())
 
 
-@router.callback_query(BalanceCb.filter(F.action == "statement"))
 async def statement(query: CallbackQuery, user: UserView, platform: Platform) -> None:
     moves = await platform.balances.statement(user.telegram_id, limit=10)
     await query.answer()
@@ -43,7 +39,6 @@ async def statement(query: CallbackQuery, user: UserView, platform: Platform) ->
         await query.message.answer(texts.statement(moves))
 
 
-@router.callback_query(BalanceCb.filter(F.action == "topup"))
 async def topup_start(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(TopUpFlow.amount)
     await query.answer()
@@ -51,7 +46,6 @@ async def topup_start(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(texts.topup_ask_amount())
 
 
-@router.message(StateFilter(TopUpFlow.amount), F.text & ~F.text.startswith("/"))
 async def topup_amount(message: Message, state: FSMContext) -> None:
     try:
         amount = parse_amount(message.text or "")
@@ -65,7 +59,6 @@ async def topup_amount(message: Message, state: FSMContext) -> None:
     await message.answer(texts.topup_ask_receipt())
 
 
-@router.message(StateFilter(TopUpFlow.receipt), F.photo | (F.text & ~F.text.startswith("/")))
 async def topup_receipt(
     message: Message,
     state: FSMContext,
@@ -91,7 +84,6 @@ async def topup_receipt(
     )
 
 
-@router.callback_query(TopUpDecisionCb.filter())
 async def topup_decide(
     query: CallbackQuery,
     callback_data: TopUpDecisionCb,
@@ -117,3 +109,15 @@ async def topup_decide(
         else:
             text = texts.topup_rejected(decision.request)
         await bot.send_message(reseller.telegram_id, text)
+
+
+def setup() -> Router:
+    router = Router(name="balance")
+    router.message.register(balance, F.text == texts.MENU_BALANCE)
+    router.message.register(balance, Command("balance"))
+    router.callback_query.register(statement, BalanceCb.filter(F.action == "statement"))
+    router.callback_query.register(topup_start, BalanceCb.filter(F.action == "topup"))
+    router.message.register(topup_amount, StateFilter(TopUpFlow.amount), TYPED)
+    router.message.register(topup_receipt, StateFilter(TopUpFlow.receipt), F.photo | TYPED)
+    router.callback_query.register(topup_decide, TopUpDecisionCb.filter())
+    return router

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import texts
 from bot.broadcast_worker import BroadcastWorker, send_campaign_message
+from bot.filters import TYPED
 from bot.keyboards import broadcasts as keyboards
 from bot.keyboards.callbacks import BroadcastCb
 from bot.replies import show_in_place
@@ -22,8 +23,6 @@ from core.catalogue import UserView
 from core.errors import Forbidden, InvalidInput
 from core.models import CampaignStatus, Role
 from core.platform import Platform
-
-router = Router(name="broadcast")
 
 
 class BroadcastFlow(StatesGroup):
@@ -48,7 +47,6 @@ def _message_of(data: dict[str, Any]) -> CampaignMessage:
     )
 
 
-@router.message(Command("broadcast"))
 async def broadcast(message: Message, user: UserView, state: FSMContext) -> None:
     _require_admin(user)
     await state.clear()
@@ -56,13 +54,11 @@ async def broadcast(message: Message, user: UserView, state: FSMContext) -> None
     await message.answer(texts.broadcast_ask_message())
 
 
-@router.message(StateFilter(BroadcastFlow), Command("cancel"))
 async def cancel_flow(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(texts.broadcast_discarded())
 
 
-@router.message(StateFilter(BroadcastFlow.message), F.photo | (F.text & ~F.text.startswith("/")))
 async def got_message(message: Message, state: FSMContext) -> None:
     if message.photo:
         if len(message.caption or "") > MAX_CAPTION:
@@ -76,12 +72,10 @@ async def got_message(message: Message, state: FSMContext) -> None:
     await message.answer(texts.broadcast_ask_button(), reply_markup=keyboards.skip_button())
 
 
-@router.message(StateFilter(BroadcastFlow.message))
 async def not_a_message(message: Message) -> None:
     await message.answer(texts.broadcast_bad_message())
 
 
-@router.message(StateFilter(BroadcastFlow.button), F.text & ~F.text.startswith("/"))
 async def got_button(message: Message, state: FSMContext) -> None:
     label, separator, url = (message.text or "").partition("|")
     try:
@@ -96,7 +90,6 @@ async def got_button(message: Message, state: FSMContext) -> None:
     await message.answer(texts.broadcast_ask_audience(), reply_markup=keyboards.audiences())
 
 
-@router.callback_query(StateFilter(BroadcastFlow.button), BroadcastCb.filter(F.action == "skip"))
 async def skip_button(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(BroadcastFlow.audience)
     await query.answer()
@@ -106,7 +99,6 @@ async def skip_button(query: CallbackQuery, state: FSMContext) -> None:
         )
 
 
-@router.callback_query(StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "aud"))
 async def audience_kind(
     query: CallbackQuery,
     callback_data: BroadcastCb,
@@ -136,7 +128,6 @@ async def audience_kind(
         await _preview(query.message, state, user, platform, bot, Audience(kind))
 
 
-@router.callback_query(StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "level"))
 async def audience_level(
     query: CallbackQuery,
     callback_data: BroadcastCb,
@@ -151,7 +142,6 @@ async def audience_level(
         await _preview(query.message, state, user, platform, bot, audience)
 
 
-@router.callback_query(StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "cat"))
 async def audience_category(
     query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext
 ) -> None:
@@ -162,7 +152,6 @@ async def audience_category(
         await query.message.answer(texts.broadcast_ask_days(), reply_markup=keyboards.days())
 
 
-@router.callback_query(StateFilter(BroadcastFlow.days), BroadcastCb.filter(F.action == "days"))
 async def days_chosen(
     query: CallbackQuery,
     callback_data: BroadcastCb,
@@ -178,7 +167,6 @@ async def days_chosen(
         await _preview(query.message, state, user, platform, bot, audience)
 
 
-@router.message(StateFilter(BroadcastFlow.days), F.text & ~F.text.startswith("/"))
 async def days_typed(
     message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
 ) -> None:
@@ -211,7 +199,6 @@ async def _preview(
     )
 
 
-@router.callback_query(BroadcastCb.filter(F.action == "send"))
 async def send(
     query: CallbackQuery,
     callback_data: BroadcastCb,
@@ -236,7 +223,6 @@ async def send(
         broadcast_worker.wake()
 
 
-@router.callback_query(BroadcastCb.filter(F.action == "discard"))
 async def discard(
     query: CallbackQuery, callback_data: BroadcastCb, user: UserView, platform: Platform
 ) -> None:
@@ -249,7 +235,6 @@ async def discard(
         await show_in_place(query.message, texts.broadcast_discarded())
 
 
-@router.callback_query(BroadcastCb.filter(F.action == "stop"))
 async def stop(
     query: CallbackQuery,
     callback_data: BroadcastCb,
@@ -263,7 +248,6 @@ async def stop(
         broadcast_worker.wake()
 
 
-@router.message(Command("notifications"))
 async def notifications(message: Message, user: UserView, platform: Platform) -> None:
     opted_out = await platform.broadcasts.opted_out(user.telegram_id)
     await message.answer(
@@ -271,7 +255,6 @@ async def notifications(message: Message, user: UserView, platform: Platform) ->
     )
 
 
-@router.callback_query(BroadcastCb.filter(F.action == "optout"))
 async def toggle_notifications(
     query: CallbackQuery, callback_data: BroadcastCb, user: UserView, platform: Platform
 ) -> None:
@@ -281,3 +264,40 @@ async def toggle_notifications(
         await show_in_place(
             query.message, texts.notifications(opted_out), keyboards.notifications(opted_out)
         )
+
+
+def setup() -> Router:
+    router = Router(name="broadcast")
+    router.message.register(broadcast, Command("broadcast"))
+    router.message.register(cancel_flow, StateFilter(BroadcastFlow), Command("cancel"))
+    router.message.register(
+        got_message,
+        StateFilter(BroadcastFlow.message),
+        F.photo | TYPED,
+    )
+    router.message.register(not_a_message, StateFilter(BroadcastFlow.message))
+    router.message.register(got_button, StateFilter(BroadcastFlow.button), TYPED)
+    router.callback_query.register(
+        skip_button, StateFilter(BroadcastFlow.button), BroadcastCb.filter(F.action == "skip")
+    )
+    router.callback_query.register(
+        audience_kind, StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "aud")
+    )
+    router.callback_query.register(
+        audience_level, StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "level")
+    )
+    router.callback_query.register(
+        audience_category,
+        StateFilter(BroadcastFlow.audience),
+        BroadcastCb.filter(F.action == "cat"),
+    )
+    router.callback_query.register(
+        days_chosen, StateFilter(BroadcastFlow.days), BroadcastCb.filter(F.action == "days")
+    )
+    router.message.register(days_typed, StateFilter(BroadcastFlow.days), TYPED)
+    router.callback_query.register(send, BroadcastCb.filter(F.action == "send"))
+    router.callback_query.register(discard, BroadcastCb.filter(F.action == "discard"))
+    router.callback_query.register(stop, BroadcastCb.filter(F.action == "stop"))
+    router.message.register(notifications, Command("notifications"))
+    router.callback_query.register(toggle_notifications, BroadcastCb.filter(F.action == "optout"))
+    return router

@@ -11,29 +11,17 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
-from bot.keyboards import menus
+from bot.filters import TYPED
 from bot.keyboards.callbacks import BuyCb
-from bot.replies import show_in_place, show_receipt
-from bot.telegram_session import SendMessageUnread
+from bot.replies import show_in_place, show_quote, show_receipt
 from core.catalogue import UserView
 from core.orders import Requoted
 from core.platform import Platform
-from core.pricing.quotes import MAX_QUANTITY, QuoteView
-
-router = Router(name="buy")
+from core.pricing.quotes import MAX_QUANTITY
 
 
 class BuyFlow(StatesGroup):
     typing_quantity = State()
-
-
-async def show_quote(target: Message, quote: QuoteView, prefix: str | None = None) -> None:
-    """The quote with Confirm (or Top up) under it, as a new message in ``target``'s chat."""
-    text = texts.quote(quote)
-    if prefix:
-        text = f"{prefix}\n\n{text}"
-    markup = menus.confirm(quote)
-    await SendMessageUnread.of(target.chat.id, text, markup).as_(target.bot)
 
 
 def parse_quantity(text: str) -> int | None:
@@ -44,7 +32,6 @@ def parse_quantity(text: str) -> int | None:
     return quantity if 1 <= quantity <= MAX_QUANTITY else None
 
 
-@router.callback_query(BuyCb.filter(F.action == "qty"))
 async def quantity_chosen(
     query: CallbackQuery, callback_data: BuyCb, user: UserView, platform: Platform
 ) -> None:
@@ -54,7 +41,6 @@ async def quantity_chosen(
         await show_quote(query.message, quote)
 
 
-@router.callback_query(BuyCb.filter(F.action == "typed"))
 async def ask_quantity(
     query: CallbackQuery, callback_data: BuyCb, state: FSMContext, platform: Platform
 ) -> None:
@@ -66,7 +52,6 @@ async def ask_quantity(
         await query.message.answer(texts.ask_quantity(sku.name) + "\n" + texts.type_quantity())
 
 
-@router.message(StateFilter(BuyFlow.typing_quantity), F.text & ~F.text.startswith("/"))
 async def quantity_typed(
     message: Message, state: FSMContext, user: UserView, platform: Platform
 ) -> None:
@@ -79,7 +64,6 @@ async def quantity_typed(
     await show_quote(message, await platform.quotes.quote(user.telegram_id, sku_code, quantity))
 
 
-@router.message(Command("buy"))
 async def quick_buy(
     message: Message, command: CommandObject, user: UserView, platform: Platform
 ) -> None:
@@ -94,7 +78,6 @@ async def quick_buy(
     await show_quote(message, await platform.quotes.quote(user.telegram_id, parts[0], quantity))
 
 
-@router.callback_query(BuyCb.filter(F.action == "ok"))
 async def confirm(
     query: CallbackQuery, callback_data: BuyCb, user: UserView, platform: Platform, bot: Bot
 ) -> None:
@@ -118,9 +101,19 @@ async def confirm(
     await asyncio.gather(stop_spinner(), show_receipt(bot, user.telegram_id, result, quote))
 
 
-@router.callback_query(BuyCb.filter(F.action == "cancel"))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(texts.cancelled())
     if isinstance(query.message, Message):
         await show_in_place(query.message, texts.cancelled())
+
+
+def setup() -> Router:
+    router = Router(name="buy")
+    router.callback_query.register(quantity_chosen, BuyCb.filter(F.action == "qty"))
+    router.callback_query.register(ask_quantity, BuyCb.filter(F.action == "typed"))
+    router.message.register(quantity_typed, StateFilter(BuyFlow.typing_quantity), TYPED)
+    router.message.register(quick_buy, Command("buy"))
+    router.callback_query.register(confirm, BuyCb.filter(F.action == "ok"))
+    router.callback_query.register(cancel, BuyCb.filter(F.action == "cancel"))
+    return router

@@ -13,9 +13,6 @@ from bot.replies import show_in_place
 from core.catalogue import UserView
 from core.platform import Platform
 
-router = Router(name="catalogue")
-PAGE_SIZE = 8
-
 
 async def _categories(target: Message, platform: Platform, *, edit: bool) -> None:
     lines = await platform.storefront.categories()
@@ -27,20 +24,16 @@ async def _categories(target: Message, platform: Platform, *, edit: bool) -> Non
         await target.answer(text, reply_markup=markup)
 
 
-@router.message(Command("catalogue"))
-@router.message(F.text == texts.MENU_CATALOGUE)
 async def catalogue(message: Message, platform: Platform) -> None:
     await _categories(message, platform, edit=False)
 
 
-@router.callback_query(CatalogueCb.filter(F.action == "home"))
 async def home(query: CallbackQuery, platform: Platform) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await _categories(query.message, platform, edit=True)
 
 
-@router.callback_query(CatalogueCb.filter(F.action == "list"))
 async def sku_page(
     query: CallbackQuery, callback_data: CatalogueCb, user: UserView, platform: Platform
 ) -> None:
@@ -55,10 +48,10 @@ async def sku_page(
     result = await platform.storefront.skus(
         user.telegram_id,
         category_id=callback_data.category,
-        offset=page * PAGE_SIZE,
-        limit=PAGE_SIZE,
+        offset=page * menus.SKU_PAGE_SIZE,
+        limit=menus.SKU_PAGE_SIZE,
     )
-    pages = max(1, -(-result.total // PAGE_SIZE))
+    pages = max(1, -(-result.total // menus.SKU_PAGE_SIZE))
     await query.answer()
     if isinstance(query.message, Message):
         await show_in_place(
@@ -70,7 +63,6 @@ async def sku_page(
         )
 
 
-@router.callback_query(CatalogueCb.filter(F.action == "sku"))
 async def sku_card(
     query: CallbackQuery, callback_data: CatalogueCb, user: UserView, platform: Platform
 ) -> None:
@@ -80,7 +72,11 @@ async def sku_card(
         await query.message.answer(texts.sku_card(card), reply_markup=menus.sku_card(card.line))
 
 
-async def search(message: Message, user: UserView, platform: Platform, query: str) -> None:
-    result = await platform.storefront.skus(user.telegram_id, search=query, limit=PAGE_SIZE)
-    markup = menus.sku_list(result.lines, category=0, page=0, pages=1) if result.lines else None
-    await message.answer(texts.search_results(query, result.total), reply_markup=markup)
+def setup() -> Router:
+    router = Router(name="catalogue")
+    router.message.register(catalogue, F.text == texts.MENU_CATALOGUE)
+    router.message.register(catalogue, Command("catalogue"))
+    router.callback_query.register(home, CatalogueCb.filter(F.action == "home"))
+    router.callback_query.register(sku_page, CatalogueCb.filter(F.action == "list"))
+    router.callback_query.register(sku_card, CatalogueCb.filter(F.action == "sku"))
+    return router

@@ -7,15 +7,13 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
-from bot.handlers.admin_aftersales import order_detail_extras
-from bot.handlers.buy import show_quote
 from bot.keyboards import menus
 from bot.keyboards.callbacks import OrdersCb
-from bot.replies import codes_file, show_in_place
+from bot.order_reports import order_detail_extras
+from bot.replies import codes_file, show_in_place, show_quote
 from core.catalogue import UserView
 from core.platform import Platform
 
-router = Router(name="orders")
 PAGE_SIZE = 8
 
 
@@ -29,14 +27,11 @@ async def _page(user: UserView, platform: Platform, page: int) -> tuple[str, obj
     return texts.orders_header(page + 1, pages), menus.orders(items, page, pages)
 
 
-@router.message(Command("orders"))
-@router.message(F.text == texts.MENU_ORDERS)
 async def orders(message: Message, user: UserView, platform: Platform) -> None:
     text, markup = await _page(user, platform, 0)
     await message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
 
 
-@router.callback_query(OrdersCb.filter(F.action == "list"))
 async def orders_page(
     query: CallbackQuery, callback_data: OrdersCb, user: UserView, platform: Platform
 ) -> None:
@@ -46,14 +41,13 @@ async def orders_page(
         await show_in_place(query.message, text, markup)  # type: ignore[arg-type]
 
 
-@router.callback_query(OrdersCb.filter(F.action == "show"))
 async def order_detail(
     query: CallbackQuery, callback_data: OrdersCb, user: UserView, platform: Platform
 ) -> None:
     receipt = await platform.shop.order(user.telegram_id, callback_data.order)
     text, markup = await order_detail_extras(  # reports' status and "Report a problem"
-        platform,
-        user,
+        platform.aftersales,
+        user.telegram_id,
         receipt.order_id,
         texts.order_detail(receipt),
         menus.order_actions(receipt.order_id),
@@ -63,7 +57,6 @@ async def order_detail(
         await query.message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(OrdersCb.filter(F.action == "file"))
 async def order_file(
     query: CallbackQuery, callback_data: OrdersCb, user: UserView, platform: Platform, bot: Bot
 ) -> None:
@@ -74,7 +67,6 @@ async def order_file(
     )
 
 
-@router.callback_query(OrdersCb.filter(F.action == "again"))
 async def buy_again(
     query: CallbackQuery, callback_data: OrdersCb, user: UserView, platform: Platform
 ) -> None:
@@ -83,3 +75,14 @@ async def buy_again(
     await query.answer()
     if isinstance(query.message, Message):
         await show_quote(query.message, quote)
+
+
+def setup() -> Router:
+    router = Router(name="orders")
+    router.message.register(orders, F.text == texts.MENU_ORDERS)
+    router.message.register(orders, Command("orders"))
+    router.callback_query.register(orders_page, OrdersCb.filter(F.action == "list"))
+    router.callback_query.register(order_detail, OrdersCb.filter(F.action == "show"))
+    router.callback_query.register(order_file, OrdersCb.filter(F.action == "file"))
+    router.callback_query.register(buy_again, OrdersCb.filter(F.action == "again"))
+    return router

@@ -20,6 +20,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import formatting as fmt
 from bot import scheduler_texts as st
 from bot import texts
+from bot.filters import TYPED
 from bot.keyboards import scheduler as kb
 from bot.keyboards.callbacks import PromoCb
 from core.catalogue import UserView
@@ -29,11 +30,8 @@ from core.money import MalformedAmount, parse_amount, parse_percent_bps
 from core.platform import Platform
 from core.promotions import NewPromotion, parse_local_time
 
-router = Router(name="promotions")
-
 MAX_ANNOUNCEMENT = 2000  # with 50 SKU codes and the header, under Telegram's 4096
 MAX_REMIND_HOURS = 720
-_TYPED = F.text & ~F.text.startswith("/")
 
 
 class PromoFlow(StatesGroup):
@@ -64,7 +62,6 @@ def draft_of(data: dict[str, Any]) -> NewPromotion:
     )
 
 
-@router.message(Command("promo"))
 async def promo_start(
     message: Message, state: FSMContext, user: UserView, platform: Platform
 ) -> None:
@@ -74,20 +71,17 @@ async def promo_start(
     await message.answer(st.promo_ask_scope(), reply_markup=kb.promo_scope())
 
 
-@router.message(Command("promos"))
 async def promo_list(message: Message, user: UserView, platform: Platform) -> None:
     await platform.promotions.require_admin(user.telegram_id)
     upcoming = await platform.promotions.upcoming()
     await message.answer(st.promo_list(upcoming))
 
 
-@router.message(StateFilter(PromoFlow), Command("cancel"))
 async def promo_cancel_typed(message: Message, state: FSMContext) -> None:
     await state.clear()
     await message.answer(st.promo_cancelled(), reply_markup=None)
 
 
-@router.callback_query(StateFilter(PromoFlow), PromoCb.filter(F.action == "cancel"))
 async def promo_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer()
@@ -96,7 +90,6 @@ async def promo_cancel(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(st.promo_cancelled())
 
 
-@router.callback_query(StateFilter(PromoFlow.scope), PromoCb.filter(F.action == "skus"))
 async def promo_by_skus(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(PromoFlow.skus)
     await query.answer()
@@ -104,7 +97,6 @@ async def promo_by_skus(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(st.promo_ask_skus())
 
 
-@router.callback_query(StateFilter(PromoFlow.scope), PromoCb.filter(F.action == "cats"))
 async def promo_by_category(query: CallbackQuery, state: FSMContext, platform: Platform) -> None:
     lines = await platform.storefront.categories()
     await query.answer()
@@ -118,7 +110,6 @@ async def promo_by_category(query: CallbackQuery, state: FSMContext, platform: P
     await query.message.answer(st.promo_choose_category(), reply_markup=kb.promo_categories(lines))
 
 
-@router.callback_query(StateFilter(PromoFlow.category), PromoCb.filter(F.action == "cat"))
 async def promo_category_chosen(
     query: CallbackQuery, callback_data: PromoCb, state: FSMContext, platform: Platform
 ) -> None:
@@ -134,7 +125,6 @@ async def promo_category_chosen(
         await query.message.answer(st.promo_ask_discount())
 
 
-@router.message(StateFilter(PromoFlow.skus), _TYPED)
 async def promo_skus(message: Message, state: FSMContext, platform: Platform) -> None:
     codes = list(dict.fromkeys(re.split(r"[\s,，]+", (message.text or "").strip().upper())))
     codes = [code for code in codes if code][:50]
@@ -168,7 +158,6 @@ def parse_discount(text: str) -> dict[str, Any] | None:
     return {"kind": PromotionKind.FIXED_PRICE.value, "fixed_price": price}
 
 
-@router.message(StateFilter(PromoFlow.discount), _TYPED)
 async def promo_discount(message: Message, state: FSMContext, platform: Platform) -> None:
     parsed = parse_discount(message.text or "")
     if parsed is None:
@@ -187,7 +176,6 @@ async def _typed_time(message: Message, platform: Platform) -> datetime | None:
         return None
 
 
-@router.message(StateFilter(PromoFlow.starts), _TYPED)
 async def promo_starts(message: Message, state: FSMContext, platform: Platform) -> None:
     if (starts := await _typed_time(message, platform)) is None:
         return
@@ -196,7 +184,6 @@ async def promo_starts(message: Message, state: FSMContext, platform: Platform) 
     await message.answer(st.promo_ask_end(fmt.reader_zone().key))
 
 
-@router.message(StateFilter(PromoFlow.ends), _TYPED)
 async def promo_ends(message: Message, state: FSMContext, platform: Platform) -> None:
     if (ends := await _typed_time(message, platform)) is None:
         return
@@ -210,7 +197,6 @@ async def promo_ends(message: Message, state: FSMContext, platform: Platform) ->
     await message.answer(st.promo_ask_levels(levels), reply_markup=kb.promo_all_levels())
 
 
-@router.message(StateFilter(PromoFlow.levels), _TYPED)
 async def promo_levels(message: Message, state: FSMContext, platform: Platform) -> None:
     known = await platform.catalogue.levels()
     chosen = list(dict.fromkeys((message.text or "").lower().replace(",", " ").split()))
@@ -220,7 +206,6 @@ async def promo_levels(message: Message, state: FSMContext, platform: Platform) 
     await _ask_announcement(message, state, chosen)
 
 
-@router.callback_query(StateFilter(PromoFlow.levels), PromoCb.filter(F.action == "all"))
 async def promo_all_levels(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     if isinstance(query.message, Message):
@@ -233,14 +218,12 @@ async def _ask_announcement(message: Message, state: FSMContext, levels: list[st
     await message.answer(st.promo_ask_announcement())
 
 
-@router.message(StateFilter(PromoFlow.announcement), _TYPED)
 async def promo_announcement(message: Message, state: FSMContext) -> None:
     await state.update_data(announcement=(message.text or "").strip()[:MAX_ANNOUNCEMENT])
     await state.set_state(PromoFlow.reminder)
     await message.answer(st.promo_ask_reminder(), reply_markup=kb.promo_no_reminder())
 
 
-@router.message(StateFilter(PromoFlow.reminder), _TYPED)
 async def promo_reminder(message: Message, state: FSMContext, platform: Platform) -> None:
     text = (message.text or "").strip()
     hours = int(text) if text.isdigit() else 0
@@ -252,7 +235,6 @@ async def promo_reminder(message: Message, state: FSMContext, platform: Platform
     await _summary(message, state, platform, hours)
 
 
-@router.callback_query(StateFilter(PromoFlow.reminder), PromoCb.filter(F.action == "noremind"))
 async def promo_no_reminder(query: CallbackQuery, state: FSMContext, platform: Platform) -> None:
     await query.answer()
     if isinstance(query.message, Message):
@@ -273,7 +255,6 @@ async def _summary(
     )
 
 
-@router.callback_query(StateFilter(PromoFlow.confirm), PromoCb.filter(F.action == "ok"))
 async def promo_confirm(
     query: CallbackQuery,
     callback_data: PromoCb,
@@ -294,3 +275,39 @@ async def promo_confirm(
         if not scheduled.replayed:
             await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(st.promo_scheduled(scheduled.promotion, scheduled.replayed))
+
+
+def setup() -> Router:
+    router = Router(name="promotions")
+    router.message.register(promo_start, Command("promo"))
+    router.message.register(promo_list, Command("promos"))
+    router.message.register(promo_cancel_typed, StateFilter(PromoFlow), Command("cancel"))
+    router.callback_query.register(
+        promo_cancel, StateFilter(PromoFlow), PromoCb.filter(F.action == "cancel")
+    )
+    router.callback_query.register(
+        promo_by_skus, StateFilter(PromoFlow.scope), PromoCb.filter(F.action == "skus")
+    )
+    router.callback_query.register(
+        promo_by_category, StateFilter(PromoFlow.scope), PromoCb.filter(F.action == "cats")
+    )
+    router.callback_query.register(
+        promo_category_chosen, StateFilter(PromoFlow.category), PromoCb.filter(F.action == "cat")
+    )
+    router.message.register(promo_skus, StateFilter(PromoFlow.skus), TYPED)
+    router.message.register(promo_discount, StateFilter(PromoFlow.discount), TYPED)
+    router.message.register(promo_starts, StateFilter(PromoFlow.starts), TYPED)
+    router.message.register(promo_ends, StateFilter(PromoFlow.ends), TYPED)
+    router.message.register(promo_levels, StateFilter(PromoFlow.levels), TYPED)
+    router.callback_query.register(
+        promo_all_levels, StateFilter(PromoFlow.levels), PromoCb.filter(F.action == "all")
+    )
+    router.message.register(promo_announcement, StateFilter(PromoFlow.announcement), TYPED)
+    router.message.register(promo_reminder, StateFilter(PromoFlow.reminder), TYPED)
+    router.callback_query.register(
+        promo_no_reminder, StateFilter(PromoFlow.reminder), PromoCb.filter(F.action == "noremind")
+    )
+    router.callback_query.register(
+        promo_confirm, StateFilter(PromoFlow.confirm), PromoCb.filter(F.action == "ok")
+    )
+    return router

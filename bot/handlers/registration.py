@@ -1,9 +1,9 @@
 """Registration: the door for newcomers (approval requests, invite codes) and the admins'
 side (approve / reject, ``/invite``).
 
-``gate`` comes right after the error router: every message or button press from an
-*outsider* (pending or rejected, not an admin) ends here with one short reply, so an
-outsider can never browse or buy. ``router`` holds the admins' handlers.
+``setup_gate()`` builds the door, which comes right after the error router: every message
+or button press from an *outsider* (pending or rejected, not an admin) ends there with one
+short reply, so an outsider can never browse or buy. ``setup()`` builds the admins' side.
 """
 
 from __future__ import annotations
@@ -29,8 +29,6 @@ from core.platform import Platform
 from core.registration import InvalidInvite
 
 log = logging.getLogger("kameng.bot")
-gate = Router(name="registration_gate")
-router = Router(name="registration")
 
 
 # async: aiogram runs a plain function filter in a worker thread, for every update
@@ -40,15 +38,10 @@ async def outsider(
     return user is not None and platform is not None and platform.registration.is_outsider(user)
 
 
-gate.message.filter(outsider)
-gate.callback_query.filter(outsider)
-
-
 def _name(user: UserView) -> str:
     return user.display_name or str(user.telegram_id)
 
 
-@gate.message(CommandStart())
 async def newcomer_start(
     message: Message,
     command: CommandObject,
@@ -60,14 +53,12 @@ async def newcomer_start(
     await _knock(message, user, platform, bot, i18n, invite=(command.args or "").strip())
 
 
-@gate.message()
 async def newcomer_message(
     message: Message, user: UserView, platform: Platform, bot: Bot, i18n: I18n
 ) -> None:
     await _knock(message, user, platform, bot, i18n, invite="")
 
 
-@gate.callback_query()
 async def newcomer_button(query: CallbackQuery, user: UserView, platform: Platform) -> None:
     if user.status is UserStatus.REJECTED:
         text = rtexts.request_declined()
@@ -132,7 +123,6 @@ async def _apply(
                 log.warning("registration request for admin %s: %s", admin.telegram_id, failure)
 
 
-@router.callback_query(RegistrationDecisionCb.filter())
 async def decide(
     query: CallbackQuery,
     callback_data: RegistrationDecisionCb,
@@ -164,7 +154,6 @@ async def decide(
             await bot.send_message(applicant.telegram_id, rtexts.request_declined())
 
 
-@router.message(Command("invite"))
 async def invite(
     message: Message, command: CommandObject, user: UserView, platform: Platform, bot: Bot
 ) -> None:
@@ -179,3 +168,22 @@ async def invite(
         rtexts.invites_issued(codes, links),
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
+
+
+def setup_gate() -> Router:
+    """The door: right after the error router, it takes every update from an outsider."""
+    gate = Router(name="registration_gate")
+    gate.message.filter(outsider)
+    gate.callback_query.filter(outsider)
+    gate.message.register(newcomer_start, CommandStart())
+    gate.message.register(newcomer_message)
+    gate.callback_query.register(newcomer_button)
+    return gate
+
+
+def setup() -> Router:
+    """The admins' side: decisions on requests and /invite."""
+    router = Router(name="registration")
+    router.callback_query.register(decide, RegistrationDecisionCb.filter())
+    router.message.register(invite, Command("invite"))
+    return router

@@ -18,17 +18,14 @@ from core.errors import InvalidInput
 from core.platform import Platform
 from core.reports import Period, render_sales_chart
 
-router = Router(name="reports")
 PERIODS = {period.value: period for period in Period}
 
 
-@router.message(Command("reports"))
 async def reports(message: Message, user: UserView, platform: Platform) -> None:
     await platform.promotions.require_admin(user.telegram_id)
     await message.answer(st.reports_choose(), reply_markup=kb.report_periods())
 
 
-@router.callback_query(SalesReportCb.filter(F.period.in_(PERIODS)))
 async def report(
     query: CallbackQuery, callback_data: SalesReportCb, user: UserView, platform: Platform
 ) -> None:
@@ -55,7 +52,6 @@ def _dates(args: str | None) -> tuple[date, date] | None:
         return None
 
 
-@router.message(Command("export"))
 async def export(
     message: Message, command: CommandObject, user: UserView, platform: Platform
 ) -> None:
@@ -74,3 +70,11 @@ async def export(
         BufferedInputFile(exported.content, filename=exported.filename),
         caption=st.export_caption(exported.rows, first, last),
     )
+
+
+def setup() -> Router:
+    router = Router(name="reports")
+    router.message.register(reports, Command("reports"))
+    router.callback_query.register(report, SalesReportCb.filter(F.period.in_(PERIODS)))
+    router.message.register(export, Command("export"))
+    return router

@@ -15,10 +15,7 @@ from core.catalogue import UserView
 from core.models import Role
 from core.platform import Platform
 
-router = Router(name="start")
 
-
-@router.message(CommandStart())
 async def start(message: Message, user: UserView) -> None:
     await message.answer(
         texts.welcome(user.display_name or str(user.telegram_id)), reply_markup=menus.main_menu()
@@ -35,19 +32,14 @@ def help_for(user: UserView) -> str:
     return "\n\n".join(parts)
 
 
-@router.message(Command("help"))
-@router.message(F.text == texts.MENU_HELP)
 async def help_(message: Message, user: UserView) -> None:
     await message.answer(help_for(user), reply_markup=menus.main_menu())
 
 
-@router.message(Command("language"))
-@router.message(F.text == texts.MENU_LANGUAGE)
 async def language(message: Message) -> None:
     await message.answer(texts.choose_language(), reply_markup=menus.languages())
 
 
-@router.callback_query(LanguageCb.filter())
 async def set_language(
     query: CallbackQuery,
     callback_data: LanguageCb,
@@ -62,3 +54,14 @@ async def set_language(
         await query.answer()
         if query.message is not None:
             await query.message.answer(texts.language_set(), reply_markup=menus.main_menu())
+
+
+def setup() -> Router:
+    router = Router(name="start")
+    router.message.register(start, CommandStart())
+    router.message.register(help_, F.text == texts.MENU_HELP)
+    router.message.register(help_, Command("help"))
+    router.message.register(language, F.text == texts.MENU_LANGUAGE)
+    router.message.register(language, Command("language"))
+    router.callback_query.register(set_language, LanguageCb.filter())
+    return router

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import I18n
 from bot import command_menus
 from bot import supplier_texts as st
 from bot.approval_cards import Card, close_card
+from bot.filters import TYPED
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SupplierApplicationCb
 from bot.notices import tell_admins
@@ -20,9 +21,6 @@ from core.catalogue import UserView
 from core.errors import KamengError
 from core.platform import Platform
 from core.suppliers import ApplicationDecision
-
-router = Router(name="supplier_onboarding")
-TEXT = F.text & ~F.text.startswith("/")
 
 
 class ApplyFlow(StatesGroup):
@@ -34,7 +32,6 @@ class RejectApplication(StatesGroup):
     reason = State()
 
 
-@router.message(Command("supplier"))
 async def apply_start(
     message: Message, state: FSMContext, user: UserView, platform: Platform
 ) -> None:
@@ -47,14 +44,12 @@ async def apply_start(
     await message.answer(st.apply_ask_company())
 
 
-@router.message(StateFilter(ApplyFlow.company), TEXT)
 async def apply_company(message: Message, state: FSMContext) -> None:
     await state.update_data(company=(message.text or "")[:128])
     await state.set_state(ApplyFlow.contact)
     await message.answer(st.apply_ask_contact())
 
 
-@router.message(StateFilter(ApplyFlow.contact), TEXT)
 async def apply_contact(
     message: Message,
     state: FSMContext,
@@ -81,12 +76,10 @@ async def apply_contact(
     )
 
 
-@router.message(StateFilter(ApplyFlow, RejectApplication), ~F.text)
 async def needs_text(message: Message) -> None:
     await message.answer(st.type_text())
 
 
-@router.callback_query(SupplierApplicationCb.filter(F.approve))
 async def approve(
     query: CallbackQuery,
     callback_data: SupplierApplicationCb,
@@ -105,7 +98,6 @@ async def approve(
     await _after_decision(Card.of(query.message), decision, bot, platform, i18n)
 
 
-@router.callback_query(SupplierApplicationCb.filter(~F.approve))
 async def reject_start(
     query: CallbackQuery,
     callback_data: SupplierApplicationCb,
@@ -129,7 +121,6 @@ async def reject_start(
         await query.message.answer(st.ask_reject_reason(st.application_label(view.id)))
 
 
-@router.message(StateFilter(RejectApplication.reason), TEXT)
 async def reject_reason(
     message: Message,
     state: FSMContext,
@@ -166,3 +157,15 @@ async def _after_decision(
         view.telegram_id,
         lambda: render(view),
     )
+
+
+def setup() -> Router:
+    router = Router(name="supplier_onboarding")
+    router.message.register(apply_start, Command("supplier"))
+    router.message.register(apply_company, StateFilter(ApplyFlow.company), TYPED)
+    router.message.register(apply_contact, StateFilter(ApplyFlow.contact), TYPED)
+    router.message.register(needs_text, StateFilter(ApplyFlow, RejectApplication), ~F.text)
+    router.callback_query.register(approve, SupplierApplicationCb.filter(F.approve))
+    router.callback_query.register(reject_start, SupplierApplicationCb.filter(~F.approve))
+    router.message.register(reject_reason, StateFilter(RejectApplication.reason), TYPED)
+    return router

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import supplier_sales_texts as texts
 from bot import texts as common
 from bot.approval_cards import Card, close_card
+from bot.filters import TYPED
 from bot.keyboards import supplier_sales as keyboards
 from bot.keyboards.supplier_sales import SupplierCb, WithdrawalDecisionCb
 from core.catalogue import UserView
@@ -20,7 +21,6 @@ from core.models import WithdrawalStatus
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
 
-router = Router(name="supplier_payouts")
 TEXT_LIMIT = 4096
 
 
@@ -39,19 +39,16 @@ async def _send_earnings(message: Message, user: UserView, platform: Platform) -
     )
 
 
-@router.message(Command("earnings"))
 async def earnings(message: Message, user: UserView, platform: Platform) -> None:
     await _send_earnings(message, user, platform)
 
 
-@router.callback_query(SupplierCb.filter(F.action == "earnings"))
 async def earnings_button(query: CallbackQuery, user: UserView, platform: Platform) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await _send_earnings(query.message, user, platform)
 
 
-@router.callback_query(SupplierCb.filter(F.action == "withdraw"))
 async def withdraw_start(
     query: CallbackQuery, state: FSMContext, user: UserView, platform: Platform
 ) -> None:
@@ -65,7 +62,6 @@ async def withdraw_start(
         await query.message.answer(texts.ask_withdrawal(view.available))
 
 
-@router.message(StateFilter(WithdrawFlow.amount), F.text & ~F.text.startswith("/"))
 async def withdraw_amount(
     message: Message, state: FSMContext, user: UserView, platform: Platform
 ) -> None:
@@ -85,7 +81,6 @@ async def withdraw_amount(
     await message.answer(texts.withdrawal_sent(request))
 
 
-@router.callback_query(WithdrawalDecisionCb.filter(F.pay))
 async def mark_paid(
     query: CallbackQuery,
     callback_data: WithdrawalDecisionCb,
@@ -105,7 +100,6 @@ async def mark_paid(
     await close_card(bot, Card.of(query.message), decision.verdict)
 
 
-@router.callback_query(WithdrawalDecisionCb.filter(~F.pay))
 async def reject_start(
     query: CallbackQuery,
     callback_data: WithdrawalDecisionCb,
@@ -129,7 +123,6 @@ async def reject_start(
         await query.message.answer(texts.ask_reject_reason(view))
 
 
-@router.message(StateFilter(WithdrawalRejectFlow.reason), F.text & ~F.text.startswith("/"))
 async def reject_reason(
     message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
 ) -> None:
@@ -145,3 +138,15 @@ async def reject_reason(
     )
     await message.answer(texts.withdrawal_decided(decision.request, decision.already_decided))
     await close_card(bot, card, decision.verdict)
+
+
+def setup() -> Router:
+    router = Router(name="supplier_payouts")
+    router.message.register(earnings, Command("earnings"))
+    router.callback_query.register(earnings_button, SupplierCb.filter(F.action == "earnings"))
+    router.callback_query.register(withdraw_start, SupplierCb.filter(F.action == "withdraw"))
+    router.message.register(withdraw_amount, StateFilter(WithdrawFlow.amount), TYPED)
+    router.callback_query.register(mark_paid, WithdrawalDecisionCb.filter(F.pay))
+    router.callback_query.register(reject_start, WithdrawalDecisionCb.filter(~F.pay))
+    router.message.register(reject_reason, StateFilter(WithdrawalRejectFlow.reason), TYPED)
+    return router

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import supplier_texts as st
 from bot.approval_cards import Card, close_card
+from bot.filters import TYPED
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SkuReviewCb, SupplierFormCb
 from bot.notices import tell_admins
@@ -34,8 +35,6 @@ from core.reviews import (
     ReviewView,
 )
 
-router = Router(name="supplier_products")
-TEXT = F.text & ~F.text.startswith("/")
 ATTACHMENT = F.photo | F.document
 
 
@@ -94,7 +93,6 @@ def _authorization(message: Message) -> Authorization:
 # a new product ------------------------------------------------------------------------
 
 
-@router.message(Command("newproduct"))
 async def new_start(message: Message, state: FSMContext, user: UserView) -> None:
     if Role.SUPPLIER not in user.roles:
         await message.answer(st.refusal(Forbidden(action="supplier")))
@@ -103,7 +101,6 @@ async def new_start(message: Message, state: FSMContext, user: UserView) -> None
     await message.answer(st.product_ask_name())
 
 
-@router.message(StateFilter(ProductFlow.name), TEXT)
 async def new_name(message: Message, state: FSMContext, platform: Platform) -> None:
     if not await _fits(message, MAX_NAME):
         return
@@ -116,9 +113,6 @@ async def new_name(message: Message, state: FSMContext, platform: Platform) -> N
     )
 
 
-@router.callback_query(
-    StateFilter(ProductFlow.category), SupplierFormCb.filter(F.step == "category")
-)
 async def new_category_picked(
     query: CallbackQuery, callback_data: SupplierFormCb, state: FSMContext, bot: Bot
 ) -> None:
@@ -131,7 +125,6 @@ async def new_category_picked(
     await _category_chosen(bot, query.from_user.id, state, categories[index])
 
 
-@router.message(StateFilter(ProductFlow.category), TEXT)
 async def new_category_typed(message: Message, state: FSMContext, bot: Bot) -> None:
     if not await _fits(message, MAX_CATEGORY):
         return
@@ -144,7 +137,6 @@ async def _category_chosen(bot: Bot, chat_id: int, state: FSMContext, category: 
     await _say(bot, chat_id, st.product_ask_face_value())
 
 
-@router.message(StateFilter(ProductFlow.face_value), TEXT)
 async def new_face_value(message: Message, state: FSMContext) -> None:
     amount = _amount(message.text)
     if amount is None:
@@ -155,7 +147,6 @@ async def new_face_value(message: Message, state: FSMContext) -> None:
     await message.answer(st.product_ask_supply_price())
 
 
-@router.message(StateFilter(ProductFlow.supply_price), TEXT)
 async def new_supply_price(message: Message, state: FSMContext) -> None:
     amount = _amount(message.text)
     if amount is None or amount > int((await state.get_data())["face_value"]):
@@ -166,7 +157,6 @@ async def new_supply_price(message: Message, state: FSMContext) -> None:
     await message.answer(st.product_ask_stock_kind(), reply_markup=supplier_menus.stock_kinds())
 
 
-@router.callback_query(StateFilter(ProductFlow.stock_kind), SupplierFormCb.filter(F.step == "kind"))
 async def new_stock_kind(
     query: CallbackQuery, callback_data: SupplierFormCb, state: FSMContext, bot: Bot
 ) -> None:
@@ -177,9 +167,6 @@ async def new_stock_kind(
     await _say(bot, query.from_user.id, st.product_ask_exclusive(), supplier_menus.exclusive())
 
 
-@router.callback_query(
-    StateFilter(ProductFlow.exclusive), SupplierFormCb.filter(F.step == "exclusive")
-)
 async def new_exclusive(
     query: CallbackQuery, callback_data: SupplierFormCb, state: FSMContext, bot: Bot
 ) -> None:
@@ -189,7 +176,6 @@ async def new_exclusive(
     await _say(bot, query.from_user.id, st.product_ask_provenance())
 
 
-@router.message(StateFilter(ProductFlow.provenance), TEXT)
 async def new_provenance(message: Message, state: FSMContext) -> None:
     await state.update_data(provenance=message.text)
     await state.set_state(ProductFlow.authorization)
@@ -209,7 +195,6 @@ async def _to_reviewers(bot: Bot, platform: Platform, i18n: I18n, view: ReviewVi
 # changing a product -------------------------------------------------------------------
 
 
-@router.message(Command("editproduct"))
 async def edit_start(
     message: Message,
     command: CommandObject,
@@ -227,7 +212,6 @@ async def edit_start(
     await message.answer(st.edit_ask_name(sku.name), reply_markup=supplier_menus.keep("name"))
 
 
-@router.message(StateFilter(EditFlow.name), TEXT)
 async def edit_name(message: Message, state: FSMContext, bot: Bot) -> None:
     if not await _fits(message, MAX_NAME):
         return
@@ -235,9 +219,6 @@ async def edit_name(message: Message, state: FSMContext, bot: Bot) -> None:
     await _ask_edit_price(bot, message.chat.id, state)
 
 
-@router.callback_query(
-    StateFilter(EditFlow.name), SupplierFormCb.filter((F.step == "keep") & (F.value == "name"))
-)
 async def edit_keep_name(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await query.answer()
     await _ask_edit_price(bot, query.from_user.id, state)
@@ -249,7 +230,6 @@ async def _ask_edit_price(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await _say(bot, chat_id, st.edit_ask_supply_price(current), supplier_menus.keep("price"))
 
 
-@router.message(StateFilter(EditFlow.supply_price), TEXT)
 async def edit_price(message: Message, state: FSMContext, bot: Bot) -> None:
     amount = _amount(message.text)
     if amount is None or amount > int((await state.get_data())["face_value"]):
@@ -259,10 +239,6 @@ async def edit_price(message: Message, state: FSMContext, bot: Bot) -> None:
     await _ask_edit_provenance(bot, message.chat.id, state)
 
 
-@router.callback_query(
-    StateFilter(EditFlow.supply_price),
-    SupplierFormCb.filter((F.step == "keep") & (F.value == "price")),
-)
 async def edit_keep_price(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await query.answer()
     await _ask_edit_provenance(bot, query.from_user.id, state)
@@ -273,16 +249,11 @@ async def _ask_edit_provenance(bot: Bot, chat_id: int, state: FSMContext) -> Non
     await _say(bot, chat_id, st.edit_ask_provenance(), supplier_menus.keep("provenance"))
 
 
-@router.message(StateFilter(EditFlow.provenance), TEXT)
 async def edit_provenance(message: Message, state: FSMContext, bot: Bot) -> None:
     await state.update_data(provenance=message.text)
     await _ask_edit_authorization(bot, message.chat.id, state)
 
 
-@router.callback_query(
-    StateFilter(EditFlow.provenance),
-    SupplierFormCb.filter((F.step == "keep") & (F.value == "provenance")),
-)
 async def edit_keep_provenance(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await query.answer()
     await _ask_edit_authorization(bot, query.from_user.id, state)
@@ -296,7 +267,6 @@ async def _ask_edit_authorization(bot: Bot, chat_id: int, state: FSMContext) -> 
 # the last step of both forms: an authorization file, or none -------------------------
 
 
-@router.message(StateFilter(ProductFlow.authorization, EditFlow.authorization), ATTACHMENT)
 async def authorization_sent(
     message: Message,
     state: FSMContext,
@@ -308,13 +278,6 @@ async def authorization_sent(
     await _submit(bot, message.chat.id, state, user, platform, i18n, _authorization(message))
 
 
-@router.callback_query(
-    StateFilter(ProductFlow.authorization), SupplierFormCb.filter(F.step == "skip")
-)
-@router.callback_query(
-    StateFilter(EditFlow.authorization),
-    SupplierFormCb.filter((F.step == "keep") & (F.value == "authorization")),
-)
 async def authorization_skipped(
     query: CallbackQuery,
     state: FSMContext,
@@ -379,7 +342,6 @@ def _new_product(data: dict[str, Any], authorization: Authorization | None) -> N
 # the admins' decision -----------------------------------------------------------------
 
 
-@router.callback_query(SkuReviewCb.filter(F.approve))
 async def approve(
     query: CallbackQuery,
     callback_data: SkuReviewCb,
@@ -395,7 +357,6 @@ async def approve(
     await _after_decision(Card.of(query.message), decision, bot, platform, i18n)
 
 
-@router.callback_query(SkuReviewCb.filter(~F.approve))
 async def reject_start(
     query: CallbackQuery,
     callback_data: SkuReviewCb,
@@ -416,7 +377,6 @@ async def reject_start(
     await _say(bot, query.from_user.id, st.ask_reject_reason(st.review_label(view.id)))
 
 
-@router.message(StateFilter(RejectReview.reason), TEXT)
 async def reject_reason(
     message: Message,
     state: FSMContext,
@@ -435,7 +395,6 @@ async def reject_reason(
     await _after_decision(card, decision, bot, platform, i18n)
 
 
-@router.message(StateFilter(ProductFlow, EditFlow, RejectReview), ~F.text)
 async def needs_text(message: Message) -> None:
     await message.answer(st.type_text())
 
@@ -456,3 +415,65 @@ async def _after_decision(
         view.supplier_telegram_id,
         lambda: render(view),
     )
+
+
+def setup() -> Router:
+    router = Router(name="supplier_products")
+    router.message.register(new_start, Command("newproduct"))
+    router.message.register(new_name, StateFilter(ProductFlow.name), TYPED)
+    router.callback_query.register(
+        new_category_picked,
+        StateFilter(ProductFlow.category),
+        SupplierFormCb.filter(F.step == "category"),
+    )
+    router.message.register(new_category_typed, StateFilter(ProductFlow.category), TYPED)
+    router.message.register(new_face_value, StateFilter(ProductFlow.face_value), TYPED)
+    router.message.register(new_supply_price, StateFilter(ProductFlow.supply_price), TYPED)
+    router.callback_query.register(
+        new_stock_kind, StateFilter(ProductFlow.stock_kind), SupplierFormCb.filter(F.step == "kind")
+    )
+    router.callback_query.register(
+        new_exclusive,
+        StateFilter(ProductFlow.exclusive),
+        SupplierFormCb.filter(F.step == "exclusive"),
+    )
+    router.message.register(new_provenance, StateFilter(ProductFlow.provenance), TYPED)
+    router.message.register(edit_start, Command("editproduct"))
+    router.message.register(edit_name, StateFilter(EditFlow.name), TYPED)
+    router.callback_query.register(
+        edit_keep_name,
+        StateFilter(EditFlow.name),
+        SupplierFormCb.filter((F.step == "keep") & (F.value == "name")),
+    )
+    router.message.register(edit_price, StateFilter(EditFlow.supply_price), TYPED)
+    router.callback_query.register(
+        edit_keep_price,
+        StateFilter(EditFlow.supply_price),
+        SupplierFormCb.filter((F.step == "keep") & (F.value == "price")),
+    )
+    router.message.register(edit_provenance, StateFilter(EditFlow.provenance), TYPED)
+    router.callback_query.register(
+        edit_keep_provenance,
+        StateFilter(EditFlow.provenance),
+        SupplierFormCb.filter((F.step == "keep") & (F.value == "provenance")),
+    )
+    router.message.register(
+        authorization_sent,
+        StateFilter(ProductFlow.authorization, EditFlow.authorization),
+        ATTACHMENT,
+    )
+    router.callback_query.register(
+        authorization_skipped,
+        StateFilter(EditFlow.authorization),
+        SupplierFormCb.filter((F.step == "keep") & (F.value == "authorization")),
+    )
+    router.callback_query.register(
+        authorization_skipped,
+        StateFilter(ProductFlow.authorization),
+        SupplierFormCb.filter(F.step == "skip"),
+    )
+    router.callback_query.register(approve, SkuReviewCb.filter(F.approve))
+    router.callback_query.register(reject_start, SkuReviewCb.filter(~F.approve))
+    router.message.register(reject_reason, StateFilter(RejectReview.reason), TYPED)
+    router.message.register(needs_text, StateFilter(ProductFlow, EditFlow, RejectReview), ~F.text)
+    return router

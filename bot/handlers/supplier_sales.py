@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import supplier_sales_texts as texts
 from bot import texts as common
+from bot.filters import TYPED
 from bot.keyboards import supplier_sales as keyboards
 from bot.keyboards.supplier_sales import SupplierCb
 from bot.replies import show_in_place
@@ -17,7 +18,6 @@ from core.catalogue import UserView
 from core.models import SalesNotify
 from core.platform import Platform
 
-router = Router(name="supplier_sales")
 PAGE_SIZE = 8
 
 
@@ -25,13 +25,11 @@ class ThresholdFlow(StatesGroup):
     value = State()
 
 
-@router.message(Command("supplier_settings"))
 async def supplier_menu(message: Message, user: UserView, platform: Platform) -> None:
     mode = await platform.supplier_sales.notify_mode(user.telegram_id)
     await message.answer(texts.notify_settings(mode), reply_markup=keyboards.supplier_menu(mode))
 
 
-@router.callback_query(SupplierCb.filter(F.action == "mode"))
 async def set_mode(
     query: CallbackQuery, callback_data: SupplierCb, user: UserView, platform: Platform
 ) -> None:
@@ -59,12 +57,10 @@ async def _send_products(message: Message, user: UserView, platform: Platform, p
     )
 
 
-@router.message(Command("myproducts"))
 async def my_products(message: Message, user: UserView, platform: Platform) -> None:
     await _send_products(message, user, platform, 0)
 
 
-@router.callback_query(SupplierCb.filter(F.action == "products"))
 async def products_page(
     query: CallbackQuery, callback_data: SupplierCb, user: UserView, platform: Platform
 ) -> None:
@@ -73,7 +69,6 @@ async def products_page(
         await _send_products(query.message, user, platform, max(callback_data.page, 0))
 
 
-@router.callback_query(SupplierCb.filter(F.action == "threshold"))
 async def threshold_start(
     query: CallbackQuery,
     callback_data: SupplierCb,
@@ -89,7 +84,6 @@ async def threshold_start(
         await query.message.answer(texts.ask_threshold(callback_data.sku))
 
 
-@router.message(StateFilter(ThresholdFlow.value), F.text & ~F.text.startswith("/"))
 async def threshold_value(
     message: Message, state: FSMContext, user: UserView, platform: Platform
 ) -> None:
@@ -102,3 +96,14 @@ async def threshold_value(
     await state.clear()
     await message.answer(texts.threshold_set(result))
     await _send_products(message, user, platform, int(data.get("page", 0)))
+
+
+def setup() -> Router:
+    router = Router(name="supplier_sales")
+    router.message.register(supplier_menu, Command("supplier_settings"))
+    router.callback_query.register(set_mode, SupplierCb.filter(F.action == "mode"))
+    router.message.register(my_products, Command("myproducts"))
+    router.callback_query.register(products_page, SupplierCb.filter(F.action == "products"))
+    router.callback_query.register(threshold_start, SupplierCb.filter(F.action == "threshold"))
+    router.message.register(threshold_value, StateFilter(ThresholdFlow.value), TYPED)
+    return router

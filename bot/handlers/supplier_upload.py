@@ -24,6 +24,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, Message
 
 from bot import supplier_texts as st
+from bot.filters import TYPED
 from bot.supplier_replies import own_sku_of
 from core.catalogue import UserView
 from core.delivery.importer import ImportReport, RejectedLine
@@ -32,7 +33,6 @@ from core.errors import KamengError
 from core.platform import Platform
 
 log = logging.getLogger("kameng.bot")
-router = Router(name="supplier_upload")
 
 PROGRESS_INTERVAL = 2.0  # seconds between edits of the progress message, at most …
 PROGRESS_EVERY_LINES = 20_000  # … or sooner, once this many more lines were read
@@ -45,7 +45,6 @@ class UploadFlow(StatesGroup):
     codes = State()
 
 
-@router.message(Command("upload"))
 async def upload_start(
     message: Message,
     command: CommandObject,
@@ -61,7 +60,6 @@ async def upload_start(
     await message.answer(st.upload_ask(sku.code))
 
 
-@router.message(StateFilter(UploadFlow.codes), F.text & ~F.text.startswith("/"))
 async def upload_pasted(
     message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
 ) -> None:
@@ -73,7 +71,6 @@ async def upload_pasted(
     await _start(message, state, user, platform, bot, source)
 
 
-@router.message(StateFilter(UploadFlow.codes), F.document)
 async def upload_file(
     message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
 ) -> None:
@@ -230,3 +227,11 @@ class UploadProgress:
             pass  # too soon, or nothing changed: the next edit (or the final reply) catches up
         except TelegramAPIError as exc:
             log.warning("could not edit upload progress: %s", type(exc).__name__)
+
+
+def setup() -> Router:
+    router = Router(name="supplier_upload")
+    router.message.register(upload_start, Command("upload"))
+    router.message.register(upload_pasted, StateFilter(UploadFlow.codes), TYPED)
+    router.message.register(upload_file, StateFilter(UploadFlow.codes), F.document)
+    return router

@@ -10,20 +10,18 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import registration_texts as rtexts
+from bot.filters import TYPED
 from bot.keyboards.callbacks import BalanceCb
 from core.catalogue import UserView
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
 from core.vouchers import VoucherRefused
 
-router = Router(name="vouchers")
-
 
 class VoucherFlow(StatesGroup):
     code = State()
 
 
-@router.message(Command("voucher"))
 async def issue(
     message: Message, command: CommandObject, user: UserView, platform: Platform
 ) -> None:
@@ -40,7 +38,6 @@ async def issue(
     await message.answer(rtexts.vouchers_issued(issued))
 
 
-@router.message(Command("redeem"))
 async def redeem_command(
     message: Message, command: CommandObject, user: UserView, platform: Platform
 ) -> None:
@@ -50,7 +47,6 @@ async def redeem_command(
     await _redeem(message, user, platform, command.args or "")
 
 
-@router.callback_query(BalanceCb.filter(F.action == "voucher"))
 async def ask_code(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(VoucherFlow.code)
     await query.answer()
@@ -58,7 +54,6 @@ async def ask_code(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(rtexts.voucher_ask_code())
 
 
-@router.message(StateFilter(VoucherFlow.code), F.text & ~F.text.startswith("/"))
 async def code_typed(
     message: Message, state: FSMContext, user: UserView, platform: Platform
 ) -> None:
@@ -73,3 +68,12 @@ async def _redeem(message: Message, user: UserView, platform: Platform, code: st
         await message.answer(rtexts.voucher_refused(refused))
         return
     await message.answer(rtexts.voucher_redeemed(result))
+
+
+def setup() -> Router:
+    router = Router(name="vouchers")
+    router.message.register(issue, Command("voucher"))
+    router.message.register(redeem_command, Command("redeem"))
+    router.callback_query.register(ask_code, BalanceCb.filter(F.action == "voucher"))
+    router.message.register(code_typed, StateFilter(VoucherFlow.code), TYPED)
+    return router

@@ -1,0 +1,70 @@
+"""Each handler module builds its routers on demand and stands on its own: ``setup()`` gives
+a new router every time (so two dispatchers — a restart, a second bot in a test — each get
+their own), nothing is a module-global router, and no handler module imports another."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from types import ModuleType
+
+from aiogram import Dispatcher, Router
+
+import bot.handlers
+from bot import errors
+
+
+def _handler_modules() -> list[ModuleType]:
+    return [
+        importlib.import_module(f"bot.handlers.{info.name}")
+        for info in pkgutil.iter_modules(bot.handlers.__path__)
+    ]
+
+
+def _factories(module: ModuleType) -> list[Callable[[], Router]]:
+    return [
+        value
+        for name, value in vars(module).items()
+        if name.startswith("setup") and inspect.isfunction(value)
+    ]
+
+
+def test_every_handler_module_builds_a_new_router_each_time() -> None:
+    modules = [*_handler_modules(), errors]
+    assert len(modules) > 20  # the walk found the handlers
+    for module in modules:
+        assert module.setup, module.__name__
+        for setup in _factories(module):
+            first, second = setup(), setup()
+            assert isinstance(first, Router) and first is not second, setup.__qualname__
+            # each can join its own dispatcher: a router belongs to one parent at a time
+            Dispatcher().include_router(first)
+            Dispatcher().include_router(second)
+            handlers = sum(len(o.handlers) for o in first.observers.values()) + sum(
+                len(o.handlers) for r in first.sub_routers for o in r.observers.values()
+            )
+            assert handlers, f"{setup.__qualname__} registered no handler"
+
+
+def test_no_handler_module_keeps_a_router_of_its_own() -> None:
+    for module in _handler_modules():
+        routers = [name for name, value in vars(module).items() if isinstance(value, Router)]
+        assert routers == [], f"{module.__name__} has module-global routers {routers}"
+
+
+def test_no_handler_module_imports_another() -> None:
+    for module in _handler_modules():
+        tree = ast.parse(inspect.getsource(module))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.level == 0 else ["bot.handlers (relative)"]
+                names += [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            imported = [name for name in names if name.startswith("bot.handlers")]
+            assert imported == [], f"{module.__name__} imports {imported}"
