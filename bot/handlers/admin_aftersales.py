@@ -25,10 +25,11 @@ from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import admin as kb
 from bot.replies import reply
-from core.aftersales import ReportView, Resolution
-from core.catalogue import UserView
+from core.aftersales import AfterSales, ReportView, Resolution
+from core.catalogue import Catalogue, UserView
 from core.errors import NotFound
-from core.platform import Platform
+from core.restocks import Restocks
+from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
 
@@ -48,7 +49,8 @@ class CodeRestockFlow(StatesGroup):
 
 async def _send(
     bot: Bot,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
     i18n: I18n,
     telegram_id: int,
     render: Callable[[], tuple[str, ReportView | None]],
@@ -59,12 +61,12 @@ async def _send(
     """Send ``render()`` (and its decision buttons) in the recipient's language; a recipient
     who cannot be reached is logged, never allowed to stop the others."""
     try:
-        recipient = await platform.catalogue.user(telegram_id)
+        recipient = await catalogue.user(telegram_id)
     except NotFound:
         return
     with (
         i18n.use_locale(LOCALE_OF.get(recipient.language, "zh_CN")),
-        reading_as(platform.settings, telegram_id),
+        reading_as(settings, telegram_id),
     ):
         text, report = render()
         markup = kb.report_decision(report) if with_markup and report is not None else None
@@ -84,11 +86,11 @@ async def start_report(
     query: CallbackQuery,
     callback_data: kb.BadCodeReportCb,
     user: UserView,
-    platform: Platform,
+    aftersales: AfterSales,
     state: FSMContext,
 ) -> None:
     order_id = callback_data.order
-    available = await platform.aftersales.reportable_positions(user.telegram_id, order_id)
+    available = await aftersales.reportable_positions(user.telegram_id, order_id)
     if not available:
         await query.answer(admin_texts.nothing_to_report(), show_alert=True)
         return
@@ -101,11 +103,11 @@ async def start_report(
 
 
 async def typed_position(
-    message: Message, state: FSMContext, user: UserView, platform: Platform
+    message: Message, state: FSMContext, user: UserView, aftersales: AfterSales
 ) -> None:
     order_id = int((await state.get_data())["order"])
     text = (message.text or "").strip().lstrip("#")
-    available = await platform.aftersales.reportable_positions(user.telegram_id, order_id)
+    available = await aftersales.reportable_positions(user.telegram_id, order_id)
     if not text.isdigit() or len(text) > 6 or int(text) not in available:
         await message.answer(admin_texts.type_position(order_id, max(available, default=0)))
         return
@@ -130,7 +132,9 @@ async def reason(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    aftersales: AfterSales,
     bot: Bot,
     i18n: I18n,
 ) -> None:
@@ -141,7 +145,7 @@ async def reason(
     data = await state.get_data()
     await state.clear()  # a refusal below ends the flow: the reseller starts again
     photo = message.photo[-1].file_id if message.photo else None
-    reported = await platform.aftersales.report(
+    reported = await aftersales.report(
         user.telegram_id,
         int(data["order"]),
         int(data["position"]),
@@ -153,7 +157,8 @@ async def reason(
     # The supplier learns what is wrong, never the code (nor the screenshot, which may show it).
     await _send(
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
         report.supplier_telegram_id,
         lambda: (admin_texts.report_for_supplier(report), None),
@@ -161,7 +166,8 @@ async def reason(
     for admin_id in reported.admin_telegram_ids:
         await _send(
             bot,
-            platform,
+            catalogue,
+            settings,
             i18n,
             admin_id,
             lambda: (admin_texts.report_for_admin(report), report),
@@ -173,23 +179,23 @@ async def reason(
 # the admin's side ----------------------------------------------------------------------
 
 
-async def open_reports(query: CallbackQuery, user: UserView, platform: Platform) -> None:
-    items = await platform.aftersales.open_reports(user.telegram_id)
+async def open_reports(query: CallbackQuery, user: UserView, aftersales: AfterSales) -> None:
+    items = await aftersales.open_reports(user.telegram_id)
     await reply(query, admin_texts.open_reports(len(items)), kb.reports(items))
 
 
 async def show_report(
-    query: CallbackQuery, callback_data: kb.ReportDecisionCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: kb.ReportDecisionCb, user: UserView, aftersales: AfterSales
 ) -> None:
-    report = await platform.aftersales.get(user.telegram_id, callback_data.report)
+    report = await aftersales.get(user.telegram_id, callback_data.report)
     await reply(query, admin_texts.report_for_admin(report), kb.report_decision(report))
 
 
 async def show_code(
-    query: CallbackQuery, callback_data: kb.ReportDecisionCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: kb.ReportDecisionCb, user: UserView, aftersales: AfterSales
 ) -> None:
-    report = await platform.aftersales.get(user.telegram_id, callback_data.report)
-    code = await platform.aftersales.reported_code(user.telegram_id, report.id)
+    report = await aftersales.get(user.telegram_id, callback_data.report)
+    code = await aftersales.reported_code(user.telegram_id, report.id)
     await reply(query, admin_texts.reported_code(report, code))
 
 
@@ -197,15 +203,17 @@ async def resolve(
     query: CallbackQuery,
     callback_data: kb.ReportDecisionCb,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    aftersales: AfterSales,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     if callback_data.action == "replace":
-        done = await platform.aftersales.replace(user.telegram_id, callback_data.report)
+        done = await aftersales.replace(user.telegram_id, callback_data.report)
     else:
-        done = await platform.aftersales.refund(user.telegram_id, callback_data.report)
-    await _decided(query, done, Card.of(query.message), platform, bot, i18n)
+        done = await aftersales.refund(user.telegram_id, callback_data.report)
+    await _decided(query, done, Card.of(query.message), catalogue, settings, bot, i18n)
 
 
 async def ask_reject_reason(
@@ -221,15 +229,17 @@ async def reject(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    aftersales: AfterSales,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
     report_id, card = int(data["report"]), Card.from_data(data.get("card"))
-    done = await platform.aftersales.reject(user.telegram_id, report_id, reason=message.text or "")
+    done = await aftersales.reject(user.telegram_id, report_id, reason=message.text or "")
     await state.clear()
-    await _decided(message, done, card, platform, bot, i18n)
+    await _decided(message, done, card, catalogue, settings, bot, i18n)
 
 
 async def ask_restock_reason(
@@ -240,10 +250,10 @@ async def ask_restock_reason(
     await reply(query, admin_texts.ask_restock_reason(callback_data.order), kb.cancel())
 
 
-async def restock(message: Message, state: FSMContext, user: UserView, platform: Platform) -> None:
+async def restock(message: Message, state: FSMContext, user: UserView, restocks: Restocks) -> None:
     data = await state.get_data()
     await state.clear()  # a refusal below ends the flow: the admin presses the button again
-    done = await platform.restocks.restock_as_admin(
+    done = await restocks.restock_as_admin(
         user.telegram_id,
         int(data["order"]),
         line_ids=[int(data["line"])],
@@ -256,7 +266,8 @@ async def _decided(
     event: Message | CallbackQuery,
     done: Resolution,
     card: Card | None,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
     bot: Bot,
     i18n: I18n,
 ) -> None:
@@ -267,11 +278,17 @@ async def _decided(
     if done.already_decided:
         return
     await _send(
-        bot, platform, i18n, report.reseller_telegram_id, lambda: (_for_reseller(done), None)
+        bot,
+        catalogue,
+        settings,
+        i18n,
+        report.reseller_telegram_id,
+        lambda: (_for_reseller(done), None),
     )
     await _send(
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
         report.supplier_telegram_id,
         lambda: (admin_texts.decided_for_supplier(report), None),

@@ -15,9 +15,10 @@ from bot.filters import TYPED, admin_router
 from bot.keyboards import admin as kb
 from bot.keyboards import menus
 from bot.replies import reply
-from core.catalogue import UserView
+from core.admin import AdminDesk
+from core.catalogue import Catalogue, UserView
 from core.money import MalformedAmount, parse_amount
-from core.platform import Platform
+from core.topups import TopUps
 
 
 class UserFlow(StatesGroup):
@@ -26,19 +27,19 @@ class UserFlow(StatesGroup):
     adjust = State()
 
 
-async def show_panel(event: Message | CallbackQuery, user: UserView, platform: Platform) -> None:
-    counts = await platform.admin.pending_counts(user.telegram_id)
+async def show_panel(event: Message | CallbackQuery, user: UserView, admin: AdminDesk) -> None:
+    counts = await admin.pending_counts(user.telegram_id)
     await reply(event, admin_texts.panel(counts), kb.panel(counts))
 
 
-async def admin(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
+async def admin(message: Message, user: UserView, admin: AdminDesk, state: FSMContext) -> None:
     await state.clear()
-    await show_panel(message, user, platform)
+    await show_panel(message, user, admin)
 
 
-async def home(query: CallbackQuery, user: UserView, platform: Platform, state: FSMContext) -> None:
+async def home(query: CallbackQuery, user: UserView, admin: AdminDesk, state: FSMContext) -> None:
     await state.clear()
-    await show_panel(query, user, platform)
+    await show_panel(query, user, admin)
 
 
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
@@ -46,8 +47,8 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await reply(query, admin_texts.cancelled())
 
 
-async def topups(query: CallbackQuery, platform: Platform) -> None:
-    pending = await platform.topups.pending()
+async def topups(query: CallbackQuery, topups: TopUps) -> None:
+    pending = await topups.pending()
     await reply(query, admin_texts.panel({"topups": len(pending)}))
     if isinstance(query.message, Message):
         for request in pending[:20]:
@@ -60,12 +61,14 @@ async def topups(query: CallbackQuery, platform: Platform) -> None:
 
 
 async def show_user(
-    event: Message | CallbackQuery, user: UserView, platform: Platform, telegram_id: int
+    event: Message | CallbackQuery,
+    user: UserView,
+    admin: AdminDesk,
+    catalogue: Catalogue,
+    telegram_id: int,
 ) -> None:
-    card = await platform.admin.user_card(user.telegram_id, telegram_id)
-    await reply(
-        event, admin_texts.user_card(card), kb.user_card(card, await platform.catalogue.levels())
-    )
+    card = await admin.user_card(user.telegram_id, telegram_id)
+    await reply(event, admin_texts.user_card(card), kb.user_card(card, await catalogue.levels()))
 
 
 async def ask_user(query: CallbackQuery, state: FSMContext) -> None:
@@ -74,32 +77,44 @@ async def ask_user(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def find_user(
-    message: Message, user: UserView, platform: Platform, state: FSMContext
+    message: Message, user: UserView, admin: AdminDesk, catalogue: Catalogue, state: FSMContext
 ) -> None:
-    card = await platform.admin.find_user(user.telegram_id, (message.text or "")[:64])
+    card = await admin.find_user(user.telegram_id, (message.text or "")[:64])
     await state.clear()
-    await show_user(message, user, platform, card.user.telegram_id)
+    await show_user(message, user, admin, catalogue, card.user.telegram_id)
 
 
 async def user_again(
-    query: CallbackQuery, callback_data: kb.AdminUserCb, user: UserView, platform: Platform
+    query: CallbackQuery,
+    callback_data: kb.AdminUserCb,
+    user: UserView,
+    admin: AdminDesk,
+    catalogue: Catalogue,
 ) -> None:
-    await show_user(query, user, platform, callback_data.user)
+    await show_user(query, user, admin, catalogue, callback_data.user)
 
 
 async def set_level(
-    query: CallbackQuery, callback_data: kb.AdminUserCb, user: UserView, platform: Platform
+    query: CallbackQuery,
+    callback_data: kb.AdminUserCb,
+    user: UserView,
+    admin: AdminDesk,
+    catalogue: Catalogue,
 ) -> None:
-    await platform.admin.set_level(user.telegram_id, callback_data.user, callback_data.level)
-    await show_user(query, user, platform, callback_data.user)
+    await admin.set_level(user.telegram_id, callback_data.user, callback_data.level)
+    await show_user(query, user, admin, catalogue, callback_data.user)
 
 
 async def set_banned(
-    query: CallbackQuery, callback_data: kb.AdminUserCb, user: UserView, platform: Platform
+    query: CallbackQuery,
+    callback_data: kb.AdminUserCb,
+    user: UserView,
+    admin: AdminDesk,
+    catalogue: Catalogue,
 ) -> None:
     banned = callback_data.action == "ban"
-    await platform.admin.set_banned(user.telegram_id, callback_data.user, banned)
-    await show_user(query, user, platform, callback_data.user)
+    await admin.set_banned(user.telegram_id, callback_data.user, banned)
+    await show_user(query, user, admin, catalogue, callback_data.user)
 
 
 async def ask_credit_limit(
@@ -111,7 +126,7 @@ async def ask_credit_limit(
 
 
 async def credit_limit(
-    message: Message, user: UserView, platform: Platform, state: FSMContext
+    message: Message, user: UserView, admin: AdminDesk, catalogue: Catalogue, state: FSMContext
 ) -> None:
     target = int((await state.get_data())["target"])
     try:
@@ -119,9 +134,9 @@ async def credit_limit(
     except MalformedAmount:
         await message.answer(texts.bad_amount())
         return
-    await platform.admin.set_credit_limit(user.telegram_id, target, limit)
+    await admin.set_credit_limit(user.telegram_id, target, limit)
     await state.clear()
-    await show_user(message, user, platform, target)
+    await show_user(message, user, admin, catalogue, target)
 
 
 async def ask_adjustment(
@@ -132,7 +147,9 @@ async def ask_adjustment(
     await reply(query, admin_texts.ask_adjustment(callback_data.user), kb.cancel())
 
 
-async def adjust(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
+async def adjust(
+    message: Message, user: UserView, admin: AdminDesk, catalogue: Catalogue, state: FSMContext
+) -> None:
     target = int((await state.get_data())["target"])
     amount_text, _, note = (message.text or "").strip().partition(" ")
     try:
@@ -144,7 +161,7 @@ async def adjust(message: Message, user: UserView, platform: Platform, state: FS
         await message.answer(admin_texts.note_required())
         return
     # The admin's message id is the key: a redelivered update adjusts once.
-    posted = await platform.admin.adjust_balance(
+    posted = await admin.adjust_balance(
         user.telegram_id,
         target,
         amount,
@@ -153,7 +170,7 @@ async def adjust(message: Message, user: UserView, platform: Platform, state: FS
     )
     await state.clear()
     await message.answer(admin_texts.adjusted(amount, posted.balance_after))
-    await show_user(message, user, platform, target)
+    await show_user(message, user, admin, catalogue, target)
 
 
 def setup() -> Router:

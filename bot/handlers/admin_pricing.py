@@ -15,8 +15,7 @@ from bot.keyboards import admin as kb
 from bot.replies import reply
 from core.catalogue import UserView
 from core.money import MalformedAmount, parse_amount, parse_percent_bps
-from core.platform import Platform
-from core.pricing_admin import LadderView, SkuPricing
+from core.pricing_admin import LadderView, PricingAdmin, SkuPricing
 
 
 class PricingFlow(StatesGroup):
@@ -38,17 +37,17 @@ async def show_ladder(event: Message | CallbackQuery, view: LadderView) -> None:
 
 
 async def show_categories(
-    event: Message | CallbackQuery, user: UserView, platform: Platform
+    event: Message | CallbackQuery, user: UserView, pricing_admin: PricingAdmin
 ) -> None:
-    rows = await platform.pricing_admin.categories(user.telegram_id)
+    rows = await pricing_admin.categories(user.telegram_id)
     await reply(event, admin_texts.categories(rows), kb.categories(rows))
 
 
 # categories ----------------------------------------------------------------------------
 
 
-async def categories(query: CallbackQuery, user: UserView, platform: Platform) -> None:
-    await show_categories(query, user, platform)
+async def categories(query: CallbackQuery, user: UserView, pricing_admin: PricingAdmin) -> None:
+    await show_categories(query, user, pricing_admin)
 
 
 async def ask_category_name(
@@ -61,16 +60,16 @@ async def ask_category_name(
 
 
 async def category_name(
-    message: Message, user: UserView, platform: Platform, state: FSMContext
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
 ) -> None:
     name = message.text or ""
     if await state.get_state() == PricingFlow.category_add.state:
-        await platform.pricing_admin.add_category(user.telegram_id, name)
+        await pricing_admin.add_category(user.telegram_id, name)
     else:
         category = int((await state.get_data())["category"])
-        await platform.pricing_admin.rename_category(user.telegram_id, category, name)
+        await pricing_admin.rename_category(user.telegram_id, category, name)
     await state.clear()
-    await show_categories(message, user, platform)
+    await show_categories(message, user, pricing_admin)
 
 
 # one SKU -------------------------------------------------------------------------------
@@ -81,18 +80,18 @@ async def ask_sku(query: CallbackQuery, state: FSMContext) -> None:
     await reply(query, admin_texts.ask_sku(), kb.cancel())
 
 
-async def sku(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
-    pricing = await platform.pricing_admin.sku_pricing(user.telegram_id, (message.text or "")[:32])
+async def sku(
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
+) -> None:
+    pricing = await pricing_admin.sku_pricing(user.telegram_id, (message.text or "")[:32])
     await state.clear()
     await show_sku(message, pricing)
 
 
 async def sku_again(
-    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, pricing_admin: PricingAdmin
 ) -> None:
-    await show_sku(
-        query, await platform.pricing_admin.sku_pricing(user.telegram_id, callback_data.sku)
-    )
+    await show_sku(query, await pricing_admin.sku_pricing(user.telegram_id, callback_data.sku))
 
 
 async def ask_level_price(
@@ -106,7 +105,7 @@ async def ask_level_price(
 
 
 async def level_price(
-    message: Message, user: UserView, platform: Platform, state: FSMContext
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
 ) -> None:
     data = await state.get_data()
     text = (message.text or "").strip()
@@ -115,7 +114,7 @@ async def level_price(
     except MalformedAmount:
         await message.answer(texts.bad_amount())
         return
-    pricing = await platform.pricing_admin.set_level_price(
+    pricing = await pricing_admin.set_level_price(
         user.telegram_id, str(data["sku"]), str(data["level"]), price
     )
     await state.clear()
@@ -129,7 +128,7 @@ async def ask_break(query: CallbackQuery, callback_data: kb.AdminSkuCb, state: F
 
 
 async def quantity_break(
-    message: Message, user: UserView, platform: Platform, state: FSMContext
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
 ) -> None:
     parts = (message.text or "").split()
     try:
@@ -138,26 +137,24 @@ async def quantity_break(
         await message.answer(admin_texts.bad_input())
         return
     sku_code = str((await state.get_data())["sku"])
-    pricing = await platform.pricing_admin.set_quantity_break(
-        user.telegram_id, sku_code, quantity, discount
-    )
+    pricing = await pricing_admin.set_quantity_break(user.telegram_id, sku_code, quantity, discount)
     await state.clear()
     await show_sku(message, pricing)
 
 
 async def remove_break(
-    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, pricing_admin: PricingAdmin
 ) -> None:
-    pricing = await platform.pricing_admin.remove_quantity_break(
+    pricing = await pricing_admin.remove_quantity_break(
         user.telegram_id, callback_data.sku, callback_data.rule
     )
     await show_sku(query, pricing)
 
 
 async def on_sale(
-    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, pricing_admin: PricingAdmin
 ) -> None:
-    pricing = await platform.pricing_admin.set_on_sale(
+    pricing = await pricing_admin.set_on_sale(
         user.telegram_id, callback_data.sku, callback_data.action == "resume"
     )
     await show_sku(query, pricing)
@@ -166,8 +163,8 @@ async def on_sale(
 # commission ladder and spread ----------------------------------------------------------
 
 
-async def ladder(query: CallbackQuery, user: UserView, platform: Platform) -> None:
-    await show_ladder(query, await platform.pricing_admin.ladder(user.telegram_id))
+async def ladder(query: CallbackQuery, user: UserView, pricing_admin: PricingAdmin) -> None:
+    await show_ladder(query, await pricing_admin.ladder(user.telegram_id))
 
 
 async def ask_tier(
@@ -178,7 +175,9 @@ async def ask_tier(
     await reply(query, admin_texts.ask_tier(callback_data.exclusive), kb.cancel())
 
 
-async def tier(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
+async def tier(
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
+) -> None:
     parts = (message.text or "").split()
     try:
         units, rate = int(parts[0]), parse_percent_bps(parts[1])
@@ -186,7 +185,7 @@ async def tier(message: Message, user: UserView, platform: Platform, state: FSMC
         await message.answer(admin_texts.bad_input())
         return
     exclusive = bool((await state.get_data())["exclusive"])
-    view = await platform.pricing_admin.set_tier(
+    view = await pricing_admin.set_tier(
         user.telegram_id, exclusive=exclusive, min_units=units, rate_bps=rate
     )
     await state.clear()
@@ -194,11 +193,12 @@ async def tier(message: Message, user: UserView, platform: Platform, state: FSMC
 
 
 async def remove_tier(
-    query: CallbackQuery, callback_data: kb.AdminLadderCb, user: UserView, platform: Platform
+    query: CallbackQuery,
+    callback_data: kb.AdminLadderCb,
+    user: UserView,
+    pricing_admin: PricingAdmin,
 ) -> None:
-    await show_ladder(
-        query, await platform.pricing_admin.remove_tier(user.telegram_id, callback_data.tier)
-    )
+    await show_ladder(query, await pricing_admin.remove_tier(user.telegram_id, callback_data.tier))
 
 
 async def ask_spread(query: CallbackQuery, state: FSMContext) -> None:
@@ -206,13 +206,15 @@ async def ask_spread(query: CallbackQuery, state: FSMContext) -> None:
     await reply(query, admin_texts.ask_spread(), kb.cancel())
 
 
-async def spread(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
+async def spread(
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
+) -> None:
     try:
         share = parse_percent_bps(message.text or "")
     except ValueError:
         await message.answer(admin_texts.bad_input())
         return
-    view = await platform.pricing_admin.set_spread(user.telegram_id, share)
+    view = await pricing_admin.set_spread(user.telegram_id, share)
     await state.clear()
     await show_ladder(message, view)
 

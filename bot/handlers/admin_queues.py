@@ -15,7 +15,9 @@ from bot.keyboards import admin as kb
 from bot.keyboards import menus, supplier_menus, supplier_sales
 from bot.replies import reply
 from core.catalogue import UserView
-from core.platform import Platform
+from core.registration import Registrations
+from core.supplier_payouts import SupplierPayouts
+from core.suppliers import SupplierOnboarding
 
 
 async def _send(
@@ -27,8 +29,10 @@ async def _send(
             await query.message.answer(text, reply_markup=markup)
 
 
-async def supplier_applications(query: CallbackQuery, user: UserView, platform: Platform) -> None:
-    pending = await platform.onboarding.pending(admin_telegram_id=user.telegram_id)
+async def supplier_applications(
+    query: CallbackQuery, user: UserView, onboarding: SupplierOnboarding
+) -> None:
+    pending = await onboarding.pending(admin_telegram_id=user.telegram_id)
     items = [
         (supplier_texts.application_for_admin(view), supplier_menus.application_decision(view.id))
         for view in pending
@@ -36,8 +40,10 @@ async def supplier_applications(query: CallbackQuery, user: UserView, platform: 
     await _send(query, "supplier_applications", items)
 
 
-async def withdrawals(query: CallbackQuery, user: UserView, platform: Platform) -> None:
-    pending = await platform.supplier_payouts.pending(admin_telegram_id=user.telegram_id)
+async def withdrawals(
+    query: CallbackQuery, user: UserView, supplier_payouts: SupplierPayouts
+) -> None:
+    pending = await supplier_payouts.pending(admin_telegram_id=user.telegram_id)
     items = [
         (admin_texts.withdrawal_waiting(view), supplier_sales.withdrawal_decision(view.id))
         for view in pending
@@ -45,8 +51,8 @@ async def withdrawals(query: CallbackQuery, user: UserView, platform: Platform) 
     await _send(query, "withdrawals", items)
 
 
-async def registrations(query: CallbackQuery, user: UserView, platform: Platform) -> None:
-    pending = await platform.registration.pending(admin_telegram_id=user.telegram_id)
+async def registrations(query: CallbackQuery, user: UserView, registration: Registrations) -> None:
+    pending = await registration.pending(admin_telegram_id=user.telegram_id)
     items = [
         (registration_texts.request_for_admin(view), menus.registration_decision(view.id))
         for view in pending

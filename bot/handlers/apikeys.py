@@ -10,13 +10,13 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.keyboards import menus
 from bot.keyboards.callbacks import ApiKeyCb
+from core.apikeys import ApiKeys
 from core.catalogue import UserView
 from core.errors import InvalidState
-from core.platform import Platform
 
 
-async def apikey(message: Message, user: UserView, platform: Platform) -> None:
-    current = await platform.api_keys.current(user.telegram_id)
+async def apikey(message: Message, user: UserView, api_keys: ApiKeys) -> None:
+    current = await api_keys.current(user.telegram_id)
     await message.answer(
         texts.apikey_current(
             current.prefix if current else None, current.created_at if current else None
@@ -26,10 +26,10 @@ async def apikey(message: Message, user: UserView, platform: Platform) -> None:
 
 
 async def new_key(
-    query: CallbackQuery, callback_data: ApiKeyCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: ApiKeyCb, user: UserView, api_keys: ApiKeys
 ) -> None:
     try:
-        issued = await platform.api_keys.issue(
+        issued = await api_keys.issue(
             user.telegram_id, actor=f"user:{user.telegram_id}", replacing=callback_data.replacing
         )
     except InvalidState:  # a double tap, or an old message: the key was replaced already

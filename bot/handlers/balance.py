@@ -17,9 +17,11 @@ from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import BalanceCb, TopUpDecisionCb
 from bot.notices import TelegramFile, tell_admins
-from core.catalogue import UserView
+from core.balances import Balances
+from core.catalogue import Catalogue, UserView
 from core.money import MalformedAmount, parse_amount
-from core.platform import Platform
+from core.settings import Settings
+from core.topups import TopUps
 
 
 class TopUpFlow(StatesGroup):
@@ -27,13 +29,13 @@ class TopUpFlow(StatesGroup):
     receipt = State()
 
 
-async def balance(message: Message, user: UserView, platform: Platform) -> None:
-    view = await platform.balances.balance(user.telegram_id)
+async def balance(message: Message, user: UserView, balances: Balances) -> None:
+    view = await balances.balance(user.telegram_id)
     await message.answer(texts.balance(view), reply_markup=menus.balance_actions())
 
 
-async def statement(query: CallbackQuery, user: UserView, platform: Platform) -> None:
-    moves = await platform.balances.statement(user.telegram_id, limit=10)
+async def statement(query: CallbackQuery, user: UserView, balances: Balances) -> None:
+    moves = await balances.statement(user.telegram_id, limit=10)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(texts.statement(moves))
@@ -63,21 +65,22 @@ async def topup_receipt(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    topups: TopUps,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     amount = int((await state.get_data())["amount"])
     photo = message.photo[-1].file_id if message.photo else None
     note = message.caption or message.text or ""
-    request = await platform.topups.request(
-        user.telegram_id, amount, note=note, receipt_file_id=photo
-    )
+    request = await topups.request(user.telegram_id, amount, note=note, receipt_file_id=photo)
     await state.clear()
     await message.answer(texts.topup_sent(request), reply_markup=menus.main_menu())
     await tell_admins(
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
         lambda: (texts.topup_for_admin(request), menus.topup_decision(request.id)),
         attachment=TelegramFile(photo, "photo") if photo else None,
@@ -88,21 +91,23 @@ async def topup_decide(
     query: CallbackQuery,
     callback_data: TopUpDecisionCb,
     user: UserView,
-    platform: Platform,
+    settings: Settings,
+    topups: TopUps,
+    catalogue: Catalogue,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    decision = await platform.topups.decide(
+    decision = await topups.decide(
         callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
     )
     await query.answer(texts.topup_decided(decision.request, decision.already_decided))
     await close_card(bot, Card.of(query.message), decision.verdict)
     if decision.already_decided:
         return
-    reseller = await platform.catalogue.user(decision.request.telegram_id)
+    reseller = await catalogue.user(decision.request.telegram_id)
     with (
         i18n.use_locale(LOCALE_OF[reseller.language]),
-        reading_as(platform.settings, reseller.telegram_id),
+        reading_as(settings, reseller.telegram_id),
     ):
         if decision.posted is not None:
             text = texts.topup_approved(decision.request, decision.posted.balance_after)

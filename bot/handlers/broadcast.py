@@ -18,11 +18,17 @@ from bot.filters import TYPED
 from bot.keyboards import broadcasts as keyboards
 from bot.keyboards.callbacks import BroadcastCb
 from bot.replies import show_in_place
-from core.broadcasts import MAX_CAPTION, MAX_DAYS, Audience, CampaignMessage, check_button
+from core.broadcasts import (
+    MAX_CAPTION,
+    MAX_DAYS,
+    Audience,
+    Broadcasts,
+    CampaignMessage,
+    check_button,
+)
 from core.catalogue import UserView
 from core.errors import Forbidden, InvalidInput
 from core.models import CampaignStatus, Role
-from core.platform import Platform
 
 
 class BroadcastFlow(StatesGroup):
@@ -104,7 +110,7 @@ async def audience_kind(
     callback_data: BroadcastCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     bot: Bot,
 ) -> None:
     await query.answer()
@@ -112,12 +118,12 @@ async def audience_kind(
         return
     kind = keyboards.AUDIENCE_KINDS[callback_data.ref % len(keyboards.AUDIENCE_KINDS)]
     if kind == "level":
-        levels = await platform.broadcasts.levels()
+        levels = await broadcasts.levels()
         await query.message.answer(
             texts.broadcast_ask_level(), reply_markup=keyboards.choices("level", levels)
         )
     elif kind == "category":
-        categories = await platform.broadcasts.categories()
+        categories = await broadcasts.categories()
         if not categories:
             await query.message.answer(texts.broadcast_no_categories())
             return
@@ -125,7 +131,7 @@ async def audience_kind(
             texts.broadcast_ask_category(), reply_markup=keyboards.choices("cat", categories)
         )
     else:
-        await _preview(query.message, state, user, platform, bot, Audience(kind))
+        await _preview(query.message, state, user, broadcasts, bot, Audience(kind))
 
 
 async def audience_level(
@@ -133,13 +139,13 @@ async def audience_level(
     callback_data: BroadcastCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     bot: Bot,
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         audience = Audience("level", ref=callback_data.ref)
-        await _preview(query.message, state, user, platform, bot, audience)
+        await _preview(query.message, state, user, broadcasts, bot, audience)
 
 
 async def audience_category(
@@ -157,18 +163,18 @@ async def days_chosen(
     callback_data: BroadcastCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     bot: Bot,
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         category = int((await state.get_data())["category"])
         audience = Audience("category", ref=category, days=callback_data.ref)
-        await _preview(query.message, state, user, platform, bot, audience)
+        await _preview(query.message, state, user, broadcasts, bot, audience)
 
 
 async def days_typed(
-    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
+    message: Message, state: FSMContext, user: UserView, broadcasts: Broadcasts, bot: Bot
 ) -> None:
     text = (message.text or "").strip()
     if not text.isdigit() or not 0 < int(text) <= MAX_DAYS:
@@ -176,20 +182,20 @@ async def days_typed(
         return
     category = int((await state.get_data())["category"])
     audience = Audience("category", ref=category, days=int(text))
-    await _preview(message, state, user, platform, bot, audience)
+    await _preview(message, state, user, broadcasts, bot, audience)
 
 
 async def _preview(
     target: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     bot: Bot,
     audience: Audience,
 ) -> None:
     """The message exactly as recipients will get it, then the count and Send / Cancel."""
     content = _message_of(await state.get_data())
-    campaign = await platform.broadcasts.draft(user.telegram_id, content, audience)
+    campaign = await broadcasts.draft(user.telegram_id, content, audience)
     await state.clear()
     await send_campaign_message(bot, target.chat.id, campaign.message)
     described = texts.broadcast_audience(audience.kind, campaign.audience_name, audience.days)
@@ -203,11 +209,11 @@ async def send(
     query: CallbackQuery,
     callback_data: BroadcastCb,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     broadcast_worker: BroadcastWorker | None = None,
 ) -> None:
     _require_admin(user)  # before anything reaches the chat; the core checks again
-    started = await platform.broadcasts.start(callback_data.ref, user.telegram_id)
+    started = await broadcasts.start(callback_data.ref, user.telegram_id)
     if started.already:
         await query.answer(texts.broadcast_already_started(started.campaign.id))
         return
@@ -218,15 +224,15 @@ async def send(
             texts.broadcast_started(started.campaign.id),
             reply_markup=keyboards.stop(started.campaign.id),
         )
-        await platform.broadcasts.set_progress_message(started.campaign.id, progress.message_id)
+        await broadcasts.set_progress_message(started.campaign.id, progress.message_id)
     if broadcast_worker is not None:
         broadcast_worker.wake()
 
 
 async def discard(
-    query: CallbackQuery, callback_data: BroadcastCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: BroadcastCb, user: UserView, broadcasts: Broadcasts
 ) -> None:
-    campaign = await platform.broadcasts.discard(callback_data.ref, user.telegram_id)
+    campaign = await broadcasts.discard(callback_data.ref, user.telegram_id)
     if campaign.status is not CampaignStatus.DISCARDED:
         await query.answer(texts.broadcast_already_started(campaign.id))
         return
@@ -239,26 +245,26 @@ async def stop(
     query: CallbackQuery,
     callback_data: BroadcastCb,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     broadcast_worker: BroadcastWorker | None = None,
 ) -> None:
-    await platform.broadcasts.cancel(callback_data.ref, user.telegram_id)
+    await broadcasts.cancel(callback_data.ref, user.telegram_id)
     await query.answer(texts.broadcast_stopping())
     if broadcast_worker is not None:
         broadcast_worker.wake()
 
 
-async def notifications(message: Message, user: UserView, platform: Platform) -> None:
-    opted_out = await platform.broadcasts.opted_out(user.telegram_id)
+async def notifications(message: Message, user: UserView, broadcasts: Broadcasts) -> None:
+    opted_out = await broadcasts.opted_out(user.telegram_id)
     await message.answer(
         texts.notifications(opted_out), reply_markup=keyboards.notifications(opted_out)
     )
 
 
 async def toggle_notifications(
-    query: CallbackQuery, callback_data: BroadcastCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: BroadcastCb, user: UserView, broadcasts: Broadcasts
 ) -> None:
-    opted_out = await platform.broadcasts.set_opted_out(user.telegram_id, callback_data.ref == 1)
+    opted_out = await broadcasts.set_opted_out(user.telegram_id, callback_data.ref == 1)
     await query.answer(texts.notifications_saved(opted_out))
     if isinstance(query.message, Message):
         await show_in_place(

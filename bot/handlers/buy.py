@@ -14,10 +14,9 @@ from bot import texts
 from bot.filters import TYPED
 from bot.keyboards.callbacks import BuyCb
 from bot.replies import show_in_place, show_quote, show_receipt
-from core.catalogue import UserView
-from core.orders import Requoted
-from core.platform import Platform
-from core.pricing.quotes import MAX_QUANTITY
+from core.catalogue import Catalogue, UserView
+from core.orders import Requoted, Shop
+from core.pricing.quotes import MAX_QUANTITY, Quotes
 
 
 class BuyFlow(StatesGroup):
@@ -33,18 +32,18 @@ def parse_quantity(text: str) -> int | None:
 
 
 async def quantity_chosen(
-    query: CallbackQuery, callback_data: BuyCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: BuyCb, user: UserView, quotes: Quotes
 ) -> None:
-    quote = await platform.quotes.quote(user.telegram_id, callback_data.sku, callback_data.qty)
+    quote = await quotes.quote(user.telegram_id, callback_data.sku, callback_data.qty)
     await query.answer()
     if isinstance(query.message, Message):
         await show_quote(query.message, quote)
 
 
 async def ask_quantity(
-    query: CallbackQuery, callback_data: BuyCb, state: FSMContext, platform: Platform
+    query: CallbackQuery, callback_data: BuyCb, state: FSMContext, catalogue: Catalogue
 ) -> None:
-    sku = await platform.catalogue.sku(callback_data.sku)
+    sku = await catalogue.sku(callback_data.sku)
     await state.set_state(BuyFlow.typing_quantity)
     await state.update_data(sku=sku.code)
     await query.answer()
@@ -53,7 +52,7 @@ async def ask_quantity(
 
 
 async def quantity_typed(
-    message: Message, state: FSMContext, user: UserView, platform: Platform
+    message: Message, state: FSMContext, user: UserView, quotes: Quotes
 ) -> None:
     quantity = parse_quantity(message.text or "")
     if quantity is None:
@@ -61,11 +60,11 @@ async def quantity_typed(
         return
     sku_code = (await state.get_data())["sku"]
     await state.clear()
-    await show_quote(message, await platform.quotes.quote(user.telegram_id, sku_code, quantity))
+    await show_quote(message, await quotes.quote(user.telegram_id, sku_code, quantity))
 
 
 async def quick_buy(
-    message: Message, command: CommandObject, user: UserView, platform: Platform
+    message: Message, command: CommandObject, user: UserView, quotes: Quotes
 ) -> None:
     parts = (command.args or "").split()
     if len(parts) != 2:
@@ -75,13 +74,13 @@ async def quick_buy(
     if quantity is None:
         await message.answer(texts.bad_quantity(MAX_QUANTITY))
         return
-    await show_quote(message, await platform.quotes.quote(user.telegram_id, parts[0], quantity))
+    await show_quote(message, await quotes.quote(user.telegram_id, parts[0], quantity))
 
 
 async def confirm(
-    query: CallbackQuery, callback_data: BuyCb, user: UserView, platform: Platform, bot: Bot
+    query: CallbackQuery, callback_data: BuyCb, user: UserView, shop: Shop, bot: Bot
 ) -> None:
-    result = await platform.shop.buy(user.telegram_id, callback_data.quote)
+    result = await shop.buy(user.telegram_id, callback_data.quote)
     if isinstance(result, Requoted):
         await query.answer()
         if isinstance(query.message, Message):

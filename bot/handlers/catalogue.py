@@ -11,11 +11,11 @@ from bot.keyboards import menus
 from bot.keyboards.callbacks import CatalogueCb
 from bot.replies import show_in_place
 from core.catalogue import UserView
-from core.platform import Platform
+from core.storefront import Storefront
 
 
-async def _categories(target: Message, platform: Platform, *, edit: bool) -> None:
-    lines = await platform.storefront.categories()
+async def _categories(target: Message, storefront: Storefront, *, edit: bool) -> None:
+    lines = await storefront.categories()
     text = texts.choose_category() if lines else texts.nothing_on_sale()
     markup = menus.categories(lines)
     if edit:
@@ -24,28 +24,28 @@ async def _categories(target: Message, platform: Platform, *, edit: bool) -> Non
         await target.answer(text, reply_markup=markup)
 
 
-async def catalogue(message: Message, platform: Platform) -> None:
-    await _categories(message, platform, edit=False)
+async def catalogue(message: Message, storefront: Storefront) -> None:
+    await _categories(message, storefront, edit=False)
 
 
-async def home(query: CallbackQuery, platform: Platform) -> None:
+async def home(query: CallbackQuery, storefront: Storefront) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await _categories(query.message, platform, edit=True)
+        await _categories(query.message, storefront, edit=True)
 
 
 async def sku_page(
-    query: CallbackQuery, callback_data: CatalogueCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: CatalogueCb, user: UserView, storefront: Storefront
 ) -> None:
     page = max(0, callback_data.page)
-    names = {c.id: c.name for c in await platform.storefront.categories()}
+    names = {c.id: c.name for c in await storefront.categories()}
     if callback_data.category and callback_data.category not in names:
         # removed (or emptied) since this message was sent, or a forged button
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.edit_text(texts.category_gone(), reply_markup=menus.back_home())
         return
-    result = await platform.storefront.skus(
+    result = await storefront.skus(
         user.telegram_id,
         category_id=callback_data.category,
         offset=page * menus.SKU_PAGE_SIZE,
@@ -64,9 +64,9 @@ async def sku_page(
 
 
 async def sku_card(
-    query: CallbackQuery, callback_data: CatalogueCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: CatalogueCb, user: UserView, storefront: Storefront
 ) -> None:
-    card = await platform.storefront.card(user.telegram_id, callback_data.sku)
+    card = await storefront.card(user.telegram_id, callback_data.sku)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(texts.sku_card(card), reply_markup=menus.sku_card(card.line))

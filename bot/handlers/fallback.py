@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.keyboards import menus
 from core.catalogue import UserView
-from core.platform import Platform
+from core.storefront import Storefront
 
 
 async def cancel_any_form(message: Message, state: FSMContext) -> None:
@@ -24,11 +24,9 @@ async def unknown_command(message: Message) -> None:
     await message.answer(texts.unknown_command())
 
 
-async def free_text_search(message: Message, user: UserView, platform: Platform) -> None:
+async def free_text_search(message: Message, user: UserView, storefront: Storefront) -> None:
     query = (message.text or "")[:64]
-    result = await platform.storefront.skus(
-        user.telegram_id, search=query, limit=menus.SKU_PAGE_SIZE
-    )
+    result = await storefront.skus(user.telegram_id, search=query, limit=menus.SKU_PAGE_SIZE)
     markup = menus.sku_list(result.lines, category=0, page=0, pages=1) if result.lines else None
     await message.answer(texts.search_results(query, result.total), reply_markup=markup)
 

@@ -23,12 +23,13 @@ from bot import texts
 from bot.filters import TYPED
 from bot.keyboards import scheduler as kb
 from bot.keyboards.callbacks import PromoCb
-from core.catalogue import UserView
+from core.catalogue import Catalogue, UserView
+from core.clock import Clock
 from core.errors import InvalidInput, NotFound
 from core.models import PromotionKind
 from core.money import MalformedAmount, parse_amount, parse_percent_bps
-from core.platform import Platform
-from core.promotions import NewPromotion, parse_local_time
+from core.promotions import NewPromotion, Promotions, parse_local_time
+from core.storefront import Storefront
 
 MAX_ANNOUNCEMENT = 2000  # with 50 SKU codes and the header, under Telegram's 4096
 MAX_REMIND_HOURS = 720
@@ -63,17 +64,17 @@ def draft_of(data: dict[str, Any]) -> NewPromotion:
 
 
 async def promo_start(
-    message: Message, state: FSMContext, user: UserView, platform: Platform
+    message: Message, state: FSMContext, user: UserView, promotions: Promotions
 ) -> None:
-    await platform.promotions.require_admin(user.telegram_id)
+    await promotions.require_admin(user.telegram_id)
     await state.clear()
     await state.set_state(PromoFlow.scope)
     await message.answer(st.promo_ask_scope(), reply_markup=kb.promo_scope())
 
 
-async def promo_list(message: Message, user: UserView, platform: Platform) -> None:
-    await platform.promotions.require_admin(user.telegram_id)
-    upcoming = await platform.promotions.upcoming()
+async def promo_list(message: Message, user: UserView, promotions: Promotions) -> None:
+    await promotions.require_admin(user.telegram_id)
+    upcoming = await promotions.upcoming()
     await message.answer(st.promo_list(upcoming))
 
 
@@ -97,8 +98,10 @@ async def promo_by_skus(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(st.promo_ask_skus())
 
 
-async def promo_by_category(query: CallbackQuery, state: FSMContext, platform: Platform) -> None:
-    lines = await platform.storefront.categories()
+async def promo_by_category(
+    query: CallbackQuery, state: FSMContext, storefront: Storefront
+) -> None:
+    lines = await storefront.categories()
     await query.answer()
     if not isinstance(query.message, Message):
         return
@@ -111,9 +114,9 @@ async def promo_by_category(query: CallbackQuery, state: FSMContext, platform: P
 
 
 async def promo_category_chosen(
-    query: CallbackQuery, callback_data: PromoCb, state: FSMContext, platform: Platform
+    query: CallbackQuery, callback_data: PromoCb, state: FSMContext, storefront: Storefront
 ) -> None:
-    names = {line.id: line.name for line in await platform.storefront.categories()}
+    names = {line.id: line.name for line in await storefront.categories()}
     name = names.get(callback_data.category)
     if name is None:
         await query.answer(texts.stale_button(), show_alert=True)
@@ -125,12 +128,12 @@ async def promo_category_chosen(
         await query.message.answer(st.promo_ask_discount())
 
 
-async def promo_skus(message: Message, state: FSMContext, platform: Platform) -> None:
+async def promo_skus(message: Message, state: FSMContext, catalogue: Catalogue) -> None:
     codes = list(dict.fromkeys(re.split(r"[\s,，]+", (message.text or "").strip().upper())))
     codes = [code for code in codes if code][:50]
     for code in codes:
         try:
-            await platform.catalogue.sku(code)
+            await catalogue.sku(code)
         except NotFound:
             await message.answer(st.promo_unknown_sku(code))
             return
@@ -158,7 +161,7 @@ def parse_discount(text: str) -> dict[str, Any] | None:
     return {"kind": PromotionKind.FIXED_PRICE.value, "fixed_price": price}
 
 
-async def promo_discount(message: Message, state: FSMContext, platform: Platform) -> None:
+async def promo_discount(message: Message, state: FSMContext) -> None:
     parsed = parse_discount(message.text or "")
     if parsed is None:
         await message.answer(st.promo_bad_discount())
@@ -168,7 +171,7 @@ async def promo_discount(message: Message, state: FSMContext, platform: Platform
     await message.answer(st.promo_ask_start(fmt.reader_zone().key))
 
 
-async def _typed_time(message: Message, platform: Platform) -> datetime | None:
+async def _typed_time(message: Message) -> datetime | None:
     try:
         return parse_local_time(message.text or "", fmt.reader_zone())
     except InvalidInput:
@@ -176,29 +179,31 @@ async def _typed_time(message: Message, platform: Platform) -> datetime | None:
         return None
 
 
-async def promo_starts(message: Message, state: FSMContext, platform: Platform) -> None:
-    if (starts := await _typed_time(message, platform)) is None:
+async def promo_starts(message: Message, state: FSMContext) -> None:
+    if (starts := await _typed_time(message)) is None:
         return
     await state.update_data(starts=starts.isoformat())
     await state.set_state(PromoFlow.ends)
     await message.answer(st.promo_ask_end(fmt.reader_zone().key))
 
 
-async def promo_ends(message: Message, state: FSMContext, platform: Platform) -> None:
-    if (ends := await _typed_time(message, platform)) is None:
+async def promo_ends(
+    message: Message, state: FSMContext, clock: Clock, catalogue: Catalogue
+) -> None:
+    if (ends := await _typed_time(message)) is None:
         return
     starts = datetime.fromisoformat((await state.get_data())["starts"])
-    if ends <= starts or ends <= platform.clock.now():
+    if ends <= starts or ends <= clock.now():
         await message.answer(st.promo_end_not_after_start())
         return
     await state.update_data(ends=ends.isoformat())
     await state.set_state(PromoFlow.levels)
-    levels = await platform.catalogue.levels()
+    levels = await catalogue.levels()
     await message.answer(st.promo_ask_levels(levels), reply_markup=kb.promo_all_levels())
 
 
-async def promo_levels(message: Message, state: FSMContext, platform: Platform) -> None:
-    known = await platform.catalogue.levels()
+async def promo_levels(message: Message, state: FSMContext, catalogue: Catalogue) -> None:
+    known = await catalogue.levels()
     chosen = list(dict.fromkeys((message.text or "").lower().replace(",", " ").split()))
     if not chosen or any(name not in known for name in chosen):
         await message.answer(st.promo_bad_levels(known))
@@ -224,31 +229,35 @@ async def promo_announcement(message: Message, state: FSMContext) -> None:
     await message.answer(st.promo_ask_reminder(), reply_markup=kb.promo_no_reminder())
 
 
-async def promo_reminder(message: Message, state: FSMContext, platform: Platform) -> None:
+async def promo_reminder(
+    message: Message, state: FSMContext, promotions: Promotions, clock: Clock
+) -> None:
     text = (message.text or "").strip()
     hours = int(text) if text.isdigit() else 0
     draft = draft_of(await state.get_data())
-    window_hours = (draft.ends_at - max(draft.starts_at, platform.clock.now())).total_seconds()
+    window_hours = (draft.ends_at - max(draft.starts_at, clock.now())).total_seconds()
     if not 1 <= hours <= MAX_REMIND_HOURS or hours * 3600 >= window_hours:
         await message.answer(st.promo_bad_hours())
         return
-    await _summary(message, state, platform, hours)
+    await _summary(message, state, promotions, hours)
 
 
-async def promo_no_reminder(query: CallbackQuery, state: FSMContext, platform: Platform) -> None:
+async def promo_no_reminder(
+    query: CallbackQuery, state: FSMContext, promotions: Promotions
+) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await _summary(query.message, state, platform, None)
+        await _summary(query.message, state, promotions, None)
 
 
 async def _summary(
-    message: Message, state: FSMContext, platform: Platform, hours: int | None
+    message: Message, state: FSMContext, promotions: Promotions, hours: int | None
 ) -> None:
     token = secrets.token_urlsafe(6)
     await state.update_data(remind_hours=hours, token=token)
     await state.set_state(PromoFlow.confirm)
     draft = draft_of(await state.get_data())
-    floored = await platform.promotions.floored(draft)
+    floored = await promotions.floored(draft)
     await message.answer(
         st.promo_summary(draft, floored),
         reply_markup=kb.promo_confirm(token),
@@ -260,13 +269,13 @@ async def promo_confirm(
     callback_data: PromoCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    promotions: Promotions,
 ) -> None:
     data = await state.get_data()
     if callback_data.token != data.get("token"):
         await query.answer(texts.stale_button(), show_alert=True)
         return
-    scheduled = await platform.promotions.schedule(
+    scheduled = await promotions.schedule(
         user.telegram_id, draft_of(data), idempotency_key=f"{user.telegram_id}:{data['token']}"
     )
     await state.clear()

@@ -25,17 +25,17 @@ from bot.keyboards import menus
 from bot.keyboards.callbacks import RegistrationDecisionCb
 from core.catalogue import UserView
 from core.models import RegistrationStatus, UserStatus
-from core.platform import Platform
-from core.registration import InvalidInvite
+from core.registration import InvalidInvite, Registrations
+from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
 
 
 # async: aiogram runs a plain function filter in a worker thread, for every update
 async def outsider(
-    event: TelegramObject, user: UserView | None = None, platform: Platform | None = None
+    event: TelegramObject, user: UserView | None = None, registration: Registrations | None = None
 ) -> bool:
-    return user is not None and platform is not None and platform.registration.is_outsider(user)
+    return user is not None and registration is not None and registration.is_outsider(user)
 
 
 def _name(user: UserView) -> str:
@@ -46,23 +46,33 @@ async def newcomer_start(
     message: Message,
     command: CommandObject,
     user: UserView,
-    platform: Platform,
+    registration: Registrations,
+    settings: Settings,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    await _knock(message, user, platform, bot, i18n, invite=(command.args or "").strip())
+    await _knock(
+        message, user, registration, settings, bot, i18n, invite=(command.args or "").strip()
+    )
 
 
 async def newcomer_message(
-    message: Message, user: UserView, platform: Platform, bot: Bot, i18n: I18n
+    message: Message,
+    user: UserView,
+    registration: Registrations,
+    settings: Settings,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
-    await _knock(message, user, platform, bot, i18n, invite="")
+    await _knock(message, user, registration, settings, bot, i18n, invite="")
 
 
-async def newcomer_button(query: CallbackQuery, user: UserView, platform: Platform) -> None:
+async def newcomer_button(
+    query: CallbackQuery, user: UserView, registration: Registrations
+) -> None:
     if user.status is UserStatus.REJECTED:
         text = rtexts.request_declined()
-    elif platform.registration.policy == "invite":
+    elif registration.policy == "invite":
         text = rtexts.invite_needed()
     else:
         text = rtexts.request_waiting()
@@ -70,28 +80,35 @@ async def newcomer_button(query: CallbackQuery, user: UserView, platform: Platfo
 
 
 async def _knock(
-    message: Message, user: UserView, platform: Platform, bot: Bot, i18n: I18n, *, invite: str
+    message: Message,
+    user: UserView,
+    registration: Registrations,
+    settings: Settings,
+    bot: Bot,
+    i18n: I18n,
+    *,
+    invite: str,
 ) -> None:
-    policy = platform.registration.policy
+    policy = registration.policy
     if user.status is UserStatus.REJECTED:
         await message.answer(rtexts.request_declined())
     elif policy == "open":  # the policy was opened since this user arrived
-        admitted = await platform.registration.admit(user.telegram_id, actor="policy:open")
+        admitted = await registration.admit(user.telegram_id, actor="policy:open")
         await message.answer(texts.welcome(_name(admitted)), reply_markup=menus.main_menu())
     elif policy == "invite":
-        await _join_with_invite(message, user, platform, invite)
+        await _join_with_invite(message, user, registration, invite)
     else:
-        await _apply(message, user, platform, bot, i18n)
+        await _apply(message, user, registration, settings, bot, i18n)
 
 
 async def _join_with_invite(
-    message: Message, user: UserView, platform: Platform, invite: str
+    message: Message, user: UserView, registration: Registrations, invite: str
 ) -> None:
     if not invite:
         await message.answer(rtexts.invite_needed())
         return
     try:
-        joined = await platform.registration.join_with_invite(user.telegram_id, invite)
+        joined = await registration.join_with_invite(user.telegram_id, invite)
     except InvalidInvite:
         await message.answer(rtexts.invite_invalid())
         return
@@ -99,9 +116,14 @@ async def _join_with_invite(
 
 
 async def _apply(
-    message: Message, user: UserView, platform: Platform, bot: Bot, i18n: I18n
+    message: Message,
+    user: UserView,
+    registration: Registrations,
+    settings: Settings,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
-    application = await platform.registration.apply(user.telegram_id)
+    application = await registration.apply(user.telegram_id)
     if not application.filed:
         await message.answer(rtexts.request_waiting())
         return
@@ -111,7 +133,7 @@ async def _apply(
     for admin in application.admins:
         with (
             i18n.use_locale(LOCALE_OF.get(admin.language, "zh_CN")),
-            reading_as(platform.settings, admin.telegram_id),
+            reading_as(settings, admin.telegram_id),
         ):
             try:
                 await bot.send_message(
@@ -127,11 +149,12 @@ async def decide(
     query: CallbackQuery,
     callback_data: RegistrationDecisionCb,
     user: UserView,
-    platform: Platform,
+    settings: Settings,
+    registration: Registrations,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    decision = await platform.registration.decide(
+    decision = await registration.decide(
         callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
     )
     await query.answer(rtexts.request_decided(decision.request, decision.already_decided))
@@ -142,7 +165,7 @@ async def decide(
     name = applicant.display_name or str(applicant.telegram_id)
     with (
         i18n.use_locale(LOCALE_OF.get(applicant.language, "zh_CN")),
-        reading_as(platform.settings, applicant.telegram_id),
+        reading_as(settings, applicant.telegram_id),
     ):
         if applicant.status is RegistrationStatus.APPROVED:
             await bot.send_message(
@@ -155,13 +178,13 @@ async def decide(
 
 
 async def invite(
-    message: Message, command: CommandObject, user: UserView, platform: Platform, bot: Bot
+    message: Message, command: CommandObject, user: UserView, registration: Registrations, bot: Bot
 ) -> None:
     args = (command.args or "").split()
     if len(args) > 1 or (args and not args[0].isdigit()) or (args and len(args[0]) > 6):
         await message.answer(rtexts.invite_usage())
         return
-    codes = await platform.registration.issue_invites(user.telegram_id, int(args[0]) if args else 1)
+    codes = await registration.issue_invites(user.telegram_id, int(args[0]) if args else 1)
     me = await bot.me()
     links = [f"https://t.me/{me.username}?start={code}" for code in codes]
     await message.answer(

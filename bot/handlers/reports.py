@@ -15,21 +15,22 @@ from bot.keyboards import scheduler as kb
 from bot.keyboards.callbacks import SalesReportCb
 from core.catalogue import UserView
 from core.errors import InvalidInput
-from core.platform import Platform
-from core.reports import Period, render_sales_chart
+from core.promotions import Promotions
+from core.reports import Period, Reports, render_sales_chart
+from core.settings import Settings
 
 PERIODS = {period.value: period for period in Period}
 
 
-async def reports(message: Message, user: UserView, platform: Platform) -> None:
-    await platform.promotions.require_admin(user.telegram_id)
+async def reports(message: Message, user: UserView, promotions: Promotions) -> None:
+    await promotions.require_admin(user.telegram_id)
     await message.answer(st.reports_choose(), reply_markup=kb.report_periods())
 
 
 async def report(
-    query: CallbackQuery, callback_data: SalesReportCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: SalesReportCb, user: UserView, reports: Reports
 ) -> None:
-    summary = await platform.reports.summary(user.telegram_id, PERIODS[callback_data.period])
+    summary = await reports.summary(user.telegram_id, PERIODS[callback_data.period])
     await query.answer()
     if not isinstance(query.message, Message):
         return
@@ -53,18 +54,23 @@ def _dates(args: str | None) -> tuple[date, date] | None:
 
 
 async def export(
-    message: Message, command: CommandObject, user: UserView, platform: Platform
+    message: Message,
+    command: CommandObject,
+    user: UserView,
+    promotions: Promotions,
+    reports: Reports,
+    settings: Settings,
 ) -> None:
-    await platform.promotions.require_admin(user.telegram_id)
+    await promotions.require_admin(user.telegram_id)
     days = _dates(command.args)
     if days is None:
-        await message.answer(st.export_usage(platform.settings.timezone))
+        await message.answer(st.export_usage(settings.timezone))
         return
     first, last = days
     try:
-        exported = await platform.reports.orders_csv(user.telegram_id, first, last)
+        exported = await reports.orders_csv(user.telegram_id, first, last)
     except InvalidInput:
-        await message.answer(st.export_usage(platform.settings.timezone))
+        await message.answer(st.export_usage(settings.timezone))
         return
     await message.answer_document(
         BufferedInputFile(exported.content, filename=exported.filename),

@@ -11,9 +11,8 @@ from bot import command_menus, texts
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import LanguageCb
-from core.catalogue import UserView
+from core.catalogue import Catalogue, UserView
 from core.models import Role
-from core.platform import Platform
 
 
 async def start(message: Message, user: UserView) -> None:
@@ -44,11 +43,11 @@ async def set_language(
     query: CallbackQuery,
     callback_data: LanguageCb,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    updated = await platform.catalogue.set_language(user.telegram_id, callback_data.code)
+    updated = await catalogue.set_language(user.telegram_id, callback_data.code)
     await command_menus.refresh(bot, i18n, updated)  # a staff menu speaks the new language
     with i18n.use_locale(LOCALE_OF[updated.language]):
         await query.answer()

@@ -17,10 +17,10 @@ from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SupplierApplicationCb
 from bot.notices import tell_admins
 from bot.supplier_replies import announce_decision
-from core.catalogue import UserView
+from core.catalogue import Catalogue, UserView
 from core.errors import KamengError
-from core.platform import Platform
-from core.suppliers import ApplicationDecision
+from core.settings import Settings
+from core.suppliers import ApplicationDecision, SupplierOnboarding
 
 
 class ApplyFlow(StatesGroup):
@@ -33,10 +33,10 @@ class RejectApplication(StatesGroup):
 
 
 async def apply_start(
-    message: Message, state: FSMContext, user: UserView, platform: Platform
+    message: Message, state: FSMContext, user: UserView, onboarding: SupplierOnboarding
 ) -> None:
     try:
-        await platform.onboarding.check_open(user.telegram_id)
+        await onboarding.check_open(user.telegram_id)
     except KamengError as exc:
         await message.answer(st.refusal(exc))
         return
@@ -54,14 +54,16 @@ async def apply_contact(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    onboarding: SupplierOnboarding,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     company = str((await state.get_data()).get("company", ""))
     await state.clear()
     try:
-        view = await platform.onboarding.apply(
+        view = await onboarding.apply(
             user.telegram_id, company_name=company, contact_note=message.text or ""
         )
     except KamengError as exc:
@@ -70,7 +72,8 @@ async def apply_contact(
     await message.answer(st.apply_sent(view))
     await tell_admins(
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
         lambda: (st.application_for_admin(view), supplier_menus.application_decision(view.id)),
     )
@@ -84,18 +87,20 @@ async def approve(
     query: CallbackQuery,
     callback_data: SupplierApplicationCb,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    onboarding: SupplierOnboarding,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    decision = await platform.onboarding.decide(
+    decision = await onboarding.decide(
         callback_data.application, admin_telegram_id=user.telegram_id, approve=True
     )
     await query.answer(st.application_decided(decision.application, decision.already_decided))
     if not decision.already_decided:  # the new supplier's menu gains the supplier commands
-        supplier = await platform.catalogue.user(decision.application.telegram_id)
+        supplier = await catalogue.user(decision.application.telegram_id)
         await command_menus.refresh(bot, i18n, supplier)
-    await _after_decision(Card.of(query.message), decision, bot, platform, i18n)
+    await _after_decision(Card.of(query.message), decision, bot, catalogue, settings, i18n)
 
 
 async def reject_start(
@@ -103,10 +108,10 @@ async def reject_start(
     callback_data: SupplierApplicationCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    onboarding: SupplierOnboarding,
     bot: Bot,
 ) -> None:
-    view = await platform.onboarding.application(
+    view = await onboarding.application(
         callback_data.application, admin_telegram_id=user.telegram_id
     )
     if view.status.value != "pending":
@@ -125,25 +130,32 @@ async def reject_reason(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    onboarding: SupplierOnboarding,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
     application_id, card = int(data["application"]), Card.from_data(data.get("card"))
     await state.clear()
-    decision = await platform.onboarding.decide(
+    decision = await onboarding.decide(
         application_id,
         admin_telegram_id=user.telegram_id,
         approve=False,
         reason=message.text or "",
     )
     await message.answer(st.application_decided(decision.application, decision.already_decided))
-    await _after_decision(card, decision, bot, platform, i18n)
+    await _after_decision(card, decision, bot, catalogue, settings, i18n)
 
 
 async def _after_decision(
-    card: Card | None, decision: ApplicationDecision, bot: Bot, platform: Platform, i18n: I18n
+    card: Card | None,
+    decision: ApplicationDecision,
+    bot: Bot,
+    catalogue: Catalogue,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     view = decision.application
     render = st.application_approved if view.status.value == "approved" else st.application_rejected
@@ -152,7 +164,8 @@ async def _after_decision(
         decision.verdict,
         decision.already_decided,
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
         view.telegram_id,
         lambda: render(view),

@@ -19,7 +19,7 @@ from core.catalogue import UserView
 from core.errors import InsufficientPayable
 from core.models import WithdrawalStatus
 from core.money import MalformedAmount, parse_amount
-from core.platform import Platform
+from core.supplier_payouts import SupplierPayouts
 
 TEXT_LIMIT = 4096
 
@@ -32,27 +32,31 @@ class WithdrawalRejectFlow(StatesGroup):
     reason = State()
 
 
-async def _send_earnings(message: Message, user: UserView, platform: Platform) -> None:
-    view = await platform.supplier_payouts.earnings(user.telegram_id, limit=6)
+async def _send_earnings(
+    message: Message, user: UserView, supplier_payouts: SupplierPayouts
+) -> None:
+    view = await supplier_payouts.earnings(user.telegram_id, limit=6)
     await message.answer(
         texts.earnings(view)[:TEXT_LIMIT], reply_markup=keyboards.earnings(view.available > 0)
     )
 
 
-async def earnings(message: Message, user: UserView, platform: Platform) -> None:
-    await _send_earnings(message, user, platform)
+async def earnings(message: Message, user: UserView, supplier_payouts: SupplierPayouts) -> None:
+    await _send_earnings(message, user, supplier_payouts)
 
 
-async def earnings_button(query: CallbackQuery, user: UserView, platform: Platform) -> None:
+async def earnings_button(
+    query: CallbackQuery, user: UserView, supplier_payouts: SupplierPayouts
+) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await _send_earnings(query.message, user, platform)
+        await _send_earnings(query.message, user, supplier_payouts)
 
 
 async def withdraw_start(
-    query: CallbackQuery, state: FSMContext, user: UserView, platform: Platform
+    query: CallbackQuery, state: FSMContext, user: UserView, supplier_payouts: SupplierPayouts
 ) -> None:
-    view = await platform.supplier_payouts.earnings(user.telegram_id, limit=0)
+    view = await supplier_payouts.earnings(user.telegram_id, limit=0)
     if view.available <= 0:
         await query.answer(texts.nothing_to_withdraw(), show_alert=True)
         return
@@ -63,7 +67,7 @@ async def withdraw_start(
 
 
 async def withdraw_amount(
-    message: Message, state: FSMContext, user: UserView, platform: Platform
+    message: Message, state: FSMContext, user: UserView, supplier_payouts: SupplierPayouts
 ) -> None:
     try:
         amount = parse_amount(message.text or "")
@@ -73,7 +77,7 @@ async def withdraw_amount(
         await message.answer(common.bad_amount())
         return
     try:
-        request = await platform.supplier_payouts.request_withdrawal(user.telegram_id, amount)
+        request = await supplier_payouts.request_withdrawal(user.telegram_id, amount)
     except InsufficientPayable as short:
         await message.answer(texts.withdrawal_too_much(int(short.params.get("available", 0))))
         return
@@ -85,11 +89,11 @@ async def mark_paid(
     query: CallbackQuery,
     callback_data: WithdrawalDecisionCb,
     user: UserView,
-    platform: Platform,
+    supplier_payouts: SupplierPayouts,
     bot: Bot,
 ) -> None:
     try:
-        decision = await platform.supplier_payouts.decide(
+        decision = await supplier_payouts.decide(
             callback_data.request, admin_telegram_id=user.telegram_id, pay=True
         )
     except InsufficientPayable as short:  # refunds took the payable below the request
@@ -105,10 +109,10 @@ async def reject_start(
     callback_data: WithdrawalDecisionCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    supplier_payouts: SupplierPayouts,
     bot: Bot,
 ) -> None:
-    view = await platform.supplier_payouts.withdrawal(
+    view = await supplier_payouts.withdrawal(
         callback_data.request, admin_telegram_id=user.telegram_id
     )
     if view.status is not WithdrawalStatus.PENDING:
@@ -124,7 +128,7 @@ async def reject_start(
 
 
 async def reject_reason(
-    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
+    message: Message, state: FSMContext, user: UserView, supplier_payouts: SupplierPayouts, bot: Bot
 ) -> None:
     reason = (message.text or "").strip()
     if not reason:
@@ -133,7 +137,7 @@ async def reject_reason(
     data = await state.get_data()
     request_id, card = int(data["request"]), Card.from_data(data.get("card"))
     await state.clear()
-    decision = await platform.supplier_payouts.decide(
+    decision = await supplier_payouts.decide(
         request_id, admin_telegram_id=user.telegram_id, pay=False, reason=reason
     )
     await message.answer(texts.withdrawal_decided(decision.request, decision.already_decided))

@@ -19,11 +19,10 @@ from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SkuReviewCb, SupplierFormCb
 from bot.notices import tell_admins
 from bot.supplier_replies import announce_decision, own_sku_of
-from core.catalogue import UserView
+from core.catalogue import Catalogue, UserView
 from core.errors import Forbidden, KamengError
 from core.models import ReviewStatus, Role, StockKind
 from core.money import MalformedAmount, parse_amount
-from core.platform import Platform
 from core.reviews import (
     MAX_AMOUNT,
     MAX_CATEGORY,
@@ -31,9 +30,12 @@ from core.reviews import (
     Authorization,
     NewProduct,
     ProductEdit,
+    ProductReviews,
     ReviewDecision,
     ReviewView,
 )
+from core.settings import Settings
+from core.suppliers import SupplierStock
 
 ATTACHMENT = F.photo | F.document
 
@@ -101,10 +103,10 @@ async def new_start(message: Message, state: FSMContext, user: UserView) -> None
     await message.answer(st.product_ask_name())
 
 
-async def new_name(message: Message, state: FSMContext, platform: Platform) -> None:
+async def new_name(message: Message, state: FSMContext, reviews: ProductReviews) -> None:
     if not await _fits(message, MAX_NAME):
         return
-    categories = await platform.reviews.categories()
+    categories = await reviews.categories()
     await state.update_data(name=message.text, categories=categories)
     await state.set_state(ProductFlow.category)
     await message.answer(
@@ -182,10 +184,13 @@ async def new_provenance(message: Message, state: FSMContext) -> None:
     await message.answer(st.product_ask_authorization(), reply_markup=supplier_menus.skip())
 
 
-async def _to_reviewers(bot: Bot, platform: Platform, i18n: I18n, view: ReviewView) -> None:
+async def _to_reviewers(
+    bot: Bot, catalogue: Catalogue, settings: Settings, i18n: I18n, view: ReviewView
+) -> None:
     await tell_admins(
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
         lambda: (st.review_card(view), supplier_menus.review_decision(view.id)),
         attachment=view.authorization,
@@ -200,9 +205,9 @@ async def edit_start(
     command: CommandObject,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    supplier_stock: SupplierStock,
 ) -> None:
-    sku = await own_sku_of(message, command, user, platform, st.edit_usage)
+    sku = await own_sku_of(message, command, user, supplier_stock, st.edit_usage)
     if sku is None:
         return
     await state.set_state(EditFlow.name)
@@ -271,23 +276,37 @@ async def authorization_sent(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    reviews: ProductReviews,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    await _submit(bot, message.chat.id, state, user, platform, i18n, _authorization(message))
+    await _submit(
+        bot,
+        message.chat.id,
+        state,
+        user,
+        catalogue,
+        settings,
+        reviews,
+        i18n,
+        _authorization(message),
+    )
 
 
 async def authorization_skipped(
     query: CallbackQuery,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    reviews: ProductReviews,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     await query.answer()
-    await _submit(bot, query.from_user.id, state, user, platform, i18n, None)
+    await _submit(bot, query.from_user.id, state, user, catalogue, settings, reviews, i18n, None)
 
 
 async def _submit(
@@ -295,7 +314,9 @@ async def _submit(
     chat_id: int,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    reviews: ProductReviews,
     i18n: I18n,
     authorization: Authorization | None,
 ) -> None:
@@ -311,11 +332,9 @@ async def _submit(
                 provenance=data.get("provenance"),
                 authorization=authorization,
             )
-            view = await platform.reviews.edit(user.telegram_id, str(data["sku"]), change)
+            view = await reviews.edit(user.telegram_id, str(data["sku"]), change)
         else:
-            view = await platform.reviews.submit(
-                user.telegram_id, _new_product(data, authorization)
-            )
+            view = await reviews.submit(user.telegram_id, _new_product(data, authorization))
     except KamengError as exc:
         await _say(bot, chat_id, st.refusal(exc))
         return
@@ -323,7 +342,7 @@ async def _submit(
         await _say(bot, chat_id, st.product_unchanged(str(data["sku"])))
         return
     await _say(bot, chat_id, st.product_submitted(view))
-    await _to_reviewers(bot, platform, i18n, view)
+    await _to_reviewers(bot, catalogue, settings, i18n, view)
 
 
 def _new_product(data: dict[str, Any], authorization: Authorization | None) -> NewProduct:
@@ -346,15 +365,17 @@ async def approve(
     query: CallbackQuery,
     callback_data: SkuReviewCb,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    reviews: ProductReviews,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    decision = await platform.reviews.decide(
+    decision = await reviews.decide(
         callback_data.review, admin_telegram_id=user.telegram_id, approve=True
     )
     await query.answer(st.review_decided(decision.review, decision.already_decided))
-    await _after_decision(Card.of(query.message), decision, bot, platform, i18n)
+    await _after_decision(Card.of(query.message), decision, bot, catalogue, settings, i18n)
 
 
 async def reject_start(
@@ -362,10 +383,10 @@ async def reject_start(
     callback_data: SkuReviewCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    reviews: ProductReviews,
     bot: Bot,
 ) -> None:
-    view = await platform.reviews.review(callback_data.review, admin_telegram_id=user.telegram_id)
+    view = await reviews.review(callback_data.review, admin_telegram_id=user.telegram_id)
     if view.status is not ReviewStatus.PENDING:
         await query.answer(st.review_decided(view, already=True))
         await close_card(bot, Card.of(query.message), view.verdict)
@@ -381,18 +402,20 @@ async def reject_reason(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    reviews: ProductReviews,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
     review_id, card = int(data["review"]), Card.from_data(data.get("card"))
     await state.clear()
-    decision = await platform.reviews.decide(
+    decision = await reviews.decide(
         review_id, admin_telegram_id=user.telegram_id, approve=False, reason=message.text or ""
     )
     await message.answer(st.review_decided(decision.review, decision.already_decided))
-    await _after_decision(card, decision, bot, platform, i18n)
+    await _after_decision(card, decision, bot, catalogue, settings, i18n)
 
 
 async def needs_text(message: Message) -> None:
@@ -400,7 +423,12 @@ async def needs_text(message: Message) -> None:
 
 
 async def _after_decision(
-    card: Card | None, decision: ReviewDecision, bot: Bot, platform: Platform, i18n: I18n
+    card: Card | None,
+    decision: ReviewDecision,
+    bot: Bot,
+    catalogue: Catalogue,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     view = decision.review
     approved = view.status is ReviewStatus.APPROVED
@@ -410,7 +438,8 @@ async def _after_decision(
         decision.verdict,
         decision.already_decided,
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
         view.supplier_telegram_id,
         lambda: render(view),

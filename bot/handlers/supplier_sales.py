@@ -16,7 +16,7 @@ from bot.keyboards.supplier_sales import SupplierCb
 from bot.replies import show_in_place
 from core.catalogue import UserView
 from core.models import SalesNotify
-from core.platform import Platform
+from core.supplier_sales import SupplierSales
 
 PAGE_SIZE = 8
 
@@ -25,20 +25,18 @@ class ThresholdFlow(StatesGroup):
     value = State()
 
 
-async def supplier_menu(message: Message, user: UserView, platform: Platform) -> None:
-    mode = await platform.supplier_sales.notify_mode(user.telegram_id)
+async def supplier_menu(message: Message, user: UserView, supplier_sales: SupplierSales) -> None:
+    mode = await supplier_sales.notify_mode(user.telegram_id)
     await message.answer(texts.notify_settings(mode), reply_markup=keyboards.supplier_menu(mode))
 
 
 async def set_mode(
-    query: CallbackQuery, callback_data: SupplierCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: SupplierCb, user: UserView, supplier_sales: SupplierSales
 ) -> None:
     if callback_data.mode not in {m.value for m in SalesNotify}:
         await query.answer(common.stale_button(), show_alert=True)
         return
-    mode = await platform.supplier_sales.set_notify_mode(
-        user.telegram_id, SalesNotify(callback_data.mode)
-    )
+    mode = await supplier_sales.set_notify_mode(user.telegram_id, SalesNotify(callback_data.mode))
     await query.answer(texts.notify_mode_set(mode))
     if isinstance(query.message, Message):
         await show_in_place(
@@ -46,8 +44,10 @@ async def set_mode(
         )
 
 
-async def _send_products(message: Message, user: UserView, platform: Platform, page: int) -> None:
-    result = await platform.supplier_sales.products(
+async def _send_products(
+    message: Message, user: UserView, supplier_sales: SupplierSales, page: int
+) -> None:
+    result = await supplier_sales.products(
         user.telegram_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
     )
     pages = max(1, -(-result.total // PAGE_SIZE))
@@ -57,16 +57,16 @@ async def _send_products(message: Message, user: UserView, platform: Platform, p
     )
 
 
-async def my_products(message: Message, user: UserView, platform: Platform) -> None:
-    await _send_products(message, user, platform, 0)
+async def my_products(message: Message, user: UserView, supplier_sales: SupplierSales) -> None:
+    await _send_products(message, user, supplier_sales, 0)
 
 
 async def products_page(
-    query: CallbackQuery, callback_data: SupplierCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: SupplierCb, user: UserView, supplier_sales: SupplierSales
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await _send_products(query.message, user, platform, max(callback_data.page, 0))
+        await _send_products(query.message, user, supplier_sales, max(callback_data.page, 0))
 
 
 async def threshold_start(
@@ -74,9 +74,9 @@ async def threshold_start(
     callback_data: SupplierCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    supplier_sales: SupplierSales,
 ) -> None:
-    await platform.supplier_sales.notify_mode(user.telegram_id)  # suppliers only
+    await supplier_sales.notify_mode(user.telegram_id)  # suppliers only
     await state.set_state(ThresholdFlow.value)
     await state.update_data(sku=callback_data.sku, page=callback_data.page)
     await query.answer()
@@ -85,17 +85,17 @@ async def threshold_start(
 
 
 async def threshold_value(
-    message: Message, state: FSMContext, user: UserView, platform: Platform
+    message: Message, state: FSMContext, user: UserView, supplier_sales: SupplierSales
 ) -> None:
     text = (message.text or "").strip()
     if not text.isdigit():
         await message.answer(texts.bad_threshold())
         return
     data = await state.get_data()
-    result = await platform.supplier_sales.set_threshold(user.telegram_id, data["sku"], int(text))
+    result = await supplier_sales.set_threshold(user.telegram_id, data["sku"], int(text))
     await state.clear()
     await message.answer(texts.threshold_set(result))
-    await _send_products(message, user, platform, int(data.get("page", 0)))
+    await _send_products(message, user, supplier_sales, int(data.get("page", 0)))
 
 
 def setup() -> Router:

@@ -30,7 +30,7 @@ from core.catalogue import UserView
 from core.delivery.importer import ImportReport, RejectedLine
 from core.delivery.sources import SourceLine, accepts, read_bytes, read_text
 from core.errors import KamengError
-from core.platform import Platform
+from core.suppliers import SupplierStock
 
 log = logging.getLogger("kameng.bot")
 
@@ -50,9 +50,9 @@ async def upload_start(
     command: CommandObject,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    supplier_stock: SupplierStock,
 ) -> None:
-    sku = await own_sku_of(message, command, user, platform, st.upload_usage)
+    sku = await own_sku_of(message, command, user, supplier_stock, st.upload_usage)
     if sku is None:
         return
     await state.set_state(UploadFlow.codes)
@@ -61,18 +61,18 @@ async def upload_start(
 
 
 async def upload_pasted(
-    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
+    message: Message, state: FSMContext, user: UserView, supplier_stock: SupplierStock, bot: Bot
 ) -> None:
     text = message.text or ""
 
     async def source() -> Iterable[SourceLine]:
         return read_text(text)
 
-    await _start(message, state, user, platform, bot, source)
+    await _start(message, state, user, supplier_stock, bot, source)
 
 
 async def upload_file(
-    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
+    message: Message, state: FSMContext, user: UserView, supplier_stock: SupplierStock, bot: Bot
 ) -> None:
     document = message.document
     assert document is not None
@@ -86,14 +86,14 @@ async def upload_file(
         await bot.download(document.file_id, destination=data)
         return read_bytes(data.getvalue())
 
-    await _start(message, state, user, platform, bot, source)
+    await _start(message, state, user, supplier_stock, bot, source)
 
 
 async def _start(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    supplier_stock: SupplierStock,
     bot: Bot,
     source: Callable[[], Awaitable[Iterable[SourceLine]]],
 ) -> None:
@@ -104,14 +104,14 @@ async def _start(
     progress = UploadProgress(bot, message.chat.id, shown.message_id, sku_code)
     # The task copies this handler's context (the reader's language included).
     task = asyncio.create_task(
-        _upload(platform, bot, message.chat.id, user.telegram_id, sku_code, source, progress)
+        _upload(supplier_stock, bot, message.chat.id, user.telegram_id, sku_code, source, progress)
     )
     _running.add(task)
     task.add_done_callback(_running.discard)
 
 
 async def _upload(
-    platform: Platform,
+    supplier_stock: SupplierStock,
     bot: Bot,
     chat_id: int,
     telegram_id: int,
@@ -122,7 +122,7 @@ async def _upload(
     rejected: list[RejectedLine] = []
     progress.start()
     try:
-        report = await platform.supplier_stock.upload(
+        report = await supplier_stock.upload(
             telegram_id,
             sku_code,
             await source(),

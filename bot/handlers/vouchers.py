@@ -14,8 +14,7 @@ from bot.filters import TYPED
 from bot.keyboards.callbacks import BalanceCb
 from core.catalogue import UserView
 from core.money import MalformedAmount, parse_amount
-from core.platform import Platform
-from core.vouchers import VoucherRefused
+from core.vouchers import VoucherRefused, Vouchers
 
 
 class VoucherFlow(StatesGroup):
@@ -23,7 +22,7 @@ class VoucherFlow(StatesGroup):
 
 
 async def issue(
-    message: Message, command: CommandObject, user: UserView, platform: Platform
+    message: Message, command: CommandObject, user: UserView, vouchers: Vouchers
 ) -> None:
     args = (command.args or "").split()
     count = args[1] if len(args) == 2 else "1"
@@ -34,17 +33,17 @@ async def issue(
     if amount <= 0 or not count.isdigit() or len(count) > 6:
         await message.answer(rtexts.voucher_usage())
         return
-    issued = await platform.vouchers.issue(user.telegram_id, amount, int(count))
+    issued = await vouchers.issue(user.telegram_id, amount, int(count))
     await message.answer(rtexts.vouchers_issued(issued))
 
 
 async def redeem_command(
-    message: Message, command: CommandObject, user: UserView, platform: Platform
+    message: Message, command: CommandObject, user: UserView, vouchers: Vouchers
 ) -> None:
     if not (command.args or "").strip():
         await message.answer(rtexts.redeem_usage())
         return
-    await _redeem(message, user, platform, command.args or "")
+    await _redeem(message, user, vouchers, command.args or "")
 
 
 async def ask_code(query: CallbackQuery, state: FSMContext) -> None:
@@ -55,15 +54,15 @@ async def ask_code(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def code_typed(
-    message: Message, state: FSMContext, user: UserView, platform: Platform
+    message: Message, state: FSMContext, user: UserView, vouchers: Vouchers
 ) -> None:
     await state.clear()
-    await _redeem(message, user, platform, message.text or "")
+    await _redeem(message, user, vouchers, message.text or "")
 
 
-async def _redeem(message: Message, user: UserView, platform: Platform, code: str) -> None:
+async def _redeem(message: Message, user: UserView, vouchers: Vouchers, code: str) -> None:
     try:
-        result = await platform.vouchers.redeem(user.telegram_id, code)
+        result = await vouchers.redeem(user.telegram_id, code)
     except VoucherRefused as refused:
         await message.answer(rtexts.voucher_refused(refused))
         return

@@ -1,20 +1,27 @@
 """Each handler module builds its routers on demand and stands on its own: ``setup()`` gives
 a new router every time (so two dispatchers — a restart, a second bot in a test — each get
-their own), nothing is a module-global router, and no handler module imports another."""
+their own), nothing is a module-global router, and no handler module imports another.
+Each handler names the services it uses: aiogram passes a handler only the keyword
+arguments its signature names, so a misspelt service would reach no handler."""
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 
 from aiogram import Dispatcher, Router
 
 import bot.handlers
 from bot import errors
+from core.platform import Platform
+
+#: what the dispatcher and the middlewares give a handler besides the platform's services
+NOT_SERVICES = {"bot", "state", "callback_data", "command", "i18n", "user", "broadcast_worker"}
 
 
 def _handler_modules() -> list[ModuleType]:
@@ -68,3 +75,35 @@ def test_no_handler_module_imports_another() -> None:
                 continue
             imported = [name for name in names if name.startswith("bot.handlers")]
             assert imported == [], f"{module.__name__} imports {imported}"
+
+
+def _routers(router: Router) -> Iterator[Router]:
+    yield router
+    for child in router.sub_routers:
+        yield from _routers(child)
+
+
+def test_every_handler_takes_services_by_their_platform_name_and_type() -> None:
+    services = {field.name: field.type for field in dataclasses.fields(Platform)}
+    seen: set[str] = set()
+    for module in [*_handler_modules(), errors]:
+        for setup in _factories(module):
+            for router in _routers(setup()):
+                for observer in router.observers.values():
+                    callbacks = [h.callback for h in observer.handlers]
+                    callbacks += [f.callback for h in observer.handlers for f in h.filters or []]
+                    callbacks += [f.callback for f in observer._handler.filters or []]
+                    for callback in callbacks:
+                        if not inspect.isfunction(callback):
+                            continue  # aiogram's own filters (Command, StateFilter, ...)
+                        parameters = list(inspect.signature(callback).parameters.values())[1:]
+                        for parameter in parameters:
+                            where = f"{callback.__qualname__}({parameter.name})"
+                            assert parameter.name != "platform", where
+                            if parameter.name in NOT_SERVICES:
+                                continue
+                            assert parameter.name in services, f"{where}: no such service"
+                            declared = str(parameter.annotation).removesuffix(" | None")
+                            assert declared == services[parameter.name], where
+                            seen.add(parameter.name)
+    assert {"shop", "quotes", "catalogue", "settings"} <= seen  # the walk found the handlers
