@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
-from bot.texts import _percent, card_code, joined, level_name
+from bot import texts
 from core.admin import UserCard
 from core.aftersales import ReportView
 from core.approvals import Outcome, Verdict
@@ -101,8 +101,8 @@ def user_card(card: UserCard) -> str:
     ).format(
         id=u.telegram_id,
         name=name,
-        roles=joined(str(roles[r]) for r in Role if r in u.roles),
-        level=level_name(u.level_name),
+        roles=texts.joined(str(roles[r]) for r in Role if r in u.roles),
+        level=texts.level_name(u.level_name),
         status=status,
         balance=fmt.amount(card.balance),
         limit=fmt.amount(u.credit_limit),
@@ -164,8 +164,8 @@ def sku_status(status: str) -> str:
 
 def sku_pricing(p: SkuPricing) -> str:
     stock = _("unlimited") if p.stock is None else str(p.stock)
-    prices = joined(
-        f"{level_name(lp.level)} {fmt.amount(lp.price) if lp.price is not None else '—'}"
+    prices = texts.joined(
+        f"{texts.level_name(lp.level)} {fmt.amount(lp.price) if lp.price is not None else '—'}"
         for lp in p.level_prices
     )
     lines = [
@@ -181,7 +181,7 @@ def sku_pricing(p: SkuPricing) -> str:
     if p.breaks:
         lines.append(
             _("Quantity breaks: {breaks}").format(
-                breaks=joined(break_label(b.min_quantity, b.discount_bps) for b in p.breaks)
+                breaks=texts.joined(break_label(b.min_quantity, b.discount_bps) for b in p.breaks)
             )
         )
     else:
@@ -190,12 +190,14 @@ def sku_pricing(p: SkuPricing) -> str:
 
 
 def break_label(min_quantity: int, discount_bps: int) -> str:
-    return _("from {count}: −{percent}%").format(count=min_quantity, percent=_percent(discount_bps))
+    return _("from {count}: −{percent}%").format(
+        count=min_quantity, percent=fmt.percent(discount_bps)
+    )
 
 
 def ask_level_price(sku: str, level: str) -> str:
     return _("Type the {level} price of {sku}, or - to clear it.").format(
-        level=level_name(level), sku=sku
+        level=texts.level_name(level), sku=sku
     )
 
 
@@ -207,17 +209,19 @@ def ask_break(sku: str) -> str:
 
 
 def tier_label(tier: TierRow) -> str:
-    return _("from {units}: {rate}%").format(units=tier.min_units, rate=_percent(tier.rate_bps))
+    return _("from {units}: {rate}%").format(units=tier.min_units, rate=fmt.percent(tier.rate_bps))
 
 
 def ladder(view: LadderView) -> str:
     return "\n".join(
         [
             _("<b>Commission ladder</b> (units sold in 30 days → rate)"),
-            _("Normal: {tiers}").format(tiers=joined(tier_label(t) for t in view.normal)),
-            _("Exclusive: {tiers}").format(tiers=joined(tier_label(t) for t in view.exclusive)),
+            _("Normal: {tiers}").format(tiers=texts.joined(tier_label(t) for t in view.normal)),
+            _("Exclusive: {tiers}").format(
+                tiers=texts.joined(tier_label(t) for t in view.exclusive)
+            ),
             _("Supplier's share of the spread: {percent}%").format(
-                percent=_percent(view.spread_supplier_bps)
+                percent=fmt.percent(view.spread_supplier_bps)
             ),
         ]
     )
@@ -337,7 +341,7 @@ def report_button(r: ReportView) -> str:
 
 def reported_code(r: ReportView, code: str) -> str:
     return _("Code {position} of order #{order}: {code}").format(
-        position=r.position, order=r.order_id, code=card_code(CardCode.from_stored(code))
+        position=r.position, order=r.order_id, code=texts.card_code(CardCode.from_stored(code))
     )
 
 
@@ -374,7 +378,10 @@ def replaced_for_reseller(r: ReportView, code: str) -> str:
     return _(
         "✅ Report #{id}: code {position} of order #{order} was replaced. Your new code:\n{code}"
     ).format(
-        id=r.id, position=r.position, order=r.order_id, code=card_code(CardCode.from_stored(code))
+        id=r.id,
+        position=r.position,
+        order=r.order_id,
+        code=texts.card_code(CardCode.from_stored(code)),
     )
 
 

@@ -10,7 +10,7 @@ from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
-from bot import supplier_texts as st
+from bot import supplier_texts
 from bot.approval_cards import Card, close_card
 from bot.notices import tell_user
 from core.approvals import Verdict
@@ -54,5 +54,5 @@ async def own_sku_of(
     try:
         return await supplier_stock.own_sku(user.telegram_id, code)
     except KamengError as exc:
-        await message.answer(st.refusal(exc))
+        await message.answer(supplier_texts.refusal(exc))
         return None

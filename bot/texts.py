@@ -128,7 +128,7 @@ def sku_card(card: SkuCard) -> str:
             _("From {count} units: {amount} each (−{percent}%)").format(
                 count=rule.min_quantity,
                 amount=fmt.amount(unit_price),
-                percent=_percent(rule.discount_bps),
+                percent=fmt.percent(rule.discount_bps),
             )
         )
     if card.promotion_saves and card.promotion_name and card.promotion_ends_at:
@@ -159,11 +159,6 @@ def level_choice(level: str) -> str:
     if level not in LEVEL_NAMES:
         return escape(level)
     return _("{name} ({key})").format(name=level_name(level), key=escape(level))
-
-
-def _percent(bps: int) -> str:
-    whole, rest = divmod(bps, 100)
-    return f"{whole}" if not rest else f"{whole}.{rest:02d}".rstrip("0")
 
 
 def ask_quantity(name: str) -> str:
@@ -197,7 +192,7 @@ def quote(q: QuoteView) -> str:
         lines.append(
             _("Quantity discount from {count} units: −{percent}%").format(
                 count=price.quantity_break.min_quantity,
-                percent=_percent(price.quantity_break.discount_bps),
+                percent=fmt.percent(price.quantity_break.discount_bps),
             )
         )
     if price.promotion is not None and price.promotion_saves:

@@ -18,8 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import formatting as fmt
-from bot import scheduler_texts as st
-from bot import texts
+from bot import scheduler_texts, texts
 from bot.filters import TYPED
 from bot.keyboards import scheduler as kb
 from bot.keyboards.callbacks import PromoCb
@@ -69,18 +68,18 @@ async def promo_start(
     await promotions.require_admin(user.telegram_id)
     await state.clear()
     await state.set_state(PromoFlow.scope)
-    await message.answer(st.promo_ask_scope(), reply_markup=kb.promo_scope())
+    await message.answer(scheduler_texts.promo_ask_scope(), reply_markup=kb.promo_scope())
 
 
 async def promo_list(message: Message, user: UserView, promotions: Promotions) -> None:
     await promotions.require_admin(user.telegram_id)
     upcoming = await promotions.upcoming()
-    await message.answer(st.promo_list(upcoming))
+    await message.answer(scheduler_texts.promo_list(upcoming))
 
 
 async def promo_cancel_typed(message: Message, state: FSMContext) -> None:
     await state.clear()
-    await message.answer(st.promo_cancelled(), reply_markup=None)
+    await message.answer(scheduler_texts.promo_cancelled(), reply_markup=None)
 
 
 async def promo_cancel(query: CallbackQuery, state: FSMContext) -> None:
@@ -88,14 +87,14 @@ async def promo_cancel(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(st.promo_cancelled())
+        await query.message.answer(scheduler_texts.promo_cancelled())
 
 
 async def promo_by_skus(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(PromoFlow.skus)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(st.promo_ask_skus())
+        await query.message.answer(scheduler_texts.promo_ask_skus())
 
 
 async def promo_by_category(
@@ -107,10 +106,12 @@ async def promo_by_category(
         return
     if not lines:
         await state.set_state(PromoFlow.skus)
-        await query.message.answer(st.promo_no_categories())
+        await query.message.answer(scheduler_texts.promo_no_categories())
         return
     await state.set_state(PromoFlow.category)
-    await query.message.answer(st.promo_choose_category(), reply_markup=kb.promo_categories(lines))
+    await query.message.answer(
+        scheduler_texts.promo_choose_category(), reply_markup=kb.promo_categories(lines)
+    )
 
 
 async def promo_category_chosen(
@@ -125,7 +126,7 @@ async def promo_category_chosen(
     await state.set_state(PromoFlow.discount)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(st.promo_ask_discount())
+        await query.message.answer(scheduler_texts.promo_ask_discount())
 
 
 async def promo_skus(message: Message, state: FSMContext, catalogue: Catalogue) -> None:
@@ -135,14 +136,14 @@ async def promo_skus(message: Message, state: FSMContext, catalogue: Catalogue) 
         try:
             await catalogue.sku(code)
         except NotFound:
-            await message.answer(st.promo_unknown_sku(code))
+            await message.answer(scheduler_texts.promo_unknown_sku(code))
             return
     if not codes:
-        await message.answer(st.promo_ask_skus())
+        await message.answer(scheduler_texts.promo_ask_skus())
         return
     await state.update_data(skus=codes, category=None)
     await state.set_state(PromoFlow.discount)
-    await message.answer(st.promo_ask_discount())
+    await message.answer(scheduler_texts.promo_ask_discount())
 
 
 def parse_discount(text: str) -> dict[str, Any] | None:
@@ -164,18 +165,18 @@ def parse_discount(text: str) -> dict[str, Any] | None:
 async def promo_discount(message: Message, state: FSMContext) -> None:
     parsed = parse_discount(message.text or "")
     if parsed is None:
-        await message.answer(st.promo_bad_discount())
+        await message.answer(scheduler_texts.promo_bad_discount())
         return
     await state.update_data({"percent_off_bps": None, "fixed_price": None, **parsed})
     await state.set_state(PromoFlow.starts)
-    await message.answer(st.promo_ask_start(fmt.reader_zone().key))
+    await message.answer(scheduler_texts.promo_ask_start(fmt.reader_zone().key))
 
 
 async def _typed_time(message: Message) -> datetime | None:
     try:
         return parse_local_time(message.text or "", fmt.reader_zone())
     except InvalidInput:
-        await message.answer(st.promo_bad_time())
+        await message.answer(scheduler_texts.promo_bad_time())
         return None
 
 
@@ -184,7 +185,7 @@ async def promo_starts(message: Message, state: FSMContext) -> None:
         return
     await state.update_data(starts=starts.isoformat())
     await state.set_state(PromoFlow.ends)
-    await message.answer(st.promo_ask_end(fmt.reader_zone().key))
+    await message.answer(scheduler_texts.promo_ask_end(fmt.reader_zone().key))
 
 
 async def promo_ends(
@@ -194,19 +195,21 @@ async def promo_ends(
         return
     starts = datetime.fromisoformat((await state.get_data())["starts"])
     if ends <= starts or ends <= clock.now():
-        await message.answer(st.promo_end_not_after_start())
+        await message.answer(scheduler_texts.promo_end_not_after_start())
         return
     await state.update_data(ends=ends.isoformat())
     await state.set_state(PromoFlow.levels)
     levels = await catalogue.levels()
-    await message.answer(st.promo_ask_levels(levels), reply_markup=kb.promo_all_levels())
+    await message.answer(
+        scheduler_texts.promo_ask_levels(levels), reply_markup=kb.promo_all_levels()
+    )
 
 
 async def promo_levels(message: Message, state: FSMContext, catalogue: Catalogue) -> None:
     known = await catalogue.levels()
     chosen = list(dict.fromkeys((message.text or "").lower().replace(",", " ").split()))
     if not chosen or any(name not in known for name in chosen):
-        await message.answer(st.promo_bad_levels(known))
+        await message.answer(scheduler_texts.promo_bad_levels(known))
         return
     await _ask_announcement(message, state, chosen)
 
@@ -220,13 +223,13 @@ async def promo_all_levels(query: CallbackQuery, state: FSMContext) -> None:
 async def _ask_announcement(message: Message, state: FSMContext, levels: list[str]) -> None:
     await state.update_data(levels=levels)
     await state.set_state(PromoFlow.announcement)
-    await message.answer(st.promo_ask_announcement())
+    await message.answer(scheduler_texts.promo_ask_announcement())
 
 
 async def promo_announcement(message: Message, state: FSMContext) -> None:
     await state.update_data(announcement=(message.text or "").strip()[:MAX_ANNOUNCEMENT])
     await state.set_state(PromoFlow.reminder)
-    await message.answer(st.promo_ask_reminder(), reply_markup=kb.promo_no_reminder())
+    await message.answer(scheduler_texts.promo_ask_reminder(), reply_markup=kb.promo_no_reminder())
 
 
 async def promo_reminder(
@@ -237,7 +240,7 @@ async def promo_reminder(
     draft = draft_of(await state.get_data())
     window_hours = (draft.ends_at - max(draft.starts_at, clock.now())).total_seconds()
     if not 1 <= hours <= MAX_REMIND_HOURS or hours * 3600 >= window_hours:
-        await message.answer(st.promo_bad_hours())
+        await message.answer(scheduler_texts.promo_bad_hours())
         return
     await _summary(message, state, promotions, hours)
 
@@ -259,7 +262,7 @@ async def _summary(
     draft = draft_of(await state.get_data())
     floored = await promotions.floored(draft)
     await message.answer(
-        st.promo_summary(draft, floored),
+        scheduler_texts.promo_summary(draft, floored),
         reply_markup=kb.promo_confirm(token),
     )
 
@@ -283,7 +286,9 @@ async def promo_confirm(
     if isinstance(query.message, Message):
         if not scheduled.replayed:
             await query.message.edit_reply_markup(reply_markup=None)
-        await query.message.answer(st.promo_scheduled(scheduled.promotion, scheduled.replayed))
+        await query.message.answer(
+            scheduler_texts.promo_scheduled(scheduled.promotion, scheduled.replayed)
+        )
 
 
 def setup() -> Router:

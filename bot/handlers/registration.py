@@ -16,8 +16,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 
-from bot import registration_texts as rtexts
-from bot import texts
+from bot import registration_texts, texts
 from bot.approval_cards import Card, close_card
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
@@ -71,11 +70,11 @@ async def newcomer_button(
     query: CallbackQuery, user: UserView, registration: Registrations
 ) -> None:
     if user.status is UserStatus.REJECTED:
-        text = rtexts.request_declined()
+        text = registration_texts.request_declined()
     elif registration.policy == "invite":
-        text = rtexts.invite_needed()
+        text = registration_texts.invite_needed()
     else:
-        text = rtexts.request_waiting()
+        text = registration_texts.request_waiting()
     await query.answer(text[:200], show_alert=True)
 
 
@@ -91,7 +90,7 @@ async def _knock(
 ) -> None:
     policy = registration.policy
     if user.status is UserStatus.REJECTED:
-        await message.answer(rtexts.request_declined())
+        await message.answer(registration_texts.request_declined())
     elif policy == "open":  # the policy was opened since this user arrived
         admitted = await registration.admit(user.telegram_id, actor="policy:open")
         await message.answer(texts.welcome(_name(admitted)), reply_markup=menus.main_menu())
@@ -105,14 +104,16 @@ async def _join_with_invite(
     message: Message, user: UserView, registration: Registrations, invite: str
 ) -> None:
     if not invite:
-        await message.answer(rtexts.invite_needed())
+        await message.answer(registration_texts.invite_needed())
         return
     try:
         joined = await registration.join_with_invite(user.telegram_id, invite)
     except InvalidInvite:
-        await message.answer(rtexts.invite_invalid())
+        await message.answer(registration_texts.invite_invalid())
         return
-    await message.answer(rtexts.invite_accepted(_name(joined)), reply_markup=menus.main_menu())
+    await message.answer(
+        registration_texts.invite_accepted(_name(joined)), reply_markup=menus.main_menu()
+    )
 
 
 async def _apply(
@@ -125,9 +126,9 @@ async def _apply(
 ) -> None:
     application = await registration.apply(user.telegram_id)
     if not application.filed:
-        await message.answer(rtexts.request_waiting())
+        await message.answer(registration_texts.request_waiting())
         return
-    await message.answer(rtexts.request_sent())
+    await message.answer(registration_texts.request_sent())
     if not application.admins:
         log.warning("registration request %s: no admin to decide it", application.request.id)
     for admin in application.admins:
@@ -138,7 +139,7 @@ async def _apply(
             try:
                 await bot.send_message(
                     admin.telegram_id,
-                    rtexts.request_for_admin(application.request),
+                    registration_texts.request_for_admin(application.request),
                     reply_markup=menus.registration_decision(application.request.id),
                 )
             except TelegramAPIError as failure:  # one unreachable admin must not stop the rest
@@ -157,7 +158,9 @@ async def decide(
     decision = await registration.decide(
         callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
     )
-    await query.answer(rtexts.request_decided(decision.request, decision.already_decided))
+    await query.answer(
+        registration_texts.request_decided(decision.request, decision.already_decided)
+    )
     await close_card(bot, Card.of(query.message), decision.verdict)
     if decision.already_decided:
         return
@@ -170,11 +173,11 @@ async def decide(
         if applicant.status is RegistrationStatus.APPROVED:
             await bot.send_message(
                 applicant.telegram_id,
-                rtexts.request_approved(name),
+                registration_texts.request_approved(name),
                 reply_markup=menus.main_menu(),
             )
         else:
-            await bot.send_message(applicant.telegram_id, rtexts.request_declined())
+            await bot.send_message(applicant.telegram_id, registration_texts.request_declined())
 
 
 async def invite(
@@ -182,13 +185,13 @@ async def invite(
 ) -> None:
     args = (command.args or "").split()
     if len(args) > 1 or (args and not args[0].isdigit()) or (args and len(args[0]) > 6):
-        await message.answer(rtexts.invite_usage())
+        await message.answer(registration_texts.invite_usage())
         return
     codes = await registration.issue_invites(user.telegram_id, int(args[0]) if args else 1)
     me = await bot.me()
     links = [f"https://t.me/{me.username}?start={code}" for code in codes]
     await message.answer(
-        rtexts.invites_issued(codes, links),
+        registration_texts.invites_issued(codes, links),
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
 

@@ -10,7 +10,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot import scheduler_texts as st
+from bot import scheduler_texts
 from bot.keyboards import scheduler as kb
 from bot.keyboards.callbacks import SalesReportCb
 from core.catalogue import UserView
@@ -24,7 +24,7 @@ PERIODS = {period.value: period for period in Period}
 
 async def reports(message: Message, user: UserView, promotions: Promotions) -> None:
     await promotions.require_admin(user.telegram_id)
-    await message.answer(st.reports_choose(), reply_markup=kb.report_periods())
+    await message.answer(scheduler_texts.reports_choose(), reply_markup=kb.report_periods())
 
 
 async def report(
@@ -34,12 +34,12 @@ async def report(
     await query.answer()
     if not isinstance(query.message, Message):
         return
-    await query.message.answer(st.sales_report(summary))
+    await query.message.answer(scheduler_texts.sales_report(summary))
     # matplotlib is CPU work: keep it off the event loop
     png = await asyncio.to_thread(render_sales_chart, summary)
     await query.message.answer_photo(
         BufferedInputFile(png, filename=f"sales-{summary.period.value}.png"),
-        caption=st.chart_caption(summary),
+        caption=scheduler_texts.chart_caption(summary),
     )
 
 
@@ -64,17 +64,17 @@ async def export(
     await promotions.require_admin(user.telegram_id)
     days = _dates(command.args)
     if days is None:
-        await message.answer(st.export_usage(settings.timezone))
+        await message.answer(scheduler_texts.export_usage(settings.timezone))
         return
     first, last = days
     try:
         exported = await reports.orders_csv(user.telegram_id, first, last)
     except InvalidInput:
-        await message.answer(st.export_usage(settings.timezone))
+        await message.answer(scheduler_texts.export_usage(settings.timezone))
         return
     await message.answer_document(
         BufferedInputFile(exported.content, filename=exported.filename),
-        caption=st.export_caption(exported.rows, first, last),
+        caption=scheduler_texts.export_caption(exported.rows, first, last),
     )
 
 

@@ -9,8 +9,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
-from bot import command_menus
-from bot import supplier_texts as st
+from bot import command_menus, supplier_texts
 from bot.approval_cards import Card, close_card
 from bot.filters import TYPED
 from bot.keyboards import supplier_menus
@@ -38,16 +37,16 @@ async def apply_start(
     try:
         await onboarding.check_open(user.telegram_id)
     except KamengError as exc:
-        await message.answer(st.refusal(exc))
+        await message.answer(supplier_texts.refusal(exc))
         return
     await state.set_state(ApplyFlow.company)
-    await message.answer(st.apply_ask_company())
+    await message.answer(supplier_texts.apply_ask_company())
 
 
 async def apply_company(message: Message, state: FSMContext) -> None:
     await state.update_data(company=(message.text or "")[:128])
     await state.set_state(ApplyFlow.contact)
-    await message.answer(st.apply_ask_contact())
+    await message.answer(supplier_texts.apply_ask_contact())
 
 
 async def apply_contact(
@@ -67,20 +66,23 @@ async def apply_contact(
             user.telegram_id, company_name=company, contact_note=message.text or ""
         )
     except KamengError as exc:
-        await message.answer(st.refusal(exc))
+        await message.answer(supplier_texts.refusal(exc))
         return
-    await message.answer(st.apply_sent(view))
+    await message.answer(supplier_texts.apply_sent(view))
     await tell_admins(
         bot,
         catalogue,
         settings,
         i18n,
-        lambda: (st.application_for_admin(view), supplier_menus.application_decision(view.id)),
+        lambda: (
+            supplier_texts.application_for_admin(view),
+            supplier_menus.application_decision(view.id),
+        ),
     )
 
 
 async def needs_text(message: Message) -> None:
-    await message.answer(st.type_text())
+    await message.answer(supplier_texts.type_text())
 
 
 async def approve(
@@ -96,7 +98,9 @@ async def approve(
     decision = await onboarding.decide(
         callback_data.application, admin_telegram_id=user.telegram_id, approve=True
     )
-    await query.answer(st.application_decided(decision.application, decision.already_decided))
+    await query.answer(
+        supplier_texts.application_decided(decision.application, decision.already_decided)
+    )
     if not decision.already_decided:  # the new supplier's menu gains the supplier commands
         supplier = await catalogue.user(decision.application.telegram_id)
         await command_menus.refresh(bot, i18n, supplier)
@@ -115,7 +119,7 @@ async def reject_start(
         callback_data.application, admin_telegram_id=user.telegram_id
     )
     if view.status.value != "pending":
-        await query.answer(st.application_decided(view, already=True))
+        await query.answer(supplier_texts.application_decided(view, already=True))
         await close_card(bot, Card.of(query.message), view.verdict)
         return
     await state.set_state(RejectApplication.reason)
@@ -123,7 +127,9 @@ async def reject_start(
     await state.update_data(application=view.id, card=card.as_data() if card else None)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(st.ask_reject_reason(st.application_label(view.id)))
+        await query.message.answer(
+            supplier_texts.ask_reject_reason(supplier_texts.application_label(view.id))
+        )
 
 
 async def reject_reason(
@@ -145,7 +151,9 @@ async def reject_reason(
         approve=False,
         reason=message.text or "",
     )
-    await message.answer(st.application_decided(decision.application, decision.already_decided))
+    await message.answer(
+        supplier_texts.application_decided(decision.application, decision.already_decided)
+    )
     await _after_decision(card, decision, bot, catalogue, settings, i18n)
 
 
@@ -158,7 +166,11 @@ async def _after_decision(
     i18n: I18n,
 ) -> None:
     view = decision.application
-    render = st.application_approved if view.status.value == "approved" else st.application_rejected
+    render = (
+        supplier_texts.application_approved
+        if view.status.value == "approved"
+        else supplier_texts.application_rejected
+    )
     await announce_decision(
         card,
         decision.verdict,

@@ -9,8 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import supplier_sales_texts as texts
-from bot import texts as common
+from bot import supplier_sales_texts, texts
 from bot.approval_cards import Card, close_card
 from bot.filters import TYPED
 from bot.keyboards import supplier_sales as keyboards
@@ -37,7 +36,8 @@ async def _send_earnings(
 ) -> None:
     view = await supplier_payouts.earnings(user.telegram_id, limit=6)
     await message.answer(
-        texts.earnings(view)[:TEXT_LIMIT], reply_markup=keyboards.earnings(view.available > 0)
+        supplier_sales_texts.earnings(view)[:TEXT_LIMIT],
+        reply_markup=keyboards.earnings(view.available > 0),
     )
 
 
@@ -58,12 +58,12 @@ async def withdraw_start(
 ) -> None:
     view = await supplier_payouts.earnings(user.telegram_id, limit=0)
     if view.available <= 0:
-        await query.answer(texts.nothing_to_withdraw(), show_alert=True)
+        await query.answer(supplier_sales_texts.nothing_to_withdraw(), show_alert=True)
         return
     await state.set_state(WithdrawFlow.amount)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(texts.ask_withdrawal(view.available))
+        await query.message.answer(supplier_sales_texts.ask_withdrawal(view.available))
 
 
 async def withdraw_amount(
@@ -74,15 +74,17 @@ async def withdraw_amount(
     except MalformedAmount:
         amount = 0
     if amount <= 0:
-        await message.answer(common.bad_amount())
+        await message.answer(texts.bad_amount())
         return
     try:
         request = await supplier_payouts.request_withdrawal(user.telegram_id, amount)
     except InsufficientPayable as short:
-        await message.answer(texts.withdrawal_too_much(int(short.params.get("available", 0))))
+        await message.answer(
+            supplier_sales_texts.withdrawal_too_much(int(short.params.get("available", 0)))
+        )
         return
     await state.clear()
-    await message.answer(texts.withdrawal_sent(request))
+    await message.answer(supplier_sales_texts.withdrawal_sent(request))
 
 
 async def mark_paid(
@@ -98,9 +100,11 @@ async def mark_paid(
         )
     except InsufficientPayable as short:  # refunds took the payable below the request
         spendable = int(short.params.get("spendable", 0))
-        await query.answer(texts.payable_below_request(spendable), show_alert=True)
+        await query.answer(supplier_sales_texts.payable_below_request(spendable), show_alert=True)
         return
-    await query.answer(texts.withdrawal_decided(decision.request, decision.already_decided))
+    await query.answer(
+        supplier_sales_texts.withdrawal_decided(decision.request, decision.already_decided)
+    )
     await close_card(bot, Card.of(query.message), decision.verdict)
 
 
@@ -116,7 +120,7 @@ async def reject_start(
         callback_data.request, admin_telegram_id=user.telegram_id
     )
     if view.status is not WithdrawalStatus.PENDING:
-        await query.answer(texts.withdrawal_decided(view, already=True))
+        await query.answer(supplier_sales_texts.withdrawal_decided(view, already=True))
         await close_card(bot, Card.of(query.message), view.verdict)
         return
     await state.set_state(WithdrawalRejectFlow.reason)
@@ -124,7 +128,7 @@ async def reject_start(
     await state.update_data(request=view.id, card=card.as_data() if card else None)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(texts.ask_reject_reason(view))
+        await query.message.answer(supplier_sales_texts.ask_reject_reason(view))
 
 
 async def reject_reason(
@@ -132,7 +136,7 @@ async def reject_reason(
 ) -> None:
     reason = (message.text or "").strip()
     if not reason:
-        await message.answer(texts.bad_reason())
+        await message.answer(supplier_sales_texts.bad_reason())
         return
     data = await state.get_data()
     request_id, card = int(data["request"]), Card.from_data(data.get("card"))
@@ -140,7 +144,9 @@ async def reject_reason(
     decision = await supplier_payouts.decide(
         request_id, admin_telegram_id=user.telegram_id, pay=False, reason=reason
     )
-    await message.answer(texts.withdrawal_decided(decision.request, decision.already_decided))
+    await message.answer(
+        supplier_sales_texts.withdrawal_decided(decision.request, decision.already_decided)
+    )
     await close_card(bot, card, decision.verdict)
 
 

@@ -12,7 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
-from bot import supplier_texts as st
+from bot import supplier_texts
 from bot.approval_cards import Card, close_card
 from bot.filters import TYPED
 from bot.keyboards import supplier_menus
@@ -81,7 +81,7 @@ async def _fits(message: Message, limit: int) -> bool:
     text = " ".join((message.text or "").split())
     if text and len(text) <= limit:
         return True
-    await message.answer(st.text_length(limit))
+    await message.answer(supplier_texts.text_length(limit))
     return False
 
 
@@ -97,10 +97,10 @@ def _authorization(message: Message) -> Authorization:
 
 async def new_start(message: Message, state: FSMContext, user: UserView) -> None:
     if Role.SUPPLIER not in user.roles:
-        await message.answer(st.refusal(Forbidden(action="supplier")))
+        await message.answer(supplier_texts.refusal(Forbidden(action="supplier")))
         return
     await state.set_state(ProductFlow.name)
-    await message.answer(st.product_ask_name())
+    await message.answer(supplier_texts.product_ask_name())
 
 
 async def new_name(message: Message, state: FSMContext, reviews: ProductReviews) -> None:
@@ -110,7 +110,7 @@ async def new_name(message: Message, state: FSMContext, reviews: ProductReviews)
     await state.update_data(name=message.text, categories=categories)
     await state.set_state(ProductFlow.category)
     await message.answer(
-        st.product_ask_category(bool(categories)),
+        supplier_texts.product_ask_category(bool(categories)),
         reply_markup=supplier_menus.categories(categories),
     )
 
@@ -121,7 +121,7 @@ async def new_category_picked(
     categories: list[str] = (await state.get_data()).get("categories", [])
     index = int(callback_data.value) if callback_data.value.isdigit() else -1
     if not 0 <= index < len(categories):
-        await query.answer(st.type_text())
+        await query.answer(supplier_texts.type_text())
         return
     await query.answer()
     await _category_chosen(bot, query.from_user.id, state, categories[index])
@@ -136,27 +136,29 @@ async def new_category_typed(message: Message, state: FSMContext, bot: Bot) -> N
 async def _category_chosen(bot: Bot, chat_id: int, state: FSMContext, category: str) -> None:
     await state.update_data(category=category)
     await state.set_state(ProductFlow.face_value)
-    await _say(bot, chat_id, st.product_ask_face_value())
+    await _say(bot, chat_id, supplier_texts.product_ask_face_value())
 
 
 async def new_face_value(message: Message, state: FSMContext) -> None:
     amount = _amount(message.text)
     if amount is None:
-        await message.answer(st.bad_price())
+        await message.answer(supplier_texts.bad_price())
         return
     await state.update_data(face_value=amount)
     await state.set_state(ProductFlow.supply_price)
-    await message.answer(st.product_ask_supply_price())
+    await message.answer(supplier_texts.product_ask_supply_price())
 
 
 async def new_supply_price(message: Message, state: FSMContext) -> None:
     amount = _amount(message.text)
     if amount is None or amount > int((await state.get_data())["face_value"]):
-        await message.answer(st.bad_price())
+        await message.answer(supplier_texts.bad_price())
         return
     await state.update_data(supply_price=amount)
     await state.set_state(ProductFlow.stock_kind)
-    await message.answer(st.product_ask_stock_kind(), reply_markup=supplier_menus.stock_kinds())
+    await message.answer(
+        supplier_texts.product_ask_stock_kind(), reply_markup=supplier_menus.stock_kinds()
+    )
 
 
 async def new_stock_kind(
@@ -166,7 +168,9 @@ async def new_stock_kind(
     await state.update_data(stock_kind=kind.value)
     await state.set_state(ProductFlow.exclusive)
     await query.answer()
-    await _say(bot, query.from_user.id, st.product_ask_exclusive(), supplier_menus.exclusive())
+    await _say(
+        bot, query.from_user.id, supplier_texts.product_ask_exclusive(), supplier_menus.exclusive()
+    )
 
 
 async def new_exclusive(
@@ -175,13 +179,15 @@ async def new_exclusive(
     await state.update_data(exclusive=callback_data.value == "1")
     await state.set_state(ProductFlow.provenance)
     await query.answer()
-    await _say(bot, query.from_user.id, st.product_ask_provenance())
+    await _say(bot, query.from_user.id, supplier_texts.product_ask_provenance())
 
 
 async def new_provenance(message: Message, state: FSMContext) -> None:
     await state.update_data(provenance=message.text)
     await state.set_state(ProductFlow.authorization)
-    await message.answer(st.product_ask_authorization(), reply_markup=supplier_menus.skip())
+    await message.answer(
+        supplier_texts.product_ask_authorization(), reply_markup=supplier_menus.skip()
+    )
 
 
 async def _to_reviewers(
@@ -192,7 +198,7 @@ async def _to_reviewers(
         catalogue,
         settings,
         i18n,
-        lambda: (st.review_card(view), supplier_menus.review_decision(view.id)),
+        lambda: (supplier_texts.review_card(view), supplier_menus.review_decision(view.id)),
         attachment=view.authorization,
     )
 
@@ -207,14 +213,16 @@ async def edit_start(
     user: UserView,
     supplier_stock: SupplierStock,
 ) -> None:
-    sku = await own_sku_of(message, command, user, supplier_stock, st.edit_usage)
+    sku = await own_sku_of(message, command, user, supplier_stock, supplier_texts.edit_usage)
     if sku is None:
         return
     await state.set_state(EditFlow.name)
     await state.set_data(
         {"sku": sku.code, "supply_price": sku.supply_price, "face_value": sku.face_value}
     )
-    await message.answer(st.edit_ask_name(sku.name), reply_markup=supplier_menus.keep("name"))
+    await message.answer(
+        supplier_texts.edit_ask_name(sku.name), reply_markup=supplier_menus.keep("name")
+    )
 
 
 async def edit_name(message: Message, state: FSMContext, bot: Bot) -> None:
@@ -232,13 +240,15 @@ async def edit_keep_name(query: CallbackQuery, state: FSMContext, bot: Bot) -> N
 async def _ask_edit_price(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_state(EditFlow.supply_price)
     current = int((await state.get_data())["supply_price"])
-    await _say(bot, chat_id, st.edit_ask_supply_price(current), supplier_menus.keep("price"))
+    await _say(
+        bot, chat_id, supplier_texts.edit_ask_supply_price(current), supplier_menus.keep("price")
+    )
 
 
 async def edit_price(message: Message, state: FSMContext, bot: Bot) -> None:
     amount = _amount(message.text)
     if amount is None or amount > int((await state.get_data())["face_value"]):
-        await message.answer(st.bad_price())
+        await message.answer(supplier_texts.bad_price())
         return
     await state.update_data(new_supply_price=amount)
     await _ask_edit_provenance(bot, message.chat.id, state)
@@ -251,7 +261,9 @@ async def edit_keep_price(query: CallbackQuery, state: FSMContext, bot: Bot) -> 
 
 async def _ask_edit_provenance(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_state(EditFlow.provenance)
-    await _say(bot, chat_id, st.edit_ask_provenance(), supplier_menus.keep("provenance"))
+    await _say(
+        bot, chat_id, supplier_texts.edit_ask_provenance(), supplier_menus.keep("provenance")
+    )
 
 
 async def edit_provenance(message: Message, state: FSMContext, bot: Bot) -> None:
@@ -266,7 +278,9 @@ async def edit_keep_provenance(query: CallbackQuery, state: FSMContext, bot: Bot
 
 async def _ask_edit_authorization(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_state(EditFlow.authorization)
-    await _say(bot, chat_id, st.edit_ask_authorization(), supplier_menus.keep("authorization"))
+    await _say(
+        bot, chat_id, supplier_texts.edit_ask_authorization(), supplier_menus.keep("authorization")
+    )
 
 
 # the last step of both forms: an authorization file, or none -------------------------
@@ -336,12 +350,12 @@ async def _submit(
         else:
             view = await reviews.submit(user.telegram_id, _new_product(data, authorization))
     except KamengError as exc:
-        await _say(bot, chat_id, st.refusal(exc))
+        await _say(bot, chat_id, supplier_texts.refusal(exc))
         return
     if view is None:
-        await _say(bot, chat_id, st.product_unchanged(str(data["sku"])))
+        await _say(bot, chat_id, supplier_texts.product_unchanged(str(data["sku"])))
         return
-    await _say(bot, chat_id, st.product_submitted(view))
+    await _say(bot, chat_id, supplier_texts.product_submitted(view))
     await _to_reviewers(bot, catalogue, settings, i18n, view)
 
 
@@ -374,7 +388,7 @@ async def approve(
     decision = await reviews.decide(
         callback_data.review, admin_telegram_id=user.telegram_id, approve=True
     )
-    await query.answer(st.review_decided(decision.review, decision.already_decided))
+    await query.answer(supplier_texts.review_decided(decision.review, decision.already_decided))
     await _after_decision(Card.of(query.message), decision, bot, catalogue, settings, i18n)
 
 
@@ -388,14 +402,18 @@ async def reject_start(
 ) -> None:
     view = await reviews.review(callback_data.review, admin_telegram_id=user.telegram_id)
     if view.status is not ReviewStatus.PENDING:
-        await query.answer(st.review_decided(view, already=True))
+        await query.answer(supplier_texts.review_decided(view, already=True))
         await close_card(bot, Card.of(query.message), view.verdict)
         return
     await state.set_state(RejectReview.reason)
     card = Card.of(query.message)
     await state.update_data(review=view.id, card=card.as_data() if card else None)
     await query.answer()
-    await _say(bot, query.from_user.id, st.ask_reject_reason(st.review_label(view.id)))
+    await _say(
+        bot,
+        query.from_user.id,
+        supplier_texts.ask_reject_reason(supplier_texts.review_label(view.id)),
+    )
 
 
 async def reject_reason(
@@ -414,12 +432,12 @@ async def reject_reason(
     decision = await reviews.decide(
         review_id, admin_telegram_id=user.telegram_id, approve=False, reason=message.text or ""
     )
-    await message.answer(st.review_decided(decision.review, decision.already_decided))
+    await message.answer(supplier_texts.review_decided(decision.review, decision.already_decided))
     await _after_decision(card, decision, bot, catalogue, settings, i18n)
 
 
 async def needs_text(message: Message) -> None:
-    await message.answer(st.type_text())
+    await message.answer(supplier_texts.type_text())
 
 
 async def _after_decision(
@@ -432,7 +450,7 @@ async def _after_decision(
 ) -> None:
     view = decision.review
     approved = view.status is ReviewStatus.APPROVED
-    render = st.product_approved if approved else st.product_rejected
+    render = supplier_texts.product_approved if approved else supplier_texts.product_rejected
     await announce_decision(
         card,
         decision.verdict,

@@ -8,8 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import supplier_sales_texts as texts
-from bot import texts as common
+from bot import supplier_sales_texts, texts
 from bot.filters import TYPED
 from bot.keyboards import supplier_sales as keyboards
 from bot.keyboards.supplier_sales import SupplierCb
@@ -27,20 +26,22 @@ class ThresholdFlow(StatesGroup):
 
 async def supplier_menu(message: Message, user: UserView, supplier_sales: SupplierSales) -> None:
     mode = await supplier_sales.notify_mode(user.telegram_id)
-    await message.answer(texts.notify_settings(mode), reply_markup=keyboards.supplier_menu(mode))
+    await message.answer(
+        supplier_sales_texts.notify_settings(mode), reply_markup=keyboards.supplier_menu(mode)
+    )
 
 
 async def set_mode(
     query: CallbackQuery, callback_data: SupplierCb, user: UserView, supplier_sales: SupplierSales
 ) -> None:
     if callback_data.mode not in {m.value for m in SalesNotify}:
-        await query.answer(common.stale_button(), show_alert=True)
+        await query.answer(texts.stale_button(), show_alert=True)
         return
     mode = await supplier_sales.set_notify_mode(user.telegram_id, SalesNotify(callback_data.mode))
-    await query.answer(texts.notify_mode_set(mode))
+    await query.answer(supplier_sales_texts.notify_mode_set(mode))
     if isinstance(query.message, Message):
         await show_in_place(
-            query.message, texts.notify_settings(mode), keyboards.supplier_menu(mode)
+            query.message, supplier_sales_texts.notify_settings(mode), keyboards.supplier_menu(mode)
         )
 
 
@@ -52,7 +53,7 @@ async def _send_products(
     )
     pages = max(1, -(-result.total // PAGE_SIZE))
     await message.answer(
-        texts.products(result.lines, page + 1, pages),
+        supplier_sales_texts.products(result.lines, page + 1, pages),
         reply_markup=keyboards.products(result.lines, page, pages),
     )
 
@@ -81,7 +82,7 @@ async def threshold_start(
     await state.update_data(sku=callback_data.sku, page=callback_data.page)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(texts.ask_threshold(callback_data.sku))
+        await query.message.answer(supplier_sales_texts.ask_threshold(callback_data.sku))
 
 
 async def threshold_value(
@@ -89,12 +90,12 @@ async def threshold_value(
 ) -> None:
     text = (message.text or "").strip()
     if not text.isdigit():
-        await message.answer(texts.bad_threshold())
+        await message.answer(supplier_sales_texts.bad_threshold())
         return
     data = await state.get_data()
     result = await supplier_sales.set_threshold(user.telegram_id, data["sku"], int(text))
     await state.clear()
-    await message.answer(texts.threshold_set(result))
+    await message.answer(supplier_sales_texts.threshold_set(result))
     await _send_products(message, user, supplier_sales, int(data.get("page", 0)))
 
 

@@ -23,7 +23,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, Message
 
-from bot import supplier_texts as st
+from bot import supplier_texts
 from bot.filters import TYPED
 from bot.supplier_replies import own_sku_of
 from core.catalogue import UserView
@@ -52,12 +52,12 @@ async def upload_start(
     user: UserView,
     supplier_stock: SupplierStock,
 ) -> None:
-    sku = await own_sku_of(message, command, user, supplier_stock, st.upload_usage)
+    sku = await own_sku_of(message, command, user, supplier_stock, supplier_texts.upload_usage)
     if sku is None:
         return
     await state.set_state(UploadFlow.codes)
     await state.set_data({"sku": sku.code})
-    await message.answer(st.upload_ask(sku.code))
+    await message.answer(supplier_texts.upload_ask(sku.code))
 
 
 async def upload_pasted(
@@ -78,7 +78,7 @@ async def upload_file(
     assert document is not None
     name = document.file_name or ""
     if not accepts(name) or (document.file_size or 0) > MAX_FILE_BYTES:
-        await message.answer(st.upload_bad_file())
+        await message.answer(supplier_texts.upload_bad_file())
         return
 
     async def source() -> Iterable[SourceLine]:
@@ -100,7 +100,7 @@ async def _start(
     sku_code = str((await state.get_data())["sku"])
     # One upload per /upload: a later message is never taken for codes by mistake.
     await state.clear()
-    shown = await message.answer(st.upload_progress(sku_code, None))
+    shown = await message.answer(supplier_texts.upload_progress(sku_code, None))
     progress = UploadProgress(bot, message.chat.id, shown.message_id, sku_code)
     # The task copies this handler's context (the reader's language included).
     task = asyncio.create_task(
@@ -132,21 +132,21 @@ async def _upload(
     except Exception as exc:
         reference = secrets.token_hex(4)
         if isinstance(exc, KamengError):
-            text = st.refusal(exc)
+            text = supplier_texts.refusal(exc)
         else:  # the type only: an exception's text could quote a code
             log.error("upload to %s failed: %s (ref %s)", sku_code, type(exc).__name__, reference)
-            text = st.upload_failed(reference)
+            text = supplier_texts.upload_failed(reference)
         await progress.close(None)
         await _send(bot.send_message(chat_id, text))
         return
-    await progress.close(st.upload_finished_progress(sku_code, report))
-    await _send(bot.send_message(chat_id, st.upload_report(report)))
+    await progress.close(supplier_texts.upload_finished_progress(sku_code, report))
+    await _send(bot.send_message(chat_id, supplier_texts.upload_report(report)))
     if rejected:
         await _send(
             bot.send_document(
                 chat_id,
                 _rejected_file(report, rejected),
-                caption=st.rejected_file_caption(len(rejected)),
+                caption=supplier_texts.rejected_file_caption(len(rejected)),
             )
         )
 
@@ -154,7 +154,7 @@ async def _upload(
 def _rejected_file(report: ImportReport, rejected: list[RejectedLine]) -> BufferedInputFile:
     body = io.StringIO()
     for line in sorted(rejected, key=lambda r: r.line_no):
-        body.write(f"{line.line_no}\t{st.rejection_reason(line.reason)}\t{line.text}\n")
+        body.write(f"{line.line_no}\t{supplier_texts.rejection_reason(line.reason)}\t{line.text}\n")
     return BufferedInputFile(body.getvalue().encode(), filename=f"rejected-{report.import_id}.txt")
 
 
@@ -208,7 +208,7 @@ class UploadProgress:
             if self._closed or self._latest is None:
                 return
             self._shown_lines, self._shown_at = self._latest.lines_read, time.monotonic()
-            await self._edit(st.upload_progress(self._sku_code, self._latest))
+            await self._edit(supplier_texts.upload_progress(self._sku_code, self._latest))
 
     async def close(self, final_text: str | None) -> None:
         self._closed = True
