@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import admin_texts
+from bot import aftersales_texts
 from bot.keyboards import admin as kb
 from core.aftersales import AfterSales
 
@@ -17,4 +17,4 @@ async def order_detail_extras(
     reports = await aftersales.reports_for_order(telegram_id, order_id)
     label, data = kb.report_button(order_id)
     rows = [*markup.inline_keyboard, [InlineKeyboardButton(text=label, callback_data=data)]]
-    return text + admin_texts.report_lines(reports), InlineKeyboardMarkup(inline_keyboard=rows)
+    return text + aftersales_texts.report_lines(reports), InlineKeyboardMarkup(inline_keyboard=rows)

@@ -18,7 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
-from bot import admin_texts
+from bot import admin_texts, aftersales_texts
 from bot.approval_cards import Card, close_card
 from bot.filters import TYPED, admin_router
 from bot.formatting import reading_as
@@ -92,14 +92,14 @@ async def start_report(
     order_id = callback_data.order
     available = await aftersales.reportable_positions(user.telegram_id, order_id)
     if not available:
-        await query.answer(admin_texts.nothing_to_report(), show_alert=True)
+        await query.answer(aftersales_texts.nothing_to_report(), show_alert=True)
         return
     if len(available) <= kb.MAX_POSITION_BUTTONS:
-        await reply(query, admin_texts.pick_code(order_id), kb.positions(order_id, available))
+        await reply(query, aftersales_texts.pick_code(order_id), kb.positions(order_id, available))
         return
     await state.set_state(ReportFlow.position)
     await state.update_data(order=order_id)
-    await reply(query, admin_texts.type_position(order_id, max(available)))
+    await reply(query, aftersales_texts.type_position(order_id, max(available)))
 
 
 async def typed_position(
@@ -109,7 +109,7 @@ async def typed_position(
     text = (message.text or "").strip().lstrip("#")
     available = await aftersales.reportable_positions(user.telegram_id, order_id)
     if not text.isdigit() or len(text) > 6 or int(text) not in available:
-        await message.answer(admin_texts.type_position(order_id, max(available, default=0)))
+        await message.answer(aftersales_texts.type_position(order_id, max(available, default=0)))
         return
     await _ask_reason(message, state, order_id, int(text))
 
@@ -125,7 +125,7 @@ async def picked(
 async def _ask_reason(message: Message, state: FSMContext, order_id: int, position: int) -> None:
     await state.set_state(ReportFlow.reason)
     await state.update_data(order=order_id, position=position)
-    await message.answer(admin_texts.ask_reason(order_id, position))
+    await message.answer(aftersales_texts.ask_reason(order_id, position))
 
 
 async def reason(
@@ -140,7 +140,7 @@ async def reason(
 ) -> None:
     text = (message.caption or message.text or "").strip()
     if not text:
-        await message.answer(admin_texts.reason_required())
+        await message.answer(aftersales_texts.reason_required())
         return
     data = await state.get_data()
     await state.clear()  # a refusal below ends the flow: the reseller starts again
@@ -153,7 +153,7 @@ async def reason(
         screenshot_file_id=photo,
     )
     report = reported.report
-    await message.answer(admin_texts.report_sent(report))
+    await message.answer(aftersales_texts.report_sent(report))
     # The supplier learns what is wrong, never the code (nor the screenshot, which may show it).
     await _send(
         bot,
@@ -161,7 +161,7 @@ async def reason(
         settings,
         i18n,
         report.supplier_telegram_id,
-        lambda: (admin_texts.report_for_supplier(report), None),
+        lambda: (aftersales_texts.report_for_supplier(report), None),
     )
     for admin_id in reported.admin_telegram_ids:
         await _send(

@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import texts
+from bot import broadcast_texts
 from bot.broadcast_worker import BroadcastWorker, send_campaign_message
 from bot.filters import TYPED
 from bot.keyboards import broadcasts as keyboards
@@ -57,29 +57,31 @@ async def broadcast(message: Message, user: UserView, state: FSMContext) -> None
     _require_admin(user)
     await state.clear()
     await state.set_state(BroadcastFlow.message)
-    await message.answer(texts.broadcast_ask_message())
+    await message.answer(broadcast_texts.broadcast_ask_message())
 
 
 async def cancel_flow(message: Message, state: FSMContext) -> None:
     await state.clear()
-    await message.answer(texts.broadcast_discarded())
+    await message.answer(broadcast_texts.broadcast_discarded())
 
 
 async def got_message(message: Message, state: FSMContext) -> None:
     if message.photo:
         if len(message.caption or "") > MAX_CAPTION:
-            await message.answer(texts.broadcast_bad_message())
+            await message.answer(broadcast_texts.broadcast_bad_message())
             return
         body = message.html_text if message.caption else ""
         await state.update_data(kind="photo", html=body, photo=message.photo[-1].file_id)
     else:
         await state.update_data(kind="text", html=message.html_text, photo=None)
     await state.set_state(BroadcastFlow.button)
-    await message.answer(texts.broadcast_ask_button(), reply_markup=keyboards.skip_button())
+    await message.answer(
+        broadcast_texts.broadcast_ask_button(), reply_markup=keyboards.skip_button()
+    )
 
 
 async def not_a_message(message: Message) -> None:
-    await message.answer(texts.broadcast_bad_message())
+    await message.answer(broadcast_texts.broadcast_bad_message())
 
 
 async def got_button(message: Message, state: FSMContext) -> None:
@@ -89,11 +91,13 @@ async def got_button(message: Message, state: FSMContext) -> None:
             raise InvalidInput(field="button")
         check_button(label.strip(), url.strip())
     except InvalidInput:
-        await message.answer(texts.broadcast_bad_button())
+        await message.answer(broadcast_texts.broadcast_bad_button())
         return
     await state.update_data(label=label.strip(), url=url.strip())
     await state.set_state(BroadcastFlow.audience)
-    await message.answer(texts.broadcast_ask_audience(), reply_markup=keyboards.audiences())
+    await message.answer(
+        broadcast_texts.broadcast_ask_audience(), reply_markup=keyboards.audiences()
+    )
 
 
 async def skip_button(query: CallbackQuery, state: FSMContext) -> None:
@@ -101,7 +105,7 @@ async def skip_button(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(
-            texts.broadcast_ask_audience(), reply_markup=keyboards.audiences()
+            broadcast_texts.broadcast_ask_audience(), reply_markup=keyboards.audiences()
         )
 
 
@@ -120,15 +124,16 @@ async def audience_kind(
     if kind == "level":
         levels = await broadcasts.levels()
         await query.message.answer(
-            texts.broadcast_ask_level(), reply_markup=keyboards.choices("level", levels)
+            broadcast_texts.broadcast_ask_level(), reply_markup=keyboards.choices("level", levels)
         )
     elif kind == "category":
         categories = await broadcasts.categories()
         if not categories:
-            await query.message.answer(texts.broadcast_no_categories())
+            await query.message.answer(broadcast_texts.broadcast_no_categories())
             return
         await query.message.answer(
-            texts.broadcast_ask_category(), reply_markup=keyboards.choices("cat", categories)
+            broadcast_texts.broadcast_ask_category(),
+            reply_markup=keyboards.choices("cat", categories),
         )
     else:
         await _preview(query.message, state, user, broadcasts, bot, Audience(kind))
@@ -155,7 +160,9 @@ async def audience_category(
     await state.set_state(BroadcastFlow.days)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(texts.broadcast_ask_days(), reply_markup=keyboards.days())
+        await query.message.answer(
+            broadcast_texts.broadcast_ask_days(), reply_markup=keyboards.days()
+        )
 
 
 async def days_chosen(
@@ -178,7 +185,7 @@ async def days_typed(
 ) -> None:
     text = (message.text or "").strip()
     if not text.isdigit() or not 0 < int(text) <= MAX_DAYS:
-        await message.answer(texts.broadcast_bad_days(MAX_DAYS))
+        await message.answer(broadcast_texts.broadcast_bad_days(MAX_DAYS))
         return
     category = int((await state.get_data())["category"])
     audience = Audience("category", ref=category, days=int(text))
@@ -198,9 +205,11 @@ async def _preview(
     campaign = await broadcasts.draft(user.telegram_id, content, audience)
     await state.clear()
     await send_campaign_message(bot, target.chat.id, campaign.message)
-    described = texts.broadcast_audience(audience.kind, campaign.audience_name, audience.days)
+    described = broadcast_texts.broadcast_audience(
+        audience.kind, campaign.audience_name, audience.days
+    )
     await target.answer(
-        texts.broadcast_preview(described, campaign.recipients),
+        broadcast_texts.broadcast_preview(described, campaign.recipients),
         reply_markup=keyboards.confirm(campaign.id),
     )
 
@@ -215,13 +224,13 @@ async def send(
     _require_admin(user)  # before anything reaches the chat; the core checks again
     started = await broadcasts.start(callback_data.ref, user.telegram_id)
     if started.already:
-        await query.answer(texts.broadcast_already_started(started.campaign.id))
+        await query.answer(broadcast_texts.broadcast_already_started(started.campaign.id))
         return
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         progress = await query.message.answer(
-            texts.broadcast_started(started.campaign.id),
+            broadcast_texts.broadcast_started(started.campaign.id),
             reply_markup=keyboards.stop(started.campaign.id),
         )
         await broadcasts.set_progress_message(started.campaign.id, progress.message_id)
@@ -234,11 +243,11 @@ async def discard(
 ) -> None:
     campaign = await broadcasts.discard(callback_data.ref, user.telegram_id)
     if campaign.status is not CampaignStatus.DISCARDED:
-        await query.answer(texts.broadcast_already_started(campaign.id))
+        await query.answer(broadcast_texts.broadcast_already_started(campaign.id))
         return
     await query.answer()
     if isinstance(query.message, Message):
-        await show_in_place(query.message, texts.broadcast_discarded())
+        await show_in_place(query.message, broadcast_texts.broadcast_discarded())
 
 
 async def stop(
@@ -249,7 +258,7 @@ async def stop(
     broadcast_worker: BroadcastWorker | None = None,
 ) -> None:
     await broadcasts.cancel(callback_data.ref, user.telegram_id)
-    await query.answer(texts.broadcast_stopping())
+    await query.answer(broadcast_texts.broadcast_stopping())
     if broadcast_worker is not None:
         broadcast_worker.wake()
 
@@ -257,7 +266,7 @@ async def stop(
 async def notifications(message: Message, user: UserView, broadcasts: Broadcasts) -> None:
     opted_out = await broadcasts.opted_out(user.telegram_id)
     await message.answer(
-        texts.notifications(opted_out), reply_markup=keyboards.notifications(opted_out)
+        broadcast_texts.notifications(opted_out), reply_markup=keyboards.notifications(opted_out)
     )
 
 
@@ -265,10 +274,12 @@ async def toggle_notifications(
     query: CallbackQuery, callback_data: BroadcastCb, user: UserView, broadcasts: Broadcasts
 ) -> None:
     opted_out = await broadcasts.set_opted_out(user.telegram_id, callback_data.ref == 1)
-    await query.answer(texts.notifications_saved(opted_out))
+    await query.answer(broadcast_texts.notifications_saved(opted_out))
     if isinstance(query.message, Message):
         await show_in_place(
-            query.message, texts.notifications(opted_out), keyboards.notifications(opted_out)
+            query.message,
+            broadcast_texts.notifications(opted_out),
+            keyboards.notifications(opted_out),
         )
 
 

@@ -9,7 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import registration_texts
+from bot import voucher_texts
 from bot.filters import TYPED
 from bot.keyboards.callbacks import BalanceCb
 from core.catalogue import UserView
@@ -31,17 +31,17 @@ async def issue(
     except MalformedAmount:
         amount = 0
     if amount <= 0 or not count.isdigit() or len(count) > 6:
-        await message.answer(registration_texts.voucher_usage())
+        await message.answer(voucher_texts.voucher_usage())
         return
     issued = await vouchers.issue(user.telegram_id, amount, int(count))
-    await message.answer(registration_texts.vouchers_issued(issued))
+    await message.answer(voucher_texts.vouchers_issued(issued))
 
 
 async def redeem_command(
     message: Message, command: CommandObject, user: UserView, vouchers: Vouchers
 ) -> None:
     if not (command.args or "").strip():
-        await message.answer(registration_texts.redeem_usage())
+        await message.answer(voucher_texts.redeem_usage())
         return
     await _redeem(message, user, vouchers, command.args or "")
 
@@ -50,7 +50,7 @@ async def ask_code(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(VoucherFlow.code)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(registration_texts.voucher_ask_code())
+        await query.message.answer(voucher_texts.voucher_ask_code())
 
 
 async def code_typed(
@@ -64,9 +64,9 @@ async def _redeem(message: Message, user: UserView, vouchers: Vouchers, code: st
     try:
         result = await vouchers.redeem(user.telegram_id, code)
     except VoucherRefused as refused:
-        await message.answer(registration_texts.voucher_refused(refused))
+        await message.answer(voucher_texts.voucher_refused(refused))
         return
-    await message.answer(registration_texts.voucher_redeemed(result))
+    await message.answer(voucher_texts.voucher_redeemed(result))
 
 
 def setup() -> Router:
