@@ -12,6 +12,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import ModuleType
 
 from aiogram import Dispatcher, Router
@@ -107,3 +108,20 @@ def test_every_handler_takes_services_by_their_platform_name_and_type() -> None:
                             assert declared == services[parameter.name], where
                             seen.add(parameter.name)
     assert {"shop", "quotes", "catalogue", "settings"} <= seen  # the walk found the handlers
+
+
+def test_every_texts_module_goes_by_its_own_name() -> None:
+    """``texts`` is always bot/texts.py and ``supplier_texts`` always bot/supplier_texts.py:
+    no module imports a texts module under another name, or its functions one by one."""
+    root = Path(bot.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            where = f"{path.relative_to(root.parent)}:{node.lineno}"
+            assert not (node.module or "").endswith("texts"), f"{where} imports from a texts module"
+            for alias in node.names:
+                if alias.name.endswith("texts"):
+                    assert alias.asname in (None, alias.name), (
+                        f"{where}: {alias.name} as {alias.asname}"
+                    )
