@@ -1,4 +1,5 @@
-"""Texts of the admin panel and of after-sales (bad-code reports), in the reader's language.
+"""Texts of the admin panel (users, prices, the ladder, queues), of approval cards and of the
+admins' side of after-sales (deciding bad-code reports), in the reader's language.
 
 Kept apart from ``bot/texts.py`` so the storefront's texts and these can change
 independently; the same rules hold (English msgids, zh-CN in ``locales/zh_CN/admin.json``).
@@ -11,8 +12,8 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
+from bot import aftersales_texts, texts
 from bot import formatting as fmt
-from bot.texts import _percent, card_code, joined, level_name
 from core.admin import UserCard
 from core.aftersales import ReportView
 from core.approvals import Outcome, Verdict
@@ -101,8 +102,8 @@ def user_card(card: UserCard) -> str:
     ).format(
         id=u.telegram_id,
         name=name,
-        roles=joined(str(roles[r]) for r in Role if r in u.roles),
-        level=level_name(u.level_name),
+        roles=texts.joined(str(roles[r]) for r in Role if r in u.roles),
+        level=texts.level_name(u.level_name),
         status=status,
         balance=fmt.amount(card.balance),
         limit=fmt.amount(u.credit_limit),
@@ -164,8 +165,8 @@ def sku_status(status: str) -> str:
 
 def sku_pricing(p: SkuPricing) -> str:
     stock = _("unlimited") if p.stock is None else str(p.stock)
-    prices = joined(
-        f"{level_name(lp.level)} {fmt.amount(lp.price) if lp.price is not None else '—'}"
+    prices = texts.joined(
+        f"{texts.level_name(lp.level)} {fmt.amount(lp.price) if lp.price is not None else '—'}"
         for lp in p.level_prices
     )
     lines = [
@@ -181,7 +182,7 @@ def sku_pricing(p: SkuPricing) -> str:
     if p.breaks:
         lines.append(
             _("Quantity breaks: {breaks}").format(
-                breaks=joined(break_label(b.min_quantity, b.discount_bps) for b in p.breaks)
+                breaks=texts.joined(break_label(b.min_quantity, b.discount_bps) for b in p.breaks)
             )
         )
     else:
@@ -190,12 +191,14 @@ def sku_pricing(p: SkuPricing) -> str:
 
 
 def break_label(min_quantity: int, discount_bps: int) -> str:
-    return _("from {count}: −{percent}%").format(count=min_quantity, percent=_percent(discount_bps))
+    return _("from {count}: −{percent}%").format(
+        count=min_quantity, percent=fmt.percent(discount_bps)
+    )
 
 
 def ask_level_price(sku: str, level: str) -> str:
     return _("Type the {level} price of {sku}, or - to clear it.").format(
-        level=level_name(level), sku=sku
+        level=texts.level_name(level), sku=sku
     )
 
 
@@ -207,17 +210,19 @@ def ask_break(sku: str) -> str:
 
 
 def tier_label(tier: TierRow) -> str:
-    return _("from {units}: {rate}%").format(units=tier.min_units, rate=_percent(tier.rate_bps))
+    return _("from {units}: {rate}%").format(units=tier.min_units, rate=fmt.percent(tier.rate_bps))
 
 
 def ladder(view: LadderView) -> str:
     return "\n".join(
         [
             _("<b>Commission ladder</b> (units sold in 30 days → rate)"),
-            _("Normal: {tiers}").format(tiers=joined(tier_label(t) for t in view.normal)),
-            _("Exclusive: {tiers}").format(tiers=joined(tier_label(t) for t in view.exclusive)),
+            _("Normal: {tiers}").format(tiers=texts.joined(tier_label(t) for t in view.normal)),
+            _("Exclusive: {tiers}").format(
+                tiers=texts.joined(tier_label(t) for t in view.exclusive)
+            ),
             _("Supplier's share of the spread: {percent}%").format(
-                percent=_percent(view.spread_supplier_bps)
+                percent=fmt.percent(view.spread_supplier_bps)
             ),
         ]
     )
@@ -242,72 +247,6 @@ def bad_input() -> str:
 # after-sales ---------------------------------------------------------------------------
 
 
-def report_status(status: ReportStatus) -> str:
-    labels = {
-        ReportStatus.OPEN: _("open"),
-        ReportStatus.REPLACED: _("replaced"),
-        ReportStatus.REFUNDED: _("refunded"),
-        ReportStatus.REJECTED: _("rejected"),
-    }
-    return str(labels[status])
-
-
-def report_lines(reports: list[ReportView]) -> str:
-    """The reports of an order, as its buyer sees them under the order detail."""
-    if not reports:
-        return ""
-    rows = [
-        _("Report #{id} on code {position}: {status}").format(
-            id=r.id, position=r.position, status=report_status(r.status)
-        )
-        + (f" — {escape(r.resolution_note)}" if r.resolution_note else "")
-        for r in reports
-    ]
-    return "\n\n" + "\n".join(rows)
-
-
-def pick_code(order_id: int) -> str:
-    return _(
-        "Which code of order #{order} has a problem? Codes are numbered as in the order."
-    ).format(order=order_id)
-
-
-def type_position(order_id: int, count: int) -> str:
-    return _("Type the number of the code in order #{order} (1–{count}).").format(
-        order=order_id, count=count
-    )
-
-
-def nothing_to_report() -> str:
-    return _("Every code of this order is refunded or already reported.")
-
-
-def ask_reason(order_id: int, position: int) -> str:
-    return _(
-        "Describe the problem with code {position} of order #{order}. You may send a "
-        "screenshot with the description as its caption."
-    ).format(order=order_id, position=position)
-
-
-def reason_required() -> str:
-    return _("Please describe the problem in a few words.")
-
-
-def report_sent(r: ReportView) -> str:
-    return _(
-        "Report #{id} is with the admins (status: {status}). You will be told when it is decided."
-    ).format(id=r.id, status=report_status(r.status))
-
-
-def report_for_supplier(r: ReportView) -> str:
-    return _(
-        "⚠️ A reseller reported a problem with a code of your product {name} (order #{order}, "
-        "code {position}): {reason}\nAn admin will look into it."
-    ).format(
-        name=escape(r.sku_name), order=r.order_id, position=r.position, reason=escape(r.reason)
-    )
-
-
 def report_for_admin(r: ReportView) -> str:
     who = f"@{r.reseller_username}" if r.reseller_username else str(r.reseller_telegram_id)
     return _(
@@ -315,7 +254,7 @@ def report_for_admin(r: ReportView) -> str:
         "From: {who} ({tid})\nReason: {reason}"
     ).format(
         id=r.id,
-        status=report_status(r.status),
+        status=aftersales_texts.report_status(r.status),
         order=r.order_id,
         name=escape(r.sku_name),
         position=r.position,
@@ -337,7 +276,7 @@ def report_button(r: ReportView) -> str:
 
 def reported_code(r: ReportView, code: str) -> str:
     return _("Code {position} of order #{order}: {code}").format(
-        position=r.position, order=r.order_id, code=card_code(CardCode.from_stored(code))
+        position=r.position, order=r.order_id, code=texts.card_code(CardCode.from_stored(code))
     )
 
 
@@ -365,16 +304,21 @@ def restocked(result: RestockResult) -> str:
 def decided(r: ReportView, already: bool) -> str:
     if already:
         return _("Report #{id} was already decided: {status}.").format(
-            id=r.id, status=report_status(r.status)
+            id=r.id, status=aftersales_texts.report_status(r.status)
         )
-    return _("Report #{id}: {status}.").format(id=r.id, status=report_status(r.status))
+    return _("Report #{id}: {status}.").format(
+        id=r.id, status=aftersales_texts.report_status(r.status)
+    )
 
 
 def replaced_for_reseller(r: ReportView, code: str) -> str:
     return _(
         "✅ Report #{id}: code {position} of order #{order} was replaced. Your new code:\n{code}"
     ).format(
-        id=r.id, position=r.position, order=r.order_id, code=card_code(CardCode.from_stored(code))
+        id=r.id,
+        position=r.position,
+        order=r.order_id,
+        code=texts.card_code(CardCode.from_stored(code)),
     )
 
 

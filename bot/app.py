@@ -28,7 +28,9 @@ from bot.handlers import (
     catalogue,
     fallback,
     orders,
+    promotions,
     registration,
+    reports,
     start,
     supplier_onboarding,
     supplier_payouts,
@@ -37,8 +39,6 @@ from bot.handlers import (
     supplier_upload,
     vouchers,
 )
-from bot.handlers import promotions as promotion_handlers
-from bot.handlers import reports as report_handlers
 from bot.i18n import UserLanguageMiddleware, make_i18n
 from bot.inline_filters import check_magic_filters_inline
 from bot.middlewares import (
@@ -83,35 +83,30 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
     dispatcher.callback_query.outer_middleware(AnswerEveryQuery())
     dispatcher.callback_query.middleware(ThrottleMiddleware())
     routers = (
-        errors.router,
-        registration.gate,  # outsiders (pending, rejected) stop here
-        start.router,
-        catalogue.router,
-        buy.router,
-        orders.router,
-        balance.router,
-        admin_panel.router,
-        admin_pricing.router,
-        admin_aftersales.admin,
-        admin_aftersales.router,
-        registration.router,
-        vouchers.router,
-        supplier_sales.router,
-        supplier_payouts.router,
-        supplier_onboarding.router,
-        supplier_products.router,
-        supplier_upload.router,
-        apikeys.router,
-        promotion_handlers.router,
-        report_handlers.router,
-        broadcast.router,
-        admin_queues.router,
-        fallback.router,  # last: catches what nothing else took
+        errors.setup(),
+        registration.setup_gate(),  # outsiders (pending, rejected) stop here
+        start.setup(),
+        catalogue.setup(),
+        buy.setup(),
+        orders.setup(),
+        balance.setup(),
+        admin_panel.setup(),
+        admin_pricing.setup(),
+        admin_aftersales.setup(),
+        registration.setup(),
+        vouchers.setup(),
+        supplier_sales.setup(),
+        supplier_payouts.setup(),
+        supplier_onboarding.setup(),
+        supplier_products.setup(),
+        supplier_upload.setup(),
+        apikeys.setup(),
+        promotions.setup(),
+        reports.setup(),
+        broadcast.setup(),
+        admin_queues.setup(),
+        fallback.setup(),  # last: catches what nothing else took
     )
-    for router in routers:
-        # Module-level routers attach to one dispatcher at a time; a process that builds a
-        # new one (a restart in tests, the sandbox) detaches them from the old one first.
-        router._parent_router = None
     dispatcher.include_routers(*routers)
     check_magic_filters_inline(dispatcher)
     return dispatcher

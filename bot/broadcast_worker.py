@@ -40,7 +40,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
-from bot import texts
+from bot import broadcast_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import broadcasts as keyboards
@@ -384,13 +384,13 @@ class BroadcastWorker:
 
 
 def progress_text(campaign_id: int, counts: Counts) -> str:
-    return texts.broadcast_progress(
+    return broadcast_texts.broadcast_progress(
         campaign_id, counts.sent, counts.blocked, counts.failed, counts.pending
     )
 
 
 def report_text(campaign: CampaignView, counts: Counts) -> str:
-    return texts.broadcast_report(
+    return broadcast_texts.broadcast_report(
         campaign.id,
         counts.sent,
         counts.blocked,

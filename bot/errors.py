@@ -17,7 +17,6 @@ from bot.telegram_requests import callback_answers
 from core.errors import KamengError
 
 log = logging.getLogger("kameng.bot")
-router = Router(name="errors")
 
 #: Telegram's answers to a press on a message the bot can no longer change: ordinary
 #: behaviour (the user deleted it, or it is days old), not a bug
@@ -35,7 +34,6 @@ def is_stale_message(error: BaseException) -> bool:
     )
 
 
-@router.errors()
 async def on_error(event: ErrorEvent) -> bool:
     update = event.update
     if isinstance(event.exception, KamengError):
@@ -71,3 +69,9 @@ async def _reply(query: CallbackQuery | None, message: Message | None, text: str
             await message.answer(text)
     except Exception:  # the reply itself failed (Telegram down): the log above has it
         log.warning("could not deliver an error reply", exc_info=False)
+
+
+def setup() -> Router:
+    router = Router(name="errors")
+    router.errors.register(on_error)
+    return router

@@ -121,6 +121,12 @@ def amount(minor: int) -> str:
     return money(minor, current_reader().currency, current_locale())
 
 
+def percent(bps: int) -> str:
+    """Basis points as a percentage without the sign: 1250 → "12.5", 500 → "5"."""
+    whole, rest = divmod(bps, 100)
+    return f"{whole}" if not rest else f"{whole}.{rest:02d}".rstrip("0")
+
+
 def moment(at: datetime) -> str:
     """``at`` for the current reader: in their zone, with the zone shown."""
     return when(at, current_reader().zone, current_locale())

@@ -31,7 +31,6 @@ class CurrentUserMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         sender: User | None = data.get("event_from_user")
-        data["platform"] = self._platform
         if sender is not None and not sender.is_bot:
             user, created = await self._platform.catalogue.ensure_user(
                 sender.id,

@@ -16,7 +16,8 @@ from aiogram.utils.i18n import I18n
 
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
-from core.platform import Platform
+from core.catalogue import Catalogue
+from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
 CAPTION_LIMIT = 1024
@@ -39,12 +40,17 @@ class TelegramFile:
 
 
 async def tell_user(
-    bot: Bot, platform: Platform, i18n: I18n, telegram_id: int, render: Callable[[], str]
+    bot: Bot,
+    catalogue: Catalogue,
+    settings: Settings,
+    i18n: I18n,
+    telegram_id: int,
+    render: Callable[[], str],
 ) -> None:
-    user = await platform.catalogue.user(telegram_id)
+    user = await catalogue.user(telegram_id)
     with (
         i18n.use_locale(LOCALE_OF.get(user.language, i18n.default_locale)),
-        reading_as(platform.settings, telegram_id),
+        reading_as(settings, telegram_id),
     ):
         text = render()
     try:
@@ -55,18 +61,19 @@ async def tell_user(
 
 async def tell_admins(
     bot: Bot,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
     i18n: I18n,
     render: Callable[[], tuple[str, InlineKeyboardMarkup]],
     attachment: Attachment | None = None,
 ) -> None:
     """Every admin gets the card; with an attachment, the card is its caption (or, when too
     long for a caption, a message of its own after the file)."""
-    for admin_id in await platform.catalogue.admins():
-        admin = await platform.catalogue.user(admin_id)
+    for admin_id in await catalogue.admins():
+        admin = await catalogue.user(admin_id)
         with (
             i18n.use_locale(LOCALE_OF.get(admin.language, i18n.default_locale)),
-            reading_as(platform.settings, admin_id),
+            reading_as(settings, admin_id),
         ):
             text, markup = render()
         try:

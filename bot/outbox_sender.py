@@ -34,7 +34,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import supplier_sales_texts as texts
+from bot import supplier_sales_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import supplier_sales as keyboards
@@ -51,24 +51,24 @@ Renderer = Callable[[Platform, Envelope], Awaitable[Rendered]]
 
 async def _sale(platform: Platform, envelope: Envelope) -> Rendered:
     notice = await platform.supplier_sales.route_sale(envelope)
-    return None if notice is None else (texts.sale_notice(notice), None)
+    return None if notice is None else (supplier_sales_texts.sale_notice(notice), None)
 
 
 async def _digest(_platform: Platform, envelope: Envelope) -> Rendered:
-    return texts.sale_digest(envelope.payload), None
+    return supplier_sales_texts.sale_digest(envelope.payload), None
 
 
 async def _low_stock(_platform: Platform, envelope: Envelope) -> Rendered:
-    return texts.low_stock(envelope.payload), None
+    return supplier_sales_texts.low_stock(envelope.payload), None
 
 
 async def _withdrawal_request(_platform: Platform, envelope: Envelope) -> Rendered:
     markup = keyboards.withdrawal_decision(int(envelope.payload["request_id"]))
-    return texts.withdrawal_for_admin(envelope.payload), markup
+    return supplier_sales_texts.withdrawal_for_admin(envelope.payload), markup
 
 
 async def _withdrawal_decided(_platform: Platform, envelope: Envelope) -> Rendered:
-    return texts.withdrawal_result(envelope.payload), None
+    return supplier_sales_texts.withdrawal_result(envelope.payload), None
 
 
 RENDERERS: dict[str, Renderer] = {

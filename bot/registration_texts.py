@@ -1,4 +1,4 @@
-"""Texts of registration (approval, invites) and vouchers, in the reader's language
+"""Texts of registration (approval requests, invites), in the reader's language
 (gettext, English msgids; Chinese in ``bot/locales/zh_CN/registration.json``)."""
 
 from __future__ import annotations
@@ -7,11 +7,9 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 
-from bot import formatting as fmt
 from bot import texts
 from core.models import RegistrationStatus
 from core.registration import MAX_INVITES, RegistrationView
-from core.vouchers import IssuedVouchers, Redeemed, VoucherRefused
 
 # -- the newcomer -------------------------------------------------------------------------
 
@@ -94,40 +92,3 @@ def invites_issued(codes: list[str], links: list[str]) -> str:
         count=len(codes)
     )
     return header + "\n\n" + "\n\n".join(rows)
-
-
-# -- vouchers -----------------------------------------------------------------------------
-
-
-def voucher_usage() -> str:
-    return _("Usage: /voucher AMOUNT [COUNT], e.g. /voucher 50.00 10")
-
-
-def vouchers_issued(issued: IssuedVouchers) -> str:
-    header = _(
-        "{count} voucher(s) of {amount} each. Each can be redeemed once; "
-        "the codes are not shown again:"
-    ).format(count=len(issued.codes), amount=fmt.amount(issued.amount))
-    return header + "\n" + "\n".join(f"<code>{code}</code>" for code in issued.codes)
-
-
-def redeem_usage() -> str:
-    return _("Usage: /redeem CODE")
-
-
-def voucher_ask_code() -> str:
-    return _("Type the voucher code, e.g. ABCD-EFGH-JKMN.")
-
-
-def voucher_redeemed(result: Redeemed) -> str:
-    return _("✅ Voucher redeemed: +{amount}. Balance: {balance}").format(
-        amount=fmt.amount(result.amount), balance=fmt.amount(result.posted.balance_after)
-    )
-
-
-def voucher_refused(refused: VoucherRefused) -> str:
-    if refused.params.get("reason") != "used":
-        return _("No voucher has that code. Check it and try again.")
-    if refused.params.get("by_you"):
-        return _("You have already redeemed that voucher.")
-    return _("That voucher has already been redeemed.")

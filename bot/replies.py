@@ -1,16 +1,21 @@
-"""Sending composite replies: a receipt with its codes (inline or as a file); a screen
-shown in place of the message whose button was pressed."""
+"""Sending composite replies: a receipt with its codes (inline or as a file); a quote with
+its Confirm button; a screen shown in place of the message whose button was pressed; an
+answer to a typed message or a button press as a new message."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import texts
-from bot.telegram_session import EditMessageTextUnread
+from bot.keyboards import menus
+from bot.telegram_session import EditMessageTextUnread, SendMessageUnread
 from core.delivery.codes import as_text_file
 from core.orders import Receipt
+from core.pricing.quotes import QuoteView
 
 TEXT_LIMIT = 4096
 
@@ -57,3 +62,22 @@ async def _edited(message: Message | None, text: str) -> bool:
     except TelegramBadRequest:  # deleted, or otherwise no longer editable
         return False
     return True
+
+
+async def reply(event: Message | CallbackQuery, text: str, markup: Any = None) -> None:
+    """Answer a typed message or a button press with a new message."""
+    if isinstance(event, CallbackQuery):
+        await event.answer()
+        if not isinstance(event.message, Message):
+            return
+        event = event.message
+    await event.answer(text, reply_markup=markup)
+
+
+async def show_quote(target: Message, quote: QuoteView, prefix: str | None = None) -> None:
+    """The quote with Confirm (or Top up) under it, as a new message in ``target``'s chat."""
+    text = texts.quote(quote)
+    if prefix:
+        text = f"{prefix}\n\n{text}"
+    markup = menus.confirm(quote)
+    await SendMessageUnread.of(target.chat.id, text, markup).as_(target.bot)

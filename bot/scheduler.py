@@ -26,7 +26,7 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import scheduler_texts as st
+from bot import scheduler_texts
 from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from core.jobs import JobContext, JobRunner
@@ -98,16 +98,18 @@ class PromotionMessenger:
             return render()
 
     async def announce(self, context: JobContext) -> None:
-        await self._fan_out(context, st.promo_announcement)
+        await self._fan_out(context, scheduler_texts.promo_announcement)
 
     async def remind(self, context: JobContext) -> None:
         hours = int(context.job.payload.get("hours", 1))
-        await self._fan_out(context, lambda p: st.promo_reminder(p, hours))
+        await self._fan_out(context, lambda p: scheduler_texts.promo_reminder(p, hours))
 
     async def report(self, context: JobContext) -> None:
         results = await self._platform.promotions.results(int(context.job.payload["promotion_id"]))
         admin = await self._platform.catalogue.user(int(context.job.payload["admin"]))
-        text = self._render(admin.language, admin.telegram_id, lambda: st.promo_results(results))
+        text = self._render(
+            admin.language, admin.telegram_id, lambda: scheduler_texts.promo_results(results)
+        )
         await self._sender.send(admin.telegram_id, text)
 
     async def _fan_out(self, context: JobContext, render: Callable[[PromotionView], str]) -> None:

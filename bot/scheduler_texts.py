@@ -12,7 +12,6 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
 from bot import texts
-from bot.texts import joined, level_choice, level_name
 from core.models import PromotionKind
 from core.promotions import FlooredPrice, NewPromotion, PromotionResults, PromotionView
 from core.reports import Period, SalesReport
@@ -31,14 +30,9 @@ PERIOD_LABELS = {
 }
 
 
-def _percent(bps: int) -> str:
-    whole, rest = divmod(bps, 100)
-    return f"{whole}" if not rest else f"{whole}.{rest:02d}".rstrip("0")
-
-
 def discount(kind: PromotionKind, percent_off_bps: int | None, fixed_price: int | None) -> str:
     if kind is PromotionKind.PERCENT_OFF:
-        return _("−{percent}%").format(percent=_percent(percent_off_bps or 0))
+        return _("−{percent}%").format(percent=fmt.percent(percent_off_bps or 0))
     return _("{price} each").format(price=fmt.amount(fixed_price or 0))
 
 
@@ -49,7 +43,7 @@ def scope(sku_codes: tuple[str, ...], category: str | None) -> str:
 
 
 def levels_text(levels: tuple[str, ...] | list[str]) -> str:
-    return joined(level_name(level) for level in levels) if levels else _("all levels")
+    return texts.joined(texts.level_name(level) for level in levels) if levels else _("all levels")
 
 
 # /promo, step by step ------------------------------------------------------------
@@ -108,12 +102,12 @@ def promo_ask_levels(levels: list[str]) -> str:
     return _(
         "Which reseller levels? Send level names separated by spaces ({levels}), "
         "or press “All levels”."
-    ).format(levels=", ".join(level_choice(level) for level in levels))
+    ).format(levels=", ".join(texts.level_choice(level) for level in levels))
 
 
 def promo_bad_levels(levels: list[str]) -> str:
     return _("Unknown level. Choose from: {levels}.").format(
-        levels=", ".join(level_choice(level) for level in levels)
+        levels=", ".join(texts.level_choice(level) for level in levels)
     )
 
 

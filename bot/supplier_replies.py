@@ -10,13 +10,14 @@ from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
-from bot import supplier_texts as st
+from bot import supplier_texts
 from bot.approval_cards import Card, close_card
 from bot.notices import tell_user
 from core.approvals import Verdict
-from core.catalogue import SkuView, UserView
+from core.catalogue import Catalogue, SkuView, UserView
 from core.errors import KamengError
-from core.platform import Platform
+from core.settings import Settings
+from core.suppliers import SupplierStock
 
 
 async def announce_decision(
@@ -24,7 +25,8 @@ async def announce_decision(
     verdict: Verdict | None,
     already_decided: bool,
     bot: Bot,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
     i18n: I18n,
     telegram_id: int,
     render: Callable[[], str],
@@ -34,14 +36,14 @@ async def announce_decision(
     await close_card(bot, card, verdict)
     if already_decided:
         return
-    await tell_user(bot, platform, i18n, telegram_id, render)
+    await tell_user(bot, catalogue, settings, i18n, telegram_id, render)
 
 
 async def own_sku_of(
     message: Message,
     command: CommandObject,
     user: UserView,
-    platform: Platform,
+    supplier_stock: SupplierStock,
     usage: Callable[[], str],
 ) -> SkuView | None:
     """The caller's own SKU named in ``/cmd SKU``; otherwise replies why not and gives None."""
@@ -50,7 +52,7 @@ async def own_sku_of(
         await message.answer(usage())
         return None
     try:
-        return await platform.supplier_stock.own_sku(user.telegram_id, code)
+        return await supplier_stock.own_sku(user.telegram_id, code)
     except KamengError as exc:
-        await message.answer(st.refusal(exc))
+        await message.answer(supplier_texts.refusal(exc))
         return None

@@ -34,8 +34,7 @@ def fit(head: list[str], blocks: list[str], budget: int = TEXT_BUDGET) -> tuple[
 
 
 def percent(bps: int) -> str:
-    whole, rest = divmod(bps, 100)
-    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
+    return f"{fmt.percent(bps)}%"
 
 
 def stock_text(stock: int | None) -> str:

@@ -15,23 +15,23 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
-from bot import admin_texts
+from bot import admin_texts, aftersales_texts
 from bot.approval_cards import Card, close_card
+from bot.filters import TYPED, admin_router
 from bot.formatting import reading_as
-from bot.handlers.admin_panel import TYPED, admin_router, reply
 from bot.i18n import LOCALE_OF
 from bot.keyboards import admin as kb
-from core.aftersales import ReportView, Resolution
-from core.catalogue import UserView
+from bot.replies import reply
+from core.aftersales import AfterSales, ReportView, Resolution
+from core.catalogue import Catalogue, UserView
 from core.errors import NotFound
-from core.platform import Platform
+from core.restocks import Restocks
+from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
-router = Router(name="aftersales")  # resellers
-admin = admin_router("admin_aftersales")
 
 
 class ReportFlow(StatesGroup):
@@ -47,19 +47,10 @@ class CodeRestockFlow(StatesGroup):
     reason = State()
 
 
-async def order_detail_extras(
-    platform: Platform, user: UserView, order_id: int, text: str, markup: InlineKeyboardMarkup
-) -> tuple[str, InlineKeyboardMarkup]:
-    """The order detail with its reports' status and a "Report a problem" button."""
-    reports = await platform.aftersales.reports_for_order(user.telegram_id, order_id)
-    label, data = kb.report_button(order_id)
-    rows = [*markup.inline_keyboard, [InlineKeyboardButton(text=label, callback_data=data)]]
-    return text + admin_texts.report_lines(reports), InlineKeyboardMarkup(inline_keyboard=rows)
-
-
 async def _send(
     bot: Bot,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
     i18n: I18n,
     telegram_id: int,
     render: Callable[[], tuple[str, ReportView | None]],
@@ -70,12 +61,12 @@ async def _send(
     """Send ``render()`` (and its decision buttons) in the recipient's language; a recipient
     who cannot be reached is logged, never allowed to stop the others."""
     try:
-        recipient = await platform.catalogue.user(telegram_id)
+        recipient = await catalogue.user(telegram_id)
     except NotFound:
         return
     with (
         i18n.use_locale(LOCALE_OF.get(recipient.language, "zh_CN")),
-        reading_as(platform.settings, telegram_id),
+        reading_as(settings, telegram_id),
     ):
         text, report = render()
         markup = kb.report_decision(report) if with_markup and report is not None else None
@@ -91,41 +82,38 @@ async def _send(
 # the reseller's side -------------------------------------------------------------------
 
 
-@router.callback_query(kb.BadCodeReportCb.filter(F.action == "start"))
 async def start_report(
     query: CallbackQuery,
     callback_data: kb.BadCodeReportCb,
     user: UserView,
-    platform: Platform,
+    aftersales: AfterSales,
     state: FSMContext,
 ) -> None:
     order_id = callback_data.order
-    available = await platform.aftersales.reportable_positions(user.telegram_id, order_id)
+    available = await aftersales.reportable_positions(user.telegram_id, order_id)
     if not available:
-        await query.answer(admin_texts.nothing_to_report(), show_alert=True)
+        await query.answer(aftersales_texts.nothing_to_report(), show_alert=True)
         return
     if len(available) <= kb.MAX_POSITION_BUTTONS:
-        await reply(query, admin_texts.pick_code(order_id), kb.positions(order_id, available))
+        await reply(query, aftersales_texts.pick_code(order_id), kb.positions(order_id, available))
         return
     await state.set_state(ReportFlow.position)
     await state.update_data(order=order_id)
-    await reply(query, admin_texts.type_position(order_id, max(available)))
+    await reply(query, aftersales_texts.type_position(order_id, max(available)))
 
 
-@router.message(StateFilter(ReportFlow.position), TYPED)
 async def typed_position(
-    message: Message, state: FSMContext, user: UserView, platform: Platform
+    message: Message, state: FSMContext, user: UserView, aftersales: AfterSales
 ) -> None:
     order_id = int((await state.get_data())["order"])
     text = (message.text or "").strip().lstrip("#")
-    available = await platform.aftersales.reportable_positions(user.telegram_id, order_id)
+    available = await aftersales.reportable_positions(user.telegram_id, order_id)
     if not text.isdigit() or len(text) > 6 or int(text) not in available:
-        await message.answer(admin_texts.type_position(order_id, max(available, default=0)))
+        await message.answer(aftersales_texts.type_position(order_id, max(available, default=0)))
         return
     await _ask_reason(message, state, order_id, int(text))
 
 
-@router.callback_query(kb.BadCodeReportCb.filter(F.action == "pick"))
 async def picked(
     query: CallbackQuery, callback_data: kb.BadCodeReportCb, state: FSMContext
 ) -> None:
@@ -137,26 +125,27 @@ async def picked(
 async def _ask_reason(message: Message, state: FSMContext, order_id: int, position: int) -> None:
     await state.set_state(ReportFlow.reason)
     await state.update_data(order=order_id, position=position)
-    await message.answer(admin_texts.ask_reason(order_id, position))
+    await message.answer(aftersales_texts.ask_reason(order_id, position))
 
 
-@router.message(StateFilter(ReportFlow.reason), F.photo | TYPED)
 async def reason(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    aftersales: AfterSales,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     text = (message.caption or message.text or "").strip()
     if not text:
-        await message.answer(admin_texts.reason_required())
+        await message.answer(aftersales_texts.reason_required())
         return
     data = await state.get_data()
     await state.clear()  # a refusal below ends the flow: the reseller starts again
     photo = message.photo[-1].file_id if message.photo else None
-    reported = await platform.aftersales.report(
+    reported = await aftersales.report(
         user.telegram_id,
         int(data["order"]),
         int(data["position"]),
@@ -164,19 +153,21 @@ async def reason(
         screenshot_file_id=photo,
     )
     report = reported.report
-    await message.answer(admin_texts.report_sent(report))
+    await message.answer(aftersales_texts.report_sent(report))
     # The supplier learns what is wrong, never the code (nor the screenshot, which may show it).
     await _send(
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
         report.supplier_telegram_id,
-        lambda: (admin_texts.report_for_supplier(report), None),
+        lambda: (aftersales_texts.report_for_supplier(report), None),
     )
     for admin_id in reported.admin_telegram_ids:
         await _send(
             bot,
-            platform,
+            catalogue,
+            settings,
             i18n,
             admin_id,
             lambda: (admin_texts.report_for_admin(report), report),
@@ -188,46 +179,43 @@ async def reason(
 # the admin's side ----------------------------------------------------------------------
 
 
-@admin.callback_query(kb.AdminCb.filter(F.action == "reports"))
-async def open_reports(query: CallbackQuery, user: UserView, platform: Platform) -> None:
-    items = await platform.aftersales.open_reports(user.telegram_id)
+async def open_reports(query: CallbackQuery, user: UserView, aftersales: AfterSales) -> None:
+    items = await aftersales.open_reports(user.telegram_id)
     await reply(query, admin_texts.open_reports(len(items)), kb.reports(items))
 
 
-@admin.callback_query(kb.ReportDecisionCb.filter(F.action == "show"))
 async def show_report(
-    query: CallbackQuery, callback_data: kb.ReportDecisionCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: kb.ReportDecisionCb, user: UserView, aftersales: AfterSales
 ) -> None:
-    report = await platform.aftersales.get(user.telegram_id, callback_data.report)
+    report = await aftersales.get(user.telegram_id, callback_data.report)
     await reply(query, admin_texts.report_for_admin(report), kb.report_decision(report))
 
 
-@admin.callback_query(kb.ReportDecisionCb.filter(F.action == "code"))
 async def show_code(
-    query: CallbackQuery, callback_data: kb.ReportDecisionCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: kb.ReportDecisionCb, user: UserView, aftersales: AfterSales
 ) -> None:
-    report = await platform.aftersales.get(user.telegram_id, callback_data.report)
-    code = await platform.aftersales.reported_code(user.telegram_id, report.id)
+    report = await aftersales.get(user.telegram_id, callback_data.report)
+    code = await aftersales.reported_code(user.telegram_id, report.id)
     await reply(query, admin_texts.reported_code(report, code))
 
 
-@admin.callback_query(kb.ReportDecisionCb.filter(F.action.in_({"replace", "refund"})))
 async def resolve(
     query: CallbackQuery,
     callback_data: kb.ReportDecisionCb,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    aftersales: AfterSales,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     if callback_data.action == "replace":
-        done = await platform.aftersales.replace(user.telegram_id, callback_data.report)
+        done = await aftersales.replace(user.telegram_id, callback_data.report)
     else:
-        done = await platform.aftersales.refund(user.telegram_id, callback_data.report)
-    await _decided(query, done, Card.of(query.message), platform, bot, i18n)
+        done = await aftersales.refund(user.telegram_id, callback_data.report)
+    await _decided(query, done, Card.of(query.message), catalogue, settings, bot, i18n)
 
 
-@admin.callback_query(kb.ReportDecisionCb.filter(F.action == "reject"))
 async def ask_reject_reason(
     query: CallbackQuery, callback_data: kb.ReportDecisionCb, state: FSMContext
 ) -> None:
@@ -237,23 +225,23 @@ async def ask_reject_reason(
     await reply(query, admin_texts.ask_reject_reason(callback_data.report), kb.cancel())
 
 
-@admin.message(StateFilter(ReportRejectFlow.reason), TYPED)
 async def reject(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    aftersales: AfterSales,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
     report_id, card = int(data["report"]), Card.from_data(data.get("card"))
-    done = await platform.aftersales.reject(user.telegram_id, report_id, reason=message.text or "")
+    done = await aftersales.reject(user.telegram_id, report_id, reason=message.text or "")
     await state.clear()
-    await _decided(message, done, card, platform, bot, i18n)
+    await _decided(message, done, card, catalogue, settings, bot, i18n)
 
 
-@admin.callback_query(kb.RestockCb.filter())
 async def ask_restock_reason(
     query: CallbackQuery, callback_data: kb.RestockCb, state: FSMContext
 ) -> None:
@@ -262,11 +250,10 @@ async def ask_restock_reason(
     await reply(query, admin_texts.ask_restock_reason(callback_data.order), kb.cancel())
 
 
-@admin.message(StateFilter(CodeRestockFlow.reason), TYPED)
-async def restock(message: Message, state: FSMContext, user: UserView, platform: Platform) -> None:
+async def restock(message: Message, state: FSMContext, user: UserView, restocks: Restocks) -> None:
     data = await state.get_data()
     await state.clear()  # a refusal below ends the flow: the admin presses the button again
-    done = await platform.restocks.restock_as_admin(
+    done = await restocks.restock_as_admin(
         user.telegram_id,
         int(data["order"]),
         line_ids=[int(data["line"])],
@@ -279,7 +266,8 @@ async def _decided(
     event: Message | CallbackQuery,
     done: Resolution,
     card: Card | None,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
     bot: Bot,
     i18n: I18n,
 ) -> None:
@@ -290,11 +278,17 @@ async def _decided(
     if done.already_decided:
         return
     await _send(
-        bot, platform, i18n, report.reseller_telegram_id, lambda: (_for_reseller(done), None)
+        bot,
+        catalogue,
+        settings,
+        i18n,
+        report.reseller_telegram_id,
+        lambda: (_for_reseller(done), None),
     )
     await _send(
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
         report.supplier_telegram_id,
         lambda: (admin_texts.decided_for_supplier(report), None),
@@ -308,3 +302,28 @@ def _for_reseller(done: Resolution) -> str:
     if done.balance_after is not None:
         return admin_texts.refunded_for_reseller(report, done.balance_after)
     return admin_texts.rejected_for_reseller(report)
+
+
+def setup() -> Router:
+    """The admins' side first, then the resellers' (the order they always had)."""
+    admin = admin_router("admin_aftersales")
+    admin.callback_query.register(open_reports, kb.AdminCb.filter(F.action == "reports"))
+    admin.callback_query.register(show_report, kb.ReportDecisionCb.filter(F.action == "show"))
+    admin.callback_query.register(show_code, kb.ReportDecisionCb.filter(F.action == "code"))
+    admin.callback_query.register(
+        resolve, kb.ReportDecisionCb.filter(F.action.in_({"replace", "refund"}))
+    )
+    admin.callback_query.register(
+        ask_reject_reason, kb.ReportDecisionCb.filter(F.action == "reject")
+    )
+    admin.message.register(reject, StateFilter(ReportRejectFlow.reason), TYPED)
+    admin.callback_query.register(ask_restock_reason, kb.RestockCb.filter())
+    admin.message.register(restock, StateFilter(CodeRestockFlow.reason), TYPED)
+    resellers = Router(name="aftersales")
+    resellers.callback_query.register(start_report, kb.BadCodeReportCb.filter(F.action == "start"))
+    resellers.message.register(typed_position, StateFilter(ReportFlow.position), TYPED)
+    resellers.callback_query.register(picked, kb.BadCodeReportCb.filter(F.action == "pick"))
+    resellers.message.register(reason, StateFilter(ReportFlow.reason), F.photo | TYPED)
+    both = Router(name="aftersales_both")
+    both.include_routers(admin, resellers)
+    return both

@@ -4,38 +4,21 @@ not exist (an unknown command, a stale button), and the core checks the actor ag
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import F, Router
-from aiogram.filters import Command, Filter, StateFilter
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message
 
 from bot import admin_texts, texts
+from bot.filters import TYPED, admin_router
 from bot.keyboards import admin as kb
 from bot.keyboards import menus
-from core.catalogue import UserView
-from core.models import Role
+from bot.replies import reply
+from core.admin import AdminDesk
+from core.catalogue import Catalogue, UserView
 from core.money import MalformedAmount, parse_amount
-from core.platform import Platform
-
-
-class IsAdmin(Filter):
-    async def __call__(self, event: TelegramObject, user: UserView | None = None) -> bool:
-        return user is not None and Role.ADMIN in user.roles and not user.is_banned
-
-
-def admin_router(name: str) -> Router:
-    """A router whose every message and button handler answers admins only."""
-    router = Router(name=name)
-    router.message.filter(IsAdmin())
-    router.callback_query.filter(IsAdmin())
-    return router
-
-
-router = admin_router("admin_panel")
-TYPED = F.text & ~F.text.startswith("/")
+from core.topups import TopUps
 
 
 class UserFlow(StatesGroup):
@@ -44,42 +27,28 @@ class UserFlow(StatesGroup):
     adjust = State()
 
 
-async def reply(event: Message | CallbackQuery, text: str, markup: Any = None) -> None:
-    """Answer a typed message or a button press with a new message."""
-    if isinstance(event, CallbackQuery):
-        await event.answer()
-        if not isinstance(event.message, Message):
-            return
-        event = event.message
-    await event.answer(text, reply_markup=markup)
-
-
-async def show_panel(event: Message | CallbackQuery, user: UserView, platform: Platform) -> None:
-    counts = await platform.admin.pending_counts(user.telegram_id)
+async def show_panel(event: Message | CallbackQuery, user: UserView, admin: AdminDesk) -> None:
+    counts = await admin.pending_counts(user.telegram_id)
     await reply(event, admin_texts.panel(counts), kb.panel(counts))
 
 
-@router.message(Command("admin"))
-async def admin(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
+async def admin(message: Message, user: UserView, admin: AdminDesk, state: FSMContext) -> None:
     await state.clear()
-    await show_panel(message, user, platform)
+    await show_panel(message, user, admin)
 
 
-@router.callback_query(kb.AdminCb.filter(F.action == "home"))
-async def home(query: CallbackQuery, user: UserView, platform: Platform, state: FSMContext) -> None:
+async def home(query: CallbackQuery, user: UserView, admin: AdminDesk, state: FSMContext) -> None:
     await state.clear()
-    await show_panel(query, user, platform)
+    await show_panel(query, user, admin)
 
 
-@router.callback_query(kb.AdminCb.filter(F.action == "cancel"))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await reply(query, admin_texts.cancelled())
 
 
-@router.callback_query(kb.AdminCb.filter(F.action == "topups"))
-async def topups(query: CallbackQuery, platform: Platform) -> None:
-    pending = await platform.topups.pending()
+async def topups(query: CallbackQuery, topups: TopUps) -> None:
+    pending = await topups.pending()
     await reply(query, admin_texts.panel({"topups": len(pending)}))
     if isinstance(query.message, Message):
         for request in pending[:20]:
@@ -92,54 +61,62 @@ async def topups(query: CallbackQuery, platform: Platform) -> None:
 
 
 async def show_user(
-    event: Message | CallbackQuery, user: UserView, platform: Platform, telegram_id: int
+    event: Message | CallbackQuery,
+    user: UserView,
+    admin: AdminDesk,
+    catalogue: Catalogue,
+    telegram_id: int,
 ) -> None:
-    card = await platform.admin.user_card(user.telegram_id, telegram_id)
-    await reply(
-        event, admin_texts.user_card(card), kb.user_card(card, await platform.catalogue.levels())
-    )
+    card = await admin.user_card(user.telegram_id, telegram_id)
+    await reply(event, admin_texts.user_card(card), kb.user_card(card, await catalogue.levels()))
 
 
-@router.callback_query(kb.AdminCb.filter(F.action == "users"))
 async def ask_user(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(UserFlow.find)
     await reply(query, admin_texts.ask_user(), kb.cancel())
 
 
-@router.message(StateFilter(UserFlow.find), TYPED)
 async def find_user(
-    message: Message, user: UserView, platform: Platform, state: FSMContext
+    message: Message, user: UserView, admin: AdminDesk, catalogue: Catalogue, state: FSMContext
 ) -> None:
-    card = await platform.admin.find_user(user.telegram_id, (message.text or "")[:64])
+    card = await admin.find_user(user.telegram_id, (message.text or "")[:64])
     await state.clear()
-    await show_user(message, user, platform, card.user.telegram_id)
+    await show_user(message, user, admin, catalogue, card.user.telegram_id)
 
 
-@router.callback_query(kb.AdminUserCb.filter(F.action == "show"))
 async def user_again(
-    query: CallbackQuery, callback_data: kb.AdminUserCb, user: UserView, platform: Platform
+    query: CallbackQuery,
+    callback_data: kb.AdminUserCb,
+    user: UserView,
+    admin: AdminDesk,
+    catalogue: Catalogue,
 ) -> None:
-    await show_user(query, user, platform, callback_data.user)
+    await show_user(query, user, admin, catalogue, callback_data.user)
 
 
-@router.callback_query(kb.AdminUserCb.filter(F.action == "level"))
 async def set_level(
-    query: CallbackQuery, callback_data: kb.AdminUserCb, user: UserView, platform: Platform
+    query: CallbackQuery,
+    callback_data: kb.AdminUserCb,
+    user: UserView,
+    admin: AdminDesk,
+    catalogue: Catalogue,
 ) -> None:
-    await platform.admin.set_level(user.telegram_id, callback_data.user, callback_data.level)
-    await show_user(query, user, platform, callback_data.user)
+    await admin.set_level(user.telegram_id, callback_data.user, callback_data.level)
+    await show_user(query, user, admin, catalogue, callback_data.user)
 
 
-@router.callback_query(kb.AdminUserCb.filter(F.action.in_({"ban", "unban"})))
 async def set_banned(
-    query: CallbackQuery, callback_data: kb.AdminUserCb, user: UserView, platform: Platform
+    query: CallbackQuery,
+    callback_data: kb.AdminUserCb,
+    user: UserView,
+    admin: AdminDesk,
+    catalogue: Catalogue,
 ) -> None:
     banned = callback_data.action == "ban"
-    await platform.admin.set_banned(user.telegram_id, callback_data.user, banned)
-    await show_user(query, user, platform, callback_data.user)
+    await admin.set_banned(user.telegram_id, callback_data.user, banned)
+    await show_user(query, user, admin, catalogue, callback_data.user)
 
 
-@router.callback_query(kb.AdminUserCb.filter(F.action == "credit"))
 async def ask_credit_limit(
     query: CallbackQuery, callback_data: kb.AdminUserCb, state: FSMContext
 ) -> None:
@@ -148,9 +125,8 @@ async def ask_credit_limit(
     await reply(query, admin_texts.ask_credit_limit(callback_data.user), kb.cancel())
 
 
-@router.message(StateFilter(UserFlow.credit_limit), TYPED)
 async def credit_limit(
-    message: Message, user: UserView, platform: Platform, state: FSMContext
+    message: Message, user: UserView, admin: AdminDesk, catalogue: Catalogue, state: FSMContext
 ) -> None:
     target = int((await state.get_data())["target"])
     try:
@@ -158,12 +134,11 @@ async def credit_limit(
     except MalformedAmount:
         await message.answer(texts.bad_amount())
         return
-    await platform.admin.set_credit_limit(user.telegram_id, target, limit)
+    await admin.set_credit_limit(user.telegram_id, target, limit)
     await state.clear()
-    await show_user(message, user, platform, target)
+    await show_user(message, user, admin, catalogue, target)
 
 
-@router.callback_query(kb.AdminUserCb.filter(F.action == "adjust"))
 async def ask_adjustment(
     query: CallbackQuery, callback_data: kb.AdminUserCb, state: FSMContext
 ) -> None:
@@ -172,8 +147,9 @@ async def ask_adjustment(
     await reply(query, admin_texts.ask_adjustment(callback_data.user), kb.cancel())
 
 
-@router.message(StateFilter(UserFlow.adjust), TYPED)
-async def adjust(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
+async def adjust(
+    message: Message, user: UserView, admin: AdminDesk, catalogue: Catalogue, state: FSMContext
+) -> None:
     target = int((await state.get_data())["target"])
     amount_text, _, note = (message.text or "").strip().partition(" ")
     try:
@@ -185,7 +161,7 @@ async def adjust(message: Message, user: UserView, platform: Platform, state: FS
         await message.answer(admin_texts.note_required())
         return
     # The admin's message id is the key: a redelivered update adjusts once.
-    posted = await platform.admin.adjust_balance(
+    posted = await admin.adjust_balance(
         user.telegram_id,
         target,
         amount,
@@ -194,4 +170,24 @@ async def adjust(message: Message, user: UserView, platform: Platform, state: FS
     )
     await state.clear()
     await message.answer(admin_texts.adjusted(amount, posted.balance_after))
-    await show_user(message, user, platform, target)
+    await show_user(message, user, admin, catalogue, target)
+
+
+def setup() -> Router:
+    router = admin_router("admin_panel")
+    router.message.register(admin, Command("admin"))
+    router.callback_query.register(home, kb.AdminCb.filter(F.action == "home"))
+    router.callback_query.register(cancel, kb.AdminCb.filter(F.action == "cancel"))
+    router.callback_query.register(topups, kb.AdminCb.filter(F.action == "topups"))
+    router.callback_query.register(ask_user, kb.AdminCb.filter(F.action == "users"))
+    router.message.register(find_user, StateFilter(UserFlow.find), TYPED)
+    router.callback_query.register(user_again, kb.AdminUserCb.filter(F.action == "show"))
+    router.callback_query.register(set_level, kb.AdminUserCb.filter(F.action == "level"))
+    router.callback_query.register(
+        set_banned, kb.AdminUserCb.filter(F.action.in_({"ban", "unban"}))
+    )
+    router.callback_query.register(ask_credit_limit, kb.AdminUserCb.filter(F.action == "credit"))
+    router.message.register(credit_limit, StateFilter(UserFlow.credit_limit), TYPED)
+    router.callback_query.register(ask_adjustment, kb.AdminUserCb.filter(F.action == "adjust"))
+    router.message.register(adjust, StateFilter(UserFlow.adjust), TYPED)
+    return router

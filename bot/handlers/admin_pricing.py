@@ -3,21 +3,19 @@ status, and the commission ladder with the spread ratio."""
 
 from __future__ import annotations
 
-from aiogram import F
+from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import admin_texts, texts
-from bot.handlers.admin_panel import TYPED, admin_router, reply
+from bot.filters import TYPED, admin_router
 from bot.keyboards import admin as kb
+from bot.replies import reply
 from core.catalogue import UserView
 from core.money import MalformedAmount, parse_amount, parse_percent_bps
-from core.platform import Platform
-from core.pricing_admin import LadderView, SkuPricing
-
-router = admin_router("admin_pricing")
+from core.pricing_admin import LadderView, PricingAdmin, SkuPricing
 
 
 class PricingFlow(StatesGroup):
@@ -39,21 +37,19 @@ async def show_ladder(event: Message | CallbackQuery, view: LadderView) -> None:
 
 
 async def show_categories(
-    event: Message | CallbackQuery, user: UserView, platform: Platform
+    event: Message | CallbackQuery, user: UserView, pricing_admin: PricingAdmin
 ) -> None:
-    rows = await platform.pricing_admin.categories(user.telegram_id)
+    rows = await pricing_admin.categories(user.telegram_id)
     await reply(event, admin_texts.categories(rows), kb.categories(rows))
 
 
 # categories ----------------------------------------------------------------------------
 
 
-@router.callback_query(kb.AdminCb.filter(F.action == "cats"))
-async def categories(query: CallbackQuery, user: UserView, platform: Platform) -> None:
-    await show_categories(query, user, platform)
+async def categories(query: CallbackQuery, user: UserView, pricing_admin: PricingAdmin) -> None:
+    await show_categories(query, user, pricing_admin)
 
 
-@router.callback_query(kb.AdminCatCb.filter())
 async def ask_category_name(
     query: CallbackQuery, callback_data: kb.AdminCatCb, state: FSMContext
 ) -> None:
@@ -63,46 +59,41 @@ async def ask_category_name(
     await reply(query, admin_texts.ask_category_name(), kb.cancel())
 
 
-@router.message(StateFilter(PricingFlow.category_add, PricingFlow.category_rename), TYPED)
 async def category_name(
-    message: Message, user: UserView, platform: Platform, state: FSMContext
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
 ) -> None:
     name = message.text or ""
     if await state.get_state() == PricingFlow.category_add.state:
-        await platform.pricing_admin.add_category(user.telegram_id, name)
+        await pricing_admin.add_category(user.telegram_id, name)
     else:
         category = int((await state.get_data())["category"])
-        await platform.pricing_admin.rename_category(user.telegram_id, category, name)
+        await pricing_admin.rename_category(user.telegram_id, category, name)
     await state.clear()
-    await show_categories(message, user, platform)
+    await show_categories(message, user, pricing_admin)
 
 
 # one SKU -------------------------------------------------------------------------------
 
 
-@router.callback_query(kb.AdminCb.filter(F.action == "sku"))
 async def ask_sku(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(PricingFlow.sku)
     await reply(query, admin_texts.ask_sku(), kb.cancel())
 
 
-@router.message(StateFilter(PricingFlow.sku), TYPED)
-async def sku(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
-    pricing = await platform.pricing_admin.sku_pricing(user.telegram_id, (message.text or "")[:32])
+async def sku(
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
+) -> None:
+    pricing = await pricing_admin.sku_pricing(user.telegram_id, (message.text or "")[:32])
     await state.clear()
     await show_sku(message, pricing)
 
 
-@router.callback_query(kb.AdminSkuCb.filter(F.action == "show"))
 async def sku_again(
-    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, pricing_admin: PricingAdmin
 ) -> None:
-    await show_sku(
-        query, await platform.pricing_admin.sku_pricing(user.telegram_id, callback_data.sku)
-    )
+    await show_sku(query, await pricing_admin.sku_pricing(user.telegram_id, callback_data.sku))
 
 
-@router.callback_query(kb.AdminSkuCb.filter(F.action == "price"))
 async def ask_level_price(
     query: CallbackQuery, callback_data: kb.AdminSkuCb, state: FSMContext
 ) -> None:
@@ -113,9 +104,8 @@ async def ask_level_price(
     )
 
 
-@router.message(StateFilter(PricingFlow.level_price), TYPED)
 async def level_price(
-    message: Message, user: UserView, platform: Platform, state: FSMContext
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
 ) -> None:
     data = await state.get_data()
     text = (message.text or "").strip()
@@ -124,23 +114,21 @@ async def level_price(
     except MalformedAmount:
         await message.answer(texts.bad_amount())
         return
-    pricing = await platform.pricing_admin.set_level_price(
+    pricing = await pricing_admin.set_level_price(
         user.telegram_id, str(data["sku"]), str(data["level"]), price
     )
     await state.clear()
     await show_sku(message, pricing)
 
 
-@router.callback_query(kb.AdminSkuCb.filter(F.action == "break"))
 async def ask_break(query: CallbackQuery, callback_data: kb.AdminSkuCb, state: FSMContext) -> None:
     await state.set_state(PricingFlow.quantity_break)
     await state.update_data(sku=callback_data.sku)
     await reply(query, admin_texts.ask_break(callback_data.sku), kb.cancel())
 
 
-@router.message(StateFilter(PricingFlow.quantity_break), TYPED)
 async def quantity_break(
-    message: Message, user: UserView, platform: Platform, state: FSMContext
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
 ) -> None:
     parts = (message.text or "").split()
     try:
@@ -149,28 +137,24 @@ async def quantity_break(
         await message.answer(admin_texts.bad_input())
         return
     sku_code = str((await state.get_data())["sku"])
-    pricing = await platform.pricing_admin.set_quantity_break(
-        user.telegram_id, sku_code, quantity, discount
-    )
+    pricing = await pricing_admin.set_quantity_break(user.telegram_id, sku_code, quantity, discount)
     await state.clear()
     await show_sku(message, pricing)
 
 
-@router.callback_query(kb.AdminSkuCb.filter(F.action == "unbreak"))
 async def remove_break(
-    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, pricing_admin: PricingAdmin
 ) -> None:
-    pricing = await platform.pricing_admin.remove_quantity_break(
+    pricing = await pricing_admin.remove_quantity_break(
         user.telegram_id, callback_data.sku, callback_data.rule
     )
     await show_sku(query, pricing)
 
 
-@router.callback_query(kb.AdminSkuCb.filter(F.action.in_({"suspend", "resume"})))
 async def on_sale(
-    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, pricing_admin: PricingAdmin
 ) -> None:
-    pricing = await platform.pricing_admin.set_on_sale(
+    pricing = await pricing_admin.set_on_sale(
         user.telegram_id, callback_data.sku, callback_data.action == "resume"
     )
     await show_sku(query, pricing)
@@ -179,12 +163,10 @@ async def on_sale(
 # commission ladder and spread ----------------------------------------------------------
 
 
-@router.callback_query(kb.AdminCb.filter(F.action == "ladder"))
-async def ladder(query: CallbackQuery, user: UserView, platform: Platform) -> None:
-    await show_ladder(query, await platform.pricing_admin.ladder(user.telegram_id))
+async def ladder(query: CallbackQuery, user: UserView, pricing_admin: PricingAdmin) -> None:
+    await show_ladder(query, await pricing_admin.ladder(user.telegram_id))
 
 
-@router.callback_query(kb.AdminLadderCb.filter(F.action == "tier"))
 async def ask_tier(
     query: CallbackQuery, callback_data: kb.AdminLadderCb, state: FSMContext
 ) -> None:
@@ -193,8 +175,9 @@ async def ask_tier(
     await reply(query, admin_texts.ask_tier(callback_data.exclusive), kb.cancel())
 
 
-@router.message(StateFilter(PricingFlow.tier), TYPED)
-async def tier(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
+async def tier(
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
+) -> None:
     parts = (message.text or "").split()
     try:
         units, rate = int(parts[0]), parse_percent_bps(parts[1])
@@ -202,35 +185,62 @@ async def tier(message: Message, user: UserView, platform: Platform, state: FSMC
         await message.answer(admin_texts.bad_input())
         return
     exclusive = bool((await state.get_data())["exclusive"])
-    view = await platform.pricing_admin.set_tier(
+    view = await pricing_admin.set_tier(
         user.telegram_id, exclusive=exclusive, min_units=units, rate_bps=rate
     )
     await state.clear()
     await show_ladder(message, view)
 
 
-@router.callback_query(kb.AdminLadderCb.filter(F.action == "untier"))
 async def remove_tier(
-    query: CallbackQuery, callback_data: kb.AdminLadderCb, user: UserView, platform: Platform
+    query: CallbackQuery,
+    callback_data: kb.AdminLadderCb,
+    user: UserView,
+    pricing_admin: PricingAdmin,
 ) -> None:
-    await show_ladder(
-        query, await platform.pricing_admin.remove_tier(user.telegram_id, callback_data.tier)
-    )
+    await show_ladder(query, await pricing_admin.remove_tier(user.telegram_id, callback_data.tier))
 
 
-@router.callback_query(kb.AdminLadderCb.filter(F.action == "spread"))
 async def ask_spread(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(PricingFlow.spread)
     await reply(query, admin_texts.ask_spread(), kb.cancel())
 
 
-@router.message(StateFilter(PricingFlow.spread), TYPED)
-async def spread(message: Message, user: UserView, platform: Platform, state: FSMContext) -> None:
+async def spread(
+    message: Message, user: UserView, pricing_admin: PricingAdmin, state: FSMContext
+) -> None:
     try:
         share = parse_percent_bps(message.text or "")
     except ValueError:
         await message.answer(admin_texts.bad_input())
         return
-    view = await platform.pricing_admin.set_spread(user.telegram_id, share)
+    view = await pricing_admin.set_spread(user.telegram_id, share)
     await state.clear()
     await show_ladder(message, view)
+
+
+def setup() -> Router:
+    router = admin_router("admin_pricing")
+    router.callback_query.register(categories, kb.AdminCb.filter(F.action == "cats"))
+    router.callback_query.register(ask_category_name, kb.AdminCatCb.filter())
+    router.message.register(
+        category_name, StateFilter(PricingFlow.category_add, PricingFlow.category_rename), TYPED
+    )
+    router.callback_query.register(ask_sku, kb.AdminCb.filter(F.action == "sku"))
+    router.message.register(sku, StateFilter(PricingFlow.sku), TYPED)
+    router.callback_query.register(sku_again, kb.AdminSkuCb.filter(F.action == "show"))
+    router.callback_query.register(ask_level_price, kb.AdminSkuCb.filter(F.action == "price"))
+    router.message.register(level_price, StateFilter(PricingFlow.level_price), TYPED)
+    router.callback_query.register(ask_break, kb.AdminSkuCb.filter(F.action == "break"))
+    router.message.register(quantity_break, StateFilter(PricingFlow.quantity_break), TYPED)
+    router.callback_query.register(remove_break, kb.AdminSkuCb.filter(F.action == "unbreak"))
+    router.callback_query.register(
+        on_sale, kb.AdminSkuCb.filter(F.action.in_({"suspend", "resume"}))
+    )
+    router.callback_query.register(ladder, kb.AdminCb.filter(F.action == "ladder"))
+    router.callback_query.register(ask_tier, kb.AdminLadderCb.filter(F.action == "tier"))
+    router.message.register(tier, StateFilter(PricingFlow.tier), TYPED)
+    router.callback_query.register(remove_tier, kb.AdminLadderCb.filter(F.action == "untier"))
+    router.callback_query.register(ask_spread, kb.AdminLadderCb.filter(F.action == "spread"))
+    router.message.register(spread, StateFilter(PricingFlow.spread), TYPED)
+    return router

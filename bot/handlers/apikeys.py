@@ -10,16 +10,13 @@ from aiogram.types import CallbackQuery, Message
 from bot import texts
 from bot.keyboards import menus
 from bot.keyboards.callbacks import ApiKeyCb
+from core.apikeys import ApiKeys
 from core.catalogue import UserView
 from core.errors import InvalidState
-from core.platform import Platform
-
-router = Router(name="apikeys")
 
 
-@router.message(Command("apikey"))
-async def apikey(message: Message, user: UserView, platform: Platform) -> None:
-    current = await platform.api_keys.current(user.telegram_id)
+async def apikey(message: Message, user: UserView, api_keys: ApiKeys) -> None:
+    current = await api_keys.current(user.telegram_id)
     await message.answer(
         texts.apikey_current(
             current.prefix if current else None, current.created_at if current else None
@@ -28,12 +25,11 @@ async def apikey(message: Message, user: UserView, platform: Platform) -> None:
     )
 
 
-@router.callback_query(ApiKeyCb.filter(F.action == "new"))
 async def new_key(
-    query: CallbackQuery, callback_data: ApiKeyCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: ApiKeyCb, user: UserView, api_keys: ApiKeys
 ) -> None:
     try:
-        issued = await platform.api_keys.issue(
+        issued = await api_keys.issue(
             user.telegram_id, actor=f"user:{user.telegram_id}", replacing=callback_data.replacing
         )
     except InvalidState:  # a double tap, or an old message: the key was replaced already
@@ -45,8 +41,15 @@ async def new_key(
         await query.message.answer(texts.apikey_issued(issued.token))
 
 
-@router.callback_query(ApiKeyCb.filter(F.action == "cancel"))
 async def keep_key(query: CallbackQuery) -> None:
     await query.answer(texts.apikey_kept())
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
+
+
+def setup() -> Router:
+    router = Router(name="apikeys")
+    router.message.register(apikey, Command("apikey"))
+    router.callback_query.register(new_key, ApiKeyCb.filter(F.action == "new"))
+    router.callback_query.register(keep_key, ApiKeyCb.filter(F.action == "cancel"))
+    return router

@@ -11,16 +11,17 @@ from aiogram.utils.i18n import I18n
 
 from bot import texts
 from bot.approval_cards import Card, close_card
+from bot.filters import TYPED
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import BalanceCb, TopUpDecisionCb
 from bot.notices import TelegramFile, tell_admins
-from core.catalogue import UserView
+from core.balances import Balances
+from core.catalogue import Catalogue, UserView
 from core.money import MalformedAmount, parse_amount
-from core.platform import Platform
-
-router = Router(name="balance")
+from core.settings import Settings
+from core.topups import TopUps
 
 
 class TopUpFlow(StatesGroup):
@@ -28,22 +29,18 @@ class TopUpFlow(StatesGroup):
     receipt = State()
 
 
-@router.message(Command("balance"))
-@router.message(F.text == texts.MENU_BALANCE)
-async def balance(message: Message, user: UserView, platform: Platform) -> None:
-    view = await platform.balances.balance(user.telegram_id)
+async def balance(message: Message, user: UserView, balances: Balances) -> None:
+    view = await balances.balance(user.telegram_id)
     await message.answer(texts.balance(view), reply_markup=menus.balance_actions())
 
 
-@router.callback_query(BalanceCb.filter(F.action == "statement"))
-async def statement(query: CallbackQuery, user: UserView, platform: Platform) -> None:
-    moves = await platform.balances.statement(user.telegram_id, limit=10)
+async def statement(query: CallbackQuery, user: UserView, balances: Balances) -> None:
+    moves = await balances.statement(user.telegram_id, limit=10)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(texts.statement(moves))
 
 
-@router.callback_query(BalanceCb.filter(F.action == "topup"))
 async def topup_start(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(TopUpFlow.amount)
     await query.answer()
@@ -51,7 +48,6 @@ async def topup_start(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(texts.topup_ask_amount())
 
 
-@router.message(StateFilter(TopUpFlow.amount), F.text & ~F.text.startswith("/"))
 async def topup_amount(message: Message, state: FSMContext) -> None:
     try:
         amount = parse_amount(message.text or "")
@@ -65,55 +61,68 @@ async def topup_amount(message: Message, state: FSMContext) -> None:
     await message.answer(texts.topup_ask_receipt())
 
 
-@router.message(StateFilter(TopUpFlow.receipt), F.photo | (F.text & ~F.text.startswith("/")))
 async def topup_receipt(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    topups: TopUps,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     amount = int((await state.get_data())["amount"])
     photo = message.photo[-1].file_id if message.photo else None
     note = message.caption or message.text or ""
-    request = await platform.topups.request(
-        user.telegram_id, amount, note=note, receipt_file_id=photo
-    )
+    request = await topups.request(user.telegram_id, amount, note=note, receipt_file_id=photo)
     await state.clear()
     await message.answer(texts.topup_sent(request), reply_markup=menus.main_menu())
     await tell_admins(
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
         lambda: (texts.topup_for_admin(request), menus.topup_decision(request.id)),
         attachment=TelegramFile(photo, "photo") if photo else None,
     )
 
 
-@router.callback_query(TopUpDecisionCb.filter())
 async def topup_decide(
     query: CallbackQuery,
     callback_data: TopUpDecisionCb,
     user: UserView,
-    platform: Platform,
+    settings: Settings,
+    topups: TopUps,
+    catalogue: Catalogue,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    decision = await platform.topups.decide(
+    decision = await topups.decide(
         callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
     )
     await query.answer(texts.topup_decided(decision.request, decision.already_decided))
     await close_card(bot, Card.of(query.message), decision.verdict)
     if decision.already_decided:
         return
-    reseller = await platform.catalogue.user(decision.request.telegram_id)
+    reseller = await catalogue.user(decision.request.telegram_id)
     with (
         i18n.use_locale(LOCALE_OF[reseller.language]),
-        reading_as(platform.settings, reseller.telegram_id),
+        reading_as(settings, reseller.telegram_id),
     ):
         if decision.posted is not None:
             text = texts.topup_approved(decision.request, decision.posted.balance_after)
         else:
             text = texts.topup_rejected(decision.request)
         await bot.send_message(reseller.telegram_id, text)
+
+
+def setup() -> Router:
+    router = Router(name="balance")
+    router.message.register(balance, F.text == texts.MENU_BALANCE)
+    router.message.register(balance, Command("balance"))
+    router.callback_query.register(statement, BalanceCb.filter(F.action == "statement"))
+    router.callback_query.register(topup_start, BalanceCb.filter(F.action == "topup"))
+    router.message.register(topup_amount, StateFilter(TopUpFlow.amount), TYPED)
+    router.message.register(topup_receipt, StateFilter(TopUpFlow.receipt), F.photo | TYPED)
+    router.callback_query.register(topup_decide, TopUpDecisionCb.filter())
+    return router

@@ -12,18 +12,23 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import texts
+from bot import broadcast_texts
 from bot.broadcast_worker import BroadcastWorker, send_campaign_message
+from bot.filters import TYPED
 from bot.keyboards import broadcasts as keyboards
 from bot.keyboards.callbacks import BroadcastCb
 from bot.replies import show_in_place
-from core.broadcasts import MAX_CAPTION, MAX_DAYS, Audience, CampaignMessage, check_button
+from core.broadcasts import (
+    MAX_CAPTION,
+    MAX_DAYS,
+    Audience,
+    Broadcasts,
+    CampaignMessage,
+    check_button,
+)
 from core.catalogue import UserView
 from core.errors import Forbidden, InvalidInput
 from core.models import CampaignStatus, Role
-from core.platform import Platform
-
-router = Router(name="broadcast")
 
 
 class BroadcastFlow(StatesGroup):
@@ -48,40 +53,37 @@ def _message_of(data: dict[str, Any]) -> CampaignMessage:
     )
 
 
-@router.message(Command("broadcast"))
 async def broadcast(message: Message, user: UserView, state: FSMContext) -> None:
     _require_admin(user)
     await state.clear()
     await state.set_state(BroadcastFlow.message)
-    await message.answer(texts.broadcast_ask_message())
+    await message.answer(broadcast_texts.broadcast_ask_message())
 
 
-@router.message(StateFilter(BroadcastFlow), Command("cancel"))
 async def cancel_flow(message: Message, state: FSMContext) -> None:
     await state.clear()
-    await message.answer(texts.broadcast_discarded())
+    await message.answer(broadcast_texts.broadcast_discarded())
 
 
-@router.message(StateFilter(BroadcastFlow.message), F.photo | (F.text & ~F.text.startswith("/")))
 async def got_message(message: Message, state: FSMContext) -> None:
     if message.photo:
         if len(message.caption or "") > MAX_CAPTION:
-            await message.answer(texts.broadcast_bad_message())
+            await message.answer(broadcast_texts.broadcast_bad_message())
             return
         body = message.html_text if message.caption else ""
         await state.update_data(kind="photo", html=body, photo=message.photo[-1].file_id)
     else:
         await state.update_data(kind="text", html=message.html_text, photo=None)
     await state.set_state(BroadcastFlow.button)
-    await message.answer(texts.broadcast_ask_button(), reply_markup=keyboards.skip_button())
+    await message.answer(
+        broadcast_texts.broadcast_ask_button(), reply_markup=keyboards.skip_button()
+    )
 
 
-@router.message(StateFilter(BroadcastFlow.message))
 async def not_a_message(message: Message) -> None:
-    await message.answer(texts.broadcast_bad_message())
+    await message.answer(broadcast_texts.broadcast_bad_message())
 
 
-@router.message(StateFilter(BroadcastFlow.button), F.text & ~F.text.startswith("/"))
 async def got_button(message: Message, state: FSMContext) -> None:
     label, separator, url = (message.text or "").partition("|")
     try:
@@ -89,30 +91,30 @@ async def got_button(message: Message, state: FSMContext) -> None:
             raise InvalidInput(field="button")
         check_button(label.strip(), url.strip())
     except InvalidInput:
-        await message.answer(texts.broadcast_bad_button())
+        await message.answer(broadcast_texts.broadcast_bad_button())
         return
     await state.update_data(label=label.strip(), url=url.strip())
     await state.set_state(BroadcastFlow.audience)
-    await message.answer(texts.broadcast_ask_audience(), reply_markup=keyboards.audiences())
+    await message.answer(
+        broadcast_texts.broadcast_ask_audience(), reply_markup=keyboards.audiences()
+    )
 
 
-@router.callback_query(StateFilter(BroadcastFlow.button), BroadcastCb.filter(F.action == "skip"))
 async def skip_button(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(BroadcastFlow.audience)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(
-            texts.broadcast_ask_audience(), reply_markup=keyboards.audiences()
+            broadcast_texts.broadcast_ask_audience(), reply_markup=keyboards.audiences()
         )
 
 
-@router.callback_query(StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "aud"))
 async def audience_kind(
     query: CallbackQuery,
     callback_data: BroadcastCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     bot: Bot,
 ) -> None:
     await query.answer()
@@ -120,38 +122,37 @@ async def audience_kind(
         return
     kind = keyboards.AUDIENCE_KINDS[callback_data.ref % len(keyboards.AUDIENCE_KINDS)]
     if kind == "level":
-        levels = await platform.broadcasts.levels()
+        levels = await broadcasts.levels()
         await query.message.answer(
-            texts.broadcast_ask_level(), reply_markup=keyboards.choices("level", levels)
+            broadcast_texts.broadcast_ask_level(), reply_markup=keyboards.choices("level", levels)
         )
     elif kind == "category":
-        categories = await platform.broadcasts.categories()
+        categories = await broadcasts.categories()
         if not categories:
-            await query.message.answer(texts.broadcast_no_categories())
+            await query.message.answer(broadcast_texts.broadcast_no_categories())
             return
         await query.message.answer(
-            texts.broadcast_ask_category(), reply_markup=keyboards.choices("cat", categories)
+            broadcast_texts.broadcast_ask_category(),
+            reply_markup=keyboards.choices("cat", categories),
         )
     else:
-        await _preview(query.message, state, user, platform, bot, Audience(kind))
+        await _preview(query.message, state, user, broadcasts, bot, Audience(kind))
 
 
-@router.callback_query(StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "level"))
 async def audience_level(
     query: CallbackQuery,
     callback_data: BroadcastCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     bot: Bot,
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         audience = Audience("level", ref=callback_data.ref)
-        await _preview(query.message, state, user, platform, bot, audience)
+        await _preview(query.message, state, user, broadcasts, bot, audience)
 
 
-@router.callback_query(StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "cat"))
 async def audience_category(
     query: CallbackQuery, callback_data: BroadcastCb, state: FSMContext
 ) -> None:
@@ -159,125 +160,161 @@ async def audience_category(
     await state.set_state(BroadcastFlow.days)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(texts.broadcast_ask_days(), reply_markup=keyboards.days())
+        await query.message.answer(
+            broadcast_texts.broadcast_ask_days(), reply_markup=keyboards.days()
+        )
 
 
-@router.callback_query(StateFilter(BroadcastFlow.days), BroadcastCb.filter(F.action == "days"))
 async def days_chosen(
     query: CallbackQuery,
     callback_data: BroadcastCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     bot: Bot,
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         category = int((await state.get_data())["category"])
         audience = Audience("category", ref=category, days=callback_data.ref)
-        await _preview(query.message, state, user, platform, bot, audience)
+        await _preview(query.message, state, user, broadcasts, bot, audience)
 
 
-@router.message(StateFilter(BroadcastFlow.days), F.text & ~F.text.startswith("/"))
 async def days_typed(
-    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
+    message: Message, state: FSMContext, user: UserView, broadcasts: Broadcasts, bot: Bot
 ) -> None:
     text = (message.text or "").strip()
     if not text.isdigit() or not 0 < int(text) <= MAX_DAYS:
-        await message.answer(texts.broadcast_bad_days(MAX_DAYS))
+        await message.answer(broadcast_texts.broadcast_bad_days(MAX_DAYS))
         return
     category = int((await state.get_data())["category"])
     audience = Audience("category", ref=category, days=int(text))
-    await _preview(message, state, user, platform, bot, audience)
+    await _preview(message, state, user, broadcasts, bot, audience)
 
 
 async def _preview(
     target: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     bot: Bot,
     audience: Audience,
 ) -> None:
     """The message exactly as recipients will get it, then the count and Send / Cancel."""
     content = _message_of(await state.get_data())
-    campaign = await platform.broadcasts.draft(user.telegram_id, content, audience)
+    campaign = await broadcasts.draft(user.telegram_id, content, audience)
     await state.clear()
     await send_campaign_message(bot, target.chat.id, campaign.message)
-    described = texts.broadcast_audience(audience.kind, campaign.audience_name, audience.days)
+    described = broadcast_texts.broadcast_audience(
+        audience.kind, campaign.audience_name, audience.days
+    )
     await target.answer(
-        texts.broadcast_preview(described, campaign.recipients),
+        broadcast_texts.broadcast_preview(described, campaign.recipients),
         reply_markup=keyboards.confirm(campaign.id),
     )
 
 
-@router.callback_query(BroadcastCb.filter(F.action == "send"))
 async def send(
     query: CallbackQuery,
     callback_data: BroadcastCb,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     broadcast_worker: BroadcastWorker | None = None,
 ) -> None:
     _require_admin(user)  # before anything reaches the chat; the core checks again
-    started = await platform.broadcasts.start(callback_data.ref, user.telegram_id)
+    started = await broadcasts.start(callback_data.ref, user.telegram_id)
     if started.already:
-        await query.answer(texts.broadcast_already_started(started.campaign.id))
+        await query.answer(broadcast_texts.broadcast_already_started(started.campaign.id))
         return
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
         progress = await query.message.answer(
-            texts.broadcast_started(started.campaign.id),
+            broadcast_texts.broadcast_started(started.campaign.id),
             reply_markup=keyboards.stop(started.campaign.id),
         )
-        await platform.broadcasts.set_progress_message(started.campaign.id, progress.message_id)
+        await broadcasts.set_progress_message(started.campaign.id, progress.message_id)
     if broadcast_worker is not None:
         broadcast_worker.wake()
 
 
-@router.callback_query(BroadcastCb.filter(F.action == "discard"))
 async def discard(
-    query: CallbackQuery, callback_data: BroadcastCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: BroadcastCb, user: UserView, broadcasts: Broadcasts
 ) -> None:
-    campaign = await platform.broadcasts.discard(callback_data.ref, user.telegram_id)
+    campaign = await broadcasts.discard(callback_data.ref, user.telegram_id)
     if campaign.status is not CampaignStatus.DISCARDED:
-        await query.answer(texts.broadcast_already_started(campaign.id))
+        await query.answer(broadcast_texts.broadcast_already_started(campaign.id))
         return
     await query.answer()
     if isinstance(query.message, Message):
-        await show_in_place(query.message, texts.broadcast_discarded())
+        await show_in_place(query.message, broadcast_texts.broadcast_discarded())
 
 
-@router.callback_query(BroadcastCb.filter(F.action == "stop"))
 async def stop(
     query: CallbackQuery,
     callback_data: BroadcastCb,
     user: UserView,
-    platform: Platform,
+    broadcasts: Broadcasts,
     broadcast_worker: BroadcastWorker | None = None,
 ) -> None:
-    await platform.broadcasts.cancel(callback_data.ref, user.telegram_id)
-    await query.answer(texts.broadcast_stopping())
+    await broadcasts.cancel(callback_data.ref, user.telegram_id)
+    await query.answer(broadcast_texts.broadcast_stopping())
     if broadcast_worker is not None:
         broadcast_worker.wake()
 
 
-@router.message(Command("notifications"))
-async def notifications(message: Message, user: UserView, platform: Platform) -> None:
-    opted_out = await platform.broadcasts.opted_out(user.telegram_id)
+async def notifications(message: Message, user: UserView, broadcasts: Broadcasts) -> None:
+    opted_out = await broadcasts.opted_out(user.telegram_id)
     await message.answer(
-        texts.notifications(opted_out), reply_markup=keyboards.notifications(opted_out)
+        broadcast_texts.notifications(opted_out), reply_markup=keyboards.notifications(opted_out)
     )
 
 
-@router.callback_query(BroadcastCb.filter(F.action == "optout"))
 async def toggle_notifications(
-    query: CallbackQuery, callback_data: BroadcastCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: BroadcastCb, user: UserView, broadcasts: Broadcasts
 ) -> None:
-    opted_out = await platform.broadcasts.set_opted_out(user.telegram_id, callback_data.ref == 1)
-    await query.answer(texts.notifications_saved(opted_out))
+    opted_out = await broadcasts.set_opted_out(user.telegram_id, callback_data.ref == 1)
+    await query.answer(broadcast_texts.notifications_saved(opted_out))
     if isinstance(query.message, Message):
         await show_in_place(
-            query.message, texts.notifications(opted_out), keyboards.notifications(opted_out)
+            query.message,
+            broadcast_texts.notifications(opted_out),
+            keyboards.notifications(opted_out),
         )
+
+
+def setup() -> Router:
+    router = Router(name="broadcast")
+    router.message.register(broadcast, Command("broadcast"))
+    router.message.register(cancel_flow, StateFilter(BroadcastFlow), Command("cancel"))
+    router.message.register(
+        got_message,
+        StateFilter(BroadcastFlow.message),
+        F.photo | TYPED,
+    )
+    router.message.register(not_a_message, StateFilter(BroadcastFlow.message))
+    router.message.register(got_button, StateFilter(BroadcastFlow.button), TYPED)
+    router.callback_query.register(
+        skip_button, StateFilter(BroadcastFlow.button), BroadcastCb.filter(F.action == "skip")
+    )
+    router.callback_query.register(
+        audience_kind, StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "aud")
+    )
+    router.callback_query.register(
+        audience_level, StateFilter(BroadcastFlow.audience), BroadcastCb.filter(F.action == "level")
+    )
+    router.callback_query.register(
+        audience_category,
+        StateFilter(BroadcastFlow.audience),
+        BroadcastCb.filter(F.action == "cat"),
+    )
+    router.callback_query.register(
+        days_chosen, StateFilter(BroadcastFlow.days), BroadcastCb.filter(F.action == "days")
+    )
+    router.message.register(days_typed, StateFilter(BroadcastFlow.days), TYPED)
+    router.callback_query.register(send, BroadcastCb.filter(F.action == "send"))
+    router.callback_query.register(discard, BroadcastCb.filter(F.action == "discard"))
+    router.callback_query.register(stop, BroadcastCb.filter(F.action == "stop"))
+    router.message.register(notifications, Command("notifications"))
+    router.callback_query.register(toggle_notifications, BroadcastCb.filter(F.action == "optout"))
+    return router

@@ -11,29 +11,16 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
-from bot.keyboards import menus
+from bot.filters import TYPED
 from bot.keyboards.callbacks import BuyCb
-from bot.replies import show_in_place, show_receipt
-from bot.telegram_session import SendMessageUnread
-from core.catalogue import UserView
-from core.orders import Requoted
-from core.platform import Platform
-from core.pricing.quotes import MAX_QUANTITY, QuoteView
-
-router = Router(name="buy")
+from bot.replies import show_in_place, show_quote, show_receipt
+from core.catalogue import Catalogue, UserView
+from core.orders import Requoted, Shop
+from core.pricing.quotes import MAX_QUANTITY, Quotes
 
 
 class BuyFlow(StatesGroup):
     typing_quantity = State()
-
-
-async def show_quote(target: Message, quote: QuoteView, prefix: str | None = None) -> None:
-    """The quote with Confirm (or Top up) under it, as a new message in ``target``'s chat."""
-    text = texts.quote(quote)
-    if prefix:
-        text = f"{prefix}\n\n{text}"
-    markup = menus.confirm(quote)
-    await SendMessageUnread.of(target.chat.id, text, markup).as_(target.bot)
 
 
 def parse_quantity(text: str) -> int | None:
@@ -44,21 +31,19 @@ def parse_quantity(text: str) -> int | None:
     return quantity if 1 <= quantity <= MAX_QUANTITY else None
 
 
-@router.callback_query(BuyCb.filter(F.action == "qty"))
 async def quantity_chosen(
-    query: CallbackQuery, callback_data: BuyCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: BuyCb, user: UserView, quotes: Quotes
 ) -> None:
-    quote = await platform.quotes.quote(user.telegram_id, callback_data.sku, callback_data.qty)
+    quote = await quotes.quote(user.telegram_id, callback_data.sku, callback_data.qty)
     await query.answer()
     if isinstance(query.message, Message):
         await show_quote(query.message, quote)
 
 
-@router.callback_query(BuyCb.filter(F.action == "typed"))
 async def ask_quantity(
-    query: CallbackQuery, callback_data: BuyCb, state: FSMContext, platform: Platform
+    query: CallbackQuery, callback_data: BuyCb, state: FSMContext, catalogue: Catalogue
 ) -> None:
-    sku = await platform.catalogue.sku(callback_data.sku)
+    sku = await catalogue.sku(callback_data.sku)
     await state.set_state(BuyFlow.typing_quantity)
     await state.update_data(sku=sku.code)
     await query.answer()
@@ -66,9 +51,8 @@ async def ask_quantity(
         await query.message.answer(texts.ask_quantity(sku.name) + "\n" + texts.type_quantity())
 
 
-@router.message(StateFilter(BuyFlow.typing_quantity), F.text & ~F.text.startswith("/"))
 async def quantity_typed(
-    message: Message, state: FSMContext, user: UserView, platform: Platform
+    message: Message, state: FSMContext, user: UserView, quotes: Quotes
 ) -> None:
     quantity = parse_quantity(message.text or "")
     if quantity is None:
@@ -76,12 +60,11 @@ async def quantity_typed(
         return
     sku_code = (await state.get_data())["sku"]
     await state.clear()
-    await show_quote(message, await platform.quotes.quote(user.telegram_id, sku_code, quantity))
+    await show_quote(message, await quotes.quote(user.telegram_id, sku_code, quantity))
 
 
-@router.message(Command("buy"))
 async def quick_buy(
-    message: Message, command: CommandObject, user: UserView, platform: Platform
+    message: Message, command: CommandObject, user: UserView, quotes: Quotes
 ) -> None:
     parts = (command.args or "").split()
     if len(parts) != 2:
@@ -91,14 +74,13 @@ async def quick_buy(
     if quantity is None:
         await message.answer(texts.bad_quantity(MAX_QUANTITY))
         return
-    await show_quote(message, await platform.quotes.quote(user.telegram_id, parts[0], quantity))
+    await show_quote(message, await quotes.quote(user.telegram_id, parts[0], quantity))
 
 
-@router.callback_query(BuyCb.filter(F.action == "ok"))
 async def confirm(
-    query: CallbackQuery, callback_data: BuyCb, user: UserView, platform: Platform, bot: Bot
+    query: CallbackQuery, callback_data: BuyCb, user: UserView, shop: Shop, bot: Bot
 ) -> None:
-    result = await platform.shop.buy(user.telegram_id, callback_data.quote)
+    result = await shop.buy(user.telegram_id, callback_data.quote)
     if isinstance(result, Requoted):
         await query.answer()
         if isinstance(query.message, Message):
@@ -118,9 +100,19 @@ async def confirm(
     await asyncio.gather(stop_spinner(), show_receipt(bot, user.telegram_id, result, quote))
 
 
-@router.callback_query(BuyCb.filter(F.action == "cancel"))
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(texts.cancelled())
     if isinstance(query.message, Message):
         await show_in_place(query.message, texts.cancelled())
+
+
+def setup() -> Router:
+    router = Router(name="buy")
+    router.callback_query.register(quantity_chosen, BuyCb.filter(F.action == "qty"))
+    router.callback_query.register(ask_quantity, BuyCb.filter(F.action == "typed"))
+    router.message.register(quantity_typed, StateFilter(BuyFlow.typing_quantity), TYPED)
+    router.message.register(quick_buy, Command("buy"))
+    router.callback_query.register(confirm, BuyCb.filter(F.action == "ok"))
+    router.callback_query.register(cancel, BuyCb.filter(F.action == "cancel"))
+    return router

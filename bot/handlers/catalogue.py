@@ -11,14 +11,11 @@ from bot.keyboards import menus
 from bot.keyboards.callbacks import CatalogueCb
 from bot.replies import show_in_place
 from core.catalogue import UserView
-from core.platform import Platform
-
-router = Router(name="catalogue")
-PAGE_SIZE = 8
+from core.storefront import Storefront
 
 
-async def _categories(target: Message, platform: Platform, *, edit: bool) -> None:
-    lines = await platform.storefront.categories()
+async def _categories(target: Message, storefront: Storefront, *, edit: bool) -> None:
+    lines = await storefront.categories()
     text = texts.choose_category() if lines else texts.nothing_on_sale()
     markup = menus.categories(lines)
     if edit:
@@ -27,38 +24,34 @@ async def _categories(target: Message, platform: Platform, *, edit: bool) -> Non
         await target.answer(text, reply_markup=markup)
 
 
-@router.message(Command("catalogue"))
-@router.message(F.text == texts.MENU_CATALOGUE)
-async def catalogue(message: Message, platform: Platform) -> None:
-    await _categories(message, platform, edit=False)
+async def catalogue(message: Message, storefront: Storefront) -> None:
+    await _categories(message, storefront, edit=False)
 
 
-@router.callback_query(CatalogueCb.filter(F.action == "home"))
-async def home(query: CallbackQuery, platform: Platform) -> None:
+async def home(query: CallbackQuery, storefront: Storefront) -> None:
     await query.answer()
     if isinstance(query.message, Message):
-        await _categories(query.message, platform, edit=True)
+        await _categories(query.message, storefront, edit=True)
 
 
-@router.callback_query(CatalogueCb.filter(F.action == "list"))
 async def sku_page(
-    query: CallbackQuery, callback_data: CatalogueCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: CatalogueCb, user: UserView, storefront: Storefront
 ) -> None:
     page = max(0, callback_data.page)
-    names = {c.id: c.name for c in await platform.storefront.categories()}
+    names = {c.id: c.name for c in await storefront.categories()}
     if callback_data.category and callback_data.category not in names:
         # removed (or emptied) since this message was sent, or a forged button
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.edit_text(texts.category_gone(), reply_markup=menus.back_home())
         return
-    result = await platform.storefront.skus(
+    result = await storefront.skus(
         user.telegram_id,
         category_id=callback_data.category,
-        offset=page * PAGE_SIZE,
-        limit=PAGE_SIZE,
+        offset=page * menus.SKU_PAGE_SIZE,
+        limit=menus.SKU_PAGE_SIZE,
     )
-    pages = max(1, -(-result.total // PAGE_SIZE))
+    pages = max(1, -(-result.total // menus.SKU_PAGE_SIZE))
     await query.answer()
     if isinstance(query.message, Message):
         await show_in_place(
@@ -70,17 +63,20 @@ async def sku_page(
         )
 
 
-@router.callback_query(CatalogueCb.filter(F.action == "sku"))
 async def sku_card(
-    query: CallbackQuery, callback_data: CatalogueCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: CatalogueCb, user: UserView, storefront: Storefront
 ) -> None:
-    card = await platform.storefront.card(user.telegram_id, callback_data.sku)
+    card = await storefront.card(user.telegram_id, callback_data.sku)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(texts.sku_card(card), reply_markup=menus.sku_card(card.line))
 
 
-async def search(message: Message, user: UserView, platform: Platform, query: str) -> None:
-    result = await platform.storefront.skus(user.telegram_id, search=query, limit=PAGE_SIZE)
-    markup = menus.sku_list(result.lines, category=0, page=0, pages=1) if result.lines else None
-    await message.answer(texts.search_results(query, result.total), reply_markup=markup)
+def setup() -> Router:
+    router = Router(name="catalogue")
+    router.message.register(catalogue, F.text == texts.MENU_CATALOGUE)
+    router.message.register(catalogue, Command("catalogue"))
+    router.callback_query.register(home, CatalogueCb.filter(F.action == "home"))
+    router.callback_query.register(sku_page, CatalogueCb.filter(F.action == "list"))
+    router.callback_query.register(sku_card, CatalogueCb.filter(F.action == "sku"))
+    return router

@@ -1,9 +1,9 @@
 """Registration: the door for newcomers (approval requests, invite codes) and the admins'
 side (approve / reject, ``/invite``).
 
-``gate`` comes right after the error router: every message or button press from an
-*outsider* (pending or rejected, not an admin) ends here with one short reply, so an
-outsider can never browse or buy. ``router`` holds the admins' handlers.
+``setup_gate()`` builds the door, which comes right after the error router: every message
+or button press from an *outsider* (pending or rejected, not an admin) ends there with one
+short reply, so an outsider can never browse or buy. ``setup()`` builds the admins' side.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, TelegramObject
 from aiogram.utils.i18n import I18n
 
-from bot import registration_texts as rtexts
-from bot import texts
+from bot import registration_texts, texts
 from bot.approval_cards import Card, close_card
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
@@ -25,126 +24,143 @@ from bot.keyboards import menus
 from bot.keyboards.callbacks import RegistrationDecisionCb
 from core.catalogue import UserView
 from core.models import RegistrationStatus, UserStatus
-from core.platform import Platform
-from core.registration import InvalidInvite
+from core.registration import InvalidInvite, Registrations
+from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
-gate = Router(name="registration_gate")
-router = Router(name="registration")
 
 
 # async: aiogram runs a plain function filter in a worker thread, for every update
 async def outsider(
-    event: TelegramObject, user: UserView | None = None, platform: Platform | None = None
+    event: TelegramObject, user: UserView | None = None, registration: Registrations | None = None
 ) -> bool:
-    return user is not None and platform is not None and platform.registration.is_outsider(user)
-
-
-gate.message.filter(outsider)
-gate.callback_query.filter(outsider)
+    return user is not None and registration is not None and registration.is_outsider(user)
 
 
 def _name(user: UserView) -> str:
     return user.display_name or str(user.telegram_id)
 
 
-@gate.message(CommandStart())
 async def newcomer_start(
     message: Message,
     command: CommandObject,
     user: UserView,
-    platform: Platform,
+    registration: Registrations,
+    settings: Settings,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    await _knock(message, user, platform, bot, i18n, invite=(command.args or "").strip())
+    await _knock(
+        message, user, registration, settings, bot, i18n, invite=(command.args or "").strip()
+    )
 
 
-@gate.message()
 async def newcomer_message(
-    message: Message, user: UserView, platform: Platform, bot: Bot, i18n: I18n
+    message: Message,
+    user: UserView,
+    registration: Registrations,
+    settings: Settings,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
-    await _knock(message, user, platform, bot, i18n, invite="")
+    await _knock(message, user, registration, settings, bot, i18n, invite="")
 
 
-@gate.callback_query()
-async def newcomer_button(query: CallbackQuery, user: UserView, platform: Platform) -> None:
+async def newcomer_button(
+    query: CallbackQuery, user: UserView, registration: Registrations
+) -> None:
     if user.status is UserStatus.REJECTED:
-        text = rtexts.request_declined()
-    elif platform.registration.policy == "invite":
-        text = rtexts.invite_needed()
+        text = registration_texts.request_declined()
+    elif registration.policy == "invite":
+        text = registration_texts.invite_needed()
     else:
-        text = rtexts.request_waiting()
+        text = registration_texts.request_waiting()
     await query.answer(text[:200], show_alert=True)
 
 
 async def _knock(
-    message: Message, user: UserView, platform: Platform, bot: Bot, i18n: I18n, *, invite: str
+    message: Message,
+    user: UserView,
+    registration: Registrations,
+    settings: Settings,
+    bot: Bot,
+    i18n: I18n,
+    *,
+    invite: str,
 ) -> None:
-    policy = platform.registration.policy
+    policy = registration.policy
     if user.status is UserStatus.REJECTED:
-        await message.answer(rtexts.request_declined())
+        await message.answer(registration_texts.request_declined())
     elif policy == "open":  # the policy was opened since this user arrived
-        admitted = await platform.registration.admit(user.telegram_id, actor="policy:open")
+        admitted = await registration.admit(user.telegram_id, actor="policy:open")
         await message.answer(texts.welcome(_name(admitted)), reply_markup=menus.main_menu())
     elif policy == "invite":
-        await _join_with_invite(message, user, platform, invite)
+        await _join_with_invite(message, user, registration, invite)
     else:
-        await _apply(message, user, platform, bot, i18n)
+        await _apply(message, user, registration, settings, bot, i18n)
 
 
 async def _join_with_invite(
-    message: Message, user: UserView, platform: Platform, invite: str
+    message: Message, user: UserView, registration: Registrations, invite: str
 ) -> None:
     if not invite:
-        await message.answer(rtexts.invite_needed())
+        await message.answer(registration_texts.invite_needed())
         return
     try:
-        joined = await platform.registration.join_with_invite(user.telegram_id, invite)
+        joined = await registration.join_with_invite(user.telegram_id, invite)
     except InvalidInvite:
-        await message.answer(rtexts.invite_invalid())
+        await message.answer(registration_texts.invite_invalid())
         return
-    await message.answer(rtexts.invite_accepted(_name(joined)), reply_markup=menus.main_menu())
+    await message.answer(
+        registration_texts.invite_accepted(_name(joined)), reply_markup=menus.main_menu()
+    )
 
 
 async def _apply(
-    message: Message, user: UserView, platform: Platform, bot: Bot, i18n: I18n
+    message: Message,
+    user: UserView,
+    registration: Registrations,
+    settings: Settings,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
-    application = await platform.registration.apply(user.telegram_id)
+    application = await registration.apply(user.telegram_id)
     if not application.filed:
-        await message.answer(rtexts.request_waiting())
+        await message.answer(registration_texts.request_waiting())
         return
-    await message.answer(rtexts.request_sent())
+    await message.answer(registration_texts.request_sent())
     if not application.admins:
         log.warning("registration request %s: no admin to decide it", application.request.id)
     for admin in application.admins:
         with (
             i18n.use_locale(LOCALE_OF.get(admin.language, "zh_CN")),
-            reading_as(platform.settings, admin.telegram_id),
+            reading_as(settings, admin.telegram_id),
         ):
             try:
                 await bot.send_message(
                     admin.telegram_id,
-                    rtexts.request_for_admin(application.request),
+                    registration_texts.request_for_admin(application.request),
                     reply_markup=menus.registration_decision(application.request.id),
                 )
             except TelegramAPIError as failure:  # one unreachable admin must not stop the rest
                 log.warning("registration request for admin %s: %s", admin.telegram_id, failure)
 
 
-@router.callback_query(RegistrationDecisionCb.filter())
 async def decide(
     query: CallbackQuery,
     callback_data: RegistrationDecisionCb,
     user: UserView,
-    platform: Platform,
+    settings: Settings,
+    registration: Registrations,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    decision = await platform.registration.decide(
+    decision = await registration.decide(
         callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
     )
-    await query.answer(rtexts.request_decided(decision.request, decision.already_decided))
+    await query.answer(
+        registration_texts.request_decided(decision.request, decision.already_decided)
+    )
     await close_card(bot, Card.of(query.message), decision.verdict)
     if decision.already_decided:
         return
@@ -152,30 +168,48 @@ async def decide(
     name = applicant.display_name or str(applicant.telegram_id)
     with (
         i18n.use_locale(LOCALE_OF.get(applicant.language, "zh_CN")),
-        reading_as(platform.settings, applicant.telegram_id),
+        reading_as(settings, applicant.telegram_id),
     ):
         if applicant.status is RegistrationStatus.APPROVED:
             await bot.send_message(
                 applicant.telegram_id,
-                rtexts.request_approved(name),
+                registration_texts.request_approved(name),
                 reply_markup=menus.main_menu(),
             )
         else:
-            await bot.send_message(applicant.telegram_id, rtexts.request_declined())
+            await bot.send_message(applicant.telegram_id, registration_texts.request_declined())
 
 
-@router.message(Command("invite"))
 async def invite(
-    message: Message, command: CommandObject, user: UserView, platform: Platform, bot: Bot
+    message: Message, command: CommandObject, user: UserView, registration: Registrations, bot: Bot
 ) -> None:
     args = (command.args or "").split()
     if len(args) > 1 or (args and not args[0].isdigit()) or (args and len(args[0]) > 6):
-        await message.answer(rtexts.invite_usage())
+        await message.answer(registration_texts.invite_usage())
         return
-    codes = await platform.registration.issue_invites(user.telegram_id, int(args[0]) if args else 1)
+    codes = await registration.issue_invites(user.telegram_id, int(args[0]) if args else 1)
     me = await bot.me()
     links = [f"https://t.me/{me.username}?start={code}" for code in codes]
     await message.answer(
-        rtexts.invites_issued(codes, links),
+        registration_texts.invites_issued(codes, links),
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
+
+
+def setup_gate() -> Router:
+    """The door: right after the error router, it takes every update from an outsider."""
+    gate = Router(name="registration_gate")
+    gate.message.filter(outsider)
+    gate.callback_query.filter(outsider)
+    gate.message.register(newcomer_start, CommandStart())
+    gate.message.register(newcomer_message)
+    gate.callback_query.register(newcomer_button)
+    return gate
+
+
+def setup() -> Router:
+    """The admins' side: decisions on requests and /invite."""
+    router = Router(name="registration")
+    router.callback_query.register(decide, RegistrationDecisionCb.filter())
+    router.message.register(invite, Command("invite"))
+    return router

@@ -10,38 +10,36 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot import scheduler_texts as st
+from bot import scheduler_texts
 from bot.keyboards import scheduler as kb
 from bot.keyboards.callbacks import SalesReportCb
 from core.catalogue import UserView
 from core.errors import InvalidInput
-from core.platform import Platform
-from core.reports import Period, render_sales_chart
+from core.promotions import Promotions
+from core.reports import Period, Reports, render_sales_chart
+from core.settings import Settings
 
-router = Router(name="reports")
 PERIODS = {period.value: period for period in Period}
 
 
-@router.message(Command("reports"))
-async def reports(message: Message, user: UserView, platform: Platform) -> None:
-    await platform.promotions.require_admin(user.telegram_id)
-    await message.answer(st.reports_choose(), reply_markup=kb.report_periods())
+async def reports(message: Message, user: UserView, promotions: Promotions) -> None:
+    await promotions.require_admin(user.telegram_id)
+    await message.answer(scheduler_texts.reports_choose(), reply_markup=kb.report_periods())
 
 
-@router.callback_query(SalesReportCb.filter(F.period.in_(PERIODS)))
 async def report(
-    query: CallbackQuery, callback_data: SalesReportCb, user: UserView, platform: Platform
+    query: CallbackQuery, callback_data: SalesReportCb, user: UserView, reports: Reports
 ) -> None:
-    summary = await platform.reports.summary(user.telegram_id, PERIODS[callback_data.period])
+    summary = await reports.summary(user.telegram_id, PERIODS[callback_data.period])
     await query.answer()
     if not isinstance(query.message, Message):
         return
-    await query.message.answer(st.sales_report(summary))
+    await query.message.answer(scheduler_texts.sales_report(summary))
     # matplotlib is CPU work: keep it off the event loop
     png = await asyncio.to_thread(render_sales_chart, summary)
     await query.message.answer_photo(
         BufferedInputFile(png, filename=f"sales-{summary.period.value}.png"),
-        caption=st.chart_caption(summary),
+        caption=scheduler_texts.chart_caption(summary),
     )
 
 
@@ -55,22 +53,34 @@ def _dates(args: str | None) -> tuple[date, date] | None:
         return None
 
 
-@router.message(Command("export"))
 async def export(
-    message: Message, command: CommandObject, user: UserView, platform: Platform
+    message: Message,
+    command: CommandObject,
+    user: UserView,
+    promotions: Promotions,
+    reports: Reports,
+    settings: Settings,
 ) -> None:
-    await platform.promotions.require_admin(user.telegram_id)
+    await promotions.require_admin(user.telegram_id)
     days = _dates(command.args)
     if days is None:
-        await message.answer(st.export_usage(platform.settings.timezone))
+        await message.answer(scheduler_texts.export_usage(settings.timezone))
         return
     first, last = days
     try:
-        exported = await platform.reports.orders_csv(user.telegram_id, first, last)
+        exported = await reports.orders_csv(user.telegram_id, first, last)
     except InvalidInput:
-        await message.answer(st.export_usage(platform.settings.timezone))
+        await message.answer(scheduler_texts.export_usage(settings.timezone))
         return
     await message.answer_document(
         BufferedInputFile(exported.content, filename=exported.filename),
-        caption=st.export_caption(exported.rows, first, last),
+        caption=scheduler_texts.export_caption(exported.rows, first, last),
     )
+
+
+def setup() -> Router:
+    router = Router(name="reports")
+    router.message.register(reports, Command("reports"))
+    router.callback_query.register(report, SalesReportCb.filter(F.period.in_(PERIODS)))
+    router.message.register(export, Command("export"))
+    return router

@@ -11,14 +11,10 @@ from bot import command_menus, texts
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import LanguageCb
-from core.catalogue import UserView
+from core.catalogue import Catalogue, UserView
 from core.models import Role
-from core.platform import Platform
-
-router = Router(name="start")
 
 
-@router.message(CommandStart())
 async def start(message: Message, user: UserView) -> None:
     await message.answer(
         texts.welcome(user.display_name or str(user.telegram_id)), reply_markup=menus.main_menu()
@@ -35,30 +31,36 @@ def help_for(user: UserView) -> str:
     return "\n\n".join(parts)
 
 
-@router.message(Command("help"))
-@router.message(F.text == texts.MENU_HELP)
 async def help_(message: Message, user: UserView) -> None:
     await message.answer(help_for(user), reply_markup=menus.main_menu())
 
 
-@router.message(Command("language"))
-@router.message(F.text == texts.MENU_LANGUAGE)
 async def language(message: Message) -> None:
     await message.answer(texts.choose_language(), reply_markup=menus.languages())
 
 
-@router.callback_query(LanguageCb.filter())
 async def set_language(
     query: CallbackQuery,
     callback_data: LanguageCb,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
     i18n: I18n,
     bot: Bot,
 ) -> None:
-    updated = await platform.catalogue.set_language(user.telegram_id, callback_data.code)
+    updated = await catalogue.set_language(user.telegram_id, callback_data.code)
     await command_menus.refresh(bot, i18n, updated)  # a staff menu speaks the new language
     with i18n.use_locale(LOCALE_OF[updated.language]):
         await query.answer()
         if query.message is not None:
             await query.message.answer(texts.language_set(), reply_markup=menus.main_menu())
+
+
+def setup() -> Router:
+    router = Router(name="start")
+    router.message.register(start, CommandStart())
+    router.message.register(help_, F.text == texts.MENU_HELP)
+    router.message.register(help_, Command("help"))
+    router.message.register(language, F.text == texts.MENU_LANGUAGE)
+    router.message.register(language, Command("language"))
+    router.callback_query.register(set_language, LanguageCb.filter())
+    return router

@@ -12,17 +12,17 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
-from bot import supplier_texts as st
+from bot import supplier_texts
 from bot.approval_cards import Card, close_card
+from bot.filters import TYPED
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SkuReviewCb, SupplierFormCb
 from bot.notices import tell_admins
 from bot.supplier_replies import announce_decision, own_sku_of
-from core.catalogue import UserView
+from core.catalogue import Catalogue, UserView
 from core.errors import Forbidden, KamengError
 from core.models import ReviewStatus, Role, StockKind
 from core.money import MalformedAmount, parse_amount
-from core.platform import Platform
 from core.reviews import (
     MAX_AMOUNT,
     MAX_CATEGORY,
@@ -30,12 +30,13 @@ from core.reviews import (
     Authorization,
     NewProduct,
     ProductEdit,
+    ProductReviews,
     ReviewDecision,
     ReviewView,
 )
+from core.settings import Settings
+from core.suppliers import SupplierStock
 
-router = Router(name="supplier_products")
-TEXT = F.text & ~F.text.startswith("/")
 ATTACHMENT = F.photo | F.document
 
 
@@ -80,7 +81,7 @@ async def _fits(message: Message, limit: int) -> bool:
     text = " ".join((message.text or "").split())
     if text and len(text) <= limit:
         return True
-    await message.answer(st.text_length(limit))
+    await message.answer(supplier_texts.text_length(limit))
     return False
 
 
@@ -94,44 +95,38 @@ def _authorization(message: Message) -> Authorization:
 # a new product ------------------------------------------------------------------------
 
 
-@router.message(Command("newproduct"))
 async def new_start(message: Message, state: FSMContext, user: UserView) -> None:
     if Role.SUPPLIER not in user.roles:
-        await message.answer(st.refusal(Forbidden(action="supplier")))
+        await message.answer(supplier_texts.refusal(Forbidden(action="supplier")))
         return
     await state.set_state(ProductFlow.name)
-    await message.answer(st.product_ask_name())
+    await message.answer(supplier_texts.product_ask_name())
 
 
-@router.message(StateFilter(ProductFlow.name), TEXT)
-async def new_name(message: Message, state: FSMContext, platform: Platform) -> None:
+async def new_name(message: Message, state: FSMContext, reviews: ProductReviews) -> None:
     if not await _fits(message, MAX_NAME):
         return
-    categories = await platform.reviews.categories()
+    categories = await reviews.categories()
     await state.update_data(name=message.text, categories=categories)
     await state.set_state(ProductFlow.category)
     await message.answer(
-        st.product_ask_category(bool(categories)),
+        supplier_texts.product_ask_category(bool(categories)),
         reply_markup=supplier_menus.categories(categories),
     )
 
 
-@router.callback_query(
-    StateFilter(ProductFlow.category), SupplierFormCb.filter(F.step == "category")
-)
 async def new_category_picked(
     query: CallbackQuery, callback_data: SupplierFormCb, state: FSMContext, bot: Bot
 ) -> None:
     categories: list[str] = (await state.get_data()).get("categories", [])
     index = int(callback_data.value) if callback_data.value.isdigit() else -1
     if not 0 <= index < len(categories):
-        await query.answer(st.type_text())
+        await query.answer(supplier_texts.type_text())
         return
     await query.answer()
     await _category_chosen(bot, query.from_user.id, state, categories[index])
 
 
-@router.message(StateFilter(ProductFlow.category), TEXT)
 async def new_category_typed(message: Message, state: FSMContext, bot: Bot) -> None:
     if not await _fits(message, MAX_CATEGORY):
         return
@@ -141,32 +136,31 @@ async def new_category_typed(message: Message, state: FSMContext, bot: Bot) -> N
 async def _category_chosen(bot: Bot, chat_id: int, state: FSMContext, category: str) -> None:
     await state.update_data(category=category)
     await state.set_state(ProductFlow.face_value)
-    await _say(bot, chat_id, st.product_ask_face_value())
+    await _say(bot, chat_id, supplier_texts.product_ask_face_value())
 
 
-@router.message(StateFilter(ProductFlow.face_value), TEXT)
 async def new_face_value(message: Message, state: FSMContext) -> None:
     amount = _amount(message.text)
     if amount is None:
-        await message.answer(st.bad_price())
+        await message.answer(supplier_texts.bad_price())
         return
     await state.update_data(face_value=amount)
     await state.set_state(ProductFlow.supply_price)
-    await message.answer(st.product_ask_supply_price())
+    await message.answer(supplier_texts.product_ask_supply_price())
 
 
-@router.message(StateFilter(ProductFlow.supply_price), TEXT)
 async def new_supply_price(message: Message, state: FSMContext) -> None:
     amount = _amount(message.text)
     if amount is None or amount > int((await state.get_data())["face_value"]):
-        await message.answer(st.bad_price())
+        await message.answer(supplier_texts.bad_price())
         return
     await state.update_data(supply_price=amount)
     await state.set_state(ProductFlow.stock_kind)
-    await message.answer(st.product_ask_stock_kind(), reply_markup=supplier_menus.stock_kinds())
+    await message.answer(
+        supplier_texts.product_ask_stock_kind(), reply_markup=supplier_menus.stock_kinds()
+    )
 
 
-@router.callback_query(StateFilter(ProductFlow.stock_kind), SupplierFormCb.filter(F.step == "kind"))
 async def new_stock_kind(
     query: CallbackQuery, callback_data: SupplierFormCb, state: FSMContext, bot: Bot
 ) -> None:
@@ -174,34 +168,37 @@ async def new_stock_kind(
     await state.update_data(stock_kind=kind.value)
     await state.set_state(ProductFlow.exclusive)
     await query.answer()
-    await _say(bot, query.from_user.id, st.product_ask_exclusive(), supplier_menus.exclusive())
+    await _say(
+        bot, query.from_user.id, supplier_texts.product_ask_exclusive(), supplier_menus.exclusive()
+    )
 
 
-@router.callback_query(
-    StateFilter(ProductFlow.exclusive), SupplierFormCb.filter(F.step == "exclusive")
-)
 async def new_exclusive(
     query: CallbackQuery, callback_data: SupplierFormCb, state: FSMContext, bot: Bot
 ) -> None:
     await state.update_data(exclusive=callback_data.value == "1")
     await state.set_state(ProductFlow.provenance)
     await query.answer()
-    await _say(bot, query.from_user.id, st.product_ask_provenance())
+    await _say(bot, query.from_user.id, supplier_texts.product_ask_provenance())
 
 
-@router.message(StateFilter(ProductFlow.provenance), TEXT)
 async def new_provenance(message: Message, state: FSMContext) -> None:
     await state.update_data(provenance=message.text)
     await state.set_state(ProductFlow.authorization)
-    await message.answer(st.product_ask_authorization(), reply_markup=supplier_menus.skip())
+    await message.answer(
+        supplier_texts.product_ask_authorization(), reply_markup=supplier_menus.skip()
+    )
 
 
-async def _to_reviewers(bot: Bot, platform: Platform, i18n: I18n, view: ReviewView) -> None:
+async def _to_reviewers(
+    bot: Bot, catalogue: Catalogue, settings: Settings, i18n: I18n, view: ReviewView
+) -> None:
     await tell_admins(
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
-        lambda: (st.review_card(view), supplier_menus.review_decision(view.id)),
+        lambda: (supplier_texts.review_card(view), supplier_menus.review_decision(view.id)),
         attachment=view.authorization,
     )
 
@@ -209,25 +206,25 @@ async def _to_reviewers(bot: Bot, platform: Platform, i18n: I18n, view: ReviewVi
 # changing a product -------------------------------------------------------------------
 
 
-@router.message(Command("editproduct"))
 async def edit_start(
     message: Message,
     command: CommandObject,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    supplier_stock: SupplierStock,
 ) -> None:
-    sku = await own_sku_of(message, command, user, platform, st.edit_usage)
+    sku = await own_sku_of(message, command, user, supplier_stock, supplier_texts.edit_usage)
     if sku is None:
         return
     await state.set_state(EditFlow.name)
     await state.set_data(
         {"sku": sku.code, "supply_price": sku.supply_price, "face_value": sku.face_value}
     )
-    await message.answer(st.edit_ask_name(sku.name), reply_markup=supplier_menus.keep("name"))
+    await message.answer(
+        supplier_texts.edit_ask_name(sku.name), reply_markup=supplier_menus.keep("name")
+    )
 
 
-@router.message(StateFilter(EditFlow.name), TEXT)
 async def edit_name(message: Message, state: FSMContext, bot: Bot) -> None:
     if not await _fits(message, MAX_NAME):
         return
@@ -235,9 +232,6 @@ async def edit_name(message: Message, state: FSMContext, bot: Bot) -> None:
     await _ask_edit_price(bot, message.chat.id, state)
 
 
-@router.callback_query(
-    StateFilter(EditFlow.name), SupplierFormCb.filter((F.step == "keep") & (F.value == "name"))
-)
 async def edit_keep_name(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await query.answer()
     await _ask_edit_price(bot, query.from_user.id, state)
@@ -246,23 +240,20 @@ async def edit_keep_name(query: CallbackQuery, state: FSMContext, bot: Bot) -> N
 async def _ask_edit_price(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_state(EditFlow.supply_price)
     current = int((await state.get_data())["supply_price"])
-    await _say(bot, chat_id, st.edit_ask_supply_price(current), supplier_menus.keep("price"))
+    await _say(
+        bot, chat_id, supplier_texts.edit_ask_supply_price(current), supplier_menus.keep("price")
+    )
 
 
-@router.message(StateFilter(EditFlow.supply_price), TEXT)
 async def edit_price(message: Message, state: FSMContext, bot: Bot) -> None:
     amount = _amount(message.text)
     if amount is None or amount > int((await state.get_data())["face_value"]):
-        await message.answer(st.bad_price())
+        await message.answer(supplier_texts.bad_price())
         return
     await state.update_data(new_supply_price=amount)
     await _ask_edit_provenance(bot, message.chat.id, state)
 
 
-@router.callback_query(
-    StateFilter(EditFlow.supply_price),
-    SupplierFormCb.filter((F.step == "keep") & (F.value == "price")),
-)
 async def edit_keep_price(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await query.answer()
     await _ask_edit_provenance(bot, query.from_user.id, state)
@@ -270,19 +261,16 @@ async def edit_keep_price(query: CallbackQuery, state: FSMContext, bot: Bot) -> 
 
 async def _ask_edit_provenance(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_state(EditFlow.provenance)
-    await _say(bot, chat_id, st.edit_ask_provenance(), supplier_menus.keep("provenance"))
+    await _say(
+        bot, chat_id, supplier_texts.edit_ask_provenance(), supplier_menus.keep("provenance")
+    )
 
 
-@router.message(StateFilter(EditFlow.provenance), TEXT)
 async def edit_provenance(message: Message, state: FSMContext, bot: Bot) -> None:
     await state.update_data(provenance=message.text)
     await _ask_edit_authorization(bot, message.chat.id, state)
 
 
-@router.callback_query(
-    StateFilter(EditFlow.provenance),
-    SupplierFormCb.filter((F.step == "keep") & (F.value == "provenance")),
-)
 async def edit_keep_provenance(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
     await query.answer()
     await _ask_edit_authorization(bot, query.from_user.id, state)
@@ -290,41 +278,49 @@ async def edit_keep_provenance(query: CallbackQuery, state: FSMContext, bot: Bot
 
 async def _ask_edit_authorization(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_state(EditFlow.authorization)
-    await _say(bot, chat_id, st.edit_ask_authorization(), supplier_menus.keep("authorization"))
+    await _say(
+        bot, chat_id, supplier_texts.edit_ask_authorization(), supplier_menus.keep("authorization")
+    )
 
 
 # the last step of both forms: an authorization file, or none -------------------------
 
 
-@router.message(StateFilter(ProductFlow.authorization, EditFlow.authorization), ATTACHMENT)
 async def authorization_sent(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    reviews: ProductReviews,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    await _submit(bot, message.chat.id, state, user, platform, i18n, _authorization(message))
+    await _submit(
+        bot,
+        message.chat.id,
+        state,
+        user,
+        catalogue,
+        settings,
+        reviews,
+        i18n,
+        _authorization(message),
+    )
 
 
-@router.callback_query(
-    StateFilter(ProductFlow.authorization), SupplierFormCb.filter(F.step == "skip")
-)
-@router.callback_query(
-    StateFilter(EditFlow.authorization),
-    SupplierFormCb.filter((F.step == "keep") & (F.value == "authorization")),
-)
 async def authorization_skipped(
     query: CallbackQuery,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    reviews: ProductReviews,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     await query.answer()
-    await _submit(bot, query.from_user.id, state, user, platform, i18n, None)
+    await _submit(bot, query.from_user.id, state, user, catalogue, settings, reviews, i18n, None)
 
 
 async def _submit(
@@ -332,7 +328,9 @@ async def _submit(
     chat_id: int,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    reviews: ProductReviews,
     i18n: I18n,
     authorization: Authorization | None,
 ) -> None:
@@ -348,19 +346,17 @@ async def _submit(
                 provenance=data.get("provenance"),
                 authorization=authorization,
             )
-            view = await platform.reviews.edit(user.telegram_id, str(data["sku"]), change)
+            view = await reviews.edit(user.telegram_id, str(data["sku"]), change)
         else:
-            view = await platform.reviews.submit(
-                user.telegram_id, _new_product(data, authorization)
-            )
+            view = await reviews.submit(user.telegram_id, _new_product(data, authorization))
     except KamengError as exc:
-        await _say(bot, chat_id, st.refusal(exc))
+        await _say(bot, chat_id, supplier_texts.refusal(exc))
         return
     if view is None:
-        await _say(bot, chat_id, st.product_unchanged(str(data["sku"])))
+        await _say(bot, chat_id, supplier_texts.product_unchanged(str(data["sku"])))
         return
-    await _say(bot, chat_id, st.product_submitted(view))
-    await _to_reviewers(bot, platform, i18n, view)
+    await _say(bot, chat_id, supplier_texts.product_submitted(view))
+    await _to_reviewers(bot, catalogue, settings, i18n, view)
 
 
 def _new_product(data: dict[str, Any], authorization: Authorization | None) -> NewProduct:
@@ -379,80 +375,152 @@ def _new_product(data: dict[str, Any], authorization: Authorization | None) -> N
 # the admins' decision -----------------------------------------------------------------
 
 
-@router.callback_query(SkuReviewCb.filter(F.approve))
 async def approve(
     query: CallbackQuery,
     callback_data: SkuReviewCb,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    reviews: ProductReviews,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    decision = await platform.reviews.decide(
+    decision = await reviews.decide(
         callback_data.review, admin_telegram_id=user.telegram_id, approve=True
     )
-    await query.answer(st.review_decided(decision.review, decision.already_decided))
-    await _after_decision(Card.of(query.message), decision, bot, platform, i18n)
+    await query.answer(supplier_texts.review_decided(decision.review, decision.already_decided))
+    await _after_decision(Card.of(query.message), decision, bot, catalogue, settings, i18n)
 
 
-@router.callback_query(SkuReviewCb.filter(~F.approve))
 async def reject_start(
     query: CallbackQuery,
     callback_data: SkuReviewCb,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    reviews: ProductReviews,
     bot: Bot,
 ) -> None:
-    view = await platform.reviews.review(callback_data.review, admin_telegram_id=user.telegram_id)
+    view = await reviews.review(callback_data.review, admin_telegram_id=user.telegram_id)
     if view.status is not ReviewStatus.PENDING:
-        await query.answer(st.review_decided(view, already=True))
+        await query.answer(supplier_texts.review_decided(view, already=True))
         await close_card(bot, Card.of(query.message), view.verdict)
         return
     await state.set_state(RejectReview.reason)
     card = Card.of(query.message)
     await state.update_data(review=view.id, card=card.as_data() if card else None)
     await query.answer()
-    await _say(bot, query.from_user.id, st.ask_reject_reason(st.review_label(view.id)))
+    await _say(
+        bot,
+        query.from_user.id,
+        supplier_texts.ask_reject_reason(supplier_texts.review_label(view.id)),
+    )
 
 
-@router.message(StateFilter(RejectReview.reason), TEXT)
 async def reject_reason(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    catalogue: Catalogue,
+    settings: Settings,
+    reviews: ProductReviews,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
     review_id, card = int(data["review"]), Card.from_data(data.get("card"))
     await state.clear()
-    decision = await platform.reviews.decide(
+    decision = await reviews.decide(
         review_id, admin_telegram_id=user.telegram_id, approve=False, reason=message.text or ""
     )
-    await message.answer(st.review_decided(decision.review, decision.already_decided))
-    await _after_decision(card, decision, bot, platform, i18n)
+    await message.answer(supplier_texts.review_decided(decision.review, decision.already_decided))
+    await _after_decision(card, decision, bot, catalogue, settings, i18n)
 
 
-@router.message(StateFilter(ProductFlow, EditFlow, RejectReview), ~F.text)
 async def needs_text(message: Message) -> None:
-    await message.answer(st.type_text())
+    await message.answer(supplier_texts.type_text())
 
 
 async def _after_decision(
-    card: Card | None, decision: ReviewDecision, bot: Bot, platform: Platform, i18n: I18n
+    card: Card | None,
+    decision: ReviewDecision,
+    bot: Bot,
+    catalogue: Catalogue,
+    settings: Settings,
+    i18n: I18n,
 ) -> None:
     view = decision.review
     approved = view.status is ReviewStatus.APPROVED
-    render = st.product_approved if approved else st.product_rejected
+    render = supplier_texts.product_approved if approved else supplier_texts.product_rejected
     await announce_decision(
         card,
         decision.verdict,
         decision.already_decided,
         bot,
-        platform,
+        catalogue,
+        settings,
         i18n,
         view.supplier_telegram_id,
         lambda: render(view),
     )
+
+
+def setup() -> Router:
+    router = Router(name="supplier_products")
+    router.message.register(new_start, Command("newproduct"))
+    router.message.register(new_name, StateFilter(ProductFlow.name), TYPED)
+    router.callback_query.register(
+        new_category_picked,
+        StateFilter(ProductFlow.category),
+        SupplierFormCb.filter(F.step == "category"),
+    )
+    router.message.register(new_category_typed, StateFilter(ProductFlow.category), TYPED)
+    router.message.register(new_face_value, StateFilter(ProductFlow.face_value), TYPED)
+    router.message.register(new_supply_price, StateFilter(ProductFlow.supply_price), TYPED)
+    router.callback_query.register(
+        new_stock_kind, StateFilter(ProductFlow.stock_kind), SupplierFormCb.filter(F.step == "kind")
+    )
+    router.callback_query.register(
+        new_exclusive,
+        StateFilter(ProductFlow.exclusive),
+        SupplierFormCb.filter(F.step == "exclusive"),
+    )
+    router.message.register(new_provenance, StateFilter(ProductFlow.provenance), TYPED)
+    router.message.register(edit_start, Command("editproduct"))
+    router.message.register(edit_name, StateFilter(EditFlow.name), TYPED)
+    router.callback_query.register(
+        edit_keep_name,
+        StateFilter(EditFlow.name),
+        SupplierFormCb.filter((F.step == "keep") & (F.value == "name")),
+    )
+    router.message.register(edit_price, StateFilter(EditFlow.supply_price), TYPED)
+    router.callback_query.register(
+        edit_keep_price,
+        StateFilter(EditFlow.supply_price),
+        SupplierFormCb.filter((F.step == "keep") & (F.value == "price")),
+    )
+    router.message.register(edit_provenance, StateFilter(EditFlow.provenance), TYPED)
+    router.callback_query.register(
+        edit_keep_provenance,
+        StateFilter(EditFlow.provenance),
+        SupplierFormCb.filter((F.step == "keep") & (F.value == "provenance")),
+    )
+    router.message.register(
+        authorization_sent,
+        StateFilter(ProductFlow.authorization, EditFlow.authorization),
+        ATTACHMENT,
+    )
+    router.callback_query.register(
+        authorization_skipped,
+        StateFilter(EditFlow.authorization),
+        SupplierFormCb.filter((F.step == "keep") & (F.value == "authorization")),
+    )
+    router.callback_query.register(
+        authorization_skipped,
+        StateFilter(ProductFlow.authorization),
+        SupplierFormCb.filter(F.step == "skip"),
+    )
+    router.callback_query.register(approve, SkuReviewCb.filter(F.approve))
+    router.callback_query.register(reject_start, SkuReviewCb.filter(~F.approve))
+    router.message.register(reject_reason, StateFilter(RejectReview.reason), TYPED)
+    router.message.register(needs_text, StateFilter(ProductFlow, EditFlow, RejectReview), ~F.text)
+    return router

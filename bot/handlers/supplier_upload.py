@@ -23,16 +23,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, Message
 
-from bot import supplier_texts as st
+from bot import supplier_texts
+from bot.filters import TYPED
 from bot.supplier_replies import own_sku_of
 from core.catalogue import UserView
 from core.delivery.importer import ImportReport, RejectedLine
 from core.delivery.sources import SourceLine, accepts, read_bytes, read_text
 from core.errors import KamengError
-from core.platform import Platform
+from core.suppliers import SupplierStock
 
 log = logging.getLogger("kameng.bot")
-router = Router(name="supplier_upload")
 
 PROGRESS_INTERVAL = 2.0  # seconds between edits of the progress message, at most …
 PROGRESS_EVERY_LINES = 20_000  # … or sooner, once this many more lines were read
@@ -45,43 +45,40 @@ class UploadFlow(StatesGroup):
     codes = State()
 
 
-@router.message(Command("upload"))
 async def upload_start(
     message: Message,
     command: CommandObject,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    supplier_stock: SupplierStock,
 ) -> None:
-    sku = await own_sku_of(message, command, user, platform, st.upload_usage)
+    sku = await own_sku_of(message, command, user, supplier_stock, supplier_texts.upload_usage)
     if sku is None:
         return
     await state.set_state(UploadFlow.codes)
     await state.set_data({"sku": sku.code})
-    await message.answer(st.upload_ask(sku.code))
+    await message.answer(supplier_texts.upload_ask(sku.code))
 
 
-@router.message(StateFilter(UploadFlow.codes), F.text & ~F.text.startswith("/"))
 async def upload_pasted(
-    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
+    message: Message, state: FSMContext, user: UserView, supplier_stock: SupplierStock, bot: Bot
 ) -> None:
     text = message.text or ""
 
     async def source() -> Iterable[SourceLine]:
         return read_text(text)
 
-    await _start(message, state, user, platform, bot, source)
+    await _start(message, state, user, supplier_stock, bot, source)
 
 
-@router.message(StateFilter(UploadFlow.codes), F.document)
 async def upload_file(
-    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
+    message: Message, state: FSMContext, user: UserView, supplier_stock: SupplierStock, bot: Bot
 ) -> None:
     document = message.document
     assert document is not None
     name = document.file_name or ""
     if not accepts(name) or (document.file_size or 0) > MAX_FILE_BYTES:
-        await message.answer(st.upload_bad_file())
+        await message.answer(supplier_texts.upload_bad_file())
         return
 
     async def source() -> Iterable[SourceLine]:
@@ -89,32 +86,32 @@ async def upload_file(
         await bot.download(document.file_id, destination=data)
         return read_bytes(data.getvalue())
 
-    await _start(message, state, user, platform, bot, source)
+    await _start(message, state, user, supplier_stock, bot, source)
 
 
 async def _start(
     message: Message,
     state: FSMContext,
     user: UserView,
-    platform: Platform,
+    supplier_stock: SupplierStock,
     bot: Bot,
     source: Callable[[], Awaitable[Iterable[SourceLine]]],
 ) -> None:
     sku_code = str((await state.get_data())["sku"])
     # One upload per /upload: a later message is never taken for codes by mistake.
     await state.clear()
-    shown = await message.answer(st.upload_progress(sku_code, None))
+    shown = await message.answer(supplier_texts.upload_progress(sku_code, None))
     progress = UploadProgress(bot, message.chat.id, shown.message_id, sku_code)
     # The task copies this handler's context (the reader's language included).
     task = asyncio.create_task(
-        _upload(platform, bot, message.chat.id, user.telegram_id, sku_code, source, progress)
+        _upload(supplier_stock, bot, message.chat.id, user.telegram_id, sku_code, source, progress)
     )
     _running.add(task)
     task.add_done_callback(_running.discard)
 
 
 async def _upload(
-    platform: Platform,
+    supplier_stock: SupplierStock,
     bot: Bot,
     chat_id: int,
     telegram_id: int,
@@ -125,7 +122,7 @@ async def _upload(
     rejected: list[RejectedLine] = []
     progress.start()
     try:
-        report = await platform.supplier_stock.upload(
+        report = await supplier_stock.upload(
             telegram_id,
             sku_code,
             await source(),
@@ -135,21 +132,21 @@ async def _upload(
     except Exception as exc:
         reference = secrets.token_hex(4)
         if isinstance(exc, KamengError):
-            text = st.refusal(exc)
+            text = supplier_texts.refusal(exc)
         else:  # the type only: an exception's text could quote a code
             log.error("upload to %s failed: %s (ref %s)", sku_code, type(exc).__name__, reference)
-            text = st.upload_failed(reference)
+            text = supplier_texts.upload_failed(reference)
         await progress.close(None)
         await _send(bot.send_message(chat_id, text))
         return
-    await progress.close(st.upload_finished_progress(sku_code, report))
-    await _send(bot.send_message(chat_id, st.upload_report(report)))
+    await progress.close(supplier_texts.upload_finished_progress(sku_code, report))
+    await _send(bot.send_message(chat_id, supplier_texts.upload_report(report)))
     if rejected:
         await _send(
             bot.send_document(
                 chat_id,
                 _rejected_file(report, rejected),
-                caption=st.rejected_file_caption(len(rejected)),
+                caption=supplier_texts.rejected_file_caption(len(rejected)),
             )
         )
 
@@ -157,7 +154,7 @@ async def _upload(
 def _rejected_file(report: ImportReport, rejected: list[RejectedLine]) -> BufferedInputFile:
     body = io.StringIO()
     for line in sorted(rejected, key=lambda r: r.line_no):
-        body.write(f"{line.line_no}\t{st.rejection_reason(line.reason)}\t{line.text}\n")
+        body.write(f"{line.line_no}\t{supplier_texts.rejection_reason(line.reason)}\t{line.text}\n")
     return BufferedInputFile(body.getvalue().encode(), filename=f"rejected-{report.import_id}.txt")
 
 
@@ -211,7 +208,7 @@ class UploadProgress:
             if self._closed or self._latest is None:
                 return
             self._shown_lines, self._shown_at = self._latest.lines_read, time.monotonic()
-            await self._edit(st.upload_progress(self._sku_code, self._latest))
+            await self._edit(supplier_texts.upload_progress(self._sku_code, self._latest))
 
     async def close(self, final_text: str | None) -> None:
         self._closed = True
@@ -230,3 +227,11 @@ class UploadProgress:
             pass  # too soon, or nothing changed: the next edit (or the final reply) catches up
         except TelegramAPIError as exc:
             log.warning("could not edit upload progress: %s", type(exc).__name__)
+
+
+def setup() -> Router:
+    router = Router(name="supplier_upload")
+    router.message.register(upload_start, Command("upload"))
+    router.message.register(upload_pasted, StateFilter(UploadFlow.codes), TYPED)
+    router.message.register(upload_file, StateFilter(UploadFlow.codes), F.document)
+    return router

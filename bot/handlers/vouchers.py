@@ -9,23 +9,20 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import registration_texts as rtexts
+from bot import voucher_texts
+from bot.filters import TYPED
 from bot.keyboards.callbacks import BalanceCb
 from core.catalogue import UserView
 from core.money import MalformedAmount, parse_amount
-from core.platform import Platform
-from core.vouchers import VoucherRefused
-
-router = Router(name="vouchers")
+from core.vouchers import VoucherRefused, Vouchers
 
 
 class VoucherFlow(StatesGroup):
     code = State()
 
 
-@router.message(Command("voucher"))
 async def issue(
-    message: Message, command: CommandObject, user: UserView, platform: Platform
+    message: Message, command: CommandObject, user: UserView, vouchers: Vouchers
 ) -> None:
     args = (command.args or "").split()
     count = args[1] if len(args) == 2 else "1"
@@ -34,42 +31,48 @@ async def issue(
     except MalformedAmount:
         amount = 0
     if amount <= 0 or not count.isdigit() or len(count) > 6:
-        await message.answer(rtexts.voucher_usage())
+        await message.answer(voucher_texts.voucher_usage())
         return
-    issued = await platform.vouchers.issue(user.telegram_id, amount, int(count))
-    await message.answer(rtexts.vouchers_issued(issued))
+    issued = await vouchers.issue(user.telegram_id, amount, int(count))
+    await message.answer(voucher_texts.vouchers_issued(issued))
 
 
-@router.message(Command("redeem"))
 async def redeem_command(
-    message: Message, command: CommandObject, user: UserView, platform: Platform
+    message: Message, command: CommandObject, user: UserView, vouchers: Vouchers
 ) -> None:
     if not (command.args or "").strip():
-        await message.answer(rtexts.redeem_usage())
+        await message.answer(voucher_texts.redeem_usage())
         return
-    await _redeem(message, user, platform, command.args or "")
+    await _redeem(message, user, vouchers, command.args or "")
 
 
-@router.callback_query(BalanceCb.filter(F.action == "voucher"))
 async def ask_code(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(VoucherFlow.code)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(rtexts.voucher_ask_code())
+        await query.message.answer(voucher_texts.voucher_ask_code())
 
 
-@router.message(StateFilter(VoucherFlow.code), F.text & ~F.text.startswith("/"))
 async def code_typed(
-    message: Message, state: FSMContext, user: UserView, platform: Platform
+    message: Message, state: FSMContext, user: UserView, vouchers: Vouchers
 ) -> None:
     await state.clear()
-    await _redeem(message, user, platform, message.text or "")
+    await _redeem(message, user, vouchers, message.text or "")
 
 
-async def _redeem(message: Message, user: UserView, platform: Platform, code: str) -> None:
+async def _redeem(message: Message, user: UserView, vouchers: Vouchers, code: str) -> None:
     try:
-        result = await platform.vouchers.redeem(user.telegram_id, code)
+        result = await vouchers.redeem(user.telegram_id, code)
     except VoucherRefused as refused:
-        await message.answer(rtexts.voucher_refused(refused))
+        await message.answer(voucher_texts.voucher_refused(refused))
         return
-    await message.answer(rtexts.voucher_redeemed(result))
+    await message.answer(voucher_texts.voucher_redeemed(result))
+
+
+def setup() -> Router:
+    router = Router(name="vouchers")
+    router.message.register(issue, Command("voucher"))
+    router.message.register(redeem_command, Command("redeem"))
+    router.callback_query.register(ask_code, BalanceCb.filter(F.action == "voucher"))
+    router.message.register(code_typed, StateFilter(VoucherFlow.code), TYPED)
+    return router

@@ -11,8 +11,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import admin_texts
-from bot.texts import level_name
+from bot import admin_texts, texts
 from core.admin import UserCard
 from core.aftersales import ReportView
 from core.models import ReportStatus, SkuStatus, UserStatus
@@ -114,7 +113,7 @@ def user_card(card: UserCard, levels: list[str]) -> InlineKeyboardMarkup:
     for level in levels:
         mark = "• " if level == card.user.level_name else ""
         builder.button(
-            text=f"{mark}{level_name(level)}",
+            text=f"{mark}{texts.level_name(level)}",
             callback_data=AdminUserCb(action="level", user=tid, level=level),
         )
     builder.button(text=_("💳 Credit limit"), callback_data=AdminUserCb(action="credit", user=tid))
@@ -146,7 +145,7 @@ def sku_pricing(p: SkuPricing) -> InlineKeyboardMarkup:
     code = p.sku.code
     for lp in p.level_prices:
         builder.button(
-            text=_("{level} price").format(level=level_name(lp.level)),
+            text=_("{level} price").format(level=texts.level_name(lp.level)),
             callback_data=AdminSkuCb(action="price", sku=code, level=lp.level),
         )
     builder.button(text=_("➕ Quantity break"), callback_data=AdminSkuCb(action="break", sku=code))

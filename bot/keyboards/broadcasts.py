@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import texts
+from bot import broadcast_texts, texts
 from bot.keyboards.callbacks import BroadcastCb
 from core.broadcasts import CampaignMessage, Choice
 
@@ -48,7 +48,7 @@ def choices(action: str, items: list[Choice]) -> InlineKeyboardMarkup:
 
 def days() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for count in texts.BROADCAST_DAYS_CHOICES:
+    for count in broadcast_texts.BROADCAST_DAYS_CHOICES:
         builder.button(text=str(count), callback_data=BroadcastCb(action="days", ref=count))
     return builder.as_markup()
 

@@ -49,6 +49,9 @@ def categories(lines: list[CategoryLine]) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+SKU_PAGE_SIZE = 8  # SKUs on one page of a category or of search results
+
+
 def sku_list(lines: list[SkuLine], *, category: int, page: int, pages: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for line in lines:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import scheduler_texts as st
+from bot import scheduler_texts
 from bot.keyboards.callbacks import PromoCb, SalesReportCb
 from core.reports import Period
 from core.storefront import CategoryLine
@@ -19,9 +19,9 @@ def _single(label: object, action: str) -> InlineKeyboardMarkup:
 
 def promo_scope() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=str(st.SCOPE_SKUS), callback_data=PromoCb(action="skus"))
-    builder.button(text=str(st.SCOPE_CATEGORY), callback_data=PromoCb(action="cats"))
-    builder.button(text=str(st.CANCEL), callback_data=PromoCb(action="cancel"))
+    builder.button(text=str(scheduler_texts.SCOPE_SKUS), callback_data=PromoCb(action="skus"))
+    builder.button(text=str(scheduler_texts.SCOPE_CATEGORY), callback_data=PromoCb(action="cats"))
+    builder.button(text=str(scheduler_texts.CANCEL), callback_data=PromoCb(action="cancel"))
     builder.adjust(2, 1)
     return builder.as_markup()
 
@@ -35,17 +35,19 @@ def promo_categories(lines: list[CategoryLine]) -> InlineKeyboardMarkup:
 
 
 def promo_all_levels() -> InlineKeyboardMarkup:
-    return _single(st.ALL_LEVELS, "all")
+    return _single(scheduler_texts.ALL_LEVELS, "all")
 
 
 def promo_no_reminder() -> InlineKeyboardMarkup:
-    return _single(st.NO_REMINDER, "noremind")
+    return _single(scheduler_texts.NO_REMINDER, "noremind")
 
 
 def promo_confirm(token: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=str(st.SCHEDULE), callback_data=PromoCb(action="ok", token=token))
-    builder.button(text=str(st.CANCEL), callback_data=PromoCb(action="cancel"))
+    builder.button(
+        text=str(scheduler_texts.SCHEDULE), callback_data=PromoCb(action="ok", token=token)
+    )
+    builder.button(text=str(scheduler_texts.CANCEL), callback_data=PromoCb(action="cancel"))
     return builder.as_markup()
 
 
@@ -53,6 +55,7 @@ def report_periods() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for period in Period:
         builder.button(
-            text=str(st.PERIOD_LABELS[period]), callback_data=SalesReportCb(period=period.value)
+            text=str(scheduler_texts.PERIOD_LABELS[period]),
+            callback_data=SalesReportCb(period=period.value),
         )
     return builder.as_markup()

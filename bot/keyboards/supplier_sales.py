@@ -7,7 +7,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import supplier_sales_texts as texts
+from bot import supplier_sales_texts
 from core.models import SalesNotify
 from core.supplier_sales import ProductLine
 
@@ -29,7 +29,7 @@ def supplier_menu(current: SalesNotify) -> InlineKeyboardMarkup:
     for mode in SalesNotify:
         mark = "✅ " if mode is current else ""
         builder.button(
-            text=mark + texts.mode_label(mode),
+            text=mark + supplier_sales_texts.mode_label(mode),
             callback_data=SupplierCb(action="mode", mode=mode.value),
         )
     builder.button(text=_("📦 My products"), callback_data=SupplierCb(action="products"))
@@ -43,7 +43,7 @@ def products(lines: list[ProductLine], page: int, pages: int) -> InlineKeyboardM
     for line in lines:
         if line.stock is not None:  # cyclic stock never runs low
             builder.button(
-                text=texts.threshold_button(line),
+                text=supplier_sales_texts.threshold_button(line),
                 callback_data=SupplierCb(action="threshold", sku=line.code, page=page),
             )
     alerts = sum(1 for line in lines if line.stock is not None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import supplier_sales_texts as texts
+from bot import supplier_sales_texts
 from bot.i18n import make_i18n
 
 
@@ -29,7 +29,7 @@ def test_a_digest_of_many_skus_fits_one_message() -> None:
     i18n = make_i18n()
     for locale in ("en", "zh_CN"):
         with i18n.context(), i18n.use_locale(locale):
-            text = texts.sale_digest(payload)
+            text = supplier_sales_texts.sale_digest(payload)
         assert len(text) <= 4096
         assert text.count("<code>") == text.count("</code>")
         shown = text.count("<code>SKU-")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot import (
     admin_texts,
+    broadcast_texts,
     registration_texts,
     scheduler_texts,
     supplier_sales_texts,
@@ -172,7 +173,7 @@ def _renderings() -> list[str]:
             )
         ),
         admin_texts.ask_level_price("STEAM-100", "silver"),
-        texts.broadcast_audience("level", "gold", None),
+        broadcast_texts.broadcast_audience("level", "gold", None),
         scheduler_texts.levels_text(("bronze", "gold")),
     ]
     for outcome in Outcome:
