@@ -23,14 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
-from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
-from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
 
@@ -269,37 +266,4 @@ def sqlite_dbapi() -> AsyncAdapt_aiosqlite_dbapi | None:
     return _OneTripDbapi(aiosqlite, __import__("sqlite3"))
 
 
-# PostgreSQL: BEGIN without a statement -------------------------------------------------------
-#
-# SQLAlchemy's asyncpg adapter sends BEGIN just before the first statement of a
-# transaction. A use case whose first statement goes straight to asyncpg (``Driver``) needs
-# the transaction open first; the adapter's private ``_start_transaction`` opens it in one
-# round trip, the public way is a statement through SQLAlchemy (``SELECT 1``), a second
-# one. Measured: XX.
-
-
-def _asyncpg_begin_changes() -> str | None:
-    begin = _member(AsyncAdapt_asyncpg_connection, "_start_transaction")
-    if _signature_differs(begin, "(self)"):
-        return "SQLAlchemy's asyncpg adapter has no coroutine _start_transaction(self)"
-    if _member(AsyncAdapt_dbapi_connection, "_execute_mutex") is None:
-        return "SQLAlchemy's asyncio adapter has no _execute_mutex"
-    return None
-
-
-ASYNCPG_BEGIN = Internal("asyncpg_begin", ("SQLAlchemy 2.1.9",), _asyncpg_begin_changes)
-
-
-async def begin_on_asyncpg(connection: AsyncConnection, adapted: Any) -> None:
-    """Opens the PostgreSQL transaction of ``connection`` (SQLAlchemy's asyncpg adapter
-    ``adapted`` under it) if no statement has opened it yet."""
-    if adapted.driver_connection.is_in_transaction():
-        return
-    if in_use(ASYNCPG_BEGIN):
-        async with adapted._execute_mutex:
-            await adapted._start_transaction()
-    else:
-        await connection.exec_driver_sql("SELECT 1")
-
-
-ALL = (SQLITE_ONE_TRIP, ASYNCPG_BEGIN)
+ALL = (SQLITE_ONE_TRIP,)

@@ -12,8 +12,8 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import event, select, text
-from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+from sqlalchemy import bindparam, select, text
+from sqlalchemy import insert as insert_into
 
 from core import library_internals
 from core.db import Database, Driver, Prepared
@@ -119,67 +119,21 @@ async def test_a_changed_aiosqlite_runs_on_the_public_path_and_warns_once(
     assert "aiosqlite.Connection._execute" in warnings[0].getMessage()
 
 
-# PostgreSQL ----------------------------------------------------------------------------------
-
-_NONE = Prepared(select(Category.id).where(Category.id < 0))
+# PostgreSQL: no internal --------------------------------------------------------------------
 
 
-async def _statements_of_driver_of(db: Database) -> tuple[list[str], list[str]]:
-    """What reaches PostgreSQL when a use case's first statement goes to ``Driver``: the
-    queries asyncpg logs, and those that went through SQLAlchemy."""
-    logged: list[str] = []
-    through_sqlalchemy: list[str] = []
+class _Refused(Exception):
+    pass
 
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        through_sqlalchemy.append(statement)
 
-    def log(record: Any) -> None:
-        logged.append(record.query)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
-    try:
+async def test_what_driver_writes_first_in_a_use_case_rolls_back_with_it(db: Database) -> None:
+    """SQLAlchemy's asyncpg adapter opens a transaction at its first statement; ``Driver``
+    writes straight to asyncpg, so it opens it first, through SQLAlchemy's public API."""
+    insert = Prepared(insert_into(Category).values(name=bindparam("name")))
+    with pytest.raises(_Refused):
         async with db.transaction() as session:
-            connection = await session.connection()
-            raw = await connection.get_raw_connection()
-            raw.driver_connection.add_query_logger(log)
             driver = await Driver.of(session)
-            assert raw.driver_connection.is_in_transaction()
-            assert await driver.rows(_NONE, {}) == []
-            raw.driver_connection.remove_query_logger(log)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
-    return logged, through_sqlalchemy
-
-
-async def test_driver_opens_the_postgresql_transaction_with_a_begin_alone(db: Database) -> None:
-    if db.is_sqlite:
-        pytest.skip("asyncpg only")
-    logged, through_sqlalchemy = await _statements_of_driver_of(db)
-    assert logged[0].startswith("BEGIN")
-    assert through_sqlalchemy == []
-
-
-async def test_a_changed_asyncpg_adapter_begins_with_a_statement_and_warns_once(
-    db: Database,
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-    undecided: None,
-) -> None:
-    if db.is_sqlite:
-        pytest.skip("asyncpg only")
-    stock = AsyncAdapt_asyncpg_connection._start_transaction
-
-    async def _start_transaction(self: Any, *, deferrable: bool = False) -> None:
-        await stock(self)
-
-    monkeypatch.setattr(AsyncAdapt_asyncpg_connection, "_start_transaction", _start_transaction)
-    second = Database(db.url)
-    try:
-        for database in (db, second):
-            _logged, through_sqlalchemy = await _statements_of_driver_of(database)
-            assert through_sqlalchemy == ["SELECT 1"]
-    finally:
-        await second.dispose()
-    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1
-    assert "asyncpg_begin" in warnings[0].getMessage()
+            await driver.many(insert, [{"name": "rolled back"}])
+            raise _Refused
+    async with db.reading() as session:
+        assert list(await session.scalars(select(Category.name))) == []
