@@ -27,7 +27,7 @@ from aiogram.types import (
 
 from bot import library_internals
 from bot.library_internals import INLINE_MAGIC_FILTERS, check_magic_filters_inline
-from bot.telegram_session import BotApiSession, SendMessageUnread
+from bot.telegram_session import BotApiSession, EditMessageTextUnread, SendMessageUnread
 from core import library_internals as core_internals
 
 
@@ -169,5 +169,23 @@ async def test_a_call_that_uploads_a_file_goes_as_aiograms_form() -> None:
     try:
         upload = SendDocument(chat_id=7, document=BufferedInputFile(b"CODE-1\n", "codes.txt"))
         assert session.build_json_body(bot, upload) is None
+    finally:
+        await session.close()
+
+
+async def test_the_quote_and_receipt_replies_stay_json_instead_of_models() -> None:
+    """``SendMessageUnread`` / ``EditMessageTextUnread`` re-declare aiogram's result type
+    (``__returning__``), which aiogram reads to parse a reply: if it stopped reading it,
+    every reply would be parsed into a ``Message`` again, silently slower."""
+    session = BotApiSession()
+    bot = Bot("1:test", session=session)
+    sent = {"message_id": 9, "date": 0, "chat": {"id": 7, "type": "private"}, "text": "t"}
+    try:
+        for method in (SendMessageUnread.of(7, "t"), EditMessageTextUnread.of(7, 9, "t")):
+            reply = json.dumps({"ok": True, "result": sent})
+            assert session.check_response(bot, method, 200, reply).result == sent
+        reply = json.dumps({"ok": True, "result": sent})
+        plain = SendMessage(chat_id=7, text="t")
+        assert isinstance(session.check_response(bot, plain, 200, reply).result, Message)
     finally:
         await session.close()
