@@ -1,12 +1,13 @@
-"""The private parts of the database libraries that the hot path uses: all of them, here.
+"""The private parts of the database libraries that the hot path uses: all of them, here
+(aiogram's are in ``bot/library_internals.py``, as ``core`` may not import aiogram).
 
-Each one is kept because ``bench/checkout.py`` shows it pays (the numbers are beside it),
-and each is used only when a check at start-up finds it as it was written against (the
+Each one is kept because a bench shows it pays (the numbers are beside it), and each is
+used only when a check, once per process, finds it as it was written against (the
 versions beside it; ``constraints.txt`` pins them). If a library changed it, the public
 path runs instead, which is slower but does the same, and a WARNING names the internal
-and what changed, once per process. ``tests/core/test_library_internals.py`` fails with
-the pinned versions when a check fails or a fast path is not taken, so an upgrade that
-changes one shows up in the tests, not as a slower shop.
+and what changed. ``tests/core/test_library_internals.py`` fails with the pinned versions
+when a check fails or a fast path is not taken, so an upgrade that changes one shows up
+in the tests, not as a slower shop.
 
 ``KAMENG_LIBRARY_INTERNALS_OFF`` (names separated by commas, or ``all``) switches them
 off, for a bench to compare: ``KAMENG_LIBRARY_INTERNALS_OFF=all python bench/checkout.py``.
@@ -86,8 +87,12 @@ def _signature_differs(function: Any, expected: str) -> bool:
 # SQLAlchemy's aiosqlite adapter opens a cursor, executes, fetches and closes it: four trips
 # to aiosqlite's worker thread, each a queue hand-off and an event-loop wake-up. Handing
 # the thread one function that does all four (aiosqlite's private ``Connection._execute``
-# on its private ``_conn``, in a cursor that subclasses SQLAlchemy's adapter cursor) took
-# checkout from 95 to 141 purchases/s (core quote+buy; 0.51 -> 0.74 x raw, two runs each).
+# on its private ``_conn``, in a cursor that subclasses SQLAlchemy's adapter cursor) makes
+# statements through SQLAlchemy almost twice as fast: bench/checkout.py "raw via
+# SQLAlchemy" 0.76 x raw with it, 0.41 without (medians of 9 runs each, back to back). The
+# sale itself mostly goes to aiosqlite through ``core.db.Driver`` and did not show it
+# (core quote+buy 0.43 vs 0.45; 21 instead of 27 trips per quote and sale); every ORM use
+# case (the bot's reads, catalogue, admin) does.
 
 # AsyncAdapt_dbapi_cursor's members in SQLAlchemy 2.1.9: _OneTripCursor replaces every one
 # that touches the adapter's own aiosqlite cursor; a member added or removed may need it too.
