@@ -6,10 +6,15 @@ changed, ``KAMENG_LIBRARY_INTERNALS_OFF=inline_magic_filters`` to compare in a b
 Magic filters (``F.text == ...``) are checked on the event loop instead of in a thread.
 aiogram runs every synchronous filter through ``asyncio.to_thread``: a hand-off to the
 default thread pool and back for each check, though a magic filter only reads attributes
-of the update and takes microseconds. An update walks past dozens of them on its way to
+of the update and takes microseconds. A text message can walk past dozens on its way to
 its handler. Magic filters are pure, so they are run in place (marked awaitable on
 aiogram's ``FilterObject``, found on each observer's private ``_handler`` too); any other
-synchronous filter keeps aiogram's thread. Measured with ``bench/bot_e2e.py``: XX.
+synchronous filter keeps aiogram's thread. Measured: ``bench/bot_e2e.py`` (a purchase
+passes about 4 magic filters: ``/buy`` on its way to its handler, none for the Confirm
+press) 11.4 ms of bot CPU per order with it, 13.4 without (medians of 6 runs each, back to
+back, on a shared machine: noisy); a text that walks past all 54 of the bot's magic
+filters (a menu button late in the routers) 0.2-0.3 ms with it, 3-5 ms without.
+Checked against aiogram 3.31.0.
 """
 
 from __future__ import annotations
