@@ -19,6 +19,7 @@ import collections
 import inspect
 import logging
 import os
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -268,7 +269,7 @@ def sqlite_dbapi() -> AsyncAdapt_aiosqlite_dbapi | None:
     own."""
     if not in_use(SQLITE_ONE_TRIP):
         return None
-    return _OneTripDbapi(aiosqlite, __import__("sqlite3"))
+    return _OneTripDbapi(aiosqlite, sqlite3)
 
 
 ALL = (SQLITE_ONE_TRIP,)
