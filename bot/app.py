@@ -40,7 +40,7 @@ from bot.handlers import (
     vouchers,
 )
 from bot.i18n import UserLanguageMiddleware, make_i18n
-from bot.inline_filters import check_magic_filters_inline
+from bot.library_internals import check_magic_filters_inline
 from bot.middlewares import (
     AnswerEveryQuery,
     BannedGate,

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, cast
 
 from aiogram import Bot
+from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import EditMessageText, Response, SendMessage, TelegramMethod
@@ -67,16 +68,17 @@ class BotApiSession(AiohttpSession):
         """The call's fields as one JSON object (the fields aiogram's form would carry:
         defaults filled in, absent and empty ones left out), or None when it uploads a
         file."""
-        files: dict[str, InputFile] = {}
         fields: dict[str, Any] = {}
         for key, value in method.model_dump(warnings=False).items():
-            prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
-            if prepared is not None and prepared != "":
-                fields[key] = prepared
-        if files:
-            return None
-        text: str = self.json_dumps(fields)
-        return text.encode()
+            if isinstance(value, Default):
+                value = bot.default[value.name]
+            if value is not None and value != "":  # what the form leaves out
+                fields[key] = value
+        files: dict[str, InputFile] = {}
+        # aiogram prepares a dict's values as its form's (defaults, files, enums, dates)
+        # and returns the dict as one JSON text
+        body: str = self.prepare_value(fields, bot=bot, files=files)
+        return None if files else body.encode()
 
     async def make_request(
         self,

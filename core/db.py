@@ -7,14 +7,14 @@ read-then-write use case can never fail on a stale snapshot. Reads use a deferre
 SQLite has one writer at a time. Within a process, write units of work queue on an asyncio
 lock per ``Database`` (first come, first served) instead of polling in SQLite's busy
 handler, whose growing sleeps (up to 100 ms a try) starve unlucky tasks for seconds; the
-busy timeout still arbitrates between processes. And each statement makes one trip to
-aiosqlite's worker thread (execute, fetch and close together) instead of four.
+busy timeout still arbitrates between processes. Each statement makes one trip to
+aiosqlite's worker thread instead of four (``core/library_internals.py``, like every other
+use of a library's private parts).
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -23,11 +23,6 @@ from typing import Any
 
 from asyncpg.exceptions import IntegrityConstraintViolationError
 from sqlalchemy import LargeBinary, event
-from sqlalchemy.dialects.sqlite.aiosqlite import (
-    AsyncAdapt_aiosqlite_connection,
-    AsyncAdapt_aiosqlite_cursor,
-    AsyncAdapt_aiosqlite_dbapi,
-)
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -37,8 +32,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.sql.expression import Executable
-from sqlalchemy.util import EMPTY_DICT
-from sqlalchemy.util.concurrency import await_
+
+from core import library_internals
 
 _READ_ONLY = "kameng_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -64,126 +59,6 @@ def _install_sqlite_transactions(engine: AsyncEngine) -> None:
     def _on_begin(connection: Connection) -> None:
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
-
-
-# one trip to aiosqlite's thread per statement ---------------------------------------------
-
-
-def _run_in_sqlite_thread(
-    driver: Any, operation: str, parameters: Any, many: bool
-) -> tuple[Any, list[Any], int, int | None]:
-    """Runs in aiosqlite's worker thread: execute, fetch everything, close the cursor."""
-    cursor = driver._conn.cursor()
-    try:
-        if many:
-            cursor.executemany(operation, parameters)
-        elif parameters is None:
-            cursor.execute(operation)
-        else:
-            cursor.execute(operation, parameters)
-        description = cursor.description
-        rows = cursor.fetchall() if description else []
-        return description, rows, cursor.rowcount, cursor.lastrowid
-    finally:
-        cursor.close()
-
-
-class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    """A buffered cursor whose statements each take one trip to the worker thread.
-
-    SQLAlchemy's adapter opens an aiosqlite cursor, executes, fetches and closes it in four
-    trips (each a queue hand-off and an event-loop wake-up). This cursor hands the worker
-    thread one function that does all four. Server-side cursors keep the stock adapter."""
-
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
-
-    def __init__(self, adapt_connection: Any) -> None:
-        self._adapt_connection = adapt_connection
-        self._connection = adapt_connection._connection
-        self._soft_closed_memoized = EMPTY_DICT
-        self._rows = collections.deque()
-        self._description: Any = None
-        self._rowcount = -1
-        self._lastrowid: int | None = None
-
-    @property
-    def description(self) -> Any:
-        return self._description
-
-    @property
-    def rowcount(self) -> int:
-        return self._rowcount
-
-    @property
-    def lastrowid(self) -> Any:
-        return self._lastrowid
-
-    @property
-    def arraysize(self) -> int:
-        return 1
-
-    @arraysize.setter
-    def arraysize(self, value: int) -> None:
-        pass
-
-    async def _async_soft_close(self) -> None:
-        return None
-
-    def close(self) -> None:
-        self._rows.clear()
-
-    def setinputsizes(self, *inputsizes: Any) -> None:
-        return None
-
-    def nextset(self) -> None:
-        raise NotImplementedError("one statement per execute")
-
-    async def _trip(self, operation: Any, parameters: Any, many: bool) -> None:
-        async with self._adapt_connection._execute_mutex:
-            description, rows, rowcount, lastrowid = await self._connection._execute(
-                _run_in_sqlite_thread, self._connection, operation, parameters, many
-            )
-        self._description, self._rowcount, self._lastrowid = description, rowcount, lastrowid
-        self._rows = collections.deque(rows)
-
-    def execute(self, operation: Any, parameters: Any = None) -> Any:
-        try:
-            return await_(self._trip(operation, parameters, False))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
-
-    def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
-        try:
-            return await_(self._trip(operation, seq_of_parameters, True))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
-
-
-class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
-    _cursor_cls = _OneTripCursor
-
-    def rollback(self) -> None:
-        """The pool rolls back every connection it takes back, also after a COMMIT, when
-        sqlite3 would do nothing: skip that trip (a writer still holds the write queue)."""
-        try:
-            idle = not self._connection.in_transaction
-        except ValueError:  # closed: let the adapter report it
-            idle = False
-        if not idle:
-            super().rollback()
-
-
-class _OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
-    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
-        stock = super().connect(*arg, **kw)
-        if not hasattr(stock._connection, "_execute"):  # an aiosqlite without the hook
-            return stock
-        return _OneTripConnection(self, stock._connection)
-
-
-def _sqlite_module() -> AsyncAdapt_aiosqlite_dbapi:
-    return _OneTripDbapi(__import__("aiosqlite"), __import__("sqlite3"))
 
 
 # hot paths: prepared Core statements on the driver connection -------------------------------
@@ -279,16 +154,17 @@ class Driver:
             await session.flush()  # keep statement order as written
         connection = await session.connection()
         raw = await connection.get_raw_connection()
-        adapted: Any = raw.dbapi_connection
         driver: Any = raw.driver_connection
         if connection.dialect.name == "sqlite":
             if not driver.in_transaction:  # BEGIN IMMEDIATE ran when the session began
                 raise RuntimeError("no SQLite transaction is open on this session")
         else:
-            if getattr(adapted, "_transaction", None) is None:
-                # SQLAlchemy's asyncpg adapter opens the transaction on its first statement
-                async with adapted._execute_mutex:
-                    await adapted._start_transaction()
+            if not driver.is_in_transaction():
+                # SQLAlchemy's asyncpg adapter sends BEGIN before its first statement. Its
+                # private _start_transaction() saves this round trip (one per quote, one per
+                # sale), which bench/checkout.py did not show: core quote+buy 0.62 x raw
+                # with it, 0.68 without (medians of 4 runs each, back to back).
+                await connection.exec_driver_sql("SELECT 1")
             if not driver.is_in_transaction():
                 raise RuntimeError("no PostgreSQL transaction is open on this session")
         return cls(connection.dialect, driver)
@@ -335,8 +211,9 @@ class Database:
             options |= {"pool_size": pool_size, "max_overflow": pool_size, "pool_use_lifo": True}
         if self.is_sqlite:
             options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-            if url.startswith("sqlite+aiosqlite"):
-                options["module"] = _sqlite_module()
+            one_trip = library_internals.sqlite_dbapi() if "+aiosqlite" in url else None
+            if one_trip is not None:
+                options["module"] = one_trip
         self.engine = create_async_engine(url, **options)
         if self.is_sqlite:
             _install_sqlite_transactions(self.engine)

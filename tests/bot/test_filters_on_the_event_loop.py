@@ -1,6 +1,6 @@
 """No update waits for a thread to check a filter: aiogram hands every synchronous filter
 to a worker thread, which cost a third of the bot's CPU per purchase. Magic filters are
-made inline by ``bot.inline_filters``; any other filter must be an async function."""
+made inline by ``bot.library_internals``; any other filter must be an async function."""
 
 from __future__ import annotations
 
