@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -24,6 +23,7 @@ from bot.formatting import reading_as
 from bot.handlers.admin_panel import TYPED, admin_router, reply
 from bot.i18n import LOCALE_OF
 from bot.keyboards import admin as kb
+from bot.sender import Priority, Sender
 from core.aftersales import ReportView, Resolution
 from core.catalogue import UserView
 from core.errors import NotFound
@@ -58,7 +58,7 @@ async def order_detail_extras(
 
 
 async def _send(
-    bot: Bot,
+    sender: Sender,
     platform: Platform,
     i18n: I18n,
     telegram_id: int,
@@ -66,6 +66,7 @@ async def _send(
     *,
     with_markup: bool = False,
     photo: str | None = None,
+    priority: Priority = Priority.NOTICE,
 ) -> None:
     """Send ``render()`` (and its decision buttons) in the recipient's language; a recipient
     who cannot be reached is logged, never allowed to stop the others."""
@@ -79,13 +80,20 @@ async def _send(
     ):
         text, report = render()
         markup = kb.report_decision(report) if with_markup and report is not None else None
-        try:
-            if photo:
-                await bot.send_photo(telegram_id, photo, caption=text[:1024], reply_markup=markup)
-            else:
-                await bot.send_message(telegram_id, text, reply_markup=markup)
-        except TelegramAPIError as exc:
-            log.warning("could not notify %s: %s", telegram_id, type(exc).__name__)
+    if photo:
+        delivery = await sender.send(
+            telegram_id,
+            lambda: sender.bot.send_photo(
+                telegram_id, photo, caption=text[:1024], reply_markup=markup
+            ),
+            priority=priority,
+        )
+    else:
+        delivery = await sender.send_message(
+            telegram_id, text, reply_markup=markup, priority=priority
+        )
+    if not delivery.sent:
+        log.warning("could not notify %s: %s", telegram_id, type(delivery.error).__name__)
 
 
 # the reseller's side -------------------------------------------------------------------
@@ -146,7 +154,7 @@ async def reason(
     state: FSMContext,
     user: UserView,
     platform: Platform,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     text = (message.caption or message.text or "").strip()
@@ -167,7 +175,7 @@ async def reason(
     await message.answer(admin_texts.report_sent(report))
     # The supplier learns what is wrong, never the code (nor the screenshot, which may show it).
     await _send(
-        bot,
+        sender,
         platform,
         i18n,
         report.supplier_telegram_id,
@@ -175,7 +183,7 @@ async def reason(
     )
     for admin_id in reported.admin_telegram_ids:
         await _send(
-            bot,
+            sender,
             platform,
             i18n,
             admin_id,
@@ -218,13 +226,14 @@ async def resolve(
     user: UserView,
     platform: Platform,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     if callback_data.action == "replace":
         done = await platform.aftersales.replace(user.telegram_id, callback_data.report)
     else:
         done = await platform.aftersales.refund(user.telegram_id, callback_data.report)
-    await _decided(query, done, Card.of(query.message), platform, bot, i18n)
+    await _decided(query, done, Card.of(query.message), platform, bot, sender, i18n)
 
 
 @admin.callback_query(kb.ReportDecisionCb.filter(F.action == "reject"))
@@ -244,13 +253,14 @@ async def reject(
     user: UserView,
     platform: Platform,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
     report_id, card = int(data["report"]), Card.from_data(data.get("card"))
     done = await platform.aftersales.reject(user.telegram_id, report_id, reason=message.text or "")
     await state.clear()
-    await _decided(message, done, card, platform, bot, i18n)
+    await _decided(message, done, card, platform, bot, sender, i18n)
 
 
 @admin.callback_query(kb.RestockCb.filter())
@@ -281,6 +291,7 @@ async def _decided(
     card: Card | None,
     platform: Platform,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     report = done.report
@@ -290,10 +301,15 @@ async def _decided(
     if done.already_decided:
         return
     await _send(
-        bot, platform, i18n, report.reseller_telegram_id, lambda: (_for_reseller(done), None)
+        sender,
+        platform,
+        i18n,
+        report.reseller_telegram_id,
+        lambda: (_for_reseller(done), None),
+        priority=Priority.CODES if done.new_code is not None else Priority.NOTICE,
     )
     await _send(
-        bot,
+        sender,
         platform,
         i18n,
         report.supplier_telegram_id,

@@ -16,6 +16,7 @@ from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import BalanceCb, TopUpDecisionCb
 from bot.notices import TelegramFile, tell_admins
+from bot.sender import Priority, Sender
 from core.catalogue import UserView
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
@@ -71,7 +72,7 @@ async def topup_receipt(
     state: FSMContext,
     user: UserView,
     platform: Platform,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     amount = int((await state.get_data())["amount"])
@@ -83,7 +84,7 @@ async def topup_receipt(
     await state.clear()
     await message.answer(texts.topup_sent(request), reply_markup=menus.main_menu())
     await tell_admins(
-        bot,
+        sender,
         platform,
         i18n,
         lambda: (texts.topup_for_admin(request), menus.topup_decision(request.id)),
@@ -98,6 +99,7 @@ async def topup_decide(
     user: UserView,
     platform: Platform,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     decision = await platform.topups.decide(
@@ -116,4 +118,4 @@ async def topup_decide(
             text = texts.topup_approved(decision.request, decision.posted.balance_after)
         else:
             text = texts.topup_rejected(decision.request)
-        await bot.send_message(reseller.telegram_id, text)
+    await sender.send_message(reseller.telegram_id, text, priority=Priority.NOTICE)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, TelegramObject
 from aiogram.utils.i18n import I18n
@@ -23,6 +22,7 @@ from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import RegistrationDecisionCb
+from bot.sender import Priority, Sender
 from core.catalogue import UserView
 from core.models import RegistrationStatus, UserStatus
 from core.platform import Platform
@@ -54,17 +54,17 @@ async def newcomer_start(
     command: CommandObject,
     user: UserView,
     platform: Platform,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
-    await _knock(message, user, platform, bot, i18n, invite=(command.args or "").strip())
+    await _knock(message, user, platform, sender, i18n, invite=(command.args or "").strip())
 
 
 @gate.message()
 async def newcomer_message(
-    message: Message, user: UserView, platform: Platform, bot: Bot, i18n: I18n
+    message: Message, user: UserView, platform: Platform, sender: Sender, i18n: I18n
 ) -> None:
-    await _knock(message, user, platform, bot, i18n, invite="")
+    await _knock(message, user, platform, sender, i18n, invite="")
 
 
 @gate.callback_query()
@@ -79,7 +79,13 @@ async def newcomer_button(query: CallbackQuery, user: UserView, platform: Platfo
 
 
 async def _knock(
-    message: Message, user: UserView, platform: Platform, bot: Bot, i18n: I18n, *, invite: str
+    message: Message,
+    user: UserView,
+    platform: Platform,
+    sender: Sender,
+    i18n: I18n,
+    *,
+    invite: str,
 ) -> None:
     policy = platform.registration.policy
     if user.status is UserStatus.REJECTED:
@@ -90,7 +96,7 @@ async def _knock(
     elif policy == "invite":
         await _join_with_invite(message, user, platform, invite)
     else:
-        await _apply(message, user, platform, bot, i18n)
+        await _apply(message, user, platform, sender, i18n)
 
 
 async def _join_with_invite(
@@ -108,7 +114,7 @@ async def _join_with_invite(
 
 
 async def _apply(
-    message: Message, user: UserView, platform: Platform, bot: Bot, i18n: I18n
+    message: Message, user: UserView, platform: Platform, sender: Sender, i18n: I18n
 ) -> None:
     application = await platform.registration.apply(user.telegram_id)
     if not application.filed:
@@ -122,14 +128,13 @@ async def _apply(
             i18n.use_locale(LOCALE_OF.get(admin.language, "zh_CN")),
             reading_as(platform.settings, admin.telegram_id),
         ):
-            try:
-                await bot.send_message(
-                    admin.telegram_id,
-                    rtexts.request_for_admin(application.request),
-                    reply_markup=menus.registration_decision(application.request.id),
-                )
-            except TelegramAPIError as failure:  # one unreachable admin must not stop the rest
-                log.warning("registration request for admin %s: %s", admin.telegram_id, failure)
+            text = rtexts.request_for_admin(application.request)
+            markup = menus.registration_decision(application.request.id)
+        delivery = await sender.send_message(
+            admin.telegram_id, text, reply_markup=markup, priority=Priority.NOTICE
+        )
+        if not delivery.sent:  # one unreachable admin must not stop the rest
+            log.warning("registration request for admin %s: %s", admin.telegram_id, delivery.reason)
 
 
 @router.callback_query(RegistrationDecisionCb.filter())
@@ -139,6 +144,7 @@ async def decide(
     user: UserView,
     platform: Platform,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     decision = await platform.registration.decide(
@@ -155,13 +161,12 @@ async def decide(
         reading_as(platform.settings, applicant.telegram_id),
     ):
         if applicant.status is RegistrationStatus.APPROVED:
-            await bot.send_message(
-                applicant.telegram_id,
-                rtexts.request_approved(name),
-                reply_markup=menus.main_menu(),
-            )
+            text, markup = rtexts.request_approved(name), menus.main_menu()
         else:
-            await bot.send_message(applicant.telegram_id, rtexts.request_declined())
+            text, markup = rtexts.request_declined(), None
+    await sender.send_message(
+        applicant.telegram_id, text, reply_markup=markup, priority=Priority.NOTICE
+    )
 
 
 @router.message(Command("invite"))

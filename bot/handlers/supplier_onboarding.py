@@ -15,6 +15,7 @@ from bot.approval_cards import Card, close_card
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SupplierApplicationCb
 from bot.notices import tell_admins
+from bot.sender import Sender
 from bot.supplier_replies import announce_decision
 from core.catalogue import UserView
 from core.errors import KamengError
@@ -60,7 +61,7 @@ async def apply_contact(
     state: FSMContext,
     user: UserView,
     platform: Platform,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     company = str((await state.get_data()).get("company", ""))
@@ -74,7 +75,7 @@ async def apply_contact(
         return
     await message.answer(st.apply_sent(view))
     await tell_admins(
-        bot,
+        sender,
         platform,
         i18n,
         lambda: (st.application_for_admin(view), supplier_menus.application_decision(view.id)),
@@ -93,6 +94,7 @@ async def approve(
     user: UserView,
     platform: Platform,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     decision = await platform.onboarding.decide(
@@ -102,7 +104,7 @@ async def approve(
     if not decision.already_decided:  # the new supplier's menu gains the supplier commands
         supplier = await platform.catalogue.user(decision.application.telegram_id)
         await command_menus.refresh(bot, i18n, supplier)
-    await _after_decision(Card.of(query.message), decision, bot, platform, i18n)
+    await _after_decision(Card.of(query.message), decision, sender, platform, i18n)
 
 
 @router.callback_query(SupplierApplicationCb.filter(~F.approve))
@@ -135,7 +137,7 @@ async def reject_reason(
     state: FSMContext,
     user: UserView,
     platform: Platform,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
@@ -148,11 +150,15 @@ async def reject_reason(
         reason=message.text or "",
     )
     await message.answer(st.application_decided(decision.application, decision.already_decided))
-    await _after_decision(card, decision, bot, platform, i18n)
+    await _after_decision(card, decision, sender, platform, i18n)
 
 
 async def _after_decision(
-    card: Card | None, decision: ApplicationDecision, bot: Bot, platform: Platform, i18n: I18n
+    card: Card | None,
+    decision: ApplicationDecision,
+    sender: Sender,
+    platform: Platform,
+    i18n: I18n,
 ) -> None:
     view = decision.application
     render = st.application_approved if view.status.value == "approved" else st.application_rejected
@@ -160,7 +166,7 @@ async def _after_decision(
         card,
         decision.verdict,
         decision.already_decided,
-        bot,
+        sender,
         platform,
         i18n,
         view.telegram_id,

@@ -17,6 +17,7 @@ from bot.approval_cards import Card, close_card
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SkuReviewCb, SupplierFormCb
 from bot.notices import tell_admins
+from bot.sender import Sender
 from bot.supplier_replies import announce_decision, own_sku_of
 from core.catalogue import UserView
 from core.errors import Forbidden, KamengError
@@ -196,9 +197,9 @@ async def new_provenance(message: Message, state: FSMContext) -> None:
     await message.answer(st.product_ask_authorization(), reply_markup=supplier_menus.skip())
 
 
-async def _to_reviewers(bot: Bot, platform: Platform, i18n: I18n, view: ReviewView) -> None:
+async def _to_reviewers(sender: Sender, platform: Platform, i18n: I18n, view: ReviewView) -> None:
     await tell_admins(
-        bot,
+        sender,
         platform,
         i18n,
         lambda: (st.review_card(view), supplier_menus.review_decision(view.id)),
@@ -303,9 +304,12 @@ async def authorization_sent(
     user: UserView,
     platform: Platform,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
-    await _submit(bot, message.chat.id, state, user, platform, i18n, _authorization(message))
+    await _submit(
+        bot, sender, message.chat.id, state, user, platform, i18n, _authorization(message)
+    )
 
 
 @router.callback_query(
@@ -321,14 +325,16 @@ async def authorization_skipped(
     user: UserView,
     platform: Platform,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     await query.answer()
-    await _submit(bot, query.from_user.id, state, user, platform, i18n, None)
+    await _submit(bot, sender, query.from_user.id, state, user, platform, i18n, None)
 
 
 async def _submit(
     bot: Bot,
+    sender: Sender,
     chat_id: int,
     state: FSMContext,
     user: UserView,
@@ -360,7 +366,7 @@ async def _submit(
         await _say(bot, chat_id, st.product_unchanged(str(data["sku"])))
         return
     await _say(bot, chat_id, st.product_submitted(view))
-    await _to_reviewers(bot, platform, i18n, view)
+    await _to_reviewers(sender, platform, i18n, view)
 
 
 def _new_product(data: dict[str, Any], authorization: Authorization | None) -> NewProduct:
@@ -385,14 +391,14 @@ async def approve(
     callback_data: SkuReviewCb,
     user: UserView,
     platform: Platform,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     decision = await platform.reviews.decide(
         callback_data.review, admin_telegram_id=user.telegram_id, approve=True
     )
     await query.answer(st.review_decided(decision.review, decision.already_decided))
-    await _after_decision(Card.of(query.message), decision, bot, platform, i18n)
+    await _after_decision(Card.of(query.message), decision, sender, platform, i18n)
 
 
 @router.callback_query(SkuReviewCb.filter(~F.approve))
@@ -422,7 +428,7 @@ async def reject_reason(
     state: FSMContext,
     user: UserView,
     platform: Platform,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
@@ -432,7 +438,7 @@ async def reject_reason(
         review_id, admin_telegram_id=user.telegram_id, approve=False, reason=message.text or ""
     )
     await message.answer(st.review_decided(decision.review, decision.already_decided))
-    await _after_decision(card, decision, bot, platform, i18n)
+    await _after_decision(card, decision, sender, platform, i18n)
 
 
 @router.message(StateFilter(ProductFlow, EditFlow, RejectReview), ~F.text)
@@ -441,7 +447,7 @@ async def needs_text(message: Message) -> None:
 
 
 async def _after_decision(
-    card: Card | None, decision: ReviewDecision, bot: Bot, platform: Platform, i18n: I18n
+    card: Card | None, decision: ReviewDecision, sender: Sender, platform: Platform, i18n: I18n
 ) -> None:
     view = decision.review
     approved = view.status is ReviewStatus.APPROVED
@@ -450,7 +456,7 @@ async def _after_decision(
         card,
         decision.verdict,
         decision.already_decided,
-        bot,
+        sender,
         platform,
         i18n,
         view.supplier_telegram_id,
