@@ -181,9 +181,13 @@ class OutboxSender:
                 reply_markup=markup,
                 priority=PRIORITIES[envelope.kind],
                 retry=False,
+                stopping=self._stopping,
             )
         except Exception as exc:  # a bug on our side: the row waits for its backoff
             return await self._failed(envelope, exc)
+        if delivery.outcome is Outcome.UNSENT:  # stopping while it waited for its turn
+            await outbox.release([envelope])
+            return "stop"
         if delivery.outcome in UNDELIVERABLE:
             error = delivery.error
             log.warning("outbox row %s undeliverable: %s", envelope.id, delivery.reason)

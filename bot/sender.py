@@ -234,6 +234,11 @@ class Sender:
     def for_settings(cls, bot: Bot, settings: Settings, **options: Any) -> Sender:
         return cls(bot, Rates.of(settings), **options)
 
+    @property
+    def waiting(self) -> int:
+        """How many sends wait for their turn now."""
+        return sum(1 for turn in self._waiting if not turn.granted.done())
+
     async def send_message(
         self,
         chat_id: int,
@@ -242,12 +247,14 @@ class Sender:
         priority: Priority,
         reply_markup: Markup | None = None,
         retry: bool = True,
+        stopping: asyncio.Event | None = None,
     ) -> Delivery[Message]:
         return await self.send(
             chat_id,
             lambda: self.bot.send_message(chat_id, text, reply_markup=reply_markup),
             priority=priority,
             retry=retry,
+            stopping=stopping,
         )
 
     async def send(

@@ -15,6 +15,8 @@ import pytest
 from aiogram import Bot
 
 from bot.app import create_bot
+from bot.i18n import make_i18n
+from bot.outbox_sender import OutboxSender
 from bot.sender import SAFETY, Budget, Outcome, Priority, Rates, Sender
 from core.broadcasts import Audience, CampaignMessage
 from core.models import JobStatus
@@ -24,12 +26,16 @@ from core.settings import Settings
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.limits import CHAT_NOT_FOUND
 from tests.bot.conftest import ADMIN_ID, TOKEN
-from tests.bot.helpers import eventually, outbox_settled
+from tests.bot.helpers import eventually, outbox_rows, outbox_settled
 from tests.bot.scheduler_helpers import schedule_percent_off, wait_job
 from tests.conftest import TEST_SECRET, FakeClock
-from tests.factories import make_reseller, make_sku
+from tests.factories import SUPPLIER_TID, make_reseller, make_sku
 
 GROUP = -100_123
+RESELLERS = list(range(2000, 2040))
+SUPPLIERS = list(range(900, 905))
+SALES_EACH = 2
+BUYER = 1999
 
 
 class Ticks:
@@ -220,12 +226,36 @@ async def test_a_429_holds_every_chat_for_its_retry_after_then_the_message_goes_
     assert text_sent(server, 7001) == 1 and text_sent(server, 7002) == 1
 
 
-# the three sources at once, on the production budget ---------------------------------
+async def test_a_stopping_outbox_hands_back_a_notice_that_waits_out_a_429(
+    server: FakeTelegramServer, platform: Platform, bot: Bot
+) -> None:
+    await make_sku(platform, stock=2)
+    await platform.catalogue.set_language(SUPPLIER_TID, "en")
+    supplier = server.user(SUPPLIER_TID, started=True)
+    await make_reseller(platform, BUYER, balance=500_00)
+    await platform.shop.buy_now(BUYER, "STEAM-100", 1, idempotency_key="wait")
+    paused = Sender(bot, Rates())
+    paused.budget.pause(60)  # Telegram said: retry after 60 s
+    first = OutboxSender(platform, paused, make_i18n(), poll_seconds=0.01)
+    first.start()
 
-RESELLERS = list(range(2000, 2040))
-SUPPLIERS = list(range(900, 905))
-SALES_EACH = 2
-BUYER = 1999
+    async def waiting() -> bool:
+        return paused.waiting == 1
+
+    await eventually(waiting, "the notice to wait for its turn")
+    await first.stop()  # SIGTERM: the notice is handed back, not kept under a lease
+    second = OutboxSender(platform, Sender(bot, Rates()), make_i18n(), poll_seconds=0.01)
+    second.start()
+    try:
+        await supplier.wait_for_message(lambda m: "Sold" in m.content)
+        await outbox_settled(platform)
+    finally:
+        await second.stop()
+    (row,) = await outbox_rows(platform, "sale")
+    assert (row.outcome, row.attempts) == ("sent", 1)
+
+
+# the three sources at once, on the production budget ---------------------------------
 
 
 @pytest.fixture
