@@ -118,11 +118,16 @@ class Delivery(Generic[T]):
         return getattr(self.error, "message", None) or type(self.error).__name__
 
 
+def _default(name: str) -> Any:
+    """A rate's default is the setting's: written once, in ``core/settings.py``."""
+    return Settings.model_fields[name].default
+
+
 @dataclass(frozen=True)
 class Rates:
-    per_second: float = 30.0
-    private_chat_per_second: float = 1.0
-    group_chat_per_minute: int = 20
+    per_second: float = _default("telegram_sends_per_second")
+    private_chat_per_second: float = _default("telegram_private_chat_per_second")
+    group_chat_per_minute: int = _default("telegram_group_chat_per_minute")
 
     @classmethod
     def of(cls, settings: Settings) -> Rates:
