@@ -27,7 +27,7 @@ from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.limits import CHAT_NOT_FOUND
 from tests.bot.conftest import ADMIN_ID, TOKEN
 from tests.bot.helpers import eventually, outbox_rows, outbox_settled
-from tests.bot.scheduler_helpers import schedule_percent_off, wait_job
+from tests.bot.scheduler_helpers import schedule_percent_off
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import SUPPLIER_TID, make_reseller, make_sku
 
@@ -302,8 +302,12 @@ async def test_a_broadcast_an_announcement_and_sale_notices_at_once_stay_within_
     async def broadcast_done() -> bool:
         return (await shop.broadcasts.counts(draft.id)).pending == 0
 
-    await eventually(broadcast_done, "the broadcast to finish", timeout=30)
-    await wait_job(shop, ANNOUNCE, JobStatus.DONE)
+    async def announced() -> bool:
+        jobs = [job for job in await shop.jobs.jobs() if job.kind == ANNOUNCE]
+        return bool(jobs) and jobs[0].status is JobStatus.DONE
+
+    await eventually(broadcast_done, "the broadcast to finish", timeout=60)
+    await eventually(announced, "the announcement to finish", timeout=60)
     await outbox_settled(shop)
 
     def got(user: int, marker: str) -> int:
