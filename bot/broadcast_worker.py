@@ -46,7 +46,6 @@ from core.platform import Platform
 
 log = logging.getLogger("kameng.broadcasts")
 
-MAX_TRANSIENT_ATTEMPTS = 3
 CLAIM_AHEAD_SECONDS = 0.25  # how far ahead recipients are claimed (the hard-kill window)
 MAX_IN_FLIGHT = 64
 

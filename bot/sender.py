@@ -269,14 +269,12 @@ class Sender:
         *,
         priority: Priority,
         retry: bool = True,
-        tries: int | None = None,
         stopping: asyncio.Event | None = None,
     ) -> Delivery[T]:
         """Make ``call`` (one request to ``chat_id``) when the budget allows; see the module's
         docstring for what each answer means. ``retry=False``: the caller retries from the
         database, so a 429, 5xx or network error comes back at once as ``RETRY_LATER``.
         ``stopping`` set while waiting (for a turn or a backoff): ``UNSENT``."""
-        tries = tries or self._tries
         calls = retry_afters = transient = 0
 
         def delivery(outcome: Outcome, error: Exception | None = None, **more: Any) -> Delivery[T]:
@@ -311,7 +309,7 @@ class Sender:
                 transient += 1
                 if not retry:
                     return delivery(Outcome.RETRY_LATER, error)
-                if transient >= tries:
+                if transient >= self._tries:
                     return delivery(Outcome.FAILED, error)
                 delay = min(self._backoff * 2 ** (transient - 1), self._max_backoff)
                 if not await _sleep(delay, stopping):
