@@ -15,7 +15,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
-from bot.sender import Delivery, Priority, Sender
+from bot.sender import Delivery, Markup, Priority, Sender
 from core.platform import Platform
 
 log = logging.getLogger("kameng.bot")
@@ -48,7 +48,12 @@ async def tell_user(
         reading_as(platform.settings, telegram_id),
     ):
         text = render()
-    delivery = await sender.send_message(telegram_id, text, priority=NOTICE)
+    await notify(sender, telegram_id, text)
+
+
+async def notify(sender: Sender, telegram_id: int, text: str, markup: Markup | None = None) -> None:
+    """One notice already rendered; a user who cannot receive it is logged, not raised."""
+    delivery = await sender.send_message(telegram_id, text, reply_markup=markup, priority=NOTICE)
     if not delivery.sent:
         log.warning("could not tell user %s: %s", telegram_id, type(delivery.error).__name__)
 

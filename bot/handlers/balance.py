@@ -15,8 +15,8 @@ from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import BalanceCb, TopUpDecisionCb
-from bot.notices import TelegramFile, tell_admins
-from bot.sender import Priority, Sender
+from bot.notices import TelegramFile, notify, tell_admins
+from bot.sender import Sender
 from core.catalogue import UserView
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
@@ -118,4 +118,4 @@ async def topup_decide(
             text = texts.topup_approved(decision.request, decision.posted.balance_after)
         else:
             text = texts.topup_rejected(decision.request)
-    await sender.send_message(reseller.telegram_id, text, priority=Priority.NOTICE)
+    await notify(sender, reseller.telegram_id, text)

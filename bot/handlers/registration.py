@@ -22,6 +22,7 @@ from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import RegistrationDecisionCb
+from bot.notices import notify
 from bot.sender import Priority, Sender
 from core.catalogue import UserView
 from core.models import RegistrationStatus, UserStatus
@@ -164,9 +165,7 @@ async def decide(
             text, markup = rtexts.request_approved(name), menus.main_menu()
         else:
             text, markup = rtexts.request_declined(), None
-    await sender.send_message(
-        applicant.telegram_id, text, reply_markup=markup, priority=Priority.NOTICE
-    )
+    await notify(sender, applicant.telegram_id, text, markup)
 
 
 @router.message(Command("invite"))
