@@ -1,6 +1,6 @@
 """Broadcast throughput against Telegram's limit, with exactly-once delivery checked.
 
-    .venv/bin/python bench/broadcast.py [--recipients 20000] [--rate 25] [--limit 30]
+    .venv/bin/python bench/broadcast.py [--recipients 20000] [--rate 30] [--limit 30]
                                         [--random-429 0.001] [--blocked 0.01]
                                         [--progress-seconds 3] [--stop-at 0.5]
 
@@ -8,8 +8,9 @@ One process: a fake Telegram Bot API server (127.0.0.1) enforcing ``--limit`` me
 per second overall (429 with ``retry_after`` beyond it) and answering a random share
 ``--random-429`` of them with a 429 (retry_after 1 s); a fresh SQLite database with
 ``--recipients`` resellers, a share ``--blocked`` of whom blocked the bot; the real
-``BroadcastWorker`` at ``--rate`` messages/s (production default 25) sending one campaign
-with a progress message that it edits every ``--progress-seconds``.
+``BroadcastWorker`` sending one campaign through the bot's ``Sender`` with a budget of
+``--rate`` messages/s (``KAMENG_TELEGRAM_SENDS_PER_SECOND``, production default 30), with a
+progress message that it edits every ``--progress-seconds``.
 
 With ``--stop-at F`` the worker is stopped gracefully after a share F of the recipients got
 the message and a new worker (a new owner, as after a restart) finishes the campaign.
@@ -21,11 +22,12 @@ the same for delivered copies alone; the ceiling the rate allows; the 429s;
 duplicates (a recipient with two copies) and lost (a recipient that did not block the bot
 yet got nothing) — both must be 0. Nothing asserts a time.
 
-About the target: 25/s can reach at most 25/30 = 0.833 of the limit, so ≥ 0.8 leaves 4 %
-for everything else: every 429 stops all sends for its retry_after (1 s = 25 messages), and
-progress edits take pacer slots too. The pacer therefore never sleeps per message (slots are
-scheduled on a fixed grid, and a slot a little late does not push the grid back), DB claims
-and outcome writes happen between slots, and sends overlap while in flight.
+About the target: the sender keeps every window a tenth longer than Telegram's
+(``bot.sender.SAFETY``), so 30/s reaches at most 30/33 = 0.909 of the limit; every 429
+stops all sends for its retry_after (1 s = 30 messages), and progress edits take slots too.
+The budget therefore never sleeps per message (slots are evenly spaced, and a slot a little
+late does not push the next back), DB claims and outcome writes happen between slots, and
+sends overlap while in flight.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from sqlalchemy import insert, select
 from bot.app import create_bot
 from bot.broadcast_worker import BroadcastWorker
 from bot.i18n import make_i18n
+from bot.sender import SAFETY, Sender
 from core import schema
 from core.broadcasts import Audience, CampaignMessage
 from core.db import Database
@@ -67,7 +70,7 @@ MARKER = "Bench sale"
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--recipients", type=int, default=20_000)
-    parser.add_argument("--rate", type=float, default=25.0, help="worker messages/s")
+    parser.add_argument("--rate", type=float, default=30.0, help="sender messages/s")
     parser.add_argument("--limit", type=int, default=30, help="fake server messages/s")
     parser.add_argument("--random-429", type=float, default=0.001, help="share of calls")
     parser.add_argument("--blocked", type=float, default=0.01, help="share of recipients")
@@ -145,7 +148,7 @@ async def main(argv: list[str] | None = None) -> int:
         database_url=sqlite_url(workdir, "broadcast.db"),
         secret_key=BENCH_SECRET,
         bot_token=TOKEN,
-        broadcast_rate=args.rate,
+        telegram_sends_per_second=args.rate,
         broadcast_progress_seconds=args.progress_seconds,
         _env_file=None,  # type: ignore[call-arg]
     )
@@ -194,13 +197,13 @@ async def main(argv: list[str] | None = None) -> int:
         observer = asyncio.create_task(observe())
         workers = 0
         try:
-            worker = BroadcastWorker(live, bot, i18n)
+            worker = BroadcastWorker(live, Sender.for_settings(bot, live.settings), i18n)
             workers += 1
             await run_worker_until(worker, done, stop_now if stop_after else None)
             stats = [worker.stats]
             if not done.is_set():
                 print(f"stopped the worker after {len(watch.times)} copies; a new worker resumes")
-                worker = BroadcastWorker(live, bot, i18n)
+                worker = BroadcastWorker(live, Sender.for_settings(bot, live.settings), i18n)
                 workers += 1
                 await run_worker_until(worker, done, None)
                 stats.append(worker.stats)
@@ -219,7 +222,7 @@ async def main(argv: list[str] | None = None) -> int:
         achieved = accepted / elapsed if elapsed > 0 else 0.0
         ratio = achieved / args.limit
         delivered = (len(watch.times) - 1) / elapsed if elapsed > 0 else 0.0
-        ceiling = args.rate / args.limit
+        ceiling = args.rate / SAFETY / args.limit
 
     await db.dispose()
     print(f"recipients: {args.recipients} ({len(blocked)} blocked the bot), workers: {workers}")

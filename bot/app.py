@@ -48,6 +48,7 @@ from bot.middlewares import (
     ThrottleMiddleware,
 )
 from bot.outbox_sender import OutboxSender
+from bot.sender import Sender
 from bot.telegram_session import BotApiSession
 from core.models import Role
 from core.platform import Platform
@@ -125,20 +126,26 @@ async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = Tr
     await grant_configured_admins(platform)
     await command_menus.register_all(bot, i18n, platform)
     await bot.delete_webhook(drop_pending_updates=False)
+    # One sender, one budget for everything the bot sends on its own initiative: the
+    # scheduler, the broadcast worker, the outbox and handlers writing to another chat.
+    sender = Sender.for_settings(bot, platform.settings)
+    dispatcher["sender"] = sender
     scheduler = job_scheduler.SchedulerService(
-        job_scheduler.build_runner(platform, bot, i18n),
+        job_scheduler.build_runner(platform, sender, i18n),
         platform.settings.scheduler_interval_seconds,
     )
     dispatcher.startup.register(scheduler.start)
     dispatcher.shutdown.register(scheduler.stop)  # before the bot's session closes
     # the broadcast worker runs with polling and stops (gracefully) before the session closes
-    worker = BroadcastWorker(platform, bot, i18n)
+    worker = BroadcastWorker(platform, sender, i18n)
     dispatcher["broadcast_worker"] = worker
     dispatcher.startup.register(worker.start)
     dispatcher.shutdown.register(worker.stop)
     log.info("polling %s", platform.settings.telegram_api_base)
-    sender = OutboxSender(platform, bot, i18n, poll_seconds=platform.settings.outbox_poll_seconds)
-    sender.start()
+    outbox = OutboxSender(
+        platform, sender, i18n, poll_seconds=platform.settings.outbox_poll_seconds
+    )
+    outbox.start()
     # What startup built (modules, schemas, the dispatcher) lives as long as the process:
     # frozen, it is not walked by every full collection (a 0.2-0.4 s pause in the bench).
     gc.freeze()
@@ -146,5 +153,5 @@ async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = Tr
         await dispatcher.start_polling(bot, handle_signals=handle_signals, close_bot_session=False)
     finally:
         gc.unfreeze()
-        await sender.stop()  # before the session closes: the message in flight completes
+        await outbox.stop()  # before the session closes: the message in flight completes
         await bot.session.close()

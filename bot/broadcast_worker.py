@@ -1,11 +1,12 @@
 """The broadcast worker: sends started campaigns, paced, and reports to the admin.
 
-* Pacing: one :class:`Pacer` for everything the worker sends (broadcast messages and the
-  admin's progress edits): at most ``rate`` calls per second, evenly spaced, never a burst to
-  "catch up". A 429 (``TelegramRetryAfter``) pauses every send for ``retry_after`` seconds;
-  the recipient that got it is tried again after the pause.
-* Outcomes: 403 (blocked the bot) → ``blocked``; other 4xx → ``failed`` at once; 5xx and
-  network errors are retried a few times with a backoff, then ``failed``.
+* Pacing: everything the worker sends (broadcast messages and the admin's progress edits)
+  goes through the bot's one ``Sender`` (``bot/sender.py``), at the lowest priority: the
+  bot-wide budget is shared with sale notices and announcements, which go first. A 429
+  pauses every send; the recipient that got it is tried again after the pause.
+* Outcomes (the sender's policy): 403 (blocked the bot) → ``blocked``; other 4xx →
+  ``failed`` at once; 5xx and network errors are retried a few times with a backoff, then
+  ``failed``.
 * Durability: recipients are claimed (``sending``, committed) a fraction of a second ahead
   and their outcomes written in small batches. :meth:`BroadcastWorker.stop` is graceful:
   it stops claiming, lets in-flight sends finish, writes their outcomes, puts claimed but
@@ -29,14 +30,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
@@ -44,6 +37,8 @@ from bot import broadcast_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import broadcasts as keyboards
+from bot.sender import Outcome as Sent
+from bot.sender import Priority, Sender
 from core.broadcasts import CampaignMessage, CampaignView, Claimed, Counts, Outcome
 from core.errors import NotFound
 from core.models import RecipientStatus
@@ -51,11 +46,8 @@ from core.platform import Platform
 
 log = logging.getLogger("kameng.broadcasts")
 
-MAX_TRANSIENT_ATTEMPTS = 3
 CLAIM_AHEAD_SECONDS = 0.25  # how far ahead recipients are claimed (the hard-kill window)
 MAX_IN_FLIGHT = 64
-MAX_ADMIN_RETRIES = 5
-STOP_CHECK_SECONDS = 0.1  # waits shorter than this are plain sleeps
 
 
 async def send_campaign_message(bot: Bot, chat_id: int, message: CampaignMessage) -> Message:
@@ -66,39 +58,6 @@ async def send_campaign_message(bot: Bot, chat_id: int, message: CampaignMessage
             chat_id, message.photo_file_id, caption=message.body_html or None, reply_markup=markup
         )
     return await bot.send_message(chat_id, message.body_html, reply_markup=markup)
-
-
-class Pacer:
-    """At most ``rate`` calls per second overall on a fixed grid of slots; :meth:`pause`
-    holds them all. A slot taken a little late (event-loop jitter) does not push the grid
-    back, up to one slot: any one second holds at most ``rate`` + 2 calls (27 at 25/s,
-    under Telegram's 30), and the long-run rate is ``rate`` itself, not less."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._next = 0.0
-        self._paused_until = 0.0
-        self._lock = asyncio.Lock()
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-
-    async def acquire(self, stopping: asyncio.Event) -> bool:
-        """Wait for the next slot; False (no slot taken) if ``stopping`` is set meanwhile."""
-        async with self._lock:
-            while True:
-                if stopping.is_set():
-                    return False
-                now = time.monotonic()
-                at = max(self._next, self._paused_until)
-                if at <= now:
-                    self._next = max(at, now - self.interval) + self.interval
-                    return True
-                if at - now < STOP_CHECK_SECONDS:
-                    await asyncio.sleep(at - now)
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stopping.wait(), at - now)
 
 
 @dataclass
@@ -119,26 +78,23 @@ class BroadcastWorker:
     def __init__(
         self,
         platform: Platform,
-        bot: Bot,
+        sender: Sender,
         i18n: I18n,
         *,
-        rate: float | None = None,
         progress_seconds: float | None = None,
         poll_seconds: float = 1.0,
-        backoff_seconds: float = 0.5,
     ) -> None:
         settings = platform.settings
         self._settings = settings
         self._broadcasts = platform.broadcasts
         self._catalogue = platform.catalogue
-        self._bot = bot
+        self._sender = sender
+        self._bot = sender.bot
         self._i18n = i18n
-        self.rate = rate or settings.broadcast_rate
         self._progress_seconds = progress_seconds or settings.broadcast_progress_seconds
         self._poll_seconds = poll_seconds
-        self._backoff = backoff_seconds
-        self._pacer = Pacer(self.rate)
-        self._batch = max(1, math.ceil(self.rate * CLAIM_AHEAD_SECONDS))
+        rate = settings.telegram_sends_per_second
+        self._batch = max(1, math.ceil(rate * CLAIM_AHEAD_SECONDS))
         self._in_flight = asyncio.Semaphore(min(MAX_IN_FLIGHT, max(4, self._batch)))
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stats = Stats()
@@ -229,7 +185,7 @@ class BroadcastWorker:
                     await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                     continue
                 await self._in_flight.acquire()
-                if not await self._pacer.acquire(self._stopping):
+                if self._stopping.is_set():
                     self._in_flight.release()
                     break
                 task = asyncio.create_task(self._deliver(campaign.message, queue.popleft()))
@@ -270,39 +226,25 @@ class BroadcastWorker:
             await self._broadcasts.record(campaign_id, self.owner, batch)
 
     async def _deliver(self, message: CampaignMessage, recipient: Claimed) -> Outcome | Unsent:
-        """Send to one recipient (a pacer slot is already taken for the first call)."""
-        calls = recipient.attempts
-        transient = 0
-        while True:
-            calls += 1
-            try:
-                sent = await send_campaign_message(self._bot, recipient.telegram_id, message)
-            except TelegramRetryAfter as error:
-                self.stats.retry_afters += 1
-                self._pacer.pause(error.retry_after)
-            except TelegramForbiddenError as error:
-                return Outcome(
-                    recipient.recipient_id, RecipientStatus.BLOCKED, calls, error.message
-                )
-            except TelegramBadRequest as error:
-                return Outcome(recipient.recipient_id, RecipientStatus.FAILED, calls, error.message)
-            except (TelegramServerError, TelegramNetworkError, OSError, TimeoutError) as error:
-                self.stats.transient_errors += 1
-                transient += 1
-                if transient >= MAX_TRANSIENT_ATTEMPTS:
-                    reason = getattr(error, "message", None) or type(error).__name__
-                    return Outcome(recipient.recipient_id, RecipientStatus.FAILED, calls, reason)
-                delay = self._backoff * 2 ** (transient - 1)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
-            except TelegramAPIError as error:
-                return Outcome(recipient.recipient_id, RecipientStatus.FAILED, calls, error.message)
-            else:
-                return Outcome(
-                    recipient.recipient_id, RecipientStatus.SENT, calls, message_id=sent.message_id
-                )
-            if not await self._pacer.acquire(self._stopping):
-                return Unsent(recipient, calls)
+        """Send to one recipient when the sender's budget allows."""
+        delivery = await self._sender.send(
+            recipient.telegram_id,
+            lambda: send_campaign_message(self._bot, recipient.telegram_id, message),
+            priority=Priority.BROADCAST,
+            stopping=self._stopping,
+        )
+        self.stats.retry_afters += delivery.retry_afters
+        self.stats.transient_errors += delivery.transient_errors
+        calls = recipient.attempts + delivery.calls
+        if delivery.outcome is Sent.UNSENT:
+            return Unsent(recipient, calls)
+        if delivery.outcome is Sent.SENT:
+            sent_id = delivery.result.message_id if delivery.result else None
+            return Outcome(recipient.recipient_id, RecipientStatus.SENT, calls, message_id=sent_id)
+        status = RecipientStatus.BLOCKED if delivery.outcome is Sent.BLOCKED else None
+        return Outcome(
+            recipient.recipient_id, status or RecipientStatus.FAILED, calls, delivery.reason
+        )
 
     # the admin's view --------------------------------------------------------------------
 
@@ -336,6 +278,7 @@ class BroadcastWorker:
         if message_id is None:
             return False
         return await self._admin_call(
+            campaign.admin_chat_id,
             lambda: self._bot.edit_message_text(
                 text=text,
                 chat_id=campaign.admin_chat_id,
@@ -361,26 +304,20 @@ class BroadcastWorker:
         if await self._edit(campaign, text, None):
             return
         await self._admin_call(
+            campaign.admin_chat_id,
             lambda: self._bot.send_message(campaign.admin_chat_id, text),
             f"report of broadcast {campaign_id}",
         )
 
-    async def _admin_call(self, call: Callable[[], Awaitable[object]], what: str) -> bool:
-        """A message to the admin, paced with the rest and retried after a 429; True when
+    async def _admin_call(
+        self, chat_id: int, call: Callable[[], Awaitable[object]], what: str
+    ) -> bool:
+        """A message to the admin, within the budget and retried after a 429; True when
         Telegram took it."""
-        for _ in range(MAX_ADMIN_RETRIES):
-            await self._pacer.acquire(asyncio.Event())
-            try:
-                await call()
-            except TelegramRetryAfter as error:
-                self.stats.retry_afters += 1
-                self._pacer.pause(error.retry_after)
-                continue
-            except TelegramAPIError as error:  # "not modified", deleted by the admin, ...
-                log.info("%s not delivered: %s", what, error.message)
-                return False
-            return True
-        return False
+        delivery = await self._sender.send(chat_id, call, priority=Priority.BROADCAST)
+        if not delivery.sent:  # "not modified", deleted by the admin, ...
+            log.info("%s not delivered: %s", what, delivery.reason)
+        return delivery.sent
 
 
 def progress_text(campaign_id: int, counts: Counts) -> str:

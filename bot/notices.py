@@ -1,6 +1,7 @@
-"""Direct notices to one user or to every admin, each in their own language. Best effort:
-one unreachable recipient (blocked the bot, a Telegram hiccup) never stops the others and is
-logged without content. What must survive an outage goes through the outbox instead."""
+"""Direct notices to one user or to every admin, each in their own language, through the
+bot's one ``Sender`` (its budget, its retries). Best effort: one unreachable recipient
+(blocked the bot, Telegram failing) never stops the others and is logged without content.
+What must survive an outage goes through the outbox instead."""
 
 from __future__ import annotations
 
@@ -9,18 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
+from bot.sender import Delivery, Markup, Priority, Sender
 from core.catalogue import Catalogue
 from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
 CAPTION_LIMIT = 1024
+NOTICE = Priority.NOTICE
 
 
 class Attachment(Protocol):
@@ -40,7 +41,7 @@ class TelegramFile:
 
 
 async def tell_user(
-    bot: Bot,
+    sender: Sender,
     catalogue: Catalogue,
     settings: Settings,
     i18n: I18n,
@@ -53,14 +54,18 @@ async def tell_user(
         reading_as(settings, telegram_id),
     ):
         text = render()
-    try:
-        await bot.send_message(telegram_id, text)
-    except TelegramAPIError as exc:
-        log.warning("could not tell user %s: %s", telegram_id, type(exc).__name__)
+    await notify(sender, telegram_id, text)
+
+
+async def notify(sender: Sender, telegram_id: int, text: str, markup: Markup | None = None) -> None:
+    """One notice already rendered; a user who cannot receive it is logged, not raised."""
+    delivery = await sender.send_message(telegram_id, text, reply_markup=markup, priority=NOTICE)
+    if not delivery.sent:
+        log.warning("could not tell user %s: %s", telegram_id, type(delivery.error).__name__)
 
 
 async def tell_admins(
-    bot: Bot,
+    sender: Sender,
     catalogue: Catalogue,
     settings: Settings,
     i18n: I18n,
@@ -76,21 +81,30 @@ async def tell_admins(
             reading_as(settings, admin_id),
         ):
             text, markup = render()
-        try:
-            if attachment is None:
-                await bot.send_message(admin_id, text, reply_markup=markup)
-                continue
-            fits = len(text) <= CAPTION_LIMIT
-            caption, keyboard = (text, markup) if fits else (None, None)
-            if attachment.kind == "photo":
-                await bot.send_photo(
-                    admin_id, attachment.file_id, caption=caption, reply_markup=keyboard
-                )
-            else:
-                await bot.send_document(
-                    admin_id, attachment.file_id, caption=caption, reply_markup=keyboard
-                )
-            if not fits:
-                await bot.send_message(admin_id, text, reply_markup=markup)
-        except TelegramAPIError as exc:
-            log.warning("could not tell admin %s: %s", admin_id, type(exc).__name__)
+        delivery = await _card(sender, admin_id, text, markup, attachment)
+        if not delivery.sent:
+            log.warning("could not tell admin %s: %s", admin_id, type(delivery.error).__name__)
+
+
+async def _card(
+    sender: Sender,
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup,
+    attachment: Attachment | None,
+) -> Delivery[Message]:
+    if attachment is None:
+        return await sender.send_message(chat_id, text, reply_markup=markup, priority=NOTICE)
+    fits = len(text) <= CAPTION_LIMIT
+    caption, keyboard = (text, markup) if fits else (None, None)
+    bot = sender.bot
+    send_file = bot.send_photo if attachment.kind == "photo" else bot.send_document
+    file_id = attachment.file_id
+    delivery = await sender.send(
+        chat_id,
+        lambda: send_file(chat_id, file_id, caption=caption, reply_markup=keyboard),
+        priority=NOTICE,
+    )
+    if delivery.sent and not fits:
+        return await sender.send_message(chat_id, text, reply_markup=markup, priority=NOTICE)
+    return delivery

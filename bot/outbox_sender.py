@@ -3,11 +3,12 @@ core promised (sales, digests, low-stock alerts, withdrawals) through the Bot AP
 
 Each round it closes the sales digests whose period has ended, re-arms low-stock alerts of
 restocked SKUs, claims a batch of due outbox rows under a lease (``core.outbox``) and sends
-them one by one. What a failure means is decided here, where Telegram's errors are known:
+them one by one through the bot's one ``Sender`` (its budget and its policy, ``bot/sender.py``),
+asking it not to retry: the row's own retry is durable. What that means for a row:
 
 - 403 (the user blocked the bot) and 400 (Telegram refuses this message or chat): never
   deliverable, the row is given up;
-- 429: the row waits ``retry_after`` and the round ends (the whole bot is being limited);
+- 429: the row waits ``retry_after`` and the round ends (the sender's whole budget paused);
 - anything else (network, 5xx, a timeout, a bug while rendering): the row is retried with
   exponential backoff, for ever; the rest of the batch is handed back for the next round.
 
@@ -25,12 +26,6 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramRetryAfter,
-)
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
@@ -38,6 +33,7 @@ from bot import supplier_sales_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import supplier_sales as keyboards
+from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
 from core.outbox import Envelope
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
@@ -78,6 +74,13 @@ RENDERERS: dict[str, Renderer] = {
     WITHDRAWAL_REQUEST: _withdrawal_request,
     WITHDRAWAL_DECIDED: _withdrawal_decided,
 }
+PRIORITIES: dict[str, Priority] = {
+    SALE: Priority.CODES,
+    SALE_DIGEST: Priority.NOTICE,
+    LOW_STOCK: Priority.NOTICE,
+    WITHDRAWAL_REQUEST: Priority.NOTICE,
+    WITHDRAWAL_DECIDED: Priority.NOTICE,
+}
 
 
 def worker_name() -> str:
@@ -88,14 +91,14 @@ class OutboxSender:
     def __init__(
         self,
         platform: Platform,
-        bot: Bot,
+        sender: Sender,
         i18n: I18n,
         *,
         poll_seconds: float = 1.0,
         batch: int = 20,
     ) -> None:
         self._platform = platform
-        self._bot = bot
+        self._sender = sender
         self._i18n = i18n
         self._poll = poll_seconds
         self._batch = batch
@@ -172,23 +175,39 @@ class OutboxSender:
             return "absorbed"
         text, markup = rendered
         try:
-            await self._bot.send_message(envelope.telegram_id, text[:4096], reply_markup=markup)
-        except TelegramRetryAfter as exc:
-            await outbox.retry(
-                envelope,
-                f"429 retry after {exc.retry_after}",
-                delay=timedelta(seconds=exc.retry_after),
+            delivery = await self._sender.send_message(
+                envelope.telegram_id,
+                text[:4096],
+                reply_markup=markup,
+                priority=PRIORITIES[envelope.kind],
+                retry=False,
+                stopping=self._stopping,
             )
-            self._pause = float(exc.retry_after)
+        except Exception as exc:  # a bug on our side: the row waits for its backoff
+            return await self._failed(envelope, exc)
+        if delivery.outcome is Outcome.UNSENT:  # stopping while it waited for its turn
+            await outbox.release([envelope])
             return "stop"
-        except (TelegramForbiddenError, TelegramBadRequest) as exc:
-            log.warning("outbox row %s undeliverable: %s", envelope.id, exc.message)
-            await outbox.give_up(envelope, f"{type(exc).__name__}: {exc.message}")
+        if delivery.outcome in UNDELIVERABLE:
+            error = delivery.error
+            log.warning("outbox row %s undeliverable: %s", envelope.id, delivery.reason)
+            await outbox.give_up(envelope, f"{type(error).__name__}: {delivery.reason}")
             return "undeliverable"
-        except Exception as exc:
-            next_at = await outbox.retry(envelope, f"{type(exc).__name__}: {exc}")
-            log.warning("outbox row %s failed (%s); next try %s", envelope.id, exc, next_at)
+        if delivery.outcome is Outcome.RETRY_LATER and delivery.retry_after is not None:
+            seconds = delivery.retry_after
+            await outbox.retry(
+                envelope, f"429 retry after {seconds}", delay=timedelta(seconds=seconds)
+            )
+            self._pause = float(seconds)
             return "stop"
+        if not delivery.sent:  # 5xx, network, a timeout
+            return await self._failed(envelope, delivery.error)
         if not await outbox.sent(envelope):
             log.warning("outbox row %s was sent after its lease ran out", envelope.id)
         return "sent"
+
+    async def _failed(self, envelope: Envelope, exc: Exception | None) -> str:
+        """Retried with backoff; the round ends (Telegram is failing, or we are)."""
+        next_at = await self._platform.outbox.retry(envelope, f"{type(exc).__name__}: {exc}")
+        log.warning("outbox row %s failed (%s); next try %s", envelope.id, exc, next_at)
+        return "stop"

@@ -1,5 +1,6 @@
-"""The bot's side of the job runner: what the promotion jobs send, sent politely, and the
-APScheduler loop that ticks the (database-backed) runner.
+"""The bot's side of the job runner: what the promotion jobs send (through the bot's one
+``Sender``: its budget and its policy for Telegram's answers), and the APScheduler loop that
+ticks the (database-backed) runner.
 
 APScheduler only decides *when* to tick; which jobs are due, and who runs each, is decided
 in the database by ``core.jobs`` (so a restart loses nothing and two bot processes never
@@ -10,18 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -29,13 +21,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot import scheduler_texts
 from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
+from bot.sender import Outcome, Priority, Sender
 from core.jobs import JobContext, JobRunner
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
 
 log = logging.getLogger("kameng.scheduler")
-
-MAX_SEND_TRIES = 6
 
 
 class SendFailed(RuntimeError):
@@ -46,48 +37,22 @@ class LeaseLost(RuntimeError):
     """Another runner took the job over (our lease expired): stop sending at once."""
 
 
-class PoliteSender:
-    """One message at a time, at most ``per_second``; waits as long as Telegram's
-    RetryAfter says, skips users who blocked the bot, retries transient failures."""
-
-    def __init__(self, bot: Bot, per_second: float) -> None:
-        self._bot = bot
-        self._gap = 1.0 / per_second
-        self._next_at = 0.0
-
-    async def _pace(self) -> None:
-        now = time.monotonic()
-        if self._next_at > now:
-            await asyncio.sleep(self._next_at - now)
-        self._next_at = max(now, self._next_at) + self._gap
-
-    async def send(self, chat_id: int, text: str) -> bool:
-        """True when delivered, False when the user cannot receive (blocked, gone)."""
-        for attempt in range(MAX_SEND_TRIES):
-            await self._pace()
-            try:
-                await self._bot.send_message(chat_id, text)
-                return True
-            except TelegramRetryAfter as exc:
-                log.info("flood control: waiting %ss", exc.retry_after)
-                await asyncio.sleep(exc.retry_after)
-            except TelegramForbiddenError:
-                return False
-            except TelegramBadRequest as exc:
-                log.warning("not delivered to %s: %s", chat_id, exc.message)
-                return False
-            except (TelegramNetworkError, TelegramServerError):
-                await asyncio.sleep(min(2.0**attempt, 30.0))
-        raise SendFailed(f"could not deliver to {chat_id} after {MAX_SEND_TRIES} tries")
-
-
 class PromotionMessenger:
     """The handlers of the promotion jobs."""
 
-    def __init__(self, platform: Platform, i18n: I18n, sender: PoliteSender) -> None:
+    def __init__(self, platform: Platform, i18n: I18n, sender: Sender) -> None:
         self._platform = platform
         self._i18n = i18n
         self._sender = sender
+
+    async def _send(self, chat_id: int, text: str, priority: Priority) -> bool:
+        """True when delivered, False when the user cannot receive (blocked, gone)."""
+        delivery = await self._sender.send_message(chat_id, text, priority=priority)
+        if delivery.outcome is Outcome.FAILED:
+            raise SendFailed(f"could not deliver to {chat_id} after {delivery.calls} tries")
+        if not delivery.sent:
+            log.warning("not delivered to %s: %s", chat_id, delivery.reason)
+        return delivery.sent
 
     def _render(self, language: str, telegram_id: int, render: Callable[[], str]) -> str:
         with (
@@ -110,7 +75,7 @@ class PromotionMessenger:
         text = self._render(
             admin.language, admin.telegram_id, lambda: scheduler_texts.promo_results(results)
         )
-        await self._sender.send(admin.telegram_id, text)
+        await self._send(admin.telegram_id, text, Priority.NOTICE)
 
     async def _fan_out(self, context: JobContext, render: Callable[[PromotionView], str]) -> None:
         promotions = self._platform.promotions
@@ -127,19 +92,17 @@ class PromotionMessenger:
                     texts[key] = self._render(
                         recipient.language, recipient.telegram_id, lambda: render(promotion)
                     )
-                await self._sender.send(recipient.telegram_id, texts[key])
+                await self._send(recipient.telegram_id, texts[key], Priority.ANNOUNCEMENT)
                 cursor = recipient.telegram_id
                 if not await context.checkpoint(cursor):
                     raise LeaseLost(f"job {context.job.id}")
 
 
 def build_runner(
-    platform: Platform, bot: Bot, i18n: I18n, *, owner: str | None = None
+    platform: Platform, sender: Sender, i18n: I18n, *, owner: str | None = None
 ) -> JobRunner:
     settings = platform.settings
-    messenger = PromotionMessenger(
-        platform, i18n, PoliteSender(bot, settings.scheduler_send_per_second)
-    )
+    messenger = PromotionMessenger(platform, i18n, sender)
     return JobRunner(
         platform.jobs,
         {ANNOUNCE: messenger.announce, REMIND: messenger.remind, REPORT: messenger.report},

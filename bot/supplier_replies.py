@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aiogram import Bot
 from aiogram.filters import CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
@@ -13,6 +12,7 @@ from aiogram.utils.i18n import I18n
 from bot import supplier_texts
 from bot.approval_cards import Card, close_card
 from bot.notices import tell_user
+from bot.sender import Sender
 from core.approvals import Verdict
 from core.catalogue import Catalogue, SkuView, UserView
 from core.errors import KamengError
@@ -24,7 +24,7 @@ async def announce_decision(
     card: Card | None,
     verdict: Verdict | None,
     already_decided: bool,
-    bot: Bot,
+    sender: Sender,
     catalogue: Catalogue,
     settings: Settings,
     i18n: I18n,
@@ -33,10 +33,10 @@ async def announce_decision(
 ) -> None:
     """After a decision the admin's card says who decided (its buttons go); after the first
     one the subject is told."""
-    await close_card(bot, card, verdict)
+    await close_card(sender.bot, card, verdict)
     if already_decided:
         return
-    await tell_user(bot, catalogue, settings, i18n, telegram_id, render)
+    await tell_user(sender, catalogue, settings, i18n, telegram_id, render)
 
 
 async def own_sku_of(

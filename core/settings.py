@@ -71,7 +71,6 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
     scheduler_grace_seconds: int = Field(default=3600, ge=0)  # later than this: missed
     scheduler_lease_seconds: int = Field(default=300, gt=0)
-    scheduler_send_per_second: float = Field(default=20.0, gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -82,8 +81,13 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown timezone {value!r}, e.g. Asia/Shanghai") from exc
         return value
 
-    #: broadcasts: messages per second overall (Telegram allows ~30), progress edit interval
-    broadcast_rate: float = Field(default=25.0, gt=0)
+    #: the one budget of everything the bot sends on its own initiative (``bot/sender.py``):
+    #: requests a second bot-wide (Telegram allows about 30), a second in one private chat
+    #: (about 1), a minute in one group (about 20)
+    telegram_sends_per_second: float = Field(default=30.0, gt=0)
+    telegram_private_chat_per_second: float = Field(default=1.0, gt=0)
+    telegram_group_chat_per_minute: int = Field(default=20, gt=0)
+    #: how often the admin's broadcast progress message is edited
     broadcast_progress_seconds: float = Field(default=3.0, gt=0)
 
     def require_secret_key(self) -> str:

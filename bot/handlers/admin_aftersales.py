@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -25,6 +24,7 @@ from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import admin as kb
 from bot.replies import reply
+from bot.sender import Priority, Sender
 from core.aftersales import AfterSales, ReportView, Resolution
 from core.catalogue import Catalogue, UserView
 from core.errors import NotFound
@@ -48,7 +48,7 @@ class CodeRestockFlow(StatesGroup):
 
 
 async def _send(
-    bot: Bot,
+    sender: Sender,
     catalogue: Catalogue,
     settings: Settings,
     i18n: I18n,
@@ -57,6 +57,7 @@ async def _send(
     *,
     with_markup: bool = False,
     photo: str | None = None,
+    priority: Priority = Priority.NOTICE,
 ) -> None:
     """Send ``render()`` (and its decision buttons) in the recipient's language; a recipient
     who cannot be reached is logged, never allowed to stop the others."""
@@ -70,13 +71,20 @@ async def _send(
     ):
         text, report = render()
         markup = kb.report_decision(report) if with_markup and report is not None else None
-        try:
-            if photo:
-                await bot.send_photo(telegram_id, photo, caption=text[:1024], reply_markup=markup)
-            else:
-                await bot.send_message(telegram_id, text, reply_markup=markup)
-        except TelegramAPIError as exc:
-            log.warning("could not notify %s: %s", telegram_id, type(exc).__name__)
+    if photo:
+        delivery = await sender.send(
+            telegram_id,
+            lambda: sender.bot.send_photo(
+                telegram_id, photo, caption=text[:1024], reply_markup=markup
+            ),
+            priority=priority,
+        )
+    else:
+        delivery = await sender.send_message(
+            telegram_id, text, reply_markup=markup, priority=priority
+        )
+    if not delivery.sent:
+        log.warning("could not notify %s: %s", telegram_id, type(delivery.error).__name__)
 
 
 # the reseller's side -------------------------------------------------------------------
@@ -135,7 +143,7 @@ async def reason(
     catalogue: Catalogue,
     settings: Settings,
     aftersales: AfterSales,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     text = (message.caption or message.text or "").strip()
@@ -156,7 +164,7 @@ async def reason(
     await message.answer(aftersales_texts.report_sent(report))
     # The supplier learns what is wrong, never the code (nor the screenshot, which may show it).
     await _send(
-        bot,
+        sender,
         catalogue,
         settings,
         i18n,
@@ -165,7 +173,7 @@ async def reason(
     )
     for admin_id in reported.admin_telegram_ids:
         await _send(
-            bot,
+            sender,
             catalogue,
             settings,
             i18n,
@@ -207,13 +215,14 @@ async def resolve(
     settings: Settings,
     aftersales: AfterSales,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     if callback_data.action == "replace":
         done = await aftersales.replace(user.telegram_id, callback_data.report)
     else:
         done = await aftersales.refund(user.telegram_id, callback_data.report)
-    await _decided(query, done, Card.of(query.message), catalogue, settings, bot, i18n)
+    await _decided(query, done, Card.of(query.message), catalogue, settings, bot, sender, i18n)
 
 
 async def ask_reject_reason(
@@ -233,13 +242,14 @@ async def reject(
     settings: Settings,
     aftersales: AfterSales,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
     report_id, card = int(data["report"]), Card.from_data(data.get("card"))
     done = await aftersales.reject(user.telegram_id, report_id, reason=message.text or "")
     await state.clear()
-    await _decided(message, done, card, catalogue, settings, bot, i18n)
+    await _decided(message, done, card, catalogue, settings, bot, sender, i18n)
 
 
 async def ask_restock_reason(
@@ -269,6 +279,7 @@ async def _decided(
     catalogue: Catalogue,
     settings: Settings,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     report = done.report
@@ -278,15 +289,16 @@ async def _decided(
     if done.already_decided:
         return
     await _send(
-        bot,
+        sender,
         catalogue,
         settings,
         i18n,
         report.reseller_telegram_id,
         lambda: (_for_reseller(done), None),
+        priority=Priority.CODES if done.new_code is not None else Priority.NOTICE,
     )
     await _send(
-        bot,
+        sender,
         catalogue,
         settings,
         i18n,

@@ -16,7 +16,8 @@ from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import BalanceCb, TopUpDecisionCb
-from bot.notices import TelegramFile, tell_admins
+from bot.notices import TelegramFile, notify, tell_admins
+from bot.sender import Sender
 from core.balances import Balances
 from core.catalogue import Catalogue, UserView
 from core.money import MalformedAmount, parse_amount
@@ -68,7 +69,7 @@ async def topup_receipt(
     catalogue: Catalogue,
     settings: Settings,
     topups: TopUps,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     amount = int((await state.get_data())["amount"])
@@ -78,7 +79,7 @@ async def topup_receipt(
     await state.clear()
     await message.answer(texts.topup_sent(request), reply_markup=menus.main_menu())
     await tell_admins(
-        bot,
+        sender,
         catalogue,
         settings,
         i18n,
@@ -95,6 +96,7 @@ async def topup_decide(
     topups: TopUps,
     catalogue: Catalogue,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     decision = await topups.decide(
@@ -113,7 +115,7 @@ async def topup_decide(
             text = texts.topup_approved(decision.request, decision.posted.balance_after)
         else:
             text = texts.topup_rejected(decision.request)
-        await bot.send_message(reseller.telegram_id, text)
+    await notify(sender, reseller.telegram_id, text)
 
 
 def setup() -> Router:

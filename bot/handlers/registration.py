@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, TelegramObject
 from aiogram.utils.i18n import I18n
@@ -22,6 +21,8 @@ from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
 from bot.keyboards.callbacks import RegistrationDecisionCb
+from bot.notices import notify
+from bot.sender import Priority, Sender
 from core.catalogue import UserView
 from core.models import RegistrationStatus, UserStatus
 from core.registration import InvalidInvite, Registrations
@@ -47,11 +48,11 @@ async def newcomer_start(
     user: UserView,
     registration: Registrations,
     settings: Settings,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     await _knock(
-        message, user, registration, settings, bot, i18n, invite=(command.args or "").strip()
+        message, user, registration, settings, sender, i18n, invite=(command.args or "").strip()
     )
 
 
@@ -60,10 +61,10 @@ async def newcomer_message(
     user: UserView,
     registration: Registrations,
     settings: Settings,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
-    await _knock(message, user, registration, settings, bot, i18n, invite="")
+    await _knock(message, user, registration, settings, sender, i18n, invite="")
 
 
 async def newcomer_button(
@@ -83,7 +84,7 @@ async def _knock(
     user: UserView,
     registration: Registrations,
     settings: Settings,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
     *,
     invite: str,
@@ -97,7 +98,7 @@ async def _knock(
     elif policy == "invite":
         await _join_with_invite(message, user, registration, invite)
     else:
-        await _apply(message, user, registration, settings, bot, i18n)
+        await _apply(message, user, registration, settings, sender, i18n)
 
 
 async def _join_with_invite(
@@ -121,7 +122,7 @@ async def _apply(
     user: UserView,
     registration: Registrations,
     settings: Settings,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     application = await registration.apply(user.telegram_id)
@@ -136,14 +137,13 @@ async def _apply(
             i18n.use_locale(LOCALE_OF.get(admin.language, "zh_CN")),
             reading_as(settings, admin.telegram_id),
         ):
-            try:
-                await bot.send_message(
-                    admin.telegram_id,
-                    registration_texts.request_for_admin(application.request),
-                    reply_markup=menus.registration_decision(application.request.id),
-                )
-            except TelegramAPIError as failure:  # one unreachable admin must not stop the rest
-                log.warning("registration request for admin %s: %s", admin.telegram_id, failure)
+            text = registration_texts.request_for_admin(application.request)
+            markup = menus.registration_decision(application.request.id)
+        delivery = await sender.send_message(
+            admin.telegram_id, text, reply_markup=markup, priority=Priority.NOTICE
+        )
+        if not delivery.sent:  # one unreachable admin must not stop the rest
+            log.warning("registration request for admin %s: %s", admin.telegram_id, delivery.reason)
 
 
 async def decide(
@@ -153,6 +153,7 @@ async def decide(
     settings: Settings,
     registration: Registrations,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     decision = await registration.decide(
@@ -171,13 +172,10 @@ async def decide(
         reading_as(settings, applicant.telegram_id),
     ):
         if applicant.status is RegistrationStatus.APPROVED:
-            await bot.send_message(
-                applicant.telegram_id,
-                registration_texts.request_approved(name),
-                reply_markup=menus.main_menu(),
-            )
+            text, markup = registration_texts.request_approved(name), menus.main_menu()
         else:
-            await bot.send_message(applicant.telegram_id, registration_texts.request_declined())
+            text, markup = registration_texts.request_declined(), None
+    await notify(sender, applicant.telegram_id, text, markup)
 
 
 async def invite(

@@ -15,6 +15,7 @@ from bot.filters import TYPED
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SupplierApplicationCb
 from bot.notices import tell_admins
+from bot.sender import Sender
 from bot.supplier_replies import announce_decision
 from core.catalogue import Catalogue, UserView
 from core.errors import KamengError
@@ -56,7 +57,7 @@ async def apply_contact(
     catalogue: Catalogue,
     settings: Settings,
     onboarding: SupplierOnboarding,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     company = str((await state.get_data()).get("company", ""))
@@ -70,7 +71,7 @@ async def apply_contact(
         return
     await message.answer(supplier_texts.apply_sent(view))
     await tell_admins(
-        bot,
+        sender,
         catalogue,
         settings,
         i18n,
@@ -93,6 +94,7 @@ async def approve(
     settings: Settings,
     onboarding: SupplierOnboarding,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     decision = await onboarding.decide(
@@ -104,7 +106,7 @@ async def approve(
     if not decision.already_decided:  # the new supplier's menu gains the supplier commands
         supplier = await catalogue.user(decision.application.telegram_id)
         await command_menus.refresh(bot, i18n, supplier)
-    await _after_decision(Card.of(query.message), decision, bot, catalogue, settings, i18n)
+    await _after_decision(Card.of(query.message), decision, sender, catalogue, settings, i18n)
 
 
 async def reject_start(
@@ -139,7 +141,7 @@ async def reject_reason(
     catalogue: Catalogue,
     settings: Settings,
     onboarding: SupplierOnboarding,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
@@ -154,13 +156,13 @@ async def reject_reason(
     await message.answer(
         supplier_texts.application_decided(decision.application, decision.already_decided)
     )
-    await _after_decision(card, decision, bot, catalogue, settings, i18n)
+    await _after_decision(card, decision, sender, catalogue, settings, i18n)
 
 
 async def _after_decision(
     card: Card | None,
     decision: ApplicationDecision,
-    bot: Bot,
+    sender: Sender,
     catalogue: Catalogue,
     settings: Settings,
     i18n: I18n,
@@ -175,7 +177,7 @@ async def _after_decision(
         card,
         decision.verdict,
         decision.already_decided,
-        bot,
+        sender,
         catalogue,
         settings,
         i18n,

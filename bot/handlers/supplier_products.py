@@ -18,6 +18,7 @@ from bot.filters import TYPED
 from bot.keyboards import supplier_menus
 from bot.keyboards.callbacks import SkuReviewCb, SupplierFormCb
 from bot.notices import tell_admins
+from bot.sender import Sender
 from bot.supplier_replies import announce_decision, own_sku_of
 from core.catalogue import Catalogue, UserView
 from core.errors import Forbidden, KamengError
@@ -191,10 +192,10 @@ async def new_provenance(message: Message, state: FSMContext) -> None:
 
 
 async def _to_reviewers(
-    bot: Bot, catalogue: Catalogue, settings: Settings, i18n: I18n, view: ReviewView
+    sender: Sender, catalogue: Catalogue, settings: Settings, i18n: I18n, view: ReviewView
 ) -> None:
     await tell_admins(
-        bot,
+        sender,
         catalogue,
         settings,
         i18n,
@@ -294,10 +295,12 @@ async def authorization_sent(
     settings: Settings,
     reviews: ProductReviews,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     await _submit(
         bot,
+        sender,
         message.chat.id,
         state,
         user,
@@ -317,14 +320,18 @@ async def authorization_skipped(
     settings: Settings,
     reviews: ProductReviews,
     bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     await query.answer()
-    await _submit(bot, query.from_user.id, state, user, catalogue, settings, reviews, i18n, None)
+    await _submit(
+        bot, sender, query.from_user.id, state, user, catalogue, settings, reviews, i18n, None
+    )
 
 
 async def _submit(
     bot: Bot,
+    sender: Sender,
     chat_id: int,
     state: FSMContext,
     user: UserView,
@@ -356,7 +363,7 @@ async def _submit(
         await _say(bot, chat_id, supplier_texts.product_unchanged(str(data["sku"])))
         return
     await _say(bot, chat_id, supplier_texts.product_submitted(view))
-    await _to_reviewers(bot, catalogue, settings, i18n, view)
+    await _to_reviewers(sender, catalogue, settings, i18n, view)
 
 
 def _new_product(data: dict[str, Any], authorization: Authorization | None) -> NewProduct:
@@ -382,14 +389,14 @@ async def approve(
     catalogue: Catalogue,
     settings: Settings,
     reviews: ProductReviews,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     decision = await reviews.decide(
         callback_data.review, admin_telegram_id=user.telegram_id, approve=True
     )
     await query.answer(supplier_texts.review_decided(decision.review, decision.already_decided))
-    await _after_decision(Card.of(query.message), decision, bot, catalogue, settings, i18n)
+    await _after_decision(Card.of(query.message), decision, sender, catalogue, settings, i18n)
 
 
 async def reject_start(
@@ -423,7 +430,7 @@ async def reject_reason(
     catalogue: Catalogue,
     settings: Settings,
     reviews: ProductReviews,
-    bot: Bot,
+    sender: Sender,
     i18n: I18n,
 ) -> None:
     data = await state.get_data()
@@ -433,7 +440,7 @@ async def reject_reason(
         review_id, admin_telegram_id=user.telegram_id, approve=False, reason=message.text or ""
     )
     await message.answer(supplier_texts.review_decided(decision.review, decision.already_decided))
-    await _after_decision(card, decision, bot, catalogue, settings, i18n)
+    await _after_decision(card, decision, sender, catalogue, settings, i18n)
 
 
 async def needs_text(message: Message) -> None:
@@ -443,7 +450,7 @@ async def needs_text(message: Message) -> None:
 async def _after_decision(
     card: Card | None,
     decision: ReviewDecision,
-    bot: Bot,
+    sender: Sender,
     catalogue: Catalogue,
     settings: Settings,
     i18n: I18n,
@@ -455,7 +462,7 @@ async def _after_decision(
         card,
         decision.verdict,
         decision.already_decided,
-        bot,
+        sender,
         catalogue,
         settings,
         i18n,

@@ -14,6 +14,7 @@ from sandbox.fake_telegram.server import (
     FakeTelegramServer,
     RecordedError,
     RecordedRequest,
+    SendingCall,
 )
 from sandbox.fake_telegram.state import CallbackQueryRecord, ChatMessage, FileRecord, UserInfo
 from sandbox.fake_telegram.user import ButtonNotFoundError, FakeUser
@@ -33,6 +34,7 @@ __all__ = [
     "FormattedText",
     "RecordedError",
     "RecordedRequest",
+    "SendingCall",
     "UploadedFile",
     "UserInfo",
     "parse_html",

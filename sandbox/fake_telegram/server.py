@@ -40,6 +40,15 @@ class RecordedRequest(NamedTuple):
     params: dict[str, Any]
 
 
+class SendingCall(NamedTuple):
+    """A message-sending call (what Telegram's flood limits count) and when it arrived."""
+
+    at: float  # time.monotonic()
+    method: str
+    chat_id: Any
+    params: dict[str, Any]
+
+
 class RecordedError(NamedTuple):
     """A call answered with an error; ``injected`` when fault injection caused it."""
 
@@ -76,6 +85,8 @@ class FakeTelegramServer:
         self.faults = FaultInjector(seed)
         #: every call the bot made, in order
         self.requests: list[RecordedRequest] = []
+        #: when each of ``requests`` arrived (``time.monotonic()``), index for index
+        self.request_times: list[float] = []
         #: every call answered with an error (including injected ones)
         self.errors: list[RecordedError] = []
         self._users: dict[int, FakeUser] = {}
@@ -297,6 +308,15 @@ class FakeTelegramServer:
         """Parameters of every call of ``method`` the bot made."""
         return [r.params for r in self.requests if r.method.lower() == method.lower()]
 
+    def sending_calls(self) -> list[SendingCall]:
+        """Every message-sending call the bot made (answered or refused), with its arrival
+        time: what a test of the bot's own pacing counts per second and per chat."""
+        return [
+            SendingCall(at, request.method, request.params.get("chat_id"), request.params)
+            for at, request in zip(self.request_times, self.requests, strict=True)
+            if request.method in SENDING_METHODS
+        ]
+
     def unanswered_callback_queries(self) -> list[CallbackQueryRecord]:
         """Callback queries (button presses) the bot has not answered."""
         return self.state.unanswered_callback_queries()
@@ -332,6 +352,7 @@ class FakeTelegramServer:
         return app
 
     async def _handle_method(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
         name = request.match_info["method"]
         params: dict[str, Any] = {}
         injected = False
@@ -347,6 +368,7 @@ class FakeTelegramServer:
                 params = self.spec.validate_call(method, params, uploads)
             finally:  # every call is logged, with validated params when they are valid
                 self.requests.append(RecordedRequest(name, params))
+                self.request_times.append(arrived)
             failure = self.faults.injected_failure(name, params.get("chat_id"))
             if failure is None and name in SENDING_METHODS:
                 failure = self.faults.rate_limited()

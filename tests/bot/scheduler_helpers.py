@@ -11,6 +11,7 @@ from typing import Any
 from bot.app import create_bot
 from bot.i18n import make_i18n
 from bot.scheduler import build_runner
+from bot.sender import Sender
 from core.db import Database
 from core.jobs import JobRunner, JobView
 from core.models import JobStatus, PromotionKind
@@ -77,7 +78,7 @@ async def bot_process(
     live = build_platform(bot_settings, clock=platform.clock, db=Database(settings.database_url))
     bot = create_bot(bot_settings)
     try:
-        yield build_runner(live, bot, make_i18n(), owner=owner)
+        yield build_runner(live, Sender.for_settings(bot, bot_settings), make_i18n(), owner=owner)
     finally:
         await bot.session.close()
         await live.close()

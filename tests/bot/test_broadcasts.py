@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select
 from bot.app import create_bot, run_polling
 from bot.broadcast_worker import BroadcastWorker
 from bot.i18n import make_i18n
+from bot.sender import Sender
 from core.broadcasts import Audience, CampaignMessage
 from core.models import (
     BroadcastCampaign,
@@ -44,7 +45,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         secret_key=TEST_SECRET,
-        broadcast_rate=RATE,
+        telegram_sends_per_second=RATE,
         broadcast_progress_seconds=0.3,
         _env_file=None,
     )
@@ -378,7 +379,8 @@ async def test_server_errors_are_retried_a_few_times_then_the_recipient_is_faile
         update={"bot_token": TOKEN, "telegram_api_base": server.base_url}
     )
     bot = create_bot(bot_settings)
-    worker = BroadcastWorker(platform, bot, make_i18n(), backoff_seconds=0.01)
+    sender = Sender.for_settings(bot, bot_settings, backoff_seconds=0.01)
+    worker = BroadcastWorker(platform, sender, make_i18n())
     level = Audience("level", ref=(await platform.broadcasts.levels())[0].id)
 
     async def campaign() -> dict[int, tuple[RecipientStatus, int]]:

@@ -22,7 +22,16 @@ from bot import errors
 from core.platform import Platform
 
 #: what the dispatcher and the middlewares give a handler besides the platform's services
-NOT_SERVICES = {"bot", "state", "callback_data", "command", "i18n", "user", "broadcast_worker"}
+NOT_SERVICES = {
+    "bot",
+    "sender",
+    "state",
+    "callback_data",
+    "command",
+    "i18n",
+    "user",
+    "broadcast_worker",
+}
 
 
 def _handler_modules() -> list[ModuleType]:

@@ -151,7 +151,7 @@ async def test_two_bot_processes_announce_once_per_reseller_under_flood_control(
         platform, clock, "Flash sale", timedelta(seconds=5), timedelta(hours=2), 1500
     )
     server.flood_limit_per_second = 10  # beyond it Telegram answers 429 retry_after=1
-    impolite = {"scheduler_send_per_second": 1000.0}  # on purpose: 429s must be honoured
+    impolite = {"telegram_sends_per_second": 1000.0}  # on purpose: 429s must be honoured
     async with (
         bot_process(platform, server, settings, "process-1", **impolite) as first,
         bot_process(platform, server, settings, "process-2", **impolite) as second,

@@ -220,7 +220,7 @@ async def test_panel_counts_and_lists_applications_withdrawals_and_registrations
 
     zh_admin = server.user(ZH_ADMIN, started=True)
     await zh_admin.send_text("/admin")
-    zh_panel = await zh_admin.wait_for_message()
+    zh_panel = await zh_admin.wait_for_message(lambda m: "管理面板" in m.content)
     assert "待审核的供货商申请" in zh_panel.content and "🚪 注册申请（0）" in zh_panel.buttons
 
 

@@ -7,9 +7,12 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.app import create_bot, run_polling
 from bot.i18n import make_i18n
 from bot.outbox_sender import OutboxSender
+from bot.sender import Sender
 from core.models import SalesNotify
 from core.platform import Platform
 from core.settings import Settings
@@ -18,10 +21,23 @@ from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.state import ChatMessage
 from tests.bot.conftest import TOKEN
 from tests.bot.helpers import eventually, outbox_rows, outbox_settled
-from tests.conftest import FakeClock
+from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, SUPPLIER_TID, make_reseller, make_sku
 
 RESELLER = 1001
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """In production a supplier's chat gets at most one message a second (the sender's
+    per-chat pace, tested in ``test_sender.py``); here bursts of 30 sales must reach the
+    supplier within the usual waits, so the per-chat pace is lifted."""
+    return Settings(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        telegram_private_chat_per_second=1000.0,
+        _env_file=None,
+    )
 
 
 def sold(message: ChatMessage) -> bool:
@@ -222,7 +238,8 @@ async def test_two_bot_processes_send_each_notice_exactly_once(
     sam = await _supplier(server, shop)
     await make_reseller(shop, RESELLER, balance=5000_00)
     other_bot = create_bot(shop.settings)
-    other = OutboxSender(shop, other_bot, make_i18n(), poll_seconds=0.01, batch=3)
+    other_sender = Sender.for_settings(other_bot, shop.settings)
+    other = OutboxSender(shop, other_sender, make_i18n(), poll_seconds=0.01, batch=3)
     other.start()
     try:
         for n in range(30):
