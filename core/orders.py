@@ -29,7 +29,16 @@ from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database, Driver, Prepared
-from core.decisions.sale import Charge, Refusal, Requote, SaleContext, decide_sale
+from core.decisions.refund import (
+    ChargedLine,
+    RefundContext,
+    code_status_after_refund,
+    decide_refund,
+    order_status_after_refund,
+    reverse,
+)
+from core.decisions.refusal import Refusal
+from core.decisions.sale import Charge, Requote, SaleContext, decide_sale
 from core.delivery.claim import claim_on
 from core.delivery.codes import CardCode
 from core.errors import (
@@ -52,7 +61,6 @@ from core.models import (
     PlatformPolicy,
     Quote,
     Sku,
-    StockKind,
     Supplier,
     SupplierDailyUnits,
     User,
@@ -676,108 +684,129 @@ class Shop:
     ) -> RefundResult:
         now = self._clock.now()
         async with self._db.transaction() as session:
-            order = await session.get(Order, order_id)
-            if order is None:
-                raise NotFound(kind="order", ref=str(order_id))
+            order = await _order(session, order_id)
             if units is not None and units < 1:
                 raise InvalidInput(field="units", value=units)
-            # Lock order: lines, then accounts, then codes, then the order row (as the
-            # after-sales refund does), so two refunds never wait on each other in a cycle.
-            pick = (
-                select(OrderLine.id)
-                .where(OrderLine.order_id == order_id, OrderLine.status == LineStatus.DELIVERED)
-                .order_by(OrderLine.id.desc())
-                .limit(units)
-                .with_for_update()
-            )
-            ids = list(await session.scalars(pick))
+            ctx = await _load_refund(session, order, units)
             # after the locks: a refund with this key that committed meanwhile is seen now
             replayed = await self._refund_replay(session, order_id, key, idempotency_key)
             if replayed is not None:
                 return replayed
-            wanted = len(ids) if units is None else units
-            if not ids or len(ids) < wanted:
-                raise InvalidInput(field="units", value=wanted, refundable=len(ids))
-            flipped = (
-                await session.execute(
-                    update(OrderLine)
-                    .where(OrderLine.id.in_(ids), OrderLine.status == LineStatus.DELIVERED)
-                    .values(status=LineStatus.REFUNDED)
-                    .returning(
-                        OrderLine.code_id,
-                        OrderLine.price,
-                        OrderLine.supplier_amount,
-                        OrderLine.platform_spread,
-                        OrderLine.platform_commission,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
-            if len(flipped) != wanted:  # locked above, so only a bug could get here
-                raise InvalidInput(field="units", value=wanted, refundable=len(flipped))
-            amount = sum(line.price for line in flipped)
+            decision = decide_refund(ctx, units)
+            if isinstance(decision, Refusal):
+                raise decision.error
+            flipped = await _flip_to_refunded(session, decision.line_ids)
+            if len(flipped) != decision.units:  # locked above, so only a bug could get here
+                raise InvalidInput(field="units", value=decision.units, refundable=len(flipped))
+            reversal = reverse([line for _code, line in flipped])
             await post(
                 session,
                 key=key,
                 kind="refund",
-                order_id=order.id,
+                order_id=order_id,
                 now=now,
                 memo=reason,
-                postings=[
-                    Posting(AccountKind.RESELLER_BALANCE, order.user_id, amount),
-                    Posting(
-                        AccountKind.SUPPLIER_PAYABLE,
-                        order.supplier_id,
-                        -sum(line.supplier_amount for line in flipped),
-                    ),
-                    platform(
-                        AccountKind.PLATFORM_SPREAD, -sum(ln.platform_spread for ln in flipped)
-                    ),
-                    platform(
-                        AccountKind.PLATFORM_COMMISSION,
-                        -sum(ln.platform_commission for ln in flipped),
-                    ),
-                ],
+                postings=reversal.postings(ctx.user_id, ctx.supplier_id),
             )
-            stock_kind = await session.scalar(select(Sku.stock_kind).where(Sku.id == order.sku_id))
-            voided = 0
-            if stock_kind is StockKind.UNIQUE:
-                voided = len(flipped)
-                await session.execute(
-                    update(Code)
-                    .where(
-                        Code.id.in_([line.code_id for line in flipped]),
-                        Code.status == CodeStatus.SOLD,
-                    )
-                    .values(status=CodeStatus.VOIDED)
-                    .execution_options(synchronize_session=False)
-                )
-            # The order's status from its lines, counted after taking the order row's lock
-            # (a concurrent after-sales refund of another line has then committed or waits).
-            await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
-            left = await session.scalar(
-                select(func.count()).where(
-                    OrderLine.order_id == order_id, OrderLine.status == LineStatus.DELIVERED
-                )
-            )
-            status = OrderStatus.PARTLY_REFUNDED if left else OrderStatus.REFUNDED
-            await session.execute(
-                update(Order)
-                .where(Order.id == order_id)
-                .values(status=status)
-                .execution_options(synchronize_session=False)
-            )
+            code_status = code_status_after_refund(ctx.stock_kind)
+            if code_status is not None:
+                await _set_codes(session, [code_id for code_id, _line in flipped], code_status)
+            await set_order_status_after_refund(session, order_id)
             await audit.append(
                 session,
                 action="refund",
                 actor=actor,
-                subject=f"order:{order.id}",
+                subject=f"order:{order_id}",
                 payload={
-                    "units": wanted,
-                    "amount": amount,
-                    "codes_voided": voided,
+                    "units": decision.units,
+                    "amount": reversal.to_buyer,
+                    "codes_voided": len(flipped) if code_status is not None else 0,
                     "reason": reason,
                 },
                 now=now,
             )
-            return RefundResult(order.id, wanted, amount)
+            return RefundResult(order_id, decision.units, reversal.to_buyer)
+
+
+async def _order(session: AsyncSession, order_id: int) -> Order:
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFound(kind="order", ref=str(order_id))
+    return order
+
+
+async def _load_refund(session: AsyncSession, order: Order, units: int | None) -> RefundContext:
+    """The order and its delivered lines, newest first, at most ``units`` of them, locked.
+
+    Lock order: lines, then accounts, then codes, then the order row (as the after-sales
+    refund does), so two refunds never wait on each other in a cycle."""
+    pick = (
+        select(OrderLine.id)
+        .where(OrderLine.order_id == order.id, OrderLine.status == LineStatus.DELIVERED)
+        .order_by(OrderLine.id.desc())
+        .limit(units)
+        .with_for_update()
+    )
+    line_ids = tuple(await session.scalars(pick))
+    stock_kind = await session.scalar(select(Sku.stock_kind).where(Sku.id == order.sku_id))
+    assert stock_kind is not None
+    return RefundContext(order.id, order.user_id, order.supplier_id, stock_kind, line_ids)
+
+
+async def _flip_to_refunded(
+    session: AsyncSession, line_ids: tuple[int, ...]
+) -> list[tuple[int, ChargedLine]]:
+    """Refund the lines still delivered, each once whoever else gets there (``UPDATE …
+    WHERE status = 'delivered' RETURNING``): their codes and splits as charged."""
+    rows = await session.execute(
+        update(OrderLine)
+        .where(OrderLine.id.in_(line_ids), OrderLine.status == LineStatus.DELIVERED)
+        .values(status=LineStatus.REFUNDED)
+        .returning(
+            OrderLine.code_id,
+            OrderLine.price,
+            OrderLine.supplier_amount,
+            OrderLine.platform_spread,
+            OrderLine.platform_commission,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return [
+        (
+            row.code_id,
+            ChargedLine(
+                row.price, row.supplier_amount, row.platform_spread, row.platform_commission
+            ),
+        )
+        for row in rows
+    ]
+
+
+async def _set_codes(session: AsyncSession, code_ids: list[int], status: CodeStatus) -> None:
+    """Sold codes only: one a restock put back on sale meanwhile is left alone."""
+    await session.execute(
+        update(Code)
+        .where(Code.id.in_(code_ids), Code.status == CodeStatus.SOLD)
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def set_order_status_after_refund(session: AsyncSession, order_id: int) -> OrderStatus:
+    """The order's status from its lines, counted after taking the order row's lock (a
+    concurrent refund of other lines has then committed or waits, so the last one sets
+    ``refunded``)."""
+    await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+    left = await session.scalar(
+        select(func.count()).where(
+            OrderLine.order_id == order_id, OrderLine.status == LineStatus.DELIVERED
+        )
+    )
+    status = order_status_after_refund(int(left or 0))
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id)
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
+    return status

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Literal
 
 from core.decisions.balance import reseller_floor
+from core.decisions.refusal import Refusal
 from core.errors import (
     InvalidQuantity,
     KamengError,
@@ -31,13 +32,6 @@ from core.pricing.rules import PriceBook, UnitPrice, price_unit
 from core.pricing.split import LadderTier, UnitSplit, ladder_tier, split_unit
 
 MAX_QUANTITY = 10_000  # units in one quote or sale
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """The request is refused; nothing is written. The use case raises ``error``."""
-
-    error: KamengError
 
 
 def may_buy(user_status: str, is_admin: bool, sku_code: str, sku_status: str) -> KamengError | None:

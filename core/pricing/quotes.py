@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import Clock, as_utc
 from core.db import Database, Driver, Prepared
 from core.decisions.balance import shortfall
+from core.decisions.refusal import Refusal
 from core.decisions.sale import MAX_QUANTITY as MAX_QUANTITY
-from core.decisions.sale import Offer, QuoteContext, Refusal, decide_quote
+from core.decisions.sale import Offer, QuoteContext, decide_quote
 from core.errors import NotFound
 from core.models import Account, AccountKind, Code, CodeStatus, Quote, Sku, StockKind, User
 from core.pricing.book import full_price_book, price_signals
