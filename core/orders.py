@@ -65,9 +65,8 @@ from core.models import (
     SupplierDailyUnits,
     User,
 )
-from core.pricing.book import full_price_book, ladder_column, parse_ladder, price_signals
+from core.pricing.book import book_from_signals, ladder_column, parse_ladder, price_signals
 from core.pricing.quotes import QuoteView, issue_quote
-from core.pricing.rules import PriceBook
 from core.pricing.split import LADDER_WINDOW
 
 
@@ -180,12 +179,16 @@ async def _sale_context(
 ) -> SaleContext:
     if row["quote_id"] is None:
         raise NotFound(kind="quote", ref=quote_id)
-    if row["may_have_rules"]:  # a quantity break or a live promotion might apply
-        book = await full_price_book(session, row["sku_id"], row["level_id"], now)
-    else:
-        book = PriceBook(
-            row["supply_price"], row["default_price"], row["level_id"], row["level_price"]
-        )
+    book = await book_from_signals(
+        session,
+        sku_id=row["sku_id"],
+        level_id=row["level_id"],
+        supply_price=row["supply_price"],
+        default_price=row["default_price"],
+        level_price=row["level_price"],
+        may_have_rules=bool(row["may_have_rules"]),
+        at=now,
+    )
     return SaleContext(
         user_id=row["user_id"],
         user_status=row["user_status"],
@@ -418,7 +421,6 @@ class Shop:
                     return Requoted(fresh, reason)
                 case Charge() as charge:
                     return await self._write_sale(driver, ctx, charge, telegram_id, key, now)
-        raise AssertionError("decide_sale answers a Charge, a Requote or a Refusal")
 
     async def _write_sale(
         self,

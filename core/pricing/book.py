@@ -56,11 +56,21 @@ async def load_price_book(
     )
 
 
-async def full_price_book(
-    session: AsyncSession, sku_id: int, level_id: int, at: datetime
+async def book_from_signals(
+    session: AsyncSession,
+    *,
+    sku_id: int,
+    level_id: int,
+    supply_price: int,
+    default_price: int,
+    level_price: int | None,
+    may_have_rules: bool,
+    at: datetime,
 ) -> PriceBook:
-    """The price book with its quantity breaks and live promotions: what a use case loads
-    after its one statement when ``price_signals`` says a rule might apply."""
+    """The price book from what a use case's one statement read (``price_signals``); the
+    quantity breaks and live promotions are loaded only when one might apply."""
+    if not may_have_rules:
+        return PriceBook(supply_price, default_price, level_id, level_price)
     sku = await session.get(Sku, sku_id)
     assert sku is not None
     return await load_price_book(session, sku, level_id, at)

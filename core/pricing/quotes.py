@@ -23,8 +23,8 @@ from core.decisions.sale import MAX_QUANTITY as MAX_QUANTITY
 from core.decisions.sale import Offer, QuoteContext, decide_quote
 from core.errors import NotFound
 from core.models import Account, AccountKind, Code, CodeStatus, Quote, Sku, StockKind, User
-from core.pricing.book import full_price_book, price_signals
-from core.pricing.rules import PriceBook, UnitPrice
+from core.pricing.book import book_from_signals, price_signals
+from core.pricing.rules import UnitPrice
 
 
 @dataclass(frozen=True)
@@ -166,12 +166,16 @@ async def load_quote_context(
         raise NotFound(kind="sku", ref=sku_code)
     if row["balance"] is None:
         raise NotFound(kind="account", ref=f"{AccountKind.RESELLER_BALANCE}:{row['user_id']}")
-    if row["may_have_rules"]:
-        book = await full_price_book(session, row["sku_id"], row["level_id"], now)
-    else:
-        book = PriceBook(
-            row["supply_price"], row["default_price"], row["level_id"], row["level_price"]
-        )
+    book = await book_from_signals(
+        session,
+        sku_id=row["sku_id"],
+        level_id=row["level_id"],
+        supply_price=row["supply_price"],
+        default_price=row["default_price"],
+        level_price=row["level_price"],
+        may_have_rules=bool(row["may_have_rules"]),
+        at=now,
+    )
     return QuoteContext(
         user_id=row["user_id"],
         user_status=row["user_status"],
