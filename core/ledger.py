@@ -15,7 +15,8 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Driver, Prepared
-from core.errors import InsufficientBalance, NotFound
+from core.decisions.balance import insufficient_balance
+from core.errors import NotFound
 from core.models import (
     PLATFORM_OWNER,
     Account,
@@ -153,11 +154,7 @@ async def post_on(
         if not rows:
             if posting.floor is not None:
                 balance = await driver_balance(driver, posting.kind, posting.owner_id)
-                raise InsufficientBalance(
-                    shortfall=posting.floor - (balance + posting.amount),
-                    spendable=balance - posting.floor,
-                    needed=-posting.amount,
-                )
+                raise insufficient_balance(balance, posting.floor, -posting.amount)
             raise NotFound(kind="account", ref=f"{posting.kind}:{posting.owner_id}")
         account_id, balance = rows[0]
         entries.append({"account_id": account_id, "amount": posting.amount})

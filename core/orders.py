@@ -49,6 +49,7 @@ from core.errors import (
 )
 from core.ledger import Posting, balance_of, find_transaction, platform, post, post_on
 from core.models import (
+    Account,
     AccountKind,
     Code,
     CodeStatus,
@@ -85,6 +86,9 @@ def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
         "is_admin": User.is_admin,
         "level_id": User.level_id,
         "credit_limit": User.credit_limit,
+        "balance": select(Account.balance)
+        .where(Account.kind == AccountKind.RESELLER_BALANCE, Account.owner_id == User.id)
+        .scalar_subquery(),
         "existing_order_id": select(Order.id)
         .where(Order.idempotency_key == bindparam("key"))
         .scalar_subquery(),
@@ -179,6 +183,8 @@ async def _sale_context(
 ) -> SaleContext:
     if row["quote_id"] is None:
         raise NotFound(kind="quote", ref=quote_id)
+    if row["balance"] is None:
+        raise NotFound(kind="account", ref=f"{AccountKind.RESELLER_BALANCE}:{row['user_id']}")
     book = await book_from_signals(
         session,
         sku_id=row["sku_id"],
@@ -195,6 +201,7 @@ async def _sale_context(
         is_admin=bool(row["is_admin"]),
         level_id=row["level_id"],
         credit_limit=row["credit_limit"],
+        balance=int(row["balance"]),
         quote_id=row["quote_id"],
         quantity=row["quantity"],
         unit_price=row["unit_price"],
@@ -431,9 +438,12 @@ class Shop:
         key: str,
         now: datetime,
     ) -> Receipt:
-        """The order, the ledger transaction, then the codes: debited before any code is
-        claimed, so a reseller who cannot pay never locks any stock (the floored debit
-        refuses him first and the transaction rolls back)."""
+        """The order, its codes, then the ledger transaction. ``decide_sale`` refused a
+        buyer whose balance (read in the same statement) cannot pay, so no stock is claimed
+        for him; the floored debit still refuses one whose concurrent purchase got there
+        first (the transaction then rolls back, codes and all). Claiming before posting
+        keeps the accounts every sale shares (supplier, platform) locked on PostgreSQL only
+        for the end of the transaction."""
         [(order_id,)] = await driver.rows(
             _ORDER,
             {
@@ -448,24 +458,6 @@ class Shop:
                 "commission_bps": charge.commission_bps,
                 "now": now,
             },
-        )
-        posted = await post_on(
-            driver,
-            key=f"order:{key}",
-            kind="purchase",
-            order_id=order_id,
-            now=now,
-            postings=[
-                Posting(
-                    AccountKind.RESELLER_BALANCE,
-                    ctx.user_id,
-                    -charge.total,
-                    floor=charge.buyer_floor,
-                ),
-                Posting(AccountKind.SUPPLIER_PAYABLE, ctx.supplier_id, charge.supplier_earning),
-                platform(AccountKind.PLATFORM_SPREAD, charge.platform_spread),
-                platform(AccountKind.PLATFORM_COMMISSION, charge.platform_commission),
-            ],
         )
         claimed = await claim_on(driver, ctx.sku_id, ctx.sku_code, ctx.stock_kind, charge.quantity)
         split = charge.split
@@ -498,6 +490,24 @@ class Shop:
                 ),
                 "now": now,
             },
+        )
+        posted = await post_on(
+            driver,
+            key=f"order:{key}",
+            kind="purchase",
+            order_id=order_id,
+            now=now,
+            postings=[
+                Posting(
+                    AccountKind.RESELLER_BALANCE,
+                    ctx.user_id,
+                    -charge.total,
+                    floor=charge.buyer_floor,
+                ),
+                Posting(AccountKind.SUPPLIER_PAYABLE, ctx.supplier_id, charge.supplier_earning),
+                platform(AccountKind.PLATFORM_SPREAD, charge.platform_spread),
+                platform(AccountKind.PLATFORM_COMMISSION, charge.platform_commission),
+            ],
         )
         await driver.rows(
             _COUNT_UNITS,

@@ -6,7 +6,8 @@
 Each rule is written once and used by both: ``may_buy`` (ban, registration, the SKU on
 sale), ``price_unit`` (level price → quantity break → promotion → supply-price floor),
 ``ladder_tier`` (the supplier's commission from his trailing volume), ``split_unit`` (who
-gets what of each unit) and ``reseller_floor`` (how far the buyer may spend). Stock is
+gets what of each unit) and ``reseller_floor`` (how far the buyer may spend: refused here
+from the balance read, and kept by the ledger's floored debit under concurrency). Stock is
 decided by the claim itself (``core.delivery.claim``): one atomic statement, never a count
 read beforehand.
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from core.decisions.balance import reseller_floor
+from core.decisions.balance import insufficient_balance, reseller_floor
 from core.decisions.refusal import Refusal
 from core.errors import (
     InvalidQuantity,
@@ -108,6 +109,7 @@ class SaleContext:
     is_admin: bool
     level_id: int
     credit_limit: int
+    balance: int  # as read; the floored debit settles a concurrent purchase of his
     quote_id: str
     quantity: int
     unit_price: int  # as quoted
@@ -169,6 +171,9 @@ def decide_sale(ctx: SaleContext, now: datetime) -> Charge | Requote | Refusal:
         return Requote("expired")
     if price_unit(ctx.book, ctx.quantity, now).unit_price != ctx.unit_price:
         return Requote("changed")
+    floor = reseller_floor(ctx.credit_limit)
+    if ctx.balance - ctx.total < floor:
+        return Refusal(insufficient_balance(ctx.balance, floor, ctx.total))
     rate_bps = ladder_tier(ctx.ladder, ctx.trailing_units).rate_bps
     return Charge(
         quantity=ctx.quantity,
@@ -176,5 +181,5 @@ def decide_sale(ctx: SaleContext, now: datetime) -> Charge | Requote | Refusal:
         total=ctx.total,
         commission_bps=rate_bps,
         split=split_unit(ctx.unit_price, ctx.book.supply_price, ctx.spread_supplier_bps, rate_bps),
-        buyer_floor=reseller_floor(ctx.credit_limit),
+        buyer_floor=floor,
     )

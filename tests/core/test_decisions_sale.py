@@ -23,7 +23,14 @@ from core.decisions.sale import (
     decide_sale,
     may_buy,
 )
-from core.errors import InvalidQuantity, NotRegistered, QuoteUsed, SkuNotForSale, UserBanned
+from core.errors import (
+    InsufficientBalance,
+    InvalidQuantity,
+    NotRegistered,
+    QuoteUsed,
+    SkuNotForSale,
+    UserBanned,
+)
 from core.models import PromotionKind, SkuStatus, StockKind, UserStatus
 from core.pricing.rules import PriceBook, PromotionRule, QuantityBreakRule
 from core.pricing.split import LadderTier, UnitSplit
@@ -39,6 +46,7 @@ SALE = SaleContext(
     is_admin=False,
     level_id=1,
     credit_limit=0,
+    balance=184_00,  # exactly two seed units
     quote_id="q1",
     quantity=2,
     unit_price=92_00,
@@ -81,7 +89,14 @@ def _charge(rate_bps: int, supplier: int, spread: int, commission: int, **kw: in
         # a 70/30 spread ratio: the supplier gets 4.90 of the 7.00
         ({"spread_supplier_bps": 7000}, _charge(300, 87_20, 2_10, 2_70)),  # ⌈2.697⌉ = 2.70
         # a credit line lets the buyer go down to minus it
-        ({"credit_limit": 500_00}, _charge(300, 85_84, 3_50, 2_66, buyer_floor=-500_00)),
+        (
+            {"credit_limit": 500_00, "balance": 0},
+            _charge(300, 85_84, 3_50, 2_66, buyer_floor=-500_00),
+        ),
+        (
+            {"credit_limit": 100_00, "balance": 84_00},
+            _charge(300, 85_84, 3_50, 2_66, buyer_floor=-100_00),
+        ),
         # an admin whose registration is pending still buys
         (
             {"user_status": UserStatus.PENDING, "is_admin": True},
@@ -126,6 +141,22 @@ def test_the_seed_example_in_totals() -> None:
         ),
         # refusals come before a requote: an expired quote of a banned user is refused
         ({"user_status": UserStatus.BANNED, "quote_live": False}, UserBanned, {}),
+        # one fen short, and short beside a credit line
+        (
+            {"balance": 183_99},
+            InsufficientBalance,
+            {"shortfall": 1, "spendable": 183_99, "needed": 184_00},
+        ),
+        (
+            {"balance": 100_00, "credit_limit": 50_00},
+            InsufficientBalance,
+            {"shortfall": 34_00, "spendable": 150_00, "needed": 184_00},
+        ),
+        (
+            {"balance": -20_00, "credit_limit": 100_00},
+            InsufficientBalance,
+            {"shortfall": 104_00, "spendable": 80_00, "needed": 184_00},
+        ),
         # a spent quote is refused before anything else
         ({"quote_spent_by": 41, "user_status": UserStatus.BANNED}, QuoteUsed, {"order_id": 41}),
     ],
@@ -153,6 +184,9 @@ PROMOTION = PromotionRule(
     ("change", "expected"),
     [
         ({"quote_live": False}, Requote("expired")),
+        # a stale quote is requoted before the balance is looked at: the buyer sees the
+        # fresh price and what he is short of
+        ({"quote_live": False, "balance": 0}, Requote("expired")),
         # the level price moved to 90.00 since the quote said 92.00
         ({"book": replace(SEED_BOOK, level_price=90_00)}, Requote("changed")),
         # a promotion started since: 5 % off is 87.40, not the quoted 92.00
