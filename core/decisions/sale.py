@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from core.decisions.balance import insufficient_balance, reseller_floor
+from core.decisions.balance import insufficient_balance, reseller_floor, shortfall
 from core.decisions.refusal import Refusal
 from core.errors import (
     InvalidQuantity,
@@ -172,7 +172,7 @@ def decide_sale(ctx: SaleContext, now: datetime) -> Charge | Requote | Refusal:
     if price_unit(ctx.book, ctx.quantity, now).unit_price != ctx.unit_price:
         return Requote("changed")
     floor = reseller_floor(ctx.credit_limit)
-    if ctx.balance - ctx.total < floor:
+    if shortfall(ctx.balance, ctx.credit_limit, ctx.total):
         return Refusal(insufficient_balance(ctx.balance, floor, ctx.total))
     rate_bps = ladder_tier(ctx.ladder, ctx.trailing_units).rate_bps
     return Charge(
