@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -29,10 +29,11 @@ from core.catalogue import admin_telegram_ids, load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database
+from core.decisions.refund import ChargedLine, code_status_after_refund, reverse
 from core.delivery.claim import claim_codes
 from core.delivery.codes import CardCode
 from core.errors import InvalidInput, InvalidState, NotFound
-from core.ledger import Posting, balance_of, platform, post
+from core.ledger import balance_of, post
 from core.models import (
     AccountKind,
     Code,
@@ -41,13 +42,13 @@ from core.models import (
     LineStatus,
     Order,
     OrderLine,
-    OrderStatus,
     ReportStatus,
     Sku,
     StockKind,
     Supplier,
     User,
 )
+from core.orders import set_order_status_after_refund
 
 MAX_REASON = 1000
 
@@ -306,48 +307,35 @@ class AfterSales:
             report, line, decided = await self._decide(session, admin, report_id, now)
             if decided is not None:
                 return decided
-            order = await session.get(Order, report.order_id)
-            assert order is not None
+            ctx = await _load_line_refund(session, report, line)
+            reversal = reverse([ctx.line])
             await post(
                 session,
                 key=f"aftersales:refund:{report.id}",
                 kind="refund",
-                order_id=order.id,
+                order_id=ctx.order_id,
                 now=now,
-                memo=f"report #{report.id}: code {report.position} of order #{order.id}",
-                postings=[
-                    Posting(AccountKind.RESELLER_BALANCE, order.user_id, line.price),
-                    Posting(AccountKind.SUPPLIER_PAYABLE, order.supplier_id, -line.supplier_amount),
-                    platform(AccountKind.PLATFORM_SPREAD, -line.platform_spread),
-                    platform(AccountKind.PLATFORM_COMMISSION, -line.platform_commission),
-                ],
+                memo=f"report #{report.id}: code {report.position} of order #{ctx.order_id}",
+                postings=reversal.postings(ctx.user_id, ctx.supplier_id),
             )
             line.status = LineStatus.REFUNDED
-            sku = await _sku_of(session, report)
-            if sku.stock_kind is StockKind.UNIQUE:
-                await _set_code_status(session, line.code_id, CodeStatus.VOIDED)
+            code_status = code_status_after_refund(ctx.stock_kind)
+            if code_status is not None:
+                await _set_code_status(session, line.code_id, code_status)
             await session.flush()
-            # count after the order row's lock, as ``Shop.refund`` does: a concurrent refund
-            # of other lines has then committed, so the last one sets ``refunded``
-            await session.execute(select(Order.id).where(Order.id == order.id).with_for_update())
-            delivered = await session.scalar(
-                select(func.count()).where(
-                    OrderLine.order_id == order.id, OrderLine.status == LineStatus.DELIVERED
-                )
-            )
-            order.status = OrderStatus.PARTLY_REFUNDED if delivered else OrderStatus.REFUNDED
+            await set_order_status_after_refund(session, ctx.order_id)
             report.status = ReportStatus.REFUNDED
-            report.refund_amount = line.price
+            report.refund_amount = reversal.to_buyer
             await audit.append(
                 session,
                 action="report.refund",
                 actor=f"admin:{admin}",
-                subject=f"order:{order.id}",
+                subject=f"order:{ctx.order_id}",
                 payload={
                     "report": report.id,
                     "position": report.position,
-                    "amount": line.price,
-                    "supplier": -line.supplier_amount,
+                    "amount": reversal.to_buyer,
+                    "supplier": -reversal.from_supplier,
                 },
                 now=now,
             )
@@ -355,9 +343,7 @@ class AfterSales:
             return Resolution(
                 await _view(session, report),
                 already_decided=False,
-                balance_after=await balance_of(
-                    session, AccountKind.RESELLER_BALANCE, order.user_id
-                ),
+                balance_after=await balance_of(session, AccountKind.RESELLER_BALANCE, ctx.user_id),
                 verdict=await _verdict(session, report),
             )
 
@@ -438,6 +424,34 @@ class AfterSales:
         line = await session.get(OrderLine, report.line_id, populate_existing=True)
         assert line is not None
         return report, line, None
+
+
+@dataclass(frozen=True)
+class _LineRefund:
+    """What the refund of one reported line reads: the order's parties, the SKU's stock
+    kind and the line's split as charged."""
+
+    order_id: int
+    user_id: int
+    supplier_id: int
+    stock_kind: str
+    line: ChargedLine
+
+
+async def _load_line_refund(
+    session: AsyncSession, report: CodeReport, line: OrderLine
+) -> _LineRefund:
+    row = (
+        await session.execute(
+            select(Order.id, Order.user_id, Order.supplier_id, Sku.stock_kind)
+            .join(Sku, Sku.id == Order.sku_id)
+            .where(Order.id == report.order_id)
+        )
+    ).one()
+    charged = ChargedLine(
+        line.price, line.supplier_amount, line.platform_spread, line.platform_commission
+    )
+    return _LineRefund(row.id, row.user_id, row.supplier_id, row.stock_kind, charged)
 
 
 async def _verdict(session: AsyncSession, report: CodeReport) -> Verdict | None:

@@ -12,6 +12,7 @@ from core import audit
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
+from core.decisions.balance import SUPPLIER_PAYABLE_FLOOR, reseller_floor
 from core.errors import (
     IdempotencyConflict,
     InsufficientBalance,
@@ -32,7 +33,7 @@ class BalanceView:
 
     @property
     def spendable(self) -> int:
-        return self.balance + self.credit_limit
+        return self.balance - reseller_floor(self.credit_limit)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ class Posted:
     replayed: bool = False
 
 
-def _check_amount(amount: int) -> None:
+def check_amount(amount: int) -> None:
+    """A money amount moved in one go: above 0, at most ``MAX_SINGLE_AMOUNT``."""
     if not 0 < amount <= MAX_SINGLE_AMOUNT:
         raise InvalidAmount(amount=amount, max=MAX_SINGLE_AMOUNT)
 
@@ -80,7 +82,7 @@ class Balances:
         self, telegram_id: int, amount: int, *, idempotency_key: str, note: str, actor: str
     ) -> Posted:
         """Credit a reseller's prepaid balance (money received outside the platform)."""
-        _check_amount(amount)
+        check_amount(amount)
         return await self._move(
             telegram_id,
             amount,
@@ -127,7 +129,7 @@ class Balances:
         self, supplier_telegram_id: int, amount: int, *, idempotency_key: str, actor: str
     ) -> Posted:
         """Pay a supplier out of their payable balance (marked paid by an admin)."""
-        _check_amount(amount)
+        check_amount(amount)
         now = self._clock.now()
         key = f"withdraw:{idempotency_key}"
         async with self._db.transaction() as session:
@@ -181,7 +183,7 @@ async def move_reseller_balance(
             raise IdempotencyConflict(key=key)
         balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
         return Posted(done.id, balance, replayed=True)
-    floor = -user.credit_limit if amount < 0 else None
+    floor = reseller_floor(user.credit_limit) if amount < 0 else None
     transaction_id = await post(
         session,
         key=key,
@@ -220,7 +222,9 @@ async def withdraw_payable(
             kind="withdrawal",
             now=now,
             postings=[
-                Posting(AccountKind.SUPPLIER_PAYABLE, supplier.id, -amount, floor=0),
+                Posting(
+                    AccountKind.SUPPLIER_PAYABLE, supplier.id, -amount, floor=SUPPLIER_PAYABLE_FLOOR
+                ),
                 platform(AccountKind.PAYOUT_CLEARING, amount),
             ],
         )

@@ -8,7 +8,6 @@ it, which is what keeps a reseller from overspending under any concurrency.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +15,8 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Driver, Prepared
-from core.errors import InsufficientBalance, NotFound
+from core.decisions.balance import insufficient_balance
+from core.errors import NotFound
 from core.models import (
     PLATFORM_OWNER,
     Account,
@@ -135,14 +135,9 @@ async def post_on(
     now: datetime,
     memo: str = "",
     order_id: int | None = None,
-    after_first: Callable[[], Awaitable[None]] | None = None,
 ) -> Posted:
     """``post`` on a driver connection already in the use case's transaction; also returns
-    the balances after each posting, so nobody has to read them again.
-
-    ``after_first`` runs after the first posting and before the rest, all in the same
-    transaction. A sale debits the buyer first and claims its codes there, so the accounts
-    every sale shares (supplier, platform) stay locked (PostgreSQL) only for the end of it."""
+    the balances after each posting, so nobody has to read them again."""
     if sum(p.amount for p in postings) != 0:
         raise UnbalancedTransaction(f"{kind} postings sum to {sum(p.amount for p in postings)}")
     if len(postings) < 2:
@@ -159,11 +154,7 @@ async def post_on(
         if not rows:
             if posting.floor is not None:
                 balance = await driver_balance(driver, posting.kind, posting.owner_id)
-                raise InsufficientBalance(
-                    shortfall=posting.floor - (balance + posting.amount),
-                    spendable=balance - posting.floor,
-                    needed=-posting.amount,
-                )
+                raise insufficient_balance(balance, posting.floor, -posting.amount)
             raise NotFound(kind="account", ref=f"{posting.kind}:{posting.owner_id}")
         account_id, balance = rows[0]
         entries.append({"account_id": account_id, "amount": posting.amount})
@@ -173,8 +164,6 @@ async def post_on(
                 _TRANSACTION,
                 {"key": key, "kind": kind, "order_id": order_id, "memo": memo, "now": now},
             )
-            if after_first is not None:
-                await after_first()
     assert transaction_id is not None
     await driver.many(_ENTRY, [{"transaction_id": transaction_id, **e} for e in entries])
     return Posted(int(transaction_id), tuple(balances))

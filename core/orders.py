@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -15,26 +25,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import BindParameter
 
 from core import audit
-from core.catalogue import load_sku, load_user
+from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database, Driver, Prepared
-from core.delivery.claim import ClaimedCode, claim_on
+from core.decisions.refund import (
+    ChargedLine,
+    RefundContext,
+    code_status_after_refund,
+    decide_refund,
+    order_status_after_refund,
+    reverse,
+)
+from core.decisions.refusal import Refusal
+from core.decisions.sale import Charge, Requote, SaleContext, decide_sale
+from core.delivery.claim import claim_on
 from core.delivery.codes import CardCode
 from core.errors import (
     IdempotencyConflict,
     InvalidInput,
     NotFound,
     QuoteUsed,
-    SkuNotForSale,
-    UserBanned,
 )
 from core.ledger import Posting, balance_of, find_transaction, platform, post, post_on
 from core.models import (
+    Account,
     AccountKind,
     Code,
     CodeStatus,
-    CommissionTier,
     LedgerEntry,
     LineStatus,
     Order,
@@ -44,93 +62,64 @@ from core.models import (
     PlatformPolicy,
     Quote,
     Sku,
-    SkuStatus,
-    StockKind,
     Supplier,
     SupplierDailyUnits,
     User,
-    UserStatus,
 )
-from core.pricing.book import price_signals
-from core.pricing.quotes import QuoteView, issue_quote, priced
-from core.pricing.split import LADDER_WINDOW, split_unit
+from core.pricing.book import book_from_signals, ladder_column, parse_ladder, price_signals
+from core.pricing.quotes import QuoteView, issue_quote
+from core.pricing.split import LADDER_WINDOW
 
 
-@dataclass(frozen=True)
-class _Context:
-    """Everything a purchase reads, from one statement (see ``_CONTEXT``)."""
-
-    user_id: int
-    user_status: str
-    level_id: int
-    credit_limit: int
-    existing_order_id: int | None
-    quote_id: str | None
-    quantity: int
-    unit_price: int
-    total: int
-    quote_live: bool
-    quote_spent_by: int | None  # the order that already bought this quote
-    sku_id: int
-    sku_code: str
-    sku_name: str
-    sku_status: str
-    stock_kind: str
-    supply_price: int
-    default_price: int
-    supplier_id: int
-    supplier_user_id: int
-    level_price: int | None
-    may_have_rules: bool
-    rate_bps: int
-    spread_supplier_bps: int
-
-
-def _context_statement() -> Select[Any]:
-    """The buyer, their quote, its SKU and supplier, and what prices and splits the sale:
-    the price signals (see ``price_signals``), the supplier's ladder rate over the trailing
-    window and the platform's spread ratio; plus an order already made with this key and
-    one that already bought this quote (under any key)."""
+def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
+    """The columns of the purchase's one statement, by the name each is read under: the
+    buyer, their quote, its SKU and supplier, and what prices and splits the sale (the
+    price signals, see ``price_signals``; the SKU's ladder and the supplier's volume over
+    the trailing window; the platform's spread ratio); plus an order already made with
+    this key and one that already bought this quote (under any key)."""
     now: BindParameter[datetime] = bindparam("now")
-    since: BindParameter[datetime] = bindparam("since")
     signals = price_signals(now)
-    units = _trailing_units(since)
-    rate = (
-        select(CommissionTier.rate_bps)
-        .where(CommissionTier.exclusive == Sku.exclusive, CommissionTier.min_units <= units)
-        .order_by(CommissionTier.min_units.desc())
+    spent_by = select(Order.id).where(Order.quote_id == Quote.id).correlate(Quote)
+    return {
+        "user_id": User.id,
+        "user_status": User.status,
+        "is_admin": User.is_admin,
+        "level_id": User.level_id,
+        "credit_limit": User.credit_limit,
+        "balance": select(Account.balance)
+        .where(Account.kind == AccountKind.RESELLER_BALANCE, Account.owner_id == User.id)
+        .scalar_subquery(),
+        "existing_order_id": select(Order.id)
+        .where(Order.idempotency_key == bindparam("key"))
+        .scalar_subquery(),
+        "quote_id": Quote.id,
+        "quantity": Quote.quantity,
+        "unit_price": Quote.unit_price,
+        "total": Quote.total,
+        "quote_live": Quote.expires_at > now,  # compared in SQL: driver rows are untyped
+        "quote_spent_by": spent_by.scalar_subquery(),
+        "sku_id": Sku.id,
+        "sku_code": Sku.code,
+        "sku_name": Sku.name,
+        "sku_status": Sku.status,
+        "stock_kind": Sku.stock_kind,
+        "supply_price": Sku.supply_price,
+        "default_price": Sku.default_price,
+        "supplier_id": Sku.supplier_id,
+        "supplier_user_id": Supplier.user_id,
+        "level_price": signals.level_price,
+        "may_have_rules": signals.may_have_rules,
+        "ladder": ladder_column(Sku.exclusive),  # ``ladder_tier`` picks the tier
+        "trailing_units": _trailing_units(bindparam("since")),
+        "spread_supplier_bps": select(PlatformPolicy.spread_supplier_bps)
         .limit(1)
-        .scalar_subquery()
-    )
-    existing = select(Order.id).where(Order.idempotency_key == bindparam("key")).scalar_subquery()
-    spent_by = select(Order.id).where(Order.quote_id == Quote.id).correlate(Quote).scalar_subquery()
+        .scalar_subquery(),
+    }
+
+
+def _sale_statement() -> Select[Any]:
     return (
-        select(
-            User.id,
-            User.status,
-            User.level_id,
-            User.credit_limit,
-            existing,
-            Quote.id,
-            Quote.quantity,
-            Quote.unit_price,
-            Quote.total,
-            Quote.expires_at > now,
-            spent_by,
-            Sku.id,
-            Sku.code,
-            Sku.name,
-            Sku.status,
-            Sku.stock_kind,
-            Sku.supply_price,
-            Sku.default_price,
-            Sku.supplier_id,
-            Supplier.user_id,
-            signals.level_price,
-            signals.may_have_rules,
-            func.coalesce(rate, 0),
-            select(PlatformPolicy.spread_supplier_bps).limit(1).scalar_subquery(),
-        )
+        select(*_SALE_COLUMNS.values())
         .select_from(User)
         .outerjoin(Quote, and_(Quote.id == bindparam("quote_id"), Quote.user_id == User.id))
         .outerjoin(Sku, Sku.id == Quote.sku_id)
@@ -172,7 +161,67 @@ def _window(now: datetime) -> dict[str, Any]:
     return {"since": since, "since_day": since_day, "after_since_day": next_midnight}
 
 
-_CONTEXT = Prepared(_context_statement())
+_SALE_COLUMNS = _sale_columns()
+_SALE = Prepared(_sale_statement())
+
+
+async def _load_sale_row(
+    driver: Driver, telegram_id: int, quote_id: str, key: str, now: datetime
+) -> dict[str, Any]:
+    """The sale's one statement, its columns by name."""
+    rows = await driver.rows(
+        _SALE,
+        {"telegram_id": telegram_id, "quote_id": quote_id, "key": key, "now": now, **_window(now)},
+    )
+    if not rows:
+        raise NotFound(kind="user", ref=str(telegram_id))
+    return dict(zip(_SALE_COLUMNS, rows[0], strict=True))
+
+
+async def _sale_context(
+    session: AsyncSession, row: dict[str, Any], quote_id: str, now: datetime
+) -> SaleContext:
+    if row["quote_id"] is None:
+        raise NotFound(kind="quote", ref=quote_id)
+    if row["balance"] is None:
+        raise NotFound(kind="account", ref=f"{AccountKind.RESELLER_BALANCE}:{row['user_id']}")
+    book = await book_from_signals(
+        session,
+        sku_id=row["sku_id"],
+        level_id=row["level_id"],
+        supply_price=row["supply_price"],
+        default_price=row["default_price"],
+        level_price=row["level_price"],
+        may_have_rules=bool(row["may_have_rules"]),
+        at=now,
+    )
+    return SaleContext(
+        user_id=row["user_id"],
+        user_status=row["user_status"],
+        is_admin=bool(row["is_admin"]),
+        level_id=row["level_id"],
+        credit_limit=row["credit_limit"],
+        balance=int(row["balance"]),
+        quote_id=row["quote_id"],
+        quantity=row["quantity"],
+        unit_price=row["unit_price"],
+        total=row["total"],
+        quote_live=bool(row["quote_live"]),
+        quote_spent_by=row["quote_spent_by"],
+        sku_id=row["sku_id"],
+        sku_code=row["sku_code"],
+        sku_name=row["sku_name"],
+        sku_status=row["sku_status"],
+        stock_kind=row["stock_kind"],
+        supplier_id=row["supplier_id"],
+        supplier_user_id=row["supplier_user_id"],
+        book=book,
+        ladder=parse_ladder(row["ladder"]),
+        trailing_units=int(row["trailing_units"]),
+        spread_supplier_bps=row["spread_supplier_bps"],
+    )
+
+
 _UNITS: dict[str, Any] = {"supplier_id": bindparam("supplier_id"), "day": bindparam("day")}
 _UNITS["units"] = bindparam("units")
 _COUNT_UNITS = Prepared(  # add to today's count, or start it
@@ -351,130 +400,97 @@ class Shop:
 
     async def _issue(self, telegram_id: int, sku_code: str, quantity: int) -> QuoteView:
         async with self._db.transaction() as session:
-            user = await load_user(session, telegram_id)
-            sku = await load_sku(session, sku_code)
             return await issue_quote(
-                session, user, sku, quantity, self._clock.now(), self._quote_ttl
+                session, telegram_id, sku_code, quantity, self._clock.now(), self._quote_ttl
             )
 
     async def _buy_once(
         self, telegram_id: int, quote_id: str, key: str, asked: _Asked
     ) -> Receipt | Requoted:
+        """What happens on Confirm: load the sale's context (one statement), decide (pure,
+        ``decide_sale``), write the decision, all in one transaction."""
         now = self._clock.now()
         async with self._db.transaction() as session:
             driver = await Driver.of(session)
-            rows = await driver.rows(
-                _CONTEXT,
-                {
-                    "telegram_id": telegram_id,
-                    "quote_id": quote_id,
-                    "key": key,
-                    "now": now,
-                    **_window(now),
-                },
-            )
-            if not rows:
-                raise NotFound(kind="user", ref=str(telegram_id))
-            c = _Context(*rows[0])
-            if c.existing_order_id is not None:
-                existing = await session.get(Order, c.existing_order_id)
+            row = await _load_sale_row(driver, telegram_id, quote_id, key, now)
+            if row["existing_order_id"] is not None:  # this key bought already
+                existing = await session.get(Order, row["existing_order_id"])
                 assert existing is not None
                 return await self._replay(session, existing, telegram_id, asked)
-            if c.quote_id is None:
-                raise NotFound(kind="quote", ref=quote_id)
-            if c.quote_spent_by is not None:
-                raise QuoteUsed(order_id=c.quote_spent_by)
-            if c.user_status == UserStatus.BANNED:
-                raise UserBanned()
-            if c.sku_status != SkuStatus.ACTIVE:
-                raise SkuNotForSale(sku=c.sku_code, status=str(c.sku_status))
-            if not c.quote_live:
-                return await self._requote(session, c, now, "expired")
-            price = await priced(
-                session,
-                user_id=c.user_id,
-                sku_id=c.sku_id,
-                level_id=c.level_id,
-                supply_price=c.supply_price,
-                default_price=c.default_price,
-                level_price=c.level_price,
-                may_have_rules=bool(c.may_have_rules),
-                quantity=c.quantity,
-                at=now,
-            )
-            if price.unit_price != c.unit_price:
-                return await self._requote(session, c, now, "changed")
-            return await self._charge_and_deliver(driver, c, telegram_id, key, now)
+            ctx = await _sale_context(session, row, quote_id, now)
+            match decide_sale(ctx, now):
+                case Refusal(error):
+                    raise error
+                case Requote(reason):
+                    fresh = await issue_quote(
+                        session, telegram_id, ctx.sku_code, ctx.quantity, now, self._quote_ttl
+                    )
+                    return Requoted(fresh, reason)
+                case Charge() as charge:
+                    return await self._write_sale(driver, ctx, charge, telegram_id, key, now)
 
-    async def _orm(self, session: AsyncSession, c: _Context) -> tuple[User, Sku]:
-        user = await session.get(User, c.user_id)
-        sku = await session.get(Sku, c.sku_id)
-        assert user is not None and sku is not None
-        return user, sku
-
-    async def _requote(
-        self, session: AsyncSession, c: _Context, now: datetime, reason: str
-    ) -> Requoted:
-        user, sku = await self._orm(session, c)
-        fresh = await issue_quote(session, user, sku, c.quantity, now, self._quote_ttl)
-        return Requoted(fresh, reason)
-
-    async def _charge_and_deliver(
-        self, driver: Driver, c: _Context, telegram_id: int, key: str, now: datetime
+    async def _write_sale(
+        self,
+        driver: Driver,
+        ctx: SaleContext,
+        charge: Charge,
+        telegram_id: int,
+        key: str,
+        now: datetime,
     ) -> Receipt:
-        split = split_unit(c.unit_price, c.supply_price, c.spread_supplier_bps, c.rate_bps)
-        n = c.quantity
+        """The order, its codes, then the ledger transaction. ``decide_sale`` refused a
+        buyer whose balance (read in the same statement) cannot pay, so no stock is claimed
+        for him; the floored debit still refuses one whose concurrent purchase got there
+        first (the transaction then rolls back, codes and all). Claiming before posting
+        keeps the accounts every sale shares (supplier, platform) locked on PostgreSQL only
+        for the end of the transaction."""
         [(order_id,)] = await driver.rows(
             _ORDER,
             {
                 "key": key,
-                "user_id": c.user_id,
-                "sku_id": c.sku_id,
-                "supplier_id": c.supplier_id,
-                "quote_id": c.quote_id,
-                "quantity": n,
-                "unit_price": c.unit_price,
-                "total": c.total,
-                "commission_bps": c.rate_bps,
+                "user_id": ctx.user_id,
+                "sku_id": ctx.sku_id,
+                "supplier_id": ctx.supplier_id,
+                "quote_id": ctx.quote_id,
+                "quantity": charge.quantity,
+                "unit_price": charge.unit_price,
+                "total": charge.total,
+                "commission_bps": charge.commission_bps,
                 "now": now,
             },
         )
-        claimed: list[ClaimedCode] = []
-
-        async def deliver() -> None:
-            # after the debit: a reseller who cannot pay never locks any stock
-            claimed.extend(await claim_on(driver, c.sku_id, c.sku_code, c.stock_kind, n))
-            await driver.many(
-                _LINE,
-                [
+        claimed = await claim_on(driver, ctx.sku_id, ctx.sku_code, ctx.stock_kind, charge.quantity)
+        split = charge.split
+        await driver.many(
+            _LINE,
+            [
+                {
+                    "order_id": order_id,
+                    "code_id": code.id,
+                    "price": charge.unit_price,
+                    "supplier_amount": split.supplier,
+                    "platform_spread": split.platform_spread,
+                    "platform_commission": split.platform_commission,
+                }
+                for code in claimed
+            ],
+        )
+        await driver.rows(
+            _OUTBOX,
+            {
+                "user_id": ctx.supplier_user_id,
+                "payload": json.dumps(
                     {
                         "order_id": order_id,
-                        "code_id": code.id,
-                        "price": c.unit_price,
-                        "supplier_amount": split.supplier,
-                        "platform_spread": split.platform_spread,
-                        "platform_commission": split.platform_commission,
+                        "sku": ctx.sku_code,
+                        "quantity": charge.quantity,
+                        "earning": charge.supplier_earning,
+                        "commission_bps": charge.commission_bps,
                     }
-                    for code in claimed
-                ],
-            )
-            await driver.rows(
-                _OUTBOX,
-                {
-                    "user_id": c.supplier_user_id,
-                    "payload": json.dumps(
-                        {
-                            "order_id": order_id,
-                            "sku": c.sku_code,
-                            "quantity": n,
-                            "earning": split.supplier * n,
-                            "commission_bps": c.rate_bps,
-                        }
-                    ),
-                    "now": now,
-                },
-            )
-
+                ),
+                "now": now,
+            },
+        )
         posted = await post_on(
             driver,
             key=f"order:{key}",
@@ -482,16 +498,20 @@ class Shop:
             order_id=order_id,
             now=now,
             postings=[
-                Posting(AccountKind.RESELLER_BALANCE, c.user_id, -c.total, floor=-c.credit_limit),
-                Posting(AccountKind.SUPPLIER_PAYABLE, c.supplier_id, split.supplier * n),
-                platform(AccountKind.PLATFORM_SPREAD, split.platform_spread * n),
-                platform(AccountKind.PLATFORM_COMMISSION, split.platform_commission * n),
+                Posting(
+                    AccountKind.RESELLER_BALANCE,
+                    ctx.user_id,
+                    -charge.total,
+                    floor=charge.buyer_floor,
+                ),
+                Posting(AccountKind.SUPPLIER_PAYABLE, ctx.supplier_id, charge.supplier_earning),
+                platform(AccountKind.PLATFORM_SPREAD, charge.platform_spread),
+                platform(AccountKind.PLATFORM_COMMISSION, charge.platform_commission),
             ],
-            after_first=deliver,
         )
         await driver.rows(
             _COUNT_UNITS,
-            {"supplier_id": c.supplier_id, "day": as_utc(now).date(), "units": n},
+            {"supplier_id": ctx.supplier_id, "day": as_utc(now).date(), "units": charge.quantity},
         )
         await audit.append_on(
             driver,
@@ -499,21 +519,21 @@ class Shop:
             actor=f"user:{telegram_id}",
             subject=f"order:{order_id}",
             payload={
-                "sku": c.sku_code,
-                "quantity": n,
-                "total": c.total,
-                "supplier": split.supplier * n,
-                "commission_bps": c.rate_bps,
+                "sku": ctx.sku_code,
+                "quantity": charge.quantity,
+                "total": charge.total,
+                "supplier": charge.supplier_earning,
+                "commission_bps": charge.commission_bps,
             },
             now=now,
         )
         return Receipt(
             order_id=order_id,
-            sku_code=c.sku_code,
-            sku_name=c.sku_name,
-            quantity=n,
-            unit_price=c.unit_price,
-            total=c.total,
+            sku_code=ctx.sku_code,
+            sku_name=ctx.sku_name,
+            quantity=charge.quantity,
+            unit_price=charge.unit_price,
+            total=charge.total,
             codes=[self._cipher.decrypt(code.ciphertext) for code in claimed],
             balance_after=posted.balances[0],
             created_at=now,
@@ -676,108 +696,129 @@ class Shop:
     ) -> RefundResult:
         now = self._clock.now()
         async with self._db.transaction() as session:
-            order = await session.get(Order, order_id)
-            if order is None:
-                raise NotFound(kind="order", ref=str(order_id))
+            order = await _order(session, order_id)
             if units is not None and units < 1:
                 raise InvalidInput(field="units", value=units)
-            # Lock order: lines, then accounts, then codes, then the order row (as the
-            # after-sales refund does), so two refunds never wait on each other in a cycle.
-            pick = (
-                select(OrderLine.id)
-                .where(OrderLine.order_id == order_id, OrderLine.status == LineStatus.DELIVERED)
-                .order_by(OrderLine.id.desc())
-                .limit(units)
-                .with_for_update()
-            )
-            ids = list(await session.scalars(pick))
+            ctx = await _load_refund(session, order, units)
             # after the locks: a refund with this key that committed meanwhile is seen now
             replayed = await self._refund_replay(session, order_id, key, idempotency_key)
             if replayed is not None:
                 return replayed
-            wanted = len(ids) if units is None else units
-            if not ids or len(ids) < wanted:
-                raise InvalidInput(field="units", value=wanted, refundable=len(ids))
-            flipped = (
-                await session.execute(
-                    update(OrderLine)
-                    .where(OrderLine.id.in_(ids), OrderLine.status == LineStatus.DELIVERED)
-                    .values(status=LineStatus.REFUNDED)
-                    .returning(
-                        OrderLine.code_id,
-                        OrderLine.price,
-                        OrderLine.supplier_amount,
-                        OrderLine.platform_spread,
-                        OrderLine.platform_commission,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
-            if len(flipped) != wanted:  # locked above, so only a bug could get here
-                raise InvalidInput(field="units", value=wanted, refundable=len(flipped))
-            amount = sum(line.price for line in flipped)
+            decision = decide_refund(ctx, units)
+            if isinstance(decision, Refusal):
+                raise decision.error
+            flipped = await _flip_to_refunded(session, decision.line_ids)
+            if len(flipped) != decision.units:  # locked above, so only a bug could get here
+                raise InvalidInput(field="units", value=decision.units, refundable=len(flipped))
+            reversal = reverse([line for _code, line in flipped])
             await post(
                 session,
                 key=key,
                 kind="refund",
-                order_id=order.id,
+                order_id=order_id,
                 now=now,
                 memo=reason,
-                postings=[
-                    Posting(AccountKind.RESELLER_BALANCE, order.user_id, amount),
-                    Posting(
-                        AccountKind.SUPPLIER_PAYABLE,
-                        order.supplier_id,
-                        -sum(line.supplier_amount for line in flipped),
-                    ),
-                    platform(
-                        AccountKind.PLATFORM_SPREAD, -sum(ln.platform_spread for ln in flipped)
-                    ),
-                    platform(
-                        AccountKind.PLATFORM_COMMISSION,
-                        -sum(ln.platform_commission for ln in flipped),
-                    ),
-                ],
+                postings=reversal.postings(ctx.user_id, ctx.supplier_id),
             )
-            stock_kind = await session.scalar(select(Sku.stock_kind).where(Sku.id == order.sku_id))
-            voided = 0
-            if stock_kind is StockKind.UNIQUE:
-                voided = len(flipped)
-                await session.execute(
-                    update(Code)
-                    .where(
-                        Code.id.in_([line.code_id for line in flipped]),
-                        Code.status == CodeStatus.SOLD,
-                    )
-                    .values(status=CodeStatus.VOIDED)
-                    .execution_options(synchronize_session=False)
-                )
-            # The order's status from its lines, counted after taking the order row's lock
-            # (a concurrent after-sales refund of another line has then committed or waits).
-            await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
-            left = await session.scalar(
-                select(func.count()).where(
-                    OrderLine.order_id == order_id, OrderLine.status == LineStatus.DELIVERED
-                )
-            )
-            status = OrderStatus.PARTLY_REFUNDED if left else OrderStatus.REFUNDED
-            await session.execute(
-                update(Order)
-                .where(Order.id == order_id)
-                .values(status=status)
-                .execution_options(synchronize_session=False)
-            )
+            code_status = code_status_after_refund(ctx.stock_kind)
+            if code_status is not None:
+                await _set_codes(session, [code_id for code_id, _line in flipped], code_status)
+            await set_order_status_after_refund(session, order_id)
             await audit.append(
                 session,
                 action="refund",
                 actor=actor,
-                subject=f"order:{order.id}",
+                subject=f"order:{order_id}",
                 payload={
-                    "units": wanted,
-                    "amount": amount,
-                    "codes_voided": voided,
+                    "units": decision.units,
+                    "amount": reversal.to_buyer,
+                    "codes_voided": len(flipped) if code_status is not None else 0,
                     "reason": reason,
                 },
                 now=now,
             )
-            return RefundResult(order.id, wanted, amount)
+            return RefundResult(order_id, decision.units, reversal.to_buyer)
+
+
+async def _order(session: AsyncSession, order_id: int) -> Order:
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFound(kind="order", ref=str(order_id))
+    return order
+
+
+async def _load_refund(session: AsyncSession, order: Order, units: int | None) -> RefundContext:
+    """The order and its delivered lines, newest first, at most ``units`` of them, locked.
+
+    Lock order: lines, then accounts, then codes, then the order row (as the after-sales
+    refund does), so two refunds never wait on each other in a cycle."""
+    pick = (
+        select(OrderLine.id)
+        .where(OrderLine.order_id == order.id, OrderLine.status == LineStatus.DELIVERED)
+        .order_by(OrderLine.id.desc())
+        .limit(units)
+        .with_for_update()
+    )
+    line_ids = tuple(await session.scalars(pick))
+    stock_kind = await session.scalar(select(Sku.stock_kind).where(Sku.id == order.sku_id))
+    assert stock_kind is not None
+    return RefundContext(order.id, order.user_id, order.supplier_id, stock_kind, line_ids)
+
+
+async def _flip_to_refunded(
+    session: AsyncSession, line_ids: tuple[int, ...]
+) -> list[tuple[int, ChargedLine]]:
+    """Refund the lines still delivered, each once whoever else gets there (``UPDATE …
+    WHERE status = 'delivered' RETURNING``): their codes and splits as charged."""
+    rows = await session.execute(
+        update(OrderLine)
+        .where(OrderLine.id.in_(line_ids), OrderLine.status == LineStatus.DELIVERED)
+        .values(status=LineStatus.REFUNDED)
+        .returning(
+            OrderLine.code_id,
+            OrderLine.price,
+            OrderLine.supplier_amount,
+            OrderLine.platform_spread,
+            OrderLine.platform_commission,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return [
+        (
+            row.code_id,
+            ChargedLine(
+                row.price, row.supplier_amount, row.platform_spread, row.platform_commission
+            ),
+        )
+        for row in rows
+    ]
+
+
+async def _set_codes(session: AsyncSession, code_ids: list[int], status: CodeStatus) -> None:
+    """Sold codes only: one a restock put back on sale meanwhile is left alone."""
+    await session.execute(
+        update(Code)
+        .where(Code.id.in_(code_ids), Code.status == CodeStatus.SOLD)
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def set_order_status_after_refund(session: AsyncSession, order_id: int) -> OrderStatus:
+    """The order's status from its lines, counted after taking the order row's lock (a
+    concurrent refund of other lines has then committed or waits, so the last one sets
+    ``refunded``)."""
+    await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+    left = await session.scalar(
+        select(func.count()).where(
+            OrderLine.order_id == order_id, OrderLine.status == LineStatus.DELIVERED
+        )
+    )
+    status = order_status_after_refund(int(left or 0))
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id)
+        .values(status=status)
+        .execution_options(synchronize_session=False)
+    )
+    return status

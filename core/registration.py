@@ -6,7 +6,8 @@
 - ``invite``: a newcomer is stored ``pending`` until they present an unused invite code; a
   code admits exactly one user (a conditional UPDATE claims it).
 
-A pending or rejected user may not quote or buy (``check_can_buy``); admins are always in.
+A pending or rejected user may not quote or buy (``core.decisions.sale.may_buy``); admins
+are always in.
 """
 
 from __future__ import annotations

@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.approvals import Verdict, load_verdict
-from core.balances import MAX_SINGLE_AMOUNT, Posted, withdraw_payable
+from core.balances import Posted, check_amount, withdraw_payable
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
-from core.errors import Forbidden, InsufficientPayable, InvalidAmount, InvalidInput, NotFound
+from core.decisions.refusal import Refusal
+from core.decisions.withdrawal import PayableContext, decide_withdrawal_request, withdrawable
+from core.errors import Forbidden, InvalidInput, NotFound
 from core.ledger import balance_of
 from core.models import (
     AccountKind,
@@ -103,7 +105,7 @@ class EarningsView:
     @property
     def available(self) -> int:
         """What may be requested now: the payable less requests still waiting."""
-        return max(self.payable - self.pending_withdrawals, 0)
+        return withdrawable(self.payable, self.pending_withdrawals)
 
 
 @dataclass(frozen=True)
@@ -253,20 +255,21 @@ class SupplierPayouts:
     async def request_withdrawal(self, telegram_id: int, amount: int) -> WithdrawalView:
         """Ask to be paid ``amount`` (at most the payable less requests still waiting);
         every admin is told, with buttons to mark it paid or reject it."""
-        if not 0 < amount <= MAX_SINGLE_AMOUNT:
-            raise InvalidAmount(amount=amount, max=MAX_SINGLE_AMOUNT)
+        check_amount(amount)
         now = self._clock.now()
         async with self._db.transaction() as session:
             supplier = await supplier_of(session, telegram_id)
-            payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
-            available = payable - await _pending(session, supplier.id)
-            if amount > available:
-                raise InsufficientPayable(
-                    shortfall=amount - available, available=max(available, 0), needed=amount
-                )
+            ctx = PayableContext(
+                supplier.id,
+                payable=await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id),
+                pending=await _pending(session, supplier.id),
+            )
+            decision = decide_withdrawal_request(ctx, amount)
+            if isinstance(decision, Refusal):
+                raise decision.error
             request = WithdrawalRequest(
                 supplier_id=supplier.id,
-                amount=amount,
+                amount=decision.amount,
                 status=WithdrawalStatus.PENDING,
                 reason="",
                 created_at=now,
@@ -292,7 +295,7 @@ class SupplierPayouts:
                         "amount": amount,
                         "supplier": supplier.name,
                         "telegram_id": telegram_id,
-                        "payable": payable,
+                        "payable": ctx.payable,
                     },
                     now=now,
                 )

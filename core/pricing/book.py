@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, exists, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    ScalarSelect,
+    SQLColumnExpression,
+    String,
+    cast,
+    exists,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import BindParameter
+from sqlalchemy.sql.functions import FunctionElement
 
 from core.clock import as_utc
 from core.models import (
@@ -41,6 +54,26 @@ async def load_price_book(
         breaks=await _breaks(session, sku),
         promotions=await _promotions_at(session, sku, at),
     )
+
+
+async def book_from_signals(
+    session: AsyncSession,
+    *,
+    sku_id: int,
+    level_id: int,
+    supply_price: int,
+    default_price: int,
+    level_price: int | None,
+    may_have_rules: bool,
+    at: datetime,
+) -> PriceBook:
+    """The price book from what a use case's one statement read (``price_signals``); the
+    quantity breaks and live promotions are loaded only when one might apply."""
+    if not may_have_rules:
+        return PriceBook(supply_price, default_price, level_id, level_price)
+    sku = await session.get(Sku, sku_id)
+    assert sku is not None
+    return await load_price_book(session, sku, level_id, at)
 
 
 async def _breaks(session: AsyncSession, sku: Sku) -> tuple[QuantityBreakRule, ...]:
@@ -99,6 +132,40 @@ async def load_ladder(session: AsyncSession, exclusive: bool) -> list[LadderTier
         )
     )
     return [LadderTier(r.min_units, r.rate_bps) for r in rows]
+
+
+class _comma_joined(FunctionElement[str]):
+    """The group's strings joined by commas (SQLite ``group_concat``, PostgreSQL
+    ``string_agg``; SQLAlchemy's ``aggregate_strings`` binds its separator at execution,
+    which a ``Prepared`` statement cannot)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_comma_joined, "sqlite")
+def _group_concat(element: _comma_joined, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(_comma_joined, "postgresql")
+def _string_agg(element: _comma_joined, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+def ladder_column(exclusive: SQLColumnExpression[bool]) -> ScalarSelect[str]:
+    """The ladder for SKUs whose ``exclusive`` flag is this, as one text column
+    (``"min_units:rate_bps,…"``, see ``parse_ladder``), so a use case's one statement can
+    carry it and ``ladder_tier`` decide the rate."""
+    tier = cast(CommissionTier.min_units, String) + ":" + cast(CommissionTier.rate_bps, String)
+    return (
+        select(_comma_joined(tier)).where(CommissionTier.exclusive == exclusive).scalar_subquery()
+    )
+
+
+def parse_ladder(text: str | None) -> tuple[LadderTier, ...]:
+    tiers = (tier.split(":") for tier in text.split(",")) if text else ()
+    return tuple(LadderTier(int(min_units), int(rate_bps)) for min_units, rate_bps in tiers)
 
 
 async def spread_supplier_bps(session: AsyncSession) -> int:

@@ -12,29 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select
+from sqlalchemy import Select, SQLColumnExpression, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock, as_utc
 from core.db import Database, Driver, Prepared
-from core.errors import InvalidQuantity, NotFound, NotRegistered, SkuNotForSale, UserBanned
-from core.ledger import balance_of
-from core.models import (
-    Account,
-    AccountKind,
-    Code,
-    CodeStatus,
-    Quote,
-    Sku,
-    SkuStatus,
-    StockKind,
-    User,
-    UserStatus,
-)
-from core.pricing.book import load_price_book, price_signals
-from core.pricing.rules import PriceBook, UnitPrice, price_unit
-
-MAX_QUANTITY = 10_000
+from core.decisions.balance import shortfall
+from core.decisions.refusal import Refusal
+from core.decisions.sale import MAX_QUANTITY as MAX_QUANTITY
+from core.decisions.sale import Offer, QuoteContext, decide_quote
+from core.errors import NotFound
+from core.models import Account, AccountKind, Code, CodeStatus, Quote, Sku, StockKind, User
+from core.pricing.book import book_from_signals, price_signals
+from core.pricing.rules import UnitPrice
 
 
 @dataclass(frozen=True)
@@ -59,7 +49,7 @@ class QuoteView:
     @property
     def shortfall(self) -> int:
         """How much more money the order needs (0: the balance and credit line cover it)."""
-        return max(0, self.total - (self.balance + self.credit_limit))
+        return shortfall(self.balance, self.credit_limit, self.total)
 
     @property
     def credit_used(self) -> int:
@@ -79,20 +69,6 @@ class QuoteView:
     @property
     def can_confirm(self) -> bool:
         return not self.over_stock and not self.shortfall
-
-
-def check_quantity(quantity: int) -> None:
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidQuantity(quantity=quantity, max=MAX_QUANTITY)
-
-
-def check_can_buy(user: User, sku: Sku) -> None:
-    if user.status is UserStatus.BANNED:
-        raise UserBanned()
-    if user.status is not UserStatus.ACTIVE and not user.is_admin:
-        raise NotRegistered(status=user.status.value)
-    if sku.status is not SkuStatus.ACTIVE:
-        raise SkuNotForSale(sku=sku.code, status=sku.status.value)
 
 
 def breakdown_json(price: UnitPrice) -> str:
@@ -119,109 +95,46 @@ async def available_stock(session: AsyncSession, sku: Sku) -> int | None:
     return int(count or 0)
 
 
-async def price_for(
-    session: AsyncSession, user: User, sku: Sku, quantity: int, at: datetime
-) -> UnitPrice:
-    book = await load_price_book(session, sku, user.level_id, at)
-    return price_unit(book, quantity, at)
-
-
-async def priced(
-    session: AsyncSession,
-    *,
-    user_id: int,
-    sku_id: int,
-    level_id: int,
-    supply_price: int,
-    default_price: int,
-    level_price: int | None,
-    may_have_rules: bool,
-    quantity: int,
-    at: datetime,
-) -> UnitPrice:
-    """The unit price from what ``price_signals`` read; the full book only when needed."""
-    if not may_have_rules:
-        book = PriceBook(supply_price, default_price, level_id, level_price)
-        return price_unit(book, quantity, at)
-    user = await session.get(User, user_id)
-    sku = await session.get(Sku, sku_id)
-    assert user is not None and sku is not None
-    return await price_for(session, user, sku, quantity, at)
-
-
-async def issue_quote(
-    session: AsyncSession, user: User, sku: Sku, quantity: int, now: datetime, ttl: timedelta
-) -> QuoteView:
-    check_quantity(quantity)
-    check_can_buy(user, sku)
-    price = await price_for(session, user, sku, quantity, now)
-    quote = Quote(
-        id=secrets.token_urlsafe(9),
-        user_id=user.id,
-        sku_id=sku.id,
-        quantity=quantity,
-        unit_price=price.unit_price,
-        total=price.unit_price * quantity,
-        breakdown=breakdown_json(price),
-        created_at=now,
-        expires_at=now + ttl,
-    )
-    session.add(quote)
-    await session.flush()
-    return QuoteView(
-        id=quote.id,
-        sku_code=sku.code,
-        sku_name=sku.name,
-        quantity=quantity,
-        unit_price=quote.unit_price,
-        total=quote.total,
-        price=price,
-        expires_at=as_utc(quote.expires_at),
-        balance=await balance_of(session, AccountKind.RESELLER_BALANCE, user.id),
-        credit_limit=user.credit_limit,
-        stock=await available_stock(session, sku),
-    )
-
-
-def _quote_context() -> Select[Any]:
-    """The buyer and the SKU, what prices it (see ``price_signals``), the buyer's balance
-    and the SKU's stock, in one statement."""
+def _quote_columns() -> dict[str, SQLColumnExpression[Any]]:
+    """The columns of the quote's one statement, by the name each is read under: the buyer
+    and the SKU, what prices it (see ``price_signals``), the buyer's balance and the SKU's
+    stock."""
     signals = price_signals(bindparam("now"))
-    balance = (
-        select(Account.balance)
+    return {
+        "user_id": User.id,
+        "user_status": User.status,
+        "is_admin": User.is_admin,
+        "level_id": User.level_id,
+        "credit_limit": User.credit_limit,
+        "balance": select(Account.balance)
         .where(Account.kind == AccountKind.RESELLER_BALANCE, Account.owner_id == User.id)
-        .scalar_subquery()
-    )
-    stock = (
-        select(func.count())
+        .scalar_subquery(),
+        "sku_id": Sku.id,
+        "sku_code": Sku.code,
+        "sku_name": Sku.name,
+        "sku_status": Sku.status,
+        "stock_kind": Sku.stock_kind,
+        "supply_price": Sku.supply_price,
+        "default_price": Sku.default_price,
+        "level_price": signals.level_price,
+        "may_have_rules": signals.may_have_rules,
+        "stock": select(func.count())
         .where(Code.sku_id == Sku.id, Code.status == CodeStatus.AVAILABLE)
-        .scalar_subquery()
-    )
+        .scalar_subquery(),
+    }
+
+
+def _quote_statement() -> Select[Any]:
     return (
-        select(
-            User.id,
-            User.status,
-            User.level_id,
-            User.credit_limit,
-            balance,
-            Sku.id,
-            Sku.code,
-            Sku.name,
-            Sku.status,
-            Sku.stock_kind,
-            Sku.supply_price,
-            Sku.default_price,
-            signals.level_price,
-            signals.may_have_rules,
-            stock,
-        )
+        select(*_QUOTE_COLUMNS.values())
         .select_from(User)
         .outerjoin(Sku, Sku.code == bindparam("sku_code"))
         .where(User.telegram_id == bindparam("telegram_id"))
     )
 
 
-_QUOTE_CONTEXT = Prepared(_quote_context())
+_QUOTE_COLUMNS = _quote_columns()
+_QUOTE = Prepared(_quote_statement())
 _STORE_QUOTE = Prepared(
     insert(Quote).values(
         id=bindparam("id"),
@@ -237,6 +150,99 @@ _STORE_QUOTE = Prepared(
 )
 
 
+async def load_quote_context(
+    session: AsyncSession, telegram_id: int, sku_code: str, now: datetime
+) -> QuoteContext:
+    """One statement; the SKU's full price book too only when a quantity break or a live
+    promotion might apply (``price_signals``)."""
+    driver = await Driver.of(session)
+    rows = await driver.rows(
+        _QUOTE, {"telegram_id": telegram_id, "sku_code": sku_code.upper(), "now": now}
+    )
+    if not rows:
+        raise NotFound(kind="user", ref=str(telegram_id))
+    row = dict(zip(_QUOTE_COLUMNS, rows[0], strict=True))
+    if row["sku_id"] is None:
+        raise NotFound(kind="sku", ref=sku_code)
+    if row["balance"] is None:
+        raise NotFound(kind="account", ref=f"{AccountKind.RESELLER_BALANCE}:{row['user_id']}")
+    book = await book_from_signals(
+        session,
+        sku_id=row["sku_id"],
+        level_id=row["level_id"],
+        supply_price=row["supply_price"],
+        default_price=row["default_price"],
+        level_price=row["level_price"],
+        may_have_rules=bool(row["may_have_rules"]),
+        at=now,
+    )
+    return QuoteContext(
+        user_id=row["user_id"],
+        user_status=row["user_status"],
+        is_admin=bool(row["is_admin"]),
+        level_id=row["level_id"],
+        credit_limit=row["credit_limit"],
+        balance=int(row["balance"]),
+        sku_id=row["sku_id"],
+        sku_code=row["sku_code"],
+        sku_name=row["sku_name"],
+        sku_status=row["sku_status"],
+        stock_kind=row["stock_kind"],
+        stock=int(row["stock"]),
+        book=book,
+    )
+
+
+async def issue_quote(
+    session: AsyncSession,
+    telegram_id: int,
+    sku_code: str,
+    quantity: int,
+    now: datetime,
+    ttl: timedelta,
+) -> QuoteView:
+    """Load → decide → write, in the caller's transaction: the buyer's quote for
+    ``quantity`` of ``sku_code``, stored with an id and an expiry."""
+    ctx = await load_quote_context(session, telegram_id, sku_code, now)
+    decision = decide_quote(ctx, quantity, now)
+    if isinstance(decision, Refusal):
+        raise decision.error
+    return await _store_quote(session, ctx, decision, now + ttl, now)
+
+
+async def _store_quote(
+    session: AsyncSession, ctx: QuoteContext, offer: Offer, expires_at: datetime, now: datetime
+) -> QuoteView:
+    quote_id = secrets.token_urlsafe(9)
+    await (await Driver.of(session)).rows(
+        _STORE_QUOTE,
+        {
+            "id": quote_id,
+            "user_id": ctx.user_id,
+            "sku_id": ctx.sku_id,
+            "quantity": offer.quantity,
+            "unit_price": offer.price.unit_price,
+            "total": offer.total,
+            "breakdown": breakdown_json(offer.price),
+            "now": now,
+            "expires_at": expires_at,
+        },
+    )
+    return QuoteView(
+        id=quote_id,
+        sku_code=ctx.sku_code,
+        sku_name=ctx.sku_name,
+        quantity=offer.quantity,
+        unit_price=offer.price.unit_price,
+        total=offer.total,
+        price=offer.price,
+        expires_at=as_utc(expires_at),
+        balance=ctx.balance,
+        credit_limit=ctx.credit_limit,
+        stock=ctx.available,
+    )
+
+
 class Quotes:
     def __init__(self, db: Database, clock: Clock, ttl: timedelta) -> None:
         self._db = db
@@ -244,83 +250,6 @@ class Quotes:
         self._ttl = ttl
 
     async def quote(self, telegram_id: int, sku_code: str, quantity: int) -> QuoteView:
-        check_quantity(quantity)
         now = self._clock.now()
         async with self._db.transaction() as session:
-            driver = await Driver.of(session)
-            rows = await driver.rows(
-                _QUOTE_CONTEXT,
-                {"telegram_id": telegram_id, "sku_code": sku_code.upper(), "now": now},
-            )
-            if not rows:
-                raise NotFound(kind="user", ref=str(telegram_id))
-            (
-                user_id,
-                user_status,
-                level_id,
-                credit_limit,
-                balance,
-                sku_id,
-                code,
-                name,
-                sku_status,
-                stock_kind,
-                supply_price,
-                default_price,
-                level_price,
-                may_have_rules,
-                stock,
-            ) = rows[0]
-            if sku_id is None:
-                raise NotFound(kind="sku", ref=sku_code)
-            if balance is None:
-                raise NotFound(kind="account", ref=f"{AccountKind.RESELLER_BALANCE}:{user_id}")
-            if user_status == UserStatus.BANNED:
-                raise UserBanned()
-            if user_status != UserStatus.ACTIVE and not await session.scalar(
-                select(User.is_admin).where(User.id == user_id)
-            ):  # waiting for approval or turned away; admins are always in
-                raise NotRegistered(status=str(user_status))
-            if sku_status != SkuStatus.ACTIVE:
-                raise SkuNotForSale(sku=code, status=str(sku_status))
-            price = await priced(
-                session,
-                user_id=user_id,
-                sku_id=sku_id,
-                level_id=level_id,
-                supply_price=supply_price,
-                default_price=default_price,
-                level_price=level_price,
-                may_have_rules=bool(may_have_rules),
-                quantity=quantity,
-                at=now,
-            )
-            quote_id = secrets.token_urlsafe(9)
-            expires_at = now + self._ttl
-            await driver.rows(
-                _STORE_QUOTE,
-                {
-                    "id": quote_id,
-                    "user_id": user_id,
-                    "sku_id": sku_id,
-                    "quantity": quantity,
-                    "unit_price": price.unit_price,
-                    "total": price.unit_price * quantity,
-                    "breakdown": breakdown_json(price),
-                    "now": now,
-                    "expires_at": expires_at,
-                },
-            )
-            return QuoteView(
-                id=quote_id,
-                sku_code=code,
-                sku_name=name,
-                quantity=quantity,
-                unit_price=price.unit_price,
-                total=price.unit_price * quantity,
-                price=price,
-                expires_at=as_utc(expires_at),
-                balance=int(balance),
-                credit_limit=credit_limit,
-                stock=None if stock_kind == StockKind.CYCLIC else int(stock),
-            )
+            return await issue_quote(session, telegram_id, sku_code, quantity, now, self._ttl)

@@ -11,6 +11,7 @@ The three parts add up to the price exactly; every rounding remainder is the pla
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,7 +40,7 @@ class UnitSplit:
 LADDER_WINDOW = timedelta(days=30)
 
 
-def ladder_tier(tiers: list[LadderTier], units_sold_30d: int) -> LadderTier:
+def ladder_tier(tiers: Sequence[LadderTier], units_sold_30d: int) -> LadderTier:
     """The tier with the highest threshold the supplier's trailing volume reaches."""
     reached = [t for t in tiers if t.min_units <= units_sold_30d]
     if not reached:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.models import Order, StockKind
+from core.models import Order, Role, StockKind
 from core.orders import Receipt
 from core.platform import Platform
 from tests.conftest import FakeClock
@@ -45,3 +45,25 @@ async def test_the_rate_falls_at_1000_units_and_rises_when_they_leave_the_window
     assert await buy(platform, "KEY-A", 1) == 200
     clock.advance(hours=1, seconds=1)
     assert await buy(platform, "KEY-A", 1) == 300  # 3 units left in the window
+
+
+async def test_a_sale_is_charged_by_its_skus_ladder_as_the_admin_left_it(
+    platform: Platform,
+) -> None:
+    await make_sku(platform, "KEY-N", stock=1, stock_kind=StockKind.CYCLIC, supplier=SUPPLIER_A)
+    await make_sku(
+        platform,
+        "KEY-X",
+        stock=1,
+        stock_kind=StockKind.CYCLIC,
+        exclusive=True,
+        supplier=SUPPLIER_A,
+    )
+    await make_reseller(platform, RESELLER, balance=10 * 92_00)
+    assert await buy(platform, "KEY-N", 1) == 300  # the normal ladder's base tier
+    assert await buy(platform, "KEY-X", 1) == 150  # the exclusive ladder's
+    admin = 7
+    await platform.catalogue.grant_role(admin, Role.ADMIN, actor="test")
+    await platform.pricing_admin.set_tier(admin, exclusive=False, min_units=2, rate_bps=250)
+    assert await buy(platform, "KEY-N", 1) == 250  # 2 units sold before it: the new tier
+    assert await buy(platform, "KEY-X", 1) == 150  # the exclusive ladder did not change

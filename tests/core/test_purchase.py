@@ -10,12 +10,14 @@ from core.errors import (
     InsufficientBalance,
     InvalidQuantity,
     NotFound,
+    NotRegistered,
     OutOfStock,
     QuoteUsed,
     SecretKeyMismatch,
     SkuNotForSale,
+    UserBanned,
 )
-from core.models import PromotionKind, SkuStatus, StockKind
+from core.models import PromotionKind, SkuStatus, StockKind, UserStatus
 from core.orders import Receipt, Requoted
 from core.platform import Platform, build_platform
 from core.settings import Settings
@@ -230,6 +232,24 @@ async def test_only_active_skus_are_sold(platform: Platform) -> None:
         await platform.shop.buy(RESELLER, quote.id)
     with pytest.raises(SkuNotForSale):
         await platform.quotes.quote(RESELLER, "STEAM-100", 1)
+
+
+async def test_a_quote_is_not_bought_once_its_holder_is_no_longer_admitted(
+    platform: Platform,
+) -> None:
+    # the same "may this user buy" as the quote: a registration set back to pending (or a
+    # ban) after quoting refuses the Confirm, and nothing is charged or claimed
+    await make_sku(platform, stock=2)
+    await make_reseller(platform, RESELLER, balance=200_00)
+    quote = await platform.quotes.quote(RESELLER, "STEAM-100", 1)
+    await platform.catalogue.set_status(RESELLER, UserStatus.PENDING, actor=ADMIN)
+    with pytest.raises(NotRegistered):
+        await platform.shop.buy(RESELLER, quote.id)
+    await platform.catalogue.set_status(RESELLER, UserStatus.BANNED, actor=ADMIN)
+    with pytest.raises(UserBanned):
+        await platform.shop.buy(RESELLER, quote.id)
+    assert (await platform.balances.balance(RESELLER)).balance == 200_00
+    assert await platform.catalogue.stock_count("STEAM-100") == 2
 
 
 async def test_someone_elses_quote_cannot_be_used(platform: Platform) -> None:

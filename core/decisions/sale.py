@@ -1,0 +1,185 @@
+"""A quote and a sale, decided: may this user buy, at what price, who gets what. Pure.
+
+    decide_quote(ctx, quantity, now) -> Offer | Refusal
+    decide_sale(ctx, now)            -> Charge | Requote | Refusal
+
+Each rule is written once and used by both: ``may_buy`` (ban, registration, the SKU on
+sale), ``price_unit`` (level price → quantity break → promotion → supply-price floor),
+``ladder_tier`` (the supplier's commission from his trailing volume), ``split_unit`` (who
+gets what of each unit) and ``reseller_floor`` (how far the buyer may spend: refused here
+from the balance read, and kept by the ledger's floored debit under concurrency). Stock is
+decided by the claim itself (``core.delivery.claim``): one atomic statement, never a count
+read beforehand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from core.decisions.balance import insufficient_balance, reseller_floor, shortfall
+from core.decisions.refusal import Refusal
+from core.errors import (
+    InvalidQuantity,
+    KamengError,
+    NotRegistered,
+    QuoteUsed,
+    SkuNotForSale,
+    UserBanned,
+)
+from core.models import SkuStatus, StockKind, UserStatus
+from core.pricing.rules import PriceBook, UnitPrice, price_unit
+from core.pricing.split import LadderTier, UnitSplit, ladder_tier, split_unit
+
+MAX_QUANTITY = 10_000  # units in one quote or sale
+
+
+def may_buy(user_status: str, is_admin: bool, sku_code: str, sku_status: str) -> KamengError | None:
+    """Why this user may not buy this SKU now, or ``None``: a banned user never; a pending or
+    turned-away registration not yet (admins are always in); a SKU only while on sale."""
+    if user_status == UserStatus.BANNED:
+        return UserBanned()
+    if user_status != UserStatus.ACTIVE and not is_admin:
+        return NotRegistered(status=str(user_status))
+    if sku_status != SkuStatus.ACTIVE:
+        return SkuNotForSale(sku=sku_code, status=str(sku_status))
+    return None
+
+
+# quote ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuoteContext:
+    """What a quote reads (``core.pricing.quotes``, one statement)."""
+
+    user_id: int
+    user_status: str
+    is_admin: bool
+    level_id: int
+    credit_limit: int
+    balance: int
+    sku_id: int
+    sku_code: str
+    sku_name: str
+    sku_status: str
+    stock_kind: str
+    stock: int  # available codes (meaningless for cyclic stock)
+    book: PriceBook
+
+    @property
+    def available(self) -> int | None:
+        """How many can be bought now (None: cyclic stock, never runs out)."""
+        return None if self.stock_kind == StockKind.CYCLIC else self.stock
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A price to store as a quote and show."""
+
+    price: UnitPrice
+    quantity: int
+
+    @property
+    def total(self) -> int:
+        return self.price.unit_price * self.quantity
+
+
+def decide_quote(ctx: QuoteContext, quantity: int, now: datetime) -> Offer | Refusal:
+    """Price ``quantity`` units for this buyer, or refuse."""
+    if not 1 <= quantity <= MAX_QUANTITY:
+        return Refusal(InvalidQuantity(quantity=quantity, max=MAX_QUANTITY))
+    refused = may_buy(ctx.user_status, ctx.is_admin, ctx.sku_code, ctx.sku_status)
+    if refused is not None:
+        return Refusal(refused)
+    return Offer(price_unit(ctx.book, quantity, now), quantity)
+
+
+# sale -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaleContext:
+    """What a purchase reads (``core.orders``, one statement): the buyer, the quote he
+    presents, its SKU and supplier, and what prices and splits the sale."""
+
+    user_id: int
+    user_status: str
+    is_admin: bool
+    level_id: int
+    credit_limit: int
+    balance: int  # as read; the floored debit settles a concurrent purchase of his
+    quote_id: str
+    quantity: int
+    unit_price: int  # as quoted
+    total: int  # as quoted
+    quote_live: bool  # not expired at the time of the purchase
+    quote_spent_by: int | None  # the order that already bought this quote
+    sku_id: int
+    sku_code: str
+    sku_name: str
+    sku_status: str
+    stock_kind: str
+    supplier_id: int
+    supplier_user_id: int
+    book: PriceBook
+    ladder: tuple[LadderTier, ...]  # the SKU's ladder (normal or exclusive)
+    trailing_units: int  # the supplier's units sold over ``LADDER_WINDOW`` before now
+    spread_supplier_bps: int  # the supplier's share of the spread
+
+
+@dataclass(frozen=True)
+class Requote:
+    """Not charged: the quote expired or its price changed; offer a fresh one."""
+
+    reason: Literal["expired", "changed"]
+
+
+@dataclass(frozen=True)
+class Charge:
+    """Charge the buyer and hand over ``quantity`` codes, each split as ``split``."""
+
+    quantity: int
+    unit_price: int
+    total: int
+    commission_bps: int  # the ladder rate the supplier's volume reached
+    split: UnitSplit  # per unit
+    buyer_floor: int  # the buyer's balance may not end below this
+
+    @property
+    def supplier_earning(self) -> int:
+        return self.split.supplier * self.quantity
+
+    @property
+    def platform_spread(self) -> int:
+        return self.split.platform_spread * self.quantity
+
+    @property
+    def platform_commission(self) -> int:
+        return self.split.platform_commission * self.quantity
+
+
+def decide_sale(ctx: SaleContext, now: datetime) -> Charge | Requote | Refusal:
+    """What Confirm does with a quote: refuse it, requote it, or charge it."""
+    if ctx.quote_spent_by is not None:
+        return Refusal(QuoteUsed(order_id=ctx.quote_spent_by))
+    refused = may_buy(ctx.user_status, ctx.is_admin, ctx.sku_code, ctx.sku_status)
+    if refused is not None:
+        return Refusal(refused)
+    if not ctx.quote_live:
+        return Requote("expired")
+    if price_unit(ctx.book, ctx.quantity, now).unit_price != ctx.unit_price:
+        return Requote("changed")
+    floor = reseller_floor(ctx.credit_limit)
+    if shortfall(ctx.balance, ctx.credit_limit, ctx.total):
+        return Refusal(insufficient_balance(ctx.balance, floor, ctx.total))
+    rate_bps = ladder_tier(ctx.ladder, ctx.trailing_units).rate_bps
+    return Charge(
+        quantity=ctx.quantity,
+        unit_price=ctx.unit_price,
+        total=ctx.total,
+        commission_bps=rate_bps,
+        split=split_unit(ctx.unit_price, ctx.book.supply_price, ctx.spread_supplier_bps, rate_bps),
+        buyer_floor=floor,
+    )
