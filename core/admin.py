@@ -36,16 +36,9 @@ from core.models import (
     WithdrawalRequest,
     WithdrawalStatus,
 )
+from core.rights import require_admin
 
 MAX_NOTE = 500
-
-
-async def require_admin(session: AsyncSession, telegram_id: int, action: str) -> User:
-    """The acting user, if they are an active admin; ``Forbidden`` otherwise."""
-    user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
-    if user is None or not user.is_admin or user.status is UserStatus.BANNED:
-        raise Forbidden(action=action)
-    return user
 
 
 # --- counters -------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.admin import require_admin
 from core.approvals import Verdict, load_verdict
 from core.catalogue import admin_telegram_ids, load_user
 from core.clock import Clock, as_utc
@@ -48,6 +47,7 @@ from core.models import (
     Supplier,
     User,
 )
+from core.rights import require_admin
 
 MAX_REASON = 1000
 

@@ -24,15 +24,15 @@ from core.approvals import Verdict, load_verdict
 from core.catalogue import UserView, load_user, user_view
 from core.clock import Clock
 from core.db import Database
-from core.errors import Forbidden, InvalidQuantity, KamengError, NotFound, NotRegistered
+from core.errors import InvalidQuantity, KamengError, NotFound, NotRegistered
 from core.models import (
     InviteCode,
     RegistrationRequest,
     RegistrationStatus,
-    Role,
     User,
     UserStatus,
 )
+from core.rights import has_admin_rights, require_admin
 from core.secret_codes import SecretCodes
 
 Policy = Literal["open", "approval", "invite"]
@@ -87,13 +87,6 @@ def _view(request: RegistrationRequest, user: User) -> RegistrationView:
     )
 
 
-async def load_admin(session: AsyncSession, telegram_id: int, action: str) -> User:
-    user = await load_user(session, telegram_id)
-    if not user.is_admin:
-        raise Forbidden(action=action)
-    return user
-
-
 async def _locked_user(session: AsyncSession, telegram_id: int) -> User:
     user = await session.scalar(
         select(User).where(User.telegram_id == telegram_id).with_for_update()
@@ -127,7 +120,7 @@ class Registrations:
         """Pending or rejected, and not an admin: may only knock at the door."""
         return (
             user.status in WAITING
-            and Role.ADMIN not in user.roles
+            and not has_admin_rights(user)
             and user.telegram_id not in self._admin_ids
         )
 
@@ -175,7 +168,7 @@ class Registrations:
         """First decision wins: approving makes the user an active reseller."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            await load_admin(session, admin_telegram_id, "registration.decide")
+            await require_admin(session, admin_telegram_id, "registration.decide")
             request = await session.get(RegistrationRequest, request_id, with_for_update=True)
             if request is None:
                 raise NotFound(kind="registration", ref=str(request_id))
@@ -205,7 +198,7 @@ class Registrations:
     async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[RegistrationView]:
         """The oldest registration requests still waiting for a decision."""
         async with self._db.reading() as session:
-            await load_admin(session, admin_telegram_id, "registration.decide")
+            await require_admin(session, admin_telegram_id, "registration.decide")
             rows = await session.execute(
                 select(RegistrationRequest, User)
                 .join(User, User.id == RegistrationRequest.user_id)
@@ -241,7 +234,7 @@ class Registrations:
         now = self._clock.now()
         codes = [self._invites.new() for _ in range(count)]
         async with self._db.transaction() as session:
-            await load_admin(session, admin_telegram_id, "invite.issue")
+            await require_admin(session, admin_telegram_id, "invite.issue")
             invites = [
                 InviteCode(
                     digest=self._invites.digest(code), created_by=admin_telegram_id, created_at=now

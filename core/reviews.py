@@ -35,7 +35,8 @@ from core.models import (
     User,
 )
 from core.money import BPS
-from core.suppliers import load_admin, load_own_sku, load_own_supplier
+from core.rights import require_admin
+from core.suppliers import load_own_sku, load_own_supplier
 
 MAX_NAME = 128
 MAX_NOTE = 1_000
@@ -220,7 +221,7 @@ class ProductReviews:
 
     async def review(self, review_id: int, *, admin_telegram_id: int) -> ReviewView:
         async with self._db.reading() as session:
-            await load_admin(session, admin_telegram_id, "sku.review")
+            await require_admin(session, admin_telegram_id, "sku.review")
             review = await _load_review(session, review_id)
             sku = await session.get(Sku, review.sku_id)
             assert sku is not None
@@ -232,7 +233,7 @@ class ProductReviews:
         """First decision wins. Approval lists the SKU at :func:`listing_price`."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            await load_admin(session, admin_telegram_id, "sku.review")
+            await require_admin(session, admin_telegram_id, "sku.review")
             review = await _load_review(session, review_id, lock=True)
             sku = await session.get(Sku, review.sku_id, with_for_update=True)
             assert sku is not None

@@ -15,10 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.approvals import Verdict, load_verdict
 from core.balances import MAX_SINGLE_AMOUNT, Posted, withdraw_payable
-from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
-from core.errors import Forbidden, InsufficientPayable, InvalidAmount, InvalidInput, NotFound
+from core.errors import InsufficientPayable, InvalidAmount, InvalidInput, NotFound
 from core.ledger import balance_of
 from core.models import (
     AccountKind,
@@ -34,6 +33,7 @@ from core.models import (
 from core.outbox import enqueue
 from core.pricing.book import load_ladder, spread_supplier_bps
 from core.pricing.split import LADDER_WINDOW, LadderTier, ladder_tier
+from core.rights import require_admin
 from core.supplier_sales import supplier_of
 
 WITHDRAWAL_REQUEST = "withdrawal_request"  # outbox kind: to each admin, with the buttons
@@ -308,9 +308,7 @@ class SupplierPayouts:
             raise InvalidInput(field="reason", value="")
         now = self._clock.now()
         async with self._db.transaction() as session:
-            admin = await load_user(session, admin_telegram_id)
-            if not admin.is_admin:
-                raise Forbidden(action="withdrawal.decide")
+            await require_admin(session, admin_telegram_id, "withdrawal.decide")
             request = await session.get(WithdrawalRequest, request_id, with_for_update=True)
             if request is None:
                 raise NotFound(kind="withdrawal", ref=str(request_id))
@@ -363,9 +361,7 @@ class SupplierPayouts:
     async def withdrawal(self, request_id: int, *, admin_telegram_id: int) -> WithdrawalView:
         """One request, for an admin about to decide it."""
         async with self._db.reading() as session:
-            admin = await load_user(session, admin_telegram_id)
-            if not admin.is_admin:
-                raise Forbidden(action="withdrawal.view")
+            await require_admin(session, admin_telegram_id, "withdrawal.view")
             request = await session.get(WithdrawalRequest, request_id)
             if request is None:
                 raise NotFound(kind="withdrawal", ref=str(request_id))
@@ -374,9 +370,7 @@ class SupplierPayouts:
     async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[WithdrawalView]:
         """The oldest withdrawal requests still waiting for a decision."""
         async with self._db.reading() as session:
-            admin = await load_user(session, admin_telegram_id)
-            if not admin.is_admin:
-                raise Forbidden(action="withdrawal.view")
+            await require_admin(session, admin_telegram_id, "withdrawal.view")
             requests = await session.scalars(
                 select(WithdrawalRequest)
                 .where(WithdrawalRequest.status == WithdrawalStatus.PENDING)

@@ -31,6 +31,7 @@ from core.models import (
     SupplierApplication,
     User,
 )
+from core.rights import require_admin
 
 MAX_COMPANY_NAME = 128
 MAX_NOTE = 1_000
@@ -78,13 +79,6 @@ def _view(application: SupplierApplication, user: User) -> ApplicationView:
         application.status,
         application.reason,
     )
-
-
-async def load_admin(session: AsyncSession, telegram_id: int, action: str) -> User:
-    admin = await load_user(session, telegram_id)
-    if not admin.is_admin:
-        raise Forbidden(action=action)
-    return admin
 
 
 async def load_own_supplier(session: AsyncSession, telegram_id: int) -> tuple[User, Supplier]:
@@ -179,7 +173,7 @@ class SupplierOnboarding:
 
     async def application(self, application_id: int, *, admin_telegram_id: int) -> ApplicationView:
         async with self._db.reading() as session:
-            await load_admin(session, admin_telegram_id, "supplier.decide")
+            await require_admin(session, admin_telegram_id, "supplier.decide")
             application = await session.get(SupplierApplication, application_id)
             if application is None:
                 raise NotFound(kind="application", ref=str(application_id))
@@ -191,7 +185,7 @@ class SupplierOnboarding:
     async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[ApplicationView]:
         """The oldest applications still waiting for a decision."""
         async with self._db.reading() as session:
-            await load_admin(session, admin_telegram_id, "supplier.decide")
+            await require_admin(session, admin_telegram_id, "supplier.decide")
             rows = await session.execute(
                 select(SupplierApplication, User)
                 .join(User, User.id == SupplierApplication.user_id)
@@ -212,7 +206,7 @@ class SupplierOnboarding:
         """First decision wins; approving grants the supplier role and opens the supplier."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            await load_admin(session, admin_telegram_id, "supplier.decide")
+            await require_admin(session, admin_telegram_id, "supplier.decide")
             # the row lock makes a concurrent second decision wait, then see the first
             application = await session.get(
                 SupplierApplication, application_id, with_for_update=True

@@ -12,8 +12,9 @@ from core.balances import MAX_SINGLE_AMOUNT, Posted, move_reseller_balance
 from core.catalogue import load_user
 from core.clock import Clock
 from core.db import Database
-from core.errors import Forbidden, InvalidAmount, NotFound
+from core.errors import InvalidAmount, NotFound
 from core.models import TopUpRequest, TopUpStatus, User
+from core.rights import require_admin
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,7 @@ class TopUps:
         """First decision wins; approving credits the balance exactly once."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            admin = await load_user(session, admin_telegram_id)
-            if not admin.is_admin:
-                raise Forbidden(action="topup.decide")
+            await require_admin(session, admin_telegram_id, "topup.decide")
             request = await session.get(TopUpRequest, request_id)
             if request is None:
                 raise NotFound(kind="topup", ref=str(request_id))

@@ -16,14 +16,14 @@ from bot import admin_texts, texts
 from bot.keyboards import admin as kb
 from bot.keyboards import menus
 from core.catalogue import UserView
-from core.models import Role
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
+from core.rights import has_admin_rights
 
 
 class IsAdmin(Filter):
     async def __call__(self, event: TelegramObject, user: UserView | None = None) -> bool:
-        return user is not None and Role.ADMIN in user.roles and not user.is_banned
+        return user is not None and has_admin_rights(user)
 
 
 def admin_router(name: str) -> Router:

@@ -20,8 +20,9 @@ from bot.replies import show_in_place
 from core.broadcasts import MAX_CAPTION, MAX_DAYS, Audience, CampaignMessage, check_button
 from core.catalogue import UserView
 from core.errors import Forbidden, InvalidInput
-from core.models import CampaignStatus, Role
+from core.models import CampaignStatus
 from core.platform import Platform
+from core.rights import has_admin_rights
 
 router = Router(name="broadcast")
 
@@ -34,7 +35,7 @@ class BroadcastFlow(StatesGroup):
 
 
 def _require_admin(user: UserView) -> None:
-    if Role.ADMIN not in user.roles:
+    if not has_admin_rights(user):
         raise Forbidden(action="broadcast")
 
 
