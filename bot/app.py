@@ -20,8 +20,8 @@ from bot.handlers import (
     admin_aftersales,
     admin_panel,
     admin_pricing,
-    admin_queues,
     apikeys,
+    approvals,
     balance,
     broadcast,
     buy,
@@ -92,6 +92,7 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         balance.router,
         admin_panel.router,
         admin_pricing.router,
+        approvals.setup(),  # every approval queue's Approve / Reject and listing
         admin_aftersales.admin,
         admin_aftersales.router,
         registration.router,
@@ -105,7 +106,6 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         promotion_handlers.router,
         report_handlers.router,
         broadcast.router,
-        admin_queues.router,
         fallback.router,  # last: catches what nothing else took
     )
     for router in routers:

@@ -11,12 +11,14 @@ from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
+from core.catalogue import Catalogue
 from core.platform import Platform
+from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
 CAPTION_LIMIT = 1024
@@ -41,14 +43,28 @@ class TelegramFile:
 async def tell_user(
     bot: Bot, platform: Platform, i18n: I18n, telegram_id: int, render: Callable[[], str]
 ) -> None:
-    user = await platform.catalogue.user(telegram_id)
+    await tell(bot, i18n, platform.catalogue, platform.settings, telegram_id, render)
+
+
+async def tell(
+    bot: Bot,
+    i18n: I18n,
+    catalogue: Catalogue,
+    settings: Settings,
+    telegram_id: int,
+    render: Callable[[], str],
+    markup: Callable[[], InlineKeyboardMarkup | ReplyKeyboardMarkup] | None = None,
+) -> None:
+    """``render()`` (and ``markup()``) in the user's language and time zone, sent to them."""
+    user = await catalogue.user(telegram_id)
     with (
         i18n.use_locale(LOCALE_OF.get(user.language, i18n.default_locale)),
-        reading_as(platform.settings, telegram_id),
+        reading_as(settings, telegram_id),
     ):
         text = render()
+        keyboard = markup() if markup else None
     try:
-        await bot.send_message(telegram_id, text)
+        await bot.send_message(telegram_id, text, reply_markup=keyboard)
     except TelegramAPIError as exc:
         log.warning("could not tell user %s: %s", telegram_id, type(exc).__name__)
 

@@ -24,7 +24,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -281,7 +281,17 @@ class Queue:
     oldest: list[Waiting] = field(default_factory=list)  # across kinds, oldest first
 
 
+@runtime_checkable
+class CountsItsOwn(Protocol):
+    """A kind whose panel counter is not its waiting requests (SKU reviews count the SKUs
+    waiting for review, also one an admin sent back to review by hand)."""
+
+    async def count_waiting(self, session: AsyncSession) -> int: ...
+
+
 async def count_waiting(session: AsyncSession, kind: ApprovalKind[Any, Any, Any]) -> int:
+    if isinstance(kind, CountsItsOwn):
+        return await kind.count_waiting(session)
     statement = (
         select(func.count()).select_from(kind.model).where(kind.model.status == kind.waiting)
     )

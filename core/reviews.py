@@ -288,6 +288,11 @@ class ReviewKind:
     def reason_of(self, request: SkuReview) -> str:
         return request.reason
 
+    async def count_waiting(self, session: AsyncSession) -> int:
+        statement = select(func.count()).select_from(Sku)
+        count = await session.scalar(statement.where(Sku.status == SkuStatus.PENDING_REVIEW))
+        return int(count or 0)
+
     async def approve(
         self, session: AsyncSession, request: SkuReview, deciding: Deciding
     ) -> Applied[None]:
@@ -335,7 +340,8 @@ class ReviewKind:
         verdict: Verdict | None,
         already_decided: bool,
     ) -> ReviewDecision:
-        sku = await self._sku(session, request)
+        sku = await session.get(Sku, request.sku_id)  # locked already when just decided
+        assert sku is not None
         view = await self._reviews.view(session, request, sku)
         return ReviewDecision(view, already_decided, verdict)
 

@@ -19,12 +19,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 
 from bot import admin_texts
-from bot.approval_cards import Card, close_card
 from bot.formatting import reading_as
 from bot.handlers.admin_panel import TYPED, admin_router, reply
 from bot.i18n import LOCALE_OF
 from bot.keyboards import admin as kb
-from core.aftersales import ReportView, Resolution
+from core.aftersales import ReportView
 from core.catalogue import UserView
 from core.errors import NotFound
 from core.platform import Platform
@@ -36,10 +35,6 @@ admin = admin_router("admin_aftersales")
 
 class ReportFlow(StatesGroup):
     position = State()
-    reason = State()
-
-
-class ReportRejectFlow(StatesGroup):
     reason = State()
 
 
@@ -211,48 +206,6 @@ async def show_code(
     await reply(query, admin_texts.reported_code(report, code))
 
 
-@admin.callback_query(kb.ReportDecisionCb.filter(F.action.in_({"replace", "refund"})))
-async def resolve(
-    query: CallbackQuery,
-    callback_data: kb.ReportDecisionCb,
-    user: UserView,
-    platform: Platform,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    if callback_data.action == "replace":
-        done = await platform.aftersales.replace(user.telegram_id, callback_data.report)
-    else:
-        done = await platform.aftersales.refund(user.telegram_id, callback_data.report)
-    await _decided(query, done, Card.of(query.message), platform, bot, i18n)
-
-
-@admin.callback_query(kb.ReportDecisionCb.filter(F.action == "reject"))
-async def ask_reject_reason(
-    query: CallbackQuery, callback_data: kb.ReportDecisionCb, state: FSMContext
-) -> None:
-    await state.set_state(ReportRejectFlow.reason)
-    card = Card.of(query.message)
-    await state.update_data(report=callback_data.report, card=card.as_data() if card else None)
-    await reply(query, admin_texts.ask_reject_reason(callback_data.report), kb.cancel())
-
-
-@admin.message(StateFilter(ReportRejectFlow.reason), TYPED)
-async def reject(
-    message: Message,
-    state: FSMContext,
-    user: UserView,
-    platform: Platform,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    data = await state.get_data()
-    report_id, card = int(data["report"]), Card.from_data(data.get("card"))
-    done = await platform.aftersales.reject(user.telegram_id, report_id, reason=message.text or "")
-    await state.clear()
-    await _decided(message, done, card, platform, bot, i18n)
-
-
 @admin.callback_query(kb.RestockCb.filter())
 async def ask_restock_reason(
     query: CallbackQuery, callback_data: kb.RestockCb, state: FSMContext
@@ -273,38 +226,3 @@ async def restock(message: Message, state: FSMContext, user: UserView, platform:
         reason=message.text or "",
     )
     await message.answer(admin_texts.restocked(done))
-
-
-async def _decided(
-    event: Message | CallbackQuery,
-    done: Resolution,
-    card: Card | None,
-    platform: Platform,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    report = done.report
-    await event.answer(admin_texts.decided(report, done.already_decided))
-    # a refund leaves the restock button: the code is void until an admin restocks it
-    await close_card(bot, card, done.verdict, kb.report_decision(report))
-    if done.already_decided:
-        return
-    await _send(
-        bot, platform, i18n, report.reseller_telegram_id, lambda: (_for_reseller(done), None)
-    )
-    await _send(
-        bot,
-        platform,
-        i18n,
-        report.supplier_telegram_id,
-        lambda: (admin_texts.decided_for_supplier(report), None),
-    )
-
-
-def _for_reseller(done: Resolution) -> str:
-    report: ReportView = done.report
-    if done.new_code is not None:
-        return admin_texts.replaced_for_reseller(report, done.new_code)
-    if done.balance_after is not None:
-        return admin_texts.refunded_for_reseller(report, done.balance_after)
-    return admin_texts.rejected_for_reseller(report)

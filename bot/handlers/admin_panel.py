@@ -14,7 +14,6 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import admin_texts, texts
 from bot.keyboards import admin as kb
-from bot.keyboards import menus
 from core.catalogue import UserView
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
@@ -75,17 +74,6 @@ async def home(query: CallbackQuery, user: UserView, platform: Platform, state: 
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await reply(query, admin_texts.cancelled())
-
-
-@router.callback_query(kb.AdminCb.filter(F.action == "topups"))
-async def topups(query: CallbackQuery, platform: Platform) -> None:
-    pending = await platform.topups.pending()
-    await reply(query, admin_texts.panel({"topups": len(pending)}))
-    if isinstance(query.message, Message):
-        for request in pending[:20]:
-            await query.message.answer(
-                texts.topup_for_admin(request), reply_markup=menus.topup_decision(request.id)
-            )
 
 
 # users ---------------------------------------------------------------------------------

@@ -10,15 +10,14 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
 from bot import texts
-from bot.approval_cards import Card, close_card
-from bot.formatting import reading_as
-from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
-from bot.keyboards.callbacks import BalanceCb, TopUpDecisionCb
+from bot.keyboards.approvals import decision_buttons
+from bot.keyboards.callbacks import BalanceCb
 from bot.notices import TelegramFile, tell_admins
 from core.catalogue import UserView
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
+from core.topups import TopUpKind
 
 router = Router(name="balance")
 
@@ -86,34 +85,6 @@ async def topup_receipt(
         bot,
         platform,
         i18n,
-        lambda: (texts.topup_for_admin(request), menus.topup_decision(request.id)),
+        lambda: (texts.topup_for_admin(request), decision_buttons(TopUpKind.name, request.id)),
         attachment=TelegramFile(photo, "photo") if photo else None,
     )
-
-
-@router.callback_query(TopUpDecisionCb.filter())
-async def topup_decide(
-    query: CallbackQuery,
-    callback_data: TopUpDecisionCb,
-    user: UserView,
-    platform: Platform,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    decision = await platform.topups.decide(
-        callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
-    )
-    await query.answer(texts.topup_decided(decision.request, decision.already_decided))
-    await close_card(bot, Card.of(query.message), decision.verdict)
-    if decision.already_decided:
-        return
-    reseller = await platform.catalogue.user(decision.request.telegram_id)
-    with (
-        i18n.use_locale(LOCALE_OF[reseller.language]),
-        reading_as(platform.settings, reseller.telegram_id),
-    ):
-        if decision.posted is not None:
-            text = texts.topup_approved(decision.request, decision.posted.balance_after)
-        else:
-            text = texts.topup_rejected(decision.request)
-        await bot.send_message(reseller.telegram_id, text)

@@ -18,15 +18,14 @@ from aiogram.utils.i18n import I18n
 
 from bot import registration_texts as rtexts
 from bot import texts
-from bot.approval_cards import Card, close_card
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
-from bot.keyboards.callbacks import RegistrationDecisionCb
+from bot.keyboards.approvals import decision_buttons
 from core.catalogue import UserView
-from core.models import RegistrationStatus, UserStatus
+from core.models import UserStatus
 from core.platform import Platform
-from core.registration import InvalidInvite
+from core.registration import InvalidInvite, RegistrationKind
 
 log = logging.getLogger("kameng.bot")
 gate = Router(name="registration_gate")
@@ -126,42 +125,10 @@ async def _apply(
                 await bot.send_message(
                     admin.telegram_id,
                     rtexts.request_for_admin(application.request),
-                    reply_markup=menus.registration_decision(application.request.id),
+                    reply_markup=decision_buttons(RegistrationKind.name, application.request.id),
                 )
             except TelegramAPIError as failure:  # one unreachable admin must not stop the rest
                 log.warning("registration request for admin %s: %s", admin.telegram_id, failure)
-
-
-@router.callback_query(RegistrationDecisionCb.filter())
-async def decide(
-    query: CallbackQuery,
-    callback_data: RegistrationDecisionCb,
-    user: UserView,
-    platform: Platform,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    decision = await platform.registration.decide(
-        callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
-    )
-    await query.answer(rtexts.request_decided(decision.request, decision.already_decided))
-    await close_card(bot, Card.of(query.message), decision.verdict)
-    if decision.already_decided:
-        return
-    applicant = decision.request
-    name = applicant.display_name or str(applicant.telegram_id)
-    with (
-        i18n.use_locale(LOCALE_OF.get(applicant.language, "zh_CN")),
-        reading_as(platform.settings, applicant.telegram_id),
-    ):
-        if applicant.status is RegistrationStatus.APPROVED:
-            await bot.send_message(
-                applicant.telegram_id,
-                rtexts.request_approved(name),
-                reply_markup=menus.main_menu(),
-            )
-        else:
-            await bot.send_message(applicant.telegram_id, rtexts.request_declined())
 
 
 @router.message(Command("invite"))

@@ -3,7 +3,7 @@ every admin gets the request with Mark paid / Reject, the first decision wins.""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -11,12 +11,10 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import supplier_sales_texts as texts
 from bot import texts as common
-from bot.approval_cards import Card, close_card
 from bot.keyboards import supplier_sales as keyboards
-from bot.keyboards.supplier_sales import SupplierCb, WithdrawalDecisionCb
+from bot.keyboards.supplier_sales import SupplierCb
 from core.catalogue import UserView
 from core.errors import InsufficientPayable
-from core.models import WithdrawalStatus
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
 
@@ -26,10 +24,6 @@ TEXT_LIMIT = 4096
 
 class WithdrawFlow(StatesGroup):
     amount = State()
-
-
-class WithdrawalRejectFlow(StatesGroup):
-    reason = State()
 
 
 async def _send_earnings(message: Message, user: UserView, platform: Platform) -> None:
@@ -83,65 +77,3 @@ async def withdraw_amount(
         return
     await state.clear()
     await message.answer(texts.withdrawal_sent(request))
-
-
-@router.callback_query(WithdrawalDecisionCb.filter(F.pay))
-async def mark_paid(
-    query: CallbackQuery,
-    callback_data: WithdrawalDecisionCb,
-    user: UserView,
-    platform: Platform,
-    bot: Bot,
-) -> None:
-    try:
-        decision = await platform.supplier_payouts.decide(
-            callback_data.request, admin_telegram_id=user.telegram_id, pay=True
-        )
-    except InsufficientPayable as short:  # refunds took the payable below the request
-        spendable = int(short.params.get("spendable", 0))
-        await query.answer(texts.payable_below_request(spendable), show_alert=True)
-        return
-    await query.answer(texts.withdrawal_decided(decision.request, decision.already_decided))
-    await close_card(bot, Card.of(query.message), decision.verdict)
-
-
-@router.callback_query(WithdrawalDecisionCb.filter(~F.pay))
-async def reject_start(
-    query: CallbackQuery,
-    callback_data: WithdrawalDecisionCb,
-    state: FSMContext,
-    user: UserView,
-    platform: Platform,
-    bot: Bot,
-) -> None:
-    view = await platform.supplier_payouts.withdrawal(
-        callback_data.request, admin_telegram_id=user.telegram_id
-    )
-    if view.status is not WithdrawalStatus.PENDING:
-        await query.answer(texts.withdrawal_decided(view, already=True))
-        await close_card(bot, Card.of(query.message), view.verdict)
-        return
-    await state.set_state(WithdrawalRejectFlow.reason)
-    card = Card.of(query.message)
-    await state.update_data(request=view.id, card=card.as_data() if card else None)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(texts.ask_reject_reason(view))
-
-
-@router.message(StateFilter(WithdrawalRejectFlow.reason), F.text & ~F.text.startswith("/"))
-async def reject_reason(
-    message: Message, state: FSMContext, user: UserView, platform: Platform, bot: Bot
-) -> None:
-    reason = (message.text or "").strip()
-    if not reason:
-        await message.answer(texts.bad_reason())
-        return
-    data = await state.get_data()
-    request_id, card = int(data["request"]), Card.from_data(data.get("card"))
-    await state.clear()
-    decision = await platform.supplier_payouts.decide(
-        request_id, admin_telegram_id=user.telegram_id, pay=False, reason=reason
-    )
-    await message.answer(texts.withdrawal_decided(decision.request, decision.already_decided))
-    await close_card(bot, card, decision.verdict)

@@ -13,14 +13,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
 from bot import supplier_texts as st
-from bot.approval_cards import Card, close_card
 from bot.keyboards import supplier_menus
-from bot.keyboards.callbacks import SkuReviewCb, SupplierFormCb
+from bot.keyboards.approvals import decision_buttons
+from bot.keyboards.callbacks import SupplierFormCb
 from bot.notices import tell_admins
-from bot.supplier_replies import announce_decision, own_sku_of
+from bot.supplier_replies import own_sku_of
 from core.catalogue import UserView
 from core.errors import Forbidden, KamengError
-from core.models import ReviewStatus, Role, StockKind
+from core.models import Role, StockKind
 from core.money import MalformedAmount, parse_amount
 from core.platform import Platform
 from core.reviews import (
@@ -30,7 +30,7 @@ from core.reviews import (
     Authorization,
     NewProduct,
     ProductEdit,
-    ReviewDecision,
+    ReviewKind,
     ReviewView,
 )
 
@@ -55,10 +55,6 @@ class EditFlow(StatesGroup):
     supply_price = State()
     provenance = State()
     authorization = State()
-
-
-class RejectReview(StatesGroup):
-    reason = State()
 
 
 async def _say(
@@ -201,7 +197,7 @@ async def _to_reviewers(bot: Bot, platform: Platform, i18n: I18n, view: ReviewVi
         bot,
         platform,
         i18n,
-        lambda: (st.review_card(view), supplier_menus.review_decision(view.id)),
+        lambda: (st.review_card(view), decision_buttons(ReviewKind.name, view.id)),
         attachment=view.authorization,
     )
 
@@ -376,83 +372,6 @@ def _new_product(data: dict[str, Any], authorization: Authorization | None) -> N
     )
 
 
-# the admins' decision -----------------------------------------------------------------
-
-
-@router.callback_query(SkuReviewCb.filter(F.approve))
-async def approve(
-    query: CallbackQuery,
-    callback_data: SkuReviewCb,
-    user: UserView,
-    platform: Platform,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    decision = await platform.reviews.decide(
-        callback_data.review, admin_telegram_id=user.telegram_id, approve=True
-    )
-    await query.answer(st.review_decided(decision.review, decision.already_decided))
-    await _after_decision(Card.of(query.message), decision, bot, platform, i18n)
-
-
-@router.callback_query(SkuReviewCb.filter(~F.approve))
-async def reject_start(
-    query: CallbackQuery,
-    callback_data: SkuReviewCb,
-    state: FSMContext,
-    user: UserView,
-    platform: Platform,
-    bot: Bot,
-) -> None:
-    view = await platform.reviews.review(callback_data.review, admin_telegram_id=user.telegram_id)
-    if view.status is not ReviewStatus.PENDING:
-        await query.answer(st.review_decided(view, already=True))
-        await close_card(bot, Card.of(query.message), view.verdict)
-        return
-    await state.set_state(RejectReview.reason)
-    card = Card.of(query.message)
-    await state.update_data(review=view.id, card=card.as_data() if card else None)
-    await query.answer()
-    await _say(bot, query.from_user.id, st.ask_reject_reason(st.review_label(view.id)))
-
-
-@router.message(StateFilter(RejectReview.reason), TEXT)
-async def reject_reason(
-    message: Message,
-    state: FSMContext,
-    user: UserView,
-    platform: Platform,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    data = await state.get_data()
-    review_id, card = int(data["review"]), Card.from_data(data.get("card"))
-    await state.clear()
-    decision = await platform.reviews.decide(
-        review_id, admin_telegram_id=user.telegram_id, approve=False, reason=message.text or ""
-    )
-    await message.answer(st.review_decided(decision.review, decision.already_decided))
-    await _after_decision(card, decision, bot, platform, i18n)
-
-
-@router.message(StateFilter(ProductFlow, EditFlow, RejectReview), ~F.text)
+@router.message(StateFilter(ProductFlow, EditFlow), ~F.text)
 async def needs_text(message: Message) -> None:
     await message.answer(st.type_text())
-
-
-async def _after_decision(
-    card: Card | None, decision: ReviewDecision, bot: Bot, platform: Platform, i18n: I18n
-) -> None:
-    view = decision.review
-    approved = view.status is ReviewStatus.APPROVED
-    render = st.product_approved if approved else st.product_rejected
-    await announce_decision(
-        card,
-        decision.verdict,
-        decision.already_decided,
-        bot,
-        platform,
-        i18n,
-        view.supplier_telegram_id,
-        lambda: render(view),
-    )
