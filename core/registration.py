@@ -175,19 +175,6 @@ class Registrations:
             choice=Choice(approve),
         )
 
-    async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[RegistrationView]:
-        """The oldest registration requests still waiting for a decision."""
-        async with self._db.reading() as session:
-            await require_admin(session, admin_telegram_id, "registration.decide")
-            rows = await session.execute(
-                select(RegistrationRequest, User)
-                .join(User, User.id == RegistrationRequest.user_id)
-                .where(RegistrationRequest.status == RegistrationStatus.PENDING)
-                .order_by(RegistrationRequest.id)
-                .limit(limit)
-            )
-            return [_view(request, user) for request, user in rows]
-
     async def admit(self, telegram_id: int, *, actor: str) -> UserView:
         """Make a pending user active (the policy was switched to ``open``)."""
         now = self._clock.now()

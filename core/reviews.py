@@ -23,7 +23,7 @@ from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, 
 from core.catalogue import SKU_CODE, _category
 from core.clock import Clock
 from core.db import Database
-from core.errors import InvalidInput, InvalidState, NotFound
+from core.errors import InvalidInput, InvalidState
 from core.models import (
     Category,
     ReviewStatus,
@@ -35,7 +35,6 @@ from core.models import (
     User,
 )
 from core.money import BPS
-from core.rights import require_admin
 from core.suppliers import load_own_sku, load_own_supplier
 
 MAX_NAME = 128
@@ -220,14 +219,6 @@ class ProductReviews:
             )
             return await self.view(session, review, sku)
 
-    async def review(self, review_id: int, *, admin_telegram_id: int) -> ReviewView:
-        async with self._db.reading() as session:
-            await require_admin(session, admin_telegram_id, "sku.review")
-            review = await _load_review(session, review_id)
-            sku = await session.get(Sku, review.sku_id)
-            assert sku is not None
-            return await self.view(session, review, sku)
-
     async def decide(
         self, review_id: int, *, admin_telegram_id: int, approve: bool, reason: str = ""
     ) -> ReviewDecision:
@@ -406,13 +397,6 @@ async def _latest_review(session: AsyncSession, sku_id: int) -> SkuReview | None
     return await session.scalar(
         select(SkuReview).where(SkuReview.sku_id == sku_id).order_by(SkuReview.id.desc()).limit(1)
     )
-
-
-async def _load_review(session: AsyncSession, review_id: int) -> SkuReview:
-    review = await session.get(SkuReview, review_id)
-    if review is None:
-        raise NotFound(kind="review", ref=str(review_id))
-    return review
 
 
 async def _free_code(session: AsyncSession, supplier_id: int) -> str:

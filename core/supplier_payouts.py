@@ -315,18 +315,6 @@ class SupplierPayouts:
                 raise NotFound(kind="withdrawal", ref=str(request_id))
             return await _view(session, request)
 
-    async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[WithdrawalView]:
-        """The oldest withdrawal requests still waiting for a decision."""
-        async with self._db.reading() as session:
-            await require_admin(session, admin_telegram_id, "withdrawal.view")
-            requests = await session.scalars(
-                select(WithdrawalRequest)
-                .where(WithdrawalRequest.status == WithdrawalStatus.PENDING)
-                .order_by(WithdrawalRequest.id)
-                .limit(limit)
-            )
-            return [await _view(session, request) for request in requests]
-
 
 class WithdrawalKind:
     """A supplier asking to be paid: approving ("Mark paid") posts the ledger withdrawal,

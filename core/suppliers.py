@@ -9,14 +9,14 @@ record. A supplier may stock only SKUs of their own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide, verdict_of
+from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
 from core.catalogue import SkuView, _ensure_supplier, load_sku, load_user, sku_view
 from core.clock import Clock
 from core.db import Database
@@ -31,7 +31,6 @@ from core.models import (
     SupplierApplication,
     User,
 )
-from core.rights import require_admin
 
 MAX_COMPANY_NAME = 128
 MAX_NOTE = 1_000
@@ -49,7 +48,6 @@ class ApplicationView:
     contact_note: str
     status: ApplicationStatus
     reason: str
-    verdict: Verdict | None = None  # filled where an admin is about to act on the card
 
 
 @dataclass(frozen=True)
@@ -160,30 +158,6 @@ class SupplierOnboarding:
         pending = await self.pending_application(telegram_id)
         if pending is not None:
             raise InvalidState(reason="application_pending", application=pending.id)
-
-    async def application(self, application_id: int, *, admin_telegram_id: int) -> ApplicationView:
-        async with self._db.reading() as session:
-            await require_admin(session, admin_telegram_id, "supplier.decide")
-            application = await session.get(SupplierApplication, application_id)
-            if application is None:
-                raise NotFound(kind="application", ref=str(application_id))
-            user = await session.get(User, application.user_id)
-            assert user is not None
-            verdict = await verdict_of(session, APPLICATIONS, application)
-            return replace(_view(application, user), verdict=verdict)
-
-    async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[ApplicationView]:
-        """The oldest applications still waiting for a decision."""
-        async with self._db.reading() as session:
-            await require_admin(session, admin_telegram_id, "supplier.decide")
-            rows = await session.execute(
-                select(SupplierApplication, User)
-                .join(User, User.id == SupplierApplication.user_id)
-                .where(SupplierApplication.status == ApplicationStatus.PENDING)
-                .order_by(SupplierApplication.id)
-                .limit(limit)
-            )
-            return [_view(application, user) for application, user in rows]
 
     async def decide(
         self,

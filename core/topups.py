@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
@@ -73,16 +72,6 @@ class TopUps:
             session.add(request)
             await session.flush()
             return _view(request, user)
-
-    async def pending(self) -> list[TopUpView]:
-        async with self._db.reading() as session:
-            rows = await session.execute(
-                select(TopUpRequest, User)
-                .join(User, User.id == TopUpRequest.user_id)
-                .where(TopUpRequest.status == TopUpStatus.PENDING)
-                .order_by(TopUpRequest.id)
-            )
-            return [_view(r, u) for r, u in rows]
 
     async def decide(
         self, request_id: int, *, admin_telegram_id: int, approve: bool, reason: str = ""

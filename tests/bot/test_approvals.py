@@ -18,6 +18,8 @@ from core.models import (
 )
 from core.platform import Platform
 from core.reviews import NewProduct
+from core.supplier_payouts import WITHDRAWALS
+from core.topups import TOPUPS
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.user import FakeUser
 from tests.bot.conftest import ADMIN_ID
@@ -134,8 +136,8 @@ async def test_a_non_admin_pressing_approve_is_refused(
 
     answer = await ann.wait_for_callback_answer(forged)
     assert answer.show_alert and "not allowed" in (answer.answer_text or "")
-    (request,) = await shop.topups.pending()
-    assert request.status is TopUpStatus.PENDING
+    (request,) = await shop.approvals.waiting(TOPUPS, admin_telegram_id=ADMIN_ID)
+    assert request.request.status is TopUpStatus.PENDING
     assert (await shop.balances.balance(RESELLER)).balance == 0
     assert admin.current(card).buttons == ["✅ Approve", "❌ Reject"]
 
@@ -159,6 +161,6 @@ async def test_an_approve_the_kind_refuses_leaves_the_card_and_the_request_waiti
     assert answer.show_alert
     assert answer.answer_text == "Not paid: the supplier's payable is only ¥85.84 now."
     assert admin.current(card).buttons == ["✅ Mark paid", "❌ Reject"]
-    (waiting,) = await shop.supplier_payouts.pending(admin_telegram_id=ADMIN_ID)
-    assert waiting.status is WithdrawalStatus.PENDING
+    (waiting,) = await shop.approvals.waiting(WITHDRAWALS, admin_telegram_id=ADMIN_ID)
+    assert waiting.request.status is WithdrawalStatus.PENDING
     assert (await shop.balances.supplier(SUPPLIER_TID)).payable == 85_84

@@ -74,8 +74,8 @@ async def test_a_non_admin_deciding_is_refused_and_changes_nothing(platform: Pla
             TOPUPS, request.id, admin_telegram_id=SECOND, choice=Choice(True)
         )
 
-    (still,) = await platform.topups.pending()
-    assert still.status is TopUpStatus.PENDING
+    (still,) = await platform.approvals.waiting(TOPUPS, admin_telegram_id=FIRST)
+    assert still.request.status is TopUpStatus.PENDING
     assert (await platform.balances.balance(RESELLER)).balance == 0
     assert await _actions(platform, "topup.") == []
 
