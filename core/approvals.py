@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -92,7 +92,8 @@ async def load_verdict(
 
 
 class Request(Protocol):
-    """What every kind's request row has (the mechanism reads and stamps these)."""
+    """What every kind's request row has. Read-only here so that a mapped class matches;
+    :func:`decide` also sets ``decided_by`` and ``decided_at``."""
 
     @property
     def id(self) -> int: ...
@@ -231,12 +232,9 @@ async def decide(
             applied = await kind.approve(session, request, deciding)
         else:
             applied = await kind.reject(session, request, deciding)
-        model: Any = kind.model
-        await session.execute(  # also stamps the loaded row (synchronize_session)
-            update(model)
-            .where(model.id == request_id)
-            .values(decided_by=admin_telegram_id, decided_at=now)
-        )
+        stamped: Any = request  # every kind's row has these columns (``Request``)
+        stamped.decided_by = admin_telegram_id
+        stamped.decided_at = now
         await audit.append(
             session,
             action=applied.audit_action,
