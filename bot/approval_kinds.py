@@ -58,8 +58,7 @@ class BotKind:
     """The defaults; a kind overrides what differs. ``result`` is the core kind's result."""
 
     name: str
-    listed = True  # its waiting requests are listed from the admin panel (AdminCb action)
-    reason_markup: InlineKeyboardMarkup | None = None
+    listed = True  # its waiting requests are listed from the admin panel (ApprovalQueueCb)
 
     def answer(self, result: Any) -> str:
         """The deciding admin's answer (also when someone else was first)."""
@@ -73,6 +72,9 @@ class BotKind:
 
     def ask_reason(self, result: Any) -> str:
         raise NotImplementedError
+
+    def reason_markup(self) -> InlineKeyboardMarkup | None:
+        return None
 
     def after(self, result: Any) -> InlineKeyboardMarkup | None:
         """What may still be done on the card once decided (nothing, by default)."""
@@ -193,8 +195,7 @@ class CodeReports(BotKind):
     def ask_reason(self, result: Resolution) -> str:
         return admin_texts.ask_reject_reason(result.report.id)
 
-    @property
-    def reason_markup(self) -> InlineKeyboardMarkup:  # type: ignore[override]
+    def reason_markup(self) -> InlineKeyboardMarkup | None:
         return admin_kb.cancel()
 
     def after(self, result: Resolution) -> InlineKeyboardMarkup | None:

@@ -1,6 +1,7 @@
-"""/admin: the panel with its counters, users (find, card, level, credit limit, ban,
-balance adjustments) and pending top-ups. Admins only: for anyone else these handlers do
-not exist (an unknown command, a stale button), and the core checks the actor again."""
+"""/admin: the panel with its counters (the approval queues; their listings are in
+bot/handlers/approvals.py) and users (find, card, level, credit limit, ban, balance
+adjustments). Admins only: for anyone else these handlers do not exist (an unknown
+command, a stale button), and the core checks the actor again."""
 
 from __future__ import annotations
 

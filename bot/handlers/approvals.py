@@ -113,7 +113,7 @@ async def reject(
     )
     await query.answer()
     await bot.send_message(
-        query.from_user.id, kind.ask_reason(result), reply_markup=kind.reason_markup
+        query.from_user.id, kind.ask_reason(result), reply_markup=kind.reason_markup()
     )
 
 
