@@ -11,7 +11,7 @@ from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot.formatting import reading_as
@@ -46,15 +46,18 @@ async def tell_user(
     i18n: I18n,
     telegram_id: int,
     render: Callable[[], str],
+    markup: Callable[[], InlineKeyboardMarkup | ReplyKeyboardMarkup] | None = None,
 ) -> None:
+    """``render()`` (and ``markup()``) in the user's language and time zone, sent to them."""
     user = await catalogue.user(telegram_id)
     with (
         i18n.use_locale(LOCALE_OF.get(user.language, i18n.default_locale)),
         reading_as(settings, telegram_id),
     ):
         text = render()
+        keyboard = markup() if markup else None
     try:
-        await bot.send_message(telegram_id, text)
+        await bot.send_message(telegram_id, text, reply_markup=keyboard)
     except TelegramAPIError as exc:
         log.warning("could not tell user %s: %s", telegram_id, type(exc).__name__)
 

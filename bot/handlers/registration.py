@@ -17,14 +17,13 @@ from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, TelegramOb
 from aiogram.utils.i18n import I18n
 
 from bot import registration_texts, texts
-from bot.approval_cards import Card, close_card
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
-from bot.keyboards.callbacks import RegistrationDecisionCb
+from bot.keyboards.approvals import decision_buttons
 from core.catalogue import UserView
-from core.models import RegistrationStatus, UserStatus
-from core.registration import InvalidInvite, Registrations
+from core.models import UserStatus
+from core.registration import InvalidInvite, RegistrationKind, Registrations
 from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
@@ -140,44 +139,10 @@ async def _apply(
                 await bot.send_message(
                     admin.telegram_id,
                     registration_texts.request_for_admin(application.request),
-                    reply_markup=menus.registration_decision(application.request.id),
+                    reply_markup=decision_buttons(RegistrationKind.name, application.request.id),
                 )
             except TelegramAPIError as failure:  # one unreachable admin must not stop the rest
                 log.warning("registration request for admin %s: %s", admin.telegram_id, failure)
-
-
-async def decide(
-    query: CallbackQuery,
-    callback_data: RegistrationDecisionCb,
-    user: UserView,
-    settings: Settings,
-    registration: Registrations,
-    bot: Bot,
-    i18n: I18n,
-) -> None:
-    decision = await registration.decide(
-        callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
-    )
-    await query.answer(
-        registration_texts.request_decided(decision.request, decision.already_decided)
-    )
-    await close_card(bot, Card.of(query.message), decision.verdict)
-    if decision.already_decided:
-        return
-    applicant = decision.request
-    name = applicant.display_name or str(applicant.telegram_id)
-    with (
-        i18n.use_locale(LOCALE_OF.get(applicant.language, "zh_CN")),
-        reading_as(settings, applicant.telegram_id),
-    ):
-        if applicant.status is RegistrationStatus.APPROVED:
-            await bot.send_message(
-                applicant.telegram_id,
-                registration_texts.request_approved(name),
-                reply_markup=menus.main_menu(),
-            )
-        else:
-            await bot.send_message(applicant.telegram_id, registration_texts.request_declined())
 
 
 async def invite(
@@ -210,6 +175,5 @@ def setup_gate() -> Router:
 def setup() -> Router:
     """The admins' side: decisions on requests and /invite."""
     router = Router(name="registration")
-    router.callback_query.register(decide, RegistrationDecisionCb.filter())
     router.message.register(invite, Command("invite"))
     return router
