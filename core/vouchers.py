@@ -19,7 +19,7 @@ from core.clock import Clock
 from core.db import Database
 from core.errors import InvalidAmount, InvalidQuantity, KamengError, NotRegistered, UserBanned
 from core.models import UserStatus, Voucher
-from core.rights import has_admin_rights, require_admin
+from core.rights import is_admin, require_admin
 from core.secret_codes import SecretCodes
 
 MAX_VOUCHERS = 50
@@ -91,7 +91,7 @@ class Vouchers:
             user = await load_user(session, telegram_id)
             if user.status is UserStatus.BANNED:
                 raise UserBanned()
-            if user.status is not UserStatus.ACTIVE and not has_admin_rights(user):
+            if user.status is not UserStatus.ACTIVE and not is_admin(user):
                 raise NotRegistered(status=user.status.value)
             claimed = (
                 await session.execute(
