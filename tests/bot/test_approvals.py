@@ -30,8 +30,8 @@ SECOND_ADMIN = 43
 SAM, NEWCOMER, APPLICANT = 7001, 7002, 7003
 
 
-async def _admin(server: FakeTelegramServer, telegram_id: int) -> FakeUser:
-    admin = server.user(telegram_id, language_code="en", started=True)
+async def _admin(server: FakeTelegramServer, telegram_id: int, name: str = "User") -> FakeUser:
+    admin = server.user(telegram_id, name, language_code="en", started=True)
     await admin.send_text("/admin")
     await admin.wait_for_message(lambda m: "Admin panel" in m.content)
     return admin
@@ -41,7 +41,8 @@ async def _second_admin(server: FakeTelegramServer, shop: Platform) -> FakeUser:
     await shop.catalogue.grant_role(SECOND_ADMIN, Role.ADMIN, actor=ADMIN)
     await shop.catalogue.ensure_user(SECOND_ADMIN, display_name="Bo")
     await shop.catalogue.set_language(SECOND_ADMIN, "en")
-    return await _admin(server, SECOND_ADMIN)
+    # their Telegram name too: each message refreshes the profile's name from Telegram's
+    return await _admin(server, SECOND_ADMIN, "Bo")
 
 
 async def test_the_admin_panel_lists_every_waiting_kind(
