@@ -23,7 +23,7 @@ from core.pricing_admin import CategoryRow, LadderView, SkuPricing, TierRow
 from core.restocks import RestockResult
 from core.supplier_payouts import WithdrawalView
 
-# Counter name (core.admin.PENDING_COUNTERS) → label; a counter without a label shows its name.
+# Approval queue (a kind's ``name``, core/platform.py) → label; no label: its name shows.
 COUNTER_LABELS = {
     "product_reviews": __("Products awaiting review"),
     "topups": __("Top-up requests pending"),

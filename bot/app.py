@@ -20,8 +20,8 @@ from bot.handlers import (
     admin_aftersales,
     admin_panel,
     admin_pricing,
-    admin_queues,
     apikeys,
+    approvals,
     balance,
     broadcast,
     buy,
@@ -93,6 +93,7 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         balance.setup(),
         admin_panel.setup(),
         admin_pricing.setup(),
+        approvals.setup(),  # every approval queue's Approve / Reject and listing
         admin_aftersales.setup(),
         registration.setup(),
         vouchers.setup(),
@@ -105,7 +106,6 @@ def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher
         promotions.setup(),
         reports.setup(),
         broadcast.setup(),
-        admin_queues.setup(),
         fallback.setup(),  # last: catches what nothing else took
     )
     dispatcher.include_routers(*routers)

@@ -7,7 +7,7 @@ from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
 from core.catalogue import UserView
-from core.models import Role
+from core.rights import has_admin_rights
 
 #: a typed answer in a form: text that is not a command (a command leaves the form)
 TYPED = F.text & ~F.text.startswith("/")
@@ -15,7 +15,7 @@ TYPED = F.text & ~F.text.startswith("/")
 
 class IsAdmin(Filter):
     async def __call__(self, event: TelegramObject, user: UserView | None = None) -> bool:
-        return user is not None and Role.ADMIN in user.roles and not user.is_banned
+        return user is not None and has_admin_rights(user)
 
 
 def admin_router(name: str) -> Router:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot.formatting import reading_as
@@ -47,19 +47,31 @@ async def tell_user(
     i18n: I18n,
     telegram_id: int,
     render: Callable[[], str],
+    markup: Callable[[], InlineKeyboardMarkup | ReplyKeyboardMarkup] | None = None,
+    *,
+    priority: Priority = NOTICE,
 ) -> None:
+    """``render()`` (and ``markup()``) in the user's language and time zone, sent to them."""
     user = await catalogue.user(telegram_id)
     with (
         i18n.use_locale(LOCALE_OF.get(user.language, i18n.default_locale)),
         reading_as(settings, telegram_id),
     ):
         text = render()
-    await notify(sender, telegram_id, text)
+        keyboard = markup() if markup else None
+    await notify(sender, telegram_id, text, keyboard, priority=priority)
 
 
-async def notify(sender: Sender, telegram_id: int, text: str, markup: Markup | None = None) -> None:
+async def notify(
+    sender: Sender,
+    telegram_id: int,
+    text: str,
+    markup: Markup | None = None,
+    *,
+    priority: Priority = NOTICE,
+) -> None:
     """One notice already rendered; a user who cannot receive it is logged, not raised."""
-    delivery = await sender.send_message(telegram_id, text, reply_markup=markup, priority=NOTICE)
+    delivery = await sender.send_message(telegram_id, text, reply_markup=markup, priority=priority)
     if not delivery.sent:
         log.warning("could not tell user %s: %s", telegram_id, type(delivery.error).__name__)
 

@@ -1,5 +1,4 @@
-"""What the supplier handlers share: closing a decided card (and telling its subject), and
-reading ``/cmd SKU``."""
+"""What the supplier handlers share: reading ``/cmd SKU``."""
 
 from __future__ import annotations
 
@@ -7,36 +6,11 @@ from collections.abc import Callable
 
 from aiogram.filters import CommandObject
 from aiogram.types import Message
-from aiogram.utils.i18n import I18n
 
 from bot import supplier_texts
-from bot.approval_cards import Card, close_card
-from bot.notices import tell_user
-from bot.sender import Sender
-from core.approvals import Verdict
-from core.catalogue import Catalogue, SkuView, UserView
+from core.catalogue import SkuView, UserView
 from core.errors import KamengError
-from core.settings import Settings
 from core.suppliers import SupplierStock
-
-
-async def announce_decision(
-    card: Card | None,
-    verdict: Verdict | None,
-    already_decided: bool,
-    sender: Sender,
-    catalogue: Catalogue,
-    settings: Settings,
-    i18n: I18n,
-    telegram_id: int,
-    render: Callable[[], str],
-) -> None:
-    """After a decision the admin's card says who decided (its buttons go); after the first
-    one the subject is told."""
-    await close_card(sender.bot, card, verdict)
-    if already_decided:
-        return
-    await tell_user(sender, catalogue, settings, i18n, telegram_id, render)
 
 
 async def own_sku_of(

@@ -1,4 +1,5 @@
-"""The admin desk: who is an admin, what waits for one (counters), and the user card.
+"""The admin desk: who is an admin, what waits for one (the approval queues' counters),
+and the user card.
 
 Every use case here takes the acting admin's Telegram id and checks it inside the core,
 so a forged button that slipped past a front still changes nothing.
@@ -6,12 +7,11 @@ so a forged button that slipped past a front still changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.approvals import Approvals
 from core.balances import Balances, Posted
 from core.catalogue import Catalogue, UserView, load_user, user_view
 from core.clock import Clock
@@ -20,109 +20,13 @@ from core.errors import Forbidden, InvalidAmount, InvalidInput, NotFound
 from core.ledger import balance_of
 from core.models import (
     AccountKind,
-    ApplicationStatus,
-    CodeReport,
     Order,
-    RegistrationRequest,
-    RegistrationStatus,
-    ReportStatus,
-    Sku,
-    SkuStatus,
-    SupplierApplication,
-    TopUpRequest,
-    TopUpStatus,
     User,
     UserStatus,
-    WithdrawalRequest,
-    WithdrawalStatus,
 )
+from core.rights import require_admin
 
 MAX_NOTE = 500
-
-
-async def require_admin(session: AsyncSession, telegram_id: int, action: str) -> User:
-    """The acting user, if they are an active admin; ``Forbidden`` otherwise."""
-    user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
-    if user is None or not user.is_admin or user.status is UserStatus.BANNED:
-        raise Forbidden(action=action)
-    return user
-
-
-# --- counters -------------------------------------------------------------------------
-
-Counter = Callable[[AsyncSession], Awaitable[int]]
-
-
-async def _count(session: AsyncSession, statement: object) -> int:
-    return int(await session.scalar(statement) or 0)  # type: ignore[call-overload]
-
-
-async def _pending_reviews(session: AsyncSession) -> int:
-    return await _count(
-        session,
-        select(func.count()).select_from(Sku).where(Sku.status == SkuStatus.PENDING_REVIEW),
-    )
-
-
-async def _pending_topups(session: AsyncSession) -> int:
-    return await _count(
-        session,
-        select(func.count())
-        .select_from(TopUpRequest)
-        .where(TopUpRequest.status == TopUpStatus.PENDING),
-    )
-
-
-async def _open_code_reports(session: AsyncSession) -> int:
-    return await _count(
-        session,
-        select(func.count()).select_from(CodeReport).where(CodeReport.status == ReportStatus.OPEN),
-    )
-
-
-async def _pending_applications(session: AsyncSession) -> int:
-    return await _count(
-        session,
-        select(func.count())
-        .select_from(SupplierApplication)
-        .where(SupplierApplication.status == ApplicationStatus.PENDING),
-    )
-
-
-async def _pending_withdrawals(session: AsyncSession) -> int:
-    return await _count(
-        session,
-        select(func.count())
-        .select_from(WithdrawalRequest)
-        .where(WithdrawalRequest.status == WithdrawalStatus.PENDING),
-    )
-
-
-async def _pending_registrations(session: AsyncSession) -> int:
-    return await _count(
-        session,
-        select(func.count())
-        .select_from(RegistrationRequest)
-        .where(RegistrationRequest.status == RegistrationStatus.PENDING),
-    )
-
-
-# What waits for an admin, in display order. Another part adds its own with one line:
-#     PENDING_COUNTERS["something"] = _pending_something
-PENDING_COUNTERS: dict[str, Counter] = {
-    "product_reviews": _pending_reviews,
-    "topups": _pending_topups,
-    "code_reports": _open_code_reports,
-    "supplier_applications": _pending_applications,
-    "withdrawals": _pending_withdrawals,
-    "registrations": _pending_registrations,
-}
-
-
-async def pending_counts(db: Database) -> dict[str, int]:
-    """Every registered counter, read in one transaction (one consistent snapshot)."""
-    async with db.reading() as session:
-        return {name: await counter(session) for name, counter in PENDING_COUNTERS.items()}
 
 
 # --- users ----------------------------------------------------------------------------
@@ -137,9 +41,15 @@ class UserCard:
 
 class AdminDesk:
     def __init__(
-        self, db: Database, clock: Clock, catalogue: Catalogue, balances: Balances
+        self,
+        db: Database,
+        clock: Clock,
+        catalogue: Catalogue,
+        balances: Balances,
+        approvals: Approvals,
     ) -> None:
         self._db = db
+        self._approvals = approvals
         self._clock = clock
         self._catalogue = catalogue
         self._balances = balances
@@ -164,8 +74,8 @@ class AdminDesk:
             return True
 
     async def pending_counts(self, admin_telegram_id: int) -> dict[str, int]:
-        await self._check(admin_telegram_id, "admin.panel")
-        return await pending_counts(self._db)
+        """What waits in each approval queue (a consistent snapshot)."""
+        return (await self._approvals.queue(admin_telegram_id, limit=0)).counts
 
     async def find_user(self, admin_telegram_id: int, query: str) -> UserCard:
         """By Telegram id or @username."""
@@ -230,10 +140,10 @@ class AdminDesk:
                 balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
             except NotFound:
                 balance = 0
-            orders = await _count(
-                session, select(func.count()).select_from(Order).where(Order.user_id == user.id)
+            orders = await session.scalar(
+                select(func.count()).select_from(Order).where(Order.user_id == user.id)
             )
-            return UserCard(await user_view(session, user), balance, orders)
+            return UserCard(await user_view(session, user), balance, int(orders or 0))
 
 
 def _actor(admin_telegram_id: int) -> str:

@@ -23,8 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.admin import require_admin
-from core.approvals import Verdict, load_verdict
+from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
 from core.catalogue import admin_telegram_ids, load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
@@ -49,6 +48,7 @@ from core.models import (
     User,
 )
 from core.orders import set_order_status_after_refund
+from core.rights import require_admin
 
 MAX_REASON = 1000
 
@@ -138,6 +138,7 @@ class AfterSales:
         self._db = db
         self._cipher = cipher
         self._clock = clock
+        self.kind = ReportKind(cipher)
 
     # the reseller's side ---------------------------------------------------------------
 
@@ -267,163 +268,146 @@ class AfterSales:
             return self._cipher.decrypt(code.ciphertext)
 
     async def replace(self, admin: int, report_id: int) -> Resolution:
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            await require_admin(session, admin, "report.replace")
-            report, line, decided = await self._decide(session, admin, report_id, now)
-            if decided is not None:
-                return decided
-            sku = await _sku_of(session, report)
-            if sku.stock_kind is StockKind.CYCLIC:
-                # A shared code that is bad is bad for everyone: take it off sale first, so
-                # the claim hands out the next one.
-                await _set_code_status(session, report.bad_code_id, CodeStatus.VOIDED)
-            (new,) = await claim_codes(session, sku, 1)
-            if sku.stock_kind is StockKind.UNIQUE:
-                await _set_code_status(session, report.bad_code_id, CodeStatus.VOIDED)
-            line.code_id = new.id
-            report.status = ReportStatus.REPLACED
-            report.replacement_code_id = new.id
-            await audit.append(
-                session,
-                action="report.replace",
-                actor=f"admin:{admin}",
-                subject=f"order:{report.order_id}",
-                payload={"report": report.id, "position": report.position, "code_id": new.id},
-                now=now,
-            )
-            await session.flush()
-            return Resolution(
-                await _view(session, report),
-                already_decided=False,
-                new_code=self._cipher.decrypt(new.ciphertext),
-                verdict=await _verdict(session, report),
-            )
+        return await self._decide(admin, report_id, Choice(True, option=REPLACE))
 
     async def refund(self, admin: int, report_id: int) -> Resolution:
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            await require_admin(session, admin, "report.refund")
-            report, line, decided = await self._decide(session, admin, report_id, now)
-            if decided is not None:
-                return decided
-            ctx = await _load_line_refund(session, report, line)
-            reversal = reverse([ctx.line])
-            await post(
-                session,
-                key=f"aftersales:refund:{report.id}",
-                kind="refund",
-                order_id=ctx.order_id,
-                now=now,
-                memo=f"report #{report.id}: code {report.position} of order #{ctx.order_id}",
-                postings=reversal.postings(ctx.user_id, ctx.supplier_id),
-            )
-            line.status = LineStatus.REFUNDED
-            code_status = code_status_after_refund(ctx.stock_kind)
-            if code_status is not None:
-                await _set_code_status(session, line.code_id, code_status)
-            await session.flush()
-            await set_order_status_after_refund(session, ctx.order_id)
-            report.status = ReportStatus.REFUNDED
-            report.refund_amount = reversal.to_buyer
-            await audit.append(
-                session,
-                action="report.refund",
-                actor=f"admin:{admin}",
-                subject=f"order:{ctx.order_id}",
-                payload={
-                    "report": report.id,
-                    "position": report.position,
-                    "amount": reversal.to_buyer,
-                    "supplier": -reversal.from_supplier,
-                },
-                now=now,
-            )
-            await session.flush()
-            return Resolution(
-                await _view(session, report),
-                already_decided=False,
-                balance_after=await balance_of(session, AccountKind.RESELLER_BALANCE, ctx.user_id),
-                verdict=await _verdict(session, report),
-            )
+        return await self._decide(admin, report_id, Choice(True, option=REFUND))
 
     async def reject(self, admin: int, report_id: int, *, reason: str) -> Resolution:
-        reason = reason.strip()[:MAX_REASON]
-        if not reason:
-            raise InvalidInput(field="reason", value="")
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            await require_admin(session, admin, "report.reject")
-            report, _line, decided = await self._decide(
-                session, admin, report_id, now, needs_line=False
-            )
-            if decided is not None:
-                return decided
-            report.status = ReportStatus.REJECTED
-            report.resolution_note = reason
-            await audit.append(
-                session,
-                action="report.reject",
-                actor=f"admin:{admin}",
-                subject=f"order:{report.order_id}",
-                payload={"report": report.id, "reason": reason},
-                now=now,
-            )
-            await session.flush()
-            return Resolution(
-                await _view(session, report),
-                already_decided=False,
-                verdict=await _verdict(session, report),
-            )
+        return await self._decide(admin, report_id, Choice(False, reason))
 
-    async def _decide(
+    async def _decide(self, admin: int, report_id: int, choice: Choice) -> Resolution:
+        return await decide(
+            self._db, self._clock, self.kind, report_id, admin_telegram_id=admin, choice=choice
+        )
+
+
+REPLACE, REFUND = "replace", "refund"
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """What resolving a report gave the reseller."""
+
+    new_code: str | None = None  # replace
+    balance_after: int | None = None  # refund
+
+
+class ReportKind:
+    """A reseller's bad code: approving replaces it from stock (``replace``) or refunds that
+    one unit (``refund``); rejecting needs a reason the reseller sees."""
+
+    name = "code_reports"
+    model = CodeReport
+    waiting = ReportStatus.OPEN
+    not_found = "report"
+    action = "report.decide"
+    reason = Reason.REQUIRED
+
+    def __init__(self, cipher: CodeCipher) -> None:
+        self._cipher = cipher
+
+    def reason_of(self, request: CodeReport) -> str:
+        return request.resolution_note
+
+    async def approve(
+        self, session: AsyncSession, request: CodeReport, deciding: Deciding
+    ) -> Applied[Remedy]:
+        if deciding.option == REPLACE:
+            return await self._replace(session, request, deciding)
+        if deciding.option == REFUND:
+            return await self._refund(session, request, deciding)
+        raise InvalidInput(field="option", value=deciding.option)
+
+    async def _replace(
+        self, session: AsyncSession, report: CodeReport, deciding: Deciding
+    ) -> Applied[Remedy]:
+        line = await _held_line(session, report)
+        sku = await _sku_of(session, report)
+        if sku.stock_kind is StockKind.CYCLIC:
+            # A shared code that is bad is bad for everyone: take it off sale first, so
+            # the claim hands out the next one.
+            await _set_code_status(session, report.bad_code_id, CodeStatus.VOIDED)
+        (new,) = await claim_codes(session, sku, 1)
+        if sku.stock_kind is StockKind.UNIQUE:
+            await _set_code_status(session, report.bad_code_id, CodeStatus.VOIDED)
+        line.code_id = new.id
+        report.status = ReportStatus.REPLACED
+        report.replacement_code_id = new.id
+        return Applied(
+            Outcome.REPLACED,
+            "report.replace",
+            f"order:{report.order_id}",
+            {"report": report.id, "position": report.position, "code_id": new.id},
+            Remedy(new_code=self._cipher.decrypt(new.ciphertext)),
+        )
+
+    async def _refund(
+        self, session: AsyncSession, report: CodeReport, deciding: Deciding
+    ) -> Applied[Remedy]:
+        line = await _held_line(session, report)
+        ctx = await _load_line_refund(session, report, line)
+        reversal = reverse([ctx.line])
+        await post(
+            session,
+            key=f"aftersales:refund:{report.id}",
+            kind="refund",
+            order_id=ctx.order_id,
+            now=deciding.now,
+            memo=f"report #{report.id}: code {report.position} of order #{ctx.order_id}",
+            postings=reversal.postings(ctx.user_id, ctx.supplier_id),
+        )
+        line.status = LineStatus.REFUNDED
+        code_status = code_status_after_refund(ctx.stock_kind)
+        if code_status is not None:
+            await _set_code_status(session, line.code_id, code_status)
+        await session.flush()
+        await set_order_status_after_refund(session, ctx.order_id)
+        report.status = ReportStatus.REFUNDED
+        report.refund_amount = reversal.to_buyer
+        balance = await balance_of(session, AccountKind.RESELLER_BALANCE, ctx.user_id)
+        return Applied(
+            Outcome.REFUNDED,
+            "report.refund",
+            f"order:{ctx.order_id}",
+            {
+                "report": report.id,
+                "position": report.position,
+                "amount": reversal.to_buyer,
+                "supplier": -reversal.from_supplier,
+            },
+            Remedy(balance_after=balance),
+        )
+
+    async def reject(
+        self, session: AsyncSession, request: CodeReport, deciding: Deciding
+    ) -> Applied[Remedy]:
+        request.status = ReportStatus.REJECTED
+        request.resolution_note = deciding.reason
+        return Applied(
+            Outcome.REJECTED,
+            "report.reject",
+            f"order:{request.order_id}",
+            {"report": request.id, "reason": deciding.reason},
+            Remedy(),
+        )
+
+    async def result(
         self,
         session: AsyncSession,
-        admin: int,
-        report_id: int,
-        now: datetime,
-        *,
-        needs_line: bool = True,
-    ) -> tuple[CodeReport, OrderLine, Resolution | None]:
-        """Claim the right to decide: stamps the report if it is still open (one UPDATE, so
-        two admins racing cannot both pass); otherwise returns the earlier outcome."""
-        report = await _report(session, report_id)
-        claimed = await session.scalar(
-            update(CodeReport)
-            .where(CodeReport.id == report_id, CodeReport.status == ReportStatus.OPEN)
-            .values(decided_by=admin, decided_at=now)
-            .returning(CodeReport.id)
-            .execution_options(synchronize_session=False)
+        request: CodeReport,
+        effect: Remedy | None,
+        verdict: Verdict | None,
+        already_decided: bool,
+    ) -> Resolution:
+        remedy = effect or Remedy()
+        return Resolution(
+            await _view(session, request),
+            already_decided=already_decided,
+            new_code=remedy.new_code,
+            balance_after=remedy.balance_after,
+            verdict=verdict,
         )
-        await session.refresh(report)
-        if claimed is None:
-            line = await session.get(OrderLine, report.line_id)
-            assert line is not None
-            resolution = Resolution(
-                await _view(session, report),
-                already_decided=True,
-                verdict=await _verdict(session, report),
-            )
-            return report, line, resolution
-        if needs_line:
-            # Lock the line and check it still holds the reported code, delivered: a refund
-            # of the order by another path waits here or is seen (never a double refund).
-            held = await session.scalar(
-                update(OrderLine)
-                .where(
-                    OrderLine.id == report.line_id,
-                    OrderLine.status == LineStatus.DELIVERED,
-                    OrderLine.code_id == report.bad_code_id,
-                )
-                .values(status=OrderLine.status)
-                .returning(OrderLine.id)
-                .execution_options(synchronize_session=False)
-            )
-            if held is None:
-                raise InvalidState(report=report_id, reason="line refunded or changed")
-        line = await session.get(OrderLine, report.line_id, populate_existing=True)
-        assert line is not None
-        return report, line, None
 
 
 @dataclass(frozen=True)
@@ -454,10 +438,25 @@ async def _load_line_refund(
     return _LineRefund(row.id, row.user_id, row.supplier_id, row.stock_kind, charged)
 
 
-async def _verdict(session: AsyncSession, report: CodeReport) -> Verdict | None:
-    return await load_verdict(
-        session, report.status, report.decided_by, report.decided_at, report.resolution_note
+async def _held_line(session: AsyncSession, report: CodeReport) -> OrderLine:
+    """Lock the line and check it still holds the reported code, delivered: a refund of the
+    order by another path waits here or is seen (never a double refund)."""
+    held = await session.scalar(
+        update(OrderLine)
+        .where(
+            OrderLine.id == report.line_id,
+            OrderLine.status == LineStatus.DELIVERED,
+            OrderLine.code_id == report.bad_code_id,
+        )
+        .values(status=OrderLine.status)
+        .returning(OrderLine.id)
+        .execution_options(synchronize_session=False)
     )
+    if held is None:
+        raise InvalidState(report=report.id, reason="line refunded or changed")
+    line = await session.get(OrderLine, report.line_id, populate_existing=True)
+    assert line is not None
+    return line
 
 
 def _redact(reason: str, stored: str) -> str:

@@ -1,18 +1,42 @@
-"""Who decided an approval request, what and when: one shape for every approval queue
-(top-ups, registrations, supplier applications, SKU reviews, bad-code reports,
-withdrawals), so every admin card shows a decision the same way."""
+"""One approval mechanism for every admin queue: top-ups, registrations, supplier
+applications, SKU reviews, bad-code reports and withdrawals (and the next ones: credit
+lines, ad bids, upstream failures).
+
+A request is a row of its kind's own table (``top_up_requests``, ``code_reports``, ...),
+which keeps the domain data; every such row has a ``status`` that starts at the kind's
+waiting value, and ``decided_by`` / ``decided_at``. :func:`decide` is the one place that
+
+1. checks the actor's admin rights (:func:`core.rights.require_admin`),
+2. locks the request row (``FOR UPDATE``; SQLite's single writer does the same), so the
+   first decision wins and a second admin sees it ("already decided by X at T"),
+3. calls the kind's ``approve`` or ``reject`` (what happens: credit a balance, grant a
+   role, list a SKU, replace a code, pay a supplier ...), in the same transaction — if it
+   raises, nothing is written and the request stays waiting,
+4. stamps who decided and when, and appends the audit record the kind names.
+
+A kind plugs in with one :class:`ApprovalKind` object; ``core/approval_kinds.py`` lists
+them (the admin panel's queue and counters read that list).
+"""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import as_utc
+from core import audit
+from core.clock import Clock, as_utc
+from core.db import Database
+from core.errors import InvalidInput, NotFound
 from core.models import User
+from core.rights import require_admin
+
+MAX_REASON = 1_000
 
 
 class Outcome(enum.StrEnum):
@@ -65,3 +89,289 @@ async def load_verdict(
         at=as_utc(decided_at),
         reason=reason,
     )
+
+
+class Request(Protocol):
+    """What every kind's request row has. Read-only here so that a mapped class matches;
+    :func:`decide` also sets ``decided_by`` and ``decided_at``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> enum.StrEnum: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def decided_by(self) -> int | None: ...
+    @property
+    def decided_at(self) -> datetime | None: ...
+
+
+class Reason(enum.Enum):
+    """What a rejection carries: nothing, a reason the admin is asked for, or a reason
+    without which the rejection is refused."""
+
+    NONE = "none"
+    ASKED = "asked"
+    REQUIRED = "required"
+
+
+@dataclass(frozen=True)
+class Choice:
+    approve: bool
+    reason: str = ""
+    option: str = ""  # for a kind approved in more than one way (a bad code: replace, refund)
+
+
+@dataclass(frozen=True)
+class Deciding:
+    """What a kind's ``approve`` / ``reject`` is told."""
+
+    admin: User
+    now: datetime
+    reason: str
+    option: str
+
+    @property
+    def actor(self) -> str:
+        return f"admin:{self.admin.telegram_id}"
+
+
+E = TypeVar("E")  # what approving or rejecting produced (a ledger posting, a new code ...)
+S = TypeVar("S", bound=Request)
+R = TypeVar("R", covariant=True)
+
+
+@dataclass(frozen=True)
+class Applied(Generic[E]):
+    """A kind's decision applied: its outcome, the audit record, and what it produced."""
+
+    outcome: Outcome
+    audit_action: str
+    audit_subject: str
+    audit_payload: Mapping[str, object]
+    effect: E
+
+
+class Decided(Protocol):
+    """What every kind's result says (a front renders the card from it)."""
+
+    @property
+    def already_decided(self) -> bool: ...
+    @property
+    def verdict(self) -> Verdict | None: ...
+
+
+class ApprovalKind(Protocol[S, E, R]):
+    """One queue: its table, what approving and rejecting do, and the result it returns."""
+
+    @property
+    def name(self) -> str:
+        """The queue's name: the admin panel's counter, the bot's callback data."""
+
+    @property
+    def model(self) -> type[S]: ...
+    @property
+    def waiting(self) -> enum.StrEnum:
+        """The status of a request that waits for a decision."""
+
+    @property
+    def not_found(self) -> str:
+        """NotFound's kind for a missing request."""
+
+    @property
+    def action(self) -> str:
+        """What Forbidden names when a non-admin tries."""
+
+    @property
+    def reason(self) -> Reason: ...
+
+    def reason_of(self, request: S) -> str: ...
+
+    async def approve(
+        self, session: AsyncSession, request: S, deciding: Deciding
+    ) -> Applied[E]: ...
+
+    async def reject(self, session: AsyncSession, request: S, deciding: Deciding) -> Applied[E]: ...
+
+    async def result(
+        self,
+        session: AsyncSession,
+        request: S,
+        effect: E | None,
+        verdict: Verdict | None,
+        already_decided: bool,
+    ) -> R: ...
+
+
+async def decide(
+    db: Database,
+    clock: Clock,
+    kind: ApprovalKind[S, E, R],
+    request_id: int,
+    *,
+    admin_telegram_id: int,
+    choice: Choice,
+) -> R:
+    """Decide one request: the first decision wins, a later one gets the first's verdict."""
+    reason = choice.reason.strip()[:MAX_REASON]
+    if not choice.approve and kind.reason is Reason.REQUIRED and not reason:
+        raise InvalidInput(field="reason", value="")
+    now = clock.now()
+    async with db.transaction() as session:
+        admin = await require_admin(session, admin_telegram_id, kind.action)
+        # the row lock makes a concurrent second decision wait, then see the first
+        request = await session.get(kind.model, request_id, with_for_update=True)
+        if request is None:
+            raise NotFound(kind=kind.not_found, ref=str(request_id))
+        if request.status != kind.waiting:
+            verdict = await verdict_of(session, kind, request)
+            return await kind.result(session, request, None, verdict, True)
+        deciding = Deciding(admin, now, reason, choice.option)
+        if choice.approve:
+            applied = await kind.approve(session, request, deciding)
+        else:
+            applied = await kind.reject(session, request, deciding)
+        stamped: Any = request  # every kind's row has these columns (``Request``)
+        stamped.decided_by = admin_telegram_id
+        stamped.decided_at = now
+        await audit.append(
+            session,
+            action=applied.audit_action,
+            actor=deciding.actor,
+            subject=applied.audit_subject,
+            payload=dict(applied.audit_payload),
+            now=now,
+        )
+        await session.flush()
+        verdict = Verdict(
+            applied.outcome,
+            admin.telegram_id,
+            admin.username,
+            admin.display_name,
+            now,
+            kind.reason_of(request),  # as the kind stored it
+        )
+        return await kind.result(session, request, applied.effect, verdict, False)
+
+
+async def verdict_of(
+    session: AsyncSession, kind: ApprovalKind[S, Any, Any], request: S
+) -> Verdict | None:
+    return await load_verdict(
+        session, request.status, request.decided_by, request.decided_at, kind.reason_of(request)
+    )
+
+
+# --- the queue ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    kind: str
+    request_id: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Queue:
+    counts: dict[str, int]  # every kind, in the registry's order (0 when none waits)
+    oldest: list[Waiting] = field(default_factory=list)  # across kinds, oldest first
+
+
+@runtime_checkable
+class CountsItsOwn(Protocol):
+    """A kind whose panel counter is not its waiting requests (SKU reviews count the SKUs
+    waiting for review, also one an admin sent back to review by hand)."""
+
+    async def count_waiting(self, session: AsyncSession) -> int: ...
+
+
+async def count_waiting(session: AsyncSession, kind: ApprovalKind[Any, Any, Any]) -> int:
+    if isinstance(kind, CountsItsOwn):
+        return await kind.count_waiting(session)
+    statement = (
+        select(func.count()).select_from(kind.model).where(kind.model.status == kind.waiting)
+    )
+    return int(await session.scalar(statement) or 0)
+
+
+async def waiting_requests(
+    session: AsyncSession, kinds: Sequence[ApprovalKind[Any, Any, Any]], limit: int
+) -> list[Waiting]:
+    found: list[Waiting] = []
+    for kind in kinds:
+        model: Any = kind.model
+        rows = await session.execute(
+            select(model.id, model.created_at)
+            .where(model.status == kind.waiting)
+            .order_by(model.id)
+            .limit(limit)
+        )
+        found += [Waiting(kind.name, int(i), as_utc(at)) for i, at in rows]
+    found.sort(key=lambda waiting: (waiting.created_at, waiting.kind, waiting.request_id))
+    return found[:limit]
+
+
+class Approvals:
+    """The admins' queue over every registered kind, and deciding any of its requests."""
+
+    def __init__(
+        self, db: Database, clock: Clock, kinds: Sequence[ApprovalKind[Any, Any, Any]]
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self.kinds = {kind.name: kind for kind in kinds}
+
+    async def decide(
+        self,
+        kind: ApprovalKind[S, E, R],
+        request_id: int,
+        *,
+        admin_telegram_id: int,
+        choice: Choice,
+    ) -> R:
+        return await decide(
+            self._db,
+            self._clock,
+            kind,
+            request_id,
+            admin_telegram_id=admin_telegram_id,
+            choice=choice,
+        )
+
+    async def look(
+        self, kind: ApprovalKind[S, E, R], request_id: int, *, admin_telegram_id: int
+    ) -> R:
+        """A request as an admin about to decide it sees it: ``already_decided`` (with the
+        verdict) once someone has."""
+        async with self._db.reading() as session:
+            await require_admin(session, admin_telegram_id, kind.action)
+            request = await session.get(kind.model, request_id)
+            if request is None:
+                raise NotFound(kind=kind.not_found, ref=str(request_id))
+            verdict = await verdict_of(session, kind, request)
+            return await kind.result(
+                session, request, None, verdict, request.status != kind.waiting
+            )
+
+    async def waiting(
+        self, kind: ApprovalKind[S, E, R], *, admin_telegram_id: int, limit: int = 20
+    ) -> list[R]:
+        """The oldest requests of one kind still waiting for a decision."""
+        async with self._db.reading() as session:
+            await require_admin(session, admin_telegram_id, kind.action)
+            model: Any = kind.model
+            requests = await session.scalars(
+                select(model).where(model.status == kind.waiting).order_by(model.id).limit(limit)
+            )
+            return [await kind.result(session, r, None, None, False) for r in requests]
+
+    async def queue(self, admin_telegram_id: int, *, limit: int = 50) -> Queue:
+        """How many requests of each kind wait, and the oldest of them across kinds."""
+        async with self._db.reading() as session:
+            await require_admin(session, admin_telegram_id, "admin.panel")
+            kinds = list(self.kinds.values())
+            counts = {kind.name: await count_waiting(session, kind) for kind in kinds}
+            oldest = await waiting_requests(session, kinds, limit) if limit else []
+            return Queue(counts, oldest)

@@ -35,7 +35,7 @@ from core import audit, leases
 from core.catalogue import load_user
 from core.clock import Clock
 from core.db import Database
-from core.errors import Forbidden, InvalidInput, InvalidState, NotFound
+from core.errors import InvalidInput, InvalidState, NotFound
 from core.models import (
     BroadcastCampaign,
     BroadcastOptOut,
@@ -49,6 +49,7 @@ from core.models import (
     User,
     UserStatus,
 )
+from core.rights import require_admin
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -224,13 +225,6 @@ async def _count(session: AsyncSession, audience: Audience, now: datetime) -> in
     return int(await session.scalar(query) or 0)
 
 
-async def _require_admin(session: AsyncSession, telegram_id: int, action: str) -> User:
-    user = await load_user(session, telegram_id)
-    if not user.is_admin or user.status is not UserStatus.ACTIVE:
-        raise Forbidden(action=action)
-    return user
-
-
 async def _campaign(session: AsyncSession, campaign_id: int, *, lock: bool) -> BroadcastCampaign:
     query = select(BroadcastCampaign).where(BroadcastCampaign.id == campaign_id)
     campaign = await session.scalar(query.with_for_update() if lock else query)
@@ -304,7 +298,7 @@ class Broadcasts:
         audience.validate()
         now = self._clock.now()
         async with self._db.transaction() as session:
-            admin = await _require_admin(session, admin_telegram_id, "broadcast.draft")
+            admin = await require_admin(session, admin_telegram_id, "broadcast.draft")
             name = await _audience_name(session, audience)
             campaign = BroadcastCampaign(
                 admin_user_id=admin.id,
@@ -330,7 +324,7 @@ class Broadcasts:
         campaign to the worker. Pressing Send twice queues once."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            await _require_admin(session, admin_telegram_id, "broadcast.start")
+            await require_admin(session, admin_telegram_id, "broadcast.start")
             campaign = await _campaign(session, campaign_id, lock=True)
             audience = _audience(campaign)
             name = await _audience_name(session, audience)
@@ -365,7 +359,7 @@ class Broadcasts:
     async def discard(self, campaign_id: int, admin_telegram_id: int) -> CampaignView:
         """Cancel a preview; a started campaign is stopped with :meth:`cancel` instead."""
         async with self._db.transaction() as session:
-            await _require_admin(session, admin_telegram_id, "broadcast.discard")
+            await require_admin(session, admin_telegram_id, "broadcast.discard")
             campaign = await _campaign(session, campaign_id, lock=True)
             if campaign.status is CampaignStatus.DRAFT:
                 campaign.status = CampaignStatus.DISCARDED
@@ -376,7 +370,7 @@ class Broadcasts:
         """Stop a campaign being sent: who got it keeps it, nobody else gets it."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            await _require_admin(session, admin_telegram_id, "broadcast.cancel")
+            await require_admin(session, admin_telegram_id, "broadcast.cancel")
             campaign = await _campaign(session, campaign_id, lock=True)
             if campaign.status is CampaignStatus.SENDING:
                 campaign.status = CampaignStatus.CANCELLED

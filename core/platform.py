@@ -8,6 +8,7 @@ from datetime import timedelta
 from core.admin import AdminDesk
 from core.aftersales import AfterSales
 from core.apikeys import ApiKeys
+from core.approvals import Approvals
 from core.balances import Balances
 from core.broadcasts import Broadcasts
 from core.catalogue import Catalogue
@@ -21,16 +22,16 @@ from core.outbox import Outbox
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
 from core.promotions import Promotions
-from core.registration import Registrations
+from core.registration import REGISTRATIONS, Registrations
 from core.reports import Reports
 from core.restocks import Restocks
 from core.reviews import ProductReviews
 from core.settings import Settings
 from core.storefront import Storefront
-from core.supplier_payouts import SupplierPayouts
+from core.supplier_payouts import WITHDRAWALS, SupplierPayouts
 from core.supplier_sales import SupplierSales
-from core.suppliers import SupplierOnboarding, SupplierStock
-from core.topups import TopUps
+from core.suppliers import APPLICATIONS, SupplierOnboarding, SupplierStock
+from core.topups import TOPUPS, TopUps
 from core.user_cache import UserCache
 from core.vouchers import Vouchers
 
@@ -49,6 +50,7 @@ class Platform:
     storefront: Storefront
     topups: TopUps
     admin: AdminDesk
+    approvals: Approvals
     pricing_admin: PricingAdmin
     aftersales: AfterSales
     registration: Registrations
@@ -79,6 +81,14 @@ def build_platform(
     stock = StockImporter(db, cipher, clock)
     jobs = JobStore(db, clock)
     catalogue = Catalogue(db, clock, UserCache(settings.user_cache_seconds))
+    reviews = ProductReviews(db, clock, settings.supplier_markup_bps)
+    aftersales = AfterSales(db, cipher, clock)
+    # every approval queue, in the admin panel's order
+    approvals = Approvals(
+        db,
+        clock,
+        [reviews.kind, TOPUPS, aftersales.kind, APPLICATIONS, WITHDRAWALS, REGISTRATIONS],
+    )
     return Platform(
         settings=settings,
         db=db,
@@ -91,9 +101,10 @@ def build_platform(
         balances=Balances(db, clock),
         storefront=Storefront(db, clock),
         topups=TopUps(db, clock),
-        admin=AdminDesk(db, clock, catalogue, Balances(db, clock)),
+        admin=AdminDesk(db, clock, catalogue, Balances(db, clock), approvals),
+        approvals=approvals,
         pricing_admin=PricingAdmin(db, clock),
-        aftersales=AfterSales(db, cipher, clock),
+        aftersales=aftersales,
         registration=Registrations(
             db,
             clock,
@@ -106,7 +117,7 @@ def build_platform(
         supplier_sales=SupplierSales(db, clock),
         supplier_payouts=SupplierPayouts(db, clock),
         onboarding=SupplierOnboarding(db, clock),
-        reviews=ProductReviews(db, clock, settings.supplier_markup_bps),
+        reviews=reviews,
         supplier_stock=SupplierStock(db, stock),
         api_keys=ApiKeys(db, clock, settings.require_secret_key()),
         jobs=jobs,

@@ -17,7 +17,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.admin import require_admin
 from core.catalogue import SkuView, load_level, load_sku, sku_view
 from core.clock import Clock
 from core.db import Database
@@ -35,6 +34,7 @@ from core.models import (
 from core.money import BPS
 from core.pricing.quotes import available_stock
 from core.pricing.rules import check_sale_price
+from core.rights import require_admin
 
 ChangeKind = Literal["category", "level_price", "quantity_break", "sku_status", "ladder", "spread"]
 MAX_CATEGORY_NAME = 64

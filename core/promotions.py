@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.catalogue import insert_promotion
 from core.clock import Clock, as_utc
 from core.db import Database
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.errors import InvalidInput, NotFound
 from core.jobs import JobStore, JobView, NewJob, add_jobs
 from core.models import (
     Category,
@@ -39,6 +39,7 @@ from core.models import (
 )
 from core.pricing.book import load_price_book
 from core.pricing.rules import FlooredPromotion, PromotionRule, floored_promotion
+from core.rights import require_admin
 
 ANNOUNCE = "promotion.announce"
 REMIND = "promotion.remind"
@@ -70,13 +71,6 @@ def parse_local_time(text: str, tz: ZoneInfo) -> datetime:
 
 def local_time(moment: datetime, tz: ZoneInfo) -> str:
     return as_utc(moment).astimezone(tz).strftime(LOCAL_TIME_FORMAT)
-
-
-async def require_admin(session: AsyncSession, telegram_id: int) -> User:
-    user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
-    if user is None or not user.is_admin or user.status is not UserStatus.ACTIVE:
-        raise Forbidden(action="admin")
-    return user
 
 
 @dataclass(frozen=True)

@@ -21,19 +21,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.approvals import Verdict, load_verdict
+from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
 from core.catalogue import UserView, load_user, user_view
 from core.clock import Clock
 from core.db import Database
-from core.errors import Forbidden, InvalidQuantity, KamengError, NotFound, NotRegistered
+from core.errors import InvalidQuantity, KamengError, NotFound, NotRegistered
 from core.models import (
     InviteCode,
     RegistrationRequest,
     RegistrationStatus,
-    Role,
     User,
     UserStatus,
 )
+from core.rights import is_admin, require_admin
 from core.secret_codes import SecretCodes
 
 Policy = Literal["open", "approval", "invite"]
@@ -88,13 +88,6 @@ def _view(request: RegistrationRequest, user: User) -> RegistrationView:
     )
 
 
-async def load_admin(session: AsyncSession, telegram_id: int, action: str) -> User:
-    user = await load_user(session, telegram_id)
-    if not user.is_admin:
-        raise Forbidden(action=action)
-    return user
-
-
 async def _locked_user(session: AsyncSession, telegram_id: int) -> User:
     user = await session.scalar(
         select(User).where(User.telegram_id == telegram_id).with_for_update()
@@ -128,7 +121,7 @@ class Registrations:
         """Pending or rejected, and not an admin: may only knock at the door."""
         return (
             user.status in WAITING
-            and Role.ADMIN not in user.roles
+            and not is_admin(user)
             and user.telegram_id not in self._admin_ids
         )
 
@@ -174,47 +167,14 @@ class Registrations:
         self, request_id: int, *, admin_telegram_id: int, approve: bool
     ) -> RegistrationDecision:
         """First decision wins: approving makes the user an active reseller."""
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            await load_admin(session, admin_telegram_id, "registration.decide")
-            request = await session.get(RegistrationRequest, request_id, with_for_update=True)
-            if request is None:
-                raise NotFound(kind="registration", ref=str(request_id))
-            user = await session.get(User, request.user_id, with_for_update=True)
-            assert user is not None
-            if request.status is not RegistrationStatus.PENDING:
-                verdict = await load_verdict(
-                    session, request.status, request.decided_by, request.decided_at
-                )
-                return RegistrationDecision(_view(request, user), True, verdict)
-            request.status = RegistrationStatus.APPROVED if approve else RegistrationStatus.REJECTED
-            request.decided_by = admin_telegram_id
-            request.decided_at = now
-            if user.status in WAITING:  # a ban stays a ban
-                user.status = UserStatus.ACTIVE if approve else UserStatus.REJECTED
-            await audit.append(
-                session,
-                action="registration.approve" if approve else "registration.reject",
-                actor=f"admin:{admin_telegram_id}",
-                subject=f"user:{user.telegram_id}",
-                payload={"request": request.id},
-                now=now,
-            )
-            verdict = await load_verdict(session, request.status, admin_telegram_id, now)
-            return RegistrationDecision(_view(request, user), False, verdict)
-
-    async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[RegistrationView]:
-        """The oldest registration requests still waiting for a decision."""
-        async with self._db.reading() as session:
-            await load_admin(session, admin_telegram_id, "registration.decide")
-            rows = await session.execute(
-                select(RegistrationRequest, User)
-                .join(User, User.id == RegistrationRequest.user_id)
-                .where(RegistrationRequest.status == RegistrationStatus.PENDING)
-                .order_by(RegistrationRequest.id)
-                .limit(limit)
-            )
-            return [_view(request, user) for request, user in rows]
+        return await decide(
+            self._db,
+            self._clock,
+            REGISTRATIONS,
+            request_id,
+            admin_telegram_id=admin_telegram_id,
+            choice=Choice(approve),
+        )
 
     async def admit(self, telegram_id: int, *, actor: str) -> UserView:
         """Make a pending user active (the policy was switched to ``open``)."""
@@ -242,7 +202,7 @@ class Registrations:
         now = self._clock.now()
         codes = [self._invites.new() for _ in range(count)]
         async with self._db.transaction() as session:
-            await load_admin(session, admin_telegram_id, "invite.issue")
+            await require_admin(session, admin_telegram_id, "invite.issue")
             invites = [
                 InviteCode(
                     digest=self._invites.digest(code), created_by=admin_telegram_id, created_at=now
@@ -292,3 +252,61 @@ class Registrations:
                 now=now,
             )
             return await user_view(session, user)
+
+
+class RegistrationKind:
+    """A newcomer asking in (policy ``approval``): approving makes them an active reseller,
+    rejecting turns them away (a ban stays a ban)."""
+
+    name = "registrations"
+    model = RegistrationRequest
+    waiting = RegistrationStatus.PENDING
+    not_found = "registration"
+    action = "registration.decide"
+    reason = Reason.NONE
+
+    def reason_of(self, request: RegistrationRequest) -> str:
+        return ""
+
+    async def approve(
+        self, session: AsyncSession, request: RegistrationRequest, deciding: Deciding
+    ) -> Applied[None]:
+        return await self._apply(session, request, RegistrationStatus.APPROVED)
+
+    async def reject(
+        self, session: AsyncSession, request: RegistrationRequest, deciding: Deciding
+    ) -> Applied[None]:
+        return await self._apply(session, request, RegistrationStatus.REJECTED)
+
+    async def _apply(
+        self, session: AsyncSession, request: RegistrationRequest, status: RegistrationStatus
+    ) -> Applied[None]:
+        user = await session.get(User, request.user_id, with_for_update=True)
+        assert user is not None
+        request.status = status
+        if user.status in WAITING:  # a ban stays a ban
+            approved = status is RegistrationStatus.APPROVED
+            user.status = UserStatus.ACTIVE if approved else UserStatus.REJECTED
+        verb = "approve" if status is RegistrationStatus.APPROVED else "reject"
+        return Applied(
+            Outcome(status.value),
+            f"registration.{verb}",
+            f"user:{user.telegram_id}",
+            {"request": request.id},
+            None,
+        )
+
+    async def result(
+        self,
+        session: AsyncSession,
+        request: RegistrationRequest,
+        effect: None,
+        verdict: Verdict | None,
+        already_decided: bool,
+    ) -> RegistrationDecision:
+        user = await session.get(User, request.user_id)
+        assert user is not None
+        return RegistrationDecision(_view(request, user), already_decided, verdict)
+
+
+REGISTRATIONS = RegistrationKind()

@@ -37,7 +37,8 @@ from core.models import (
     User,
 )
 from core.money import format_amount
-from core.promotions import require_admin, zone
+from core.promotions import zone
+from core.rights import require_admin
 
 TOP = 5
 MAX_EXPORT_DAYS = 366

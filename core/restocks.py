@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.admin import require_admin
 from core.clock import Clock
 from core.db import Database
 from core.errors import InvalidInput, NotFound, NotRestockable
@@ -31,6 +30,7 @@ from core.models import (
     Sku,
     StockKind,
 )
+from core.rights import require_admin
 
 MAX_REASON = 1000
 

@@ -19,11 +19,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.approvals import Verdict, load_verdict
+from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide, verdict_of
 from core.catalogue import SKU_CODE, _category
 from core.clock import Clock
 from core.db import Database
-from core.errors import InvalidInput, InvalidState, NotFound
+from core.errors import InvalidInput, InvalidState
 from core.models import (
     Category,
     ReviewStatus,
@@ -35,7 +35,7 @@ from core.models import (
     User,
 )
 from core.money import BPS
-from core.suppliers import load_admin, load_own_sku, load_own_supplier
+from core.suppliers import load_own_sku, load_own_supplier
 
 MAX_NAME = 128
 MAX_NOTE = 1_000
@@ -114,6 +114,7 @@ class ProductReviews:
         self._db = db
         self._clock = clock
         self._markup_bps = markup_bps
+        self.kind = ReviewKind(self)
 
     def price_for(self, supply_price: int, face_value: int) -> int:
         return listing_price(supply_price, face_value, self._markup_bps)
@@ -162,7 +163,7 @@ class ProductReviews:
                 payload=_submission_payload(review, sku),
                 now=now,
             )
-            return await self._view(session, review, sku)
+            return await self.view(session, review, sku)
 
     async def edit(self, telegram_id: int, sku_code: str, change: ProductEdit) -> ReviewView | None:
         """Applies the change and sends the SKU back to review; ``None`` when an active SKU
@@ -216,58 +217,22 @@ class ProductReviews:
                 payload=_submission_payload(review, sku) | {"from_status": previous.value},
                 now=now,
             )
-            return await self._view(session, review, sku)
-
-    async def review(self, review_id: int, *, admin_telegram_id: int) -> ReviewView:
-        async with self._db.reading() as session:
-            await load_admin(session, admin_telegram_id, "sku.review")
-            review = await _load_review(session, review_id)
-            sku = await session.get(Sku, review.sku_id)
-            assert sku is not None
-            return await self._view(session, review, sku)
+            return await self.view(session, review, sku)
 
     async def decide(
         self, review_id: int, *, admin_telegram_id: int, approve: bool, reason: str = ""
     ) -> ReviewDecision:
         """First decision wins. Approval lists the SKU at :func:`listing_price`."""
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            await load_admin(session, admin_telegram_id, "sku.review")
-            review = await _load_review(session, review_id, lock=True)
-            sku = await session.get(Sku, review.sku_id, with_for_update=True)
-            assert sku is not None
-            if review.status is not ReviewStatus.PENDING:
-                verdict = await _verdict(session, review)
-                return ReviewDecision(await self._view(session, review, sku), True, verdict)
-            review.decided_by = admin_telegram_id
-            review.decided_at = now
-            review.reason = reason.strip()[:MAX_NOTE]
-            if approve:
-                price = self.price_for(sku.supply_price, sku.face_value)
-                review.status = ReviewStatus.APPROVED
-                review.sale_price = price
-                sku.default_price = price
-                sku.status = SkuStatus.ACTIVE
-            else:
-                review.status = ReviewStatus.REJECTED
-                sku.status = SkuStatus.REJECTED
-            await audit.append(
-                session,
-                action="sku.review.approve" if approve else "sku.review.reject",
-                actor=f"admin:{admin_telegram_id}",
-                subject=f"sku:{sku.code}",
-                payload={
-                    "review_id": review.id,
-                    "reason": review.reason,
-                    "default_price": sku.default_price,
-                    "supply_price": sku.supply_price,
-                },
-                now=now,
-            )
-            verdict = await _verdict(session, review)
-            return ReviewDecision(await self._view(session, review, sku), False, verdict)
+        return await decide(
+            self._db,
+            self._clock,
+            self.kind,
+            review_id,
+            admin_telegram_id=admin_telegram_id,
+            choice=Choice(approve, reason),
+        )
 
-    async def _view(self, session: AsyncSession, review: SkuReview, sku: Sku) -> ReviewView:
+    async def view(self, session: AsyncSession, review: SkuReview, sku: Sku) -> ReviewView:
         category = await session.scalar(select(Category.name).where(Category.id == sku.category_id))
         supplier = await session.get(Supplier, sku.supplier_id)
         assert supplier is not None
@@ -293,14 +258,83 @@ class ProductReviews:
             authorization=_authorization(review),
             supplier_name=supplier.name,
             supplier_telegram_id=owner.telegram_id,
-            verdict=await _verdict(session, review),
+            verdict=await verdict_of(session, self.kind, review),
         )
 
 
-async def _verdict(session: AsyncSession, review: SkuReview) -> Verdict | None:
-    return await load_verdict(
-        session, review.status, review.decided_by, review.decided_at, review.reason
-    )
+class ReviewKind:
+    """A supplier's SKU, new or changed: approving lists it at :func:`listing_price`,
+    rejecting tells the supplier why (the SKU stays off sale until resubmitted)."""
+
+    name = "product_reviews"
+    model = SkuReview
+    waiting = ReviewStatus.PENDING
+    not_found = "review"
+    action = "sku.review"
+    reason = Reason.ASKED
+
+    def __init__(self, reviews: ProductReviews) -> None:
+        self._reviews = reviews
+
+    def reason_of(self, request: SkuReview) -> str:
+        return request.reason
+
+    async def count_waiting(self, session: AsyncSession) -> int:
+        statement = select(func.count()).select_from(Sku)
+        count = await session.scalar(statement.where(Sku.status == SkuStatus.PENDING_REVIEW))
+        return int(count or 0)
+
+    async def approve(
+        self, session: AsyncSession, request: SkuReview, deciding: Deciding
+    ) -> Applied[None]:
+        sku = await self._sku(session, request)
+        price = self._reviews.price_for(sku.supply_price, sku.face_value)
+        request.sale_price = price
+        sku.default_price = price
+        sku.status = SkuStatus.ACTIVE
+        return self._applied(request, sku, deciding, ReviewStatus.APPROVED)
+
+    async def reject(
+        self, session: AsyncSession, request: SkuReview, deciding: Deciding
+    ) -> Applied[None]:
+        sku = await self._sku(session, request)
+        sku.status = SkuStatus.REJECTED
+        return self._applied(request, sku, deciding, ReviewStatus.REJECTED)
+
+    def _applied(
+        self, request: SkuReview, sku: Sku, deciding: Deciding, status: ReviewStatus
+    ) -> Applied[None]:
+        request.status = status
+        request.reason = deciding.reason[:MAX_NOTE]
+        verb = "approve" if status is ReviewStatus.APPROVED else "reject"
+        payload = {
+            "review_id": request.id,
+            "reason": request.reason,
+            "default_price": sku.default_price,
+            "supply_price": sku.supply_price,
+        }
+        return Applied(
+            Outcome(status.value), f"sku.review.{verb}", f"sku:{sku.code}", payload, None
+        )
+
+    async def _sku(self, session: AsyncSession, request: SkuReview) -> Sku:
+        # one change or decision of a SKU at a time (a no-op on SQLite's single writer)
+        sku = await session.get(Sku, request.sku_id, with_for_update=True)
+        assert sku is not None
+        return sku
+
+    async def result(
+        self,
+        session: AsyncSession,
+        request: SkuReview,
+        effect: None,
+        verdict: Verdict | None,
+        already_decided: bool,
+    ) -> ReviewDecision:
+        sku = await session.get(Sku, request.sku_id)  # locked already when just decided
+        assert sku is not None
+        view = await self._reviews.view(session, request, sku)
+        return ReviewDecision(view, already_decided, verdict)
 
 
 def _clean_name(text: str) -> str:
@@ -363,14 +397,6 @@ async def _latest_review(session: AsyncSession, sku_id: int) -> SkuReview | None
     return await session.scalar(
         select(SkuReview).where(SkuReview.sku_id == sku_id).order_by(SkuReview.id.desc()).limit(1)
     )
-
-
-async def _load_review(session: AsyncSession, review_id: int, lock: bool = False) -> SkuReview:
-    """``lock``: hold the row until commit, so a concurrent decision waits and sees ours."""
-    review = await session.get(SkuReview, review_id, with_for_update=lock)
-    if review is None:
-        raise NotFound(kind="review", ref=str(review_id))
-    return review
 
 
 async def _free_code(session: AsyncSession, supplier_id: int) -> str:

@@ -13,14 +13,13 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.approvals import Verdict, load_verdict
+from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide, verdict_of
 from core.balances import Posted, check_amount, withdraw_payable
-from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
 from core.decisions.refusal import Refusal
 from core.decisions.withdrawal import PayableContext, decide_withdrawal_request, withdrawable
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.errors import NotFound
 from core.ledger import balance_of
 from core.models import (
     AccountKind,
@@ -36,6 +35,7 @@ from core.models import (
 from core.outbox import enqueue
 from core.pricing.book import load_ladder, spread_supplier_bps
 from core.pricing.split import LADDER_WINDOW, LadderTier, ladder_tier
+from core.rights import require_admin
 from core.supplier_sales import supplier_of
 
 WITHDRAWAL_REQUEST = "withdrawal_request"  # outbox kind: to each admin, with the buttons
@@ -129,12 +129,6 @@ class WithdrawalDecision:
     verdict: Verdict | None = None  # who decided, when (also for a late second admin)
 
 
-async def _verdict(session: AsyncSession, request: WithdrawalRequest) -> Verdict | None:
-    return await load_verdict(
-        session, request.status, request.decided_by, request.decided_at, request.reason
-    )
-
-
 async def _units_since(
     session: AsyncSession, supplier_id: int, since: datetime, before_order: int | None = None
 ) -> int:
@@ -171,7 +165,7 @@ async def _view(session: AsyncSession, request: WithdrawalRequest) -> Withdrawal
         request.status,
         request.reason,
         as_utc(request.created_at),
-        await _verdict(session, request),
+        await verdict_of(session, WITHDRAWALS, request),
     )
 
 
@@ -306,84 +300,103 @@ class SupplierPayouts:
     ) -> WithdrawalDecision:
         """First decision wins. Paying posts the ledger withdrawal (idempotency key from the
         request id), both in this one transaction, audited; the supplier is notified."""
-        reason = reason.strip()[:MAX_REASON]
-        if not pay and not reason:
-            raise InvalidInput(field="reason", value="")
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            admin = await load_user(session, admin_telegram_id)
-            if not admin.is_admin:
-                raise Forbidden(action="withdrawal.decide")
-            request = await session.get(WithdrawalRequest, request_id, with_for_update=True)
-            if request is None:
-                raise NotFound(kind="withdrawal", ref=str(request_id))
-            if request.status is not WithdrawalStatus.PENDING:
-                verdict = await _verdict(session, request)
-                return WithdrawalDecision(await _view(session, request), None, True, verdict)
-            supplier = await session.get(Supplier, request.supplier_id)
-            assert supplier is not None
-            posted = None
-            actor = f"admin:{admin_telegram_id}"
-            if pay:
-                posted = await withdraw_payable(
-                    session,
-                    supplier,
-                    request.amount,
-                    key=f"withdraw:request-{request.id}",
-                    actor=actor,
-                    now=now,
-                )
-                request.ledger_transaction_id = posted.transaction_id
-            request.status = WithdrawalStatus.PAID if pay else WithdrawalStatus.REJECTED
-            request.decided_by = admin_telegram_id
-            request.decided_at = now
-            request.reason = reason
-            await audit.append(
-                session,
-                action=f"withdrawal.{request.status.value}",
-                actor=actor,
-                subject=f"withdrawal:{request.id}",
-                payload={"supplier": supplier.id, "amount": request.amount, "reason": reason},
-                now=now,
-            )
-            payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
-            await enqueue(
-                session,
-                kind=WITHDRAWAL_DECIDED,
-                user_id=supplier.user_id,
-                payload={
-                    "request_id": request.id,
-                    "amount": request.amount,
-                    "status": request.status.value,
-                    "reason": reason,
-                    "payable": payable,
-                },
-                now=now,
-            )
-            verdict = await _verdict(session, request)
-            return WithdrawalDecision(await _view(session, request), posted, False, verdict)
+        return await decide(
+            self._db,
+            self._clock,
+            WITHDRAWALS,
+            request_id,
+            admin_telegram_id=admin_telegram_id,
+            choice=Choice(pay, reason),
+        )
 
     async def withdrawal(self, request_id: int, *, admin_telegram_id: int) -> WithdrawalView:
         """One request, for an admin about to decide it."""
         async with self._db.reading() as session:
-            admin = await load_user(session, admin_telegram_id)
-            if not admin.is_admin:
-                raise Forbidden(action="withdrawal.view")
+            await require_admin(session, admin_telegram_id, "withdrawal.view")
             request = await session.get(WithdrawalRequest, request_id)
             if request is None:
                 raise NotFound(kind="withdrawal", ref=str(request_id))
             return await _view(session, request)
 
-    async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[WithdrawalView]:
-        """The oldest withdrawal requests still waiting for a decision."""
-        async with self._db.reading() as session:
-            admin = await load_user(session, admin_telegram_id)
-            if not admin.is_admin:
-                raise Forbidden(action="withdrawal.view")
-            requests = await session.scalars(
-                select(WithdrawalRequest)
-                .where(WithdrawalRequest.status == WithdrawalStatus.PENDING)
-                .order_by(WithdrawalRequest.id)
-                .limit(limit)
-            )
-            return [await _view(session, request) for request in requests]
+
+class WithdrawalKind:
+    """A supplier asking to be paid: approving ("Mark paid") posts the ledger withdrawal,
+    rejecting needs a reason; either way the supplier is told (through the outbox)."""
+
+    name = "withdrawals"
+    model = WithdrawalRequest
+    waiting = WithdrawalStatus.PENDING
+    not_found = "withdrawal"
+    action = "withdrawal.decide"
+    reason = Reason.REQUIRED
+
+    def reason_of(self, request: WithdrawalRequest) -> str:
+        return request.reason
+
+    async def approve(
+        self, session: AsyncSession, request: WithdrawalRequest, deciding: Deciding
+    ) -> Applied[Posted | None]:
+        supplier = await session.get(Supplier, request.supplier_id)
+        assert supplier is not None
+        posted = await withdraw_payable(  # InsufficientPayable: nothing written, still waiting
+            session,
+            supplier,
+            request.amount,
+            key=f"withdraw:request-{request.id}",
+            actor=deciding.actor,
+            now=deciding.now,
+        )
+        request.ledger_transaction_id = posted.transaction_id
+        return await self._applied(session, request, deciding, WithdrawalStatus.PAID, posted)
+
+    async def reject(
+        self, session: AsyncSession, request: WithdrawalRequest, deciding: Deciding
+    ) -> Applied[Posted | None]:
+        return await self._applied(session, request, deciding, WithdrawalStatus.REJECTED, None)
+
+    async def _applied(
+        self,
+        session: AsyncSession,
+        request: WithdrawalRequest,
+        deciding: Deciding,
+        status: WithdrawalStatus,
+        posted: Posted | None,
+    ) -> Applied[Posted | None]:
+        supplier = await session.get(Supplier, request.supplier_id)
+        assert supplier is not None
+        request.status = status
+        request.reason = deciding.reason[:MAX_REASON]
+        payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
+        await enqueue(
+            session,
+            kind=WITHDRAWAL_DECIDED,
+            user_id=supplier.user_id,
+            payload={
+                "request_id": request.id,
+                "amount": request.amount,
+                "status": status.value,
+                "reason": request.reason,
+                "payable": payable,
+            },
+            now=deciding.now,
+        )
+        return Applied(
+            Outcome(status.value),
+            f"withdrawal.{status.value}",
+            f"withdrawal:{request.id}",
+            {"supplier": supplier.id, "amount": request.amount, "reason": request.reason},
+            posted,
+        )
+
+    async def result(
+        self,
+        session: AsyncSession,
+        request: WithdrawalRequest,
+        effect: Posted | None,
+        verdict: Verdict | None,
+        already_decided: bool,
+    ) -> WithdrawalDecision:
+        return WithdrawalDecision(await _view(session, request), effect, already_decided, verdict)
+
+
+WITHDRAWALS = WithdrawalKind()

@@ -9,14 +9,14 @@ record. A supplier may stock only SKUs of their own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.approvals import Verdict, load_verdict
+from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
 from core.catalogue import SkuView, _ensure_supplier, load_sku, load_user, sku_view
 from core.clock import Clock
 from core.db import Database
@@ -48,7 +48,6 @@ class ApplicationView:
     contact_note: str
     status: ApplicationStatus
     reason: str
-    verdict: Verdict | None = None  # filled where an admin is about to act on the card
 
 
 @dataclass(frozen=True)
@@ -56,16 +55,6 @@ class ApplicationDecision:
     application: ApplicationView
     already_decided: bool  # another admin (or a double tap) came first: nothing changed
     verdict: Verdict | None = None  # who decided, when (also for a late second admin)
-
-
-async def _verdict(session: AsyncSession, application: SupplierApplication) -> Verdict | None:
-    return await load_verdict(
-        session,
-        application.status,
-        application.decided_by,
-        application.decided_at,
-        application.reason,
-    )
 
 
 def _view(application: SupplierApplication, user: User) -> ApplicationView:
@@ -78,13 +67,6 @@ def _view(application: SupplierApplication, user: User) -> ApplicationView:
         application.status,
         application.reason,
     )
-
-
-async def load_admin(session: AsyncSession, telegram_id: int, action: str) -> User:
-    admin = await load_user(session, telegram_id)
-    if not admin.is_admin:
-        raise Forbidden(action=action)
-    return admin
 
 
 async def load_own_supplier(session: AsyncSession, telegram_id: int) -> tuple[User, Supplier]:
@@ -177,30 +159,6 @@ class SupplierOnboarding:
         if pending is not None:
             raise InvalidState(reason="application_pending", application=pending.id)
 
-    async def application(self, application_id: int, *, admin_telegram_id: int) -> ApplicationView:
-        async with self._db.reading() as session:
-            await load_admin(session, admin_telegram_id, "supplier.decide")
-            application = await session.get(SupplierApplication, application_id)
-            if application is None:
-                raise NotFound(kind="application", ref=str(application_id))
-            user = await session.get(User, application.user_id)
-            assert user is not None
-            verdict = await _verdict(session, application)
-            return replace(_view(application, user), verdict=verdict)
-
-    async def pending(self, *, admin_telegram_id: int, limit: int = 20) -> list[ApplicationView]:
-        """The oldest applications still waiting for a decision."""
-        async with self._db.reading() as session:
-            await load_admin(session, admin_telegram_id, "supplier.decide")
-            rows = await session.execute(
-                select(SupplierApplication, User)
-                .join(User, User.id == SupplierApplication.user_id)
-                .where(SupplierApplication.status == ApplicationStatus.PENDING)
-                .order_by(SupplierApplication.id)
-                .limit(limit)
-            )
-            return [_view(application, user) for application, user in rows]
-
     async def decide(
         self,
         application_id: int,
@@ -210,48 +168,88 @@ class SupplierOnboarding:
         reason: str = "",
     ) -> ApplicationDecision:
         """First decision wins; approving grants the supplier role and opens the supplier."""
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            await load_admin(session, admin_telegram_id, "supplier.decide")
-            # the row lock makes a concurrent second decision wait, then see the first
-            application = await session.get(
-                SupplierApplication, application_id, with_for_update=True
-            )
-            if application is None:
-                raise NotFound(kind="application", ref=str(application_id))
-            user = await session.get(User, application.user_id)
-            assert user is not None
-            if application.status is not ApplicationStatus.PENDING:
-                verdict = await _verdict(session, application)
-                return ApplicationDecision(_view(application, user), True, verdict)
-            application.status = (
-                ApplicationStatus.APPROVED if approve else ApplicationStatus.REJECTED
-            )
-            application.decided_by = admin_telegram_id
-            application.decided_at = now
-            application.reason = reason.strip()[:MAX_NOTE]
-            actor = f"admin:{admin_telegram_id}"
-            if approve:
-                user.is_supplier = True
-                supplier = await _ensure_supplier(session, user, now, application.company_name)
-                await audit.append(
-                    session,
-                    action="role.grant",
-                    actor=actor,
-                    subject=f"user:{user.telegram_id}",
-                    payload={"role": Role.SUPPLIER.value, "supplier_id": supplier.id},
-                    now=now,
-                )
-            await audit.append(
-                session,
-                action="supplier.approve" if approve else "supplier.reject",
-                actor=actor,
-                subject=f"application:{application.id}",
-                payload={"user": user.telegram_id, "reason": application.reason},
-                now=now,
-            )
-            verdict = await _verdict(session, application)
-            return ApplicationDecision(_view(application, user), False, verdict)
+        return await decide(
+            self._db,
+            self._clock,
+            APPLICATIONS,
+            application_id,
+            admin_telegram_id=admin_telegram_id,
+            choice=Choice(approve, reason),
+        )
+
+
+class ApplicationKind:
+    """Someone asking to supply: approving grants the supplier role and opens the Supplier
+    row (named for the company) with its payable account."""
+
+    name = "supplier_applications"
+    model = SupplierApplication
+    waiting = ApplicationStatus.PENDING
+    not_found = "application"
+    action = "supplier.decide"
+    reason = Reason.ASKED
+
+    def reason_of(self, request: SupplierApplication) -> str:
+        return request.reason
+
+    async def approve(
+        self, session: AsyncSession, request: SupplierApplication, deciding: Deciding
+    ) -> Applied[None]:
+        user = await self._applicant(session, request)
+        user.is_supplier = True
+        supplier = await _ensure_supplier(session, user, deciding.now, request.company_name)
+        await audit.append(
+            session,
+            action="role.grant",
+            actor=deciding.actor,
+            subject=f"user:{user.telegram_id}",
+            payload={"role": Role.SUPPLIER.value, "supplier_id": supplier.id},
+            now=deciding.now,
+        )
+        return await self._applied(session, request, deciding, ApplicationStatus.APPROVED)
+
+    async def reject(
+        self, session: AsyncSession, request: SupplierApplication, deciding: Deciding
+    ) -> Applied[None]:
+        return await self._applied(session, request, deciding, ApplicationStatus.REJECTED)
+
+    async def _applied(
+        self,
+        session: AsyncSession,
+        request: SupplierApplication,
+        deciding: Deciding,
+        status: ApplicationStatus,
+    ) -> Applied[None]:
+        user = await self._applicant(session, request)
+        request.status = status
+        request.reason = deciding.reason
+        verb = "approve" if status is ApplicationStatus.APPROVED else "reject"
+        return Applied(
+            Outcome(status.value),
+            f"supplier.{verb}",
+            f"application:{request.id}",
+            {"user": user.telegram_id, "reason": request.reason},
+            None,
+        )
+
+    async def _applicant(self, session: AsyncSession, request: SupplierApplication) -> User:
+        user = await session.get(User, request.user_id)
+        assert user is not None
+        return user
+
+    async def result(
+        self,
+        session: AsyncSession,
+        request: SupplierApplication,
+        effect: None,
+        verdict: Verdict | None,
+        already_decided: bool,
+    ) -> ApplicationDecision:
+        user = await self._applicant(session, request)
+        return ApplicationDecision(_view(request, user), already_decided, verdict)
+
+
+APPLICATIONS = ApplicationKind()
 
 
 class SupplierStock:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.approvals import Verdict, load_verdict
+from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
 from core.balances import MAX_SINGLE_AMOUNT, Posted, move_reseller_balance
 from core.catalogue import load_user
 from core.clock import Clock
 from core.db import Database
-from core.errors import Forbidden, InvalidAmount, NotFound
+from core.errors import InvalidAmount
 from core.models import TopUpRequest, TopUpStatus, User
 
 
@@ -34,12 +33,6 @@ class Decision:
     posted: Posted | None  # the credit, when approved
     already_decided: bool  # a second admin (or a double tap) came too late: nothing changed
     verdict: Verdict | None = None  # who decided, when (also for a late second admin)
-
-
-async def _verdict(session: AsyncSession, request: TopUpRequest) -> Verdict | None:
-    return await load_verdict(
-        session, request.status, request.decided_by, request.decided_at, request.reason
-    )
 
 
 def _view(request: TopUpRequest, user: User) -> TopUpView:
@@ -80,48 +73,79 @@ class TopUps:
             await session.flush()
             return _view(request, user)
 
-    async def pending(self) -> list[TopUpView]:
-        async with self._db.reading() as session:
-            rows = await session.execute(
-                select(TopUpRequest, User)
-                .join(User, User.id == TopUpRequest.user_id)
-                .where(TopUpRequest.status == TopUpStatus.PENDING)
-                .order_by(TopUpRequest.id)
-            )
-            return [_view(r, u) for r, u in rows]
-
     async def decide(
         self, request_id: int, *, admin_telegram_id: int, approve: bool, reason: str = ""
     ) -> Decision:
         """First decision wins; approving credits the balance exactly once."""
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            admin = await load_user(session, admin_telegram_id)
-            if not admin.is_admin:
-                raise Forbidden(action="topup.decide")
-            request = await session.get(TopUpRequest, request_id)
-            if request is None:
-                raise NotFound(kind="topup", ref=str(request_id))
-            user = await session.get(User, request.user_id)
-            assert user is not None
-            if request.status is not TopUpStatus.PENDING:
-                verdict = await _verdict(session, request)
-                return Decision(_view(request, user), None, already_decided=True, verdict=verdict)
-            request.status = TopUpStatus.APPROVED if approve else TopUpStatus.REJECTED
-            request.decided_by = admin_telegram_id
-            request.decided_at = now
-            request.reason = reason
-            posted = None
-            if approve:
-                posted = await move_reseller_balance(
-                    session,
-                    user,
-                    request.amount,
-                    kind="top_up",
-                    key=f"top_up:request-{request_id}",
-                    note=f"top-up request #{request_id}",
-                    actor=f"admin:{admin_telegram_id}",
-                    now=now,
-                )
-            verdict = await _verdict(session, request)
-            return Decision(_view(request, user), posted, already_decided=False, verdict=verdict)
+        return await decide(
+            self._db,
+            self._clock,
+            TOPUPS,
+            request_id,
+            admin_telegram_id=admin_telegram_id,
+            choice=Choice(approve, reason),
+        )
+
+
+class TopUpKind:
+    """A reseller's reported payment: approving credits it to their balance, once."""
+
+    name = "topups"
+    model = TopUpRequest
+    waiting = TopUpStatus.PENDING
+    not_found = "topup"
+    action = "topup.decide"
+    reason = Reason.NONE
+
+    def reason_of(self, request: TopUpRequest) -> str:
+        return request.reason
+
+    async def approve(
+        self, session: AsyncSession, request: TopUpRequest, deciding: Deciding
+    ) -> Applied[Posted | None]:
+        user = await session.get(User, request.user_id)
+        assert user is not None
+        posted = await move_reseller_balance(
+            session,
+            user,
+            request.amount,
+            kind="top_up",
+            key=f"top_up:request-{request.id}",
+            note=f"top-up request #{request.id}",
+            actor=deciding.actor,
+            now=deciding.now,
+        )
+        return self._applied(request, deciding, TopUpStatus.APPROVED, posted)
+
+    async def reject(
+        self, session: AsyncSession, request: TopUpRequest, deciding: Deciding
+    ) -> Applied[Posted | None]:
+        return self._applied(request, deciding, TopUpStatus.REJECTED, None)
+
+    def _applied(
+        self, request: TopUpRequest, deciding: Deciding, status: TopUpStatus, posted: Posted | None
+    ) -> Applied[Posted | None]:
+        request.status = status
+        request.reason = deciding.reason
+        return Applied(
+            Outcome(status.value),
+            f"topup.{status.value}",
+            f"topup:{request.id}",
+            {"amount": request.amount, "reason": deciding.reason},
+            posted,
+        )
+
+    async def result(
+        self,
+        session: AsyncSession,
+        request: TopUpRequest,
+        effect: Posted | None,
+        verdict: Verdict | None,
+        already_decided: bool,
+    ) -> Decision:
+        user = await session.get(User, request.user_id)
+        assert user is not None
+        return Decision(_view(request, user), effect, already_decided, verdict)
+
+
+TOPUPS = TopUpKind()

@@ -19,7 +19,7 @@ from core.clock import Clock
 from core.db import Database
 from core.errors import InvalidAmount, InvalidQuantity, KamengError, NotRegistered, UserBanned
 from core.models import UserStatus, Voucher
-from core.registration import load_admin
+from core.rights import is_admin, require_admin
 from core.secret_codes import SecretCodes
 
 MAX_VOUCHERS = 50
@@ -60,7 +60,7 @@ class Vouchers:
         now = self._clock.now()
         codes = [self._codes.new() for _ in range(count)]
         async with self._db.transaction() as session:
-            await load_admin(session, admin_telegram_id, "voucher.issue")
+            await require_admin(session, admin_telegram_id, "voucher.issue")
             vouchers = [
                 Voucher(
                     digest=self._codes.digest(code),
@@ -91,7 +91,7 @@ class Vouchers:
             user = await load_user(session, telegram_id)
             if user.status is UserStatus.BANNED:
                 raise UserBanned()
-            if user.status is not UserStatus.ACTIVE and not user.is_admin:
+            if user.status is not UserStatus.ACTIVE and not is_admin(user):
                 raise NotRegistered(status=user.status.value)
             claimed = (
                 await session.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -18,14 +18,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
 from bot import admin_texts, aftersales_texts
-from bot.approval_cards import Card, close_card
 from bot.filters import TYPED, admin_router
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import admin as kb
 from bot.replies import reply
 from bot.sender import Priority, Sender
-from core.aftersales import AfterSales, ReportView, Resolution
+from core.aftersales import AfterSales, ReportView
 from core.catalogue import Catalogue, UserView
 from core.errors import NotFound
 from core.restocks import Restocks
@@ -36,10 +35,6 @@ log = logging.getLogger("kameng.bot")
 
 class ReportFlow(StatesGroup):
     position = State()
-    reason = State()
-
-
-class ReportRejectFlow(StatesGroup):
     reason = State()
 
 
@@ -207,51 +202,6 @@ async def show_code(
     await reply(query, admin_texts.reported_code(report, code))
 
 
-async def resolve(
-    query: CallbackQuery,
-    callback_data: kb.ReportDecisionCb,
-    user: UserView,
-    catalogue: Catalogue,
-    settings: Settings,
-    aftersales: AfterSales,
-    bot: Bot,
-    sender: Sender,
-    i18n: I18n,
-) -> None:
-    if callback_data.action == "replace":
-        done = await aftersales.replace(user.telegram_id, callback_data.report)
-    else:
-        done = await aftersales.refund(user.telegram_id, callback_data.report)
-    await _decided(query, done, Card.of(query.message), catalogue, settings, bot, sender, i18n)
-
-
-async def ask_reject_reason(
-    query: CallbackQuery, callback_data: kb.ReportDecisionCb, state: FSMContext
-) -> None:
-    await state.set_state(ReportRejectFlow.reason)
-    card = Card.of(query.message)
-    await state.update_data(report=callback_data.report, card=card.as_data() if card else None)
-    await reply(query, admin_texts.ask_reject_reason(callback_data.report), kb.cancel())
-
-
-async def reject(
-    message: Message,
-    state: FSMContext,
-    user: UserView,
-    catalogue: Catalogue,
-    settings: Settings,
-    aftersales: AfterSales,
-    bot: Bot,
-    sender: Sender,
-    i18n: I18n,
-) -> None:
-    data = await state.get_data()
-    report_id, card = int(data["report"]), Card.from_data(data.get("card"))
-    done = await aftersales.reject(user.telegram_id, report_id, reason=message.text or "")
-    await state.clear()
-    await _decided(message, done, card, catalogue, settings, bot, sender, i18n)
-
-
 async def ask_restock_reason(
     query: CallbackQuery, callback_data: kb.RestockCb, state: FSMContext
 ) -> None:
@@ -272,63 +222,13 @@ async def restock(message: Message, state: FSMContext, user: UserView, restocks:
     await message.answer(admin_texts.restocked(done))
 
 
-async def _decided(
-    event: Message | CallbackQuery,
-    done: Resolution,
-    card: Card | None,
-    catalogue: Catalogue,
-    settings: Settings,
-    bot: Bot,
-    sender: Sender,
-    i18n: I18n,
-) -> None:
-    report = done.report
-    await event.answer(admin_texts.decided(report, done.already_decided))
-    # a refund leaves the restock button: the code is void until an admin restocks it
-    await close_card(bot, card, done.verdict, kb.report_decision(report))
-    if done.already_decided:
-        return
-    await _send(
-        sender,
-        catalogue,
-        settings,
-        i18n,
-        report.reseller_telegram_id,
-        lambda: (_for_reseller(done), None),
-        priority=Priority.CODES if done.new_code is not None else Priority.NOTICE,
-    )
-    await _send(
-        sender,
-        catalogue,
-        settings,
-        i18n,
-        report.supplier_telegram_id,
-        lambda: (admin_texts.decided_for_supplier(report), None),
-    )
-
-
-def _for_reseller(done: Resolution) -> str:
-    report: ReportView = done.report
-    if done.new_code is not None:
-        return admin_texts.replaced_for_reseller(report, done.new_code)
-    if done.balance_after is not None:
-        return admin_texts.refunded_for_reseller(report, done.balance_after)
-    return admin_texts.rejected_for_reseller(report)
-
-
 def setup() -> Router:
-    """The admins' side first, then the resellers' (the order they always had)."""
+    """The admins' side first, then the resellers' (the order they always had). A report's
+    Replace / Refund / Reject are the approval handlers' (bot/handlers/approvals.py)."""
     admin = admin_router("admin_aftersales")
     admin.callback_query.register(open_reports, kb.AdminCb.filter(F.action == "reports"))
     admin.callback_query.register(show_report, kb.ReportDecisionCb.filter(F.action == "show"))
     admin.callback_query.register(show_code, kb.ReportDecisionCb.filter(F.action == "code"))
-    admin.callback_query.register(
-        resolve, kb.ReportDecisionCb.filter(F.action.in_({"replace", "refund"}))
-    )
-    admin.callback_query.register(
-        ask_reject_reason, kb.ReportDecisionCb.filter(F.action == "reject")
-    )
-    admin.message.register(reject, StateFilter(ReportRejectFlow.reason), TYPED)
     admin.callback_query.register(ask_restock_reason, kb.RestockCb.filter())
     admin.message.register(restock, StateFilter(CodeRestockFlow.reason), TYPED)
     resellers = Router(name="aftersales")

@@ -1,6 +1,7 @@
-"""/admin: the panel with its counters, users (find, card, level, credit limit, ban,
-balance adjustments) and pending top-ups. Admins only: for anyone else these handlers do
-not exist (an unknown command, a stale button), and the core checks the actor again."""
+"""/admin: the panel with its counters (the approval queues; their listings are in
+bot/handlers/approvals.py) and users (find, card, level, credit limit, ban, balance
+adjustments). Admins only: for anyone else these handlers do not exist (an unknown
+command, a stale button), and the core checks the actor again."""
 
 from __future__ import annotations
 
@@ -13,12 +14,10 @@ from aiogram.types import CallbackQuery, Message
 from bot import admin_texts, texts
 from bot.filters import TYPED, admin_router
 from bot.keyboards import admin as kb
-from bot.keyboards import menus
 from bot.replies import reply
 from core.admin import AdminDesk
 from core.catalogue import Catalogue, UserView
 from core.money import MalformedAmount, parse_amount
-from core.topups import TopUps
 
 
 class UserFlow(StatesGroup):
@@ -45,16 +44,6 @@ async def home(query: CallbackQuery, user: UserView, admin: AdminDesk, state: FS
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await reply(query, admin_texts.cancelled())
-
-
-async def topups(query: CallbackQuery, topups: TopUps) -> None:
-    pending = await topups.pending()
-    await reply(query, admin_texts.panel({"topups": len(pending)}))
-    if isinstance(query.message, Message):
-        for request in pending[:20]:
-            await query.message.answer(
-                texts.topup_for_admin(request), reply_markup=menus.topup_decision(request.id)
-            )
 
 
 # users ---------------------------------------------------------------------------------
@@ -178,7 +167,6 @@ def setup() -> Router:
     router.message.register(admin, Command("admin"))
     router.callback_query.register(home, kb.AdminCb.filter(F.action == "home"))
     router.callback_query.register(cancel, kb.AdminCb.filter(F.action == "cancel"))
-    router.callback_query.register(topups, kb.AdminCb.filter(F.action == "topups"))
     router.callback_query.register(ask_user, kb.AdminCb.filter(F.action == "users"))
     router.message.register(find_user, StateFilter(UserFlow.find), TYPED)
     router.callback_query.register(user_again, kb.AdminUserCb.filter(F.action == "show"))

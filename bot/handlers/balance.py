@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -10,19 +10,17 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 
 from bot import texts
-from bot.approval_cards import Card, close_card
 from bot.filters import TYPED
-from bot.formatting import reading_as
-from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
-from bot.keyboards.callbacks import BalanceCb, TopUpDecisionCb
-from bot.notices import TelegramFile, notify, tell_admins
+from bot.keyboards.approvals import decision_buttons
+from bot.keyboards.callbacks import BalanceCb
+from bot.notices import TelegramFile, tell_admins
 from bot.sender import Sender
 from core.balances import Balances
 from core.catalogue import Catalogue, UserView
 from core.money import MalformedAmount, parse_amount
 from core.settings import Settings
-from core.topups import TopUps
+from core.topups import TopUpKind, TopUps
 
 
 class TopUpFlow(StatesGroup):
@@ -83,39 +81,9 @@ async def topup_receipt(
         catalogue,
         settings,
         i18n,
-        lambda: (texts.topup_for_admin(request), menus.topup_decision(request.id)),
+        lambda: (texts.topup_for_admin(request), decision_buttons(TopUpKind.name, request.id)),
         attachment=TelegramFile(photo, "photo") if photo else None,
     )
-
-
-async def topup_decide(
-    query: CallbackQuery,
-    callback_data: TopUpDecisionCb,
-    user: UserView,
-    settings: Settings,
-    topups: TopUps,
-    catalogue: Catalogue,
-    bot: Bot,
-    sender: Sender,
-    i18n: I18n,
-) -> None:
-    decision = await topups.decide(
-        callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
-    )
-    await query.answer(texts.topup_decided(decision.request, decision.already_decided))
-    await close_card(bot, Card.of(query.message), decision.verdict)
-    if decision.already_decided:
-        return
-    reseller = await catalogue.user(decision.request.telegram_id)
-    with (
-        i18n.use_locale(LOCALE_OF[reseller.language]),
-        reading_as(settings, reseller.telegram_id),
-    ):
-        if decision.posted is not None:
-            text = texts.topup_approved(decision.request, decision.posted.balance_after)
-        else:
-            text = texts.topup_rejected(decision.request)
-    await notify(sender, reseller.telegram_id, text)
 
 
 def setup() -> Router:
@@ -126,5 +94,4 @@ def setup() -> Router:
     router.callback_query.register(topup_start, BalanceCb.filter(F.action == "topup"))
     router.message.register(topup_amount, StateFilter(TopUpFlow.amount), TYPED)
     router.message.register(topup_receipt, StateFilter(TopUpFlow.receipt), F.photo | TYPED)
-    router.callback_query.register(topup_decide, TopUpDecisionCb.filter())
     return router

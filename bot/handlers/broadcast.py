@@ -28,7 +28,8 @@ from core.broadcasts import (
 )
 from core.catalogue import UserView
 from core.errors import Forbidden, InvalidInput
-from core.models import CampaignStatus, Role
+from core.models import CampaignStatus
+from core.rights import has_admin_rights
 
 
 class BroadcastFlow(StatesGroup):
@@ -39,7 +40,7 @@ class BroadcastFlow(StatesGroup):
 
 
 def _require_admin(user: UserView) -> None:
-    if Role.ADMIN not in user.roles:
+    if not has_admin_rights(user):
         raise Forbidden(action="broadcast")
 
 

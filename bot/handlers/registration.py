@@ -16,16 +16,14 @@ from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, TelegramOb
 from aiogram.utils.i18n import I18n
 
 from bot import registration_texts, texts
-from bot.approval_cards import Card, close_card
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
-from bot.keyboards.callbacks import RegistrationDecisionCb
-from bot.notices import notify
+from bot.keyboards.approvals import decision_buttons
 from bot.sender import Priority, Sender
 from core.catalogue import UserView
-from core.models import RegistrationStatus, UserStatus
-from core.registration import InvalidInvite, Registrations
+from core.models import UserStatus
+from core.registration import InvalidInvite, RegistrationKind, Registrations
 from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
@@ -138,44 +136,12 @@ async def _apply(
             reading_as(settings, admin.telegram_id),
         ):
             text = registration_texts.request_for_admin(application.request)
-            markup = menus.registration_decision(application.request.id)
+            markup = decision_buttons(RegistrationKind.name, application.request.id)
         delivery = await sender.send_message(
             admin.telegram_id, text, reply_markup=markup, priority=Priority.NOTICE
         )
         if not delivery.sent:  # one unreachable admin must not stop the rest
             log.warning("registration request for admin %s: %s", admin.telegram_id, delivery.reason)
-
-
-async def decide(
-    query: CallbackQuery,
-    callback_data: RegistrationDecisionCb,
-    user: UserView,
-    settings: Settings,
-    registration: Registrations,
-    bot: Bot,
-    sender: Sender,
-    i18n: I18n,
-) -> None:
-    decision = await registration.decide(
-        callback_data.request, admin_telegram_id=user.telegram_id, approve=callback_data.approve
-    )
-    await query.answer(
-        registration_texts.request_decided(decision.request, decision.already_decided)
-    )
-    await close_card(bot, Card.of(query.message), decision.verdict)
-    if decision.already_decided:
-        return
-    applicant = decision.request
-    name = applicant.display_name or str(applicant.telegram_id)
-    with (
-        i18n.use_locale(LOCALE_OF.get(applicant.language, "zh_CN")),
-        reading_as(settings, applicant.telegram_id),
-    ):
-        if applicant.status is RegistrationStatus.APPROVED:
-            text, markup = registration_texts.request_approved(name), menus.main_menu()
-        else:
-            text, markup = registration_texts.request_declined(), None
-    await notify(sender, applicant.telegram_id, text, markup)
 
 
 async def invite(
@@ -208,6 +174,5 @@ def setup_gate() -> Router:
 def setup() -> Router:
     """The admins' side: decisions on requests and /invite."""
     router = Router(name="registration")
-    router.callback_query.register(decide, RegistrationDecisionCb.filter())
     router.message.register(invite, Command("invite"))
     return router

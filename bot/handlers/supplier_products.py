@@ -13,16 +13,16 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 
 from bot import supplier_texts
-from bot.approval_cards import Card, close_card
 from bot.filters import TYPED
 from bot.keyboards import supplier_menus
-from bot.keyboards.callbacks import SkuReviewCb, SupplierFormCb
+from bot.keyboards.approvals import decision_buttons
+from bot.keyboards.callbacks import SupplierFormCb
 from bot.notices import tell_admins
 from bot.sender import Sender
-from bot.supplier_replies import announce_decision, own_sku_of
+from bot.supplier_replies import own_sku_of
 from core.catalogue import Catalogue, UserView
 from core.errors import Forbidden, KamengError
-from core.models import ReviewStatus, Role, StockKind
+from core.models import Role, StockKind
 from core.money import MalformedAmount, parse_amount
 from core.reviews import (
     MAX_AMOUNT,
@@ -32,7 +32,7 @@ from core.reviews import (
     NewProduct,
     ProductEdit,
     ProductReviews,
-    ReviewDecision,
+    ReviewKind,
     ReviewView,
 )
 from core.settings import Settings
@@ -57,10 +57,6 @@ class EditFlow(StatesGroup):
     supply_price = State()
     provenance = State()
     authorization = State()
-
-
-class RejectReview(StatesGroup):
-    reason = State()
 
 
 async def _say(
@@ -199,7 +195,7 @@ async def _to_reviewers(
         catalogue,
         settings,
         i18n,
-        lambda: (supplier_texts.review_card(view), supplier_menus.review_decision(view.id)),
+        lambda: (supplier_texts.review_card(view), decision_buttons(ReviewKind.name, view.id)),
         attachment=view.authorization,
     )
 
@@ -379,96 +375,8 @@ def _new_product(data: dict[str, Any], authorization: Authorization | None) -> N
     )
 
 
-# the admins' decision -----------------------------------------------------------------
-
-
-async def approve(
-    query: CallbackQuery,
-    callback_data: SkuReviewCb,
-    user: UserView,
-    catalogue: Catalogue,
-    settings: Settings,
-    reviews: ProductReviews,
-    sender: Sender,
-    i18n: I18n,
-) -> None:
-    decision = await reviews.decide(
-        callback_data.review, admin_telegram_id=user.telegram_id, approve=True
-    )
-    await query.answer(supplier_texts.review_decided(decision.review, decision.already_decided))
-    await _after_decision(Card.of(query.message), decision, sender, catalogue, settings, i18n)
-
-
-async def reject_start(
-    query: CallbackQuery,
-    callback_data: SkuReviewCb,
-    state: FSMContext,
-    user: UserView,
-    reviews: ProductReviews,
-    bot: Bot,
-) -> None:
-    view = await reviews.review(callback_data.review, admin_telegram_id=user.telegram_id)
-    if view.status is not ReviewStatus.PENDING:
-        await query.answer(supplier_texts.review_decided(view, already=True))
-        await close_card(bot, Card.of(query.message), view.verdict)
-        return
-    await state.set_state(RejectReview.reason)
-    card = Card.of(query.message)
-    await state.update_data(review=view.id, card=card.as_data() if card else None)
-    await query.answer()
-    await _say(
-        bot,
-        query.from_user.id,
-        supplier_texts.ask_reject_reason(supplier_texts.review_label(view.id)),
-    )
-
-
-async def reject_reason(
-    message: Message,
-    state: FSMContext,
-    user: UserView,
-    catalogue: Catalogue,
-    settings: Settings,
-    reviews: ProductReviews,
-    sender: Sender,
-    i18n: I18n,
-) -> None:
-    data = await state.get_data()
-    review_id, card = int(data["review"]), Card.from_data(data.get("card"))
-    await state.clear()
-    decision = await reviews.decide(
-        review_id, admin_telegram_id=user.telegram_id, approve=False, reason=message.text or ""
-    )
-    await message.answer(supplier_texts.review_decided(decision.review, decision.already_decided))
-    await _after_decision(card, decision, sender, catalogue, settings, i18n)
-
-
 async def needs_text(message: Message) -> None:
     await message.answer(supplier_texts.type_text())
-
-
-async def _after_decision(
-    card: Card | None,
-    decision: ReviewDecision,
-    sender: Sender,
-    catalogue: Catalogue,
-    settings: Settings,
-    i18n: I18n,
-) -> None:
-    view = decision.review
-    approved = view.status is ReviewStatus.APPROVED
-    render = supplier_texts.product_approved if approved else supplier_texts.product_rejected
-    await announce_decision(
-        card,
-        decision.verdict,
-        decision.already_decided,
-        sender,
-        catalogue,
-        settings,
-        i18n,
-        view.supplier_telegram_id,
-        lambda: render(view),
-    )
 
 
 def setup() -> Router:
@@ -526,8 +434,5 @@ def setup() -> Router:
         StateFilter(ProductFlow.authorization),
         SupplierFormCb.filter(F.step == "skip"),
     )
-    router.callback_query.register(approve, SkuReviewCb.filter(F.approve))
-    router.callback_query.register(reject_start, SkuReviewCb.filter(~F.approve))
-    router.message.register(reject_reason, StateFilter(RejectReview.reason), TYPED)
-    router.message.register(needs_text, StateFilter(ProductFlow, EditFlow, RejectReview), ~F.text)
+    router.message.register(needs_text, StateFilter(ProductFlow, EditFlow), ~F.text)
     return router

@@ -12,8 +12,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import admin_texts, texts
+from bot.keyboards.approvals import ApprovalQueueCb, add_decision_buttons
 from core.admin import UserCard
-from core.aftersales import ReportView
+from core.aftersales import REFUND, REPLACE, ReportKind, ReportView
 from core.models import ReportStatus, SkuStatus, UserStatus
 from core.pricing_admin import CategoryRow, LadderView, SkuPricing
 
@@ -58,7 +59,7 @@ class BadCodeReportCb(CallbackData, prefix="bad"):
 
 
 class ReportDecisionCb(CallbackData, prefix="rpd"):
-    action: str  # "show" | "code" | "replace" | "refund" | "reject"
+    action: str  # "show" | "code" (deciding is bot/keyboards/approvals.py's ApprovalCb)
     report: int
 
 
@@ -81,7 +82,7 @@ def panel(counts: dict[str, int]) -> InlineKeyboardMarkup:
     builder.button(text=_("📈 Commission & spread"), callback_data=AdminCb(action="ladder"))
     builder.button(
         text=_("💳 Top-ups ({count})").format(count=counts.get("topups", 0)),
-        callback_data=AdminCb(action="topups"),
+        callback_data=ApprovalQueueCb(kind="topups"),
     )
     builder.button(
         text=_("🛠 Bad-code reports ({count})").format(count=counts.get("code_reports", 0)),
@@ -92,10 +93,10 @@ def panel(counts: dict[str, int]) -> InlineKeyboardMarkup:
         "withdrawals": _("💸 Withdrawals ({count})"),
         "registrations": _("🚪 Registrations ({count})"),
     }
-    for name, label in queues.items():  # the waiting lists (bot/handlers/admin_queues.py)
+    for name, label in queues.items():  # the waiting lists (bot/handlers/approvals.py)
         if name in counts:
             builder.button(
-                text=label.format(count=counts[name]), callback_data=AdminCb(action=name)
+                text=label.format(count=counts[name]), callback_data=ApprovalQueueCb(kind=name)
             )
     builder.adjust(2)
     return builder.as_markup()
@@ -200,13 +201,16 @@ def report_decision(report: ReportView) -> InlineKeyboardMarkup | None:
     if report.status is not ReportStatus.OPEN:
         return None
     builder = InlineKeyboardBuilder()
-    for action, label in (
-        ("code", _("🔑 Show code")),
-        ("replace", _("🔁 Replace")),
-        ("refund", _("💸 Refund")),
-        ("reject", _("✖ Reject")),
-    ):
-        builder.button(text=label, callback_data=ReportDecisionCb(action=action, report=report.id))
+    builder.button(
+        text=_("🔑 Show code"), callback_data=ReportDecisionCb(action="code", report=report.id)
+    )
+    add_decision_buttons(
+        builder,
+        ReportKind.name,
+        report.id,
+        approve=((_("🔁 Replace"), REPLACE), (_("💸 Refund"), REFUND)),
+        reject=_("✖ Reject"),
+    )
     builder.adjust(1, 3)
     return builder.as_markup()
 

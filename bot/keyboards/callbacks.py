@@ -30,31 +30,11 @@ class BalanceCb(CallbackData, prefix="bal"):
     action: str  # "statement" | "topup"
 
 
-class TopUpDecisionCb(CallbackData, prefix="tud"):
-    request: int
-    approve: bool
-
-
 class LanguageCb(CallbackData, prefix="lang"):
     code: str
 
 
-class RegistrationDecisionCb(CallbackData, prefix="rgd"):
-    request: int
-    approve: bool
-
-
 # --- suppliers catalog ---
-
-
-class SupplierApplicationCb(CallbackData, prefix="sap"):
-    application: int
-    approve: bool
-
-
-class SkuReviewCb(CallbackData, prefix="srv"):
-    review: int
-    approve: bool
 
 
 class SupplierFormCb(CallbackData, prefix="sfm"):

@@ -14,8 +14,6 @@ from bot.keyboards.callbacks import (
     CatalogueCb,
     LanguageCb,
     OrdersCb,
-    RegistrationDecisionCb,
-    TopUpDecisionCb,
 )
 from core.orders import OrderSummary
 from core.pricing.quotes import QuoteView
@@ -151,30 +149,10 @@ def balance_actions() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def topup_decision(request_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Approve"), callback_data=TopUpDecisionCb(request=request_id, approve=True)
-    )
-    builder.button(
-        text=_("❌ Reject"), callback_data=TopUpDecisionCb(request=request_id, approve=False)
-    )
-    return builder.as_markup()
-
-
 def languages() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text="中文", callback_data=LanguageCb(code="zh-CN"))
     builder.button(text="English", callback_data=LanguageCb(code="en"))
-    return builder.as_markup()
-
-
-def registration_decision(request_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for label, approve in ((_("✅ Approve"), True), (_("❌ Reject"), False)):
-        builder.button(
-            text=label, callback_data=RegistrationDecisionCb(request=request_id, approve=approve)
-        )
     return builder.as_markup()
 
 

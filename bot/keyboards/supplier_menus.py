@@ -6,29 +6,9 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.keyboards.callbacks import SkuReviewCb, SupplierApplicationCb, SupplierFormCb
+from bot.keyboards.callbacks import SupplierFormCb
 
 MAX_CATEGORY_BUTTONS = 30
-
-
-def application_decision(application_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Approve"),
-        callback_data=SupplierApplicationCb(application=application_id, approve=True),
-    )
-    builder.button(
-        text=_("❌ Reject"),
-        callback_data=SupplierApplicationCb(application=application_id, approve=False),
-    )
-    return builder.as_markup()
-
-
-def review_decision(review_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Approve"), callback_data=SkuReviewCb(review=review_id, approve=True))
-    builder.button(text=_("❌ Reject"), callback_data=SkuReviewCb(review=review_id, approve=False))
-    return builder.as_markup()
 
 
 def categories(names: list[str]) -> InlineKeyboardMarkup | None:

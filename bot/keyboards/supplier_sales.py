@@ -8,7 +8,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import supplier_sales_texts
+from bot.keyboards.approvals import decision_buttons
 from core.models import SalesNotify
+from core.supplier_payouts import WithdrawalKind
 from core.supplier_sales import ProductLine
 
 
@@ -17,11 +19,6 @@ class SupplierCb(CallbackData, prefix="sup"):
     mode: str = ""
     sku: str = ""
     page: int = 0
-
-
-class WithdrawalDecisionCb(CallbackData, prefix="wdd"):
-    request: int
-    pay: bool
 
 
 def supplier_menu(current: SalesNotify) -> InlineKeyboardMarkup:
@@ -66,11 +63,4 @@ def earnings(can_withdraw: bool) -> InlineKeyboardMarkup:
 
 
 def withdrawal_decision(request_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Mark paid"), callback_data=WithdrawalDecisionCb(request=request_id, pay=True)
-    )
-    builder.button(
-        text=_("❌ Reject"), callback_data=WithdrawalDecisionCb(request=request_id, pay=False)
-    )
-    return builder.as_markup()
+    return decision_buttons(WithdrawalKind.name, request_id, approve=_("✅ Mark paid"))

@@ -6,9 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.keyboards import admin as kb
+from bot.keyboards.approvals import REJECT, ApprovalCb, ApprovalQueueCb
+from core.aftersales import REFUND, REPLACE, ReportKind
 from core.checks import check_ledger
 from core.models import AuditRecord, OrderStatus, ReportStatus, SkuStatus, UserStatus
 from core.platform import Platform
+from core.topups import TopUpKind
 from sandbox.fake_telegram import FakeTelegramServer, FakeUser
 from tests.bot.conftest import ADMIN_ID
 from tests.factories import SUPPLIER_TID, make_reseller, make_sku
@@ -235,7 +238,7 @@ async def test_forged_admin_buttons_from_a_reseller_change_nothing(
     report = reported.report.id
     forged = [
         kb.AdminCb(action="home"),
-        kb.AdminCb(action="topups"),
+        ApprovalQueueCb(kind=TopUpKind.name),
         kb.AdminUserCb(action="ban", user=2002),
         kb.AdminUserCb(action="level", user=RESELLER, level="gold"),
         kb.AdminUserCb(action="adjust", user=RESELLER),
@@ -245,8 +248,9 @@ async def test_forged_admin_buttons_from_a_reseller_change_nothing(
         kb.AdminLadderCb(action="spread"),
         kb.AdminLadderCb(action="untier", tier=2),
         kb.ReportDecisionCb(action="code", report=report),
-        kb.ReportDecisionCb(action="refund", report=report),
-        kb.ReportDecisionCb(action="replace", report=report),
+        ApprovalCb(kind=ReportKind.name, request=report, action=REFUND),
+        ApprovalCb(kind=ReportKind.name, request=report, action=REPLACE),
+        ApprovalCb(kind=ReportKind.name, request=report, action=REJECT),
         kb.BadCodeReportCb(action="start", order=other.order_id),  # type: ignore[union-attr]
     ]
     # Two resellers share the presses: one alone would meet the button throttle first.
@@ -258,7 +262,10 @@ async def test_forged_admin_buttons_from_a_reseller_change_nothing(
             query_id = await mallory.press_data(callback.pack(), message=anchor)
             answer = await mallory.wait_for_callback_answer(query_id)
             text = answer.answer_text or ""
-            assert answer.show_alert and ("no longer valid" in text or "Not found" in text)
+            if isinstance(callback, ApprovalCb):  # the one approval handler: the core refuses
+                assert answer.show_alert and "not allowed" in text
+            else:  # an admin-only button does not exist for a reseller
+                assert answer.show_alert and ("no longer valid" in text or "Not found" in text)
         await mallory.send_text("-100 gift")  # as if an adjustment prompt had been reached
         await mallory.wait_for_message()
         assert not any(m.codes for m in mallory.messages)

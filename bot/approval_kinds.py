@@ -1,0 +1,278 @@
+"""What each approval queue shows and says in the bot: its card, the admin's answer after a
+decision, the reason prompt, and the notice to whoever asked. The deciding itself is one set
+of handlers (bot/handlers/approvals.py) and one core mechanism (core/approvals.py); a new
+queue adds a core ``ApprovalKind`` and one class here.
+
+Every notice to another chat is one small ``tell`` per kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+
+from bot import (
+    admin_texts,
+    command_menus,
+    registration_texts,
+    supplier_sales_texts,
+    supplier_texts,
+    texts,
+)
+from bot.keyboards import admin as admin_kb
+from bot.keyboards import menus
+from bot.keyboards.approvals import decision_buttons
+from bot.keyboards.supplier_sales import withdrawal_decision
+from bot.notices import NOTICE, tell_user
+from bot.sender import Priority, Sender
+from core.aftersales import ReportKind, Resolution
+from core.catalogue import Catalogue
+from core.errors import InsufficientPayable, KamengError, NotFound
+from core.models import RegistrationStatus, ReviewStatus
+from core.registration import RegistrationDecision, RegistrationKind
+from core.reviews import ReviewDecision, ReviewKind
+from core.settings import Settings
+from core.supplier_payouts import WithdrawalDecision, WithdrawalKind
+from core.suppliers import ApplicationDecision, ApplicationKind
+from core.topups import Decision as TopUpDecision
+from core.topups import TopUpKind
+
+
+@dataclass(frozen=True)
+class Notify:
+    """What a kind needs to tell someone in another chat, in their language."""
+
+    sender: Sender
+    i18n: I18n
+    catalogue: Catalogue
+    settings: Settings
+
+    async def tell(
+        self, telegram_id: int, render: Any, markup: Any = None, priority: Priority = NOTICE
+    ) -> None:
+        try:
+            await tell_user(
+                self.sender,
+                self.catalogue,
+                self.settings,
+                self.i18n,
+                telegram_id,
+                render,
+                markup,
+                priority=priority,
+            )
+        except NotFound:  # no such user any more: nobody to tell
+            return
+
+
+class BotKind:
+    """The defaults; a kind overrides what differs. ``result`` is the core kind's result."""
+
+    name: str
+    listed = True  # its waiting requests are listed from the admin panel (ApprovalQueueCb)
+
+    def answer(self, result: Any) -> str:
+        """The deciding admin's answer (also when someone else was first)."""
+        raise NotImplementedError
+
+    def card(self, result: Any) -> str:
+        raise NotImplementedError
+
+    def buttons(self, result: Any) -> InlineKeyboardMarkup | None:
+        return decision_buttons(self.name, result_id(result))
+
+    def ask_reason(self, result: Any) -> str:
+        raise NotImplementedError
+
+    def reason_markup(self) -> InlineKeyboardMarkup | None:
+        return None
+
+    def after(self, result: Any) -> InlineKeyboardMarkup | None:
+        """What may still be done on the card once decided (nothing, by default)."""
+        return None
+
+    def refusal(self, exc: KamengError) -> str | None:
+        """An approve the kind refused (the request still waits), as an alert; None: the
+        error router words it."""
+        return None
+
+    async def tell(self, result: Any, notify: Notify) -> None:
+        """After the first decision: the notice to whoever asked."""
+
+
+def result_id(result: Any) -> int:
+    for field in ("request", "application", "review", "report"):
+        view = getattr(result, field, None)
+        if view is not None:
+            return int(view.id)
+    raise TypeError(result)
+
+
+class TopUps(BotKind):
+    name = TopUpKind.name
+
+    def answer(self, result: TopUpDecision) -> str:
+        return texts.topup_decided(result.request, result.already_decided)
+
+    def card(self, result: TopUpDecision) -> str:
+        return texts.topup_for_admin(result.request)
+
+    async def tell(self, result: TopUpDecision, notify: Notify) -> None:
+        request, posted = result.request, result.posted
+        if posted is not None:
+            await notify.tell(
+                request.telegram_id, lambda: texts.topup_approved(request, posted.balance_after)
+            )
+        else:
+            await notify.tell(request.telegram_id, lambda: texts.topup_rejected(request))
+
+
+class Registrations(BotKind):
+    name = RegistrationKind.name
+
+    def answer(self, result: RegistrationDecision) -> str:
+        return registration_texts.request_decided(result.request, result.already_decided)
+
+    def card(self, result: RegistrationDecision) -> str:
+        return registration_texts.request_for_admin(result.request)
+
+    async def tell(self, result: RegistrationDecision, notify: Notify) -> None:
+        applicant = result.request
+        name = applicant.display_name or str(applicant.telegram_id)
+        if applicant.status is RegistrationStatus.APPROVED:
+            await notify.tell(
+                applicant.telegram_id,
+                lambda: registration_texts.request_approved(name),
+                menus.main_menu,
+            )
+        else:
+            await notify.tell(applicant.telegram_id, registration_texts.request_declined)
+
+
+class SupplierApplications(BotKind):
+    name = ApplicationKind.name
+
+    def answer(self, result: ApplicationDecision) -> str:
+        return supplier_texts.application_decided(result.application, result.already_decided)
+
+    def card(self, result: ApplicationDecision) -> str:
+        return supplier_texts.application_for_admin(result.application)
+
+    def ask_reason(self, result: ApplicationDecision) -> str:
+        return supplier_texts.ask_reject_reason(
+            supplier_texts.application_label(result.application.id)
+        )
+
+    async def tell(self, result: ApplicationDecision, notify: Notify) -> None:
+        view = result.application
+        if view.status.value == "approved":  # the new supplier's menu gains their commands
+            supplier = await notify.catalogue.user(view.telegram_id)
+            await command_menus.refresh(notify.sender.bot, notify.i18n, supplier)
+            await notify.tell(view.telegram_id, lambda: supplier_texts.application_approved(view))
+        else:
+            await notify.tell(view.telegram_id, lambda: supplier_texts.application_rejected(view))
+
+
+class ProductReviews(BotKind):
+    name = ReviewKind.name
+    listed = False  # the panel shows their count; cards reach admins as submitted
+
+    def answer(self, result: ReviewDecision) -> str:
+        return supplier_texts.review_decided(result.review, result.already_decided)
+
+    def card(self, result: ReviewDecision) -> str:
+        return supplier_texts.review_card(result.review)
+
+    def ask_reason(self, result: ReviewDecision) -> str:
+        return supplier_texts.ask_reject_reason(supplier_texts.review_label(result.review.id))
+
+    async def tell(self, result: ReviewDecision, notify: Notify) -> None:
+        view = result.review
+        render = (
+            supplier_texts.product_approved
+            if view.status is ReviewStatus.APPROVED
+            else supplier_texts.product_rejected
+        )
+        await notify.tell(view.supplier_telegram_id, lambda: render(view))
+
+
+class CodeReports(BotKind):
+    name = ReportKind.name
+    listed = False  # listed as buttons by bot/handlers/admin_aftersales.py
+
+    def answer(self, result: Resolution) -> str:
+        return admin_texts.decided(result.report, result.already_decided)
+
+    def card(self, result: Resolution) -> str:
+        return admin_texts.report_for_admin(result.report)
+
+    def buttons(self, result: Resolution) -> InlineKeyboardMarkup | None:
+        return admin_kb.report_decision(result.report)
+
+    def ask_reason(self, result: Resolution) -> str:
+        return admin_texts.ask_reject_reason(result.report.id)
+
+    def reason_markup(self) -> InlineKeyboardMarkup | None:
+        return admin_kb.cancel()
+
+    def after(self, result: Resolution) -> InlineKeyboardMarkup | None:
+        # a refund leaves the restock button: the code is void until an admin restocks it
+        return admin_kb.report_decision(result.report)
+
+    async def tell(self, result: Resolution, notify: Notify) -> None:
+        report = result.report
+        # a replacement code is a buyer's code: it goes before notices and broadcasts
+        priority = Priority.CODES if result.new_code is not None else NOTICE
+        await notify.tell(
+            report.reseller_telegram_id, lambda: _for_reseller(result), priority=priority
+        )
+        await notify.tell(
+            report.supplier_telegram_id, lambda: admin_texts.decided_for_supplier(report)
+        )
+
+
+def _for_reseller(done: Resolution) -> str:
+    if done.new_code is not None:
+        return admin_texts.replaced_for_reseller(done.report, done.new_code)
+    if done.balance_after is not None:
+        return admin_texts.refunded_for_reseller(done.report, done.balance_after)
+    return admin_texts.rejected_for_reseller(done.report)
+
+
+class Withdrawals(BotKind):
+    name = WithdrawalKind.name
+
+    def answer(self, result: WithdrawalDecision) -> str:
+        return supplier_sales_texts.withdrawal_decided(result.request, result.already_decided)
+
+    def card(self, result: WithdrawalDecision) -> str:
+        return admin_texts.withdrawal_waiting(result.request)
+
+    def buttons(self, result: WithdrawalDecision) -> InlineKeyboardMarkup | None:
+        return withdrawal_decision(result.request.id)
+
+    def ask_reason(self, result: WithdrawalDecision) -> str:
+        return supplier_sales_texts.ask_reject_reason(result.request)
+
+    def refusal(self, exc: KamengError) -> str | None:
+        if isinstance(exc, InsufficientPayable):  # refunds took the payable below the request
+            return supplier_sales_texts.payable_below_request(int(exc.params.get("spendable", 0)))
+        return None
+
+    # the supplier is told through the outbox (core/supplier_payouts.py WITHDRAWAL_DECIDED)
+
+
+# in the admin panel's order (core/platform.py)
+KINDS: dict[str, BotKind] = {
+    kind.name: kind
+    for kind in (
+        ProductReviews(),
+        TopUps(),
+        CodeReports(),
+        SupplierApplications(),
+        Withdrawals(),
+        Registrations(),
+    )
+}
