@@ -151,11 +151,10 @@ _STORE_QUOTE = Prepared(
 
 
 async def load_quote_context(
-    session: AsyncSession, telegram_id: int, sku_code: str, now: datetime
+    session: AsyncSession, driver: Driver, telegram_id: int, sku_code: str, now: datetime
 ) -> QuoteContext:
     """One statement; the SKU's full price book too only when a quantity break or a live
     promotion might apply (``price_signals``)."""
-    driver = await Driver.of(session)
     rows = await driver.rows(
         _QUOTE, {"telegram_id": telegram_id, "sku_code": sku_code.upper(), "now": now}
     )
@@ -203,18 +202,19 @@ async def issue_quote(
 ) -> QuoteView:
     """Load → decide → write, in the caller's transaction: the buyer's quote for
     ``quantity`` of ``sku_code``, stored with an id and an expiry."""
-    ctx = await load_quote_context(session, telegram_id, sku_code, now)
+    driver = await Driver.of(session)
+    ctx = await load_quote_context(session, driver, telegram_id, sku_code, now)
     decision = decide_quote(ctx, quantity, now)
     if isinstance(decision, Refusal):
         raise decision.error
-    return await _store_quote(session, ctx, decision, now + ttl, now)
+    return await _store_quote(driver, ctx, decision, now + ttl, now)
 
 
 async def _store_quote(
-    session: AsyncSession, ctx: QuoteContext, offer: Offer, expires_at: datetime, now: datetime
+    driver: Driver, ctx: QuoteContext, offer: Offer, expires_at: datetime, now: datetime
 ) -> QuoteView:
     quote_id = secrets.token_urlsafe(9)
-    await (await Driver.of(session)).rows(
+    await driver.rows(
         _STORE_QUOTE,
         {
             "id": quote_id,
