@@ -33,7 +33,7 @@ from core.models import (
     User,
     UserStatus,
 )
-from core.rights import is_admin, require_admin
+from core.rights import is_admin, is_admitted, require_admin
 from core.secret_codes import SecretCodes
 
 Policy = Literal["open", "approval", "invite"]
@@ -121,7 +121,7 @@ class Registrations:
         """Pending or rejected, and not an admin: may only knock at the door."""
         return (
             user.status in WAITING
-            and not is_admin(user)
+            and not is_admitted(user.status, is_admin(user))
             and user.telegram_id not in self._admin_ids
         )
 

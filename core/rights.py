@@ -25,6 +25,12 @@ def is_admin(user: User | UserView) -> bool:
     return user.is_admin if isinstance(user, User) else Role.ADMIN in user.roles
 
 
+def is_admitted(status: str, admin: bool) -> bool:
+    """Past the registration door: an admitted user, or an admin who is not banned (admins
+    never wait there). Who may buy, redeem a voucher or browse: the one rule."""
+    return status == UserStatus.ACTIVE or (admin and status != UserStatus.BANNED)
+
+
 def has_admin_rights(user: User | UserView) -> bool:
     """May act as an admin: the flag, and admitted (not banned, pending or rejected)."""
     return is_admin(user) and user.status is UserStatus.ACTIVE

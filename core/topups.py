@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
-from core.balances import MAX_SINGLE_AMOUNT, Posted, move_reseller_balance
+from core.balances import Posted, check_amount, move_reseller_balance
 from core.catalogue import load_user
 from core.clock import Clock
 from core.db import Database
-from core.errors import InvalidAmount
 from core.models import TopUpRequest, TopUpStatus, User
 
 
@@ -56,8 +55,7 @@ class TopUps:
     async def request(
         self, telegram_id: int, amount: int, *, note: str = "", receipt_file_id: str | None = None
     ) -> TopUpView:
-        if not 0 < amount <= MAX_SINGLE_AMOUNT:
-            raise InvalidAmount(amount=amount, max=MAX_SINGLE_AMOUNT)
+        check_amount(amount)
         async with self._db.transaction() as session:
             user = await load_user(session, telegram_id)
             request = TopUpRequest(

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from core import audit
-from core.balances import MAX_SINGLE_AMOUNT, Posted, move_reseller_balance
+from core.balances import Posted, check_amount, move_reseller_balance
 from core.catalogue import load_user
 from core.clock import Clock
 from core.db import Database
-from core.errors import InvalidAmount, InvalidQuantity, KamengError, NotRegistered, UserBanned
+from core.errors import InvalidQuantity, KamengError, NotRegistered, UserBanned
 from core.models import UserStatus, Voucher
-from core.rights import is_admin, require_admin
+from core.rights import is_admin, is_admitted, require_admin
 from core.secret_codes import SecretCodes
 
 MAX_VOUCHERS = 50
@@ -53,8 +53,7 @@ class Vouchers:
         self._codes = SecretCodes(secret, b"voucher-code")
 
     async def issue(self, admin_telegram_id: int, amount: int, count: int = 1) -> IssuedVouchers:
-        if not 0 < amount <= MAX_SINGLE_AMOUNT:
-            raise InvalidAmount(amount=amount, max=MAX_SINGLE_AMOUNT)
+        check_amount(amount)
         if not 1 <= count <= MAX_VOUCHERS:
             raise InvalidQuantity(quantity=count, max=MAX_VOUCHERS)
         now = self._clock.now()
@@ -91,7 +90,7 @@ class Vouchers:
             user = await load_user(session, telegram_id)
             if user.status is UserStatus.BANNED:
                 raise UserBanned()
-            if user.status is not UserStatus.ACTIVE and not is_admin(user):
+            if not is_admitted(user.status, is_admin(user)):
                 raise NotRegistered(status=user.status.value)
             claimed = (
                 await session.execute(

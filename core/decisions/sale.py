@@ -31,6 +31,7 @@ from core.errors import (
 from core.models import SkuStatus, StockKind, UserStatus
 from core.pricing.rules import PriceBook, UnitPrice, price_unit
 from core.pricing.split import LadderTier, UnitSplit, ladder_tier, split_unit
+from core.rights import is_admitted
 
 MAX_QUANTITY = 10_000  # units in one quote or sale
 
@@ -40,7 +41,7 @@ def may_buy(user_status: str, is_admin: bool, sku_code: str, sku_status: str) ->
     turned-away registration not yet (admins are always in); a SKU only while on sale."""
     if user_status == UserStatus.BANNED:
         return UserBanned()
-    if user_status != UserStatus.ACTIVE and not is_admin:
+    if not is_admitted(user_status, is_admin):
         return NotRegistered(status=str(user_status))
     if sku_status != SkuStatus.ACTIVE:
         return SkuNotForSale(sku=sku_code, status=str(sku_status))
