@@ -185,16 +185,7 @@ async def _sale_context(
         raise NotFound(kind="quote", ref=quote_id)
     if row["balance"] is None:
         raise NotFound(kind="account", ref=f"{AccountKind.RESELLER_BALANCE}:{row['user_id']}")
-    book = await book_from_signals(
-        session,
-        sku_id=row["sku_id"],
-        level_id=row["level_id"],
-        supply_price=row["supply_price"],
-        default_price=row["default_price"],
-        level_price=row["level_price"],
-        may_have_rules=bool(row["may_have_rules"]),
-        at=now,
-    )
+    book = await book_from_signals(session, row, now)
     return SaleContext(
         user_id=row["user_id"],
         user_status=row["user_status"],

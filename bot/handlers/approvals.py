@@ -54,7 +54,6 @@ async def approve(
     approvals: Approvals,
     catalogue: Catalogue,
     settings: Settings,
-    bot: Bot,
     sender: Sender,
     i18n: I18n,
 ) -> None:
@@ -127,7 +126,6 @@ async def reason_typed(
     approvals: Approvals,
     catalogue: Catalogue,
     settings: Settings,
-    bot: Bot,
     sender: Sender,
     i18n: I18n,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,23 +58,19 @@ async def load_price_book(
 
 
 async def book_from_signals(
-    session: AsyncSession,
-    *,
-    sku_id: int,
-    level_id: int,
-    supply_price: int,
-    default_price: int,
-    level_price: int | None,
-    may_have_rules: bool,
-    at: datetime,
+    session: AsyncSession, row: Mapping[str, Any], at: datetime
 ) -> PriceBook:
-    """The price book from what a use case's one statement read (``price_signals``); the
-    quantity breaks and live promotions are loaded only when one might apply."""
-    if not may_have_rules:
-        return PriceBook(supply_price, default_price, level_id, level_price)
-    sku = await session.get(Sku, sku_id)
+    """The price book from what a use case's one statement read: its ``sku_id``,
+    ``level_id``, ``supply_price``, ``default_price`` and the ``price_signals`` columns
+    ``level_price`` and ``may_have_rules``. The quantity breaks and live promotions are
+    loaded only when one might apply."""
+    if not row["may_have_rules"]:
+        return PriceBook(
+            row["supply_price"], row["default_price"], row["level_id"], row["level_price"]
+        )
+    sku = await session.get(Sku, row["sku_id"])
     assert sku is not None
-    return await load_price_book(session, sku, level_id, at)
+    return await load_price_book(session, sku, row["level_id"], at)
 
 
 async def _breaks(session: AsyncSession, sku: Sku) -> tuple[QuantityBreakRule, ...]:
