@@ -337,8 +337,14 @@ class Catalogue:
                 # not written yet: the first update brings Telegram's language
                 user = await _new_user(session, telegram_id, None, "", "zh-CN", now)
                 user.language_known = False
+            admitted = False
             if role is Role.ADMIN:
                 user.is_admin = True
+                # an operator who makes someone an admin admits them: an admin still waiting
+                # at the registration door would hold the flag without admin rights
+                admitted = user.status in (UserStatus.PENDING, UserStatus.REJECTED)
+                if admitted:
+                    user.status = UserStatus.ACTIVE
             elif role is Role.RESELLER:
                 user.is_reseller = True
             else:
@@ -349,7 +355,9 @@ class Catalogue:
                 action="role.grant",
                 actor=actor,
                 subject=f"user:{telegram_id}",
-                payload={"role": role.value},
+                payload={"role": role.value, "admitted": True}
+                if admitted
+                else {"role": role.value},
                 now=now,
             )
             return await user_view(session, user)

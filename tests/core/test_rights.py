@@ -6,11 +6,12 @@ an admin never waits at the registration door."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from core.approvals import Choice
 from core.broadcasts import Audience, CampaignMessage
 from core.errors import Forbidden
-from core.models import Role, TopUpStatus, UserStatus
+from core.models import Role, TopUpStatus, User, UserStatus
 from core.platform import Platform
 from core.reports import Period
 from core.topups import TOPUPS
@@ -21,8 +22,30 @@ ACTIVE_ADMIN, WAITING_ADMIN = 42, 43
 
 
 async def _admin(platform: Platform, telegram_id: int, status: UserStatus) -> None:
-    await platform.catalogue.ensure_user(telegram_id, status=status)
+    """An admin whose own status is ``status``. Granting the role admits a waiting user, so
+    a waiting or banned admin is written as the data would hold one."""
     await platform.catalogue.grant_role(telegram_id, Role.ADMIN, actor=ADMIN)
+    async with platform.db.transaction() as session:
+        await session.execute(
+            update(User).where(User.telegram_id == telegram_id).values(status=status)
+        )
+
+
+@pytest.mark.parametrize("status", [UserStatus.PENDING, UserStatus.REJECTED])
+async def test_a_user_waiting_at_the_door_who_is_made_an_admin_is_admitted_and_acts(
+    platform: Platform, status: UserStatus
+) -> None:
+    await platform.catalogue.ensure_user(WAITING_ADMIN, status=status)
+    await make_reseller(platform, RESELLER)
+    request = await platform.topups.request(RESELLER, 50_00, note="bank")
+
+    granted = await platform.catalogue.grant_role(WAITING_ADMIN, Role.ADMIN, actor=ADMIN)
+    decided = await platform.approvals.decide(
+        TOPUPS, request.id, admin_telegram_id=WAITING_ADMIN, choice=Choice(True)
+    )
+
+    assert granted.status is UserStatus.ACTIVE
+    assert decided.request.status is TopUpStatus.APPROVED
 
 
 @pytest.mark.parametrize("status", [UserStatus.PENDING, UserStatus.REJECTED, UserStatus.BANNED])
