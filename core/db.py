@@ -159,11 +159,9 @@ class Driver:
             if not driver.in_transaction:  # BEGIN IMMEDIATE ran when the session began
                 raise RuntimeError("no SQLite transaction is open on this session")
         else:
-            if not driver.is_in_transaction():
-                # SQLAlchemy's asyncpg adapter sends BEGIN before its first statement. Its
-                # private _start_transaction() saves this round trip (one per quote, one per
-                # sale), which bench/checkout.py did not show: core quote+buy 0.62 x raw
-                # with it, 0.68 without (medians of 4 runs each, back to back).
+            begun = await library_internals.begin_postgres(raw.dbapi_connection)
+            if not begun and not driver.is_in_transaction():
+                # the public path: SQLAlchemy's asyncpg adapter begins with its first statement
                 await connection.exec_driver_sql("SELECT 1")
             if not driver.is_in_transaction():
                 raise RuntimeError("no PostgreSQL transaction is open on this session")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
@@ -272,4 +273,44 @@ def sqlite_dbapi() -> AsyncAdapt_aiosqlite_dbapi | None:
     return _OneTripDbapi(aiosqlite, sqlite3)
 
 
-ALL = (SQLITE_ONE_TRIP,)
+# PostgreSQL: BEGIN without an extra round trip -----------------------------------------------
+#
+# SQLAlchemy's asyncpg adapter begins its transaction with the first statement it runs.
+# ``core.db.Driver`` sends the hot path's statements to asyncpg directly, so on the public
+# path it must first run one statement through SQLAlchemy (``SELECT 1``): one more round
+# trip for every quote and every sale. The adapter's private ``_start_transaction()``,
+# under its ``_execute_mutex``, begins it exactly as the adapter would. Measured with 8
+# tasks quoting on PostgreSQL, 3 x 800 quotes, back to back (c7f710a with it, 8670929
+# without): 0.60-0.69 CPU ms and 1,207-1,347 quotes/s with it, 0.78-0.85 ms and
+# 1,051-1,188 quotes/s without.
+
+
+def _postgres_begin_changes() -> str | None:
+    if _signature_differs(_member(AsyncAdapt_asyncpg_connection, "_start_transaction"), "(self)"):
+        return "SQLAlchemy's asyncpg adapter has no coroutine _start_transaction(self)"
+    slots = {
+        name
+        for owner in AsyncAdapt_asyncpg_connection.__mro__
+        for name in getattr(owner, "__slots__", ())
+    }
+    for name in ("_transaction", "_execute_mutex"):
+        if name not in slots:
+            return f"SQLAlchemy's asyncpg adapter has no {name}"
+    return None
+
+
+POSTGRES_BEGIN = Internal("postgres_begin", ("SQLAlchemy 2.1.9",), _postgres_begin_changes)
+
+
+async def begin_postgres(adapted: Any) -> bool:
+    """Begin the adapter's transaction if it has none yet; False when the internal is not in
+    use (the caller takes the public path)."""
+    if not in_use(POSTGRES_BEGIN):
+        return False
+    if adapted._transaction is None:
+        async with adapted._execute_mutex:
+            await adapted._start_transaction()
+    return True
+
+
+ALL = (SQLITE_ONE_TRIP, POSTGRES_BEGIN)

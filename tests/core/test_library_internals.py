@@ -12,7 +12,7 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, event, select, text
 from sqlalchemy import insert as insert_into
 
 from core import library_internals
@@ -126,9 +126,15 @@ class _Refused(Exception):
     pass
 
 
-async def test_what_driver_writes_first_in_a_use_case_rolls_back_with_it(db: Database) -> None:
+@pytest.mark.parametrize("internals", ["in use", "switched off"])
+async def test_what_driver_writes_first_in_a_use_case_rolls_back_with_it(
+    db: Database, internals: str, undecided: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """SQLAlchemy's asyncpg adapter opens a transaction at its first statement; ``Driver``
-    writes straight to asyncpg, so it opens it first, through SQLAlchemy's public API."""
+    writes straight to asyncpg, so it opens it first: through the adapter's private
+    ``_start_transaction`` or, on the public path, one statement through SQLAlchemy."""
+    if internals == "switched off":
+        monkeypatch.setenv(library_internals.SWITCH_OFF_VARIABLE, "all")
     insert = Prepared(insert_into(Category).values(name=bindparam("name")))
     with pytest.raises(_Refused):
         async with db.transaction() as session:
@@ -137,3 +143,25 @@ async def test_what_driver_writes_first_in_a_use_case_rolls_back_with_it(db: Dat
             raise _Refused
     async with db.reading() as session:
         assert list(await session.scalars(select(Category.name))) == []
+
+
+async def test_on_postgresql_driver_begins_without_a_statement_of_its_own(
+    db: Database, undecided: None
+) -> None:
+    """The fast path: no ``SELECT 1`` round trip before the use case's first statement."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's BEGIN")
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        async with db.transaction() as session:
+            driver = await Driver.of(session)
+            assert driver is not None
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+    assert library_internals.in_use(library_internals.POSTGRES_BEGIN)
+    assert sent == []
