@@ -121,6 +121,18 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
+def quick_scheduler_settings(database_url: str) -> Settings:
+    """The defaults, with the bot's scheduler ticking every 50 ms so that jobs follow the
+    fake clock quickly; a module that needs it takes it as its ``settings``."""
+    return Settings(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        scheduler_interval_seconds=0.05,
+        _env_file=None,
+    )
+
+
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 

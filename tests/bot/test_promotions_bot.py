@@ -23,21 +23,16 @@ from tests.bot.scheduler_helpers import (
     schedule_percent_off,
     wait_job,
 )
-from tests.conftest import TEST_SECRET, FakeClock
+from tests.conftest import FakeClock
 from tests.factories import ADMIN, make_reseller, make_sku
 
 BRONZE, GOLD = 1001, 1002
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(quick_scheduler_settings: Settings) -> Settings:
     """The bot's scheduler ticks every 50 ms so that jobs follow the fake clock quickly."""
-    return Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        scheduler_interval_seconds=0.05,
-        _env_file=None,
-    )
+    return quick_scheduler_settings
 
 
 async def test_a_scheduled_promotion_is_announced_reminded_and_reported(

@@ -17,7 +17,7 @@ from sandbox.fake_telegram.state import ChatMessage
 from sandbox.fake_telegram.user import FakeUser
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.scheduler_helpers import wait_job
-from tests.conftest import TEST_SECRET, FakeClock
+from tests.conftest import FakeClock
 from tests.factories import ADMIN, make_reseller, make_sku
 
 RESELLER = 1001
@@ -33,14 +33,9 @@ async def open_card(user: FakeUser, category: str, sku_button: str) -> ChatMessa
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(quick_scheduler_settings: Settings) -> Settings:
     """The default zone (Asia/Shanghai) and currency (CNY); the scheduler ticks quickly."""
-    return Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        scheduler_interval_seconds=0.05,
-        _env_file=None,
-    )
+    return quick_scheduler_settings
 
 
 async def test_a_reseller_reads_every_time_in_shanghai_with_the_zone_as_announced(

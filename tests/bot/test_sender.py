@@ -28,7 +28,7 @@ from sandbox.fake_telegram.limits import CHAT_NOT_FOUND
 from tests.bot.conftest import ADMIN_ID, TOKEN
 from tests.bot.helpers import eventually, outbox_rows, outbox_settled
 from tests.bot.scheduler_helpers import schedule_percent_off
-from tests.conftest import TEST_SECRET, FakeClock
+from tests.conftest import FakeClock
 from tests.factories import SUPPLIER_TID, make_reseller, make_sku
 
 GROUP = -100_123
@@ -259,14 +259,9 @@ async def test_a_stopping_outbox_hands_back_a_notice_that_waits_out_a_429(
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def settings(quick_scheduler_settings: Settings) -> Settings:
     """The production budget (30/s, 1/s per chat); jobs follow the fake clock quickly."""
-    return Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        scheduler_interval_seconds=0.05,
-        _env_file=None,
-    )
+    return quick_scheduler_settings
 
 
 async def test_a_broadcast_an_announcement_and_sale_notices_at_once_stay_within_the_budget(
