@@ -378,13 +378,17 @@ class _Builder:
                 category=VIDEO,
                 percent_off_bps=1_000,
                 name="视频会员 9 折 Video memberships 10% off",
+                # the bot shows the name, the discount, the scope and the end, then the
+                # announcement's lines after the first
                 announcement=(
-                    "🎬 视频会员全场 9 折，三天有效！\nVideo memberships 10% off for three days!"
+                    "视频会员 9 折\n"
+                    "爱奇艺、腾讯视频、StreamFlix 月卡全场 9 折，三天有效！\n"
+                    "iQIYI, Tencent Video and StreamFlix monthly cards: 10% off for three days!"
                 ),
             ),
             idempotency_key="demo-running-promotion",
         )
-        for _ in range(3):  # bought under the running promotion
+        for _ in range(3):  # trade goes on under the running promotion
             self.clock.set(self.clock.now() + timedelta(minutes=self.rng.randint(2, 5)))
             await self._order()
         self.clock.set(now)
@@ -400,8 +404,9 @@ class _Builder:
                 remind_hours=2,
                 name="Steam 闪购 Steam flash sale",
                 announcement=(
-                    "⚡ Steam 充值卡闪购 95 折（白银、黄金代理），24 小时！\n"
-                    "Steam wallet flash sale: 5% off for silver and gold resellers, 24 hours!"
+                    "Steam 闪购\n"
+                    "白银、黄金代理 Steam 充值卡 95 折，24 小时！\n"
+                    "Silver and gold resellers: Steam wallet cards 5% off for 24 hours!"
                 ),
             ),
             idempotency_key="demo-scheduled-promotion",

@@ -7,6 +7,7 @@ as ``tests/conftest.py`` copies the migrated schema."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +20,7 @@ import aiohttp
 import pytest
 from sqlalchemy import make_url
 
+from bot.app import create_bot, run_polling
 from core.catalogue import language_for
 from core.errors import NotFound
 from core.models import JobStatus, Role
@@ -29,6 +31,7 @@ from core.reports import Period
 from core.settings import Settings
 from core.topups import TOPUPS
 from sandbox.demo import CATALOGUE, HISTORY_DAYS, PENDING_TOP_UP, SandboxDemo, build_demo
+from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import (
     ADMIN,
     NEWCOMER,
@@ -290,3 +293,54 @@ async def _snapshot(platform: Platform) -> object:
     )
     assert isinstance(receipt, Receipt)
     return pricing, report.orders, report.gmv, report.buckets, report.top_skus, receipt.codes
+
+
+async def test_the_bot_on_the_demo_greets_the_visitor_with_todays_news_and_sells(
+    demo: SandboxDemo, settings: Settings, server: FakeTelegramServer
+) -> None:
+    """The sandbox's first minute, through the real bot and the fake Telegram: the running
+    promotion reaches every reseller, the admin hears of the withdrawal, the silver reseller
+    buys at her price, and five minutes on the flash sale reaches silver and gold only."""
+    clock = FakeClock(NOW + timedelta(minutes=1))
+    bot_settings = settings.model_copy(
+        update={
+            "bot_token": server.token,
+            "telegram_api_base": server.base_url,
+            "scheduler_interval_seconds": 0.05,
+            "outbox_poll_seconds": 0.05,
+        }
+    )
+    live = build_platform(bot_settings, clock=clock)
+    chats = {
+        persona: server.user(
+            persona.telegram_id,
+            persona.first_name,
+            username=persona.username,
+            language_code=persona.language_code,
+            started=True,
+        )
+        for persona in PERSONAS
+        if persona is not NEWCOMER
+    }
+    polling = asyncio.create_task(run_polling(live, create_bot(bot_settings), handle_signals=False))
+    try:
+        for reseller in LEVEL_OF:
+            await chats[reseller].wait_for_message(lambda m: "StreamFlix" in m.content, after=0)
+        await chats[ADMIN].wait_for_message(lambda m: "晨星卡务" in m.content, after=0)
+
+        maya = chats[RESELLER_SILVER]
+        await maya.send_text("/buy STEAM-100 1")
+        quote = await maya.wait_for_message(lambda m: "Total: ¥94.00" in m.content)
+        await maya.press("✅ Confirm", message=quote)
+        receipt = await maya.wait_for_message(lambda m: "Order #" in m.content)
+        assert len(receipt.codes) == 1
+
+        clock.advance(minutes=5)
+        await maya.wait_for_message(lambda m: "Steam 闪购" in m.content)
+        await chats[RESELLER_GOLD].wait_for_message(lambda m: "Steam 闪购" in m.content, after=0)
+        assert not [m for m in chats[RESELLER_BRONZE].messages if "Steam 闪购" in m.content]
+    finally:
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await live.close()
