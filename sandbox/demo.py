@@ -32,11 +32,12 @@ from core.models import PromotionKind, Role, SkuStatus, StockKind
 from core.orders import Receipt
 from core.outbox import Outcome, finish
 from core.platform import Platform, build_platform
-from core.promotions import NewPromotion
+from core.promotions import NewPromotion, zone
+from core.reports import local_midnight
 from core.reviews import NewProduct
 from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
-from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
+from core.supplier_sales import SALE
 from sandbox.personas import (
     ADMIN,
     RESELLER_BRONZE,
@@ -50,9 +51,9 @@ from sandbox.personas import (
 # sizes and shape of the history -------------------------------------------------------
 HISTORY_DAYS = 28  # orders on each of the last four weeks' days
 ORDERS_PER_DAY = (6, 12)  # inclusive range, drawn per day
-SHOP_HOURS = (9, 23)  # local hours (UTC+8) orders fall in
-UTC_OFFSET = timedelta(hours=8)  # the demo shop's customers are in China
+SHOP_HOURS = (9, 23)  # the local hours (``KAMENG_TIMEZONE``) orders fall in
 REFUND_DAYS_AGO = (17, 5)  # an admin refunds one bad code on each of these days
+PAID_WITHDRAWAL_DAYS_AGO = 9  # the second supplier was paid out then
 RUNNING_PROMOTION_STARTED = timedelta(minutes=20)  # before now: its announcement is due
 SCHEDULED_PROMOTION_STARTS = timedelta(minutes=5)  # after now: the scheduler announces it
 
@@ -141,12 +142,15 @@ class SandboxDemo:
     orders: int  # in the history, over the last ``HISTORY_DAYS`` days
     refunds: int
     pending_review_sku: str  # the supplier's SKU in the admin's approval queue
+    flash_sale_starts_at: datetime  # the scheduled promotion: the scheduler announces it
     seconds: float  # how long the build took
 
     def summary(self) -> str:
         return (
             f"demo platform: {self.skus} SKUs, {self.codes} codes, {self.orders} past orders "
-            f"({self.refunds} refunded) over {HISTORY_DAYS} days, built in {self.seconds:.1f} s"
+            f"({self.refunds} refunded) over {HISTORY_DAYS} days, a flash sale announced "
+            f"{SCHEDULED_PROMOTION_STARTS.seconds // 60} minutes after the build; "
+            f"built in {self.seconds:.1f} s"
         )
 
     def __repr__(self) -> str:  # keep the key out of logs and tracebacks
@@ -191,6 +195,7 @@ async def build_demo(
         orders=builder.orders,
         refunds=builder.refunds,
         pending_review_sku=pending_sku,
+        flash_sale_starts_at=now + SCHEDULED_PROMOTION_STARTS,
         seconds=time.perf_counter() - started,
     )
 
@@ -268,11 +273,12 @@ class _Builder:
     # four weeks of trade -------------------------------------------------------------
 
     async def history(self, now: datetime) -> None:
-        first_day = (now + UTC_OFFSET).date() - timedelta(days=HISTORY_DAYS - 1)
+        tz = zone(self.platform.settings.timezone)  # the days the admin's reports show
+        first_day = now.astimezone(tz).date() - timedelta(days=HISTORY_DAYS - 1)
         latest = now - RUNNING_PROMOTION_STARTED - timedelta(minutes=5)
         for offset in range(HISTORY_DAYS):
             day = first_day + timedelta(days=offset)
-            opening = datetime(day.year, day.month, day.day, tzinfo=UTC) - UTC_OFFSET
+            opening = local_midnight(day, tz)
             moments = sorted(
                 opening + timedelta(hours=self.rng.uniform(*SHOP_HOURS))
                 for _ in range(self.rng.randint(*ORDERS_PER_DAY))
@@ -283,7 +289,7 @@ class _Builder:
             days_ago = HISTORY_DAYS - 1 - offset
             if days_ago in REFUND_DAYS_AGO and self.receipts:
                 await self._refund_one()
-            if days_ago == 9:
+            if days_ago == PAID_WITHDRAWAL_DAYS_AGO:
                 await self._paid_withdrawal(SECOND_SUPPLIER)
             await self._deliver_past_notices()
 
@@ -343,24 +349,16 @@ class _Builder:
 
     async def _deliver_past_notices(self) -> None:
         """What the bot's outbox worker did back then (``bot/outbox_sender.py``), minus
-        Telegram: route each sale (digest, low-stock alert), then mark the notices sent —
-        all of a round in one transaction with the outbox's own ``finish`` (one commit
-        instead of one per notice: the build stays a few seconds)."""
+        Telegram: mark the notices sent, a round in one transaction with the outbox's own
+        ``finish`` (one commit, not one per notice: the build stays a few seconds). The
+        worker first hands a sale to ``route_sale``, which writes only for a supplier on
+        digests or with a low-stock alert; the demo's suppliers hear of each sale at once
+        (the default) and set no alert, so every sale notice was simply sent."""
         p = self.platform
-        kinds = (SALE, SALE_DIGEST, LOW_STOCK, WITHDRAWAL_REQUEST, WITHDRAWAL_DECIDED)
-        while True:
-            await p.supplier_sales.close_due_digests()
-            envelopes = await p.outbox.claim("sandbox-demo", kinds=kinds, limit=500)
-            if not envelopes:
-                return
-            delivered = [
-                envelope
-                for envelope in envelopes
-                # a sale folded into a digest was finished by route_sale
-                if envelope.kind != SALE or await p.supplier_sales.route_sale(envelope)
-            ]
+        kinds = (SALE, WITHDRAWAL_REQUEST, WITHDRAWAL_DECIDED)
+        while envelopes := await p.outbox.claim("sandbox-demo", kinds=kinds, limit=500):
             async with p.db.transaction() as session:
-                for envelope in delivered:
+                for envelope in envelopes:
                     await finish(session, envelope, Outcome.SENT, self.clock.now())
 
     # now: what a visitor finds waiting ------------------------------------------------
