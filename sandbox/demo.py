@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import make_url
+
 from core.catalogue import NewSku, language_for
 from core.models import PromotionKind, Role, SkuStatus, StockKind
 from core.orders import Receipt
@@ -157,6 +159,15 @@ class SandboxDemo:
         return f"SandboxDemo(api_key_owner={self.api_key_owner}, orders={self.orders})"
 
 
+class DemoExists(Exception):
+    """``build_demo`` was given a database that has an admin or a supplier already."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(
+            f"{database_url} is not empty: the demo is built on an empty, migrated database"
+        )
+
+
 class DemoClock:
     """The clock every use case reads while the demo is built: set by hand, never backwards."""
 
@@ -173,12 +184,16 @@ class DemoClock:
 async def build_demo(
     settings: Settings, *, seed: int = 0, now: datetime | None = None
 ) -> SandboxDemo:
-    """Fill the empty, migrated database of ``settings`` with the demo platform."""
+    """Fill the empty, migrated database of ``settings`` with the demo platform; ``now``
+    (aware) is when the history ends and today's promotions and requests are dated.
+    Raises ``DemoExists`` on a database with an admin or a supplier (a kept sandbox's)."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     clock = DemoClock(now - timedelta(days=HISTORY_DAYS + 1))
     platform = build_platform(settings, clock=clock)
     try:
+        if await platform.admin.staff():  # whoever built it first made an admin
+            raise DemoExists(make_url(settings.database_url).render_as_string())
         builder = _Builder(platform, clock, random.Random(seed))
         await builder.open_shop()
         await builder.history(now)

@@ -30,7 +30,14 @@ from core.promotions import ANNOUNCE
 from core.reports import Period
 from core.settings import Settings
 from core.topups import TOPUPS
-from sandbox.demo import CATALOGUE, HISTORY_DAYS, PENDING_TOP_UP, SandboxDemo, build_demo
+from sandbox.demo import (
+    CATALOGUE,
+    HISTORY_DAYS,
+    PENDING_TOP_UP,
+    DemoExists,
+    SandboxDemo,
+    build_demo,
+)
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import (
     ADMIN,
@@ -270,6 +277,13 @@ async def test_the_same_seed_builds_the_same_shop(
         await other.close()
         if POSTGRES_URL:
             await drop_postgres(again)
+
+
+async def test_a_database_that_has_a_shop_already_is_left_alone(
+    demo: SandboxDemo, settings: Settings
+) -> None:
+    with pytest.raises(DemoExists, match="not empty"):
+        await build_demo(settings, now=NOW + timedelta(days=1))
 
 
 async def _fresh_database(migrated_template: str, tmp_path: Path) -> str:
