@@ -233,6 +233,8 @@ async def test_the_gold_resellers_api_key_opens_the_http_api(
     demo: SandboxDemo, visited: Platform
 ) -> None:
     assert demo.api_key_owner == RESELLER_GOLD.telegram_id
+    caller = await visited.api_keys.authenticate(demo.api_key)
+    assert caller is not None and caller.telegram_id == RESELLER_GOLD.telegram_id
     async with (
         ApiServer(visited, "127.0.0.1", 0, RateLimit(per_second=100.0, burst=100)) as server,
         aiohttp.ClientSession() as http,
