@@ -31,6 +31,7 @@ from core.reports import Period
 from core.settings import Settings
 from core.topups import TOPUPS
 from sandbox.demo import (
+    BAD_CODE,
     CATALOGUE,
     HISTORY_DAYS,
     PENDING_TOP_UP,
@@ -169,12 +170,12 @@ async def test_shelves_are_stocked_and_the_cyclic_sku_never_runs_out(
     assert demo.skus == 12
 
 
-async def test_the_admin_finds_a_top_up_a_product_review_and_a_withdrawal_waiting(
+async def test_the_admin_finds_a_top_up_a_review_a_withdrawal_and_a_bad_code_waiting(
     demo: SandboxDemo, visited: Platform
 ) -> None:
     queue = await visited.approvals.queue(ADMIN.telegram_id)
     waiting = {kind: count for kind, count in queue.counts.items() if count}
-    assert waiting == {"topups": 1, "product_reviews": 1, "withdrawals": 1}
+    assert waiting == {"topups": 1, "product_reviews": 1, "withdrawals": 1, "code_reports": 1}
 
     (review,) = await visited.approvals.waiting(
         visited.reviews.kind, admin_telegram_id=ADMIN.telegram_id
@@ -186,6 +187,13 @@ async def test_the_admin_finds_a_top_up_a_product_review_and_a_withdrawal_waitin
         RESELLER_BRONZE.telegram_id,
         PENDING_TOP_UP,
     )
+    (bad_code,) = await visited.approvals.waiting(
+        visited.aftersales.kind, admin_telegram_id=ADMIN.telegram_id
+    )
+    assert bad_code.report.reason == BAD_CODE
+    replaced = await visited.aftersales.replace(ADMIN.telegram_id, bad_code.report.id)
+    assert replaced.new_code  # from the SKU's stock
+
     before = await visited.balances.balance(RESELLER_BRONZE.telegram_id)
     await visited.topups.decide(
         top_up.request.id, admin_telegram_id=ADMIN.telegram_id, approve=True
