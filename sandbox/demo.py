@@ -242,6 +242,7 @@ class _Builder:
     refunds: int = 0
     stock: dict[str, int] = field(default_factory=dict)  # unique codes left, per SKU
     receipts: list[tuple[Persona, Receipt]] = field(default_factory=list)  # buyer, receipt
+    after_sales: set[int] = field(default_factory=set)  # orders refunded or reported once
 
     # the shop opens, four weeks and a day ago ----------------------------------------
 
@@ -357,9 +358,16 @@ class _Builder:
         )
 
     def _recent_order(self) -> tuple[Persona, Receipt]:
-        """One of the last orders of a unique-code SKU (a cyclic code is everyone's)."""
-        recent = [(b, r) for b, r in self.receipts[-30:] if r.sku_code in self.stock]
-        return self.rng.choice(recent)
+        """One of the last orders of a unique-code SKU (a cyclic code is everyone's), not
+        refunded or reported before."""
+        recent = [
+            (buyer, receipt)
+            for buyer, receipt in self.receipts[-30:]
+            if receipt.sku_code in self.stock and receipt.order_id not in self.after_sales
+        ]
+        buyer, receipt = self.rng.choice(recent)
+        self.after_sales.add(receipt.order_id)
+        return buyer, receipt
 
     async def _bad_code(self, remedy: Event | None) -> None:
         """A reseller reports a code that did not work; the admin refunds or replaces it
