@@ -232,6 +232,17 @@ async def build_demo(
     )
 
 
+async def reissue_api_key(settings: Settings) -> str:
+    """A new key for the gold reseller of a kept demo (only a key's digest is stored, so a
+    kept sandbox cannot show the old one); the old key stops working."""
+    platform = build_platform(settings)
+    try:
+        issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
+    finally:
+        await platform.close()
+    return issued.token
+
+
 @dataclass
 class _Builder:
     platform: Platform

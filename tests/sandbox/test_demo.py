@@ -38,6 +38,7 @@ from sandbox.demo import (
     DemoExists,
     SandboxDemo,
     build_demo,
+    reissue_api_key,
 )
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import (
@@ -254,6 +255,16 @@ async def test_the_gold_resellers_api_key_opens_the_http_api(
     assert response.status == 200
     assert (body["telegram_id"], body["level"]) == (RESELLER_GOLD.telegram_id, "gold")
     assert demo.api_key not in repr(demo)
+
+
+async def test_a_kept_demo_gets_a_new_api_key_and_the_old_one_stops_working(
+    demo: SandboxDemo, settings: Settings, visited: Platform
+) -> None:
+    key = await reissue_api_key(settings)
+
+    caller = await visited.api_keys.authenticate(key)
+    assert caller is not None and caller.telegram_id == RESELLER_GOLD.telegram_id
+    assert await visited.api_keys.authenticate(demo.api_key) is None
 
 
 async def test_personas_who_wrote_to_the_bot_exist_with_their_language_and_role(
