@@ -1,7 +1,7 @@
 """The sandbox's demo platform as a visitor finds it: every reseller persona buys at their
 level's price, the shelves are stocked, the admin has requests waiting and four weeks of
 sales to report on, the books and the audit chain check out, and the gold reseller's API key
-opens the HTTP API. Built once per module (about 4 s on SQLite) and copied for each test,
+opens the HTTP API. Built once per module (a few seconds) and copied for each test,
 as ``tests/conftest.py`` copies the migrated schema."""
 
 from __future__ import annotations
