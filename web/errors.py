@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from core.errors import KamengError
+from core.errors import KamengError, StorageUnavailable
 from web.messages import message, negotiate
 
 log = logging.getLogger("kameng.api")
@@ -53,7 +53,11 @@ STATUS_OF = {
     "body_too_large": 413,
     "rate_limited": 429,
     "internal": 500,
+    "storage_unavailable": 503,
 }
+# How long a client should wait before retrying after a storage fault (the operator has to
+# fix the disk; nothing was charged, so the same request with the same key is safe).
+STORAGE_RETRY_AFTER_SECONDS = 30
 
 
 class ApiError(Exception):
@@ -103,6 +107,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         return error_response(request, exc.status, exc.code, exc.details, exc.headers)
+    except StorageUnavailable as exc:  # core/db.py logged it (one WARNING line)
+        retry = {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)}
+        details = {"retry_after": STORAGE_RETRY_AFTER_SECONDS, **_safe_details(exc.params)}
+        return error_response(request, 503, exc.code, details, retry)
     except KamengError as exc:
         status = STATUS_OF.get(exc.code, 400)
         return error_response(request, status, exc.code, _safe_details(exc.params))
