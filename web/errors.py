@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from core.errors import KamengError, StorageUnavailable
+from web import client_closed
 from web.messages import message, negotiate
 
 log = logging.getLogger("kameng.api")
@@ -104,7 +105,13 @@ def _safe_details(params: dict[str, Any]) -> dict[str, Any]:
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
-        return await handler(request)
+        response = await handler(request)
+    except ConnectionResetError:
+        if not client_closed.hung_up(request):
+            raise
+        client_closed.count(request, "before its body was read")
+        # nobody will read it: aiohttp's write fails quietly (a debug line) and closes
+        return web.Response(status=499)
     except ApiError as exc:
         return error_response(request, exc.status, exc.code, exc.details, exc.headers)
     except StorageUnavailable as exc:  # core/db.py logged it (one WARNING line)
@@ -137,3 +144,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             frames,
         )
         return error_response(request, 500, "internal", {"reference": reference})
+    if client_closed.hung_up(request):  # done (an order is complete), but no one to tell
+        client_closed.count(request, "before its answer")
+    return response
