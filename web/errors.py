@@ -3,7 +3,9 @@
 The platform's refusals (``KamengError``) keep their code; the message is translated for
 the caller's ``Accept-Language``. Anything unexpected is a 500 with a reference id that
 is also in the log, where only the exception's type and stack frames go (never its text:
-that could quote a code).
+that could quote a code). Two things are not errors of ours: a storage fault is 503
+``storage_unavailable`` with ``Retry-After``, and a client that hung up is counted and
+logged at INFO (``web/client_closed.py``).
 """
 
 from __future__ import annotations
@@ -102,13 +104,29 @@ def _safe_details(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v if isinstance(v, plain) else str(v) for k, v in params.items()}
 
 
+def _internal(request: web.Request, exc: Exception) -> web.Response:
+    """500 ``internal`` with a reference id, logged as an ERROR with the stack frames."""
+    reference = secrets.token_hex(6)
+    # Type and frames only: an exception's text could quote user input or a code.
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error(
+        "unhandled %s on %s %s (ref %s)\n%s",
+        type(exc).__name__,
+        request.method,
+        request.rel_url.raw_path,  # percent-encoded as sent: no NUL or newline in the log
+        reference,
+        frames,
+    )
+    return error_response(request, 500, "internal", {"reference": reference})
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
-    except ConnectionResetError:
+    except ConnectionResetError as exc:
         if not client_closed.hung_up(request):
-            raise
+            return _internal(request, exc)
         client_closed.count(request, "before its body was read")
         # nobody will read it: aiohttp's write fails quietly (a debug line) and closes
         return web.Response(status=499)
@@ -132,18 +150,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             return error_response(request, 413, "body_too_large", {"max_bytes": limit})
         raise
     except Exception as exc:
-        reference = secrets.token_hex(6)
-        # Type and frames only: an exception's text could quote user input or a code.
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        log.error(
-            "unhandled %s on %s %s (ref %s)\n%s",
-            type(exc).__name__,
-            request.method,
-            request.rel_url.raw_path,  # percent-encoded as sent: no NUL or newline in the log
-            reference,
-            frames,
-        )
-        return error_response(request, 500, "internal", {"reference": reference})
+        return _internal(request, exc)
     if client_closed.hung_up(request):  # done (an order is complete), but no one to tell
         client_closed.count(request, "before its answer")
     return response
