@@ -82,7 +82,7 @@ async def start_server(url: str, port: int, writer_lock: bool) -> asyncio.subpro
 
 async def run_phase(phase: Phase, url: str, keys: list[str], seconds: float) -> None:
     ports = [free_port() for _ in range(phase.servers)]
-    servers = [await start_server(url, port, phase.writer_lock) for port in ports]
+    servers = await asyncio.gather(*(start_server(url, port, phase.writer_lock) for port in ports))
     deadline = time.perf_counter() + seconds
 
     async def client(http: aiohttp.ClientSession, n: int) -> None:
