@@ -158,6 +158,10 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "not_restockable": _not_restockable,
     "quote_used": lambda w: f"this quote was already bought (order {w.p.get('order_id')})",
     "no_such_revision": lambda w: f"no such revision: {w.p.get('revision')}",
+    "storage_unavailable": lambda w: (
+        f"the database cannot be written ({w.text('reason')}): nothing was changed; "
+        "fix the disk or its permissions and run it again"
+    ),
 }
 
 

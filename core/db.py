@@ -7,14 +7,20 @@ read-then-write use case can never fail on a stale snapshot. Reads use a deferre
 SQLite has one writer at a time. Within a process, write units of work queue on an asyncio
 lock per ``Database`` (first come, first served) instead of polling in SQLite's busy
 handler, whose growing sleeps (up to 100 ms a try) starve unlucky tasks for seconds; the
-busy timeout still arbitrates between processes. Each statement makes one trip to
+busy timeout still arbitrates between processes. Across processes on one file, writers
+queue on a lock file in the kernel (``core/writer_lock.py``). Each statement makes one trip to
 aiosqlite's worker thread instead of four (``core/library_internals.py``, like every other
 use of a library's private parts).
+
+A unit of work that fails because the storage is read-only, full or failing
+(``core/storage_faults.py``) discards the pooled connections, so the next one opens fresh
+connections and recovers with the disk, and raises ``StorageUnavailable``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -34,6 +40,11 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.sql.expression import Executable
 
 from core import library_internals
+from core.errors import StorageUnavailable
+from core.storage_faults import storage_fault
+from core.writer_lock import WriterLock, lock_path
+
+log = logging.getLogger("kameng.db")
 
 _READ_ONLY = "kameng_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -194,6 +205,11 @@ class Driver:
             raise _translated(error, compiled.sql) from error
 
 
+def _database_is_locked() -> OperationalError:
+    # what SQLite itself says after its busy timeout
+    return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+
+
 def _translated(error: Exception, sql: str) -> Exception:
     if isinstance(error, (sqlite3.IntegrityError, IntegrityConstraintViolationError)):
         return IntegrityError(sql, None, error)
@@ -221,6 +237,8 @@ class Database:
         )
         self._write_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self._writers: set[asyncio.Task[Any]] = set()
+        path = lock_path(url) if self.is_sqlite else None
+        self._file_lock = WriterLock(path) if path is not None else None
 
     def _write_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -239,7 +257,7 @@ class Database:
         Never open one inside another on the same ``Database`` (on SQLite the inner one
         would wait for the outer one forever, as it would for SQLite's own write lock)."""
         if not self.is_sqlite:
-            async with self._writer() as session, session.begin():
+            async with self._storage_guard(), self._writer() as session, session.begin():
                 yield session
             return
         task = asyncio.current_task()
@@ -250,23 +268,46 @@ class Database:
             async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
                 await lock.acquire()
         except TimeoutError:
-            # what SQLite itself says after its busy timeout
-            raise OperationalError(
-                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
-            ) from None
+            raise _database_is_locked() from None
         if task is not None:
             self._writers.add(task)
+        held = None
         try:
-            async with self._writer() as session, session.begin():
+            if self._file_lock is not None:
+                try:
+                    async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+                        held = await self._file_lock.acquire()
+                except TimeoutError:
+                    raise _database_is_locked() from None
+            async with self._storage_guard(), self._writer() as session, session.begin():
                 yield session
         finally:
+            WriterLock.release(held)
             self._writers.discard(task)
             lock.release()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        async with self._reader() as session, session.begin():
+        async with self._storage_guard(), self._reader() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def _storage_guard(self) -> AsyncIterator[None]:
+        """Turns a storage fault into ``StorageUnavailable`` after discarding the pool.
+
+        Entered before the session, so the failed connection is back in the pool when the
+        pool is disposed of: every idle connection is closed, those still in use are
+        dropped when returned, and the next unit of work connects afresh."""
+        try:
+            yield
+        except Exception as error:
+            fault = None if isinstance(error, StorageUnavailable) else storage_fault(error)
+            if fault is None:
+                raise
+            await self.engine.dispose()
+            # one line, no traceback: an operator's disk problem, not a bug
+            log.warning("storage unavailable (%s): connections discarded", fault)
+            raise StorageUnavailable(reason=fault) from error
 
     async def dispose(self) -> None:
         await self.engine.dispose()

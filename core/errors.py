@@ -111,3 +111,11 @@ class SecretKeyMismatch(RuntimeError):
             "KAMENG_SECRET_KEY does not match the stored codes: they were encrypted with "
             "another key. Set the key this database was used with."
         )
+
+
+class StorageUnavailable(KamengError):
+    """The database cannot be written right now: its file or disk is read-only, full or
+    failing (``reason``). Nothing was written; the same request can succeed once the
+    storage recovers, without a restart (``core/storage_faults.py``)."""
+
+    code = "storage_unavailable"

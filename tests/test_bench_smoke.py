@@ -44,6 +44,11 @@ def run_bench(script: str, *args: str) -> str:
             ("--jobs", "2", "--skip-postgres"),
             ["ratio sqlite: two runners/one runner =", "OK: every job ran exactly once"],
         ),
+        (
+            "two_writers.py",
+            ("--clients", "2", "--seconds", "0.5"),
+            ["ratio p99 two, writer queue / one server =", "OK: the ledger balances"],
+        ),
     ],
 )
 def test_bench_runs_and_prints_its_ratio(

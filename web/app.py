@@ -12,6 +12,7 @@ from aiohttp import web
 
 from core.platform import Platform
 from web.auth import make_auth_middleware
+from web.client_closed import CLIENT_CLOSED, ClientClosedCounter
 from web.errors import MAX_BODY, error_middleware
 from web.handlers import PLATFORM, routes
 from web.openapi import OPENAPI_PATH, serve_document
@@ -45,6 +46,7 @@ def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Ap
     )
     app[PLATFORM] = platform
     app[MAX_BODY] = MAX_BODY_BYTES
+    app[CLIENT_CLOSED] = ClientClosedCounter()
     app.add_routes(routes)
     app.router.add_get(OPENAPI_PATH, serve_document)
     return app
@@ -56,7 +58,8 @@ class ApiServer:
     def __init__(
         self, platform: Platform, host: str, port: int, rate_limit: RateLimit | None = None
     ) -> None:
-        self._runner = web.AppRunner(build_app(platform, rate_limit), access_log=None)
+        self.app = build_app(platform, rate_limit)
+        self._runner = web.AppRunner(self.app, access_log=None)
         self._host = host
         self._port = port
         self.port = port

@@ -3,7 +3,9 @@
 The platform's refusals (``KamengError``) keep their code; the message is translated for
 the caller's ``Accept-Language``. Anything unexpected is a 500 with a reference id that
 is also in the log, where only the exception's type and stack frames go (never its text:
-that could quote a code).
+that could quote a code). Two things are not errors of ours: a storage fault is 503
+``storage_unavailable`` with ``Retry-After``, and a client that hung up is counted and
+logged at INFO (``web/client_closed.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from core.errors import KamengError
+from core.errors import KamengError, StorageUnavailable
+from web import client_closed
 from web.messages import message, negotiate
 
 log = logging.getLogger("kameng.api")
@@ -53,7 +56,11 @@ STATUS_OF = {
     "body_too_large": 413,
     "rate_limited": 429,
     "internal": 500,
+    "storage_unavailable": 503,
 }
+# How long a client should wait before retrying after a storage fault (the operator has to
+# fix the disk; nothing was charged, so the same request with the same key is safe).
+STORAGE_RETRY_AFTER_SECONDS = 30
 
 
 class ApiError(Exception):
@@ -97,12 +104,38 @@ def _safe_details(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v if isinstance(v, plain) else str(v) for k, v in params.items()}
 
 
+def _internal(request: web.Request, exc: Exception) -> web.Response:
+    """500 ``internal`` with a reference id, logged as an ERROR with the stack frames."""
+    reference = secrets.token_hex(6)
+    # Type and frames only: an exception's text could quote user input or a code.
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    log.error(
+        "unhandled %s on %s %s (ref %s)\n%s",
+        type(exc).__name__,
+        request.method,
+        request.rel_url.raw_path,  # percent-encoded as sent: no NUL or newline in the log
+        reference,
+        frames,
+    )
+    return error_response(request, 500, "internal", {"reference": reference})
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
-        return await handler(request)
+        response = await handler(request)
+    except ConnectionResetError as exc:
+        if not client_closed.hung_up(request):
+            return _internal(request, exc)
+        client_closed.count(request, "before its body was read")
+        # nobody will read it: aiohttp's write fails quietly (a debug line) and closes
+        return web.Response(status=499)
     except ApiError as exc:
         return error_response(request, exc.status, exc.code, exc.details, exc.headers)
+    except StorageUnavailable as exc:  # core/db.py logged it (one WARNING line)
+        retry = {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)}
+        details = {"retry_after": STORAGE_RETRY_AFTER_SECONDS, **_safe_details(exc.params)}
+        return error_response(request, 503, exc.code, details, retry)
     except KamengError as exc:
         status = STATUS_OF.get(exc.code, 400)
         return error_response(request, status, exc.code, _safe_details(exc.params))
@@ -117,15 +150,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             return error_response(request, 413, "body_too_large", {"max_bytes": limit})
         raise
     except Exception as exc:
-        reference = secrets.token_hex(6)
-        # Type and frames only: an exception's text could quote user input or a code.
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        log.error(
-            "unhandled %s on %s %s (ref %s)\n%s",
-            type(exc).__name__,
-            request.method,
-            request.rel_url.raw_path,  # percent-encoded as sent: no NUL or newline in the log
-            reference,
-            frames,
-        )
-        return error_response(request, 500, "internal", {"reference": reference})
+        return _internal(request, exc)
+    if client_closed.hung_up(request):  # done (an order is complete), but no one to tell
+        client_closed.count(request, "before its answer")
+    return response

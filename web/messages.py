@@ -97,6 +97,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Sorry, something went wrong on our side. Reference: {reference}",
         "抱歉，我们这边出了问题。参考编号：{reference}",
     ),
+    "storage_unavailable": (
+        "The platform cannot save orders right now; nothing was charged. "
+        "Retry the same request in {retry_after} seconds.",
+        "平台暂时无法保存订单，未扣款。请在 {retry_after} 秒后重试同一请求。",
+    ),
 }
 
 _MONEY = {"shortfall", "spendable", "needed"}

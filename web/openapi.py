@@ -84,6 +84,7 @@ def _refusals(by_status: dict[int, tuple[str, ...]]) -> Json:
         403: ("user_banned", "forbidden"),
         429: ("rate_limited",),
         500: ("internal",),
+        503: ("storage_unavailable",),
     }
     merged = {status: tuple(codes) for status, codes in every_call.items()}
     for status, codes in by_status.items():
@@ -93,7 +94,7 @@ def _refusals(by_status: dict[int, tuple[str, ...]]) -> Json:
         headers = None
         if status == 401:
             headers = {"WWW-Authenticate": {"$ref": "#/components/headers/WWWAuthenticate"}}
-        if status == 429:
+        if status in (429, 503):
             headers = {"Retry-After": {"$ref": "#/components/headers/RetryAfter"}}
         responses[str(status)] = _refusal(_STATUS_TEXT[status], *merged[status], headers=headers)
     return responses
@@ -109,6 +110,8 @@ _STATUS_TEXT = {
     422: "Refused by the platform's rules; nothing was charged",
     429: "Too many requests; retry after Retry-After seconds",
     500: "Our fault; details.reference is in the server log",
+    503: "The database cannot be written right now (disk read-only, full or failing); "
+    "nothing was charged: retry the same request after Retry-After seconds",
 }
 
 
