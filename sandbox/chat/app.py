@@ -226,7 +226,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     view = ChatView(persona, page.telegram, feed)
     kind, shown_panel = "snapshot", None
-    with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
+    with contextlib.suppress(ConnectionResetError):  # the tab was closed
         while not feed.closing:
             changed = feed.event(persona.telegram_id)  # before reading: no change is missed
             update = view.snapshot() if kind == "snapshot" else view.changes()
