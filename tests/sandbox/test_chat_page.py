@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from playwright.async_api import Browser, Locator, Page, expect
 
 from core.models import Role
@@ -14,9 +15,10 @@ from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import ADMIN as ADMIN_PERSONA
 from sandbox.personas import NEWCOMER, PERSONAS, RESELLER_SILVER, SECOND_SUPPLIER
 from tests.bot.conftest import server, shop  # noqa: F401 - the bot's fixtures, reused
+from tests.bot.helpers import eventually
 from tests.factories import ADMIN, make_sku
 from tests.sandbox.chat_helpers import chromium, screenshots_dir, serving
-from tests.sandbox.helpers import PNG_1x1
+from tests.sandbox.helpers import PNG_1x1, make_bot
 
 MAYA = RESELLER_SILVER.telegram_id
 LEO = SECOND_SUPPLIER.telegram_id
@@ -235,3 +237,55 @@ async def test_a_newcomer_starts_the_bot_from_the_start_button(
         await expect(page.get_by_test_id("composer")).to_be_visible()
         await expect(page.get_by_test_id("panel-unknown")).to_be_hidden()
         await expect(page.get_by_test_id("balance")).to_have_text("¥0.00")
+
+
+async def test_formatting_spoilers_url_buttons_and_an_alert(
+    server: FakeTelegramServer,  # noqa: F811
+    platform: Platform,
+) -> None:
+    bot = make_bot(server)
+    buttons = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text="Docs", url="https://example.com/docs")],
+            [InlineKeyboardButton(text="Why?", callback_data="why")],
+        ]
+    )
+    async with serving(server, platform, PERSONAS) as url, chromium() as browser:
+        page = await _open(browser, url, RESELLER_SILVER.key)
+        await bot.send_message(
+            MAYA,
+            "<b>bold</b> <i>it</i> <s>old</s> <tg-spoiler>hidden</tg-spoiler> "
+            '<a href="https://example.com/">link</a> &lt;script&gt;alert(1)&lt;/script&gt;'
+            "<blockquote>quoted</blockquote>",
+            parse_mode="HTML",
+            reply_markup=buttons,
+        )
+        text = page.get_by_test_id("message-text")
+        await expect(text.locator("strong")).to_have_text("bold")
+        await expect(text.locator("em")).to_have_text("it")
+        await expect(text.locator("blockquote")).to_have_text("quoted")
+        await expect(text).to_contain_text("<script>alert(1)</script>")  # shown, not run
+        await expect(text.locator("script")).to_have_count(0)
+        await expect(text.locator("a")).to_have_attribute("href", "https://example.com/")
+        spoiler = page.get_by_test_id("spoiler")
+        await expect(spoiler).to_have_css("color", "rgba(0, 0, 0, 0)")  # hidden until clicked
+        await spoiler.click()
+        await expect(spoiler).not_to_have_css("color", "rgba(0, 0, 0, 0)")
+        await expect(page.get_by_test_id("url-button")).to_have_attribute(
+            "href", "https://example.com/docs"
+        )
+
+        await page.get_by_role("button", name="Why?").click()
+
+        async def pressed() -> bool:
+            return bool(server.unanswered_callback_queries())
+
+        await eventually(pressed, "the press to reach Telegram")
+        [query] = server.unanswered_callback_queries()
+        await bot.answer_callback_query(query.id, "Because the rules say so.", show_alert=True)
+        dialog = page.get_by_test_id("alert-dialog")
+        await expect(dialog).to_be_visible()
+        await expect(page.get_by_test_id("alert-text")).to_have_text("Because the rules say so.")
+        await page.get_by_test_id("alert-ok").click()
+        await expect(dialog).to_be_hidden()
+    await bot.session.close()
