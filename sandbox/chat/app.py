@@ -31,6 +31,7 @@ import mimetypes
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -343,8 +344,6 @@ def _image_extension(content: bytes) -> str:
 
 
 def _quoted(name: str) -> str:
-    from urllib.parse import quote
-
     return quote(name, safe="")
 
 
