@@ -1,0 +1,441 @@
+"""The sandbox's demo platform: a shop with four weeks of history, made the way real use makes it.
+
+``build_demo`` fills an empty, migrated database through the core's own use cases only —
+no SQL of its own — so the ledger, the audit chain and the outbox hold exactly what a real
+shop would: two suppliers applied and were approved, the operator listed their SKUs and an
+admin priced them, the suppliers uploaded their codes, resellers of each level were topped
+up and bought every day for four weeks, an admin refunded a bad code or two. At "now" a
+promotion is running and another starts in a few minutes, a top-up request, a product
+review and a withdrawal wait for the admin, and the gold reseller holds an API key.
+
+The past is made by driving a ``DemoClock`` forward from four weeks ago; every use case
+reads it, as it reads the system clock in production. Notices the past promised (a sale
+notice to a supplier, a withdrawal notice to the admins) were delivered back then by the
+bot's outbox worker: ``_deliver_past_notices`` marks them as that worker does, without
+sending, so the sandbox's chats start empty instead of replaying four weeks of notices.
+What waits at "now" is left for the sandbox's own workers to send.
+
+Deterministic for a given seed: the same catalogue, codes and history (only "now" moves).
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from core.catalogue import NewSku, language_for
+from core.models import PromotionKind, Role, SkuStatus, StockKind
+from core.orders import Receipt
+from core.platform import Platform, build_platform
+from core.promotions import NewPromotion
+from core.reviews import NewProduct
+from core.settings import Settings
+from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
+from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
+from sandbox.personas import (
+    ADMIN,
+    RESELLER_BRONZE,
+    RESELLER_GOLD,
+    RESELLER_SILVER,
+    SECOND_SUPPLIER,
+    SUPPLIER,
+    Persona,
+)
+
+# sizes and shape of the history -------------------------------------------------------
+HISTORY_DAYS = 28  # orders on each of the last four weeks' days
+ORDERS_PER_DAY = (7, 15)  # inclusive range, drawn per day
+SHOP_HOURS = (9, 23)  # local hours (UTC+8) orders fall in
+UTC_OFFSET = timedelta(hours=8)  # the demo shop's customers are in China
+REFUND_DAYS_AGO = (17, 5)  # an admin refunds one bad code on each of these days
+RUNNING_PROMOTION_STARTED = timedelta(minutes=20)  # before now: its announcement is due
+SCHEDULED_PROMOTION_STARTS = timedelta(minutes=5)  # after now: the scheduler announces it
+
+OPERATOR = "operator:sandbox"
+ADMIN_ACTOR = f"admin:{ADMIN.telegram_id}"
+RESELLERS = (RESELLER_BRONZE, RESELLER_SILVER, RESELLER_GOLD)
+LEVELS = {RESELLER_BRONZE: "bronze", RESELLER_SILVER: "silver", RESELLER_GOLD: "gold"}
+# who buys how often: the gold reseller is the shop's biggest customer
+BUYER_WEIGHTS = {RESELLER_BRONZE: 2, RESELLER_SILVER: 3, RESELLER_GOLD: 5}
+OPENING_DEPOSIT = {RESELLER_BRONZE: 2_000_00, RESELLER_SILVER: 8_000_00, RESELLER_GOLD: 20_000_00}
+TOP_UP_WHEN_BELOW = 1_500_00  # a reseller asks for a top-up before a purchase it cannot pay
+TOP_UP_AMOUNT = {RESELLER_BRONZE: 1_000_00, RESELLER_SILVER: 5_000_00, RESELLER_GOLD: 10_000_00}
+PENDING_TOP_UP = 800_00  # the bronze reseller's request the admin has not decided yet
+
+GAMES = "游戏点卡 Game cards"
+VIDEO = "视频会员 Video"
+SOFTWARE = "软件 Software"
+
+
+@dataclass(frozen=True)
+class DemoSku:
+    code: str
+    name: str
+    category: str
+    supplier: Persona
+    face_value: int
+    supply_price: int
+    default_price: int
+    level_prices: tuple[int, int, int]  # bronze, silver, gold
+    stock: int  # codes uploaded (a cyclic SKU has one code, sold to everyone)
+    code_format: str  # "key", "card" (number + password), "link" (cyclic)
+    weight: int = 3  # how often it sells
+    quantity_break: tuple[int, int] | None = None  # (from units, discount bps)
+    stock_kind: StockKind = StockKind.UNIQUE
+    exclusive: bool = False
+
+
+CATALOGUE: tuple[DemoSku, ...] = (
+    DemoSku("STEAM-50", "Steam 钱包充值卡 50 元", GAMES, SUPPLIER, 50_00, 45_50, 48_00,
+            (47_50, 47_00, 46_50), 400, "key", 6, (10, 200)),
+    DemoSku("STEAM-100", "Steam 钱包充值卡 100 元", GAMES, SUPPLIER, 100_00, 91_00, 96_00,
+            (95_00, 94_00, 93_00), 300, "key", 5, (10, 150)),
+    DemoSku("WZRY-60", "王者荣耀 60 点券", GAMES, SUPPLIER, 6_00, 5_40, 5_85,
+            (5_80, 5_75, 5_65), 600, "card", 6, (20, 100), exclusive=True),
+    DemoSku("WZRY-300", "王者荣耀 300 点券", GAMES, SUPPLIER, 30_00, 27_20, 29_20,
+            (29_00, 28_60, 28_20), 300, "card", 4, exclusive=True),
+    DemoSku("IQIYI-VIP-M", "爱奇艺 黄金VIP 月卡", VIDEO, SUPPLIER, 25_00, 16_50, 19_90,
+            (19_50, 19_00, 18_50), 300, "card", 4),
+    DemoSku("TXVIDEO-VIP-M", "腾讯视频 VIP 月卡", VIDEO, SUPPLIER, 30_00, 18_00, 22_00,
+            (21_50, 21_00, 20_50), 300, "card", 4),
+    DemoSku("PUBG-325UC", "PUBG Mobile 325 UC", GAMES, SECOND_SUPPLIER, 34_00, 30_00, 32_50,
+            (32_30, 32_00, 31_50), 250, "key", 3),
+    DemoSku("PUBG-660UC", "PUBG Mobile 660 UC", GAMES, SECOND_SUPPLIER, 68_00, 60_00, 65_00,
+            (64_50, 64_00, 63_00), 250, "key", 3, (5, 100)),
+    DemoSku("STREAMFLIX-M", "StreamFlix Premium 1 month", VIDEO, SECOND_SUPPLIER, 45_00, 36_00,
+            42_00, (41_50, 41_00, 40_00), 200, "key", 2),
+    DemoSku("WIN11-PRO", "Windows 11 Pro retail key", SOFTWARE, SECOND_SUPPLIER, 129_00, 60_00,
+            99_00, (95_00, 89_00, 79_00), 200, "key", 2, (10, 500)),
+    DemoSku("OFFICE-2021", "Office 2021 Pro Plus key", SOFTWARE, SECOND_SUPPLIER, 199_00, 80_00,
+            149_00, (139_00, 129_00, 119_00), 150, "key", 1),
+    DemoSku("VPN-M", "VPN 月付订阅 (shared link, 1 month)", SOFTWARE, SECOND_SUPPLIER, 30_00,
+            10_00, 25_00, (24_00, 22_00, 20_00), 1, "link", 2, stock_kind=StockKind.CYCLIC),
+)  # fmt: skip
+
+PENDING_PRODUCT = NewProduct(
+    name="Adobe Creative Cloud 1 month",
+    category=SOFTWARE,
+    face_value=280_00,
+    supply_price=180_00,
+    stock_kind=StockKind.UNIQUE,
+    exclusive=False,
+    provenance="Authorised Adobe reseller, invoices on request",
+)
+SUPPLIER_COMPANIES = {
+    SUPPLIER: ("晨星卡务 Chenxing Cards", "游戏点卡、视频会员一手货源，微信 chenchen_supply"),
+    SECOND_SUPPLIER: ("Leo Keys Ltd", "Game top-ups and software keys, direct from distributors"),
+}
+
+
+@dataclass(frozen=True)
+class SandboxDemo:
+    api_key: str  # RESELLER_GOLD's reseller API key, in plaintext: shown once, never stored
+    api_key_owner: int  # RESELLER_GOLD.telegram_id
+    skus: int  # on sale (the one waiting for review is not)
+    codes: int  # uploaded in all
+    orders: int  # in the history, over the last ``HISTORY_DAYS`` days
+    refunds: int
+    pending_review_sku: str  # the supplier's SKU in the admin's approval queue
+    seconds: float  # how long the build took
+
+    def summary(self) -> str:
+        return (
+            f"demo platform: {self.skus} SKUs, {self.codes} codes, {self.orders} past orders "
+            f"({self.refunds} refunded) over {HISTORY_DAYS} days, built in {self.seconds:.1f} s"
+        )
+
+    def __repr__(self) -> str:  # keep the key out of logs and tracebacks
+        return f"SandboxDemo(api_key_owner={self.api_key_owner}, orders={self.orders})"
+
+
+class DemoClock:
+    """The clock every use case reads while the demo is built: set by hand, never backwards."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def set(self, moment: datetime) -> None:
+        self.current = max(self.current, moment)
+
+
+async def build_demo(
+    settings: Settings, *, seed: int = 0, now: datetime | None = None
+) -> SandboxDemo:
+    """Fill the empty, migrated database of ``settings`` with the demo platform."""
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    clock = DemoClock(now - timedelta(days=HISTORY_DAYS + 1))
+    platform = build_platform(settings, clock=clock)
+    try:
+        builder = _Builder(platform, clock, random.Random(seed))
+        await builder.open_shop()
+        await builder.history(now)
+        pending_sku = await builder.today(now)
+        clock.set(now)
+        issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
+    finally:
+        await platform.close()
+    return SandboxDemo(
+        api_key=issued.token,
+        api_key_owner=RESELLER_GOLD.telegram_id,
+        skus=len(CATALOGUE),
+        codes=builder.codes,
+        orders=builder.orders,
+        refunds=builder.refunds,
+        pending_review_sku=pending_sku,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass
+class _Builder:
+    platform: Platform
+    clock: DemoClock
+    rng: random.Random
+    codes: int = 0
+    orders: int = 0
+    refunds: int = 0
+    stock: dict[str, int] = field(default_factory=dict)  # unique codes left, per SKU
+    receipts: list[Receipt] = field(default_factory=list)
+
+    # the shop opens, four weeks and a day ago ----------------------------------------
+
+    async def open_shop(self) -> None:
+        p = self.platform
+        for persona in (ADMIN, SUPPLIER, SECOND_SUPPLIER, *RESELLERS):
+            await p.catalogue.ensure_user(
+                persona.telegram_id,
+                username=persona.username,
+                display_name=persona.first_name,
+                language=language_for(persona.language_code),
+            )
+        await p.catalogue.grant_role(ADMIN.telegram_id, Role.ADMIN, actor=OPERATOR)
+        for persona, (company, note) in SUPPLIER_COMPANIES.items():
+            application = await p.onboarding.apply(
+                persona.telegram_id, company_name=company, contact_note=note
+            )
+            await p.onboarding.decide(
+                application.id, admin_telegram_id=ADMIN.telegram_id, approve=True
+            )
+        for reseller in RESELLERS:
+            await p.catalogue.set_level(reseller.telegram_id, LEVELS[reseller], actor=OPERATOR)
+            await p.balances.top_up(
+                reseller.telegram_id,
+                OPENING_DEPOSIT[reseller],
+                idempotency_key=f"demo-opening-{reseller.key}",
+                note="开户预存 opening deposit (bank transfer)",
+                actor=OPERATOR,
+            )
+        for sku in CATALOGUE:
+            await self._list(sku)
+
+    async def _list(self, sku: DemoSku) -> None:
+        p = self.platform
+        await p.catalogue.add_sku(
+            NewSku(
+                code=sku.code,
+                name=sku.name,
+                category=sku.category,
+                supplier_telegram_id=sku.supplier.telegram_id,
+                face_value=sku.face_value,
+                supply_price=sku.supply_price,
+                default_price=sku.default_price,
+                level_prices=dict(zip(("bronze", "silver", "gold"), sku.level_prices, strict=True)),
+                stock_kind=sku.stock_kind,
+                exclusive=sku.exclusive,
+            ),
+            actor=OPERATOR,
+        )
+        await p.catalogue.set_sku_status(sku.code, SkuStatus.ACTIVE, actor=OPERATOR)
+        if sku.quantity_break is not None:
+            units, bps = sku.quantity_break
+            await p.pricing_admin.set_quantity_break(ADMIN.telegram_id, sku.code, units, bps)
+        report = await p.supplier_stock.upload(
+            sku.supplier.telegram_id, sku.code, _code_lines(self.rng, sku)
+        )
+        self.codes += report.added
+        if sku.stock_kind is StockKind.UNIQUE:
+            self.stock[sku.code] = report.added
+
+    # four weeks of trade -------------------------------------------------------------
+
+    async def history(self, now: datetime) -> None:
+        first_day = (now + UTC_OFFSET).date() - timedelta(days=HISTORY_DAYS - 1)
+        latest = now - RUNNING_PROMOTION_STARTED - timedelta(minutes=5)
+        for offset in range(HISTORY_DAYS):
+            day = first_day + timedelta(days=offset)
+            opening = datetime(day.year, day.month, day.day, tzinfo=UTC) - UTC_OFFSET
+            moments = sorted(
+                opening + timedelta(hours=self.rng.uniform(*SHOP_HOURS))
+                for _ in range(self.rng.randint(*ORDERS_PER_DAY))
+            )
+            for moment in (m for m in moments if m < latest):
+                self.clock.set(moment)
+                await self._order()
+            days_ago = HISTORY_DAYS - 1 - offset
+            if days_ago in REFUND_DAYS_AGO and self.receipts:
+                await self._refund_one()
+            if days_ago == 9:
+                await self._paid_withdrawal(SECOND_SUPPLIER)
+            await self._deliver_past_notices()
+
+    async def _order(self) -> None:
+        buyer = self.rng.choices(RESELLERS, [BUYER_WEIGHTS[r] for r in RESELLERS])[0]
+        sku = self.rng.choices(CATALOGUE, [s.weight for s in CATALOGUE])[0]
+        quantity = self.rng.choice((1, 1, 1, 2, 2, 3, 5))
+        if sku.quantity_break and self.rng.random() < 0.25:
+            quantity = sku.quantity_break[0] + self.rng.randint(0, 5)
+        left = self.stock.get(sku.code)
+        if left is not None and left < quantity:
+            return  # sold out: this buyer went elsewhere
+        quote = await self.platform.quotes.quote(buyer.telegram_id, sku.code, quantity)
+        if quote.balance < quote.total + TOP_UP_WHEN_BELOW:
+            await self._top_up(buyer)
+            quote = await self.platform.quotes.quote(buyer.telegram_id, sku.code, quantity)
+        receipt = await self.platform.shop.buy(buyer.telegram_id, quote.id)
+        assert isinstance(receipt, Receipt), receipt
+        self.receipts.append(receipt)
+        self.orders += 1
+        if left is not None:
+            self.stock[sku.code] = left - quantity
+
+    async def _top_up(self, reseller: Persona) -> None:
+        """The reseller pays by bank transfer and asks; an admin checks and approves."""
+        request = await self.platform.topups.request(
+            reseller.telegram_id, TOP_UP_AMOUNT[reseller], note="支付宝转账 Alipay transfer"
+        )
+        await self.platform.topups.decide(
+            request.id, admin_telegram_id=ADMIN.telegram_id, approve=True
+        )
+
+    async def _refund_one(self) -> None:
+        """A buyer reported a code that did not work; the supplier confirmed; refunded."""
+        recent = [r for r in self.receipts[-30:] if r.sku_code in self.stock]  # unique codes
+        receipt = self.rng.choice(recent)
+        await self.platform.shop.refund(
+            receipt.order_id,
+            units=1,
+            idempotency_key=f"demo-refund-{receipt.order_id}",
+            actor=ADMIN_ACTOR,
+            reason="买家反馈卡密无效，供货商已确认 code reported invalid, supplier confirmed",
+        )
+        self.refunds += 1
+
+    async def _paid_withdrawal(self, supplier: Persona) -> None:
+        earned = await self.platform.balances.supplier(supplier.telegram_id)
+        amount = earned.payable // 2 // 100_00 * 100_00
+        if amount <= 0:
+            return
+        request = await self.platform.supplier_payouts.request_withdrawal(
+            supplier.telegram_id, amount
+        )
+        await self.platform.supplier_payouts.decide(
+            request.id, admin_telegram_id=ADMIN.telegram_id, pay=True
+        )
+
+    async def _deliver_past_notices(self) -> None:
+        """What the bot's outbox worker did back then (``bot/outbox_sender.py``), minus
+        Telegram: route each sale (digest, low-stock alert) and mark every notice sent."""
+        p = self.platform
+        kinds = (SALE, SALE_DIGEST, LOW_STOCK, WITHDRAWAL_REQUEST, WITHDRAWAL_DECIDED)
+        while True:
+            await p.supplier_sales.close_due_digests()
+            envelopes = await p.outbox.claim("sandbox-demo", kinds=kinds, limit=200)
+            if not envelopes:
+                return
+            for envelope in envelopes:
+                if envelope.kind == SALE and await p.supplier_sales.route_sale(envelope) is None:
+                    continue  # folded into a digest: finished by route_sale
+                await p.outbox.sent(envelope)
+
+    # now: what a visitor finds waiting ------------------------------------------------
+
+    async def today(self, now: datetime) -> str:
+        p = self.platform
+        started = now - RUNNING_PROMOTION_STARTED
+        self.clock.set(started)
+        await p.promotions.schedule(
+            ADMIN.telegram_id,
+            NewPromotion(
+                kind=PromotionKind.PERCENT_OFF,
+                starts_at=started,
+                ends_at=now + timedelta(days=3),
+                category=VIDEO,
+                percent_off_bps=1_000,
+                name="视频会员 9 折 Video memberships 10% off",
+                announcement=(
+                    "🎬 视频会员全场 9 折，三天有效！\nVideo memberships 10% off for three days!"
+                ),
+            ),
+            idempotency_key="demo-running-promotion",
+        )
+        for _ in range(3):  # bought under the running promotion
+            self.clock.set(self.clock.now() + timedelta(minutes=self.rng.randint(2, 5)))
+            await self._order()
+        self.clock.set(now)
+        await p.promotions.schedule(
+            ADMIN.telegram_id,
+            NewPromotion(
+                kind=PromotionKind.PERCENT_OFF,
+                starts_at=now + SCHEDULED_PROMOTION_STARTS,
+                ends_at=now + SCHEDULED_PROMOTION_STARTS + timedelta(hours=24),
+                sku_codes=("STEAM-50", "STEAM-100"),
+                percent_off_bps=500,
+                levels=("silver", "gold"),
+                remind_hours=2,
+                name="Steam 闪购 Steam flash sale",
+                announcement=(
+                    "⚡ Steam 充值卡闪购 95 折（白银、黄金代理），24 小时！\n"
+                    "Steam wallet flash sale: 5% off for silver and gold resellers, 24 hours!"
+                ),
+            ),
+            idempotency_key="demo-scheduled-promotion",
+        )
+        await self._deliver_past_notices()
+        await p.topups.request(
+            RESELLER_BRONZE.telegram_id,
+            PENDING_TOP_UP,
+            note="微信转账已付款，请审核 paid by WeChat Pay, please check",
+        )
+        review = await p.reviews.submit(SECOND_SUPPLIER.telegram_id, PENDING_PRODUCT)
+        supplier = await p.balances.supplier(SUPPLIER.telegram_id)
+        await p.supplier_payouts.request_withdrawal(
+            SUPPLIER.telegram_id, max(supplier.payable // 3 // 100_00 * 100_00, 100_00)
+        )
+        return review.sku_code
+
+
+# codes ----------------------------------------------------------------------------------
+
+
+def _code_lines(rng: random.Random, sku: DemoSku) -> Iterator[str]:
+    """The file a supplier uploads: lines as the importer reads them (a header first for
+    cards with fields, as suppliers' spreadsheets export them)."""
+    if sku.code_format == "card":
+        yield "卡号,卡密"
+        for _ in range(sku.stock):
+            yield f"{_digits(rng, 16)},{_alnum(rng, 12)}"
+    elif sku.code_format == "link":
+        yield "链接,有效期"
+        yield f"https://vpn.example.com/sub/{_alnum(rng, 24).lower()},30 天 30 days"
+    else:
+        for _ in range(sku.stock):
+            yield "-".join(_alnum(rng, 5) for _ in range(5 if sku.category == SOFTWARE else 3))
+
+
+_ALNUM = string.ascii_uppercase + string.digits
+
+
+def _alnum(rng: random.Random, length: int) -> str:
+    return "".join(rng.choices(_ALNUM, k=length))
+
+
+def _digits(rng: random.Random, length: int) -> str:
+    return "".join(rng.choices(string.digits, k=length))
