@@ -11,6 +11,7 @@ from sandbox.fake_telegram.formatting import Entity, FormattedText, parse_html, 
 from sandbox.fake_telegram.limits import ApiError
 from sandbox.fake_telegram.server import (
     DEFAULT_TOKEN,
+    AnsweredCall,
     FakeTelegramServer,
     RecordedError,
     RecordedRequest,
@@ -21,6 +22,7 @@ from sandbox.fake_telegram.user import ButtonNotFoundError, FakeUser
 
 __all__ = [
     "DEFAULT_TOKEN",
+    "AnsweredCall",
     "ApiError",
     "ApiSpec",
     "ButtonNotFoundError",

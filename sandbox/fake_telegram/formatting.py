@@ -10,6 +10,7 @@ resulting text is removed, as Telegram does.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -351,8 +352,13 @@ def _open_tag(entity: Entity) -> tuple[str, str]:
     return _RENDER_TAGS.get(entity.type, ("", ""))
 
 
-def to_html(text: str, entities: tuple[Entity, ...]) -> str:
-    """Render plain text + entities back to Telegram-HTML."""
+#: an entity's opening and closing markup
+Tags = Callable[[Entity], tuple[str, str]]
+
+
+def to_html(text: str, entities: tuple[Entity, ...], tags: Tags = _open_tag) -> str:
+    """Render plain text + entities back to Telegram-HTML (or, with other ``tags``, to
+    other markup: the sandbox's chat page renders for a browser), the text escaped."""
     opens: dict[int, list[Entity]] = {}
     for entity in sorted(entities, key=lambda e: (e.offset, -e.length)):
         opens.setdefault(entity.offset, []).append(entity)
@@ -363,7 +369,7 @@ def to_html(text: str, entities: tuple[Entity, ...]) -> str:
         while stack and stack[-1][0] <= position:
             parts.append(stack.pop()[1])
         for entity in opens.get(position, []):
-            opening, closing = _open_tag(entity)
+            opening, closing = tags(entity)
             parts.append(opening)
             stack.append((entity.offset + entity.length, closing))
         if not char:

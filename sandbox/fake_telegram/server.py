@@ -13,7 +13,7 @@ Usage::
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -59,6 +59,15 @@ class RecordedError(NamedTuple):
     injected: bool
 
 
+class AnsweredCall(NamedTuple):
+    """A call the bot made, once answered: what a watcher of the calls is told."""
+
+    position: int  # its place in ``FakeTelegramServer.requests``
+    chat_id: int | None  # the private chat it is about (sent to, answered in), if any
+    request: RecordedRequest
+    error: RecordedError | None  # None: answered ``ok``
+
+
 class FakeTelegramServer:
     """A fake Bot API for one bot, with users to drive it and faults to inject."""
 
@@ -89,6 +98,8 @@ class FakeTelegramServer:
         self.request_times: list[float] = []
         #: every call answered with an error (including injected ones)
         self.errors: list[RecordedError] = []
+        #: called with each call once it is answered (the chat page's "what Telegram saw")
+        self.call_watchers: list[Callable[[AnsweredCall], None]] = []
         self._users: dict[int, FakeUser] = {}
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
@@ -340,6 +351,24 @@ class FakeTelegramServer:
         params = {"scope": scope, "language_code": language_code}
         return list(self.state.commands.get(self.api.commands_key(params), []))
 
+    def commands_for(self, user_id: int) -> list[dict[str, Any]]:
+        """The command menu ``user_id`` sees in their private chat, chosen as Telegram does:
+        the first of the chat's scope, all private chats, the default scope that has
+        commands, each first in the user's language (its two letters), then for everyone."""
+        chat = self.state.chats.get(user_id)
+        language = ((chat.user.language_code or "") if chat else "")[:2].lower()
+        scopes = (
+            {"type": "chat", "chat_id": user_id},
+            {"type": "all_private_chats"},
+            None,
+        )
+        for scope in scopes:
+            for code in (language, "") if language else ("",):
+                found = self.commands(scope, code)
+                if found:
+                    return found
+        return []
+
     def file_url(self, file_path: str) -> str:
         return f"{self.base_url}/file/bot{self.token}/{file_path}"
 
@@ -356,6 +385,7 @@ class FakeTelegramServer:
         name = request.match_info["method"]
         params: dict[str, Any] = {}
         injected = False
+        index = -1
         try:
             try:
                 if request.match_info["token"] != self.token:
@@ -367,6 +397,7 @@ class FakeTelegramServer:
                 params, uploads = await _read_params(request, method)
                 params = self.spec.validate_call(method, params, uploads)
             finally:  # every call is logged, with validated params when they are valid
+                index = len(self.requests)  # its own place: calls overlap (long polls)
                 self.requests.append(RecordedRequest(name, params))
                 self.request_times.append(arrived)
             failure = self.faults.injected_failure(name, params.get("chat_id"))
@@ -377,11 +408,36 @@ class FakeTelegramServer:
                 raise failure
             result = await self.api.call(name, params)
         except ApiError as error:
-            self.errors.append(
-                RecordedError(name, params, error.error_code, error.description, injected)
-            )
+            recorded = RecordedError(name, params, error.error_code, error.description, injected)
+            self.errors.append(recorded)
+            self._tell_call_watchers(index, recorded)
             return web.json_response(error.payload(), status=error.error_code)
+        self._tell_call_watchers(index, None)
         return web.json_response({"ok": True, "result": result})
+
+    def _tell_call_watchers(self, index: int, error: RecordedError | None) -> None:
+        if not self.call_watchers:
+            return
+        request = self.requests[index]
+        call = AnsweredCall(index, self._chat_of(request), request, error)
+        for watcher in self.call_watchers:
+            watcher(call)
+
+    def _chat_of(self, request: RecordedRequest) -> int | None:
+        """The private chat a call is about: its ``chat_id``, its command scope's chat, or
+        the chat of the button press it answers."""
+        params = request.params
+        chat_id = params.get("chat_id")
+        scope = params.get("scope")
+        if chat_id is None and isinstance(scope, dict):
+            chat_id = scope.get("chat_id")
+        if chat_id is None and request.method == "answerCallbackQuery":
+            query = self.state.callback_queries.get(str(params.get("callback_query_id")))
+            chat_id = None if query is None else query.chat_id
+        try:
+            return None if chat_id is None else int(chat_id)
+        except (TypeError, ValueError):
+            return None
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         record = self.state.files_by_path.get(request.match_info["file_path"])

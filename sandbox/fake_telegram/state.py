@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -301,6 +301,9 @@ class FakeState:
         self.updates_signal = Signal()
         #: notified when a message appears, is edited or deleted, or a query is answered
         self.changed = Signal()
+        #: called with the chat's id (None: no chat) on each of those changes, at once and
+        #: on the event loop: how the sandbox's chat page learns of them without polling
+        self.watchers: list[Callable[[int | None], None]] = []
         self.closing = False
         self.poll_generation = 0
         self._update_ids = itertools.count(1)
@@ -379,6 +382,8 @@ class FakeState:
         if chat is not None:
             chat.changed.notify()
         self.changed.notify()
+        for watcher in self.watchers:
+            watcher(None if chat is None else chat.id)
 
     def message_to_api(self, message: ChatMessage) -> dict[str, Any]:
         chat = self.chats[message.chat_id]
