@@ -7,16 +7,8 @@ The sandbox always runs on its own SQLite file in ``--dir``, whatever the enviro
 
 from __future__ import annotations
 
-import asyncio
-import os
-import re
-import signal
 import socket
-import sys
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,66 +16,7 @@ import aiohttp
 
 from sandbox.run import BOT_TOKEN
 from tests.cli_runner import run_kameng
-
-READY_SECONDS = 120  # a fresh demo on a busy two-core machine
-STOP_SECONDS = 10
-
-READY = re.compile(r"Kameng sandbox ready in [\d.]+ s: open (http://127\.0\.0\.1:\d+/)")
-API = re.compile(r"reseller API: (http://127\.0\.0\.1:\d+)\s+key: (\S+)")
-EMULATOR = re.compile(r"Telegram Bot API emulator: (http://127\.0\.0\.1:\d+)")
-
-
-@dataclass
-class Sandbox:
-    process: asyncio.subprocess.Process
-    page_url: str
-    api_url: str
-    api_key: str
-    telegram_url: str
-    printed: str
-
-
-def _misleading_environment(tmp_path: Path) -> dict[str, str]:
-    """A developer's environment pointing at a real bot and database: the sandbox ignores it."""
-    return {
-        **os.environ,
-        "KAMENG_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'developer.db'}",
-        "KAMENG_BOT_TOKEN": "123:the-developers-real-bot",
-        "KAMENG_TELEGRAM_API_BASE": "http://127.0.0.1:9",
-        "KAMENG_SECRET_KEY": "",
-    }
-
-
-@asynccontextmanager
-async def sandbox(tmp_path: Path, *args: str) -> AsyncIterator[Sandbox]:
-    """``kameng sandbox --port 0 --dir data ARGS`` until it is ready; leaving sends SIGINT and
-    checks the clean stop: exit 0 within seconds, no traceback, nothing logged at ERROR."""
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "cli.main", "sandbox", "--port", "0", "--dir", "data", *args),
-        env=_misleading_environment(tmp_path),
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stdout is not None
-    printed = ""
-    try:
-        async with asyncio.timeout(READY_SECONDS):
-            while "Ctrl-C to stop" not in printed:
-                line = await process.stdout.readline()
-                assert line, f"the sandbox exited before it was ready: {printed}"
-                printed += line.decode()
-        page, api, telegram = READY.search(printed), API.search(printed), EMULATOR.search(printed)
-        assert page and api and telegram, printed
-        yield Sandbox(process, page[1], api[1], api[2], telegram[1], printed)
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=STOP_SECONDS)
-    errors = stderr.decode()
-    assert process.returncode == 0, errors
-    assert "Traceback" not in errors
-    assert " ERROR " not in errors
+from tests.sandbox.sandbox_process import Sandbox, misleading_environment, sandbox_process
 
 
 async def _api(
@@ -101,7 +34,7 @@ async def test_the_sandbox_serves_the_page_the_api_and_the_emulator_and_keeps_it
     tmp_path: Path,
 ) -> None:
     async with aiohttp.ClientSession() as http:
-        async with sandbox(tmp_path) as box:
+        async with sandbox_process(tmp_path) as box:
             async with http.get(box.page_url) as page:
                 assert page.status == 200
                 assert "text/html" in page.content_type
@@ -121,7 +54,7 @@ async def test_the_sandbox_serves_the_page_the_api_and_the_emulator_and_keeps_it
         assert not (tmp_path / "developer.db").exists()
         assert (tmp_path / "data" / "kameng.db").exists()
 
-        async with sandbox(tmp_path, "--keep") as kept:
+        async with sandbox_process(tmp_path, "--keep") as kept:
             assert "(kept)" in kept.printed
             assert kept.api_key == box.api_key  # the stored key still opens the API
             status, order = await _api(http, kept, "GET", f"/api/v1/orders/{bought['id']}")
@@ -138,7 +71,7 @@ def test_a_port_in_use_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
             str(port),
             "--dir",
             "data",
-            env=_misleading_environment(tmp_path),
+            env=misleading_environment(tmp_path),
             cwd=tmp_path,
         )
     assert done.returncode == 2
