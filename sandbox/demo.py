@@ -27,15 +27,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import make_url
+
 from core.catalogue import NewSku, language_for
 from core.models import PromotionKind, Role, SkuStatus, StockKind
 from core.orders import Receipt
+from core.outbox import Outcome, finish
 from core.platform import Platform, build_platform
-from core.promotions import NewPromotion
+from core.promotions import NewPromotion, zone
+from core.reports import local_midnight
 from core.reviews import NewProduct
 from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
-from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
+from core.supplier_sales import SALE
 from sandbox.personas import (
     ADMIN,
     RESELLER_BRONZE,
@@ -48,10 +52,10 @@ from sandbox.personas import (
 
 # sizes and shape of the history -------------------------------------------------------
 HISTORY_DAYS = 28  # orders on each of the last four weeks' days
-ORDERS_PER_DAY = (7, 15)  # inclusive range, drawn per day
-SHOP_HOURS = (9, 23)  # local hours (UTC+8) orders fall in
-UTC_OFFSET = timedelta(hours=8)  # the demo shop's customers are in China
+ORDERS_PER_DAY = (6, 12)  # inclusive range, drawn per day
+SHOP_HOURS = (9, 23)  # the local hours (``KAMENG_TIMEZONE``) orders fall in
 REFUND_DAYS_AGO = (17, 5)  # an admin refunds one bad code on each of these days
+PAID_WITHDRAWAL_DAYS_AGO = 9  # the second supplier was paid out then
 RUNNING_PROMOTION_STARTED = timedelta(minutes=20)  # before now: its announcement is due
 SCHEDULED_PROMOTION_STARTS = timedelta(minutes=5)  # after now: the scheduler announces it
 
@@ -140,16 +144,28 @@ class SandboxDemo:
     orders: int  # in the history, over the last ``HISTORY_DAYS`` days
     refunds: int
     pending_review_sku: str  # the supplier's SKU in the admin's approval queue
+    flash_sale_starts_at: datetime  # the scheduled promotion: the scheduler announces it
     seconds: float  # how long the build took
 
     def summary(self) -> str:
         return (
             f"demo platform: {self.skus} SKUs, {self.codes} codes, {self.orders} past orders "
-            f"({self.refunds} refunded) over {HISTORY_DAYS} days, built in {self.seconds:.1f} s"
+            f"({self.refunds} refunded) over {HISTORY_DAYS} days, a flash sale announced "
+            f"{SCHEDULED_PROMOTION_STARTS.seconds // 60} minutes after the build; "
+            f"built in {self.seconds:.1f} s"
         )
 
     def __repr__(self) -> str:  # keep the key out of logs and tracebacks
         return f"SandboxDemo(api_key_owner={self.api_key_owner}, orders={self.orders})"
+
+
+class DemoExists(Exception):
+    """``build_demo`` was given a database that has an admin or a supplier already."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(
+            f"{database_url} is not empty: the demo is built on an empty, migrated database"
+        )
 
 
 class DemoClock:
@@ -168,12 +184,16 @@ class DemoClock:
 async def build_demo(
     settings: Settings, *, seed: int = 0, now: datetime | None = None
 ) -> SandboxDemo:
-    """Fill the empty, migrated database of ``settings`` with the demo platform."""
+    """Fill the empty, migrated database of ``settings`` with the demo platform; ``now``
+    (aware) is when the history ends and today's promotions and requests are dated.
+    Raises ``DemoExists`` on a database with an admin or a supplier (a kept sandbox's)."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     clock = DemoClock(now - timedelta(days=HISTORY_DAYS + 1))
     platform = build_platform(settings, clock=clock)
     try:
+        if await platform.admin.staff():  # whoever built it first made an admin
+            raise DemoExists(make_url(settings.database_url).render_as_string())
         builder = _Builder(platform, clock, random.Random(seed))
         await builder.open_shop()
         await builder.history(now)
@@ -190,6 +210,7 @@ async def build_demo(
         orders=builder.orders,
         refunds=builder.refunds,
         pending_review_sku=pending_sku,
+        flash_sale_starts_at=now + SCHEDULED_PROMOTION_STARTS,
         seconds=time.perf_counter() - started,
     )
 
@@ -267,11 +288,12 @@ class _Builder:
     # four weeks of trade -------------------------------------------------------------
 
     async def history(self, now: datetime) -> None:
-        first_day = (now + UTC_OFFSET).date() - timedelta(days=HISTORY_DAYS - 1)
+        tz = zone(self.platform.settings.timezone)  # the days the admin's reports show
+        first_day = now.astimezone(tz).date() - timedelta(days=HISTORY_DAYS - 1)
         latest = now - RUNNING_PROMOTION_STARTED - timedelta(minutes=5)
         for offset in range(HISTORY_DAYS):
             day = first_day + timedelta(days=offset)
-            opening = datetime(day.year, day.month, day.day, tzinfo=UTC) - UTC_OFFSET
+            opening = local_midnight(day, tz)
             moments = sorted(
                 opening + timedelta(hours=self.rng.uniform(*SHOP_HOURS))
                 for _ in range(self.rng.randint(*ORDERS_PER_DAY))
@@ -282,7 +304,7 @@ class _Builder:
             days_ago = HISTORY_DAYS - 1 - offset
             if days_ago in REFUND_DAYS_AGO and self.receipts:
                 await self._refund_one()
-            if days_ago == 9:
+            if days_ago == PAID_WITHDRAWAL_DAYS_AGO:
                 await self._paid_withdrawal(SECOND_SUPPLIER)
             await self._deliver_past_notices()
 
@@ -342,18 +364,17 @@ class _Builder:
 
     async def _deliver_past_notices(self) -> None:
         """What the bot's outbox worker did back then (``bot/outbox_sender.py``), minus
-        Telegram: route each sale (digest, low-stock alert) and mark every notice sent."""
+        Telegram: mark the notices sent, a round in one transaction with the outbox's own
+        ``finish`` (one commit, not one per notice: the build stays a few seconds). The
+        worker first hands a sale to ``route_sale``, which writes only for a supplier on
+        digests or with a low-stock alert; the demo's suppliers hear of each sale at once
+        (the default) and set no alert, so every sale notice was simply sent."""
         p = self.platform
-        kinds = (SALE, SALE_DIGEST, LOW_STOCK, WITHDRAWAL_REQUEST, WITHDRAWAL_DECIDED)
-        while True:
-            await p.supplier_sales.close_due_digests()
-            envelopes = await p.outbox.claim("sandbox-demo", kinds=kinds, limit=200)
-            if not envelopes:
-                return
-            for envelope in envelopes:
-                if envelope.kind == SALE and await p.supplier_sales.route_sale(envelope) is None:
-                    continue  # folded into a digest: finished by route_sale
-                await p.outbox.sent(envelope)
+        kinds = (SALE, WITHDRAWAL_REQUEST, WITHDRAWAL_DECIDED)
+        while envelopes := await p.outbox.claim("sandbox-demo", kinds=kinds, limit=500):
+            async with p.db.transaction() as session:
+                for envelope in envelopes:
+                    await finish(session, envelope, Outcome.SENT, self.clock.now())
 
     # now: what a visitor finds waiting ------------------------------------------------
 
@@ -370,13 +391,17 @@ class _Builder:
                 category=VIDEO,
                 percent_off_bps=1_000,
                 name="视频会员 9 折 Video memberships 10% off",
+                # the bot shows the name, the discount, the scope and the end, then the
+                # announcement's lines after the first
                 announcement=(
-                    "🎬 视频会员全场 9 折，三天有效！\nVideo memberships 10% off for three days!"
+                    "视频会员 9 折\n"
+                    "爱奇艺、腾讯视频、StreamFlix 月卡全场 9 折，三天有效！\n"
+                    "iQIYI, Tencent Video and StreamFlix monthly cards: 10% off for three days!"
                 ),
             ),
             idempotency_key="demo-running-promotion",
         )
-        for _ in range(3):  # bought under the running promotion
+        for _ in range(3):  # trade goes on under the running promotion
             self.clock.set(self.clock.now() + timedelta(minutes=self.rng.randint(2, 5)))
             await self._order()
         self.clock.set(now)
@@ -392,8 +417,9 @@ class _Builder:
                 remind_hours=2,
                 name="Steam 闪购 Steam flash sale",
                 announcement=(
-                    "⚡ Steam 充值卡闪购 95 折（白银、黄金代理），24 小时！\n"
-                    "Steam wallet flash sale: 5% off for silver and gold resellers, 24 hours!"
+                    "Steam 闪购\n"
+                    "白银、黄金代理 Steam 充值卡 95 折，24 小时！\n"
+                    "Silver and gold resellers: Steam wallet cards 5% off for 24 hours!"
                 ),
             ),
             idempotency_key="demo-scheduled-promotion",

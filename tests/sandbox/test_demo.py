@@ -1,0 +1,362 @@
+"""The sandbox's demo platform as a visitor finds it: every reseller persona buys at their
+level's price, the shelves are stocked, the admin has requests waiting and four weeks of
+sales to report on, the books and the audit chain check out, and the gold reseller's API key
+opens the HTTP API. Built once per module (about 4 s on SQLite) and copied for each test,
+as ``tests/conftest.py`` copies the migrated schema."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import make_url
+
+from bot.app import create_bot, run_polling
+from core.catalogue import language_for
+from core.errors import NotFound
+from core.models import JobStatus, Role
+from core.orders import Receipt
+from core.platform import Platform, build_platform
+from core.promotions import ANNOUNCE
+from core.reports import Period
+from core.settings import Settings
+from core.topups import TOPUPS
+from sandbox.demo import (
+    CATALOGUE,
+    HISTORY_DAYS,
+    PENDING_TOP_UP,
+    DemoExists,
+    SandboxDemo,
+    build_demo,
+)
+from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.personas import (
+    ADMIN,
+    NEWCOMER,
+    PERSONAS,
+    RESELLER_BRONZE,
+    RESELLER_GOLD,
+    RESELLER_SILVER,
+    SECOND_SUPPLIER,
+    SUPPLIER,
+)
+from tests.cli_runner import run_kameng
+from tests.conftest import POSTGRES_URL, TEST_SECRET, FakeClock, drop_postgres, recreate_postgres
+from web.app import ApiServer, RateLimit
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # the demo's "now"; the tests look a minute on
+LEVEL_OF = {RESELLER_BRONZE: 0, RESELLER_SILVER: 1, RESELLER_GOLD: 2}
+SKUS = {sku.code: sku for sku in CATALOGUE}
+
+
+@dataclass(frozen=True)
+class Built:
+    demo: SandboxDemo
+    copy_from: str  # a SQLite file, or the PostgreSQL database to create each test's from
+
+
+@pytest.fixture(scope="module")
+def built(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """The demo built once (seed 0) on a copy of the migrated schema."""
+    if POSTGRES_URL:
+        url = make_url(POSTGRES_URL)
+        template = url.set(database=f"{url.database}_demo").render_as_string(hide_password=False)
+        asyncio.run(recreate_postgres(template, migrated_template))
+        demo = asyncio.run(build_demo(_settings(template), now=NOW))
+        yield Built(demo, str(make_url(template).database))
+        asyncio.run(drop_postgres(template))
+        return
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(migrated_template, path)
+    demo = asyncio.run(build_demo(_settings(f"sqlite+aiosqlite:///{path}"), now=NOW))
+    with closing(sqlite3.connect(path)) as connection:  # all of it in the one file
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    yield Built(demo, str(path))
+
+
+@pytest.fixture
+async def demo(built: Built, settings: Settings) -> SandboxDemo:
+    """This test's database holds a copy of the built demo."""
+    if POSTGRES_URL:
+        await recreate_postgres(settings.database_url, built.copy_from)
+    else:
+        path = make_url(settings.database_url).database
+        assert path is not None
+        shutil.copyfile(built.copy_from, path)
+    return built.demo
+
+
+@pytest.fixture
+async def visited(demo: SandboxDemo, settings: Settings) -> AsyncIterator[Platform]:
+    """The demo platform a minute after it was built."""
+    platform = build_platform(settings, clock=FakeClock(NOW + timedelta(minutes=1)))
+    yield platform
+    await platform.close()
+
+
+def _settings(url: str) -> Settings:
+    return Settings(database_url=url, secret_key=TEST_SECRET, _env_file=None)
+
+
+async def test_each_reseller_persona_buys_at_their_levels_price(
+    demo: SandboxDemo, visited: Platform
+) -> None:
+    for reseller, level in LEVEL_OF.items():
+        steam = SKUS["STEAM-100"]
+        before = await visited.catalogue.stock_count(steam.code)
+        assert before is not None
+
+        quote = await visited.quotes.quote(reseller.telegram_id, steam.code, 2)
+        assert quote.unit_price == steam.level_prices[level]
+        assert quote.can_confirm, f"{reseller.key} cannot pay for two Steam cards"
+        receipt = await visited.shop.buy(reseller.telegram_id, quote.id)
+
+        assert isinstance(receipt, Receipt)
+        assert receipt.total == 2 * steam.level_prices[level]
+        assert len(set(receipt.codes)) == 2
+        assert await visited.catalogue.stock_count(steam.code) == before - 2
+
+
+async def test_the_running_promotion_prices_video_cards_which_come_with_number_and_password(
+    visited: Platform,
+) -> None:
+    card = SKUS["IQIYI-VIP-M"]
+    gold_price = card.level_prices[2]
+
+    quote = await visited.quotes.quote(RESELLER_GOLD.telegram_id, card.code, 1)
+    assert quote.unit_price == gold_price * 9 // 10  # 10 % off all video memberships
+    receipt = await visited.shop.buy(RESELLER_GOLD.telegram_id, quote.id)
+
+    assert isinstance(receipt, Receipt)
+    (bought,) = receipt.cards
+    assert [name for name, _ in bought.fields] == ["number", "password"]
+
+
+async def test_the_flash_sale_starts_in_five_minutes_for_silver_and_gold(
+    visited: Platform,
+) -> None:
+    running, flash = await visited.promotions.upcoming()
+    assert running.starts_at < NOW < flash.starts_at == NOW + timedelta(minutes=5)
+    assert flash.levels == ("silver", "gold")
+    steam = SKUS["STEAM-50"]
+    quote = await visited.quotes.quote(RESELLER_GOLD.telegram_id, steam.code, 1)
+    assert quote.unit_price == steam.level_prices[2]  # not yet
+    announcements = [job for job in await visited.jobs.jobs() if job.kind == ANNOUNCE]
+    assert sorted((job.run_at, job.status) for job in announcements) == [
+        (running.starts_at, JobStatus.PENDING),  # due: the sandbox's scheduler sends it
+        (flash.starts_at, JobStatus.PENDING),
+    ]
+
+
+async def test_shelves_are_stocked_and_the_cyclic_sku_never_runs_out(
+    demo: SandboxDemo, visited: Platform
+) -> None:
+    uploaded = {sku.code: sku.stock for sku in CATALOGUE}
+    left = {code: await visited.catalogue.stock_count(code) for code in uploaded}
+
+    assert left.pop("VPN-M") is None
+    assert all(0 < count < uploaded[code] for code, count in left.items() if count is not None)
+    assert demo.codes == sum(uploaded.values()) > 3_000
+    assert demo.skus == 12
+
+
+async def test_the_admin_finds_a_top_up_a_product_review_and_a_withdrawal_waiting(
+    demo: SandboxDemo, visited: Platform
+) -> None:
+    queue = await visited.approvals.queue(ADMIN.telegram_id)
+    waiting = {kind: count for kind, count in queue.counts.items() if count}
+    assert waiting == {"topups": 1, "product_reviews": 1, "withdrawals": 1}
+
+    (review,) = await visited.approvals.waiting(
+        visited.reviews.kind, admin_telegram_id=ADMIN.telegram_id
+    )
+    assert review.review.sku_code == demo.pending_review_sku
+    assert review.review.supplier_telegram_id == SECOND_SUPPLIER.telegram_id
+    (top_up,) = await visited.approvals.waiting(TOPUPS, admin_telegram_id=ADMIN.telegram_id)
+    assert (top_up.request.telegram_id, top_up.request.amount) == (
+        RESELLER_BRONZE.telegram_id,
+        PENDING_TOP_UP,
+    )
+    before = await visited.balances.balance(RESELLER_BRONZE.telegram_id)
+    await visited.topups.decide(
+        top_up.request.id, admin_telegram_id=ADMIN.telegram_id, approve=True
+    )
+    after = await visited.balances.balance(RESELLER_BRONZE.telegram_id)
+    assert after.balance == before.balance + PENDING_TOP_UP
+
+
+async def test_reports_show_four_weeks_of_orders_from_every_reseller(
+    demo: SandboxDemo, visited: Platform
+) -> None:
+    report = await visited.reports.summary(ADMIN.telegram_id, Period.MONTH)
+
+    days_with_orders = [bucket for bucket in report.buckets if bucket.orders]
+    assert len(days_with_orders) >= HISTORY_DAYS - 1  # the first day may fall before noon
+    assert report.orders == demo.orders >= 200
+    assert report.refunds > 0 and demo.refunds == 2
+    assert report.spread > 0 and report.commission > 0
+    names = {ranked.key for ranked in report.top_resellers}
+    assert {str(r.telegram_id) for r in LEVEL_OF} <= names
+
+
+async def test_the_ledger_and_the_audit_chain_check_out(
+    demo: SandboxDemo, settings: Settings, tmp_path: Path
+) -> None:
+    env = {"KAMENG_DATABASE_URL": settings.database_url, "KAMENG_SECRET_KEY": TEST_SECRET}
+
+    ledger = await asyncio.to_thread(run_kameng, "ledger", "check", env=env, cwd=tmp_path)
+    audit = await asyncio.to_thread(run_kameng, "audit", "verify", env=env, cwd=tmp_path)
+
+    assert ledger.returncode == 0, ledger.stdout + ledger.stderr
+    assert "OK: the ledger balances" in ledger.stdout
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "chain intact" in audit.stdout
+
+
+async def test_past_notices_were_delivered_and_only_todays_withdrawal_notice_waits(
+    visited: Platform,
+) -> None:
+    stats = await visited.outbox.stats()
+    assert (stats.pending, stats.failing) == (1, 0)
+
+
+async def test_the_gold_resellers_api_key_opens_the_http_api(
+    demo: SandboxDemo, visited: Platform
+) -> None:
+    assert demo.api_key_owner == RESELLER_GOLD.telegram_id
+    caller = await visited.api_keys.authenticate(demo.api_key)
+    assert caller is not None and caller.telegram_id == RESELLER_GOLD.telegram_id
+    async with (
+        ApiServer(visited, "127.0.0.1", 0, RateLimit(per_second=100.0, burst=100)) as server,
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{server.base_url}/api/v1/me", headers={"Authorization": f"Bearer {demo.api_key}"}
+        ) as response,
+    ):
+        body = await response.json()
+    assert response.status == 200
+    assert (body["telegram_id"], body["level"]) == (RESELLER_GOLD.telegram_id, "gold")
+    assert demo.api_key not in repr(demo)
+
+
+async def test_personas_who_wrote_to_the_bot_exist_with_their_language_and_role(
+    visited: Platform,
+) -> None:
+    for persona in PERSONAS:
+        if persona is NEWCOMER:
+            with pytest.raises(NotFound):
+                await visited.catalogue.user(persona.telegram_id)
+            continue
+        user = await visited.catalogue.user(persona.telegram_id)
+        assert user.started and user.language == language_for(persona.language_code)
+    assert Role.ADMIN in (await visited.catalogue.user(ADMIN.telegram_id)).roles
+    for supplier in (SUPPLIER, SECOND_SUPPLIER):
+        assert Role.SUPPLIER in (await visited.catalogue.user(supplier.telegram_id)).roles
+    for reseller, level in LEVEL_OF.items():
+        user = await visited.catalogue.user(reseller.telegram_id)
+        assert user.level_name == ("bronze", "silver", "gold")[level]
+        assert (await visited.balances.balance(reseller.telegram_id)).balance > 0
+
+
+async def test_the_same_seed_builds_the_same_shop(
+    visited: Platform, migrated_template: str, tmp_path: Path
+) -> None:
+    again = await _fresh_database(migrated_template, tmp_path)
+    await build_demo(_settings(again), seed=0, now=NOW)
+    other = build_platform(_settings(again), clock=FakeClock(NOW + timedelta(minutes=1)))
+    try:
+        assert await _snapshot(other) == await _snapshot(visited)
+    finally:
+        await other.close()
+        if POSTGRES_URL:
+            await drop_postgres(again)
+
+
+async def test_a_database_that_has_a_shop_already_is_left_alone(
+    demo: SandboxDemo, settings: Settings
+) -> None:
+    with pytest.raises(DemoExists, match="not empty"):
+        await build_demo(settings, now=NOW + timedelta(days=1))
+
+
+async def _fresh_database(migrated_template: str, tmp_path: Path) -> str:
+    """Another empty, migrated database (PostgreSQL: named after this engineer's test one)."""
+    if POSTGRES_URL:
+        url = make_url(POSTGRES_URL)
+        again = url.set(database=f"{url.database}_again").render_as_string(hide_password=False)
+        await recreate_postgres(again, migrated_template)
+        return again
+    shutil.copyfile(migrated_template, tmp_path / "again.db")
+    return f"sqlite+aiosqlite:///{tmp_path / 'again.db'}"
+
+
+async def _snapshot(platform: Platform) -> object:
+    """What a visitor could compare: prices, stock, four weeks of sales, the next codes sold."""
+    admin = ADMIN.telegram_id
+    pricing = [await platform.pricing_admin.sku_pricing(admin, sku.code) for sku in CATALOGUE]
+    report = await platform.reports.summary(admin, Period.MONTH)
+    receipt = await platform.shop.buy_now(
+        RESELLER_GOLD.telegram_id, "WZRY-60", 2, idempotency_key="snapshot"
+    )
+    assert isinstance(receipt, Receipt)
+    return pricing, report.orders, report.gmv, report.buckets, report.top_skus, receipt.codes
+
+
+async def test_the_bot_on_the_demo_greets_the_visitor_with_todays_news_and_sells(
+    demo: SandboxDemo, settings: Settings, server: FakeTelegramServer
+) -> None:
+    """The sandbox's first minute, through the real bot and the fake Telegram: the running
+    promotion reaches every reseller, the admin hears of the withdrawal, the silver reseller
+    buys at her price, and five minutes on the flash sale reaches silver and gold only."""
+    clock = FakeClock(NOW + timedelta(minutes=1))
+    bot_settings = settings.model_copy(
+        update={
+            "bot_token": server.token,
+            "telegram_api_base": server.base_url,
+            "scheduler_interval_seconds": 0.05,
+            "outbox_poll_seconds": 0.05,
+        }
+    )
+    live = build_platform(bot_settings, clock=clock)
+    chats = {
+        persona: server.user(
+            persona.telegram_id,
+            persona.first_name,
+            username=persona.username,
+            language_code=persona.language_code,
+            started=True,
+        )
+        for persona in PERSONAS
+        if persona is not NEWCOMER
+    }
+    polling = asyncio.create_task(run_polling(live, create_bot(bot_settings), handle_signals=False))
+    try:
+        for reseller in LEVEL_OF:
+            await chats[reseller].wait_for_message(lambda m: "StreamFlix" in m.content, after=0)
+        await chats[ADMIN].wait_for_message(lambda m: "晨星卡务" in m.content, after=0)
+
+        maya = chats[RESELLER_SILVER]
+        await maya.send_text("/buy STEAM-100 1")
+        quote = await maya.wait_for_message(lambda m: "Total: ¥94.00" in m.content)
+        await maya.press("✅ Confirm", message=quote)
+        receipt = await maya.wait_for_message(lambda m: "Order #" in m.content)
+        assert len(receipt.codes) == 1
+
+        clock.advance(minutes=5)
+        await maya.wait_for_message(lambda m: "Steam 闪购" in m.content)
+        await chats[RESELLER_GOLD].wait_for_message(lambda m: "Steam 闪购" in m.content, after=0)
+        assert not [m for m in chats[RESELLER_BRONZE].messages if "Steam 闪购" in m.content]
+    finally:
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await live.close()
