@@ -45,9 +45,12 @@ def misleading_environment(tmp_path: Path) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def sandbox_process(tmp_path: Path, *args: str) -> AsyncIterator[Sandbox]:
-    """``kameng sandbox --port 0 --dir data ARGS`` until it is ready; leaving sends SIGINT and
-    checks the clean stop: exit 0 within seconds, no traceback, nothing logged at ERROR."""
+async def sandbox_process(
+    tmp_path: Path, *args: str, stop: signal.Signals = signal.SIGINT
+) -> AsyncIterator[Sandbox]:
+    """``kameng sandbox --port 0 --dir data ARGS`` until it is ready; leaving sends ``stop``
+    (Ctrl-C's SIGINT by default) and checks the clean stop: exit 0 within seconds, no
+    traceback, nothing logged at ERROR."""
     log = tmp_path / "sandbox.stderr"  # a file, not a pipe nobody reads while it runs
     started = time.monotonic()
     with log.open("wb") as stderr:
@@ -71,7 +74,7 @@ async def sandbox_process(tmp_path: Path, *args: str) -> AsyncIterator[Sandbox]:
         yield Sandbox(process, page[1], api[1], api[2], telegram[1], printed, started)
     finally:
         if process.returncode is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
         await asyncio.wait_for(process.communicate(), timeout=STOP_SECONDS)
     errors = log.read_text()
     assert process.returncode == 0, errors

@@ -7,6 +7,7 @@ The sandbox always runs on its own SQLite file in ``--dir``, whatever the enviro
 
 from __future__ import annotations
 
+import signal
 import socket
 import uuid
 from pathlib import Path
@@ -54,7 +55,7 @@ async def test_the_sandbox_serves_the_page_the_api_and_the_emulator_and_keeps_it
         assert not (tmp_path / "developer.db").exists()
         assert (tmp_path / "data" / "kameng.db").exists()
 
-        async with sandbox_process(tmp_path, "--keep") as kept:
+        async with sandbox_process(tmp_path, "--keep", stop=signal.SIGTERM) as kept:
             assert "(kept)" in kept.printed
             assert kept.api_key == box.api_key  # the stored key still opens the API
             status, order = await _api(http, kept, "GET", f"/api/v1/orders/{bought['id']}")
@@ -80,3 +81,19 @@ def test_a_port_in_use_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
         "choose another with --port, or --port 0 for any free one"
     )
     assert not (tmp_path / "data").exists()  # nothing was built for a sandbox that cannot run
+
+
+def test_a_kept_database_without_its_secret_key_is_refused_in_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "kameng.db").write_bytes(b"")
+    done = run_kameng(
+        "sandbox", "--keep", "--port", "0", "--dir", "data",
+        env=misleading_environment(tmp_path), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "error: data/secret.key is missing, so data/kameng.db cannot be kept; "
+        "start without --keep for a fresh sandbox"
+    )
+    assert (data / "kameng.db").exists()  # refused, not deleted
