@@ -20,6 +20,7 @@ Deterministic for a given seed: the same catalogue, codes and history (only "now
 
 from __future__ import annotations
 
+import enum
 import random
 import string
 import time
@@ -54,8 +55,24 @@ from sandbox.personas import (
 HISTORY_DAYS = 28  # orders on each of the last four weeks' days
 ORDERS_PER_DAY = (6, 12)  # inclusive range, drawn per day
 SHOP_HOURS = (9, 23)  # the local hours (``KAMENG_TIMEZONE``) orders fall in
-REFUND_DAYS_AGO = (17, 5)  # an admin refunds one bad code on each of these days
-PAID_WITHDRAWAL_DAYS_AGO = 9  # the second supplier was paid out then
+BAD_CODE = "充值提示卡密已被使用 the code says it was used already"
+
+
+class Event(enum.Enum):
+    """What happened after a day's orders, besides more orders."""
+
+    BAD_CODE_REFUNDED = "a reseller reported a bad code; the admin refunded it"
+    BAD_CODE_REPLACED = "a reseller reported a bad code; the admin replaced it"
+    ORDER_REFUNDED = "a reseller asked; the admin refunded a unit of an order"
+    SUPPLIER_PAID = "the second supplier asked to be paid; the admin paid"
+
+
+EVENTS = {
+    17: Event.BAD_CODE_REFUNDED,
+    11: Event.BAD_CODE_REPLACED,
+    9: Event.SUPPLIER_PAID,
+    5: Event.ORDER_REFUNDED,
+}  # days ago → what happened that evening
 RUNNING_PROMOTION_STARTED = timedelta(minutes=20)  # before now: its announcement is due
 SCHEDULED_PROMOTION_STARTS = timedelta(minutes=5)  # after now: the scheduler announces it
 
@@ -215,6 +232,17 @@ async def build_demo(
     )
 
 
+async def reissue_api_key(settings: Settings) -> str:
+    """A new key for the gold reseller of a kept demo (only a key's digest is stored, so a
+    kept sandbox cannot show the old one); the old key stops working."""
+    platform = build_platform(settings)
+    try:
+        issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
+    finally:
+        await platform.close()
+    return issued.token
+
+
 @dataclass
 class _Builder:
     platform: Platform
@@ -224,7 +252,8 @@ class _Builder:
     orders: int = 0
     refunds: int = 0
     stock: dict[str, int] = field(default_factory=dict)  # unique codes left, per SKU
-    receipts: list[Receipt] = field(default_factory=list)
+    receipts: list[tuple[Persona, Receipt]] = field(default_factory=list)  # buyer, receipt
+    after_sales: set[int] = field(default_factory=set)  # orders refunded or reported once
 
     # the shop opens, four weeks and a day ago ----------------------------------------
 
@@ -301,11 +330,13 @@ class _Builder:
             for moment in (m for m in moments if m < latest):
                 self.clock.set(moment)
                 await self._order()
-            days_ago = HISTORY_DAYS - 1 - offset
-            if days_ago in REFUND_DAYS_AGO and self.receipts:
-                await self._refund_one()
-            if days_ago == PAID_WITHDRAWAL_DAYS_AGO:
-                await self._paid_withdrawal(SECOND_SUPPLIER)
+            match EVENTS.get(HISTORY_DAYS - 1 - offset):
+                case Event.BAD_CODE_REFUNDED | Event.BAD_CODE_REPLACED as remedy:
+                    await self._bad_code(remedy)
+                case Event.ORDER_REFUNDED:
+                    await self._refund_one()
+                case Event.SUPPLIER_PAID:
+                    await self._paid_withdrawal(SECOND_SUPPLIER)
             await self._deliver_past_notices()
 
     async def _order(self) -> None:
@@ -323,7 +354,7 @@ class _Builder:
             quote = await self.platform.quotes.quote(buyer.telegram_id, sku.code, quantity)
         receipt = await self.platform.shop.buy(buyer.telegram_id, quote.id)
         assert isinstance(receipt, Receipt), receipt
-        self.receipts.append(receipt)
+        self.receipts.append((buyer, receipt))
         self.orders += 1
         if left is not None:
             self.stock[sku.code] = left - quantity
@@ -337,16 +368,40 @@ class _Builder:
             request.id, admin_telegram_id=ADMIN.telegram_id, approve=True
         )
 
+    def _recent_order(self) -> tuple[Persona, Receipt]:
+        """One of the last orders of a unique-code SKU (a cyclic code is everyone's), not
+        refunded or reported before."""
+        recent = [
+            (buyer, receipt)
+            for buyer, receipt in self.receipts[-30:]
+            if receipt.sku_code in self.stock and receipt.order_id not in self.after_sales
+        ]
+        buyer, receipt = self.rng.choice(recent)
+        self.after_sales.add(receipt.order_id)
+        return buyer, receipt
+
+    async def _bad_code(self, remedy: Event | None) -> None:
+        """A reseller reports a code that did not work; the admin refunds or replaces it
+        (``None``: the report waits for the admin)."""
+        buyer, receipt = self._recent_order()
+        reported = await self.platform.aftersales.report(
+            buyer.telegram_id, receipt.order_id, 1, reason=BAD_CODE
+        )
+        if remedy is Event.BAD_CODE_REFUNDED:
+            await self.platform.aftersales.refund(ADMIN.telegram_id, reported.report.id)
+            self.refunds += 1
+        elif remedy is Event.BAD_CODE_REPLACED:
+            await self.platform.aftersales.replace(ADMIN.telegram_id, reported.report.id)
+
     async def _refund_one(self) -> None:
-        """A buyer reported a code that did not work; the supplier confirmed; refunded."""
-        recent = [r for r in self.receipts[-30:] if r.sku_code in self.stock]  # unique codes
-        receipt = self.rng.choice(recent)
+        """A reseller bought the wrong card and asked; the admin refunded one unit."""
+        _buyer, receipt = self._recent_order()
         await self.platform.shop.refund(
             receipt.order_id,
             units=1,
             idempotency_key=f"demo-refund-{receipt.order_id}",
             actor=ADMIN_ACTOR,
-            reason="买家反馈卡密无效，供货商已确认 code reported invalid, supplier confirmed",
+            reason="买错面值，未使用 bought the wrong face value, unused",
         )
         self.refunds += 1
 
@@ -404,6 +459,7 @@ class _Builder:
         for _ in range(3):  # trade goes on under the running promotion
             self.clock.set(self.clock.now() + timedelta(minutes=self.rng.randint(2, 5)))
             await self._order()
+        await self._bad_code(None)
         self.clock.set(now)
         await p.promotions.schedule(
             ADMIN.telegram_id,

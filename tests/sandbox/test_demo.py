@@ -1,7 +1,7 @@
 """The sandbox's demo platform as a visitor finds it: every reseller persona buys at their
 level's price, the shelves are stocked, the admin has requests waiting and four weeks of
 sales to report on, the books and the audit chain check out, and the gold reseller's API key
-opens the HTTP API. Built once per module (about 4 s on SQLite) and copied for each test,
+opens the HTTP API. Built once per module (a few seconds) and copied for each test,
 as ``tests/conftest.py`` copies the migrated schema."""
 
 from __future__ import annotations
@@ -31,12 +31,14 @@ from core.reports import Period
 from core.settings import Settings
 from core.topups import TOPUPS
 from sandbox.demo import (
+    BAD_CODE,
     CATALOGUE,
     HISTORY_DAYS,
     PENDING_TOP_UP,
     DemoExists,
     SandboxDemo,
     build_demo,
+    reissue_api_key,
 )
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import (
@@ -169,12 +171,12 @@ async def test_shelves_are_stocked_and_the_cyclic_sku_never_runs_out(
     assert demo.skus == 12
 
 
-async def test_the_admin_finds_a_top_up_a_product_review_and_a_withdrawal_waiting(
+async def test_the_admin_finds_a_top_up_a_review_a_withdrawal_and_a_bad_code_waiting(
     demo: SandboxDemo, visited: Platform
 ) -> None:
     queue = await visited.approvals.queue(ADMIN.telegram_id)
     waiting = {kind: count for kind, count in queue.counts.items() if count}
-    assert waiting == {"topups": 1, "product_reviews": 1, "withdrawals": 1}
+    assert waiting == {"topups": 1, "product_reviews": 1, "withdrawals": 1, "code_reports": 1}
 
     (review,) = await visited.approvals.waiting(
         visited.reviews.kind, admin_telegram_id=ADMIN.telegram_id
@@ -186,6 +188,13 @@ async def test_the_admin_finds_a_top_up_a_product_review_and_a_withdrawal_waitin
         RESELLER_BRONZE.telegram_id,
         PENDING_TOP_UP,
     )
+    (bad_code,) = await visited.approvals.waiting(
+        visited.aftersales.kind, admin_telegram_id=ADMIN.telegram_id
+    )
+    assert bad_code.report.reason == BAD_CODE
+    replaced = await visited.aftersales.replace(ADMIN.telegram_id, bad_code.report.id)
+    assert replaced.new_code  # from the SKU's stock
+
     before = await visited.balances.balance(RESELLER_BRONZE.telegram_id)
     await visited.topups.decide(
         top_up.request.id, admin_telegram_id=ADMIN.telegram_id, approve=True
@@ -246,6 +255,16 @@ async def test_the_gold_resellers_api_key_opens_the_http_api(
     assert response.status == 200
     assert (body["telegram_id"], body["level"]) == (RESELLER_GOLD.telegram_id, "gold")
     assert demo.api_key not in repr(demo)
+
+
+async def test_a_kept_demo_gets_a_new_api_key_and_the_old_one_stops_working(
+    demo: SandboxDemo, settings: Settings, visited: Platform
+) -> None:
+    key = await reissue_api_key(settings)
+
+    caller = await visited.api_keys.authenticate(key)
+    assert caller is not None and caller.telegram_id == RESELLER_GOLD.telegram_id
+    assert await visited.api_keys.authenticate(demo.api_key) is None
 
 
 async def test_personas_who_wrote_to_the_bot_exist_with_their_language_and_role(
