@@ -31,6 +31,7 @@ import mimetypes
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -226,7 +227,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     view = ChatView(persona, page.telegram, feed)
     kind, shown_panel = "snapshot", None
-    with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
+    with contextlib.suppress(ConnectionResetError):  # the tab was closed
         while not feed.closing:
             changed = feed.event(persona.telegram_id)  # before reading: no change is missed
             update = view.snapshot() if kind == "snapshot" else view.changes()
@@ -343,8 +344,6 @@ def _image_extension(content: bytes) -> str:
 
 
 def _quoted(name: str) -> str:
-    from urllib.parse import quote
-
     return quote(name, safe="")
 
 

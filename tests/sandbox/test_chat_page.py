@@ -6,15 +6,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from playwright.async_api import Browser, Locator, Page, expect
 
+from core.models import Role
 from core.platform import Platform
 from sandbox.fake_telegram import FakeTelegramServer
-from sandbox.personas import PERSONAS, RESELLER_SILVER, SECOND_SUPPLIER
+from sandbox.personas import ADMIN as ADMIN_PERSONA
+from sandbox.personas import NEWCOMER, PERSONAS, RESELLER_SILVER, SECOND_SUPPLIER
 from tests.bot.conftest import server, shop  # noqa: F401 - the bot's fixtures, reused
+from tests.bot.helpers import eventually
 from tests.factories import ADMIN, make_sku
 from tests.sandbox.chat_helpers import chromium, screenshots_dir, serving
-from tests.sandbox.helpers import PNG_1x1
+from tests.sandbox.helpers import PNG_1x1, make_bot
 
 MAYA = RESELLER_SILVER.telegram_id
 LEO = SECOND_SUPPLIER.telegram_id
@@ -125,6 +129,30 @@ async def test_a_supplier_uploads_a_codes_file_and_sees_the_counts(
     assert await shop.catalogue.stock_count("NETFLIX-1M") == 3
 
 
+async def test_an_admin_opens_the_report_and_sees_the_chart(
+    server: FakeTelegramServer,  # noqa: F811
+    shop: Platform,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    await _people(shop)
+    await shop.shop.buy_now(MAYA, "STEAM-100", 3, idempotency_key="sale-1")
+    admin = ADMIN_PERSONA.telegram_id
+    await shop.catalogue.ensure_user(admin, username="kameng_admin", language="en")
+    await shop.catalogue.grant_role(admin, Role.ADMIN, actor=ADMIN)
+    async with serving(server, shop, PERSONAS) as url, chromium() as browser:
+        page = await _open(browser, url, ADMIN_PERSONA.key)
+        await expect(page.get_by_test_id("roles").locator('[data-role="admin"]')).to_be_visible()
+        await _say(page, "/reports")
+        await _bot_message(page, "which period").get_by_role("button", name="7 days").click()
+        await expect(_bot_message(page, "Platform revenue")).to_contain_text("Orders: 1 · Units: 3")
+        chart = _bot_message(page, "GMV per day").get_by_test_id("photo")
+        await expect(chart).to_be_visible()
+        loaded = "image => image.complete && image.naturalWidth"  # the PNG itself, 800 px wide
+        await chart.evaluate("image => new Promise(r => image.decode().then(r, r))")
+        assert await chart.evaluate(loaded) == 800
+        await page.screenshot(path=str(screenshots_dir(tmp_path) / "sandbox-chat-admin.png"))
+
+
 async def test_a_call_telegram_refuses_is_a_red_line_and_two_tabs_update_live(
     server: FakeTelegramServer,  # noqa: F811
     shop: Platform,  # noqa: F811
@@ -194,3 +222,70 @@ async def test_dark_mode_and_a_phone_width_window(
         await expect(html).to_have_attribute("data-theme", "light")
         await page.get_by_test_id("lang-toggle").click()
         await expect(page.get_by_test_id("menu-button")).to_have_text("Menu")
+
+
+async def test_a_newcomer_starts_the_bot_from_the_start_button(
+    server: FakeTelegramServer,  # noqa: F811
+    shop: Platform,  # noqa: F811
+) -> None:
+    async with serving(server, shop, PERSONAS) as url, chromium() as browser:
+        page = await _open(browser, url, NEWCOMER.key)
+        await expect(page.get_by_test_id("panel-unknown")).to_be_visible()
+        await expect(page.get_by_test_id("composer")).to_be_hidden()  # Telegram shows START
+        await page.get_by_test_id("start-button").click()
+        await expect(_bot_message(page, "Sam")).to_be_visible()  # greeted by name
+        await expect(page.get_by_test_id("composer")).to_be_visible()
+        await expect(page.get_by_test_id("panel-unknown")).to_be_hidden()
+        await expect(page.get_by_test_id("balance")).to_have_text("¥0.00")
+
+
+async def test_formatting_spoilers_url_buttons_and_an_alert(
+    server: FakeTelegramServer,  # noqa: F811
+    platform: Platform,
+) -> None:
+    bot = make_bot(server)
+    buttons = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text="Docs", url="https://example.com/docs")],
+            [InlineKeyboardButton(text="Why?", callback_data="why")],
+        ]
+    )
+    async with serving(server, platform, PERSONAS) as url, chromium() as browser:
+        page = await _open(browser, url, RESELLER_SILVER.key)
+        await bot.send_message(
+            MAYA,
+            "<b>bold</b> <i>it</i> <s>old</s> <tg-spoiler>hidden</tg-spoiler> "
+            '<a href="https://example.com/">link</a> &lt;script&gt;alert(1)&lt;/script&gt;'
+            "<blockquote>quoted</blockquote>",
+            parse_mode="HTML",
+            reply_markup=buttons,
+        )
+        text = page.get_by_test_id("message-text")
+        await expect(text.locator("strong")).to_have_text("bold")
+        await expect(text.locator("em")).to_have_text("it")
+        await expect(text.locator("blockquote")).to_have_text("quoted")
+        await expect(text).to_contain_text("<script>alert(1)</script>")  # shown, not run
+        await expect(text.locator("script")).to_have_count(0)
+        await expect(text.locator("a")).to_have_attribute("href", "https://example.com/")
+        spoiler = page.get_by_test_id("spoiler")
+        await expect(spoiler).to_have_css("color", "rgba(0, 0, 0, 0)")  # hidden until clicked
+        await spoiler.click()
+        await expect(spoiler).not_to_have_css("color", "rgba(0, 0, 0, 0)")
+        await expect(page.get_by_test_id("url-button")).to_have_attribute(
+            "href", "https://example.com/docs"
+        )
+
+        await page.get_by_role("button", name="Why?").click()
+
+        async def pressed() -> bool:
+            return bool(server.unanswered_callback_queries())
+
+        await eventually(pressed, "the press to reach Telegram")
+        [query] = server.unanswered_callback_queries()
+        await bot.answer_callback_query(query.id, "Because the rules say so.", show_alert=True)
+        dialog = page.get_by_test_id("alert-dialog")
+        await expect(dialog).to_be_visible()
+        await expect(page.get_by_test_id("alert-text")).to_have_text("Because the rules say so.")
+        await page.get_by_test_id("alert-ok").click()
+        await expect(dialog).to_be_hidden()
+    await bot.session.close()

@@ -54,6 +54,7 @@ const state = {
   source: null,
   commands: [],
   started: true,
+  stick: true, // the reader is at the bottom of the chat: keep them there as it grows
 };
 
 function t(key) {
@@ -169,7 +170,6 @@ function resetChat() {
 
 function apply(update) {
   const box = $("messages");
-  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   for (const view of update.messages || []) placeMessage(view);
   for (const id of update.deleted || []) {
     const node = box.querySelector(`[data-message-id="${id}"]`);
@@ -185,7 +185,13 @@ function apply(update) {
   $("start-bar").hidden = state.started;
   $("composer").hidden = !state.started;
   $("menu-button").hidden = state.commands.length === 0;
-  if (atBottom || update.messages) box.scrollTop = box.scrollHeight;
+  if (state.stick || update.messages) scrollDown();
+}
+
+function scrollDown() {
+  const box = $("messages");
+  box.scrollTop = box.scrollHeight;
+  state.stick = true;
 }
 
 // Items are ordered by a key: a message by its id, a refused call just after the message
@@ -231,11 +237,13 @@ function renderMessage(view) {
   const bubble = el("div", { class: "bubble" });
   if (view.photo) {
     const image = el("img", {
-      class: "photo", "data-testid": "photo", src: view.photo.url, alt: "photo", loading: "lazy",
+      class: "photo", "data-testid": "photo", src: view.photo.url, alt: "photo",
     });
-    if (view.photo.width && view.photo.height) {
+    if (view.photo.width && view.photo.height) { // room for it before it loads
       image.width = Math.min(view.photo.width, 480);
+      image.height = Math.round((view.photo.height * image.width) / view.photo.width);
     }
+    image.addEventListener("load", () => { if (state.stick) scrollDown(); });
     bubble.append(image);
   }
   if (view.document) {
@@ -461,6 +469,10 @@ function wire() {
   $("photo-input").addEventListener("change", (e) => sendFile(e.target, "photo"));
   $("document-input").addEventListener("change", (e) => sendFile(e.target, "document"));
   $("start-button").addEventListener("click", () => sendText("/start"));
+  $("messages").addEventListener("scroll", () => {
+    const box = $("messages");
+    state.stick = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  });
   $("messages").addEventListener("click", (event) => {
     const spoiler = event.target.closest(".spoiler");
     if (spoiler) { spoiler.classList.add("revealed"); return; }
