@@ -4,8 +4,9 @@ One lifecycle, started in this order and stopped in the reverse one:
 
 1. the sandbox directory (``./sandbox-data``): the SQLite file, the secret key that
    encrypts its codes (generated once, kept in ``secret.key``) and the sandbox reseller's
-   API key (``api-key.json``); a fresh start deletes the database and builds the demo
-   platform again (``sandbox.demo``), ``--keep`` only migrates it to head;
+   API key (``api-key.json``, issued again if it is lost); a fresh start deletes the
+   database and builds the demo platform again (``sandbox.demo``), ``--keep`` only
+   migrates it to head;
 2. the local Telegram Bot API emulator (``sandbox.fake_telegram``) on its own free port;
 3. the reseller HTTP API (``web.app.ApiServer``) on its own free port;
 4. the chat page (``sandbox.chat``) on ``--port``, whose socket is bound before anything
@@ -45,9 +46,9 @@ from core.db import Database
 from core.platform import Platform, build_platform
 from core.settings import Settings, generate_secret_key
 from sandbox.chat.app import build_chat_app
-from sandbox.demo import build_demo
+from sandbox.demo import build_demo, reissue_api_key
 from sandbox.fake_telegram import FakeTelegramServer
-from sandbox.personas import ADMIN, PERSONAS, ApiLink
+from sandbox.personas import ADMIN, PERSONAS, RESELLER_GOLD, ApiLink
 from web.app import ApiServer
 
 log = logging.getLogger("kameng.sandbox")
@@ -153,6 +154,9 @@ async def _serve(options: SandboxOptions) -> None:
             demo = await build_demo(settings, seed=options.seed)
             log.info("%s", demo.summary())
             _store_api_key(directory, demo.api_key, demo.api_key_owner)
+        elif not (directory / API_KEY_FILE).exists():  # only its digest is in the database
+            log.info("no stored API key in %s: issuing a new one", directory)
+            _store_api_key(directory, await reissue_api_key(settings), RESELLER_GOLD.telegram_id)
         api_key, api_key_owner = _stored_api_key(directory)
 
         platform = build_platform(settings)
@@ -196,12 +200,11 @@ def _prepare_directory(directory: Path, *, keep: bool) -> bool:
     """Whether this start is fresh: the default, and ``--keep`` with nothing to keep."""
     database = directory / DATABASE_FILE
     if keep and database.exists():
-        for needed in (SECRET_FILE, API_KEY_FILE):
-            if not (directory / needed).exists():
-                raise SandboxProblem(
-                    f"{directory / needed} is missing, so {database} cannot be kept; "
-                    "start without --keep for a fresh sandbox"
-                )
+        if not (directory / SECRET_FILE).exists():  # its codes could not be read
+            raise SandboxProblem(
+                f"{directory / SECRET_FILE} is missing, so {database} cannot be kept; "
+                "start without --keep for a fresh sandbox"
+            )
         return False
     if keep:
         log.info("nothing to keep in %s: building a fresh demo", directory)

@@ -62,6 +62,13 @@ async def test_the_sandbox_serves_the_page_the_api_and_the_emulator_and_keeps_it
             assert status == 200, order
             assert order["codes"] == bought["codes"]
 
+        # a lost key file: the kept sandbox issues a new key to the same reseller
+        (tmp_path / "data" / "api-key.json").unlink()
+        async with sandbox_process(tmp_path, "--keep") as reissued:
+            assert reissued.api_key != box.api_key
+            status, order = await _api(http, reissued, "GET", f"/api/v1/orders/{bought['id']}")
+            assert status == 200, order
+
 
 def test_a_port_in_use_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
