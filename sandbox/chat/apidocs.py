@@ -210,7 +210,8 @@ class _Renderer:
         body = operation.get("requestBody")
         if body is not None:
             schema = body["content"]["application/json"]["schema"]
-            parts.append(f"<h4>{t['body']}</h4>{self.schema(schema)}")
+            named = f"<p>{self.type_of(schema)}</p>" if _ref_name(schema) else ""
+            parts.append(f"<h4>{t['body']}</h4>{named}{self.schema(self.resolve(schema))}")
         rows: list[str] = []
         for status, response in operation.get("responses", {}).items():
             schema = response.get("content", {}).get("application/json", {}).get("schema", {})

@@ -9,10 +9,16 @@ keeps only an ``http``/``https``/``tg``/``mailto`` address (anything else, say
 from __future__ import annotations
 
 import html
+import re
 
-from sandbox.fake_telegram.formatting import Entity, Tags, to_html, utf16_slice
+from sandbox.fake_telegram.formatting import Entity, Tags, to_html, utf16_len, utf16_slice
 
 SAFE_SCHEMES = ("http://", "https://", "tg://", "mailto:")
+#: what Telegram's apps find in plain text by themselves: commands and web addresses
+_DETECTED = re.compile(
+    r"(?P<bot_command>(?<!\S)/[A-Za-z0-9_]{1,32}(?:@\w+)?(?![\w/]))"
+    r"|(?P<url>\bhttps?://[^\s<>\"]+[^\s<>\".,;:!?)\]'])"
+)
 
 _SIMPLE = {
     "bold": ("<strong>", "</strong>"),
@@ -56,6 +62,22 @@ def _tags_for(text: str) -> Tags:
     return tags
 
 
+def detected(text: str, entities: tuple[Entity, ...]) -> tuple[Entity, ...]:
+    """``entities`` plus the commands and web addresses in the rest of the text, as a
+    Telegram app shows them clickable (never inside an entity the sender gave: a command
+    in ``<code>`` stays code)."""
+    taken = [(e.offset, e.offset + e.length) for e in entities]
+    found: list[Entity] = []
+    for match in _DETECTED.finditer(text):
+        start = utf16_len(text[: match.start()])
+        end = start + utf16_len(match.group())
+        if all(end <= low or start >= high for low, high in taken):
+            kind = match.lastgroup or "url"
+            found.append(Entity(kind, start, end - start, text=match.group()))
+    return (*entities, *found)
+
+
 def message_html(text: str, entities: tuple[Entity, ...]) -> str:
-    """``text`` with its ``entities`` as HTML a browser may show as it is."""
-    return to_html(text, entities, _tags_for(text))
+    """``text`` with its ``entities`` (and the commands and addresses a Telegram app would
+    find) as HTML a browser may show as it is."""
+    return to_html(text, detected(text, entities), _tags_for(text))

@@ -110,3 +110,32 @@ def test_entities_given_as_objects(text: str, entity: dict[str, object], page_ht
 
 def test_a_text_without_entities_is_only_escaped() -> None:
     assert message_html('<a href="x">&</a>', ()) == '&lt;a href="x"&gt;&amp;&lt;/a&gt;'
+
+
+@pytest.mark.parametrize(
+    ("telegram_html", "page_html"),
+    [
+        (
+            "More codes: /upload NETFLIX-1M",
+            'More codes: <a href="#" class="command" data-command="/upload">/upload</a> NETFLIX-1M',
+        ),
+        # a command the bot wrote as code stays code; one after it is found
+        (
+            "<code>/buy SKU N</code>, e.g. /buy",
+            '<code data-testid="code">/buy SKU N</code>, e.g. '
+            '<a href="#" class="command" data-command="/buy">/buy</a>',
+        ),
+        (
+            "see https://example.com/a?b=1. ok",
+            'see <a href="https://example.com/a?b=1" target="_blank" '
+            'rel="noopener noreferrer">https://example.com/a?b=1</a>. ok',
+        ),
+        ("1/2 and a/b", "1/2 and a/b"),
+        ("<b>/help</b>", "<strong>/help</strong>"),
+    ],
+)
+def test_commands_and_addresses_in_plain_text_are_found_as_a_telegram_app_does(
+    telegram_html: str, page_html: str
+) -> None:
+    formatted = parse_html(telegram_html)
+    assert message_html(formatted.text, formatted.entities) == page_html
