@@ -8,6 +8,7 @@ import logging
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
@@ -583,6 +584,32 @@ def run_bot() -> None:
         sys.exit(2)
     _log_to_stderr()
     _run(lambda p: run_polling(p, create_bot(p.settings)))
+
+
+@main.command("sandbox")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="The chat page's port; 0 picks a free one.",
+)
+@click.option("--keep", is_flag=True, help="Reuse the sandbox's database instead of a fresh demo.")
+@click.option("--seed", type=int, default=0, show_default=True, help="The demo data's seed.")
+@click.option(
+    "--dir",
+    "directory",
+    default="sandbox-data",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the database, its secret key and the sandbox's API key live.",
+)
+def sandbox_command(port: int, keep: bool, seed: int, directory: Path) -> None:
+    """Try Kameng on this machine: a demo platform, its real bot on a local Telegram
+    emulator, the reseller API and a chat page in the browser, until Ctrl-C."""
+    from sandbox.run import SandboxOptions, run
+
+    sys.exit(run(SandboxOptions(port=port, keep=keep, seed=seed, directory=directory)))
 
 
 # reseller HTTP API -------------------------------------------------------------

@@ -4,4 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh dev
+bash scripts/install-browser.sh || echo "chromium: the install failed" >&2
+# the sandbox's browser tests need Debian's chromium and Playwright's Python package
+if [ ! -x /usr/bin/chromium ]; then
+  echo "browser tests: SKIPPED, /usr/bin/chromium is missing (apt-get install chromium)"
+elif ! .venv/bin/python -c "import playwright" 2>/dev/null; then
+  echo "browser tests: SKIPPED, the playwright Python package is not installed"
+else
+  echo "browser tests: will run, with /usr/bin/chromium"
+fi
 exec .venv/bin/python -m pytest "$@"
