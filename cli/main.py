@@ -586,6 +586,35 @@ def run_bot() -> None:
     _run(lambda p: run_polling(p, create_bot(p.settings)))
 
 
+@main.command("serve")
+def serve_command() -> None:
+    """Production mode: the Telegram webhook, the reseller API and the background work on
+    KAMENG_API_HOST:KAMENG_API_PORT until SIGINT/SIGTERM."""
+    from bot.app import create_bot
+    from bot.serve import serve
+
+    settings = Settings()
+    missing = [
+        name
+        for name, value in (
+            ("KAMENG_BOT_TOKEN", settings.bot_token),
+            ("KAMENG_WEBHOOK_URL", settings.webhook_url),
+            ("KAMENG_WEBHOOK_SECRET", settings.webhook_secret),
+        )
+        if not value
+    ]
+    if missing:
+        click.echo(f"error: kameng serve needs {', '.join(missing)} (see the README)", err=True)
+        sys.exit(2)
+    _log_to_stderr()
+
+    def work(p: Platform) -> Awaitable[int]:
+        host, port = p.settings.api_host, p.settings.api_port
+        return serve(p, create_bot(p.settings), host, port, shared=False)
+
+    sys.exit(_run(work))
+
+
 @main.command("sandbox")
 @click.option(
     "--port",
