@@ -127,13 +127,15 @@ def own_cpu_seconds() -> float:
 
 
 @contextlib.asynccontextmanager
-async def api_server(url: str) -> AsyncIterator[tuple[int, str]]:
+async def api_server(url: str, profile: Path | None) -> AsyncIterator[tuple[int, str]]:
     """``kameng api serve`` on a free port until the block ends (then SIGTERM): its pid and
-    base URL. Whatever it logged at ERROR is printed."""
+    base URL. Whatever it logged at ERROR is printed. With ``profile``, the server runs
+    under pyinstrument (installed by hand: not a dependency), which writes its text report there."""
     port = free_port()
+    profiler = ("-m", "pyinstrument", "-r", "text", "-o", str(profile)) if profile else ()
     env = {**os.environ, "KAMENG_DATABASE_URL": url, "KAMENG_SECRET_KEY": BENCH_SECRET}
     server = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "cli.main", "api", "serve", "--port", str(port)),
+        *(sys.executable, *profiler, "-m", "cli.main", "api", "serve", "--port", str(port)),
         cwd=ROOT,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
@@ -230,12 +232,17 @@ async def seed(platform: Platform, clients: int, seconds: float) -> list[str]:
     return keys
 
 
-async def bench(url: str, clients: int, seconds: float, rounds: int) -> bool:
+async def bench(
+    url: str, clients: int, seconds: float, rounds: int, profile: Path | None = None
+) -> bool:
     platform = await fresh_platform(url)
     keys = await seed(platform, clients, seconds)
     measured = {API: Measured(Timing()), CORE: Measured(Timing())}
     limit = aiohttp.TCPConnector(limit=clients)
-    async with api_server(url) as (pid, base), aiohttp.ClientSession(connector=limit) as http:
+    async with (
+        api_server(url, profile) as (pid, base),
+        aiohttp.ClientSession(connector=limit) as http,
+    ):
         # round 0: one warm-up order per client and mode, never counted
         await api_round(http, base, pid, keys, 0, "warm")
         await core_round(platform, clients, 0)
@@ -306,13 +313,20 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--allow-wipe", action="store_true", help="allow a --postgres name lacking 'bench'"
     )
+    parser.add_argument(
+        "--profile", type=Path, help="run the server under pyinstrument, its text report here"
+    )
     args = parser.parse_args(argv)
     if args.db == "postgres":
         await prepare_postgres(args.postgres, allow_any=args.allow_wipe)
-        return 0 if await bench(args.postgres, args.clients, args.seconds, args.rounds) else 1
+        return (
+            0
+            if await bench(args.postgres, args.clients, args.seconds, args.rounds, args.profile)
+            else 1
+        )
     with tempfile.TemporaryDirectory(prefix="kameng-bench-api-") as tmp:
         url = sqlite_url(Path(tmp), "bench.db")
-        return 0 if await bench(url, args.clients, args.seconds, args.rounds) else 1
+        return 0 if await bench(url, args.clients, args.seconds, args.rounds, args.profile) else 1
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -157,43 +156,51 @@ class ApiKeys:
         key_id, user_id, telegram_id, status, reseller = row
         return ApiCaller(key_id, user_id, telegram_id, status is UserStatus.BANNED, reseller)
 
-    async def order_key(self, caller: ApiCaller, client_key: str, request_hash: str) -> str:
-        """The order idempotency key for a client's ``Idempotency-Key``, remembered with
-        the request it was first used for; the same key with another request is refused."""
+    def client_key(self, caller: ApiCaller, client_key: str, request_hash: str) -> ClientKey:
+        """The caller's ``Idempotency-Key`` for the order request whose hash is given; the
+        order's use case remembers it in its own transaction (``remember_client_key``)."""
         if not client_key or len(client_key) > MAX_CLIENT_KEY or not client_key.isprintable():
             raise InvalidInput(field="idempotency_key", max=MAX_CLIENT_KEY)
-        digest = hashlib.sha256(client_key.encode()).hexdigest()[:40]
-        order_key = f"api:{caller.user_id}:{digest}"
-        try:
-            async with self._db.transaction() as session:
-                known = await _known(session, caller.user_id, client_key)
-                if known is None:
-                    session.add(
-                        ApiIdempotencyKey(
-                            user_id=caller.user_id,
-                            client_key=client_key,
-                            request_hash=request_hash,
-                            order_key=order_key,
-                            created_at=self._clock.now(),
-                        )
-                    )
-                    return order_key
-        except IntegrityError:  # a concurrent request with the same key recorded it first
-            async with self._db.reading() as session:
-                known = await _known(session, caller.user_id, client_key)
-            if known is None:
-                raise
-        if known.request_hash != request_hash:
-            raise IdempotencyConflict(key=client_key)
-        return known.order_key
+        return ClientKey(caller.user_id, client_key, request_hash)
 
 
-async def _known(session: AsyncSession, user_id: int, client_key: str) -> ApiIdempotencyKey | None:
-    return await session.scalar(
-        select(ApiIdempotencyKey).where(
-            ApiIdempotencyKey.user_id == user_id, ApiIdempotencyKey.client_key == client_key
+@dataclass(frozen=True)
+class ClientKey:
+    """A client's ``Idempotency-Key`` on one API order request. The order's idempotency key
+    derives from it; the key is remembered with the request's hash, so using it again for
+    another request is refused (``IdempotencyConflict``) even when the first was refused."""
+
+    user_id: int
+    key: str  # as the client sent it
+    request_hash: str  # of the request, normalised
+
+    @property
+    def order_key(self) -> str:
+        return f"api:{self.user_id}:{hashlib.sha256(self.key.encode()).hexdigest()[:40]}"
+
+
+async def remember_client_key(session: AsyncSession, client_key: ClientKey, now: datetime) -> None:
+    """In the caller's transaction: the first use of the key binds it to its request; a
+    later use with another request is refused. (Two first uses at once: the unique index
+    refuses the second with ``IntegrityError``, and its retry sees the first.)"""
+    known = await session.scalar(
+        select(ApiIdempotencyKey.request_hash).where(
+            ApiIdempotencyKey.user_id == client_key.user_id,
+            ApiIdempotencyKey.client_key == client_key.key,
         )
     )
+    if known is None:
+        session.add(
+            ApiIdempotencyKey(
+                user_id=client_key.user_id,
+                client_key=client_key.key,
+                request_hash=client_key.request_hash,
+                order_key=client_key.order_key,
+                created_at=now,
+            )
+        )
+    elif known != client_key.request_hash:
+        raise IdempotencyConflict(key=client_key.key)
 
 
 async def _revoke_all(session: AsyncSession, user: User, now: datetime) -> int:
