@@ -13,15 +13,19 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import BindParameter
 
 from core import audit
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import derive_key
-from core.db import Database
+from core.db import Database, Driver, Prepared
 from core.errors import Forbidden, IdempotencyConflict, InvalidInput, InvalidState
 from core.models import ApiIdempotencyKey, ApiKey, User, UserStatus
 
@@ -179,28 +183,51 @@ class ClientKey:
         return f"api:{self.user_id}:{hashlib.sha256(self.key.encode()).hexdigest()[:40]}"
 
 
-async def remember_client_key(session: AsyncSession, client_key: ClientKey, now: datetime) -> None:
-    """In the caller's transaction: the first use of the key binds it to its request; a
-    later use with another request is refused. (Two first uses at once: the unique index
-    refuses the second with ``IntegrityError``, and its retry sees the first.)"""
-    known = await session.scalar(
-        select(ApiIdempotencyKey.request_hash).where(
-            ApiIdempotencyKey.user_id == client_key.user_id,
-            ApiIdempotencyKey.client_key == client_key.key,
+_CLIENT_KEY: dict[str, BindParameter[Any]] = {
+    "user_id": bindparam("user_id"),
+    "client_key": bindparam("client_key"),
+    "request_hash": bindparam("request_hash"),
+    "order_key": bindparam("order_key"),
+    "created_at": bindparam("now"),
+}
+_BIND_CLIENT_KEY = Prepared(  # the key's first use binds it; a later one changes nothing
+    insert(ApiIdempotencyKey).values(_CLIENT_KEY).returning(ApiIdempotencyKey.id),
+    variants={
+        name: dialect_insert(ApiIdempotencyKey)
+        .values(_CLIENT_KEY)
+        .on_conflict_do_nothing(
+            index_elements=[ApiIdempotencyKey.user_id, ApiIdempotencyKey.client_key]
         )
+        .returning(ApiIdempotencyKey.id)
+        for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+    },
+)
+_BOUND_REQUEST = Prepared(
+    select(ApiIdempotencyKey.request_hash).where(
+        ApiIdempotencyKey.user_id == bindparam("user_id"),
+        ApiIdempotencyKey.client_key == bindparam("client_key"),
     )
-    if known is None:
-        session.add(
-            ApiIdempotencyKey(
-                user_id=client_key.user_id,
-                client_key=client_key.key,
-                request_hash=client_key.request_hash,
-                order_key=client_key.order_key,
-                created_at=now,
-            )
-        )
-    elif known != client_key.request_hash:
+)
+
+
+async def remember_client_key(driver: Driver, client_key: ClientKey, now: datetime) -> bool:
+    """In the caller's transaction: the key's first use binds it to its request (True); a
+    later use with the same request is a replay (False), with another one is refused. One
+    statement on a first use; two uses at once: the second waits for the first to commit
+    (PostgreSQL) or runs after it (SQLite), then sees its row."""
+    params = {
+        "user_id": client_key.user_id,
+        "client_key": client_key.key,
+        "request_hash": client_key.request_hash,
+        "order_key": client_key.order_key,
+        "now": now,
+    }
+    if await driver.rows(_BIND_CLIENT_KEY, params):
+        return True
+    [(bound,)] = await driver.rows(_BOUND_REQUEST, params)
+    if bound != client_key.request_hash:
         raise IdempotencyConflict(key=client_key.key)
+    return False
 
 
 async def _revoke_all(session: AsyncSession, user: User, now: datetime) -> int:

@@ -269,6 +269,14 @@ _OUTBOX = Prepared(
 )
 
 
+_ORDER_BY_KEY = Prepared(select(Order.id).where(Order.idempotency_key == bindparam("key")))
+
+
+async def _order_id_by_key(driver: Driver, key: str) -> int | None:
+    rows = await driver.rows(_ORDER_BY_KEY, {"key": key})
+    return int(rows[0][0]) if rows else None
+
+
 @dataclass(frozen=True)
 class Receipt:
     order_id: int
@@ -406,9 +414,10 @@ class Shop:
     async def _remember_refused(self, client_key: ClientKey) -> None:
         """A refused order rolled its client key back with it: bind the key to the request
         anyway, so that the key reused for another request is refused like any reuse."""
-        with contextlib.suppress(IntegrityError, IdempotencyConflict):
+        with contextlib.suppress(IdempotencyConflict):  # another request took it meanwhile
             async with self._db.transaction() as session:
-                await remember_client_key(session, client_key, self._clock.now())
+                driver = await Driver.of(session)
+                await remember_client_key(driver, client_key, self._clock.now())
 
     async def _buy_once(
         self, telegram_id: int, key: str, asked: _Asked, client_key: ClientKey | None
@@ -418,19 +427,23 @@ class Shop:
         client's key remembered and, for ``buy_now``, the quote issued in it too."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            if client_key is not None:
-                await remember_client_key(session, client_key, now)
+            driver = await Driver.of(session)
+            first_use = client_key is not None and (
+                await remember_client_key(driver, client_key, now)
+            )
             quote_id = asked.quote_id
             if quote_id is None:  # buy_now: a replay answers before any new quote is made
-                existing = await self._order_by_key(session, key)
-                if existing is not None:
+                # (a client key used for the first time has no order yet)
+                existing_id = None if first_use else await _order_id_by_key(driver, key)
+                if existing_id is not None:
+                    existing = await session.get(Order, existing_id)
+                    assert existing is not None
                     return await self._replay(session, existing, telegram_id, asked)
                 assert asked.sku_code is not None and asked.quantity is not None
                 quote = await issue_quote(
                     session, telegram_id, asked.sku_code, asked.quantity, now, self._quote_ttl
                 )
                 quote_id = quote.id
-            driver = await Driver.of(session)
             row = await _load_sale_row(driver, telegram_id, quote_id, key, now)
             if row["existing_order_id"] is not None:  # this key bought already
                 existing = await session.get(Order, row["existing_order_id"])
@@ -557,9 +570,6 @@ class Shop:
             balance_after=posted.balances[0],
             created_at=now,
         )
-
-    async def _order_by_key(self, session: AsyncSession, key: str) -> Order | None:
-        return await session.scalar(select(Order).where(Order.idempotency_key == key))
 
     async def _replay(
         self, session: AsyncSession, order: Order, telegram_id: int, asked: _Asked
