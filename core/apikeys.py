@@ -147,18 +147,11 @@ class ApiKeys:
         """The caller a presented key belongs to, or None for an unknown or revoked key."""
         if not token.startswith(KEY_PREFIX) or len(token) > 200:
             return None
-        async with self._db.reading() as session:
-            row = (
-                await session.execute(
-                    select(ApiKey.id, User.id, User.telegram_id, User.status, User.is_reseller)
-                    .join(User, User.id == ApiKey.user_id)
-                    .where(ApiKey.digest == self.digest(token), ApiKey.revoked_at.is_(None))
-                )
-            ).first()
-        if row is None:
+        rows = await self._db.read_rows(_CALLER, {"digest": self.digest(token)})
+        if not rows:
             return None
-        key_id, user_id, telegram_id, status, reseller = row
-        return ApiCaller(key_id, user_id, telegram_id, status is UserStatus.BANNED, reseller)
+        key_id, user_id, telegram_id, banned, reseller = rows[0]
+        return ApiCaller(key_id, user_id, telegram_id, bool(banned), bool(reseller))
 
     def client_key(self, caller: ApiCaller, client_key: str, request_hash: str) -> ClientKey:
         """The caller's ``Idempotency-Key`` for the order request whose hash is given; the
@@ -183,6 +176,17 @@ class ClientKey:
         return f"api:{self.user_id}:{hashlib.sha256(self.key.encode()).hexdigest()[:40]}"
 
 
+_CALLER = Prepared(
+    select(
+        ApiKey.id,
+        User.id,
+        User.telegram_id,
+        User.status == UserStatus.BANNED,
+        User.is_reseller,
+    )
+    .join(User, User.id == ApiKey.user_id)
+    .where(ApiKey.digest == bindparam("digest"), ApiKey.revoked_at.is_(None))
+)
 _CLIENT_KEY: dict[str, BindParameter[Any]] = {
     "user_id": bindparam("user_id"),
     "client_key": bindparam("client_key"),
