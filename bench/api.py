@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/api.py [--db sqlite|postgres] [--seconds 20] [--clients 64]
                                   [--rounds 2] [--postgres URL] [--allow-wipe]
+                                  [--profile FILE]
 
 One migrated database (a fresh SQLite file in a temp dir, or PostgreSQL's ``--postgres``
 database, default ``bench_api``, whose ``public`` schema is wiped) is seeded through the
@@ -12,10 +13,11 @@ with a balance; each API reseller gets its own API key. Then:
   operator runs it); ``--clients`` concurrent aiohttp clients, one reseller and key each,
   place orders one after another for ``--seconds`` / ``--rounds`` a round:
   ``POST /api/v1/orders {"sku", "quantity": 1}`` with a fresh ``Idempotency-Key``, each
-  answered 201 with one code. CPU is the server process's (``/proc/<pid>/stat``).
+  answered 201 with one code (a 429 is waited out and retried with the same key, and
+  counted). CPU is the server process's (``/proc/<pid>/stat``).
 * core quote+buy - the same number of tasks in this process, each ``Quotes.quote`` then
-  ``Shop.buy`` (what ``bench/checkout.py`` times) on a Platform of its own; CPU is this
-  process's (``resource``), while the server sits idle.
+  ``Shop.buy`` (what ``bench/checkout.py`` times) on this process's Platform, same database;
+  CPU is this process's (``resource``), while the server sits idle.
 
 The two alternate in ``--rounds`` rounds so that drift (other processes, disk cache) hits
 both alike; a warm-up order per client and mode is never timed. Printed: orders/s of

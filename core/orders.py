@@ -402,9 +402,9 @@ class Shop:
             try:
                 return await self._buy_once(telegram_id, key, asked, client_key)
             except IntegrityError:
-                # A concurrent request committed first (an order with this key, this quote
-                # bought under another key, or this client key): the second try sees its
-                # rows, and replays or refuses as if it had come second.
+                # A concurrent request committed first (an order with this key, or this
+                # quote bought under another key): the second try sees its rows, and
+                # replays or refuses as if it had come second.
                 return await self._buy_once(telegram_id, key, asked, client_key)
         except KamengError as refusal:
             if client_key is not None and not isinstance(refusal, IdempotencyConflict):
