@@ -309,5 +309,13 @@ class Database:
             log.warning("storage unavailable (%s): connections discarded", fault)
             raise StorageUnavailable(reason=fault) from error
 
+    async def read_rows(self, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
+        """One read statement on its own, outside any transaction: a single statement reads
+        one snapshot anyway, and this saves the BEGIN and COMMIT round trips of
+        ``reading()`` (for what every API request asks first: who its key belongs to)."""
+        async with self._storage_guard(), self.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            return await Driver(connection.dialect, raw.driver_connection).rows(statement, params)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
