@@ -159,6 +159,8 @@ def _checked(copy: sqlite3.Connection, name: Path) -> str | None:
 
 def _beside(path: Path, purpose: str) -> Path:
     """A temporary name in the same directory, so that the final rename is atomic."""
+    if not path.parent.is_dir():
+        raise BackupRefused(f"no directory {path.parent} to write {path.name} in")
     return path.with_name(f".{path.name}.{purpose}-{os.getpid()}")
 
 

@@ -219,6 +219,10 @@ async def test_what_is_not_a_backup_is_refused_and_a_backup_never_overwrites(
     assert over.returncode == 2 and "a backup never overwrites a file" in over.stderr
     assert existing.read_bytes() == b"yesterday's backup"
 
+    nowhere = tmp_path / "no-such-directory" / "today.db"
+    lost = await cli(settings.database_url, "db", "backup", str(nowhere), cwd=tmp_path)
+    assert lost.returncode == 2 and "no directory" in lost.stderr
+
 
 def test_postgres_backup_prints_the_pg_dump_line_without_the_password(tmp_path: Path) -> None:
     url = "postgresql+asyncpg://kameng:s3cret-pw@db.internal:5433/shop"
@@ -282,3 +286,24 @@ async def test_postgres_round_trip_through_the_printed_lines(
         assert again.returncode == 2  # it has tables now
     finally:
         await drop_postgres(restored_url)
+
+
+@sqlite_only
+async def test_a_backup_of_an_older_release_is_restored_and_the_upgrade_named(
+    tmp_path: Path,
+) -> None:
+    older = tmp_path / "older.db"
+    migrated = await cli(sqlite_url(older), "db", "upgrade", "--revision", "0015", cwd=tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    copy = tmp_path / "older-backup.db"
+    assert (await cli(sqlite_url(older), "db", "backup", str(copy), cwd=tmp_path)).returncode == 0
+    target = tmp_path / "restored.db"
+
+    restored = await cli(sqlite_url(target), "db", "restore", str(copy), cwd=tmp_path)
+
+    assert restored.returncode == 0, restored.stderr
+    assert "schema 0015" in restored.stdout
+    assert "run kameng db upgrade, kameng ledger check, kameng audit verify" in restored.stdout
+    upgraded = await cli(sqlite_url(target), "db", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0
+    assert "OK" in (await cli(sqlite_url(target), "ledger", "check", cwd=tmp_path)).stdout
