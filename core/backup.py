@@ -66,7 +66,15 @@ def sqlite_file(url: str) -> Path:
 
 def head_revision() -> str | None:
     """The schema revision this release migrates to (``kameng db upgrade``)."""
-    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    return _scripts().get_current_head()
+
+
+def _known_revisions() -> set[str]:
+    return {script.revision for script in _scripts().walk_revisions()}
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(""))
 
 
 # SQLite ------------------------------------------------------------------------------
@@ -110,6 +118,11 @@ def restore_sqlite(backup: Path, target: Path) -> SqliteCopy:
             revision = _checked(copy, backup)
             if revision is None:
                 raise BackupRefused(f"{backup} is a SQLite database but not a Kameng one")
+            if revision not in _known_revisions():
+                raise BackupRefused(
+                    f"{backup} is of a newer release (schema {revision}, this one knows up to "
+                    f"{head_revision()}): restore it with that release's kameng"
+                )
         # an empty target's leftover WAL must not be replayed onto the restored file
         for leftover in ("-wal", "-shm"):
             Path(f"{target}{leftover}").unlink(missing_ok=True)

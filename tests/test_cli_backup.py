@@ -307,3 +307,18 @@ async def test_a_backup_of_an_older_release_is_restored_and_the_upgrade_named(
     upgraded = await cli(sqlite_url(target), "db", "upgrade", cwd=tmp_path)
     assert upgraded.returncode == 0
     assert "OK" in (await cli(sqlite_url(target), "ledger", "check", cwd=tmp_path)).stdout
+
+
+@sqlite_only
+async def test_a_backup_of_a_newer_release_is_refused(tmp_path: Path) -> None:
+    newer = tmp_path / "newer.db"
+    assert (await cli(sqlite_url(newer), "db", "upgrade", cwd=tmp_path)).returncode == 0
+    with closing(sqlite3.connect(newer)) as connection, connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0099'")
+    target = tmp_path / "restored.db"
+
+    refused = await cli(sqlite_url(target), "db", "restore", str(newer), cwd=tmp_path)
+
+    assert refused.returncode == 2
+    assert "is of a newer release (schema 0099" in refused.stderr
+    assert not target.exists()
