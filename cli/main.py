@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shlex
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,11 +14,12 @@ from typing import IO, Any, TypeVar
 
 import click
 from pydantic import ValidationError
+from sqlalchemy import make_url
 
 from cli.render import describe_error
-from core import audit, schema
+from core import audit, backup, schema
 from core.catalogue import NewSku
-from core.checks import check_ledger
+from core.checks import CheckReport, check_ledger
 from core.clock import SystemClock
 from core.db import Database
 from core.delivery.importer import ImportReport
@@ -98,6 +100,13 @@ class Refused(click.ClickException):
 
 class Misconfigured(Refused):
     """A setting that cannot work (the secret key, a KAMENG_ variable): exit 2."""
+
+    exit_code = 2
+
+
+class NothingTouched(Refused):
+    """A backup or restore refused before writing anything (onto a database with tables,
+    over an existing file, from a file that is not a backup): exit 2."""
 
     exit_code = 2
 
@@ -217,6 +226,65 @@ def db_downgrade(revision: str) -> None:
 
     _on_database(lambda database: schema.downgrade(database, revision))
     click.echo(f"database at {revision}")
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(path: Path) -> None:
+    """Copy the database to PATH. SQLite: an online, consistent copy while the bot and the
+    API keep running. PostgreSQL: prints the pg_dump line to run (custom format)."""
+    url = Settings().database_url
+    if backup.is_postgres(url):
+        click.echo(shlex.join(backup.pg_dump_command(url, path)))
+        _password_note(url)
+        return
+    try:
+        made = backup.backup_sqlite(backup.sqlite_file(url), path)
+    except backup.BackupRefused as exc:
+        raise NothingTouched(str(exc)) from None
+    click.echo(f"backup written to {made.path}: {made.size:,} bytes, schema {made.revision}")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def db_restore(path: Path) -> None:
+    """Restore the backup PATH onto the configured database, which must be empty, then
+    check the ledger and the audit chain. PostgreSQL: prints the pg_restore line to run."""
+    url = Settings().database_url
+    try:
+        if backup.is_postgres(url):
+            tables = _on_database(backup.postgres_tables)
+            if tables:
+                raise backup.DatabaseNotEmpty(f"database {make_url(url).database}", tables)
+            click.echo(shlex.join(backup.pg_restore_command(url, path)))
+            _password_note(url)
+            click.echo(f"then: {AFTER_RESTORE}", err=True)
+            return
+        restored = backup.restore_sqlite(path, backup.sqlite_file(url))
+    except backup.BackupRefused as exc:
+        raise NothingTouched(str(exc)) from None
+    click.echo(f"restored {path} onto {restored.path}: schema {restored.revision}")
+    head = backup.head_revision()
+    if restored.revision != head:
+        click.echo(f"this release's schema is {head}: run {AFTER_RESTORE}")
+        return
+    report, verdict = _on_database(_proofs)
+    click.echo(report.render())
+    click.echo(_audit_line(verdict))
+    if not (report.ok and verdict.ok):
+        sys.exit(1)
+
+
+AFTER_RESTORE = "kameng db upgrade, kameng ledger check, kameng audit verify"
+
+
+def _password_note(url: str) -> None:
+    if backup.has_password(url):
+        click.echo("the password is not printed: give it in PGPASSWORD or ~/.pgpass", err=True)
+
+
+async def _proofs(database: Database) -> tuple[CheckReport, audit.AuditVerdict]:
+    return await check_ledger(database), await audit.verify(database)
 
 
 # users ---------------------------------------------------------------------
@@ -552,14 +620,18 @@ def audit_group() -> None:
 def audit_verify() -> None:
     """Walk the chain; names the first broken record and exits 1 if any."""
     verdict = _on_database(audit.verify)
+    click.echo(_audit_line(verdict))
+    if not verdict.ok:
+        sys.exit(1)
+
+
+def _audit_line(verdict: audit.AuditVerdict) -> str:
     if verdict.ok:
-        click.echo(f"OK: {verdict.records} records, chain intact")
-        return
-    click.echo(
+        return f"OK: {verdict.records} records, chain intact"
+    return (
         f"BROKEN at record {verdict.broken_id}: {verdict.reason} "
         f"({verdict.records} records verified before it)"
     )
-    sys.exit(1)
 
 
 @main.group("outbox")
