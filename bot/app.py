@@ -134,9 +134,13 @@ async def run_polling(
     shared: SharedState | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (aiogram stops polling cleanly on both). ``shared``: what
-    this instance shares with others; by default built from the settings (Redis when
-    ``KAMENG_REDIS_URL`` is set), started here (``RedisUnavailable``) and closed at the end."""
-    shared = shared or SharedState.from_settings(platform.settings)
+    this instance shares with others, started and closed by the caller; by default built
+    from the settings (Redis when ``KAMENG_REDIS_URL`` is set), started here (Redis not
+    answering: ``RedisUnavailable``) and closed at the end."""
+    if shared is not None:
+        await _serve_polling(platform, bot, shared, handle_signals=handle_signals)
+        return
+    shared = SharedState.from_settings(platform.settings)
     await shared.start(platform)
     try:
         await _serve_polling(platform, bot, shared, handle_signals=handle_signals)
