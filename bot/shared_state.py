@@ -108,6 +108,11 @@ class SharedState:
     def shared(self) -> bool:
         return self._redis is not None
 
+    @property
+    def subscriber_name(self) -> str:
+        """The invalidation subscriber's connection name (``CLIENT LIST`` shows it)."""
+        return f"{self.prefix}:user-changes:{self.instance}"
+
     async def start(self, platform: Platform) -> None:
         """Check Redis answers and start dropping other instances' user changes."""
         if self._redis is None:
@@ -121,7 +126,7 @@ class SharedState:
             ) from None
         # the subscriber's own client never retries silently: a lost connection must reach
         # CacheInvalidation, which drops the whole cache when it subscribes again
-        subscriber = _client(self.redis_url, retry=Retry(NoBackoff(), 0))
+        subscriber = _client(self.redis_url, retry=Retry(NoBackoff(), 0), name=self.subscriber_name)
         self._invalidation = CacheInvalidation(
             subscriber,
             f"{self.prefix}:user-changes",
@@ -140,7 +145,9 @@ class SharedState:
             await self._redis.aclose()
 
 
-def _client(url: str, retry: Retry | None = None) -> Redis:
+def _client(url: str, retry: Retry | None = None, name: str | None = None) -> Redis:
     if retry is None:
         return Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS)
-    return Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, retry=retry)
+    return Redis.from_url(
+        url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, retry=retry, client_name=name
+    )

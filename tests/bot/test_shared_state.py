@@ -188,6 +188,39 @@ async def test_a_role_granted_on_one_instance_is_seen_by_the_other_within_a_seco
     assert Role.SUPPLIER in view.roles
 
 
+async def test_an_instance_that_lost_redis_forgets_everyone_and_hears_changes_again(
+    instances: tuple[Instance, Instance],
+) -> None:
+    a, b = instances
+    await make_reseller(a.platform, RESELLER, balance=0)
+
+    async def b_remembers_ann() -> bool:
+        await b.platform.catalogue.ensure_user(RESELLER)
+        return b.platform.catalogue.user_cache.get(RESELLER) is not None
+
+    await eventually(b_remembers_ann, "b to read Ann")
+    admin = Redis.from_url(REDIS_URL)
+    try:  # cut b's subscription, as a Redis restart or a network fault would
+        clients = await admin.client_list()
+        (subscriber,) = [c for c in clients if c["name"] == b.shared.subscriber_name]
+        await admin.client_kill_filter(_id=subscriber["id"])
+    finally:
+        await admin.aclose()
+
+    # b may have missed changes while away: it drops everyone when it subscribes again
+    await eventually(
+        lambda: _true(b.platform.catalogue.user_cache.get(RESELLER) is None),
+        "b to drop its cache after reconnecting",
+    )
+    await eventually(b_remembers_ann, "b to read Ann again")
+    await a.platform.catalogue.grant_role(RESELLER, Role.SUPPLIER, actor="test")
+    await eventually(
+        lambda: _true(b.platform.catalogue.user_cache.get(RESELLER) is None),
+        "b, subscribed again, to drop Ann",
+        timeout=1.0,
+    )
+
+
 async def test_the_throttle_bucket_is_one_for_every_instance(prefix: str) -> None:
     clients = [Redis.from_url(REDIS_URL) for _ in range(2)]
     a, b = (RedisThrottle(client, prefix, rate=0.01, burst=8) for client in clients)
