@@ -7,9 +7,9 @@ own transactions.
 
 How fresh an entry is:
 
-* a user (or any level) changed through this process's ORM sessions is dropped when that
-  change commits; an ORM event sees every such write, so no writer has to remember the
-  cache;
+* a user (or any level) changed through this process's ORM sessions on the cache's engine
+  (``scope``) is dropped when that change commits; an ORM event sees every such write, so
+  no writer has to remember the cache;
 * a change committed by another process (the CLI, the HTTP API) is seen within ``ttl``
   seconds — or at once where ``bot/shared_state.py`` tells every bot instance through Redis:
   it listens to this cache's committed drops (``on_committed_drop``) and calls ``forget`` /
