@@ -89,6 +89,17 @@ async def _true(value: bool) -> bool:
     return value
 
 
+async def forgotten(
+    instance: Instance,
+    telegram_id: int,
+    what: str,
+    timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for a condition
+) -> None:
+    """Wait until ``instance``'s user cache no longer holds ``telegram_id``."""
+    cache = instance.platform.catalogue.user_cache
+    await eventually(lambda: _true(cache.get(telegram_id) is None), what, timeout=timeout)
+
+
 @pytest.fixture
 async def instances(
     server: FakeTelegramServer, platform: Platform, settings: Settings, prefix: str
@@ -153,11 +164,7 @@ async def test_a_language_change_on_one_instance_is_seen_by_the_other_within_a_s
 
     await a.platform.catalogue.set_language(RESELLER, "zh-CN")
 
-    await eventually(
-        lambda: _true(b.platform.catalogue.user_cache.get(RESELLER) is None),
-        "the other instance to drop Ann",
-        timeout=1.0,
-    )
+    await forgotten(b, RESELLER, "the other instance to drop Ann", timeout=1.0)
     async with b.polling():
         mark = ann.mark()
         await ann.send_text("/balance")
@@ -179,11 +186,7 @@ async def test_a_role_granted_on_one_instance_is_seen_by_the_other_within_a_seco
 
     await a.platform.catalogue.grant_role(RESELLER, Role.SUPPLIER, actor="test")
 
-    await eventually(
-        lambda: _true(b.platform.catalogue.user_cache.get(RESELLER) is None),
-        "the other instance to drop Ann",
-        timeout=1.0,
-    )
+    await forgotten(b, RESELLER, "the other instance to drop Ann", timeout=1.0)
     view, _ = await b.platform.catalogue.ensure_user(RESELLER)
     assert Role.SUPPLIER in view.roles
 
@@ -208,17 +211,10 @@ async def test_an_instance_that_lost_redis_forgets_everyone_and_hears_changes_ag
         await admin.aclose()
 
     # b may have missed changes while away: it drops everyone when it subscribes again
-    await eventually(
-        lambda: _true(b.platform.catalogue.user_cache.get(RESELLER) is None),
-        "b to drop its cache after reconnecting",
-    )
+    await forgotten(b, RESELLER, "b to drop its cache after reconnecting")
     await eventually(b_remembers_ann, "b to read Ann again")
     await a.platform.catalogue.grant_role(RESELLER, Role.SUPPLIER, actor="test")
-    await eventually(
-        lambda: _true(b.platform.catalogue.user_cache.get(RESELLER) is None),
-        "b, subscribed again, to drop Ann",
-        timeout=1.0,
-    )
+    await forgotten(b, RESELLER, "b, subscribed again, to drop Ann", timeout=1.0)
 
 
 async def test_the_throttle_bucket_is_one_for_every_instance(prefix: str) -> None:
