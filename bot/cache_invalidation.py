@@ -37,14 +37,20 @@ class CacheInvalidation:
         #: set once subscribed (again): messages published from then on reach this instance
         self.subscribed = asyncio.Event()
 
-    async def start(self) -> None:
+    async def start(self, timeout: float) -> None:  # noqa: ASYNC109 - bounds the first subscribe
+        """Subscribe and start publishing; ``TimeoutError`` (and nothing left running) when
+        the first subscription does not succeed within ``timeout`` seconds."""
         self._loop = asyncio.get_running_loop()
-        self._cache.on_committed_drop(self._committed)
         self._tasks = [
             asyncio.create_task(self._listen(), name="cache-invalidation-listen"),
             asyncio.create_task(self._publish(), name="cache-invalidation-publish"),
         ]
-        await self.subscribed.wait()
+        try:
+            await asyncio.wait_for(self.subscribed.wait(), timeout)
+        except TimeoutError:
+            await self.stop()
+            raise
+        self._cache.on_committed_drop(self._committed)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -57,7 +63,7 @@ class CacheInvalidation:
 
     def _committed(self, telegram_ids: frozenset[int] | None) -> None:
         # called inside SQLAlchemy's commit event: only hand the ids to the publisher task
-        if self._loop is not None and not self._loop.is_closed():
+        if self._tasks and self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._outgoing.put_nowait, telegram_ids)
 
     async def _publish(self) -> None:

@@ -133,7 +133,14 @@ class SharedState:
             platform.catalogue.user_cache,
             self.instance,
         )
-        await self._invalidation.start()
+        try:
+            await self._invalidation.start(timeout=CONNECT_TIMEOUT_SECONDS)
+        except TimeoutError:
+            self._invalidation = None
+            raise RedisUnavailable(
+                f"Redis at {redacted(self.redis_url)} (KAMENG_REDIS_URL) answered but "
+                "refused the user-changes subscription"
+            ) from None
         log.info("sharing state with other instances on Redis %s", redacted(self.redis_url))
 
     async def close(self) -> None:
