@@ -5,8 +5,10 @@ its local ``Budget``; before a granted send starts it also takes a slot here, so
 instances together keep Telegram's limits: ``Rates.per_second`` starts in any window of
 ``SAFETY`` seconds bot-wide, one per ``SAFETY / private_chat_per_second`` in a private chat,
 ``group_chat_per_minute`` per ``60 * SAFETY`` in a group. One atomic script checks and
-records every window on Redis's clock (the same for every instance). A 429 seen by any
-instance pauses every instance: the pause is a key the script reads first.
+records every window on Redis's clock (the same for every instance); bot-wide starts are
+also evenly spaced (``1 / per_second`` apart), as the local budget spaces them, so a burst of
+one instance never meets a burst of another. A 429 seen by any instance pauses every
+instance: the pause is a key the script reads first.
 """
 
 from __future__ import annotations
@@ -25,14 +27,19 @@ from bot.sender import SAFETY, Rates
 
 log = logging.getLogger("kameng.sender")
 
-# KEYS: bot window, chat window, pause. ARGV: bot limit, bot window ms, chat limit,
-# chat window ms, a unique member. Returns 0 (the slot is taken) or the ms to wait.
+# KEYS: bot window, chat window, pause, next bot-wide slot. ARGV: bot limit, bot window ms,
+# chat limit, chat window ms, a unique member, ms between two bot-wide starts.
+# Returns 0 (the slot is taken) or the ms to wait.
 _TAKE = """
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local paused = tonumber(redis.call('GET', KEYS[3]) or '0')
 if paused > now then
-  return paused - now
+  return math.ceil(paused - now)
+end
+local next_slot = tonumber(redis.call('GET', KEYS[4]) or '0')
+if next_slot > now then
+  return math.ceil(next_slot - now)
 end
 local function wait_for(key, limit, window)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
@@ -40,7 +47,7 @@ local function wait_for(key, limit, window)
     return 0
   end
   local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + window - now)
+  return math.max(1, math.ceil(tonumber(oldest[2]) + window - now))
 end
 local wait = math.max(
   wait_for(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2])),
@@ -48,6 +55,10 @@ local wait = math.max(
 if wait > 0 then
   return wait
 end
+-- evenly spaced, as the local Budget: one slot taken late may be caught up, no more
+local interval = tonumber(ARGV[6])
+local slot = math.max(next_slot, now - interval) + interval
+redis.call('SET', KEYS[4], tostring(slot), 'PX', ARGV[2])
 redis.call('ZADD', KEYS[1], now, ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('ZADD', KEYS[2], now, ARGV[5])
@@ -78,6 +89,7 @@ class RedisBudget:
         self._prefix = f"{prefix}:budget:"
         self._bot_limit = max(1, math.floor(rates.per_second))
         self._bot_window_ms = math.ceil(SAFETY * 1000)
+        self._interval_ms = 1000 / rates.per_second
         self._private_window_ms = math.ceil(SAFETY / rates.private_chat_per_second * 1000)
         self._group_limit = rates.group_chat_per_minute
         self._group_window_ms = math.ceil(60 * SAFETY * 1000)
@@ -93,7 +105,12 @@ class RedisBudget:
             chat_limit, chat_window = 1, self._private_window_ms
         else:
             chat_limit, chat_window = self._group_limit, self._group_window_ms
-        keys = [f"{self._prefix}bot", f"{self._prefix}chat:{chat_id}", f"{self._prefix}pause"]
+        keys = [
+            f"{self._prefix}bot",
+            f"{self._prefix}chat:{chat_id}",
+            f"{self._prefix}pause",
+            f"{self._prefix}next-slot",
+        ]
         while True:
             if stopping is not None and stopping.is_set():
                 return False
@@ -106,6 +123,7 @@ class RedisBudget:
                         chat_limit,
                         chat_window,
                         next(self._members),
+                        self._interval_ms,
                     ],
                 )
             except (RedisError, OSError) as error:
