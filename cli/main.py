@@ -650,12 +650,17 @@ def outbox_status() -> None:
 def run_bot() -> None:
     """Start the Telegram bot (long polling) until SIGINT/SIGTERM."""
     from bot.app import create_bot, run_polling
+    from bot.shared_state import RedisUnavailable
 
     if not Settings().bot_token:
         click.echo("error: KAMENG_BOT_TOKEN is not set (the token @BotFather gave you)", err=True)
         sys.exit(2)
     _log_to_stderr()
-    _run(lambda p: run_polling(p, create_bot(p.settings)))
+    try:
+        _run(lambda p: run_polling(p, create_bot(p.settings)))
+    except RedisUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @main.command("sandbox")

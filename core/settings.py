@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     #: how often the admin's broadcast progress message is edited
     broadcast_progress_seconds: float = Field(default=3.0, gt=0)
 
+    #: several instances (issue 12): Redis shared by every bot instance of a deployment —
+    #: FSM state, throttling, user-cache invalidation, the Telegram send budget
+    #: (``bot/shared_state.py``). Empty: no Redis, in-process state, one instance only.
+    redis_url: str = ""  # e.g. redis://127.0.0.1:6379/0
+    #: every key and channel starts with it: deployments may share one Redis
+    redis_prefix: str = Field(default="kameng", pattern=r"^[A-Za-z0-9_.-]+$")
+
     def require_secret_key(self) -> str:
         key = self.secret_key
         if not key:
