@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection
@@ -22,6 +25,21 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url)
     return config
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The revision the code expects: the newest migration in ``migrations/versions``."""
+    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+
+
+async def current_revision(db: Database) -> str | None:
+    """The revision the database is at (None: never migrated). One read."""
+    async with db.reading() as session:
+        connection = await session.connection()
+        return await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:

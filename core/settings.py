@@ -90,6 +90,17 @@ class Settings(BaseSettings):
     #: how often the admin's broadcast progress message is edited
     broadcast_progress_seconds: float = Field(default=3.0, gt=0)
 
+    # --- observability (issue 12): health, metrics, logs ---------------------------------
+    #: 1: log one JSON object a line (request id, update id, user id, order id, duration)
+    log_json: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: a SKU on sale is low on stock below this many codes (``/metrics``), unless its
+    #: supplier set an alert threshold of their own
+    low_stock_below: int = Field(default=10, ge=0)
+    #: Redis, when several instances share one (``/readyz`` pings it; empty: no Redis).
+    #: The same setting as the Redis part's (issue 12): keep one definition when merging.
+    redis_url: str = ""
+
     def require_secret_key(self) -> str:
         key = self.secret_key
         if not key:
