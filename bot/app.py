@@ -52,6 +52,7 @@ from bot.middlewares import (
 from bot.outbox_sender import OutboxSender
 from bot.sender import Sender
 from bot.telegram_session import BotApiSession
+from bot.update_log import ObserveUpdates
 from core.models import Role
 from core.platform import Platform
 from core.settings import Settings
@@ -79,6 +80,7 @@ def services_of(platform: Platform) -> dict[str, Any]:
 def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher:
     dispatcher = Dispatcher(**services_of(platform))
     i18n = i18n or make_i18n()
+    dispatcher.update.outer_middleware(ObserveUpdates())  # first: the update's log context
     dispatcher.update.outer_middleware(CurrentUserMiddleware(platform))
     UserLanguageMiddleware(i18n).setup(dispatcher)
     for observer in (dispatcher.message, dispatcher.callback_query):
