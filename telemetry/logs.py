@@ -5,7 +5,7 @@ Both carry the event's context (``telemetry/context.py``: request id, update id,
 order id) and a ``duration_ms`` where the line gives one. The stdlib's ``logging`` does
 the rest: the JSON formatter is a dozen lines, no library needed. What a line says is its
 writer's care: never a code's plaintext, an API key, a voucher or the secret key
-(``tests/test_log_secrets.py`` greps the logs of a full scenario for them).
+(``tests/bot/test_log_secrets.py`` greps the logs of a full scenario for them).
 """
 
 from __future__ import annotations
