@@ -19,8 +19,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event, make_url
 
 from core import schema
+from core.broadcasts import Audience, CampaignMessage, Outcome
 from core.db import Database
 from core.errors import StorageUnavailable
+from core.models import RecipientStatus, Role
 from core.platform import Platform, build_platform
 from core.settings import Settings
 from tests.conftest import POSTGRES_URL, drop_postgres, recreate_postgres
@@ -230,3 +232,34 @@ def test_sqlite_query_only_is_a_storage_fault() -> None:
     with pytest.raises(sqlite3.Error) as raised:
         connection.execute("insert into t values (1)")
     assert storage_fault(raised.value) == "read-only"
+
+
+async def test_broadcast_progress_while_it_is_sent(platform: Platform, api: Api) -> None:
+    admin = 42
+    await platform.catalogue.ensure_user(admin)
+    await platform.catalogue.grant_role(admin, Role.ADMIN, actor=ADMIN)
+    for n in range(3):
+        await make_reseller(platform, RESELLER + n)
+    draft = await platform.broadcasts.draft(
+        admin, CampaignMessage("text", "<b>Sale</b> today"), Audience("resellers")
+    )
+    await platform.broadcasts.start(draft.id, admin)
+    assert await platform.broadcasts.acquire(draft.id, "worker-1")
+    claimed = await platform.broadcasts.claim(draft.id, "worker-1", 2)
+    assert claimed is not None and len(claimed) == 2
+    first, second = claimed
+    await platform.broadcasts.record(
+        draft.id,
+        "worker-1",
+        [
+            Outcome(first.recipient_id, RecipientStatus.SENT, 1, message_id=7),
+            Outcome(second.recipient_id, RecipientStatus.FAILED, 1, error="500"),
+        ],
+    )
+    families = await scrape(api)
+    campaign = str(draft.id)
+    counts = {
+        status: gauge(families, "kameng_broadcast_recipients", campaign=campaign, status=status)
+        for status in ("sent", "failed", "pending")
+    }
+    assert counts == {"sent": 1, "failed": 1, "pending": draft.recipients - 2}
