@@ -29,9 +29,22 @@ def alembic_config(url: str) -> Config:
 
 
 @functools.cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(""))
+
+
 def head_revision() -> str | None:
     """The revision the code expects: the newest migration in ``migrations/versions``."""
-    return ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    return _scripts().get_current_head()
+
+
+def is_known_revision(revision: str) -> bool:
+    """False for a revision this code has no migration for: a newer code's (the database
+    was upgraded ahead of this instance, as a rolling upgrade does)."""
+    try:
+        return _scripts().get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 async def current_revision(db: Database) -> str | None:

@@ -4,7 +4,8 @@ Prometheus (no API key: the auth middleware guards ``/api/`` only).
 * ``/healthz``: the process answers (200). Nothing else is checked: a load balancer that
   restarts on it must not restart every instance because the database is down.
 * ``/readyz``: 200 when this instance can serve: the database answers within a short
-  timeout, its Alembic revision is the code's head, no storage fault is current
+  timeout, its Alembic revision is not behind the code's head (a revision newer than the
+  code knows is a rolling upgrade in progress: still ready), no storage fault is current
   (``Database.storage_fault``), and Redis answers a PING when ``KAMENG_REDIS_URL`` is set;
   else 503 with a JSON body naming each check that failed.
 * ``/metrics``: Prometheus' text format: this process's counters and histograms
@@ -68,8 +69,12 @@ async def _database_checks(platform: Platform) -> dict[str, str]:
     except Exception as exc:  # its text could name the host and user: the type is enough
         return {"database": f"unreachable ({type(exc).__name__})", "migrations": "unknown"}
     head = schema.head_revision()
-    if revision != head:
+    if revision is None:
+        return {"database": OK, "migrations": f"database not migrated, code at {head}"}
+    if revision != head and schema.is_known_revision(revision):
         return {"database": OK, "migrations": f"database at {revision}, code at {head}"}
+    # at the head, or ahead of it: migrations are additive, so an instance of the previous
+    # version keeps serving while `kameng db upgrade` runs for the next (README: upgrade)
     return {"database": OK, "migrations": OK}
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import event, make_url
+from sqlalchemy import event, make_url, text
 
 from core import schema
 from core.broadcasts import Audience, CampaignMessage, Outcome
@@ -140,6 +140,15 @@ async def test_not_ready_while_migrations_are_behind(platform: Platform, api: Ap
     assert f"code at {head}" in body["checks"]["migrations"]
     await schema.upgrade(platform.db)
     assert (await ready(api))[0] == 200
+
+
+async def test_still_ready_when_the_database_is_ahead(platform: Platform, api: Api) -> None:
+    """A rolling upgrade: the next version's `kameng db upgrade` ran (additive migrations)
+    while this instance still serves."""
+    async with platform.db.transaction() as session:
+        await session.execute(text("UPDATE alembic_version SET version_num = '9999_next'"))
+    status, body = await ready(api)
+    assert status == 200 and body["checks"]["migrations"] == "ok"
 
 
 async def serving(settings: Settings, url: str) -> AsyncIterator[tuple[Platform, Api]]:
