@@ -53,6 +53,7 @@ from bot.outbox_sender import OutboxSender
 from bot.sender import Sender
 from bot.shared_state import SharedState
 from bot.telegram_session import BotApiSession
+from bot.update_log import ObserveUpdates
 from core.models import Role
 from core.platform import Platform
 from core.settings import Settings
@@ -85,6 +86,7 @@ def build_dispatcher(
     shared = shared or SharedState.local()
     dispatcher = Dispatcher(storage=shared.storage, **services_of(platform))
     i18n = i18n or make_i18n()
+    dispatcher.update.outer_middleware(ObserveUpdates())  # first: the update's log context
     dispatcher.update.outer_middleware(CurrentUserMiddleware(platform))
     UserLanguageMiddleware(i18n).setup(dispatcher)
     for observer in (dispatcher.message, dispatcher.callback_query):

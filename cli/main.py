@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import shlex
 import sys
 import uuid
@@ -32,6 +31,7 @@ from core.orders import Requoted
 from core.outbox import Outbox
 from core.platform import Platform, build_platform
 from core.settings import SecretKeyProblem, Settings, generate_secret_key
+from telemetry import logs
 
 T = TypeVar("T")
 OPERATOR = "operator:cli"
@@ -62,8 +62,10 @@ def _on_database(work: Callable[[Database], Awaitable[T]]) -> T:
 
 
 def _log_to_stderr() -> None:
-    """For the long-running commands: what they do goes to stderr, one line per event."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    """For the long-running commands: what they do goes to stderr, one line per event
+    (JSON with ``KAMENG_LOG_JSON=1``; ``KAMENG_LOG_LEVEL``, INFO by default)."""
+    settings = Settings()
+    logs.configure(json_lines=settings.log_json, level=settings.log_level)
 
 
 def _amount(text: str) -> int:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -57,6 +58,15 @@ DRAIN_SECONDS = 5.0  # after a storage fault, the longest wait for connections i
 # index (random keys) rarely reads pages back from the OS; a pool that reuses the most
 # recent connection first keeps one of them warm.
 SQLITE_CACHE_KIB = 32_768
+# How long a storage fault counts as current when no write has committed since (the API's
+# Retry-After): readiness fails meanwhile, then lets traffic find out whether it is fixed.
+STORAGE_FAULT_CURRENT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class StorageFault:
+    reason: str  # storage_fault()'s words: read-only, disk full, ...
+    seen_at: float  # time.monotonic()
 
 
 def _install_sqlite_transactions(engine: AsyncEngine) -> None:
@@ -273,6 +283,16 @@ class Database:
         await self.engine.dispose()  # several tasks may get here: disposing twice is harmless
         self._drain_before_next = False
 
+        self._last_fault: StorageFault | None = None
+
+    def storage_fault(self) -> StorageFault | None:
+        """The last storage fault while it is current: no write transaction has committed
+        since, and it is less than ``STORAGE_FAULT_CURRENT_SECONDS`` old (for readiness)."""
+        fault = self._last_fault
+        if fault is None or time.monotonic() - fault.seen_at > STORAGE_FAULT_CURRENT_SECONDS:
+            return None
+        return fault
+
     def _write_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
         lock = self._write_locks.get(loop)
@@ -292,6 +312,7 @@ class Database:
         if not self.is_sqlite:
             async with self._storage_guard(), self._writer() as session, session.begin():
                 yield session
+            self._last_fault = None  # committed: the storage takes writes again
             return
         task = asyncio.current_task()
         if task in self._writers:
@@ -314,6 +335,7 @@ class Database:
                     raise _database_is_locked() from None
             async with self._storage_guard(), self._writer() as session, session.begin():
                 yield session
+            self._last_fault = None  # committed: the storage takes writes again
         finally:
             WriterLock.release(held)
             self._writers.discard(task)
@@ -339,6 +361,7 @@ class Database:
             fault = None if isinstance(error, StorageUnavailable) else storage_fault(error)
             if fault is None:
                 raise
+            self._last_fault = StorageFault(fault, time.monotonic())
             await self.engine.dispose()
             self._drain_before_next = self.is_sqlite
             # one line, no traceback: an operator's disk problem, not a bug

@@ -97,6 +97,14 @@ class Settings(BaseSettings):
     #: every key and channel starts with it: deployments may share one Redis
     redis_prefix: str = Field(default="kameng", pattern=r"^[A-Za-z0-9_.-]+$")
 
+    # --- observability (issue 12): health, metrics, logs ---------------------------------
+    #: 1: log one JSON object a line (request id, update id, user id, order id, duration)
+    log_json: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: a SKU on sale is low on stock below this many codes (``/metrics``), unless its
+    #: supplier set an alert threshold of their own
+    low_stock_below: int = Field(default=10, ge=0)
+
     def require_secret_key(self) -> str:
         key = self.secret_key
         if not key:

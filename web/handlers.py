@@ -15,6 +15,7 @@ from core.errors import InvalidInput, InvalidQuantity, NotFound, SkuNotForSale
 from core.orders import Requoted
 from core.platform import Platform
 from core.pricing.quotes import MAX_QUANTITY
+from telemetry import metrics
 from web import render
 from web.auth import caller_of
 from web.errors import ApiError
@@ -199,6 +200,8 @@ async def create_order(request: web.Request) -> web.Response:
             reason=result.reason,
             quote=render.quote(result.quote, _currency(request)),
         )
+    if not result.replayed:
+        metrics.order_placed("api", result)
     return web.json_response(
         render.order(result, _currency(request), just_bought=True),
         status=200 if result.replayed else 201,
