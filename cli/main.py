@@ -266,7 +266,7 @@ def db_restore(path: Path) -> None:
     except backup.BackupRefused as exc:
         raise NothingTouched(str(exc)) from None
     click.echo(f"restored {path} onto {restored.path}: schema {restored.revision}")
-    head = backup.head_revision()
+    head = schema.head_revision()
     if restored.revision != head:
         click.echo(f"this release's schema is {head}: run {AFTER_RESTORE}")
         return

@@ -21,11 +21,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import URL, make_url, text
 
 from core.db import Database
-from core.schema import alembic_config
+from core.schema import head_revision, is_known_revision
 
 
 class BackupRefused(Exception):
@@ -62,19 +61,6 @@ def sqlite_file(url: str) -> Path:
     if not parsed.database or parsed.database == ":memory:":
         raise BackupRefused("an in-memory SQLite database has no file to back up or restore")
     return Path(parsed.database)
-
-
-def head_revision() -> str | None:
-    """The schema revision this release migrates to (``kameng db upgrade``)."""
-    return _scripts().get_current_head()
-
-
-def _known_revisions() -> set[str]:
-    return {script.revision for script in _scripts().walk_revisions()}
-
-
-def _scripts() -> ScriptDirectory:
-    return ScriptDirectory.from_config(alembic_config(""))
 
 
 # SQLite ------------------------------------------------------------------------------
@@ -118,7 +104,7 @@ def restore_sqlite(backup: Path, target: Path) -> SqliteCopy:
             revision = _checked(copy, backup)
             if revision is None:
                 raise BackupRefused(f"{backup} is a SQLite database but not a Kameng one")
-            if revision not in _known_revisions():
+            if not is_known_revision(revision):
                 raise BackupRefused(
                     f"{backup} is of a newer release (schema {revision}, this one knows up to "
                     f"{head_revision()}): restore it with that release's kameng"

@@ -256,6 +256,7 @@ class Database:
         self._file_lock = WriterLock(path) if path is not None else None
         self._checked_out = 0  # connections in use, whatever pool they came from
         self._drain_before_next = False  # a storage fault: close every connection first
+        self._last_fault: StorageFault | None = None
         if self.is_sqlite:
             self._count_checkouts()
 
@@ -282,8 +283,6 @@ class Database:
             await asyncio.sleep(0.005)
         await self.engine.dispose()  # several tasks may get here: disposing twice is harmless
         self._drain_before_next = False
-
-        self._last_fault: StorageFault | None = None
 
     def storage_fault(self) -> StorageFault | None:
         """The last storage fault while it is current: no write transaction has committed
