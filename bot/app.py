@@ -51,7 +51,9 @@ from bot.middlewares import (
 )
 from bot.outbox_sender import OutboxSender
 from bot.sender import Sender
+from bot.shared_state import SharedState
 from bot.telegram_session import BotApiSession
+from bot.update_log import ObserveUpdates
 from core.models import Role
 from core.platform import Platform
 from core.settings import Settings
@@ -76,15 +78,21 @@ def services_of(platform: Platform) -> dict[str, Any]:
     return {field.name: getattr(platform, field.name) for field in dataclasses.fields(platform)}
 
 
-def build_dispatcher(platform: Platform, i18n: I18n | None = None) -> Dispatcher:
-    dispatcher = Dispatcher(**services_of(platform))
+def build_dispatcher(
+    platform: Platform, i18n: I18n | None = None, shared: SharedState | None = None
+) -> Dispatcher:
+    """``shared``: the FSM storage and throttle every instance uses (``bot/shared_state.py``);
+    by default this process's own."""
+    shared = shared or SharedState.local()
+    dispatcher = Dispatcher(storage=shared.storage, **services_of(platform))
     i18n = i18n or make_i18n()
+    dispatcher.update.outer_middleware(ObserveUpdates())  # first: the update's log context
     dispatcher.update.outer_middleware(CurrentUserMiddleware(platform))
     UserLanguageMiddleware(i18n).setup(dispatcher)
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.outer_middleware(BannedGate())
     dispatcher.callback_query.outer_middleware(AnswerEveryQuery())
-    dispatcher.callback_query.middleware(ThrottleMiddleware())
+    dispatcher.callback_query.middleware(ThrottleMiddleware(shared.throttle))
     routers = (
         errors.setup(),
         registration.setup_gate(),  # outsiders (pending, rejected) stop here
@@ -120,7 +128,29 @@ async def grant_configured_admins(platform: Platform) -> None:
         await platform.catalogue.grant_role(telegram_id, Role.ADMIN, actor="settings")
 
 
-async def prepare(platform: Platform, bot: Bot) -> Dispatcher:
+async def run_polling(
+    platform: Platform,
+    bot: Bot,
+    *,
+    handle_signals: bool = True,
+    shared: SharedState | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM (aiogram stops polling cleanly on both). ``shared``: what
+    this instance shares with others, started and closed by the caller; by default built
+    from the settings (Redis when ``KAMENG_REDIS_URL`` is set), started here (Redis not
+    answering: ``RedisUnavailable``) and closed at the end."""
+    if shared is not None:
+        await _serve_polling(platform, bot, shared, handle_signals=handle_signals)
+        return
+    shared = SharedState.from_settings(platform.settings)
+    await shared.start(platform)
+    try:
+        await _serve_polling(platform, bot, shared, handle_signals=handle_signals)
+    finally:
+        await shared.close()
+
+
+async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatcher:
     """What ``kameng run`` (polling) and ``kameng serve`` (webhook) both run around the
     dispatcher: the configured admins, the command menus, the one sender, and the
     background work (scheduler, broadcast worker, outbox sender) on the dispatcher's
@@ -128,12 +158,12 @@ async def prepare(platform: Platform, bot: Bot) -> Dispatcher:
     session closes (the message in flight completes, the leases are given back)."""
     i18n = make_i18n()
     telegram_requests.install(bot)
-    dispatcher = build_dispatcher(platform, i18n)
+    dispatcher = build_dispatcher(platform, i18n, shared)
     await grant_configured_admins(platform)
     await command_menus.register_all(bot, i18n, platform)
     # One sender, one budget for everything the bot sends on its own initiative: the
     # scheduler, the broadcast worker, the outbox and handlers writing to another chat.
-    sender = Sender.for_settings(bot, platform.settings)
+    sender = Sender.for_settings(bot, platform.settings, shared=shared.budget)
     dispatcher["sender"] = sender
     scheduler = job_scheduler.SchedulerService(
         job_scheduler.build_runner(platform, sender, i18n),
@@ -157,9 +187,10 @@ async def prepare(platform: Platform, bot: Bot) -> Dispatcher:
     return dispatcher
 
 
-async def run_polling(platform: Platform, bot: Bot, *, handle_signals: bool = True) -> None:
-    """Serve until SIGINT/SIGTERM (aiogram stops polling cleanly on both)."""
-    dispatcher = await prepare(platform, bot)
+async def _serve_polling(
+    platform: Platform, bot: Bot, shared: SharedState, *, handle_signals: bool
+) -> None:
+    dispatcher = await prepare(platform, bot, shared)
     await bot.delete_webhook(drop_pending_updates=False)
     log.info("polling %s", platform.settings.telegram_api_base)
     # What startup built (modules, schemas, the dispatcher) lives as long as the process:

@@ -3,7 +3,6 @@ every button press answered."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from bot import texts
 from bot.formatting import reading_as
 from bot.telegram_requests import callback_answers
+from bot.throttle import LocalThrottle, ThrottleStore
 from core.catalogue import UserView, language_for
 from core.platform import Platform
 
@@ -65,26 +65,15 @@ class BannedGate(BaseMiddleware):
 
 
 class ThrottleMiddleware(BaseMiddleware):
-    """A token bucket per user for button presses: bursts of ``burst``, refilled at ``rate``
-    per second. A Confirm press is never dropped: buying is idempotent by quote id."""
+    """A token bucket per user for button presses (``bot/throttle.py``: in this process, or
+    in Redis shared by every instance). A Confirm press is never dropped: buying is
+    idempotent by quote id."""
 
     def __init__(
-        self, rate: float = 4.0, burst: int = 8, never_drop: tuple[str, ...] = ("buy:ok:",)
+        self, store: ThrottleStore | None = None, never_drop: tuple[str, ...] = ("buy:ok:",)
     ) -> None:
-        self._rate = rate
-        self._burst = float(burst)
-        self._buckets: dict[int, tuple[float, float]] = {}  # user → (tokens, at)
+        self._store = store or LocalThrottle()
         self._never_drop = never_drop
-
-    def _allow(self, user_id: int) -> bool:
-        now = time.monotonic()
-        tokens, at = self._buckets.get(user_id, (self._burst, now))
-        tokens = min(self._burst, tokens + (now - at) * self._rate)
-        allowed = tokens >= 1.0
-        self._buckets[user_id] = (tokens - 1.0 if allowed else tokens, now)
-        if len(self._buckets) > 10_000:
-            self._buckets.clear()
-        return allowed
 
     async def __call__(
         self,
@@ -94,7 +83,9 @@ class ThrottleMiddleware(BaseMiddleware):
     ) -> Any:
         if not isinstance(event, CallbackQuery):
             return await handler(event, data)
-        if (event.data or "").startswith(self._never_drop) or self._allow(event.from_user.id):
+        if (event.data or "").startswith(self._never_drop) or await self._store.allow(
+            event.from_user.id
+        ):
             return await handler(event, data)
         await event.answer(texts.slow_down())
         return None

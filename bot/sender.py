@@ -15,7 +15,8 @@ among those whose chat may receive now.
 
 One policy for Telegram's answers (``Sender.send``):
 
-* 429: ``retry_after`` pauses the whole budget (every sender of this process), then the
+* 429: ``retry_after`` pauses the whole budget (every sender of this process, and of every
+  instance when they share a budget in Redis: ``bot/redis_budget.py``), then the
   message is tried again — or handed back (``RETRY_LATER``) to a caller that retries from
   the database (the outbox);
 * 403 (blocked the bot): ``BLOCKED``; 400 ``chat not found``: ``CHAT_NOT_FOUND``; any other
@@ -38,7 +39,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -205,6 +206,14 @@ class Budget:
         return Window(self._rates.group_chat_per_minute, 60.0 * SAFETY)
 
 
+class SharedBudget(Protocol):
+    """The budget every instance of the bot spends together (``bot/redis_budget.py``)."""
+
+    async def acquire(self, chat_id: int, stopping: asyncio.Event | None = None) -> bool: ...
+
+    async def pause(self, seconds: float) -> None: ...
+
+
 @dataclass(order=True)
 class _Turn:
     priority: int
@@ -225,9 +234,12 @@ class Sender:
         backoff_seconds: float = 0.5,
         max_backoff_seconds: float = 30.0,
         tries: int = 3,
+        shared: SharedBudget | None = None,
     ) -> None:
         self.bot = bot
         self.budget = Budget(rates, clock)
+        #: several instances: each granted send also takes a slot of the shared budget
+        self.shared = shared
         self._backoff = backoff_seconds
         self._max_backoff = max_backoff_seconds
         self._tries = tries
@@ -290,6 +302,8 @@ class Sender:
         while True:
             if not await self._turn(chat_id, priority, stopping):
                 return delivery(Outcome.UNSENT)
+            if self.shared is not None and not await self.shared.acquire(chat_id, stopping):
+                return delivery(Outcome.UNSENT)
             calls += 1
             try:
                 result = await call()
@@ -297,6 +311,8 @@ class Sender:
                 retry_afters += 1
                 log.info("flood control: every send waits %ss", error.retry_after)
                 self.budget.pause(error.retry_after)
+                if self.shared is not None:
+                    await self.shared.pause(error.retry_after)
                 if not retry:
                     return delivery(Outcome.RETRY_LATER, error, retry_after=error.retry_after)
             except TelegramForbiddenError as error:

@@ -24,9 +24,11 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from aiogram import Bot
+from redis.asyncio import Redis
 
 from bot.app import prepare
-from bot.webhook import WebhookEndpoint
+from bot.shared_state import SharedState
+from bot.webhook import RedisSeenUpdates, UpdateDedupe, WebhookEndpoint
 from core.errors import StorageUnavailable
 from core.instance_lease import RENEW_EVERY, InstanceHeld, InstanceLeases
 from core.jobs import runner_id
@@ -45,20 +47,22 @@ def webhook_path(url: str) -> str:
     return urlsplit(url).path or "/"
 
 
-async def serve(platform: Platform, bot: Bot, host: str, port: int, *, shared: bool) -> int:
-    """Serve until a signal; the exit status. ``shared``: Redis holds what instances share
-    (FSM, throttling), so several may run; otherwise this one must be alone."""
+async def serve(platform: Platform, bot: Bot, host: str, port: int) -> int:
+    """Serve until a signal; the exit status. With ``KAMENG_REDIS_URL`` Redis holds what
+    instances share (FSM, throttling, the send budget), so several may run; without it
+    this one must be alone."""
+    shared = bool(platform.settings.redis_url)
     owner = runner_id()
     lease = InstanceLeases(platform.db, platform.clock)
     if not shared:
         try:
             await lease.take(owner)
-        except InstanceHeld as held:
+        except InstanceHeld as other:
             log.error(
                 "another kameng serve (%s) runs on this database until %s UTC; without "
                 "KAMENG_REDIS_URL only one instance may run",
-                held.owner,
-                held.until,
+                other.owner,
+                other.until,
             )
             return 2
     stop = asyncio.Event()
@@ -66,9 +70,13 @@ async def serve(platform: Platform, bot: Bot, host: str, port: int, *, shared: b
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    state = SharedState.from_settings(platform.settings)
     try:
-        return await _serve(platform, bot, host, port, stop, None if shared else (lease, owner))
+        await state.start(platform)  # Redis not answering: RedisUnavailable
+        held = None if shared else (lease, owner)
+        return await _serve(platform, bot, host, port, stop, state, held)
     finally:
+        await state.close()
         if not shared:
             with contextlib.suppress(StorageUnavailable):
                 await lease.give_back(owner)
@@ -80,12 +88,17 @@ async def _serve(
     host: str,
     port: int,
     stop: asyncio.Event,
+    state: SharedState,
     held: tuple[InstanceLeases, str] | None,
 ) -> int:
     settings = platform.settings
-    dispatcher = await prepare(platform, bot)
+    dispatcher = await prepare(platform, bot, state)
     seen = SeenUpdates(platform.db, platform.clock)
-    endpoint = WebhookEndpoint(dispatcher, bot, settings.webhook_secret, seen)
+    dedupe: UpdateDedupe = seen
+    if settings.redis_url:
+        redis = RedisSeenUpdates(Redis.from_url(settings.redis_url), settings.redis_prefix)
+        dedupe = redis
+    endpoint = WebhookEndpoint(dispatcher, bot, settings.webhook_secret, dedupe)
     server = ApiServer(platform, host, port)
     server.app.router.add_post(webhook_path(settings.webhook_url), endpoint)
     workflow = {"dispatcher": dispatcher, "bots": [bot], **dispatcher.workflow_data}
@@ -93,6 +106,8 @@ async def _serve(
     # and gives its leases back, the listener closes, then the bot's session
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(bot.session.close)
+        if isinstance(dedupe, RedisSeenUpdates):
+            stack.push_async_callback(dedupe.close)
         await server.start()
         stack.push_async_callback(server.stop)
         await dispatcher.emit_startup(bot=bot, **workflow)

@@ -21,24 +21,54 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from datetime import timedelta
 from typing import Protocol
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from core.errors import StorageUnavailable
+from core.seen_updates import KEEP
 
 log = logging.getLogger("kameng.webhook")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
+class DedupeUnavailable(Exception):
+    """Whether the update is new cannot be told now (Redis down)."""
+
+
 class UpdateDedupe(Protocol):
     async def first_time(self, update_id: int) -> bool:
         """True for the first caller with ``update_id``, on any instance."""
         ...
+
+
+class RedisSeenUpdates:
+    """The dedupe on Redis: ``SET <prefix>:update:<id> 1 NX EX <a day>`` (what
+    ``core.seen_updates.SeenUpdates`` does with a table when there is no Redis)."""
+
+    def __init__(self, redis: Redis, prefix: str, keep: timedelta = KEEP) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._keep = keep
+
+    async def first_time(self, update_id: int) -> bool:
+        try:
+            taken = await self._redis.set(
+                f"{self._prefix}:update:{update_id}", b"1", nx=True, ex=self._keep
+            )
+        except (RedisError, OSError) as error:  # answered 503: Telegram retries the update
+            raise DedupeUnavailable(str(error)) from None
+        return bool(taken)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
 
 
 def _refusal(status: int, code: str) -> web.Response:
@@ -70,7 +100,7 @@ class WebhookEndpoint:
             return _refusal(400, "malformed_update")
         try:
             first = await self._seen.first_time(update.update_id)
-        except StorageUnavailable:
+        except (StorageUnavailable, DedupeUnavailable):
             return _refusal(503, "storage_unavailable")
         if not first:
             self.duplicates += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
+import shlex
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,11 +13,12 @@ from typing import IO, Any, TypeVar
 
 import click
 from pydantic import ValidationError
+from sqlalchemy import make_url
 
 from cli.render import describe_error
-from core import audit, schema
+from core import audit, backup, schema
 from core.catalogue import NewSku
-from core.checks import check_ledger
+from core.checks import CheckReport, check_ledger
 from core.clock import SystemClock
 from core.db import Database
 from core.delivery.importer import ImportReport
@@ -30,6 +31,7 @@ from core.orders import Requoted
 from core.outbox import Outbox
 from core.platform import Platform, build_platform
 from core.settings import SecretKeyProblem, Settings, generate_secret_key
+from telemetry import logs
 
 T = TypeVar("T")
 OPERATOR = "operator:cli"
@@ -60,8 +62,10 @@ def _on_database(work: Callable[[Database], Awaitable[T]]) -> T:
 
 
 def _log_to_stderr() -> None:
-    """For the long-running commands: what they do goes to stderr, one line per event."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    """For the long-running commands: what they do goes to stderr, one line per event
+    (JSON with ``KAMENG_LOG_JSON=1``; ``KAMENG_LOG_LEVEL``, INFO by default)."""
+    settings = Settings()
+    logs.configure(json_lines=settings.log_json, level=settings.log_level)
 
 
 def _amount(text: str) -> int:
@@ -98,6 +102,13 @@ class Refused(click.ClickException):
 
 class Misconfigured(Refused):
     """A setting that cannot work (the secret key, a KAMENG_ variable): exit 2."""
+
+    exit_code = 2
+
+
+class NothingTouched(Refused):
+    """A backup or restore refused before writing anything (onto a database with tables,
+    over an existing file, from a file that is not a backup): exit 2."""
 
     exit_code = 2
 
@@ -217,6 +228,65 @@ def db_downgrade(revision: str) -> None:
 
     _on_database(lambda database: schema.downgrade(database, revision))
     click.echo(f"database at {revision}")
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(path: Path) -> None:
+    """Copy the database to PATH. SQLite: an online, consistent copy while the bot and the
+    API keep running. PostgreSQL: prints the pg_dump line to run (custom format)."""
+    url = Settings().database_url
+    if backup.is_postgres(url):
+        click.echo(shlex.join(backup.pg_dump_command(url, path)))
+        _password_note(url)
+        return
+    try:
+        made = backup.backup_sqlite(backup.sqlite_file(url), path)
+    except backup.BackupRefused as exc:
+        raise NothingTouched(str(exc)) from None
+    click.echo(f"backup written to {made.path}: {made.size:,} bytes, schema {made.revision}")
+
+
+@db.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def db_restore(path: Path) -> None:
+    """Restore the backup PATH onto the configured database, which must be empty, then
+    check the ledger and the audit chain. PostgreSQL: prints the pg_restore line to run."""
+    url = Settings().database_url
+    try:
+        if backup.is_postgres(url):
+            tables = _on_database(backup.postgres_tables)
+            if tables:
+                raise backup.DatabaseNotEmpty(f"database {make_url(url).database}", tables)
+            click.echo(shlex.join(backup.pg_restore_command(url, path)))
+            _password_note(url)
+            click.echo(f"then: {AFTER_RESTORE}", err=True)
+            return
+        restored = backup.restore_sqlite(path, backup.sqlite_file(url))
+    except backup.BackupRefused as exc:
+        raise NothingTouched(str(exc)) from None
+    click.echo(f"restored {path} onto {restored.path}: schema {restored.revision}")
+    head = schema.head_revision()
+    if restored.revision != head:
+        click.echo(f"this release's schema is {head}: run {AFTER_RESTORE}")
+        return
+    report, verdict = _on_database(_proofs)
+    click.echo(report.render())
+    click.echo(_audit_line(verdict))
+    if not (report.ok and verdict.ok):
+        sys.exit(1)
+
+
+AFTER_RESTORE = "kameng db upgrade, kameng ledger check, kameng audit verify"
+
+
+def _password_note(url: str) -> None:
+    if backup.has_password(url):
+        click.echo("the password is not printed: give it in PGPASSWORD or ~/.pgpass", err=True)
+
+
+async def _proofs(database: Database) -> tuple[CheckReport, audit.AuditVerdict]:
+    return await check_ledger(database), await audit.verify(database)
 
 
 # users ---------------------------------------------------------------------
@@ -552,14 +622,18 @@ def audit_group() -> None:
 def audit_verify() -> None:
     """Walk the chain; names the first broken record and exits 1 if any."""
     verdict = _on_database(audit.verify)
+    click.echo(_audit_line(verdict))
+    if not verdict.ok:
+        sys.exit(1)
+
+
+def _audit_line(verdict: audit.AuditVerdict) -> str:
     if verdict.ok:
-        click.echo(f"OK: {verdict.records} records, chain intact")
-        return
-    click.echo(
+        return f"OK: {verdict.records} records, chain intact"
+    return (
         f"BROKEN at record {verdict.broken_id}: {verdict.reason} "
         f"({verdict.records} records verified before it)"
     )
-    sys.exit(1)
 
 
 @main.group("outbox")
@@ -578,12 +652,17 @@ def outbox_status() -> None:
 def run_bot() -> None:
     """Start the Telegram bot (long polling) until SIGINT/SIGTERM."""
     from bot.app import create_bot, run_polling
+    from bot.shared_state import RedisUnavailable
 
     if not Settings().bot_token:
         click.echo("error: KAMENG_BOT_TOKEN is not set (the token @BotFather gave you)", err=True)
         sys.exit(2)
     _log_to_stderr()
-    _run(lambda p: run_polling(p, create_bot(p.settings)))
+    try:
+        _run(lambda p: run_polling(p, create_bot(p.settings)))
+    except RedisUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @main.command("serve")
@@ -592,6 +671,7 @@ def serve_command() -> None:
     KAMENG_API_HOST:KAMENG_API_PORT until SIGINT/SIGTERM."""
     from bot.app import create_bot
     from bot.serve import serve
+    from bot.shared_state import RedisUnavailable
 
     settings = Settings()
     missing = [
@@ -609,10 +689,13 @@ def serve_command() -> None:
     _log_to_stderr()
 
     def work(p: Platform) -> Awaitable[int]:
-        host, port = p.settings.api_host, p.settings.api_port
-        return serve(p, create_bot(p.settings), host, port, shared=False)
+        return serve(p, create_bot(p.settings), p.settings.api_host, p.settings.api_port)
 
-    sys.exit(_run(work))
+    try:
+        sys.exit(_run(work))
+    except RedisUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @main.command("sandbox")

@@ -13,16 +13,19 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import BindParameter
 
 from core import audit
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import derive_key
-from core.db import Database
+from core.db import Database, Driver, Prepared
 from core.errors import Forbidden, IdempotencyConflict, InvalidInput, InvalidState
 from core.models import ApiIdempotencyKey, ApiKey, User, UserStatus
 
@@ -144,56 +147,91 @@ class ApiKeys:
         """The caller a presented key belongs to, or None for an unknown or revoked key."""
         if not token.startswith(KEY_PREFIX) or len(token) > 200:
             return None
-        async with self._db.reading() as session:
-            row = (
-                await session.execute(
-                    select(ApiKey.id, User.id, User.telegram_id, User.status, User.is_reseller)
-                    .join(User, User.id == ApiKey.user_id)
-                    .where(ApiKey.digest == self.digest(token), ApiKey.revoked_at.is_(None))
-                )
-            ).first()
-        if row is None:
+        rows = await self._db.read_rows(_CALLER, {"digest": self.digest(token)})
+        if not rows:
             return None
-        key_id, user_id, telegram_id, status, reseller = row
-        return ApiCaller(key_id, user_id, telegram_id, status is UserStatus.BANNED, reseller)
+        key_id, user_id, telegram_id, banned, reseller = rows[0]
+        return ApiCaller(key_id, user_id, telegram_id, bool(banned), bool(reseller))
 
-    async def order_key(self, caller: ApiCaller, client_key: str, request_hash: str) -> str:
-        """The order idempotency key for a client's ``Idempotency-Key``, remembered with
-        the request it was first used for; the same key with another request is refused."""
+    def client_key(self, caller: ApiCaller, client_key: str, request_hash: str) -> ClientKey:
+        """The caller's ``Idempotency-Key`` for the order request whose hash is given; the
+        order's use case remembers it in its own transaction (``remember_client_key``)."""
         if not client_key or len(client_key) > MAX_CLIENT_KEY or not client_key.isprintable():
             raise InvalidInput(field="idempotency_key", max=MAX_CLIENT_KEY)
-        digest = hashlib.sha256(client_key.encode()).hexdigest()[:40]
-        order_key = f"api:{caller.user_id}:{digest}"
-        try:
-            async with self._db.transaction() as session:
-                known = await _known(session, caller.user_id, client_key)
-                if known is None:
-                    session.add(
-                        ApiIdempotencyKey(
-                            user_id=caller.user_id,
-                            client_key=client_key,
-                            request_hash=request_hash,
-                            order_key=order_key,
-                            created_at=self._clock.now(),
-                        )
-                    )
-                    return order_key
-        except IntegrityError:  # a concurrent request with the same key recorded it first
-            async with self._db.reading() as session:
-                known = await _known(session, caller.user_id, client_key)
-            if known is None:
-                raise
-        if known.request_hash != request_hash:
-            raise IdempotencyConflict(key=client_key)
-        return known.order_key
+        return ClientKey(caller.user_id, client_key, request_hash)
 
 
-async def _known(session: AsyncSession, user_id: int, client_key: str) -> ApiIdempotencyKey | None:
-    return await session.scalar(
-        select(ApiIdempotencyKey).where(
-            ApiIdempotencyKey.user_id == user_id, ApiIdempotencyKey.client_key == client_key
-        )
+@dataclass(frozen=True)
+class ClientKey:
+    """A client's ``Idempotency-Key`` on one API order request. The order's idempotency key
+    derives from it; the key is remembered with the request's hash, so using it again for
+    another request is refused (``IdempotencyConflict``) even when the first was refused."""
+
+    user_id: int
+    key: str  # as the client sent it
+    request_hash: str  # of the request, normalised
+
+    @property
+    def order_key(self) -> str:
+        return f"api:{self.user_id}:{hashlib.sha256(self.key.encode()).hexdigest()[:40]}"
+
+
+_CALLER = Prepared(
+    select(
+        ApiKey.id,
+        User.id,
+        User.telegram_id,
+        User.status == UserStatus.BANNED,
+        User.is_reseller,
     )
+    .join(User, User.id == ApiKey.user_id)
+    .where(ApiKey.digest == bindparam("digest"), ApiKey.revoked_at.is_(None))
+)
+_CLIENT_KEY: dict[str, BindParameter[Any]] = {
+    "user_id": bindparam("user_id"),
+    "client_key": bindparam("client_key"),
+    "request_hash": bindparam("request_hash"),
+    "order_key": bindparam("order_key"),
+    "created_at": bindparam("now"),
+}
+_BIND_CLIENT_KEY = Prepared(  # the key's first use binds it; a later one changes nothing
+    insert(ApiIdempotencyKey).values(_CLIENT_KEY).returning(ApiIdempotencyKey.id),
+    variants={
+        name: dialect_insert(ApiIdempotencyKey)
+        .values(_CLIENT_KEY)
+        .on_conflict_do_nothing(
+            index_elements=[ApiIdempotencyKey.user_id, ApiIdempotencyKey.client_key]
+        )
+        .returning(ApiIdempotencyKey.id)
+        for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+    },
+)
+_BOUND_REQUEST = Prepared(
+    select(ApiIdempotencyKey.request_hash).where(
+        ApiIdempotencyKey.user_id == bindparam("user_id"),
+        ApiIdempotencyKey.client_key == bindparam("client_key"),
+    )
+)
+
+
+async def remember_client_key(driver: Driver, client_key: ClientKey, now: datetime) -> bool:
+    """In the caller's transaction: the key's first use binds it to its request (True); a
+    later use with the same request is a replay (False), with another one is refused. One
+    statement on a first use; two uses at once: the second waits for the first to commit
+    (PostgreSQL) or runs after it (SQLite), then sees its row."""
+    params = {
+        "user_id": client_key.user_id,
+        "client_key": client_key.key,
+        "request_hash": client_key.request_hash,
+        "order_key": client_key.order_key,
+        "now": now,
+    }
+    if await driver.rows(_BIND_CLIENT_KEY, params):
+        return True
+    [(bound,)] = await driver.rows(_BOUND_REQUEST, params)
+    if bound != client_key.request_hash:
+        raise IdempotencyConflict(key=client_key.key)
+    return False
 
 
 async def _revoke_all(session: AsyncSession, user: User, now: datetime) -> int:

@@ -230,6 +230,11 @@ class Catalogue:
         self._clock = clock
         self._users = users or UserCache(ttl=0)  # by default every lookup reads
 
+    @property
+    def user_cache(self) -> UserCache:
+        """The per-process cache of who users are, for wiring its cross-instance drops."""
+        return self._users
+
     # users -----------------------------------------------------------------
 
     async def ensure_user(

@@ -14,7 +14,11 @@ use of a library's private parts).
 
 A unit of work that fails because the storage is read-only, full or failing
 (``core/storage_faults.py``) discards the pooled connections, so the next one opens fresh
-connections and recovers with the disk, and raises ``StorageUnavailable``.
+connections and recovers with the disk, and raises ``StorageUnavailable``. On SQLite the
+next unit of work first waits until no connection of the failed period is open: SQLite
+shares one WAL index (``-shm``) per file among the connections of a process and keeps how
+it was first opened (read-only) while any of them is open, so under steady load a new
+connection would join the old read-only one and never recover.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -48,10 +53,20 @@ log = logging.getLogger("kameng.db")
 
 _READ_ONLY = "kameng_read_only"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+DRAIN_SECONDS = 5.0  # after a storage fault, the longest wait for connections in use
 # Page cache per connection (KiB): big enough that inserting into the codes' fingerprint
 # index (random keys) rarely reads pages back from the OS; a pool that reuses the most
 # recent connection first keeps one of them warm.
 SQLITE_CACHE_KIB = 32_768
+# How long a storage fault counts as current when no write has committed since (the API's
+# Retry-After): readiness fails meanwhile, then lets traffic find out whether it is fixed.
+STORAGE_FAULT_CURRENT_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class StorageFault:
+    reason: str  # storage_fault()'s words: read-only, disk full, ...
+    seen_at: float  # time.monotonic()
 
 
 def _install_sqlite_transactions(engine: AsyncEngine) -> None:
@@ -239,6 +254,43 @@ class Database:
         self._writers: set[asyncio.Task[Any]] = set()
         path = lock_path(url) if self.is_sqlite else None
         self._file_lock = WriterLock(path) if path is not None else None
+        self._checked_out = 0  # connections in use, whatever pool they came from
+        self._drain_before_next = False  # a storage fault: close every connection first
+        self._last_fault: StorageFault | None = None
+        if self.is_sqlite:
+            self._count_checkouts()
+
+    def _count_checkouts(self) -> None:
+        pool_events = self.engine.sync_engine
+
+        @event.listens_for(pool_events, "checkout")
+        def _out(*_: Any) -> None:
+            self._checked_out += 1
+
+        @event.listens_for(pool_events, "checkin")
+        def _in(*_: Any) -> None:
+            self._checked_out -= 1
+
+    async def _drain_connections(self) -> None:
+        """After a storage fault on SQLite: wait until every connection in use is back (they
+        go back to a disposed pool and close), close the idle ones, then go on. Bounded: a
+        connection held longer than ``DRAIN_SECONDS`` is not waited for."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DRAIN_SECONDS
+        # the count moves in the pool's (sync) events; polling for a moment, only after a
+        # fault, is simpler than an event bound to one loop
+        while self._checked_out > 0 and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+        await self.engine.dispose()  # several tasks may get here: disposing twice is harmless
+        self._drain_before_next = False
+
+    def storage_fault(self) -> StorageFault | None:
+        """The last storage fault while it is current: no write transaction has committed
+        since, and it is less than ``STORAGE_FAULT_CURRENT_SECONDS`` old (for readiness)."""
+        fault = self._last_fault
+        if fault is None or time.monotonic() - fault.seen_at > STORAGE_FAULT_CURRENT_SECONDS:
+            return None
+        return fault
 
     def _write_lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -259,6 +311,7 @@ class Database:
         if not self.is_sqlite:
             async with self._storage_guard(), self._writer() as session, session.begin():
                 yield session
+            self._last_fault = None  # committed: the storage takes writes again
             return
         task = asyncio.current_task()
         if task in self._writers:
@@ -281,6 +334,7 @@ class Database:
                     raise _database_is_locked() from None
             async with self._storage_guard(), self._writer() as session, session.begin():
                 yield session
+            self._last_fault = None  # committed: the storage takes writes again
         finally:
             WriterLock.release(held)
             self._writers.discard(task)
@@ -298,16 +352,28 @@ class Database:
         Entered before the session, so the failed connection is back in the pool when the
         pool is disposed of: every idle connection is closed, those still in use are
         dropped when returned, and the next unit of work connects afresh."""
+        if self._drain_before_next:
+            await self._drain_connections()
         try:
             yield
         except Exception as error:
             fault = None if isinstance(error, StorageUnavailable) else storage_fault(error)
             if fault is None:
                 raise
+            self._last_fault = StorageFault(fault, time.monotonic())
             await self.engine.dispose()
+            self._drain_before_next = self.is_sqlite
             # one line, no traceback: an operator's disk problem, not a bug
             log.warning("storage unavailable (%s): connections discarded", fault)
             raise StorageUnavailable(reason=fault) from error
+
+    async def read_rows(self, statement: Prepared, params: Mapping[str, Any]) -> list[Any]:
+        """One read statement on its own, outside any transaction: a single statement reads
+        one snapshot anyway, and this saves the BEGIN and COMMIT round trips of
+        ``reading()`` (for what every API request asks first: who its key belongs to)."""
+        async with self._storage_guard(), self.engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            return await Driver(connection.dialect, raw.driver_connection).rows(statement, params)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

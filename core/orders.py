@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import BindParameter
 
 from core import audit
+from core.apikeys import ClientKey, remember_client_key
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
@@ -44,8 +46,8 @@ from core.delivery.codes import CardCode
 from core.errors import (
     IdempotencyConflict,
     InvalidInput,
+    KamengError,
     NotFound,
-    QuoteUsed,
 )
 from core.ledger import Posting, balance_of, find_transaction, platform, post, post_on
 from core.models import (
@@ -267,6 +269,14 @@ _OUTBOX = Prepared(
 )
 
 
+_ORDER_BY_KEY = Prepared(select(Order.id).where(Order.idempotency_key == bindparam("key")))
+
+
+async def _order_id_by_key(driver: Driver, key: str) -> int | None:
+    rows = await driver.rows(_ORDER_BY_KEY, {"key": key})
+    return int(rows[0][0]) if rows else None
+
+
 @dataclass(frozen=True)
 class Receipt:
     order_id: int
@@ -347,62 +357,93 @@ class Shop:
         self._quote_ttl = quote_ttl
 
     async def buy(
-        self, telegram_id: int, quote_id: str, *, idempotency_key: str | None = None
+        self,
+        telegram_id: int,
+        quote_id: str,
+        *,
+        idempotency_key: str | None = None,
+        client_key: ClientKey | None = None,
     ) -> Receipt | Requoted:
         """Charge for a quote and hand over its codes, once per idempotency key.
 
-        The key defaults to the quote id, so pressing Confirm twice buys once. A quote is
-        spent once: bought under another key it is refused with ``QuoteUsed`` (the unique
-        index on ``orders.quote_id`` settles a race). A key already used for another quote is
-        refused (``IdempotencyConflict``)."""
+        The key defaults to the quote id, so pressing Confirm twice buys once; an API
+        client's ``client_key`` gives it and is remembered in the same transaction. A quote
+        is spent once: bought under another key it is refused with ``QuoteUsed`` (the unique
+        index on ``orders.quote_id`` settles a race). A key already used for another quote
+        is refused (``IdempotencyConflict``)."""
+        if client_key is not None:
+            idempotency_key = client_key.order_key
         key = idempotency_key or f"quote:{quote_id}"
-        return await self._buy(telegram_id, quote_id, key, _Asked(quote_id=quote_id))
+        return await self._buy(telegram_id, key, _Asked(quote_id=quote_id), client_key)
 
     async def buy_now(
-        self, telegram_id: int, sku_code: str, quantity: int, *, idempotency_key: str
+        self,
+        telegram_id: int,
+        sku_code: str,
+        quantity: int,
+        *,
+        idempotency_key: str | None = None,
+        client_key: ClientKey | None = None,
     ) -> Receipt | Requoted:
-        """Quote and buy in one go (operator CLI, HTTP API). The same key with the same SKU
-        and quantity replays the first order; with another SKU or quantity it is refused
-        (``IdempotencyConflict``), whichever front asks."""
+        """Quote and buy in one transaction (operator CLI, HTTP API). The same key with the
+        same SKU and quantity replays the first order; with another SKU or quantity it is
+        refused (``IdempotencyConflict``), whichever front asks. An API client's
+        ``client_key`` gives the key and is remembered in the same transaction."""
+        key = client_key.order_key if client_key is not None else idempotency_key
+        if not key:
+            raise ValueError("buy_now needs an idempotency key")
         asked = _Asked(sku_code=sku_code.upper(), quantity=quantity)
-        async with self._db.reading() as session:
-            existing = await self._order_by_key(session, idempotency_key)
-            if existing is not None:
-                return await self._replay(session, existing, telegram_id, asked)
-        quote = await self._issue(telegram_id, sku_code, quantity)
-        return await self._buy(telegram_id, quote.id, idempotency_key, asked)
+        return await self._buy(telegram_id, key, asked, client_key)
 
     async def _buy(
-        self, telegram_id: int, quote_id: str, key: str, asked: _Asked
+        self, telegram_id: int, key: str, asked: _Asked, client_key: ClientKey | None
     ) -> Receipt | Requoted:
         try:
-            return await self._buy_once(telegram_id, quote_id, key, asked)
-        except IntegrityError:
-            # A concurrent request committed first: with this key, answer with its order;
-            # with another key for the same quote, the quote is spent.
-            async with self._db.reading() as session:
-                existing = await self._order_by_key(session, key)
-                if existing is not None:
-                    return await self._replay(session, existing, telegram_id, asked)
-                spent_by = await session.scalar(select(Order.id).where(Order.quote_id == quote_id))
-                if spent_by is None:
-                    raise
-                raise QuoteUsed(order_id=spent_by) from None
+            try:
+                return await self._buy_once(telegram_id, key, asked, client_key)
+            except IntegrityError:
+                # A concurrent request committed first (an order with this key, or this
+                # quote bought under another key): the second try sees its rows, and
+                # replays or refuses as if it had come second.
+                return await self._buy_once(telegram_id, key, asked, client_key)
+        except KamengError as refusal:
+            if client_key is not None and not isinstance(refusal, IdempotencyConflict):
+                await self._remember_refused(client_key)
+            raise
 
-    async def _issue(self, telegram_id: int, sku_code: str, quantity: int) -> QuoteView:
-        async with self._db.transaction() as session:
-            return await issue_quote(
-                session, telegram_id, sku_code, quantity, self._clock.now(), self._quote_ttl
-            )
+    async def _remember_refused(self, client_key: ClientKey) -> None:
+        """A refused order rolled its client key back with it: bind the key to the request
+        anyway, so that the key reused for another request is refused like any reuse."""
+        with contextlib.suppress(IdempotencyConflict):  # another request took it meanwhile
+            async with self._db.transaction() as session:
+                driver = await Driver.of(session)
+                await remember_client_key(driver, client_key, self._clock.now())
 
     async def _buy_once(
-        self, telegram_id: int, quote_id: str, key: str, asked: _Asked
+        self, telegram_id: int, key: str, asked: _Asked, client_key: ClientKey | None
     ) -> Receipt | Requoted:
         """What happens on Confirm: load the sale's context (one statement), decide (pure,
-        ``decide_sale``), write the decision, all in one transaction."""
+        ``decide_sale``), write the decision, all in one transaction; with the API
+        client's key remembered and, for ``buy_now``, the quote issued in it too."""
         now = self._clock.now()
         async with self._db.transaction() as session:
             driver = await Driver.of(session)
+            first_use = client_key is not None and (
+                await remember_client_key(driver, client_key, now)
+            )
+            quote_id = asked.quote_id
+            if quote_id is None:  # buy_now: a replay answers before any new quote is made
+                # (a client key used for the first time has no order yet)
+                existing_id = None if first_use else await _order_id_by_key(driver, key)
+                if existing_id is not None:
+                    existing = await session.get(Order, existing_id)
+                    assert existing is not None
+                    return await self._replay(session, existing, telegram_id, asked)
+                assert asked.sku_code is not None and asked.quantity is not None
+                quote = await issue_quote(
+                    session, telegram_id, asked.sku_code, asked.quantity, now, self._quote_ttl
+                )
+                quote_id = quote.id
             row = await _load_sale_row(driver, telegram_id, quote_id, key, now)
             if row["existing_order_id"] is not None:  # this key bought already
                 existing = await session.get(Order, row["existing_order_id"])
@@ -529,9 +570,6 @@ class Shop:
             balance_after=posted.balances[0],
             created_at=now,
         )
-
-    async def _order_by_key(self, session: AsyncSession, key: str) -> Order | None:
-        return await session.scalar(select(Order).where(Order.idempotency_key == key))
 
     async def _replay(
         self, session: AsyncSession, order: Order, telegram_id: int, asked: _Asked

@@ -124,6 +124,7 @@ class OutboxStats:
     pending: int
     due: int
     failing: int  # pending rows that failed at least once
+    oldest: datetime | None = None  # when the oldest pending row was written
 
 
 class Outbox:
@@ -232,13 +233,16 @@ class Outbox:
         if kinds is not None:
             pending.append(OutboxMessage.kind.in_(list(kinds)))
         async with self._db.reading() as session:
-            total, due, failing = (
+            total, due, failing, oldest = (
                 await session.execute(
                     select(
                         func.count(),
                         func.count().filter(OutboxMessage.available_at <= now),
                         func.count().filter(OutboxMessage.attempts > 0),
+                        func.min(OutboxMessage.created_at),
                     ).where(*pending)
                 )
             ).one()
-            return OutboxStats(int(total), int(due), int(failing))
+            return OutboxStats(
+                int(total), int(due), int(failing), None if oldest is None else as_utc(oldest)
+            )

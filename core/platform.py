@@ -80,7 +80,8 @@ def build_platform(
     ttl = timedelta(seconds=settings.quote_ttl_seconds)
     stock = StockImporter(db, cipher, clock)
     jobs = JobStore(db, clock)
-    catalogue = Catalogue(db, clock, UserCache(settings.user_cache_seconds))
+    users = UserCache(settings.user_cache_seconds, scope=db.engine.sync_engine)
+    catalogue = Catalogue(db, clock, users)
     reviews = ProductReviews(db, clock, settings.supplier_markup_bps)
     aftersales = AfterSales(db, cipher, clock)
     # every approval queue, in the admin panel's order

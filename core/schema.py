@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from core.db import Database
 from core.errors import InvalidInput, NoSuchRevision
 
+VERSION_TABLE = "alembic_version"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -22,6 +26,41 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url)
     return config
+
+
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(""))
+
+
+def head_revision() -> str | None:
+    """The revision the code expects: the newest migration in ``migrations/versions``."""
+    return _scripts().get_current_head()
+
+
+def is_known_revision(revision: str) -> bool:
+    """False for a revision this code has no migration for: a newer code's (the database
+    was upgraded ahead of this instance, as a rolling upgrade does)."""
+    try:
+        return _scripts().get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+async def current_revision(db: Database) -> str | None:
+    """The revision the database is at (None: never migrated). Read from Alembic's table
+    directly: its ``MigrationContext`` logs two INFO lines each time, and readiness asks
+    every few seconds."""
+
+    def read(connection: Connection) -> str | None:
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return None
+        revision = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+        return revision.scalar()
+
+    async with db.reading() as session:
+        connection = await session.connection()
+        return await connection.run_sync(read)
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:

@@ -96,6 +96,21 @@ class Settings(BaseSettings):
     webhook_url: str = ""
     webhook_secret: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,256}$")
 
+    #: several instances (issue 12): Redis shared by every bot instance of a deployment —
+    #: FSM state, throttling, user-cache invalidation, the Telegram send budget
+    #: (``bot/shared_state.py``). Empty: no Redis, in-process state, one instance only.
+    redis_url: str = ""  # e.g. redis://127.0.0.1:6379/0
+    #: every key and channel starts with it: deployments may share one Redis
+    redis_prefix: str = Field(default="kameng", pattern=r"^[A-Za-z0-9_.-]+$")
+
+    # --- observability (issue 12): health, metrics, logs ---------------------------------
+    #: 1: log one JSON object a line (request id, update id, user id, order id, duration)
+    log_json: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: a SKU on sale is low on stock below this many codes (``/metrics``), unless its
+    #: supplier set an alert threshold of their own
+    low_stock_below: int = Field(default=10, ge=0)
+
     def require_secret_key(self) -> str:
         key = self.secret_key
         if not key:

@@ -7,11 +7,13 @@ own transactions.
 
 How fresh an entry is:
 
-* a user (or any level) changed through this process's ORM sessions is dropped when that
-  change commits; an ORM event sees every such write, so no writer has to remember the
-  cache;
+* a user (or any level) changed through this process's ORM sessions on the cache's engine
+  (``scope``) is dropped when that change commits; an ORM event sees every such write, so
+  no writer has to remember the cache;
 * a change committed by another process (the CLI, the HTTP API) is seen within ``ttl``
-  seconds;
+  seconds — or at once where ``bot/shared_state.py`` tells every bot instance through Redis:
+  it listens to this cache's committed drops (``on_committed_drop``) and calls ``forget`` /
+  ``clear`` on the other instances' caches;
 * a read that overlapped a commit does not store what it read: ``put`` takes the
   generation observed before the read and declines if anything was dropped since.
 """
@@ -36,6 +38,9 @@ _CHANGED_USERS = "kameng_changed_users"  # Session.info key: Telegram ids flushe
 _CHANGED_LEVELS = "kameng_changed_levels"  # Session.info key: a level was flushed this txn
 _CACHES: weakref.WeakSet[UserCache] = weakref.WeakSet()
 
+#: told what a committed change dropped: the Telegram ids, or None for every user
+DropListener = Callable[[frozenset[int] | None], None]
+
 
 class UserCache:
     def __init__(
@@ -44,8 +49,13 @@ class UserCache:
         *,
         max_entries: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
+        scope: object | None = None,
     ) -> None:
         self._ttl = ttl
+        #: the (sync) engine whose commits concern this cache; None: every session's. Two
+        #: platforms on two engines in one process behave like two processes.
+        self.scope = scope
+        self._listeners: list[DropListener] = []
         self._max_entries = max_entries
         self._clock = clock
         self._entries: dict[int, tuple[float, UserView]] = {}  # id → (stored at, view)
@@ -81,6 +91,19 @@ class UserCache:
         self.generation += 1
         self._entries.clear()
 
+    def on_committed_drop(self, listener: DropListener) -> None:
+        """Call ``listener`` (synchronously, inside the ORM's commit event: it must only
+        hand the ids on) whenever a change committed in this cache's scope drops entries."""
+        self._listeners.append(listener)
+
+    def committed(self, telegram_ids: frozenset[int], levels: bool) -> None:
+        if levels:
+            self.clear()  # every view carries its level's name
+        else:
+            self.forget(telegram_ids)
+        for listener in self._listeners:
+            listener(None if levels else telegram_ids)
+
 
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _flush_context: Any) -> None:
@@ -98,11 +121,10 @@ def _drop_committed(session: Session) -> None:
     levels = session.info.pop(_CHANGED_LEVELS, False)
     if not users and not levels:
         return
+    bind = session.bind
     for cache in list(_CACHES):
-        if levels:
-            cache.clear()  # every view carries its level's name
-        else:
-            cache.forget(users)
+        if cache.scope is None or bind is None or cache.scope is bind:
+            cache.committed(frozenset(users), levels)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -1,4 +1,5 @@
-"""The API's wiring: middlewares (errors → auth and rate limit), routes, serving."""
+"""The API's wiring: middlewares (request log → errors → auth and rate limit), routes (the
+API's, then health and metrics), serving."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from web.auth import make_auth_middleware
 from web.client_closed import CLIENT_CLOSED, ClientClosedCounter
 from web.errors import MAX_BODY, error_middleware
 from web.handlers import PLATFORM, routes
+from web.health import VITALS, VitalsCache
+from web.health import routes as health_routes
 from web.openapi import OPENAPI_PATH, serve_document
 from web.ratelimit import TokenBuckets
+from web.request_log import observe_requests
 
 log = logging.getLogger("kameng.api")
 
@@ -37,6 +41,7 @@ def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Ap
     failures = TokenBuckets(limit.failures_per_second, limit.failures_burst)
     app = web.Application(
         middlewares=[
+            observe_requests,  # outermost: request id, latency and the status sent
             error_middleware,
             make_auth_middleware(
                 platform.api_keys, buckets, failures, public=frozenset({OPENAPI_PATH})
@@ -47,7 +52,9 @@ def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Ap
     app[PLATFORM] = platform
     app[MAX_BODY] = MAX_BODY_BYTES
     app[CLIENT_CLOSED] = ClientClosedCounter()
+    app[VITALS] = VitalsCache()
     app.add_routes(routes)
+    app.add_routes(health_routes)  # /healthz, /readyz, /metrics: public
     app.router.add_get(OPENAPI_PATH, serve_document)
     return app
 

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from core.apikeys import ApiCaller, ApiKeys
+from telemetry import context
 from web.errors import ApiError, Handler
 from web.ratelimit import TokenBuckets, retry_after_header
 
@@ -47,6 +48,7 @@ def make_auth_middleware(
         if not caller.reseller:
             raise ApiError("forbidden")
         request[CALLER] = caller
+        context.bind(user_id=caller.telegram_id)  # in this request's log lines
         return await handler(request)
 
     return authenticate

@@ -15,6 +15,7 @@ from core.errors import InvalidInput, InvalidQuantity, NotFound, SkuNotForSale
 from core.orders import Requoted
 from core.platform import Platform
 from core.pricing.quotes import MAX_QUANTITY
+from telemetry import metrics
 from web import render
 from web.auth import caller_of
 from web.errors import ApiError
@@ -186,14 +187,12 @@ async def create_order(request: web.Request) -> web.Response:
         raise InvalidInput(field="Idempotency-Key", max_length=MAX_CLIENT_KEY)
     wanted = _order_request(await _json_object(request, ORDER_FIELDS))
     request_hash = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
-    key = await platform.api_keys.order_key(caller, client_key, request_hash)
+    key = platform.api_keys.client_key(caller, client_key, request_hash)
     if "quote_id" in wanted:
-        result = await platform.shop.buy(
-            caller.telegram_id, wanted["quote_id"], idempotency_key=key
-        )
+        result = await platform.shop.buy(caller.telegram_id, wanted["quote_id"], client_key=key)
     else:
         result = await platform.shop.buy_now(
-            caller.telegram_id, wanted["sku"], wanted["quantity"], idempotency_key=key
+            caller.telegram_id, wanted["sku"], wanted["quantity"], client_key=key
         )
     if isinstance(result, Requoted):
         raise ApiError(
@@ -201,6 +200,8 @@ async def create_order(request: web.Request) -> web.Response:
             reason=result.reason,
             quote=render.quote(result.quote, _currency(request)),
         )
+    if not result.replayed:
+        metrics.order_placed("api", result)
     return web.json_response(
         render.order(result, _currency(request), just_bought=True),
         status=200 if result.replayed else 201,

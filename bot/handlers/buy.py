@@ -17,6 +17,7 @@ from bot.replies import show_in_place, show_quote, show_receipt
 from core.catalogue import Catalogue, UserView
 from core.orders import Requoted, Shop
 from core.pricing.quotes import MAX_QUANTITY, Quotes
+from telemetry import metrics
 
 
 class BuyFlow(StatesGroup):
@@ -89,6 +90,7 @@ async def confirm(
     if result.replayed:  # a double tap or a redelivered update: already paid and delivered
         await query.answer(texts.already_bought(result.order_id))
         return
+    metrics.order_placed("bot", result)
 
     async def stop_spinner() -> None:
         # a purchase slower than the press's answer window ("query is too old") still

@@ -261,6 +261,7 @@ class _Renderer:
             f'<!doctype html><html lang="{self.language}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{t['title']}</title>"
+            '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
             '<link rel="stylesheet" href="/static/apidocs.css"></head><body>'
             f'<header><a href="/">{t["back"]}</a> · <a href="?lang={other}">'
             f"{'中文' if other == 'zh' else 'English'}</a></header>"

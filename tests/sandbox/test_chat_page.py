@@ -40,8 +40,16 @@ async def _people(platform: Platform) -> list[str]:
     return codes
 
 
+BROWSER_ERRORS: dict[int, list[str]] = {}  # page id → what its console reported as errors
+
+
 async def _open(browser: Browser, url: str, persona: str, **options: object) -> Page:
     page = await browser.new_page(viewport=options.pop("viewport", WIDE), **options)  # type: ignore[arg-type]
+    errors = BROWSER_ERRORS.setdefault(id(page), [])
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
     await page.goto(f"{url}/#{persona}")
     await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
     return page
@@ -103,6 +111,8 @@ async def test_a_reseller_browses_presses_buttons_and_buys_three_codes(
         log = page.get_by_test_id("call")
         await expect(log.filter(has_text="editMessageText").first).to_be_visible()
         await expect(log.filter(has_text="answerCallbackQuery").first).to_be_visible()
+        # nothing the page asked for was missing (a favicon included), no script failed
+        assert BROWSER_ERRORS[id(page)] == []
 
 
 async def test_a_supplier_uploads_a_codes_file_and_sees_the_counts(

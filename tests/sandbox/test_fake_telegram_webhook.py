@@ -14,6 +14,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramConflictError
 from aiohttp import web
 
 from sandbox.fake_telegram import FakeTelegramServer
+from tests.bot.helpers import eventually
 
 SECRET = "s3cret_token-1"
 
@@ -53,10 +54,11 @@ async def receiving() -> AsyncIterator[tuple[Receiver, str]]:
         await runner.cleanup()
 
 
-async def until(condition: Any, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)
+async def until(condition: Any) -> None:
+    async def holds() -> bool:
+        return bool(condition())
+
+    await eventually(holds, "the webhook's deliveries")
 
 
 async def test_updates_are_posted_with_the_secret_and_getupdates_is_refused(

@@ -54,7 +54,14 @@ def why_privileges_cannot_drop(scratch: Path) -> str | None:
 class ServerProcess:
     """One ``kameng api serve`` on ``database_url``, on a free port."""
 
-    def __init__(self, database_url: str, cwd: Path, *, prefix: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        cwd: Path,
+        *,
+        prefix: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/api/v1"
         self._command = [
@@ -67,6 +74,7 @@ class ServerProcess:
             "KAMENG_DATABASE_URL": database_url,
             "KAMENG_SECRET_KEY": TEST_SECRET,
             "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            **(env or {}),
         }
         self._cwd = cwd
         self._process: asyncio.subprocess.Process | None = None

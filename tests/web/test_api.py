@@ -323,6 +323,26 @@ async def test_insufficient_balance_and_out_of_stock_are_422_with_details(
     assert await platform.catalogue.stock_count("STEAM-100") == 1
 
 
+async def test_a_key_stays_bound_to_its_request_after_the_order_is_refused(
+    api: Api, platform: Platform
+) -> None:
+    key = await reseller_key(platform, balance=15_00)
+    await make_sku(platform, stock=5, price=10_00, supply_price=8_00)
+    two = {"sku": "STEAM-100", "quantity": 2}
+
+    status, body, _ = await api.post("/api/v1/orders", key=key, json=two, headers=order("r1"))
+    assert status == 422 and body["error"]["code"] == "insufficient_balance"
+    status, body, _ = await api.post(
+        "/api/v1/orders", key=key, json={"sku": "STEAM-100", "quantity": 1}, headers=order("r1")
+    )
+    assert status == 409 and body["error"]["code"] == "idempotency_conflict"
+
+    await platform.balances.top_up(RESELLER, 100_00, idempotency_key="more", note="x", actor=ADMIN)
+    status, body, _ = await api.post("/api/v1/orders", key=key, json=two, headers=order("r1"))
+    assert status == 201 and body["quantity"] == 2 and body["balance_after"] == 95_00
+    assert await platform.catalogue.stock_count("STEAM-100") == 3
+
+
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
