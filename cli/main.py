@@ -665,6 +665,39 @@ def run_bot() -> None:
         sys.exit(2)
 
 
+@main.command("serve")
+def serve_command() -> None:
+    """Production mode: the Telegram webhook, the reseller API and the background work on
+    KAMENG_API_HOST:KAMENG_API_PORT until SIGINT/SIGTERM."""
+    from bot.app import create_bot
+    from bot.serve import serve
+    from bot.shared_state import RedisUnavailable
+
+    settings = Settings()
+    missing = [
+        name
+        for name, value in (
+            ("KAMENG_BOT_TOKEN", settings.bot_token),
+            ("KAMENG_WEBHOOK_URL", settings.webhook_url),
+            ("KAMENG_WEBHOOK_SECRET", settings.webhook_secret),
+        )
+        if not value
+    ]
+    if missing:
+        click.echo(f"error: kameng serve needs {', '.join(missing)} (see the README)", err=True)
+        sys.exit(2)
+    _log_to_stderr()
+
+    def work(p: Platform) -> Awaitable[int]:
+        return serve(p, create_bot(p.settings), p.settings.api_host, p.settings.api_port)
+
+    try:
+        sys.exit(_run(work))
+    except RedisUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
 @main.command("sandbox")
 @click.option(
     "--port",

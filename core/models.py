@@ -753,6 +753,27 @@ class ScheduledJob(Leased, Base):
     __table_args__ = (Index("ix_scheduled_jobs_due", "status", "run_at"),)
 
 
+# --- production mode (kameng serve) ---
+
+
+class InstanceLease(Leased, Base):
+    """One named lease on the whole deployment: ``serve`` is held by the one ``kameng serve``
+    that may run without Redis, renewed while it runs and taken over once it expired."""
+
+    __tablename__ = "instance_leases"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+
+
+class SeenUpdate(Base):
+    """A Telegram update already taken by an instance: a redelivery, or the same update
+    reaching a second instance, is dropped. Rows older than a day are deleted."""
+
+    __tablename__ = "seen_updates"
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
 # --- perf ---
 
 

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     #: how often the admin's broadcast progress message is edited
     broadcast_progress_seconds: float = Field(default=3.0, gt=0)
 
+    # production mode, `kameng serve`: Telegram posts each update to this public https URL
+    # (its path is the webhook's route, served on api_host:api_port behind the proxy) with
+    # this secret in X-Telegram-Bot-Api-Secret-Token (1-256 of A-Z a-z 0-9 _ -)
+    webhook_url: str = ""
+    webhook_secret: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,256}$")
+
     #: several instances (issue 12): Redis shared by every bot instance of a deployment —
     #: FSM state, throttling, user-cache invalidation, the Telegram send budget
     #: (``bot/shared_state.py``). Empty: no Redis, in-process state, one instance only.

@@ -67,6 +67,12 @@ GET_UPDATES_CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+WEBHOOK_URL_INVALID = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+SECRET_TOKEN_INVALID = "Bad Request: secret token contains unallowed characters"
 
 #: ``sendChatAction`` actions Telegram accepts.
 CHAT_ACTIONS = frozenset(

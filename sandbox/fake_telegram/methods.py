@@ -19,7 +19,13 @@ from sandbox.fake_telegram import limits
 from sandbox.fake_telegram.api_spec import UploadedFile
 from sandbox.fake_telegram.formatting import FormattedText, format_text
 from sandbox.fake_telegram.limits import ApiError
-from sandbox.fake_telegram.state import Chat, ChatMessage, FakeState, FileRecord
+from sandbox.fake_telegram.state import (
+    Chat,
+    ChatMessage,
+    FakeState,
+    FileRecord,
+    WebhookConfig,
+)
 
 Params = dict[str, Any]
 Handler = Callable[["BotApi", Params], Awaitable[Any]]
@@ -271,6 +277,8 @@ async def get_me(api: BotApi, params: Params) -> Any:
 @handler("getUpdates")
 async def get_updates(api: BotApi, params: Params) -> Any:
     state = api.state
+    if state.webhook is not None:
+        raise ApiError(409, limits.WEBHOOK_ACTIVE)
     offset: int | None = params.get("offset")
     limit = min(max(int(params.get("limit", limits.MAX_UPDATES_PER_CALL)), 1), 100)
     timeout = min(max(float(params.get("timeout", 0)), 0.0), _LONG_POLL_CAP)
@@ -298,20 +306,61 @@ async def get_updates(api: BotApi, params: Params) -> Any:
             raise ApiError(409, limits.GET_UPDATES_CONFLICT)
 
 
+_SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+#: hosts the fake posts to over plain http (Telegram itself wants https on 443/80/88/8443)
+_LOCAL_HOSTS = ("http://127.0.0.1:", "http://localhost:")
+
+
+@handler("setWebhook")
+async def set_webhook(api: BotApi, params: Params) -> Any:
+    url = str(params.get("url") or "")
+    state = api.state
+    if not url:  # an empty url removes the webhook, as deleteWebhook does
+        return await delete_webhook(api, params)
+    if not url.startswith(("https://", *_LOCAL_HOSTS)):
+        raise ApiError.bad_request(limits.WEBHOOK_URL_INVALID)
+    secret = params.get("secret_token")
+    if secret is not None and not _SECRET_TOKEN_RE.fullmatch(str(secret)):
+        raise ApiError.bad_request(limits.SECRET_TOKEN_INVALID)
+    allowed = params.get("allowed_updates")
+    if allowed is not None:
+        state.allowed_updates = frozenset(allowed) or limits.DEFAULT_ALLOWED_UPDATES
+    if params.get("drop_pending_updates"):
+        state.updates.clear()
+    state.webhook = WebhookConfig(
+        url=url,
+        secret_token=None if secret is None else str(secret),
+        max_connections=min(max(int(params.get("max_connections") or 40), 1), 100),
+    )
+    state.webhook_last_error = None
+    state.poll_generation += 1  # a long poll still waiting ends with 409 Conflict
+    state.updates_signal.notify()  # and the delivery starts
+    return True
+
+
 @handler("deleteWebhook")
 async def delete_webhook(api: BotApi, params: Params) -> Any:
+    api.state.webhook = None
     if params.get("drop_pending_updates"):
         api.state.updates.clear()
+    api.state.updates_signal.notify()
     return True
 
 
 @handler("getWebhookInfo")
 async def get_webhook_info(api: BotApi, params: Params) -> Any:
-    return {
-        "url": "",
+    state = api.state
+    info: dict[str, Any] = {
+        "url": "" if state.webhook is None else state.webhook.url,
         "has_custom_certificate": False,
-        "pending_update_count": len(api.state.updates),
+        "pending_update_count": len(state.updates),
     }
+    if state.webhook is not None:
+        info["max_connections"] = state.webhook.max_connections
+        info["allowed_updates"] = sorted(state.allowed_updates)
+        if state.webhook_last_error is not None:
+            info["last_error_date"], info["last_error_message"] = state.webhook_last_error
+    return info
 
 
 @handler("setMyCommands")

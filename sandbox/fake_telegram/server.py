@@ -27,6 +27,7 @@ from sandbox.fake_telegram.limits import NOT_FOUND, UNAUTHORIZED, ApiError
 from sandbox.fake_telegram.methods import SENDING_METHODS, BotApi
 from sandbox.fake_telegram.state import CallbackQueryRecord, FakeState, UserInfo
 from sandbox.fake_telegram.user import FakeUser
+from sandbox.fake_telegram.webhook import WebhookDelivery
 
 DEFAULT_TOKEN = "123456789:FAKE-sandbox-token"
 MAX_REQUEST_BYTES = 60 * 1024 * 1024
@@ -91,6 +92,8 @@ class FakeTelegramServer:
             UserInfo(id=bot_id, first_name=bot_first_name, username=bot_username, is_bot=True)
         )
         self.api = BotApi(self.state)
+        #: posts updates to the bot's webhook once ``setWebhook`` set one
+        self.webhook = WebhookDelivery(self.state)
         self.faults = FaultInjector(seed)
         #: every call the bot made, in order
         self.requests: list[RecordedRequest] = []
@@ -129,12 +132,14 @@ class FakeTelegramServer:
         self._runner = runner
         host, port = runner.addresses[0][:2]
         self._base_url = f"http://{host}:{port}"
+        await self.webhook.start()
 
     async def stop(self) -> None:
         if self._runner is None:
             return
         self.state.closing = True  # pending long polls return at once
         self.state.updates_signal.notify()
+        await self.webhook.stop()
         await self._runner.cleanup()
         self._runner = None
         self._base_url = None

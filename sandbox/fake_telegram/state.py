@@ -274,6 +274,15 @@ class CallbackQueryRecord:
 
 
 @dataclass(frozen=True)
+class WebhookConfig:
+    """What ``setWebhook`` set: where updates are posted and the secret header they carry."""
+
+    url: str
+    secret_token: str | None
+    max_connections: int = 40
+
+
+@dataclass(frozen=True)
 class PendingUpdate:
     update_id: int
     kind: str
@@ -306,6 +315,10 @@ class FakeState:
         self.watchers: list[Callable[[int | None], None]] = []
         self.closing = False
         self.poll_generation = 0
+        #: set by ``setWebhook``: updates are then posted to it, and getUpdates is refused
+        self.webhook: WebhookConfig | None = None
+        #: the last failed delivery (``getWebhookInfo``'s last_error_date / _message)
+        self.webhook_last_error: tuple[int, str] | None = None
         self._update_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
