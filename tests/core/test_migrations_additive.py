@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 
 from core.schema import alembic_config
 
-LAST_RELEASED = "0016"  # the head of the last release: it and its ancestors are deployed
+LAST_RELEASED = "0017"  # the head of the last release: it and its ancestors are deployed
 
 DESTRUCTIVE_CALLS = {
     "drop_table",
