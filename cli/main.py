@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shlex
 import sys
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 import click
 from pydantic import ValidationError
 from sqlalchemy import make_url
 
+from cli.common import (
+    NUMBERS_AS_ARGUMENTS,
+    OPERATOR,
+    Misconfigured,
+    NothingTouched,
+    Refused,
+)
+from cli.common import amount as _amount
+from cli.common import log_to_stderr as _log_to_stderr
+from cli.common import on_database as _on_database
+from cli.common import positive_amount as _positive_amount
+from cli.common import run_on_platform as _run
 from cli.render import describe_error
 from core import audit, backup, schema
 from core.catalogue import NewSku
@@ -26,91 +37,11 @@ from core.delivery.sources import read_bytes
 from core.errors import KamengError, SecretKeyMismatch
 from core.jobs import JobStore, JobView
 from core.models import JobStatus, Role, SkuStatus, StockKind
-from core.money import MalformedAmount, format_amount, parse_amount
+from core.money import format_amount
 from core.orders import Requoted
 from core.outbox import Outbox
-from core.platform import Platform, build_platform
+from core.platform import Platform
 from core.settings import SecretKeyProblem, Settings, generate_secret_key
-from telemetry import logs
-
-T = TypeVar("T")
-OPERATOR = "operator:cli"
-
-
-def _run(work: Callable[[Platform], Awaitable[T]]) -> T:
-    async def main() -> T:
-        platform = build_platform(Settings())
-        try:
-            return await work(platform)
-        finally:
-            await platform.close()
-
-    return asyncio.run(main())
-
-
-def _on_database(work: Callable[[Database], Awaitable[T]]) -> T:
-    """For commands that need the database but not the secret key (schema, proofs)."""
-
-    async def main() -> T:
-        database = Database(Settings().database_url)
-        try:
-            return await work(database)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(main())
-
-
-def _log_to_stderr() -> None:
-    """For the long-running commands: what they do goes to stderr, one line per event
-    (JSON with ``KAMENG_LOG_JSON=1``; ``KAMENG_LOG_LEVEL``, INFO by default)."""
-    settings = Settings()
-    logs.configure(json_lines=settings.log_json, level=settings.log_level)
-
-
-def _amount(text: str) -> int:
-    try:
-        return parse_amount(text)
-    except MalformedAmount as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-def _positive_amount(ctx: click.Context, param: click.Parameter, value: str) -> int:
-    """An amount of money typed in major units (``100.00``), as fen; above zero.
-
-    Commands taking one set ``NUMBERS_AS_ARGUMENTS``, so ``-5`` reaches this check instead of
-    being read as an unknown option."""
-    try:
-        minor = parse_amount(value)
-    except MalformedAmount as exc:
-        raise click.BadParameter(str(exc), ctx, param) from None
-    if minor <= 0:
-        raise click.BadParameter(f"amount must be positive, not {value}", ctx, param)
-    return minor
-
-
-# click reads "-5" as an option; these commands have no short options, so an unknown
-# "-…" token is kept as an argument (a negative number) and refused by its type or the core.
-NUMBERS_AS_ARGUMENTS = {"ignore_unknown_options": True}
-
-
-class Refused(click.ClickException):
-    """A refusal (or failure) already worded for the operator: exit 1."""
-
-    exit_code = 1
-
-
-class Misconfigured(Refused):
-    """A setting that cannot work (the secret key, a KAMENG_ variable): exit 2."""
-
-    exit_code = 2
-
-
-class NothingTouched(Refused):
-    """A backup or restore refused before writing anything (onto a database with tables,
-    over an existing file, from a file that is not a backup): exit 2."""
-
-    exit_code = 2
 
 
 def _currency() -> str:
@@ -787,6 +718,12 @@ def jobs_list(status: str | None, limit: int) -> None:
             f"#{job.id}  {job.kind}  {job.run_at:%Y-%m-%d %H:%M} UTC  {job.status.value}"
             f"  attempts {job.attempts}  {json.dumps(job.payload, sort_keys=True)}{error}"
         )
+
+
+# parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
+PARTS: tuple[click.Command, ...] = ()
+for part in PARTS:
+    main.add_command(part)
 
 
 if __name__ == "__main__":
