@@ -67,6 +67,16 @@ async def upgrade(db: Database, revision: str = "head") -> None:
     await _run(db, revision, lambda cfg: command.upgrade(cfg, revision))
 
 
+async def upgrade_at(url: str) -> None:
+    """Migrates the database at ``url`` to the head on a connection of its own (a fresh
+    sandbox, a test template), then lets the connection go."""
+    database = Database(url)
+    try:
+        await upgrade(database)
+    finally:
+        await database.dispose()
+
+
 async def downgrade(db: Database, revision: str) -> None:
     await _run(db, revision, lambda cfg: command.downgrade(cfg, revision))
 

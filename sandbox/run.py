@@ -42,7 +42,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from bot.app import create_bot, run_polling
 from core import schema
-from core.db import Database
 from core.platform import Platform, build_platform
 from core.settings import Settings, generate_secret_key
 from sandbox.chat.app import build_chat_app
@@ -149,7 +148,7 @@ async def _serve(options: SandboxOptions) -> None:
 
         telegram = await stack.enter_async_context(FakeTelegramServer(token=BOT_TOKEN, host=HOST))
         settings = sandbox_settings(directory, secret_key, telegram.base_url)
-        await _migrate(settings.database_url)
+        await schema.upgrade_at(settings.database_url)
         if fresh:
             demo = await build_demo(settings, seed=options.seed)
             log.info("%s", demo.summary())
@@ -222,14 +221,6 @@ def _secret_key(directory: Path, *, fresh: bool) -> str:
         path.touch(mode=0o600)
         path.write_text(generate_secret_key() + "\n")
     return path.read_text().strip()
-
-
-async def _migrate(database_url: str) -> None:
-    database = Database(database_url)
-    try:
-        await schema.upgrade(database)
-    finally:
-        await database.dispose()
 
 
 def _store_api_key(directory: Path, key: str, owner_telegram_id: int) -> None:

@@ -77,14 +77,6 @@ async def _on_postgres_server(url: str, statement: str, template: str = "") -> N
         await server.dispose()
 
 
-async def _migrate(url: str) -> None:
-    database = Database(url)
-    try:
-        await schema.upgrade(database)
-    finally:
-        await database.dispose()
-
-
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Migrated once per run: the path of a SQLite file, or a PostgreSQL database's name."""
@@ -93,12 +85,12 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         template = test_database.set(database=f"{test_database.database}_template")
         template_url = template.render_as_string(hide_password=False)
         asyncio.run(recreate_postgres(template_url))
-        asyncio.run(_migrate(template_url))
+        asyncio.run(schema.upgrade_at(template_url))
         yield str(template.database)
         asyncio.run(drop_postgres(template_url))
         return
     path = tmp_path_factory.mktemp("template") / "kameng.db"
-    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    asyncio.run(schema.upgrade_at(f"sqlite+aiosqlite:///{path}"))
     # every page in the main file and none left in a WAL, so that copying one file is enough
     with closing(sqlite3.connect(path)) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
