@@ -128,7 +128,11 @@ def build_platform(
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
         payments=Payments(
-            db, clock, Providers.from_settings(settings, UrllibFetch()), payment_rules(settings)
+            db,
+            clock,
+            Providers.from_settings(settings, UrllibFetch()),
+            payment_rules(settings),
+            jobs,
         ),
     )
 
@@ -140,4 +144,5 @@ def payment_rules(settings: Settings) -> PaymentRules:
         ttl=timedelta(seconds=settings.payment_ttl_seconds),
         grace=timedelta(seconds=settings.payment_grace_seconds),
         check_after=timedelta(seconds=settings.payment_check_after_seconds),
+        recovery_every=timedelta(seconds=settings.payment_recovery_seconds),
     )
