@@ -157,6 +157,7 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "price_not_allowed": _price_not_allowed,
     "not_restockable": _not_restockable,
     "quote_used": lambda w: f"this quote was already bought (order {w.p.get('order_id')})",
+    "callback_url_refused": lambda w: f"callback URL refused: {w.text('reason')}",
     "no_such_revision": lambda w: f"no such revision: {w.p.get('revision')}",
     "unknown_payment_method": lambda w: (
         f"payment provider {w.p.get('method')} is not enabled (see the README's Payments)"

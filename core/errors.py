@@ -138,3 +138,10 @@ class ProviderUnavailable(KamengError):
     """The payment provider did not answer (``provider``); nothing changed, ask again."""
 
     code = "payment_provider_unavailable"
+
+
+class CallbackUrlRefused(KamengError):
+    """A callback URL that may not receive callbacks: ``reason`` is ``malformed``,
+    ``unresolvable`` or ``private_address`` (loopback, private, link-local … in production)."""
+
+    code = "callback_url_refused"

@@ -17,6 +17,7 @@ from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
 from core.jobs import JobStore
+from core.order_callbacks import OrderCallbacks
 from core.orders import Shop
 from core.outbox import Outbox
 from core.payments import PaymentRules, Payments, Providers, UrllibFetch
@@ -68,6 +69,7 @@ class Platform:
     reports: Reports
     broadcasts: Broadcasts
     payments: Payments
+    order_callbacks: OrderCallbacks
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -133,6 +135,9 @@ def build_platform(
             Providers.from_settings(settings, UrllibFetch()),
             payment_rules(settings),
             jobs,
+        ),
+        order_callbacks=OrderCallbacks(
+            db, clock, cipher, allow_private=settings.callbacks_allow_private
         ),
     )
 

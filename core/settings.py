@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     epay_type: str = ""  # alipay | wxpay | qqpay | "" (the gateway's cashier asks)
     epay_fee_bps: int = Field(default=0, ge=0, le=10_000)  # what the gateway keeps
 
+    # --- downstream (issue 13): order callbacks to resellers' own systems ---------------
+    #: allow callback URLs on loopback and private addresses (the sandbox and tests only)
+    callbacks_allow_private: bool = False
+
     def require_secret_key(self) -> str:
         key = self.secret_key
         if not key:
