@@ -41,7 +41,7 @@ from core.reviews import NewProduct
 from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
-from sandbox import demo_payments
+from sandbox import demo_callbacks, demo_payments
 from sandbox.personas import (
     ADMIN,
     RESELLER_BRONZE,
@@ -219,6 +219,7 @@ async def build_demo(
         await demo_payments.add_payments(platform, clock.set, now)
         clock.set(now)
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
+        await demo_callbacks.add_callback(platform)  # its shop hears of each order change
     finally:
         await platform.close()
     return SandboxDemo(
@@ -240,6 +241,7 @@ async def reissue_api_key(settings: Settings) -> str:
     platform = build_platform(settings)
     try:
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
+        await demo_callbacks.add_callback(platform)  # the new key's callback
     finally:
         await platform.close()
     return issued.token

@@ -4,9 +4,11 @@ shop's own order number (``external_id``) finds and de-duplicates its orders."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from core.errors import CallbackUrlRefused
 from core.order_callbacks import SIGNATURE_HEADER, check_url, signature_header, verify
 from core.platform import Platform
 from core.settings import Settings
+from tests.cli_runner import Done, run_kameng
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, make_reseller, make_sku
 from tests.web.conftest import Api
@@ -298,3 +301,33 @@ async def test_a_bad_external_id_is_a_400(
     assert status == 400 and answer["error"]["code"] == "invalid_input"
     status, answer, _ = await api.get("/api/v1/orders?external_id=" + "y" * 200, key=key)
     assert status == 400 and answer["error"]["code"] == "invalid_input"
+
+
+# the operator's CLI --------------------------------------------------------------------------
+
+
+async def test_the_operator_sets_shows_and_reads_callbacks_from_the_cli(
+    api: Api, platform: Platform, receiver: Receiver, worker: CallbackSender, tmp_path: Path
+) -> None:
+    await make_reseller(platform, RESELLER)
+    await platform.api_keys.issue(RESELLER, actor=ADMIN)
+    env = {
+        "KAMENG_DATABASE_URL": platform.settings.database_url,
+        "KAMENG_SECRET_KEY": TEST_SECRET,
+        "KAMENG_CALLBACKS_ALLOW_PRIVATE": None,  # production: loopback refused
+    }
+
+    async def kameng(*args: str, **more: str) -> Done:
+        return await asyncio.to_thread(run_kameng, *args, env={**env, **more}, cwd=tmp_path)
+
+    refused = await kameng("callbacks", "set", str(RESELLER), receiver.url)
+    assert refused.returncode != 0 and "callback URL refused: private address" in refused.stderr
+    done = await kameng(
+        "callbacks", "set", str(RESELLER), receiver.url, KAMENG_CALLBACKS_ALLOW_PRIVATE="1"
+    )
+    assert done.returncode == 0 and "secret (shown once): whsec_" in done.stdout
+    shown = await kameng("callbacks", "show", str(RESELLER))
+    assert receiver.url in shown.stdout and "whsec_" not in shown.stdout
+    assert "no deliveries" in (await kameng("callbacks", "deliveries", str(RESELLER))).stdout
+    assert "cleared" in (await kameng("callbacks", "clear", str(RESELLER))).stdout
+    assert "no callback" in (await kameng("callbacks", "show", str(RESELLER))).stdout
