@@ -42,6 +42,7 @@ from core.models import (
     ApiIdempotencyKey,
     ApiKey,
     CallbackDelivery,
+    Order,
     OutboxMessage,
     UtcDateTime,
 )
@@ -414,4 +415,37 @@ async def _active_callback(session: AsyncSession, user_id: int) -> ApiCallback |
         .where(ApiCallback.user_id == user_id, ApiKey.revoked_at.is_(None))
         .order_by(ApiCallback.id.desc())
         .limit(1)
+    )
+
+
+class StateChanged(Protocol):
+    """A fulfilment's state change as its hooks see it (``core.fulfilment.StateChange``)."""
+
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def status(self) -> Any: ...  # an OrderStatus
+    @property
+    def note(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+
+
+async def on_state_change(session: AsyncSession, change: StateChanged) -> None:
+    """The fulfilment hook (``core.fulfilment.HOOKS``): each state change of an order that
+    is delivered later (``fulfilling``, ``delivered``, ``failed``, ``partially_delivered``)
+    becomes the callback ``order.<status>``, in the change's transaction."""
+    status = str(getattr(change.status, "value", change.status))
+    key = await session.scalar(select(Order.idempotency_key).where(Order.id == change.order_id))
+    await enqueue(
+        session,
+        user_id=change.user_id,
+        order_id=change.order_id,
+        event=f"order.{status}"[:32],
+        status=status,
+        now=change.at,
+        external_id=None if key is None else await external_id_of(session, key),
+        details={"note": change.note} if change.note else None,
     )

@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,13 @@ from aiohttp import web
 from bot.callback_sender import CallbackSender
 from core.checks import check_ledger
 from core.errors import CallbackUrlRefused
-from core.order_callbacks import SIGNATURE_HEADER, check_url, signature_header, verify
+from core.order_callbacks import (
+    SIGNATURE_HEADER,
+    check_url,
+    on_state_change,
+    signature_header,
+    verify,
+)
 from core.platform import Platform
 from core.settings import Settings
 from tests.cli_runner import Done, run_kameng
@@ -331,3 +338,35 @@ async def test_the_operator_sets_shows_and_reads_callbacks_from_the_cli(
     assert "no deliveries" in (await kameng("callbacks", "deliveries", str(RESELLER))).stdout
     assert "cleared" in (await kameng("callbacks", "clear", str(RESELLER))).stdout
     assert "no callback" in (await kameng("callbacks", "show", str(RESELLER))).stdout
+
+
+# the fulfilment hook (core.fulfilment.HOOKS, once s13-fulfil is merged) -------------------
+
+
+@dataclass(frozen=True)
+class StateChange:  # the shape of core.fulfilment.StateChange
+    order_id: int
+    user_id: int
+    status: str
+    actor: str
+    note: str
+    at: datetime
+
+
+async def test_a_fulfilment_state_change_reaches_the_shop(
+    api: Api, platform: Platform, receiver: Receiver, worker: CallbackSender, clock: FakeClock
+) -> None:
+    key, secret = await shop_with_callback(api, platform, receiver)
+    _status, order, _ = await api.post(
+        "/api/v1/orders", key=key, json={"sku": "STEAM-100", "quantity": 1, "external_id": "F-1"}
+    )
+    user = await platform.catalogue.user(RESELLER)
+    async with platform.db.transaction() as session:
+        await on_state_change(
+            session,
+            StateChange(order["id"], user.id, "failed", "test", "deadline", clock.now()),
+        )
+    assert await worker.round() == 2
+    failed = receiver.bodies()[1]
+    assert failed["event"] == "order.failed" and failed["external_id"] == "F-1"
+    assert failed["note"] == "deadline" and signed_by(secret, *receiver.received[1], clock)
