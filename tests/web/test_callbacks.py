@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -370,3 +371,18 @@ async def test_a_fulfilment_state_change_reaches_the_shop(
     failed = receiver.bodies()[1]
     assert failed["event"] == "order.failed" and failed["external_id"] == "F-1"
     assert failed["note"] == "deadline" and signed_by(secret, *receiver.received[1], clock)
+
+
+def test_the_readmes_verifying_snippet_accepts_our_signature_and_nothing_else() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Callbacks to your shop") :]
+    snippet = section[section.index("```python") + len("```python") : section.index("```\n\n")]
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    body = b'{"event": "order.delivered", "order_id": 1}'
+    header = signature_header("whsec_readme", int(time.time()), body)
+    assert namespace["verify"]("whsec_readme", header, body)
+    assert not namespace["verify"]("whsec_other", header, body)
+    assert not namespace["verify"]("whsec_readme", header, body + b" ")
+    old = signature_header("whsec_readme", int(time.time()) - 3600, body)
+    assert not namespace["verify"]("whsec_readme", old, body)
