@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, insert, literal, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -237,6 +238,12 @@ class OrderCallbacks:
         """Set (or replace) the callback of the reseller's active API key; a new secret
         each time, returned once."""
         checked = await check_url(url, allow_private=self._allow_private, resolver=self._resolver)
+        try:
+            return await self._set_once(telegram_id, checked, actor)
+        except IntegrityError:  # a concurrent set for this key committed first: replace it
+            return await self._set_once(telegram_id, checked, actor)
+
+    async def _set_once(self, telegram_id: int, checked: str, actor: str) -> CallbackSet:
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
         now = self._clock.now()
         async with self._db.transaction() as session:

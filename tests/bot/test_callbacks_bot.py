@@ -5,6 +5,7 @@ screen's button lists the delivery — in English and in Chinese."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 
@@ -73,7 +74,9 @@ async def test_a_reseller_sets_a_callback_and_reads_its_deliveries(
     language: str,
     code: str,
     words: tuple[str, str, str, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     url, received = hook
     await make_sku(shop, stock=3)
     await make_reseller(shop, RESELLER, balance=500_00)
@@ -107,3 +110,4 @@ async def test_a_reseller_sets_a_callback_and_reads_its_deliveries(
     await ann.wait_for_message(lambda m: words[3] in m.content)
     assert await shop.order_callbacks.current(RESELLER) is None
     await server.wait_callbacks_answered()
+    assert secret.group() not in caplog.text  # shown once, to its owner only: never logged
