@@ -32,6 +32,7 @@ from core.supplier_payouts import WITHDRAWALS, SupplierPayouts
 from core.supplier_sales import SupplierSales
 from core.suppliers import APPLICATIONS, SupplierOnboarding, SupplierStock
 from core.topups import TOPUPS, TopUps
+from core.upstreams.service import Upstreams
 from core.user_cache import UserCache
 from core.vouchers import Vouchers
 
@@ -66,6 +67,7 @@ class Platform:
     promotions: Promotions
     reports: Reports
     broadcasts: Broadcasts
+    upstreams: Upstreams
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -125,4 +127,7 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
+        upstreams=Upstreams(
+            db, clock, cipher, sync_every=timedelta(minutes=settings.upstream_sync_minutes)
+        ),
     )
