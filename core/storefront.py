@@ -167,7 +167,7 @@ async def _stock(session: AsyncSession, skus: list[Sku]) -> dict[int, int | None
         mirrored = await session.execute(
             select(UpstreamSku.sku_id, UpstreamSku.stock).where(UpstreamSku.sku_id.in_(unique_ids))
         )
-        counts.update(dict(mirrored.tuples().all()))
+        counts.update({sku_id: stock for sku_id, stock in mirrored})
     return counts
 
 
