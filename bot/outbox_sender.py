@@ -29,7 +29,7 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import supplier_sales_texts
+from bot import supplier_sales_texts, upstream_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import supplier_sales as keyboards
@@ -38,6 +38,7 @@ from core.outbox import Envelope
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
+from core.upstreams.service import UPSTREAM_ALERT
 
 log = logging.getLogger("kameng.outbox")
 
@@ -67,12 +68,17 @@ async def _withdrawal_decided(_platform: Platform, envelope: Envelope) -> Render
     return supplier_sales_texts.withdrawal_result(envelope.payload), None
 
 
+async def _upstream_alert(_platform: Platform, envelope: Envelope) -> Rendered:
+    return upstream_texts.alert(envelope.payload), None
+
+
 RENDERERS: dict[str, Renderer] = {
     SALE: _sale,
     SALE_DIGEST: _digest,
     LOW_STOCK: _low_stock,
     WITHDRAWAL_REQUEST: _withdrawal_request,
     WITHDRAWAL_DECIDED: _withdrawal_decided,
+    UPSTREAM_ALERT: _upstream_alert,
 }
 PRIORITIES: dict[str, Priority] = {
     SALE: Priority.CODES,
@@ -80,6 +86,7 @@ PRIORITIES: dict[str, Priority] = {
     LOW_STOCK: Priority.NOTICE,
     WITHDRAWAL_REQUEST: Priority.NOTICE,
     WITHDRAWAL_DECIDED: Priority.NOTICE,
+    UPSTREAM_ALERT: Priority.NOTICE,
 }
 
 

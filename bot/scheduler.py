@@ -25,6 +25,7 @@ from bot.sender import Outcome, Priority, Sender
 from core.jobs import JobContext, JobRunner
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
+from core.upstreams.service import UPSTREAM_SYNC
 
 log = logging.getLogger("kameng.scheduler")
 
@@ -105,7 +106,12 @@ def build_runner(
     messenger = PromotionMessenger(platform, i18n, sender)
     return JobRunner(
         platform.jobs,
-        {ANNOUNCE: messenger.announce, REMIND: messenger.remind, REPORT: messenger.report},
+        {
+            ANNOUNCE: messenger.announce,
+            REMIND: messenger.remind,
+            REPORT: messenger.report,
+            UPSTREAM_SYNC: platform.upstreams.run_sync_job,
+        },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),
         lease=timedelta(seconds=settings.scheduler_lease_seconds),
