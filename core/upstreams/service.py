@@ -269,6 +269,25 @@ class Upstreams:
             )
             return RuleView(category, markup_bps, markup_fixed, round_to)
 
+    async def set_url(self, name: str, base_url: str, *, actor: str) -> UpstreamView:
+        """The upstream moved (a new address, same account)."""
+        url = base_url.strip()
+        if not url.startswith(("http://", "https://")) or len(url) > 255:
+            raise InvalidInput(field="url", value=url[:80])
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            upstream = await _load(session, name)
+            upstream.base_url = url
+            await audit.append(
+                session,
+                action="upstream.url",
+                actor=actor,
+                subject=f"upstream:{upstream.name}",
+                payload={"url": url},
+                now=now,
+            )
+            return await _view(session, upstream)
+
     async def all(self) -> list[UpstreamView]:
         async with self._db.reading() as session:
             rows = await session.scalars(select(Upstream).order_by(Upstream.name))
