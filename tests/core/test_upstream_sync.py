@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from core.checks import check_ledger
 from core.errors import InvalidInput, NotFound, UnknownProtocol
 from core.jobs import JobRunner
 from core.models import AuditRecord, OutboxMessage, Role, Sku, SkuStatus, Upstream
@@ -251,3 +252,20 @@ async def test_the_scheduled_sync_runs_and_schedules_the_next(
         j for j in await platform.jobs.jobs(kind_prefix=UPSTREAM_SYNC) if j.status == "pending"
     ]
     assert len(pending) == 1 and pending[0].run_at > clock.now()
+
+
+async def test_ledger_check_proves_upstream_prices_stay_within_cost_and_face(
+    platform: Platform, fake: FakeUpstream
+) -> None:
+    await _ready(platform, fake)
+    await platform.upstreams.sync("dj")
+    fake.catalogue.set_price(1, 99_00)
+    await platform.upstreams.sync("dj")
+    assert (await check_ledger(platform.db)).ok
+    async with platform.db.transaction() as session:  # a price written around the rule
+        await session.execute(update(Sku).where(Sku.code == "U1-SKU1").values(default_price=101_00))
+        await session.execute(update(Sku).where(Sku.code == "U1-1").values(default_price=101_00))
+    report = await check_ledger(platform.db)
+    assert list(report.problems) == [
+        "upstream SKUs on sale below their upstream cost or above its face value"
+    ]
