@@ -168,7 +168,8 @@ class Upstreams:
 
     async def add(self, new: NewUpstream, *, actor: str) -> UpstreamView:
         """A new upstream: its supplier (with a payable and a prepaid account), its default
-        price rule, its secrets encrypted, and the first scheduled sync."""
+        price rule, its secrets encrypted, and the scheduled sync (one period from now; the
+        operator syncs it at once by hand)."""
         name = new.name.strip().lower()
         if not NAME.match(name):
             raise InvalidInput(field="name", value=new.name)
@@ -213,7 +214,7 @@ class Upstreams:
                     round_to=new.round_to,
                 )
             )
-            await _schedule_next(session, now, now)
+            await _schedule_next(session, now, now + self._every)  # the first sync: by hand
             await audit.append(
                 session,
                 action="upstream.add",
@@ -368,6 +369,7 @@ class Upstreams:
             first = upstream.last_error is None
             upstream.last_sync_at = now
             upstream.last_error = reason[:500]
+            await _schedule_next(session, now, now + self._every)  # a missed run broke the chain
             if first:
                 session.add(
                     UpstreamChange(
@@ -507,6 +509,7 @@ class Upstreams:
             upstream.last_error = None
             upstream.last_sync_at = upstream.last_sync_ok_at = now
             upstream.last_balance = balance
+            await _schedule_next(session, now, now + self._every)  # a missed run broke the chain
             changed = {k: v for k, v in counts.items() if v}
             if changed:
                 await audit.append(

@@ -238,6 +238,8 @@ async def test_the_scheduled_sync_runs_and_schedules_the_next(
     await _ready(platform, fake)
     jobs = await platform.jobs.jobs(kind_prefix=UPSTREAM_SYNC)
     assert len(jobs) == 1  # the first sync is scheduled when the upstream is added
+    assert jobs[0].run_at == clock.now() + timedelta(minutes=15)
+    clock.advance(minutes=15)
     runner = JobRunner(
         platform.jobs,
         {UPSTREAM_SYNC: platform.upstreams.run_sync_job},
