@@ -128,6 +128,10 @@ def build_platform(
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
         upstreams=Upstreams(
-            db, clock, cipher, sync_every=timedelta(minutes=settings.upstream_sync_minutes)
+            db,
+            clock,
+            cipher,
+            sync_every=timedelta(minutes=settings.upstream_sync_minutes),
+            callback_base=settings.upstream_callback_base,
         ),
     )

@@ -101,7 +101,11 @@ class UpstreamAdapter(Protocol):
         self, ref: str, product_id: str, quantity: int, account: AccountRef | None = None
     ) -> UpstreamOrder: ...
 
-    async def query_order(self, ref: str, upstream_id: str | None = None) -> UpstreamOrder: ...
+    async def query_order(self, ref: str, upstream_id: str | None = None) -> UpstreamOrder:
+        """The order's state now. Both protocols look orders up by the upstream's id; without
+        it (a crash before the answer arrived), ``place_order`` again with the same ``ref``
+        returns the order already taken instead of taking another."""
+        ...
 
     def verify_callback(self, headers: Mapping[str, str], body: bytes) -> UpstreamOrder:
         """The order update a callback carries, or ``UpstreamCallbackRefused``."""

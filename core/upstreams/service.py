@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,15 +58,29 @@ PROTOCOLS = (kameng.PROTOCOL, dujiao.PROTOCOL)
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _USER_BASE = -(10**15)  # upstreams' supplier users: ids no Telegram user has
 
-AdapterFactory = Callable[[str, Credentials], UpstreamAdapter]
+#: (upstream name, protocol, credentials) → the adapter
+AdapterFactory = Callable[[str, str, Credentials], UpstreamAdapter]
 
 
-def default_adapters(http: HttpClient, clock: Clock) -> AdapterFactory:
-    def build(protocol: str, credentials: Credentials) -> UpstreamAdapter:
+def callback_path(name: str) -> str:
+    """Where an upstream posts its order callbacks, under the API's public address."""
+    return f"/upstream/{name}/callback"
+
+
+def default_adapters(http: HttpClient, clock: Clock, callback_base: str = "") -> AdapterFactory:
+    """``callback_base``: the API's public address (``KAMENG_UPSTREAM_CALLBACK_BASE``); empty,
+    no callback URL is sent and orders are followed by querying them."""
+
+    def build(name: str, protocol: str, credentials: Credentials) -> UpstreamAdapter:
         if protocol == kameng.PROTOCOL:
             return kameng.KamengAdapter(credentials, http)
         if protocol == dujiao.PROTOCOL:
-            return dujiao.DujiaoAdapter(credentials, http, clock)
+            base = callback_base.rstrip("/")
+            path = urlsplit(base).path + callback_path(name)
+            url = base + callback_path(name) if base else None
+            return dujiao.DujiaoAdapter(
+                credentials, http, clock, callback_url=url, callback_path=path
+            )
         raise UnknownProtocol(protocol=protocol, known=", ".join(PROTOCOLS))
 
     return build
@@ -157,11 +172,12 @@ class Upstreams:
         *,
         adapters: AdapterFactory | None = None,
         sync_every: timedelta = timedelta(minutes=15),
+        callback_base: str = "",
     ) -> None:
         self._db = db
         self._clock = clock
         self._cipher = cipher
-        self._adapters = adapters or default_adapters(UrllibClient(), clock)
+        self._adapters = adapters or default_adapters(UrllibClient(), clock, callback_base)
         self._every = sync_every
 
     # --- the registry ---
@@ -326,7 +342,7 @@ class Upstreams:
             self._cipher.decrypt(upstream.key_cipher),
             self._cipher.decrypt(upstream.secret_cipher),
         )
-        return self._adapters(upstream.protocol, credentials)
+        return self._adapters(upstream.name, upstream.protocol, credentials)
 
     # --- the sync ---
 

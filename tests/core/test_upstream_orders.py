@@ -11,11 +11,15 @@ from datetime import UTC, datetime
 import pytest
 from aiohttp import web
 
+from core.db import Database
 from core.errors import UpstreamCallbackRefused, UpstreamError, UpstreamUnreachable
+from core.platform import Platform, build_platform
+from core.settings import Settings
 from core.upstreams.adapter import Credentials, OrderState, UpstreamAdapter, UpstreamOrder
 from core.upstreams.dujiao import DujiaoAdapter
 from core.upstreams.http import UrllibClient
 from core.upstreams.kameng import KamengAdapter
+from core.upstreams.service import NewUpstream
 from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeKameng, FakeProduct, Mode
 from tests.conftest import FakeClock
 
@@ -178,3 +182,43 @@ async def test_kameng_orders_replay_and_refusals() -> None:
         bad = KamengAdapter(Credentials(fake.base_url, "nope", ""), UrllibClient())
         with pytest.raises(UpstreamError):
             await bad.products()
+
+
+async def test_callbacks_reach_the_upstreams_own_address_and_verify(
+    settings: Settings, db: Database
+) -> None:
+    """With ``KAMENG_UPSTREAM_CALLBACK_BASE`` set, a Dujiao-Next order names
+    ``<base>/upstream/<name>/callback``, and that upstream's adapter verifies what arrives
+    there (the signature covers that path)."""
+    updates: list[UpstreamOrder] = []
+    holder: dict[str, Platform] = {}
+
+    async def handle(request: web.Request) -> web.Response:
+        adapter = await holder["p"].upstreams.adapter(request.match_info["name"])
+        updates.append(adapter.verify_callback(dict(request.headers), await request.read()))
+        return web.json_response({"ok": True, "message": "received"})
+
+    app = web.Application()
+    app.router.add_post("/api/v1/upstream/{name}/callback", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    base = f"http://{host}:{port}/api/v1"
+    try:
+        async with FakeDujiao(_catalogue(), now=NOW.timestamp) as fake:
+            fake.catalogue.mode = Mode.SLOW
+            live = settings.model_copy(update={"upstream_callback_base": base})
+            platform = build_platform(live, clock=FakeClock(NOW), db=db)
+            holder["p"] = platform
+            new = NewUpstream("dj", "dujiao", fake.base_url, fake.key, fake.secret)
+            await platform.upstreams.add(new, actor="test")
+            adapter = await platform.upstreams.adapter("dj")
+            order = await adapter.place_order("K-9", "1", 1)
+            assert fake.catalogue.orders["K-9"].callback_url == f"{base}/upstream/dj/callback"
+            assert await fake.deliver("K-9") == 200
+            assert [(u.ref, u.state, u.upstream_id) for u in updates] == [
+                ("K-9", OrderState.DELIVERED, order.upstream_id)
+            ]
+    finally:
+        await runner.cleanup()
