@@ -47,6 +47,7 @@ from core.upstreams import dujiao, kameng
 from core.upstreams.adapter import (
     Credentials,
     HttpClient,
+    ProductKind,
     UpstreamAdapter,
     UpstreamProduct,
 )
@@ -140,6 +141,44 @@ class UpstreamDetail:
     upstream: UpstreamView
     rules: list[RuleView]
     changes: list[ChangeView]
+
+
+@dataclass(frozen=True)
+class UpstreamListing:
+    """What a SKU is at its upstream, as the last sync saw it (for procurement)."""
+
+    upstream: str
+    product_ref: str  # what ``place_order`` names
+    cost: int
+    face_value: int | None
+    stock: int | None  # None: unlimited
+    selling: bool
+    kind: ProductKind
+    account_fields: tuple[str, ...]
+
+
+async def load_listing(session: AsyncSession, sku_id: int) -> UpstreamListing | None:
+    """The SKU's upstream listing inside the caller's transaction; None for a local SKU."""
+    row = (
+        await session.execute(
+            select(UpstreamSku, Upstream.name)
+            .join(Upstream, Upstream.id == UpstreamSku.upstream_id)
+            .where(UpstreamSku.sku_id == sku_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    listing, name = row
+    return UpstreamListing(
+        upstream=name,
+        product_ref=listing.product_ref,
+        cost=listing.cost,
+        face_value=listing.face_value,
+        stock=listing.stock,
+        selling=listing.selling,
+        kind=ProductKind(listing.kind),
+        account_fields=tuple(json.loads(listing.account_fields)),
+    )
 
 
 @dataclass(frozen=True)
@@ -329,6 +368,14 @@ class Upstreams:
         async with self._db.reading() as session:
             upstream = await _load(session, name)
             return await _changes(session, upstream.id, limit)
+
+    async def listing(self, sku_code: str) -> UpstreamListing | None:
+        """The SKU's upstream listing, or None for a SKU with local codes."""
+        async with self._db.reading() as session:
+            sku_id = await session.scalar(select(Sku.id).where(Sku.code == sku_code.upper()))
+            if sku_id is None:
+                raise NotFound(kind="sku", ref=sku_code)
+            return await load_listing(session, sku_id)
 
     async def adapter(self, name: str) -> UpstreamAdapter:
         """The named upstream's adapter, its secrets decrypted (for procurement)."""

@@ -20,6 +20,7 @@ from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeKameng, FakeProduct
 from sandbox.fake_upstream.base import FakeUpstream
 from tests.conftest import FakeClock
 from tests.factories import ADMIN, make_reseller
+from tests.factories import make_sku as make_sku_local
 
 RESELLER = 1001
 ADMINS = (42, 43)
@@ -271,3 +272,25 @@ async def test_ledger_check_proves_upstream_prices_stay_within_cost_and_face(
     assert list(report.problems) == [
         "upstream SKUs on sale below their upstream cost or above its face value"
     ]
+
+
+async def test_a_skus_listing_names_its_upstream_product(
+    platform: Platform, fake: FakeUpstream
+) -> None:
+    await _ready(platform, fake)
+    fake.catalogue.add(FakeProduct(5, "MLBB 86", cost=18_40, direct_fields=("user_id", "zone")))
+    await platform.upstreams.sync("dj")
+    created = {c.detail: c.sku_code for c in await platform.upstreams.changes("dj")}
+    steam = created.get("1") or created.get("SKU1")  # Dujiao-Next's SKU id; a Kameng's code
+    assert steam is not None
+    listing = await platform.upstreams.listing(steam)
+    assert listing is not None
+    assert (listing.upstream, listing.cost, listing.stock) == ("dj", 92_00, 40)
+    if isinstance(fake, FakeDujiao):  # Dujiao-Next names a direct top-up's form fields
+        direct = await platform.upstreams.listing(created["5"] or "")
+        assert direct is not None
+        assert (direct.kind.value, direct.account_fields) == ("direct", ("user_id", "zone"))
+    await make_sku_local(platform)
+    assert await platform.upstreams.listing("STEAM-100") is None
+    with pytest.raises(NotFound):
+        await platform.upstreams.listing("NOPE-1")
