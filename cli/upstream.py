@@ -55,8 +55,15 @@ def upstream() -> None:
 @click.argument("name")
 @click.option("--protocol", type=click.Choice(PROTOCOLS), required=True)
 @click.option("--url", required=True, help="the upstream's base address")
-@click.option("--key", required=True, help="our API key there")
-@click.option("--secret", default="", help="our API secret there (Dujiao-Next signs with it)")
+@click.option(
+    "--key", required=True, envvar="KAMENG_UPSTREAM_KEY", help="our API key there (or that env)"
+)
+@click.option(
+    "--secret",
+    default="",
+    envvar="KAMENG_UPSTREAM_SECRET",
+    help="our API secret there, Dujiao-Next signs with it (or that env: not in shell history)",
+)
 @click.option("--category", default="Upstream", show_default=True, help="for its new SKUs")
 @click.option("--markup", "markup", default="0", help="percent over cost, e.g. 8 or 2.5%")
 @click.option("--markup-fixed", "markup_fixed", default="0", help="an amount over cost")

@@ -64,6 +64,14 @@ def test_add_sync_show_and_a_failing_sync(kameng: Kameng, dujiao: FakeDujiao) ->
     assert "FAILING: http 503" in ok(kameng("upstream", "list"))
 
 
+def test_the_secrets_may_come_from_the_environment(kameng: Kameng, dujiao: FakeDujiao) -> None:  # noqa: F811
+    ok(kameng("db", "upgrade"))
+    env = {"KAMENG_UPSTREAM_KEY": dujiao.key, "KAMENG_UPSTREAM_SECRET": dujiao.secret}
+    add = ("upstream", "add", "dj", "--protocol", "dujiao", "--url", dujiao.base_url)
+    ok(kameng(*add, env=env))
+    assert "2 new" in ok(kameng("upstream", "sync", "dj"))  # signed with the secret from env
+
+
 def test_refusals_are_one_line(kameng: Kameng) -> None:  # noqa: F811
     ok(kameng("db", "upgrade"))
     assert refused(kameng("upstream", "sync", "nobody")) == "error: no upstream nobody"
