@@ -428,7 +428,7 @@ class Upstreams:
     async def _failed(self, name: str, reason: str) -> SyncReport:
         now = self._clock.now()
         async with self._db.transaction() as session:
-            upstream = await _load(session, name)
+            upstream = await _load(session, name, lock=True)
             first = upstream.last_error is None
             upstream.last_sync_at = now
             upstream.last_error = reason[:500]
@@ -448,7 +448,7 @@ class Upstreams:
         now = self._clock.now()
         counts = {"created": 0, "repriced": 0, "suspended": 0, "resumed": 0}
         async with self._db.transaction() as session:
-            upstream = await _load(session, name)
+            upstream = await _load(session, name, lock=True)
             rules = {
                 r.category_id: MarkupRule(r.markup_bps, r.markup_fixed, r.round_to)
                 for r in await session.scalars(
@@ -604,8 +604,11 @@ def _check_rule(markup_bps: int, markup_fixed: int, round_to: int) -> None:
         raise InvalidInput(field="round_to", value=round_to)
 
 
-async def _load(session: AsyncSession, name: str) -> Upstream:
-    upstream = await session.scalar(select(Upstream).where(Upstream.name == name.strip().lower()))
+async def _load(session: AsyncSession, name: str, *, lock: bool = False) -> Upstream:
+    """The named upstream; ``lock``: its row held to the end of the transaction, so two syncs
+    of one upstream (the schedule and an admin's button) apply one after the other."""
+    query = select(Upstream).where(Upstream.name == name.strip().lower())
+    upstream = await session.scalar(query.with_for_update() if lock else query)
     if upstream is None:
         raise NotFound(kind="upstream", ref=name)
     return upstream

@@ -4,6 +4,7 @@ changes nothing and alerts the admins once, and once more when it recovers."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -294,3 +295,13 @@ async def test_a_skus_listing_names_its_upstream_product(
     assert await platform.upstreams.listing("STEAM-100") is None
     with pytest.raises(NotFound):
         await platform.upstreams.listing("NOPE-1")
+
+
+async def test_two_syncs_at_once_create_each_sku_once(
+    platform: Platform, fake: FakeUpstream
+) -> None:
+    await _ready(platform, fake)
+    reports = await asyncio.gather(*(platform.upstreams.sync("dj") for _ in range(3)))
+    assert all(r.ok for r in reports)
+    assert sum(r.created for r in reports) == 3
+    assert len(await _shelf(platform)) == 3
