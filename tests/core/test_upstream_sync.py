@@ -17,6 +17,7 @@ from core.jobs import JobRunner
 from core.models import AuditRecord, OutboxMessage, Role, Sku, SkuStatus, Upstream
 from core.platform import Platform
 from core.upstreams.service import UPSTREAM_ALERT, UPSTREAM_SYNC, NewUpstream
+from core.vitals import read_vitals
 from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeKameng, FakeProduct
 from sandbox.fake_upstream.base import FakeUpstream
 from tests.conftest import FakeClock
@@ -305,3 +306,20 @@ async def test_two_syncs_at_once_create_each_sku_once(
     assert all(r.ok for r in reports)
     assert sum(r.created for r in reports) == 3
     assert len(await _shelf(platform)) == 3
+
+
+async def test_stock_counts_and_vitals_read_the_upstreams_stock(
+    platform: Platform, fake: FakeUpstream
+) -> None:
+    await _ready(platform, fake)
+    await platform.upstreams.sync("dj")
+    await make_sku_local(platform, stock=2)
+    codes = {c.new_value: c.sku_code for c in await platform.upstreams.changes("dj")}
+    steam, itunes = codes[99_36], codes[48_60]
+    assert steam is not None and itunes is not None
+    assert await platform.catalogue.stock_count(steam) == 40
+    assert await platform.catalogue.stock_count(itunes) is None  # unlimited there
+    assert await platform.catalogue.stock_count("STEAM-100") == 2
+    vitals = await read_vitals(platform.db, platform.clock, low_stock_below=5)
+    left = {s.sku: s.available for s in vitals.stock}
+    assert left == {steam: 40, codes[199_80]: 3, "STEAM-100": 2}
