@@ -5,6 +5,7 @@ changes nothing and alerts the admins once, and once more when it recovers."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -323,3 +324,17 @@ async def test_stock_counts_and_vitals_read_the_upstreams_stock(
     vitals = await read_vitals(platform.db, platform.clock, low_stock_below=5)
     left = {s.sku: s.available for s in vitals.stock}
     assert left == {steam: 40, codes[199_80]: 3, "STEAM-100": 2}
+
+
+async def test_secrets_and_codes_stay_out_of_the_logs(
+    platform: Platform, fake: FakeUpstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await _ready(platform, fake)
+    await platform.upstreams.sync("dj")
+    adapter = await platform.upstreams.adapter("dj")
+    order = await adapter.place_order("K-LOG", "1" if isinstance(fake, FakeDujiao) else "SKU1", 1)
+    logging.getLogger("test").info("placed %r via %r", order, adapter)
+    secret = fake.secret if isinstance(fake, FakeDujiao) else fake.key  # type: ignore[attr-defined]
+    assert secret not in caplog.text
+    assert "FAKE-K-LOG" not in caplog.text
