@@ -29,7 +29,7 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import payment_texts, supplier_sales_texts
+from bot import payment_texts, supplier_sales_texts, upstream_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import supplier_sales as keyboards
@@ -39,6 +39,7 @@ from core.payments import CREDITED_NOTICE, HELD_NOTICE
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
+from core.upstreams.service import UPSTREAM_ALERT
 
 log = logging.getLogger("kameng.outbox")
 
@@ -77,6 +78,10 @@ async def _payment_held(_platform: Platform, envelope: Envelope) -> Rendered:
     return payment_texts.held(str(envelope.payload["payment"])), None
 
 
+async def _upstream_alert(_platform: Platform, envelope: Envelope) -> Rendered:
+    return upstream_texts.alert(envelope.payload), None
+
+
 RENDERERS: dict[str, Renderer] = {
     SALE: _sale,
     SALE_DIGEST: _digest,
@@ -85,6 +90,7 @@ RENDERERS: dict[str, Renderer] = {
     WITHDRAWAL_DECIDED: _withdrawal_decided,
     CREDITED_NOTICE: _payment_credited,
     HELD_NOTICE: _payment_held,
+    UPSTREAM_ALERT: _upstream_alert,
 }
 PRIORITIES: dict[str, Priority] = {
     SALE: Priority.CODES,
@@ -94,6 +100,7 @@ PRIORITIES: dict[str, Priority] = {
     WITHDRAWAL_DECIDED: Priority.NOTICE,
     CREDITED_NOTICE: Priority.NOTICE,
     HELD_NOTICE: Priority.NOTICE,
+    UPSTREAM_ALERT: Priority.NOTICE,
 }
 
 

@@ -26,6 +26,7 @@ from core.jobs import JobContext, JobRunner
 from core.payments import RECOVER
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
+from core.upstreams.service import UPSTREAM_SYNC
 
 log = logging.getLogger("kameng.scheduler")
 
@@ -111,6 +112,7 @@ def build_runner(
             REMIND: messenger.remind,
             REPORT: messenger.report,
             RECOVER: platform.payments.run_recovery,  # 补单: payments whose notice never came
+            UPSTREAM_SYNC: platform.upstreams.run_sync_job,
         },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),

@@ -32,6 +32,7 @@ from core.models import (
     SkuStatus,
     StockKind,
     Supplier,
+    UpstreamSku,
     User,
     UserStatus,
 )
@@ -521,6 +522,11 @@ class Catalogue:
             sku = await load_sku(session, code)
             if sku.stock_kind is StockKind.CYCLIC:
                 return None
+            mirrored = await session.execute(  # an upstream's SKU: the upstream's stock
+                select(UpstreamSku.stock).where(UpstreamSku.sku_id == sku.id)
+            )
+            if (row := mirrored.first()) is not None:
+                return None if row.stock is None else int(row.stock)
             return int(
                 await session.scalar(
                     select(func.count()).where(

@@ -40,10 +40,12 @@ from core.models import (
     Payment,
     PaymentStatus,
     Sku,
+    SkuStatus,
     StockKind,
     SupplierDailyUnits,
     TopUpRequest,
     TopUpStatus,
+    UpstreamSku,
     User,
     Voucher,
     WithdrawalRequest,
@@ -298,6 +300,21 @@ async def check_ledger(db: Database) -> CheckReport:
         report.add(
             "top-up transactions with neither their payment nor their admin approval",
             await _unbacked_top_ups(session),
+        )
+        report.add(  # core/pricing/upstream.py: never below cost, never above face value
+            "upstream SKUs on sale below their upstream cost or above its face value",
+            await _rows(
+                session,
+                select(Sku.code, Sku.default_price, UpstreamSku.cost, UpstreamSku.face_value)
+                .join(UpstreamSku, UpstreamSku.sku_id == Sku.id)
+                .where(
+                    Sku.status == SkuStatus.ACTIVE,
+                    (Sku.default_price < UpstreamSku.cost)
+                    | (
+                        Sku.default_price > func.coalesce(UpstreamSku.face_value, Sku.default_price)
+                    ),
+                ),
+            ),
         )
     return report
 

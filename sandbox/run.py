@@ -46,6 +46,7 @@ from core.platform import Platform, build_platform
 from core.settings import Settings, generate_secret_key
 from sandbox.chat.app import build_chat_app
 from sandbox.demo import build_demo, reissue_api_key
+from sandbox.demo_upstream import DemoUpstream, fake_upstream, point_at
 from sandbox.fake_epay import FakeEpayGateway
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import ADMIN, PERSONAS, RESELLER_GOLD, ApiLink
@@ -166,6 +167,7 @@ async def _serve(options: SandboxOptions) -> None:
         secret_key = _secret_key(directory, fresh=fresh)
 
         telegram = await stack.enter_async_context(FakeTelegramServer(token=BOT_TOKEN, host=HOST))
+        upstream = DemoUpstream((await stack.enter_async_context(fake_upstream())).base_url)
         # the fake 易支付 gateway: its notifications go to the API's /pay/epay/notify
         epay = await stack.enter_async_context(
             FakeEpayGateway(pid=EPAY_PID, key=EPAY_KEY, host=HOST, retry_delays=EPAY_RETRIES)
@@ -176,7 +178,7 @@ async def _serve(options: SandboxOptions) -> None:
         )
         await schema.upgrade_at(settings.database_url)
         if fresh:
-            demo = await build_demo(settings, seed=options.seed)
+            demo = await build_demo(settings, seed=options.seed, upstream=upstream)
             log.info("%s", demo.summary())
             _store_api_key(directory, demo.api_key, demo.api_key_owner)
         elif not (directory / API_KEY_FILE).exists():  # only its digest is in the database
@@ -186,6 +188,7 @@ async def _serve(options: SandboxOptions) -> None:
 
         platform = build_platform(settings)
         stack.push_async_callback(platform.close)
+        await point_at(platform, upstream)
         api = await stack.enter_async_context(ApiServer(platform, HOST, api_port))
         link = ApiLink(base_url=api.base_url, key=api_key, owner_telegram_id=api_key_owner)
         # the page starts before the bot: it registers the personas with the emulator, so
@@ -200,6 +203,7 @@ async def _serve(options: SandboxOptions) -> None:
             f"  reseller API: {api.base_url}  key: {api_key} (reseller {api_key_owner})\n"
             f"  Telegram Bot API emulator: {telegram.base_url}\n"
             f"  易支付 (epay) gateway: {epay.base_url} (top up in the bot: 💰 Balance → Top up)\n"
+            f"  fake upstream (Dujiao-Next): {upstream.base_url}\n"
             f"  data: {directory} ({'fresh demo' if fresh else 'kept'})\n"
             "Ctrl-C to stop",
             flush=True,
