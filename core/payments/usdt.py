@@ -1,0 +1,361 @@
+"""USDT on TRON (TRC20): the exchange rate, the payable amount a payment holds, and the
+watcher that reads the deposit address's incoming transfers and settles the payments they
+pay. Each transfer is recorded once (``usdt_transfers.tx_id`` UNIQUE); crediting goes
+through the payments core (``PaymentBook.settle``: one ledger transaction per payment,
+keyed by the payment's id), so a transfer read by two watchers at once credits once.
+
+The rules are pure, in ``core/decisions/usdt.py``; the chain is ``core/payments/tron.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.clock import Clock, as_utc
+from core.db import Database
+from core.decisions.usdt import (
+    PAYABLE_STEP,
+    ChainRules,
+    Credit,
+    Mismatched,
+    NotOurs,
+    OpenPayment,
+    Transfer,
+    Unconfirmed,
+    decide_transfer,
+    nominal_units,
+    payable_units,
+)
+from core.errors import InvalidAmount, UsdtNotConfigured, UsdtSlotsFull
+from core.models import UsdtAmountHold, UsdtRate, UsdtTransfer, UsdtTransferStatus
+from core.payments.tron import ChainTransfer, TronChain
+from core.rights import require_admin
+
+log = logging.getLogger("kameng.payments.usdt")
+
+#: transfers are listed again from this long before the newest one recorded, so one
+#: that a node indexed late is not missed (recording is idempotent)
+OVERLAP = timedelta(minutes=10)
+#: a watcher's first run looks back this far past the payments' expiry and grace
+FIRST_LOOK_BACK = timedelta(hours=1)
+MAX_PENDING = 500  # transfers looked at again per run
+
+
+@dataclass(frozen=True)
+class RateView:
+    fen_per_usdt: int
+    set_by: str
+    note: str
+    set_at: datetime
+
+
+@dataclass(frozen=True)
+class TransferView:
+    tx_id: str
+    from_address: str
+    amount: int
+    paid_at: datetime
+    block: int | None
+    status: UsdtTransferStatus
+    reason: str
+    payment_id: str | None
+
+
+@dataclass(frozen=True)
+class WatchReport:
+    """What one run saw: transfers new to us, and what became of those looked at."""
+
+    listed: int = 0
+    recorded: int = 0
+    credited: int = 0
+    mismatched: int = 0
+    late: int = 0
+    waiting: int = 0
+
+
+class PaymentBook(Protocol):
+    """What the watcher needs of the payments core."""
+
+    async def open_usdt(self, since: datetime) -> Sequence[OpenPayment]:
+        """USDT payments still payable (created, or expired after ``since``)."""
+        ...
+
+    async def settle_usdt(self, payment_id: str, amount: int, tx_id: str, paid_at: datetime) -> str:
+        """Settle ``payment_id`` as paid ``amount`` by ``tx_id``: ``credited``,
+        ``mismatched`` or ``already``."""
+        ...
+
+
+def _view(row: UsdtTransfer) -> TransferView:
+    return TransferView(
+        tx_id=row.tx_id,
+        from_address=row.from_address,
+        amount=row.amount,
+        paid_at=as_utc(row.paid_at),
+        block=row.block,
+        status=row.status,
+        reason=row.reason,
+        payment_id=row.payment_id,
+    )
+
+
+def _rate_view(row: UsdtRate) -> RateView:
+    return RateView(row.fen_per_usdt, row.set_by, row.note, as_utc(row.set_at))
+
+
+async def current_rate(session: AsyncSession) -> UsdtRate | None:
+    return await session.scalar(select(UsdtRate).order_by(UsdtRate.id.desc()).limit(1))
+
+
+class Usdt:
+    """The USDT use cases. ``chain`` is None where USDT is not configured."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        deposit_address: str,
+        contract: str,
+        confirmations: int,
+        grace: timedelta,
+        chain: TronChain | None,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self.rules = ChainRules(deposit_address, contract, confirmations, grace)
+        self.chain = chain
+
+    @property
+    def enabled(self) -> bool:
+        return self.chain is not None and bool(self.rules.deposit_address)
+
+    # -- the rate ---------------------------------------------------------------------------
+
+    async def set_rate(
+        self, fen_per_usdt: int, *, admin_telegram_id: int | None = None, note: str = ""
+    ) -> RateView:
+        """A new rate (fen per 1 USDT) from now on; an admin's, or the operator's (None)."""
+        if fen_per_usdt <= 0:
+            raise InvalidAmount(amount=fen_per_usdt)
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            actor = "cli"
+            if admin_telegram_id is not None:
+                await require_admin(session, admin_telegram_id, "usdt.rate")
+                actor = f"admin:{admin_telegram_id}"
+            row = UsdtRate(fen_per_usdt=fen_per_usdt, set_by=actor, note=note, set_at=now)
+            session.add(row)
+            await audit.append(
+                session,
+                action="usdt.rate",
+                actor=actor,
+                subject="usdt",
+                payload={"fen_per_usdt": fen_per_usdt, "note": note},
+                now=now,
+            )
+            await session.flush()
+            return _rate_view(row)
+
+    async def rate(self) -> RateView | None:
+        async with self._db.reading() as session:
+            row = await current_rate(session)
+            return None if row is None else _rate_view(row)
+
+    # -- the amount a payment expects -------------------------------------------------------
+
+    async def hold_amount(self, payment_id: str, amount_fen: int, held_until: datetime) -> int:
+        """The payable amount (USDT units) for a payment of ``amount_fen`` at today's rate,
+        held for ``payment_id`` until ``held_until`` (its expiry and grace). The amount is
+        the hold's primary key, so two payments never hold the same one."""
+        if not self.rules.deposit_address:
+            raise UsdtNotConfigured(missing="deposit_address")
+        now = self._clock.now()
+        for _ in range(3):  # another payment took the same amount at the same moment
+            try:
+                async with self._db.transaction() as session:
+                    rate = await current_rate(session)
+                    if rate is None:
+                        raise UsdtNotConfigured(missing="rate")
+                    nominal = nominal_units(amount_fen, rate.fen_per_usdt)
+                    near = UsdtAmountHold.amount.between(nominal, nominal + PAYABLE_STEP * 100)
+                    await session.execute(
+                        delete(UsdtAmountHold).where(near, UsdtAmountHold.held_until < now)
+                    )
+                    taken = set(await session.scalars(select(UsdtAmountHold.amount).where(near)))
+                    payable = payable_units(nominal, taken)
+                    if payable is None:
+                        raise UsdtSlotsFull(amount=amount_fen)
+                    session.add(
+                        UsdtAmountHold(amount=payable, payment_id=payment_id, held_until=held_until)
+                    )
+                    await session.flush()
+                    return payable
+            except IntegrityError:
+                continue
+        raise UsdtSlotsFull(amount=amount_fen)
+
+    # -- the watcher ------------------------------------------------------------------------
+
+    async def _since_ms(self) -> int:
+        async with self._db.reading() as session:
+            newest = await session.scalar(select(func.max(UsdtTransfer.paid_at)))
+        if newest is None:
+            start = self._clock.now() - self.rules.grace - FIRST_LOOK_BACK
+        else:
+            start = as_utc(newest) - OVERLAP
+        return int(start.timestamp() * 1000)
+
+    async def _record(self, listed: list[ChainTransfer]) -> int:
+        if not listed:
+            return 0
+        now = self._clock.now()
+        recorded = 0
+        async with self._db.transaction() as session:
+            dialect = session.get_bind().dialect.name
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            for t in listed:
+                new = await session.scalar(
+                    insert(UsdtTransfer)
+                    .values(
+                        tx_id=t.tx_id,
+                        from_address=t.from_address,
+                        to_address=t.to_address,
+                        amount=t.amount,
+                        paid_at=datetime.fromtimestamp(t.timestamp_ms / 1000, UTC),
+                        block=None,
+                        status=UsdtTransferStatus.PENDING,
+                        reason="",
+                        payment_id=None,
+                        seen_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=[UsdtTransfer.tx_id])
+                    .returning(UsdtTransfer.id)
+                )
+                recorded += new is not None
+        return recorded
+
+    async def _decide(
+        self,
+        tx_id: str,
+        status: UsdtTransferStatus,
+        reason: str,
+        payment_id: str | None,
+        block: int | None,
+    ) -> bool:
+        """Moves a pending transfer to its outcome; False if another watcher did first."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            moved = await session.execute(
+                update(UsdtTransfer)
+                .where(
+                    UsdtTransfer.tx_id == tx_id,
+                    UsdtTransfer.status == UsdtTransferStatus.PENDING,
+                )
+                .values(
+                    status=status,
+                    reason=reason,
+                    payment_id=payment_id,
+                    block=block,
+                    decided_at=now,
+                )
+            )
+            done = bool(getattr(moved, "rowcount", 0))
+            if done and status == UsdtTransferStatus.MISMATCHED:
+                await audit.append(
+                    session,
+                    action="usdt.mismatched",
+                    actor="usdt-watcher",
+                    subject=f"usdt:{tx_id}",
+                    payload={"reason": reason},
+                    now=now,
+                )
+        return done
+
+    async def watch(self, book: PaymentBook) -> WatchReport:
+        """One run: list new transfers, record them, and settle every pending one that is
+        confirmed enough. ``ChainUnavailable`` leaves everything for the next run."""
+        if self.chain is None:
+            raise UsdtNotConfigured(missing="api_url")
+        rules = self.rules
+        listed = await self.chain.incoming(
+            rules.deposit_address, rules.contract, await self._since_ms()
+        )
+        recorded = await self._record(listed)
+        async with self._db.reading() as session:
+            pending = list(
+                await session.scalars(
+                    select(UsdtTransfer)
+                    .where(UsdtTransfer.status == UsdtTransferStatus.PENDING)
+                    .order_by(UsdtTransfer.paid_at, UsdtTransfer.id)
+                    .limit(MAX_PENDING)
+                )
+            )
+        if not pending:
+            return WatchReport(listed=len(listed), recorded=recorded)
+        latest = await self.chain.latest_block()
+        oldest = min(as_utc(row.paid_at) for row in pending)
+        payments = await book.open_usdt(oldest - rules.grace - timedelta(days=1))
+        counts = {"credited": 0, "mismatched": 0, "late": 0, "waiting": 0}
+        for row in pending:
+            info = await self.chain.tx_info(row.tx_id)
+            transfer = Transfer(
+                tx_id=row.tx_id,
+                to_address=row.to_address,
+                contract=rules.contract,  # listed by the contract: the adapter asked for it
+                amount=row.amount,
+                paid_at=as_utc(row.paid_at),
+                block=info.block,
+                succeeded=info.succeeded,
+            )
+            match decide_transfer(transfer, latest, payments, rules):
+                case Unconfirmed():
+                    counts["waiting"] += 1
+                case NotOurs(reason):
+                    await self._decide(
+                        row.tx_id, UsdtTransferStatus.IGNORED, reason, None, info.block
+                    )
+                case Credit(payment_id) | Mismatched("late", payment_id) if payment_id:
+                    outcome = await book.settle_usdt(
+                        payment_id, row.amount, row.tx_id, as_utc(row.paid_at)
+                    )
+                    status = (
+                        UsdtTransferStatus.LATE
+                        if outcome == "mismatched"
+                        else UsdtTransferStatus.CREDITED
+                    )
+                    if await self._decide(row.tx_id, status, outcome, payment_id, info.block):
+                        counts["late" if status == UsdtTransferStatus.LATE else "credited"] += 1
+                case Mismatched(reason):
+                    log.warning(
+                        "USDT transfer %s of %s units pays no payment (%s): kept for admins",
+                        row.tx_id,
+                        row.amount,
+                        reason,
+                    )
+                    if await self._decide(
+                        row.tx_id, UsdtTransferStatus.MISMATCHED, reason, None, info.block
+                    ):
+                        counts["mismatched"] += 1
+        return WatchReport(listed=len(listed), recorded=recorded, **counts)
+
+    async def transfers(
+        self, status: UsdtTransferStatus | None = None, *, limit: int = 50
+    ) -> list[TransferView]:
+        """Recorded transfers, newest first: ``MISMATCHED`` is what admins look at."""
+        query = select(UsdtTransfer).order_by(UsdtTransfer.paid_at.desc()).limit(limit)
+        if status is not None:
+            query = query.where(UsdtTransfer.status == status)
+        async with self._db.reading() as session:
+            return [_view(row) for row in await session.scalars(query)]
