@@ -121,6 +121,25 @@ class StorageUnavailable(KamengError):
     code = "storage_unavailable"
 
 
+class UnknownPaymentMethod(KamengError):
+    """No payment provider of that name is enabled (``method``); see the README's Payments."""
+
+    code = "unknown_payment_method"
+
+
+class BadNotification(KamengError):
+    """A provider's notification that changes nothing: ``reason`` is ``signature``,
+    ``malformed``, ``unknown_payment`` or ``not_paid``. Logged as a WARNING, never an error."""
+
+    code = "bad_notification"
+
+
+class ProviderUnavailable(KamengError):
+    """The payment provider did not answer (``provider``); nothing changed, ask again."""
+
+    code = "payment_provider_unavailable"
+
+
 class ChainUnavailable(KamengError):
     """The chain's API did not answer usefully (``reason``: what went wrong); the USDT
     watcher tries again on its next run."""
