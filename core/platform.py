@@ -20,6 +20,7 @@ from core.jobs import JobStore
 from core.orders import Shop
 from core.outbox import Outbox
 from core.payments import PaymentRules, Payments, Providers, UrllibFetch
+from core.payments.usdt import Usdt, usdt_from_settings
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
 from core.promotions import Promotions
@@ -68,6 +69,7 @@ class Platform:
     reports: Reports
     broadcasts: Broadcasts
     payments: Payments
+    usdt: Usdt
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -92,7 +94,8 @@ def build_platform(
         clock,
         [reviews.kind, TOPUPS, aftersales.kind, APPLICATIONS, WITHDRAWALS, REGISTRATIONS],
     )
-    return Platform(
+    usdt = usdt_from_settings(db, clock, settings)
+    platform = Platform(
         settings=settings,
         db=db,
         clock=clock,
@@ -128,9 +131,15 @@ def build_platform(
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
         payments=Payments(
-            db, clock, Providers.from_settings(settings, UrllibFetch()), payment_rules(settings)
+            db,
+            clock,
+            usdt.join(Providers.from_settings(settings, UrllibFetch())),
+            payment_rules(settings),
         ),
+        usdt=usdt,
     )
+    platform.usdt.attach(platform.payments)
+    return platform
 
 
 def payment_rules(settings: Settings) -> PaymentRules:

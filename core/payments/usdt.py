@@ -10,7 +10,7 @@ The rules are pure, in ``core/decisions/usdt.py``; the chain is ``core/payments/
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -37,12 +37,32 @@ from core.decisions.usdt import (
     nominal_units,
     payable_units,
 )
-from core.errors import InvalidAmount, UsdtNotConfigured, UsdtSlotsFull
-from core.models import UsdtAmountHold, UsdtRate, UsdtTransfer, UsdtTransferStatus
-from core.payments.tron import ChainTransfer, TronChain
+from core.errors import (
+    BadNotification,
+    InvalidAmount,
+    UsdtNotConfigured,
+    UsdtSlotsFull,
+)
+from core.models import (
+    Payment,
+    PaymentStatus,
+    UsdtAmountHold,
+    UsdtRate,
+    UsdtTransfer,
+    UsdtTransferStatus,
+)
+from core.payments.provider import NewPayment, Paid, PayStep, Status, Unpaid
+from core.payments.registry import Providers
+from core.payments.service import Payments
+from core.payments.tron import ChainTransfer, TronChain, TronGrid
 from core.rights import require_admin
+from core.settings import Settings
 
 log = logging.getLogger("kameng.payments.usdt")
+
+NAME = "usdt"  # the provider's name: the payments' column, the bot's method
+CURRENCY = "USDT"  # provider_amount is in USDT's smallest unit (6 decimals)
+WATCH = "payments.usdt_watch"  # job kind: one watcher run
 
 #: transfers are listed again from this long before the newest one recorded, so one
 #: that a node indexed late is not missed (recording is idempotent)
@@ -137,9 +157,21 @@ class Usdt:
         self.rules = ChainRules(deposit_address, contract, confirmations, grace)
         self.chain = chain
 
+        self._book: PaymentBook | None = None
+
     @property
     def enabled(self) -> bool:
         return self.chain is not None and bool(self.rules.deposit_address)
+
+    def join(self, providers: Providers) -> Providers:
+        """``providers`` and, when USDT is enabled, its provider after them."""
+        if not self.enabled:
+            return providers
+        return Providers([*providers, UsdtProvider(self)])
+
+    def attach(self, payments: Payments) -> None:
+        """The payments core the watcher settles through (wired once, in the platform)."""
+        self._book = PaymentsBook(self._db, payments)
 
     # -- the rate ---------------------------------------------------------------------------
 
@@ -277,17 +309,20 @@ class Usdt:
                     session,
                     action="usdt.mismatched",
                     actor="usdt-watcher",
-                    subject=f"usdt:{tx_id}",
-                    payload={"reason": reason},
+                    subject="usdt-transfer",  # a tx id is longer than a subject
+                    payload={"tx_id": tx_id, "reason": reason},
                     now=now,
                 )
         return done
 
-    async def watch(self, book: PaymentBook) -> WatchReport:
+    async def watch(self, book: PaymentBook | None = None) -> WatchReport:
         """One run: list new transfers, record them, and settle every pending one that is
         confirmed enough. ``ChainUnavailable`` leaves everything for the next run."""
         if self.chain is None:
             raise UsdtNotConfigured(missing="api_url")
+        book = book or self._book
+        if book is None:
+            raise UsdtNotConfigured(missing="payments")
         rules = self.rules
         listed = await self.chain.incoming(
             rules.deposit_address, rules.contract, await self._since_ms()
@@ -327,9 +362,18 @@ class Usdt:
                         row.tx_id, UsdtTransferStatus.IGNORED, reason, None, info.block
                     )
                 case Credit(payment_id) | Mismatched("late", payment_id) if payment_id:
-                    outcome = await book.settle_usdt(
-                        payment_id, row.amount, row.tx_id, as_utc(row.paid_at)
-                    )
+                    try:
+                        outcome = await book.settle_usdt(
+                            payment_id, row.amount, row.tx_id, as_utc(row.paid_at)
+                        )
+                    except BadNotification:  # the payment was paid by another transfer
+                        outcome = "paid_twice"
+                    if outcome == "paid_twice":
+                        if await self._decide(
+                            row.tx_id, UsdtTransferStatus.MISMATCHED, outcome, None, info.block
+                        ):
+                            counts["mismatched"] += 1
+                        continue
                     status = (
                         UsdtTransferStatus.LATE
                         if outcome == "mismatched"
@@ -359,3 +403,87 @@ class Usdt:
             query = query.where(UsdtTransfer.status == status)
         async with self._db.reading() as session:
             return [_view(row) for row in await session.scalars(query)]
+
+
+class PaymentsBook:
+    """``PaymentBook`` on the payments core: USDT payments still payable, and settling one
+    as a provider's notification would (``Payments.settle``: credited once, under the
+    transfer's tx id as the provider reference, UNIQUE per provider)."""
+
+    def __init__(self, db: Database, payments: Payments) -> None:
+        self._db = db
+        self._payments = payments
+
+    async def open_usdt(self, since: datetime) -> Sequence[OpenPayment]:
+        async with self._db.reading() as session:
+            rows = await session.execute(
+                select(
+                    Payment.id, Payment.provider_amount, Payment.created_at, Payment.expires_at
+                ).where(
+                    Payment.provider == NAME,
+                    Payment.status.in_([PaymentStatus.CREATED, PaymentStatus.EXPIRED]),
+                    Payment.expires_at >= since,
+                    Payment.provider_amount.is_not(None),
+                )
+            )
+            return [
+                OpenPayment(pid, int(amount or 0), as_utc(created), as_utc(expires))
+                for pid, amount, created, expires in rows
+            ]
+
+    async def settle_usdt(self, payment_id: str, amount: int, tx_id: str, paid_at: datetime) -> str:
+        paid = Paid(
+            payment_id=payment_id,
+            amount=amount,
+            reference=tx_id,
+            paid_at=paid_at,
+            raw={"tx_id": tx_id, "amount": str(amount)},
+        )
+        settled = await self._payments.settle(NAME, paid)
+        return settled.outcome
+
+
+@dataclass(frozen=True)
+class UsdtProvider:
+    """The ``PaymentProvider`` of USDT: creating a payment holds its payable amount and
+    shows the deposit address; nothing notifies (the watcher settles what the chain shows),
+    so ``verify`` refuses and ``query`` answers unpaid."""
+
+    usdt: Usdt
+    name: str = NAME
+    fee_bps: int = 0
+    acknowledgement: str = ""
+
+    async def create(self, payment: NewPayment) -> PayStep:
+        address = self.usdt.rules.deposit_address
+        payable = await self.usdt.hold_amount(
+            payment.payment_id, payment.amount, payment.expires_at + self.usdt.rules.grace
+        )
+        return PayStep(
+            qr_text=address,
+            address=address,
+            provider_amount=payable,
+            provider_currency=CURRENCY,
+        )
+
+    def verify(self, params: Mapping[str, str]) -> Paid:
+        raise BadNotification(provider=NAME, reason="no_notifications")
+
+    async def query(self, payment_id: str) -> Status:
+        return Unpaid(payment_id)
+
+
+def usdt_from_settings(db: Database, clock: Clock, settings: Settings) -> Usdt:
+    """``Usdt`` as the settings have it: its chain only with a deposit address and an API."""
+    chain = None
+    if settings.usdt_deposit_address and settings.usdt_api_url:
+        chain = TronGrid(settings.usdt_api_url, settings.usdt_api_key)
+    return Usdt(
+        db,
+        clock,
+        deposit_address=settings.usdt_deposit_address,
+        contract=settings.usdt_contract,
+        confirmations=settings.usdt_confirmations,
+        grace=timedelta(seconds=settings.payment_grace_seconds),
+        chain=chain,
+    )

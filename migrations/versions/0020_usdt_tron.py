@@ -1,7 +1,7 @@
 """USDT on TRON: transfers seen on the chain, payable amounts held, the exchange rate
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-04 21:00:00
 
 Additive only: three new tables. ``usdt_transfers`` records each incoming transfer once
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0017"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
