@@ -169,6 +169,7 @@ async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatch
         job_scheduler.build_runner(platform, sender, i18n),
         platform.settings.scheduler_interval_seconds,
     )
+    dispatcher.startup.register(platform.usdt.schedule_watch)  # the USDT watcher's first run
     dispatcher.startup.register(scheduler.start)
     dispatcher.shutdown.register(scheduler.stop)
     worker = BroadcastWorker(platform, sender, i18n)

@@ -94,7 +94,7 @@ def build_platform(
         clock,
         [reviews.kind, TOPUPS, aftersales.kind, APPLICATIONS, WITHDRAWALS, REGISTRATIONS],
     )
-    usdt = usdt_from_settings(db, clock, settings)
+    usdt = usdt_from_settings(db, clock, settings, jobs)
     platform = Platform(
         settings=settings,
         db=db,

@@ -39,10 +39,12 @@ from core.decisions.usdt import (
 )
 from core.errors import (
     BadNotification,
+    ChainUnavailable,
     InvalidAmount,
     UsdtNotConfigured,
     UsdtSlotsFull,
 )
+from core.jobs import JobContext, JobStore, NewJob
 from core.models import (
     Payment,
     PaymentStatus,
@@ -151,9 +153,13 @@ class Usdt:
         confirmations: int,
         grace: timedelta,
         chain: TronChain | None,
+        jobs: JobStore | None = None,
+        watch_every: timedelta = timedelta(seconds=30),
     ) -> None:
         self._db = db
         self._clock = clock
+        self._jobs = jobs
+        self._watch_every = watch_every
         self.rules = ChainRules(deposit_address, contract, confirmations, grace)
         self.chain = chain
 
@@ -239,6 +245,29 @@ class Usdt:
         raise UsdtSlotsFull(amount=amount_fen)
 
     # -- the watcher ------------------------------------------------------------------------
+
+    async def schedule_watch(self) -> None:
+        """Schedule the next watcher run at the next multiple of ``watch_every``: the time
+        is its job's key, so every process scheduling it makes one job, and the job's
+        lease lets one of them run it. Nothing when USDT is not enabled."""
+        if self._jobs is None or not self.enabled:
+            return
+        every = self._watch_every.total_seconds()
+        now = self._clock.now()
+        at = datetime.fromtimestamp((now.timestamp() // every + 1) * every, tz=UTC)
+        await self._jobs.schedule([NewJob(f"{WATCH}:{at.isoformat()}", WATCH, at)])
+
+    async def run_watch(self, _context: JobContext) -> None:
+        """The watcher job's handler: one run, then the next one scheduled. A chain that
+        does not answer is a WARNING; its transfers are read on a later run."""
+        try:
+            report = await self.watch()
+            if report.recorded or report.credited or report.mismatched or report.late:
+                log.info("USDT watcher: %s", report)
+        except ChainUnavailable as down:
+            log.warning("USDT watcher: the chain's API did not answer (%s)", down)
+        finally:
+            await self.schedule_watch()
 
     async def _since_ms(self) -> int:
         async with self._db.reading() as session:
@@ -473,7 +502,9 @@ class UsdtProvider:
         return Unpaid(payment_id)
 
 
-def usdt_from_settings(db: Database, clock: Clock, settings: Settings) -> Usdt:
+def usdt_from_settings(
+    db: Database, clock: Clock, settings: Settings, jobs: JobStore | None = None
+) -> Usdt:
     """``Usdt`` as the settings have it: its chain only with a deposit address and an API."""
     chain = None
     if settings.usdt_deposit_address and settings.usdt_api_url:
@@ -486,4 +517,6 @@ def usdt_from_settings(db: Database, clock: Clock, settings: Settings) -> Usdt:
         confirmations=settings.usdt_confirmations,
         grace=timedelta(seconds=settings.payment_grace_seconds),
         chain=chain,
+        jobs=jobs,
+        watch_every=timedelta(seconds=settings.usdt_watch_seconds),
     )

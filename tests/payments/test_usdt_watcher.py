@@ -199,3 +199,41 @@ async def test_no_rate_no_usdt_payment(platform: Platform) -> None:
     await make_reseller(platform, ALICE)
     with pytest.raises(UsdtNotConfigured):
         await platform.payments.create(ALICE, "usdt", 100_00)
+
+
+async def test_the_watcher_job_runs_once_across_two_processes_and_schedules_the_next(
+    shop: Platform, node: FakeTronServer, clock: FakeClock, db: Database
+) -> None:
+    from core.jobs import JobRunner
+    from core.models import JobStatus
+    from core.payments.usdt import WATCH
+
+    created = await shop.payments.create(ALICE, "usdt", 100_00)
+    node.chain.pay(OURS, created.step.provider_amount or 0, at=clock.now())
+    node.chain.mine(19)
+    await shop.usdt.schedule_watch()
+    await shop.usdt.schedule_watch()  # a second process starting: still one job
+    [job] = await shop.jobs.jobs(kind_prefix=WATCH)
+    clock.current = job.run_at
+    runners = [
+        JobRunner(
+            shop.jobs,
+            {WATCH: shop.usdt.run_watch},
+            clock,
+            grace=timedelta(minutes=5),
+            lease=timedelta(minutes=1),
+            owner=f"instance-{n}",
+        )
+        for n in (1, 2)
+    ]
+    ticks = await asyncio.gather(*(runner.tick() for runner in runners))
+
+    assert sum(len(t.ran) for t in ticks) == 1
+    assert await _balance(shop, ALICE) == 100_00
+    done, upcoming = await shop.jobs.jobs(kind_prefix=WATCH)
+    assert done.status == JobStatus.DONE
+    assert (upcoming.status, upcoming.run_at) == (
+        JobStatus.PENDING,
+        job.run_at + timedelta(seconds=30),
+    )
+    await _ledger_ok(db)
