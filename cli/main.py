@@ -721,7 +721,9 @@ def jobs_list(status: str | None, limit: int) -> None:
 
 
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
-PARTS: tuple[click.Command, ...] = ()
+from cli.usdt import PART as USDT  # noqa: E402
+
+PARTS: tuple[click.Command, ...] = (USDT,)
 for part in PARTS:
     main.add_command(part)
 
