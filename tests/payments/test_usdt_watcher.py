@@ -237,3 +237,27 @@ async def test_the_watcher_job_runs_once_across_two_processes_and_schedules_the_
         job.run_at + timedelta(seconds=30),
     )
     await _ledger_ok(db)
+
+
+async def test_the_ledger_check_names_a_transfer_claiming_a_payment_it_did_not_pay(
+    shop: Platform, node: FakeTronServer, clock: FakeClock, db: Database
+) -> None:
+    from sqlalchemy import update
+
+    from core.models import UsdtTransfer
+
+    first = await shop.payments.create(ALICE, "usdt", 10_00)
+    node.chain.pay(OURS, first.step.provider_amount or 0, at=clock.now())
+    node.chain.pay(OURS, 1_000, at=clock.now())  # pays nothing
+    node.chain.mine(19)
+    await shop.usdt.watch()
+    await _ledger_ok(db)
+    async with db.transaction() as session:  # a hand edit: the stray transfer "paid" it
+        await session.execute(
+            update(UsdtTransfer)
+            .where(UsdtTransfer.amount == 1_000)
+            .values(status=UsdtTransferStatus.CREDITED, payment_id=first.payment.id)
+        )
+    report = await check_ledger(db)
+    [problem] = report.problems
+    assert problem.startswith("USDT transfers recorded as credited")
