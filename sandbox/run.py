@@ -47,7 +47,9 @@ from core.platform import Platform, build_platform
 from core.settings import Settings, generate_secret_key
 from sandbox.chat.app import build_chat_app
 from sandbox.demo import build_demo, reissue_api_key
+from sandbox.demo_usdt import DEPOSIT_ADDRESS, usdt_settings
 from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.fake_tron import FakeTronServer
 from sandbox.personas import ADMIN, PERSONAS, RESELLER_GOLD, ApiLink
 from web.app import ApiServer
 
@@ -149,6 +151,8 @@ async def _serve(options: SandboxOptions) -> None:
 
         telegram = await stack.enter_async_context(FakeTelegramServer(token=BOT_TOKEN, host=HOST))
         settings = sandbox_settings(directory, secret_key, telegram.base_url)
+        tron = await stack.enter_async_context(FakeTronServer(host=HOST))  # USDT's chain
+        settings = settings.model_copy(update=usdt_settings(tron.base_url))
         await _migrate(settings.database_url)
         if fresh:
             demo = await build_demo(settings, seed=options.seed)
@@ -174,6 +178,8 @@ async def _serve(options: SandboxOptions) -> None:
             f"Kameng sandbox ready in {seconds:.1f} s: open {page_url}\n"
             f"  reseller API: {api.base_url}  key: {api_key} (reseller {api_key_owner})\n"
             f"  Telegram Bot API emulator: {telegram.base_url}\n"
+            f"  TRON node (USDT): {tron.base_url}; pay with POST {tron.base_url}/sandbox/pay"
+            f' {{"to": "{DEPOSIT_ADDRESS}", "amount": "12.347"}}\n'
             f"  data: {directory} ({'fresh demo' if fresh else 'kept'})\n"
             "Ctrl-C to stop",
             flush=True,

@@ -98,6 +98,17 @@ class FakeTron:
         self.failures += calls
 
 
+def usdt_units(amount: object) -> int:
+    """``12347000`` (units) or ``"12.347"`` (USDT, at most 6 decimals) → units."""
+    if isinstance(amount, int) and not isinstance(amount, bool):
+        return amount
+    text = str(amount).strip()
+    whole, _, frac = text.partition(".")
+    if not whole.isdigit() or (frac and not frac.isdigit()) or len(frac) > 6:
+        raise ValueError(text)
+    return int(whole) * 1_000_000 + int(frac.ljust(6, "0") or "0")
+
+
 def _item(t: FakeTransfer) -> dict[str, Any]:
     return {
         "transaction_id": t.tx_id,
@@ -230,9 +241,12 @@ class FakeTronServer:
     async def _sandbox_pay(self, request: web.Request) -> web.Response:
         try:
             body = await request.json()
-            to, amount = str(body["to"]), int(body["amount"])
+            to, amount = str(body["to"]), usdt_units(body["amount"])
         except (ValueError, KeyError, TypeError):
-            return web.json_response({"ok": False, "error": "to and amount needed"}, status=400)
+            return web.json_response(
+                {"ok": False, "error": 'to and amount needed, e.g. "12.347" or 12347000'},
+                status=400,
+            )
         transfer = self.chain.pay(to, amount, contract=str(body.get("contract", USDT_CONTRACT)))
         self.chain.mine(int(body.get("confirm", 20)))
         return web.json_response({"ok": True, "tx_id": transfer.tx_id, "block": transfer.block})

@@ -92,3 +92,24 @@ async def test_a_node_that_does_not_answer_is_chain_unavailable(node: FakeTronSe
     assert await grid.latest_block() == node.chain.block  # answering again
     with pytest.raises(ChainUnavailable):
         await TronGrid("http://127.0.0.1:9", timeout=1).latest_block()  # nobody there
+
+
+async def test_the_sandbox_pays_by_post_in_usdt_or_units(node: FakeTronServer) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        for amount in ("12.347", 12_347_000):
+            async with http.post(
+                f"{node.base_url}/sandbox/pay", json={"to": OURS, "amount": amount}
+            ) as answer:
+                assert answer.status == 200
+        for bad in ("12.3470001", "-1", "abc"):
+            async with http.post(
+                f"{node.base_url}/sandbox/pay", json={"to": OURS, "amount": bad}
+            ) as answer:
+                assert answer.status == 400
+    grid = TronGrid(node.base_url)
+    listed = await grid.incoming(OURS, USDT_CONTRACT, 0)
+    assert [t.amount for t in listed] == [12_347_000, 12_347_000]
+    info = await grid.tx_info(listed[0].tx_id)
+    assert await grid.latest_block() - (info.block or 0) >= 19  # confirmed at once
