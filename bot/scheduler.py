@@ -23,6 +23,7 @@ from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from bot.sender import Outcome, Priority, Sender
 from core.jobs import JobContext, JobRunner
+from core.payments import RECOVER
 from core.payments.usdt import WATCH as USDT_WATCH
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
@@ -110,6 +111,7 @@ def build_runner(
             ANNOUNCE: messenger.announce,
             REMIND: messenger.remind,
             REPORT: messenger.report,
+            RECOVER: platform.payments.run_recovery,  # 补单: payments whose notice never came
             USDT_WATCH: platform.usdt.run_watch,  # the USDT deposit address's transfers
         },
         platform.clock,

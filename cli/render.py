@@ -158,6 +158,13 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "not_restockable": _not_restockable,
     "quote_used": lambda w: f"this quote was already bought (order {w.p.get('order_id')})",
     "no_such_revision": lambda w: f"no such revision: {w.p.get('revision')}",
+    "unknown_payment_method": lambda w: (
+        f"payment provider {w.p.get('method')} is not enabled (see the README's Payments)"
+    ),
+    "bad_notification": lambda w: f"notification refused: {w.text('reason')}",
+    "payment_provider_unavailable": lambda w: (
+        f"payment provider {w.p.get('provider')} did not answer; nothing changed, try again"
+    ),
     "storage_unavailable": lambda w: (
         f"the database cannot be written ({w.text('reason')}): nothing was changed; "
         "fix the disk or its permissions and run it again"

@@ -75,6 +75,3 @@ def transfers(status: str | None, limit: int) -> None:
             f"{as_utc(t.paid_at):%Y-%m-%d %H:%M:%S} {format_units(t.amount)} USDT "
             f"from {t.from_address} {t.status.value}{why}{pays} tx {t.tx_id}"
         )
-
-
-PART = usdt

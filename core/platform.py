@@ -135,6 +135,7 @@ def build_platform(
             clock,
             usdt.join(Providers.from_settings(settings, UrllibFetch())),
             payment_rules(settings),
+            jobs,
         ),
         usdt=usdt,
     )
@@ -149,4 +150,5 @@ def payment_rules(settings: Settings) -> PaymentRules:
         ttl=timedelta(seconds=settings.payment_ttl_seconds),
         grace=timedelta(seconds=settings.payment_grace_seconds),
         check_after=timedelta(seconds=settings.payment_check_after_seconds),
+        recovery_every=timedelta(seconds=settings.payment_recovery_seconds),
     )
