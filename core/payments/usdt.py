@@ -10,6 +10,7 @@ The rules are pure, in ``core/decisions/usdt.py``; the chain is ``core/payments/
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -72,6 +73,7 @@ OVERLAP = timedelta(minutes=10)
 #: a watcher's first run looks back this far past the payments' expiry and grace
 FIRST_LOOK_BACK = timedelta(hours=1)
 MAX_PENDING = 500  # transfers looked at again per run
+CHECK_SPACING = 3.0  # seconds between the watcher runs a Check asks for
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class Usdt:
         self.chain = chain
 
         self._book: PaymentBook | None = None
+        self._last_check = -CHECK_SPACING
 
     @property
     def enabled(self) -> bool:
@@ -344,6 +347,16 @@ class Usdt:
                 )
         return done
 
+    async def watch_soon(self) -> None:
+        """A watcher run unless one started in this process within ``CHECK_SPACING``: a
+        Check pressed again and again, or a recovery round over many USDT payments, asks
+        the chain's API once."""
+        started = time.monotonic()
+        if started - self._last_check < CHECK_SPACING:
+            return
+        self._last_check = started
+        await self.watch()
+
     async def watch(self, book: PaymentBook | None = None) -> WatchReport:
         """One run: list new transfers, record them, and settle every pending one that is
         confirmed enough. ``ChainUnavailable`` leaves everything for the next run."""
@@ -423,6 +436,17 @@ class Usdt:
                         counts["mismatched"] += 1
         return WatchReport(listed=len(listed), recorded=recorded, **counts)
 
+    async def paid_by(self, payment_id: str) -> TransferView | None:
+        """The transfer that paid ``payment_id`` (credited, or too late), if any."""
+        async with self._db.reading() as session:
+            row = await session.scalar(
+                select(UsdtTransfer).where(
+                    UsdtTransfer.payment_id == payment_id,
+                    UsdtTransfer.status.in_([UsdtTransferStatus.CREDITED, UsdtTransferStatus.LATE]),
+                )
+            )
+            return None if row is None else _view(row)
+
     async def transfers(
         self, status: UsdtTransferStatus | None = None, *, limit: int = 50
     ) -> list[TransferView]:
@@ -499,7 +523,16 @@ class UsdtProvider:
         raise BadNotification(provider=NAME, reason="no_notifications")
 
     async def query(self, payment_id: str) -> Status:
-        return Unpaid(payment_id)
+        """The Check button and recovery: one watcher run now (the chain down is only a
+        warning), then what the chain paid this payment, if anything."""
+        try:
+            await self.usdt.watch_soon()
+        except (ChainUnavailable, UsdtNotConfigured) as not_now:
+            log.warning("USDT check of %s: no watcher run (%s)", payment_id, not_now)
+        paid = await self.usdt.paid_by(payment_id)
+        if paid is None:
+            return Unpaid(payment_id)
+        return Paid(payment_id, paid.amount, paid.tx_id, paid.paid_at, {"tx_id": paid.tx_id})
 
 
 def usdt_from_settings(

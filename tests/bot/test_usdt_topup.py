@@ -1,0 +1,90 @@
+"""A reseller tops up with USDT in the bot, against the fake Telegram and the fake TRON
+node: Balance → Top up → USDT → amount → "send exactly … USDT (TRC20) to ADDRESS before …"
+with the address's QR code → pays on the chain → Check → credited."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from core.checks import check_ledger
+from core.platform import Platform
+from core.settings import Settings
+from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.fake_tron import FakeTronServer
+from tests.conftest import TEST_SECRET, FakeClock
+from tests.factories import make_reseller
+
+OURS = "TJmmqjb1DK9TTZbQXzRQ2AuA94z4gKAPFh"
+RESELLER = 7001
+
+
+@pytest.fixture
+async def node() -> AsyncIterator[FakeTronServer]:
+    async with FakeTronServer() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(database_url: str, node: FakeTronServer) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        usdt_deposit_address=OURS,
+        usdt_api_url=node.base_url,
+        _env_file=None,
+    )
+
+
+async def test_a_reseller_tops_up_with_usdt_and_checks_it_in(
+    server: FakeTelegramServer,
+    shop: Platform,
+    node: FakeTronServer,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await make_reseller(shop, RESELLER)
+    await shop.usdt.set_rate(725)
+    ann = server.user(RESELLER, language_code="en", username="ann", started=True)
+
+    await ann.send_text("💰 Balance")
+    balance = await ann.wait_for_message(lambda m: "💳 Top up" in m.buttons)
+    await ann.press("💳 Top up", message=balance)
+    methods = await ann.wait_for_message(lambda m: "💵 USDT (TRC20)" in m.buttons)
+    await ann.press("💵 USDT (TRC20)", message=methods)
+    await ann.wait_for_message(lambda m: "how much" in m.content)
+    await ann.send_text("100")
+    pay = await ann.wait_for_message(lambda m: "USDT (TRC20)" in m.content)
+    assert "Send exactly 13.801000 USDT (TRC20) to" in pay.content
+    assert OURS in pay.content and "before" in pay.content
+    qr = await ann.wait_for_message(lambda m: m.photo is not None)
+    assert "deposit address" in qr.content
+    assert (await ann.download(qr)).startswith(b"\x89PNG")
+
+    await ann.press("🔄 Check payment", message=pay)
+    await ann.wait_for_message(lambda m: "Still waiting" in m.content)
+
+    node.chain.pay(OURS, 13_801_000, at=clock.now())
+    node.chain.mine(19)
+    monkeypatch.setattr("core.payments.usdt.CHECK_SPACING", 0.0)  # no wait between checks
+    await ann.press("🔄 Check payment", message=pay)
+    await ann.wait_for_message(lambda m: "credited ✅" in m.content)
+    assert (await shop.balances.balance(RESELLER)).balance == 100_00
+    assert (await check_ledger(shop.db)).ok
+
+
+async def test_without_a_rate_the_reseller_is_told_to_choose_another_method(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await make_reseller(shop, RESELLER)
+    ann = server.user(RESELLER, language_code="zh-hans", username="ann", started=True)
+    await shop.catalogue.set_language(RESELLER, "zh-CN")
+    await ann.send_text("/balance")
+    balance = await ann.wait_for_message(lambda m: len(m.buttons) > 0)
+    await ann.press(balance.buttons[0], message=balance)
+    methods = await ann.wait_for_message(lambda m: "💵 USDT（TRC20）" in m.buttons)
+    await ann.press("💵 USDT（TRC20）", message=methods)
+    await ann.wait_for_message(lambda m: "100" in m.content)
+    await ann.send_text("100")
+    await ann.wait_for_message(lambda m: "USDT 充值暂不可用" in m.content)
