@@ -23,6 +23,7 @@ from bot.handlers import (
     admin_panel,
     admin_payments,
     admin_pricing,
+    admin_usdt,
     apikeys,
     approvals,
     balance,
@@ -107,6 +108,7 @@ def build_dispatcher(
         approvals.setup(),  # every approval queue's Approve / Reject and listing
         admin_aftersales.setup(),
         admin_payments.setup(),  # stuck and mismatched payments, /paycredit
+        admin_usdt.setup(),  # /usdtrate, /usdt: USDT that paid no payment
         registration.setup(),
         vouchers.setup(),
         supplier_sales.setup(),

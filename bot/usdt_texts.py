@@ -10,6 +10,7 @@ from bot import formatting as fmt
 from core.decisions.usdt import format_units
 from core.payments import PaymentView
 from core.payments.provider import PayStep
+from core.payments.usdt import RateView, TransferView
 
 
 def pay(payment: PaymentView, step: PayStep) -> str:
@@ -39,3 +40,50 @@ def not_configured() -> str:
 
 def slots_full() -> str:
     return _("Too many USDT payments of this size are open. Try a slightly different amount.")
+
+
+# --- admins ------------------------------------------------------------------------------
+
+
+def rate(view: RateView | None) -> str:
+    if view is None:
+        return _("No USDT rate yet: USDT top-ups are refused. Set one: /usdtrate 7.25")
+    return _("1 USDT = {price}, set by {who} at {time}. Change it: /usdtrate 7.30").format(
+        price=fmt.amount(view.fen_per_usdt), who=escape(view.set_by), time=fmt.moment(view.set_at)
+    )
+
+
+def rate_usage() -> str:
+    return _("Usage: /usdtrate PRICE — the price of 1 USDT, e.g. /usdtrate 7.25")
+
+
+def rate_set(view: RateView) -> str:
+    return _("1 USDT = {price} from now on (recorded in the audit log).").format(
+        price=fmt.amount(view.fen_per_usdt)
+    )
+
+
+def unmatched(kept: list[TransferView]) -> str:
+    if not kept:
+        return _("No USDT transfer is waiting for an admin: each paid its payment.")
+    lines = [_("USDT that paid no payment ({count}, newest first):").format(count=len(kept))]
+    for t in kept:
+        lines.append(
+            _(
+                "{time}: <b>{usdt} USDT</b> from <code>{sender}</code> ({why})\n"
+                "tx <code>{tx}</code>"
+            ).format(
+                time=fmt.moment(t.paid_at),
+                usdt=format_units(t.amount),
+                sender=escape(t.from_address),
+                why=_reason(t.reason),
+                tx=escape(t.tx_id),
+            )
+        )
+    return "\n\n".join(lines)
+
+
+def _reason(reason: str) -> str:
+    if reason == "paid_twice":
+        return _("its payment was already paid")
+    return _("no payment expects this amount")

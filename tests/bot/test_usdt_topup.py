@@ -88,3 +88,38 @@ async def test_without_a_rate_the_reseller_is_told_to_choose_another_method(
     await ann.wait_for_message(lambda m: "100" in m.content)
     await ann.send_text("100")
     await ann.wait_for_message(lambda m: "USDT 充值暂不可用" in m.content)
+
+
+async def test_an_admin_sets_the_rate_and_sees_usdt_that_paid_nothing(
+    server: FakeTelegramServer, shop: Platform, node: FakeTronServer, clock: FakeClock
+) -> None:
+    from core.audit import verify
+    from tests.bot.conftest import ADMIN_ID
+
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    await admin.send_text("/usdtrate")
+    await admin.wait_for_message(lambda m: "No USDT rate yet" in m.content)
+    await admin.send_text("/usdtrate seven")
+    await admin.wait_for_message(lambda m: m.content.startswith("Usage: /usdtrate"))
+    await admin.send_text("/usdtrate 7.25")
+    await admin.wait_for_message(lambda m: "1 USDT = ¥7.25 from now on" in m.content)
+    assert (await shop.usdt.rate()) is not None
+    assert (await shop.usdt.rate()).set_by == f"admin:{ADMIN_ID}"  # type: ignore[union-attr]
+
+    ann = server.user(RESELLER, language_code="en", started=True)
+    await make_reseller(shop, RESELLER)
+    await ann.send_text("/usdtrate 1")  # not an admin: the command is not his
+    await ann.wait_for_message(lambda m: "1 USDT" not in m.content)
+    assert (await shop.usdt.rate()).fen_per_usdt == 725  # type: ignore[union-attr]
+
+    await admin.send_text("/usdt")
+    await admin.wait_for_message(lambda m: "No USDT transfer is waiting" in m.content)
+    node.chain.pay(OURS, 4_200_000, at=clock.now())
+    node.chain.mine(19)
+    await shop.usdt.watch()
+    await admin.send_text("/usdt")
+    listing = await admin.wait_for_message(lambda m: "USDT that paid no payment (1" in m.content)
+    assert (
+        "4.200000 USDT" in listing.content and "no payment expects this amount" in listing.content
+    )
+    assert (await verify(shop.db)).ok
