@@ -41,6 +41,7 @@ from core.reviews import NewProduct
 from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
+from sandbox import demo_payments
 from sandbox.demo_usdt import set_up_usdt
 from sandbox.personas import (
     ADMIN,
@@ -216,6 +217,7 @@ async def build_demo(
         await builder.open_shop()
         await builder.history(now)
         pending_sku = await builder.today(now)
+        await demo_payments.add_payments(platform, clock.set, now)
         clock.set(now)
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
         await set_up_usdt(platform)  # sandbox/demo_usdt.py: today's USDT rate
