@@ -13,10 +13,10 @@ from core.platform import Platform
 from core.settings import Settings
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_tron import FakeTronServer
-from tests.conftest import TEST_SECRET, FakeClock
+from tests.conftest import FakeClock
 from tests.factories import make_reseller
+from tests.tron_helpers import OURS, usdt_settings
 
-OURS = "TJmmqjb1DK9TTZbQXzRQ2AuA94z4gKAPFh"
 RESELLER = 7001
 
 
@@ -28,13 +28,7 @@ async def node() -> AsyncIterator[FakeTronServer]:
 
 @pytest.fixture
 def settings(database_url: str, node: FakeTronServer) -> Settings:
-    return Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        usdt_deposit_address=OURS,
-        usdt_api_url=node.base_url,
-        _env_file=None,
-    )
+    return usdt_settings(database_url, node)
 
 
 async def test_a_reseller_tops_up_with_usdt_and_checks_it_in(

@@ -16,8 +16,7 @@ from sandbox.fake_tron import FakeTronServer
 from tests.cli_runner import Done, run_kameng
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import make_reseller
-
-OURS = "TJmmqjb1DK9TTZbQXzRQ2AuA94z4gKAPFh"
+from tests.tron_helpers import OURS, usdt_settings
 
 
 @pytest.fixture
@@ -28,13 +27,7 @@ async def node() -> AsyncIterator[FakeTronServer]:
 
 @pytest.fixture
 def settings(database_url: str, node: FakeTronServer) -> Settings:
-    return Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        usdt_deposit_address=OURS,
-        usdt_api_url=node.base_url,
-        _env_file=None,
-    )
+    return usdt_settings(database_url, node)
 
 
 async def test_rate_watch_and_transfers_from_the_command_line(

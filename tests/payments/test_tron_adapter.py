@@ -10,10 +10,7 @@ from core.errors import ChainUnavailable
 from core.payments.tron import TronGrid, TxInfo
 from sandbox.fake_tron import USDT_CONTRACT, FakeTronServer
 from sandbox.fake_tron.server import PAYER
-
-OURS = "TJmmqjb1DK9TTZbQXzRQ2AuA94z4gKAPFh"
-THEIRS = "TLCuBEirVzB6V4menLZKw1jfBTFMZbuKq7"
-FAKE_USDT = "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf"
+from tests.tron_helpers import FAKE_USDT, OURS, THEIRS
 
 
 @pytest.fixture

@@ -16,12 +16,10 @@ from core.models import PaymentStatus, UsdtTransferStatus
 from core.platform import Platform
 from core.settings import Settings
 from sandbox.fake_tron import FakeTronServer
-from tests.conftest import TEST_SECRET, FakeClock
+from tests.conftest import FakeClock
 from tests.factories import make_reseller
+from tests.tron_helpers import FAKE_USDT, OURS, THEIRS, usdt_settings
 
-OURS = "TJmmqjb1DK9TTZbQXzRQ2AuA94z4gKAPFh"
-THEIRS = "TLCuBEirVzB6V4menLZKw1jfBTFMZbuKq7"
-FAKE_USDT = "TXYZopYRdj2D9XRtbG411XZZ3kM5VkAeBf"
 ALICE, BOB = 5001, 5002
 
 
@@ -33,16 +31,7 @@ async def node() -> AsyncIterator[FakeTronServer]:
 
 @pytest.fixture
 def settings(database_url: str, node: FakeTronServer) -> Settings:
-    return Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        usdt_deposit_address=OURS,
-        usdt_api_url=node.base_url,
-        usdt_confirmations=19,
-        payment_ttl_seconds=1800,
-        payment_grace_seconds=1800,
-        _env_file=None,
-    )
+    return usdt_settings(database_url, node)
 
 
 @pytest.fixture
