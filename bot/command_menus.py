@@ -59,6 +59,8 @@ MENUS: dict[Role, dict[str, LazyProxy]] = {
         "promos": __("Promotions not over yet"),
         "reports": __("Sales reports"),
         "export": __("Orders as CSV: /export FROM TO"),
+        "usdtrate": __("USDT rate: /usdtrate [PRICE]"),
+        "usdt": __("USDT that paid no payment"),
     },
 }
 # shown to those who may still use them only
