@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import click
 
-from cli.common import NUMBERS_AS_ARGUMENTS, positive_amount, run_on_platform
+from cli.common import NUMBERS_AS_ARGUMENTS, OPERATOR, positive_amount, run_on_platform
 from core.clock import as_utc
 from core.decisions.usdt import format_units
 from core.models import UsdtTransferStatus
 from core.money import format_amount
+from core.payments.service import Settled
 from core.payments.usdt import RateView, TransferView, WatchReport
 
 
@@ -75,3 +76,35 @@ def transfers(status: str | None, limit: int) -> None:
             f"{as_utc(t.paid_at):%Y-%m-%d %H:%M:%S} {format_units(t.amount)} USDT "
             f"from {t.from_address} {t.status.value}{why}{pays} tx {t.tx_id}"
         )
+
+
+@usdt.command("credit")
+@click.argument("tx_id")
+@click.option("--to", "to", type=int, required=True, help="the reseller's Telegram id")
+@click.option("--note", required=True, help="why (kept in the audit log)")
+@click.option(
+    "--amount",
+    default=None,
+    callback=lambda ctx, param, value: (
+        None if value is None else positive_amount(ctx, param, value)
+    ),
+    help="what to credit (default: what arrived, at today's rate, rounded down)",
+)
+def credit(tx_id: str, to: int, note: str, amount: int | None) -> None:
+    """Credit a transfer that paid no payment (TX_ID) to a reseller: audited, once."""
+    settled: Settled = run_on_platform(
+        lambda p: p.usdt.credit_transfer(
+            tx_id,
+            admin_telegram_id=None,
+            to_telegram_id=to,
+            note=note,
+            amount=amount,
+            operator=OPERATOR,
+        )
+    )
+    payment = settled.payment
+    balance = "" if settled.balance is None else f"; balance now {format_amount(settled.balance)}"
+    click.echo(
+        f"{settled.outcome}: payment {payment.id}, {format_amount(payment.amount)} "
+        f"to {payment.credited_telegram_id}{balance}"
+    )

@@ -32,6 +32,12 @@ def nominal_units(amount_fen: int, rate_fen_per_usdt: int) -> int:
     return -(-units // NOMINAL_STEP) * NOMINAL_STEP
 
 
+def fen_for_units(units: int, rate_fen_per_usdt: int) -> int:
+    """What ``units`` of USDT are worth in fen at the rate, rounded down (an admin crediting
+    a transfer that paid no payment credits no more than arrived)."""
+    return units * rate_fen_per_usdt // UNITS_PER_USDT
+
+
 def payable_units(nominal: int, taken: Collection[int], slots: int = MAX_SLOTS) -> int | None:
     """The nominal amount plus the fewest thousandths (at least one) that no payment in
     ``taken`` (the payable amounts of payments still open or within their grace) expects;

@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.balances import check_amount
+from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
 from core.decisions.usdt import (
@@ -35,6 +37,7 @@ from core.decisions.usdt import (
     Transfer,
     Unconfirmed,
     decide_transfer,
+    fen_for_units,
     nominal_units,
     payable_units,
 )
@@ -42,6 +45,8 @@ from core.errors import (
     BadNotification,
     ChainUnavailable,
     InvalidAmount,
+    InvalidState,
+    NotFound,
     UsdtNotConfigured,
     UsdtSlotsFull,
 )
@@ -56,7 +61,7 @@ from core.models import (
 )
 from core.payments.provider import NewPayment, Paid, PayStep, Status, Unpaid
 from core.payments.registry import Providers
-from core.payments.service import Payments
+from core.payments.service import Payments, Settled, new_payment_id
 from core.payments.tron import ChainTransfer, TronChain, TronGrid
 from core.rights import require_admin
 from core.settings import Settings
@@ -157,15 +162,18 @@ class Usdt:
         chain: TronChain | None,
         jobs: JobStore | None = None,
         watch_every: timedelta = timedelta(seconds=30),
+        currency: str = "CNY",
     ) -> None:
         self._db = db
         self._clock = clock
         self._jobs = jobs
         self._watch_every = watch_every
+        self._currency = currency
         self.rules = ChainRules(deposit_address, contract, confirmations, grace)
         self.chain = chain
 
         self._book: PaymentBook | None = None
+        self._payments: Payments | None = None
         self._last_check = -CHECK_SPACING
 
     @property
@@ -181,6 +189,7 @@ class Usdt:
     def attach(self, payments: Payments) -> None:
         """The payments core the watcher settles through (wired once, in the platform)."""
         self._book = PaymentsBook(self._db, payments)
+        self._payments = payments
 
     # -- the rate ---------------------------------------------------------------------------
 
@@ -447,6 +456,83 @@ class Usdt:
             )
             return None if row is None else _view(row)
 
+    async def credit_transfer(
+        self,
+        tx_id: str,
+        *,
+        admin_telegram_id: int | None,
+        to_telegram_id: int,
+        note: str,
+        amount: int | None = None,
+        operator: str = "operator:cli",
+    ) -> Settled:
+        """A transfer kept as mismatched, credited by an admin (or the operator, with
+        ``admin_telegram_id`` None) to a named reseller: it becomes a USDT payment of his,
+        held (``mismatched``, the tx id as its reference, UNIQUE), and is credited through
+        the payments core's manual credit: audited, once. ``amount`` (fen) defaults to what
+        arrived at today's rate, rounded down."""
+        if self._payments is None:
+            raise UsdtNotConfigured(missing="payments")
+        if not note.strip():
+            raise InvalidState(kind="payment", reason="note_required")
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            if admin_telegram_id is not None:
+                await require_admin(session, admin_telegram_id, "usdt.credit")
+            row = await session.scalar(
+                select(UsdtTransfer).where(UsdtTransfer.tx_id == tx_id).with_for_update()
+            )
+            if row is None:
+                raise NotFound(kind="usdt_transfer", ref=tx_id)
+            payment_id = row.payment_id
+            if payment_id is None:
+                if row.status != UsdtTransferStatus.MISMATCHED:
+                    raise InvalidState(kind="usdt_transfer", ref=tx_id, status=row.status.value)
+                if amount is None:
+                    rate = await current_rate(session)
+                    if rate is None:
+                        raise UsdtNotConfigured(missing="rate")
+                    amount = fen_for_units(row.amount, rate.fen_per_usdt)
+                check_amount(amount)
+                target = await load_user(session, to_telegram_id)
+                payment_id = new_payment_id(now)
+                session.add(
+                    Payment(
+                        id=payment_id,
+                        user_id=target.id,
+                        provider=NAME,
+                        method="",
+                        amount=amount,
+                        currency=self._currency,
+                        provider_amount=row.amount,
+                        provider_currency=CURRENCY,
+                        status=PaymentStatus.MISMATCHED,
+                        provider_reference=row.tx_id,
+                        paid_amount=row.amount,
+                        fee=0,
+                        note=f"USDT transfer kept ({row.reason})",
+                        created_at=now,
+                        expires_at=now,
+                        paid_at=row.paid_at,
+                    )
+                )
+                row.payment_id = payment_id
+        settled = await self._payments.credit_manually(
+            payment_id,
+            admin_telegram_id=admin_telegram_id,
+            to_telegram_id=to_telegram_id,
+            note=note,
+            amount=amount,
+            operator=operator,
+        )
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(UsdtTransfer)
+                .where(UsdtTransfer.tx_id == tx_id)
+                .values(status=UsdtTransferStatus.CREDITED, decided_at=now)
+            )
+        return settled
+
     async def transfers(
         self, status: UsdtTransferStatus | None = None, *, limit: int = 50
     ) -> list[TransferView]:
@@ -552,4 +638,5 @@ def usdt_from_settings(
         chain=chain,
         jobs=jobs,
         watch_every=timedelta(seconds=settings.usdt_watch_seconds),
+        currency=settings.currency,
     )

@@ -133,3 +133,18 @@ def test_a_late_transfer_pays_the_payment_whose_window_it_falls_in() -> None:
     old = OpenPayment("old", 12_347_000, T0 - timedelta(hours=2), T0 - timedelta(hours=1))
     new = OpenPayment("new", 12_347_000, T0, T0 + timedelta(minutes=30))
     assert decide_transfer(_transfer(), 1_100, [old, new], RULES) == Credit("new", late=False)
+
+
+@pytest.mark.parametrize(
+    ("units", "rate", "fen"),
+    [
+        (13_801_000, 725, 100_05),  # 13.801 USDT at 7.25 = 100.05725 → 100.05
+        (13_793_103, 725, 99_99),  # 99.9999… → 99.99: never more than arrived
+        (1, 725, 0),  # a millionth of a USDT is worth no fen
+        (100_000_000, 725, 725_00),
+    ],
+)
+def test_usdt_are_worth_fen_rounded_down(units: int, rate: int, fen: int) -> None:
+    from core.decisions.usdt import fen_for_units
+
+    assert fen_for_units(units, rate) == fen

@@ -76,3 +76,35 @@ async def test_a_node_that_is_down_is_one_line(
     assert done.returncode == 1
     assert done.stderr.startswith("error: the TRON API did not answer")
     assert "Traceback" not in done.stderr
+
+
+async def test_an_operator_credits_a_transfer_that_paid_nothing_once(
+    platform: Platform, node: FakeTronServer, clock: FakeClock, settings: Settings, tmp_path: Path
+) -> None:
+    env = {
+        "KAMENG_DATABASE_URL": settings.database_url,
+        "KAMENG_SECRET_KEY": TEST_SECRET,
+        "KAMENG_USDT_DEPOSIT_ADDRESS": OURS,
+        "KAMENG_USDT_API_URL": node.base_url,
+    }
+
+    async def kameng(*args: str) -> Done:
+        return await asyncio.to_thread(run_kameng, "usdt", *args, env=env, cwd=tmp_path)
+
+    await make_reseller(platform, 5001)
+    await platform.usdt.set_rate(725)
+    kept = node.chain.pay(OURS, 13_793_103, at=clock.now())  # 13.793103 USDT: no payment
+    node.chain.mine(19)
+    await platform.usdt.watch()
+
+    no_note = await kameng("credit", kept.tx_id, "--to", "5001", "--note", " ")
+    assert no_note.returncode == 1 and "Traceback" not in no_note.stderr
+    done = await kameng("credit", kept.tx_id, "--to", "5001", "--note", "paid without a top-up")
+    assert done.returncode == 0, done.stderr
+    assert "credited: payment" in done.stdout and "99.99 to 5001" in done.stdout  # rounded down
+    again = await kameng("credit", kept.tx_id, "--to", "5001", "--note", "twice?")
+    assert again.returncode == 1  # once only
+    assert (await platform.balances.balance(5001)).balance == 99_99
+    assert (await kameng("transfers", "--status", "mismatched")).stdout == "no transfers\n"
+    assert (await check_ledger(platform.db)).ok
+    assert (await verify(platform.db)).ok
