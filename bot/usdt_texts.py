@@ -87,3 +87,7 @@ def _reason(reason: str) -> str:
     if reason == "paid_twice":
         return _("its payment was already paid")
     return _("no payment expects this amount")
+
+
+def credit_usage() -> str:
+    return _("Usage: /usdtcredit TX_ID TELEGRAM_ID note — credits a transfer listed by /usdt")

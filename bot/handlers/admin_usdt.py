@@ -1,5 +1,6 @@
-"""Admins and USDT: the exchange rate (``/usdtrate``; ``/usdtrate 7.25`` sets it, audited)
-and the transfers that paid no payment (``/usdt``), kept for an admin to look at."""
+"""Admins and USDT: the exchange rate (``/usdtrate``; ``/usdtrate 7.25`` sets it, audited),
+the transfers that paid no payment (``/usdt``), kept for an admin to look at, and crediting
+one to a named reseller (``/usdtcredit TX TELEGRAM_ID note``: audited, once)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot import texts, usdt_texts
+from bot import payment_texts, texts, usdt_texts
 from bot.filters import admin_router
 from core.catalogue import UserView
 from core.errors import KamengError
@@ -37,13 +38,32 @@ async def rate(message: Message, command: CommandObject, user: UserView, usdt: U
     await message.answer(usdt_texts.rate_set(view))
 
 
+async def credit(message: Message, command: CommandObject, user: UserView, usdt: Usdt) -> None:
+    """``/usdtcredit TX TELEGRAM_ID note``: a transfer that paid nothing, to that reseller."""
+    parts = (command.args or "").split(maxsplit=2)
+    if len(parts) < 3 or not parts[1].isdigit():
+        await message.answer(usdt_texts.credit_usage())
+        return
+    tx_id, to, note = parts
+    try:
+        settled = await usdt.credit_transfer(
+            tx_id, admin_telegram_id=user.telegram_id, to_telegram_id=int(to), note=note
+        )
+    except KamengError as refused:
+        await message.answer(texts.error(refused))
+        return
+    await message.answer(payment_texts.paycredit_done(settled))
+
+
 async def unmatched(message: Message, usdt: Usdt) -> None:
     kept = await usdt.transfers(UsdtTransferStatus.MISMATCHED, limit=_LIMIT)
-    await message.answer(usdt_texts.unmatched(kept)[:4096])
+    footer = "\n\n" + usdt_texts.credit_usage() if kept else ""
+    await message.answer(usdt_texts.unmatched(kept)[: 4096 - len(footer)] + footer)
 
 
 def setup() -> Router:
     router = admin_router("admin_usdt")
     router.message.register(rate, Command("usdtrate"))
     router.message.register(unmatched, Command("usdt"))
+    router.message.register(credit, Command("usdtcredit"))
     return router

@@ -116,4 +116,17 @@ async def test_an_admin_sets_the_rate_and_sees_usdt_that_paid_nothing(
     assert (
         "4.200000 USDT" in listing.content and "no payment expects this amount" in listing.content
     )
+    assert "/usdtcredit" in listing.content
+    [kept] = await shop.usdt.transfers()
+    await admin.send_text(f"/usdtcredit {kept.tx_id} {RESELLER}")
+    await admin.wait_for_message(lambda m: m.content.startswith("Usage: /usdtcredit"))
+    await admin.send_text(f"/usdtcredit {kept.tx_id} {RESELLER} sent without a top-up")
+    await admin.wait_for_message(lambda m: f"credited to {RESELLER}: +¥30.45 ✅" in m.content)
+    assert (await shop.balances.balance(RESELLER)).balance == 30_45  # 4.2 × 7.25
+    mark = admin.mark()
+    await admin.send_text(f"/usdtcredit {kept.tx_id} {RESELLER} again")
+    refused = await admin.wait_for_message(after=mark)
+    assert "credited to" not in refused.content
+    assert (await shop.balances.balance(RESELLER)).balance == 30_45
+    assert (await check_ledger(shop.db)).ok
     assert (await verify(shop.db)).ok
