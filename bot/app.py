@@ -24,6 +24,7 @@ from bot.handlers import (
     admin_payments,
     admin_pricing,
     admin_upstreams,
+    admin_usdt,
     apikeys,
     approvals,
     balance,
@@ -109,6 +110,7 @@ def build_dispatcher(
         admin_aftersales.setup(),
         admin_payments.setup(),  # stuck and mismatched payments, /paycredit
         admin_upstreams.setup(),
+        admin_usdt.setup(),  # /usdtrate, /usdt: USDT that paid no payment
         registration.setup(),
         vouchers.setup(),
         supplier_sales.setup(),
@@ -174,6 +176,7 @@ async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatch
         platform.settings.scheduler_interval_seconds,
     )
     dispatcher.startup.register(platform.payments.schedule_recovery)  # its first round
+    dispatcher.startup.register(platform.usdt.schedule_watch)  # the USDT watcher's first run
     dispatcher.startup.register(scheduler.start)
     dispatcher.shutdown.register(scheduler.stop)
     worker = BroadcastWorker(platform, sender, i18n)

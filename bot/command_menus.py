@@ -61,6 +61,8 @@ MENUS: dict[Role, dict[str, LazyProxy]] = {
         "export": __("Orders as CSV: /export FROM TO"),
         "payments": __("Stuck and mismatched payments"),
         "paycredit": __("Credit a payment: /paycredit ID TELEGRAM_ID note"),
+        "usdtrate": __("USDT rate: /usdtrate [PRICE]"),
+        "usdt": __("USDT that paid no payment"),
     },
 }
 # shown to those who may still use them only

@@ -19,6 +19,7 @@ def method_label(method: str) -> str:
     labels = {
         "epay": _("💳 Alipay / WeChat Pay"),
         BANK: _("🏦 Bank transfer (receipt)"),
+        "usdt": _("💵 USDT (TRC20)"),
     }
     return labels.get(method, method)
 

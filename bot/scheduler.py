@@ -24,6 +24,7 @@ from bot.i18n import LOCALE_OF
 from bot.sender import Outcome, Priority, Sender
 from core.jobs import JobContext, JobRunner
 from core.payments import RECOVER
+from core.payments.usdt import WATCH as USDT_WATCH
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
 from core.upstreams.service import UPSTREAM_SYNC
@@ -113,6 +114,7 @@ def build_runner(
             REPORT: messenger.report,
             RECOVER: platform.payments.run_recovery,  # 补单: payments whose notice never came
             UPSTREAM_SYNC: platform.upstreams.run_sync_job,
+            USDT_WATCH: platform.usdt.run_watch,  # the USDT deposit address's transfers
         },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),

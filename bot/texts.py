@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
+from bot import usdt_texts
 from core.balances import BalanceView, Movement
 from core.delivery.codes import CardCode
 from core.errors import KamengError
@@ -474,6 +475,10 @@ def error(exc: KamengError) -> str:
         return _("The payment provider did not answer; nothing changed. Try again in a minute.")
     if exc.code == "bad_notification":
         return _("That could not be done.")
+    if exc.code == "usdt_not_configured":  # no rate (or address) yet
+        return usdt_texts.not_configured()
+    if exc.code == "usdt_slots_full":
+        return usdt_texts.slots_full()
     if exc.code == "storage_unavailable":  # the disk is read-only or full: nothing was charged
         return _("We cannot save orders right now; nothing was charged. Try again in a minute.")
     return _("That could not be done.")

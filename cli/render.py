@@ -177,6 +177,19 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
         f"the database cannot be written ({w.text('reason')}): nothing was changed; "
         "fix the disk or its permissions and run it again"
     ),
+    "chain_unavailable": lambda w: (
+        f"the TRON API did not answer ({w.text('reason')}): nothing was changed; "
+        "check KAMENG_USDT_API_URL / KAMENG_USDT_API_KEY and run it again"
+    ),
+    "usdt_not_configured": lambda w: {
+        "rate": "no USDT exchange rate yet: set one with kameng usdt rate set 7.25",
+        "deposit_address": "set KAMENG_USDT_DEPOSIT_ADDRESS to take USDT",
+        "api_url": "set KAMENG_USDT_API_URL (a TronGrid-style API) to watch the chain",
+    }.get(str(w.p.get("missing")), f"USDT is not configured ({w.text('missing')})"),
+    "usdt_slots_full": lambda w: (
+        f"every USDT amount near {w.money('amount')} is expected by an open payment; "
+        "try another amount or later"
+    ),
 }
 
 

@@ -46,6 +46,8 @@ from core.models import (
     TopUpRequest,
     TopUpStatus,
     UpstreamSku,
+    UsdtTransfer,
+    UsdtTransferStatus,
     User,
     Voucher,
     WithdrawalRequest,
@@ -316,7 +318,29 @@ async def check_ledger(db: Database) -> CheckReport:
                 ),
             ),
         )
+        report.add(
+            "USDT transfers recorded as credited whose payment is not credited by them",
+            await _usdt_credited_unpaid(session),
+        )
     return report
+
+
+async def _usdt_credited_unpaid(session: AsyncSession) -> list[str]:
+    """A transfer the watcher marked credited names a payment that is credited, under that
+    transfer's tx id (so no transfer claims a payment another one paid)."""
+    return await _rows(
+        session,
+        select(UsdtTransfer.tx_id, UsdtTransfer.payment_id, Payment.status)
+        .outerjoin(Payment, Payment.id == UsdtTransfer.payment_id)
+        .where(
+            UsdtTransfer.status == UsdtTransferStatus.CREDITED,
+            or_(
+                Payment.id.is_(None),
+                Payment.status != PaymentStatus.CREDITED,
+                Payment.provider_reference != UsdtTransfer.tx_id,
+            ),
+        ),
+    )
 
 
 async def _daily_units(session: AsyncSession, sqlite: bool) -> list[str]:

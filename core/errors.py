@@ -162,3 +162,23 @@ class UpstreamCallbackRefused(KamengError):
 
 class UnknownProtocol(KamengError):
     code = "unknown_protocol"
+
+
+class ChainUnavailable(KamengError):
+    """The chain's API did not answer usefully (``reason``: what went wrong); the USDT
+    watcher tries again on its next run."""
+
+    code = "chain_unavailable"
+
+
+class UsdtNotConfigured(KamengError):
+    """USDT payments need a deposit address and an exchange rate (``missing``)."""
+
+    code = "usdt_not_configured"
+
+
+class UsdtSlotsFull(KamengError):
+    """Every payable amount near this one is expected by an open payment: try another
+    amount or later."""
+
+    code = "usdt_slots_full"

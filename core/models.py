@@ -999,3 +999,54 @@ class UpstreamChange(Base):
     new_value: Mapped[int | None] = mapped_column(Money)
     detail: Mapped[str] = mapped_column(Text, default="")
     __table_args__ = (Index("ix_upstream_changes_upstream_at", "upstream_id", "id"),)
+
+
+# --- USDT on TRON (issue 15): transfers seen on the chain, amounts held, the rate ---------
+
+
+class UsdtTransferStatus(enum.StrEnum):
+    PENDING = "pending"  # ours, not yet confirmed enough: looked at again
+    CREDITED = "credited"  # paid its payment (``payment_id``), credited once
+    MISMATCHED = "mismatched"  # USDT that paid no payment (``reason``): shown to admins
+    LATE = "late"  # paid its payment after expiry and grace: the payment is mismatched
+    IGNORED = "ignored"  # a failed transaction: it moved nothing
+
+
+class UsdtTransfer(Base):
+    """One incoming USDT transfer to the deposit address, recorded once (``tx_id``)."""
+
+    __tablename__ = "usdt_transfers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_id: Mapped[str] = mapped_column(String(80), unique=True)
+    from_address: Mapped[str] = mapped_column(String(64))
+    to_address: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)  # USDT's smallest unit (6 decimals)
+    paid_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the block's time
+    block: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[UsdtTransferStatus] = mapped_column(_enum(UsdtTransferStatus), index=True)
+    reason: Mapped[str] = mapped_column(String(24), default="")
+    payment_id: Mapped[str | None] = mapped_column(String(32))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class UsdtAmountHold(Base):
+    """A payable amount one payment expects until ``held_until`` (its expiry and grace):
+    the primary key is the amount, so two payments never expect the same one."""
+
+    __tablename__ = "usdt_amount_holds"
+    amount: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payment_id: Mapped[str] = mapped_column(String(32))
+    held_until: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UsdtRate(Base):
+    """The exchange rate admins set: fen per 1 USDT; the newest row is in force."""
+
+    __tablename__ = "usdt_rates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fen_per_usdt: Mapped[int] = mapped_column(BigInteger)
+    set_by: Mapped[str] = mapped_column(String(64))  # "admin:<telegram id>" or "cli"
+    note: Mapped[str] = mapped_column(Text, default="")
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("fen_per_usdt > 0", name="rate_positive"),)

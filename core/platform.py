@@ -20,6 +20,7 @@ from core.jobs import JobStore
 from core.orders import Shop
 from core.outbox import Outbox
 from core.payments import PaymentRules, Payments, Providers, UrllibFetch
+from core.payments.usdt import Usdt, usdt_from_settings
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
 from core.promotions import Promotions
@@ -70,6 +71,7 @@ class Platform:
     broadcasts: Broadcasts
     payments: Payments
     upstreams: Upstreams
+    usdt: Usdt
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -94,7 +96,8 @@ def build_platform(
         clock,
         [reviews.kind, TOPUPS, aftersales.kind, APPLICATIONS, WITHDRAWALS, REGISTRATIONS],
     )
-    return Platform(
+    usdt = usdt_from_settings(db, clock, settings, jobs)
+    platform = Platform(
         settings=settings,
         db=db,
         clock=clock,
@@ -139,11 +142,14 @@ def build_platform(
         payments=Payments(
             db,
             clock,
-            Providers.from_settings(settings, UrllibFetch()),
+            usdt.join(Providers.from_settings(settings, UrllibFetch())),
             payment_rules(settings),
             jobs,
         ),
+        usdt=usdt,
     )
+    platform.usdt.attach(platform.payments)
+    return platform
 
 
 def payment_rules(settings: Settings) -> PaymentRules:

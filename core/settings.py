@@ -133,6 +133,18 @@ class Settings(BaseSettings):
     epay_type: str = ""  # alipay | wxpay | qqpay | "" (the gateway's cashier asks)
     epay_fee_bps: int = Field(default=0, ge=0, le=10_000)  # what the gateway keeps
 
+    # --- USDT on TRON (issue 15): enabled when a deposit address and an API URL are set ---
+    #: the address resellers send USDT (TRC20) to, and the TronGrid-style API that lists
+    #: its incoming transfers (with its key, sent as TRON-PRO-API-KEY)
+    usdt_deposit_address: str = ""
+    usdt_api_url: str = ""
+    usdt_api_key: str = ""
+    usdt_contract: str = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # USDT's TRC20 contract
+    #: blocks on top of a transfer's before it credits (TRON makes one every 3 s)
+    usdt_confirmations: int = Field(default=19, ge=0)
+    #: how often the watcher reads the deposit address's incoming transfers
+    usdt_watch_seconds: int = Field(default=30, gt=0)
+
     def require_secret_key(self) -> str:
         key = self.secret_key
         if not key:

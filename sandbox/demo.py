@@ -43,6 +43,7 @@ from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
 from sandbox import demo_payments
 from sandbox.demo_upstream import DemoUpstream, add_demo_upstream
+from sandbox.demo_usdt import set_up_usdt
 from sandbox.personas import (
     ADMIN,
     RESELLER_BRONZE,
@@ -225,6 +226,7 @@ async def build_demo(
         clock.set(now)
         await add_demo_upstream(platform, upstream)  # sandbox/demo_upstream.py
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
+        await set_up_usdt(platform)  # sandbox/demo_usdt.py: today's USDT rate
     finally:
         await platform.close()
     return SandboxDemo(

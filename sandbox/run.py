@@ -47,8 +47,10 @@ from core.settings import Settings, generate_secret_key
 from sandbox.chat.app import build_chat_app
 from sandbox.demo import build_demo, reissue_api_key
 from sandbox.demo_upstream import DemoUpstream, fake_upstream, point_at
+from sandbox.demo_usdt import DEPOSIT_ADDRESS, usdt_settings
 from sandbox.fake_epay import FakeEpayGateway
 from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.fake_tron import FakeTronServer
 from sandbox.personas import ADMIN, PERSONAS, RESELLER_GOLD, ApiLink
 from web.app import ApiServer
 
@@ -176,6 +178,8 @@ async def _serve(options: SandboxOptions) -> None:
         settings = sandbox_settings(
             directory, secret_key, telegram.base_url, epay_gateway=epay.base_url, api_port=api_port
         )
+        tron = await stack.enter_async_context(FakeTronServer(host=HOST))  # USDT's chain
+        settings = settings.model_copy(update=usdt_settings(tron.base_url))
         await schema.upgrade_at(settings.database_url)
         if fresh:
             demo = await build_demo(settings, seed=options.seed, upstream=upstream)
@@ -204,6 +208,8 @@ async def _serve(options: SandboxOptions) -> None:
             f"  Telegram Bot API emulator: {telegram.base_url}\n"
             f"  易支付 (epay) gateway: {epay.base_url} (top up in the bot: 💰 Balance → Top up)\n"
             f"  fake upstream (Dujiao-Next): {upstream.base_url}\n"
+            f"  TRON node (USDT): {tron.base_url}; pay with POST {tron.base_url}/sandbox/pay"
+            f' {{"to": "{DEPOSIT_ADDRESS}", "amount": "12.347"}}\n'
             f"  data: {directory} ({'fresh demo' if fresh else 'kept'})\n"
             "Ctrl-C to stop",
             flush=True,

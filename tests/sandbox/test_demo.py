@@ -379,3 +379,30 @@ async def test_the_bot_on_the_demo_greets_the_visitor_with_todays_news_and_sells
         with contextlib.suppress(asyncio.CancelledError):
             await polling
         await live.close()
+
+
+async def test_a_reseller_tops_up_with_usdt_paid_on_the_sandboxs_tron_node(
+    demo: SandboxDemo, settings: Settings
+) -> None:
+    from core.checks import check_ledger
+    from sandbox.demo_usdt import DEPOSIT_ADDRESS, usdt_settings
+    from sandbox.fake_tron import FakeTronServer
+
+    async with FakeTronServer() as node:
+        with_usdt = settings.model_copy(update=usdt_settings(node.base_url))
+        platform = build_platform(with_usdt, clock=FakeClock(NOW + timedelta(minutes=1)))
+        try:
+            gold = RESELLER_GOLD.telegram_id
+            before = (await platform.balances.balance(gold)).balance
+            created = await platform.payments.create(gold, "usdt", 100_00)
+            assert created.step.provider_amount == 13_801_000  # the demo's rate: 7.25
+            assert created.step.address == DEPOSIT_ADDRESS
+            node.chain.pay(  # what POST /sandbox/pay does, at the visitor's moment
+                DEPOSIT_ADDRESS, 13_801_000, at=NOW + timedelta(minutes=2)
+            )
+            node.chain.mine(20)
+            assert (await platform.usdt.watch()).credited == 1
+            assert (await platform.balances.balance(gold)).balance == before + 100_00
+            assert (await check_ledger(platform.db)).ok
+        finally:
+            await platform.close()
