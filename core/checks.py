@@ -37,6 +37,8 @@ from core.models import (
     Order,
     OrderLine,
     OrderStatus,
+    Payment,
+    PaymentStatus,
     Sku,
     StockKind,
     SupplierDailyUnits,
@@ -282,6 +284,21 @@ async def check_ledger(db: Database) -> CheckReport:
                 None,
             ),
         )
+        report.add(
+            "payments credited without exactly their one ledger transaction (or not with one)",
+            await _linked(
+                session,
+                "payment",
+                Payment.id,  # type: ignore[arg-type]
+                literal("payment:", String) + Payment.id,
+                Payment.status == PaymentStatus.CREDITED,
+                Payment.transaction_id,
+            ),
+        )
+        report.add(
+            "top-up transactions with neither their payment nor their admin approval",
+            await _unbacked_top_ups(session),
+        )
     return report
 
 
@@ -410,3 +427,31 @@ async def _linked(
                 f" its own is #{transaction}"
             )
     return offenders
+
+
+async def _unbacked_top_ups(session: AsyncSession) -> list[str]:
+    """Money that came in from outside: a ``payment`` transaction has its payment
+    (``payment:<id>``), a top-up keyed ``top_up:request-<n>`` its request (whether each is
+    credited / approved as it should be is the checks above). Operator credits
+    (``top_up:<key>``, ``kameng balance credit``) are audited per user."""
+    payment_key = literal("payment:", String) + Payment.id
+    request_key = _key("top_up:request-", TopUpRequest.id)
+    rows = await session.execute(
+        select(LedgerTransaction.id, LedgerTransaction.kind, LedgerTransaction.idempotency_key)
+        .outerjoin(Payment, payment_key == LedgerTransaction.idempotency_key)
+        .outerjoin(TopUpRequest, request_key == LedgerTransaction.idempotency_key)
+        .where(
+            or_(
+                and_(LedgerTransaction.kind == "payment", Payment.id.is_(None)),
+                and_(
+                    LedgerTransaction.kind == "top_up",
+                    LedgerTransaction.idempotency_key.like("top_up:request-%"),
+                    TopUpRequest.id.is_(None),
+                ),
+            )
+        )
+        .order_by(LedgerTransaction.id)
+    )
+    return [
+        f"ledger transaction #{t} ({kind}, key {key}): nothing backs it" for t, kind, key in rows
+    ]

@@ -119,3 +119,22 @@ class StorageUnavailable(KamengError):
     storage recovers, without a restart (``core/storage_faults.py``)."""
 
     code = "storage_unavailable"
+
+
+class UnknownPaymentMethod(KamengError):
+    """No payment provider of that name is enabled (``method``); see the README's Payments."""
+
+    code = "unknown_payment_method"
+
+
+class BadNotification(KamengError):
+    """A provider's notification that changes nothing: ``reason`` is ``signature``,
+    ``malformed``, ``unknown_payment`` or ``not_paid``. Logged as a WARNING, never an error."""
+
+    code = "bad_notification"
+
+
+class ProviderUnavailable(KamengError):
+    """The payment provider did not answer (``provider``); nothing changed, ask again."""
+
+    code = "payment_provider_unavailable"

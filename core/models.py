@@ -113,6 +113,7 @@ class AccountKind(enum.StrEnum):
     PLATFORM_COMMISSION = "platform_commission"
     TOPUP_CLEARING = "topup_clearing"
     PAYOUT_CLEARING = "payout_clearing"
+    PAYMENT_FEES = "platform_payment_fees"  # what payment providers keep (issue 15)
 
 
 class Level(Base):
@@ -862,3 +863,54 @@ class BroadcastOptOut(Base):
     __tablename__ = "broadcast_opt_outs"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- payments (issue 15): top-ups paid through a provider, credited without an admin ---
+
+
+class PaymentStatus(enum.StrEnum):
+    CREATED = "created"  # waiting for the payer
+    PAID = "paid"  # the provider says paid, not credited yet
+    CREDITED = "credited"  # one ledger transaction keyed ``payment:<id>``
+    EXPIRED = "expired"  # never paid within its time (and grace)
+    MISMATCHED = "mismatched"  # paid, but not as asked (amount, too late): an admin decides
+    FAILED = "failed"  # the provider refused or closed it
+
+
+class Payment(Base):
+    """One top-up through a provider. ``id`` is ours, random (the idempotency key: the
+    provider's ``out_trade_no``, the ledger key ``payment:<id>``); ``provider_reference``
+    is the provider's own id of it, UNIQUE per provider so a notification is one payment."""
+
+    __tablename__ = "payments"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(24))
+    method: Mapped[str] = mapped_column(String(24), default="")  # e.g. epay's alipay / wxpay
+    amount: Mapped[int] = mapped_column(Money)  # what the balance gets, in the deployment's fen
+    currency: Mapped[str] = mapped_column(String(8))
+    # what the payer pays where the provider counts in another unit (USDT micro, XTR stars)
+    provider_amount: Mapped[int | None] = mapped_column(BigInteger)
+    provider_currency: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[PaymentStatus] = mapped_column(
+        _enum(PaymentStatus), default=PaymentStatus.CREATED
+    )
+    provider_reference: Mapped[str | None] = mapped_column(String(128))
+    paid_amount: Mapped[int | None] = mapped_column(BigInteger)  # in the provider's unit
+    fee: Mapped[int] = mapped_column(Money, default=0)
+    pay_url: Mapped[str | None] = mapped_column(Text)
+    qr_text: Mapped[str | None] = mapped_column(Text)
+    raw_notification: Mapped[str | None] = mapped_column(Text)  # JSON, secrets masked
+    note: Mapped[str] = mapped_column(Text, default="")  # why mismatched; an admin's note
+    credited_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    credited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # last asked the provider
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        UniqueConstraint("provider", "provider_reference", name="uq_payments_provider_reference"),
+        Index("ix_payments_status_created", "status", "created_at"),
+    )

@@ -19,6 +19,7 @@ from core.delivery.importer import StockImporter
 from core.jobs import JobStore
 from core.orders import Shop
 from core.outbox import Outbox
+from core.payments import PaymentRules, Payments, Providers, UrllibFetch
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
 from core.promotions import Promotions
@@ -66,6 +67,7 @@ class Platform:
     promotions: Promotions
     reports: Reports
     broadcasts: Broadcasts
+    payments: Payments
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -125,4 +127,17 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
+        payments=Payments(
+            db, clock, Providers.from_settings(settings, UrllibFetch()), payment_rules(settings)
+        ),
+    )
+
+
+def payment_rules(settings: Settings) -> PaymentRules:
+    return PaymentRules(
+        currency=settings.currency,
+        public_url=settings.payments_public_url,
+        ttl=timedelta(seconds=settings.payment_ttl_seconds),
+        grace=timedelta(seconds=settings.payment_grace_seconds),
+        check_after=timedelta(seconds=settings.payment_check_after_seconds),
     )

@@ -111,6 +111,25 @@ class Settings(BaseSettings):
     #: supplier set an alert threshold of their own
     low_stock_below: int = Field(default=10, ge=0)
 
+    # --- payments (issue 15): top-ups through providers, credited without an admin -------
+    #: the public base URL providers post their notifications to: ``{base}/pay/{name}/notify``
+    #: is served by the API application (``kameng serve`` / ``kameng api serve``)
+    payments_public_url: str = ""
+    #: a payment not paid within this is expired; one paid within the grace after is still
+    #: credited, later it is ``mismatched`` (an admin decides)
+    payment_ttl_seconds: int = Field(default=900, gt=0)
+    payment_grace_seconds: int = Field(default=1800, ge=0)
+    #: recovery (补单): every this often, ask the provider about payments still ``created``
+    #: that are older than ``payment_check_after_seconds``
+    payment_recovery_seconds: int = Field(default=60, gt=0)
+    payment_check_after_seconds: int = Field(default=30, ge=0)
+    #: 易支付 (epay): enabled when gateway, pid and key are set
+    epay_gateway: str = ""  # e.g. https://pay.example.com/ (submit.php, api.php under it)
+    epay_pid: str = ""
+    epay_key: str = ""
+    epay_type: str = ""  # alipay | wxpay | qqpay | "" (the gateway's cashier asks)
+    epay_fee_bps: int = Field(default=0, ge=0, le=10_000)  # what the gateway keeps
+
     def require_secret_key(self) -> str:
         key = self.secret_key
         if not key:
