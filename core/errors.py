@@ -138,3 +138,11 @@ class ProviderUnavailable(KamengError):
     """The payment provider did not answer (``provider``); nothing changed, ask again."""
 
     code = "payment_provider_unavailable"
+
+
+class StarsRefused(KamengError):
+    """Telegram Stars refused: ``reason`` is ``no_rate`` (no rate set yet), ``too_many``
+    (more than ``max`` stars in one invoice), or a refund's ``unknown`` / ``closed`` /
+    ``already`` (see ``core/decisions/stars.py``)."""
+
+    code = "stars_refused"

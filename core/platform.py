@@ -20,6 +20,7 @@ from core.jobs import JobStore
 from core.orders import Shop
 from core.outbox import Outbox
 from core.payments import PaymentRules, Payments, Providers, UrllibFetch
+from core.payments.stars import Stars, StarsProvider
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
 from core.promotions import Promotions
@@ -68,6 +69,7 @@ class Platform:
     reports: Reports
     broadcasts: Broadcasts
     payments: Payments
+    stars: Stars
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -82,6 +84,9 @@ def build_platform(
     ttl = timedelta(seconds=settings.quote_ttl_seconds)
     stock = StockImporter(db, cipher, clock)
     jobs = JobStore(db, clock)
+    stars = Stars(
+        db, clock, default_rate=settings.stars_fen_per_star, fee_bps=settings.stars_fee_bps
+    )
     users = UserCache(settings.user_cache_seconds, scope=db.engine.sync_engine)
     catalogue = Catalogue(db, clock, users)
     reviews = ProductReviews(db, clock, settings.supplier_markup_bps)
@@ -127,10 +132,16 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
-        payments=Payments(
-            db, clock, Providers.from_settings(settings, UrllibFetch()), payment_rules(settings)
-        ),
+        payments=Payments(db, clock, providers(settings, stars), payment_rules(settings)),
+        stars=stars,
     )
+
+
+def providers(settings: Settings, stars: Stars) -> Providers:
+    """The providers of ``FACTORIES``, then Telegram Stars (it reads its rate from the
+    database, so it is built here, with the platform's ``Stars``)."""
+    built = list(Providers.from_settings(settings, UrllibFetch()))
+    return Providers([*built, StarsProvider(stars)] if settings.stars_enabled else built)
 
 
 def payment_rules(settings: Settings) -> PaymentRules:
