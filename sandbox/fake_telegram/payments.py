@@ -277,10 +277,13 @@ def payable_invoice(state: FakeState, chat: Chat, message: ChatMessage) -> Invoi
     return invoice
 
 
-async def pay_invoice(state: FakeState, chat: Chat, message: ChatMessage) -> PaymentOutcome:
+async def pay_invoice(
+    state: FakeState, chat: Chat, message: ChatMessage, *, tampered: Invoice | None = None
+) -> PaymentOutcome:
     """The user presses Pay on ``message``'s invoice and confirms: a pre-checkout query,
-    the wait for the bot's answer (at most the deadline), then the payment or nothing."""
-    invoice = payable_invoice(state, chat, message)
+    the wait for the bot's answer (at most the deadline), then the payment or nothing.
+    ``tampered``: what a modified client claims instead (another amount, another payload)."""
+    invoice = tampered or payable_invoice(state, chat, message)
     payments = payments_of(state)
     now = time.monotonic()
     query = PreCheckoutQuery(
