@@ -21,6 +21,7 @@ from bot.broadcast_worker import BroadcastWorker
 from bot.handlers import (
     admin_aftersales,
     admin_panel,
+    admin_payments,
     admin_pricing,
     apikeys,
     approvals,
@@ -107,6 +108,7 @@ def build_dispatcher(
         admin_pricing.setup(),
         approvals.setup(),  # every approval queue's Approve / Reject and listing
         admin_aftersales.setup(),
+        admin_payments.setup(),  # stuck and mismatched payments, /paycredit
         registration.setup(),
         vouchers.setup(),
         supplier_sales.setup(),
@@ -171,6 +173,7 @@ async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatch
         job_scheduler.build_runner(platform, sender, i18n),
         platform.settings.scheduler_interval_seconds,
     )
+    dispatcher.startup.register(platform.payments.schedule_recovery)  # its first round
     dispatcher.startup.register(scheduler.start)
     dispatcher.shutdown.register(scheduler.stop)
     worker = BroadcastWorker(platform, sender, i18n)

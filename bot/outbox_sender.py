@@ -29,12 +29,13 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import supplier_sales_texts
+from bot import payment_texts, supplier_sales_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import supplier_sales as keyboards
 from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
 from core.outbox import Envelope
+from core.payments import CREDITED_NOTICE
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
@@ -67,12 +68,18 @@ async def _withdrawal_decided(_platform: Platform, envelope: Envelope) -> Render
     return supplier_sales_texts.withdrawal_result(envelope.payload), None
 
 
+async def _payment_credited(_platform: Platform, envelope: Envelope) -> Rendered:
+    payload = envelope.payload
+    return payment_texts.credited(int(payload["amount"]), int(payload["balance"])), None
+
+
 RENDERERS: dict[str, Renderer] = {
     SALE: _sale,
     SALE_DIGEST: _digest,
     LOW_STOCK: _low_stock,
     WITHDRAWAL_REQUEST: _withdrawal_request,
     WITHDRAWAL_DECIDED: _withdrawal_decided,
+    CREDITED_NOTICE: _payment_credited,
 }
 PRIORITIES: dict[str, Priority] = {
     SALE: Priority.CODES,
@@ -80,6 +87,7 @@ PRIORITIES: dict[str, Priority] = {
     LOW_STOCK: Priority.NOTICE,
     WITHDRAWAL_REQUEST: Priority.NOTICE,
     WITHDRAWAL_DECIDED: Priority.NOTICE,
+    CREDITED_NOTICE: Priority.NOTICE,
 }
 
 

@@ -23,6 +23,7 @@ from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from bot.sender import Outcome, Priority, Sender
 from core.jobs import JobContext, JobRunner
+from core.payments import RECOVER
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
 
@@ -105,7 +106,12 @@ def build_runner(
     messenger = PromotionMessenger(platform, i18n, sender)
     return JobRunner(
         platform.jobs,
-        {ANNOUNCE: messenger.announce, REMIND: messenger.remind, REPORT: messenger.report},
+        {
+            ANNOUNCE: messenger.announce,
+            REMIND: messenger.remind,
+            REPORT: messenger.report,
+            RECOVER: platform.payments.run_recovery,  # 补单: payments whose notice never came
+        },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),
         lease=timedelta(seconds=settings.scheduler_lease_seconds),

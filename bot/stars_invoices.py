@@ -26,3 +26,10 @@ async def send_invoice(bot: Bot, chat_id: int, created: Created) -> Message:
         provider_token="",
         reply_markup=stars_keyboards.pay(stars),
     )
+
+
+async def invoice_step(message: Message, created: Created) -> None:
+    """The pay step of the Stars method (``bot/payment_steps.py``): the invoice, in the chat
+    the amount was typed in."""
+    assert message.bot is not None
+    await send_invoice(message.bot, message.chat.id, created)

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
+from bot import stars_texts
 from core.balances import BalanceView, Movement
 from core.delivery.codes import CardCode
 from core.errors import KamengError
@@ -468,6 +469,14 @@ def error(exc: KamengError) -> str:
         return not_restockable(str(p.get("why", "")))
     if exc.code == "quote_used":  # bought already, e.g. by the reseller's shop over the API
         return already_bought(int(p.get("order_id", 0)))
+    if exc.code == "unknown_payment_method":
+        return _("That payment method is not available; choose another.")
+    if exc.code == "payment_provider_unavailable":
+        return _("The payment provider did not answer; nothing changed. Try again in a minute.")
+    if exc.code == "bad_notification":
+        return _("That could not be done.")
+    if exc.code == "stars_refused":
+        return stars_texts.refused(str(p.get("reason")), int(p.get("max", 0)))
     if exc.code == "storage_unavailable":  # the disk is read-only or full: nothing was charged
         return _("We cannot save orders right now; nothing was charged. Try again in a minute.")
     return _("That could not be done.")

@@ -26,6 +26,7 @@ from cli.common import log_to_stderr as _log_to_stderr
 from cli.common import on_database as _on_database
 from cli.common import positive_amount as _positive_amount
 from cli.common import run_on_platform as _run
+from cli.payments import payments
 from cli.render import describe_error
 from core import audit, backup, schema
 from core.catalogue import NewSku
@@ -721,7 +722,7 @@ def jobs_list(status: str | None, limit: int) -> None:
 
 
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
-PARTS: tuple[click.Command, ...] = ()
+PARTS: tuple[click.Command, ...] = (payments,)
 for part in PARTS:
     main.add_command(part)
 

@@ -171,6 +171,13 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "stars_refused": lambda w: _STARS_REFUSED.get(
         str(w.p.get("reason")), "Telegram Stars: that could not be done"
     ).format(**w.p),
+    "unknown_payment_method": lambda w: (
+        f"payment provider {w.p.get('method')} is not enabled (see the README's Payments)"
+    ),
+    "bad_notification": lambda w: f"notification refused: {w.text('reason')}",
+    "payment_provider_unavailable": lambda w: (
+        f"payment provider {w.p.get('provider')} did not answer; nothing changed, try again"
+    ),
     "storage_unavailable": lambda w: (
         f"the database cannot be written ({w.text('reason')}): nothing was changed; "
         "fix the disk or its permissions and run it again"

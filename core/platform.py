@@ -132,7 +132,7 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
-        payments=Payments(db, clock, providers(settings, stars), payment_rules(settings)),
+        payments=Payments(db, clock, providers(settings, stars), payment_rules(settings), jobs),
         stars=stars,
     )
 
@@ -151,4 +151,5 @@ def payment_rules(settings: Settings) -> PaymentRules:
         ttl=timedelta(seconds=settings.payment_ttl_seconds),
         grace=timedelta(seconds=settings.payment_grace_seconds),
         check_after=timedelta(seconds=settings.payment_check_after_seconds),
+        recovery_every=timedelta(seconds=settings.payment_recovery_seconds),
     )

@@ -121,8 +121,8 @@ class Settings(BaseSettings):
     payment_grace_seconds: int = Field(default=1800, ge=0)
     #: recovery (补单): every this often, ask the provider about payments still ``created``
     #: that are older than ``payment_check_after_seconds``
-    payment_recovery_seconds: int = Field(default=60, gt=0)
-    payment_check_after_seconds: int = Field(default=30, ge=0)
+    payment_recovery_seconds: int = Field(default=300, gt=0)
+    payment_check_after_seconds: int = Field(default=60, ge=0)
     #: 易支付 (epay): enabled when gateway, pid and key are set
     epay_gateway: str = ""  # e.g. https://pay.example.com/ (submit.php, api.php under it)
     epay_pid: str = ""

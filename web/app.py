@@ -19,6 +19,7 @@ from web.handlers import PLATFORM, routes
 from web.health import VITALS, VitalsCache
 from web.health import routes as health_routes
 from web.openapi import OPENAPI_PATH, serve_document
+from web.payments import routes as payment_routes
 from web.ratelimit import TokenBuckets
 from web.request_log import observe_requests
 
@@ -56,6 +57,7 @@ def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Ap
     app.add_routes(routes)
     app.add_routes(health_routes)  # /healthz, /readyz, /metrics: public
     app.router.add_get(OPENAPI_PATH, serve_document)
+    app.add_routes(payment_routes)  # /pay/{provider}/notify: public, signed by the provider
     return app
 
 

@@ -34,6 +34,7 @@ from core.decisions.payment import (
     may_credit_manually,
 )
 from core.errors import BadNotification, InvalidState, NotFound, UnknownPaymentMethod
+from core.jobs import JobContext, JobStore, NewJob
 from core.ledger import Posting, balance_of, platform, post
 from core.models import AccountKind, Payment, PaymentStatus, User
 from core.outbox import enqueue
@@ -63,6 +64,7 @@ class PaymentRules:
     ttl: timedelta
     grace: timedelta
     check_after: timedelta  # recovery asks about a created payment this old
+    recovery_every: timedelta = timedelta(minutes=5)  # how often the recovery job runs
 
 
 @dataclass(frozen=True)
@@ -154,11 +156,37 @@ async def _locked(session: AsyncSession, payment_id: str) -> Payment | None:
 
 
 class Payments:
-    def __init__(self, db: Database, clock: Clock, providers: Providers, rules: PaymentRules):
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        providers: Providers,
+        rules: PaymentRules,
+        jobs: JobStore | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self.providers = providers
         self._rules = rules
+        self._jobs = jobs
+
+    async def schedule_recovery(self) -> None:
+        """Schedule the next recovery round (补单), at the next multiple of
+        ``recovery_every``: its key is that time, so every process scheduling it makes one
+        job. Nothing when no provider is enabled."""
+        if self._jobs is None or not self.providers.names:
+            return
+        every = self._rules.recovery_every.total_seconds()
+        now = self._clock.now()
+        at = datetime.fromtimestamp((now.timestamp() // every + 1) * every, tz=now.tzinfo)
+        await self._jobs.schedule([NewJob(f"{RECOVER}:{at.isoformat()}", RECOVER, at)])
+
+    async def run_recovery(self, _context: JobContext) -> None:
+        """The recovery job's handler: one round, then the next one scheduled."""
+        try:
+            await self.recover()
+        finally:
+            await self.schedule_recovery()
 
     @property
     def methods(self) -> list[str]:
@@ -464,19 +492,23 @@ class Payments:
         self,
         payment_id: str,
         *,
-        admin_telegram_id: int,
+        admin_telegram_id: int | None,
         to_telegram_id: int,
         note: str,
         amount: int | None = None,
+        operator: str = "operator:cli",
     ) -> Settled:
-        """An admin credits a stuck or held payment to a named reseller: audited, once (the
-        ledger key is the payment's own, so neither a second admin nor a late notification
-        credits it again)."""
+        """An admin (or, with ``admin_telegram_id`` None, the operator at the CLI) credits a
+        stuck or held payment to a named reseller: audited, once (the ledger key is the
+        payment's own, so neither a second admin nor a late notification credits it again)."""
         if not note.strip():
             raise InvalidState(kind="payment", reason="note_required")
         now = self._clock.now()
         async with self._db.transaction() as session:
-            admin = await require_admin(session, admin_telegram_id, "payment.credit")
+            actor = operator
+            if admin_telegram_id is not None:
+                admin = await require_admin(session, admin_telegram_id, "payment.credit")
+                actor = f"admin:{admin.telegram_id}"
             payment = await _locked(session, payment_id)
             if payment is None:
                 raise NotFound(kind="payment", ref=payment_id)
@@ -495,7 +527,7 @@ class Payments:
                 payment,
                 target.id,
                 Credit(credited, fee_of(credited, fee_bps)),
-                actor=f"admin:{admin.telegram_id}",
+                actor=actor,
                 note=note.strip()[:500],
                 now=now,
             )

@@ -256,3 +256,23 @@ async def test_only_admins_refund_or_set_the_rate(
     assert await shop.stars.rate() == 25
     invoice = await invoice_for(user, "100")
     assert invoice.invoice is not None and invoice.invoice.total_amount == 400
+
+
+async def test_balance_top_up_offers_stars_and_sends_the_invoice(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    user = await reseller(server, shop, RESELLER)
+    await user.send_text("💰 Balance")
+    await user.wait_for_message(lambda m: "💳 Top up" in m.buttons)
+    await user.press("💳 Top up")
+    methods = await user.wait_for_message(lambda m: "⭐ Telegram Stars" in m.buttons)
+    await user.press("⭐ Telegram Stars", message=methods)
+    await user.wait_for_message(lambda m: "how much?" in m.text)
+    await user.send_text("30")
+    invoice = await user.wait_for_message(lambda m: m.invoice is not None)
+    assert invoice.invoice is not None and invoice.invoice.total_amount == 150
+    assert (await user.pay(invoice)).status == "paid"
+    await eventually(lambda: _balance_is(shop, 30_00), "the credit")
+    notice = await user.wait_for_message(lambda m: "✅" in m.text, after=0)
+    assert notice.text
+    await ledger_ok(shop)
