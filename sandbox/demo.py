@@ -41,6 +41,7 @@ from core.reviews import NewProduct
 from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
+from sandbox.demo_stars import open_stars
 from sandbox.personas import (
     ADMIN,
     RESELLER_BRONZE,
@@ -213,6 +214,7 @@ async def build_demo(
             raise DemoExists(make_url(settings.database_url).render_as_string())
         builder = _Builder(platform, clock, random.Random(seed))
         await builder.open_shop()
+        await open_stars(platform)
         await builder.history(now)
         pending_sku = await builder.today(now)
         clock.set(now)

@@ -379,3 +379,18 @@ async def test_the_bot_on_the_demo_greets_the_visitor_with_todays_news_and_sells
         with contextlib.suppress(asyncio.CancelledError):
             await polling
         await live.close()
+
+
+async def test_a_reseller_can_top_up_with_stars_at_the_admins_opening_rate(
+    demo: SandboxDemo, settings: Settings
+) -> None:
+    platform = build_platform(
+        settings.model_copy(update={"stars_enabled": True}),
+        clock=FakeClock(NOW + timedelta(minutes=1)),
+    )
+    try:
+        assert await platform.stars.rate() == 10
+        created = await platform.payments.create(RESELLER_SILVER.telegram_id, "stars", 100_00)
+        assert created.step.telegram_invoice and created.payment.provider_amount == 1_000
+    finally:
+        await platform.close()
