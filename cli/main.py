@@ -28,6 +28,7 @@ from cli.common import positive_amount as _positive_amount
 from cli.common import run_on_platform as _run
 from cli.payments import payments
 from cli.render import describe_error
+from cli.stars import stars
 from core import audit, backup, schema
 from core.catalogue import NewSku
 from core.checks import CheckReport, check_ledger
@@ -722,7 +723,7 @@ def jobs_list(status: str | None, limit: int) -> None:
 
 
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
-PARTS: tuple[click.Command, ...] = (payments,)
+PARTS: tuple[click.Command, ...] = (payments, stars)
 for part in PARTS:
     main.add_command(part)
 
