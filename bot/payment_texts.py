@@ -146,5 +146,5 @@ def paycredit_done(settled: Settled) -> str:
     return _("Payment <code>{id}</code> credited to {user}: +{amount} ✅").format(
         id=payment.id,
         user=payment.credited_telegram_id,
-        amount=fmt.amount(payment.amount),
+        amount=fmt.amount(settled.credited or payment.amount),
     )

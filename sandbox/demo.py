@@ -41,6 +41,7 @@ from core.reviews import NewProduct
 from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
+from sandbox import demo_payments
 from sandbox.demo_stars import open_stars
 from sandbox.personas import (
     ADMIN,
@@ -217,6 +218,7 @@ async def build_demo(
         await open_stars(platform)
         await builder.history(now)
         pending_sku = await builder.today(now)
+        await demo_payments.add_payments(platform, clock.set, now)
         clock.set(now)
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
     finally:

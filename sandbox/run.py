@@ -47,6 +47,7 @@ from core.platform import Platform, build_platform
 from core.settings import Settings, generate_secret_key
 from sandbox.chat.app import build_chat_app
 from sandbox.demo import build_demo, reissue_api_key
+from sandbox.fake_epay import FakeEpayGateway
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import ADMIN, PERSONAS, RESELLER_GOLD, ApiLink
 from web.app import ApiServer
@@ -58,6 +59,8 @@ DATABASE_FILE = "kameng.db"
 SECRET_FILE = "secret.key"
 API_KEY_FILE = "api-key.json"
 BOT_TOKEN = "7000000001:KAMENG-sandbox-local-emulator"  # the emulator's; never a real bot's
+EPAY_PID, EPAY_KEY = "1001", "sandbox-epay-merchant-key"  # the fake gateway's merchant
+EPAY_RETRIES = (15.0, 15.0, 30.0, 180.0, 600.0)  # as real gateways space their retries
 BOT_READY_SECONDS = 30.0  # how long the bot may take to start polling the emulator
 
 
@@ -89,7 +92,23 @@ class SandboxSettings(Settings):
         return (init_settings,)
 
 
-def sandbox_settings(directory: Path, secret_key: str, telegram_api_base: str) -> Settings:
+def sandbox_settings(
+    directory: Path,
+    secret_key: str,
+    telegram_api_base: str,
+    *,
+    epay_gateway: str = "",
+    api_port: int = 0,
+) -> Settings:
+    """``epay_gateway``: the fake 易支付 gateway's URL, notifying the API on ``api_port``."""
+    payments: dict[str, object] = {}
+    if epay_gateway:
+        payments = {
+            "epay_gateway": epay_gateway,
+            "epay_pid": EPAY_PID,
+            "epay_key": EPAY_KEY,
+            "payments_public_url": f"http://{HOST}:{api_port}",
+        }
     return SandboxSettings(
         database_url=f"sqlite+aiosqlite:///{(directory / DATABASE_FILE).resolve()}",
         secret_key=secret_key,
@@ -97,7 +116,7 @@ def sandbox_settings(directory: Path, secret_key: str, telegram_api_base: str) -
         telegram_api_base=telegram_api_base,
         admin_ids=str(ADMIN.telegram_id),
         stars_enabled=True,  # Telegram Stars: the emulator takes invoices (sandbox/demo_stars.py)
-    )
+    ).model_copy(update=payments)
 
 
 def run(options: SandboxOptions) -> int:
@@ -149,7 +168,14 @@ async def _serve(options: SandboxOptions) -> None:
         secret_key = _secret_key(directory, fresh=fresh)
 
         telegram = await stack.enter_async_context(FakeTelegramServer(token=BOT_TOKEN, host=HOST))
-        settings = sandbox_settings(directory, secret_key, telegram.base_url)
+        # the fake 易支付 gateway: its notifications go to the API's /pay/epay/notify
+        epay = await stack.enter_async_context(
+            FakeEpayGateway(pid=EPAY_PID, key=EPAY_KEY, host=HOST, retry_delays=EPAY_RETRIES)
+        )
+        api_port = _free_port()
+        settings = sandbox_settings(
+            directory, secret_key, telegram.base_url, epay_gateway=epay.base_url, api_port=api_port
+        )
         await _migrate(settings.database_url)
         if fresh:
             demo = await build_demo(settings, seed=options.seed)
@@ -162,7 +188,7 @@ async def _serve(options: SandboxOptions) -> None:
 
         platform = build_platform(settings)
         stack.push_async_callback(platform.close)
-        api = await stack.enter_async_context(ApiServer(platform, HOST, 0))
+        api = await stack.enter_async_context(ApiServer(platform, HOST, api_port))
         link = ApiLink(base_url=api.base_url, key=api_key, owner_telegram_id=api_key_owner)
         # the page starts before the bot: it registers the personas with the emulator, so
         # the notices and announcements the bot sends as it starts find their chats
@@ -175,6 +201,7 @@ async def _serve(options: SandboxOptions) -> None:
             f"Kameng sandbox ready in {seconds:.1f} s: open {page_url}\n"
             f"  reseller API: {api.base_url}  key: {api_key} (reseller {api_key_owner})\n"
             f"  Telegram Bot API emulator: {telegram.base_url}\n"
+            f"  易支付 (epay) gateway: {epay.base_url} (top up in the bot: 💰 Balance → Top up)\n"
             f"  data: {directory} ({'fresh demo' if fresh else 'kept'})\n"
             "Ctrl-C to stop",
             flush=True,
@@ -183,6 +210,14 @@ async def _serve(options: SandboxOptions) -> None:
         await asyncio.wait({polling})
         polling.result()
         raise RuntimeError("the bot stopped polling on its own")
+
+
+def _free_port() -> int:
+    """A free port for the API, known before the platform is built (the payment providers'
+    notification URL names it)."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
 
 
 def _listen(port: int) -> socket.socket:

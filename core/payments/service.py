@@ -105,6 +105,7 @@ class Settled:
     payment: PaymentView
     outcome: str
     balance: int | None = None  # the reseller's balance after a credit
+    credited: int | None = None  # what that credit was
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,14 @@ async def _view(session: AsyncSession, payment: Payment) -> PaymentView:
         credited_at=_opt(payment.credited_at),
         credited_telegram_id=credited_to,
     )
+
+
+def _what_arrived(payment: Payment) -> int:
+    """A manual credit's default: what the provider says was paid, where it counts in the
+    deployment's currency; else (nothing known, or USDT / stars) the payment's amount."""
+    if payment.paid_amount is not None and payment.provider_currency is None:
+        return payment.paid_amount
+    return payment.amount
 
 
 async def _locked(session: AsyncSession, payment_id: str) -> Payment | None:
@@ -303,7 +312,8 @@ class Payments:
                         note="",
                         now=now,
                     )
-                    return Settled(await _view(session, payment), "credited", balance)
+                    view = await _view(session, payment)
+                    return Settled(view, "credited", balance, credit.amount)
         raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
@@ -515,7 +525,7 @@ class Payments:
             if not may_credit_manually(payment.status):
                 raise InvalidState(kind="payment", ref=payment_id, status=payment.status.value)
             target = await load_user(session, to_telegram_id)
-            credited = payment.amount if amount is None else amount
+            credited = amount if amount is not None else _what_arrived(payment)
             check_amount(credited)
             try:
                 fee_bps = self.providers.get(payment.provider).fee_bps
@@ -531,4 +541,4 @@ class Payments:
                 note=note.strip()[:500],
                 now=now,
             )
-            return Settled(await _view(session, payment), "credited", balance)
+            return Settled(await _view(session, payment), "credited", balance, credited)
