@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from core.audit import verify
-from core.platform import Platform
+from core.platform import Platform, build_platform
 from tests.cli_runner import run_kameng
 from tests.conftest import TEST_SECRET
 
@@ -39,3 +39,33 @@ async def test_the_rate_is_shown_set_and_audited(platform: Platform, tmp_path: P
 async def test_no_refund_pending(platform: Platform, tmp_path: Path) -> None:
     code, out, _ = await asyncio.to_thread(stars_cli, platform, tmp_path, "refunds")
     assert (code, out) == (0, "no refunds pending")
+
+
+async def test_payments_list_shows_stars_paid_in_stars(platform: Platform, tmp_path: Path) -> None:
+    from tests.factories import make_reseller
+
+    stars_platform = build_platform(
+        platform.settings.model_copy(update={"stars_enabled": True, "stars_fen_per_star": 20}),
+        clock=platform.clock,
+        db=platform.db,
+    )
+    await make_reseller(stars_platform, 1001)
+    created = await stars_platform.payments.create(1001, "stars", 100_00)
+    await stars_platform.payments.notify(
+        "stars",
+        {
+            "currency": "XTR",
+            "total_amount": "500",
+            "invoice_payload": created.payment.id,
+            "telegram_payment_charge_id": "stx-1",
+        },
+    )
+    env = {
+        "KAMENG_DATABASE_URL": platform.settings.database_url,
+        "KAMENG_SECRET_KEY": TEST_SECRET,
+        "KAMENG_STARS_ENABLED": "1",
+    }
+    done = await asyncio.to_thread(
+        run_kameng, "payments", "list", "--status", "credited", env=env, cwd=tmp_path
+    )
+    assert "stars  user 1001  100.00 CNY  credited  paid 500 XTR  ref stx-1" in done.stdout
