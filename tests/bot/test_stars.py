@@ -11,7 +11,6 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from core.checks import check_ledger
 from core.models import LedgerTransaction, PaymentStatus, StarsRefundStatus
 from core.platform import Platform
 from core.settings import Settings
@@ -19,26 +18,16 @@ from sandbox.fake_telegram import ChatMessage, FakeTelegramServer, FakeUser
 from sandbox.fake_telegram.payments import pay_invoice
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.helpers import eventually, outbox_rows
-from tests.conftest import TEST_SECRET, FakeClock
+from tests.conftest import FakeClock
 from tests.factories import make_reseller
+from tests.payments.stars_helpers import ledger_ok, stars_settings
 
 RESELLER = 1001
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        stars_enabled=True,
-        stars_fen_per_star=20,
-        _env_file=None,
-    )
-
-
-async def ledger_ok(platform: Platform) -> None:
-    report = await check_ledger(platform.db)
-    assert report.ok, report.problems
+    return stars_settings(database_url)
 
 
 async def balance(platform: Platform, telegram_id: int = RESELLER) -> int:

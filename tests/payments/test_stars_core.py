@@ -9,7 +9,6 @@ import asyncio
 import pytest
 
 from core.audit import verify
-from core.checks import check_ledger
 from core.decisions.stars import Accept, Decline
 from core.errors import Forbidden, InsufficientBalance, StarsRefused
 from core.models import PaymentStatus, Role, StarsRefundStatus
@@ -17,6 +16,7 @@ from core.platform import Platform
 from core.settings import Settings
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import make_reseller
+from tests.payments.stars_helpers import ledger_ok, stars_settings
 
 RESELLER = 1001
 ADMIN = 42
@@ -24,18 +24,7 @@ ADMIN = 42
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        secret_key=TEST_SECRET,
-        stars_enabled=True,
-        stars_fen_per_star=20,
-        _env_file=None,
-    )
-
-
-async def ledger_ok(platform: Platform) -> None:
-    report = await check_ledger(platform.db)
-    assert report.ok, report.problems
+    return stars_settings(database_url)
 
 
 async def admin(platform: Platform) -> None:
