@@ -59,6 +59,8 @@ MENUS: dict[Role, dict[str, LazyProxy]] = {
         "promos": __("Promotions not over yet"),
         "reports": __("Sales reports"),
         "export": __("Orders as CSV: /export FROM TO"),
+        "payments": __("Stuck and mismatched payments"),
+        "paycredit": __("Credit a payment: /paycredit ID TELEGRAM_ID note"),
     },
 }
 # shown to those who may still use them only

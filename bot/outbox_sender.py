@@ -35,7 +35,7 @@ from bot.i18n import LOCALE_OF
 from bot.keyboards import supplier_sales as keyboards
 from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
 from core.outbox import Envelope
-from core.payments import CREDITED_NOTICE
+from core.payments import CREDITED_NOTICE, HELD_NOTICE
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
@@ -73,6 +73,10 @@ async def _payment_credited(_platform: Platform, envelope: Envelope) -> Rendered
     return payment_texts.credited(int(payload["amount"]), int(payload["balance"])), None
 
 
+async def _payment_held(_platform: Platform, envelope: Envelope) -> Rendered:
+    return payment_texts.held(str(envelope.payload["payment"])), None
+
+
 RENDERERS: dict[str, Renderer] = {
     SALE: _sale,
     SALE_DIGEST: _digest,
@@ -80,6 +84,7 @@ RENDERERS: dict[str, Renderer] = {
     WITHDRAWAL_REQUEST: _withdrawal_request,
     WITHDRAWAL_DECIDED: _withdrawal_decided,
     CREDITED_NOTICE: _payment_credited,
+    HELD_NOTICE: _payment_held,
 }
 PRIORITIES: dict[str, Priority] = {
     SALE: Priority.CODES,
@@ -88,6 +93,7 @@ PRIORITIES: dict[str, Priority] = {
     WITHDRAWAL_REQUEST: Priority.NOTICE,
     WITHDRAWAL_DECIDED: Priority.NOTICE,
     CREDITED_NOTICE: Priority.NOTICE,
+    HELD_NOTICE: Priority.NOTICE,
 }
 
 

@@ -98,9 +98,7 @@ def checked(settled: Settled) -> str:
     if status == "credited":
         return _("Top-up <code>{id}</code> was credited ✅").format(id=payment.id)
     if status == "mismatched":
-        return _(
-            "Top-up <code>{id}</code> was paid, but not as asked; an admin will look at it."
-        ).format(id=payment.id)
+        return held(payment.id)
     if status == "expired":
         return _("Top-up <code>{id}</code> expired unpaid. Start a new top-up.").format(
             id=payment.id
@@ -108,6 +106,12 @@ def checked(settled: Settled) -> str:
     return _("Still waiting for payment <code>{id}</code>. Check again after paying.").format(
         id=payment.id
     )
+
+
+def held(payment_id: str) -> str:
+    return _(
+        "Top-up <code>{id}</code> was paid, but not as asked; an admin will look at it."
+    ).format(id=payment_id)
 
 
 # --- the admin panel ---------------------------------------------------------------------

@@ -46,13 +46,6 @@ def declined(reason: str) -> str:
     return texts.get(reason, _("This top-up cannot be paid; nothing was charged."))
 
 
-def held(view: PaymentView) -> str:
-    return _(
-        "Your payment for top-up {id} arrived but does not match it ({reason}); "
-        "an admin will look at it."
-    ).format(id=view.id, reason=view.note or "-")
-
-
 def refund_usage() -> str:
     return _("Usage: /stars_refund PAYMENT_ID REASON")
 

@@ -68,7 +68,7 @@ async def pre_checkout(query: PreCheckoutQuery, stars: Stars) -> None:
 
 async def successful_payment(message: Message, payments: Payments) -> None:
     """Credited once: the charge id is the payment's provider reference (UNIQUE); the
-    "credited ✅" notice is written in the credit's own transaction (the outbox)."""
+    "credited ✅" (or "held") notice is written in the same transaction (the outbox)."""
     paid = message.successful_payment
     assert paid is not None
     params = {
@@ -79,12 +79,9 @@ async def successful_payment(message: Message, payments: Payments) -> None:
         "provider_payment_charge_id": paid.provider_payment_charge_id,
     }
     try:
-        settled = await payments.notify(NAME, params)
+        await payments.notify(NAME, params)  # "credited ✅" or "held": the outbox tells
     except BadNotification as bad:
         log.warning("stars payment not settled: %s (%s)", bad, paid.telegram_payment_charge_id)
-        return
-    if settled.outcome == "mismatched":
-        await message.answer(stars_texts.held(settled.payment))
 
 
 async def refunded_payment(message: Message) -> None:

@@ -21,6 +21,7 @@ from core.payments.provider import (
 from core.payments.registry import FACTORIES, Providers
 from core.payments.service import (
     CREDITED_NOTICE,
+    HELD_NOTICE,
     RECOVER,
     Created,
     PaymentRules,
@@ -34,6 +35,7 @@ from core.payments.service import (
 __all__ = [
     "CREDITED_NOTICE",
     "FACTORIES",
+    "HELD_NOTICE",
     "RECOVER",
     "Created",
     "Fetch",

@@ -45,6 +45,7 @@ from core.rights import require_admin
 log = logging.getLogger("kameng.payments")
 
 CREDITED_NOTICE = "payment.credited"  # outbox kind: "credited ✅" to the payer
+HELD_NOTICE = "payment.held"  # outbox kind: paid, but not as asked; an admin will look
 RECOVER = "payments.recover"  # job kind: the recovery round (补单)
 
 
@@ -291,6 +292,13 @@ class Payments:
                     self._record_paid(payment, paid, paid_at)
                     payment.status = PaymentStatus.MISMATCHED
                     payment.note = reason
+                    await enqueue(
+                        session,
+                        kind=HELD_NOTICE,
+                        user_id=payment.user_id,
+                        payload={"payment": payment.id},
+                        now=now,
+                    )
                     await audit.append(
                         session,
                         action="payment.mismatched",

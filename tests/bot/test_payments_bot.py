@@ -101,6 +101,7 @@ async def test_admins_see_a_mismatched_payment_and_credit_it_once(
     server: FakeTelegramServer, shop: Platform, gateway: FakeEpayGateway, notified: str
 ) -> None:
     await make_reseller(shop, ANN)
+    ann = server.user(ANN, language_code="en", started=True)
     admin = server.user(ADMIN_ID, language_code="en", started=True)
     created = await shop.payments.create(ANN, "epay", 50_00)
     async with aiohttp.ClientSession() as browser, browser.get(created.step.pay_url or "") as page:
@@ -109,6 +110,7 @@ async def test_admins_see_a_mismatched_payment_and_credit_it_once(
     gateway.pay(created.payment.id)
     await gateway.settled()
 
+    await ann.wait_for_message(lambda m: "was paid, but not as asked" in m.content)
     await admin.send_text("/payments")
     listed = await admin.wait_for_message(lambda m: "Payments to look at (1)" in m.content)
     assert created.payment.id in listed.content and "mismatched short" in listed.content
