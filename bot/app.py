@@ -36,6 +36,7 @@ from bot.handlers import (
     promotions,
     registration,
     reports,
+    stars,
     start,
     supplier_onboarding,
     supplier_payouts,
@@ -98,6 +99,7 @@ def build_dispatcher(
     dispatcher.callback_query.middleware(ThrottleMiddleware(shared.throttle))
     routers = (
         errors.setup(),
+        stars.setup(),  # payments are answered and credited whoever pays (before the gate)
         registration.setup_gate(),  # outsiders (pending, rejected) stop here
         start.setup(),
         catalogue.setup(),

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import qrcode
 from aiogram.types import BufferedInputFile, Message
 
-from bot import payment_texts, usdt_texts
+from bot import payment_texts, stars_invoices, usdt_texts
 from bot.keyboards import payments as keyboards
 from core.payments import Created
 
@@ -55,7 +55,10 @@ async def usdt_step(message: Message, created: Created) -> None:
     )
 
 
-PAY_STEPS: dict[str, PayStepShower] = {"usdt": usdt_step}  # provider name → its own pay step
+PAY_STEPS: dict[str, PayStepShower] = {  # provider name → its own pay step
+    "stars": stars_invoices.invoice_step,
+    "usdt": usdt_step,
+}
 
 
 async def show_pay_step(message: Message, created: Created) -> None:

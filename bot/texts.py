@@ -18,7 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
-from bot import usdt_texts
+from bot import stars_texts, usdt_texts
 from core.balances import BalanceView, Movement
 from core.delivery.codes import CardCode
 from core.errors import KamengError
@@ -479,6 +479,8 @@ def error(exc: KamengError) -> str:
         return usdt_texts.not_configured()
     if exc.code == "usdt_slots_full":
         return usdt_texts.slots_full()
+    if exc.code == "stars_refused":
+        return stars_texts.refused(str(p.get("reason")), int(p.get("max", 0)))
     if exc.code == "storage_unavailable":  # the disk is read-only or full: nothing was charged
         return _("We cannot save orders right now; nothing was charged. Try again in a minute.")
     return _("That could not be done.")

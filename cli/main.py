@@ -29,6 +29,7 @@ from cli.common import positive_amount as _positive_amount
 from cli.common import run_on_platform as _run
 from cli.payments import payments
 from cli.render import describe_error
+from cli.stars import stars
 from cli.usdt import usdt
 from core import audit, backup, schema
 from core.catalogue import NewSku
@@ -724,7 +725,7 @@ def jobs_list(status: str | None, limit: int) -> None:
 
 
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
-PARTS: tuple[click.Command, ...] = (payments, upstream_cli.upstream, usdt)
+PARTS: tuple[click.Command, ...] = (payments, upstream_cli.upstream, usdt, stars)
 for part in PARTS:
     main.add_command(part)
 

@@ -130,6 +130,16 @@ def _not_restockable(w: _Words) -> str:
         return "cannot restock: " + ", ".join(f"{k} {v}" for k, v in w.p.items())
 
 
+_STARS_REFUSED = {
+    "no_rate": "no Stars rate is set: kameng stars rate FEN_PER_STAR",
+    "bad_rate": "a Stars rate is a whole number of fen per star, above 0",
+    "too_many": "that top-up would cost more than {max} stars, the most one invoice may ask",
+    "unknown": "that payment is not a paid Telegram Stars payment",
+    "closed": "only a credited Stars payment can be refunded",
+    "already": "that Stars payment was refunded already",
+}
+
+
 MESSAGES: dict[str, Callable[[_Words], str]] = {
     "error": lambda w: "that could not be done",
     "not_found": _not_found,
@@ -158,6 +168,9 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "not_restockable": _not_restockable,
     "quote_used": lambda w: f"this quote was already bought (order {w.p.get('order_id')})",
     "no_such_revision": lambda w: f"no such revision: {w.p.get('revision')}",
+    "stars_refused": lambda w: _STARS_REFUSED.get(
+        str(w.p.get("reason")), "Telegram Stars: that could not be done"
+    ).format(**w.p),
     "unknown_payment_method": lambda w: (
         f"payment provider {w.p.get('method')} is not enabled (see the README's Payments)"
     ),

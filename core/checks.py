@@ -41,6 +41,7 @@ from core.models import (
     PaymentStatus,
     Sku,
     SkuStatus,
+    StarsRefund,
     StockKind,
     SupplierDailyUnits,
     TopUpRequest,
@@ -297,6 +298,17 @@ async def check_ledger(db: Database) -> CheckReport:
                 literal("payment:", String) + Payment.id,
                 Payment.status == PaymentStatus.CREDITED,
                 Payment.transaction_id,
+            ),
+        )
+        report.add(
+            "Stars refunds without exactly their one reversing ledger transaction",
+            await _linked(
+                session,
+                "stars refund of payment",
+                StarsRefund.payment_id,  # type: ignore[arg-type]
+                literal("stars-refund:", String) + StarsRefund.payment_id,
+                literal(True),
+                StarsRefund.transaction_id,
             ),
         )
         report.add(

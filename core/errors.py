@@ -182,3 +182,11 @@ class UsdtSlotsFull(KamengError):
     amount or later."""
 
     code = "usdt_slots_full"
+
+
+class StarsRefused(KamengError):
+    """Telegram Stars refused: ``reason`` is ``no_rate`` (no rate set yet), ``too_many``
+    (more than ``max`` stars in one invoice), or a refund's ``unknown`` / ``closed`` /
+    ``already`` (see ``core/decisions/stars.py``)."""
+
+    code = "stars_refused"

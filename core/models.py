@@ -1050,3 +1050,43 @@ class UsdtRate(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     set_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (CheckConstraint("fen_per_usdt > 0", name="rate_positive"),)
+
+
+# --- Telegram Stars (issue 15): the rate admins set, and refunds of Stars payments ---
+
+
+class StarsRate(Base):
+    """Each rate admins set, fen per star (the newest is in force); audited as ``stars.rate``."""
+
+    __tablename__ = "stars_rates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fen_per_star: Mapped[int] = mapped_column(BigInteger)
+    set_by: Mapped[str] = mapped_column(String(64))  # "admin:<telegram id>" or "operator"
+    note: Mapped[str] = mapped_column(Text, default="")
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("fen_per_star > 0", name="rate_positive"),)
+
+
+class StarsRefundStatus(enum.StrEnum):
+    PENDING = "pending"  # the ledger is reversed; Telegram's refund is still to be made
+    REFUNDED = "refunded"  # refundStarPayment answered (or said it was refunded already)
+
+
+class StarsRefund(Base):
+    """An admin's reversal of a credited Stars payment: one per payment (the primary key),
+    one reversing ledger transaction keyed ``stars-refund:<payment id>``."""
+
+    __tablename__ = "stars_refunds"
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), primary_key=True)
+    charge_id: Mapped[str] = mapped_column(String(128))
+    telegram_id: Mapped[int] = mapped_column(BigInteger)  # the payer, refundStarPayment's user
+    stars: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(Money)
+    status: Mapped[StarsRefundStatus] = mapped_column(
+        _enum(StarsRefundStatus), default=StarsRefundStatus.PENDING
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[int] = mapped_column(BigInteger)  # the admin's telegram id
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

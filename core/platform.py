@@ -20,6 +20,7 @@ from core.jobs import JobStore
 from core.orders import Shop
 from core.outbox import Outbox
 from core.payments import PaymentRules, Payments, Providers, UrllibFetch
+from core.payments.stars import Stars, StarsProvider
 from core.payments.usdt import Usdt, usdt_from_settings
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
@@ -72,6 +73,7 @@ class Platform:
     payments: Payments
     upstreams: Upstreams
     usdt: Usdt
+    stars: Stars
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -86,6 +88,9 @@ def build_platform(
     ttl = timedelta(seconds=settings.quote_ttl_seconds)
     stock = StockImporter(db, cipher, clock)
     jobs = JobStore(db, clock)
+    stars = Stars(
+        db, clock, default_rate=settings.stars_fen_per_star, fee_bps=settings.stars_fee_bps
+    )
     users = UserCache(settings.user_cache_seconds, scope=db.engine.sync_engine)
     catalogue = Catalogue(db, clock, users)
     reviews = ProductReviews(db, clock, settings.supplier_markup_bps)
@@ -142,14 +147,24 @@ def build_platform(
         payments=Payments(
             db,
             clock,
-            usdt.join(Providers.from_settings(settings, UrllibFetch())),
+            providers(settings, stars, usdt),
             payment_rules(settings),
             jobs,
         ),
         usdt=usdt,
+        stars=stars,
     )
     platform.usdt.attach(platform.payments)
     return platform
+
+
+def providers(settings: Settings, stars: Stars, usdt: Usdt) -> Providers:
+    """The providers of ``FACTORIES`` (built from settings alone), then those that read the
+    database (their rates, their held amounts) and so are built here, with the platform's
+    services: Telegram Stars and USDT, each when enabled."""
+    built = list(Providers.from_settings(settings, UrllibFetch()))
+    with_stars = Providers([*built, StarsProvider(stars)] if settings.stars_enabled else built)
+    return usdt.join(with_stars)
 
 
 def payment_rules(settings: Settings) -> PaymentRules:

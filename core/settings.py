@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     epay_key: str = ""
     epay_type: str = ""  # alipay | wxpay | qqpay | "" (the gateway's cashier asks)
     epay_fee_bps: int = Field(default=0, ge=0, le=10_000)  # what the gateway keeps
+    #: Telegram Stars (XTR): a top-up method whose pay step is an invoice in the chat
+    stars_enabled: bool = False
+    #: fen per star until an admin sets a rate (``kameng payments stars-rate``); 0: none
+    stars_fen_per_star: int = Field(default=0, ge=0)
+    stars_fee_bps: int = Field(default=0, ge=0, le=10_000)  # what Telegram keeps, if booked
 
     # --- USDT on TRON (issue 15): enabled when a deposit address and an API URL are set ---
     #: the address resellers send USDT (TRC20) to, and the TronGrid-style API that lists

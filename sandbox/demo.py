@@ -42,6 +42,7 @@ from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
 from sandbox import demo_payments
+from sandbox.demo_stars import open_stars
 from sandbox.demo_upstream import DemoUpstream, add_demo_upstream
 from sandbox.demo_usdt import set_up_usdt
 from sandbox.personas import (
@@ -220,6 +221,7 @@ async def build_demo(
             raise DemoExists(make_url(settings.database_url).render_as_string())
         builder = _Builder(platform, clock, random.Random(seed))
         await builder.open_shop()
+        await open_stars(platform)
         await builder.history(now)
         pending_sku = await builder.today(now)
         await demo_payments.add_payments(platform, clock.set, now)

@@ -117,6 +117,7 @@ def sandbox_settings(
         bot_token=BOT_TOKEN,
         telegram_api_base=telegram_api_base,
         admin_ids=str(ADMIN.telegram_id),
+        stars_enabled=True,  # Telegram Stars: the emulator takes invoices (sandbox/demo_stars.py)
     ).model_copy(update=payments)
 
 

@@ -406,3 +406,18 @@ async def test_a_reseller_tops_up_with_usdt_paid_on_the_sandboxs_tron_node(
             assert (await check_ledger(platform.db)).ok
         finally:
             await platform.close()
+
+
+async def test_a_reseller_can_top_up_with_stars_at_the_admins_opening_rate(
+    demo: SandboxDemo, settings: Settings
+) -> None:
+    platform = build_platform(
+        settings.model_copy(update={"stars_enabled": True}),
+        clock=FakeClock(NOW + timedelta(minutes=1)),
+    )
+    try:
+        assert await platform.stars.rate() == 10
+        created = await platform.payments.create(RESELLER_SILVER.telegram_id, "stars", 100_00)
+        assert created.step.telegram_invoice and created.payment.provider_amount == 1_000
+    finally:
+        await platform.close()
