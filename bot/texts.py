@@ -468,6 +468,14 @@ def error(exc: KamengError) -> str:
         return not_restockable(str(p.get("why", "")))
     if exc.code == "quote_used":  # bought already, e.g. by the reseller's shop over the API
         return already_bought(int(p.get("order_id", 0)))
+    if exc.code == "invalid_account" and p.get("reason") == "missing":
+        return _("Please fill in {field}.").format(field=p.get("label") or p.get("field"))
+    if exc.code == "invalid_account":
+        return _("{field} does not look right; please check it and type it again.").format(
+            field=p.get("label") or p.get("field")
+        )
+    if exc.code == "order_finished":
+        return _("This order is finished already; nothing was changed.")
     if exc.code == "storage_unavailable":  # the disk is read-only or full: nothing was charged
         return _("We cannot save orders right now; nothing was charged. Try again in a minute.")
     return _("That could not be done.")

@@ -157,6 +157,11 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "price_not_allowed": _price_not_allowed,
     "not_restockable": _not_restockable,
     "quote_used": lambda w: f"this quote was already bought (order {w.p.get('order_id')})",
+    "invalid_account": lambda w: (
+        f"account field {w.p.get('field')} is {w.p.get('reason', 'invalid')}"
+        + (f" (it must match {w.p['pattern']})" if w.p.get("pattern") else "")
+    ),
+    "order_finished": lambda w: f"order {w.p.get('order')} is already {w.p.get('status')}",
     "no_such_revision": lambda w: f"no such revision: {w.p.get('revision')}",
     "storage_unavailable": lambda w: (
         f"the database cannot be written ({w.text('reason')}): nothing was changed; "

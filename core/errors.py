@@ -119,3 +119,17 @@ class StorageUnavailable(KamengError):
     storage recovers, without a restart (``core/storage_faults.py``)."""
 
     code = "storage_unavailable"
+
+
+class InvalidAccount(KamengError):
+    """The account a direct top-up is for does not fit the SKU's fields: ``field`` is the
+    field's name, ``reason`` ``missing``, ``pattern`` (``pattern`` given) or ``unknown``."""
+
+    code = "invalid_account"
+
+
+class OrderFinished(KamengError):
+    """The order's fulfilment has ended already (``status``): delivered, failed or partly
+    delivered; nothing more can change it."""
+
+    code = "order_finished"

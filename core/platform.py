@@ -16,6 +16,7 @@ from core.clock import Clock, SystemClock
 from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
+from core.fulfilment import Fulfilments
 from core.jobs import JobStore
 from core.orders import Shop
 from core.outbox import Outbox
@@ -66,6 +67,7 @@ class Platform:
     promotions: Promotions
     reports: Reports
     broadcasts: Broadcasts
+    fulfilments: Fulfilments
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -125,4 +127,5 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
+        fulfilments=Fulfilments(db, clock),
     )

@@ -128,6 +128,8 @@ class SaleContext:
     ladder: tuple[LadderTier, ...]  # the SKU's ladder (normal or exclusive)
     trailing_units: int  # the supplier's units sold over ``LADDER_WINDOW`` before now
     spread_supplier_bps: int  # the supplier's share of the spread
+    direct_fields: str | None = None  # a direct top-up SKU's account fields (JSON)
+    direct_minutes: int | None = None  # … and how long its supplier has to fulfil
 
 
 @dataclass(frozen=True)
