@@ -46,7 +46,6 @@ STATUS_OF = {
     "invalid_state": 409,
     "quote_used": 409,
     "invalid_account": 400,
-    "order_finished": 409,
     # the HTTP layer's
     "invalid_json": 400,
     "unknown_field": 400,

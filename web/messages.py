@@ -65,10 +65,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The account field “{field}” is {reason}.",
         "充值账号字段 “{field}” 无效（{reason}）。",
     ),
-    "order_finished": (
-        "This order is already {status}; it cannot change any more.",
-        "该订单已是 {status} 状态，不能再更改。",
-    ),
     "error": ("That could not be done.", "无法完成该操作。"),
     # the HTTP layer's own
     "unauthorized": (
