@@ -29,11 +29,13 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import supplier_sales_texts
+from bot import fulfilment_texts, supplier_sales_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
+from bot.keyboards import fulfilment as fulfilment_keyboards
 from bot.keyboards import supplier_sales as keyboards
 from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
+from core.fulfilment import DIRECT_TASK, ORDER_STATUS
 from core.outbox import Envelope
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
@@ -67,7 +69,19 @@ async def _withdrawal_decided(_platform: Platform, envelope: Envelope) -> Render
     return supplier_sales_texts.withdrawal_result(envelope.payload), None
 
 
+async def _direct_task(_platform: Platform, envelope: Envelope) -> Rendered:
+    payload = envelope.payload
+    markup = fulfilment_keyboards.task_actions(int(payload["order_id"]), int(payload["quantity"]))
+    return fulfilment_texts.new_task(payload), markup
+
+
+async def _order_status(_platform: Platform, envelope: Envelope) -> Rendered:
+    return fulfilment_texts.order_status(envelope.payload), None
+
+
 RENDERERS: dict[str, Renderer] = {
+    DIRECT_TASK: _direct_task,
+    ORDER_STATUS: _order_status,
     SALE: _sale,
     SALE_DIGEST: _digest,
     LOW_STOCK: _low_stock,
@@ -75,6 +89,8 @@ RENDERERS: dict[str, Renderer] = {
     WITHDRAWAL_DECIDED: _withdrawal_decided,
 }
 PRIORITIES: dict[str, Priority] = {
+    DIRECT_TASK: Priority.CODES,  # a buyer waits on it, like a sale
+    ORDER_STATUS: Priority.CODES,
     SALE: Priority.CODES,
     SALE_DIGEST: Priority.NOTICE,
     LOW_STOCK: Priority.NOTICE,

@@ -22,6 +22,7 @@ from bot import scheduler_texts
 from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from bot.sender import Outcome, Priority, Sender
+from core.fulfilment import DEADLINE_JOB
 from core.jobs import JobContext, JobRunner
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
@@ -103,9 +104,18 @@ def build_runner(
 ) -> JobRunner:
     settings = platform.settings
     messenger = PromotionMessenger(platform, i18n, sender)
+
+    async def expire_overdue(context: JobContext) -> None:  # every overdue one, not just its own
+        await platform.fulfilments.expire_due(context.owner)
+
     return JobRunner(
         platform.jobs,
-        {ANNOUNCE: messenger.announce, REMIND: messenger.remind, REPORT: messenger.report},
+        {
+            ANNOUNCE: messenger.announce,
+            REMIND: messenger.remind,
+            REPORT: messenger.report,
+            DEADLINE_JOB: expire_overdue,
+        },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),
         lease=timedelta(seconds=settings.scheduler_lease_seconds),

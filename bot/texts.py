@@ -468,11 +468,13 @@ def error(exc: KamengError) -> str:
         return not_restockable(str(p.get("why", "")))
     if exc.code == "quote_used":  # bought already, e.g. by the reseller's shop over the API
         return already_bought(int(p.get("order_id", 0)))
-    if exc.code == "invalid_account" and p.get("reason") == "missing":
-        return _("Please fill in {field}.").format(field=p.get("label") or p.get("field"))
     if exc.code == "invalid_account":
+        zh = fmt.current_locale().startswith("zh")
+        label = escape(str(p.get("label_zh" if zh else "label_en") or p.get("field", "")))
+        if p.get("reason") == "missing":
+            return _("Please fill in {field}.").format(field=label)
         return _("{field} does not look right; please check it and type it again.").format(
-            field=p.get("label") or p.get("field")
+            field=label
         )
     if exc.code == "order_finished":
         return _("This order is finished already; nothing was changed.")

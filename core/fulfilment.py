@@ -54,11 +54,13 @@ from core.models import (
     Order,
     OrderEvent,
     OrderStatus,
+    QuoteAccount,
     RechargeAccount,
     Sku,
     Supplier,
     User,
 )
+from core.pricing.quotes import QuoteView, issue_quote
 from core.rights import has_admin_rights
 
 DIRECT_TASK = "direct_task"  # outbox: a new task to the supplier
@@ -131,6 +133,7 @@ class Task:
 
 @dataclass(frozen=True)
 class DirectSpec:
+    sku_name: str
     fields: tuple[AccountField, ...]
     deadline_minutes: int
 
@@ -341,24 +344,45 @@ async def settle(
 # the use cases --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SavedAccount:
+    id: int
+    values: dict[str, str]
+
+
 class Fulfilments:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, quote_ttl: timedelta) -> None:
         self._db = db
         self._clock = clock
+        self._quote_ttl = quote_ttl
+
+    async def quote(
+        self, telegram_id: int, sku_code: str, quantity: int, values: Mapping[str, object]
+    ) -> QuoteView:
+        """A direct top-up's quote: the account checked first (refused with the field's
+        labels), then quoted and kept with the quote, so Confirm buys for it."""
+        checked = await self.check(sku_code, values)
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            quote = await issue_quote(
+                session, telegram_id, sku_code, quantity, now, self._quote_ttl
+            )
+            session.add(QuoteAccount(quote_id=quote.id, account=checked.as_json()))
+            return quote
 
     async def direct_spec(self, sku_code: str) -> DirectSpec | None:
         """The fields a direct SKU asks for (``None``: not a direct SKU)."""
         async with self._db.reading() as session:
             row = (
                 await session.execute(
-                    select(DirectSku.fields, DirectSku.deadline_minutes)
+                    select(DirectSku.fields, DirectSku.deadline_minutes, Sku.name)
                     .join(Sku, Sku.id == DirectSku.sku_id)
                     .where(Sku.code == sku_code.strip().upper())
                 )
             ).first()
             if row is None:
                 return None
-            return DirectSpec(fields_from_json(row.fields), row.deadline_minutes)
+            return DirectSpec(row.name, fields_from_json(row.fields), row.deadline_minutes)
 
     async def check(self, sku_code: str, values: Mapping[str, object]) -> CheckedAccount:
         """The account checked against the SKU's fields, before any quote."""
@@ -380,15 +404,15 @@ class Fulfilments:
                 return checked
         raise AssertionError("unreachable")
 
-    async def saved_accounts(self, telegram_id: int, sku_code: str) -> list[dict[str, str]]:
+    async def saved_accounts(self, telegram_id: int, sku_code: str) -> list[SavedAccount]:
         """The accounts this reseller topped up before with the same fields, newest first."""
         spec = await self.direct_spec(sku_code)
         if spec is None:
             return []
         async with self._db.reading() as session:
             user = await load_user(session, telegram_id)
-            rows = await session.scalars(
-                select(RechargeAccount.values)
+            rows = await session.execute(
+                select(RechargeAccount.id, RechargeAccount.values)
                 .where(
                     RechargeAccount.user_id == user.id,
                     RechargeAccount.fields_key == fields_key(spec.fields),
@@ -396,7 +420,21 @@ class Fulfilments:
                 .order_by(RechargeAccount.last_used_at.desc(), RechargeAccount.id.desc())
                 .limit(SAVED_ACCOUNTS)
             )
-            return [json.loads(values) for values in rows]
+            return [SavedAccount(row.id, json.loads(row.values)) for row in rows]
+
+    async def saved_account(self, telegram_id: int, account_id: int) -> dict[str, str]:
+        """One of this reseller's saved accounts (another's is not found)."""
+        async with self._db.reading() as session:
+            user = await load_user(session, telegram_id)
+            values = await session.scalar(
+                select(RechargeAccount.values).where(
+                    RechargeAccount.id == account_id, RechargeAccount.user_id == user.id
+                )
+            )
+            if values is None:
+                raise NotFound(kind="account", ref=str(account_id))
+            loaded: dict[str, str] = json.loads(values)
+            return loaded
 
     async def tasks(self, telegram_id: int, *, open_only: bool = True) -> list[Task]:
         """A supplier's direct top-ups, oldest deadline first."""

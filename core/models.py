@@ -923,6 +923,15 @@ class OrderEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class QuoteAccount(Base):
+    """The account a direct top-up's quote is for (checked when quoted), so Confirm on the
+    quote's message buys for it, however late or often it is pressed."""
+
+    __tablename__ = "quote_accounts"
+    quote_id: Mapped[str] = mapped_column(ForeignKey("quotes.id"), primary_key=True)
+    account: Mapped[str] = mapped_column(Text)
+
+
 class RechargeAccount(Base):
     """An account a reseller topped up before, kept for reuse: the values of a field set
     (``fields_key``: the field names, sorted, comma-joined)."""

@@ -72,6 +72,7 @@ from core.models import (
     OutboxMessage,
     PlatformPolicy,
     Quote,
+    QuoteAccount,
     Sku,
     Supplier,
     SupplierDailyUnits,
@@ -624,6 +625,11 @@ class Shop:
         (``core/fulfilment.py``). No code is claimed; the commission ladder's volume is not
         counted (it counts order lines, which a direct order has none of)."""
         assert ctx.direct_fields is not None and ctx.direct_minutes is not None
+        if account is None:  # the bot's Confirm: the account was checked with the quote
+            quoted = await session.scalar(
+                select(QuoteAccount.account).where(QuoteAccount.quote_id == ctx.quote_id)
+            )
+            account = json.loads(quoted) if quoted is not None else None
         checked = checked_account(ctx.direct_fields, account)
         [(order_id,)] = await driver.rows(
             _ORDER,

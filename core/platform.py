@@ -127,5 +127,5 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
-        fulfilments=Fulfilments(db, clock),
+        fulfilments=Fulfilments(db, clock, ttl),
     )

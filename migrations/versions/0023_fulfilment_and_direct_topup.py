@@ -5,11 +5,11 @@ Revises: 0017
 Create Date: 2026-12-04 21:00:00
 
 Additive only: ``direct_skus`` (a SKU's account fields and deadline), ``fulfilments`` (an
-order delivered later: account, deadline, the unit split, what was delivered, leased by the
-deadline sweep), ``order_events`` (each state change), ``recharge_accounts`` (a reseller's
-saved accounts), and the platform's ``fulfilment_hold`` account (what resellers paid for
-orders not delivered yet). Enum columns are strings (``native_enum=False``): the new order
-states need no DDL.
+order delivered later: account, deadline, the unit split, what was delivered, leased by
+the deadline sweep), ``order_events`` (each state change), ``quote_accounts`` (the account
+a quote is for), ``recharge_accounts`` (a reseller's saved accounts), and the platform's
+``fulfilment_hold`` account (what resellers paid for orders not delivered yet). Enum
+columns are strings (``native_enum=False``): the new order states need no DDL.
 """
 
 from collections.abc import Sequence
@@ -92,6 +92,15 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_order_events_order_id"), "order_events", ["order_id"])
     op.create_table(
+        "quote_accounts",
+        sa.Column("quote_id", sa.String(length=32), nullable=False),
+        sa.Column("account", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["quote_id"], ["quotes.id"], name=op.f("fk_quote_accounts_quote_id_quotes")
+        ),
+        sa.PrimaryKeyConstraint("quote_id", name=op.f("pk_quote_accounts")),
+    )
+    op.create_table(
         "recharge_accounts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -115,6 +124,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM accounts WHERE kind = 'fulfilment_hold'")
     op.drop_index("ix_recharge_accounts_user_fields", table_name="recharge_accounts")
     op.drop_table("recharge_accounts")
+    op.drop_table("quote_accounts")
     op.drop_index(op.f("ix_order_events_order_id"), table_name="order_events")
     op.drop_table("order_events")
     op.drop_index("ix_fulfilments_supplier_status", table_name="fulfilments")

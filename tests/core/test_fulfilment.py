@@ -177,7 +177,24 @@ async def test_accounts_topped_up_are_offered_again_newest_first(
     await order(shop, account={"phone": " 13800138000"})  # the same account again
 
     saved = await shop.fulfilments.saved_accounts(RESELLER, "MOBILE-50")
-    assert saved == [{"phone": "13800138000"}, {"phone": "13900139000"}]
+    assert [s.values for s in saved] == [{"phone": "13800138000"}, {"phone": "13900139000"}]
+    assert await shop.fulfilments.saved_account(RESELLER, saved[1].id) == {"phone": "13900139000"}
+    await make_reseller(shop, 1002)
+    with pytest.raises(NotFound):  # another reseller's accounts are not his
+        await shop.fulfilments.saved_account(1002, saved[1].id)
+
+
+async def test_a_quote_keeps_its_account_so_confirm_buys_for_it_once(shop: Platform) -> None:
+    quote = await shop.fulfilments.quote(RESELLER, "MOBILE-50", 1, {"phone": "13700137000"})
+    first = await shop.shop.buy(RESELLER, quote.id)  # Confirm: no account needed
+    again = await shop.shop.buy(RESELLER, quote.id)  # pressed twice
+
+    assert isinstance(first, Receipt) and isinstance(again, Receipt)
+    assert again.replayed and again.order_id == first.order_id
+    assert first.fulfilment is not None and first.fulfilment.account == {"phone": "13700137000"}
+    assert (await shop.balances.balance(RESELLER)).balance == 150_50
+    with pytest.raises(InvalidAccount):
+        await shop.fulfilments.quote(RESELLER, "MOBILE-50", 1, {"phone": "1"})
 
 
 async def test_another_supplier_cannot_see_or_fulfil_the_task(shop: Platform) -> None:
