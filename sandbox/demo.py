@@ -41,6 +41,7 @@ from core.reviews import NewProduct
 from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
+from sandbox.demo_direct import add_direct_topup
 from sandbox.personas import (
     ADMIN,
     RESELLER_BRONZE,
@@ -215,6 +216,7 @@ async def build_demo(
         await builder.open_shop()
         await builder.history(now)
         pending_sku = await builder.today(now)
+        builder.orders += await add_direct_topup(platform, clock, now)  # a mobile top-up
         clock.set(now)
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
     finally:
