@@ -84,6 +84,27 @@ def direct_receipt(r: Receipt) -> str:
     )
 
 
+def detail(r: Receipt) -> str:
+    """An order delivered later, in the buyer's order history: the account, then its proof,
+    or why it failed and what was refunded, or its deadline while open."""
+    f = r.fulfilment
+    assert f is not None
+    lines = ["", quote_for(f.account)]
+    if f.proof:
+        lines.append(_("Proof: {proof}").format(proof=f"<code>{escape(f.proof)}</code>"))
+    if f.reason:
+        lines.append(_("Reason: {reason}").format(reason=reason_text(f.reason)))
+    if f.refunded_units:
+        lines.append(
+            _("{amount} was refunded to your balance.").format(
+                amount=fmt.amount(f.refunded_units * r.unit_price)
+            )
+        )
+    if r.status in (OrderStatus.PENDING, OrderStatus.FULFILLING):
+        lines.append(_("Deadline: {deadline}").format(deadline=fmt.moment(f.deadline_at)))
+    return "\n".join(lines)
+
+
 def order_status(payload: Mapping[str, Any]) -> str:
     """The buyer told of a change of his order."""
     status = OrderStatus(payload["status"])

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
+from bot import fulfilment_texts
 from core.balances import BalanceView, Movement
 from core.delivery.codes import CardCode
 from core.errors import KamengError
@@ -304,6 +305,8 @@ def order_button(o: OrderSummary) -> str:
 
 
 def order_status(r: Receipt) -> str:
+    if r.fulfilment is not None:  # delivered later: pending, fulfilling, delivered, …
+        return fulfilment_texts.status_word(r.status)
     labels = {"paid": _("paid"), "partly_refunded": _("partly refunded"), "refunded": _("refunded")}
     return labels.get(r.status.value, r.status.value)
 
@@ -320,7 +323,7 @@ def order_detail(r: Receipt) -> str:
         total=fmt.amount(r.total),
         status=order_status(r),
         date=fmt.moment(r.created_at),
-    )
+    ) + (fulfilment_texts.detail(r) if r.fulfilment is not None else "")
 
 
 def balance(view: BalanceView) -> str:

@@ -76,6 +76,16 @@ async def test_a_reseller_tops_up_a_phone_and_the_supplier_delivers_with_a_seria
     late = await sam.press("❌ Failed", message=task)
     answer = await sam.wait_for_callback_answer(late)
     assert "finished already" in (answer.answer_text or "")
+    await ann.send_text("/orders")
+    listed = await ann.wait_for_message(
+        lambda m: m.find_button("#1 · 1 × MOBILE-50 top-up · ¥49.50") is not None
+    )
+    await ann.press("#1 · 1 × MOBILE-50 top-up · ¥49.50", message=listed)
+    detail = await ann.wait_for_message(
+        lambda m: "<b>Order #1</b>" in m.content or "Order #1\n" in m.content
+    )
+    assert "✅ delivered" in detail.content and "SN-20261204-77" in detail.content
+    assert "Top-up to 13800138000" in detail.content
     await outbox_settled(shop)
     assert (await shop.balances.balance(RESELLER)).balance == 150_50
     assert (await shop.balances.supplier(SUPPLIER_TID)).payable > 0
