@@ -22,6 +22,7 @@ from bot.handlers import (
     admin_aftersales,
     admin_panel,
     admin_pricing,
+    admin_upstreams,
     apikeys,
     approvals,
     balance,
@@ -108,6 +109,7 @@ def build_dispatcher(
         admin_pricing.setup(),
         approvals.setup(),  # every approval queue's Approve / Reject and listing
         admin_aftersales.setup(),
+        admin_upstreams.setup(),
         registration.setup(),
         vouchers.setup(),
         supplier_sales.setup(),

@@ -29,7 +29,7 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import fulfilment_texts, supplier_sales_texts
+from bot import fulfilment_texts, supplier_sales_texts, upstream_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import fulfilment as fulfilment_keyboards
@@ -40,6 +40,7 @@ from core.outbox import Envelope
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
+from core.upstreams.service import UPSTREAM_ALERT
 
 log = logging.getLogger("kameng.outbox")
 
@@ -79,6 +80,10 @@ async def _order_status(_platform: Platform, envelope: Envelope) -> Rendered:
     return fulfilment_texts.order_status(envelope.payload), None
 
 
+async def _upstream_alert(_platform: Platform, envelope: Envelope) -> Rendered:
+    return upstream_texts.alert(envelope.payload), None
+
+
 RENDERERS: dict[str, Renderer] = {
     DIRECT_TASK: _direct_task,
     ORDER_STATUS: _order_status,
@@ -87,6 +92,7 @@ RENDERERS: dict[str, Renderer] = {
     LOW_STOCK: _low_stock,
     WITHDRAWAL_REQUEST: _withdrawal_request,
     WITHDRAWAL_DECIDED: _withdrawal_decided,
+    UPSTREAM_ALERT: _upstream_alert,
 }
 PRIORITIES: dict[str, Priority] = {
     DIRECT_TASK: Priority.CODES,  # a buyer waits on it, like a sale
@@ -96,6 +102,7 @@ PRIORITIES: dict[str, Priority] = {
     LOW_STOCK: Priority.NOTICE,
     WITHDRAWAL_REQUEST: Priority.NOTICE,
     WITHDRAWAL_DECIDED: Priority.NOTICE,
+    UPSTREAM_ALERT: Priority.NOTICE,
 }
 
 

@@ -26,6 +26,7 @@ from core.fulfilment import DEADLINE_JOB
 from core.jobs import JobContext, JobRunner
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
+from core.upstreams.service import UPSTREAM_SYNC
 
 log = logging.getLogger("kameng.scheduler")
 
@@ -115,6 +116,7 @@ def build_runner(
             REMIND: messenger.remind,
             REPORT: messenger.report,
             DEADLINE_JOB: expire_overdue,
+            UPSTREAM_SYNC: platform.upstreams.run_sync_job,
         },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),

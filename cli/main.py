@@ -14,6 +14,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy import make_url
 
+from cli import upstream as upstream_cli
 from cli.common import (
     NUMBERS_AS_ARGUMENTS,
     OPERATOR,
@@ -747,7 +748,7 @@ def jobs_list(status: str | None, limit: int) -> None:
 
 
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
-PARTS: tuple[click.Command, ...] = ()
+PARTS: tuple[click.Command, ...] = (upstream_cli.upstream,)
 for part in PARTS:
     main.add_command(part)
 

@@ -163,6 +163,14 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     ),
     "order_finished": lambda w: f"order {w.p.get('order')} is already {w.p.get('status')}",
     "no_such_revision": lambda w: f"no such revision: {w.p.get('revision')}",
+    "upstream_error": lambda w: (
+        f"the upstream {w.p.get('upstream', '')} refused: {w.text('reason')}"
+    ),
+    "upstream_unreachable": lambda w: f"the upstream could not be reached: {w.text('reason')}",
+    "upstream_callback_refused": lambda w: f"callback refused: {w.text('reason')}",
+    "unknown_protocol": lambda w: (
+        f"no upstream protocol {w.p.get('protocol')!r}; known: {w.p.get('known', '')}"
+    ),
     "storage_unavailable": lambda w: (
         f"the database cannot be written ({w.text('reason')}): nothing was changed; "
         "fix the disk or its permissions and run it again"

@@ -41,10 +41,12 @@ from core.models import (
     OrderLine,
     OrderStatus,
     Sku,
+    SkuStatus,
     StockKind,
     SupplierDailyUnits,
     TopUpRequest,
     TopUpStatus,
+    UpstreamSku,
     User,
     Voucher,
     WithdrawalRequest,
@@ -288,6 +290,21 @@ async def check_ledger(db: Database) -> CheckReport:
         )
         for name, offenders in await _fulfilment_checks(session):
             report.add(name, offenders)
+        report.add(  # core/pricing/upstream.py: never below cost, never above face value
+            "upstream SKUs on sale below their upstream cost or above its face value",
+            await _rows(
+                session,
+                select(Sku.code, Sku.default_price, UpstreamSku.cost, UpstreamSku.face_value)
+                .join(UpstreamSku, UpstreamSku.sku_id == Sku.id)
+                .where(
+                    Sku.status == SkuStatus.ACTIVE,
+                    (Sku.default_price < UpstreamSku.cost)
+                    | (
+                        Sku.default_price > func.coalesce(UpstreamSku.face_value, Sku.default_price)
+                    ),
+                ),
+            ),
+        )
     return report
 
 

@@ -133,3 +133,27 @@ class OrderFinished(KamengError):
     delivered; nothing more can change it."""
 
     code = "order_finished"
+
+
+# --- upstreams (货源对接) ---
+
+
+class UpstreamError(KamengError):
+    """An upstream refused a call, answered what we cannot read, or was not reached.
+    ``upstream`` names it, ``reason`` says what (never a secret)."""
+
+    code = "upstream_error"
+
+
+class UpstreamUnreachable(UpstreamError):
+    code = "upstream_unreachable"
+
+
+class UpstreamCallbackRefused(KamengError):
+    """A callback whose signature, key or timestamp does not hold (``reason``)."""
+
+    code = "upstream_callback_refused"
+
+
+class UnknownProtocol(KamengError):
+    code = "unknown_protocol"

@@ -121,6 +121,7 @@ class AccountKind(enum.StrEnum):
     TOPUP_CLEARING = "topup_clearing"
     PAYOUT_CLEARING = "payout_clearing"
     FULFILMENT_HOLD = "fulfilment_hold"  # what resellers paid for orders not yet delivered
+    UPSTREAM_PREPAID = "upstream_prepaid"  # what we hold at an upstream (owner: upstream id)
 
 
 class Level(Base):
@@ -946,3 +947,87 @@ class RechargeAccount(Base):
         UniqueConstraint("user_id", "fields_key", "values", name="uq_recharge_accounts_values"),
         Index("ix_recharge_accounts_user_fields", "user_id", "fields_key"),
     )
+
+
+# --- upstreams (货源对接) ---
+
+
+class Upstream(Base):
+    """Another platform we buy from. Its SKUs are a supplier's (``supplier_id``); its key
+    and secret are AES-GCM ciphertext under the code key (``core/crypto.py``)."""
+
+    __tablename__ = "upstreams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    protocol: Mapped[str] = mapped_column(String(16))
+    base_url: Mapped[str] = mapped_column(String(255))
+    key_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), unique=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_sync_ok_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: the last failed sync's reason; NULL while syncs succeed (admins were told once)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    #: the upstream's last reported balance of ours, in fen (None: it does not say)
+    last_balance: Mapped[int | None] = mapped_column(Money)
+
+
+class UpstreamPriceRule(Base):
+    """Sale price over upstream cost: a percent (bps) plus a fixed markup, rounded up to
+    ``round_to`` fen. ``category_id`` NULL is the upstream's default; a category's rule wins."""
+
+    __tablename__ = "upstream_price_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upstream_id: Mapped[int] = mapped_column(ForeignKey("upstreams.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    markup_bps: Mapped[int] = mapped_column(Integer, default=0)
+    markup_fixed: Mapped[int] = mapped_column(Money, default=0)
+    round_to: Mapped[int] = mapped_column(Integer, default=1)
+    __table_args__ = (
+        UniqueConstraint("upstream_id", "category_id", name="uq_upstream_price_rules_scope"),
+        CheckConstraint("markup_bps >= 0 AND markup_fixed >= 0", name="markup_non_negative"),
+        CheckConstraint("round_to >= 1", name="round_to_positive"),
+    )
+
+
+class UpstreamSku(Base):
+    """An upstream's product mirrored as one of our SKUs: its cost, face value and stock
+    as the last sync saw them. Such a SKU has no local codes: its stock is ``stock``
+    (NULL: unlimited)."""
+
+    __tablename__ = "upstream_skus"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upstream_id: Mapped[int] = mapped_column(ForeignKey("upstreams.id"))
+    product_ref: Mapped[str] = mapped_column(String(64))  # the upstream's id
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    cost: Mapped[int] = mapped_column(Money)
+    face_value: Mapped[int | None] = mapped_column(Money)
+    stock: Mapped[int | None] = mapped_column(Integer)
+    selling: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(8), default="codes")  # codes / direct
+    account_fields: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of names
+    #: why the sync suspended its SKU (gone, not_selling, face_below_cost, zero); NULL when
+    #: the sync did not: only a SKU the sync suspended is resumed by it
+    suspended_reason: Mapped[str | None] = mapped_column(String(24))
+    synced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (UniqueConstraint("upstream_id", "product_ref", name="uq_upstream_skus_ref"),)
+
+
+class UpstreamChange(Base):
+    """The change log admins read: what a sync created, re-priced, suspended or resumed,
+    and when a sync failed or recovered."""
+
+    __tablename__ = "upstream_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upstream_id: Mapped[int] = mapped_column(ForeignKey("upstreams.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"))
+    old_value: Mapped[int | None] = mapped_column(Money)
+    new_value: Mapped[int | None] = mapped_column(Money)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_upstream_changes_upstream_at", "upstream_id", "id"),)

@@ -33,6 +33,7 @@ from core.supplier_payouts import WITHDRAWALS, SupplierPayouts
 from core.supplier_sales import SupplierSales
 from core.suppliers import APPLICATIONS, SupplierOnboarding, SupplierStock
 from core.topups import TOPUPS, TopUps
+from core.upstreams.service import Upstreams
 from core.user_cache import UserCache
 from core.vouchers import Vouchers
 
@@ -68,6 +69,7 @@ class Platform:
     reports: Reports
     broadcasts: Broadcasts
     fulfilments: Fulfilments
+    upstreams: Upstreams
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -128,4 +130,7 @@ def build_platform(
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
         fulfilments=Fulfilments(db, clock, ttl),
+        upstreams=Upstreams(
+            db, clock, cipher, sync_every=timedelta(minutes=settings.upstream_sync_minutes)
+        ),
     )

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
     scheduler_grace_seconds: int = Field(default=3600, ge=0)  # later than this: missed
     scheduler_lease_seconds: int = Field(default=300, gt=0)
+    upstream_sync_minutes: int = Field(default=15, gt=0)  # how often upstreams are synced
 
     @field_validator("timezone")
     @classmethod

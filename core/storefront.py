@@ -12,7 +12,16 @@ from core.catalogue import load_sku, load_user
 from core.clock import Clock
 from core.db import Database
 from core.errors import SkuNotForSale
-from core.models import Category, Code, CodeStatus, Sku, SkuStatus, StockKind, User
+from core.models import (
+    Category,
+    Code,
+    CodeStatus,
+    Sku,
+    SkuStatus,
+    StockKind,
+    UpstreamSku,
+    User,
+)
 from core.pricing.book import load_price_book
 from core.pricing.rules import QuantityBreakRule, price_unit, useful_breaks
 
@@ -154,6 +163,11 @@ async def _stock(session: AsyncSession, skus: list[Sku]) -> dict[int, int | None
             .group_by(Code.sku_id)
         )
         counts.update({sku_id: int(n) for sku_id, n in rows})
+        # an upstream's SKU has no local codes: its stock is the upstream's (None: unlimited)
+        mirrored = await session.execute(
+            select(UpstreamSku.sku_id, UpstreamSku.stock).where(UpstreamSku.sku_id.in_(unique_ids))
+        )
+        counts.update({sku_id: stock for sku_id, stock in mirrored})
     return counts
 
 

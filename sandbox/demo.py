@@ -42,6 +42,7 @@ from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
 from sandbox.demo_direct import add_direct_topup
+from sandbox.demo_upstream import DemoUpstream, add_demo_upstream
 from sandbox.personas import (
     ADMIN,
     RESELLER_BRONZE,
@@ -200,7 +201,11 @@ class DemoClock:
 
 
 async def build_demo(
-    settings: Settings, *, seed: int = 0, now: datetime | None = None
+    settings: Settings,
+    *,
+    seed: int = 0,
+    now: datetime | None = None,
+    upstream: DemoUpstream | None = None,
 ) -> SandboxDemo:
     """Fill the empty, migrated database of ``settings`` with the demo platform; ``now``
     (aware) is when the history ends and today's promotions and requests are dated.
@@ -218,6 +223,7 @@ async def build_demo(
         pending_sku = await builder.today(now)
         builder.orders += await add_direct_topup(platform, clock, now)  # a mobile top-up
         clock.set(now)
+        await add_demo_upstream(platform, upstream)  # sandbox/demo_upstream.py
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
     finally:
         await platform.close()

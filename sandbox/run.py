@@ -47,6 +47,7 @@ from core.platform import Platform, build_platform
 from core.settings import Settings, generate_secret_key
 from sandbox.chat.app import build_chat_app
 from sandbox.demo import build_demo, reissue_api_key
+from sandbox.demo_upstream import DemoUpstream, fake_upstream, point_at
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import ADMIN, PERSONAS, RESELLER_GOLD, ApiLink
 from web.app import ApiServer
@@ -148,10 +149,11 @@ async def _serve(options: SandboxOptions) -> None:
         secret_key = _secret_key(directory, fresh=fresh)
 
         telegram = await stack.enter_async_context(FakeTelegramServer(token=BOT_TOKEN, host=HOST))
+        upstream = DemoUpstream((await stack.enter_async_context(fake_upstream())).base_url)
         settings = sandbox_settings(directory, secret_key, telegram.base_url)
         await _migrate(settings.database_url)
         if fresh:
-            demo = await build_demo(settings, seed=options.seed)
+            demo = await build_demo(settings, seed=options.seed, upstream=upstream)
             log.info("%s", demo.summary())
             _store_api_key(directory, demo.api_key, demo.api_key_owner)
         elif not (directory / API_KEY_FILE).exists():  # only its digest is in the database
@@ -161,6 +163,7 @@ async def _serve(options: SandboxOptions) -> None:
 
         platform = build_platform(settings)
         stack.push_async_callback(platform.close)
+        await point_at(platform, upstream)
         api = await stack.enter_async_context(ApiServer(platform, HOST, 0))
         link = ApiLink(base_url=api.base_url, key=api_key, owner_telegram_id=api_key_owner)
         # the page starts before the bot: it registers the personas with the emulator, so
@@ -174,6 +177,7 @@ async def _serve(options: SandboxOptions) -> None:
             f"Kameng sandbox ready in {seconds:.1f} s: open {page_url}\n"
             f"  reseller API: {api.base_url}  key: {api_key} (reseller {api_key_owner})\n"
             f"  Telegram Bot API emulator: {telegram.base_url}\n"
+            f"  fake upstream (Dujiao-Next): {upstream.base_url}\n"
             f"  data: {directory} ({'fresh demo' if fresh else 'kept'})\n"
             "Ctrl-C to stop",
             flush=True,

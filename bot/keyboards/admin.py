@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import admin_texts, texts
 from bot.keyboards.approvals import ApprovalQueueCb, add_decision_buttons
+from bot.keyboards.upstreams import UpstreamCb
 from core.admin import UserCard
 from core.aftersales import REFUND, REPLACE, ReportKind, ReportView
 from core.models import ReportStatus, SkuStatus, UserStatus
@@ -98,6 +99,7 @@ def panel(counts: dict[str, int]) -> InlineKeyboardMarkup:
             builder.button(
                 text=label.format(count=counts[name]), callback_data=ApprovalQueueCb(kind=name)
             )
+    builder.button(text=_("🔗 Upstreams"), callback_data=UpstreamCb(action="list"))
     builder.adjust(2)
     return builder.as_markup()
 
