@@ -22,7 +22,7 @@ from bot import scheduler_texts
 from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from bot.sender import Outcome, Priority, Sender
-from core.fulfilment import DEADLINE_JOB
+from core.fulfilment import DEADLINE_JOB, POLL_JOB
 from core.jobs import JobContext, JobRunner
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
@@ -109,6 +109,9 @@ def build_runner(
     async def expire_overdue(context: JobContext) -> None:  # every overdue one, not just its own
         await platform.fulfilments.expire_due(context.owner)
 
+    async def poll_upstreams(context: JobContext) -> None:  # every order due a check
+        await platform.procurement.poll_due(context.owner)
+
     return JobRunner(
         platform.jobs,
         {
@@ -116,6 +119,7 @@ def build_runner(
             REMIND: messenger.remind,
             REPORT: messenger.report,
             DEADLINE_JOB: expire_overdue,
+            POLL_JOB: poll_upstreams,
             UPSTREAM_SYNC: platform.upstreams.run_sync_job,
         },
         platform.clock,

@@ -69,6 +69,9 @@ DEADLINE_JOB = "fulfilment.deadline"  # a job at each deadline: fail what is ove
 SWEEP_LEASE = timedelta(minutes=2)
 DEADLINE_REASON = "deadline"
 SAVED_ACCOUNTS = 5  # offered per field set, most recently used first
+UPSTREAM_DEADLINE_MINUTES = 30  # an upstream's order fails if not delivered by then
+POLL_JOB = "fulfilment.poll"  # a job when an upstream's order is next asked about
+FIRST_CHECK = timedelta(seconds=20)  # the order placed right after the sale; else this
 
 
 @dataclass(frozen=True)
@@ -157,19 +160,24 @@ async def write_direct_order(
     ctx: SaleContext,
     charge: Charge,
     account: CheckedAccount,
-    fields_json: str,
+    fields_json: str | None,
     deadline_minutes: int,
     actor: str,
     now: datetime,
 ) -> None:
     """After the order row: its fulfilment (pending, with the unit split as charged), the
-    first event, the supplier's task notice, the deadline job, the saved account."""
+    first event, the supplier's task notice (or, bought from an upstream, the first check),
+    the deadline job, the saved account."""
     deadline = now + timedelta(minutes=deadline_minutes)
+    upstream = ctx.upstream_sku_id is not None
     session.add(
         Fulfilment(
             order_id=order_id,
             supplier_id=ctx.supplier_id,
-            source="supplier",
+            source="upstream" if upstream else "supplier",
+            upstream_sku_id=ctx.upstream_sku_id,
+            next_check_at=now + FIRST_CHECK if upstream else None,
+            checks=0,
             account=account.as_json(),
             status=OrderStatus.PENDING,
             deadline_at=deadline,
@@ -186,6 +194,18 @@ async def write_direct_order(
             order_id=order_id, status=OrderStatus.PENDING, actor=actor, note="", created_at=now
         )
     )
+    jobs = [NewJob(key=f"fulfilment-deadline:{order_id}", kind=DEADLINE_JOB, run_at=deadline)]
+    if upstream:
+        jobs.append(
+            NewJob(key=f"upstream-poll:{order_id}:0", kind=POLL_JOB, run_at=now + FIRST_CHECK)
+        )
+    add_jobs(session, jobs, now)
+    if fields_json is not None:
+        await _remember_account(
+            session, ctx.user_id, fields_key(fields_from_json(fields_json)), account, now
+        )
+    if upstream:
+        return
     await outbox.enqueue(
         session,
         kind=DIRECT_TASK,
@@ -199,14 +219,6 @@ async def write_direct_order(
             "deadline": as_utc(deadline).isoformat(),
         },
         now=now,
-    )
-    add_jobs(
-        session,
-        [NewJob(key=f"fulfilment-deadline:{order_id}", kind=DEADLINE_JOB, run_at=deadline)],
-        now,
-    )
-    await _remember_account(
-        session, ctx.user_id, fields_key(fields_from_json(fields_json)), account, now
     )
 
 

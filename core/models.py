@@ -906,6 +906,12 @@ class Fulfilment(Leased, Base):
     proof_file_id: Mapped[str | None] = mapped_column(String(256))  # a photo on Telegram
     reason: Mapped[str] = mapped_column(Text, default="")
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # bought from an upstream (``core/procurement.py``): which product, its order there, and
+    # when to ask it next (backoff)
+    upstream_sku_id: Mapped[int | None] = mapped_column(ForeignKey("upstream_skus.id"))
+    upstream_order_id: Mapped[str | None] = mapped_column(String(64))
+    next_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
     __table_args__ = (
         Index("ix_fulfilments_status_deadline", "status", "deadline_at"),
         Index("ix_fulfilments_supplier_status", "supplier_id", "status"),
@@ -922,6 +928,15 @@ class OrderEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class FulfilmentCode(Base):
+    """A code an upstream delivered for an order, encrypted like stock codes."""
+
+    __tablename__ = "fulfilment_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class QuoteAccount(Base):

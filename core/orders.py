@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database, Driver, Prepared
+from core.decisions.fulfilment import CheckedAccount
 from core.decisions.refund import (
     ChargedLine,
     RefundContext,
@@ -51,6 +53,7 @@ from core.errors import (
     NotFound,
 )
 from core.fulfilment import (
+    UPSTREAM_DEADLINE_MINUTES,
     FulfilmentInfo,
     checked_account,
     fulfilment_info,
@@ -64,6 +67,7 @@ from core.models import (
     Code,
     CodeStatus,
     DirectSku,
+    FulfilmentCode,
     LedgerEntry,
     LineStatus,
     Order,
@@ -76,11 +80,14 @@ from core.models import (
     Sku,
     Supplier,
     SupplierDailyUnits,
+    UpstreamSku,
     User,
 )
 from core.pricing.book import book_from_signals, ladder_column, parse_ladder, price_signals
 from core.pricing.quotes import QuoteView, issue_quote
 from core.pricing.split import LADDER_WINDOW
+
+log = logging.getLogger("kameng.orders")
 
 
 def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
@@ -133,6 +140,11 @@ def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
         .scalar_subquery(),
         "direct_minutes": select(DirectSku.deadline_minutes)
         .where(DirectSku.sku_id == Sku.id)
+        .correlate(Sku)
+        .scalar_subquery(),
+        # bought from an upstream when sold (core/procurement.py)
+        "upstream_sku_id": select(UpstreamSku.id)
+        .where(UpstreamSku.sku_id == Sku.id)
         .correlate(Sku)
         .scalar_subquery(),
     }
@@ -233,6 +245,7 @@ async def _sale_context(
         spread_supplier_bps=row["spread_supplier_bps"],
         direct_fields=row["direct_fields"],
         direct_minutes=row["direct_minutes"],
+        upstream_sku_id=row["upstream_sku_id"],
     )
 
 
@@ -371,8 +384,15 @@ class RefundResult:
 
 class Shop:
     def __init__(
-        self, db: Database, cipher: CodeCipher, clock: Clock, quote_ttl: timedelta
+        self,
+        db: Database,
+        cipher: CodeCipher,
+        clock: Clock,
+        quote_ttl: timedelta,
+        *,
+        procure: Callable[[int], Awaitable[object]] | None = None,
     ) -> None:
+        self._procure = procure  # an upstream's SKU sold: order it there (core/procurement.py)
         self._db = db
         self._cipher = cipher
         self._clock = clock
@@ -429,16 +449,37 @@ class Shop:
     ) -> Receipt | Requoted:
         try:
             try:
-                return await self._buy_once(telegram_id, key, asked, client_key, account)
+                result = await self._buy_once(telegram_id, key, asked, client_key, account)
             except IntegrityError:
                 # A concurrent request committed first (an order with this key, or this
                 # quote bought under another key): the second try sees its rows, and
                 # replays or refuses as if it had come second.
-                return await self._buy_once(telegram_id, key, asked, client_key, account)
+                result = await self._buy_once(telegram_id, key, asked, client_key, account)
         except KamengError as refusal:
             if client_key is not None and not isinstance(refusal, IdempotencyConflict):
                 await self._remember_refused(client_key)
             raise
+        return await self._procured(telegram_id, result)
+
+    async def _procured(self, telegram_id: int, result: Receipt | Requoted) -> Receipt | Requoted:
+        """A new sale of an upstream's SKU: ordered there now, after the sale committed (a
+        crash in between is recovered by the poll); the receipt as it stands then (codes
+        at once when the upstream had them)."""
+        if (
+            self._procure is None
+            or not isinstance(result, Receipt)
+            or result.replayed
+            or result.fulfilment is None
+            or result.fulfilment.source != "upstream"
+        ):
+            return result
+        try:
+            await self._procure(result.order_id)
+        except KamengError as error:  # paid and held: the poll asks the upstream again
+            log.warning("order %s: not placed upstream yet (%s)", result.order_id, error.code)
+            return result
+        after = await self.order(telegram_id, result.order_id)
+        return Receipt(**{**after.__dict__, "balance_after": after.balance_after})
 
     async def _remember_refused(self, client_key: ClientKey) -> None:
         """A refused order rolled its client key back with it: bind the key to the request
@@ -492,7 +533,7 @@ class Shop:
                         session, telegram_id, ctx.sku_code, ctx.quantity, now, self._quote_ttl
                     )
                     return Requoted(fresh, reason)
-                case Charge() as charge if ctx.direct_fields is not None:
+                case Charge() as charge if ctx.delivered_later:
                     return await self._write_direct_sale(
                         session, driver, ctx, charge, telegram_id, key, account, now
                     )
@@ -624,13 +665,15 @@ class Shop:
         pending with its fulfilment, the reseller's money held until delivery
         (``core/fulfilment.py``). No code is claimed; the commission ladder's volume is not
         counted (it counts order lines, which a direct order has none of)."""
-        assert ctx.direct_fields is not None and ctx.direct_minutes is not None
         if account is None:  # the bot's Confirm: the account was checked with the quote
             quoted = await session.scalar(
                 select(QuoteAccount.account).where(QuoteAccount.quote_id == ctx.quote_id)
             )
             account = json.loads(quoted) if quoted is not None else None
-        checked = checked_account(ctx.direct_fields, account)
+        if ctx.direct_fields is not None:
+            checked = checked_account(ctx.direct_fields, account)
+        else:  # an upstream's product: its own fields, checked there
+            checked = CheckedAccount({str(k): str(v) for k, v in (account or {}).items()})
         [(order_id,)] = await driver.rows(
             _ORDER,
             {
@@ -667,7 +710,7 @@ class Shop:
             charge=charge,
             account=checked,
             fields_json=ctx.direct_fields,
-            deadline_minutes=ctx.direct_minutes,
+            deadline_minutes=ctx.direct_minutes or UPSTREAM_DEADLINE_MINUTES,
             actor=f"user:{telegram_id}",
             now=now,
         )
@@ -728,7 +771,15 @@ class Shop:
             quantity=order.quantity,
             unit_price=order.unit_price,
             total=order.total,
-            codes=[self._cipher.decrypt(r.ciphertext) for r in rows],
+            codes=[self._cipher.decrypt(r.ciphertext) for r in rows]
+            + [  # delivered by an upstream (core/procurement.py)
+                self._cipher.decrypt(ciphertext)
+                for ciphertext in await session.scalars(
+                    select(FulfilmentCode.ciphertext)
+                    .where(FulfilmentCode.order_id == order.id)
+                    .order_by(FulfilmentCode.id)
+                )
+            ],
             balance_after=await balance_of(session, AccountKind.RESELLER_BALANCE, order.user_id),
             created_at=as_utc(order.created_at),
             status=order.status,

@@ -22,6 +22,7 @@ from core.orders import Shop
 from core.outbox import Outbox
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
+from core.procurement import Procurement
 from core.promotions import Promotions
 from core.registration import REGISTRATIONS, Registrations
 from core.reports import Reports
@@ -70,6 +71,7 @@ class Platform:
     broadcasts: Broadcasts
     fulfilments: Fulfilments
     upstreams: Upstreams
+    procurement: Procurement
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -94,13 +96,17 @@ def build_platform(
         clock,
         [reviews.kind, TOPUPS, aftersales.kind, APPLICATIONS, WITHDRAWALS, REGISTRATIONS],
     )
+    upstreams = Upstreams(
+        db, clock, cipher, sync_every=timedelta(minutes=settings.upstream_sync_minutes)
+    )
+    procurement = Procurement(db, clock, cipher, upstreams)
     return Platform(
         settings=settings,
         db=db,
         clock=clock,
         catalogue=catalogue,
         quotes=Quotes(db, clock, ttl),
-        shop=Shop(db, cipher, clock, ttl),
+        shop=Shop(db, cipher, clock, ttl, procure=procurement.place),
         restocks=Restocks(db, clock),
         stock=stock,
         balances=Balances(db, clock),
@@ -130,7 +136,6 @@ def build_platform(
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
         fulfilments=Fulfilments(db, clock, ttl),
-        upstreams=Upstreams(
-            db, clock, cipher, sync_every=timedelta(minutes=settings.upstream_sync_minutes)
-        ),
+        upstreams=upstreams,
+        procurement=procurement,
     )

@@ -64,6 +64,10 @@ def upgrade() -> None:
         sa.Column("proof_file_id", sa.String(length=256), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("upstream_sku_id", sa.Integer(), nullable=True),
+        sa.Column("upstream_order_id", sa.String(length=64), nullable=True),
+        sa.Column("next_check_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("checks", sa.Integer(), nullable=False),
         sa.Column("lease_owner", sa.String(length=64), nullable=True),
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
@@ -71,6 +75,11 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["supplier_id"], ["suppliers.id"], name=op.f("fk_fulfilments_supplier_id_suppliers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["upstream_sku_id"],
+            ["upstream_skus.id"],
+            name=op.f("fk_fulfilments_upstream_sku_id_upstream_skus"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fulfilments")),
         sa.UniqueConstraint("order_id", name=op.f("uq_fulfilments_order_id")),
@@ -91,6 +100,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order_events")),
     )
     op.create_index(op.f("ix_order_events_order_id"), "order_events", ["order_id"])
+    op.create_table(
+        "fulfilment_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.id"], name=op.f("fk_fulfilment_codes_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fulfilment_codes")),
+    )
+    op.create_index(op.f("ix_fulfilment_codes_order_id"), "fulfilment_codes", ["order_id"])
     op.create_table(
         "quote_accounts",
         sa.Column("quote_id", sa.String(length=32), nullable=False),
@@ -125,6 +145,8 @@ def downgrade() -> None:
     op.drop_index("ix_recharge_accounts_user_fields", table_name="recharge_accounts")
     op.drop_table("recharge_accounts")
     op.drop_table("quote_accounts")
+    op.drop_index(op.f("ix_fulfilment_codes_order_id"), table_name="fulfilment_codes")
+    op.drop_table("fulfilment_codes")
     op.drop_index(op.f("ix_order_events_order_id"), table_name="order_events")
     op.drop_table("order_events")
     op.drop_index("ix_fulfilments_supplier_status", table_name="fulfilments")
