@@ -68,6 +68,20 @@ def status_word(status: OrderStatus | str) -> str:
 def direct_receipt(r: Receipt) -> str:
     """A direct top-up just paid: what was held, for which account, until when."""
     assert r.fulfilment is not None
+    if not r.fulfilment.account:  # bought from an upstream, still processing there
+        return _(
+            "✅ Order #{order}: {quantity} × {name}\nPaid {total} · balance {balance}\n"
+            "{status}: you will be told here, by {deadline} at the latest. "
+            "If it fails, the money comes back to your balance by itself."
+        ).format(
+            order=r.order_id,
+            quantity=r.quantity,
+            name=escape(r.sku_name),
+            total=fmt.amount(r.total),
+            balance=fmt.amount(r.balance_after),
+            status=status_word(r.status),
+            deadline=fmt.moment(r.fulfilment.deadline_at),
+        )
     return _(
         "✅ Order #{order}: {quantity} × {name}\nPaid {total} · balance {balance}\n"
         "Top-up to {account}: {status}, by {deadline} at the latest.\n"
@@ -89,7 +103,7 @@ def detail(r: Receipt) -> str:
     or why it failed and what was refunded, or its deadline while open."""
     f = r.fulfilment
     assert f is not None
-    lines = ["", quote_for(f.account)]
+    lines = ["", quote_for(f.account)] if f.account else [""]
     if f.proof:
         lines.append(_("Proof: {proof}").format(proof=f"<code>{escape(f.proof)}</code>"))
     if f.reason:

@@ -42,7 +42,7 @@ async def show_receipt(bot: Bot, chat_id: int, receipt: Receipt, quote: Message 
     codes (monospace, copyable) and takes the Confirm button away. More codes (or very long
     ones) follow as a .txt file. A quote that can no longer be edited (deleted meanwhile)
     gets the receipt as a new message instead."""
-    if receipt.fulfilment is not None:  # a direct top-up: paid now, delivered later
+    if receipt.fulfilment is not None and not receipt.codes:  # paid now, delivered later
         text = fulfilment_texts.direct_receipt(receipt)
         if not await _edited(quote, text):
             await bot.send_message(chat_id, text)
