@@ -31,7 +31,9 @@ from bot.handlers import (
     broadcast,
     buy,
     catalogue,
+    direct,
     fallback,
+    fulfil_tasks,
     orders,
     promotions,
     registration,
@@ -104,6 +106,7 @@ def build_dispatcher(
         start.setup(),
         catalogue.setup(),
         buy.setup(),
+        direct.setup(),  # a direct top-up's account, before its quote
         orders.setup(),
         balance.setup(),
         admin_panel.setup(),
@@ -120,6 +123,7 @@ def build_dispatcher(
         supplier_onboarding.setup(),
         supplier_products.setup(),
         supplier_upload.setup(),
+        fulfil_tasks.setup(),  # a supplier's direct top-up tasks
         apikeys.setup(),
         promotions.setup(),
         reports.setup(),

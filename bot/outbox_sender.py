@@ -29,11 +29,13 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import payment_texts, supplier_sales_texts, upstream_texts
+from bot import fulfilment_texts, payment_texts, supplier_sales_texts, upstream_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
+from bot.keyboards import fulfilment as fulfilment_keyboards
 from bot.keyboards import supplier_sales as keyboards
 from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
+from core.fulfilment import DIRECT_TASK, ORDER_STATUS
 from core.outbox import Envelope
 from core.payments import CREDITED_NOTICE, HELD_NOTICE
 from core.platform import Platform
@@ -78,11 +80,23 @@ async def _payment_held(_platform: Platform, envelope: Envelope) -> Rendered:
     return payment_texts.held(str(envelope.payload["payment"])), None
 
 
+async def _direct_task(_platform: Platform, envelope: Envelope) -> Rendered:
+    payload = envelope.payload
+    markup = fulfilment_keyboards.task_actions(int(payload["order_id"]), int(payload["quantity"]))
+    return fulfilment_texts.new_task(payload), markup
+
+
+async def _order_status(_platform: Platform, envelope: Envelope) -> Rendered:
+    return fulfilment_texts.order_status(envelope.payload), None
+
+
 async def _upstream_alert(_platform: Platform, envelope: Envelope) -> Rendered:
     return upstream_texts.alert(envelope.payload), None
 
 
 RENDERERS: dict[str, Renderer] = {
+    DIRECT_TASK: _direct_task,
+    ORDER_STATUS: _order_status,
     SALE: _sale,
     SALE_DIGEST: _digest,
     LOW_STOCK: _low_stock,
@@ -93,6 +107,8 @@ RENDERERS: dict[str, Renderer] = {
     UPSTREAM_ALERT: _upstream_alert,
 }
 PRIORITIES: dict[str, Priority] = {
+    DIRECT_TASK: Priority.CODES,  # a buyer waits on it, like a sale
+    ORDER_STATUS: Priority.CODES,
     SALE: Priority.CODES,
     SALE_DIGEST: Priority.NOTICE,
     LOW_STOCK: Priority.NOTICE,

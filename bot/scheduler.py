@@ -22,6 +22,7 @@ from bot import scheduler_texts
 from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from bot.sender import Outcome, Priority, Sender
+from core.fulfilment import DEADLINE_JOB, POLL_JOB
 from core.jobs import JobContext, JobRunner
 from core.payments import RECOVER
 from core.payments.usdt import WATCH as USDT_WATCH
@@ -106,6 +107,13 @@ def build_runner(
 ) -> JobRunner:
     settings = platform.settings
     messenger = PromotionMessenger(platform, i18n, sender)
+
+    async def expire_overdue(context: JobContext) -> None:  # every overdue one, not just its own
+        await platform.fulfilments.expire_due(context.owner)
+
+    async def poll_upstreams(context: JobContext) -> None:  # every order due a check
+        await platform.procurement.poll_due(context.owner)
+
     return JobRunner(
         platform.jobs,
         {
@@ -113,6 +121,8 @@ def build_runner(
             REMIND: messenger.remind,
             REPORT: messenger.report,
             RECOVER: platform.payments.run_recovery,  # 补单: payments whose notice never came
+            DEADLINE_JOB: expire_overdue,
+            POLL_JOB: poll_upstreams,
             UPSTREAM_SYNC: platform.upstreams.run_sync_job,
             USDT_WATCH: platform.usdt.run_watch,  # the USDT deposit address's transfers
         },

@@ -18,7 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
-from bot import stars_texts, usdt_texts
+from bot import fulfilment_texts, stars_texts, usdt_texts
 from core.balances import BalanceView, Movement
 from core.delivery.codes import CardCode
 from core.errors import KamengError
@@ -305,6 +305,8 @@ def order_button(o: OrderSummary) -> str:
 
 
 def order_status(r: Receipt) -> str:
+    if r.fulfilment is not None:  # delivered later: pending, fulfilling, delivered, …
+        return fulfilment_texts.status_word(r.status)
     labels = {"paid": _("paid"), "partly_refunded": _("partly refunded"), "refunded": _("refunded")}
     return labels.get(r.status.value, r.status.value)
 
@@ -321,7 +323,7 @@ def order_detail(r: Receipt) -> str:
         total=fmt.amount(r.total),
         status=order_status(r),
         date=fmt.moment(r.created_at),
-    )
+    ) + (fulfilment_texts.detail(r) if r.fulfilment is not None else "")
 
 
 def balance(view: BalanceView) -> str:
@@ -481,6 +483,16 @@ def error(exc: KamengError) -> str:
         return usdt_texts.slots_full()
     if exc.code == "stars_refused":
         return stars_texts.refused(str(p.get("reason")), int(p.get("max", 0)))
+    if exc.code == "invalid_account":
+        zh = fmt.current_locale().startswith("zh")
+        label = escape(str(p.get("label_zh" if zh else "label_en") or p.get("field", "")))
+        if p.get("reason") == "missing":
+            return _("Please fill in {field}.").format(field=label)
+        return _("{field} does not look right; please check it and type it again.").format(
+            field=label
+        )
+    if exc.code == "order_finished":
+        return _("This order is finished already; nothing was changed.")
     if exc.code == "storage_unavailable":  # the disk is read-only or full: nothing was charged
         return _("We cannot save orders right now; nothing was charged. Try again in a minute.")
     return _("That could not be done.")

@@ -167,6 +167,11 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "price_not_allowed": _price_not_allowed,
     "not_restockable": _not_restockable,
     "quote_used": lambda w: f"this quote was already bought (order {w.p.get('order_id')})",
+    "invalid_account": lambda w: (
+        f"account field {w.p.get('field')} is {w.p.get('reason', 'invalid')}"
+        + (f" (it must match {w.p['pattern']})" if w.p.get("pattern") else "")
+    ),
+    "order_finished": lambda w: f"order {w.p.get('order')} is already {w.p.get('status')}",
     "no_such_revision": lambda w: f"no such revision: {w.p.get('revision')}",
     "stars_refused": lambda w: _STARS_REFUSED.get(
         str(w.p.get("reason")), "Telegram Stars: that could not be done"

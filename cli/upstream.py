@@ -177,3 +177,15 @@ def price(name: str, category: str | None, markup: str, markup_fixed: str, round
         )
     )
     click.echo(f"price rule for {name} ({rule.category or 'default'}) set; run a sync to re-price")
+
+
+@upstream.command("reconcile")
+@click.argument("name")
+@click.option("--days", default=1, show_default=True, type=click.IntRange(1, 90))
+def reconcile(name: str, days: int) -> None:
+    """Our orders at the upstream over the last DAYS beside what it says of each: every
+    difference of state or units delivered (none: one line saying so)."""
+    differences = run_on_platform(lambda p: p.procurement.reconcile(name, days=days))
+    for difference in differences:
+        click.echo(str(difference))
+    click.echo(f"{len(differences)} difference(s) over {days} day(s)")

@@ -24,13 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from core.db import Database
+from core.decisions.fulfilment import OPEN as FULFILMENT_OPEN
 from core.models import (
+    PLATFORM_OWNER,
     Account,
     AccountKind,
     AuditRecord,
     Code,
     CodeRestock,
     CodeStatus,
+    Fulfilment,
     LedgerEntry,
     LedgerTransaction,
     LineStatus,
@@ -188,6 +191,7 @@ async def check_ledger(db: Database) -> CheckReport:
                     func.coalesce(func.sum(OrderLine.price), 0).label("lines_total"),
                 )
                 .outerjoin(OrderLine, OrderLine.order_id == Order.id)
+                .where(~exists().where(Fulfilment.order_id == Order.id))  # no lines: below
                 .group_by(Order.id, Order.quantity, Order.total)
                 .having(
                     (func.count(OrderLine.id) != Order.quantity)
@@ -315,6 +319,8 @@ async def check_ledger(db: Database) -> CheckReport:
             "top-up transactions with neither their payment nor their admin approval",
             await _unbacked_top_ups(session),
         )
+        for name, offenders in await _fulfilment_checks(session):
+            report.add(name, offenders)
         report.add(  # core/pricing/upstream.py: never below cost, never above face value
             "upstream SKUs on sale below their upstream cost or above its face value",
             await _rows(
@@ -353,6 +359,74 @@ async def _usdt_credited_unpaid(session: AsyncSession) -> list[str]:
             ),
         ),
     )
+
+
+async def _fulfilment_checks(session: AsyncSession) -> list[tuple[str, list[str]]]:
+    """Orders delivered later (``core/fulfilment.py``): the hold is exactly what the open
+    ones paid; each ended one released its hold once (``fulfil:<order>``), paying back
+    exactly its undelivered units; an open one has released nothing."""
+    hold = await session.scalar(
+        select(Account.balance).where(
+            Account.kind == AccountKind.FULFILMENT_HOLD, Account.owner_id == PLATFORM_OWNER
+        )
+    )
+    open_total = await session.scalar(
+        select(func.coalesce(func.sum(Order.total), 0))
+        .join(Fulfilment, Fulfilment.order_id == Order.id)
+        .where(Fulfilment.status.in_(FULFILMENT_OPEN))
+    )
+    hold_offenders = (
+        [f"hold {hold} != open orders {open_total}"]
+        if int(hold or 0) != int(open_total or 0)
+        else []
+    )
+    settled = (
+        select(
+            LedgerTransaction.order_id,
+            func.count(func.distinct(LedgerTransaction.id)).label("settlements"),
+            func.coalesce(
+                func.sum(case((Account.kind == AccountKind.RESELLER_BALANCE, LedgerEntry.amount))),
+                0,
+            ).label("paid_back"),
+        )
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(Account, Account.id == LedgerEntry.account_id)
+        .where(LedgerTransaction.kind == "fulfilment")
+        .group_by(LedgerTransaction.order_id)
+        .subquery()
+    )
+    ended = Fulfilment.status.not_in(FULFILMENT_OPEN)
+    settlements = func.coalesce(settled.c.settlements, 0)
+    owed_back = (Order.quantity - Fulfilment.delivered_units) * Order.unit_price
+    wrong = await _rows(
+        session,
+        select(
+            Order.id,
+            Fulfilment.status,
+            settlements.label("settlements"),
+            func.coalesce(settled.c.paid_back, 0).label("paid_back"),
+            owed_back.label("undelivered"),
+        )
+        .join(Fulfilment, Fulfilment.order_id == Order.id)
+        .outerjoin(settled, settled.c.order_id == Order.id)
+        .where(
+            or_(
+                and_(ended, settlements != 1),
+                and_(~ended, settlements != 0),
+                and_(ended, func.coalesce(settled.c.paid_back, 0) != owed_back),
+                Order.status != Fulfilment.status,
+            )
+        )
+        .order_by(Order.id),
+    )
+    return [
+        ("the fulfilment hold differs from what the open orders paid", hold_offenders),
+        (
+            "orders fulfilled later not settled exactly once, or paid back other than "
+            "their undelivered units",
+            wrong,
+        ),
+    ]
 
 
 async def _daily_units(session: AsyncSession, sqlite: bool) -> list[str]:

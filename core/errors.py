@@ -140,6 +140,20 @@ class ProviderUnavailable(KamengError):
     code = "payment_provider_unavailable"
 
 
+class InvalidAccount(KamengError):
+    """The account a direct top-up is for does not fit the SKU's fields: ``field`` is the
+    field's name, ``reason`` ``missing``, ``pattern`` (``pattern`` given) or ``unknown``."""
+
+    code = "invalid_account"
+
+
+class OrderFinished(KamengError):
+    """The order's fulfilment has ended already (``status``): delivered, failed or partly
+    delivered; nothing more can change it."""
+
+    code = "order_finished"
+
+
 # --- upstreams (货源对接) ---
 
 

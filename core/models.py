@@ -99,6 +99,13 @@ class OrderStatus(enum.StrEnum):
     PAID = "paid"
     PARTLY_REFUNDED = "partly_refunded"
     REFUNDED = "refunded"
+    # an order not delivered at once (direct top-up, an upstream still processing):
+    # pending → fulfilling → delivered | failed | partially_delivered (core/fulfilment.py)
+    PENDING = "pending"
+    FULFILLING = "fulfilling"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    PARTIALLY_DELIVERED = "partially_delivered"
 
 
 class LineStatus(enum.StrEnum):
@@ -114,6 +121,7 @@ class AccountKind(enum.StrEnum):
     TOPUP_CLEARING = "topup_clearing"
     PAYOUT_CLEARING = "payout_clearing"
     PAYMENT_FEES = "platform_payment_fees"  # what payment providers keep (issue 15)
+    FULFILMENT_HOLD = "fulfilment_hold"  # what resellers paid for orders not yet delivered
     UPSTREAM_PREPAID = "upstream_prepaid"  # what we hold at an upstream (owner: upstream id)
 
 
@@ -914,6 +922,97 @@ class Payment(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         UniqueConstraint("provider", "provider_reference", name="uq_payments_provider_reference"),
         Index("ix_payments_status_created", "status", "created_at"),
+    )
+
+
+class DirectSku(Base):
+    """A SKU of kind ``direct`` (直充): no codes; the buyer names the account to credit in
+    the fields listed here (JSON: name, pattern, label_en, label_zh), and the supplier has
+    ``deadline_minutes`` to fulfil each order before it fails by itself."""
+
+    __tablename__ = "direct_skus"
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), primary_key=True)
+    fields: Mapped[str] = mapped_column(Text)
+    deadline_minutes: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (CheckConstraint("deadline_minutes > 0", name="deadline_positive"),)
+
+
+class Fulfilment(Leased, Base):
+    """An order delivered later (``core/fulfilment.py``): its account, deadline, the split
+    of one unit as charged (paid to the supplier's side only for units delivered), what was
+    delivered and why it ended. Leased by the deadline sweep."""
+
+    __tablename__ = "fulfilments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    source: Mapped[str] = mapped_column(String(16), default="supplier")  # supplier | upstream
+    account: Mapped[str] = mapped_column(Text, default="{}")  # the buyer's fields, JSON
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.PENDING)
+    deadline_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    unit_supplier: Mapped[int] = mapped_column(Money)
+    unit_spread: Mapped[int] = mapped_column(Money)
+    unit_commission: Mapped[int] = mapped_column(Money)
+    delivered_units: Mapped[int] = mapped_column(Integer, default=0)
+    proof: Mapped[str] = mapped_column(Text, default="")  # a serial number, a note
+    proof_file_id: Mapped[str | None] = mapped_column(String(256))  # a photo on Telegram
+    reason: Mapped[str] = mapped_column(Text, default="")
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # bought from an upstream (``core/procurement.py``): which product, its order there, and
+    # when to ask it next (backoff)
+    upstream_sku_id: Mapped[int | None] = mapped_column(ForeignKey("upstream_skus.id"))
+    upstream_order_id: Mapped[str | None] = mapped_column(String(64))
+    next_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        Index("ix_fulfilments_status_deadline", "status", "deadline_at"),
+        Index("ix_fulfilments_supplier_status", "supplier_id", "status"),
+    )
+
+
+class OrderEvent(Base):
+    """One state change of an order, in the order it happened."""
+
+    __tablename__ = "order_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus))
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class FulfilmentCode(Base):
+    """A code an upstream delivered for an order, encrypted like stock codes."""
+
+    __tablename__ = "fulfilment_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class QuoteAccount(Base):
+    """The account a direct top-up's quote is for (checked when quoted), so Confirm on the
+    quote's message buys for it, however late or often it is pressed."""
+
+    __tablename__ = "quote_accounts"
+    quote_id: Mapped[str] = mapped_column(ForeignKey("quotes.id"), primary_key=True)
+    account: Mapped[str] = mapped_column(Text)
+
+
+class RechargeAccount(Base):
+    """An account a reseller topped up before, kept for reuse: the values of a field set
+    (``fields_key``: the field names, sorted, comma-joined)."""
+
+    __tablename__ = "recharge_accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    fields_key: Mapped[str] = mapped_column(String(200))
+    values: Mapped[str] = mapped_column(Text)  # JSON, keys sorted
+    last_used_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        UniqueConstraint("user_id", "fields_key", "values", name="uq_recharge_accounts_values"),
+        Index("ix_recharge_accounts_user_fields", "user_id", "fields_key"),
     )
 
 

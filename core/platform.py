@@ -16,6 +16,7 @@ from core.clock import Clock, SystemClock
 from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
+from core.fulfilment import Fulfilments
 from core.jobs import JobStore
 from core.orders import Shop
 from core.outbox import Outbox
@@ -24,6 +25,7 @@ from core.payments.stars import Stars, StarsProvider
 from core.payments.usdt import Usdt, usdt_from_settings
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
+from core.procurement import Procurement
 from core.promotions import Promotions
 from core.registration import REGISTRATIONS, Registrations
 from core.reports import Reports
@@ -74,6 +76,8 @@ class Platform:
     upstreams: Upstreams
     usdt: Usdt
     stars: Stars
+    fulfilments: Fulfilments
+    procurement: Procurement
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -102,13 +106,21 @@ def build_platform(
         [reviews.kind, TOPUPS, aftersales.kind, APPLICATIONS, WITHDRAWALS, REGISTRATIONS],
     )
     usdt = usdt_from_settings(db, clock, settings, jobs)
+    upstreams = Upstreams(
+        db,
+        clock,
+        cipher,
+        sync_every=timedelta(minutes=settings.upstream_sync_minutes),
+        callback_base=settings.upstream_callback_base,
+    )
+    procurement = Procurement(db, clock, cipher, upstreams)
     platform = Platform(
         settings=settings,
         db=db,
         clock=clock,
         catalogue=catalogue,
         quotes=Quotes(db, clock, ttl),
-        shop=Shop(db, cipher, clock, ttl),
+        shop=Shop(db, cipher, clock, ttl, procure=procurement.place),
         restocks=Restocks(db, clock),
         stock=stock,
         balances=Balances(db, clock),
@@ -137,13 +149,9 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
-        upstreams=Upstreams(
-            db,
-            clock,
-            cipher,
-            sync_every=timedelta(minutes=settings.upstream_sync_minutes),
-            callback_base=settings.upstream_callback_base,
-        ),
+        upstreams=upstreams,
+        fulfilments=Fulfilments(db, clock, ttl),
+        procurement=procurement,
         payments=Payments(
             db,
             clock,

@@ -42,6 +42,7 @@ from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
 from sandbox import demo_payments
+from sandbox.demo_direct import add_direct_topup
 from sandbox.demo_stars import open_stars
 from sandbox.demo_upstream import DemoUpstream, add_demo_upstream
 from sandbox.demo_usdt import set_up_usdt
@@ -225,6 +226,7 @@ async def build_demo(
         await builder.history(now)
         pending_sku = await builder.today(now)
         await demo_payments.add_payments(platform, clock.set, now)
+        builder.orders += await add_direct_topup(platform, clock, now)  # a mobile top-up
         clock.set(now)
         await add_demo_upstream(platform, upstream)  # sandbox/demo_upstream.py
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)

@@ -61,6 +61,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ask for a new quote to buy again.",
         "该报价已购买过（订单 {order_id}），本次未扣款。如需再次购买，请重新报价。",
     ),
+    "invalid_account": (
+        "The account field “{field}” is {reason}.",
+        "充值账号字段 “{field}” 无效（{reason}）。",
+    ),
     "error": ("That could not be done.", "无法完成该操作。"),
     # the HTTP layer's own
     "unauthorized": (

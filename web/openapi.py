@@ -158,7 +158,28 @@ _LANGUAGE = {"$ref": "#/components/parameters/AcceptLanguage"}
 _MONEY = {"type": "integer", "description": "minor units (fen) of `currency`"}
 _CURRENCY = {"type": "string", "minLength": 3, "maxLength": 3}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
-_ORDER_STATUS = {"type": "string", "enum": ["paid", "partly_refunded", "refunded"]}
+_ORDER_STATUS = {
+    "type": "string",
+    "enum": [
+        "paid",
+        "partly_refunded",
+        "refunded",
+        # delivered later (a direct top-up): pending → fulfilling → one of the last three
+        "pending",
+        "fulfilling",
+        "delivered",
+        "failed",
+        "partially_delivered",
+    ],
+}
+_ACCOUNT = {
+    "type": "object",
+    "description": "a direct top-up's account: each field the SKU asks for (GET /skus/{code} "
+    "lists them), its value a string matching the field's pattern",
+    "maxProperties": 5,
+    "additionalProperties": {"type": "string", "maxLength": 64},
+    "examples": [{"phone": "13800138000"}],
+}
 _BODY_REFUSALS: dict[int, tuple[str, ...]] = {
     400: ("invalid_json", "unknown_field", "invalid_input", "invalid_quantity"),
     413: ("body_too_large",),
@@ -245,9 +266,27 @@ def _schemas() -> Json:
                 "quantity_breaks",
                 "promotion",
                 "currency",
+                "kind",
+                "account_fields",
             ],
             "properties": sku_line_properties
             | {
+                "kind": {"type": "string", "enum": ["codes", "direct"]},
+                "account_fields": {
+                    "type": "array",
+                    "description": "a direct SKU's account fields: send each in the order's "
+                    "account, its value matching the pattern whole",
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "pattern", "label_en", "label_zh"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "pattern": {"type": "string"},
+                            "label_en": {"type": "string"},
+                            "label_zh": {"type": "string"},
+                        },
+                    },
+                },
                 "category": {"type": "string"},
                 "face_value": _MONEY,
                 "quantity_breaks": {"type": "array", "items": break_schema},
@@ -362,11 +401,47 @@ def _schemas() -> Json:
                             "minLength": 1,
                             "maxLength": MAX_QUOTE_ID,
                             "pattern": NO_CONTROLS,
-                        }
+                        },
+                        "account": _ACCOUNT,
                     },
                 },
-                _ref("QuoteRequest"),
+                {
+                    "type": "object",
+                    "required": ["sku", "quantity"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "sku": {"type": "string", "minLength": 1, "maxLength": MAX_SKU_CODE},
+                        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+                        "account": _ACCOUNT,
+                    },
+                },
             ],
+        },
+        "Fulfilment": {
+            "description": "an order delivered later (direct top-up): the account, the "
+            "deadline, what was delivered or refunded, the proof or the reason, each change",
+            "type": "object",
+            "required": ["account", "deadline_at", "delivered", "refunded", "events"],
+            "properties": {
+                "account": {"type": "object", "additionalProperties": {"type": "string"}},
+                "deadline_at": _TIMESTAMP,
+                "delivered": {"type": "integer", "minimum": 0},
+                "refunded": {"type": "integer", "minimum": 0},
+                "proof": {"type": "string"},
+                "reason": {"type": "string"},
+                "events": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["status", "at"],
+                        "properties": {
+                            "status": _ORDER_STATUS,
+                            "note": {"type": "string"},
+                            "at": _TIMESTAMP,
+                        },
+                    },
+                },
+            },
         },
         "Code": {
             "description": "one code (卡密): its card number, and its password, link or expiry "
@@ -390,6 +465,7 @@ def _schemas() -> Json:
                 "currency": _CURRENCY,
                 "balance_after": _MONEY | {"description": "in a purchase's answer only"},
                 "replayed": {"type": "boolean", "description": "in a purchase's answer only"},
+                "fulfilment": _ref("Fulfilment"),
             },
         },
         "OrderSummary": {
@@ -558,7 +634,7 @@ def _paths() -> Json:
                 }
                 | _refusals(
                     {
-                        400: (*_BODY_REFUSALS[400], "idempotency_key_required"),
+                        400: (*_BODY_REFUSALS[400], "idempotency_key_required", "invalid_account"),
                         403: ("not_registered",),
                         404: ("not_found",),
                         409: ("idempotency_conflict", "quote_requoted", "quote_used"),

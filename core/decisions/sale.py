@@ -128,6 +128,14 @@ class SaleContext:
     ladder: tuple[LadderTier, ...]  # the SKU's ladder (normal or exclusive)
     trailing_units: int  # the supplier's units sold over ``LADDER_WINDOW`` before now
     spread_supplier_bps: int  # the supplier's share of the spread
+    direct_fields: str | None = None  # a direct top-up SKU's account fields (JSON)
+    direct_minutes: int | None = None  # … and how long its supplier has to fulfil
+    upstream_sku_id: int | None = None  # bought from an upstream when sold
+
+    @property
+    def delivered_later(self) -> bool:
+        """A direct top-up, or an upstream's product: the order waits for its fulfilment."""
+        return self.direct_fields is not None or self.upstream_sku_id is not None
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from sandbox.demo import (
     build_demo,
     reissue_api_key,
 )
+from sandbox.demo_direct import DEADLINE_MINUTES, DIRECT_SKU
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import (
     ADMIN,
@@ -235,7 +236,24 @@ async def test_past_notices_were_delivered_and_only_todays_withdrawal_notice_wai
     visited: Platform,
 ) -> None:
     stats = await visited.outbox.stats()
-    assert (stats.pending, stats.failing) == (1, 0)
+    # the supplier's withdrawal notice to the admin, and today's top-up task to the supplier
+    assert (stats.pending, stats.failing) == (2, 0)
+
+
+async def test_a_mobile_top_up_waits_for_the_supplier_and_one_was_delivered(
+    visited: Platform,
+) -> None:
+    [task] = await visited.fulfilments.tasks(SUPPLIER.telegram_id)
+    assert task.sku_code == DIRECT_SKU and task.account == {"phone": "13912345678"}
+    assert task.deadline_at == NOW + timedelta(minutes=DEADLINE_MINUTES)
+    [done] = [
+        t
+        for t in await visited.fulfilments.tasks(SUPPLIER.telegram_id, open_only=False)
+        if not t.open
+    ]
+    assert done.status.value == "delivered" and done.proof == "CM2026120400017"
+    saved = await visited.fulfilments.saved_accounts(RESELLER_SILVER.telegram_id, DIRECT_SKU)
+    assert [s.values for s in saved] == [{"phone": "13800138000"}]
 
 
 async def test_the_gold_resellers_api_key_opens_the_http_api(
