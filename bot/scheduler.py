@@ -108,7 +108,7 @@ def build_runner(
         {ANNOUNCE: messenger.announce, REMIND: messenger.remind, REPORT: messenger.report},
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),
-        lease=timedelta(seconds=settings.scheduler_lease_seconds),
+        lease=settings.scheduler_lease,
         owner=owner,
     )
 

@@ -114,7 +114,7 @@ def build_platform(
             settings.admin_telegram_ids,
         ),
         vouchers=Vouchers(db, clock, settings.require_secret_key()),
-        outbox=Outbox(db, clock),
+        outbox=Outbox(db, clock, lease=settings.lease),
         supplier_sales=SupplierSales(db, clock),
         supplier_payouts=SupplierPayouts(db, clock),
         onboarding=SupplierOnboarding(db, clock),
@@ -124,5 +124,5 @@ def build_platform(
         jobs=jobs,
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
-        broadcasts=Broadcasts(db, clock),
+        broadcasts=Broadcasts(db, clock, lease=settings.lease),
     )
