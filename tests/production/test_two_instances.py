@@ -196,7 +196,7 @@ async def test_two_instances_share_the_work_and_one_finishes_what_a_killed_one_b
     settings = Settings(database_url=database, secret_key=TEST_SECRET)
     platform = build_platform(settings)
     async with FakeTelegramServer(token=TOKEN) as server:
-        stocked, keys = await _seed(platform, server)
+        seeding = asyncio.create_task(_seed(platform, server))  # while the instances start
         deployment = Deployment(
             tmp_path,
             {
@@ -220,6 +220,7 @@ async def test_two_instances_share_the_work_and_one_finishes_what_a_killed_one_b
             aiohttp.ClientSession() as http,
         ):
             a, b = instances
+            stocked, keys = await seeding
 
             async def both_set_the_webhook() -> bool:
                 return len(server.calls("setWebhook")) >= 2
