@@ -75,6 +75,54 @@ MODES = ("api", "bot")
 class Run:
     timing: Timing
     cpu: dict[str, float]
+    waits: dict[str, int]  # what PostgreSQL's active backends were doing, sampled
+
+
+class WaitSampler:
+    """Samples ``pg_stat_activity`` every 0.1 s while a mode runs: of the backends busy with
+    a statement, how many wait on a lock (a hot row), on the WAL (a commit's flush), on
+    something else, or run (no wait event) - where the database's time goes."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self.waits: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> WaitSampler:
+        connection = await asyncpg.connect(asyncpg_dsn(self._url))
+
+        async def sample() -> None:
+            try:
+                while True:
+                    rows = await connection.fetch(
+                        "SELECT wait_event_type, wait_event FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND state = 'active'"
+                        " AND pid <> pg_backend_pid()"
+                    )
+                    for row in rows:
+                        kind = _wait_kind(row["wait_event_type"], row["wait_event"])
+                        self.waits[kind] = self.waits.get(kind, 0) + 1
+                    await asyncio.sleep(0.1)
+            finally:
+                await connection.close()
+
+        self._task = asyncio.create_task(sample())
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _wait_kind(kind: str | None, event: str | None) -> str:
+    if kind is None:
+        return "running"
+    if kind == "Lock":
+        return f"lock ({event})"
+    if (event or "").startswith("WAL"):
+        return "WAL flush"
+    return f"{kind} ({event})"
 
 
 async def seed(platform: Platform, clients: int, seconds: float) -> list[str]:
@@ -190,6 +238,7 @@ def logged_errors(directory: Path) -> list[str]:
 
 async def one_size(
     count: int,
+    url: str,
     deployment: Deployment,
     server: FakeTelegramServer,
     platform: Platform,
@@ -211,13 +260,14 @@ async def one_size(
         for mode in MODES:
             cpu = cpu_now(instances)
             database = postgres_cpu_seconds()
-            if mode == "api":
-                timing = await api_mode(http, instances, keys, seconds)
-            else:
-                timing = await bot_mode(users, seconds)
+            async with WaitSampler(url) as sampler:
+                if mode == "api":
+                    timing = await api_mode(http, instances, keys, seconds)
+                else:
+                    timing = await bot_mode(users, seconds)
             used = {name: value - cpu[name] for name, value in cpu_now(instances).items()}
             used["postgresql"] = postgres_cpu_seconds() - database
-            runs[mode] = Run(timing, used)
+            runs[mode] = Run(timing, used, sampler.waits)
     return runs
 
 
@@ -244,7 +294,7 @@ async def bench(url: str, redis_url: str, clients: int, seconds: float) -> bool:
             results = {}
             for count in (1, 2):
                 results[count] = await one_size(
-                    count, deployment, server, platform, keys, users, seconds
+                    count, url, deployment, server, platform, keys, users, seconds
                 )
             errors = logged_errors(Path(tmp))
     redis = Redis.from_url(redis_url)
@@ -299,6 +349,12 @@ def report(
         one, two = results[1][mode], results[2][mode]
         ratio = two.timing.rate / one.timing.rate
         busy = sum(two.cpu.values()) / (two.timing.seconds * cores)
+        waits = sorted(two.waits.items(), key=lambda item: -item[1])
+        sampled = sum(count for _, count in waits) or 1
+        print(
+            f"PostgreSQL with two ({mode}), active backends sampled: "
+            + (", ".join(f"{kind} {count / sampled:.0%}" for kind, count in waits[:4]) or "none")
+        )
         if load > cores:
             limit = f"a shared machine (load average {load:.1f} on {cores} cores)"
         elif busy > 0.85:
