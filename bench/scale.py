@@ -355,7 +355,14 @@ def report(
             f"PostgreSQL with two ({mode}), active backends sampled: "
             + (", ".join(f"{kind} {count / sampled:.0%}" for kind, count in waits[:4]) or "none")
         )
-        if load > cores:
+        locked = sum(count for kind, count in waits if kind.startswith("lock")) / sampled
+        if locked > 0.5:
+            limit = (
+                f"PostgreSQL row locks ({locked:.0%} of busy backends wait on another"
+                " transaction: every order updates the same rows, so orders queue for them"
+                " whatever the number of instances)"
+            )
+        elif load > cores:
             limit = f"a shared machine (load average {load:.1f} on {cores} cores)"
         elif busy > 0.85:
             limit = "this machine's cores (all busy)"
