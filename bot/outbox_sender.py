@@ -36,6 +36,7 @@ from bot.keyboards import fulfilment as fulfilment_keyboards
 from bot.keyboards import supplier_sales as keyboards
 from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
 from core.fulfilment import DIRECT_TASK, ORDER_STATUS
+from core.leases import renewing
 from core.outbox import Envelope
 from core.payments import CREDITED_NOTICE, HELD_NOTICE
 from core.platform import Platform
@@ -183,15 +184,23 @@ class OutboxSender:
             self._worker, kinds=tuple(RENDERERS), limit=self._batch
         )
         sent = 0
-        for index, envelope in enumerate(envelopes):
-            if self._stopping.is_set():
-                await self._platform.outbox.release(envelopes[index:])
-                break
-            outcome = await self._deliver(envelope)
-            sent += outcome == "sent"
-            if outcome == "stop":  # Telegram is failing or limiting us: try again later
-                await self._platform.outbox.release(envelopes[index + 1 :])
-                break
+        outbox = self._platform.outbox
+        in_hand = list(envelopes)
+
+        async def renew() -> None:  # the rows not yet sent stay ours while we send
+            await outbox.renew(in_hand)
+
+        async with renewing(renew, outbox.lease):
+            for index, envelope in enumerate(envelopes):
+                if self._stopping.is_set():
+                    await outbox.release(envelopes[index:])
+                    break
+                outcome = await self._deliver(envelope)
+                del in_hand[0]
+                sent += outcome == "sent"
+                if outcome == "stop":  # Telegram is failing or limiting us: try again later
+                    await outbox.release(envelopes[index + 1 :])
+                    break
         return sent
 
     async def _deliver(self, envelope: Envelope) -> str:

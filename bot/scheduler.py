@@ -128,7 +128,7 @@ def build_runner(
         },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),
-        lease=timedelta(seconds=settings.scheduler_lease_seconds),
+        lease=settings.scheduler_lease,
         owner=owner,
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -70,10 +71,25 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"  # how admins type and read times; stored in UTC
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
     scheduler_grace_seconds: int = Field(default=3600, ge=0)  # later than this: missed
-    scheduler_lease_seconds: int = Field(default=300, gt=0)
     upstream_sync_minutes: int = Field(default=15, gt=0)  # how often upstreams are synced
     # the API's public address upstreams post order callbacks under (/upstream/NAME/callback)
     upstream_callback_base: str = ""
+    #: how long a job is held by the runner running it; empty: ``lease_seconds``
+    scheduler_lease_seconds: float | None = Field(default=None, gt=0)
+    #: every lease on background work (outbox rows, jobs, broadcasts, the instance lease
+    #: without Redis) runs out this long after its holder stopped renewing it (renewed
+    #: every third of it while the work runs): a killed instance's work is taken over by
+    #: another within it (plus one poll); a clean stop gives leases back at once
+    lease_seconds: float = Field(default=30.0, gt=0)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
+
+    @property
+    def scheduler_lease(self) -> timedelta:
+        seconds = self.scheduler_lease_seconds
+        return self.lease if seconds is None else timedelta(seconds=seconds)
 
     @field_validator("timezone")
     @classmethod
