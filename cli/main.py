@@ -26,7 +26,9 @@ from cli.common import log_to_stderr as _log_to_stderr
 from cli.common import on_database as _on_database
 from cli.common import positive_amount as _positive_amount
 from cli.common import run_on_platform as _run
+from cli.credit import credit
 from cli.render import describe_error
+from cli.reports import reports
 from core import audit, backup, schema
 from core.catalogue import NewSku
 from core.checks import CheckReport, check_ledger
@@ -721,7 +723,7 @@ def jobs_list(status: str | None, limit: int) -> None:
 
 
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
-PARTS: tuple[click.Command, ...] = ()
+PARTS: tuple[click.Command, ...] = (credit, reports)
 for part in PARTS:
     main.add_command(part)
 

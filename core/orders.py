@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -44,6 +45,7 @@ from core.decisions.sale import Charge, Requote, SaleContext, decide_sale
 from core.delivery.claim import claim_on
 from core.delivery.codes import CardCode
 from core.errors import (
+    CreditBlocked,
     IdempotencyConflict,
     InvalidInput,
     KamengError,
@@ -55,6 +57,7 @@ from core.models import (
     AccountKind,
     Code,
     CodeStatus,
+    CreditLine,
     LedgerEntry,
     LineStatus,
     Order,
@@ -88,6 +91,15 @@ def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
         "is_admin": User.is_admin,
         "level_id": User.level_id,
         "credit_limit": User.credit_limit,
+        "credit_blocked": select(CreditLine.due_on)  # past due or frozen: no drawing
+        .where(
+            CreditLine.user_id == User.id,
+            or_(CreditLine.frozen.is_(True), CreditLine.due_at <= now),
+        )
+        .scalar_subquery(),
+        "credit_frozen": select(CreditLine.frozen)
+        .where(CreditLine.user_id == User.id)
+        .scalar_subquery(),
         "balance": select(Account.balance)
         .where(Account.kind == AccountKind.RESELLER_BALANCE, Account.owner_id == User.id)
         .scalar_subquery(),
@@ -194,6 +206,7 @@ async def _sale_context(
         is_admin=bool(row["is_admin"]),
         level_id=row["level_id"],
         credit_limit=row["credit_limit"],
+        credit_blocked=_credit_blocked(row),
         balance=int(row["balance"]),
         quote_id=row["quote_id"],
         quantity=row["quantity"],
@@ -213,6 +226,16 @@ async def _sale_context(
         trailing_units=int(row["trailing_units"]),
         spread_supplier_bps=row["spread_supplier_bps"],
     )
+
+
+def _credit_blocked(row: dict[str, Any]) -> CreditBlocked | None:
+    """Why the buyer's line may not be drawn now (frozen, or past its due day), or None."""
+    due = row["credit_blocked"]
+    if due is None:
+        return None
+    due_on = due if isinstance(due, date) else date.fromisoformat(str(due))
+    reason = "frozen" if row["credit_frozen"] else "overdue"
+    return CreditBlocked(reason=reason, due_on=due_on.isoformat())
 
 
 _UNITS: dict[str, Any] = {"supplier_id": bindparam("supplier_id"), "day": bindparam("day")}

@@ -13,6 +13,7 @@ from core.balances import Balances
 from core.broadcasts import Broadcasts
 from core.catalogue import Catalogue
 from core.clock import Clock, SystemClock
+from core.credit import CreditLines
 from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
@@ -25,6 +26,7 @@ from core.promotions import Promotions
 from core.registration import REGISTRATIONS, Registrations
 from core.reports import Reports
 from core.restocks import Restocks
+from core.revenue import Revenue
 from core.reviews import ProductReviews
 from core.settings import Settings
 from core.storefront import Storefront
@@ -66,6 +68,8 @@ class Platform:
     promotions: Promotions
     reports: Reports
     broadcasts: Broadcasts
+    credit: CreditLines
+    revenue: Revenue
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -125,4 +129,6 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
+        credit=CreditLines(db, clock, settings.timezone),
+        revenue=Revenue(db, clock, settings.timezone),
     )

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Literal
 
 from core.decisions.balance import insufficient_balance, reseller_floor, shortfall
+from core.decisions.credit import usable_limit, would_draw
 from core.decisions.refusal import Refusal
 from core.errors import (
     InvalidQuantity,
@@ -110,6 +111,7 @@ class SaleContext:
     is_admin: bool
     level_id: int
     credit_limit: int
+    credit_blocked: KamengError | None  # the line is past due or frozen: no drawing on it
     balance: int  # as read; the floored debit settles a concurrent purchase of his
     quote_id: str
     quantity: int
@@ -172,8 +174,11 @@ def decide_sale(ctx: SaleContext, now: datetime) -> Charge | Requote | Refusal:
         return Requote("expired")
     if price_unit(ctx.book, ctx.quantity, now).unit_price != ctx.unit_price:
         return Requote("changed")
-    floor = reseller_floor(ctx.credit_limit)
-    if shortfall(ctx.balance, ctx.credit_limit, ctx.total):
+    limit = usable_limit(ctx.credit_limit, blocked=ctx.credit_blocked is not None)
+    if ctx.credit_blocked is not None and ctx.credit_limit and would_draw(ctx.balance, ctx.total):
+        return Refusal(ctx.credit_blocked)
+    floor = reseller_floor(limit)
+    if shortfall(ctx.balance, limit, ctx.total):
         return Refusal(insufficient_balance(ctx.balance, floor, ctx.total))
     rate_bps = ladder_tier(ctx.ladder, ctx.trailing_units).rate_bps
     return Charge(

@@ -46,6 +46,7 @@ SALE = SaleContext(
     is_admin=False,
     level_id=1,
     credit_limit=0,
+    credit_blocked=None,
     balance=184_00,  # exactly two seed units
     quote_id="q1",
     quantity=2,
