@@ -28,6 +28,7 @@ from bot.handlers import (
     broadcast,
     buy,
     catalogue,
+    credit,
     fallback,
     orders,
     promotions,
@@ -116,6 +117,7 @@ def build_dispatcher(
         promotions.setup(),
         reports.setup(),
         broadcast.setup(),
+        credit.setup(),
         fallback.setup(),  # last: catches what nothing else took
     )
     dispatcher.include_routers(*routers)
@@ -170,6 +172,7 @@ async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatch
         platform.settings.scheduler_interval_seconds,
     )
     dispatcher.startup.register(scheduler.start)
+    dispatcher.startup.register(platform.credit.schedule_daily)  # the daily interest job
     dispatcher.shutdown.register(scheduler.stop)
     worker = BroadcastWorker(platform, sender, i18n)
     dispatcher["broadcast_worker"] = worker

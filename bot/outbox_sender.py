@@ -29,11 +29,12 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import supplier_sales_texts
+from bot import credit_texts, supplier_sales_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import supplier_sales as keyboards
 from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
+from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
 from core.outbox import Envelope
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
@@ -67,12 +68,22 @@ async def _withdrawal_decided(_platform: Platform, envelope: Envelope) -> Render
     return supplier_sales_texts.withdrawal_result(envelope.payload), None
 
 
+async def _credit_overdue(_platform: Platform, envelope: Envelope) -> Rendered:
+    return credit_texts.overdue_reminder(envelope.payload), None
+
+
+async def _credit_overdue_admin(_platform: Platform, envelope: Envelope) -> Rendered:
+    return credit_texts.overdue_for_admin(envelope.payload), None
+
+
 RENDERERS: dict[str, Renderer] = {
     SALE: _sale,
     SALE_DIGEST: _digest,
     LOW_STOCK: _low_stock,
     WITHDRAWAL_REQUEST: _withdrawal_request,
     WITHDRAWAL_DECIDED: _withdrawal_decided,
+    CREDIT_OVERDUE: _credit_overdue,
+    CREDIT_OVERDUE_ADMIN: _credit_overdue_admin,
 }
 PRIORITIES: dict[str, Priority] = {
     SALE: Priority.CODES,
@@ -80,6 +91,8 @@ PRIORITIES: dict[str, Priority] = {
     LOW_STOCK: Priority.NOTICE,
     WITHDRAWAL_REQUEST: Priority.NOTICE,
     WITHDRAWAL_DECIDED: Priority.NOTICE,
+    CREDIT_OVERDUE: Priority.NOTICE,
+    CREDIT_OVERDUE_ADMIN: Priority.NOTICE,
 }
 
 

@@ -22,6 +22,7 @@ from bot import scheduler_texts
 from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from bot.sender import Outcome, Priority, Sender
+from core.credit import CREDIT_DAILY
 from core.jobs import JobContext, JobRunner
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
@@ -105,7 +106,12 @@ def build_runner(
     messenger = PromotionMessenger(platform, i18n, sender)
     return JobRunner(
         platform.jobs,
-        {ANNOUNCE: messenger.announce, REMIND: messenger.remind, REPORT: messenger.report},
+        {
+            ANNOUNCE: messenger.announce,
+            REMIND: messenger.remind,
+            REPORT: messenger.report,
+            CREDIT_DAILY: platform.credit.daily_job,
+        },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),
         lease=timedelta(seconds=settings.scheduler_lease_seconds),

@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, outbox
+from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
@@ -38,12 +39,14 @@ from core.decisions.credit import (
     overdue,
     suggest_limit,
 )
-from core.errors import InvalidAmount, InvalidInput, NotFound
+from core.errors import InvalidAmount, InvalidInput, InvalidState, NotFound
 from core.jobs import JobContext, NewJob, add_jobs
 from core.ledger import Posting, find_transaction, open_account, platform, post
 from core.models import (
     Account,
     AccountKind,
+    CreditApplication,
+    CreditApplicationStatus,
     CreditLine,
     LedgerEntry,
     LedgerTransaction,
@@ -131,6 +134,7 @@ class CreditLines:
         self._db = db
         self._clock = clock
         self._tz = ZoneInfo(timezone)
+        self.kind = CreditApplicationKind(timezone)
 
     # -- admin -------------------------------------------------------------------------
 
@@ -229,6 +233,26 @@ class CreditLines:
             accrued_through=line.accrued_through,
         )
 
+    async def mine(self, telegram_id: int) -> CreditStatement | Suggestion:
+        """What a reseller sees: his line's statement, or the limit his history suggests."""
+        async with self._db.reading() as session:
+            user = await load_user(session, telegram_id)
+            if await session.scalar(select(CreditLine.id).where(CreditLine.user_id == user.id)):
+                return await self._statement(session, user)
+            return suggest_limit(await self._history(session, user))
+
+    async def review(
+        self, admin_telegram_id: int, telegram_id: int
+    ) -> tuple[CreditStatement | None, Suggestion]:
+        """What an admin sees of a reseller: the line (if any) and what his history suggests."""
+        async with self._db.reading() as session:
+            await require_admin(session, admin_telegram_id, "credit.review")
+            user = await load_user(session, telegram_id)
+            line = None
+            if await session.scalar(select(CreditLine.id).where(CreditLine.user_id == user.id)):
+                line = await self._statement(session, user)
+            return line, suggest_limit(await self._history(session, user))
+
     async def suggest(self, telegram_id: int) -> Suggestion:
         """The limit the reseller's own last 90 days suggest, with the figures used."""
         async with self._db.reading() as session:
@@ -242,7 +266,7 @@ class CreditLines:
             Account.kind == AccountKind.RESELLER_BALANCE,
             LedgerTransaction.created_at >= since,
         )
-        spent = -await _sum(session, *mine, LedgerTransaction.kind == "sale")
+        spent = -await _sum(session, *mine, LedgerTransaction.kind == "purchase")
         refunds = await _sum(session, *mine, LedgerTransaction.kind == "refund")
         top_ups = await session.execute(
             select(func.count(), func.coalesce(func.sum(LedgerEntry.amount), 0))
@@ -265,6 +289,51 @@ class CreditLines:
             weeks_active=len({w for w in weeks if 0 <= w < 13}),
             top_ups=int(count),
             top_up_total=int(total or 0),
+        )
+
+    # -- applying ------------------------------------------------------------------------
+
+    async def apply(self, telegram_id: int, *, note: str = "") -> ApplicationView:
+        """A reseller asks for the line his history suggests (default rate and term); the
+        one already waiting is returned instead of a second (a double tap)."""
+        async with self._db.transaction() as session:
+            user = await load_user(session, telegram_id)
+            waiting = await session.scalar(
+                select(CreditApplication).where(
+                    CreditApplication.user_id == user.id,
+                    CreditApplication.status == CreditApplicationStatus.PENDING,
+                )
+            )
+            if waiting is not None:
+                return _application_view(waiting, user, created=False)
+            suggestion = suggest_limit(await self._history(session, user))
+            if suggestion.limit <= 0:
+                raise InvalidState(kind="credit_application", state="no_history")
+            request = CreditApplication(
+                user_id=user.id,
+                limit_amount=suggestion.limit,
+                rate_bps=DEFAULT_RATE_BPS,
+                term_days=DEFAULT_TERM_DAYS,
+                note=note[:1000],
+                status=CreditApplicationStatus.PENDING,
+                reason="",
+                created_at=self._clock.now(),
+            )
+            session.add(request)
+            await session.flush()
+            return _application_view(request, user)
+
+    async def decide(
+        self, request_id: int, *, admin_telegram_id: int, approve: bool, reason: str = ""
+    ) -> ApplicationDecision:
+        """First decision wins; approving grants the line on the asked terms."""
+        return await decide(
+            self._db,
+            self._clock,
+            self.kind,
+            request_id,
+            admin_telegram_id=admin_telegram_id,
+            choice=Choice(approve, reason),
         )
 
     # -- the daily job -------------------------------------------------------------------
@@ -426,3 +495,127 @@ async def grant_line(
         now=now,
     )
     return line
+
+
+# -- applications: the approval queue ----------------------------------------------------
+
+DEFAULT_RATE_BPS = 5  # 0.05% a day, what an application asks for unless the admin changes it
+DEFAULT_TERM_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    id: int
+    telegram_id: int
+    username: str | None
+    limit: int
+    rate_bps: int
+    term_days: int
+    note: str
+    status: CreditApplicationStatus
+    reason: str
+    created: bool = True  # False: the one already waiting was returned (a second tap)
+
+
+@dataclass(frozen=True)
+class LineTerms:
+    limit: int
+    rate_bps: int
+    term_days: int
+    due_on: date
+
+
+@dataclass(frozen=True)
+class ApplicationDecision:
+    request: ApplicationView
+    line: LineTerms | None  # the line granted, when approved
+    already_decided: bool
+    verdict: Verdict | None = None
+
+
+def _application_view(
+    request: CreditApplication, user: User, *, created: bool = True
+) -> ApplicationView:
+    return ApplicationView(
+        request.id,
+        user.telegram_id,
+        user.username,
+        request.limit_amount,
+        request.rate_bps,
+        request.term_days,
+        request.note,
+        request.status,
+        request.reason,
+        created,
+    )
+
+
+class CreditApplicationKind:
+    """A reseller asks for a line; approving grants it on the asked terms (the limit his
+    history suggested), rejecting may carry a reason."""
+
+    name = "credit"
+    model = CreditApplication
+    waiting = CreditApplicationStatus.PENDING
+    not_found = "credit_application"
+    action = "credit.decide"
+    reason = Reason.ASKED
+
+    def __init__(self, timezone: str) -> None:
+        self._tz = ZoneInfo(timezone)
+
+    def reason_of(self, request: CreditApplication) -> str:
+        return request.reason
+
+    async def approve(
+        self, session: AsyncSession, request: CreditApplication, deciding: Deciding
+    ) -> Applied[bool]:
+        user = await session.get(User, request.user_id)
+        assert user is not None
+        await grant_line(
+            session,
+            user,
+            limit=request.limit_amount,
+            rate_bps=request.rate_bps,
+            term_days=request.term_days,
+            admin_telegram_id=deciding.admin.telegram_id,
+            now=deciding.now,
+            tz=self._tz,
+        )
+        return self._applied(request, deciding, CreditApplicationStatus.APPROVED)
+
+    async def reject(
+        self, session: AsyncSession, request: CreditApplication, deciding: Deciding
+    ) -> Applied[bool]:
+        return self._applied(request, deciding, CreditApplicationStatus.REJECTED)
+
+    def _applied(
+        self, request: CreditApplication, deciding: Deciding, status: CreditApplicationStatus
+    ) -> Applied[bool]:
+        request.status = status
+        request.reason = deciding.reason
+        return Applied(
+            Outcome(status.value),
+            f"credit.application.{status.value}",
+            f"credit_application:{request.id}",
+            {"limit": request.limit_amount, "reason": deciding.reason},
+            status is CreditApplicationStatus.APPROVED,
+        )
+
+    async def result(
+        self,
+        session: AsyncSession,
+        request: CreditApplication,
+        effect: bool | None,
+        verdict: Verdict | None,
+        already_decided: bool,
+    ) -> ApplicationDecision:
+        user = await session.get(User, request.user_id)
+        assert user is not None
+        terms = None
+        line = await session.scalar(select(CreditLine).where(CreditLine.user_id == user.id))
+        if request.status is CreditApplicationStatus.APPROVED and line is not None:
+            terms = LineTerms(line.limit_amount, line.rate_bps, line.term_days, line.due_on)
+        return ApplicationDecision(
+            _application_view(request, user), terms, already_decided, verdict
+        )

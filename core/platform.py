@@ -88,11 +88,20 @@ def build_platform(
     catalogue = Catalogue(db, clock, users)
     reviews = ProductReviews(db, clock, settings.supplier_markup_bps)
     aftersales = AfterSales(db, cipher, clock)
+    credit = CreditLines(db, clock, settings.timezone)
     # every approval queue, in the admin panel's order
     approvals = Approvals(
         db,
         clock,
-        [reviews.kind, TOPUPS, aftersales.kind, APPLICATIONS, WITHDRAWALS, REGISTRATIONS],
+        [
+            reviews.kind,
+            TOPUPS,
+            aftersales.kind,
+            APPLICATIONS,
+            WITHDRAWALS,
+            REGISTRATIONS,
+            credit.kind,
+        ],
     )
     return Platform(
         settings=settings,
@@ -129,6 +138,6 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
-        credit=CreditLines(db, clock, settings.timezone),
+        credit=credit,
         revenue=Revenue(db, clock, settings.timezone),
     )
