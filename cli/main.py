@@ -14,6 +14,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy import make_url
 
+from cli.commission import commission
 from cli.common import (
     NUMBERS_AS_ARGUMENTS,
     OPERATOR,
@@ -723,7 +724,7 @@ def jobs_list(status: str | None, limit: int) -> None:
 
 
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
-PARTS: tuple[click.Command, ...] = (credit, reports)
+PARTS: tuple[click.Command, ...] = (credit, reports, commission)
 for part in PARTS:
     main.add_command(part)
 

@@ -71,9 +71,15 @@ from core.models import (
     SupplierDailyUnits,
     User,
 )
-from core.pricing.book import book_from_signals, ladder_column, parse_ladder, price_signals
+from core.pricing.book import (
+    book_from_signals,
+    category_ladder_column,
+    ladder_column,
+    parse_ladder,
+    price_signals,
+)
 from core.pricing.quotes import QuoteView, issue_quote
-from core.pricing.split import LADDER_WINDOW
+from core.pricing.split import LADDER_WINDOW, choose_schedule
 
 
 def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
@@ -124,6 +130,9 @@ def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
         "level_price": signals.level_price,
         "may_have_rules": signals.may_have_rules,
         "ladder": ladder_column(Sku.exclusive),  # ``ladder_tier`` picks the tier
+        "exclusive": Sku.exclusive,
+        "category_id": Sku.category_id,
+        "category_ladder": category_ladder_column(Sku.category_id),  # its own schedule
         "trailing_units": _trailing_units(bindparam("since")),
         "spread_supplier_bps": select(PlatformPolicy.spread_supplier_bps)
         .limit(1)
@@ -200,6 +209,14 @@ async def _sale_context(
     if row["balance"] is None:
         raise NotFound(kind="account", ref=f"{AccountKind.RESELLER_BALANCE}:{row['user_id']}")
     book = await book_from_signals(session, row, now)
+    ladder = parse_ladder(row["ladder"])  # the SKU's flag's: exclusive, or the default
+    schedule, ladder = choose_schedule(
+        bool(row["exclusive"]),
+        row["category_id"],
+        ladder,
+        ladder,
+        parse_ladder(row["category_ladder"]),
+    )
     return SaleContext(
         user_id=row["user_id"],
         user_status=row["user_status"],
@@ -222,7 +239,8 @@ async def _sale_context(
         supplier_id=row["supplier_id"],
         supplier_user_id=row["supplier_user_id"],
         book=book,
-        ladder=parse_ladder(row["ladder"]),
+        ladder=ladder,
+        commission_schedule=schedule,
         trailing_units=int(row["trailing_units"]),
         spread_supplier_bps=row["spread_supplier_bps"],
     )
@@ -264,6 +282,8 @@ _ORDER = Prepared(
         unit_price=bindparam("unit_price"),
         total=bindparam("total"),
         commission_bps=bindparam("commission_bps"),
+        commission_schedule=bindparam("commission_schedule"),
+        commission_tier=bindparam("commission_tier"),
         status=OrderStatus.PAID,
         created_at=bindparam("now"),
     )
@@ -511,6 +531,8 @@ class Shop:
                 "unit_price": charge.unit_price,
                 "total": charge.total,
                 "commission_bps": charge.commission_bps,
+                "commission_schedule": ctx.commission_schedule,
+                "commission_tier": charge.commission_tier,
                 "now": now,
             },
         )

@@ -13,6 +13,7 @@ from core.balances import Balances
 from core.broadcasts import Broadcasts
 from core.catalogue import Catalogue
 from core.clock import Clock, SystemClock
+from core.commission import CommissionSchedules
 from core.credit import CreditLines
 from core.crypto import CodeCipher
 from core.db import Database
@@ -69,6 +70,7 @@ class Platform:
     reports: Reports
     broadcasts: Broadcasts
     credit: CreditLines
+    commission: CommissionSchedules
     revenue: Revenue
 
     async def close(self) -> None:
@@ -139,5 +141,6 @@ def build_platform(
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
         credit=credit,
+        commission=CommissionSchedules(db, clock),
         revenue=Revenue(db, clock, settings.timezone),
     )

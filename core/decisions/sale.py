@@ -127,7 +127,8 @@ class SaleContext:
     supplier_id: int
     supplier_user_id: int
     book: PriceBook
-    ladder: tuple[LadderTier, ...]  # the SKU's ladder (normal or exclusive)
+    ladder: tuple[LadderTier, ...]  # the sale's schedule (``choose_schedule``)
+    commission_schedule: str  # its name: "default", "exclusive", "category:<id>"
     trailing_units: int  # the supplier's units sold over ``LADDER_WINDOW`` before now
     spread_supplier_bps: int  # the supplier's share of the spread
 
@@ -147,6 +148,7 @@ class Charge:
     unit_price: int
     total: int
     commission_bps: int  # the ladder rate the supplier's volume reached
+    commission_tier: int  # that tier's threshold (units in 30 days)
     split: UnitSplit  # per unit
     buyer_floor: int  # the buyer's balance may not end below this
 
@@ -180,12 +182,14 @@ def decide_sale(ctx: SaleContext, now: datetime) -> Charge | Requote | Refusal:
     floor = reseller_floor(limit)
     if shortfall(ctx.balance, limit, ctx.total):
         return Refusal(insufficient_balance(ctx.balance, floor, ctx.total))
-    rate_bps = ladder_tier(ctx.ladder, ctx.trailing_units).rate_bps
+    tier = ladder_tier(ctx.ladder, ctx.trailing_units)
+    rate_bps = tier.rate_bps
     return Charge(
         quantity=ctx.quantity,
         unit_price=ctx.unit_price,
         total=ctx.total,
         commission_bps=rate_bps,
+        commission_tier=tier.min_units,
         split=split_unit(ctx.unit_price, ctx.book.supply_price, ctx.spread_supplier_bps, rate_bps),
         buyer_floor=floor,
     )
