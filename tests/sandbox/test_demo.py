@@ -379,3 +379,12 @@ async def test_the_bot_on_the_demo_greets_the_visitor_with_todays_news_and_sells
         with contextlib.suppress(asyncio.CancelledError):
             await polling
         await live.close()
+
+
+async def test_the_bronze_reseller_has_drawn_on_a_credit_line_and_game_cards_pay_less(
+    visited: Platform,
+) -> None:
+    line = await visited.credit.statement(RESELLER_BRONZE.telegram_id)
+    assert line.limit == 1_000_00 and 0 < line.drawn <= line.limit
+    schedules = {view.label: view.tiers for view in await visited.commission.schedules()}
+    assert schedules["游戏点卡 Game cards"] == ((0, 200), (500, 100))
