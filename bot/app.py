@@ -28,6 +28,7 @@ from bot.handlers import (
     broadcast,
     buy,
     catalogue,
+    commission,
     credit,
     fallback,
     orders,
@@ -118,6 +119,7 @@ def build_dispatcher(
         reports.setup(),
         broadcast.setup(),
         credit.setup(),
+        commission.setup(),
         fallback.setup(),  # last: catches what nothing else took
     )
     dispatcher.include_routers(*routers)

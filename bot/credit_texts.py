@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
+from core.commission import ScheduleView
 from core.credit import ApplicationDecision, ApplicationView, CreditStatement
 from core.decisions.credit import Suggestion
 from core.models import CreditApplicationStatus
@@ -176,3 +177,24 @@ def revenue(report: RevenueReport) -> str:
 
 def not_a_reseller_id() -> str:
     return _("Usage: /credit TELEGRAM_ID")
+
+
+def schedules(views: list[ScheduleView]) -> str:
+    lines = [_("📈 <b>Commission schedules</b>")]
+    for view in views:
+        label = {"default": _("Default"), "exclusive": _("Exclusive")}.get(view.name, view.label)
+        tiers = ", ".join(
+            _("from {units}: {rate}").format(units=units, rate=fmt.percent(rate) + "%")
+            for units, rate in view.tiers
+        )
+        lines.append(f"{escape(label)}: {tiers or '—'}")
+    lines.append(commission_usage())
+    return "\n".join(lines)
+
+
+def commission_usage() -> str:
+    return _(
+        "Set a tier: /commission SCHEDULE FROM_UNITS RATE_BPS (SCHEDULE: default, exclusive "
+        "or a category's name); remove one: /commission SCHEDULE FROM_UNITS remove. "
+        "A change applies to later sales only."
+    )

@@ -117,3 +117,27 @@ async def test_reports_show_revenue_by_source(
     assert "Commission: ¥5.32" in revenue.content
     assert "Interest: ¥0.00" in revenue.content
     assert "Total: ¥12.32 (ledger ¥12.32)" in revenue.content
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "tier"),
+    [("en", "Commission schedules", "from 0: 1%"), ("zh-CN", "佣金方案", "0 件起：1%")],
+)
+async def test_an_admin_edits_a_categorys_schedule(
+    server: FakeTelegramServer, shop: Platform, language: str, title: str, tier: str
+) -> None:
+    await make_sku(shop, stock=2)  # category Steam
+    await shop.catalogue.set_language(ADMIN_ID, language)
+    admin = server.user(ADMIN_ID)
+    await admin.send_text("/commission Steam 0 100")
+    shown = await admin.wait_for_message(lambda m: title in m.content and "Steam" in m.content)
+    assert f"Steam: {tier}" in shown.content
+    assert (await shop.commission.schedules())[-1].tiers == ((0, 100),)
+    await admin.send_text("/commission Steam 0 remove")
+    await admin.wait_for_message(lambda m: title in m.content and "Steam" not in m.content)
+
+    await make_reseller(shop, RESELLER)
+    reseller = server.user(RESELLER, "Rui", language_code="en", started=True)
+    await reseller.send_text("/commission Steam 0 50")
+    await reseller.wait_for_message(lambda m: "not allowed" in m.content)
+    assert len(await shop.commission.schedules()) == 2  # default and exclusive only
