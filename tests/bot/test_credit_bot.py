@@ -89,6 +89,9 @@ async def test_a_reseller_applies_and_the_admin_grants_the_line(
     # the admin's view of him; a reseller may not look at another
     await admin.send_text(f"/credit {RESELLER}")
     await admin.wait_for_message(lambda m: "Limit ¥100.00" in m.content)
+    await admin.send_text(f"/credit {RESELLER} freeze")
+    await admin.wait_for_message(lambda m: "Credit line</b> (frozen)" in m.html)
+    assert (await shop.credit.statement(RESELLER)).frozen
     await reseller.send_text(f"/credit {ADMIN_ID}")
     await reseller.wait_for_message(lambda m: "not allowed" in m.content or "无权" in m.content)
 
