@@ -215,7 +215,7 @@ async def build_demo(
         builder = _Builder(platform, clock, random.Random(seed))
         await builder.open_shop()
         await builder.history(now)
-        await open_credit_and_schedules(platform)  # sandbox/demo_credit.py
+        builder.orders += await open_credit_and_schedules(platform)  # sandbox/demo_credit.py
         pending_sku = await builder.today(now)
         clock.set(now)
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
