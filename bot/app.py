@@ -31,6 +31,8 @@ from bot.handlers import (
     broadcast,
     buy,
     catalogue,
+    commission,
+    credit,
     direct,
     fallback,
     fulfil_tasks,
@@ -128,6 +130,8 @@ def build_dispatcher(
         promotions.setup(),
         reports.setup(),
         broadcast.setup(),
+        credit.setup(),
+        commission.setup(),
         fallback.setup(),  # last: catches what nothing else took
     )
     dispatcher.include_routers(*routers)
@@ -184,6 +188,7 @@ async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatch
     dispatcher.startup.register(platform.payments.schedule_recovery)  # its first round
     dispatcher.startup.register(platform.usdt.schedule_watch)  # the USDT watcher's first run
     dispatcher.startup.register(scheduler.start)
+    dispatcher.startup.register(platform.credit.schedule_daily)  # the daily interest job
     dispatcher.shutdown.register(scheduler.stop)
     worker = BroadcastWorker(platform, sender, i18n)
     dispatcher["broadcast_worker"] = worker

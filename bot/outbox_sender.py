@@ -29,12 +29,13 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import fulfilment_texts, payment_texts, supplier_sales_texts, upstream_texts
+from bot import credit_texts, fulfilment_texts, payment_texts, supplier_sales_texts, upstream_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import fulfilment as fulfilment_keyboards
 from bot.keyboards import supplier_sales as keyboards
 from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
+from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
 from core.fulfilment import DIRECT_TASK, ORDER_STATUS
 from core.leases import renewing
 from core.outbox import Envelope
@@ -95,6 +96,14 @@ async def _upstream_alert(_platform: Platform, envelope: Envelope) -> Rendered:
     return upstream_texts.alert(envelope.payload), None
 
 
+async def _credit_overdue(_platform: Platform, envelope: Envelope) -> Rendered:
+    return credit_texts.overdue_reminder(envelope.payload), None
+
+
+async def _credit_overdue_admin(_platform: Platform, envelope: Envelope) -> Rendered:
+    return credit_texts.overdue_for_admin(envelope.payload), None
+
+
 RENDERERS: dict[str, Renderer] = {
     DIRECT_TASK: _direct_task,
     ORDER_STATUS: _order_status,
@@ -106,6 +115,8 @@ RENDERERS: dict[str, Renderer] = {
     CREDITED_NOTICE: _payment_credited,
     HELD_NOTICE: _payment_held,
     UPSTREAM_ALERT: _upstream_alert,
+    CREDIT_OVERDUE: _credit_overdue,
+    CREDIT_OVERDUE_ADMIN: _credit_overdue_admin,
 }
 PRIORITIES: dict[str, Priority] = {
     DIRECT_TASK: Priority.CODES,  # a buyer waits on it, like a sale
@@ -118,6 +129,8 @@ PRIORITIES: dict[str, Priority] = {
     CREDITED_NOTICE: Priority.NOTICE,
     HELD_NOTICE: Priority.NOTICE,
     UPSTREAM_ALERT: Priority.NOTICE,
+    CREDIT_OVERDUE: Priority.NOTICE,
+    CREDIT_OVERDUE_ADMIN: Priority.NOTICE,
 }
 
 

@@ -22,6 +22,7 @@ from bot import scheduler_texts
 from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from bot.sender import Outcome, Priority, Sender
+from core.credit import CREDIT_DAILY
 from core.fulfilment import DEADLINE_JOB, POLL_JOB
 from core.jobs import JobContext, JobRunner
 from core.payments import RECOVER
@@ -125,6 +126,7 @@ def build_runner(
             POLL_JOB: poll_upstreams,
             UPSTREAM_SYNC: platform.upstreams.run_sync_job,
             USDT_WATCH: platform.usdt.run_watch,  # the USDT deposit address's transfers
+            CREDIT_DAILY: platform.credit.daily_job,
         },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),

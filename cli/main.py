@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import make_url
 
 from cli import upstream as upstream_cli
+from cli.commission import commission
 from cli.common import (
     NUMBERS_AS_ARGUMENTS,
     OPERATOR,
@@ -27,8 +28,10 @@ from cli.common import log_to_stderr as _log_to_stderr
 from cli.common import on_database as _on_database
 from cli.common import positive_amount as _positive_amount
 from cli.common import run_on_platform as _run
+from cli.credit import credit
 from cli.payments import payments
 from cli.render import describe_error
+from cli.reports import reports
 from cli.stars import stars
 from cli.usdt import usdt
 from core import audit, backup, schema
@@ -751,7 +754,15 @@ def jobs_list(status: str | None, limit: int) -> None:
 
 
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
-PARTS: tuple[click.Command, ...] = (payments, upstream_cli.upstream, usdt, stars)
+PARTS: tuple[click.Command, ...] = (
+    payments,
+    upstream_cli.upstream,
+    usdt,
+    stars,
+    credit,
+    reports,
+    commission,
+)
 for part in PARTS:
     main.add_command(part)
 

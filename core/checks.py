@@ -57,6 +57,7 @@ from core.models import (
     WithdrawalRequest,
     WithdrawalStatus,
 )
+from core.revenue import CLEARING, REVENUE_SOURCES
 
 _SHOW = 20  # offenders listed per problem; the count is always complete
 
@@ -337,8 +338,27 @@ async def check_ledger(db: Database) -> CheckReport:
             ),
         )
         report.add(
+            "platform accounts that are neither a revenue source nor clearing",
+            await _rows(
+                session,
+                select(Account.id, Account.kind).where(
+                    Account.owner_id == PLATFORM_OWNER,
+                    Account.kind.not_in([*REVENUE_SOURCES.values(), *CLEARING]),
+                ),
+            ),
+        )
+        report.add(
             "USDT transfers recorded as credited whose payment is not credited by them",
             await _usdt_credited_unpaid(session),
+        )
+        report.add(
+            "credit interest repaid beyond what was owed",
+            await _rows(
+                session,
+                select(Account.id, Account.owner_id, Account.balance).where(
+                    Account.kind == AccountKind.RESELLER_INTEREST, Account.balance > 0
+                ),
+            ),
         )
     return report
 

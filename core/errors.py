@@ -204,3 +204,10 @@ class StarsRefused(KamengError):
     ``already`` (see ``core/decisions/stars.py``)."""
 
     code = "stars_refused"
+
+
+class CreditBlocked(KamengError):
+    """A purchase would draw on a credit line that is past its due date (``reason``
+    "overdue", ``due_on``) or frozen (``reason`` "frozen"): nothing was charged."""
+
+    code = "credit_blocked"

@@ -13,6 +13,8 @@ from core.balances import Balances
 from core.broadcasts import Broadcasts
 from core.catalogue import Catalogue
 from core.clock import Clock, SystemClock
+from core.commission import CommissionSchedules
+from core.credit import CreditLines
 from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
@@ -30,6 +32,7 @@ from core.promotions import Promotions
 from core.registration import REGISTRATIONS, Registrations
 from core.reports import Reports
 from core.restocks import Restocks
+from core.revenue import Revenue
 from core.reviews import ProductReviews
 from core.settings import Settings
 from core.storefront import Storefront
@@ -78,6 +81,9 @@ class Platform:
     stars: Stars
     fulfilments: Fulfilments
     procurement: Procurement
+    credit: CreditLines
+    commission: CommissionSchedules
+    revenue: Revenue
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -99,11 +105,20 @@ def build_platform(
     catalogue = Catalogue(db, clock, users)
     reviews = ProductReviews(db, clock, settings.supplier_markup_bps)
     aftersales = AfterSales(db, cipher, clock)
+    credit = CreditLines(db, clock, settings.timezone)
     # every approval queue, in the admin panel's order
     approvals = Approvals(
         db,
         clock,
-        [reviews.kind, TOPUPS, aftersales.kind, APPLICATIONS, WITHDRAWALS, REGISTRATIONS],
+        [
+            reviews.kind,
+            TOPUPS,
+            aftersales.kind,
+            APPLICATIONS,
+            WITHDRAWALS,
+            REGISTRATIONS,
+            credit.kind,
+        ],
     )
     usdt = usdt_from_settings(db, clock, settings, jobs)
     upstreams = Upstreams(
@@ -149,6 +164,9 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock, lease=settings.lease),
+        credit=credit,
+        commission=CommissionSchedules(db, clock),
+        revenue=Revenue(db, clock, settings.timezone),
         upstreams=upstreams,
         fulfilments=Fulfilments(db, clock, ttl),
         procurement=procurement,

@@ -42,6 +42,7 @@ from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
 from sandbox import demo_payments
+from sandbox.demo_credit import open_credit_and_schedules
 from sandbox.demo_direct import add_direct_topup
 from sandbox.demo_stars import open_stars
 from sandbox.demo_upstream import DemoUpstream, add_demo_upstream
@@ -224,6 +225,7 @@ async def build_demo(
         await builder.open_shop()
         await open_stars(platform)
         await builder.history(now)
+        builder.orders += await open_credit_and_schedules(platform)  # sandbox/demo_credit.py
         pending_sku = await builder.today(now)
         await demo_payments.add_payments(platform, clock.set, now)
         builder.orders += await add_direct_topup(platform, clock, now)  # a mobile top-up

@@ -301,7 +301,8 @@ async def test_personas_who_wrote_to_the_bot_exist_with_their_language_and_role(
     for reseller, level in LEVEL_OF.items():
         user = await visited.catalogue.user(reseller.telegram_id)
         assert user.level_name == ("bronze", "silver", "gold")[level]
-        assert (await visited.balances.balance(reseller.telegram_id)).balance > 0
+        # may spend (bronze has drawn on his credit line: below zero, within it)
+        assert (await visited.balances.balance(reseller.telegram_id)).spendable > 0
 
 
 async def test_the_same_seed_builds_the_same_shop(
@@ -439,3 +440,12 @@ async def test_a_reseller_can_top_up_with_stars_at_the_admins_opening_rate(
         assert created.step.telegram_invoice and created.payment.provider_amount == 1_000
     finally:
         await platform.close()
+
+
+async def test_the_bronze_reseller_has_drawn_on_a_credit_line_and_game_cards_pay_less(
+    visited: Platform,
+) -> None:
+    line = await visited.credit.statement(RESELLER_BRONZE.telegram_id)
+    assert line.limit == 1_000_00 and 0 < line.drawn <= line.limit
+    schedules = {view.label: view.tiers for view in await visited.commission.schedules()}
+    assert schedules["游戏点卡 Game cards"] == ((0, 200), (500, 100))
