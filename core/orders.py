@@ -425,6 +425,24 @@ class RefundResult:
     replayed: bool = False
 
 
+def _order_row(ctx: SaleContext, charge: Charge, key: str, now: datetime) -> dict[str, object]:
+    """The parameters of ``_ORDER``: one place, whichever way the order is delivered."""
+    return {
+        "key": key,
+        "user_id": ctx.user_id,
+        "sku_id": ctx.sku_id,
+        "supplier_id": ctx.supplier_id,
+        "quote_id": ctx.quote_id,
+        "quantity": charge.quantity,
+        "unit_price": charge.unit_price,
+        "total": charge.total,
+        "commission_bps": charge.commission_bps,
+        "commission_schedule": ctx.commission_schedule,
+        "commission_tier": charge.commission_tier,
+        "now": now,
+    }
+
+
 class Shop:
     def __init__(
         self,
@@ -598,23 +616,7 @@ class Shop:
         first (the transaction then rolls back, codes and all). Claiming before posting
         keeps the accounts every sale shares (supplier, platform) locked on PostgreSQL only
         for the end of the transaction."""
-        [(order_id,)] = await driver.rows(
-            _ORDER,
-            {
-                "key": key,
-                "user_id": ctx.user_id,
-                "sku_id": ctx.sku_id,
-                "supplier_id": ctx.supplier_id,
-                "quote_id": ctx.quote_id,
-                "quantity": charge.quantity,
-                "unit_price": charge.unit_price,
-                "total": charge.total,
-                "commission_bps": charge.commission_bps,
-                "commission_schedule": ctx.commission_schedule,
-                "commission_tier": charge.commission_tier,
-                "now": now,
-            },
-        )
+        [(order_id,)] = await driver.rows(_ORDER, _order_row(ctx, charge, key, now))
         claimed = await claim_on(driver, ctx.sku_id, ctx.sku_code, ctx.stock_kind, charge.quantity)
         split = charge.split
         await driver.many(
@@ -719,21 +721,7 @@ class Shop:
             checked = checked_account(ctx.direct_fields, account)
         else:  # an upstream's product: its own fields, checked there
             checked = CheckedAccount({str(k): str(v) for k, v in (account or {}).items()})
-        [(order_id,)] = await driver.rows(
-            _ORDER,
-            {
-                "key": key,
-                "user_id": ctx.user_id,
-                "sku_id": ctx.sku_id,
-                "supplier_id": ctx.supplier_id,
-                "quote_id": ctx.quote_id,
-                "quantity": charge.quantity,
-                "unit_price": charge.unit_price,
-                "total": charge.total,
-                "commission_bps": charge.commission_bps,
-                "now": now,
-            },
-        )
+        [(order_id,)] = await driver.rows(_ORDER, _order_row(ctx, charge, key, now))
         posted = await post_on(
             driver,
             key=f"order:{key}",

@@ -31,7 +31,7 @@ def runner_of(platform: Platform) -> JobRunner:
         {CREDIT_DAILY: platform.credit.daily_job},
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),
-        lease=timedelta(seconds=settings.scheduler_lease_seconds),
+        lease=settings.scheduler_lease,
     )
 
 
