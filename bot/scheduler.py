@@ -105,7 +105,13 @@ def build_runner(
     messenger = PromotionMessenger(platform, i18n, sender)
     return JobRunner(
         platform.jobs,
-        {ANNOUNCE: messenger.announce, REMIND: messenger.remind, REPORT: messenger.report},
+        {
+            ANNOUNCE: messenger.announce,
+            REMIND: messenger.remind,
+            REPORT: messenger.report,
+            **platform.ads.job_handlers(),
+            **platform.paid_services.job_handlers(),
+        },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),
         lease=timedelta(seconds=settings.scheduler_lease_seconds),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.admin import AdminDesk
+from core.ads import Ads
 from core.aftersales import AfterSales
 from core.apikeys import ApiKeys
 from core.approvals import Approvals
@@ -19,6 +20,7 @@ from core.delivery.importer import StockImporter
 from core.jobs import JobStore
 from core.orders import Shop
 from core.outbox import Outbox
+from core.paid_services import PaidServices
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
 from core.promotions import Promotions
@@ -66,6 +68,8 @@ class Platform:
     promotions: Promotions
     reports: Reports
     broadcasts: Broadcasts
+    ads: Ads
+    paid_services: PaidServices
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -125,4 +129,6 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock),
+        ads=Ads(db, clock),
+        paid_services=PaidServices(db, clock),
     )
