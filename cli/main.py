@@ -14,6 +14,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy import make_url
 
+from cli.ads import ads
 from cli.common import (
     NUMBERS_AS_ARGUMENTS,
     OPERATOR,
@@ -27,6 +28,7 @@ from cli.common import on_database as _on_database
 from cli.common import positive_amount as _positive_amount
 from cli.common import run_on_platform as _run
 from cli.render import describe_error
+from cli.services import services
 from core import audit, backup, schema
 from core.catalogue import NewSku
 from core.checks import CheckReport, check_ledger
@@ -721,7 +723,7 @@ def jobs_list(status: str | None, limit: int) -> None:
 
 
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
-PARTS: tuple[click.Command, ...] = ()
+PARTS: tuple[click.Command, ...] = (ads, services)
 for part in PARTS:
     main.add_command(part)
 

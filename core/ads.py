@@ -49,7 +49,7 @@ from core.models import (
     Supplier,
 )
 from core.outbox import enqueue
-from core.rights import require_admin
+from core.rights import acting_admin, actor_name
 from core.suppliers import load_own_supplier
 
 CLOSE = "ads.close"
@@ -182,7 +182,7 @@ class Ads:
 
     async def define_slot(
         self,
-        admin_telegram_id: int,
+        admin_telegram_id: int | None,
         name: str,
         placement: AdPlacement,
         *,
@@ -203,7 +203,7 @@ class Ads:
         if closes_at <= now:
             raise InvalidInput(field="time", value=closes_at.isoformat())
         async with self._db.transaction() as session:
-            await require_admin(session, admin_telegram_id, "ads.slot")
+            await acting_admin(session, admin_telegram_id, "ads.slot")
             category_id = None
             if category is not None:
                 category_id = await session.scalar(
@@ -228,7 +228,7 @@ class Ads:
             await audit.append(
                 session,
                 action="ads.slot",
-                actor=f"tg:{admin_telegram_id}",
+                actor=actor_name(admin_telegram_id),
                 subject=f"slot:{slot.id}",
                 payload=_payload(
                     name=name, placement=placement.value, days=period_days, reserve=reserve
@@ -276,10 +276,10 @@ class Ads:
                 )
             return views
 
-    async def bids(self, admin_telegram_id: int, round_id: int) -> list[BidView]:
+    async def bids(self, admin_telegram_id: int | None, round_id: int) -> list[BidView]:
         """Every bid of a round, highest first (admins only: bids are sealed)."""
         async with self._db.reading() as session:
-            await require_admin(session, admin_telegram_id, "ads.bids")
+            await acting_admin(session, admin_telegram_id, "ads.bids")
             rows = await session.execute(
                 select(AdBid, Supplier.name, Sku.code)
                 .join(Supplier, Supplier.id == AdBid.supplier_id)
@@ -456,7 +456,7 @@ class Ads:
 
     async def grant_zone(
         self,
-        admin_telegram_id: int,
+        admin_telegram_id: int | None,
         supplier_telegram_id: int,
         name: str,
         *,
@@ -477,7 +477,7 @@ class Ads:
             raise InvalidInput(field="terms", value="no fee and no share")
         key = f"ads:zone:{idempotency_key}"
         async with self._db.transaction() as session:
-            await require_admin(session, admin_telegram_id, "ads.zone")
+            await acting_admin(session, admin_telegram_id, "ads.zone")
             user = await load_user(session, supplier_telegram_id)
             supplier = await session.scalar(select(Supplier).where(Supplier.user_id == user.id))
             if supplier is None or not user.is_supplier:
@@ -522,7 +522,7 @@ class Ads:
             await audit.append(
                 session,
                 action="ads.zone",
-                actor=f"tg:{admin_telegram_id}",
+                actor=actor_name(admin_telegram_id),
                 subject=f"zone:{zone.id}",
                 payload=_payload(
                     key=key,

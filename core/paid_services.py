@@ -41,7 +41,7 @@ from core.models import (
     User,
 )
 from core.outbox import enqueue
-from core.rights import require_admin
+from core.rights import acting_admin, actor_name
 
 RENEW = "services.renew"
 STOPPED = "services.stopped"  # outbox: a renewal could not be paid
@@ -134,7 +134,7 @@ class PaidServices:
 
     async def price(
         self,
-        admin_telegram_id: int,
+        admin_telegram_id: int | None,
         code: str,
         kind: ServiceKind,
         billing: ServiceBilling,
@@ -156,7 +156,7 @@ class PaidServices:
             raise InvalidInput(field="credits", value=str(credits))
         now = self._clock.now()
         async with self._db.transaction() as session:
-            await require_admin(session, admin_telegram_id, "services.price")
+            await acting_admin(session, admin_telegram_id, "services.price")
             offer = await session.scalar(select(ServiceOffer).where(ServiceOffer.code == code))
             if offer is None:
                 offer = ServiceOffer(code=code, kind=kind, billing=billing)
@@ -169,7 +169,7 @@ class PaidServices:
             await audit.append(
                 session,
                 action="services.price",
-                actor=f"tg:{admin_telegram_id}",
+                actor=actor_name(admin_telegram_id),
                 subject=f"offer:{offer.id}",
                 payload={
                     "code": code,
