@@ -22,6 +22,7 @@ from bot.handlers import (
     admin_aftersales,
     admin_panel,
     admin_pricing,
+    ads,
     apikeys,
     approvals,
     balance,
@@ -116,6 +117,7 @@ def build_dispatcher(
         promotions.setup(),
         reports.setup(),
         broadcast.setup(),
+        ads.setup(),
         fallback.setup(),  # last: catches what nothing else took
     )
     dispatcher.include_routers(*routers)

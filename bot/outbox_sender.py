@@ -29,12 +29,14 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import supplier_sales_texts
+from bot import ads_texts, supplier_sales_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import supplier_sales as keyboards
 from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
+from core.ads import RESULT as AD_RESULT
 from core.outbox import Envelope
+from core.paid_services import STOPPED as SERVICE_STOPPED
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
@@ -67,12 +69,22 @@ async def _withdrawal_decided(_platform: Platform, envelope: Envelope) -> Render
     return supplier_sales_texts.withdrawal_result(envelope.payload), None
 
 
+async def _ad_result(_platform: Platform, envelope: Envelope) -> Rendered:
+    return ads_texts.auction_result(envelope.payload), None
+
+
+async def _service_stopped(_platform: Platform, envelope: Envelope) -> Rendered:
+    return ads_texts.service_stopped(envelope.payload), None
+
+
 RENDERERS: dict[str, Renderer] = {
     SALE: _sale,
     SALE_DIGEST: _digest,
     LOW_STOCK: _low_stock,
     WITHDRAWAL_REQUEST: _withdrawal_request,
     WITHDRAWAL_DECIDED: _withdrawal_decided,
+    AD_RESULT: _ad_result,
+    SERVICE_STOPPED: _service_stopped,
 }
 PRIORITIES: dict[str, Priority] = {
     SALE: Priority.CODES,
@@ -80,6 +92,8 @@ PRIORITIES: dict[str, Priority] = {
     LOW_STOCK: Priority.NOTICE,
     WITHDRAWAL_REQUEST: Priority.NOTICE,
     WITHDRAWAL_DECIDED: Priority.NOTICE,
+    AD_RESULT: Priority.NOTICE,
+    SERVICE_STOPPED: Priority.NOTICE,
 }
 
 

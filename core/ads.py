@@ -370,6 +370,23 @@ class Ads:
         views = await self.open_rounds(supplier_telegram_id)
         return next(v for v in views if v.round_id == round_id)
 
+    async def biddable(self, supplier_telegram_id: int, round_id: int) -> list[tuple[str, str]]:
+        """(code, name) of the supplier's SKUs on sale that fit the round's slot."""
+        async with self._db.reading() as session:
+            _, supplier = await load_own_supplier(session, supplier_telegram_id)
+            round_ = await session.get(AdRound, round_id)
+            if round_ is None:
+                raise NotFound(kind="round", ref=str(round_id))
+            slot = await session.get(AdSlot, round_.slot_id)
+            assert slot is not None
+            query = select(Sku.code, Sku.name).where(
+                Sku.supplier_id == supplier.id, Sku.status == SkuStatus.ACTIVE
+            )
+            if slot.category_id is not None:
+                query = query.where(Sku.category_id == slot.category_id)
+            rows = await session.execute(query.order_by(Sku.name, Sku.id).limit(20))
+            return [(code, name) for code, name in rows]
+
     # --- settlement (the ``ads.close`` job) ---
 
     async def close_round(self, round_id: int) -> Settled:

@@ -301,6 +301,28 @@ class PaidServices:
                     add_jobs(session, [_renew_job(sub)], now)
             return await _view(session, sub)
 
+    async def boostable(self, telegram_id: int) -> list[tuple[str, str]]:
+        """(code, name) of a supplier's SKUs on sale: what a search boost may be bought for."""
+        async with self._db.reading() as session:
+            user = await load_user(session, telegram_id)
+            kind, owner, _ = await _payer(session, user)
+            if kind is not AccountKind.SUPPLIER_PAYABLE:
+                raise Forbidden(action="services.buy")
+            rows = await session.execute(
+                select(Sku.code, Sku.name)
+                .where(Sku.supplier_id == owner, Sku.status == SkuStatus.ACTIVE)
+                .order_by(Sku.name, Sku.id)
+                .limit(20)
+            )
+            return [(code, name) for code, name in rows]
+
+    async def offer(self, code: str) -> OfferView:
+        async with self._db.reading() as session:
+            offer = await session.scalar(select(ServiceOffer).where(ServiceOffer.code == code))
+            if offer is None or not offer.active:
+                raise NotFound(kind="service", ref=code)
+            return _offer_view(offer)
+
     async def subscriptions(self, telegram_id: int) -> list[SubscriptionView]:
         async with self._db.reading() as session:
             user = await load_user(session, telegram_id)
