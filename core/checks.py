@@ -27,6 +27,8 @@ from core.db import Database
 from core.models import (
     Account,
     AccountKind,
+    AdRound,
+    AdRoundStatus,
     AuditRecord,
     Code,
     CodeRestock,
@@ -37,6 +39,7 @@ from core.models import (
     Order,
     OrderLine,
     OrderStatus,
+    ServiceSubscription,
     Sku,
     StockKind,
     SupplierDailyUnits,
@@ -282,7 +285,36 @@ async def check_ledger(db: Database) -> CheckReport:
                 None,
             ),
         )
+        report.add(
+            "featured-slot rounds sold without their ledger transaction (or unsold with one)",
+            await _linked(
+                session,
+                "ad round",
+                AdRound.id,
+                _key("ads:round-", AdRound.id),
+                AdRound.status == AdRoundStatus.SOLD,
+                None,
+            ),
+        )
+        report.add(
+            "paid services whose paid periods differ from their ledger transactions",
+            await _service_periods(session),
+        )
     return report
+
+
+async def _service_periods(session: AsyncSession) -> list[str]:
+    """Each bought service has one ``services:sub-<id>:<n>`` transaction per paid period."""
+    pattern = _key("services:sub-", ServiceSubscription.id) + literal(":%", String)
+    paid = func.count(LedgerTransaction.id)
+    rows = await session.execute(
+        select(ServiceSubscription.id, ServiceSubscription.period, paid)
+        .outerjoin(LedgerTransaction, LedgerTransaction.idempotency_key.like(pattern))
+        .group_by(ServiceSubscription.id, ServiceSubscription.period)
+        .having(paid != ServiceSubscription.period)
+        .order_by(ServiceSubscription.id)
+    )
+    return [f"service #{i}: {period} periods, {n} ledger transactions" for i, period, n in rows]
 
 
 async def _daily_units(session: AsyncSession, sqlite: bool) -> list[str]:

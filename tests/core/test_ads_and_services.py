@@ -381,3 +381,33 @@ async def rounds_of(platform: Platform, slot_id: int) -> list[dict[str, object]]
             select(AdRound).where(AdRound.slot_id == slot_id).order_by(AdRound.closes_at)
         )
         return [{"status": r.status.value, "price": r.price} for r in rows]
+
+
+async def test_ledger_check_names_a_sold_round_or_a_service_period_without_its_money(
+    platform: Platform, clock: FakeClock
+) -> None:
+    from sqlalchemy import update
+
+    from core.models import AdRound, ServiceSubscription
+
+    await shop(platform)
+    await services(platform)
+    slot = await platform.ads.define_slot(
+        ADMIN_TID, "Home", AdPlacement.HOME, period_days=7, reserve=10_00
+    )
+    await platform.paid_services.buy(ALICE, "report-month", idempotency_key="r")
+    assert (await check_ledger(platform.db)).ok
+    async with platform.db.transaction() as session:  # written around the use cases
+        await session.execute(
+            update(AdRound).where(AdRound.id == slot.open_round).values(status="sold", price=1)
+        )
+        await session.execute(update(ServiceSubscription).values(period=2))
+    report = await check_ledger(platform.db)
+    assert report.problems == {
+        "featured-slot rounds sold without their ledger transaction (or unsold with one)": [
+            f"ad round #{slot.open_round}: no ledger transaction"
+        ],
+        "paid services whose paid periods differ from their ledger transactions": [
+            "service #1: 2 periods, 1 ledger transactions"
+        ],
+    }
