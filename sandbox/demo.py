@@ -41,6 +41,7 @@ from core.reviews import NewProduct
 from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
+from sandbox.demo_ads import show_revenue_levers
 from sandbox.personas import (
     ADMIN,
     RESELLER_BRONZE,
@@ -214,6 +215,7 @@ async def build_demo(
         builder = _Builder(platform, clock, random.Random(seed))
         await builder.open_shop()
         await builder.history(now)
+        await show_revenue_levers(platform, clock, now, GAMES)
         pending_sku = await builder.today(now)
         clock.set(now)
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)

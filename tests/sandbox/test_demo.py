@@ -23,7 +23,8 @@ from sqlalchemy import make_url
 from bot.app import create_bot, run_polling
 from core.catalogue import language_for
 from core.errors import NotFound
-from core.models import JobStatus, Role
+from core.ledger import balance_of
+from core.models import PLATFORM_OWNER, AccountKind, JobStatus, Role, SubscriptionStatus
 from core.orders import Receipt
 from core.platform import Platform, build_platform
 from core.promotions import ANNOUNCE
@@ -40,6 +41,7 @@ from sandbox.demo import (
     build_demo,
     reissue_api_key,
 )
+from sandbox.demo_ads import GAMES_SLOT, HOME_SLOT, ZONE
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import (
     ADMIN,
@@ -235,7 +237,8 @@ async def test_past_notices_were_delivered_and_only_todays_withdrawal_notice_wai
     visited: Platform,
 ) -> None:
     stats = await visited.outbox.stats()
-    assert (stats.pending, stats.failing) == (1, 0)
+    # today's withdrawal notice, and the featured auction's result to its two bidders
+    assert (stats.pending, stats.failing) == (3, 0)
 
 
 async def test_the_gold_resellers_api_key_opens_the_http_api(
@@ -379,3 +382,27 @@ async def test_the_bot_on_the_demo_greets_the_visitor_with_todays_news_and_sells
         with contextlib.suppress(asyncio.CancelledError):
             await polling
         await live.close()
+
+
+async def test_the_demo_features_a_sku_has_a_zone_and_sold_services(visited: Platform) -> None:
+    slots = {slot.name: slot for slot in await visited.ads.slots()}
+    assert slots[HOME_SLOT].featured_sku == "STEAM-100"
+    assert slots[GAMES_SLOT].featured_sku is None and slots[GAMES_SLOT].open_round is not None
+    screen = await visited.storefront.first_screen(RESELLER_SILVER.telegram_id)
+    assert [line.code for line in screen.featured] == ["STEAM-100"]
+    assert [zone.name for zone in screen.zones] == [ZONE]
+    [open_round] = [
+        r for r in await visited.ads.open_rounds(SUPPLIER.telegram_id) if r.slot == GAMES_SLOT
+    ]
+    assert open_round.my_bid is None
+    async with visited.db.reading() as session:
+        ads = await balance_of(session, AccountKind.PLATFORM_ADS, PLATFORM_OWNER)
+        services = await balance_of(session, AccountKind.PLATFORM_SERVICES, PLATFORM_OWNER)
+    assert ads == 60_00 + 50_00  # the second-highest bid, and the zone's fee
+    assert services == 30_00 + 19_90
+    [boost] = await visited.paid_services.subscriptions(SECOND_SUPPLIER.telegram_id)
+    assert (boost.sku, boost.status) == ("PUBG-660UC", SubscriptionStatus.ACTIVE)
+    [report] = await visited.paid_services.subscriptions(RESELLER_GOLD.telegram_id)
+    assert report.offer.code == "report-monthly"
+    found = await visited.storefront.skus(RESELLER_SILVER.telegram_id, search="pubg")
+    assert found.lines[0].code == "PUBG-660UC"
