@@ -955,6 +955,7 @@ class ServiceKind(enum.StrEnum):
     SEARCH_BOOST = "search_boost"
     ANALYTICS_REPORT = "analytics_report"
     BROADCAST_CREDITS = "broadcast_credits"
+    DEMAND_REPORT = "demand_report"  # one anonymised report of a category (core/demand.py)
 
 
 class ServiceBilling(enum.StrEnum):

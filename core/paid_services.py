@@ -46,7 +46,11 @@ from core.rights import acting_admin, actor_name
 RENEW = "services.renew"
 STOPPED = "services.stopped"  # outbox: a renewal could not be paid
 CODE_LIMIT = 32
-SUPPLIER_ONLY = {ServiceKind.SEARCH_BOOST, ServiceKind.BROADCAST_CREDITS}
+SUPPLIER_ONLY = {
+    ServiceKind.SEARCH_BOOST,
+    ServiceKind.BROADCAST_CREDITS,
+    ServiceKind.DEMAND_REPORT,
+}
 
 
 @dataclass(frozen=True)
@@ -225,6 +229,8 @@ class PaidServices:
             )
             if offer is None or not offer.active:
                 raise NotFound(kind="service", ref=offer_code)
+            if offer.kind is ServiceKind.DEMAND_REPORT:  # bought per category: core/demand.py
+                raise InvalidState(what="service", state=offer.kind.value, ref=offer.code)
             payer_kind, owner, floor = await _payer(session, user)
             if offer.kind in SUPPLIER_ONLY and payer_kind is not AccountKind.SUPPLIER_PAYABLE:
                 raise Forbidden(action="services.buy")

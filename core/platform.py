@@ -17,6 +17,7 @@ from core.clock import Clock, SystemClock
 from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
+from core.demand import DemandReports
 from core.jobs import JobStore
 from core.orders import Shop
 from core.outbox import Outbox
@@ -70,6 +71,7 @@ class Platform:
     broadcasts: Broadcasts
     ads: Ads
     paid_services: PaidServices
+    demand: DemandReports
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -131,4 +133,5 @@ def build_platform(
         broadcasts=Broadcasts(db, clock),
         ads=Ads(db, clock),
         paid_services=PaidServices(db, clock),
+        demand=DemandReports(db, clock, settings.timezone),
     )

@@ -247,6 +247,11 @@ async def _stock(session: AsyncSession, skus: list[Sku]) -> dict[int, int | None
     return counts
 
 
+async def stock_counts(session: AsyncSession, skus: list[Sku]) -> dict[int, int | None]:
+    """Available codes per SKU (None: cyclic), for other parts of the core."""
+    return await _stock(session, skus)
+
+
 def _like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"

@@ -115,7 +115,13 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=32), nullable=False),
         sa.Column(
             "kind",
-            _enum("search_boost", "analytics_report", "broadcast_credits", name="servicekind"),
+            _enum(
+                "search_boost",
+                "analytics_report",
+                "broadcast_credits",
+                "demand_report",
+                name="servicekind",
+            ),
             nullable=False,
         ),
         sa.Column("billing", _enum("once", "monthly", name="servicebilling"), nullable=False),
