@@ -13,6 +13,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot import formatting as fmt
 from core.ads import OpenRound
 from core.clock import as_utc
+from core.demand import DemandReport
 from core.models import AdPlacement, ServiceBilling, ServiceKind, SubscriptionStatus
 from core.paid_services import OfferView, SubscriptionView
 
@@ -27,6 +28,7 @@ SERVICES = {
     ServiceKind.SEARCH_BOOST: __("Search boost"),
     ServiceKind.ANALYTICS_REPORT: __("Weekly analytics report"),
     ServiceKind.BROADCAST_CREDITS: __("Broadcast credits"),
+    ServiceKind.DEMAND_REPORT: __("Demand report of a category"),
 }
 STATUSES = {
     SubscriptionStatus.ACTIVE: __("active"),
@@ -214,6 +216,44 @@ def service_stopped(payload: dict[str, Any]) -> str:
         price=fmt.amount(int(payload["price"])),
         shortfall=fmt.amount(int(payload["shortfall"])),
     )
+
+
+def demand_which_category() -> str:
+    return _("Which category's demand do you want to see?")
+
+
+def demand_caption(report: DemandReport) -> str:
+    forecast = (
+        _("next week's forecast: {units} units").format(units=report.forecast)
+        if report.forecast is not None
+        else _("too few buyers for a forecast")
+    )
+    return _(
+        "📊 Demand in {category}, the last 8 weeks: units by hour (top) and by week, {forecast} "
+        "(orange). Buckets with fewer than {k} buyers are left out."
+    ).format(category=escape(report.category), forecast=forecast, k=report.k)
+
+
+def demand_restock(report: DemandReport) -> str:
+    lines = [_("<b>Your products</b>")]
+    for r in report.restock:
+        if r.stock is None:
+            lines.append(_("• {sku}: cyclic, never runs out").format(sku=escape(r.sku)))
+        elif r.days_left is None:
+            lines.append(
+                _("• {sku}: {stock} in stock, no sales lately").format(
+                    sku=escape(r.sku), stock=r.stock
+                )
+            )
+        else:
+            lines.append(
+                _("• {sku}: {stock} in stock, about {days} days at your rate; add {add}").format(
+                    sku=escape(r.sku), stock=r.stock, days=int(r.days_left), add=r.suggest
+                )
+            )
+    if len(lines) == 1:
+        lines.append(_("You have no product on sale in this category."))
+    return "\n".join(lines)
 
 
 def zone_header(name: str) -> str:

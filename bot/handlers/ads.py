@@ -4,11 +4,13 @@ Thin: each handler parses, calls one use case of ``Ads`` or ``PaidServices``, re
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot import ads_texts, texts
 from bot.filters import TYPED
@@ -16,10 +18,12 @@ from bot.keyboards import ads as keyboards
 from bot.keyboards.ads import AdsCb, ServiceCb
 from core.ads import Ads
 from core.catalogue import UserView
+from core.demand import DemandReports, render_demand_chart, report_csv
 from core.errors import InvalidAmount, InvalidState
 from core.models import ServiceKind
 from core.money import MalformedAmount, parse_amount
 from core.paid_services import PaidServices
+from core.storefront import Storefront
 
 
 class BidFlow(StatesGroup):
@@ -87,11 +91,22 @@ async def services_menu(message: Message, user: UserView, paid_services: PaidSer
 
 
 async def pick_offer(
-    query: CallbackQuery, callback_data: ServiceCb, user: UserView, paid_services: PaidServices
+    query: CallbackQuery,
+    callback_data: ServiceCb,
+    user: UserView,
+    paid_services: PaidServices,
+    storefront: Storefront,
 ) -> None:
     offer = await paid_services.offer(callback_data.offer)
     await query.answer()
     if not isinstance(query.message, Message):
+        return
+    if offer.kind is ServiceKind.DEMAND_REPORT:
+        categories = [(c.id, c.name) for c in await storefront.categories()]
+        await query.message.answer(
+            ads_texts.demand_which_category(),
+            reply_markup=keyboards.demand_categories(offer.code, categories),
+        )
         return
     if offer.kind is ServiceKind.SEARCH_BOOST:
         choices = await paid_services.boostable(user.telegram_id)
@@ -114,6 +129,41 @@ async def pick_boost_sku(
             ads_texts.confirm_service(offer, callback_data.sku),
             reply_markup=keyboards.confirm(offer, callback_data.sku),
         )
+
+
+async def pick_category(
+    query: CallbackQuery, callback_data: ServiceCb, paid_services: PaidServices
+) -> None:
+    offer = await paid_services.offer(callback_data.offer)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            ads_texts.confirm_service(offer, None),
+            reply_markup=keyboards.confirm_demand(offer, callback_data.sku),
+        )
+
+
+async def buy_demand_report(
+    query: CallbackQuery, callback_data: ServiceCb, user: UserView, demand: DemandReports
+) -> None:
+    bought = await demand.buy(
+        user.telegram_id,
+        callback_data.offer,
+        int(callback_data.sku or 0),
+        idempotency_key=f"bot:{callback_data.key}",
+    )
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    report = bought.report
+    png = await asyncio.to_thread(render_demand_chart, report)  # CPU work: off the loop
+    await query.message.answer_photo(
+        BufferedInputFile(png, filename="demand.png"), caption=ads_texts.demand_caption(report)
+    )
+    await query.message.answer_document(
+        BufferedInputFile(report_csv(report), filename="demand.csv"),
+        caption=ads_texts.demand_restock(report),
+    )
 
 
 async def buy_service(
@@ -140,4 +190,6 @@ def setup() -> Router:
     router.callback_query.register(pick_offer, ServiceCb.filter(F.action == "offer"))
     router.callback_query.register(pick_boost_sku, ServiceCb.filter(F.action == "sku"))
     router.callback_query.register(buy_service, ServiceCb.filter(F.action == "buy"))
+    router.callback_query.register(pick_category, ServiceCb.filter(F.action == "cat"))
+    router.callback_query.register(buy_demand_report, ServiceCb.filter(F.action == "data"))
     return router

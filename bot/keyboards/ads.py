@@ -64,6 +64,27 @@ def boost_skus(offer: str, choices: list[tuple[str, str]]) -> InlineKeyboardMark
     return builder.as_markup()
 
 
+def demand_categories(offer: str, choices: list[tuple[int, str]]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for category_id, name in choices:
+        builder.button(
+            text=name, callback_data=ServiceCb(action="cat", offer=offer, sku=str(category_id))
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def confirm_demand(offer: OfferView, category_id: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=ads_texts.buy_button(),
+        callback_data=ServiceCb(
+            action="data", offer=offer.code, sku=category_id, key=secrets.token_hex(6)
+        ),
+    )
+    return builder.as_markup()
+
+
 def confirm(offer: OfferView, sku: str) -> InlineKeyboardMarkup:
     """The key rides on the button: pressing it twice (or an old copy) buys once."""
     builder = InlineKeyboardBuilder()

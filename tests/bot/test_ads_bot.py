@@ -138,3 +138,32 @@ async def test_a_reseller_buys_a_service_once_however_often_he_presses(
     menu = await wang.wait_for_message(lambda m: "我的服务" in m.content)
     assert menu.content.count("每周经营分析报告：") == 1
     assert (await shop.balances.balance(WANG)).balance == 70_00
+
+
+async def test_a_supplier_buys_a_demand_report_and_gets_a_chart_and_a_csv(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await _market(shop)
+    await shop.paid_services.price(
+        ADMIN_ID, "demand", ServiceKind.DEMAND_REPORT, ServiceBilling.ONCE, price=40_00, days=1
+    )
+    before = (await shop.balances.supplier(SAM)).payable
+    sam = server.user(SAM, language_code="en", started=True)
+    await sam.send_text("/services")
+    await sam.wait_for_message(lambda m: "Paid services" in m.content)
+    await sam.press("Demand report of a category · ¥40.00")
+    await sam.wait_for_message(lambda m: "Which category" in m.content)
+    await sam.press("Steam")
+    confirm = await sam.wait_for_message(lambda m: "for ¥40.00" in m.content)
+    await sam.press("✅ Buy", message=confirm)
+    chart = await sam.wait_for_message(lambda m: m.photo is not None)
+    # one reseller bought in Steam: fewer than 5, so no figure and no forecast
+    assert "Demand in Steam" in chart.content and "too few buyers" in chart.content
+    sheet = await sam.wait_for_message(lambda m: m.document is not None)
+    assert "STEAM-100: 15 in stock" in sheet.content
+    csv_text = (await sam.download(sheet)).decode("utf-8-sig")
+    assert csv_text.startswith("section,bucket,units,resellers")
+    assert "hour,12,," in csv_text
+    await sam.press("✅ Buy", message=confirm)  # again: a second chart, no second charge
+    await sam.wait_for_message(lambda m: m.photo is not None)
+    assert (await shop.balances.supplier(SAM)).payable == before - 40_00
