@@ -29,6 +29,8 @@ from bot.handlers import (
     broadcast,
     buy,
     catalogue,
+    commission,
+    credit,
     fallback,
     orders,
     promotions,
@@ -118,6 +120,8 @@ def build_dispatcher(
         reports.setup(),
         broadcast.setup(),
         ads.setup(),
+        credit.setup(),
+        commission.setup(),
         fallback.setup(),  # last: catches what nothing else took
     )
     dispatcher.include_routers(*routers)
@@ -172,6 +176,7 @@ async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatch
         platform.settings.scheduler_interval_seconds,
     )
     dispatcher.startup.register(scheduler.start)
+    dispatcher.startup.register(platform.credit.schedule_daily)  # the daily interest job
     dispatcher.shutdown.register(scheduler.stop)
     worker = BroadcastWorker(platform, sender, i18n)
     dispatcher["broadcast_worker"] = worker

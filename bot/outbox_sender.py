@@ -29,12 +29,13 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import ads_texts, supplier_sales_texts
+from bot import ads_texts, credit_texts, supplier_sales_texts
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import supplier_sales as keyboards
 from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
 from core.ads import RESULT as AD_RESULT
+from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
 from core.outbox import Envelope
 from core.paid_services import STOPPED as SERVICE_STOPPED
 from core.platform import Platform
@@ -77,6 +78,14 @@ async def _service_stopped(_platform: Platform, envelope: Envelope) -> Rendered:
     return ads_texts.service_stopped(envelope.payload), None
 
 
+async def _credit_overdue(_platform: Platform, envelope: Envelope) -> Rendered:
+    return credit_texts.overdue_reminder(envelope.payload), None
+
+
+async def _credit_overdue_admin(_platform: Platform, envelope: Envelope) -> Rendered:
+    return credit_texts.overdue_for_admin(envelope.payload), None
+
+
 RENDERERS: dict[str, Renderer] = {
     SALE: _sale,
     SALE_DIGEST: _digest,
@@ -85,6 +94,8 @@ RENDERERS: dict[str, Renderer] = {
     WITHDRAWAL_DECIDED: _withdrawal_decided,
     AD_RESULT: _ad_result,
     SERVICE_STOPPED: _service_stopped,
+    CREDIT_OVERDUE: _credit_overdue,
+    CREDIT_OVERDUE_ADMIN: _credit_overdue_admin,
 }
 PRIORITIES: dict[str, Priority] = {
     SALE: Priority.CODES,
@@ -94,6 +105,8 @@ PRIORITIES: dict[str, Priority] = {
     WITHDRAWAL_DECIDED: Priority.NOTICE,
     AD_RESULT: Priority.NOTICE,
     SERVICE_STOPPED: Priority.NOTICE,
+    CREDIT_OVERDUE: Priority.NOTICE,
+    CREDIT_OVERDUE_ADMIN: Priority.NOTICE,
 }
 
 

@@ -22,6 +22,7 @@ from bot import scheduler_texts
 from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from bot.sender import Outcome, Priority, Sender
+from core.credit import CREDIT_DAILY
 from core.jobs import JobContext, JobRunner
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
@@ -111,6 +112,7 @@ def build_runner(
             REPORT: messenger.report,
             **platform.ads.job_handlers(),
             **platform.paid_services.job_handlers(),
+            CREDIT_DAILY: platform.credit.daily_job,
         },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),

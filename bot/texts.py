@@ -444,6 +444,12 @@ def error(exc: KamengError) -> str:
         return _("Not enough balance: you are short by {amount}.").format(
             amount=fmt.amount(int(p.get("shortfall", 0)))
         )
+    if exc.code == "credit_blocked" and p.get("reason") == "frozen":
+        return _("Your credit line is frozen: pay with your own balance or top up first.")
+    if exc.code == "credit_blocked":
+        return _(
+            "Your credit line was due on {date}: top up to repay it before buying on credit."
+        ).format(date=p.get("due_on", ""))
     if exc.code == "out_of_stock":
         return _("Not enough stock: only {count} left.").format(count=p.get("available", 0))
     if exc.code == "invalid_quantity":

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import make_url
 
 from cli.ads import ads
+from cli.commission import commission
 from cli.common import (
     NUMBERS_AS_ARGUMENTS,
     OPERATOR,
@@ -27,7 +28,9 @@ from cli.common import log_to_stderr as _log_to_stderr
 from cli.common import on_database as _on_database
 from cli.common import positive_amount as _positive_amount
 from cli.common import run_on_platform as _run
+from cli.credit import credit
 from cli.render import describe_error
+from cli.reports import reports
 from cli.services import services
 from core import audit, backup, schema
 from core.catalogue import NewSku
@@ -723,7 +726,7 @@ def jobs_list(status: str | None, limit: int) -> None:
 
 
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
-PARTS: tuple[click.Command, ...] = (ads, services)
+PARTS: tuple[click.Command, ...] = (credit, reports, commission, ads, services)
 for part in PARTS:
     main.add_command(part)
 

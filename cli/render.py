@@ -138,6 +138,9 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "sku_not_for_sale": lambda w: f"{w.p.get('sku')} is not for sale ({w.p.get('status')})",
     "out_of_stock": _out_of_stock,
     "insufficient_balance": lambda w: f"not enough balance: short by {w.money('shortfall')}",
+    "credit_blocked": lambda w: (
+        f"the credit line is {w.text('reason')} (due {w.text('due_on')}): no further drawing"
+    ),
     "insufficient_payable": lambda w: f"not enough payable: short by {w.money('shortfall')}",
     "forbidden": lambda w: f"not allowed: {w.text('action', 'that')}",
     "user_banned": lambda w: "this user is banned",

@@ -25,6 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from core.db import Database
 from core.models import (
+    PLATFORM_OWNER,
     Account,
     AccountKind,
     AdRound,
@@ -50,6 +51,7 @@ from core.models import (
     WithdrawalRequest,
     WithdrawalStatus,
 )
+from core.revenue import CLEARING, REVENUE_SOURCES
 
 _SHOW = 20  # offenders listed per problem; the count is always complete
 
@@ -299,6 +301,25 @@ async def check_ledger(db: Database) -> CheckReport:
         report.add(
             "paid services whose paid periods differ from their ledger transactions",
             await _service_periods(session),
+        )
+        report.add(
+            "platform accounts that are neither a revenue source nor clearing",
+            await _rows(
+                session,
+                select(Account.id, Account.kind).where(
+                    Account.owner_id == PLATFORM_OWNER,
+                    Account.kind.not_in([*REVENUE_SOURCES.values(), *CLEARING]),
+                ),
+            ),
+        )
+        report.add(
+            "credit interest repaid beyond what was owed",
+            await _rows(
+                session,
+                select(Account.id, Account.owner_id, Account.balance).where(
+                    Account.kind == AccountKind.RESELLER_INTEREST, Account.balance > 0
+                ),
+            ),
         )
     return report
 

@@ -119,3 +119,10 @@ class StorageUnavailable(KamengError):
     storage recovers, without a restart (``core/storage_faults.py``)."""
 
     code = "storage_unavailable"
+
+
+class CreditBlocked(KamengError):
+    """A purchase would draw on a credit line that is past its due date (``reason``
+    "overdue", ``due_on``) or frozen (``reason`` "frozen"): nothing was charged."""
+
+    code = "credit_blocked"

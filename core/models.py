@@ -117,6 +117,10 @@ class AccountKind(enum.StrEnum):
     PLATFORM_SERVICES = "platform_services"  # paid services (core/paid_services.py)
     PLATFORM_DATA = "platform_data"  # demand reports
 
+    # --- credit lines (0024): interest the platform earns, interest a reseller owes ---
+    PLATFORM_INTEREST = "platform_interest"
+    RESELLER_INTEREST = "reseller_interest"
+
 
 class Level(Base):
     __tablename__ = "levels"
@@ -307,6 +311,9 @@ class Order(Base):
     unit_price: Mapped[int] = mapped_column(Money)
     total: Mapped[int] = mapped_column(Money)
     commission_bps: Mapped[int] = mapped_column(Integer)
+    # the schedule ("default", "exclusive", "category:<id>") and tier (its min units) used
+    commission_schedule: Mapped[str | None] = mapped_column(String(32))
+    commission_tier: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.PAID)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
@@ -1005,3 +1012,70 @@ class ServiceSubscription(Base):
     credits: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- credit lines and commission schedules (0024) ---
+
+
+class CreditLine(Base):
+    """A reseller's credit line (账期): ``users.credit_limit`` is the floor the ledger keeps;
+    this row holds its terms. Interest is posted once per reseller and day (its ledger key
+    names both); ``accrued_through`` is the last day posted. Past ``due_on`` or frozen, a
+    purchase may not draw further."""
+
+    __tablename__ = "credit_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    limit_amount: Mapped[int] = mapped_column(Money)
+    rate_bps: Mapped[int] = mapped_column(Integer)  # per day, on the drawn amount
+    term_days: Mapped[int] = mapped_column(Integer)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    granted_by: Mapped[int] = mapped_column(BigInteger)
+    starts_on: Mapped[date] = mapped_column(Date)  # the first day interest may accrue
+    due_on: Mapped[date] = mapped_column(Date)  # the last day to repay
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the end of that day
+    accrued_through: Mapped[date | None] = mapped_column(Date)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminded_on: Mapped[date | None] = mapped_column(Date)
+    __table_args__ = (
+        CheckConstraint("rate_bps >= 0", name="rate_non_negative"),
+        CheckConstraint("term_days > 0", name="term_positive"),
+    )
+
+
+class CreditApplicationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class CreditApplication(Base):
+    """A reseller asks for a credit line; an admin grants it (terms) or rejects it."""
+
+    __tablename__ = "credit_applications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    limit_amount: Mapped[int] = mapped_column(Money)  # asked for (the suggestion by default)
+    rate_bps: Mapped[int] = mapped_column(Integer)
+    term_days: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[CreditApplicationStatus] = mapped_column(
+        _enum(CreditApplicationStatus), default=CreditApplicationStatus.PENDING
+    )
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("limit_amount > 0", name="limit_positive"),)
+
+
+class CategoryCommissionTier(Base):
+    """A category's own ladder; categories without tiers use the default ladder
+    (``commission_tiers`` with exclusive false), exclusive SKUs the exclusive one."""
+
+    __tablename__ = "category_commission_tiers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    min_units: Mapped[int] = mapped_column(Integer)
+    rate_bps: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (UniqueConstraint("category_id", "min_units"),)

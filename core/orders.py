@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -44,6 +45,7 @@ from core.decisions.sale import Charge, Requote, SaleContext, decide_sale
 from core.delivery.claim import claim_on
 from core.delivery.codes import CardCode
 from core.errors import (
+    CreditBlocked,
     IdempotencyConflict,
     InvalidInput,
     KamengError,
@@ -55,6 +57,7 @@ from core.models import (
     AccountKind,
     Code,
     CodeStatus,
+    CreditLine,
     LedgerEntry,
     LineStatus,
     Order,
@@ -68,9 +71,15 @@ from core.models import (
     SupplierDailyUnits,
     User,
 )
-from core.pricing.book import book_from_signals, ladder_column, parse_ladder, price_signals
+from core.pricing.book import (
+    book_from_signals,
+    category_ladder_column,
+    ladder_column,
+    parse_ladder,
+    price_signals,
+)
 from core.pricing.quotes import QuoteView, issue_quote
-from core.pricing.split import LADDER_WINDOW
+from core.pricing.split import LADDER_WINDOW, choose_schedule
 
 
 def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
@@ -88,6 +97,15 @@ def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
         "is_admin": User.is_admin,
         "level_id": User.level_id,
         "credit_limit": User.credit_limit,
+        "credit_blocked": select(CreditLine.due_on)  # past due or frozen: no drawing
+        .where(
+            CreditLine.user_id == User.id,
+            or_(CreditLine.frozen.is_(True), CreditLine.due_at <= now),
+        )
+        .scalar_subquery(),
+        "credit_frozen": select(CreditLine.frozen)
+        .where(CreditLine.user_id == User.id)
+        .scalar_subquery(),
         "balance": select(Account.balance)
         .where(Account.kind == AccountKind.RESELLER_BALANCE, Account.owner_id == User.id)
         .scalar_subquery(),
@@ -112,6 +130,9 @@ def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
         "level_price": signals.level_price,
         "may_have_rules": signals.may_have_rules,
         "ladder": ladder_column(Sku.exclusive),  # ``ladder_tier`` picks the tier
+        "exclusive": Sku.exclusive,
+        "category_id": Sku.category_id,
+        "category_ladder": category_ladder_column(Sku.category_id),  # its own schedule
         "trailing_units": _trailing_units(bindparam("since")),
         "spread_supplier_bps": select(PlatformPolicy.spread_supplier_bps)
         .limit(1)
@@ -188,12 +209,21 @@ async def _sale_context(
     if row["balance"] is None:
         raise NotFound(kind="account", ref=f"{AccountKind.RESELLER_BALANCE}:{row['user_id']}")
     book = await book_from_signals(session, row, now)
+    ladder = parse_ladder(row["ladder"])  # the SKU's flag's: exclusive, or the default
+    schedule, ladder = choose_schedule(
+        bool(row["exclusive"]),
+        row["category_id"],
+        ladder,
+        ladder,
+        parse_ladder(row["category_ladder"]),
+    )
     return SaleContext(
         user_id=row["user_id"],
         user_status=row["user_status"],
         is_admin=bool(row["is_admin"]),
         level_id=row["level_id"],
         credit_limit=row["credit_limit"],
+        credit_blocked=_credit_blocked(row),
         balance=int(row["balance"]),
         quote_id=row["quote_id"],
         quantity=row["quantity"],
@@ -209,10 +239,21 @@ async def _sale_context(
         supplier_id=row["supplier_id"],
         supplier_user_id=row["supplier_user_id"],
         book=book,
-        ladder=parse_ladder(row["ladder"]),
+        ladder=ladder,
+        commission_schedule=schedule,
         trailing_units=int(row["trailing_units"]),
         spread_supplier_bps=row["spread_supplier_bps"],
     )
+
+
+def _credit_blocked(row: dict[str, Any]) -> CreditBlocked | None:
+    """Why the buyer's line may not be drawn now (frozen, or past its due day), or None."""
+    due = row["credit_blocked"]
+    if due is None:
+        return None
+    due_on = due if isinstance(due, date) else date.fromisoformat(str(due))
+    reason = "frozen" if row["credit_frozen"] else "overdue"
+    return CreditBlocked(reason=reason, due_on=due_on.isoformat())
 
 
 _UNITS: dict[str, Any] = {"supplier_id": bindparam("supplier_id"), "day": bindparam("day")}
@@ -241,6 +282,8 @@ _ORDER = Prepared(
         unit_price=bindparam("unit_price"),
         total=bindparam("total"),
         commission_bps=bindparam("commission_bps"),
+        commission_schedule=bindparam("commission_schedule"),
+        commission_tier=bindparam("commission_tier"),
         status=OrderStatus.PAID,
         created_at=bindparam("now"),
     )
@@ -488,6 +531,8 @@ class Shop:
                 "unit_price": charge.unit_price,
                 "total": charge.total,
                 "commission_bps": charge.commission_bps,
+                "commission_schedule": ctx.commission_schedule,
+                "commission_tier": charge.commission_tier,
                 "now": now,
             },
         )

@@ -14,6 +14,8 @@ from core.balances import Balances
 from core.broadcasts import Broadcasts
 from core.catalogue import Catalogue
 from core.clock import Clock, SystemClock
+from core.commission import CommissionSchedules
+from core.credit import CreditLines
 from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
@@ -28,6 +30,7 @@ from core.promotions import Promotions
 from core.registration import REGISTRATIONS, Registrations
 from core.reports import Reports
 from core.restocks import Restocks
+from core.revenue import Revenue
 from core.reviews import ProductReviews
 from core.settings import Settings
 from core.storefront import Storefront
@@ -72,6 +75,9 @@ class Platform:
     ads: Ads
     paid_services: PaidServices
     demand: DemandReports
+    credit: CreditLines
+    commission: CommissionSchedules
+    revenue: Revenue
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -90,11 +96,20 @@ def build_platform(
     catalogue = Catalogue(db, clock, users)
     reviews = ProductReviews(db, clock, settings.supplier_markup_bps)
     aftersales = AfterSales(db, cipher, clock)
+    credit = CreditLines(db, clock, settings.timezone)
     # every approval queue, in the admin panel's order
     approvals = Approvals(
         db,
         clock,
-        [reviews.kind, TOPUPS, aftersales.kind, APPLICATIONS, WITHDRAWALS, REGISTRATIONS],
+        [
+            reviews.kind,
+            TOPUPS,
+            aftersales.kind,
+            APPLICATIONS,
+            WITHDRAWALS,
+            REGISTRATIONS,
+            credit.kind,
+        ],
     )
     return Platform(
         settings=settings,
@@ -134,4 +149,7 @@ def build_platform(
         ads=Ads(db, clock),
         paid_services=PaidServices(db, clock),
         demand=DemandReports(db, clock, settings.timezone),
+        credit=credit,
+        commission=CommissionSchedules(db, clock),
+        revenue=Revenue(db, clock, settings.timezone),
     )

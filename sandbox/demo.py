@@ -42,6 +42,7 @@ from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
 from sandbox.demo_ads import show_revenue_levers
+from sandbox.demo_credit import open_credit_and_schedules
 from sandbox.personas import (
     ADMIN,
     RESELLER_BRONZE,
@@ -215,6 +216,7 @@ async def build_demo(
         builder = _Builder(platform, clock, random.Random(seed))
         await builder.open_shop()
         await builder.history(now)
+        await open_credit_and_schedules(platform)  # sandbox/demo_credit.py
         await show_revenue_levers(platform, clock, now, GAMES)
         pending_sku = await builder.today(now)
         clock.set(now)

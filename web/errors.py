@@ -39,6 +39,7 @@ STATUS_OF = {
     "out_of_stock": 422,
     "insufficient_balance": 422,
     "insufficient_payable": 422,
+    "credit_blocked": 422,
     "forbidden": 403,
     "user_banned": 403,
     "not_registered": 403,

@@ -38,6 +38,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Not enough balance: you are short by {shortfall}.",
         "余额不足：还差 {shortfall}。",
     ),
+    "credit_blocked": (
+        "Your credit line is {reason}: repay it before buying on credit (due {due_on}).",
+        "你的账期已逾期或被冻结（{reason}，到期日 {due_on}）：请先还款再赊账购买。",
+    ),
     "insufficient_payable": (
         "Not enough payable: short by {shortfall}.",
         "可结算金额不足：还差 {shortfall}。",

@@ -563,7 +563,12 @@ def _paths() -> Json:
                         404: ("not_found",),
                         409: ("idempotency_conflict", "quote_requoted", "quote_used"),
                         413: ("body_too_large",),
-                        422: ("insufficient_balance", "out_of_stock", "sku_not_for_sale"),
+                        422: (
+                            "insufficient_balance",
+                            "credit_blocked",
+                            "out_of_stock",
+                            "sku_not_for_sale",
+                        ),
                     }
                 ),
             },

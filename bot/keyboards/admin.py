@@ -92,6 +92,7 @@ def panel(counts: dict[str, int]) -> InlineKeyboardMarkup:
         "supplier_applications": _("🏭 Supplier applications ({count})"),
         "withdrawals": _("💸 Withdrawals ({count})"),
         "registrations": _("🚪 Registrations ({count})"),
+        "credit": _("📝 Credit applications ({count})"),
     }
     for name, label in queues.items():  # the waiting lists (bot/handlers/approvals.py)
         if name in counts:

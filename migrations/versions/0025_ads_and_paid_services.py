@@ -1,7 +1,7 @@
 """Featured placement auctions, brand zones, paid services; their revenue accounts
 
 Revision ID: 0025
-Revises: 0017
+Revises: 0024
 Create Date: 2026-12-04 21:00:00
 
 Additive only: new tables, and the platform's accounts ``platform_ads``,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0025"
-down_revision: str | None = "0017"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -148,6 +148,8 @@ def upgrade() -> None:
                 "platform_commission",
                 "topup_clearing",
                 "payout_clearing",
+                "platform_interest",
+                "reseller_interest",
                 *NEW_ACCOUNTS,
                 name="accountkind",
             ),

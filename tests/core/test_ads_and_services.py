@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -371,6 +372,14 @@ async def test_thirty_days_with_the_scheduler(platform: Platform, clock: FakeClo
     [boost] = await platform.paid_services.subscriptions(BOB)
     assert boost.status is SubscriptionStatus.EXPIRED
     assert (await check_ledger(platform.db)).ok
+    # the revenue report by source reads the same entries, to the fen
+    tz = ZoneInfo(platform.settings.timezone)
+    revenue = await platform.revenue.report(
+        start.astimezone(tz).date(), clock.now().astimezone(tz).date()
+    )
+    by_source = {line.source: line.amount for line in revenue.lines}
+    assert (by_source["ads"], by_source["services"]) == (expected_ads, 2 * 99_00 + 30_00)
+    assert revenue.total == revenue.ledger_total
 
 
 async def rounds_of(platform: Platform, slot_id: int) -> list[dict[str, object]]:

@@ -406,3 +406,12 @@ async def test_the_demo_features_a_sku_has_a_zone_and_sold_services(visited: Pla
     assert report.offer.code == "report-monthly"
     found = await visited.storefront.skus(RESELLER_SILVER.telegram_id, search="pubg")
     assert found.lines[0].code == "PUBG-660UC"
+
+
+async def test_the_bronze_reseller_has_drawn_on_a_credit_line_and_game_cards_pay_less(
+    visited: Platform,
+) -> None:
+    line = await visited.credit.statement(RESELLER_BRONZE.telegram_id)
+    assert line.limit == 1_000_00 and 0 < line.drawn <= line.limit
+    schedules = {view.label: view.tiers for view in await visited.commission.schedules()}
+    assert schedules["游戏点卡 Game cards"] == ((0, 200), (500, 100))
