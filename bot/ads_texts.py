@@ -256,6 +256,20 @@ def demand_restock(report: DemandReport) -> str:
     return "\n".join(lines)
 
 
+def weekly_report(payload: dict[str, Any]) -> str:
+    head = _("📈 Your week since {since}").format(since=_when(payload["since"]))
+    if payload["supplier"]:
+        figures = _("{units} units sold, you earned {amount}").format(
+            units=payload["units"], amount=fmt.amount(int(payload["amount"]))
+        )
+    else:
+        figures = _("{units} units bought for {amount}").format(
+            units=payload["units"], amount=fmt.amount(int(payload["amount"]))
+        )
+    top = [f"• {escape(str(code))} × {units}" for code, units in payload["top"]]
+    return "\n".join([head, figures, *top])
+
+
 def zone_header(name: str) -> str:
     return "🏷 " + _("Brand zone: <b>{name}</b>").format(name=escape(name))
 

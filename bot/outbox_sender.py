@@ -37,6 +37,7 @@ from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
 from core.ads import RESULT as AD_RESULT
 from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
 from core.outbox import Envelope
+from core.paid_services import REPORT as SERVICE_REPORT
 from core.paid_services import STOPPED as SERVICE_STOPPED
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
@@ -78,6 +79,10 @@ async def _service_stopped(_platform: Platform, envelope: Envelope) -> Rendered:
     return ads_texts.service_stopped(envelope.payload), None
 
 
+async def _service_report(_platform: Platform, envelope: Envelope) -> Rendered:
+    return ads_texts.weekly_report(envelope.payload), None
+
+
 async def _credit_overdue(_platform: Platform, envelope: Envelope) -> Rendered:
     return credit_texts.overdue_reminder(envelope.payload), None
 
@@ -94,6 +99,7 @@ RENDERERS: dict[str, Renderer] = {
     WITHDRAWAL_DECIDED: _withdrawal_decided,
     AD_RESULT: _ad_result,
     SERVICE_STOPPED: _service_stopped,
+    SERVICE_REPORT: _service_report,
     CREDIT_OVERDUE: _credit_overdue,
     CREDIT_OVERDUE_ADMIN: _credit_overdue_admin,
 }
@@ -105,6 +111,7 @@ PRIORITIES: dict[str, Priority] = {
     WITHDRAWAL_DECIDED: Priority.NOTICE,
     AD_RESULT: Priority.NOTICE,
     SERVICE_STOPPED: Priority.NOTICE,
+    SERVICE_REPORT: Priority.NOTICE,
     CREDIT_OVERDUE: Priority.NOTICE,
     CREDIT_OVERDUE_ADMIN: Priority.NOTICE,
 }

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -30,6 +30,8 @@ from core.jobs import JobContext, JobHandler, NewJob, add_jobs
 from core.ledger import Posting, balance_of, platform, post
 from core.models import (
     AccountKind,
+    Order,
+    OrderLine,
     ServiceBilling,
     ServiceKind,
     ServiceOffer,
@@ -44,7 +46,11 @@ from core.outbox import enqueue
 from core.rights import acting_admin, actor_name
 
 RENEW = "services.renew"
+WEEKLY = "services.weekly"  # the analytics report's week, while the service runs
 STOPPED = "services.stopped"  # outbox: a renewal could not be paid
+REPORT = "services.report"  # outbox: the weekly analytics report
+WEEK = timedelta(days=7)
+TOP = 3
 CODE_LIMIT = 32
 SUPPLIER_ONLY = {
     ServiceKind.SEARCH_BOOST,
@@ -108,6 +114,15 @@ def _renew_job(sub: ServiceSubscription) -> NewJob:
     )
 
 
+def _weekly_job(sub: ServiceSubscription, week: int) -> NewJob:
+    return NewJob(
+        f"{WEEKLY}:{sub.id}:{week}",
+        WEEKLY,
+        as_utc(sub.created_at) + WEEK * week,  # weeks since the purchase, across renewals
+        {"subscription": sub.id, "week": week},
+    )
+
+
 async def _charge(
     session: AsyncSession, sub: ServiceSubscription, price: int, floor: int, now: datetime
 ) -> None:
@@ -134,7 +149,11 @@ class PaidServices:
             payload = context.job.payload
             await self.renew(int(payload["subscription"]), int(payload["period"]))
 
-        return {RENEW: renew}
+        async def weekly(context: JobContext) -> None:
+            payload = context.job.payload
+            await self.weekly_report(int(payload["subscription"]), int(payload["week"]))
+
+        return {RENEW: renew, WEEKLY: weekly}
 
     async def price(
         self,
@@ -264,7 +283,10 @@ class PaidServices:
             session.add(sub)
             await session.flush()
             await _charge(session, sub, offer.price, floor, now)
-            add_jobs(session, [_renew_job(sub)], now)
+            jobs = [_renew_job(sub)]
+            if offer.kind is ServiceKind.ANALYTICS_REPORT:
+                jobs.append(_weekly_job(sub, 1))
+            add_jobs(session, jobs, now)
             return await _view(session, sub)
 
     async def renew(self, subscription_id: int, period: int) -> SubscriptionView:
@@ -306,6 +328,50 @@ class PaidServices:
                     await _charge(session, sub, price, floor, now)
                     add_jobs(session, [_renew_job(sub)], now)
             return await _view(session, sub)
+
+    async def weekly_report(self, subscription_id: int, week: int) -> bool:
+        """Week ``week`` of an analytics report: the buyer's last 7 days, told through the
+        outbox, and the next week scheduled; nothing once the service has ended."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            sub = await session.get(ServiceSubscription, subscription_id)
+            if sub is None:
+                raise NotFound(kind="subscription", ref=str(subscription_id))
+            if sub.status is not SubscriptionStatus.ACTIVE or now > as_utc(sub.ends_at):
+                return False
+            since = now - WEEK
+            if sub.payer_kind is AccountKind.SUPPLIER_PAYABLE:
+                who = Order.supplier_id == sub.payer_owner
+                money = func.sum(OrderLine.supplier_amount)
+            else:
+                who = Order.user_id == sub.user_id
+                money = func.sum(OrderLine.price)
+            rows = (
+                await session.execute(
+                    select(Sku.code, func.count(OrderLine.id), money)
+                    .join(Order, Order.id == OrderLine.order_id)
+                    .join(Sku, Sku.id == Order.sku_id)
+                    .where(who, Order.created_at >= since, Order.created_at < now)
+                    .group_by(Sku.code)
+                    .order_by(func.count(OrderLine.id).desc(), Sku.code)
+                )
+            ).all()
+            await enqueue(
+                session,
+                kind=REPORT,
+                user_id=sub.user_id,
+                payload={
+                    "supplier": sub.payer_kind is AccountKind.SUPPLIER_PAYABLE,
+                    "week": week,
+                    "since": since.isoformat(),
+                    "units": sum(int(n) for _, n, _ in rows),
+                    "amount": sum(int(a or 0) for _, _, a in rows),
+                    "top": [[code, int(n)] for code, n, _ in rows[:TOP]],
+                },
+                now=now,
+            )
+            add_jobs(session, [_weekly_job(sub, week + 1)], now)
+            return True
 
     async def boostable(self, telegram_id: int) -> list[tuple[str, str]]:
         """(code, name) of a supplier's SKUs on sale: what a search boost may be bought for."""

@@ -138,6 +138,19 @@ async def test_a_reseller_buys_a_service_once_however_often_he_presses(
     menu = await wang.wait_for_message(lambda m: "我的服务" in m.content)
     assert menu.content.count("每周经营分析报告：") == 1
     assert (await shop.balances.balance(WANG)).balance == 70_00
+    # a week on, the scheduler sends his report: what he bought in those 7 days
+    await shop.balances.top_up(WANG, 100_00, idempotency_key="w", note="x", actor="test")
+    await shop.shop.buy_now(WANG, "STEAM-100", 1, idempotency_key="w1")
+    clock = shop.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(days=7)
+    runner = JobRunner(
+        shop.jobs, shop.paid_services.job_handlers(), clock, grace=timedelta(hours=1),
+        lease=timedelta(minutes=1),
+    )  # fmt: skip
+    assert (await runner.tick()).ran
+    report = await wang.wait_for_message(lambda m: "📈" in m.content)
+    assert "采购 1 件，共 ¥92.00" in report.content and "• STEAM-100 × 1" in report.content
 
 
 async def test_a_supplier_buys_a_demand_report_and_gets_a_chart_and_a_csv(

@@ -369,6 +369,16 @@ async def test_thirty_days_with_the_scheduler(platform: Platform, clock: FakeClo
     assert await platform_account(platform, AccountKind.PLATFORM_SERVICES) == 2 * 99_00 + 30_00
     [report] = await platform.paid_services.subscriptions(ALICE)
     assert (report.status, report.period) == (SubscriptionStatus.ACTIVE, 2)
+    # her analytics report came every week, days 7, 14, 21 and 28: the first week holds
+    # the 10 STEAM-100 sold at the start (85.84 each to her), the others nothing
+    weekly = await notices(platform, "services.report")
+    assert [(n["week"], n["supplier"], n["units"], n["amount"]) for n in weekly] == [
+        (1, True, 10, 858_40),
+        (2, True, 0, 0),
+        (3, True, 0, 0),
+        (4, True, 0, 0),
+    ]
+    assert weekly[0]["top"] == [["STEAM-100", 10]]
     [boost] = await platform.paid_services.subscriptions(BOB)
     assert boost.status is SubscriptionStatus.EXPIRED
     assert (await check_ledger(platform.db)).ok
