@@ -74,6 +74,9 @@ async def show_revenue_levers(
         admin, "reach-200", ServiceKind.BROADCAST_CREDITS, ServiceBilling.ONCE, price=49_00,
         days=30, credits=200,
     )  # fmt: skip
+    await services.price(
+        admin, "demand", ServiceKind.DEMAND_REPORT, ServiceBilling.ONCE, price=40_00, days=1
+    )  # a supplier buys a category's demand report in /services
     await services.buy(
         SECOND_SUPPLIER.telegram_id, "boost-7d", sku_code="PUBG-660UC", idempotency_key="demo"
     )
