@@ -176,7 +176,7 @@ def revenue(report: RevenueReport) -> str:
 
 
 def not_a_reseller_id() -> str:
-    return _("Usage: /credit TELEGRAM_ID")
+    return _("Usage: /credit TELEGRAM_ID [freeze|unfreeze]")
 
 
 def schedules(views: list[ScheduleView]) -> str:

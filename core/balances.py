@@ -187,7 +187,7 @@ async def move_reseller_balance(
         return Posted(done.id, balance, replayed=True)
     floor = reseller_floor(user.credit_limit) if amount < 0 else None
     postings = [Posting(AccountKind.RESELLER_BALANCE, user.id, amount, floor=floor)]
-    if kind == "top_up":  # a credit line's interest owed is repaid first
+    if amount > 0 and kind != "adjustment":  # money in repays a line's interest first
         repaid = allocate_repayment(amount, await interest_owed(session, user.id))
         if repaid.interest:
             postings = [

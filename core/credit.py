@@ -60,6 +60,9 @@ CREDIT_DAILY = "credit.daily"  # the job: interest for the days past, then remin
 CREDIT_OVERDUE = "credit_overdue"  # outbox: to the reseller
 CREDIT_OVERDUE_ADMIN = "credit_overdue_admin"  # outbox: to each admin
 INTEREST_KIND = "credit_interest"
+# what moves a reseller's accounts without being money he paid in (top-ups, vouchers and
+# payments are; an operator's correction is not)
+NOT_REPAYMENTS = ("purchase", "refund", INTEREST_KIND, "adjustment")
 MAX_RATE_BPS = 1_000  # 10% a day: a typo guard
 MAX_TERM_DAYS = 365
 DAILY_AT = time(0, 10)  # local time the daily job runs
@@ -79,7 +82,7 @@ class CreditStatement:
     drawn: int  # principal below zero
     interest_owed: int
     interest_total: int  # all interest posted
-    repaid: int  # top-ups in this term (since the last grant): interest and principal
+    repaid: int  # money paid in this term (since the last grant): interest and principal
     accrued_through: date | None
 
     @property
@@ -212,7 +215,8 @@ class CreditLines:
             session,
             mine,
             Account.kind.in_([AccountKind.RESELLER_BALANCE, AccountKind.RESELLER_INTEREST]),
-            LedgerTransaction.kind == "top_up",
+            LedgerTransaction.kind.not_in(NOT_REPAYMENTS),
+            LedgerEntry.amount > 0,
             LedgerTransaction.created_at >= line.granted_at,
         )
         today = local_day(self._clock.now(), self._tz)

@@ -216,7 +216,7 @@ async def build_demo(
         builder = _Builder(platform, clock, random.Random(seed))
         await builder.open_shop()
         await builder.history(now)
-        await open_credit_and_schedules(platform)  # sandbox/demo_credit.py
+        builder.orders += await open_credit_and_schedules(platform)  # sandbox/demo_credit.py
         await show_revenue_levers(platform, clock, now, GAMES)
         pending_sku = await builder.today(now)
         clock.set(now)

@@ -15,7 +15,8 @@ CREDIT_TERM_DAYS = 30
 DRAW_SKU = "VPN-M"  # cyclic: never runs out; bronze pays 24.00
 
 
-async def open_credit_and_schedules(platform: Platform) -> None:
+async def open_credit_and_schedules(platform: Platform) -> int:
+    """Returns the orders it made (one)."""
     admin = ADMIN.telegram_id
     # game cards sell often: 2% from the first unit, 1% from 500 units in 30 days
     await platform.commission.set_tier(admin, GAMES, min_units=0, rate_bps=200)
@@ -28,3 +29,4 @@ async def open_credit_and_schedules(platform: Platform) -> None:
     balance = (await platform.balances.balance(bronze)).balance
     units = max(0, balance) // 24_00 + 5  # about 100.00 past zero
     await platform.shop.buy_now(bronze, DRAW_SKU, units, idempotency_key="demo-credit-draw")
+    return 1

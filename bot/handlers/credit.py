@@ -1,5 +1,6 @@
 """/credit: a reseller's credit line (statement, or the limit his history suggests and an
-Apply button that puts an application in the approval queue); /credit ID for an admin."""
+Apply button that puts an application in the approval queue); /credit ID for an admin, and
+/credit ID freeze (or unfreeze)."""
 
 from __future__ import annotations
 
@@ -33,12 +34,15 @@ def _apply_button() -> InlineKeyboardMarkup:
 async def show(
     message: Message, command: CommandObject, user: UserView, credit: CreditLines
 ) -> None:
-    args = (command.args or "").strip()
-    if args:  # an admin looks at a reseller
-        if not args.isdigit():
+    words = (command.args or "").split()
+    if words:  # an admin looks at a reseller, or freezes his line
+        if not words[0].isdigit() or words[1:] not in ([], ["freeze"], ["unfreeze"]):
             await message.answer(credit_texts.not_a_reseller_id())
             return
-        line, suggestion = await credit.review(user.telegram_id, int(args))
+        if words[1:]:
+            frozen = words[1] == "freeze"
+            await credit.freeze(user.telegram_id, int(words[0]), frozen=frozen)
+        line, suggestion = await credit.review(user.telegram_id, int(words[0]))
         texts = [credit_texts.statement(line)] if line else []
         await message.answer("\n\n".join([*texts, credit_texts.suggestion(suggestion)]))
         return

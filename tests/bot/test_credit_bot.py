@@ -89,6 +89,9 @@ async def test_a_reseller_applies_and_the_admin_grants_the_line(
     # the admin's view of him; a reseller may not look at another
     await admin.send_text(f"/credit {RESELLER}")
     await admin.wait_for_message(lambda m: "Limit ¥100.00" in m.content)
+    await admin.send_text(f"/credit {RESELLER} freeze")
+    await admin.wait_for_message(lambda m: "Credit line</b> (frozen)" in m.html)
+    assert (await shop.credit.statement(RESELLER)).frozen
     await reseller.send_text(f"/credit {ADMIN_ID}")
     await reseller.wait_for_message(lambda m: "not allowed" in m.content or "无权" in m.content)
 
@@ -141,3 +144,25 @@ async def test_an_admin_edits_a_categorys_schedule(
     await reseller.send_text("/commission Steam 0 50")
     await reseller.wait_for_message(lambda m: "not allowed" in m.content)
     assert len(await shop.commission.schedules()) == 2  # default and exclusive only
+
+
+async def test_past_due_the_reseller_and_the_admin_are_reminded(
+    server: FakeTelegramServer, shop: Platform, clock: FakeClock
+) -> None:
+    await make_sku(shop, stock=3)  # 92.00
+    await make_reseller(shop, RESELLER, balance=50_00)
+    reseller = server.user(RESELLER, "Rui", language_code="en", started=True)
+    await shop.credit.grant(ADMIN_ID, RESELLER, limit=100_00, rate_bps=5, term_days=1)
+    await shop.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="k")  # 42.00 drawn
+    clock.advance(days=2)
+    run = await shop.credit.run_daily()  # as the scheduler does each morning
+    assert (run.posted, run.interest, run.reminded) == (2, 2 * 3, 1)  # ⌈0.021⌉ = 0.03 a day
+    await reseller.wait_for_message(
+        lambda m: "Your credit line was due on 2026-11-26: you owe ¥42.06" in m.content
+    )
+    admin = server.user(ADMIN_ID)
+    await admin.wait_for_message(lambda m: "is past the credit line's due date" in m.content)
+    await reseller.send_text("/credit")
+    await reseller.wait_for_message(
+        lambda m: "Past due: top up ¥42.06 to repay" in m.content and "(overdue)" in m.content
+    )
