@@ -25,6 +25,7 @@ from bot.handlers import (
     admin_pricing,
     admin_upstreams,
     admin_usdt,
+    ads,
     apikeys,
     approvals,
     balance,
@@ -130,6 +131,7 @@ def build_dispatcher(
         promotions.setup(),
         reports.setup(),
         broadcast.setup(),
+        ads.setup(),
         credit.setup(),
         commission.setup(),
         fallback.setup(),  # last: catches what nothing else took

@@ -38,6 +38,7 @@ MENUS: dict[Role, dict[str, LazyProxy]] = {
         "redeem": __("Redeem a voucher: /redeem CODE"),
         "apikey": __("API key for your own shop"),
         "notifications": __("Promotional messages on/off"),
+        "services": __("Paid services"),
         "supplier": __("Become a supplier"),
         "language": __("Language"),
         "help": __("Help"),
@@ -49,6 +50,7 @@ MENUS: dict[Role, dict[str, LazyProxy]] = {
         "upload": __("Upload codes: /upload SKU"),
         "earnings": __("Earnings and withdrawals"),
         "supplier_settings": __("Sales notifications and digests"),
+        "ads": __("Bid for a featured slot"),
     },
     Role.ADMIN: {
         "admin": __("Admin panel: what waits, users, prices"),

@@ -29,16 +29,26 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import credit_texts, fulfilment_texts, payment_texts, supplier_sales_texts, upstream_texts
+from bot import (
+    ads_texts,
+    credit_texts,
+    fulfilment_texts,
+    payment_texts,
+    supplier_sales_texts,
+    upstream_texts,
+)
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import fulfilment as fulfilment_keyboards
 from bot.keyboards import supplier_sales as keyboards
 from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
+from core.ads import RESULT as AD_RESULT
 from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
 from core.fulfilment import DIRECT_TASK, ORDER_STATUS
 from core.leases import renewing
 from core.outbox import Envelope
+from core.paid_services import REPORT as SERVICE_REPORT
+from core.paid_services import STOPPED as SERVICE_STOPPED
 from core.payments import CREDITED_NOTICE, HELD_NOTICE
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
@@ -96,6 +106,18 @@ async def _upstream_alert(_platform: Platform, envelope: Envelope) -> Rendered:
     return upstream_texts.alert(envelope.payload), None
 
 
+async def _ad_result(_platform: Platform, envelope: Envelope) -> Rendered:
+    return ads_texts.auction_result(envelope.payload), None
+
+
+async def _service_stopped(_platform: Platform, envelope: Envelope) -> Rendered:
+    return ads_texts.service_stopped(envelope.payload), None
+
+
+async def _service_report(_platform: Platform, envelope: Envelope) -> Rendered:
+    return ads_texts.weekly_report(envelope.payload), None
+
+
 async def _credit_overdue(_platform: Platform, envelope: Envelope) -> Rendered:
     return credit_texts.overdue_reminder(envelope.payload), None
 
@@ -115,6 +137,9 @@ RENDERERS: dict[str, Renderer] = {
     CREDITED_NOTICE: _payment_credited,
     HELD_NOTICE: _payment_held,
     UPSTREAM_ALERT: _upstream_alert,
+    AD_RESULT: _ad_result,
+    SERVICE_STOPPED: _service_stopped,
+    SERVICE_REPORT: _service_report,
     CREDIT_OVERDUE: _credit_overdue,
     CREDIT_OVERDUE_ADMIN: _credit_overdue_admin,
 }
@@ -129,6 +154,9 @@ PRIORITIES: dict[str, Priority] = {
     CREDITED_NOTICE: Priority.NOTICE,
     HELD_NOTICE: Priority.NOTICE,
     UPSTREAM_ALERT: Priority.NOTICE,
+    AD_RESULT: Priority.NOTICE,
+    SERVICE_STOPPED: Priority.NOTICE,
+    SERVICE_REPORT: Priority.NOTICE,
     CREDIT_OVERDUE: Priority.NOTICE,
     CREDIT_OVERDUE_ADMIN: Priority.NOTICE,
 }

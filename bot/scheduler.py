@@ -126,6 +126,8 @@ def build_runner(
             POLL_JOB: poll_upstreams,
             UPSTREAM_SYNC: platform.upstreams.run_sync_job,
             USDT_WATCH: platform.usdt.run_watch,  # the USDT deposit address's transfers
+            **platform.ads.job_handlers(),
+            **platform.paid_services.job_handlers(),
             CREDIT_DAILY: platform.credit.daily_job,
         },
         platform.clock,

@@ -100,7 +100,8 @@ def stock_label(line: SkuLine) -> str:
 
 
 def sku_button(line: SkuLine) -> str:
-    return f"{line.name} · {fmt.amount(line.my_price)} · {stock_label(line)}"
+    mark = f"⭐ {_('Featured')} · " if line.featured else ""
+    return f"{mark}{line.name} · {fmt.amount(line.my_price)} · {stock_label(line)}"
 
 
 def sku_list_header(title: str, page: int, pages: int) -> str:

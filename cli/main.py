@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import make_url
 
 from cli import upstream as upstream_cli
+from cli.ads import ads
 from cli.commission import commission
 from cli.common import (
     NUMBERS_AS_ARGUMENTS,
@@ -32,6 +33,7 @@ from cli.credit import credit
 from cli.payments import payments
 from cli.render import describe_error
 from cli.reports import reports
+from cli.services import services
 from cli.stars import stars
 from cli.usdt import usdt
 from core import audit, backup, schema
@@ -762,6 +764,8 @@ PARTS: tuple[click.Command, ...] = (
     credit,
     reports,
     commission,
+    ads,
+    services,
 )
 for part in PARTS:
     main.add_command(part)

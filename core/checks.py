@@ -29,6 +29,8 @@ from core.models import (
     PLATFORM_OWNER,
     Account,
     AccountKind,
+    AdRound,
+    AdRoundStatus,
     AuditRecord,
     Code,
     CodeRestock,
@@ -42,6 +44,7 @@ from core.models import (
     OrderStatus,
     Payment,
     PaymentStatus,
+    ServiceSubscription,
     Sku,
     SkuStatus,
     StarsRefund,
@@ -338,6 +341,21 @@ async def check_ledger(db: Database) -> CheckReport:
             ),
         )
         report.add(
+            "featured-slot rounds sold without their ledger transaction (or unsold with one)",
+            await _linked(
+                session,
+                "ad round",
+                AdRound.id,
+                _key("ads:round-", AdRound.id),
+                AdRound.status == AdRoundStatus.SOLD,
+                None,
+            ),
+        )
+        report.add(
+            "paid services whose paid periods differ from their ledger transactions",
+            await _service_periods(session),
+        )
+        report.add(
             "platform accounts that are neither a revenue source nor clearing",
             await _rows(
                 session,
@@ -447,6 +465,20 @@ async def _fulfilment_checks(session: AsyncSession) -> list[tuple[str, list[str]
             wrong,
         ),
     ]
+
+
+async def _service_periods(session: AsyncSession) -> list[str]:
+    """Each bought service has one ``services:sub-<id>:<n>`` transaction per paid period."""
+    pattern = _key("services:sub-", ServiceSubscription.id) + literal(":%", String)
+    paid = func.count(LedgerTransaction.id)
+    rows = await session.execute(
+        select(ServiceSubscription.id, ServiceSubscription.period, paid)
+        .outerjoin(LedgerTransaction, LedgerTransaction.idempotency_key.like(pattern))
+        .group_by(ServiceSubscription.id, ServiceSubscription.period)
+        .having(paid != ServiceSubscription.period)
+        .order_by(ServiceSubscription.id)
+    )
+    return [f"service #{i}: {period} periods, {n} ledger transactions" for i, period, n in rows]
 
 
 async def _daily_units(session: AsyncSession, sqlite: bool) -> list[str]:

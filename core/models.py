@@ -123,6 +123,10 @@ class AccountKind(enum.StrEnum):
     PAYMENT_FEES = "platform_payment_fees"  # what payment providers keep (issue 15)
     FULFILMENT_HOLD = "fulfilment_hold"  # what resellers paid for orders not yet delivered
     UPSTREAM_PREPAID = "upstream_prepaid"  # what we hold at an upstream (owner: upstream id)
+    PLATFORM_ADS = "platform_ads"  # featured placements and brand-zone fees (core/ads.py)
+    PLATFORM_SERVICES = "platform_services"  # paid services (core/paid_services.py)
+    PLATFORM_DATA = "platform_data"  # demand reports
+
     # --- credit lines (0024): interest the platform earns, interest a reseller owes ---
     PLATFORM_INTEREST = "platform_interest"
     RESELLER_INTEREST = "reseller_interest"
@@ -1195,6 +1199,146 @@ class StarsRefund(Base):
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# --- featured placement, brand zones, paid services (core/ads.py, core/paid_services.py) ---
+
+
+class AdPlacement(enum.StrEnum):
+    HOME = "home"  # the catalogue's first screen
+    CATEGORY = "category"  # the top of one category
+    SEARCH = "search"  # the search results
+
+
+class AdRoundStatus(enum.StrEnum):
+    OPEN = "open"  # taking sealed bids until closes_at
+    SOLD = "sold"  # settled: the winner's SKU is featured in [closes_at, ends_at)
+    UNSOLD = "unsold"  # no bid at or above the reserve that its bidder could pay
+
+
+class AdSlot(Base):
+    """A featured place sold for ``period_days`` at a time, no lower than ``reserve``."""
+
+    __tablename__ = "ad_slots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    placement: Mapped[AdPlacement] = mapped_column(_enum(AdPlacement))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    period_days: Mapped[int] = mapped_column(Integer)
+    reserve: Mapped[int] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint("period_days > 0", name="period_positive"),
+        CheckConstraint("reserve >= 0", name="reserve_non_negative"),
+    )
+
+
+class AdRound(Base):
+    """One period of a slot: bids are taken until ``closes_at``, the winner is featured
+    from ``closes_at`` to ``ends_at``."""
+
+    __tablename__ = "ad_rounds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("ad_slots.id"), index=True)
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    status: Mapped[AdRoundStatus] = mapped_column(_enum(AdRoundStatus))
+    winner_bid_id: Mapped[int | None] = mapped_column(Integer)
+    price: Mapped[int | None] = mapped_column(Money)
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"))
+    __table_args__ = (UniqueConstraint("slot_id", "closes_at", name="uq_ad_rounds_slot_closes"),)
+
+
+class AdBid(Base):
+    """A supplier's sealed bid for one of his SKUs; bidding again replaces it."""
+
+    __tablename__ = "ad_bids"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("ad_rounds.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    amount: Mapped[int] = mapped_column(Money)
+    placed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # won / lost / unpaid
+    __table_args__ = (
+        UniqueConstraint("round_id", "supplier_id", name="uq_ad_bids_round_supplier"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+
+class BrandZone(Base):
+    """A supplier's named page in the catalogue for an agreed fee or revenue share."""
+
+    __tablename__ = "brand_zones"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    fee: Mapped[int] = mapped_column(Money, default=0)
+    share_bps: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="window_not_empty"),
+        CheckConstraint("fee >= 0 AND share_bps >= 0 AND share_bps <= 10000", name="terms"),
+    )
+
+
+class ServiceKind(enum.StrEnum):
+    SEARCH_BOOST = "search_boost"
+    ANALYTICS_REPORT = "analytics_report"
+    BROADCAST_CREDITS = "broadcast_credits"
+    DEMAND_REPORT = "demand_report"  # one anonymised report of a category (core/demand.py)
+
+
+class ServiceBilling(enum.StrEnum):
+    ONCE = "once"
+    MONTHLY = "monthly"
+
+
+class ServiceOffer(Base):
+    """One priced service of the catalogue admins keep."""
+
+    __tablename__ = "service_offers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[ServiceKind] = mapped_column(_enum(ServiceKind))
+    billing: Mapped[ServiceBilling] = mapped_column(_enum(ServiceBilling))
+    price: Mapped[int] = mapped_column(Money)
+    days: Mapped[int] = mapped_column(Integer)
+    credits: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    __table_args__ = (
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("days > 0", name="days_positive"),
+    )
+
+
+class SubscriptionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"  # a one-off service ran its days
+    STOPPED = "stopped"  # a renewal could not be paid
+
+
+class ServiceSubscription(Base):
+    """A bought service: paid for ``[starts_at, ends_at)``, renewed at ``ends_at`` when
+    monthly; ``period`` counts the paid periods (the renewal's idempotency key)."""
+
+    __tablename__ = "service_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("service_offers.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    payer_kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind))
+    payer_owner: Mapped[int] = mapped_column(Integer)
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"))
+    status: Mapped[SubscriptionStatus] = mapped_column(_enum(SubscriptionStatus))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    period: Mapped[int] = mapped_column(Integer, default=1)
+    credits: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 # --- credit lines and commission schedules (0024) ---

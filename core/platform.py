@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.admin import AdminDesk
+from core.ads import Ads
 from core.aftersales import AfterSales
 from core.apikeys import ApiKeys
 from core.approvals import Approvals
@@ -18,10 +19,12 @@ from core.credit import CreditLines
 from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
+from core.demand import DemandReports
 from core.fulfilment import Fulfilments
 from core.jobs import JobStore
 from core.orders import Shop
 from core.outbox import Outbox
+from core.paid_services import PaidServices
 from core.payments import PaymentRules, Payments, Providers, UrllibFetch
 from core.payments.stars import Stars, StarsProvider
 from core.payments.usdt import Usdt, usdt_from_settings
@@ -81,6 +84,9 @@ class Platform:
     stars: Stars
     fulfilments: Fulfilments
     procurement: Procurement
+    ads: Ads
+    paid_services: PaidServices
+    demand: DemandReports
     credit: CreditLines
     commission: CommissionSchedules
     revenue: Revenue
@@ -164,6 +170,9 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock, lease=settings.lease),
+        ads=Ads(db, clock),
+        paid_services=PaidServices(db, clock),
+        demand=DemandReports(db, clock, settings.timezone),
         credit=credit,
         commission=CommissionSchedules(db, clock),
         revenue=Revenue(db, clock, settings.timezone),

@@ -30,6 +30,9 @@ REVENUE_SOURCES: dict[str, str] = {
     "interest": "platform_interest",
     # a cost, not an income: what payment providers keep of top-ups (negative in a report)
     "payment_fees": "platform_payment_fees",
+    "ads": "platform_ads",
+    "services": "platform_services",
+    "data": "platform_data",
 }
 # the platform's accounts that hold money passing through, not revenue
 CLEARING: frozenset[str] = frozenset(

@@ -42,6 +42,7 @@ from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
 from sandbox import demo_payments
+from sandbox.demo_ads import show_revenue_levers
 from sandbox.demo_credit import open_credit_and_schedules
 from sandbox.demo_direct import add_direct_topup
 from sandbox.demo_stars import open_stars
@@ -226,6 +227,7 @@ async def build_demo(
         await open_stars(platform)
         await builder.history(now)
         builder.orders += await open_credit_and_schedules(platform)  # sandbox/demo_credit.py
+        await show_revenue_levers(platform, clock, now, GAMES)
         pending_sku = await builder.today(now)
         await demo_payments.add_payments(platform, clock.set, now)
         builder.orders += await add_direct_topup(platform, clock, now)  # a mobile top-up

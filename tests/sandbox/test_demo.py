@@ -23,7 +23,8 @@ from sqlalchemy import make_url
 from bot.app import create_bot, run_polling
 from core.catalogue import language_for
 from core.errors import NotFound
-from core.models import JobStatus, Role
+from core.ledger import balance_of
+from core.models import PLATFORM_OWNER, AccountKind, JobStatus, Role, SubscriptionStatus
 from core.orders import Receipt
 from core.platform import Platform, build_platform
 from core.promotions import ANNOUNCE
@@ -40,6 +41,7 @@ from sandbox.demo import (
     build_demo,
     reissue_api_key,
 )
+from sandbox.demo_ads import GAMES_SLOT, HOME_SLOT, ZONE
 from sandbox.demo_direct import DEADLINE_MINUTES, DIRECT_SKU
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import (
@@ -236,8 +238,9 @@ async def test_past_notices_were_delivered_and_only_todays_withdrawal_notice_wai
     visited: Platform,
 ) -> None:
     stats = await visited.outbox.stats()
-    # the supplier's withdrawal notice to the admin, and today's top-up task to the supplier
-    assert (stats.pending, stats.failing) == (2, 0)
+    # the supplier's withdrawal notice to the admin, today's top-up task to the supplier,
+    # and the featured auction's result to its two bidders
+    assert (stats.pending, stats.failing) == (4, 0)
 
 
 async def test_a_mobile_top_up_waits_for_the_supplier_and_one_was_delivered(
@@ -440,6 +443,30 @@ async def test_a_reseller_can_top_up_with_stars_at_the_admins_opening_rate(
         assert created.step.telegram_invoice and created.payment.provider_amount == 1_000
     finally:
         await platform.close()
+
+
+async def test_the_demo_features_a_sku_has_a_zone_and_sold_services(visited: Platform) -> None:
+    slots = {slot.name: slot for slot in await visited.ads.slots()}
+    assert slots[HOME_SLOT].featured_sku == "STEAM-100"
+    assert slots[GAMES_SLOT].featured_sku is None and slots[GAMES_SLOT].open_round is not None
+    screen = await visited.storefront.first_screen(RESELLER_SILVER.telegram_id)
+    assert [line.code for line in screen.featured] == ["STEAM-100"]
+    assert [zone.name for zone in screen.zones] == [ZONE]
+    [open_round] = [
+        r for r in await visited.ads.open_rounds(SUPPLIER.telegram_id) if r.slot == GAMES_SLOT
+    ]
+    assert open_round.my_bid is None
+    async with visited.db.reading() as session:
+        ads = await balance_of(session, AccountKind.PLATFORM_ADS, PLATFORM_OWNER)
+        services = await balance_of(session, AccountKind.PLATFORM_SERVICES, PLATFORM_OWNER)
+    assert ads == 60_00 + 50_00  # the second-highest bid, and the zone's fee
+    assert services == 30_00 + 19_90
+    [boost] = await visited.paid_services.subscriptions(SECOND_SUPPLIER.telegram_id)
+    assert (boost.sku, boost.status) == ("PUBG-660UC", SubscriptionStatus.ACTIVE)
+    [report] = await visited.paid_services.subscriptions(RESELLER_GOLD.telegram_id)
+    assert report.offer.code == "report-monthly"
+    found = await visited.storefront.skus(RESELLER_SILVER.telegram_id, search="pubg")
+    assert found.lines[0].code == "PUBG-660UC"
 
 
 async def test_the_bronze_reseller_has_drawn_on_a_credit_line_and_game_cards_pay_less(
