@@ -1,7 +1,7 @@
 """Orders fulfilled later and direct top-up (直充)
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-04 21:00:00
 
 Additive only: ``direct_skus`` (a SKU's account fields and deadline), ``fulfilments`` (an
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0021"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

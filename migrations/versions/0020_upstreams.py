@@ -1,6 +1,6 @@
 """Upstreams (货源对接): the registry, price rules, mirrored products, the change log
 
-Revision ID: 0022
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-04 21:05:00
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0022"
+revision: str = "0020"
 down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

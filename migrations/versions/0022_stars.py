@@ -1,7 +1,7 @@
 """Telegram Stars: the rate admins set (fen per star) and refunds of Stars payments
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-04 21:10:00
 
 Additive only: two new tables. ``stars_rates`` keeps every rate set (the newest is in
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021"
-down_revision: str | None = "0020"
+revision: str = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """USDT on TRON: transfers seen on the chain, payable amounts held, the exchange rate
 
-Revision ID: 0020
-Revises: 0022
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-04 21:00:00
 
 Additive only: three new tables. ``usdt_transfers`` records each incoming transfer once
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
-down_revision: str | None = "0022"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
