@@ -31,6 +31,7 @@ COUNTER_LABELS = {
     "supplier_applications": __("Supplier applications waiting"),
     "withdrawals": __("Withdrawal requests waiting"),
     "registrations": __("Registration requests waiting"),
+    "credit": __("Credit applications waiting"),
 }
 
 

@@ -24,17 +24,25 @@ from bot.handlers import (
     admin_panel,
     admin_payments,
     admin_pricing,
+    admin_upstreams,
+    admin_usdt,
+    ads,
     apikeys,
     approvals,
     balance,
     broadcast,
     buy,
     catalogue,
+    commission,
+    credit,
+    direct,
     fallback,
+    fulfil_tasks,
     orders,
     promotions,
     registration,
     reports,
+    stars,
     start,
     supplier_onboarding,
     supplier_payouts,
@@ -97,10 +105,12 @@ def build_dispatcher(
     dispatcher.callback_query.middleware(ThrottleMiddleware(shared.throttle))
     routers = (
         errors.setup(),
+        stars.setup(),  # payments are answered and credited whoever pays (before the gate)
         registration.setup_gate(),  # outsiders (pending, rejected) stop here
         start.setup(),
         catalogue.setup(),
         buy.setup(),
+        direct.setup(),  # a direct top-up's account, before its quote
         orders.setup(),
         balance.setup(),
         admin_panel.setup(),
@@ -108,6 +118,8 @@ def build_dispatcher(
         approvals.setup(),  # every approval queue's Approve / Reject and listing
         admin_aftersales.setup(),
         admin_payments.setup(),  # stuck and mismatched payments, /paycredit
+        admin_upstreams.setup(),
+        admin_usdt.setup(),  # /usdtrate, /usdt: USDT that paid no payment
         registration.setup(),
         vouchers.setup(),
         supplier_sales.setup(),
@@ -115,10 +127,14 @@ def build_dispatcher(
         supplier_onboarding.setup(),
         supplier_products.setup(),
         supplier_upload.setup(),
+        fulfil_tasks.setup(),  # a supplier's direct top-up tasks
         apikeys.setup(),
         promotions.setup(),
         reports.setup(),
         broadcast.setup(),
+        ads.setup(),
+        credit.setup(),
+        commission.setup(),
         fallback.setup(),  # last: catches what nothing else took
     )
     dispatcher.include_routers(*routers)
@@ -173,7 +189,9 @@ async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatch
         platform.settings.scheduler_interval_seconds,
     )
     dispatcher.startup.register(platform.payments.schedule_recovery)  # its first round
+    dispatcher.startup.register(platform.usdt.schedule_watch)  # the USDT watcher's first run
     dispatcher.startup.register(scheduler.start)
+    dispatcher.startup.register(platform.credit.schedule_daily)  # the daily interest job
     dispatcher.shutdown.register(scheduler.stop)
     worker = BroadcastWorker(platform, sender, i18n)
     dispatcher["broadcast_worker"] = worker

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 from bot import (
     admin_texts,
     command_menus,
+    credit_texts,
     registration_texts,
     supplier_sales_texts,
     supplier_texts,
@@ -29,6 +30,8 @@ from bot.notices import NOTICE, tell_user
 from bot.sender import Priority, Sender
 from core.aftersales import ReportKind, Resolution
 from core.catalogue import Catalogue
+from core.credit import ApplicationDecision as CreditDecision
+from core.credit import CreditApplicationKind
 from core.errors import InsufficientPayable, KamengError, NotFound
 from core.models import RegistrationStatus, ReviewStatus
 from core.registration import RegistrationDecision, RegistrationKind
@@ -264,6 +267,26 @@ class Withdrawals(BotKind):
     # the supplier is told through the outbox (core/supplier_payouts.py WITHDRAWAL_DECIDED)
 
 
+class CreditApplications(BotKind):
+    name = CreditApplicationKind.name
+
+    def answer(self, result: CreditDecision) -> str:
+        return credit_texts.decided(result)
+
+    def card(self, result: CreditDecision) -> str:
+        return credit_texts.for_admin(result.request)
+
+    def ask_reason(self, result: CreditDecision) -> str:
+        return credit_texts.ask_reason()
+
+    async def tell(self, result: CreditDecision, notify: Notify) -> None:
+        telegram_id = result.request.telegram_id
+        if result.line is not None:
+            await notify.tell(telegram_id, lambda: credit_texts.granted(result))
+        else:
+            await notify.tell(telegram_id, lambda: credit_texts.refused(result))
+
+
 # in the admin panel's order (core/platform.py)
 KINDS: dict[str, BotKind] = {
     kind.name: kind
@@ -274,5 +297,6 @@ KINDS: dict[str, BotKind] = {
         SupplierApplications(),
         Withdrawals(),
         Registrations(),
+        CreditApplications(),
     )
 }

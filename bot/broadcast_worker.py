@@ -41,6 +41,7 @@ from bot.sender import Outcome as Sent
 from bot.sender import Priority, Sender
 from core.broadcasts import CampaignMessage, CampaignView, Claimed, Counts, Outcome
 from core.errors import NotFound
+from core.leases import renewing
 from core.models import RecipientStatus
 from core.platform import Platform
 
@@ -167,57 +168,61 @@ class BroadcastWorker:
             else:
                 outcomes.append(result)
 
-        try:
-            while not self._stopping.is_set():
-                if refill is None and not exhausted and len(queue) < max(1, self._batch // 2):
-                    refill = asyncio.create_task(claim_more())
-                if refill is not None and (refill.done() or not queue):
-                    claimed = await refill
-                    refill = None
-                    if claimed is None:  # cancelled by the admin
-                        ended = True
+        async def renew() -> None:  # the campaign stays ours while we send
+            await self._broadcasts.renew(campaign_id, self.owner)
+
+        async with renewing(renew, self._broadcasts.lease):
+            try:
+                while not self._stopping.is_set():
+                    if refill is None and not exhausted and len(queue) < max(1, self._batch // 2):
+                        refill = asyncio.create_task(claim_more())
+                    if refill is not None and (refill.done() or not queue):
+                        claimed = await refill
+                        refill = None
+                        if claimed is None:  # cancelled by the admin
+                            ended = True
+                            break
+                        exhausted = not claimed
+                        queue.extend(claimed)
+                    if not queue:
+                        if not tasks:
+                            break
+                        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                        continue
+                    await self._in_flight.acquire()
+                    if self._stopping.is_set():
+                        self._in_flight.release()
                         break
-                    exhausted = not claimed
-                    queue.extend(claimed)
-                if not queue:
-                    if not tasks:
-                        break
-                    await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                await self._in_flight.acquire()
-                if self._stopping.is_set():
-                    self._in_flight.release()
-                    break
-                task = asyncio.create_task(self._deliver(campaign.message, queue.popleft()))
-                tasks.add(task)
-                task.add_done_callback(collect)
-                now = time.monotonic()
-                if now - last_progress >= self._progress_seconds and (
-                    progress is None or progress.done()
-                ):
-                    if progress is not None:
-                        campaign = progress.result()
-                    last_progress = now
-                    progress = asyncio.create_task(self._progress(campaign))
-        finally:
-            if refill is not None:
-                queue.extend(await refill or [])
-            if progress is not None:
-                await asyncio.gather(progress, return_exceptions=True)
-            if tasks:
-                await asyncio.gather(*list(tasks), return_exceptions=True)
-            await self._flush(campaign_id, outcomes)
-            unsent += [Unsent(c, c.attempts) for c in queue]
-            finished = False
-            if not unsent and not ended and not self._stopping.is_set():
-                finished = await self._broadcasts.finish(campaign_id, self.owner)
-            if not finished:
-                await self._broadcasts.release(
-                    campaign_id,
-                    self.owner,
-                    [u.claimed.recipient_id for u in unsent],
-                    {u.claimed.recipient_id: u.attempts for u in unsent},
-                )
+                    task = asyncio.create_task(self._deliver(campaign.message, queue.popleft()))
+                    tasks.add(task)
+                    task.add_done_callback(collect)
+                    now = time.monotonic()
+                    if now - last_progress >= self._progress_seconds and (
+                        progress is None or progress.done()
+                    ):
+                        if progress is not None:
+                            campaign = progress.result()
+                        last_progress = now
+                        progress = asyncio.create_task(self._progress(campaign))
+            finally:
+                if refill is not None:
+                    queue.extend(await refill or [])
+                if progress is not None:
+                    await asyncio.gather(progress, return_exceptions=True)
+                if tasks:
+                    await asyncio.gather(*list(tasks), return_exceptions=True)
+                await self._flush(campaign_id, outcomes)
+                unsent += [Unsent(c, c.attempts) for c in queue]
+                finished = False
+                if not unsent and not ended and not self._stopping.is_set():
+                    finished = await self._broadcasts.finish(campaign_id, self.owner)
+                if not finished:
+                    await self._broadcasts.release(
+                        campaign_id,
+                        self.owner,
+                        [u.claimed.recipient_id for u in unsent],
+                        {u.claimed.recipient_id: u.attempts for u in unsent},
+                    )
 
     async def _flush(self, campaign_id: int, outcomes: list[Outcome]) -> None:
         if outcomes:

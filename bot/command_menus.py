@@ -38,6 +38,7 @@ MENUS: dict[Role, dict[str, LazyProxy]] = {
         "redeem": __("Redeem a voucher: /redeem CODE"),
         "apikey": __("API key for your own shop"),
         "notifications": __("Promotional messages on/off"),
+        "services": __("Paid services"),
         "supplier": __("Become a supplier"),
         "language": __("Language"),
         "help": __("Help"),
@@ -49,6 +50,7 @@ MENUS: dict[Role, dict[str, LazyProxy]] = {
         "upload": __("Upload codes: /upload SKU"),
         "earnings": __("Earnings and withdrawals"),
         "supplier_settings": __("Sales notifications and digests"),
+        "ads": __("Bid for a featured slot"),
     },
     Role.ADMIN: {
         "admin": __("Admin panel: what waits, users, prices"),
@@ -61,6 +63,8 @@ MENUS: dict[Role, dict[str, LazyProxy]] = {
         "export": __("Orders as CSV: /export FROM TO"),
         "payments": __("Stuck and mismatched payments"),
         "paycredit": __("Credit a payment: /paycredit ID TELEGRAM_ID note"),
+        "usdtrate": __("USDT rate: /usdtrate [PRICE]"),
+        "usdt": __("USDT that paid no payment"),
     },
 }
 # shown to those who may still use them only

@@ -57,6 +57,8 @@ class BannedGate(BaseMiddleware):
         user: UserView | None = data.get("user")
         if user is None or not user.is_banned:
             return await handler(event, data)
+        if isinstance(event, Message) and event.successful_payment is not None:
+            return await handler(event, data)  # money already taken is credited all the same
         if isinstance(event, Message):
             await event.answer(texts.banned())
         elif isinstance(event, CallbackQuery):

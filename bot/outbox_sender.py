@@ -29,16 +29,31 @@ from datetime import timedelta
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot import payment_texts, supplier_sales_texts
+from bot import (
+    ads_texts,
+    credit_texts,
+    fulfilment_texts,
+    payment_texts,
+    supplier_sales_texts,
+    upstream_texts,
+)
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
+from bot.keyboards import fulfilment as fulfilment_keyboards
 from bot.keyboards import supplier_sales as keyboards
 from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
+from core.ads import RESULT as AD_RESULT
+from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
+from core.fulfilment import DIRECT_TASK, ORDER_STATUS
+from core.leases import renewing
 from core.outbox import Envelope
+from core.paid_services import REPORT as SERVICE_REPORT
+from core.paid_services import STOPPED as SERVICE_STOPPED
 from core.payments import CREDITED_NOTICE, HELD_NOTICE
 from core.platform import Platform
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
+from core.upstreams.service import UPSTREAM_ALERT
 
 log = logging.getLogger("kameng.outbox")
 
@@ -77,7 +92,43 @@ async def _payment_held(_platform: Platform, envelope: Envelope) -> Rendered:
     return payment_texts.held(str(envelope.payload["payment"])), None
 
 
+async def _direct_task(_platform: Platform, envelope: Envelope) -> Rendered:
+    payload = envelope.payload
+    markup = fulfilment_keyboards.task_actions(int(payload["order_id"]), int(payload["quantity"]))
+    return fulfilment_texts.new_task(payload), markup
+
+
+async def _order_status(_platform: Platform, envelope: Envelope) -> Rendered:
+    return fulfilment_texts.order_status(envelope.payload), None
+
+
+async def _upstream_alert(_platform: Platform, envelope: Envelope) -> Rendered:
+    return upstream_texts.alert(envelope.payload), None
+
+
+async def _ad_result(_platform: Platform, envelope: Envelope) -> Rendered:
+    return ads_texts.auction_result(envelope.payload), None
+
+
+async def _service_stopped(_platform: Platform, envelope: Envelope) -> Rendered:
+    return ads_texts.service_stopped(envelope.payload), None
+
+
+async def _service_report(_platform: Platform, envelope: Envelope) -> Rendered:
+    return ads_texts.weekly_report(envelope.payload), None
+
+
+async def _credit_overdue(_platform: Platform, envelope: Envelope) -> Rendered:
+    return credit_texts.overdue_reminder(envelope.payload), None
+
+
+async def _credit_overdue_admin(_platform: Platform, envelope: Envelope) -> Rendered:
+    return credit_texts.overdue_for_admin(envelope.payload), None
+
+
 RENDERERS: dict[str, Renderer] = {
+    DIRECT_TASK: _direct_task,
+    ORDER_STATUS: _order_status,
     SALE: _sale,
     SALE_DIGEST: _digest,
     LOW_STOCK: _low_stock,
@@ -85,8 +136,16 @@ RENDERERS: dict[str, Renderer] = {
     WITHDRAWAL_DECIDED: _withdrawal_decided,
     CREDITED_NOTICE: _payment_credited,
     HELD_NOTICE: _payment_held,
+    UPSTREAM_ALERT: _upstream_alert,
+    AD_RESULT: _ad_result,
+    SERVICE_STOPPED: _service_stopped,
+    SERVICE_REPORT: _service_report,
+    CREDIT_OVERDUE: _credit_overdue,
+    CREDIT_OVERDUE_ADMIN: _credit_overdue_admin,
 }
 PRIORITIES: dict[str, Priority] = {
+    DIRECT_TASK: Priority.CODES,  # a buyer waits on it, like a sale
+    ORDER_STATUS: Priority.CODES,
     SALE: Priority.CODES,
     SALE_DIGEST: Priority.NOTICE,
     LOW_STOCK: Priority.NOTICE,
@@ -94,6 +153,12 @@ PRIORITIES: dict[str, Priority] = {
     WITHDRAWAL_DECIDED: Priority.NOTICE,
     CREDITED_NOTICE: Priority.NOTICE,
     HELD_NOTICE: Priority.NOTICE,
+    UPSTREAM_ALERT: Priority.NOTICE,
+    AD_RESULT: Priority.NOTICE,
+    SERVICE_STOPPED: Priority.NOTICE,
+    SERVICE_REPORT: Priority.NOTICE,
+    CREDIT_OVERDUE: Priority.NOTICE,
+    CREDIT_OVERDUE_ADMIN: Priority.NOTICE,
 }
 
 
@@ -160,15 +225,23 @@ class OutboxSender:
             self._worker, kinds=tuple(RENDERERS), limit=self._batch
         )
         sent = 0
-        for index, envelope in enumerate(envelopes):
-            if self._stopping.is_set():
-                await self._platform.outbox.release(envelopes[index:])
-                break
-            outcome = await self._deliver(envelope)
-            sent += outcome == "sent"
-            if outcome == "stop":  # Telegram is failing or limiting us: try again later
-                await self._platform.outbox.release(envelopes[index + 1 :])
-                break
+        outbox = self._platform.outbox
+        in_hand = list(envelopes)
+
+        async def renew() -> None:  # the rows not yet sent stay ours while we send
+            await outbox.renew(in_hand)
+
+        async with renewing(renew, outbox.lease):
+            for index, envelope in enumerate(envelopes):
+                if self._stopping.is_set():
+                    await outbox.release(envelopes[index:])
+                    break
+                outcome = await self._deliver(envelope)
+                del in_hand[0]
+                sent += outcome == "sent"
+                if outcome == "stop":  # Telegram is failing or limiting us: try again later
+                    await outbox.release(envelopes[index + 1 :])
+                    break
         return sent
 
     async def _deliver(self, envelope: Envelope) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import qrcode
 from aiogram.types import BufferedInputFile, Message
 
-from bot import payment_texts
+from bot import payment_texts, stars_invoices, usdt_texts
 from bot.keyboards import payments as keyboards
 from core.payments import Created
 
@@ -41,7 +41,24 @@ async def link_step(message: Message, created: Created) -> None:
         )
 
 
-PAY_STEPS: dict[str, PayStepShower] = {}  # provider name → its own pay step
+async def usdt_step(message: Message, created: Created) -> None:
+    """ "Send exactly 12.347000 USDT (TRC20) to ADDRESS before 21:30", the Check button,
+    then the address as a QR code."""
+    payment, step = created.payment, created.step
+    await message.answer(
+        usdt_texts.pay(payment, step),
+        reply_markup=keyboards.pay(payment.id, None),
+    )
+    await message.answer_photo(
+        BufferedInputFile(qr_png(step.address or ""), filename=f"usdt-{payment.id}.png"),
+        caption=usdt_texts.qr_caption(),
+    )
+
+
+PAY_STEPS: dict[str, PayStepShower] = {  # provider name → its own pay step
+    "stars": stars_invoices.invoice_step,
+    "usdt": usdt_step,
+}
 
 
 async def show_pay_step(message: Message, created: Created) -> None:

@@ -18,7 +18,9 @@ def method_label(method: str) -> str:
     """A method's button; a provider without a label of its own shows its name."""
     labels = {
         "epay": _("💳 Alipay / WeChat Pay"),
+        "stars": _("⭐ Telegram Stars"),
         BANK: _("🏦 Bank transfer (receipt)"),
+        "usdt": _("💵 USDT (TRC20)"),
     }
     return labels.get(method, method)
 

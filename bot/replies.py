@@ -10,7 +10,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot import texts
+from bot import fulfilment_texts, texts
 from bot.keyboards import menus
 from bot.telegram_session import EditMessageTextUnread, SendMessageUnread
 from core.delivery.codes import as_text_file
@@ -42,6 +42,11 @@ async def show_receipt(bot: Bot, chat_id: int, receipt: Receipt, quote: Message 
     codes (monospace, copyable) and takes the Confirm button away. More codes (or very long
     ones) follow as a .txt file. A quote that can no longer be edited (deleted meanwhile)
     gets the receipt as a new message instead."""
+    if receipt.fulfilment is not None and not receipt.codes:  # paid now, delivered later
+        text = fulfilment_texts.direct_receipt(receipt)
+        if not await _edited(quote, text):
+            await bot.send_message(chat_id, text)
+        return
     inline = texts.receipt_with_codes(receipt)
     in_file = len(receipt.codes) > texts.MAX_CODES_INLINE or len(inline) > TEXT_LIMIT
     text = texts.receipt_codes_in_file(receipt) if in_file else inline

@@ -22,10 +22,14 @@ from bot import scheduler_texts
 from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from bot.sender import Outcome, Priority, Sender
+from core.credit import CREDIT_DAILY
+from core.fulfilment import DEADLINE_JOB, POLL_JOB
 from core.jobs import JobContext, JobRunner
 from core.payments import RECOVER
+from core.payments.usdt import WATCH as USDT_WATCH
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
+from core.upstreams.service import UPSTREAM_SYNC
 
 log = logging.getLogger("kameng.scheduler")
 
@@ -104,6 +108,13 @@ def build_runner(
 ) -> JobRunner:
     settings = platform.settings
     messenger = PromotionMessenger(platform, i18n, sender)
+
+    async def expire_overdue(context: JobContext) -> None:  # every overdue one, not just its own
+        await platform.fulfilments.expire_due(context.owner)
+
+    async def poll_upstreams(context: JobContext) -> None:  # every order due a check
+        await platform.procurement.poll_due(context.owner)
+
     return JobRunner(
         platform.jobs,
         {
@@ -111,10 +122,17 @@ def build_runner(
             REMIND: messenger.remind,
             REPORT: messenger.report,
             RECOVER: platform.payments.run_recovery,  # 补单: payments whose notice never came
+            DEADLINE_JOB: expire_overdue,
+            POLL_JOB: poll_upstreams,
+            UPSTREAM_SYNC: platform.upstreams.run_sync_job,
+            USDT_WATCH: platform.usdt.run_watch,  # the USDT deposit address's transfers
+            **platform.ads.job_handlers(),
+            **platform.paid_services.job_handlers(),
+            CREDIT_DAILY: platform.credit.daily_job,
         },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),
-        lease=timedelta(seconds=settings.scheduler_lease_seconds),
+        lease=settings.scheduler_lease,
         owner=owner,
     )
 

@@ -30,7 +30,7 @@ from bot.app import prepare
 from bot.shared_state import SharedState
 from bot.webhook import RedisSeenUpdates, UpdateDedupe, WebhookEndpoint
 from core.errors import StorageUnavailable
-from core.instance_lease import RENEW_EVERY, InstanceHeld, InstanceLeases
+from core.instance_lease import InstanceHeld, InstanceLeases
 from core.jobs import runner_id
 from core.platform import Platform
 from core.seen_updates import SeenUpdates
@@ -53,7 +53,7 @@ async def serve(platform: Platform, bot: Bot, host: str, port: int) -> int:
     this one must be alone."""
     shared = bool(platform.settings.redis_url)
     owner = runner_id()
-    lease = InstanceLeases(platform.db, platform.clock)
+    lease = InstanceLeases(platform.db, platform.clock, platform.settings.lease)
     if not shared:
         try:
             await lease.take(owner)
@@ -143,9 +143,10 @@ async def _until_stopped(
     lease was taken over (this instance was stalled past it: another runs now)."""
     clock = platform.clock
     forget_at = clock.now()
+    renew_every = platform.settings.lease / 3
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), RENEW_EVERY.total_seconds())
+            await asyncio.wait_for(stop.wait(), renew_every.total_seconds())
         try:
             if held is not None and not await held[0].renew(held[1]):
                 log.error("the instance lease was taken over by another kameng serve; stopping")
@@ -154,5 +155,5 @@ async def _until_stopped(
                 await seen.forget_old()
                 forget_at = clock.now() + FORGET_EVERY
         except StorageUnavailable:
-            log.warning("the database is unavailable; renewing again in %s", RENEW_EVERY)
+            log.warning("the database is unavailable; renewing again in %s", renew_every)
     return 0

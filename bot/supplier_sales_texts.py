@@ -227,7 +227,11 @@ def sale_split(sale: SaleSplitView) -> str:
         sold=sale.units_30d,
         band=tier_band(sale.tier),
     )
-    if sale.exclusive:
+    if sale.schedule.startswith("category:"):
+        body += " " + _("(schedule of category {name})").format(
+            name=escape(sale.schedule.split(":", 1)[1])
+        )
+    elif sale.exclusive:
         body += " " + _("(exclusive ladder)")
     return f"{head}\n{body}"
 

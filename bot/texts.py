@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import formatting as fmt
+from bot import fulfilment_texts, stars_texts, usdt_texts
 from core.balances import BalanceView, Movement
 from core.delivery.codes import CardCode
 from core.errors import KamengError
@@ -100,7 +101,8 @@ def stock_label(line: SkuLine) -> str:
 
 
 def sku_button(line: SkuLine) -> str:
-    return f"{line.name} · {fmt.amount(line.my_price)} · {stock_label(line)}"
+    mark = f"⭐ {_('Featured')} · " if line.featured else ""
+    return f"{mark}{line.name} · {fmt.amount(line.my_price)} · {stock_label(line)}"
 
 
 def sku_list_header(title: str, page: int, pages: int) -> str:
@@ -305,6 +307,8 @@ def order_button(o: OrderSummary) -> str:
 
 
 def order_status(r: Receipt) -> str:
+    if r.fulfilment is not None:  # delivered later: pending, fulfilling, delivered, …
+        return fulfilment_texts.status_word(r.status)
     labels = {"paid": _("paid"), "partly_refunded": _("partly refunded"), "refunded": _("refunded")}
     return labels.get(r.status.value, r.status.value)
 
@@ -321,7 +325,7 @@ def order_detail(r: Receipt) -> str:
         total=fmt.amount(r.total),
         status=order_status(r),
         date=fmt.moment(r.created_at),
-    )
+    ) + (fulfilment_texts.detail(r) if r.fulfilment is not None else "")
 
 
 def balance(view: BalanceView) -> str:
@@ -444,6 +448,12 @@ def error(exc: KamengError) -> str:
         return _("Not enough balance: you are short by {amount}.").format(
             amount=fmt.amount(int(p.get("shortfall", 0)))
         )
+    if exc.code == "credit_blocked" and p.get("reason") == "frozen":
+        return _("Your credit line is frozen: pay with your own balance or top up first.")
+    if exc.code == "credit_blocked":
+        return _(
+            "Your credit line was due on {date}: top up to repay it before buying on credit."
+        ).format(date=p.get("due_on", ""))
     if exc.code == "out_of_stock":
         return _("Not enough stock: only {count} left.").format(count=p.get("available", 0))
     if exc.code == "invalid_quantity":
@@ -480,6 +490,22 @@ def error(exc: KamengError) -> str:
             "That callback URL cannot be used: it must start with http:// or https:// "
             "and reach a public address."
         )
+    if exc.code == "usdt_not_configured":  # no rate (or address) yet
+        return usdt_texts.not_configured()
+    if exc.code == "usdt_slots_full":
+        return usdt_texts.slots_full()
+    if exc.code == "stars_refused":
+        return stars_texts.refused(str(p.get("reason")), int(p.get("max", 0)))
+    if exc.code == "invalid_account":
+        zh = fmt.current_locale().startswith("zh")
+        label = escape(str(p.get("label_zh" if zh else "label_en") or p.get("field", "")))
+        if p.get("reason") == "missing":
+            return _("Please fill in {field}.").format(field=label)
+        return _("{field} does not look right; please check it and type it again.").format(
+            field=label
+        )
+    if exc.code == "order_finished":
+        return _("This order is finished already; nothing was changed.")
     if exc.code == "storage_unavailable":  # the disk is read-only or full: nothing was charged
         return _("We cannot save orders right now; nothing was charged. Try again in a minute.")
     return _("That could not be done.")

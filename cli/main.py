@@ -14,7 +14,10 @@ import click
 from pydantic import ValidationError
 from sqlalchemy import make_url
 
+from cli import upstream as upstream_cli
+from cli.ads import ads
 from cli.callbacks import callbacks
+from cli.commission import commission
 from cli.common import (
     NUMBERS_AS_ARGUMENTS,
     OPERATOR,
@@ -27,13 +30,19 @@ from cli.common import log_to_stderr as _log_to_stderr
 from cli.common import on_database as _on_database
 from cli.common import positive_amount as _positive_amount
 from cli.common import run_on_platform as _run
+from cli.credit import credit
 from cli.payments import payments
 from cli.render import describe_error
+from cli.reports import reports
+from cli.services import services
+from cli.stars import stars
+from cli.usdt import usdt
 from core import audit, backup, schema
 from core.catalogue import NewSku
 from core.checks import CheckReport, check_ledger
 from core.clock import SystemClock
 from core.db import Database
+from core.decisions.fulfilment import AccountField, parse_field
 from core.delivery.importer import ImportReport
 from core.delivery.sources import read_bytes
 from core.errors import KamengError, SecretKeyMismatch
@@ -284,6 +293,15 @@ def sku() -> None:
     is_flag=True,
     help="List it even with a price above the face value, or of 0 (refused otherwise).",
 )
+@click.option("--kind", type=click.Choice(["codes", "direct"]), default="codes")
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    metavar="NAME:LABEL_EN:LABEL_ZH:PATTERN",
+    help="A direct SKU's account field, e.g. 'phone:Phone number:手机号:1[3-9]\\d{9}'.",
+)
+@click.option("--deadline-minutes", type=int, default=30, help="A direct SKU's time to fulfil.")
 def sku_add(
     code: str,
     name: str,
@@ -296,8 +314,12 @@ def sku_add(
     stock_kind: str,
     exclusive: bool,
     force: bool,
+    kind: str = "codes",
+    fields: tuple[str, ...] = (),
+    deadline_minutes: int = 30,
 ) -> None:
-    """Add a SKU as a draft; prints its id and code."""
+    """Add a SKU as a draft; prints its id and code. ``--kind direct`` makes a direct
+    top-up (直充) SKU: no codes, the buyer types the account in each ``--field``."""
     level_prices: dict[str, int] = {}
     for item in level_price:
         level, sep, amount = item.partition("=")
@@ -315,9 +337,21 @@ def sku_add(
         level_prices=level_prices,
         stock_kind=StockKind(stock_kind),
         exclusive=exclusive,
+        direct_fields=_direct_fields(kind, fields),
+        direct_deadline_minutes=deadline_minutes if kind == "direct" else 0,
     )
     view = _run(lambda p: p.catalogue.add_sku(new, actor=OPERATOR, allow_above_face=force))
     click.echo(f"{view.id} {view.code}")
+
+
+def _direct_fields(kind: str, fields: tuple[str, ...]) -> tuple[AccountField, ...]:
+    if kind != "direct":
+        if fields:
+            raise click.BadParameter("only a direct SKU has fields", param_hint="--field")
+        return ()
+    if not fields:
+        raise click.BadParameter("a direct SKU needs at least one", param_hint="--field")
+    return tuple(parse_field(spec) for spec in fields)
 
 
 @sku.command("activate")
@@ -723,7 +757,18 @@ def jobs_list(status: str | None, limit: int) -> None:
 
 
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
-PARTS: tuple[click.Command, ...] = (payments, callbacks)
+PARTS: tuple[click.Command, ...] = (
+    payments,
+    callbacks,
+    upstream_cli.upstream,
+    usdt,
+    stars,
+    credit,
+    reports,
+    commission,
+    ads,
+    services,
+)
 for part in PARTS:
     main.add_command(part)
 

@@ -13,6 +13,8 @@ from core.platform import Platform
 
 def _line(payment: PaymentView) -> str:
     paid = "" if payment.paid_amount is None else f"  paid {format_amount(payment.paid_amount)}"
+    if payment.paid_amount is not None and payment.provider_currency == "XTR":  # whole stars
+        paid = f"  paid {payment.paid_amount} XTR"
     reference = f"  ref {payment.provider_reference}" if payment.provider_reference else ""
     note = f"  ({payment.note})" if payment.note else ""
     to = (

@@ -130,6 +130,16 @@ def _not_restockable(w: _Words) -> str:
         return "cannot restock: " + ", ".join(f"{k} {v}" for k, v in w.p.items())
 
 
+_STARS_REFUSED = {
+    "no_rate": "no Stars rate is set: kameng stars rate FEN_PER_STAR",
+    "bad_rate": "a Stars rate is a whole number of fen per star, above 0",
+    "too_many": "that top-up would cost more than {max} stars, the most one invoice may ask",
+    "unknown": "that payment is not a paid Telegram Stars payment",
+    "closed": "only a credited Stars payment can be refunded",
+    "already": "that Stars payment was refunded already",
+}
+
+
 MESSAGES: dict[str, Callable[[_Words], str]] = {
     "error": lambda w: "that could not be done",
     "not_found": _not_found,
@@ -138,6 +148,9 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "sku_not_for_sale": lambda w: f"{w.p.get('sku')} is not for sale ({w.p.get('status')})",
     "out_of_stock": _out_of_stock,
     "insufficient_balance": lambda w: f"not enough balance: short by {w.money('shortfall')}",
+    "credit_blocked": lambda w: (
+        f"the credit line is {w.text('reason')} (due {w.text('due_on')}): no further drawing"
+    ),
     "insufficient_payable": lambda w: f"not enough payable: short by {w.money('shortfall')}",
     "forbidden": lambda w: f"not allowed: {w.text('action', 'that')}",
     "user_banned": lambda w: "this user is banned",
@@ -158,7 +171,15 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "not_restockable": _not_restockable,
     "quote_used": lambda w: f"this quote was already bought (order {w.p.get('order_id')})",
     "callback_url_refused": lambda w: f"callback URL refused: {w.text('reason')}",
+    "invalid_account": lambda w: (
+        f"account field {w.p.get('field')} is {w.p.get('reason', 'invalid')}"
+        + (f" (it must match {w.p['pattern']})" if w.p.get("pattern") else "")
+    ),
+    "order_finished": lambda w: f"order {w.p.get('order')} is already {w.p.get('status')}",
     "no_such_revision": lambda w: f"no such revision: {w.p.get('revision')}",
+    "stars_refused": lambda w: _STARS_REFUSED.get(
+        str(w.p.get("reason")), "Telegram Stars: that could not be done"
+    ).format(**w.p),
     "unknown_payment_method": lambda w: (
         f"payment provider {w.p.get('method')} is not enabled (see the README's Payments)"
     ),
@@ -166,9 +187,30 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "payment_provider_unavailable": lambda w: (
         f"payment provider {w.p.get('provider')} did not answer; nothing changed, try again"
     ),
+    "upstream_error": lambda w: (
+        f"the upstream {w.p.get('upstream', '')} refused: {w.text('reason')}"
+    ),
+    "upstream_unreachable": lambda w: f"the upstream could not be reached: {w.text('reason')}",
+    "upstream_callback_refused": lambda w: f"callback refused: {w.text('reason')}",
+    "unknown_protocol": lambda w: (
+        f"no upstream protocol {w.p.get('protocol')!r}; known: {w.p.get('known', '')}"
+    ),
     "storage_unavailable": lambda w: (
         f"the database cannot be written ({w.text('reason')}): nothing was changed; "
         "fix the disk or its permissions and run it again"
+    ),
+    "chain_unavailable": lambda w: (
+        f"the TRON API did not answer ({w.text('reason')}): nothing was changed; "
+        "check KAMENG_USDT_API_URL / KAMENG_USDT_API_KEY and run it again"
+    ),
+    "usdt_not_configured": lambda w: {
+        "rate": "no USDT exchange rate yet: set one with kameng usdt rate set 7.25",
+        "deposit_address": "set KAMENG_USDT_DEPOSIT_ADDRESS to take USDT",
+        "api_url": "set KAMENG_USDT_API_URL (a TronGrid-style API) to watch the chain",
+    }.get(str(w.p.get("missing")), f"USDT is not configured ({w.text('missing')})"),
+    "usdt_slots_full": lambda w: (
+        f"every USDT amount near {w.money('amount')} is expected by an open payment; "
+        "try another amount or later"
     ),
 }
 

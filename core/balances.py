@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
+from core.credit import interest_owed
 from core.db import Database
 from core.decisions.balance import SUPPLIER_PAYABLE_FLOOR, reseller_floor
+from core.decisions.credit import allocate_repayment
 from core.errors import (
     IdempotencyConflict,
     InsufficientBalance,
@@ -184,16 +186,25 @@ async def move_reseller_balance(
         balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
         return Posted(done.id, balance, replayed=True)
     floor = reseller_floor(user.credit_limit) if amount < 0 else None
+    postings = [Posting(AccountKind.RESELLER_BALANCE, user.id, amount, floor=floor)]
+    if amount > 0 and kind != "adjustment":  # money in repays a line's interest first
+        repaid = allocate_repayment(amount, await interest_owed(session, user.id))
+        if repaid.interest:
+            postings = [
+                Posting(AccountKind.RESELLER_INTEREST, user.id, repaid.interest),
+                *(
+                    [Posting(AccountKind.RESELLER_BALANCE, user.id, repaid.principal)]
+                    if repaid.principal
+                    else []
+                ),
+            ]
     transaction_id = await post(
         session,
         key=key,
         kind=kind,
         now=now,
         memo=note,
-        postings=[
-            Posting(AccountKind.RESELLER_BALANCE, user.id, amount, floor=floor),
-            platform(AccountKind.TOPUP_CLEARING, -amount),
-        ],
+        postings=[*postings, platform(AccountKind.TOPUP_CLEARING, -amount)],
     )
     await audit.append(
         session,

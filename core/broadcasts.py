@@ -56,7 +56,7 @@ MAX_CAPTION = 1024
 MAX_BUTTON_LABEL = 64
 MAX_URL = 512
 MAX_DAYS = 3650
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=30)  # the default; ``Settings.lease_seconds``
 INTERRUPTED = "interrupted: delivery unknown (worker stopped without finishing)"
 AUDIENCES = ("resellers", "level", "category", "suppliers")
 _TAG = re.compile(r"<[^>]*>")
@@ -264,19 +264,21 @@ async def _renew(
     campaign_id: int,
     owner: str,
     now: datetime,
+    lease: timedelta,
     where: list[ColumnElement[bool]] | None = None,
 ) -> bool:
-    """Hold the campaign ``LEASE`` longer, if it is still ``owner``'s."""
-    until = now + LEASE
+    """Hold the campaign ``lease`` longer, if it is still ``owner``'s."""
+    until = now + lease
     return await leases.renew(
         session, BroadcastCampaign, campaign_id, owner=owner, until=until, where=where or []
     )
 
 
 class Broadcasts:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, lease: timedelta = LEASE) -> None:
         self._db = db
         self._clock = clock
+        self.lease = lease
 
     # composing (admin) -----------------------------------------------------------------
 
@@ -451,9 +453,14 @@ class Broadcasts:
             this_one = [BroadcastCampaign.id == campaign_id, _SENDING]
             taken = bool(
                 await leases.claim(
-                    session, BroadcastCampaign, owner=owner, now=now, lease=LEASE, where=this_one
+                    session,
+                    BroadcastCampaign,
+                    owner=owner,
+                    now=now,
+                    lease=self.lease,
+                    where=this_one,
                 )
-            ) or await _renew(session, campaign_id, owner, now, where=[_SENDING])
+            ) or await _renew(session, campaign_id, owner, now, self.lease, where=[_SENDING])
             if taken:
                 # nobody is sending this campaign right now (that is what the lease says), so
                 # a recipient still "sending" belongs to a worker that died or failed mid-batch
@@ -465,7 +472,7 @@ class Broadcasts:
         is no longer ours to send (cancelled, or the lease was taken over)."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            if not await _renew(session, campaign_id, owner, now, where=[_SENDING]):
+            if not await _renew(session, campaign_id, owner, now, self.lease, where=[_SENDING]):
                 return None
             rows = (
                 await session.execute(
@@ -489,6 +496,11 @@ class Broadcasts:
                 )
             return claimed
 
+    async def renew(self, campaign_id: int, owner: str) -> bool:
+        """Hold the campaign one lease longer while sending; False if it is no longer ours."""
+        async with self._db.transaction() as session:
+            return await _renew(session, campaign_id, owner, self._clock.now(), self.lease)
+
     async def record(self, campaign_id: int, owner: str, outcomes: list[Outcome]) -> None:
         """Write delivery outcomes (one transaction for the batch) and renew the lease."""
         if not outcomes:
@@ -496,7 +508,7 @@ class Broadcasts:
         now = self._clock.now()
         async with self._db.transaction() as session:
             await _campaign(session, campaign_id, lock=True)
-            await _renew(session, campaign_id, owner, now)
+            await _renew(session, campaign_id, owner, now, self.lease)
             await session.execute(
                 update(BroadcastRecipient),
                 [

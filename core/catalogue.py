@@ -13,6 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.clock import Clock
 from core.db import Database
+from core.decisions.fulfilment import (
+    MAX_DEADLINE_MINUTES,
+    AccountField,
+    check_fields,
+    fields_to_json,
+)
 from core.errors import InvalidInput, NotFound
 from core.ledger import open_account
 from core.models import (
@@ -20,6 +26,7 @@ from core.models import (
     Category,
     Code,
     CodeStatus,
+    DirectSku,
     Level,
     Promotion,
     PromotionKind,
@@ -32,6 +39,7 @@ from core.models import (
     SkuStatus,
     StockKind,
     Supplier,
+    UpstreamSku,
     User,
     UserStatus,
 )
@@ -91,6 +99,10 @@ class NewSku:
     level_prices: dict[str, int] = field(default_factory=dict)
     stock_kind: StockKind = StockKind.UNIQUE
     exclusive: bool = False
+    # a direct top-up SKU (直充): the account fields it asks for and the minutes its
+    # supplier has to fulfil an order; no codes (its stock is unlimited, like cyclic)
+    direct_fields: tuple[AccountField, ...] = ()
+    direct_deadline_minutes: int = 0
 
 
 def language_for(telegram_language_code: str | None) -> str:
@@ -445,6 +457,15 @@ class Catalogue:
                 raise InvalidInput(field=f"price:{level_name}", value=price)
         for price in (new.default_price, *new.level_prices.values()):
             check_sale_price(price, new.face_value, allow_above_face=allow_above_face)
+        direct = bool(new.direct_fields)
+        if direct:
+            check_fields(new.direct_fields)
+            if not 0 < new.direct_deadline_minutes <= MAX_DEADLINE_MINUTES:
+                raise InvalidInput(
+                    field="deadline_minutes",
+                    value=new.direct_deadline_minutes,
+                    max=MAX_DEADLINE_MINUTES,
+                )
         now = self._clock.now()
         async with self._db.transaction() as session:
             if await session.scalar(select(Sku.id).where(Sku.code == code)) is not None:
@@ -464,13 +485,21 @@ class Catalogue:
                 face_value=new.face_value,
                 supply_price=new.supply_price,
                 default_price=new.default_price,
-                stock_kind=new.stock_kind,
+                stock_kind=StockKind.CYCLIC if direct else new.stock_kind,
                 exclusive=new.exclusive,
                 status=SkuStatus.DRAFT,
                 created_at=now,
             )
             session.add(sku)
             await session.flush()
+            if direct:
+                session.add(
+                    DirectSku(
+                        sku_id=sku.id,
+                        fields=fields_to_json(new.direct_fields),
+                        deadline_minutes=new.direct_deadline_minutes,
+                    )
+                )
             for level_name, price in new.level_prices.items():
                 level = await load_level(session, level_name)
                 session.add(SkuLevelPrice(sku_id=sku.id, level_id=level.id, price=price))
@@ -521,6 +550,11 @@ class Catalogue:
             sku = await load_sku(session, code)
             if sku.stock_kind is StockKind.CYCLIC:
                 return None
+            mirrored = await session.execute(  # an upstream's SKU: the upstream's stock
+                select(UpstreamSku.stock).where(UpstreamSku.sku_id == sku.id)
+            )
+            if (row := mirrored.first()) is not None:
+                return None if row.stock is None else int(row.stock)
             return int(
                 await session.scalar(
                     select(func.count()).where(

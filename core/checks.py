@@ -24,13 +24,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from core.db import Database
+from core.decisions.fulfilment import OPEN as FULFILMENT_OPEN
 from core.models import (
+    PLATFORM_OWNER,
     Account,
     AccountKind,
+    AdRound,
+    AdRoundStatus,
     AuditRecord,
     Code,
     CodeRestock,
     CodeStatus,
+    Fulfilment,
     LedgerEntry,
     LedgerTransaction,
     LineStatus,
@@ -39,16 +44,23 @@ from core.models import (
     OrderStatus,
     Payment,
     PaymentStatus,
+    ServiceSubscription,
     Sku,
+    SkuStatus,
+    StarsRefund,
     StockKind,
     SupplierDailyUnits,
     TopUpRequest,
     TopUpStatus,
+    UpstreamSku,
+    UsdtTransfer,
+    UsdtTransferStatus,
     User,
     Voucher,
     WithdrawalRequest,
     WithdrawalStatus,
 )
+from core.revenue import CLEARING, REVENUE_SOURCES
 
 _SHOW = 20  # offenders listed per problem; the count is always complete
 
@@ -183,6 +195,7 @@ async def check_ledger(db: Database) -> CheckReport:
                     func.coalesce(func.sum(OrderLine.price), 0).label("lines_total"),
                 )
                 .outerjoin(OrderLine, OrderLine.order_id == Order.id)
+                .where(~exists().where(Fulfilment.order_id == Order.id))  # no lines: below
                 .group_by(Order.id, Order.quantity, Order.total)
                 .having(
                     (func.count(OrderLine.id) != Order.quantity)
@@ -296,10 +309,176 @@ async def check_ledger(db: Database) -> CheckReport:
             ),
         )
         report.add(
+            "Stars refunds without exactly their one reversing ledger transaction",
+            await _linked(
+                session,
+                "stars refund of payment",
+                StarsRefund.payment_id,  # type: ignore[arg-type]
+                literal("stars-refund:", String) + StarsRefund.payment_id,
+                literal(True),
+                StarsRefund.transaction_id,
+            ),
+        )
+        report.add(
             "top-up transactions with neither their payment nor their admin approval",
             await _unbacked_top_ups(session),
         )
+        for name, offenders in await _fulfilment_checks(session):
+            report.add(name, offenders)
+        report.add(  # core/pricing/upstream.py: never below cost, never above face value
+            "upstream SKUs on sale below their upstream cost or above its face value",
+            await _rows(
+                session,
+                select(Sku.code, Sku.default_price, UpstreamSku.cost, UpstreamSku.face_value)
+                .join(UpstreamSku, UpstreamSku.sku_id == Sku.id)
+                .where(
+                    Sku.status == SkuStatus.ACTIVE,
+                    (Sku.default_price < UpstreamSku.cost)
+                    | (
+                        Sku.default_price > func.coalesce(UpstreamSku.face_value, Sku.default_price)
+                    ),
+                ),
+            ),
+        )
+        report.add(
+            "featured-slot rounds sold without their ledger transaction (or unsold with one)",
+            await _linked(
+                session,
+                "ad round",
+                AdRound.id,
+                _key("ads:round-", AdRound.id),
+                AdRound.status == AdRoundStatus.SOLD,
+                None,
+            ),
+        )
+        report.add(
+            "paid services whose paid periods differ from their ledger transactions",
+            await _service_periods(session),
+        )
+        report.add(
+            "platform accounts that are neither a revenue source nor clearing",
+            await _rows(
+                session,
+                select(Account.id, Account.kind).where(
+                    Account.owner_id == PLATFORM_OWNER,
+                    Account.kind.not_in([*REVENUE_SOURCES.values(), *CLEARING]),
+                ),
+            ),
+        )
+        report.add(
+            "USDT transfers recorded as credited whose payment is not credited by them",
+            await _usdt_credited_unpaid(session),
+        )
+        report.add(
+            "credit interest repaid beyond what was owed",
+            await _rows(
+                session,
+                select(Account.id, Account.owner_id, Account.balance).where(
+                    Account.kind == AccountKind.RESELLER_INTEREST, Account.balance > 0
+                ),
+            ),
+        )
     return report
+
+
+async def _usdt_credited_unpaid(session: AsyncSession) -> list[str]:
+    """A transfer the watcher marked credited names a payment that is credited, under that
+    transfer's tx id (so no transfer claims a payment another one paid)."""
+    return await _rows(
+        session,
+        select(UsdtTransfer.tx_id, UsdtTransfer.payment_id, Payment.status)
+        .outerjoin(Payment, Payment.id == UsdtTransfer.payment_id)
+        .where(
+            UsdtTransfer.status == UsdtTransferStatus.CREDITED,
+            or_(
+                Payment.id.is_(None),
+                Payment.status != PaymentStatus.CREDITED,
+                Payment.provider_reference != UsdtTransfer.tx_id,
+            ),
+        ),
+    )
+
+
+async def _fulfilment_checks(session: AsyncSession) -> list[tuple[str, list[str]]]:
+    """Orders delivered later (``core/fulfilment.py``): the hold is exactly what the open
+    ones paid; each ended one released its hold once (``fulfil:<order>``), paying back
+    exactly its undelivered units; an open one has released nothing."""
+    hold = await session.scalar(
+        select(Account.balance).where(
+            Account.kind == AccountKind.FULFILMENT_HOLD, Account.owner_id == PLATFORM_OWNER
+        )
+    )
+    open_total = await session.scalar(
+        select(func.coalesce(func.sum(Order.total), 0))
+        .join(Fulfilment, Fulfilment.order_id == Order.id)
+        .where(Fulfilment.status.in_(FULFILMENT_OPEN))
+    )
+    hold_offenders = (
+        [f"hold {hold} != open orders {open_total}"]
+        if int(hold or 0) != int(open_total or 0)
+        else []
+    )
+    settled = (
+        select(
+            LedgerTransaction.order_id,
+            func.count(func.distinct(LedgerTransaction.id)).label("settlements"),
+            func.coalesce(
+                func.sum(case((Account.kind == AccountKind.RESELLER_BALANCE, LedgerEntry.amount))),
+                0,
+            ).label("paid_back"),
+        )
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(Account, Account.id == LedgerEntry.account_id)
+        .where(LedgerTransaction.kind == "fulfilment")
+        .group_by(LedgerTransaction.order_id)
+        .subquery()
+    )
+    ended = Fulfilment.status.not_in(FULFILMENT_OPEN)
+    settlements = func.coalesce(settled.c.settlements, 0)
+    owed_back = (Order.quantity - Fulfilment.delivered_units) * Order.unit_price
+    wrong = await _rows(
+        session,
+        select(
+            Order.id,
+            Fulfilment.status,
+            settlements.label("settlements"),
+            func.coalesce(settled.c.paid_back, 0).label("paid_back"),
+            owed_back.label("undelivered"),
+        )
+        .join(Fulfilment, Fulfilment.order_id == Order.id)
+        .outerjoin(settled, settled.c.order_id == Order.id)
+        .where(
+            or_(
+                and_(ended, settlements != 1),
+                and_(~ended, settlements != 0),
+                and_(ended, func.coalesce(settled.c.paid_back, 0) != owed_back),
+                Order.status != Fulfilment.status,
+            )
+        )
+        .order_by(Order.id),
+    )
+    return [
+        ("the fulfilment hold differs from what the open orders paid", hold_offenders),
+        (
+            "orders fulfilled later not settled exactly once, or paid back other than "
+            "their undelivered units",
+            wrong,
+        ),
+    ]
+
+
+async def _service_periods(session: AsyncSession) -> list[str]:
+    """Each bought service has one ``services:sub-<id>:<n>`` transaction per paid period."""
+    pattern = _key("services:sub-", ServiceSubscription.id) + literal(":%", String)
+    paid = func.count(LedgerTransaction.id)
+    rows = await session.execute(
+        select(ServiceSubscription.id, ServiceSubscription.period, paid)
+        .outerjoin(LedgerTransaction, LedgerTransaction.idempotency_key.like(pattern))
+        .group_by(ServiceSubscription.id, ServiceSubscription.period)
+        .having(paid != ServiceSubscription.period)
+        .order_by(ServiceSubscription.id)
+    )
+    return [f"service #{i}: {period} periods, {n} ledger transactions" for i, period, n in rows]
 
 
 async def _daily_units(session: AsyncSession, sqlite: bool) -> list[str]:

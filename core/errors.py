@@ -145,3 +145,76 @@ class CallbackUrlRefused(KamengError):
     ``unresolvable`` or ``private_address`` (loopback, private, link-local … in production)."""
 
     code = "callback_url_refused"
+
+
+class InvalidAccount(KamengError):
+    """The account a direct top-up is for does not fit the SKU's fields: ``field`` is the
+    field's name, ``reason`` ``missing``, ``pattern`` (``pattern`` given) or ``unknown``."""
+
+    code = "invalid_account"
+
+
+class OrderFinished(KamengError):
+    """The order's fulfilment has ended already (``status``): delivered, failed or partly
+    delivered; nothing more can change it."""
+
+    code = "order_finished"
+
+
+# --- upstreams (货源对接) ---
+
+
+class UpstreamError(KamengError):
+    """An upstream refused a call, answered what we cannot read, or was not reached.
+    ``upstream`` names it, ``reason`` says what (never a secret)."""
+
+    code = "upstream_error"
+
+
+class UpstreamUnreachable(UpstreamError):
+    code = "upstream_unreachable"
+
+
+class UpstreamCallbackRefused(KamengError):
+    """A callback whose signature, key or timestamp does not hold (``reason``)."""
+
+    code = "upstream_callback_refused"
+
+
+class UnknownProtocol(KamengError):
+    code = "unknown_protocol"
+
+
+class ChainUnavailable(KamengError):
+    """The chain's API did not answer usefully (``reason``: what went wrong); the USDT
+    watcher tries again on its next run."""
+
+    code = "chain_unavailable"
+
+
+class UsdtNotConfigured(KamengError):
+    """USDT payments need a deposit address and an exchange rate (``missing``)."""
+
+    code = "usdt_not_configured"
+
+
+class UsdtSlotsFull(KamengError):
+    """Every payable amount near this one is expected by an open payment: try another
+    amount or later."""
+
+    code = "usdt_slots_full"
+
+
+class StarsRefused(KamengError):
+    """Telegram Stars refused: ``reason`` is ``no_rate`` (no rate set yet), ``too_many``
+    (more than ``max`` stars in one invoice), or a refund's ``unknown`` / ``closed`` /
+    ``already`` (see ``core/decisions/stars.py``)."""
+
+    code = "stars_refused"
+
+
+class CreditBlocked(KamengError):
+    """A purchase would draw on a credit line that is past its due date (``reason``
+    "overdue", ``due_on``) or frozen (``reason`` "frozen"): nothing was charged."""
+
+    code = "credit_blocked"

@@ -5,7 +5,8 @@ Without Redis, FSM state and throttling live in one process's memory, so a secon
 on the same database would split a user's conversation between two memories. The instance
 takes the ``serve`` row of ``instance_leases`` through the project's one lease
 (``core/leases.py``) at start and renews it every ``RENEW_EVERY``; a second instance finds
-it held and refuses to start. An instance that died (SIGKILL, power cut) stops renewing,
+it held and refuses to start. (``kameng serve`` renews every third of
+``Settings.lease_seconds``.) An instance that died (SIGKILL, power cut) stops renewing,
 its lease runs out after ``LEASE`` and the next one takes it over; a clean stop gives it
 back at once.
 """
@@ -23,8 +24,8 @@ from core.db import Database
 from core.models import InstanceLease
 
 SERVE = "serve"
-LEASE = timedelta(seconds=30)
-RENEW_EVERY = timedelta(seconds=10)
+LEASE = timedelta(seconds=30)  # the default (``Settings.lease_seconds``)
+RENEW_EVERY = LEASE / 3
 
 
 class InstanceHeld(Exception):

@@ -14,6 +14,7 @@ Time comes from the injected ``Clock``; a scheduler (APScheduler in the bot) onl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -213,6 +214,26 @@ class JobStore:
                 values={"cursor": cursor},
             )
 
+    async def renew(self, job_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Hold a running job one lease longer; False when the lease was lost."""
+        async with self._db.transaction() as session:
+            return await leases.renew(
+                session, ScheduledJob, job_id, owner=owner, until=now + lease, where=_RUNNING
+            )
+
+    async def give_back(self, job_id: int, owner: str) -> bool:
+        """A clean stop mid-job: free at once (the attempt not counted); the next runner
+        resumes from the checkpoint."""
+        async with self._db.transaction() as session:
+            return await leases.release(
+                session,
+                ScheduledJob,
+                job_id,
+                owner=owner,
+                where=_RUNNING,
+                values={"status": JobStatus.PENDING, "attempts": ScheduledJob.attempts - 1},
+            )
+
     async def complete(self, job_id: int, owner: str, now: datetime) -> bool:
         async with self._db.transaction() as session:
             return await leases.release(
@@ -330,7 +351,16 @@ class JobRunner:
         try:
             if handler is None:
                 raise LookupError(f"no handler for job kind {job.kind!r}")
-            await handler(context)
+
+            async def renew() -> bool:
+                return await self._store.renew(job.id, self.owner, self._clock.now(), self._lease)
+
+            async with leases.renewing(renew, self._lease):
+                await handler(context)
+        except asyncio.CancelledError:
+            # a clean stop: the job is given back at once, not when its lease runs out
+            await asyncio.shield(self._store.give_back(job.id, self.owner))
+            raise
         except Exception as exc:
             log.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
             await self._store.fail(job.id, self.owner, self._clock.now(), repr(exc))

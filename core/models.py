@@ -99,6 +99,13 @@ class OrderStatus(enum.StrEnum):
     PAID = "paid"
     PARTLY_REFUNDED = "partly_refunded"
     REFUNDED = "refunded"
+    # an order not delivered at once (direct top-up, an upstream still processing):
+    # pending → fulfilling → delivered | failed | partially_delivered (core/fulfilment.py)
+    PENDING = "pending"
+    FULFILLING = "fulfilling"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    PARTIALLY_DELIVERED = "partially_delivered"
 
 
 class LineStatus(enum.StrEnum):
@@ -114,6 +121,15 @@ class AccountKind(enum.StrEnum):
     TOPUP_CLEARING = "topup_clearing"
     PAYOUT_CLEARING = "payout_clearing"
     PAYMENT_FEES = "platform_payment_fees"  # what payment providers keep (issue 15)
+    FULFILMENT_HOLD = "fulfilment_hold"  # what resellers paid for orders not yet delivered
+    UPSTREAM_PREPAID = "upstream_prepaid"  # what we hold at an upstream (owner: upstream id)
+    PLATFORM_ADS = "platform_ads"  # featured placements and brand-zone fees (core/ads.py)
+    PLATFORM_SERVICES = "platform_services"  # paid services (core/paid_services.py)
+    PLATFORM_DATA = "platform_data"  # demand reports
+
+    # --- credit lines (0024): interest the platform earns, interest a reseller owes ---
+    PLATFORM_INTEREST = "platform_interest"
+    RESELLER_INTEREST = "reseller_interest"
 
 
 class Level(Base):
@@ -305,6 +321,9 @@ class Order(Base):
     unit_price: Mapped[int] = mapped_column(Money)
     total: Mapped[int] = mapped_column(Money)
     commission_bps: Mapped[int] = mapped_column(Integer)
+    # the schedule ("default", "exclusive", "category:<id>") and tier (its min units) used
+    commission_schedule: Mapped[str | None] = mapped_column(String(32))
+    commission_tier: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.PAID)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
@@ -949,3 +968,476 @@ class CallbackDelivery(Base):
     next_retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str] = mapped_column(String(16))  # delivered | retrying | given_up
     __table_args__ = (Index("ix_callback_deliveries_user", "user_id", "attempted_at"),)
+
+
+class DirectSku(Base):
+    """A SKU of kind ``direct`` (直充): no codes; the buyer names the account to credit in
+    the fields listed here (JSON: name, pattern, label_en, label_zh), and the supplier has
+    ``deadline_minutes`` to fulfil each order before it fails by itself."""
+
+    __tablename__ = "direct_skus"
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), primary_key=True)
+    fields: Mapped[str] = mapped_column(Text)
+    deadline_minutes: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (CheckConstraint("deadline_minutes > 0", name="deadline_positive"),)
+
+
+class Fulfilment(Leased, Base):
+    """An order delivered later (``core/fulfilment.py``): its account, deadline, the split
+    of one unit as charged (paid to the supplier's side only for units delivered), what was
+    delivered and why it ended. Leased by the deadline sweep."""
+
+    __tablename__ = "fulfilments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    source: Mapped[str] = mapped_column(String(16), default="supplier")  # supplier | upstream
+    account: Mapped[str] = mapped_column(Text, default="{}")  # the buyer's fields, JSON
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.PENDING)
+    deadline_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    unit_supplier: Mapped[int] = mapped_column(Money)
+    unit_spread: Mapped[int] = mapped_column(Money)
+    unit_commission: Mapped[int] = mapped_column(Money)
+    delivered_units: Mapped[int] = mapped_column(Integer, default=0)
+    proof: Mapped[str] = mapped_column(Text, default="")  # a serial number, a note
+    proof_file_id: Mapped[str | None] = mapped_column(String(256))  # a photo on Telegram
+    reason: Mapped[str] = mapped_column(Text, default="")
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # bought from an upstream (``core/procurement.py``): which product, its order there, and
+    # when to ask it next (backoff)
+    upstream_sku_id: Mapped[int | None] = mapped_column(ForeignKey("upstream_skus.id"))
+    upstream_order_id: Mapped[str | None] = mapped_column(String(64))
+    next_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (
+        Index("ix_fulfilments_status_deadline", "status", "deadline_at"),
+        Index("ix_fulfilments_supplier_status", "supplier_id", "status"),
+    )
+
+
+class OrderEvent(Base):
+    """One state change of an order, in the order it happened."""
+
+    __tablename__ = "order_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus))
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class FulfilmentCode(Base):
+    """A code an upstream delivered for an order, encrypted like stock codes."""
+
+    __tablename__ = "fulfilment_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class QuoteAccount(Base):
+    """The account a direct top-up's quote is for (checked when quoted), so Confirm on the
+    quote's message buys for it, however late or often it is pressed."""
+
+    __tablename__ = "quote_accounts"
+    quote_id: Mapped[str] = mapped_column(ForeignKey("quotes.id"), primary_key=True)
+    account: Mapped[str] = mapped_column(Text)
+
+
+class RechargeAccount(Base):
+    """An account a reseller topped up before, kept for reuse: the values of a field set
+    (``fields_key``: the field names, sorted, comma-joined)."""
+
+    __tablename__ = "recharge_accounts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    fields_key: Mapped[str] = mapped_column(String(200))
+    values: Mapped[str] = mapped_column(Text)  # JSON, keys sorted
+    last_used_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        UniqueConstraint("user_id", "fields_key", "values", name="uq_recharge_accounts_values"),
+        Index("ix_recharge_accounts_user_fields", "user_id", "fields_key"),
+    )
+
+
+# --- upstreams (货源对接) ---
+
+
+class Upstream(Base):
+    """Another platform we buy from. Its SKUs are a supplier's (``supplier_id``); its key
+    and secret are AES-GCM ciphertext under the code key (``core/crypto.py``)."""
+
+    __tablename__ = "upstreams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), unique=True)
+    protocol: Mapped[str] = mapped_column(String(16))
+    base_url: Mapped[str] = mapped_column(String(255))
+    key_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), unique=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_sync_ok_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: the last failed sync's reason; NULL while syncs succeed (admins were told once)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    #: the upstream's last reported balance of ours, in fen (None: it does not say)
+    last_balance: Mapped[int | None] = mapped_column(Money)
+
+
+class UpstreamPriceRule(Base):
+    """Sale price over upstream cost: a percent (bps) plus a fixed markup, rounded up to
+    ``round_to`` fen. ``category_id`` NULL is the upstream's default; a category's rule wins."""
+
+    __tablename__ = "upstream_price_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upstream_id: Mapped[int] = mapped_column(ForeignKey("upstreams.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    markup_bps: Mapped[int] = mapped_column(Integer, default=0)
+    markup_fixed: Mapped[int] = mapped_column(Money, default=0)
+    round_to: Mapped[int] = mapped_column(Integer, default=1)
+    __table_args__ = (
+        UniqueConstraint("upstream_id", "category_id", name="uq_upstream_price_rules_scope"),
+        CheckConstraint("markup_bps >= 0 AND markup_fixed >= 0", name="markup_non_negative"),
+        CheckConstraint("round_to >= 1", name="round_to_positive"),
+    )
+
+
+class UpstreamSku(Base):
+    """An upstream's product mirrored as one of our SKUs: its cost, face value and stock
+    as the last sync saw them. Such a SKU has no local codes: its stock is ``stock``
+    (NULL: unlimited)."""
+
+    __tablename__ = "upstream_skus"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upstream_id: Mapped[int] = mapped_column(ForeignKey("upstreams.id"))
+    product_ref: Mapped[str] = mapped_column(String(64))  # the upstream's id
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    cost: Mapped[int] = mapped_column(Money)
+    face_value: Mapped[int | None] = mapped_column(Money)
+    stock: Mapped[int | None] = mapped_column(Integer)
+    selling: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(8), default="codes")  # codes / direct
+    account_fields: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of names
+    #: why the sync suspended its SKU (gone, not_selling, face_below_cost, zero); NULL when
+    #: the sync did not: only a SKU the sync suspended is resumed by it
+    suspended_reason: Mapped[str | None] = mapped_column(String(24))
+    synced_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (UniqueConstraint("upstream_id", "product_ref", name="uq_upstream_skus_ref"),)
+
+
+class UpstreamChange(Base):
+    """The change log admins read: what a sync created, re-priced, suspended or resumed,
+    and when a sync failed or recovered."""
+
+    __tablename__ = "upstream_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upstream_id: Mapped[int] = mapped_column(ForeignKey("upstreams.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(16))
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"))
+    old_value: Mapped[int | None] = mapped_column(Money)
+    new_value: Mapped[int | None] = mapped_column(Money)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_upstream_changes_upstream_at", "upstream_id", "id"),)
+
+
+# --- USDT on TRON (issue 15): transfers seen on the chain, amounts held, the rate ---------
+
+
+class UsdtTransferStatus(enum.StrEnum):
+    PENDING = "pending"  # ours, not yet confirmed enough: looked at again
+    CREDITED = "credited"  # paid its payment (``payment_id``), credited once
+    MISMATCHED = "mismatched"  # USDT that paid no payment (``reason``): shown to admins
+    LATE = "late"  # paid its payment after expiry and grace: the payment is mismatched
+    IGNORED = "ignored"  # a failed transaction: it moved nothing
+
+
+class UsdtTransfer(Base):
+    """One incoming USDT transfer to the deposit address, recorded once (``tx_id``)."""
+
+    __tablename__ = "usdt_transfers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_id: Mapped[str] = mapped_column(String(80), unique=True)
+    from_address: Mapped[str] = mapped_column(String(64))
+    to_address: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)  # USDT's smallest unit (6 decimals)
+    paid_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the block's time
+    block: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[UsdtTransferStatus] = mapped_column(_enum(UsdtTransferStatus), index=True)
+    reason: Mapped[str] = mapped_column(String(24), default="")
+    payment_id: Mapped[str | None] = mapped_column(String(32))
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class UsdtAmountHold(Base):
+    """A payable amount one payment expects until ``held_until`` (its expiry and grace):
+    the primary key is the amount, so two payments never expect the same one."""
+
+    __tablename__ = "usdt_amount_holds"
+    amount: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payment_id: Mapped[str] = mapped_column(String(32))
+    held_until: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class UsdtRate(Base):
+    """The exchange rate admins set: fen per 1 USDT; the newest row is in force."""
+
+    __tablename__ = "usdt_rates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fen_per_usdt: Mapped[int] = mapped_column(BigInteger)
+    set_by: Mapped[str] = mapped_column(String(64))  # "admin:<telegram id>" or "cli"
+    note: Mapped[str] = mapped_column(Text, default="")
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("fen_per_usdt > 0", name="rate_positive"),)
+
+
+# --- Telegram Stars (issue 15): the rate admins set, and refunds of Stars payments ---
+
+
+class StarsRate(Base):
+    """Each rate admins set, fen per star (the newest is in force); audited as ``stars.rate``."""
+
+    __tablename__ = "stars_rates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fen_per_star: Mapped[int] = mapped_column(BigInteger)
+    set_by: Mapped[str] = mapped_column(String(64))  # "admin:<telegram id>" or "operator"
+    note: Mapped[str] = mapped_column(Text, default="")
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("fen_per_star > 0", name="rate_positive"),)
+
+
+class StarsRefundStatus(enum.StrEnum):
+    PENDING = "pending"  # the ledger is reversed; Telegram's refund is still to be made
+    REFUNDED = "refunded"  # refundStarPayment answered (or said it was refunded already)
+
+
+class StarsRefund(Base):
+    """An admin's reversal of a credited Stars payment: one per payment (the primary key),
+    one reversing ledger transaction keyed ``stars-refund:<payment id>``."""
+
+    __tablename__ = "stars_refunds"
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), primary_key=True)
+    charge_id: Mapped[str] = mapped_column(String(128))
+    telegram_id: Mapped[int] = mapped_column(BigInteger)  # the payer, refundStarPayment's user
+    stars: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(Money)
+    status: Mapped[StarsRefundStatus] = mapped_column(
+        _enum(StarsRefundStatus), default=StarsRefundStatus.PENDING
+    )
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[int] = mapped_column(BigInteger)  # the admin's telegram id
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+# --- featured placement, brand zones, paid services (core/ads.py, core/paid_services.py) ---
+
+
+class AdPlacement(enum.StrEnum):
+    HOME = "home"  # the catalogue's first screen
+    CATEGORY = "category"  # the top of one category
+    SEARCH = "search"  # the search results
+
+
+class AdRoundStatus(enum.StrEnum):
+    OPEN = "open"  # taking sealed bids until closes_at
+    SOLD = "sold"  # settled: the winner's SKU is featured in [closes_at, ends_at)
+    UNSOLD = "unsold"  # no bid at or above the reserve that its bidder could pay
+
+
+class AdSlot(Base):
+    """A featured place sold for ``period_days`` at a time, no lower than ``reserve``."""
+
+    __tablename__ = "ad_slots"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    placement: Mapped[AdPlacement] = mapped_column(_enum(AdPlacement))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    period_days: Mapped[int] = mapped_column(Integer)
+    reserve: Mapped[int] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint("period_days > 0", name="period_positive"),
+        CheckConstraint("reserve >= 0", name="reserve_non_negative"),
+    )
+
+
+class AdRound(Base):
+    """One period of a slot: bids are taken until ``closes_at``, the winner is featured
+    from ``closes_at`` to ``ends_at``."""
+
+    __tablename__ = "ad_rounds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("ad_slots.id"), index=True)
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    status: Mapped[AdRoundStatus] = mapped_column(_enum(AdRoundStatus))
+    winner_bid_id: Mapped[int | None] = mapped_column(Integer)
+    price: Mapped[int | None] = mapped_column(Money)
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"))
+    __table_args__ = (UniqueConstraint("slot_id", "closes_at", name="uq_ad_rounds_slot_closes"),)
+
+
+class AdBid(Base):
+    """A supplier's sealed bid for one of his SKUs; bidding again replaces it."""
+
+    __tablename__ = "ad_bids"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("ad_rounds.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
+    amount: Mapped[int] = mapped_column(Money)
+    placed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # won / lost / unpaid
+    __table_args__ = (
+        UniqueConstraint("round_id", "supplier_id", name="uq_ad_bids_round_supplier"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+
+class BrandZone(Base):
+    """A supplier's named page in the catalogue for an agreed fee or revenue share."""
+
+    __tablename__ = "brand_zones"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    fee: Mapped[int] = mapped_column(Money, default=0)
+    share_bps: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="window_not_empty"),
+        CheckConstraint("fee >= 0 AND share_bps >= 0 AND share_bps <= 10000", name="terms"),
+    )
+
+
+class ServiceKind(enum.StrEnum):
+    SEARCH_BOOST = "search_boost"
+    ANALYTICS_REPORT = "analytics_report"
+    BROADCAST_CREDITS = "broadcast_credits"
+    DEMAND_REPORT = "demand_report"  # one anonymised report of a category (core/demand.py)
+
+
+class ServiceBilling(enum.StrEnum):
+    ONCE = "once"
+    MONTHLY = "monthly"
+
+
+class ServiceOffer(Base):
+    """One priced service of the catalogue admins keep."""
+
+    __tablename__ = "service_offers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[ServiceKind] = mapped_column(_enum(ServiceKind))
+    billing: Mapped[ServiceBilling] = mapped_column(_enum(ServiceBilling))
+    price: Mapped[int] = mapped_column(Money)
+    days: Mapped[int] = mapped_column(Integer)
+    credits: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    __table_args__ = (
+        CheckConstraint("price > 0", name="price_positive"),
+        CheckConstraint("days > 0", name="days_positive"),
+    )
+
+
+class SubscriptionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"  # a one-off service ran its days
+    STOPPED = "stopped"  # a renewal could not be paid
+
+
+class ServiceSubscription(Base):
+    """A bought service: paid for ``[starts_at, ends_at)``, renewed at ``ends_at`` when
+    monthly; ``period`` counts the paid periods (the renewal's idempotency key)."""
+
+    __tablename__ = "service_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("service_offers.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    payer_kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind))
+    payer_owner: Mapped[int] = mapped_column(Integer)
+    sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"))
+    status: Mapped[SubscriptionStatus] = mapped_column(_enum(SubscriptionStatus))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    period: Mapped[int] = mapped_column(Integer, default=1)
+    credits: Mapped[int] = mapped_column(Integer, default=0)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- credit lines and commission schedules (0024) ---
+
+
+class CreditLine(Base):
+    """A reseller's credit line (账期): ``users.credit_limit`` is the floor the ledger keeps;
+    this row holds its terms. Interest is posted once per reseller and day (its ledger key
+    names both); ``accrued_through`` is the last day posted. Past ``due_on`` or frozen, a
+    purchase may not draw further."""
+
+    __tablename__ = "credit_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    limit_amount: Mapped[int] = mapped_column(Money)
+    rate_bps: Mapped[int] = mapped_column(Integer)  # per day, on the drawn amount
+    term_days: Mapped[int] = mapped_column(Integer)
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    granted_by: Mapped[int] = mapped_column(BigInteger)
+    starts_on: Mapped[date] = mapped_column(Date)  # the first day interest may accrue
+    due_on: Mapped[date] = mapped_column(Date)  # the last day to repay
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)  # the end of that day
+    accrued_through: Mapped[date | None] = mapped_column(Date)
+    frozen: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminded_on: Mapped[date | None] = mapped_column(Date)
+    __table_args__ = (
+        CheckConstraint("rate_bps >= 0", name="rate_non_negative"),
+        CheckConstraint("term_days > 0", name="term_positive"),
+    )
+
+
+class CreditApplicationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class CreditApplication(Base):
+    """A reseller asks for a credit line; an admin grants it (terms) or rejects it."""
+
+    __tablename__ = "credit_applications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    limit_amount: Mapped[int] = mapped_column(Money)  # asked for (the suggestion by default)
+    rate_bps: Mapped[int] = mapped_column(Integer)
+    term_days: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[CreditApplicationStatus] = mapped_column(
+        _enum(CreditApplicationStatus), default=CreditApplicationStatus.PENDING
+    )
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (CheckConstraint("limit_amount > 0", name="limit_positive"),)
+
+
+class CategoryCommissionTier(Base):
+    """A category's own ladder; categories without tiers use the default ladder
+    (``commission_tiers`` with exclusive false), exclusive SKUs the exclusive one."""
+
+    __tablename__ = "category_commission_tiers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    min_units: Mapped[int] = mapped_column(Integer)
+    rate_bps: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (UniqueConstraint("category_id", "min_units"),)

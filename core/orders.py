@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +18,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -31,6 +34,7 @@ from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database, Driver, Prepared
+from core.decisions.fulfilment import CheckedAccount
 from core.decisions.refund import (
     ChargedLine,
     RefundContext,
@@ -44,10 +48,19 @@ from core.decisions.sale import Charge, Requote, SaleContext, decide_sale
 from core.delivery.claim import claim_on
 from core.delivery.codes import CardCode
 from core.errors import (
+    CreditBlocked,
     IdempotencyConflict,
     InvalidInput,
     KamengError,
     NotFound,
+)
+from core.fulfilment import (
+    UPSTREAM_DEADLINE_MINUTES,
+    FulfilmentInfo,
+    checked_account,
+    fulfilment_info,
+    hold_postings,
+    write_direct_order,
 )
 from core.ledger import Posting, balance_of, find_transaction, platform, post, post_on
 from core.models import (
@@ -56,6 +69,9 @@ from core.models import (
     ApiIdempotencyKey,
     Code,
     CodeStatus,
+    CreditLine,
+    DirectSku,
+    FulfilmentCode,
     LedgerEntry,
     LineStatus,
     Order,
@@ -64,14 +80,24 @@ from core.models import (
     OutboxMessage,
     PlatformPolicy,
     Quote,
+    QuoteAccount,
     Sku,
     Supplier,
     SupplierDailyUnits,
+    UpstreamSku,
     User,
 )
-from core.pricing.book import book_from_signals, ladder_column, parse_ladder, price_signals
+from core.pricing.book import (
+    book_from_signals,
+    category_ladder_column,
+    ladder_column,
+    parse_ladder,
+    price_signals,
+)
 from core.pricing.quotes import QuoteView, issue_quote
-from core.pricing.split import LADDER_WINDOW
+from core.pricing.split import LADDER_WINDOW, choose_schedule
+
+log = logging.getLogger("kameng.orders")
 
 
 def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
@@ -89,6 +115,15 @@ def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
         "is_admin": User.is_admin,
         "level_id": User.level_id,
         "credit_limit": User.credit_limit,
+        "credit_blocked": select(CreditLine.due_on)  # past due or frozen: no drawing
+        .where(
+            CreditLine.user_id == User.id,
+            or_(CreditLine.frozen.is_(True), CreditLine.due_at <= now),
+        )
+        .scalar_subquery(),
+        "credit_frozen": select(CreditLine.frozen)
+        .where(CreditLine.user_id == User.id)
+        .scalar_subquery(),
         "balance": select(Account.balance)
         .where(Account.kind == AccountKind.RESELLER_BALANCE, Account.owner_id == User.id)
         .scalar_subquery(),
@@ -113,9 +148,26 @@ def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
         "level_price": signals.level_price,
         "may_have_rules": signals.may_have_rules,
         "ladder": ladder_column(Sku.exclusive),  # ``ladder_tier`` picks the tier
+        "exclusive": Sku.exclusive,
+        "category_id": Sku.category_id,
+        "category_ladder": category_ladder_column(Sku.category_id),  # its own schedule
         "trailing_units": _trailing_units(bindparam("since")),
         "spread_supplier_bps": select(PlatformPolicy.spread_supplier_bps)
         .limit(1)
+        .scalar_subquery(),
+        # a direct top-up SKU's account fields and deadline (NULL: a SKU of codes)
+        "direct_fields": select(DirectSku.fields)
+        .where(DirectSku.sku_id == Sku.id)
+        .correlate(Sku)
+        .scalar_subquery(),
+        "direct_minutes": select(DirectSku.deadline_minutes)
+        .where(DirectSku.sku_id == Sku.id)
+        .correlate(Sku)
+        .scalar_subquery(),
+        # bought from an upstream when sold (core/procurement.py)
+        "upstream_sku_id": select(UpstreamSku.id)
+        .where(UpstreamSku.sku_id == Sku.id)
+        .correlate(Sku)
         .scalar_subquery(),
     }
 
@@ -189,12 +241,21 @@ async def _sale_context(
     if row["balance"] is None:
         raise NotFound(kind="account", ref=f"{AccountKind.RESELLER_BALANCE}:{row['user_id']}")
     book = await book_from_signals(session, row, now)
+    ladder = parse_ladder(row["ladder"])  # the SKU's flag's: exclusive, or the default
+    schedule, ladder = choose_schedule(
+        bool(row["exclusive"]),
+        row["category_id"],
+        ladder,
+        ladder,
+        parse_ladder(row["category_ladder"]),
+    )
     return SaleContext(
         user_id=row["user_id"],
         user_status=row["user_status"],
         is_admin=bool(row["is_admin"]),
         level_id=row["level_id"],
         credit_limit=row["credit_limit"],
+        credit_blocked=_credit_blocked(row),
         balance=int(row["balance"]),
         quote_id=row["quote_id"],
         quantity=row["quantity"],
@@ -210,10 +271,24 @@ async def _sale_context(
         supplier_id=row["supplier_id"],
         supplier_user_id=row["supplier_user_id"],
         book=book,
-        ladder=parse_ladder(row["ladder"]),
+        ladder=ladder,
+        commission_schedule=schedule,
         trailing_units=int(row["trailing_units"]),
         spread_supplier_bps=row["spread_supplier_bps"],
+        direct_fields=row["direct_fields"],
+        direct_minutes=row["direct_minutes"],
+        upstream_sku_id=row["upstream_sku_id"],
     )
+
+
+def _credit_blocked(row: dict[str, Any]) -> CreditBlocked | None:
+    """Why the buyer's line may not be drawn now (frozen, or past its due day), or None."""
+    due = row["credit_blocked"]
+    if due is None:
+        return None
+    due_on = due if isinstance(due, date) else date.fromisoformat(str(due))
+    reason = "frozen" if row["credit_frozen"] else "overdue"
+    return CreditBlocked(reason=reason, due_on=due_on.isoformat())
 
 
 _UNITS: dict[str, Any] = {"supplier_id": bindparam("supplier_id"), "day": bindparam("day")}
@@ -242,6 +317,8 @@ _ORDER = Prepared(
         unit_price=bindparam("unit_price"),
         total=bindparam("total"),
         commission_bps=bindparam("commission_bps"),
+        commission_schedule=bindparam("commission_schedule"),
+        commission_tier=bindparam("commission_tier"),
         status=OrderStatus.PAID,
         created_at=bindparam("now"),
     )
@@ -291,6 +368,7 @@ class Receipt:
     created_at: datetime
     status: OrderStatus = OrderStatus.PAID
     replayed: bool = False  # the same request seen again: nothing new was charged
+    fulfilment: FulfilmentInfo | None = None  # an order delivered later (direct top-up)
 
     @property
     def cards(self) -> list[CardCode]:
@@ -348,10 +426,35 @@ class RefundResult:
     replayed: bool = False
 
 
+def _order_row(ctx: SaleContext, charge: Charge, key: str, now: datetime) -> dict[str, object]:
+    """The parameters of ``_ORDER``: one place, whichever way the order is delivered."""
+    return {
+        "key": key,
+        "user_id": ctx.user_id,
+        "sku_id": ctx.sku_id,
+        "supplier_id": ctx.supplier_id,
+        "quote_id": ctx.quote_id,
+        "quantity": charge.quantity,
+        "unit_price": charge.unit_price,
+        "total": charge.total,
+        "commission_bps": charge.commission_bps,
+        "commission_schedule": ctx.commission_schedule,
+        "commission_tier": charge.commission_tier,
+        "now": now,
+    }
+
+
 class Shop:
     def __init__(
-        self, db: Database, cipher: CodeCipher, clock: Clock, quote_ttl: timedelta
+        self,
+        db: Database,
+        cipher: CodeCipher,
+        clock: Clock,
+        quote_ttl: timedelta,
+        *,
+        procure: Callable[[int], Awaitable[object]] | None = None,
     ) -> None:
+        self._procure = procure  # an upstream's SKU sold: order it there (core/procurement.py)
         self._db = db
         self._cipher = cipher
         self._clock = clock
@@ -364,6 +467,7 @@ class Shop:
         *,
         idempotency_key: str | None = None,
         client_key: ClientKey | None = None,
+        account: Mapping[str, object] | None = None,
     ) -> Receipt | Requoted:
         """Charge for a quote and hand over its codes, once per idempotency key.
 
@@ -375,7 +479,7 @@ class Shop:
         if client_key is not None:
             idempotency_key = client_key.order_key
         key = idempotency_key or f"quote:{quote_id}"
-        return await self._buy(telegram_id, key, _Asked(quote_id=quote_id), client_key)
+        return await self._buy(telegram_id, key, _Asked(quote_id=quote_id), client_key, account)
 
     async def buy_now(
         self,
@@ -385,6 +489,7 @@ class Shop:
         *,
         idempotency_key: str | None = None,
         client_key: ClientKey | None = None,
+        account: Mapping[str, object] | None = None,
     ) -> Receipt | Requoted:
         """Quote and buy in one transaction (operator CLI, HTTP API). The same key with the
         same SKU and quantity replays the first order; with another SKU or quantity it is
@@ -394,23 +499,49 @@ class Shop:
         if not key:
             raise ValueError("buy_now needs an idempotency key")
         asked = _Asked(sku_code=sku_code.upper(), quantity=quantity)
-        return await self._buy(telegram_id, key, asked, client_key)
+        return await self._buy(telegram_id, key, asked, client_key, account)
 
     async def _buy(
-        self, telegram_id: int, key: str, asked: _Asked, client_key: ClientKey | None
+        self,
+        telegram_id: int,
+        key: str,
+        asked: _Asked,
+        client_key: ClientKey | None,
+        account: Mapping[str, object] | None = None,
     ) -> Receipt | Requoted:
         try:
             try:
-                return await self._buy_once(telegram_id, key, asked, client_key)
+                result = await self._buy_once(telegram_id, key, asked, client_key, account)
             except IntegrityError:
                 # A concurrent request committed first (an order with this key, or this
                 # quote bought under another key): the second try sees its rows, and
                 # replays or refuses as if it had come second.
-                return await self._buy_once(telegram_id, key, asked, client_key)
+                result = await self._buy_once(telegram_id, key, asked, client_key, account)
         except KamengError as refusal:
             if client_key is not None and not isinstance(refusal, IdempotencyConflict):
                 await self._remember_refused(client_key)
             raise
+        return await self._procured(telegram_id, result)
+
+    async def _procured(self, telegram_id: int, result: Receipt | Requoted) -> Receipt | Requoted:
+        """A new sale of an upstream's SKU: ordered there now, after the sale committed (a
+        crash in between is recovered by the poll); the receipt as it stands then (codes
+        at once when the upstream had them)."""
+        if (
+            self._procure is None
+            or not isinstance(result, Receipt)
+            or result.replayed
+            or result.fulfilment is None
+            or result.fulfilment.source != "upstream"
+        ):
+            return result
+        try:
+            await self._procure(result.order_id)
+        except KamengError as error:  # paid and held: the poll asks the upstream again
+            log.warning("order %s: not placed upstream yet (%s)", result.order_id, error.code)
+            return result
+        after = await self.order(telegram_id, result.order_id)
+        return Receipt(**{**after.__dict__, "balance_after": after.balance_after})
 
     async def _remember_refused(self, client_key: ClientKey) -> None:
         """A refused order rolled its client key back with it: bind the key to the request
@@ -421,7 +552,12 @@ class Shop:
                 await remember_client_key(driver, client_key, self._clock.now())
 
     async def _buy_once(
-        self, telegram_id: int, key: str, asked: _Asked, client_key: ClientKey | None
+        self,
+        telegram_id: int,
+        key: str,
+        asked: _Asked,
+        client_key: ClientKey | None,
+        account: Mapping[str, object] | None = None,
     ) -> Receipt | Requoted:
         """What happens on Confirm: load the sale's context (one statement), decide (pure,
         ``decide_sale``), write the decision, all in one transaction; with the API
@@ -459,6 +595,10 @@ class Shop:
                         session, telegram_id, ctx.sku_code, ctx.quantity, now, self._quote_ttl
                     )
                     return Requoted(fresh, reason)
+                case Charge() as charge if ctx.delivered_later:
+                    return await self._write_direct_sale(
+                        session, driver, ctx, charge, telegram_id, key, account, now
+                    )
                 case Charge() as charge:
                     receipt = await self._write_sale(driver, ctx, charge, telegram_id, key, now)
                     await order_callbacks.enqueue(  # the buyer's shop hears of it, if it asked
@@ -492,21 +632,7 @@ class Shop:
         first (the transaction then rolls back, codes and all). Claiming before posting
         keeps the accounts every sale shares (supplier, platform) locked on PostgreSQL only
         for the end of the transaction."""
-        [(order_id,)] = await driver.rows(
-            _ORDER,
-            {
-                "key": key,
-                "user_id": ctx.user_id,
-                "sku_id": ctx.sku_id,
-                "supplier_id": ctx.supplier_id,
-                "quote_id": ctx.quote_id,
-                "quantity": charge.quantity,
-                "unit_price": charge.unit_price,
-                "total": charge.total,
-                "commission_bps": charge.commission_bps,
-                "now": now,
-            },
-        )
+        [(order_id,)] = await driver.rows(_ORDER, _order_row(ctx, charge, key, now))
         claimed = await claim_on(driver, ctx.sku_id, ctx.sku_code, ctx.stock_kind, charge.quantity)
         split = charge.split
         await driver.many(
@@ -587,6 +713,86 @@ class Shop:
             created_at=now,
         )
 
+    async def _write_direct_sale(
+        self,
+        session: AsyncSession,
+        driver: Driver,
+        ctx: SaleContext,
+        charge: Charge,
+        telegram_id: int,
+        key: str,
+        account: Mapping[str, object] | None,
+        now: datetime,
+    ) -> Receipt:
+        """A direct top-up: the account checked against the SKU's fields, the order
+        pending with its fulfilment, the reseller's money held until delivery
+        (``core/fulfilment.py``). No code is claimed; the commission ladder's volume is not
+        counted (it counts order lines, which a direct order has none of)."""
+        if account is None:  # the bot's Confirm: the account was checked with the quote
+            quoted = await session.scalar(
+                select(QuoteAccount.account).where(QuoteAccount.quote_id == ctx.quote_id)
+            )
+            account = json.loads(quoted) if quoted is not None else None
+        if ctx.direct_fields is not None:
+            checked = checked_account(ctx.direct_fields, account)
+        else:  # an upstream's product: its own fields, checked there
+            checked = CheckedAccount({str(k): str(v) for k, v in (account or {}).items()})
+        [(order_id,)] = await driver.rows(_ORDER, _order_row(ctx, charge, key, now))
+        posted = await post_on(
+            driver,
+            key=f"order:{key}",
+            kind="purchase",
+            order_id=order_id,
+            now=now,
+            postings=hold_postings(ctx, charge),
+        )
+        await session.execute(
+            update(Order)
+            .where(Order.id == order_id)
+            .values(status=OrderStatus.PENDING)
+            .execution_options(synchronize_session=False)
+        )
+        await write_direct_order(
+            session,
+            order_id=order_id,
+            ctx=ctx,
+            charge=charge,
+            account=checked,
+            fields_json=ctx.direct_fields,
+            deadline_minutes=ctx.direct_minutes or UPSTREAM_DEADLINE_MINUTES,
+            actor=f"user:{telegram_id}",
+            now=now,
+        )
+        await audit.append(
+            session,
+            action="sale",
+            actor=f"user:{telegram_id}",
+            subject=f"order:{order_id}",
+            payload={
+                "sku": ctx.sku_code,
+                "quantity": charge.quantity,
+                "total": charge.total,
+                "held": charge.total,
+                "commission_bps": charge.commission_bps,
+            },
+            now=now,
+        )
+        order = await session.get(Order, order_id)
+        assert order is not None
+        return Receipt(
+            order_id=order_id,
+            sku_code=ctx.sku_code,
+            sku_name=ctx.sku_name,
+            quantity=charge.quantity,
+            unit_price=charge.unit_price,
+            total=charge.total,
+            codes=[],
+            balance_after=posted.balances[0],
+            created_at=now,
+            status=OrderStatus.PENDING,
+            fulfilment=await fulfilment_info(session, order),
+        )
+
     async def _replay(
         self, session: AsyncSession, order: Order, telegram_id: int, asked: _Asked
     ) -> Receipt:
@@ -614,10 +820,19 @@ class Shop:
             quantity=order.quantity,
             unit_price=order.unit_price,
             total=order.total,
-            codes=[self._cipher.decrypt(r.ciphertext) for r in rows],
+            codes=[self._cipher.decrypt(r.ciphertext) for r in rows]
+            + [  # delivered by an upstream (core/procurement.py)
+                self._cipher.decrypt(ciphertext)
+                for ciphertext in await session.scalars(
+                    select(FulfilmentCode.ciphertext)
+                    .where(FulfilmentCode.order_id == order.id)
+                    .order_by(FulfilmentCode.id)
+                )
+            ],
             balance_after=await balance_of(session, AccountKind.RESELLER_BALANCE, order.user_id),
             created_at=as_utc(order.created_at),
             status=order.status,
+            fulfilment=await fulfilment_info(session, order),
         )
 
     # history ---------------------------------------------------------------

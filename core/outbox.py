@@ -34,7 +34,7 @@ from core.clock import Clock, as_utc
 from core.db import Database
 from core.models import OutboxMessage, User
 
-LEASE = timedelta(minutes=5)  # longer than one send can take (the bot's request timeout)
+LEASE = timedelta(seconds=30)  # the default (``Settings.lease_seconds``), renewed while sending
 BACKOFF_BASE = timedelta(seconds=5)
 BACKOFF_CAP = timedelta(minutes=30)  # a long outage is retried every half hour, for ever
 ERROR_TEXT_LIMIT = 500
@@ -230,6 +230,21 @@ class Outbox:
                 },
             )
         return at
+
+    async def renew(self, envelopes: Collection[Envelope]) -> None:
+        """Hold the claimed rows still this worker's one lease longer (while it sends)."""
+        if not envelopes:
+            return
+        until = self._clock.now() + self._lease
+        async with self._db.transaction() as session:
+            for envelope in envelopes:
+                await leases.renew(
+                    session, OutboxMessage, envelope.id, owner=envelope.worker, until=until
+                )
+
+    @property
+    def lease(self) -> timedelta:
+        return self._lease
 
     async def release(self, envelopes: Collection[Envelope]) -> None:
         """Hand claimed rows back untouched (the worker is stopping or pausing)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.admin import AdminDesk
+from core.ads import Ads
 from core.aftersales import AfterSales
 from core.apikeys import ApiKeys
 from core.approvals import Approvals
@@ -13,20 +14,29 @@ from core.balances import Balances
 from core.broadcasts import Broadcasts
 from core.catalogue import Catalogue
 from core.clock import Clock, SystemClock
+from core.commission import CommissionSchedules
+from core.credit import CreditLines
 from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
+from core.demand import DemandReports
+from core.fulfilment import Fulfilments
 from core.jobs import JobStore
 from core.order_callbacks import OrderCallbacks
 from core.orders import Shop
 from core.outbox import Outbox
+from core.paid_services import PaidServices
 from core.payments import PaymentRules, Payments, Providers, UrllibFetch
+from core.payments.stars import Stars, StarsProvider
+from core.payments.usdt import Usdt, usdt_from_settings
 from core.pricing.quotes import Quotes
 from core.pricing_admin import PricingAdmin
+from core.procurement import Procurement
 from core.promotions import Promotions
 from core.registration import REGISTRATIONS, Registrations
 from core.reports import Reports
 from core.restocks import Restocks
+from core.revenue import Revenue
 from core.reviews import ProductReviews
 from core.settings import Settings
 from core.storefront import Storefront
@@ -34,6 +44,7 @@ from core.supplier_payouts import WITHDRAWALS, SupplierPayouts
 from core.supplier_sales import SupplierSales
 from core.suppliers import APPLICATIONS, SupplierOnboarding, SupplierStock
 from core.topups import TOPUPS, TopUps
+from core.upstreams.service import Upstreams
 from core.user_cache import UserCache
 from core.vouchers import Vouchers
 
@@ -70,6 +81,17 @@ class Platform:
     broadcasts: Broadcasts
     payments: Payments
     order_callbacks: OrderCallbacks
+    upstreams: Upstreams
+    usdt: Usdt
+    stars: Stars
+    fulfilments: Fulfilments
+    procurement: Procurement
+    ads: Ads
+    paid_services: PaidServices
+    demand: DemandReports
+    credit: CreditLines
+    commission: CommissionSchedules
+    revenue: Revenue
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -84,23 +106,44 @@ def build_platform(
     ttl = timedelta(seconds=settings.quote_ttl_seconds)
     stock = StockImporter(db, cipher, clock)
     jobs = JobStore(db, clock)
+    stars = Stars(
+        db, clock, default_rate=settings.stars_fen_per_star, fee_bps=settings.stars_fee_bps
+    )
     users = UserCache(settings.user_cache_seconds, scope=db.engine.sync_engine)
     catalogue = Catalogue(db, clock, users)
     reviews = ProductReviews(db, clock, settings.supplier_markup_bps)
     aftersales = AfterSales(db, cipher, clock)
+    credit = CreditLines(db, clock, settings.timezone)
     # every approval queue, in the admin panel's order
     approvals = Approvals(
         db,
         clock,
-        [reviews.kind, TOPUPS, aftersales.kind, APPLICATIONS, WITHDRAWALS, REGISTRATIONS],
+        [
+            reviews.kind,
+            TOPUPS,
+            aftersales.kind,
+            APPLICATIONS,
+            WITHDRAWALS,
+            REGISTRATIONS,
+            credit.kind,
+        ],
     )
-    return Platform(
+    usdt = usdt_from_settings(db, clock, settings, jobs)
+    upstreams = Upstreams(
+        db,
+        clock,
+        cipher,
+        sync_every=timedelta(minutes=settings.upstream_sync_minutes),
+        callback_base=settings.upstream_callback_base,
+    )
+    procurement = Procurement(db, clock, cipher, upstreams)
+    platform = Platform(
         settings=settings,
         db=db,
         clock=clock,
         catalogue=catalogue,
         quotes=Quotes(db, clock, ttl),
-        shop=Shop(db, cipher, clock, ttl),
+        shop=Shop(db, cipher, clock, ttl, procure=procurement.place),
         restocks=Restocks(db, clock),
         stock=stock,
         balances=Balances(db, clock),
@@ -118,7 +161,7 @@ def build_platform(
             settings.admin_telegram_ids,
         ),
         vouchers=Vouchers(db, clock, settings.require_secret_key()),
-        outbox=Outbox(db, clock),
+        outbox=Outbox(db, clock, lease=settings.lease),
         supplier_sales=SupplierSales(db, clock),
         supplier_payouts=SupplierPayouts(db, clock),
         onboarding=SupplierOnboarding(db, clock),
@@ -128,18 +171,40 @@ def build_platform(
         jobs=jobs,
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
-        broadcasts=Broadcasts(db, clock),
+        broadcasts=Broadcasts(db, clock, lease=settings.lease),
+        ads=Ads(db, clock),
+        paid_services=PaidServices(db, clock),
+        demand=DemandReports(db, clock, settings.timezone),
+        credit=credit,
+        commission=CommissionSchedules(db, clock),
+        revenue=Revenue(db, clock, settings.timezone),
+        upstreams=upstreams,
+        fulfilments=Fulfilments(db, clock, ttl),
+        procurement=procurement,
         payments=Payments(
             db,
             clock,
-            Providers.from_settings(settings, UrllibFetch()),
+            providers(settings, stars, usdt),
             payment_rules(settings),
             jobs,
         ),
         order_callbacks=OrderCallbacks(
             db, clock, cipher, allow_private=settings.callbacks_allow_private
         ),
+        usdt=usdt,
+        stars=stars,
     )
+    platform.usdt.attach(platform.payments)
+    return platform
+
+
+def providers(settings: Settings, stars: Stars, usdt: Usdt) -> Providers:
+    """The providers of ``FACTORIES`` (built from settings alone), then those that read the
+    database (their rates, their held amounts) and so are built here, with the platform's
+    services: Telegram Stars and USDT, each when enabled."""
+    built = list(Providers.from_settings(settings, UrllibFetch()))
+    with_stars = Providers([*built, StarsProvider(stars)] if settings.stars_enabled else built)
+    return usdt.join(with_stars)
 
 
 def payment_rules(settings: Settings) -> PaymentRules:

@@ -42,3 +42,18 @@ async def require_admin(session: AsyncSession, telegram_id: int, action: str = "
     if user is None or not has_admin_rights(user):
         raise Forbidden(action=action)
     return user
+
+
+OPERATOR = "operator:cli"
+
+
+async def acting_admin(session: AsyncSession, telegram_id: int | None, action: str) -> User | None:
+    """An admin use case's caller: an admin by Telegram id, or None for the operator at the
+    command line (who runs the deployment, so has the rights already)."""
+    if telegram_id is None:
+        return None
+    return await require_admin(session, telegram_id, action)
+
+
+def actor_name(telegram_id: int | None) -> str:
+    return OPERATOR if telegram_id is None else f"tg:{telegram_id}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -70,7 +71,25 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"  # how admins type and read times; stored in UTC
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
     scheduler_grace_seconds: int = Field(default=3600, ge=0)  # later than this: missed
-    scheduler_lease_seconds: int = Field(default=300, gt=0)
+    upstream_sync_minutes: int = Field(default=15, gt=0)  # how often upstreams are synced
+    # the API's public address upstreams post order callbacks under (/upstream/NAME/callback)
+    upstream_callback_base: str = ""
+    #: how long a job is held by the runner running it; empty: ``lease_seconds``
+    scheduler_lease_seconds: float | None = Field(default=None, gt=0)
+    #: every lease on background work (outbox rows, jobs, broadcasts, the instance lease
+    #: without Redis) runs out this long after its holder stopped renewing it (renewed
+    #: every third of it while the work runs): a killed instance's work is taken over by
+    #: another within it (plus one poll); a clean stop gives leases back at once
+    lease_seconds: float = Field(default=30.0, gt=0)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
+
+    @property
+    def scheduler_lease(self) -> timedelta:
+        seconds = self.scheduler_lease_seconds
+        return self.lease if seconds is None else timedelta(seconds=seconds)
 
     @field_validator("timezone")
     @classmethod
@@ -129,6 +148,23 @@ class Settings(BaseSettings):
     epay_key: str = ""
     epay_type: str = ""  # alipay | wxpay | qqpay | "" (the gateway's cashier asks)
     epay_fee_bps: int = Field(default=0, ge=0, le=10_000)  # what the gateway keeps
+    #: Telegram Stars (XTR): a top-up method whose pay step is an invoice in the chat
+    stars_enabled: bool = False
+    #: fen per star until an admin sets a rate (``kameng payments stars-rate``); 0: none
+    stars_fen_per_star: int = Field(default=0, ge=0)
+    stars_fee_bps: int = Field(default=0, ge=0, le=10_000)  # what Telegram keeps, if booked
+
+    # --- USDT on TRON (issue 15): enabled when a deposit address and an API URL are set ---
+    #: the address resellers send USDT (TRC20) to, and the TronGrid-style API that lists
+    #: its incoming transfers (with its key, sent as TRON-PRO-API-KEY)
+    usdt_deposit_address: str = ""
+    usdt_api_url: str = ""
+    usdt_api_key: str = ""
+    usdt_contract: str = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # USDT's TRC20 contract
+    #: blocks on top of a transfer's before it credits (TRON makes one every 3 s)
+    usdt_confirmations: int = Field(default=19, ge=0)
+    #: how often the watcher reads the deposit address's incoming transfers
+    usdt_watch_seconds: int = Field(default=30, gt=0)
 
     # --- downstream (issue 13): order callbacks to resellers' own systems ---------------
     #: allow callback URLs on loopback and private addresses (the sandbox and tests only)

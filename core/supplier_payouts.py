@@ -23,6 +23,8 @@ from core.errors import NotFound
 from core.ledger import balance_of
 from core.models import (
     AccountKind,
+    Category,
+    CategoryCommissionTier,
     LineStatus,
     Order,
     OrderLine,
@@ -34,7 +36,13 @@ from core.models import (
 )
 from core.outbox import enqueue
 from core.pricing.book import load_ladder, spread_supplier_bps
-from core.pricing.split import LADDER_WINDOW, LadderTier, ladder_tier
+from core.pricing.split import (
+    DEFAULT_SCHEDULE,
+    EXCLUSIVE_SCHEDULE,
+    LADDER_WINDOW,
+    LadderTier,
+    ladder_tier,
+)
 from core.rights import require_admin
 from core.supplier_sales import supplier_of
 
@@ -55,6 +63,37 @@ def tier_view(ladder: list[LadderTier], units_30d: int) -> TierView:
     tier = ladder_tier(ladder, units_30d)
     above = [t.min_units for t in ladder if t.min_units > tier.min_units]
     return TierView(tier.min_units, min(above) - 1 if above else None, tier.rate_bps)
+
+
+def _tier_used(order: Order, ladder: list[LadderTier], units_30d: int) -> TierView:
+    """The tier the order kept (since 0024), with its band while its schedule still has
+    that tier; an older order's from today's ladder."""
+    if order.commission_tier is None:
+        return tier_view(ladder, units_30d)
+    kept = TierView(order.commission_tier, None, order.commission_bps)
+    now = tier_view(ladder, order.commission_tier)
+    return now if (now.min_units, now.rate_bps) == (kept.min_units, kept.rate_bps) else kept
+
+
+async def _schedule_of(
+    session: AsyncSession, order: Order, sku: Sku
+) -> tuple[str, list[LadderTier] | None]:
+    """The schedule the order used, by name ("category:<its name>" for a category's), and
+    that category's ladder today (None: the default or exclusive one)."""
+    schedule = order.commission_schedule or (
+        EXCLUSIVE_SCHEDULE if sku.exclusive else DEFAULT_SCHEDULE
+    )
+    if not schedule.startswith("category:"):
+        return schedule, None
+    category_id = int(schedule.split(":")[1])
+    name = await session.scalar(select(Category.name).where(Category.id == category_id))
+    tiers = await session.execute(
+        select(CategoryCommissionTier.min_units, CategoryCommissionTier.rate_bps).where(
+            CategoryCommissionTier.category_id == category_id
+        )
+    )
+    ladder = [LadderTier(m, r) for m, r in tiers]
+    return (f"category:{name}" if name else schedule), ladder
 
 
 def next_tier(ladder: list[LadderTier], units_30d: int) -> TierView | None:
@@ -87,6 +126,8 @@ class SaleSplitView:
     units_30d: int  # the supplier's units in the 30 days before the sale
     tier: TierView
     exclusive: bool
+    # the commission schedule the sale used ("default", "exclusive", or a category's name)
+    schedule: str = "default"
 
     @property
     def net_total(self) -> int:
@@ -221,6 +262,7 @@ class SupplierPayouts:
             before = await _units_since(session, supplier.id, created - LADDER_WINDOW, order.id)
             # Lines of one order share a split: supplier gross = net + commission.
             gross = int(supplier_amount) + int(commission)
+            schedule, schedule_ladder = await _schedule_of(session, order, sku)
             sales.append(
                 SaleSplitView(
                     order_id=order.id,
@@ -238,8 +280,9 @@ class SupplierPayouts:
                     commission=int(commission),
                     net_unit=int(supplier_amount),
                     units_30d=before,
-                    tier=tier_view(ladders[sku.exclusive], before),
+                    tier=_tier_used(order, schedule_ladder or ladders[sku.exclusive], before),
                     exclusive=sku.exclusive,
+                    schedule=schedule,
                 )
             )
         return sales

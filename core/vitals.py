@@ -24,6 +24,7 @@ from core.models import (
     SkuStatus,
     StockAlert,
     StockKind,
+    UpstreamSku,
 )
 from core.outbox import Outbox
 
@@ -69,9 +70,27 @@ async def read_vitals(db: Database, clock: Clock, *, low_stock_below: int) -> Vi
             .group_by(Sku.id, Sku.code, StockAlert.threshold)
             .order_by(Sku.code)
         )
-        stock = tuple(
+        local = [
             SkuStock(code, int(count), int(threshold or low_stock_below))
             for code, count, threshold in stock_rows
+        ]
+        # an upstream's SKU has no codes here: its stock is the upstream's (unlimited: none)
+        mirrored_rows = await session.execute(
+            select(Sku.code, UpstreamSku.stock, StockAlert.threshold)
+            .join(UpstreamSku, UpstreamSku.sku_id == Sku.id)
+            .outerjoin(StockAlert, StockAlert.sku_id == Sku.id)
+            .where(Sku.status == SkuStatus.ACTIVE)
+        )
+        mirrored = {
+            code: None if left is None else SkuStock(code, left, int(threshold or low_stock_below))
+            for code, left, threshold in mirrored_rows
+        }
+        stock = tuple(
+            sorted(
+                [s for s in local if s.sku not in mirrored]
+                + [s for s in mirrored.values() if s is not None],
+                key=lambda s: s.sku,
+            )
         )
         progress_rows = await session.execute(
             select(BroadcastRecipient.campaign_id, BroadcastRecipient.status, func.count())

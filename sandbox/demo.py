@@ -42,6 +42,12 @@ from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
 from sandbox import demo_callbacks, demo_payments
+from sandbox.demo_ads import show_revenue_levers
+from sandbox.demo_credit import open_credit_and_schedules
+from sandbox.demo_direct import add_direct_topup
+from sandbox.demo_stars import open_stars
+from sandbox.demo_upstream import DemoUpstream, add_demo_upstream
+from sandbox.demo_usdt import set_up_usdt
 from sandbox.personas import (
     ADMIN,
     RESELLER_BRONZE,
@@ -200,7 +206,11 @@ class DemoClock:
 
 
 async def build_demo(
-    settings: Settings, *, seed: int = 0, now: datetime | None = None
+    settings: Settings,
+    *,
+    seed: int = 0,
+    now: datetime | None = None,
+    upstream: DemoUpstream | None = None,
 ) -> SandboxDemo:
     """Fill the empty, migrated database of ``settings`` with the demo platform; ``now``
     (aware) is when the history ends and today's promotions and requests are dated.
@@ -214,12 +224,18 @@ async def build_demo(
             raise DemoExists(make_url(settings.database_url).render_as_string())
         builder = _Builder(platform, clock, random.Random(seed))
         await builder.open_shop()
+        await open_stars(platform)
         await builder.history(now)
+        builder.orders += await open_credit_and_schedules(platform)  # sandbox/demo_credit.py
+        await show_revenue_levers(platform, clock, now, GAMES)
         pending_sku = await builder.today(now)
         await demo_payments.add_payments(platform, clock.set, now)
+        builder.orders += await add_direct_topup(platform, clock, now)  # a mobile top-up
         clock.set(now)
+        await add_demo_upstream(platform, upstream)  # sandbox/demo_upstream.py
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
         await demo_callbacks.add_callback(platform)  # its shop hears of each order change
+        await set_up_usdt(platform)  # sandbox/demo_usdt.py: today's USDT rate
     finally:
         await platform.close()
     return SandboxDemo(

@@ -47,8 +47,11 @@ from core.settings import Settings, generate_secret_key
 from sandbox import demo_callbacks
 from sandbox.chat.app import build_chat_app
 from sandbox.demo import build_demo, reissue_api_key
+from sandbox.demo_upstream import DemoUpstream, fake_upstream, point_at
+from sandbox.demo_usdt import DEPOSIT_ADDRESS, usdt_settings
 from sandbox.fake_epay import FakeEpayGateway
 from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.fake_tron import FakeTronServer
 from sandbox.personas import ADMIN, PERSONAS, RESELLER_GOLD, ApiLink
 from sandbox.shop_receiver import ShopReceiver
 from web.app import ApiServer
@@ -121,6 +124,7 @@ def sandbox_settings(
         admin_ids=str(ADMIN.telegram_id),
         callbacks_allow_private=True,  # the demo shop listens on 127.0.0.1
         shop_callback_url=shop_callback_url,
+        stars_enabled=True,  # Telegram Stars: the emulator takes invoices (sandbox/demo_stars.py)
     ).model_copy(update=payments)
 
 
@@ -173,6 +177,7 @@ async def _serve(options: SandboxOptions) -> None:
         secret_key = _secret_key(directory, fresh=fresh)
 
         telegram = await stack.enter_async_context(FakeTelegramServer(token=BOT_TOKEN, host=HOST))
+        upstream = DemoUpstream((await stack.enter_async_context(fake_upstream())).base_url)
         # the fake 易支付 gateway: its notifications go to the API's /pay/epay/notify
         epay = await stack.enter_async_context(
             FakeEpayGateway(pid=EPAY_PID, key=EPAY_KEY, host=HOST, retry_delays=EPAY_RETRIES)
@@ -187,9 +192,11 @@ async def _serve(options: SandboxOptions) -> None:
             api_port=api_port,
             shop_callback_url=shop.url,
         )
+        tron = await stack.enter_async_context(FakeTronServer(host=HOST))  # USDT's chain
+        settings = settings.model_copy(update=usdt_settings(tron.base_url))
         await schema.upgrade_at(settings.database_url)
         if fresh:
-            demo = await build_demo(settings, seed=options.seed)
+            demo = await build_demo(settings, seed=options.seed, upstream=upstream)
             log.info("%s", demo.summary())
             _store_api_key(directory, demo.api_key, demo.api_key_owner)
         elif not (directory / API_KEY_FILE).exists():  # only its digest is in the database
@@ -201,6 +208,7 @@ async def _serve(options: SandboxOptions) -> None:
         stack.push_async_callback(platform.close)
         if not fresh:  # a kept demo: the shop listens on a new port this time
             await demo_callbacks.add_callback(platform)
+        await point_at(platform, upstream)
         api = await stack.enter_async_context(ApiServer(platform, HOST, api_port))
         link = ApiLink(base_url=api.base_url, key=api_key, owner_telegram_id=api_key_owner)
         # the page starts before the bot: it registers the personas with the emulator, so
@@ -216,6 +224,9 @@ async def _serve(options: SandboxOptions) -> None:
             f"  Telegram Bot API emulator: {telegram.base_url}\n"
             f"  易支付 (epay) gateway: {epay.base_url} (top up in the bot: 💰 Balance → Top up)\n"
             f"  the gold reseller's shop (order callbacks): {shop.base_url}\n"
+            f"  fake upstream (Dujiao-Next): {upstream.base_url}\n"
+            f"  TRON node (USDT): {tron.base_url}; pay with POST {tron.base_url}/sandbox/pay"
+            f' {{"to": "{DEPOSIT_ADDRESS}", "amount": "12.347"}}\n'
             f"  data: {directory} ({'fresh demo' if fresh else 'kept'})\n"
             "Ctrl-C to stop",
             flush=True,

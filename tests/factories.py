@@ -60,3 +60,38 @@ async def make_reseller(platform: Platform, telegram_id: int, balance: int = 0) 
         await platform.balances.top_up(
             telegram_id, balance, idempotency_key=f"seed-{telegram_id}", note="seed", actor=ADMIN
         )
+
+
+MOBILE_FIELDS = ("phone:Phone number:手机号:1[3-9]\\d{9}",)
+
+
+async def make_direct_sku(
+    platform: Platform,
+    code: str = "MOBILE-50",
+    *,
+    fields: tuple[str, ...] = MOBILE_FIELDS,
+    deadline_minutes: int = 30,
+    supply_price: int = 48_00,
+    price: int = 49_50,
+    face_value: int = 50_00,
+    supplier: int = SUPPLIER_TID,
+) -> None:
+    """An active direct top-up SKU (直充): no codes, the buyer types the account."""
+    from core.decisions.fulfilment import parse_field
+
+    await make_supplier(platform, supplier)
+    await platform.catalogue.add_sku(
+        NewSku(
+            code=code,
+            name=f"{code} top-up",
+            category="Mobile",
+            supplier_telegram_id=supplier,
+            face_value=face_value,
+            supply_price=supply_price,
+            default_price=price,
+            direct_fields=tuple(parse_field(spec) for spec in fields),
+            direct_deadline_minutes=deadline_minutes,
+        ),
+        actor=ADMIN,
+    )
+    await platform.catalogue.set_sku_status(code, SkuStatus.ACTIVE, actor=ADMIN)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from core.platform import Platform
+from web import upstream_callback
 from web.auth import make_auth_middleware
 from web.client_closed import CLIENT_CLOSED, ClientClosedCounter
 from web.errors import MAX_BODY, error_middleware
@@ -56,6 +57,7 @@ def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Ap
     app[VITALS] = VitalsCache()
     app.add_routes(routes)
     app.add_routes(health_routes)  # /healthz, /readyz, /metrics: public
+    app.add_routes(upstream_callback.routes)  # signed by the upstream, not an API key
     app.router.add_get(OPENAPI_PATH, serve_document)
     app.add_routes(payment_routes)  # /pay/{provider}/notify: public, signed by the provider
     return app

@@ -39,6 +39,7 @@ STATUS_OF = {
     "out_of_stock": 422,
     "insufficient_balance": 422,
     "insufficient_payable": 422,
+    "credit_blocked": 422,
     "forbidden": 403,
     "user_banned": 403,
     "not_registered": 403,
@@ -46,6 +47,7 @@ STATUS_OF = {
     "invalid_state": 409,
     "quote_used": 409,
     "callback_url_refused": 422,
+    "invalid_account": 400,
     # the HTTP layer's
     "invalid_json": 400,
     "unknown_field": 400,

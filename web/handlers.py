@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from core.apikeys import MAX_CLIENT_KEY
-from core.errors import InvalidInput, InvalidQuantity, NotFound, SkuNotForSale
+from core.errors import InvalidAccount, InvalidInput, InvalidQuantity, NotFound, SkuNotForSale
 from core.order_callbacks import SIGNATURE_HEADER, CallbackInfo
 from core.orders import Requoted
 from core.platform import Platform
@@ -26,13 +26,14 @@ routes = web.RouteTableDef()
 MAX_PAGE = 100
 MAX_SKU_CODE = 32
 MAX_QUOTE_ID = 32
+MAX_ACCOUNT_FIELDS = 5  # a direct SKU asks for at most this many
 MAX_FILTER = 64  # ?category= and ?q=
 MAX_SKUS_OFFSET = 1_000_000
 MAX_ORDERS_OFFSET = 10_000_000
 MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns: a larger one cannot exist
 _DIGITS = re.compile(r"[0-9]{1,18}")
 QUOTE_FIELDS = frozenset({"sku", "quantity"})
-ORDER_FIELDS = frozenset({"quote_id", "sku", "quantity", "external_id"})
+ORDER_FIELDS = frozenset({"quote_id", "sku", "quantity", "account", "external_id"})
 CALLBACK_FIELDS = frozenset({"url"})
 
 
@@ -156,7 +157,8 @@ async def sku(request: web.Request) -> web.Response:
         card = await _platform(request).storefront.card(caller_of(request).telegram_id, code)
     except SkuNotForSale:  # drafts and suspended SKUs are not part of the catalogue
         raise NotFound(kind="sku", ref=code) from None
-    return web.json_response(render.sku_card(card, _currency(request)))
+    spec = await _platform(request).fulfilments.direct_spec(code)
+    return web.json_response(render.sku_card(card, _currency(request), spec))
 
 
 @routes.post("/api/v1/quotes")
@@ -167,16 +169,34 @@ async def quote(request: web.Request) -> web.Response:
     return web.json_response(render.quote(view, _currency(request)), status=201)
 
 
+def _account_field(body: dict[str, Any]) -> dict[str, Any]:
+    """A direct top-up's account: ``{"account": {field: value}}``, checked against the SKU's
+    fields by the core (``invalid_account``); absent for a SKU of codes."""
+    if "account" not in body:
+        return {}
+    account = body["account"]
+    if not isinstance(account, dict) or len(account) > MAX_ACCOUNT_FIELDS:
+        raise InvalidAccount(field="account", reason="missing")
+    for name, value in account.items():
+        if not isinstance(value, str) or len(name) > 32 or len(value) > 64:
+            raise InvalidAccount(field=_text(name[:32], "account"), reason="pattern")
+        _text(value, "account")
+    return {"account": account}
+
+
 def _order_request(body: dict[str, Any]) -> dict[str, Any]:
-    """The order asked for, normalised: ``{"quote_id"}`` or ``{"sku", "quantity"}``."""
+    """The order asked for, normalised: ``{"quote_id"}`` or ``{"sku", "quantity"}``, each
+    with the ``account`` of a direct top-up when given."""
+    account = _account_field(body)
+    body = {k: v for k, v in body.items() if k != "account"}
     if "quote_id" in body:
         quote_id = body["quote_id"]
         if set(body) - {"quote_id"} or not isinstance(quote_id, str):
             raise InvalidInput(field="quote_id")  # a quote, or a SKU and quantity: not both
         if not 0 < len(quote_id) <= MAX_QUOTE_ID:
             raise InvalidInput(field="quote_id", max_length=MAX_QUOTE_ID)
-        return {"quote_id": _text(quote_id, "quote_id")}
-    return {"sku": _sku_field(body), "quantity": _quantity_field(body)}
+        return {"quote_id": _text(quote_id, "quote_id")} | account
+    return {"sku": _sku_field(body), "quantity": _quantity_field(body)} | account
 
 
 @routes.post("/api/v1/orders")
@@ -197,10 +217,16 @@ async def create_order(request: web.Request) -> web.Response:
     request_hash = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
     key = platform.api_keys.client_key(caller, client_key, request_hash)
     if "quote_id" in wanted:
-        result = await platform.shop.buy(caller.telegram_id, wanted["quote_id"], client_key=key)
+        result = await platform.shop.buy(
+            caller.telegram_id, wanted["quote_id"], client_key=key, account=wanted.get("account")
+        )
     else:
         result = await platform.shop.buy_now(
-            caller.telegram_id, wanted["sku"], wanted["quantity"], client_key=key
+            caller.telegram_id,
+            wanted["sku"],
+            wanted["quantity"],
+            client_key=key,
+            account=wanted.get("account"),
         )
     if isinstance(result, Requoted):
         raise ApiError(

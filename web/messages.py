@@ -38,6 +38,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Not enough balance: you are short by {shortfall}.",
         "余额不足：还差 {shortfall}。",
     ),
+    "credit_blocked": (
+        "Your credit line is {reason}: repay it before buying on credit (due {due_on}).",
+        "你的账期已逾期或被冻结（{reason}，到期日 {due_on}）：请先还款再赊账购买。",
+    ),
     "insufficient_payable": (
         "Not enough payable: short by {shortfall}.",
         "可结算金额不足：还差 {shortfall}。",
@@ -65,6 +69,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "That callback URL cannot be used ({reason}): it must be http(s) and reach a public "
         "address.",
         "该回调地址不可用（{reason}）：必须是 http(s)，且指向公网地址。",
+    ),
+    "invalid_account": (
+        "The account field “{field}” is {reason}.",
+        "充值账号字段 “{field}” 无效（{reason}）。",
     ),
     "error": ("That could not be done.", "无法完成该操作。"),
     # the HTTP layer's own

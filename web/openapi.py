@@ -166,7 +166,28 @@ _EXTERNAL_ID = {
     "description": "your own order number: the order's Idempotency-Key (the header may be "
     "left out, or must be equal)",
 }
-_ORDER_STATUS = {"type": "string", "enum": ["paid", "partly_refunded", "refunded"]}
+_ORDER_STATUS = {
+    "type": "string",
+    "enum": [
+        "paid",
+        "partly_refunded",
+        "refunded",
+        # delivered later (a direct top-up): pending → fulfilling → one of the last three
+        "pending",
+        "fulfilling",
+        "delivered",
+        "failed",
+        "partially_delivered",
+    ],
+}
+_ACCOUNT = {
+    "type": "object",
+    "description": "a direct top-up's account: each field the SKU asks for (GET /skus/{code} "
+    "lists them), its value a string matching the field's pattern",
+    "maxProperties": 5,
+    "additionalProperties": {"type": "string", "maxLength": 64},
+    "examples": [{"phone": "13800138000"}],
+}
 _BODY_REFUSALS: dict[int, tuple[str, ...]] = {
     400: ("invalid_json", "unknown_field", "invalid_input", "invalid_quantity"),
     413: ("body_too_large",),
@@ -253,9 +274,27 @@ def _schemas() -> Json:
                 "quantity_breaks",
                 "promotion",
                 "currency",
+                "kind",
+                "account_fields",
             ],
             "properties": sku_line_properties
             | {
+                "kind": {"type": "string", "enum": ["codes", "direct"]},
+                "account_fields": {
+                    "type": "array",
+                    "description": "a direct SKU's account fields: send each in the order's "
+                    "account, its value matching the pattern whole",
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "pattern", "label_en", "label_zh"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "pattern": {"type": "string"},
+                            "label_en": {"type": "string"},
+                            "label_zh": {"type": "string"},
+                        },
+                    },
+                },
                 "category": {"type": "string"},
                 "face_value": _MONEY,
                 "quantity_breaks": {"type": "array", "items": break_schema},
@@ -372,6 +411,7 @@ def _schemas() -> Json:
                             "pattern": NO_CONTROLS,
                         },
                         "external_id": _EXTERNAL_ID,
+                        "account": _ACCOUNT,
                     },
                 },
                 {
@@ -379,11 +419,10 @@ def _schemas() -> Json:
                     "required": ["sku", "quantity"],
                     "additionalProperties": False,
                     "properties": {
-                        "sku": {"$ref": "#/components/schemas/QuoteRequest/properties/sku"},
-                        "quantity": {
-                            "$ref": "#/components/schemas/QuoteRequest/properties/quantity"
-                        },
+                        "sku": {"type": "string", "minLength": 1, "maxLength": MAX_SKU_CODE},
+                        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
                         "external_id": _EXTERNAL_ID,
+                        "account": _ACCOUNT,
                     },
                 },
             ],
@@ -431,6 +470,32 @@ def _schemas() -> Json:
                 "outcome": {"type": "string", "enum": ["delivered", "retrying", "given_up"]},
             },
         },
+        "Fulfilment": {
+            "description": "an order delivered later (direct top-up): the account, the "
+            "deadline, what was delivered or refunded, the proof or the reason, each change",
+            "type": "object",
+            "required": ["account", "deadline_at", "delivered", "refunded", "events"],
+            "properties": {
+                "account": {"type": "object", "additionalProperties": {"type": "string"}},
+                "deadline_at": _TIMESTAMP,
+                "delivered": {"type": "integer", "minimum": 0},
+                "refunded": {"type": "integer", "minimum": 0},
+                "proof": {"type": "string"},
+                "reason": {"type": "string"},
+                "events": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["status", "at"],
+                        "properties": {
+                            "status": _ORDER_STATUS,
+                            "note": {"type": "string"},
+                            "at": _TIMESTAMP,
+                        },
+                    },
+                },
+            },
+        },
         "Code": {
             "description": "one code (卡密): its card number, and its password, link or expiry "
             "when the supplier gave them",
@@ -453,6 +518,7 @@ def _schemas() -> Json:
                 "currency": _CURRENCY,
                 "balance_after": _MONEY | {"description": "in a purchase's answer only"},
                 "replayed": {"type": "boolean", "description": "in a purchase's answer only"},
+                "fulfilment": _ref("Fulfilment"),
             },
         },
         "OrderSummary": {
@@ -622,12 +688,17 @@ def _paths() -> Json:
                 }
                 | _refusals(
                     {
-                        400: (*_BODY_REFUSALS[400], "idempotency_key_required"),
+                        400: (*_BODY_REFUSALS[400], "idempotency_key_required", "invalid_account"),
                         403: ("not_registered",),
                         404: ("not_found",),
                         409: ("idempotency_conflict", "quote_requoted", "quote_used"),
                         413: ("body_too_large",),
-                        422: ("insufficient_balance", "out_of_stock", "sku_not_for_sale"),
+                        422: (
+                            "insufficient_balance",
+                            "credit_blocked",
+                            "out_of_stock",
+                            "sku_not_for_sale",
+                        ),
                     }
                 ),
             },

@@ -7,6 +7,7 @@ from typing import Any
 
 from core.balances import BalanceView
 from core.catalogue import UserView
+from core.fulfilment import DirectSpec, FulfilmentInfo
 from core.orders import OrderSummary, Receipt
 from core.pricing.quotes import QuoteView
 from core.storefront import SkuCard, SkuLine
@@ -40,7 +41,7 @@ def sku_line(line: SkuLine) -> dict[str, Any]:
     }
 
 
-def sku_card(card: SkuCard, currency: str) -> dict[str, Any]:
+def sku_card(card: SkuCard, currency: str, direct: DirectSpec | None = None) -> dict[str, Any]:
     promotion = None
     if card.promotion_name is not None and card.promotion_ends_at is not None:
         promotion = {"name": card.promotion_name, "ends_at": timestamp(card.promotion_ends_at)}
@@ -53,6 +54,9 @@ def sku_card(card: SkuCard, currency: str) -> dict[str, Any]:
         ],
         "promotion": promotion,
         "currency": currency,
+        # a direct top-up (直充) names the account in these fields; a SKU of codes has none
+        "kind": "codes" if direct is None else "direct",
+        "account_fields": [] if direct is None else [field.as_json() for field in direct.fields],
     }
 
 
@@ -103,9 +107,25 @@ def order(r: Receipt, currency: str, *, just_bought: bool = False) -> dict[str, 
         "codes": [card.as_dict() for card in r.cards],
         "currency": currency,
     }
+    if r.fulfilment is not None:  # delivered later: a direct top-up
+        body["fulfilment"] = fulfilment(r.fulfilment)
     if just_bought:  # a purchase's answer (first or replayed) says what the balance is now
         body |= {"balance_after": r.balance_after, "replayed": r.replayed}
     return body
+
+
+def fulfilment(f: FulfilmentInfo) -> dict[str, Any]:
+    return {
+        "account": f.account,
+        "deadline_at": timestamp(f.deadline_at),
+        "delivered": f.delivered_units,
+        "refunded": f.refunded_units,
+        "proof": f.proof,
+        "reason": f.reason,
+        "events": [
+            {"status": e.status.value, "note": e.note, "at": timestamp(e.at)} for e in f.events
+        ],
+    }
 
 
 def order_summary(o: OrderSummary) -> dict[str, Any]:

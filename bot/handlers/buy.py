@@ -11,10 +11,12 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
+from bot.direct_account import ask_account
 from bot.filters import TYPED
 from bot.keyboards.callbacks import BuyCb
 from bot.replies import show_in_place, show_quote, show_receipt
 from core.catalogue import Catalogue, UserView
+from core.fulfilment import Fulfilments
 from core.orders import Requoted, Shop
 from core.pricing.quotes import MAX_QUANTITY, Quotes
 from telemetry import metrics
@@ -33,8 +35,18 @@ def parse_quantity(text: str) -> int | None:
 
 
 async def quantity_chosen(
-    query: CallbackQuery, callback_data: BuyCb, user: UserView, quotes: Quotes
+    query: CallbackQuery,
+    callback_data: BuyCb,
+    user: UserView,
+    quotes: Quotes,
+    state: FSMContext,
+    fulfilments: Fulfilments,
 ) -> None:
+    if isinstance(query.message, Message) and await ask_account(
+        query.message, state, fulfilments, user.telegram_id, callback_data.sku, callback_data.qty
+    ):  # a direct top-up: the account first, then the quote
+        await query.answer()
+        return
     quote = await quotes.quote(user.telegram_id, callback_data.sku, callback_data.qty)
     await query.answer()
     if isinstance(query.message, Message):
@@ -53,7 +65,7 @@ async def ask_quantity(
 
 
 async def quantity_typed(
-    message: Message, state: FSMContext, user: UserView, quotes: Quotes
+    message: Message, state: FSMContext, user: UserView, quotes: Quotes, fulfilments: Fulfilments
 ) -> None:
     quantity = parse_quantity(message.text or "")
     if quantity is None:
@@ -61,11 +73,18 @@ async def quantity_typed(
         return
     sku_code = (await state.get_data())["sku"]
     await state.clear()
+    if await ask_account(message, state, fulfilments, user.telegram_id, sku_code, quantity):
+        return
     await show_quote(message, await quotes.quote(user.telegram_id, sku_code, quantity))
 
 
 async def quick_buy(
-    message: Message, command: CommandObject, user: UserView, quotes: Quotes
+    message: Message,
+    command: CommandObject,
+    user: UserView,
+    quotes: Quotes,
+    state: FSMContext,
+    fulfilments: Fulfilments,
 ) -> None:
     parts = (command.args or "").split()
     if len(parts) != 2:
@@ -74,6 +93,8 @@ async def quick_buy(
     quantity = parse_quantity(parts[1])
     if quantity is None:
         await message.answer(texts.bad_quantity(MAX_QUANTITY))
+        return
+    if await ask_account(message, state, fulfilments, user.telegram_id, parts[0], quantity):
         return
     await show_quote(message, await quotes.quote(user.telegram_id, parts[0], quantity))
 

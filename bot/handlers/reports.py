@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
-from bot import scheduler_texts
+from bot import credit_texts, scheduler_texts
 from bot.keyboards import scheduler as kb
 from bot.keyboards.callbacks import SalesReportCb
 from core.catalogue import UserView
 from core.errors import InvalidInput
 from core.promotions import Promotions
 from core.reports import Period, Reports, render_sales_chart
+from core.revenue import Revenue
 from core.settings import Settings
 
 PERIODS = {period.value: period for period in Period}
@@ -28,13 +30,21 @@ async def reports(message: Message, user: UserView, promotions: Promotions) -> N
 
 
 async def report(
-    query: CallbackQuery, callback_data: SalesReportCb, user: UserView, reports: Reports
+    query: CallbackQuery,
+    callback_data: SalesReportCb,
+    user: UserView,
+    reports: Reports,
+    revenue: Revenue,
 ) -> None:
     summary = await reports.summary(user.telegram_id, PERIODS[callback_data.period])
     await query.answer()
     if not isinstance(query.message, Message):
         return
     await query.message.answer(scheduler_texts.sales_report(summary))
+    zone = ZoneInfo(summary.timezone)  # the same local days as the sales report
+    first, last = summary.starts_at.astimezone(zone).date(), summary.ends_at.astimezone(zone).date()
+    by_source = await revenue.report(first, last, admin_telegram_id=user.telegram_id)
+    await query.message.answer(credit_texts.revenue(by_source))
     # matplotlib is CPU work: keep it off the event loop
     png = await asyncio.to_thread(render_sales_chart, summary)
     await query.message.answer_photo(

@@ -14,6 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot import admin_texts, texts
 from bot.keyboards.approvals import ApprovalQueueCb, add_decision_buttons
 from bot.keyboards.payments import PaymentAdminCb
+from bot.keyboards.upstreams import UpstreamCb
 from core.admin import UserCard
 from core.aftersales import REFUND, REPLACE, ReportKind, ReportView
 from core.models import ReportStatus, SkuStatus, UserStatus
@@ -93,6 +94,7 @@ def panel(counts: dict[str, int]) -> InlineKeyboardMarkup:
         "supplier_applications": _("🏭 Supplier applications ({count})"),
         "withdrawals": _("💸 Withdrawals ({count})"),
         "registrations": _("🚪 Registrations ({count})"),
+        "credit": _("📝 Credit applications ({count})"),
     }
     for name, label in queues.items():  # the waiting lists (bot/handlers/approvals.py)
         if name in counts:
@@ -100,6 +102,7 @@ def panel(counts: dict[str, int]) -> InlineKeyboardMarkup:
                 text=label.format(count=counts[name]), callback_data=ApprovalQueueCb(kind=name)
             )
     builder.button(text=_("🧾 Payments to check"), callback_data=PaymentAdminCb(action="stuck"))
+    builder.button(text=_("🔗 Upstreams"), callback_data=UpstreamCb(action="list"))
     builder.adjust(2)
     return builder.as_markup()
 

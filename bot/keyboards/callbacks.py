@@ -68,3 +68,7 @@ class BroadcastCb(CallbackData, prefix="bc"):
     # "cat" | "days" | "send" | "discard" | "stop" | "optout" (ref 1 off, 0 on)
     action: str
     ref: int = 0
+
+
+class CreditCb(CallbackData, prefix="cred"):
+    action: str  # "apply"

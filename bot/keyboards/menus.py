@@ -17,7 +17,7 @@ from bot.keyboards.callbacks import (
 )
 from core.orders import OrderSummary
 from core.pricing.quotes import QuoteView
-from core.storefront import CategoryLine, SkuLine
+from core.storefront import CategoryLine, FirstScreen, SkuLine
 
 QUANTITY_CHOICES = (1, 5, 10, 50)
 
@@ -36,14 +36,26 @@ def main_menu() -> ReplyKeyboardMarkup:
     return builder.as_markup(resize_keyboard=True)
 
 
-def categories(lines: list[CategoryLine]) -> InlineKeyboardMarkup:
+def categories(lines: list[CategoryLine], first: FirstScreen | None = None) -> InlineKeyboardMarkup:
+    """The first screen: featured SKUs and brand zones (one a row), then the categories."""
     builder = InlineKeyboardBuilder()
+    top = 0
+    if first is not None:
+        for sku in first.featured:
+            builder.button(
+                text=texts.sku_button(sku), callback_data=CatalogueCb(action="sku", sku=sku.code)
+            )
+        for zone in first.zones:
+            builder.button(
+                text=f"🏷 {zone.name}", callback_data=CatalogueCb(action="zone", category=zone.id)
+            )
+        top = len(first.featured) + len(first.zones)
     for line in lines:
         builder.button(
             text=f"{line.name} ({line.skus})",
             callback_data=CatalogueCb(action="list", category=line.id),
         )
-    builder.adjust(2)
+    builder.adjust(*([1] * top), 2)
     return builder.as_markup()
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Literal
 
 from core.decisions.balance import insufficient_balance, reseller_floor, shortfall
+from core.decisions.credit import usable_limit, would_draw
 from core.decisions.refusal import Refusal
 from core.errors import (
     InvalidQuantity,
@@ -110,6 +111,7 @@ class SaleContext:
     is_admin: bool
     level_id: int
     credit_limit: int
+    credit_blocked: KamengError | None  # the line is past due or frozen: no drawing on it
     balance: int  # as read; the floored debit settles a concurrent purchase of his
     quote_id: str
     quantity: int
@@ -125,9 +127,18 @@ class SaleContext:
     supplier_id: int
     supplier_user_id: int
     book: PriceBook
-    ladder: tuple[LadderTier, ...]  # the SKU's ladder (normal or exclusive)
+    ladder: tuple[LadderTier, ...]  # the sale's schedule (``choose_schedule``)
+    commission_schedule: str  # its name: "default", "exclusive", "category:<id>"
     trailing_units: int  # the supplier's units sold over ``LADDER_WINDOW`` before now
     spread_supplier_bps: int  # the supplier's share of the spread
+    direct_fields: str | None = None  # a direct top-up SKU's account fields (JSON)
+    direct_minutes: int | None = None  # … and how long its supplier has to fulfil
+    upstream_sku_id: int | None = None  # bought from an upstream when sold
+
+    @property
+    def delivered_later(self) -> bool:
+        """A direct top-up, or an upstream's product: the order waits for its fulfilment."""
+        return self.direct_fields is not None or self.upstream_sku_id is not None
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,7 @@ class Charge:
     unit_price: int
     total: int
     commission_bps: int  # the ladder rate the supplier's volume reached
+    commission_tier: int  # that tier's threshold (units in 30 days)
     split: UnitSplit  # per unit
     buyer_floor: int  # the buyer's balance may not end below this
 
@@ -172,15 +184,20 @@ def decide_sale(ctx: SaleContext, now: datetime) -> Charge | Requote | Refusal:
         return Requote("expired")
     if price_unit(ctx.book, ctx.quantity, now).unit_price != ctx.unit_price:
         return Requote("changed")
-    floor = reseller_floor(ctx.credit_limit)
-    if shortfall(ctx.balance, ctx.credit_limit, ctx.total):
+    limit = usable_limit(ctx.credit_limit, blocked=ctx.credit_blocked is not None)
+    if ctx.credit_blocked is not None and ctx.credit_limit and would_draw(ctx.balance, ctx.total):
+        return Refusal(ctx.credit_blocked)
+    floor = reseller_floor(limit)
+    if shortfall(ctx.balance, limit, ctx.total):
         return Refusal(insufficient_balance(ctx.balance, floor, ctx.total))
-    rate_bps = ladder_tier(ctx.ladder, ctx.trailing_units).rate_bps
+    tier = ladder_tier(ctx.ladder, ctx.trailing_units)
+    rate_bps = tier.rate_bps
     return Charge(
         quantity=ctx.quantity,
         unit_price=ctx.unit_price,
         total=ctx.total,
         commission_bps=rate_bps,
+        commission_tier=tier.min_units,
         split=split_unit(ctx.unit_price, ctx.book.supply_price, ctx.spread_supplier_bps, rate_bps),
         buyer_floor=floor,
     )

@@ -25,6 +25,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from core.clock import as_utc
 from core.models import (
+    CategoryCommissionTier,
     CommissionTier,
     PlatformPolicy,
     Promotion,
@@ -157,6 +158,20 @@ def ladder_column(exclusive: SQLColumnExpression[bool]) -> ScalarSelect[str]:
     tier = cast(CommissionTier.min_units, String) + ":" + cast(CommissionTier.rate_bps, String)
     return (
         select(_comma_joined(tier)).where(CommissionTier.exclusive == exclusive).scalar_subquery()
+    )
+
+
+def category_ladder_column(category_id: SQLColumnExpression[int]) -> ScalarSelect[str]:
+    """A category's own ladder as one text column (NULL: it has none, the default applies)."""
+    tier = (
+        cast(CategoryCommissionTier.min_units, String)
+        + ":"
+        + cast(CategoryCommissionTier.rate_bps, String)
+    )
+    return (
+        select(_comma_joined(tier))
+        .where(CategoryCommissionTier.category_id == category_id)
+        .scalar_subquery()
     )
 
 

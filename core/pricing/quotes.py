@@ -22,7 +22,17 @@ from core.decisions.refusal import Refusal
 from core.decisions.sale import MAX_QUANTITY as MAX_QUANTITY
 from core.decisions.sale import Offer, QuoteContext, decide_quote
 from core.errors import NotFound
-from core.models import Account, AccountKind, Code, CodeStatus, Quote, Sku, StockKind, User
+from core.models import (
+    Account,
+    AccountKind,
+    Code,
+    CodeStatus,
+    Quote,
+    Sku,
+    StockKind,
+    UpstreamSku,
+    User,
+)
 from core.pricing.book import book_from_signals, price_signals
 from core.pricing.rules import UnitPrice
 
@@ -118,9 +128,15 @@ def _quote_columns() -> dict[str, SQLColumnExpression[Any]]:
         "default_price": Sku.default_price,
         "level_price": signals.level_price,
         "may_have_rules": signals.may_have_rules,
-        "stock": select(func.count())
-        .where(Code.sku_id == Sku.id, Code.status == CodeStatus.AVAILABLE)
-        .scalar_subquery(),
+        # an upstream's SKU: the stock its last sync saw (NULL there: unlimited), else codes
+        "stock": func.coalesce(
+            select(func.coalesce(UpstreamSku.stock, MAX_QUANTITY))
+            .where(UpstreamSku.sku_id == Sku.id)
+            .scalar_subquery(),
+            select(func.count())
+            .where(Code.sku_id == Sku.id, Code.status == CodeStatus.AVAILABLE)
+            .scalar_subquery(),
+        ),
     }
 
 

@@ -48,6 +48,30 @@ def ladder_tier(tiers: Sequence[LadderTier], units_sold_30d: int) -> LadderTier:
     return max(reached, key=lambda t: t.min_units)
 
 
+DEFAULT_SCHEDULE = "default"
+EXCLUSIVE_SCHEDULE = "exclusive"
+
+
+def category_schedule(category_id: int) -> str:
+    return f"category:{category_id}"
+
+
+def choose_schedule(
+    exclusive: bool,
+    category_id: int,
+    default: Sequence[LadderTier],
+    exclusive_ladder: Sequence[LadderTier],
+    category_ladder: Sequence[LadderTier],
+) -> tuple[str, tuple[LadderTier, ...]]:
+    """Which commission schedule a sale uses: an exclusive SKU the exclusive ladder (kept
+    whatever its category), else its category's own ladder, else the default one."""
+    if exclusive:
+        return EXCLUSIVE_SCHEDULE, tuple(exclusive_ladder)
+    if category_ladder:
+        return category_schedule(category_id), tuple(category_ladder)
+    return DEFAULT_SCHEDULE, tuple(default)
+
+
 def split_unit(
     price: int, supply_price: int, spread_supplier_bps: int, commission_bps: int
 ) -> UnitSplit:

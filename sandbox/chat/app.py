@@ -19,6 +19,7 @@ Routes (JSON unless said otherwise; a bad request is a 4xx ``{"error": {"code": 
 ``POST /api/personas/{key}/messages``        ``{"text": …}``: send a message or command
 ``POST /api/personas/{key}/press``           ``{"message_id", "row", "column"}``: a button
 ``POST /api/personas/{key}/files``           multipart ``file`` (+ ``caption``, ``as``)
+``POST /api/personas/{key}/pay``             ``{"message_id"}``: pay an invoice in Stars
 ``GET /api/personas/{key}/files/{file_id}``  a photo or document of that chat
 """
 
@@ -40,7 +41,7 @@ from sandbox.chat.apidocs import api_docs_page
 from sandbox.chat.feed import ChatFeed
 from sandbox.chat.panel import panel
 from sandbox.chat.views import ChatView
-from sandbox.fake_telegram import FakeTelegramServer, FakeUser
+from sandbox.fake_telegram import FakeTelegramServer, FakeUser, InvoiceNotPayable
 from sandbox.fake_telegram.limits import (
     MAX_DOWNLOAD_BYTES,
     MAX_MESSAGE_TEXT,
@@ -280,6 +281,25 @@ async def press(request: web.Request) -> web.Response:
     return web.json_response({"query_id": query_id}, status=201)
 
 
+async def pay(request: web.Request) -> web.Response:
+    """Pay an invoice the bot sent, in Telegram Stars, as the persona's Telegram client does
+    (the bot is asked first and may refuse; the answer says how it went)."""
+    page = _page(request)
+    persona = page.persona(request)
+    body = await _json_body(request)
+    message_id = _int_field(body, "message_id")
+    chat = page.telegram.state.chats[persona.telegram_id]
+    message = chat.messages.get(message_id)
+    if message is None or not message.from_bot or message.invoice is None:
+        raise PageError(404, "message_gone")
+    try:
+        outcome = await page.user(persona).pay(message)
+    except InvoiceNotPayable:
+        raise PageError(409, "invoice_paid") from None
+    answer = {"status": outcome.status, "error_message": outcome.error_message}
+    return web.json_response(answer, status=201)
+
+
 async def upload(request: web.Request) -> web.Response:
     """A photo or a document from the visitor, with an optional caption."""
     page = _page(request)
@@ -376,5 +396,6 @@ def build_chat_app(
     app.router.add_post("/api/personas/{key}/messages", send_message)
     app.router.add_post("/api/personas/{key}/press", press)
     app.router.add_post("/api/personas/{key}/files", upload)
+    app.router.add_post("/api/personas/{key}/pay", pay)
     app.router.add_get("/api/personas/{key}/files/{file_id}", download)
     return app

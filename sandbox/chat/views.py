@@ -21,6 +21,8 @@ def file_url(persona: Persona, record: FileRecord) -> str:
 
 
 def _button(button: dict[str, Any]) -> dict[str, Any]:
+    if button.get("pay"):
+        return {"text": button["text"], "kind": "pay"}
     if "callback_data" in button:
         return {"text": button["text"], "kind": "callback"}
     if "url" in button:
@@ -28,8 +30,9 @@ def _button(button: dict[str, Any]) -> dict[str, Any]:
     return {"text": button["text"], "kind": "other"}
 
 
-def message_view(persona: Persona, message: ChatMessage) -> dict[str, Any]:
-    """One message as the page draws it (its HTML is escaped and safe to insert)."""
+def message_view(persona: Persona, message: ChatMessage, paid: bool = False) -> dict[str, Any]:
+    """One message as the page draws it (its HTML is escaped and safe to insert); ``paid``:
+    its invoice was paid (the page then shows it paid, without the Pay button)."""
     view: dict[str, Any] = {
         "id": message.message_id,
         "from_bot": message.from_bot,
@@ -42,7 +45,22 @@ def message_view(persona: Persona, message: ChatMessage) -> dict[str, Any]:
         "reply_to": message.reply_to_message_id,
         "photo": None,
         "document": None,
+        "invoice": None,
     }
+    for service, mark in ((message.successful_payment, "✅"), (message.refunded_payment, "↩️")):
+        if service is not None:  # Telegram's service message about a payment in Stars
+            view["html"] = f"{mark} ⭐{int(service['total_amount'])}"
+    if message.invoice is not None:
+        invoice = message.invoice
+        view["invoice"] = {
+            "title": invoice.title,
+            "description": invoice.description,
+            "currency": invoice.currency,
+            "total_amount": invoice.total_amount,
+            "paid": paid,
+        }
+        if not view["buttons"]:  # Telegram draws its own Pay button
+            view["buttons"] = [[{"text": f"Pay ⭐{invoice.total_amount}", "kind": "pay"}]]
     if message.photo is not None:
         view["photo"] = {
             "url": file_url(persona, message.photo),
@@ -76,10 +94,12 @@ class ChatView:
     _refused: int = 0
     _queries: set[str] = field(default_factory=set)
     _extras: dict[str, Any] = field(default_factory=dict)
+    _paid_sent: set[int] = field(default_factory=set)
 
     def snapshot(self) -> dict[str, Any]:
         """Everything, for a tab that just opened (old button answers are not toasted)."""
         self._messages.clear()
+        self._paid_sent.clear()
         self._calls = self._refused = 0
         self._extras.clear()
         self._queries = {q.id for q in self._answered_queries()}
@@ -90,9 +110,18 @@ class ChatView:
         chat = self.telegram.state.chats[self.persona.telegram_id]
         update: dict[str, Any] = {}
         current = dict(chat.messages)
-        changed = [m for i, m in current.items() if self._messages.get(i) is not m]
+        chat_id = self.persona.telegram_id
+        paid = {m for c, m in self.telegram.payments.paid_invoices if c == chat_id}
+        changed = [
+            m
+            for i, m in current.items()
+            if self._messages.get(i) is not m or (i in paid and i not in self._paid_sent)
+        ]
         if changed:
-            update["messages"] = [message_view(self.persona, m) for m in changed]
+            update["messages"] = [
+                message_view(self.persona, m, m.message_id in paid) for m in changed
+            ]
+            self._paid_sent.update(m.message_id for m in changed if m.message_id in paid)
         deleted = [i for i in self._messages if i not in current]
         if deleted:
             update["deleted"] = deleted

@@ -9,6 +9,13 @@ from sandbox.fake_telegram.api_spec import ApiSpec, UploadedFile
 from sandbox.fake_telegram.faults import FailureRule
 from sandbox.fake_telegram.formatting import Entity, FormattedText, parse_html, to_html
 from sandbox.fake_telegram.limits import ApiError
+from sandbox.fake_telegram.payments import (
+    Invoice,
+    InvoiceNotPayable,
+    PaymentOutcome,
+    PreCheckoutQuery,
+    StarPayment,
+)
 from sandbox.fake_telegram.server import (
     DEFAULT_TOKEN,
     AnsweredCall,
@@ -34,9 +41,14 @@ __all__ = [
     "FakeUser",
     "FileRecord",
     "FormattedText",
+    "Invoice",
+    "InvoiceNotPayable",
+    "PaymentOutcome",
+    "PreCheckoutQuery",
     "RecordedError",
     "RecordedRequest",
     "SendingCall",
+    "StarPayment",
     "UploadedFile",
     "UserInfo",
     "parse_html",

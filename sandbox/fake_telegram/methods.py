@@ -41,6 +41,7 @@ SENDING_METHODS = frozenset(
         "sendMessage",
         "sendDocument",
         "sendPhoto",
+        "sendInvoice",
         "copyMessage",
         "editMessageText",
         "editMessageCaption",

@@ -25,7 +25,8 @@ from sandbox.fake_telegram.api_spec import ApiSpec, MethodSpec, UploadedFile
 from sandbox.fake_telegram.faults import FailureRule, FaultInjector, make_rule
 from sandbox.fake_telegram.limits import NOT_FOUND, UNAUTHORIZED, ApiError
 from sandbox.fake_telegram.methods import SENDING_METHODS, BotApi
-from sandbox.fake_telegram.state import CallbackQueryRecord, FakeState, UserInfo
+from sandbox.fake_telegram.payments import PaymentsState
+from sandbox.fake_telegram.state import CallbackQueryRecord, FakeState, PendingUpdate, UserInfo
 from sandbox.fake_telegram.user import FakeUser
 from sandbox.fake_telegram.webhook import WebhookDelivery
 
@@ -318,6 +319,28 @@ class FakeTelegramServer:
     def callback_answer_timeout(self, value: float) -> None:
         self.api.callback_answer_timeout = value
 
+    # -- payments in Stars ---------------------------------------------------------------
+
+    @property
+    def payments(self) -> PaymentsState:
+        """Invoices paid, pre-checkout queries (with when each was answered, on this
+        server's clock), Stars payments and their refunds."""
+        return self.state.payments
+
+    @property
+    def pre_checkout_answer_timeout(self) -> float:
+        """Seconds the bot has to answer a pre-checkout query (Telegram: 10)."""
+        return self.state.payments.answer_timeout
+
+    @pre_checkout_answer_timeout.setter
+    def pre_checkout_answer_timeout(self, value: float) -> None:
+        self.state.payments.answer_timeout = value
+
+    def deliver_again(self, update: PendingUpdate) -> PendingUpdate:
+        """Enqueue a copy of ``update`` under a new update id: the same event reaching the
+        bot twice (a redelivery after a lost answer, a second instance)."""
+        return self.state.enqueue_update(update.kind, update.payload)
+
     # -- observability ------------------------------------------------------------------
 
     def calls(self, method: str) -> list[dict[str, Any]]:
@@ -439,6 +462,13 @@ class FakeTelegramServer:
         if chat_id is None and request.method == "answerCallbackQuery":
             query = self.state.callback_queries.get(str(params.get("callback_query_id")))
             chat_id = None if query is None else query.chat_id
+        if chat_id is None and request.method == "answerPreCheckoutQuery":
+            checkout = self.payments.pre_checkout_queries.get(
+                str(params.get("pre_checkout_query_id"))
+            )
+            chat_id = None if checkout is None else checkout.chat_id
+        if chat_id is None and request.method == "refundStarPayment":
+            chat_id = params.get("user_id")
         try:
             return None if chat_id is None else int(chat_id)
         except (TypeError, ValueError):

@@ -12,7 +12,7 @@ import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.fake_telegram.formatting import Entity, to_html
 from sandbox.fake_telegram.limits import (
@@ -22,6 +22,9 @@ from sandbox.fake_telegram.limits import (
     DEFAULT_ALLOWED_UPDATES,
     ApiError,
 )
+
+if TYPE_CHECKING:
+    from sandbox.fake_telegram.payments import Invoice, PaymentsState
 
 
 class Signal:
@@ -143,6 +146,11 @@ class ChatMessage:
     reply_to_message_id: int | None = None
     edited: bool = False
     edit_date: int | None = None
+    #: an invoice the bot sent (``sendInvoice``)
+    invoice: Invoice | None = None
+    #: service messages of a payment in Stars: ``SuccessfulPayment`` / ``RefundedPayment``
+    successful_payment: dict[str, Any] | None = None
+    refunded_payment: dict[str, Any] | None = None
 
     @property
     def content(self) -> str:
@@ -216,6 +224,8 @@ class ChatMessage:
             content = content[:57] + "..."
         extra = f" buttons={self.buttons}" if self.buttons else ""
         attached = " [document]" if self.document else " [photo]" if self.photo else ""
+        if self.invoice is not None:
+            attached = f" [invoice {self.invoice.total_amount} {self.invoice.currency}]"
         return (
             f"#{self.message_id}{' (edited)' if self.edited else ''}: {content!r}{attached}{extra}"
         )
@@ -319,6 +329,10 @@ class FakeState:
         self.webhook: WebhookConfig | None = None
         #: the last failed delivery (``getWebhookInfo``'s last_error_date / _message)
         self.webhook_last_error: tuple[int, str] | None = None
+        from sandbox.fake_telegram.payments import PaymentsState
+
+        #: invoices paid, pre-checkout queries, Stars payments and refunds
+        self.payments: PaymentsState = PaymentsState()
         self._update_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
@@ -423,6 +437,12 @@ class FakeState:
             result["document"] = message.document.to_document()
         if message.photo is not None:
             result["photo"] = message.photo.to_photo_sizes()
+        if message.invoice is not None:
+            result["invoice"] = message.invoice.to_api()
+        if message.successful_payment is not None:
+            result["successful_payment"] = message.successful_payment
+        if message.refunded_payment is not None:
+            result["refunded_payment"] = message.refunded_payment
         if message.caption:
             result["caption"] = message.caption
             if message.caption_entities:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import mimetypes
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sandbox.fake_telegram.formatting import Entity, parse_html, utf16_len
 from sandbox.fake_telegram.methods import image_size
+from sandbox.fake_telegram.payments import PaymentOutcome, pay_invoice, payable_invoice
 from sandbox.fake_telegram.state import (
     CallbackQueryRecord,
     Chat,
@@ -197,6 +199,28 @@ class FakeUser:
         if target is None:
             raise LookupError(f"{self!r}: the bot has sent no message to press a button on")
         return self._callback(target, data)
+
+    async def pay(self, message: ChatMessage | None = None, **tampered: Any) -> PaymentOutcome:
+        """Press Pay on an invoice (``message``, default: the newest unpaid one the bot
+        sent) and confirm, as a Telegram client does: the bot gets a pre-checkout query and
+        has until the deadline to answer; on ``ok`` the payment is made and the bot gets
+        the ``successful_payment`` message. Raises ``InvoiceNotPayable`` for a message
+        without an invoice or one paid already. ``tampered`` fields of the invoice
+        (``total_amount=1``, ``payload=…``): what a modified client would claim."""
+        target = self.current(message) if message is not None else self._newest_invoice()
+        self._last_action_mark = self.mark()
+        self._chat.started = True
+        forged = None
+        if tampered:
+            forged = replace(payable_invoice(self._state, self._chat, target), **tampered)
+        return await pay_invoice(self._state, self._chat, target, tampered=forged)
+
+    def _newest_invoice(self) -> ChatMessage:
+        paid = self._state.payments.paid_invoices
+        for candidate in reversed(self.messages):
+            if candidate.invoice is not None and (self.id, candidate.message_id) not in paid:
+                return candidate
+        raise ButtonNotFoundError(f"{self!r}: the bot has sent no unpaid invoice")
 
     # -- waiting ------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ SALE = SaleContext(
     is_admin=False,
     level_id=1,
     credit_limit=0,
+    credit_blocked=None,
     balance=184_00,  # exactly two seed units
     quote_id="q1",
     quantity=2,
@@ -62,13 +63,21 @@ SALE = SaleContext(
     supplier_user_id=2,
     book=SEED_BOOK,
     ladder=NORMAL,
+    commission_schedule="default",
     trailing_units=0,
     spread_supplier_bps=5000,
 )
 
 
 def _charge(rate_bps: int, supplier: int, spread: int, commission: int, **kw: int) -> Charge:
-    fields = {"quantity": 2, "unit_price": 92_00, "total": 184_00, "buyer_floor": 0, **kw}
+    fields = {
+        "quantity": 2,
+        "unit_price": 92_00,
+        "total": 184_00,
+        "buyer_floor": 0,
+        "commission_tier": 0,
+        **kw,
+    }
     return Charge(commission_bps=rate_bps, split=UnitSplit(supplier, spread, commission), **fields)
 
 
@@ -79,11 +88,17 @@ def _charge(rate_bps: int, supplier: int, spread: int, commission: int, **kw: in
         ({}, _charge(300, 85_84, 3_50, 2_66)),
         # the ladder decides from the trailing volume: the tier's bounds
         ({"trailing_units": 999}, _charge(300, 85_84, 3_50, 2_66)),
-        ({"trailing_units": 1000}, _charge(200, 86_73, 3_50, 1_77)),
-        ({"trailing_units": 10_000}, _charge(100, 87_61, 3_50, 89)),  # ⌈0.885⌉ = 0.89
+        ({"trailing_units": 1000}, _charge(200, 86_73, 3_50, 1_77, commission_tier=1000)),
+        (
+            {"trailing_units": 10_000},
+            _charge(100, 87_61, 3_50, 89, commission_tier=10_000),
+        ),  # ⌈0.885⌉ = 0.89
         # an exclusive SKU has its own, lower ladder
         ({"ladder": EXCLUSIVE}, _charge(150, 87_17, 3_50, 1_33)),  # ⌈1.3275⌉
-        ({"ladder": EXCLUSIVE, "trailing_units": 1000}, _charge(100, 87_61, 3_50, 89)),
+        (
+            {"ladder": EXCLUSIVE, "trailing_units": 1000},
+            _charge(100, 87_61, 3_50, 89, commission_tier=1000),
+        ),
         # no ladder at all: no commission
         ({"ladder": ()}, _charge(0, 88_50, 3_50, 0)),
         # a 70/30 spread ratio: the supplier gets 4.90 of the 7.00

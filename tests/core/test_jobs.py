@@ -7,8 +7,11 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
+import pytest
+
+from core.clock import SystemClock
 from core.db import Database
-from core.jobs import JobContext, JobRunner, JobStore, NewJob
+from core.jobs import JobContext, JobRunner, JobStore, NewJob, TickResult
 from core.models import JobStatus
 from core.settings import Settings
 from tests.conftest import FakeClock
@@ -139,17 +142,63 @@ async def test_a_crashed_runner_s_job_is_resumed_from_its_checkpoint(
             served.append(recipient)
             assert await context.checkpoint(recipient)
             if recipient == 3 and context.owner == "crashing":
-                raise asyncio.CancelledError  # the process dies mid-way, lease held
+                raise Killed  # the process dies mid-way, lease held
 
     crashing = runner(db, clock, {"fanout": fanout}, owner="crashing")
-    try:
+    with pytest.raises(Killed):
         await crashing.tick()
-    except asyncio.CancelledError:
-        pass
     survivor = runner(db, clock, {"fanout": fanout}, owner="survivor")
     assert (await survivor.tick()).ran == []  # the lease still holds
-    clock.advance(minutes=6)
+    clock.advance(seconds=LEASE.total_seconds() + 1)
     assert len((await survivor.tick()).ran) == 1
     assert served == [1, 2, 3, 4, 5]
     (job,) = await store.jobs()
     assert job.status is JobStatus.DONE and job.attempts == 2
+
+
+class Killed(BaseException):
+    """What a SIGKILL looks like from inside: nothing of the runner's runs any more."""
+
+
+async def test_a_stopped_runner_gives_its_job_back_at_once(db: Database, clock: FakeClock) -> None:
+    store = JobStore(db, clock)
+    await store.schedule([NewJob("send", "fanout", clock.now())])
+    served: list[int] = []
+
+    async def fanout(context: JobContext) -> None:
+        start = (context.job.cursor or 0) + 1
+        for recipient in range(start, 6):
+            served.append(recipient)
+            assert await context.checkpoint(recipient)
+            if recipient == 3 and context.owner == "stopping":
+                raise asyncio.CancelledError  # SchedulerService.stop cancels the busy tick
+
+    with pytest.raises(asyncio.CancelledError):
+        await runner(db, clock, {"fanout": fanout}, owner="stopping").tick()
+    survivor = runner(db, clock, {"fanout": fanout}, owner="survivor")
+    assert len((await survivor.tick()).ran) == 1  # no wait for a lease to run out
+    assert served == [1, 2, 3, 4, 5]
+    (job,) = await store.jobs()
+    assert job.status is JobStatus.DONE and job.attempts == 1  # a stop is not an attempt
+
+
+async def test_a_long_job_keeps_its_lease_while_it_runs(db: Database) -> None:
+    """The lease is short and renewed every third of it: a job running for several
+    leases is never taken over by a second runner."""
+    clock = SystemClock()
+    store = JobStore(db, clock)
+    await store.schedule([NewJob("slow", "slow", clock.now())])
+    short = timedelta(seconds=0.3)
+    second: list[TickResult] = []
+
+    async def slow(_context: JobContext) -> None:
+        for _ in range(6):  # 1.2 s: four leases
+            await asyncio.sleep(0.2)
+            other = JobRunner(store, {"slow": slow}, clock, grace=GRACE, lease=short, owner="b")
+            second.append(await other.tick())
+
+    first = JobRunner(store, {"slow": slow}, clock, grace=GRACE, lease=short, owner="a")
+    assert len((await first.tick()).ran) == 1
+    assert [result.ran for result in second] == [[]] * 6
+    (job,) = await store.jobs()
+    assert job.status is JobStatus.DONE and job.attempts == 1

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.db import Database
+from core.leases import renewing
 from core.models import OutboxMessage
 from core.outbox import LEASE, Outbox, backoff
 from core.platform import Platform
@@ -104,3 +105,28 @@ async def test_released_rows_are_due_again_without_an_attempt(platform: Platform
     again = await platform.outbox.claim("w2", kinds=SALE)
     assert [e.id for e in again] == [e.id for e in claimed]
     assert all(e.attempts == 0 for e in again)
+
+
+async def test_rows_in_hand_stay_claimed_while_renewed_and_free_a_lease_after(
+    platform: Platform, clock: FakeClock
+) -> None:
+    """A worker sending a slow batch keeps it (``leases.renewing``); once it stops
+    renewing (it died), another claims the rows one lease later."""
+    await _sell(platform, 2)
+    lease = timedelta(seconds=0.6)  # renewed every 0.2 s
+    outbox = Outbox(platform.db, clock, lease=lease)
+    held = await outbox.claim("w1", kinds=SALE)
+    assert len(held) == 2
+
+    async def renew() -> None:
+        await outbox.renew(held)
+
+    async with renewing(renew, lease):
+        for _ in range(12):  # two leases pass while it sends: never free meanwhile
+            await asyncio.sleep(0.1)
+            clock.advance(seconds=0.1)
+            assert await outbox.claim("w2", kinds=SALE) == []
+    clock.advance(seconds=0.1)
+    assert await outbox.claim("w2", kinds=SALE) == []  # still within its last renewal
+    clock.advance(seconds=0.6)
+    assert len(await outbox.claim("w2", kinds=SALE)) == 2

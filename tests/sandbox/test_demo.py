@@ -23,7 +23,8 @@ from sqlalchemy import make_url
 from bot.app import create_bot, run_polling
 from core.catalogue import language_for
 from core.errors import NotFound
-from core.models import JobStatus, Role
+from core.ledger import balance_of
+from core.models import PLATFORM_OWNER, AccountKind, JobStatus, Role, SubscriptionStatus
 from core.orders import Receipt
 from core.platform import Platform, build_platform
 from core.promotions import ANNOUNCE
@@ -40,6 +41,8 @@ from sandbox.demo import (
     build_demo,
     reissue_api_key,
 )
+from sandbox.demo_ads import GAMES_SLOT, HOME_SLOT, ZONE
+from sandbox.demo_direct import DEADLINE_MINUTES, DIRECT_SKU
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.personas import (
     ADMIN,
@@ -235,7 +238,25 @@ async def test_past_notices_were_delivered_and_only_todays_withdrawal_notice_wai
     visited: Platform,
 ) -> None:
     stats = await visited.outbox.stats()
-    assert (stats.pending, stats.failing) == (1, 0)
+    # the supplier's withdrawal notice to the admin, today's top-up task to the supplier,
+    # and the featured auction's result to its two bidders
+    assert (stats.pending, stats.failing) == (4, 0)
+
+
+async def test_a_mobile_top_up_waits_for_the_supplier_and_one_was_delivered(
+    visited: Platform,
+) -> None:
+    [task] = await visited.fulfilments.tasks(SUPPLIER.telegram_id)
+    assert task.sku_code == DIRECT_SKU and task.account == {"phone": "13912345678"}
+    assert task.deadline_at == NOW + timedelta(minutes=DEADLINE_MINUTES)
+    [done] = [
+        t
+        for t in await visited.fulfilments.tasks(SUPPLIER.telegram_id, open_only=False)
+        if not t.open
+    ]
+    assert done.status.value == "delivered" and done.proof == "CM2026120400017"
+    saved = await visited.fulfilments.saved_accounts(RESELLER_SILVER.telegram_id, DIRECT_SKU)
+    assert [s.values for s in saved] == [{"phone": "13800138000"}]
 
 
 async def test_the_gold_resellers_api_key_opens_the_http_api(
@@ -283,7 +304,8 @@ async def test_personas_who_wrote_to_the_bot_exist_with_their_language_and_role(
     for reseller, level in LEVEL_OF.items():
         user = await visited.catalogue.user(reseller.telegram_id)
         assert user.level_name == ("bronze", "silver", "gold")[level]
-        assert (await visited.balances.balance(reseller.telegram_id)).balance > 0
+        # may spend (bronze has drawn on his credit line: below zero, within it)
+        assert (await visited.balances.balance(reseller.telegram_id)).spendable > 0
 
 
 async def test_the_same_seed_builds_the_same_shop(
@@ -379,3 +401,78 @@ async def test_the_bot_on_the_demo_greets_the_visitor_with_todays_news_and_sells
         with contextlib.suppress(asyncio.CancelledError):
             await polling
         await live.close()
+
+
+async def test_a_reseller_tops_up_with_usdt_paid_on_the_sandboxs_tron_node(
+    demo: SandboxDemo, settings: Settings
+) -> None:
+    from core.checks import check_ledger
+    from sandbox.demo_usdt import DEPOSIT_ADDRESS, usdt_settings
+    from sandbox.fake_tron import FakeTronServer
+
+    async with FakeTronServer() as node:
+        with_usdt = settings.model_copy(update=usdt_settings(node.base_url))
+        platform = build_platform(with_usdt, clock=FakeClock(NOW + timedelta(minutes=1)))
+        try:
+            gold = RESELLER_GOLD.telegram_id
+            before = (await platform.balances.balance(gold)).balance
+            created = await platform.payments.create(gold, "usdt", 100_00)
+            assert created.step.provider_amount == 13_801_000  # the demo's rate: 7.25
+            assert created.step.address == DEPOSIT_ADDRESS
+            node.chain.pay(  # what POST /sandbox/pay does, at the visitor's moment
+                DEPOSIT_ADDRESS, 13_801_000, at=NOW + timedelta(minutes=2)
+            )
+            node.chain.mine(20)
+            assert (await platform.usdt.watch()).credited == 1
+            assert (await platform.balances.balance(gold)).balance == before + 100_00
+            assert (await check_ledger(platform.db)).ok
+        finally:
+            await platform.close()
+
+
+async def test_a_reseller_can_top_up_with_stars_at_the_admins_opening_rate(
+    demo: SandboxDemo, settings: Settings
+) -> None:
+    platform = build_platform(
+        settings.model_copy(update={"stars_enabled": True}),
+        clock=FakeClock(NOW + timedelta(minutes=1)),
+    )
+    try:
+        assert await platform.stars.rate() == 10
+        created = await platform.payments.create(RESELLER_SILVER.telegram_id, "stars", 100_00)
+        assert created.step.telegram_invoice and created.payment.provider_amount == 1_000
+    finally:
+        await platform.close()
+
+
+async def test_the_demo_features_a_sku_has_a_zone_and_sold_services(visited: Platform) -> None:
+    slots = {slot.name: slot for slot in await visited.ads.slots()}
+    assert slots[HOME_SLOT].featured_sku == "STEAM-100"
+    assert slots[GAMES_SLOT].featured_sku is None and slots[GAMES_SLOT].open_round is not None
+    screen = await visited.storefront.first_screen(RESELLER_SILVER.telegram_id)
+    assert [line.code for line in screen.featured] == ["STEAM-100"]
+    assert [zone.name for zone in screen.zones] == [ZONE]
+    [open_round] = [
+        r for r in await visited.ads.open_rounds(SUPPLIER.telegram_id) if r.slot == GAMES_SLOT
+    ]
+    assert open_round.my_bid is None
+    async with visited.db.reading() as session:
+        ads = await balance_of(session, AccountKind.PLATFORM_ADS, PLATFORM_OWNER)
+        services = await balance_of(session, AccountKind.PLATFORM_SERVICES, PLATFORM_OWNER)
+    assert ads == 60_00 + 50_00  # the second-highest bid, and the zone's fee
+    assert services == 30_00 + 19_90
+    [boost] = await visited.paid_services.subscriptions(SECOND_SUPPLIER.telegram_id)
+    assert (boost.sku, boost.status) == ("PUBG-660UC", SubscriptionStatus.ACTIVE)
+    [report] = await visited.paid_services.subscriptions(RESELLER_GOLD.telegram_id)
+    assert report.offer.code == "report-monthly"
+    found = await visited.storefront.skus(RESELLER_SILVER.telegram_id, search="pubg")
+    assert found.lines[0].code == "PUBG-660UC"
+
+
+async def test_the_bronze_reseller_has_drawn_on_a_credit_line_and_game_cards_pay_less(
+    visited: Platform,
+) -> None:
+    line = await visited.credit.statement(RESELLER_BRONZE.telegram_id)
+    assert line.limit == 1_000_00 and 0 < line.drawn <= line.limit
+    schedules = {view.label: view.tiers for view in await visited.commission.schedules()}
+    assert schedules["游戏点卡 Game cards"] == ((0, 200), (500, 100))

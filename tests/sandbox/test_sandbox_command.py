@@ -43,7 +43,10 @@ async def test_the_sandbox_serves_the_page_the_api_and_the_emulator_and_keeps_it
             assert status == 200, me
             status, listing = await _api(http, box, "GET", "/api/v1/skus?limit=100")
             assert status == 200, listing
-            sku = next(s["code"] for s in listing["items"] if s["in_stock"])
+            # a local SKU: an upstream's (U<id>-…) is bought through procurement (fulfilment)
+            local = [s for s in listing["items"] if not s["code"].startswith("U1-")]
+            assert len(local) < len(listing["items"])  # the demo's upstream is on the shelves
+            sku = next(s["code"] for s in local if s["in_stock"])
             order = {"sku": sku, "quantity": 1}
             status, bought = await _api(http, box, "POST", "/api/v1/orders", order)
             assert status == 201, bought

@@ -30,7 +30,7 @@ from core.platform import Platform
 from core.settings import Settings
 from tests.cli_runner import Done, run_kameng
 from tests.conftest import TEST_SECRET, FakeClock
-from tests.factories import ADMIN, make_reseller, make_sku
+from tests.factories import ADMIN, SUPPLIER_TID, make_direct_sku, make_reseller, make_sku
 from tests.web.conftest import Api
 
 RESELLER = 2101
@@ -386,3 +386,30 @@ def test_the_readmes_verifying_snippet_accepts_our_signature_and_nothing_else() 
     assert not namespace["verify"]("whsec_readme", header, body + b" ")
     old = signature_header("whsec_readme", int(time.time()) - 3600, body)
     assert not namespace["verify"]("whsec_readme", old, body)
+
+
+async def test_a_direct_top_up_tells_the_shop_each_change_of_its_state(
+    api: Api, platform: Platform, receiver: Receiver, worker: CallbackSender, clock: FakeClock
+) -> None:
+    key, secret = await shop_with_callback(api, platform, receiver)
+    await make_direct_sku(platform)
+    status, order, _ = await api.post(
+        "/api/v1/orders",
+        key=key,
+        json={
+            "sku": "MOBILE-50",
+            "quantity": 1,
+            "account": {"phone": "13800138000"},
+            "external_id": "TOPUP-9",
+        },
+    )
+    assert status == 201 and order["status"] == "pending", order
+    await platform.fulfilments.start(SUPPLIER_TID, order["id"])
+    await platform.fulfilments.complete(SUPPLIER_TID, order["id"], proof="SN-1")
+    assert await worker.round() == 2
+    events = [(b["event"], b["status"], b["external_id"]) for b in receiver.bodies()]
+    assert events == [
+        ("order.fulfilling", "fulfilling", "TOPUP-9"),
+        ("order.delivered", "delivered", "TOPUP-9"),
+    ]
+    assert all(signed_by(secret, *sent, clock) for sent in receiver.received)

@@ -21,6 +21,8 @@ const TEXTS = {
     err_file_too_large: "The file is over Telegram's size limit.",
     err_file_empty: "The file is empty.", err_not_an_image: "That is not an image.",
     err_network: "The sandbox did not answer.", err_other: "Refused: ",
+    err_invoice_paid: "That invoice is paid already.", paid: "Paid",
+    pay_declined: "The bot declined the payment: ", pay_timed_out: "The bot did not answer in time; nothing was paid.",
   },
   zh: {
     brand: "Kameng 沙盒", personas: "你是谁？", api_docs: "代理商 API 文档",
@@ -39,6 +41,8 @@ const TEXTS = {
     err_file_too_large: "文件超过 Telegram 的大小限制。",
     err_file_empty: "文件是空的。", err_not_an_image: "这不是图片。",
     err_network: "沙盒没有响应。", err_other: "被拒绝：",
+    err_invoice_paid: "这张账单已经支付。", paid: "已支付",
+    pay_declined: "机器人拒绝了这笔支付：", pay_timed_out: "机器人没有及时回应，未付款。",
   },
 };
 const SAFE_URL = /^(https?:\/\/|tg:\/\/)/i;
@@ -258,6 +262,16 @@ function renderMessage(view) {
     link.append(words);
     bubble.append(link);
   }
+  if (view.invoice) {
+    const card = el("div", { class: "invoice", "data-testid": "invoice" });
+    card.append(el("strong", {}, view.invoice.title));
+    card.append(el("div", {}, view.invoice.description));
+    const price = view.invoice.currency === "XTR"
+      ? `⭐ ${view.invoice.total_amount}` : `${view.invoice.total_amount} ${view.invoice.currency}`;
+    card.append(el("div", { class: "price" }, price));
+    if (view.invoice.paid) card.append(el("div", { class: "chip", "data-testid": "invoice-paid" }, t("paid")));
+    bubble.append(card);
+  }
   if (view.html) {
     const text = el("div", { class: "text", "data-testid": "message-text" });
     text.innerHTML = view.html; // escaped and rendered by the server (render.py)
@@ -268,7 +282,8 @@ function renderMessage(view) {
   meta.append(el("time", {}, timeOf(view.date)));
   bubble.append(meta);
   node.append(bubble);
-  if (view.buttons && view.buttons.length) node.append(renderInlineKeyboard(view));
+  const payable = !(view.invoice && view.invoice.paid);
+  if (view.buttons && view.buttons.length && payable) node.append(renderInlineKeyboard(view));
   return node;
 }
 
@@ -284,7 +299,12 @@ function renderInlineKeyboard(view) {
     const line = el("div", { class: "row" });
     row.forEach((button, c) => {
       let node;
-      if (button.kind === "url" && SAFE_URL.test(button.url)) {
+      if (button.kind === "pay") {
+        node = el("button", {
+          type: "button", class: "button pay", "data-testid": "pay-button",
+        }, button.text);
+        node.addEventListener("click", () => payInvoice(view.id, node));
+      } else if (button.kind === "url" && SAFE_URL.test(button.url)) {
         node = el("a", {
           class: "button url", "data-testid": "url-button", href: button.url,
           target: "_blank", rel: "noopener noreferrer",
@@ -387,6 +407,15 @@ async function press(messageId, row, column, node) {
   node.classList.add("pressed");
   await post("press", { message_id: messageId, row, column });
   setTimeout(() => node.classList.remove("pressed"), 300);
+}
+
+async function payInvoice(messageId, node) {
+  node.disabled = true;
+  const answer = await post("pay", { message_id: messageId });
+  node.disabled = false;
+  if (!answer) return;
+  if (answer.status === "declined") showToast(t("pay_declined") + (answer.error_message || ""), false, true);
+  if (answer.status === "timed_out") showToast(t("pay_timed_out"), false, true);
 }
 
 async function sendFile(input, as) {

@@ -1,7 +1,7 @@
 """order callbacks: a callback URL and secret per API key, and the log of each delivery
 
-Revision ID: 0025
-Revises: 0019
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-12-04 21:45:00
 
 Additive only: ``api_callbacks``, ``callback_deliveries`` and an index that finds an order's
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0025"
-down_revision: str | None = "0019"
+revision: str = "0026"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,195 @@
+"""Featured placement bidding (/ads, suppliers) and paid services (/services, everyone).
+
+Thin: each handler parses, calls one use case of ``Ads`` or ``PaidServices``, renders."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from bot import ads_texts, texts
+from bot.filters import TYPED
+from bot.keyboards import ads as keyboards
+from bot.keyboards.ads import AdsCb, ServiceCb
+from core.ads import Ads
+from core.catalogue import UserView
+from core.demand import DemandReports, render_demand_chart, report_csv
+from core.errors import InvalidAmount, InvalidState
+from core.models import ServiceKind
+from core.money import MalformedAmount, parse_amount
+from core.paid_services import PaidServices
+from core.storefront import Storefront
+
+
+class BidFlow(StatesGroup):
+    amount = State()
+
+
+async def ads_menu(message: Message, user: UserView, ads: Ads) -> None:
+    rounds = await ads.open_rounds(user.telegram_id)
+    await message.answer(ads_texts.open_rounds(rounds), reply_markup=keyboards.rounds(rounds))
+
+
+async def pick_round(query: CallbackQuery, callback_data: AdsCb, user: UserView, ads: Ads) -> None:
+    choices = await ads.biddable(user.telegram_id, callback_data.round)
+    await query.answer()
+    if isinstance(query.message, Message):
+        if not choices:
+            await query.message.answer(ads_texts.no_sku())
+            return
+        await query.message.answer(
+            ads_texts.choose_sku(), reply_markup=keyboards.skus(callback_data.round, choices)
+        )
+
+
+async def pick_sku(
+    query: CallbackQuery, callback_data: AdsCb, state: FSMContext, user: UserView, ads: Ads
+) -> None:
+    rounds = {r.round_id: r for r in await ads.open_rounds(user.telegram_id)}
+    chosen = rounds.get(callback_data.round)
+    if chosen is None:  # an old button: the round has closed
+        await query.answer(ads_texts.round_closed(), show_alert=True)
+        return
+    await state.set_state(BidFlow.amount)
+    await state.update_data(round=callback_data.round, sku=callback_data.sku)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(ads_texts.ask_amount(chosen.reserve))
+
+
+async def bid_amount(message: Message, state: FSMContext, user: UserView, ads: Ads) -> None:
+    try:
+        amount = parse_amount(message.text or "")
+    except MalformedAmount:
+        amount = 0
+    if amount <= 0:
+        await message.answer(texts.bad_amount())
+        return
+    data = await state.get_data()
+    try:
+        placed = await ads.bid(user.telegram_id, int(data["round"]), str(data["sku"]), amount)
+    except InvalidAmount as low:
+        await message.answer(ads_texts.below_reserve(int(low.params.get("reserve", 0))))
+        return
+    except InvalidState:
+        await state.clear()
+        await message.answer(ads_texts.round_closed())
+        return
+    await state.clear()
+    await message.answer(ads_texts.bid_placed(placed))
+
+
+async def services_menu(message: Message, user: UserView, paid_services: PaidServices) -> None:
+    offers = await paid_services.offers(user.telegram_id)
+    mine = await paid_services.subscriptions(user.telegram_id)
+    await message.answer(ads_texts.services(offers, mine), reply_markup=keyboards.offers(offers))
+
+
+async def pick_offer(
+    query: CallbackQuery,
+    callback_data: ServiceCb,
+    user: UserView,
+    paid_services: PaidServices,
+    storefront: Storefront,
+) -> None:
+    offer = await paid_services.offer(callback_data.offer)
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    if offer.kind is ServiceKind.DEMAND_REPORT:
+        categories = [(c.id, c.name) for c in await storefront.categories()]
+        await query.message.answer(
+            ads_texts.demand_which_category(),
+            reply_markup=keyboards.demand_categories(offer.code, categories),
+        )
+        return
+    if offer.kind is ServiceKind.SEARCH_BOOST:
+        choices = await paid_services.boostable(user.telegram_id)
+        await query.message.answer(
+            ads_texts.boost_which_sku(), reply_markup=keyboards.boost_skus(offer.code, choices)
+        )
+        return
+    await query.message.answer(
+        ads_texts.confirm_service(offer, None), reply_markup=keyboards.confirm(offer, "")
+    )
+
+
+async def pick_boost_sku(
+    query: CallbackQuery, callback_data: ServiceCb, paid_services: PaidServices
+) -> None:
+    offer = await paid_services.offer(callback_data.offer)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            ads_texts.confirm_service(offer, callback_data.sku),
+            reply_markup=keyboards.confirm(offer, callback_data.sku),
+        )
+
+
+async def pick_category(
+    query: CallbackQuery, callback_data: ServiceCb, paid_services: PaidServices
+) -> None:
+    offer = await paid_services.offer(callback_data.offer)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            ads_texts.confirm_service(offer, None),
+            reply_markup=keyboards.confirm_demand(offer, callback_data.sku),
+        )
+
+
+async def buy_demand_report(
+    query: CallbackQuery, callback_data: ServiceCb, user: UserView, demand: DemandReports
+) -> None:
+    bought = await demand.buy(
+        user.telegram_id,
+        callback_data.offer,
+        int(callback_data.sku or 0),
+        idempotency_key=f"bot:{callback_data.key}",
+    )
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    report = bought.report
+    png = await asyncio.to_thread(render_demand_chart, report)  # CPU work: off the loop
+    await query.message.answer_photo(
+        BufferedInputFile(png, filename="demand.png"), caption=ads_texts.demand_caption(report)
+    )
+    await query.message.answer_document(
+        BufferedInputFile(report_csv(report), filename="demand.csv"),
+        caption=ads_texts.demand_restock(report),
+    )
+
+
+async def buy_service(
+    query: CallbackQuery, callback_data: ServiceCb, user: UserView, paid_services: PaidServices
+) -> None:
+    bought = await paid_services.buy(
+        user.telegram_id,
+        callback_data.offer,
+        sku_code=callback_data.sku or None,
+        idempotency_key=f"bot:{callback_data.key}",
+    )
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(ads_texts.service_bought(bought))
+
+
+def setup() -> Router:
+    router = Router(name="ads")
+    router.message.register(ads_menu, Command("ads"))
+    router.callback_query.register(pick_round, AdsCb.filter(F.action == "round"))
+    router.callback_query.register(pick_sku, AdsCb.filter(F.action == "sku"))
+    router.message.register(bid_amount, StateFilter(BidFlow.amount), TYPED)
+    router.message.register(services_menu, Command("services"))
+    router.callback_query.register(pick_offer, ServiceCb.filter(F.action == "offer"))
+    router.callback_query.register(pick_boost_sku, ServiceCb.filter(F.action == "sku"))
+    router.callback_query.register(buy_service, ServiceCb.filter(F.action == "buy"))
+    router.callback_query.register(pick_category, ServiceCb.filter(F.action == "cat"))
+    router.callback_query.register(buy_demand_report, ServiceCb.filter(F.action == "data"))
+    return router

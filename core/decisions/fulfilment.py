@@ -1,0 +1,202 @@
+"""Orders delivered later, decided: the account a direct top-up is for, the states an
+order may move through, and what a fulfilment that ends pays whom. Pure.
+
+    check_account(fields, values)                 -> CheckedAccount | Refusal
+    next_state(current, wanted)                   -> OrderStatus | Refusal
+    decide_settlement(quantity, unit, delivered)  -> Settlement | Refusal
+
+A direct sale debits the reseller into the platform's ``fulfilment_hold`` account; nothing
+reaches the supplier's side until units are delivered. When the fulfilment ends the hold is
+released in one transaction: each delivered unit split as it was charged (supplier,
+platform spread, commission), each undelivered unit back to the reseller, exactly as a
+refund reverses a unit (``core.decisions.refund.reverse``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from core.decisions.refund import ChargedLine, reverse
+from core.decisions.refusal import Refusal
+from core.errors import InvalidAccount, InvalidInput, InvalidQuantity, OrderFinished
+from core.ledger import Posting, platform
+from core.models import AccountKind, OrderStatus
+
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+MAX_VALUE = 64  # characters of one account value
+MAX_FIELDS = 5
+LABEL_MAX = 32
+MAX_DEADLINE_MINUTES = 7 * 24 * 60
+
+
+@dataclass(frozen=True)
+class AccountField:
+    """One field a direct SKU asks for: its name, the pattern a value must match whole,
+    and its label in English and Chinese."""
+
+    name: str
+    pattern: str
+    label_en: str
+    label_zh: str
+
+    def label(self, language: str) -> str:
+        return self.label_zh if language.startswith("zh") else self.label_en
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "name": self.name,
+            "pattern": self.pattern,
+            "label_en": self.label_en,
+            "label_zh": self.label_zh,
+        }
+
+
+def parse_field(spec: str) -> AccountField:
+    """``name:label_en:label_zh:pattern`` (the pattern last, so it may hold colons), as the
+    CLI's ``--field`` and the supplier's product flow take it."""
+    parts = spec.split(":", 3)
+    if len(parts) != 4:
+        raise InvalidInput(
+            field="account_field", value=spec, reason="name:label_en:label_zh:pattern"
+        )
+    name, label_en, label_zh, pattern = (part.strip() for part in parts)
+    return make_field(name, pattern, label_en, label_zh)
+
+
+def make_field(name: str, pattern: str, label_en: str, label_zh: str) -> AccountField:
+    if not FIELD_NAME.fullmatch(name):
+        raise InvalidInput(field="account_field", value=name)
+    if not label_en or not label_zh or max(len(label_en), len(label_zh)) > LABEL_MAX:
+        raise InvalidInput(field="account_field_label", value=name, max=LABEL_MAX)
+    try:
+        re.compile(pattern)
+    except re.error:
+        raise InvalidInput(field="account_field_pattern", value=pattern) from None
+    return AccountField(name, pattern, label_en, label_zh)
+
+
+def check_fields(fields: Sequence[AccountField]) -> None:
+    """A direct SKU asks for 1 to ``MAX_FIELDS`` fields, each name once."""
+    names = [field.name for field in fields]
+    if not 1 <= len(names) <= MAX_FIELDS or len(set(names)) != len(names):
+        raise InvalidInput(field="account_fields", value=",".join(names), max=MAX_FIELDS)
+
+
+def fields_from_json(text: str) -> tuple[AccountField, ...]:
+    return tuple(AccountField(**item) for item in json.loads(text))
+
+
+def fields_to_json(fields: Sequence[AccountField]) -> str:
+    return json.dumps([field.as_json() for field in fields], ensure_ascii=False)
+
+
+def fields_key(fields: Sequence[AccountField]) -> str:
+    """What saved accounts are filed under: the field names, sorted."""
+    return ",".join(sorted(field.name for field in fields))
+
+
+@dataclass(frozen=True)
+class CheckedAccount:
+    """The values, trimmed, in the SKU's field order."""
+
+    values: dict[str, str]
+
+    def as_json(self) -> str:
+        return json.dumps(self.values, ensure_ascii=False, sort_keys=True)
+
+
+def check_account(
+    fields: Sequence[AccountField], values: Mapping[str, object]
+) -> CheckedAccount | Refusal:
+    """Every field present, a string that matches its pattern whole (after trimming), at
+    most ``MAX_VALUE`` characters; no field the SKU does not ask for."""
+    known = {field.name for field in fields}
+    for name in values:
+        if name not in known:
+            return Refusal(InvalidAccount(field=str(name), reason="unknown"))
+    checked: dict[str, str] = {}
+    for field in fields:
+        raw = values.get(field.name)
+        value = raw.strip() if isinstance(raw, str) else ""
+        if not value:
+            return Refusal(InvalidAccount(field=field.name, reason="missing"))
+        if len(value) > MAX_VALUE or not re.fullmatch(field.pattern, value):
+            return Refusal(
+                InvalidAccount(field=field.name, reason="pattern", pattern=field.pattern)
+            )
+        checked[field.name] = value
+    return CheckedAccount(checked)
+
+
+# states ---------------------------------------------------------------------------------
+
+OPEN = (OrderStatus.PENDING, OrderStatus.FULFILLING)
+ENDED = (OrderStatus.DELIVERED, OrderStatus.FAILED, OrderStatus.PARTIALLY_DELIVERED)
+_NEXT = {
+    OrderStatus.PENDING: {OrderStatus.FULFILLING, *ENDED},
+    OrderStatus.FULFILLING: set(ENDED),
+}
+
+
+def next_state(current: OrderStatus, wanted: OrderStatus) -> OrderStatus | Refusal:
+    """``pending → fulfilling → delivered | failed | partially_delivered``; an order that
+    ended never changes again (``OrderFinished``)."""
+    if current not in _NEXT:
+        return Refusal(OrderFinished(status=str(current)))
+    if wanted not in _NEXT[current]:
+        return Refusal(InvalidInput(field="status", value=str(wanted), current=str(current)))
+    return wanted
+
+
+# settlement -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Release an order's hold: delivered units to the supplier's side as charged, the
+    rest back to the buyer."""
+
+    status: OrderStatus
+    delivered: int
+    held: int  # what the order holds: quantity × unit price
+    to_supplier: int
+    to_spread: int
+    to_commission: int
+    to_buyer: int
+
+    def postings(self, user_id: int, supplier_id: int) -> list[Posting]:
+        postings = [
+            platform(AccountKind.FULFILMENT_HOLD, -self.held),
+            Posting(AccountKind.SUPPLIER_PAYABLE, supplier_id, self.to_supplier),
+            platform(AccountKind.PLATFORM_SPREAD, self.to_spread),
+            platform(AccountKind.PLATFORM_COMMISSION, self.to_commission),
+            Posting(AccountKind.RESELLER_BALANCE, user_id, self.to_buyer),
+        ]
+        return [posting for posting in postings if posting.amount]
+
+
+def decide_settlement(quantity: int, unit: ChargedLine, delivered: int) -> Settlement | Refusal:
+    """``delivered`` of ``quantity`` units arrived: all → delivered, none → failed (the
+    buyer gets everything back), some → partially delivered (the rest back)."""
+    if not 0 <= delivered <= quantity:
+        return Refusal(InvalidQuantity(quantity=delivered, max=quantity))
+    paid_out = [unit] * delivered
+    back = reverse([unit] * (quantity - delivered))  # what a refund of those units gives back
+    if delivered == quantity:
+        status = OrderStatus.DELIVERED
+    elif delivered == 0:
+        status = OrderStatus.FAILED
+    else:
+        status = OrderStatus.PARTIALLY_DELIVERED
+    return Settlement(
+        status=status,
+        delivered=delivered,
+        held=unit.price * quantity,
+        to_supplier=sum(line.supplier_amount for line in paid_out),
+        to_spread=sum(line.platform_spread for line in paid_out),
+        to_commission=sum(line.platform_commission for line in paid_out),
+        to_buyer=back.to_buyer,
+    )

@@ -1,0 +1,336 @@
+"""Telegram Stars (``XTR``): the provider, the rate admins set, pre-checkout and refunds.
+
+- Pay: the bot sends an invoice (``sendInvoice``, one price in stars, the payment's id as
+  its payload) instead of a link: ``PayStep(telegram_invoice=True)``; the stars are
+  ``stars_for(amount, rate)`` at the rate in force (fen per star, ``stars_rates``).
+- Pre-checkout: Telegram asks the bot before it takes the stars; ``Stars.pre_checkout`` is
+  one read of the payment by its key and the pure ``decide_pre_checkout``: fast, so the
+  answer is in well within Telegram's 10 seconds even under load.
+- Notify: the ``successful_payment`` message's fields (``telegram_payment_charge_id``,
+  ``total_amount``, ``invoice_payload``) are the notification ``Payments.notify("stars", …)``
+  verifies and credits once; the charge id is the payment's ``provider_reference``,
+  UNIQUE per provider, so the same payment delivered twice is credited once.
+- Refund: an admin's reversal (``Stars.refund``) writes one reversing ledger transaction
+  keyed ``stars-refund:<payment id>`` and a ``stars_refunds`` row (its primary key is the
+  payment: once); the bot then calls ``refundStarPayment`` and ``Stars.refunded`` marks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from core import audit
+from core.clock import Clock, as_utc
+from core.db import Database
+from core.decisions.stars import (
+    MAX_STARS,
+    STARS,
+    Accept,
+    CheckoutContext,
+    Decline,
+    Reverse,
+    decide_pre_checkout,
+    decide_stars_refund,
+    stars_for,
+)
+from core.errors import BadNotification, NotFound, StarsRefused
+from core.ledger import Posting, balance_of, platform, post
+from core.models import (
+    AccountKind,
+    Payment,
+    StarsRate,
+    StarsRefund,
+    StarsRefundStatus,
+    User,
+)
+from core.payments.provider import NewPayment, Paid, PayStep, Status, Unpaid
+from core.rights import require_admin
+
+NAME = "stars"
+
+
+def refund_key(payment_id: str) -> str:
+    return f"stars-refund:{payment_id}"
+
+
+@dataclass(frozen=True)
+class RateView:
+    fen_per_star: int
+    set_by: str
+    note: str
+    set_at: datetime
+
+
+@dataclass(frozen=True)
+class RefundView:
+    payment_id: str
+    telegram_id: int  # the payer: refundStarPayment's user_id
+    charge_id: str
+    stars: int
+    amount: int
+    status: StarsRefundStatus
+    reason: str
+    decided_by: int
+    created_at: datetime
+    refunded_at: datetime | None
+    balance: int | None = None  # the reseller's balance after the reversal, when just made
+    already: bool = False  # refunded (or asked) before: nothing new was written
+
+
+def _refund_view(
+    row: StarsRefund, *, balance: int | None = None, already: bool = False
+) -> RefundView:
+    return RefundView(
+        payment_id=row.payment_id,
+        telegram_id=row.telegram_id,
+        charge_id=row.charge_id,
+        stars=row.stars,
+        amount=row.amount,
+        status=row.status,
+        reason=row.reason,
+        decided_by=row.decided_by,
+        created_at=as_utc(row.created_at),
+        refunded_at=as_utc(row.refunded_at) if row.refunded_at is not None else None,
+        balance=balance,
+        already=already,
+    )
+
+
+class Stars:
+    """The Stars use cases: the rate, the pre-checkout answer, refunds."""
+
+    def __init__(self, db: Database, clock: Clock, *, default_rate: int, fee_bps: int) -> None:
+        self._db = db
+        self._clock = clock
+        self._default_rate = default_rate
+        self.fee_bps = fee_bps
+
+    # -- the rate --------------------------------------------------------------------------
+
+    async def set_rate(
+        self, fen_per_star: int, *, admin_telegram_id: int | None = None, note: str = ""
+    ) -> RateView:
+        """A new rate from now on: an admin's (rights checked) or the operator's (CLI)."""
+        if fen_per_star <= 0:
+            raise StarsRefused(reason="bad_rate")
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            actor = "operator"
+            if admin_telegram_id is not None:
+                await require_admin(session, admin_telegram_id, "stars.rate")
+                actor = f"admin:{admin_telegram_id}"
+            row = StarsRate(fen_per_star=fen_per_star, set_by=actor, note=note[:500], set_at=now)
+            session.add(row)
+            await audit.append(
+                session,
+                action="stars.rate",
+                actor=actor,
+                subject="stars",
+                payload={"fen_per_star": fen_per_star, "note": note[:500]},
+                now=now,
+            )
+            await session.flush()
+            return RateView(row.fen_per_star, row.set_by, row.note, as_utc(row.set_at))
+
+    async def rate(self) -> int | None:
+        """Fen per star in force: the newest one set, else ``KAMENG_STARS_FEN_PER_STAR``."""
+        async with self._db.reading() as session:
+            newest = await session.scalar(
+                select(StarsRate.fen_per_star).order_by(StarsRate.id.desc()).limit(1)
+            )
+        if newest is not None:
+            return int(newest)
+        return self._default_rate or None
+
+    async def price(self, amount: int) -> int:
+        """Stars for a top-up of ``amount`` fen at the rate in force."""
+        rate = await self.rate()
+        if rate is None:
+            raise StarsRefused(reason="no_rate")
+        stars = stars_for(amount, rate)
+        if stars > MAX_STARS:
+            raise StarsRefused(reason="too_many", max=MAX_STARS)
+        return stars
+
+    # -- pre-checkout ----------------------------------------------------------------------
+
+    async def pre_checkout(
+        self, payment_id: str, *, payer: int, currency: str, total_amount: int
+    ) -> Accept | Decline:
+        """May Telegram take ``total_amount`` stars from ``payer`` for this payment? One
+        read by the primary key, then ``decide_pre_checkout``."""
+        async with self._db.reading() as session:
+            row = (
+                await session.execute(
+                    select(
+                        Payment.provider,
+                        Payment.status,
+                        Payment.provider_amount,
+                        Payment.expires_at,
+                        User.telegram_id,
+                    )
+                    .join(User, User.id == Payment.user_id)
+                    .where(Payment.id == payment_id[:32])
+                )
+            ).first()
+        ctx = CheckoutContext(
+            found=row is not None,
+            provider=row[0] if row is not None else "",
+            status=row[1] if row is not None else None,
+            owner_telegram_id=row[4] if row is not None else None,
+            stars=row[2] if row is not None else None,
+            expires_at=as_utc(row[3]) if row is not None else None,
+        )
+        return decide_pre_checkout(
+            ctx, payer=payer, currency=currency, total_amount=total_amount, now=self._clock.now()
+        )
+
+    # -- refunds ---------------------------------------------------------------------------
+
+    async def refund(self, payment_id: str, *, admin_telegram_id: int, reason: str) -> RefundView:
+        """An admin reverses a credited Stars payment: the reseller's balance gives the
+        amount back (``InsufficientBalance`` if it was spent: nothing is written), one
+        reversing transaction, audited; asked again, the first refund is returned."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            admin = await require_admin(session, admin_telegram_id, "stars.refund")
+            payment = await session.scalar(
+                select(Payment).where(Payment.id == payment_id[:32]).with_for_update()
+            )
+            if payment is None:
+                raise NotFound(kind="payment", ref=payment_id)
+            before = await session.get(StarsRefund, payment.id)
+            if before is not None:
+                return _refund_view(before, already=True)
+            decision = decide_stars_refund(
+                provider=payment.provider,
+                status=payment.status,
+                amount=payment.amount,
+                fee=payment.fee,
+                paid_stars=payment.paid_amount,
+                charge_id=payment.provider_reference,
+                refunded_before=False,
+            )
+            if isinstance(decision, Decline):
+                raise StarsRefused(reason=decision.reason)
+            owner_id = payment.credited_user_id or payment.user_id
+            transaction_id = await post(
+                session,
+                key=refund_key(payment.id),
+                kind="stars_refund",
+                now=now,
+                memo=f"stars refund of payment {payment.id}",
+                postings=_reversal(owner_id, decision),
+            )
+            payer = await session.get(User, payment.user_id)
+            assert payer is not None and payment.provider_reference is not None
+            row = StarsRefund(
+                payment_id=payment.id,
+                charge_id=payment.provider_reference,
+                telegram_id=payer.telegram_id,
+                stars=decision.stars,
+                amount=decision.amount,
+                status=StarsRefundStatus.PENDING,
+                reason=reason.strip()[:500],
+                decided_by=admin.telegram_id,
+                transaction_id=transaction_id,
+                created_at=now,
+            )
+            session.add(row)
+            await audit.append(
+                session,
+                action="stars.refund",
+                actor=f"admin:{admin.telegram_id}",
+                subject=f"payment:{payment.id}",
+                payload={"amount": decision.amount, "stars": decision.stars, "reason": row.reason},
+                now=now,
+            )
+            await session.flush()
+            balance = await balance_of(session, AccountKind.RESELLER_BALANCE, owner_id)
+            return _refund_view(row, balance=balance)
+
+    async def refunded(self, payment_id: str) -> RefundView:
+        """Telegram refunded the stars (or said they were refunded already)."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            row = await session.get(StarsRefund, payment_id, with_for_update=True)
+            if row is None:
+                raise NotFound(kind="stars_refund", ref=payment_id)
+            if row.status != StarsRefundStatus.REFUNDED:
+                row.status = StarsRefundStatus.REFUNDED
+                row.refunded_at = now
+                await session.flush()
+            return _refund_view(row)
+
+    async def pending_refunds(self) -> list[RefundView]:
+        """Refunds whose ledger is reversed but whose stars Telegram has not given back."""
+        async with self._db.reading() as session:
+            rows = await session.scalars(
+                select(StarsRefund)
+                .where(StarsRefund.status == StarsRefundStatus.PENDING)
+                .order_by(StarsRefund.created_at)
+            )
+            return [_refund_view(row) for row in rows]
+
+    async def owner_of(self, payment_id: str) -> int:
+        """The telegram id of the reseller a payment is for (``NotFound``)."""
+        async with self._db.reading() as session:
+            payment = await session.get(Payment, payment_id[:32])
+            if payment is None:
+                raise NotFound(kind="payment", ref=payment_id)
+            user = await session.get(User, payment.user_id)
+            assert user is not None
+            return user.telegram_id
+
+
+def _reversal(owner_id: int, decision: Reverse) -> list[Posting]:
+    """The credit's postings turned around; the reseller's may not go below zero."""
+    postings = [
+        Posting(AccountKind.RESELLER_BALANCE, owner_id, -decision.amount, floor=0),
+        platform(AccountKind.TOPUP_CLEARING, decision.amount - decision.fee),
+    ]
+    if decision.fee:
+        postings.append(platform(AccountKind.PAYMENT_FEES, decision.fee))
+    return postings
+
+
+@dataclass(frozen=True)
+class StarsProvider:
+    """Telegram Stars as a ``PaymentProvider``: the pay step is an invoice in the chat."""
+
+    stars: Stars
+    name: str = NAME
+    acknowledgement: str = ""
+
+    @property
+    def fee_bps(self) -> int:
+        return self.stars.fee_bps
+
+    async def create(self, payment: NewPayment) -> PayStep:
+        stars = await self.stars.price(payment.amount)
+        return PayStep(telegram_invoice=True, provider_amount=stars, provider_currency=STARS)
+
+    def verify(self, params: Mapping[str, str]) -> Paid:
+        """The ``successful_payment`` of a message the bot received (Telegram delivers it
+        only to this bot, over its authenticated updates)."""
+        if params.get("currency") != STARS:
+            raise BadNotification(provider=self.name, reason="malformed")
+        payment_id = str(params.get("invoice_payload", ""))
+        charge_id = str(params.get("telegram_payment_charge_id", ""))
+        try:
+            stars = int(str(params.get("total_amount", "")))
+        except ValueError:
+            raise BadNotification(provider=self.name, reason="malformed") from None
+        if not payment_id or not charge_id or stars <= 0:
+            raise BadNotification(provider=self.name, reason="malformed")
+        raw = {k: str(v) for k, v in params.items()}
+        return Paid(payment_id, stars, charge_id, raw=raw)
+
+    async def query(self, payment_id: str) -> Status:
+        """Telegram keeps a bot's updates until the bot takes them, so a successful payment
+        is not lost on the way: a payment we have not heard of is not paid."""
+        return Unpaid(payment_id)

@@ -1,0 +1,299 @@
+"""Buying from an upstream when one of its SKUs is sold (采购).
+
+The sale (``Shop``) writes the order as pending with the reseller's money held, exactly as
+a direct top-up (``core/fulfilment.py``); right after it commits, ``place`` orders it at the
+upstream with our order reference (``kameng-<order id>``) as the upstream's idempotency
+key, outside any transaction. What the upstream answers is applied by ``apply``: codes →
+delivered (stored encrypted, shown like stock codes), processing → fulfilling, failed →
+refunded with the reason, partial → the rest refunded. An order still processing is asked
+again (``poll_due``, backoff) or told by the upstream's signed callback (``callback``); the
+deadline fails it. A crash between the sale and the call leaves an order without an upstream
+id: the poll places it again under the same reference, which the upstream answers with the
+order it already has, so nothing is bought twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import leases
+from core.clock import Clock
+from core.crypto import CodeCipher
+from core.db import Database
+from core.decisions.fulfilment import OPEN
+from core.errors import NotFound, UpstreamError, UpstreamUnreachable
+from core.fulfilment import POLL_JOB, change, settle
+from core.jobs import NewJob, add_jobs
+from core.models import (
+    Fulfilment,
+    FulfilmentCode,
+    Order,
+    OrderStatus,
+    Upstream,
+    UpstreamSku,
+)
+from core.upstreams.adapter import AccountRef, OrderState, UpstreamAdapter, UpstreamOrder
+from core.upstreams.service import Upstreams
+
+log = logging.getLogger("kameng.procurement")
+
+REF_PREFIX = "kameng-"
+POLL_LEASE = timedelta(minutes=1)
+BACKOFF_BASE = timedelta(seconds=20)
+BACKOFF_CAP = timedelta(minutes=5)
+
+
+def ref_of(order_id: int) -> str:
+    return f"{REF_PREFIX}{order_id}"
+
+
+def next_check(checks: int) -> timedelta:
+    """20 s, 40 s, 80 s … at most 5 minutes between two questions to the upstream."""
+    delay: timedelta = BACKOFF_BASE * 2 ** min(checks, 10)
+    return min(delay, BACKOFF_CAP)
+
+
+@dataclass(frozen=True)
+class Difference:
+    order_id: int
+    ours: str
+    theirs: str
+
+    def __str__(self) -> str:
+        return f"order {self.order_id}: ours {self.ours}, upstream {self.theirs}"
+
+
+class Procurement:
+    def __init__(
+        self, db: Database, clock: Clock, cipher: CodeCipher, upstreams: Upstreams
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._cipher = cipher
+        self._upstreams = upstreams
+
+    async def _target(self, order_id: int) -> tuple[str, str, int, dict[str, str], str | None]:
+        """The upstream's name, the product there, the quantity, the account, its order id."""
+        async with self._db.reading() as session:
+            row = (
+                await session.execute(
+                    select(
+                        Upstream.name,
+                        UpstreamSku.product_ref,
+                        Order.quantity,
+                        Fulfilment.account,
+                        Fulfilment.upstream_order_id,
+                    )
+                    .join(UpstreamSku, UpstreamSku.upstream_id == Upstream.id)
+                    .join(Fulfilment, Fulfilment.upstream_sku_id == UpstreamSku.id)
+                    .join(Order, Order.id == Fulfilment.order_id)
+                    .where(Order.id == order_id)
+                )
+            ).first()
+            if row is None:
+                raise NotFound(kind="order", ref=str(order_id))
+            return row[0], row[1], row[2], json.loads(row[3]), row[4]
+
+    async def place(self, order_id: int) -> OrderStatus:
+        """Order it at the upstream (again: the same reference is the same order there) and
+        apply the answer; an upstream that cannot be reached is asked again later."""
+        name, product, quantity, account, _placed = await self._target(order_id)
+        adapter = await self._upstreams.adapter(name)
+        try:
+            answer = await adapter.place_order(
+                ref_of(order_id), product, quantity, AccountRef(account) if account else None
+            )
+        except UpstreamUnreachable:
+            log.warning("upstream %s not reached for order %s: asked again later", name, order_id)
+            return await self._status(order_id)
+        answer = await _with_codes(adapter, answer)
+        return await self.apply(order_id, answer, actor=f"upstream:{name}")
+
+    async def _status(self, order_id: int) -> OrderStatus:
+        async with self._db.reading() as session:
+            status = await session.scalar(select(Order.status).where(Order.id == order_id))
+            if status is None:
+                raise NotFound(kind="order", ref=str(order_id))
+            return status
+
+    async def apply(self, order_id: int, answer: UpstreamOrder, *, actor: str) -> OrderStatus:
+        """What the upstream says of our order, applied once: an order that has ended is
+        left as it is (a late or repeated answer changes nothing)."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            fulfilment = await session.scalar(
+                select(Fulfilment).where(Fulfilment.order_id == order_id).with_for_update()
+            )
+            order = await session.scalar(
+                select(Order).where(Order.id == order_id).with_for_update()
+            )
+            if fulfilment is None or order is None:
+                raise NotFound(kind="order", ref=str(order_id))
+            if fulfilment.status not in OPEN:
+                return fulfilment.status
+            if answer.upstream_id:
+                fulfilment.upstream_order_id = answer.upstream_id[:64]
+            if answer.state is OrderState.PROCESSING:
+                if fulfilment.status is OrderStatus.PENDING:
+                    await change(
+                        session, order, fulfilment, OrderStatus.FULFILLING, actor=actor, now=now
+                    )
+                self._schedule(session, fulfilment, now)
+                return fulfilment.status
+            codes = answer.codes[: order.quantity]
+            for code in codes:
+                session.add(
+                    FulfilmentCode(order_id=order_id, ciphertext=self._cipher.encrypt(code))
+                )
+            if answer.state is OrderState.DELIVERED:
+                delivered = len(codes) if codes else max(answer.delivered, order.quantity)
+            else:
+                delivered = len(codes) if codes else answer.delivered
+            delivered = min(delivered, order.quantity)
+            note = "" if delivered == order.quantity else (answer.error or answer.state.value)
+            fulfilment.next_check_at = None
+            settlement = await settle(
+                session, order, fulfilment, delivered, actor=actor, note=note[:200], now=now
+            )
+            return settlement.status
+
+    def _schedule(self, session: AsyncSession, fulfilment: Fulfilment, now: datetime) -> None:
+        fulfilment.checks += 1
+        fulfilment.next_check_at = now + next_check(fulfilment.checks)
+        add_jobs(
+            session,
+            [
+                NewJob(
+                    key=f"upstream-poll:{fulfilment.order_id}:{fulfilment.checks}",
+                    kind=POLL_JOB,
+                    run_at=fulfilment.next_check_at,
+                )
+            ],
+            now,
+        )
+
+    async def poll_due(self, owner: str, *, limit: int = 20) -> list[int]:
+        """Ask the upstream about every open order due a check (claimed under a lease):
+        one never placed is placed again under its reference, the others queried."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            claimed = await leases.claim(
+                session,
+                Fulfilment,
+                owner=owner,
+                now=now,
+                lease=POLL_LEASE,
+                where=[
+                    Fulfilment.source == "upstream",
+                    Fulfilment.status.in_(OPEN),
+                    Fulfilment.next_check_at <= now,
+                ],
+                order_by=[Fulfilment.next_check_at],
+                limit=limit,
+            )
+            orders = list(
+                await session.scalars(select(Fulfilment.order_id).where(Fulfilment.id.in_(claimed)))
+            )
+        for order_id in sorted(orders):
+            try:
+                await self._check(order_id)
+            except UpstreamError as error:
+                log.warning("order %s: upstream check failed: %s", order_id, error.code)
+            finally:
+                async with self._db.transaction() as session:
+                    fulfilment_id = await session.scalar(
+                        select(Fulfilment.id).where(Fulfilment.order_id == order_id)
+                    )
+                    if fulfilment_id is not None:
+                        await leases.release(session, Fulfilment, fulfilment_id, owner=owner)
+        return orders
+
+    async def _check(self, order_id: int) -> OrderStatus:
+        name, _product, _quantity, _account, upstream_id = await self._target(order_id)
+        if upstream_id is None:  # the answer to the first call never arrived
+            return await self.place(order_id)
+        adapter = await self._upstreams.adapter(name)
+        try:
+            answer = await adapter.query_order(ref_of(order_id), upstream_id)
+        except UpstreamUnreachable:
+            answer = UpstreamOrder(ref_of(order_id), OrderState.PROCESSING, upstream_id)
+        answer = await _with_codes(adapter, answer)
+        return await self.apply(order_id, answer, actor=f"upstream:{name}")
+
+    async def callback(self, name: str, headers: Mapping[str, str], body: bytes) -> int:
+        """A signed callback from upstream ``name``: verified by its adapter (a bad one is
+        ``UpstreamCallbackRefused``), then applied like a poll's answer; our order id."""
+        adapter: UpstreamAdapter = await self._upstreams.adapter(name)
+        answer = adapter.verify_callback(headers, body)
+        if not answer.ref.startswith(REF_PREFIX) or not answer.ref[len(REF_PREFIX) :].isdigit():
+            raise NotFound(kind="order", ref=answer.ref[:40])
+        order_id = int(answer.ref[len(REF_PREFIX) :])
+        await self.apply(order_id, answer, actor=f"upstream:{name}")
+        return order_id
+
+    async def reconcile(self, name: str, *, days: int = 1) -> list[Difference]:
+        """Our procurements from ``name`` over the last ``days`` beside what the upstream
+        says of each: every difference of state or units delivered."""
+        since = self._clock.now() - timedelta(days=days)
+        async with self._db.reading() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        Order.id,
+                        Fulfilment.status,
+                        Fulfilment.delivered_units,
+                        Fulfilment.upstream_order_id,
+                    )
+                    .join(Fulfilment, Fulfilment.order_id == Order.id)
+                    .join(UpstreamSku, UpstreamSku.id == Fulfilment.upstream_sku_id)
+                    .join(Upstream, Upstream.id == UpstreamSku.upstream_id)
+                    .where(Upstream.name == name, Order.created_at >= since)
+                    .order_by(Order.id)
+                )
+            ).all()
+        adapter = await self._upstreams.adapter(name)
+        differences: list[Difference] = []
+        for order_id, status, delivered, upstream_id in rows:
+            ours = f"{status.value} {delivered}"
+            if upstream_id is None:
+                differences.append(Difference(order_id, ours, "no order id known"))
+                continue
+            try:
+                theirs = await adapter.query_order(ref_of(order_id), upstream_id)
+            except UpstreamError as error:
+                differences.append(Difference(order_id, ours, f"not answered ({error.code})"))
+                continue
+            expected = _EXPECTED.get(status)
+            units = len(theirs.codes) or theirs.delivered
+            if expected is not theirs.state or (
+                theirs.state is not OrderState.PROCESSING and units != delivered
+            ):
+                differences.append(Difference(order_id, ours, f"{theirs.state.value} {units}"))
+        return differences
+
+
+async def _with_codes(adapter: UpstreamAdapter, answer: UpstreamOrder) -> UpstreamOrder:
+    """A delivery announced without its codes: the codes are on the order, ask for it."""
+    ended = answer.state in (OrderState.DELIVERED, OrderState.PARTIAL)
+    if ended and not answer.codes and answer.upstream_id:
+        try:
+            return await adapter.query_order(answer.ref, answer.upstream_id)
+        except UpstreamError:
+            return UpstreamOrder(answer.ref, OrderState.PROCESSING, answer.upstream_id)
+    return answer
+
+
+_EXPECTED = {
+    OrderStatus.PENDING: OrderState.PROCESSING,
+    OrderStatus.FULFILLING: OrderState.PROCESSING,
+    OrderStatus.DELIVERED: OrderState.DELIVERED,
+    OrderStatus.FAILED: OrderState.FAILED,
+    OrderStatus.PARTIALLY_DELIVERED: OrderState.PARTIAL,
+}

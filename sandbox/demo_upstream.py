@@ -1,0 +1,61 @@
+"""The sandbox's upstream: a fake Dujiao-Next (``sandbox/fake_upstream``) running inside
+``kameng sandbox``, registered and synced in the demo so its products show in the
+catalogue beside the suppliers' own, marked up by the upstream's price rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.platform import Platform
+from core.upstreams.service import NewUpstream, SyncReport
+from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeProduct
+
+NAME = "demo-dujiao"
+KEY = "demo-dujiao-key"
+SECRET = "demo-dujiao-secret"  # a fake's, in the open: nothing real is behind it
+MARKUP_BPS = 600  # 6 % over the upstream's cost
+OPERATOR = "operator:sandbox"
+
+
+@dataclass(frozen=True)
+class DemoUpstream:
+    base_url: str
+    key: str = KEY
+    secret: str = SECRET
+
+
+def demo_catalogue() -> Catalogue:
+    catalogue = Catalogue(balance=50_000_00)
+    catalogue.add(FakeProduct(101, "Google Play 100", cost=93_00, face_value=100_00, stock=120))
+    catalogue.add(FakeProduct(102, "Razer Gold 50", cost=46_50, face_value=50_00, stock=35))
+    catalogue.add(FakeProduct(103, "Spotify 3 months", cost=28_00, face_value=30_00, stock=None))
+    catalogue.add(
+        FakeProduct(
+            104, "Mobile Legends 86 diamonds", cost=18_40, face_value=20_00, stock=None,
+            direct_fields=("user_id", "zone_id"),
+        )
+    )  # fmt: skip
+    return catalogue
+
+
+def fake_upstream(port: int = 0) -> FakeDujiao:
+    return FakeDujiao(demo_catalogue(), key=KEY, secret=SECRET, port=port)
+
+
+async def add_demo_upstream(platform: Platform, upstream: DemoUpstream | None) -> SyncReport | None:
+    """Registers the running fake upstream and syncs it (nothing without one)."""
+    if upstream is None:
+        return None
+    new = NewUpstream(
+        NAME, "dujiao", upstream.base_url, upstream.key, upstream.secret,
+        category="Upstream: Dujiao", markup_bps=MARKUP_BPS,
+    )  # fmt: skip
+    await platform.upstreams.add(new, actor=OPERATOR)
+    return await platform.upstreams.sync(NAME, actor=OPERATOR)
+
+
+async def point_at(platform: Platform, upstream: DemoUpstream) -> None:
+    """A kept sandbox's fake upstream listens on a new port each start."""
+    names = {view.name for view in await platform.upstreams.all()}
+    if NAME in names:
+        await platform.upstreams.set_url(NAME, upstream.base_url, actor=OPERATOR)

@@ -1,0 +1,139 @@
+"""What every fake upstream shares: the scriptable catalogue, orders and the server's life."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from dataclasses import dataclass, field
+from typing import Self
+
+from aiohttp import web
+
+
+class Mode(enum.StrEnum):
+    IMMEDIATE = "immediate"  # codes in the order's answer (or on the order at once)
+    SLOW = "slow"  # taken, delivered later by ``deliver`` with a signed callback
+    CALLBACK_LOST = "callback_lost"  # delivered by ``deliver``, but no callback arrives
+    FAIL = "fail"  # taken, then failed (canceled)
+    PARTIAL = "partial"  # only some of the units delivered
+    OUT_OF_STOCK = "out_of_stock"  # refused at once
+    TIMEOUT = "timeout"  # taken, then no answer until the client gives up
+    WRONG_SIGNATURE = "wrong_signature"  # like SLOW, the callback signed with another secret
+
+
+@dataclass
+class FakeProduct:
+    id: int
+    name: str
+    cost: int  # fen
+    face_value: int | None = None
+    stock: int | None = 100  # None: unlimited
+    selling: bool = True
+    category: str = "Games"
+    direct_fields: tuple[str, ...] = ()  # a direct top-up's account fields
+
+
+@dataclass
+class FakeOrder:
+    id: int
+    ref: str
+    product_id: int
+    quantity: int
+    amount: int
+    status: str  # paid, delivered, partially_delivered, canceled
+    codes: list[str] = field(default_factory=list)
+    callback_url: str | None = None
+
+
+@dataclass
+class Catalogue:
+    products: dict[int, FakeProduct] = field(default_factory=dict)
+    balance: int = 1_000_000_00
+    failing: int | None = None  # an HTTP status every call answers (a failing sync)
+    mode: Mode = Mode.IMMEDIATE
+    orders: dict[str, FakeOrder] = field(default_factory=dict)
+
+    def add(self, product: FakeProduct) -> FakeProduct:
+        self.products[product.id] = product
+        return product
+
+    def set_price(self, product_id: int, cost: int) -> None:
+        self.products[product_id].cost = cost
+
+    def set_stock(self, product_id: int, stock: int | None) -> None:
+        self.products[product_id].stock = stock
+
+    def remove(self, product_id: int) -> None:
+        del self.products[product_id]
+
+    def take(self, ref: str, product_id: int, quantity: int) -> FakeOrder | str:
+        """An order taken (idempotent by ``ref``), or the refusal's code."""
+        if ref in self.orders:
+            return self.orders[ref]
+        product = self.products.get(product_id)
+        if product is None or not product.selling:
+            return "sku_unavailable"
+        if self.mode is Mode.OUT_OF_STOCK or (
+            product.stock is not None and product.stock < quantity
+        ):
+            return "insufficient_stock"
+        amount = product.cost * quantity
+        if amount > self.balance:
+            return "insufficient_balance"
+        self.balance -= amount
+        if product.stock is not None:
+            product.stock -= quantity
+        order = FakeOrder(len(self.orders) + 1, ref, product_id, quantity, amount, "paid")
+        self.orders[ref] = order
+        if self.mode is Mode.IMMEDIATE:
+            self.fill(order, quantity)
+        elif self.mode is Mode.PARTIAL:
+            self.fill(order, max(quantity - 1, 0) or 0, partial=True)
+        elif self.mode is Mode.FAIL:
+            order.status = "canceled"
+            self.balance += amount
+        return order
+
+    def fill(self, order: FakeOrder, units: int, *, partial: bool = False) -> None:
+        order.codes = [f"FAKE-{order.ref}-{i + 1}" for i in range(units)]
+        order.status = "partially_delivered" if partial else "delivered"
+
+
+class FakeUpstream:
+    """An aiohttp app on 127.0.0.1 (port 0: the OS picks); ``base_url`` once started."""
+
+    def __init__(self, catalogue: Catalogue | None = None, *, port: int = 0) -> None:
+        self.catalogue = catalogue or Catalogue()
+        self.port = port
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every call
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        self.timeout_seconds = 30.0
+
+    def app(self) -> web.Application:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", self.port)
+        await site.start()
+        self._runner = runner
+        host, port = runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    async def hang(self) -> None:
+        """A timeout after taking the order: answer nothing until the client gives up."""
+        await asyncio.sleep(self.timeout_seconds)

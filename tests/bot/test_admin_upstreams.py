@@ -1,0 +1,114 @@
+"""The admin's upstream screen in the bot: the list, one upstream, sync now (twice, and on
+an old message), the change log, and the alert a failing upstream sends once — against the
+fake Telegram server and a fake Dujiao-Next upstream over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from core.platform import Platform
+from core.upstreams.service import NewUpstream
+from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeProduct
+from tests.bot.conftest import ADMIN_ID
+from tests.bot.helpers import outbox_settled
+from tests.factories import ADMIN
+
+
+@pytest.fixture
+async def dujiao(platform: Platform) -> AsyncIterator[FakeDujiao]:
+    catalogue = Catalogue()
+    catalogue.add(FakeProduct(1, "Steam 100", cost=92_00, face_value=100_00, stock=40))
+    catalogue.add(FakeProduct(2, "iTunes 50", cost=45_00, face_value=50_00, stock=None))
+    async with FakeDujiao(catalogue, now=lambda: platform.clock.now().timestamp()) as fake:
+        yield fake
+
+
+async def test_admin_sees_syncs_and_reads_the_change_log(
+    server: FakeTelegramServer, shop: Platform, dujiao: FakeDujiao
+) -> None:
+    new = NewUpstream("dj", "dujiao", dujiao.base_url, dujiao.key, dujiao.secret, markup_bps=800)
+    await shop.upstreams.add(new, actor=ADMIN)
+    admin = server.user(ADMIN_ID, started=True)
+    await admin.send_text("/admin")
+    await admin.wait_for_message(lambda m: "Admin panel" in m.content)
+
+    await admin.press("🔗 Upstreams")
+    listing = await admin.wait_for_message(lambda m: "Upstreams" in m.content)
+    assert "dj (dujiao): 0/0 on sale · last sync never · ✅ ok" in listing.content
+    await admin.press("dj", message=listing)
+    card = await admin.wait_for_message(lambda m: "Upstream dj" in m.content)
+    assert "Balance there: not reported" in card.content
+
+    query = await admin.press("🔄 Sync now", message=card)
+    answer = await admin.wait_for_callback_answer(query)
+    assert answer.answer_text == "Synced: 2 new, 0 re-priced, 0 suspended, 0 resumed."
+    synced = await admin.wait_for_message(lambda m: "On sale: 2 of 2" in m.content)
+    assert "Balance there: ¥1,000,000.00" in synced.content
+    # pressed again on the old card: nothing new, nothing twice
+    query = await admin.press("🔄 Sync now", message=card)
+    answer = await admin.wait_for_callback_answer(query)
+    assert answer.answer_text == "Synced: 0 new, 0 re-priced, 0 suspended, 0 resumed."
+    await admin.wait_for_message(lambda m: "On sale: 2 of 2" in m.content)
+
+    dujiao.catalogue.set_price(1, 90_00)
+    await shop.upstreams.sync("dj")
+    await admin.press("📜 Change log")
+    log = await admin.wait_for_message(lambda m: "Change log" in m.content)
+    assert "re-priced · U1-1 · ¥99.36 → ¥97.20" in log.content
+    assert log.content.count("new · U1-") == 2
+
+    # the storefront shows the upstream's products at the marked-up price and its stock
+    page = await shop.storefront.skus(ADMIN_ID, limit=10)
+    assert {(line.name, line.my_price, line.stock) for line in page.lines} == {
+        ("Steam 100", 97_20, 40),
+        ("iTunes 50", 48_60, None),
+    }
+
+
+async def test_a_failing_upstream_alerts_the_admin_once_and_once_on_recovery(
+    server: FakeTelegramServer, shop: Platform, dujiao: FakeDujiao
+) -> None:
+    new = NewUpstream("dj", "dujiao", dujiao.base_url, dujiao.key, dujiao.secret)
+    await shop.upstreams.add(new, actor=ADMIN)
+    admin = server.user(ADMIN_ID, started=True)
+    await shop.upstreams.sync("dj")
+    dujiao.catalogue.failing = 502
+    for _ in range(3):
+        await shop.upstreams.sync("dj")
+    await admin.wait_for_message(lambda m: "cannot be synced: http 502" in m.content)
+    await outbox_settled(shop)
+    assert sum("cannot be synced" in m.content for m in admin.messages) == 1
+
+    await admin.send_text("/admin")
+    await admin.wait_for_message(lambda m: "Admin panel" in m.content)
+    await admin.press("🔗 Upstreams")
+    listing = await admin.wait_for_message(lambda m: "Upstreams" in m.content)
+    assert "⚠️ failing: http 502" in listing.content
+    assert "⚠️ dj" in listing.buttons
+
+    dujiao.catalogue.failing = None
+    await admin.press("⚠️ dj", message=listing)
+    await admin.wait_for_message(lambda m: "Upstream dj" in m.content)
+    query = await admin.press("🔄 Sync now")
+    answer = await admin.wait_for_callback_answer(query)
+    assert answer.answer_text and answer.answer_text.startswith("Synced:")
+    await admin.wait_for_message(lambda m: "Upstream dj syncs again" in m.content)
+    await outbox_settled(shop)
+    assert sum("syncs again" in m.content for m in admin.messages) == 1
+
+
+async def test_the_screen_in_chinese(
+    server: FakeTelegramServer, shop: Platform, dujiao: FakeDujiao
+) -> None:
+    new = NewUpstream("dj", "dujiao", dujiao.base_url, dujiao.key, dujiao.secret)
+    await shop.upstreams.add(new, actor=ADMIN)
+    await shop.catalogue.set_language(ADMIN_ID, "zh-CN")
+    admin = server.user(ADMIN_ID, started=True)
+    await admin.send_text("/admin")
+    await admin.wait_for_message(lambda m: "管理面板" in m.content)
+    await admin.press("🔗 上游货源")
+    listing = await admin.wait_for_message(lambda m: "上游货源" in m.content)
+    assert "上次同步 从未" in listing.content

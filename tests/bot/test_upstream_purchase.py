@@ -1,0 +1,61 @@
+"""A reseller buys an upstream's product in the bot: the codes come back in the receipt as
+from local stock when the upstream has them at once; a slow upstream's order says it will
+be told, and the delivery is told when the poll finds it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from core.platform import Platform
+from core.procurement import ref_of
+from core.upstreams.service import NewUpstream
+from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeProduct, Mode
+from tests.conftest import FakeClock
+from tests.factories import ADMIN, make_reseller
+
+RESELLER = 1001
+
+
+@pytest.fixture
+async def fake(clock: FakeClock) -> AsyncIterator[FakeDujiao]:
+    catalogue = Catalogue()
+    catalogue.add(FakeProduct(1, "Steam 100", cost=92_00, face_value=100_00, stock=40))
+    async with FakeDujiao(catalogue, now=lambda: clock.now().timestamp()) as server:
+        yield server
+
+
+async def _ready(shop: Platform, fake: FakeDujiao) -> str:
+    await make_reseller(shop, RESELLER, balance=500_00)
+    await shop.catalogue.set_language(RESELLER, "en")
+    new = NewUpstream("up", "dujiao", fake.base_url, fake.key, fake.secret, markup_bps=800)  # type: ignore[arg-type]
+    await shop.upstreams.add(new, actor=ADMIN)
+    await shop.upstreams.sync("up")
+    [line] = (await shop.storefront.skus(RESELLER, limit=10)).lines
+    return line.code
+
+
+async def test_codes_from_the_upstream_at_once_and_a_slow_one_told_later(
+    server: FakeTelegramServer, shop: Platform, fake: FakeDujiao, clock: FakeClock
+) -> None:
+    code = await _ready(shop, fake)
+    ann = server.user(RESELLER, first_name="Ann", language_code="en", started=True)
+
+    await ann.send_text(f"/buy {code} 1")
+    quote = await ann.wait_for_message(lambda m: "Total: ¥99.36" in m.content)
+    await ann.press("✅ Confirm", message=quote)
+    receipt = await ann.wait_for_message(lambda m: "FAKE-kameng-1-1" in m.content)
+    assert "Order #1" in receipt.content
+
+    fake.catalogue.mode = Mode.SLOW
+    await ann.send_text(f"/buy {code} 1")
+    quote = await ann.wait_for_message(lambda m: "Total: ¥99.36" in m.content)
+    await ann.press("✅ Confirm", message=quote)
+    await ann.wait_for_message(lambda m: "you will be told here" in m.content)
+    fake.catalogue.fill(fake.catalogue.orders[ref_of(2)], 1)
+    clock.advance(minutes=1)
+    await shop.procurement.poll_due("test")
+    await ann.wait_for_message(lambda m: "Order #2" in m.content and "✅ delivered" in m.content)
+    assert (await shop.shop.order(RESELLER, 2)).codes == ["FAKE-kameng-2-1"]

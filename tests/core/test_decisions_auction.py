@@ -1,0 +1,88 @@
+"""Second-price placement auctions and service renewals, by worked examples (fen)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.ads import zone_share
+from core.decisions.auction import SealedBid, Unsold, Won, settle
+from core.decisions.renewal import Expire, Renew, Stop, decide_renewal
+from core.models import ServiceBilling
+
+T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+RICH = 10_000_00
+
+
+def bid(bid_id: int, amount: int, minutes: int = 0, payable: int = RICH) -> SealedBid:
+    return SealedBid(bid_id, 100 + bid_id, amount, T0 + timedelta(minutes=minutes), payable)
+
+
+@pytest.mark.parametrize(
+    ("bids", "reserve", "expected"),
+    [
+        # second price: 300.00 beats 250.00 and pays 250.00
+        ([bid(1, 300_00), bid(2, 250_00), bid(3, 120_00)], 100_00, Won(1, 250_00, (2, 3), ())),
+        # alone above the reserve: pays the reserve
+        ([bid(1, 300_00)], 100_00, Won(1, 100_00, (), ())),
+        # the runner-up is below the reserve: he does not take part, the winner pays the reserve
+        ([bid(1, 300_00), bid(2, 80_00)], 100_00, Won(1, 100_00, (2,), ())),
+        # a tie: the earlier bid wins and pays the tied amount
+        ([bid(1, 200_00, minutes=5), bid(2, 200_00, minutes=1)], 50_00, Won(2, 200_00, (1,), ())),
+        # a tie at the same minute: the lower bid id (placed first) wins
+        ([bid(4, 200_00), bid(3, 200_00)], 50_00, Won(3, 200_00, (4,), ())),
+        # nobody reaches the reserve: unsold, everyone lost
+        ([bid(1, 90_00), bid(2, 99_99)], 100_00, Unsold((1, 2), ())),
+        # no bids at all
+        ([], 100_00, Unsold((), ())),
+        # the winner cannot pay 250.00: passed over, the next pays the third bid
+        (
+            [bid(1, 300_00, payable=200_00), bid(2, 250_00), bid(3, 120_00)],
+            100_00,
+            Won(2, 120_00, (3,), (1,)),
+        ),
+        # exactly enough in the payable is enough
+        ([bid(1, 300_00, payable=250_00), bid(2, 250_00)], 0, Won(1, 250_00, (2,), ())),
+        # nobody can pay: unsold
+        ([bid(1, 300_00, payable=0), bid(2, 250_00, payable=10_00)], 100_00, Unsold((), (1, 2))),
+    ],
+)
+def test_second_price_settlement(bids: list[SealedBid], reserve: int, expected: object) -> None:
+    assert settle(bids, reserve) == expected
+
+
+def test_the_price_is_never_above_the_winners_own_bid_nor_below_the_reserve() -> None:
+    for amounts in ([500, 400, 300], [100, 100], [700], [250, 100, 100]):
+        bids = [bid(i, a * 100, minutes=i) for i, a in enumerate(amounts, 1)]
+        result = settle(bids, 100_00)
+        assert isinstance(result, Won)
+        winner = next(b for b in bids if b.bid_id == result.bid_id)
+        assert 100_00 <= result.price <= winner.amount
+
+
+@pytest.mark.parametrize(
+    ("billing", "price", "balance", "floor", "expected"),
+    [
+        (ServiceBilling.ONCE, 30_00, 1_000_00, 0, Expire()),
+        (ServiceBilling.MONTHLY, 99_00, 1_000_00, 0, Renew(99_00)),
+        (ServiceBilling.MONTHLY, 99_00, 99_00, 0, Renew(99_00)),  # to the fen
+        (ServiceBilling.MONTHLY, 99_00, 98_99, 0, Stop(shortfall=1)),
+        (ServiceBilling.MONTHLY, 99_00, 0, 0, Stop(shortfall=99_00)),
+        # a reseller with a 50.00 credit line may go to −50.00
+        (ServiceBilling.MONTHLY, 99_00, 49_00, -50_00, Renew(99_00)),
+        (ServiceBilling.MONTHLY, 99_00, 48_00, -50_00, Stop(shortfall=1_00)),
+    ],
+)
+def test_renewal(
+    billing: ServiceBilling, price: int, balance: int, floor: int, expected: object
+) -> None:
+    assert decide_renewal(billing, price, balance, floor) == expected
+
+
+@pytest.mark.parametrize(
+    ("sales", "bps", "share"),
+    [(1_000_00, 500, 50_00), (333_33, 1_000, 33_33), (1, 9_999, 0), (0, 500, 0)],
+)
+def test_brand_zone_share_rounds_down_once(sales: int, bps: int, share: int) -> None:
+    assert zone_share(sales, bps) == share

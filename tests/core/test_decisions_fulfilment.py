@@ -1,0 +1,147 @@
+"""The rules of orders delivered later, by worked examples: the account a direct top-up is
+for, the states an order moves through, what the end of a fulfilment pays whom."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.decisions.fulfilment import (
+    CheckedAccount,
+    Settlement,
+    check_account,
+    decide_settlement,
+    next_state,
+    parse_field,
+)
+from core.decisions.refund import ChargedLine
+from core.decisions.refusal import Refusal
+from core.errors import InvalidAccount, InvalidInput, InvalidQuantity, OrderFinished
+from core.models import AccountKind, OrderStatus
+
+PHONE = parse_field("phone:Phone number:手机号:1[3-9]\\d{9}")
+UID = parse_field("uid:Game UID:游戏UID:\\d{6,12}")
+SERVER = parse_field("server:Server:区服:(asia|eu|us)")
+GAME = (UID, SERVER)
+
+
+@pytest.mark.parametrize(
+    ("fields", "values", "expected"),
+    [
+        ((PHONE,), {"phone": "13800138000"}, {"phone": "13800138000"}),
+        ((PHONE,), {"phone": "  13800138000 "}, {"phone": "13800138000"}),  # trimmed
+        (GAME, {"uid": "123456", "server": "asia"}, {"uid": "123456", "server": "asia"}),
+        ((PHONE,), {"phone": "12800138000"}, ("phone", "pattern")),  # no 12x numbers
+        ((PHONE,), {"phone": "138001380001"}, ("phone", "pattern")),  # matched whole
+        ((PHONE,), {"phone": "1380013800a"}, ("phone", "pattern")),
+        ((PHONE,), {}, ("phone", "missing")),
+        ((PHONE,), {"phone": "   "}, ("phone", "missing")),
+        ((PHONE,), {"phone": 13800138000}, ("phone", "missing")),  # not a string
+        (GAME, {"uid": "123456"}, ("server", "missing")),
+        (GAME, {"uid": "12345", "server": "asia"}, ("uid", "pattern")),  # too short
+        (GAME, {"uid": "123456", "server": "mars"}, ("server", "pattern")),
+        ((PHONE,), {"phone": "13800138000", "pin": "1"}, ("pin", "unknown")),
+        ((UID,), {"uid": "1" * 65}, ("uid", "pattern")),  # longer than any account
+    ],
+)
+def test_an_account_is_checked_against_the_skus_fields(
+    fields: tuple, values: dict, expected: dict | tuple
+) -> None:
+    result = check_account(fields, values)
+    if isinstance(expected, dict):
+        assert result == CheckedAccount(expected)
+    else:
+        assert isinstance(result, Refusal) and isinstance(result.error, InvalidAccount)
+        assert (result.error.params["field"], result.error.params["reason"]) == expected
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "phone:Phone::1\\d{10}",  # no Chinese label
+        "Phone:Phone:手机号:1\\d{10}",  # a name is lower case
+        "phone:Phone:手机号:1[",  # not a pattern
+        "phone:Phone",  # four parts
+    ],
+)
+def test_a_field_spec_that_cannot_be_used_is_refused(spec: str) -> None:
+    with pytest.raises(InvalidInput):
+        parse_field(spec)
+
+
+def test_a_pattern_may_hold_colons() -> None:
+    assert parse_field("t:Time:时间:\\d\\d:\\d\\d").pattern == "\\d\\d:\\d\\d"
+
+
+S = OrderStatus
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted", "expected"),
+    [
+        (S.PENDING, S.FULFILLING, S.FULFILLING),
+        (S.PENDING, S.FAILED, S.FAILED),  # failed before anyone took it (the deadline)
+        (S.FULFILLING, S.DELIVERED, S.DELIVERED),
+        (S.FULFILLING, S.PARTIALLY_DELIVERED, S.PARTIALLY_DELIVERED),
+        (S.FULFILLING, S.FAILED, S.FAILED),
+        (S.FULFILLING, S.PENDING, InvalidInput),  # never back
+        (S.DELIVERED, S.FAILED, OrderFinished),  # an ended order never changes
+        (S.FAILED, S.DELIVERED, OrderFinished),
+        (S.PARTIALLY_DELIVERED, S.DELIVERED, OrderFinished),
+        (S.PAID, S.DELIVERED, OrderFinished),  # an order of codes was never fulfilled later
+    ],
+)
+def test_the_states_an_order_moves_through(
+    current: OrderStatus, wanted: OrderStatus, expected: object
+) -> None:
+    result = next_state(current, wanted)
+    if isinstance(expected, OrderStatus):
+        assert result == expected
+    else:
+        assert isinstance(result, Refusal) and type(result.error) is expected
+
+
+# 49.50 a unit: 47.95 to the supplier, 0.50 spread, 1.05 commission (as charged)
+UNIT = ChargedLine(price=49_50, supplier_amount=47_95, platform_spread=50, platform_commission=1_05)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "delivered", "status", "supplier", "spread", "commission", "back"),
+    [
+        (1, 1, S.DELIVERED, 47_95, 50, 1_05, 0),
+        (3, 3, S.DELIVERED, 143_85, 1_50, 3_15, 0),
+        (1, 0, S.FAILED, 0, 0, 0, 49_50),  # everything back
+        (3, 0, S.FAILED, 0, 0, 0, 148_50),
+        (3, 2, S.PARTIALLY_DELIVERED, 95_90, 1_00, 2_10, 49_50),  # one unit back
+        (10, 1, S.PARTIALLY_DELIVERED, 47_95, 50, 1_05, 445_50),
+    ],
+)
+def test_the_end_of_a_fulfilment_releases_the_hold_exactly(
+    quantity: int,
+    delivered: int,
+    status: OrderStatus,
+    supplier: int,
+    spread: int,
+    commission: int,
+    back: int,
+) -> None:
+    settlement = decide_settlement(quantity, UNIT, delivered)
+    assert isinstance(settlement, Settlement)
+    assert settlement.status is status
+    assert (settlement.to_supplier, settlement.to_spread, settlement.to_commission) == (
+        supplier,
+        spread,
+        commission,
+    )
+    assert settlement.to_buyer == back
+    postings = settlement.postings(user_id=7, supplier_id=3)
+    assert sum(p.amount for p in postings) == 0  # the hold is released to the fen
+    assert (
+        postings[0].kind is AccountKind.FULFILMENT_HOLD and postings[0].amount == -quantity * 49_50
+    )
+    assert all(p.amount for p in postings)  # nothing posted for nobody
+
+
+@pytest.mark.parametrize("delivered", [-1, 4])
+def test_no_more_units_are_delivered_than_were_bought(delivered: int) -> None:
+    result = decide_settlement(3, UNIT, delivered)
+    assert isinstance(result, Refusal) and isinstance(result.error, InvalidQuantity)

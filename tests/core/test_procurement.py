@@ -1,0 +1,183 @@
+"""Selling an upstream's SKU buys it there, against the fake upstreams over HTTP: codes at
+once are delivered as from stock; a slow order is followed by polling until delivered; a
+failure, a partial delivery or the deadline refund the reseller; a lost answer is recovered
+under the same reference without buying twice; reconcile names every difference."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from core.checks import check_ledger
+from core.models import OrderStatus
+from core.orders import Receipt
+from core.platform import Platform
+from core.procurement import ref_of
+from core.upstreams.service import NewUpstream
+from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeKameng, FakeProduct, Mode
+from sandbox.fake_upstream.base import FakeUpstream
+from tests.conftest import FakeClock
+from tests.factories import ADMIN, make_reseller
+
+RESELLER = 1001
+
+
+@pytest.fixture(params=["dujiao", "kameng"])
+async def fake(request: pytest.FixtureRequest, clock: FakeClock) -> AsyncIterator[FakeUpstream]:
+    catalogue = Catalogue()
+    catalogue.add(FakeProduct(1, "Steam 100", cost=92_00, face_value=100_00, stock=40))
+    server: FakeUpstream
+    if request.param == "dujiao":
+        server = FakeDujiao(catalogue, now=lambda: clock.now().timestamp())
+    else:
+        server = FakeKameng(catalogue)
+    async with server:
+        yield server
+
+
+@pytest.fixture
+async def sku(platform: Platform, fake: FakeUpstream) -> str:
+    if isinstance(fake, FakeDujiao):
+        new = NewUpstream("up", "dujiao", fake.base_url, fake.key, fake.secret, markup_bps=800)  # type: ignore[arg-type]
+    else:
+        assert isinstance(fake, FakeKameng)
+        new = NewUpstream("up", "kameng", fake.base_url, fake.key, "", markup_bps=800)  # type: ignore[arg-type]
+    await make_reseller(platform, RESELLER, balance=500_00)
+    await platform.upstreams.add(new, actor=ADMIN)
+    await platform.upstreams.sync("up")
+    page = await platform.storefront.skus(RESELLER, limit=10)
+    [line] = page.lines
+    return line.code
+
+
+async def buy(platform: Platform, sku: str, quantity: int = 1) -> Receipt:
+    result = await platform.shop.buy_now(RESELLER, sku, quantity, idempotency_key=f"k-{quantity}")
+    assert isinstance(result, Receipt)
+    return result
+
+
+async def balance(platform: Platform) -> int:
+    return (await platform.balances.balance(RESELLER)).balance
+
+
+async def test_codes_at_once_are_delivered_as_from_stock(
+    platform: Platform, fake: FakeUpstream, sku: str
+) -> None:
+    receipt = await buy(platform, sku, 2)
+
+    assert receipt.status is OrderStatus.DELIVERED
+    assert receipt.codes == [
+        f"FAKE-{ref_of(receipt.order_id)}-1",
+        f"FAKE-{ref_of(receipt.order_id)}-2",
+    ]
+    assert await balance(platform) == 500_00 - 2 * 99_36
+    assert len(fake.catalogue.orders) == 1
+    again = await platform.shop.order(RESELLER, receipt.order_id)
+    assert again.codes == receipt.codes  # shown again from the order, decrypted
+    assert (await check_ledger(platform.db)).ok
+
+
+DUJIAO_ONLY = pytest.mark.parametrize("fake", ["dujiao"], indirect=True)  # a Kameng is at once
+
+
+@DUJIAO_ONLY
+async def test_a_slow_order_is_polled_until_delivered(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    fake.catalogue.mode = Mode.SLOW
+    receipt = await buy(platform, sku)
+    assert receipt.status is OrderStatus.FULFILLING and receipt.codes == []
+
+    clock.advance(seconds=30)
+    await platform.procurement.poll_due("worker")  # still processing there
+    assert (await platform.shop.order(RESELLER, receipt.order_id)).status is OrderStatus.FULFILLING
+    fake.catalogue.fill(fake.catalogue.orders[ref_of(receipt.order_id)], 1)
+    clock.advance(minutes=1)
+    await platform.procurement.poll_due("worker")
+
+    seen = await platform.shop.order(RESELLER, receipt.order_id)
+    assert seen.status is OrderStatus.DELIVERED and len(seen.codes) == 1
+    assert await balance(platform) == 500_00 - 99_36
+    assert (await check_ledger(platform.db)).ok
+
+
+@DUJIAO_ONLY
+@pytest.mark.parametrize(
+    ("mode", "status", "paid"),
+    [
+        (Mode.FAIL, OrderStatus.FAILED, 0),
+        (Mode.OUT_OF_STOCK, OrderStatus.FAILED, 0),
+        (Mode.PARTIAL, OrderStatus.PARTIALLY_DELIVERED, 2 * 99_36),  # 2 of 3: one back
+    ],
+)
+async def test_failure_and_partial_delivery_refund_what_did_not_arrive(
+    platform: Platform,
+    fake: FakeUpstream,
+    sku: str,
+    mode: Mode,
+    status: OrderStatus,
+    paid: int,
+) -> None:
+    fake.catalogue.mode = mode
+    receipt = await buy(platform, sku, 3)
+
+    assert receipt.status is status
+    assert await balance(platform) == 500_00 - paid
+    assert receipt.fulfilment is not None and receipt.fulfilment.refunded_units == 3 - paid // 99_36
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_lost_answer_is_recovered_without_buying_twice(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    procure = platform.shop._procure
+    platform.shop._procure = None  # the process died between the sale and the upstream call
+    try:
+        receipt = await buy(platform, sku)
+    finally:
+        platform.shop._procure = procure
+    assert receipt.status is OrderStatus.PENDING and not fake.catalogue.orders
+
+    clock.advance(seconds=30)
+    await platform.procurement.poll_due("worker")  # placed now, under our reference
+    await platform.procurement.poll_due("worker")  # nothing more is due
+    clock.advance(minutes=5)
+    await platform.procurement.poll_due("worker")
+
+    assert len(fake.catalogue.orders) == 1
+    assert (await platform.shop.order(RESELLER, receipt.order_id)).status is OrderStatus.DELIVERED
+    assert await platform.procurement.reconcile("up") == []
+    assert (await check_ledger(platform.db)).ok
+
+
+@DUJIAO_ONLY
+async def test_the_deadline_fails_a_slow_order_and_reconcile_names_the_difference(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    fake.catalogue.mode = Mode.SLOW
+    receipt = await buy(platform, sku)
+    clock.advance(minutes=31)
+    assert await platform.fulfilments.expire_due("worker") == [receipt.order_id]
+    assert await balance(platform) == 500_00
+
+    fake.catalogue.fill(fake.catalogue.orders[ref_of(receipt.order_id)], 1)  # too late
+    clock.advance(minutes=10)
+    await platform.procurement.poll_due("worker")
+    assert (await platform.shop.order(RESELLER, receipt.order_id)).status is OrderStatus.FAILED
+    [difference] = await platform.procurement.reconcile("up")
+    assert str(difference) == f"order {receipt.order_id}: ours failed 0, upstream delivered 1"
+    assert (await check_ledger(platform.db)).ok
+
+
+@DUJIAO_ONLY
+async def test_the_upstreams_signed_callback_completes_the_order_and_a_forged_one_is_refused(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    from core.errors import UpstreamCallbackRefused
+
+    fake.catalogue.mode = Mode.SLOW
+    receipt = await buy(platform, sku)
+    with pytest.raises(UpstreamCallbackRefused):
+        await platform.procurement.callback("up", {}, b'{"downstream_order_no": "kameng-1"}')
+    assert (await platform.shop.order(RESELLER, receipt.order_id)).status is OrderStatus.FULFILLING

@@ -1,0 +1,54 @@
+"""``kameng ads`` and ``kameng services`` as an operator runs them: define a slot, read its
+sealed bids, grant a brand zone, price services; refusals are one line."""
+
+from __future__ import annotations
+
+from tests.test_cli_errors import Kameng, kameng, ok, refused, shop
+
+__all__ = ["kameng", "shop"]
+
+
+def test_an_operator_defines_a_slot_and_reads_its_bids(shop: Kameng) -> None:
+    out = ok(
+        shop(
+            "ads", "slot-add", "Steam top", "--placement", "category", "--category", "Steam",
+            "--reserve", "50.00", "--first-close", "2030-01-01 00:00",
+        )
+    )  # fmt: skip
+    assert out.startswith("slot #1 Steam top: round #1 takes bids until 2030-01-01 00:00")
+    listing = ok(shop("ads", "slots"))
+    assert "Steam top  category:Steam  7d  reserve 50.00  nothing featured" in listing
+    assert "round #1 closes 2030-01-01 00:00" in listing
+    assert ok(shop("ads", "bids", "1")) == "no bids\n"
+    # the category must exist; a category slot needs one
+    assert "category" in refused(
+        shop("ads", "slot-add", "X", "--placement", "category", "--category", "Nope",
+             "--reserve", "1.00")
+    )  # fmt: skip
+    refused(shop("ads", "slot-add", "Y", "--placement", "category", "--reserve", "1.00"))
+
+
+def test_an_operator_grants_a_zone_and_prices_services(shop: Kameng) -> None:
+    ok(shop("buy", "1001", "STEAM-100", "5", "--key", "k1"))  # the supplier earns 429.20
+    out = ok(
+        shop("ads", "zone-grant", "900", "Steam corner", "--days", "30", "--fee", "100.00",
+             "--key", "z1")
+    )  # fmt: skip
+    assert "zone #1 Steam corner" in out and "fee 100.00, share 0 bps" in out
+    assert "Steam corner" in ok(shop("ads", "zones"))
+    line = refused(
+        shop("ads", "zone-grant", "900", "Bigger", "--days", "30", "--fee", "1000.00",
+             "--key", "z2")
+    )  # fmt: skip
+    assert "balance" in line.lower() or "payable" in line.lower()
+    out = ok(
+        shop("services", "price", "report-m", "--kind", "analytics_report", "--billing",
+             "monthly", "--price", "99.00", "--days", "30")
+    )  # fmt: skip
+    assert out == "report-m  analytics_report  monthly  99.00 / 30d\n"
+    assert ok(shop("services", "list")) == out
+    refused(
+        shop("services", "price", "x", "--kind", "search_boost", "--billing", "once",
+             "--price", "-5", "--days", "3"),
+        exit_code=2,
+    )  # fmt: skip

@@ -1,0 +1,32 @@
+"""``kameng upstream reconcile``: our procurements beside the upstream's orders, every
+difference one line — here after an injected fault (the upstream delivers an order we are
+still waiting on)."""
+
+from __future__ import annotations
+
+from sandbox.fake_upstream import FakeDujiao, Mode
+from tests.test_cli_errors import Kameng, kameng, ok  # noqa: F401 (the fixture)
+from tests.test_cli_upstream import dujiao  # noqa: F401 (the fixture)
+
+
+def test_reconcile_prints_every_difference(kameng: Kameng, dujiao: FakeDujiao) -> None:  # noqa: F811
+    ok(kameng("db", "upgrade"))
+    ok(
+        kameng(
+            "upstream", "add", "dj", "--protocol", "dujiao", "--url", dujiao.base_url,
+            "--key", dujiao.key, "--secret", dujiao.secret, "--markup", "8",
+        )
+    )  # fmt: skip
+    ok(kameng("upstream", "sync", "dj"))
+    ok(kameng("user", "grant", "1001", "reseller"))
+    ok(kameng("balance", "credit", "1001", "500", "--note", "bank"))
+
+    assert ok(kameng("buy", "1001", "U1-1", "1")) == "FAKE-kameng-1-1\n"  # codes at once
+    dujiao.catalogue.mode = Mode.SLOW
+    ok(kameng("buy", "1001", "U1-1", "1"))  # taken there, still processing
+    assert ok(kameng("upstream", "reconcile", "dj")) == "0 difference(s) over 1 day(s)\n"
+
+    dujiao.catalogue.fill(dujiao.catalogue.orders["kameng-2"], 1)  # delivered, we not told yet
+    assert ok(kameng("upstream", "reconcile", "dj", "--days", "2")) == (
+        "order 2: ours fulfilling 0, upstream delivered 1\n1 difference(s) over 2 day(s)\n"
+    )
