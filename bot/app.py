@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 from bot import command_menus, errors, telegram_requests
 from bot import scheduler as job_scheduler
 from bot.broadcast_worker import BroadcastWorker
+from bot.callback_sender import CallbackSender
 from bot.handlers import (
     admin_aftersales,
     admin_panel,
@@ -205,6 +206,13 @@ async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatch
 
     dispatcher.startup.register(start_outbox)
     dispatcher.shutdown.register(outbox.stop)
+    callbacks = CallbackSender(platform, poll_seconds=platform.settings.outbox_poll_seconds)
+
+    async def start_callbacks() -> None:  # order callbacks to resellers' systems (HTTP)
+        callbacks.start()
+
+    dispatcher.startup.register(start_callbacks)
+    dispatcher.shutdown.register(callbacks.stop)
     return dispatcher
 
 

@@ -23,6 +23,7 @@ from core.balances import BalanceView, Movement
 from core.delivery.codes import CardCode
 from core.errors import KamengError
 from core.models import TopUpStatus
+from core.order_callbacks import DeliveryView
 from core.orders import OrderSummary, Receipt
 from core.pricing.quotes import QuoteView
 from core.storefront import SkuCard, SkuLine
@@ -484,6 +485,11 @@ def error(exc: KamengError) -> str:
         return _("The payment provider did not answer; nothing changed. Try again in a minute.")
     if exc.code == "bad_notification":
         return _("That could not be done.")
+    if exc.code == "callback_url_refused":
+        return _(
+            "That callback URL cannot be used: it must start with http:// or https:// "
+            "and reach a public address."
+        )
     if exc.code == "usdt_not_configured":  # no rate (or address) yet
         return usdt_texts.not_configured()
     if exc.code == "usdt_slots_full":
@@ -539,6 +545,62 @@ def apikey_issued(token: str) -> str:
         "<code>{key}</code>\n"
         "Send it as the header <code>Authorization: Bearer KEY</code>. Keep it secret."
     ).format(key=escape(token))
+
+
+def callback_current(url: str | None) -> str:
+    if url is None:
+        return _(
+            "Order callbacks: off. Send <code>/callback https://your.shop/hook</code> and "
+            "every order change is POSTed there, signed."
+        )
+    return _(
+        "Order callbacks go to <code>{url}</code>. <code>/callback off</code> stops them."
+    ).format(url=escape(url))
+
+
+def callback_set(url: str, secret: str) -> str:
+    return _(
+        "📬 Order callbacks now go to <code>{url}</code>.\n"
+        "Signing secret (shown only this once):\n<code>{secret}</code>\n"
+        "Each POST has the header <code>X-Kameng-Signature: t=…,v1=…</code>: "
+        'HMAC-SHA256 of <code>t + "." + body</code> under this secret.'
+    ).format(url=escape(url), secret=escape(secret))
+
+
+def callback_cleared(removed: bool) -> str:
+    return _("Order callbacks are off.") if removed else _("You had no order callback.")
+
+
+def callback_needs_key() -> str:
+    return _("Create an API key first (/apikey): callbacks belong to your key.")
+
+
+def callback_deliveries_button() -> str:
+    return _("📬 Callback deliveries")
+
+
+def callback_deliveries(lines: Iterable[DeliveryView]) -> str:
+    rows = []
+    for d in lines:
+        answer = str(d.status_code) if d.status_code is not None else escape(d.error or "")
+        if d.outcome == "delivered":
+            state = _("delivered")
+        elif d.outcome == "retrying" and d.next_retry_at is not None:
+            state = _("next try {time}").format(time=fmt.moment(d.next_retry_at))
+        else:
+            state = _("given up")
+        rows.append(
+            _("{time} · order {order} · {event} · {answer} · {state}").format(
+                time=fmt.moment(d.attempted_at),
+                order=d.order_id,
+                event=escape(d.event),
+                answer=answer,
+                state=state,
+            )
+        )
+    if not rows:
+        return _("No callback was sent yet.")
+    return _("Latest callback deliveries:") + "\n" + "\n".join(rows)
 
 
 def apikey_kept() -> str:

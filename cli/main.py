@@ -16,6 +16,7 @@ from sqlalchemy import make_url
 
 from cli import upstream as upstream_cli
 from cli.ads import ads
+from cli.callbacks import callbacks
 from cli.commission import commission
 from cli.common import (
     NUMBERS_AS_ARGUMENTS,
@@ -758,6 +759,7 @@ def jobs_list(status: str | None, limit: int) -> None:
 # parts whose commands live in a module of their own (cli/<part>.py, built on cli/common.py)
 PARTS: tuple[click.Command, ...] = (
     payments,
+    callbacks,
     upstream_cli.upstream,
     usdt,
     stars,

@@ -170,6 +170,7 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
     "price_not_allowed": _price_not_allowed,
     "not_restockable": _not_restockable,
     "quote_used": lambda w: f"this quote was already bought (order {w.p.get('order_id')})",
+    "callback_url_refused": lambda w: f"callback URL refused: {w.text('reason')}",
     "invalid_account": lambda w: (
         f"account field {w.p.get('field')} is {w.p.get('reason', 'invalid')}"
         + (f" (it must match {w.p['pattern']})" if w.p.get("pattern") else "")

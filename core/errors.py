@@ -140,6 +140,13 @@ class ProviderUnavailable(KamengError):
     code = "payment_provider_unavailable"
 
 
+class CallbackUrlRefused(KamengError):
+    """A callback URL that may not receive callbacks: ``reason`` is ``malformed``,
+    ``unresolvable`` or ``private_address`` (loopback, private, link-local … in production)."""
+
+    code = "callback_url_refused"
+
+
 class InvalidAccount(KamengError):
     """The account a direct top-up is for does not fit the SKU's fields: ``field`` is the
     field's name, ``reason`` ``missing``, ``pattern`` (``pattern`` given) or ``unknown``."""

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit, leases, outbox
+from core import audit, leases, order_callbacks, outbox
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
@@ -87,7 +87,8 @@ class StateChange:
 
 
 Hook = Callable[[AsyncSession, StateChange], Awaitable[None]]
-HOOKS: list[Hook] = []  # called inside the transaction of every state change
+# called inside the transaction of every state change: the reseller's order callback
+HOOKS: list[Hook] = [order_callbacks.on_state_change]
 
 
 @dataclass(frozen=True)

@@ -736,6 +736,7 @@ class ApiIdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (
         UniqueConstraint("user_id", "client_key", name="uq_api_idempotency_keys_user_key"),
+        Index("ix_api_idempotency_keys_order_key", "order_key"),  # an order's external_id
     )
 
 
@@ -933,6 +934,40 @@ class Payment(Base):
         UniqueConstraint("provider", "provider_reference", name="uq_payments_provider_reference"),
         Index("ix_payments_status_created", "status", "created_at"),
     )
+
+
+# --- downstream (issue 13): order callbacks to a reseller's own system ---
+
+
+class ApiCallback(Base):
+    """Where an API key's order state changes are POSTed, and the secret that signs them
+    (encrypted like codes; shown once when set)."""
+
+    __tablename__ = "api_callbacks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CallbackDelivery(Base):
+    """One attempt to POST an order callback: its answer (or error) and the next try."""
+
+    __tablename__ = "callback_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    order_id: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(String(500))
+    attempted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    next_retry_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | retrying | given_up
+    __table_args__ = (Index("ix_callback_deliveries_user", "user_id", "attempted_at"),)
 
 
 class DirectSku(Base):

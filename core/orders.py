@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.expression import BindParameter
 
-from core import audit
+from core import audit, order_callbacks
 from core.apikeys import ClientKey, remember_client_key
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
@@ -66,6 +66,7 @@ from core.ledger import Posting, balance_of, find_transaction, platform, post, p
 from core.models import (
     Account,
     AccountKind,
+    ApiIdempotencyKey,
     Code,
     CodeStatus,
     CreditLine,
@@ -599,7 +600,22 @@ class Shop:
                         session, driver, ctx, charge, telegram_id, key, account, now
                     )
                 case Charge() as charge:
-                    return await self._write_sale(driver, ctx, charge, telegram_id, key, now)
+                    receipt = await self._write_sale(driver, ctx, charge, telegram_id, key, now)
+                    await order_callbacks.enqueue(  # the buyer's shop hears of it, if it asked
+                        session,
+                        user_id=ctx.user_id,
+                        order_id=receipt.order_id,
+                        event=order_callbacks.DELIVERED,
+                        status=OrderStatus.PAID.value,
+                        now=now,
+                        external_id=None if client_key is None else client_key.key,
+                        details={
+                            "sku": receipt.sku_code,
+                            "quantity": receipt.quantity,
+                            "total": receipt.total,
+                        },
+                    )
+                    return receipt
 
     async def _write_sale(
         self,
@@ -831,18 +847,32 @@ class Shop:
             return await self._receipt(session, order)
 
     async def orders(
-        self, telegram_id: int, *, offset: int = 0, limit: int = 10
+        self,
+        telegram_id: int,
+        *,
+        offset: int = 0,
+        limit: int = 10,
+        external_id: str | None = None,
     ) -> tuple[list[OrderSummary], int]:
-        """Newest first, with the total count for paging."""
+        """Newest first, with the total count for paging; ``external_id``: only the order
+        the buyer's own system numbered so (its API client key), if there is one."""
         async with self._db.reading() as session:
             user = await load_user(session, telegram_id)
-            total = await session.scalar(
-                select(func.count()).select_from(Order).where(Order.user_id == user.id)
-            )
+            mine = [Order.user_id == user.id]
+            if external_id is not None:
+                mine.append(
+                    Order.idempotency_key.in_(
+                        select(ApiIdempotencyKey.order_key).where(
+                            ApiIdempotencyKey.user_id == user.id,
+                            ApiIdempotencyKey.client_key == external_id,
+                        )
+                    )
+                )
+            total = await session.scalar(select(func.count()).select_from(Order).where(*mine))
             rows = await session.execute(
                 select(Order, Sku.code, Sku.name)
                 .join(Sku, Sku.id == Order.sku_id)
-                .where(Order.user_id == user.id)
+                .where(*mine)
                 .order_by(Order.created_at.desc(), Order.id.desc())
                 .offset(offset)
                 .limit(limit)
@@ -967,7 +997,17 @@ class Shop:
             code_status = code_status_after_refund(ctx.stock_kind)
             if code_status is not None:
                 await _set_codes(session, [code_id for code_id, _line in flipped], code_status)
-            await set_order_status_after_refund(session, order_id)
+            status = await set_order_status_after_refund(session, order_id)
+            await order_callbacks.enqueue(
+                session,
+                user_id=ctx.user_id,
+                order_id=order_id,
+                event=order_callbacks.REFUNDED,
+                status=status.value,
+                now=now,
+                external_id=await order_callbacks.external_id_of(session, order.idempotency_key),
+                details={"units": decision.units, "amount": reversal.to_buyer},
+            )
             await audit.append(
                 session,
                 action="refund",

@@ -107,6 +107,18 @@ async def finish(
         raise LeaseLost(f"outbox row {envelope.id} is no longer held by {envelope.worker}")
 
 
+async def reschedule(session: AsyncSession, envelope: Envelope, at: datetime, error: str) -> None:
+    """Count a failed attempt and hand the row back for ``at``, in the caller's transaction;
+    raises ``LeaseLost`` when another worker holds it by now."""
+    values = {
+        "attempts": OutboxMessage.attempts + 1,
+        "available_at": at,
+        "last_error": error[:ERROR_TEXT_LIMIT],
+    }
+    if not await _release(session, envelope, values):
+        raise LeaseLost(f"outbox row {envelope.id} is no longer held by {envelope.worker}")
+
+
 async def _release(session: AsyncSession, envelope: Envelope, values: dict[str, Any]) -> bool:
     """Hand the row back (with ``values``) if it is still pending and the envelope's."""
     return await leases.release(

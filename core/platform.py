@@ -22,6 +22,7 @@ from core.delivery.importer import StockImporter
 from core.demand import DemandReports
 from core.fulfilment import Fulfilments
 from core.jobs import JobStore
+from core.order_callbacks import OrderCallbacks
 from core.orders import Shop
 from core.outbox import Outbox
 from core.paid_services import PaidServices
@@ -79,6 +80,7 @@ class Platform:
     reports: Reports
     broadcasts: Broadcasts
     payments: Payments
+    order_callbacks: OrderCallbacks
     upstreams: Upstreams
     usdt: Usdt
     stars: Stars
@@ -185,6 +187,9 @@ def build_platform(
             providers(settings, stars, usdt),
             payment_rules(settings),
             jobs,
+        ),
+        order_callbacks=OrderCallbacks(
+            db, clock, cipher, allow_private=settings.callbacks_allow_private
         ),
         usdt=usdt,
         stars=stars,

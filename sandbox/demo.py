@@ -41,7 +41,7 @@ from core.reviews import NewProduct
 from core.settings import Settings
 from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
-from sandbox import demo_payments
+from sandbox import demo_callbacks, demo_payments
 from sandbox.demo_ads import show_revenue_levers
 from sandbox.demo_credit import open_credit_and_schedules
 from sandbox.demo_direct import add_direct_topup
@@ -234,6 +234,7 @@ async def build_demo(
         clock.set(now)
         await add_demo_upstream(platform, upstream)  # sandbox/demo_upstream.py
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
+        await demo_callbacks.add_callback(platform)  # its shop hears of each order change
         await set_up_usdt(platform)  # sandbox/demo_usdt.py: today's USDT rate
     finally:
         await platform.close()
@@ -256,6 +257,7 @@ async def reissue_api_key(settings: Settings) -> str:
     platform = build_platform(settings)
     try:
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
+        await demo_callbacks.add_callback(platform)  # the new key's callback
     finally:
         await platform.close()
     return issued.token

@@ -44,6 +44,7 @@ from bot.app import create_bot, run_polling
 from core import schema
 from core.platform import Platform, build_platform
 from core.settings import Settings, generate_secret_key
+from sandbox import demo_callbacks
 from sandbox.chat.app import build_chat_app
 from sandbox.demo import build_demo, reissue_api_key
 from sandbox.demo_upstream import DemoUpstream, fake_upstream, point_at
@@ -52,6 +53,7 @@ from sandbox.fake_epay import FakeEpayGateway
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_tron import FakeTronServer
 from sandbox.personas import ADMIN, PERSONAS, RESELLER_GOLD, ApiLink
+from sandbox.shop_receiver import ShopReceiver
 from web.app import ApiServer
 
 log = logging.getLogger("kameng.sandbox")
@@ -82,6 +84,8 @@ class SandboxProblem(Exception):
 class SandboxSettings(Settings):
     """Settings only from what the sandbox passes: no environment variable, no ``.env``."""
 
+    shop_callback_url: str = ""  # the demo shop's (sandbox/shop_receiver.py)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -101,6 +105,7 @@ def sandbox_settings(
     *,
     epay_gateway: str = "",
     api_port: int = 0,
+    shop_callback_url: str = "",
 ) -> Settings:
     """``epay_gateway``: the fake 易支付 gateway's URL, notifying the API on ``api_port``."""
     payments: dict[str, object] = {}
@@ -117,6 +122,8 @@ def sandbox_settings(
         bot_token=BOT_TOKEN,
         telegram_api_base=telegram_api_base,
         admin_ids=str(ADMIN.telegram_id),
+        callbacks_allow_private=True,  # the demo shop listens on 127.0.0.1
+        shop_callback_url=shop_callback_url,
         stars_enabled=True,  # Telegram Stars: the emulator takes invoices (sandbox/demo_stars.py)
     ).model_copy(update=payments)
 
@@ -175,9 +182,15 @@ async def _serve(options: SandboxOptions) -> None:
         epay = await stack.enter_async_context(
             FakeEpayGateway(pid=EPAY_PID, key=EPAY_KEY, host=HOST, retry_delays=EPAY_RETRIES)
         )
+        shop = await stack.enter_async_context(ShopReceiver(host=HOST))  # order callbacks
         api_port = _free_port()
         settings = sandbox_settings(
-            directory, secret_key, telegram.base_url, epay_gateway=epay.base_url, api_port=api_port
+            directory,
+            secret_key,
+            telegram.base_url,
+            epay_gateway=epay.base_url,
+            api_port=api_port,
+            shop_callback_url=shop.url,
         )
         tron = await stack.enter_async_context(FakeTronServer(host=HOST))  # USDT's chain
         settings = settings.model_copy(update=usdt_settings(tron.base_url))
@@ -193,6 +206,8 @@ async def _serve(options: SandboxOptions) -> None:
 
         platform = build_platform(settings)
         stack.push_async_callback(platform.close)
+        if not fresh:  # a kept demo: the shop listens on a new port this time
+            await demo_callbacks.add_callback(platform)
         await point_at(platform, upstream)
         api = await stack.enter_async_context(ApiServer(platform, HOST, api_port))
         link = ApiLink(base_url=api.base_url, key=api_key, owner_telegram_id=api_key_owner)
@@ -208,6 +223,7 @@ async def _serve(options: SandboxOptions) -> None:
             f"  reseller API: {api.base_url}  key: {api_key} (reseller {api_key_owner})\n"
             f"  Telegram Bot API emulator: {telegram.base_url}\n"
             f"  易支付 (epay) gateway: {epay.base_url} (top up in the bot: 💰 Balance → Top up)\n"
+            f"  the gold reseller's shop (order callbacks): {shop.base_url}\n"
             f"  fake upstream (Dujiao-Next): {upstream.base_url}\n"
             f"  TRON node (USDT): {tron.base_url}; pay with POST {tron.base_url}/sandbox/pay"
             f' {{"to": "{DEPOSIT_ADDRESS}", "amount": "12.347"}}\n'

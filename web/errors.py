@@ -46,6 +46,7 @@ STATUS_OF = {
     "idempotency_conflict": 409,
     "invalid_state": 409,
     "quote_used": 409,
+    "callback_url_refused": 422,
     "invalid_account": 400,
     # the HTTP layer's
     "invalid_json": 400,

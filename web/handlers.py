@@ -12,6 +12,7 @@ from aiohttp import web
 
 from core.apikeys import MAX_CLIENT_KEY
 from core.errors import InvalidAccount, InvalidInput, InvalidQuantity, NotFound, SkuNotForSale
+from core.order_callbacks import SIGNATURE_HEADER, CallbackInfo
 from core.orders import Requoted
 from core.platform import Platform
 from core.pricing.quotes import MAX_QUANTITY
@@ -32,7 +33,8 @@ MAX_ORDERS_OFFSET = 10_000_000
 MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns: a larger one cannot exist
 _DIGITS = re.compile(r"[0-9]{1,18}")
 QUOTE_FIELDS = frozenset({"sku", "quantity"})
-ORDER_FIELDS = frozenset({"quote_id", "sku", "quantity", "account"})
+ORDER_FIELDS = frozenset({"quote_id", "sku", "quantity", "account", "external_id"})
+CALLBACK_FIELDS = frozenset({"url"})
 
 
 def _platform(request: web.Request) -> Platform:
@@ -200,12 +202,18 @@ def _order_request(body: dict[str, Any]) -> dict[str, Any]:
 @routes.post("/api/v1/orders")
 async def create_order(request: web.Request) -> web.Response:
     caller, platform = caller_of(request), _platform(request)
-    client_key = request.headers.get("Idempotency-Key", "").strip()
+    header_key = request.headers.get("Idempotency-Key", "").strip()
+    body = await _json_object(request, ORDER_FIELDS)
+    # the shop's own order number is its Idempotency-Key: one mechanism, either way given
+    external_id = _external_id(body.pop("external_id", None))
+    if external_id is not None and header_key and header_key != external_id:
+        raise InvalidInput(field="external_id", differs_from="Idempotency-Key")
+    client_key = external_id or header_key
     if not client_key:
         raise ApiError("idempotency_key_required")
     if len(client_key) > MAX_CLIENT_KEY or not client_key.isprintable():
         raise InvalidInput(field="Idempotency-Key", max_length=MAX_CLIENT_KEY)
-    wanted = _order_request(await _json_object(request, ORDER_FIELDS))
+    wanted = _order_request(body)
     request_hash = hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
     key = platform.api_keys.client_key(caller, client_key, request_hash)
     if "quote_id" in wanted:
@@ -235,12 +243,27 @@ async def create_order(request: web.Request) -> web.Response:
     )
 
 
+def _external_id(value: Any) -> str | None:
+    """The order's ``external_id`` (absent: None): 1 to 128 printable characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field="external_id", max_length=MAX_CLIENT_KEY)
+    text = str(value).strip()
+    if len(text) > MAX_CLIENT_KEY or not text.isprintable():
+        raise InvalidInput(field="external_id", max_length=MAX_CLIENT_KEY)
+    return text
+
+
 @routes.get("/api/v1/orders")
 async def orders(request: web.Request) -> web.Response:
     offset = _int_query(request, "offset", 0, 0, MAX_ORDERS_OFFSET)
     limit = _int_query(request, "limit", 20, 1, MAX_PAGE)
+    external_id = None
+    if "external_id" in request.query:
+        external_id = _external_id(_text(request.query["external_id"], "external_id"))
     items, total = await _platform(request).shop.orders(
-        caller_of(request).telegram_id, offset=offset, limit=limit
+        caller_of(request).telegram_id, offset=offset, limit=limit, external_id=external_id
     )
     return web.json_response(
         {
@@ -261,3 +284,66 @@ async def order(request: web.Request) -> web.Response:
         raise NotFound(kind="order", ref=_text(raw, "order_id")[:20])
     receipt = await _platform(request).shop.order(caller_of(request).telegram_id, order_id)
     return web.json_response(render.order(receipt, _currency(request)))
+
+
+def _callback(info: CallbackInfo | None) -> dict[str, Any]:
+    if info is None:
+        return {"url": None}
+    return {"url": info.url, "created_at": render.timestamp(info.created_at)}
+
+
+@routes.get("/api/v1/callback")
+async def callback(request: web.Request) -> web.Response:
+    info = await _platform(request).order_callbacks.current(caller_of(request).telegram_id)
+    return web.json_response(_callback(info))
+
+
+@routes.put("/api/v1/callback")
+async def set_callback(request: web.Request) -> web.Response:
+    body = await _json_object(request, CALLBACK_FIELDS)
+    url = body.get("url")
+    if not isinstance(url, str):
+        raise InvalidInput(field="url")
+    caller = caller_of(request)
+    done = await _platform(request).order_callbacks.set(
+        caller.telegram_id, _text(url, "url"), actor=f"api:{caller.key_id}"
+    )
+    return web.json_response(
+        {"url": done.url, "secret": done.secret, "signature_header": SIGNATURE_HEADER}
+    )
+
+
+@routes.delete("/api/v1/callback")
+async def clear_callback(request: web.Request) -> web.Response:
+    caller = caller_of(request)
+    removed = await _platform(request).order_callbacks.clear(
+        caller.telegram_id, actor=f"api:{caller.key_id}"
+    )
+    return web.json_response({"removed": removed})
+
+
+@routes.get("/api/v1/callbacks/deliveries")
+async def callback_deliveries(request: web.Request) -> web.Response:
+    limit = _int_query(request, "limit", 20, 1, MAX_PAGE)
+    items = await _platform(request).order_callbacks.deliveries(
+        caller_of(request).telegram_id, limit=limit
+    )
+    return web.json_response(
+        {
+            "items": [
+                {
+                    "order_id": d.order_id,
+                    "event": d.event,
+                    "url": d.url,
+                    "attempted_at": render.timestamp(d.attempted_at),
+                    "status_code": d.status_code,
+                    "error": d.error,
+                    "next_retry_at": None
+                    if d.next_retry_at is None
+                    else render.timestamp(d.next_retry_at),
+                    "outcome": d.outcome,
+                }
+                for d in items
+            ]
+        }
+    )

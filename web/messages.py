@@ -65,6 +65,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Ask for a new quote to buy again.",
         "该报价已购买过（订单 {order_id}），本次未扣款。如需再次购买，请重新报价。",
     ),
+    "callback_url_refused": (
+        "That callback URL cannot be used ({reason}): it must be http(s) and reach a public "
+        "address.",
+        "该回调地址不可用（{reason}）：必须是 http(s)，且指向公网地址。",
+    ),
     "invalid_account": (
         "The account field “{field}” is {reason}.",
         "充值账号字段 “{field}” 无效（{reason}）。",

@@ -158,6 +158,14 @@ _LANGUAGE = {"$ref": "#/components/parameters/AcceptLanguage"}
 _MONEY = {"type": "integer", "description": "minor units (fen) of `currency`"}
 _CURRENCY = {"type": "string", "minLength": 3, "maxLength": 3}
 _TIMESTAMP = {"type": "string", "format": "date-time"}
+_EXTERNAL_ID = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_CLIENT_KEY,
+    "pattern": "^[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$",
+    "description": "your own order number: the order's Idempotency-Key (the header may be "
+    "left out, or must be equal)",
+}
 _ORDER_STATUS = {
     "type": "string",
     "enum": [
@@ -402,6 +410,7 @@ def _schemas() -> Json:
                             "maxLength": MAX_QUOTE_ID,
                             "pattern": NO_CONTROLS,
                         },
+                        "external_id": _EXTERNAL_ID,
                         "account": _ACCOUNT,
                     },
                 },
@@ -412,10 +421,54 @@ def _schemas() -> Json:
                     "properties": {
                         "sku": {"type": "string", "minLength": 1, "maxLength": MAX_SKU_CODE},
                         "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
+                        "external_id": _EXTERNAL_ID,
                         "account": _ACCOUNT,
                     },
                 },
             ],
+        },
+        "Callback": {
+            "type": "object",
+            "required": ["url"],
+            "properties": {
+                "url": {"type": ["string", "null"]},
+                "created_at": _TIMESTAMP,
+            },
+        },
+        "CallbackSet": {
+            "type": "object",
+            "required": ["url", "secret", "signature_header"],
+            "properties": {
+                "url": {"type": "string"},
+                "secret": {
+                    "type": "string",
+                    "description": "signs every callback (HMAC-SHA256); shown only this once",
+                },
+                "signature_header": {"type": "string", "const": "X-Kameng-Signature"},
+            },
+        },
+        "CallbackDelivery": {
+            "type": "object",
+            "required": [
+                "order_id",
+                "event",
+                "url",
+                "attempted_at",
+                "status_code",
+                "error",
+                "next_retry_at",
+                "outcome",
+            ],
+            "properties": {
+                "order_id": {"type": "integer"},
+                "event": {"type": "string"},
+                "url": {"type": "string"},
+                "attempted_at": _TIMESTAMP,
+                "status_code": {"type": ["integer", "null"]},
+                "error": {"type": ["string", "null"]},
+                "next_retry_at": {"anyOf": [_TIMESTAMP, {"type": "null"}]},
+                "outcome": {"type": "string", "enum": ["delivered", "retrying", "given_up"]},
+            },
         },
         "Fulfilment": {
             "description": "an order delivered later (direct top-up): the account, the "
@@ -602,8 +655,9 @@ def _paths() -> Json:
                     {
                         "name": "Idempotency-Key",
                         "in": "header",
-                        "required": True,
-                        "description": "your own id for this order (printable characters)",
+                        "required": False,
+                        "description": "your own id for this order (printable characters); "
+                        "required unless the body has external_id",
                         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_CLIENT_KEY},
                     },
                 ],
@@ -651,10 +705,92 @@ def _paths() -> Json:
             "get": {
                 "operationId": "listOrders",
                 "summary": "Your orders, newest first (no codes)",
-                "parameters": [_LANGUAGE, *_page_query(MAX_ORDERS_OFFSET, 20)],
+                "parameters": [
+                    _LANGUAGE,
+                    *_page_query(MAX_ORDERS_OFFSET, 20),
+                    {
+                        "name": "external_id",
+                        "in": "query",
+                        "description": "only the order with this external_id (your number)",
+                        "schema": _EXTERNAL_ID,
+                    },
+                ],
                 "responses": {"200": _ok("A page of orders", _ref("OrderPage"))}
                 | _refusals({400: ("invalid_input",)}),
             },
+        },
+        "/api/v1/callback": {
+            "get": {
+                "operationId": "getCallback",
+                "summary": "Where your order callbacks go (url null: none)",
+                "parameters": [_LANGUAGE],
+                "responses": {"200": _ok("The callback", _ref("Callback"))} | _refusals({}),
+            },
+            "put": {
+                "operationId": "setCallback",
+                "summary": "Set the URL every order state change is POSTed to; a new secret",
+                "description": (
+                    "Each callback is a JSON POST signed in the header X-Kameng-Signature: "
+                    "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.' + body under the secret>. "
+                    "Private and loopback addresses are refused (422 callback_url_refused)."
+                ),
+                "parameters": [_LANGUAGE],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["url"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "url": {"type": "string", "maxLength": 500},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": _ok("Set: the secret, shown once", _ref("CallbackSet"))}
+                | _refusals(
+                    _BODY_REFUSALS | {409: ("invalid_state",), 422: ("callback_url_refused",)}
+                ),
+            },
+            "delete": {
+                "operationId": "clearCallback",
+                "summary": "Stop sending callbacks",
+                "parameters": [_LANGUAGE],
+                "responses": {
+                    "200": _ok(
+                        "Whether there was one",
+                        {
+                            "type": "object",
+                            "required": ["removed"],
+                            "properties": {"removed": {"type": "boolean"}},
+                        },
+                    )
+                }
+                | _refusals({}),
+            },
+        },
+        "/api/v1/callbacks/deliveries": {
+            "get": {
+                "operationId": "listCallbackDeliveries",
+                "summary": "Your latest callback attempts, newest first",
+                "parameters": [_LANGUAGE, _page_query(MAX_ORDERS_OFFSET, 20)[1]],
+                "responses": {
+                    "200": _ok(
+                        "The attempts",
+                        {
+                            "type": "object",
+                            "required": ["items"],
+                            "properties": {
+                                "items": {"type": "array", "items": _ref("CallbackDelivery")}
+                            },
+                        },
+                    )
+                }
+                | _refusals({400: ("invalid_input",)}),
+            }
         },
         "/api/v1/orders/{order_id}": {
             "get": {

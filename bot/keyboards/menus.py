@@ -175,5 +175,9 @@ def apikey_actions(replacing: int) -> InlineKeyboardMarkup:
         callback_data=ApiKeyCb(action="new", replacing=replacing),
     )
     builder.button(text=texts.apikey_cancel_button(), callback_data=ApiKeyCb(action="cancel"))
+    if replacing:
+        builder.button(
+            text=texts.callback_deliveries_button(), callback_data=ApiKeyCb(action="deliveries")
+        )
     builder.adjust(2)
     return builder.as_markup()
