@@ -135,13 +135,21 @@ class Dujiao:
 
     # the reseller's switch ------------------------------------------------------------
 
-    async def enable(self, telegram_id: int, *, actor: str) -> DujiaoCredentials:
-        """A new secret for the reseller's active API key (a previous one stops working)."""
+    async def enable(
+        self, telegram_id: int, *, actor: str, first_for: int | None = None
+    ) -> DujiaoCredentials:
+        """A new secret for the reseller's active API key (a previous one stops working).
+
+        ``first_for`` (the key id a button showed) makes it a first enabling only: if that
+        key is no longer the active one, or is enabled already (a double tap), nothing
+        changes and ``InvalidState`` is raised."""
         secret = secrets.token_hex(24)
         now = self._clock.now()
         async with self._db.transaction() as session:
             key = await _active_key(session, telegram_id)
             access = await session.get(DujiaoAccess, key.id)
+            if first_for is not None and (key.id != first_for or access is not None):
+                raise InvalidState(subject="dujiao", reason="enabled meanwhile")
             if access is None:
                 session.add(
                     DujiaoAccess(

@@ -175,5 +175,10 @@ def apikey_actions(replacing: int) -> InlineKeyboardMarkup:
         callback_data=ApiKeyCb(action="new", replacing=replacing),
     )
     builder.button(text=texts.apikey_cancel_button(), callback_data=ApiKeyCb(action="cancel"))
-    builder.adjust(2)
+    if replacing:  # an active key can answer as a Dujiao-Next upstream
+        builder.button(
+            text=texts.dujiao_enable_button(),
+            callback_data=ApiKeyCb(action="dujiao", replacing=replacing),
+        )
+    builder.adjust(2, 1)
     return builder.as_markup()
