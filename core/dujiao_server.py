@@ -18,7 +18,9 @@ to be sent, never stored in the outbox) and POSTs it signed, retrying with backo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import ipaddress
 import json
 import logging
 import secrets
@@ -126,12 +128,14 @@ class Dujiao:
         site_name: str,
         currency: str,
         http: HttpClient | None = None,
+        allow_private: bool = False,
     ) -> None:
         self._db, self._clock, self._cipher = db, clock, cipher
         self._api_keys, self._storefront, self._shop = api_keys, storefront, shop
         self._balances, self._outbox = balances, messages
         self.site_name, self.currency = site_name, currency
         self._http: HttpClient = http or UrllibClient()
+        self._allow_private = allow_private
 
     # the reseller's switch ------------------------------------------------------------
 
@@ -334,6 +338,8 @@ class Dujiao:
             code = await session.scalar(select(Sku.code).where(Sku.id == sku_id))
         if code is None:
             raise NotFound(kind="sku", ref=str(sku_id))
+        if callback_url and not await self.public_address(callback_url):
+            raise InvalidInput(field="callback_url")
         number = order_no or f"anon-{secrets.token_hex(8)}"
         client_key = self._api_keys.client_key(
             caller, f"dujiao:{number}", hashlib.sha256(number.encode()).hexdigest()
@@ -356,6 +362,27 @@ class Dujiao:
                     )
                 )
         return PlacedOrder(result, number)
+
+    async def public_address(self, url: str) -> bool:
+        """Section 8.4: a callback URL may not point at loopback or a private network
+        (every address its host resolves to is checked), unless ``allow_private``."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+        if self._allow_private:
+            return True
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            found = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port)
+        except (OSError, ValueError):
+            return False
+        for *_, address in found:
+            ip = ipaddress.ip_address(str(address[0]).split("%", 1)[0])
+            if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+                ip = ip.ipv4_mapped
+            if not ip.is_global:
+                return False
+        return bool(found)
 
     async def order(self, caller: ApiCaller, order_id: int) -> PlacedOrder:
         receipt = await self._shop.order(caller.telegram_id, order_id)

@@ -191,6 +191,7 @@ def build_platform(
             Outbox(db, clock, lease=settings.lease),
             site_name="Kameng",
             currency=settings.currency,
+            allow_private=settings.callbacks_allow_private,
         ),
         fulfilments=Fulfilments(db, clock, ttl),
         procurement=procurement,

@@ -166,6 +166,10 @@ class Settings(BaseSettings):
     #: how often the watcher reads the deposit address's incoming transfers
     usdt_watch_seconds: int = Field(default=30, gt=0)
 
+    # --- downstream (issue 13): order callbacks to resellers' own systems ---------------
+    #: allow callback URLs on loopback and private addresses (the sandbox and tests only)
+    callbacks_allow_private: bool = False
+
     def require_secret_key(self) -> str:
         key = self.secret_key
         if not key:

@@ -23,6 +23,7 @@ from core.apikeys import ApiCaller
 from core.dujiao_server import MAX_CALLBACK_URL, MAX_ORDER_NO, PAGE_SIZE_MAX, order_body
 from core.errors import (
     InsufficientBalance,
+    InvalidInput,
     KamengError,
     NotFound,
     OutOfStock,
@@ -56,6 +57,8 @@ def refusal(status: int, code: str) -> web.Response:
 def _business(error: KamengError) -> tuple[int, str]:
     """A core refusal as the document's business error (section 7.2)."""
     match error:
+        case InvalidInput(params={"field": "callback_url"}):
+            return 400, "invalid_callback_url"
         case NotFound(params={"kind": "order"}):
             return 404, "order_not_found"
         case NotFound() | SkuNotForSale():

@@ -14,13 +14,15 @@ import pytest
 from aiohttp import web
 
 from core.checks import check_ledger
+from core.db import Database
 from core.dujiao_server import DujiaoCredentials
 from core.errors import UpstreamCallbackRefused, UpstreamError
-from core.platform import Platform
+from core.platform import Platform, build_platform
+from core.settings import Settings
 from core.upstreams.adapter import AccountRef, Credentials, OrderState, UpstreamOrder
 from core.upstreams.dujiao import CALLBACK_PATH, DujiaoAdapter, signed_headers
 from core.upstreams.http import UrllibClient
-from tests.conftest import FakeClock
+from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, SUPPLIER_TID, make_direct_sku, make_reseller, make_sku
 from tests.web.conftest import GENEROUS
 from web.app import ApiServer
@@ -38,8 +40,15 @@ class Shop:
     callbacks: list[UpstreamOrder] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    fail_next: int = 0  # answer this many callbacks with a 503 first
+    failed: int = 0
 
     async def receive(self, request: web.Request) -> web.Response:
+        if self.fail_next:
+            self.fail_next -= 1
+            self.failed += 1
+            self.arrived.set()
+            return web.json_response({"ok": False, "message": "busy"}, status=503)
         try:
             order = self.adapter.verify_callback(dict(request.headers), await request.read())
         except UpstreamCallbackRefused as refused:
@@ -56,6 +65,17 @@ class Shop:
                     return order
             self.arrived.clear()
             await asyncio.wait_for(self.arrived.wait(), timeout=20)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """The shop's callback receiver listens on loopback: allowed here, as in the sandbox."""
+    return Settings(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        callbacks_allow_private=True,
+        _env_file=None,
+    )
 
 
 @pytest.fixture
@@ -276,3 +296,50 @@ async def test_business_refusals_use_the_documented_codes(
     status, answer = await _raw(shop, "POST", "/api/v1/upstream/ping", now=now)
     assert (status, answer["error_code"]) == (401, "invalid_api_key")
     assert await _balance(platform) == 500_00
+
+
+async def test_a_callback_the_shop_did_not_take_is_sent_again_with_backoff(
+    platform: Platform, shop: Shop, clock: FakeClock
+) -> None:
+    await make_direct_sku(platform)
+    [mobile] = await shop.adapter.products()
+    shop.fail_next = 2
+    placed = await shop.adapter.place_order(
+        "SHOP-4001", mobile.id, 1, AccountRef({"phone": "13800138000"})
+    )
+    assert placed.upstream_id is not None
+    await platform.fulfilments.complete(SUPPLIER_TID, int(placed.upstream_id), proof="SN-7")
+    while shop.failed < 2:  # both callbacks (fulfilling, delivered) refused once each
+        shop.arrived.clear()
+        await asyncio.wait_for(shop.arrived.wait(), timeout=20)
+    assert shop.callbacks == []
+    clock.advance(seconds=6)  # past the first backoff (5 s): sent again
+    delivered = await shop.until(OrderState.DELIVERED)
+    assert delivered.ref == "SHOP-4001" and delivered.codes == ("SN-7",)
+    for _ in range(400):  # the sender marks each row sent after the shop answered
+        if (await platform.outbox.stats(["dujiao_callback"])).pending == 0:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("callbacks still pending after the shop took them")
+    assert len(shop.callbacks) == 2  # each state change called back once, nothing given up
+
+
+async def test_a_loopback_callback_url_is_refused_in_production(
+    settings: Settings, clock: FakeClock, db: Database, shop: Shop
+) -> None:
+    strict = build_platform(
+        settings.model_copy(update={"callbacks_allow_private": False}), clock=clock, db=db
+    )
+    await make_sku(strict, stock=1)
+    async with ApiServer(strict, "127.0.0.1", 0, GENEROUS) as production:
+        shop.base_url = production.base_url
+        [steam] = await shop.adapter.products()
+        body = json.dumps(
+            {"sku_id": int(steam.id), "quantity": 1, "callback_url": "http://127.0.0.1:9/cb"}
+        ).encode()
+        status, answer = await _raw(
+            shop, "POST", "/api/v1/upstream/orders", body, now=int(clock.now().timestamp())
+        )
+    assert (status, answer["error_code"]) == (400, "invalid_callback_url")
+    assert await _balance(strict) == 500_00
