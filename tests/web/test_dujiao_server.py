@@ -313,6 +313,10 @@ async def test_a_callback_the_shop_did_not_take_is_sent_again_with_backoff(
         shop.arrived.clear()
         await asyncio.wait_for(shop.arrived.wait(), timeout=20)
     assert shop.callbacks == []
+    for _ in range(400):  # until the sender has scheduled both retries
+        if (await platform.outbox.stats(["dujiao_callback"])).failing == 2:
+            break
+        await asyncio.sleep(0.05)
     clock.advance(seconds=6)  # past the first backoff (5 s): sent again
     delivered = await shop.until(OrderState.DELIVERED)
     assert delivered.ref == "SHOP-4001" and delivered.codes == ("SN-7",)
@@ -321,7 +325,8 @@ async def test_a_callback_the_shop_did_not_take_is_sent_again_with_backoff(
             break
         await asyncio.sleep(0.05)
     else:
-        raise AssertionError("callbacks still pending after the shop took them")
+        stats = await platform.outbox.stats(["dujiao_callback"])
+        raise AssertionError(f"still pending: {stats} {shop.callbacks} {shop.failed}")
     assert len(shop.callbacks) == 2  # each state change called back once, nothing given up
 
 
