@@ -607,6 +607,20 @@ def apikey_kept() -> str:
     return _("Nothing changed: your current key still works.")
 
 
+def dujiao_enable_button() -> str:
+    return _("🔗 Connect a Dujiao-Next shop")
+
+
+def dujiao_enabled(url: str, key: str, secret: str) -> str:
+    return _(
+        "🔗 In your Dujiao-Next shop add a site connection (upstream) with:\n"
+        "URL: <code>{url}</code>\n"
+        "API key: <code>{key}</code>\n"
+        "API secret: <code>{secret}</code> (shown only this once)\n"
+        "Orders are paid from your balance at your prices; a new API key ends the connection."
+    ).format(url=escape(url), key=escape(key), secret=escape(secret))
+
+
 def apikey_new_button() -> str:
     return _("🔑 Create a new key")
 

@@ -14,6 +14,7 @@ import click
 from pydantic import ValidationError
 from sqlalchemy import make_url
 
+from cli import dujiao as dujiao_cli
 from cli import upstream as upstream_cli
 from cli.ads import ads
 from cli.callbacks import callbacks
@@ -768,6 +769,7 @@ PARTS: tuple[click.Command, ...] = (
     commission,
     ads,
     services,
+    dujiao_cli.dujiao,
 )
 for part in PARTS:
     main.add_command(part)

@@ -1441,3 +1441,24 @@ class CategoryCommissionTier(Base):
     min_units: Mapped[int] = mapped_column(Integer)
     rate_bps: Mapped[int] = mapped_column(Integer)
     __table_args__ = (UniqueConstraint("category_id", "min_units"),)
+
+
+class DujiaoAccess(Base):
+    """An API key enabled for the Dujiao-Next upstream protocol (``core/dujiao_server.py``):
+    its secret, encrypted at rest (HMAC needs it back); the key's id is the protocol's key."""
+
+    __tablename__ = "dujiao_access"
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DujiaoOrder(Base):
+    """An order a Dujiao-Next shop placed: its own order number and where to call back."""
+
+    __tablename__ = "dujiao_orders"
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(Integer)
+    order_no: Mapped[str] = mapped_column(String(128))
+    callback_url: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

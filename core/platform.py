@@ -20,6 +20,7 @@ from core.crypto import CodeCipher
 from core.db import Database
 from core.delivery.importer import StockImporter
 from core.demand import DemandReports
+from core.dujiao_server import Dujiao
 from core.fulfilment import Fulfilments
 from core.jobs import JobStore
 from core.order_callbacks import OrderCallbacks
@@ -92,6 +93,7 @@ class Platform:
     credit: CreditLines
     commission: CommissionSchedules
     revenue: Revenue
+    dujiao: Dujiao
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -137,13 +139,14 @@ def build_platform(
         callback_base=settings.upstream_callback_base,
     )
     procurement = Procurement(db, clock, cipher, upstreams)
+    shop = Shop(db, cipher, clock, ttl, procure=procurement.place)
     platform = Platform(
         settings=settings,
         db=db,
         clock=clock,
         catalogue=catalogue,
         quotes=Quotes(db, clock, ttl),
-        shop=Shop(db, cipher, clock, ttl, procure=procurement.place),
+        shop=shop,
         restocks=Restocks(db, clock),
         stock=stock,
         balances=Balances(db, clock),
@@ -179,6 +182,19 @@ def build_platform(
         commission=CommissionSchedules(db, clock),
         revenue=Revenue(db, clock, settings.timezone),
         upstreams=upstreams,
+        dujiao=Dujiao(
+            db,
+            clock,
+            cipher,
+            ApiKeys(db, clock, settings.require_secret_key()),
+            Storefront(db, clock),
+            shop,
+            Balances(db, clock),
+            Outbox(db, clock, lease=settings.lease),
+            site_name="Kameng",
+            currency=settings.currency,
+            allow_private=settings.callbacks_allow_private,
+        ),
         fulfilments=Fulfilments(db, clock, ttl),
         procurement=procurement,
         payments=Payments(

@@ -45,6 +45,7 @@ from sandbox import demo_callbacks, demo_payments
 from sandbox.demo_ads import show_revenue_levers
 from sandbox.demo_credit import open_credit_and_schedules
 from sandbox.demo_direct import add_direct_topup
+from sandbox.demo_dujiao import show_dujiao_order
 from sandbox.demo_stars import open_stars
 from sandbox.demo_upstream import DemoUpstream, add_demo_upstream
 from sandbox.demo_usdt import set_up_usdt
@@ -235,6 +236,7 @@ async def build_demo(
         await add_demo_upstream(platform, upstream)  # sandbox/demo_upstream.py
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
         await demo_callbacks.add_callback(platform)  # its shop hears of each order change
+        builder.orders += bool(await show_dujiao_order(platform, issued.token))  # a Dujiao shop
         await set_up_usdt(platform)  # sandbox/demo_usdt.py: today's USDT rate
     finally:
         await platform.close()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from core.platform import Platform
-from web import upstream_callback
+from web import dujiao, upstream_callback
 from web.auth import make_auth_middleware
 from web.client_closed import CLIENT_CLOSED, ClientClosedCounter
 from web.errors import MAX_BODY, error_middleware
@@ -46,7 +46,11 @@ def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Ap
             observe_requests,  # outermost: request id, latency and the status sent
             error_middleware,
             make_auth_middleware(
-                platform.api_keys, buckets, failures, public=frozenset({OPENAPI_PATH})
+                platform.api_keys,
+                buckets,
+                failures,
+                public=frozenset({OPENAPI_PATH}),
+                signed_elsewhere=(dujiao.PREFIX + "/",),
             ),
         ],
         client_max_size=MAX_BODY_BYTES,
@@ -60,6 +64,8 @@ def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Ap
     app.add_routes(upstream_callback.routes)  # signed by the upstream, not an API key
     app.router.add_get(OPENAPI_PATH, serve_document)
     app.add_routes(payment_routes)  # /pay/{provider}/notify: public, signed by the provider
+    app.add_routes(dujiao.routes)  # /api/v1/upstream/*: signed by a Dujiao-Next shop
+    app.cleanup_ctx.append(dujiao.callback_sender)  # and its callbacks to the shop
     return app
 
 

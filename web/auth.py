@@ -30,12 +30,16 @@ def make_auth_middleware(
     buckets: TokenBuckets,
     failures: TokenBuckets,
     public: frozenset[str] = frozenset(),
+    signed_elsewhere: tuple[str, ...] = (),
 ) -> Middleware:
-    """Every ``/api/`` path needs a key, except those in ``public``."""
+    """Every ``/api/`` path needs a key, except those in ``public`` and those under a
+    prefix of ``signed_elsewhere`` (their handlers check another protocol's signature)."""
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith("/api/") or request.path in public:
+            return await handler(request)
+        if signed_elsewhere and request.path.startswith(signed_elsewhere):
             return await handler(request)
         token = bearer_token(request)
         caller = await keys.authenticate(token) if token else None

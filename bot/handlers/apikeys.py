@@ -14,8 +14,10 @@ from bot.keyboards import menus
 from bot.keyboards.callbacks import ApiKeyCb
 from core.apikeys import ApiKeys
 from core.catalogue import UserView
+from core.dujiao_server import Dujiao
 from core.errors import CallbackUrlRefused, InvalidState
 from core.order_callbacks import OrderCallbacks
+from core.settings import Settings
 
 
 async def apikey(
@@ -84,6 +86,29 @@ async def keep_key(query: CallbackQuery) -> None:
         await query.message.edit_reply_markup(reply_markup=None)
 
 
+async def dujiao_connect(
+    query: CallbackQuery,
+    callback_data: ApiKeyCb,
+    user: UserView,
+    dujiao: Dujiao,
+    settings: Settings,
+) -> None:
+    try:
+        creds = await dujiao.enable(
+            user.telegram_id,
+            actor=f"user:{user.telegram_id}",
+            first_for=callback_data.replacing,
+        )
+    except InvalidState:  # a double tap, an old message, or enabled already
+        await query.answer(texts.stale_button(), show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+        url = (settings.upstream_callback_base.rstrip("/") or "https://…") + "/api/v1/upstream"
+        await query.message.answer(texts.dujiao_enabled(url, creds.key, creds.secret))
+
+
 def setup() -> Router:
     router = Router(name="apikeys")
     router.message.register(apikey, Command("apikey"))
@@ -91,4 +116,5 @@ def setup() -> Router:
     router.callback_query.register(keep_key, ApiKeyCb.filter(F.action == "cancel"))
     router.message.register(callback, Command("callback"))
     router.callback_query.register(deliveries, ApiKeyCb.filter(F.action == "deliveries"))
+    router.callback_query.register(dujiao_connect, ApiKeyCb.filter(F.action == "dujiao"))
     return router

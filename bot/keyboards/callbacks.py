@@ -46,7 +46,7 @@ class SupplierFormCb(CallbackData, prefix="sfm"):
 
 
 class ApiKeyCb(CallbackData, prefix="apikey"):
-    action: str  # "new" | "cancel" | "deliveries"
+    action: str  # "new" | "cancel" | "deliveries" | "dujiao"
     replacing: int = 0  # the key id the user saw as active (0: none); a stale press is refused
 
 

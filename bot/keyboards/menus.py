@@ -179,5 +179,9 @@ def apikey_actions(replacing: int) -> InlineKeyboardMarkup:
         builder.button(
             text=texts.callback_deliveries_button(), callback_data=ApiKeyCb(action="deliveries")
         )
-    builder.adjust(2)
+        builder.button(  # an active key can answer as a Dujiao-Next upstream
+            text=texts.dujiao_enable_button(),
+            callback_data=ApiKeyCb(action="dujiao", replacing=replacing),
+        )
+    builder.adjust(2, 1)
     return builder.as_markup()
