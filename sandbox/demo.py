@@ -235,8 +235,9 @@ async def build_demo(
         clock.set(now)
         await add_demo_upstream(platform, upstream)  # sandbox/demo_upstream.py
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
-        await demo_callbacks.add_callback(platform)  # its shop hears of each order change
         builder.orders += bool(await show_dujiao_order(platform, issued.token))  # a Dujiao shop
+        # last: its shop hears of each order change from now on, not of the demo's history
+        await demo_callbacks.add_callback(platform)  # its shop hears of each order change
         await set_up_usdt(platform)  # sandbox/demo_usdt.py: today's USDT rate
     finally:
         await platform.close()
