@@ -59,6 +59,7 @@ async def test_payments_list_shows_stars_paid_in_stars(platform: Platform, tmp_p
             "invoice_payload": created.payment.id,
             "telegram_payment_charge_id": "stx-1",
         },
+        via="telegram",
     )
     env = {
         "KAMENG_DATABASE_URL": platform.settings.database_url,

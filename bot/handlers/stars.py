@@ -79,7 +79,8 @@ async def successful_payment(message: Message, payments: Payments) -> None:
         "provider_payment_charge_id": paid.provider_payment_charge_id,
     }
     try:
-        await payments.notify(NAME, params)  # "credited ✅" or "held": the outbox tells
+        # "credited ✅" or "held": the outbox tells
+        await payments.notify(NAME, params, via="telegram")
     except BadNotification as bad:
         log.warning("stars payment not settled: %s (%s)", bad, paid.telegram_payment_charge_id)
 

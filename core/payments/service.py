@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.balances import check_amount
+from core.balances import check_amount, money_in
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
@@ -35,7 +35,7 @@ from core.decisions.payment import (
 )
 from core.errors import BadNotification, InvalidState, NotFound, UnknownPaymentMethod
 from core.jobs import JobContext, JobStore, NewJob
-from core.ledger import Posting, balance_of, platform, post
+from core.ledger import balance_of, platform, post
 from core.models import AccountKind, Payment, PaymentStatus, User
 from core.outbox import enqueue
 from core.payments.provider import NewPayment, Paid, PayStep, Unknown, Unpaid
@@ -250,10 +250,16 @@ class Payments:
             await session.flush()
             return Created(await _view(session, payment), step)
 
-    async def notify(self, provider_name: str, params: Mapping[str, str]) -> Settled:
+    async def notify(
+        self, provider_name: str, params: Mapping[str, str], *, via: str = "http"
+    ) -> Settled:
         """A provider's notification: verified, then settled once. ``BadNotification`` (and
-        nothing written) when its signature is wrong or it names no payment of ours."""
+        nothing written) when its signature is wrong, it names no payment of ours, or it
+        came another way than the provider's (``via``: a Stars payment is credited from
+        the bot's own Telegram update only, never from an unsigned HTTP request)."""
         provider = self.providers.get(provider_name)
+        if provider.notified_via != via:
+            raise BadNotification(provider=provider.name, reason="wrong_channel")
         paid = provider.verify(params)
         return await self.settle(provider_name, paid)
 
@@ -344,8 +350,8 @@ class Payments:
         note: str,
         now: datetime,
     ) -> int:
-        postings = [
-            Posting(AccountKind.RESELLER_BALANCE, user_id, credit.amount),
+        postings = [  # the interest a credit line owes first, as every top-up
+            *await money_in(session, user_id, credit.amount),
             platform(AccountKind.TOPUP_CLEARING, -(credit.amount - credit.fee)),
         ]
         if credit.fee:

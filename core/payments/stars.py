@@ -21,7 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.clock import Clock, as_utc
@@ -40,7 +41,9 @@ from core.decisions.stars import (
 from core.errors import BadNotification, NotFound, StarsRefused
 from core.ledger import Posting, balance_of, platform, post
 from core.models import (
+    Account,
     AccountKind,
+    LedgerEntry,
     Payment,
     StarsRate,
     StarsRefund,
@@ -224,7 +227,9 @@ class Stars:
                 kind="stars_refund",
                 now=now,
                 memo=f"stars refund of payment {payment.id}",
-                postings=_reversal(owner_id, decision),
+                postings=_reversal(
+                    owner_id, decision, await _interest_repaid(session, payment.transaction_id)
+                ),
             )
             payer = await session.get(User, payment.user_id)
             assert payer is not None and payment.provider_reference is not None
@@ -287,10 +292,35 @@ class Stars:
             return user.telegram_id
 
 
-def _reversal(owner_id: int, decision: Reverse) -> list[Posting]:
-    """The credit's postings turned around; the reseller's may not go below zero."""
+async def _interest_repaid(session: AsyncSession, transaction_id: int | None) -> int:
+    """What a payment's credit paid into its reseller's interest owed (``money_in``)."""
+    if transaction_id is None:
+        return 0
+    repaid = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .join(Account, Account.id == LedgerEntry.account_id)
+        .where(
+            LedgerEntry.transaction_id == transaction_id,
+            Account.kind == AccountKind.RESELLER_INTEREST,
+        )
+    )
+    return int(repaid or 0)
+
+
+def _reversal(owner_id: int, decision: Reverse, interest_repaid: int = 0) -> list[Posting]:
+    """The credit's postings turned around (what repaid interest is owed again); the
+    reseller's balance may not go below zero."""
     postings = [
-        Posting(AccountKind.RESELLER_BALANCE, owner_id, -decision.amount, floor=0),
+        *(
+            [Posting(AccountKind.RESELLER_INTEREST, owner_id, -interest_repaid)]
+            if interest_repaid
+            else []
+        ),
+        *(
+            [Posting(AccountKind.RESELLER_BALANCE, owner_id, -principal, floor=0)]
+            if (principal := decision.amount - interest_repaid) or not interest_repaid
+            else []
+        ),
         platform(AccountKind.TOPUP_CLEARING, decision.amount - decision.fee),
     ]
     if decision.fee:
@@ -305,6 +335,7 @@ class StarsProvider:
     stars: Stars
     name: str = NAME
     acknowledgement: str = ""
+    notified_via: str = "telegram"  # never over HTTP: the update is its authentication
 
     @property
     def fee_bps(self) -> int:
