@@ -107,4 +107,5 @@ async def serve(platform: Platform, host: str, port: int) -> None:
             loop.add_signal_handler(sig, stop.set)
     async with ApiServer(platform, host, port) as server:
         log.info("reseller API on %s", server.base_url)
+        platform.payments.warn_if_unreachable()  # /pay/{provider}/notify has no address
         await stop.wait()

@@ -198,6 +198,24 @@ class Payments:
         finally:
             await self.schedule_recovery()
 
+    def warn_if_unreachable(self) -> list[str]:
+        """At start-up: the enabled providers whose notifications come over HTTP while
+        ``KAMENG_PAYMENTS_PUBLIC_URL`` is not set (their gateway has no address to send them
+        to; only recovery and the Check button would find a payment), named in one WARNING
+        line."""
+        if self._rules.public_url.strip():
+            return []
+        deaf = [
+            name for name in self.providers.names if self.providers.get(name).notified_via == "http"
+        ]
+        if deaf:
+            log.warning(
+                "payments: %s enabled but KAMENG_PAYMENTS_PUBLIC_URL is not set, so their"
+                " notifications cannot arrive (only recovery and Check will find payments)",
+                ", ".join(deaf),
+            )
+        return deaf
+
     @property
     def methods(self) -> list[str]:
         """The enabled providers' names, in the registry's order."""
