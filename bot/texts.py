@@ -498,6 +498,14 @@ def error(exc: KamengError) -> str:
         return _("{field} does not look right; please check it and type it again.").format(
             field=label
         )
+    if exc.code == "invalid_state" and p.get("kind") == "payment":
+        if p.get("reason") == "note_required":
+            return _("Say why in a note; nothing was credited.")
+        if p.get("status") == "credited":
+            return _("This payment was credited already; nothing was changed.")
+        return _("This payment cannot be credited ({status}); nothing was changed.").format(
+            status=p.get("status", "?")
+        )
     if exc.code == "order_finished":
         return _("This order is finished already; nothing was changed.")
     if exc.code == "storage_unavailable":  # the disk is read-only or full: nothing was charged
