@@ -15,7 +15,7 @@ from core.platform import Platform
 from web import upstream_callback
 from web.auth import make_auth_middleware
 from web.client_closed import CLIENT_CLOSED, ClientClosedCounter
-from web.errors import MAX_BODY, error_middleware
+from web.errors import MAX_BODY, SERVER_LOG, error_middleware
 from web.handlers import PLATFORM, routes
 from web.health import VITALS, VitalsCache
 from web.health import routes as health_routes
@@ -70,7 +70,7 @@ class ApiServer:
         self, platform: Platform, host: str, port: int, rate_limit: RateLimit | None = None
     ) -> None:
         self.app = build_app(platform, rate_limit)
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = web.AppRunner(self.app, access_log=None, logger=SERVER_LOG)
         self._host = host
         self._port = port
         self.port = port

@@ -67,3 +67,46 @@ async def test_a_forged_stars_notification_over_http_credits_nothing(
     assert settled.outcome == "credited"
     report = await check_ledger(platform.db)
     assert report.ok, report.render()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", b"out_trade_no=\xff\xfe&sign=1"),  # not UTF-8
+        ("multipart/form-data; boundary=zz", b"--zz\r\nbroken"),  # a form cut short
+    ],
+)
+async def test_an_unreadable_notification_body_is_refused_not_a_server_error(
+    platform: Platform,
+    api: str,
+    caplog: pytest.LogCaptureFixture,
+    content_type: str,
+    body: bytes,
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{api}/pay/stars/notify", data=body, headers={"Content-Type": content_type}
+        ) as answer,
+    ):
+        assert (answer.status, await answer.text()) == (400, "fail")
+    assert [r.levelno for r in caplog.records if "unreadable body" in r.getMessage()] == [
+        logging.WARNING
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_notification_url_too_long_is_a_400_and_no_error_line(
+    platform: Platform, api: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{api}/pay/stars/notify", params={"x": "a" * 20_000}) as answer,
+    ):
+        assert answer.status == 400
+    assert [r.levelno for r in caplog.records if "malformed request" in r.getMessage()] == [
+        logging.INFO
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
