@@ -457,6 +457,11 @@ def error(exc: KamengError) -> str:
         return _("Not enough stock: only {count} left.").format(count=p.get("available", 0))
     if exc.code == "invalid_quantity":
         return bad_quantity(int(p.get("max", 0)))
+    if exc.code == "invalid_amount" and isinstance(p.get("max"), int):
+        if isinstance(p.get("amount"), int) and p["amount"] > p["max"]:
+            return _("That is more than {max} in one go; type a smaller amount.").format(
+                max=fmt.amount(p["max"])
+            )
     if exc.code == "invalid_amount":
         return bad_amount()
     if exc.code == "sku_not_for_sale":

@@ -63,6 +63,8 @@ async def test_a_reseller_tops_up_with_epay_and_sees_it_credited(
     await ann.wait_for_message(lambda m: "How would you like to top up?" in m.content)
     await ann.press("💳 Alipay / WeChat Pay")
     await ann.wait_for_message(lambda m: "how much?" in m.content)
+    await ann.send_text("99999999")  # an amount, but more than one top-up may be
+    await ann.wait_for_message(lambda m: "more than ¥10,000,000.00 in one go" in m.content)
     await ann.send_text("88.50")
     pay = await ann.wait_for_message(lambda m: "Open the payment page" in m.content)
     qr = await ann.wait_for_message(lambda m: "Scan to pay ¥88.50" in m.content)
