@@ -179,6 +179,7 @@ async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatch
     telegram_requests.install(bot)
     dispatcher = build_dispatcher(platform, i18n, shared)
     await grant_configured_admins(platform)
+    platform.payments.warn_if_unreachable()  # a provider whose notifications cannot arrive
     await command_menus.register_all(bot, i18n, platform)
     # One sender, one budget for everything the bot sends on its own initiative: the
     # scheduler, the broadcast worker, the outbox and handlers writing to another chat.

@@ -36,6 +36,7 @@ MENUS: dict[Role, dict[str, LazyProxy]] = {
         "balance": __("Balance and top-up"),
         "buy": __("Quick buy: /buy SKU QUANTITY"),
         "redeem": __("Redeem a voucher: /redeem CODE"),
+        "stars": __("Top up with Telegram Stars: /stars AMOUNT"),
         "apikey": __("API key for your own shop"),
         "notifications": __("Promotional messages on/off"),
         "services": __("Paid services"),
@@ -65,6 +66,9 @@ MENUS: dict[Role, dict[str, LazyProxy]] = {
         "paycredit": __("Credit a payment: /paycredit ID TELEGRAM_ID note"),
         "usdtrate": __("USDT rate: /usdtrate [PRICE]"),
         "usdt": __("USDT that paid no payment"),
+        "usdtcredit": __("Credit a USDT transfer: /usdtcredit TX_ID TELEGRAM_ID note"),
+        "stars_rate": __("Stars rate: /stars_rate [FEN_PER_STAR]"),
+        "stars_refund": __("Refund a Stars payment: /stars_refund PAYMENT_ID REASON"),
     },
 }
 # shown to those who may still use them only

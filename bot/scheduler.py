@@ -22,10 +22,12 @@ from bot import scheduler_texts
 from bot.formatting import reading_as, zone_for
 from bot.i18n import LOCALE_OF
 from bot.sender import Outcome, Priority, Sender
+from bot.stars_refunds import RefundRetries
 from core.credit import CREDIT_DAILY
 from core.fulfilment import DEADLINE_JOB, POLL_JOB
 from core.jobs import JobContext, JobRunner
 from core.payments import RECOVER
+from core.payments.stars import REFUND_RETRY as STARS_REFUND_RETRY
 from core.payments.usdt import WATCH as USDT_WATCH
 from core.platform import Platform
 from core.promotions import ANNOUNCE, REMIND, REPORT, PromotionView
@@ -129,6 +131,7 @@ def build_runner(
             **platform.ads.job_handlers(),
             **platform.paid_services.job_handlers(),
             CREDIT_DAILY: platform.credit.daily_job,
+            STARS_REFUND_RETRY: RefundRetries(platform.stars, sender).run,  # stars not given back
         },
         platform.clock,
         grace=timedelta(seconds=settings.scheduler_grace_seconds),

@@ -81,7 +81,7 @@ def refund_done(view: RefundView) -> str:
 def refund_pending(view: RefundView) -> str:
     return _(
         "The balance gave {amount} back, but Telegram did not refund the stars yet. "
-        "Press Refund again to retry."
+        "The bot asks Telegram again by itself; press Refund again to ask now."
     ).format(amount=fmt.amount(view.amount))
 
 

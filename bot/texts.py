@@ -458,6 +458,11 @@ def error(exc: KamengError) -> str:
         return _("Not enough stock: only {count} left.").format(count=p.get("available", 0))
     if exc.code == "invalid_quantity":
         return bad_quantity(int(p.get("max", 0)))
+    if exc.code == "invalid_amount" and isinstance(p.get("max"), int):
+        if isinstance(p.get("amount"), int) and p["amount"] > p["max"]:
+            return _("That is more than {max} in one go; type a smaller amount.").format(
+                max=fmt.amount(p["max"])
+            )
     if exc.code == "invalid_amount":
         return bad_amount()
     if exc.code == "sku_not_for_sale":
@@ -503,6 +508,14 @@ def error(exc: KamengError) -> str:
             return _("Please fill in {field}.").format(field=label)
         return _("{field} does not look right; please check it and type it again.").format(
             field=label
+        )
+    if exc.code == "invalid_state" and p.get("kind") == "payment":
+        if p.get("reason") == "note_required":
+            return _("Say why in a note; nothing was credited.")
+        if p.get("status") == "credited":
+            return _("This payment was credited already; nothing was changed.")
+        return _("This payment cannot be credited ({status}); nothing was changed.").format(
+            status=p.get("status", "?")
         )
     if exc.code == "order_finished":
         return _("This order is finished already; nothing was changed.")

@@ -5,16 +5,31 @@ from __future__ import annotations
 import click
 
 from cli.common import OPERATOR, positive_amount, run_on_platform
+from core.decisions.usdt import format_units
 from core.models import PaymentStatus
 from core.money import format_amount
 from core.payments import PaymentView, Settled
 from core.platform import Platform
 
 
+def in_unit(amount: int, currency: str | None) -> str:
+    """A provider's amount in its own unit: ``13.801000 USDT``, ``500 XTR``; ``None``: the
+    deployment's money, ``100.00``."""
+    if currency == "USDT":
+        return f"{format_units(amount)} USDT"
+    if currency is None:
+        return format_amount(amount)
+    return f"{amount} {currency}"  # whole units (stars)
+
+
 def _line(payment: PaymentView) -> str:
-    paid = "" if payment.paid_amount is None else f"  paid {format_amount(payment.paid_amount)}"
-    if payment.paid_amount is not None and payment.provider_currency == "XTR":  # whole stars
-        paid = f"  paid {payment.paid_amount} XTR"
+    unit = payment.provider_currency
+    paid = "" if payment.paid_amount is None else f"  paid {in_unit(payment.paid_amount, unit)}"
+    asked = (
+        f" ({in_unit(payment.provider_amount, unit)})"
+        if payment.provider_amount is not None and unit is not None
+        else ""
+    )
     reference = f"  ref {payment.provider_reference}" if payment.provider_reference else ""
     note = f"  ({payment.note})" if payment.note else ""
     to = (
@@ -24,7 +39,7 @@ def _line(payment: PaymentView) -> str:
     )
     return (
         f"{payment.id}  {payment.created_at:%Y-%m-%d %H:%M} UTC  {payment.provider}"
-        f"  user {payment.telegram_id}  {format_amount(payment.amount)} {payment.currency}"
+        f"  user {payment.telegram_id}  {format_amount(payment.amount)} {payment.currency}{asked}"
         f"  {payment.status.value}{paid}{reference}{to}{note}"
     )
 

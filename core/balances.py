@@ -188,16 +188,7 @@ async def move_reseller_balance(
     floor = reseller_floor(user.credit_limit) if amount < 0 else None
     postings = [Posting(AccountKind.RESELLER_BALANCE, user.id, amount, floor=floor)]
     if amount > 0 and kind != "adjustment":  # money in repays a line's interest first
-        repaid = allocate_repayment(amount, await interest_owed(session, user.id))
-        if repaid.interest:
-            postings = [
-                Posting(AccountKind.RESELLER_INTEREST, user.id, repaid.interest),
-                *(
-                    [Posting(AccountKind.RESELLER_BALANCE, user.id, repaid.principal)]
-                    if repaid.principal
-                    else []
-                ),
-            ]
+        postings = await money_in(session, user.id, amount)
     transaction_id = await post(
         session,
         key=key,
@@ -216,6 +207,19 @@ async def move_reseller_balance(
     )
     balance = await balance_of(session, AccountKind.RESELLER_BALANCE, user.id)
     return Posted(transaction_id, balance)
+
+
+async def money_in(session: AsyncSession, user_id: int, amount: int) -> list[Posting]:
+    """The reseller's side of money paid in (a top-up approved, a payment credited): the
+    interest his credit line owes first, then his balance (``allocate_repayment``). Every
+    way money comes in posts these, so none of them skips the interest."""
+    repaid = allocate_repayment(amount, await interest_owed(session, user_id))
+    postings = []
+    if repaid.interest:
+        postings.append(Posting(AccountKind.RESELLER_INTEREST, user_id, repaid.interest))
+    if repaid.principal or not repaid.interest:
+        postings.append(Posting(AccountKind.RESELLER_BALANCE, user_id, repaid.principal))
+    return postings
 
 
 async def withdraw_payable(

@@ -185,7 +185,12 @@ async def admin_telegram_ids(session: AsyncSession) -> list[int]:
     )
 
 
+TELEGRAM_IDS = range(-(2**63), 2**63)  # what the column holds; any other id is nobody
+
+
 async def load_user(session: AsyncSession, telegram_id: int) -> User:
+    if telegram_id not in TELEGRAM_IDS:  # typed by hand (/paycredit …): no OverflowError
+        raise NotFound(kind="user", ref=str(telegram_id)[:32])
     user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
     if user is None:
         raise NotFound(kind="user", ref=str(telegram_id))

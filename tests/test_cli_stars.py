@@ -59,6 +59,7 @@ async def test_payments_list_shows_stars_paid_in_stars(platform: Platform, tmp_p
             "invoice_payload": created.payment.id,
             "telegram_payment_charge_id": "stx-1",
         },
+        via="telegram",
     )
     env = {
         "KAMENG_DATABASE_URL": platform.settings.database_url,
@@ -68,4 +69,6 @@ async def test_payments_list_shows_stars_paid_in_stars(platform: Platform, tmp_p
     done = await asyncio.to_thread(
         run_kameng, "payments", "list", "--status", "credited", env=env, cwd=tmp_path
     )
-    assert "stars  user 1001  100.00 CNY  credited  paid 500 XTR  ref stx-1" in done.stdout
+    assert (
+        "stars  user 1001  100.00 CNY (500 XTR)  credited  paid 500 XTR  ref stx-1" in done.stdout
+    )

@@ -15,7 +15,7 @@ from core.platform import Platform
 from web import dujiao, upstream_callback
 from web.auth import make_auth_middleware
 from web.client_closed import CLIENT_CLOSED, ClientClosedCounter
-from web.errors import MAX_BODY, error_middleware
+from web.errors import MAX_BODY, SERVER_LOG, error_middleware
 from web.handlers import PLATFORM, routes
 from web.health import VITALS, VitalsCache
 from web.health import routes as health_routes
@@ -76,7 +76,7 @@ class ApiServer:
         self, platform: Platform, host: str, port: int, rate_limit: RateLimit | None = None
     ) -> None:
         self.app = build_app(platform, rate_limit)
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = web.AppRunner(self.app, access_log=None, logger=SERVER_LOG)
         self._host = host
         self._port = port
         self.port = port
@@ -113,4 +113,5 @@ async def serve(platform: Platform, host: str, port: int) -> None:
             loop.add_signal_handler(sig, stop.set)
     async with ApiServer(platform, host, port) as server:
         log.info("reseller API on %s", server.base_url)
+        platform.payments.warn_if_unreachable()  # /pay/{provider}/notify has no address
         await stop.wait()

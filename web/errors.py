@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from core.errors import KamengError, StorageUnavailable
 from web import client_closed
@@ -157,3 +158,19 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     if client_closed.hung_up(request):  # done (an order is complete), but no one to tell
         client_closed.count(request, "before its answer")
     return response
+
+
+class MalformedQuiet(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """aiohttp's server logger for the API's runner: a request aiohttp cannot parse (a URL
+    over 8190 bytes, a broken header) is the client's fault and already answered 400, so it
+    is one INFO line instead of an ERROR with a traceback; anything else is logged as is."""
+
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info")
+        if isinstance(exc, HttpProcessingError) and exc.code < 500:
+            self.info("malformed request refused (%s): %s", exc.code, exc.message[:200])
+            return
+        super().exception(msg, *args, **kwargs)
+
+
+SERVER_LOG = MalformedQuiet(logging.getLogger("aiohttp.server"), {})

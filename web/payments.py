@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from core.errors import BadNotification, StorageUnavailable, UnknownPaymentMethod
 from web.handlers import PLATFORM
@@ -32,7 +33,15 @@ async def notify(request: web.Request) -> web.Response:
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
-        params.update({k: str(v) for k, v in (await request.post()).items()})
+        try:
+            params.update({k: str(v) for k, v in (await request.post()).items()})
+        except (ValueError, HttpProcessingError) as unreadable:  # not UTF-8, a broken form
+            log.warning(
+                "payment notification refused (%s, unreadable body: %s), nothing changed",
+                name,
+                type(unreadable).__name__,
+            )
+            return web.Response(text="fail", status=400)
     try:
         provider = payments.providers.get(name)
         settled = await payments.notify(name, params)

@@ -8,7 +8,6 @@ import logging
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message, PreCheckoutQuery
 
@@ -17,15 +16,15 @@ from bot.filters import IsAdmin
 from bot.keyboards import stars as stars_keyboards
 from bot.keyboards.stars import StarsRefundCb
 from bot.stars_invoices import send_invoice
+from bot.stars_refunds import refund_on_telegram
 from core.catalogue import UserView
 from core.decisions.stars import Accept, Decline
 from core.errors import BadNotification, KamengError, StarsRefused
 from core.money import MalformedAmount, parse_amount
 from core.payments.service import Payments
-from core.payments.stars import NAME, RefundView, Stars
+from core.payments.stars import NAME, Stars
 
 log = logging.getLogger("kameng.stars")
-ALREADY_REFUNDED = "CHARGE_ALREADY_REFUNDED"
 
 
 async def top_up(
@@ -79,7 +78,8 @@ async def successful_payment(message: Message, payments: Payments) -> None:
         "provider_payment_charge_id": paid.provider_payment_charge_id,
     }
     try:
-        await payments.notify(NAME, params)  # "credited ✅" or "held": the outbox tells
+        # "credited ✅" or "held": the outbox tells
+        await payments.notify(NAME, params, via="telegram")
     except BadNotification as bad:
         log.warning("stars payment not settled: %s (%s)", bad, paid.telegram_payment_charge_id)
 
@@ -132,30 +132,13 @@ async def refund_decide(
         await query.answer(stars_texts.refused(str(refused.params.get("reason"))), show_alert=True)
         return
     if refund.refunded_at is None:
-        refund = await _refund_on_telegram(bot, stars, refund)
+        refund = await refund_on_telegram(bot, stars, refund)
     done = refund.refunded_at is not None
     text = stars_texts.refund_done(refund) if done else stars_texts.refund_pending(refund)
     await query.answer(text, show_alert=not done)
     if isinstance(query.message, Message) and done:
         await query.message.edit_reply_markup(reply_markup=None)
         await query.message.answer(text)
-
-
-async def _refund_on_telegram(bot: Bot, stars: Stars, refund: RefundView) -> RefundView:
-    """Give the stars back; the ledger is reversed already, so a failure here is retried
-    by pressing again (Telegram refunds a charge once and says so)."""
-    try:
-        await bot.refund_star_payment(
-            user_id=refund.telegram_id, telegram_payment_charge_id=refund.charge_id
-        )
-    except TelegramBadRequest as refused:
-        if ALREADY_REFUNDED not in refused.message:
-            log.warning("refundStarPayment refused for %s: %s", refund.payment_id, refused.message)
-            return refund
-    except TelegramAPIError as failed:
-        log.warning("refundStarPayment failed for %s: %s", refund.payment_id, failed)
-        return refund
-    return await stars.refunded(refund.payment_id)
 
 
 def _reason_of(query: CallbackQuery) -> str:

@@ -9,7 +9,7 @@ the platform never gets less than it credits; the balance gets exactly ``amount`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.models import PaymentStatus
 
@@ -100,3 +100,19 @@ def decide_stars_refund(
     if status != PaymentStatus.CREDITED:
         return Decline("closed")
     return Reverse(amount=amount, fee=fee, stars=paid_stars)
+
+
+# A pending refund is asked of Telegram again by a job: after 1, 2, 4, … minutes, at most an
+# hour apart, this many times; then only an admin pressing Refund again asks.
+REFUND_RETRIES = 10
+REFUND_RETRY_FIRST = timedelta(minutes=1)
+REFUND_RETRY_MOST = timedelta(hours=1)
+
+
+def refund_retry_delay(attempt: int) -> timedelta | None:
+    """How long after the ``attempt``-th retry is scheduled (1 = the first, right after the
+    refund) the job asks Telegram; ``None``: no more retries."""
+    if not 1 <= attempt <= REFUND_RETRIES:
+        return None
+    delay: timedelta = REFUND_RETRY_FIRST * (2 ** (attempt - 1))
+    return min(delay, REFUND_RETRY_MOST)

@@ -63,6 +63,7 @@ class EpayProvider:
     return_url: str = ""
     name: str = NAME
     acknowledgement: str = "success"
+    notified_via: str = "http"
 
     async def create(self, payment: NewPayment) -> PayStep:
         params = {

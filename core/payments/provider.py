@@ -88,6 +88,12 @@ class PaymentProvider(Protocol):
     @property
     def acknowledgement(self) -> str: ...  # the body a handled notification is answered with
 
+    @property
+    def notified_via(self) -> str:
+        """Where its notifications come from: ``"http"`` (``/pay/{name}/notify``, signed),
+        ``"telegram"`` (the bot's own updates) or ``""`` (none: a watcher reads them)."""
+        ...
+
     async def create(self, payment: NewPayment) -> PayStep: ...
 
     def verify(self, params: Mapping[str, str]) -> Paid:

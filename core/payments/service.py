@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.balances import check_amount
+from core.balances import check_amount, money_in
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
@@ -35,7 +35,7 @@ from core.decisions.payment import (
 )
 from core.errors import BadNotification, InvalidState, NotFound, UnknownPaymentMethod
 from core.jobs import JobContext, JobStore, NewJob
-from core.ledger import Posting, balance_of, platform, post
+from core.ledger import balance_of, platform, post
 from core.models import AccountKind, Payment, PaymentStatus, User
 from core.outbox import enqueue
 from core.payments.provider import NewPayment, Paid, PayStep, Unknown, Unpaid
@@ -198,6 +198,24 @@ class Payments:
         finally:
             await self.schedule_recovery()
 
+    def warn_if_unreachable(self) -> list[str]:
+        """At start-up: the enabled providers whose notifications come over HTTP while
+        ``KAMENG_PAYMENTS_PUBLIC_URL`` is not set (their gateway has no address to send them
+        to; only recovery and the Check button would find a payment), named in one WARNING
+        line."""
+        if self._rules.public_url.strip():
+            return []
+        deaf = [
+            name for name in self.providers.names if self.providers.get(name).notified_via == "http"
+        ]
+        if deaf:
+            log.warning(
+                "payments: %s enabled but KAMENG_PAYMENTS_PUBLIC_URL is not set, so their"
+                " notifications cannot arrive (only recovery and Check will find payments)",
+                ", ".join(deaf),
+            )
+        return deaf
+
     @property
     def methods(self) -> list[str]:
         """The enabled providers' names, in the registry's order."""
@@ -250,10 +268,16 @@ class Payments:
             await session.flush()
             return Created(await _view(session, payment), step)
 
-    async def notify(self, provider_name: str, params: Mapping[str, str]) -> Settled:
+    async def notify(
+        self, provider_name: str, params: Mapping[str, str], *, via: str = "http"
+    ) -> Settled:
         """A provider's notification: verified, then settled once. ``BadNotification`` (and
-        nothing written) when its signature is wrong or it names no payment of ours."""
+        nothing written) when its signature is wrong, it names no payment of ours, or it
+        came another way than the provider's (``via``: a Stars payment is credited from
+        the bot's own Telegram update only, never from an unsigned HTTP request)."""
         provider = self.providers.get(provider_name)
+        if provider.notified_via != via:
+            raise BadNotification(provider=provider.name, reason="wrong_channel")
         paid = provider.verify(params)
         return await self.settle(provider_name, paid)
 
@@ -344,8 +368,8 @@ class Payments:
         note: str,
         now: datetime,
     ) -> int:
-        postings = [
-            Posting(AccountKind.RESELLER_BALANCE, user_id, credit.amount),
+        postings = [  # the interest a credit line owes first, as every top-up
+            *await money_in(session, user_id, credit.amount),
             platform(AccountKind.TOPUP_CLEARING, -(credit.amount - credit.fee)),
         ]
         if credit.fee:

@@ -17,17 +17,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.clock import Clock, as_utc
 from core.db import Database
 from core.decisions.stars import (
     MAX_STARS,
+    REFUND_RETRIES,
     STARS,
     Accept,
     CheckoutContext,
@@ -35,13 +38,18 @@ from core.decisions.stars import (
     Reverse,
     decide_pre_checkout,
     decide_stars_refund,
+    refund_retry_delay,
     stars_for,
 )
 from core.errors import BadNotification, NotFound, StarsRefused
+from core.jobs import NewJob, add_jobs
 from core.ledger import Posting, balance_of, platform, post
 from core.models import (
+    Account,
     AccountKind,
+    LedgerEntry,
     Payment,
+    ScheduledJob,
     StarsRate,
     StarsRefund,
     StarsRefundStatus,
@@ -50,7 +58,10 @@ from core.models import (
 from core.payments.provider import NewPayment, Paid, PayStep, Status, Unpaid
 from core.rights import require_admin
 
+log = logging.getLogger("kameng.stars")
+
 NAME = "stars"
+REFUND_RETRY = "stars.refund_retry"  # job kind: a pending refund asked of Telegram again
 
 
 def refund_key(payment_id: str) -> str:
@@ -224,7 +235,9 @@ class Stars:
                 kind="stars_refund",
                 now=now,
                 memo=f"stars refund of payment {payment.id}",
-                postings=_reversal(owner_id, decision),
+                postings=_reversal(
+                    owner_id, decision, await _interest_repaid(session, payment.transaction_id)
+                ),
             )
             payer = await session.get(User, payment.user_id)
             assert payer is not None and payment.provider_reference is not None
@@ -241,6 +254,7 @@ class Stars:
                 created_at=now,
             )
             session.add(row)
+            await _retry_later(session, payment.id, 1, now)  # if the admin's own try fails
             await audit.append(
                 session,
                 action="stars.refund",
@@ -266,6 +280,30 @@ class Stars:
                 await session.flush()
             return _refund_view(row)
 
+    async def pending_refund(self, payment_id: str) -> RefundView | None:
+        """This payment's refund, if Telegram has not given its stars back yet."""
+        async with self._db.reading() as session:
+            row = await session.get(StarsRefund, payment_id)
+            if row is None or row.status != StarsRefundStatus.PENDING:
+                return None
+            return _refund_view(row)
+
+    async def retry_refund_later(self, payment_id: str, attempt: int) -> bool:
+        """Schedule the ``attempt``-th retry of a pending refund (the ``stars.refund_retry``
+        job, keyed by payment and attempt: once); False when the retries are used up."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            scheduled = await _retry_later(session, payment_id, attempt, now)
+            await session.flush()
+        if not scheduled:
+            log.warning(
+                "stars refund of payment %s: Telegram refused %s retries; an admin may press"
+                " Refund again",
+                payment_id,
+                REFUND_RETRIES,
+            )
+        return scheduled
+
     async def pending_refunds(self) -> list[RefundView]:
         """Refunds whose ledger is reversed but whose stars Telegram has not given back."""
         async with self._db.reading() as session:
@@ -287,10 +325,47 @@ class Stars:
             return user.telegram_id
 
 
-def _reversal(owner_id: int, decision: Reverse) -> list[Posting]:
-    """The credit's postings turned around; the reseller's may not go below zero."""
+async def _interest_repaid(session: AsyncSession, transaction_id: int | None) -> int:
+    """What a payment's credit paid into its reseller's interest owed (``money_in``)."""
+    if transaction_id is None:
+        return 0
+    repaid = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .join(Account, Account.id == LedgerEntry.account_id)
+        .where(
+            LedgerEntry.transaction_id == transaction_id,
+            Account.kind == AccountKind.RESELLER_INTEREST,
+        )
+    )
+    return int(repaid or 0)
+
+
+async def _retry_later(session: AsyncSession, payment_id: str, attempt: int, now: datetime) -> bool:
+    delay = refund_retry_delay(attempt)
+    if delay is None:
+        return False
+    key = f"{REFUND_RETRY}:{payment_id}:{attempt}"
+    if await session.scalar(select(ScheduledJob.id).where(ScheduledJob.key == key)) is not None:
+        return True  # scheduled already (by another runner)
+    payload = {"payment": payment_id, "attempt": attempt}
+    add_jobs(session, [NewJob(key, REFUND_RETRY, now + delay, payload, max_attempts=1)], now)
+    return True
+
+
+def _reversal(owner_id: int, decision: Reverse, interest_repaid: int = 0) -> list[Posting]:
+    """The credit's postings turned around (what repaid interest is owed again); the
+    reseller's balance may not go below zero."""
     postings = [
-        Posting(AccountKind.RESELLER_BALANCE, owner_id, -decision.amount, floor=0),
+        *(
+            [Posting(AccountKind.RESELLER_INTEREST, owner_id, -interest_repaid)]
+            if interest_repaid
+            else []
+        ),
+        *(
+            [Posting(AccountKind.RESELLER_BALANCE, owner_id, -principal, floor=0)]
+            if (principal := decision.amount - interest_repaid) or not interest_repaid
+            else []
+        ),
         platform(AccountKind.TOPUP_CLEARING, decision.amount - decision.fee),
     ]
     if decision.fee:
@@ -305,6 +380,7 @@ class StarsProvider:
     stars: Stars
     name: str = NAME
     acknowledgement: str = ""
+    notified_via: str = "telegram"  # never over HTTP: the update is its authentication
 
     @property
     def fee_bps(self) -> int:

@@ -592,6 +592,7 @@ class UsdtProvider:
     name: str = NAME
     fee_bps: int = 0
     acknowledgement: str = ""
+    notified_via: str = ""
 
     async def create(self, payment: NewPayment) -> PayStep:
         address = self.usdt.rules.deposit_address

@@ -3,6 +3,7 @@ the fake epay gateway, the API application serving its notification, a real data
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -62,6 +63,8 @@ async def test_a_reseller_tops_up_with_epay_and_sees_it_credited(
     await ann.wait_for_message(lambda m: "How would you like to top up?" in m.content)
     await ann.press("💳 Alipay / WeChat Pay")
     await ann.wait_for_message(lambda m: "how much?" in m.content)
+    await ann.send_text("99999999")  # an amount, but more than one top-up may be
+    await ann.wait_for_message(lambda m: "more than ¥10,000,000.00 in one go" in m.content)
     await ann.send_text("88.50")
     pay = await ann.wait_for_message(lambda m: "Open the payment page" in m.content)
     qr = await ann.wait_for_message(lambda m: "Scan to pay ¥88.50" in m.content)
@@ -98,7 +101,11 @@ async def test_a_reseller_tops_up_with_epay_and_sees_it_credited(
 
 
 async def test_admins_see_a_mismatched_payment_and_credit_it_once(
-    server: FakeTelegramServer, shop: Platform, gateway: FakeEpayGateway, notified: str
+    server: FakeTelegramServer,
+    shop: Platform,
+    gateway: FakeEpayGateway,
+    notified: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await make_reseller(shop, ANN)
     ann = server.user(ANN, language_code="en", started=True)
@@ -115,12 +122,16 @@ async def test_admins_see_a_mismatched_payment_and_credit_it_once(
     listed = await admin.wait_for_message(lambda m: "Payments to look at (1)" in m.content)
     assert created.payment.id in listed.content and "mismatched short" in listed.content
 
+    # a Telegram id no account can have (typed wrong): not found, not a server error
+    await admin.send_text(f"/paycredit {created.payment.id} 99999999999999999999999 paid")
+    await admin.wait_for_message(lambda m: "Not found" in m.content)
     await admin.send_text(f"/paycredit {created.payment.id} {ANN} paid 5.00 only")
     await admin.wait_for_message(lambda m: "credited to 1001: +¥5.00 ✅" in m.content)
     await admin.send_text(f"/paycredit {created.payment.id} {ANN} again")
-    await admin.wait_for_message(lambda m: "That could not be done" in m.content)
+    await admin.wait_for_message(lambda m: "was credited already; nothing was" in m.content)
     assert (await shop.balances.balance(ANN)).balance == 5_00  # what arrived
     await admin.send_text("/payments")
     await admin.wait_for_message(lambda m: "No stuck or mismatched payments." in m.content)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     report = await check_ledger(shop.db)
     assert report.ok, report.render()

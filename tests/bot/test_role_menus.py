@@ -103,6 +103,26 @@ async def test_each_role_sees_its_commands_in_its_language(
     assert _described(server.commands(_chat(ZH_ADMIN)))["broadcast"] == "群发消息给分销商"
 
 
+async def test_the_payment_commands_are_in_the_menus_of_who_may_use_them(
+    server: FakeTelegramServer, staff: None, shop: Platform
+) -> None:
+    assert "stars" in _names(server.commands(language_code="en"))
+    assert (
+        _described(server.commands(language_code="zh"))["stars"]
+        == "用 Telegram 星星充值：/stars 金额"
+    )
+    admin_payments = {"payments", "paycredit", "usdt", "usdtrate", "usdtcredit"}
+    admin_payments |= {"stars_rate", "stars_refund"}
+    assert not admin_payments & set(_names(server.commands(language_code="en")))
+    for admin in (ADMIN_ID, ZH_ADMIN):
+        assert admin_payments <= set(_names(server.commands(_chat(admin))))
+    zh = _described(server.commands(_chat(ZH_ADMIN)))
+    assert zh["stars_refund"] == "退还星星支付：/stars_refund 支付单号 原因"
+    assert zh["usdtcredit"] == "USDT 转账入账：/usdtcredit 交易ID 用户ID 备注"
+    english = _described(server.commands(_chat(ADMIN_ID)))
+    assert all(zh[name] != english[name] for name in admin_payments)  # each one translated
+
+
 async def test_a_staff_menu_follows_a_language_switch(
     server: FakeTelegramServer, staff: None, shop: Platform
 ) -> None:

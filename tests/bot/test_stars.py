@@ -18,6 +18,7 @@ from sandbox.fake_telegram import ChatMessage, FakeTelegramServer, FakeUser
 from sandbox.fake_telegram.payments import pay_invoice
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.helpers import eventually, outbox_rows
+from tests.bot.scheduler_helpers import bot_process
 from tests.conftest import FakeClock
 from tests.factories import make_reseller
 from tests.payments.stars_helpers import ledger_ok, stars_settings
@@ -27,7 +28,8 @@ RESELLER = 1001
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return stars_settings(database_url)
+    # the bot's own scheduler ticks at start-up only: a test runs the jobs it wants run
+    return stars_settings(database_url).model_copy(update={"scheduler_interval_seconds": 3600})
 
 
 async def balance(platform: Platform, telegram_id: int = RESELLER) -> int:
@@ -230,6 +232,46 @@ async def test_a_refund_telegram_refuses_stays_pending_and_is_retried(
     await admin.wait_for_message(lambda m: m.text.startswith("✅ Refunded 250 ⭐"))
     assert await shop.stars.pending_refunds() == []
     assert await transactions(shop, "stars_refund") == 1
+    await ledger_ok(shop)
+
+
+async def test_a_refund_telegram_refuses_is_retried_by_the_job(
+    server: FakeTelegramServer, shop: Platform, platform: Platform, settings: Settings
+) -> None:
+    """Telegram refuses the admin's press and the job's first retry: the job asks again
+    after its backoff, the stars come back once, nobody pressed anything."""
+    user = await reseller(server, shop, RESELLER)
+    await user.pay(await invoice_for(user, "50"))
+    await eventually(lambda: _balance_is(shop, 50_00), "the credit")
+    payment = (await shop.payments.find(status=PaymentStatus.CREDITED))[0]
+    admin = server.user(ADMIN_ID)
+    await admin.send_text(f"/stars_refund {payment.id} duplicate")
+    card = await admin.wait_for_message(lambda m: "Refund Stars payment" in m.text)
+    server.fail("refundStarPayment", 2, 502)
+    query_id = await admin.press("↩️ Refund 250 ⭐", message=card)
+    answer = await admin.wait_for_callback_answer(query_id)
+    assert answer.answer_text is not None and "asks Telegram again by itself" in answer.answer_text
+
+    clock = shop.clock
+    assert isinstance(clock, FakeClock)
+    async with bot_process(platform, server, settings, "retrier") as runner:
+        await runner.tick()  # not due yet
+        assert len(server.calls("refundStarPayment")) == 1
+        clock.advance(minutes=1, seconds=1)
+        await runner.tick()  # the first retry: refused again, the second one scheduled
+        assert len(server.calls("refundStarPayment")) == 2
+        assert [r.payment_id for r in await shop.stars.pending_refunds()] == [payment.id]
+        clock.advance(minutes=2, seconds=1)
+        await runner.tick()  # the second retry: done
+    assert len(server.calls("refundStarPayment")) == 3
+    assert await shop.stars.pending_refunds() == []
+    assert server.payments.payments[str(payment.provider_reference)].refunded_at is not None
+    assert await transactions(shop, "stars_refund") == 1
+    retries = [j for j in await shop.jobs.jobs() if j.kind == "stars.refund_retry"]
+    assert sorted((j.payload["attempt"], j.status.value) for j in retries) == [
+        (1, "done"),
+        (2, "done"),
+    ]
     await ledger_ok(shop)
 
 

@@ -14,6 +14,7 @@ from core.decisions.stars import (
     Reverse,
     decide_pre_checkout,
     decide_stars_refund,
+    refund_retry_delay,
     stars_for,
 )
 from core.models import PaymentStatus
@@ -115,3 +116,21 @@ def test_stars_refund(
         refunded_before=before,
     )
     assert decided == answer
+
+
+@pytest.mark.parametrize(
+    ("attempt", "delay"),
+    [
+        (0, None),  # no such attempt
+        (1, timedelta(minutes=1)),  # right after the admin's own try failed
+        (2, timedelta(minutes=2)),
+        (4, timedelta(minutes=8)),
+        (7, timedelta(hours=1)),  # 64 minutes: held to an hour
+        (10, timedelta(hours=1)),  # the last one
+        (11, None),  # given up: an admin presses Refund again
+    ],
+)
+def test_a_pending_refund_is_retried_with_backoff_then_left_to_the_admin(
+    attempt: int, delay: timedelta | None
+) -> None:
+    assert refund_retry_delay(attempt) == delay

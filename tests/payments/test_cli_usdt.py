@@ -108,3 +108,26 @@ async def test_an_operator_credits_a_transfer_that_paid_nothing_once(
     assert (await kameng("transfers", "--status", "mismatched")).stdout == "no transfers\n"
     assert (await check_ledger(platform.db)).ok
     assert (await verify(platform.db)).ok
+
+
+async def test_payments_list_shows_each_providers_amount_in_its_own_unit(
+    platform: Platform, node: FakeTronServer, clock: FakeClock, settings: Settings, tmp_path: Path
+) -> None:
+    env = {
+        "KAMENG_DATABASE_URL": settings.database_url,
+        "KAMENG_SECRET_KEY": TEST_SECRET,
+        "KAMENG_USDT_DEPOSIT_ADDRESS": OURS,
+        "KAMENG_USDT_API_URL": node.base_url,
+    }
+    await make_reseller(platform, 5001)
+    await platform.usdt.set_rate(725)
+    created = await platform.payments.create(5001, "usdt", 100_00)
+    node.chain.pay(OURS, 13_801_000, at=clock.now())
+    node.chain.mine(19)
+    await platform.usdt.watch()
+    done = await asyncio.to_thread(run_kameng, "payments", "list", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stdout.splitlines()
+    assert created.payment.id in line
+    assert "100.00 CNY (13.801000 USDT)  credited  paid 13.801000 USDT" in line
+    assert "138,010.00" not in line and "138010.00" not in line  # not units read as fen

@@ -54,8 +54,12 @@ async def test_a_stars_top_up_is_an_invoice_at_the_rate_and_credited_once(
         created.payment.id, payer=RESELLER, currency="XTR", total_amount=500
     )
     assert answer == Accept()
-    first = await platform.payments.notify("stars", paid_params(created.payment.id, 500))
-    again = await platform.payments.notify("stars", paid_params(created.payment.id, 500))
+    first = await platform.payments.notify(
+        "stars", paid_params(created.payment.id, 500), via="telegram"
+    )
+    again = await platform.payments.notify(
+        "stars", paid_params(created.payment.id, 500), via="telegram"
+    )
     assert (first.outcome, again.outcome) == ("credited", "already")
     assert (await platform.balances.balance(RESELLER)).balance == 100_00
     await ledger_ok(platform)
@@ -72,7 +76,9 @@ async def test_the_same_successful_payment_ten_times_at_once_is_credited_once(
     await make_reseller(platform, RESELLER)
     created = await platform.payments.create(RESELLER, "stars", 50_00)
     params = paid_params(created.payment.id, 250)
-    outcomes = await asyncio.gather(*(platform.payments.notify("stars", params) for _ in range(10)))
+    outcomes = await asyncio.gather(
+        *(platform.payments.notify("stars", params, via="telegram") for _ in range(10))
+    )
     assert sorted(o.outcome for o in outcomes) == ["already"] * 9 + ["credited"]
     assert (await platform.balances.balance(RESELLER)).balance == 50_00
     await ledger_ok(platform)
@@ -131,7 +137,7 @@ async def test_an_admin_refund_reverses_the_ledger_once(platform: Platform) -> N
     await admin(platform)
     created = await platform.payments.create(RESELLER, "stars", 100_00)
     pid = created.payment.id
-    await platform.payments.notify("stars", paid_params(pid, 500))
+    await platform.payments.notify("stars", paid_params(pid, 500), via="telegram")
 
     with pytest.raises(Forbidden):
         await platform.stars.refund(pid, admin_telegram_id=RESELLER, reason="mine")
@@ -161,7 +167,7 @@ async def test_a_refund_of_spent_money_or_an_open_payment_is_refused(
     with pytest.raises(StarsRefused) as open_one:
         await platform.stars.refund(created.payment.id, admin_telegram_id=ADMIN, reason="x")
     assert open_one.value.params == {"reason": "unknown"}  # not paid: no charge to refund
-    await platform.payments.notify("stars", paid_params(created.payment.id, 500))
+    await platform.payments.notify("stars", paid_params(created.payment.id, 500), via="telegram")
     await platform.balances.adjust(
         RESELLER, -60_00, idempotency_key="spent", note="spent", actor="test"
     )
