@@ -43,6 +43,7 @@ class FakeOrder:
     status: str  # paid, delivered, partially_delivered, canceled
     codes: list[str] = field(default_factory=list)
     callback_url: str | None = None
+    account: dict[str, str] = field(default_factory=dict)  # a direct top-up's account
 
 
 @dataclass

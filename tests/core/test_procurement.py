@@ -78,10 +78,9 @@ async def test_codes_at_once_are_delivered_as_from_stock(
     assert (await check_ledger(platform.db)).ok
 
 
-DUJIAO_ONLY = pytest.mark.parametrize("fake", ["dujiao"], indirect=True)  # a Kameng is at once
+DUJIAO_ONLY = pytest.mark.parametrize("fake", ["dujiao"], indirect=True)  # callbacks
 
 
-@DUJIAO_ONLY
 async def test_a_slow_order_is_polled_until_delivered(
     platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
 ) -> None:
@@ -102,7 +101,6 @@ async def test_a_slow_order_is_polled_until_delivered(
     assert (await check_ledger(platform.db)).ok
 
 
-@DUJIAO_ONLY
 @pytest.mark.parametrize(
     ("mode", "status", "paid"),
     [
@@ -151,7 +149,6 @@ async def test_a_lost_answer_is_recovered_without_buying_twice(
     assert (await check_ledger(platform.db)).ok
 
 
-@DUJIAO_ONLY
 async def test_the_deadline_fails_a_slow_order_and_reconcile_names_the_difference(
     platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
 ) -> None:
@@ -181,3 +178,44 @@ async def test_the_upstreams_signed_callback_completes_the_order_and_a_forged_on
     with pytest.raises(UpstreamCallbackRefused):
         await platform.procurement.callback("up", {}, b'{"downstream_order_no": "kameng-1"}')
     assert (await platform.shop.order(RESELLER, receipt.order_id)).status is OrderStatus.FULFILLING
+
+
+KAMENG_ONLY = pytest.mark.parametrize("fake", ["kameng"], indirect=True)
+
+
+@KAMENG_ONLY
+async def test_a_direct_upstream_product_asks_for_its_account_and_passes_it_on(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    from core.errors import InvalidAccount
+
+    fake.catalogue.add(
+        FakeProduct(2, "MLBB 86", cost=18_40, face_value=20_00, direct_fields=("uid", "zone"))
+    )
+    await platform.upstreams.sync("up")
+    page = await platform.storefront.skus(RESELLER, limit=10)
+    direct = next(line.code for line in page.lines if line.code != sku)
+    spec = await platform.fulfilments.direct_spec(direct)
+    assert spec is not None and [f.name for f in spec.fields] == ["uid", "zone"]
+    assert await platform.fulfilments.direct_spec(sku) is None  # codes: nothing to ask
+
+    with pytest.raises(InvalidAccount):  # refused here, nothing bought there
+        await platform.shop.buy_now(RESELLER, direct, 1, idempotency_key="d0", account={})
+    assert not fake.catalogue.orders
+
+    fake.catalogue.mode = Mode.SLOW
+    account = {"uid": "12345678", "zone": "2001"}
+    receipt = await platform.shop.buy_now(
+        RESELLER, direct, 1, idempotency_key="d1", account=account
+    )
+    assert isinstance(receipt, Receipt) and receipt.status is OrderStatus.FULFILLING
+    [order] = fake.catalogue.orders.values()
+    assert order.account == account
+
+    fake.catalogue.fill(order, 1)
+    clock.advance(minutes=1)
+    await platform.procurement.poll_due("worker")
+    seen = await platform.shop.order(RESELLER, receipt.order_id)
+    assert seen.status is OrderStatus.DELIVERED and seen.codes == []
+    assert await balance(platform) == 500_00 - receipt.total
+    assert (await check_ledger(platform.db)).ok
