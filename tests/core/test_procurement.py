@@ -219,3 +219,23 @@ async def test_a_direct_upstream_product_asks_for_its_account_and_passes_it_on(
     assert seen.status is OrderStatus.DELIVERED and seen.codes == []
     assert await balance(platform) == 500_00 - receipt.total
     assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_price_change_at_the_upstream_between_quote_and_buy(
+    platform: Platform, fake: FakeUpstream, sku: str
+) -> None:
+    """The reseller pays what they were quoted; the upstream charges its new price; the
+    next sync reprices the SKU, and the order is bought there once."""
+    quote = await platform.quotes.quote(RESELLER, sku, 1)
+    fake.catalogue.set_price(1, 95_00)  # dearer at the upstream, after our quote
+
+    receipt = await platform.shop.buy(RESELLER, quote.id, idempotency_key="q")
+
+    assert isinstance(receipt, Receipt) and receipt.status is OrderStatus.DELIVERED
+    assert receipt.total == 99_36 and await balance(platform) == 500_00 - 99_36
+    [order] = fake.catalogue.orders.values()
+    assert order.amount == 95_00  # what the upstream took from our balance there
+    await platform.upstreams.sync("up")
+    [line] = (await platform.storefront.skus(RESELLER, limit=10)).lines
+    assert line.my_price == 100_00  # 95.00 + 8 % is over the face value: capped there
+    assert (await check_ledger(platform.db)).ok
