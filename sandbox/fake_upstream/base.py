@@ -110,6 +110,7 @@ class FakeUpstream:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.timeout_seconds = 30.0
+        self.answer_delay = 0.0  # seconds every answer waits (a distant, slow upstream)
 
     def app(self) -> web.Application:
         raise NotImplementedError

@@ -6,6 +6,7 @@ Kameng's order bought upstream or fulfilled by its supplier is."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -48,6 +49,8 @@ class FakeKameng(FakeUpstream):
     @web.middleware
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         if self.catalogue.failing is not None:
             return _error(self.catalogue.failing, "internal")
         if request.headers.get("Authorization") != f"Bearer {self.key}":
