@@ -15,6 +15,7 @@ def test_upstream_bench_runs_and_prints_its_ratios() -> None:
         "ratio local mixed/alone at 0 ms =",
         "ratio local mixed/alone at 50 ms =",
         "upstream (mixed)",
+        "event loop lag while upstream calls are in flight at 50 ms: p50",
         "OK: the ledger balances",
     ):
         assert line in out, out
