@@ -12,8 +12,9 @@ import pytest
 from core.checks import check_ledger
 from core.models import OrderStatus
 from core.orders import Receipt
-from core.platform import Platform
+from core.platform import Platform, build_platform
 from core.procurement import ref_of
+from core.settings import Settings
 from core.upstreams.service import NewUpstream
 from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeKameng, FakeProduct, Mode
 from sandbox.fake_upstream.base import FakeUpstream
@@ -238,4 +239,30 @@ async def test_a_price_change_at_the_upstream_between_quote_and_buy(
     await platform.upstreams.sync("up")
     [line] = (await platform.storefront.skus(RESELLER, limit=10)).lines
     assert line.my_price == 100_00  # 95.00 + 8 % is over the face value: capped there
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_timeout_after_the_upstream_took_the_order_is_recovered_without_buying_twice(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock, settings: Settings
+) -> None:
+    impatient = build_platform(
+        settings.model_copy(update={"upstream_timeout_seconds": 0.3}), clock=clock, db=platform.db
+    )
+    fake.catalogue.mode = Mode.TIMEOUT
+    fake.timeout_seconds = 1.0
+
+    receipt = await impatient.shop.buy_now(RESELLER, sku, 1, idempotency_key="t")
+
+    assert isinstance(receipt, Receipt) and receipt.status is OrderStatus.PENDING
+    assert await balance(platform) == 500_00 - 99_36  # held, not lost
+    [order] = fake.catalogue.orders.values()  # taken there, the answer never reached us
+    fake.catalogue.mode = Mode.IMMEDIATE
+    fake.catalogue.fill(order, 1)
+    clock.advance(minutes=1)
+    await impatient.procurement.poll_due("worker")  # placed again: the same order answers
+
+    seen = await platform.shop.order(RESELLER, receipt.order_id)
+    assert seen.status is OrderStatus.DELIVERED and seen.codes == order.codes
+    assert len(fake.catalogue.orders) == 1 and await balance(platform) == 500_00 - 99_36
+    assert await platform.procurement.reconcile("up") == []
     assert (await check_ledger(platform.db)).ok
