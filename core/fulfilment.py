@@ -40,6 +40,7 @@ from core.decisions.fulfilment import (
     fields_from_json,
     fields_key,
     next_state,
+    upstream_fields,
 )
 from core.decisions.refund import ChargedLine
 from core.decisions.refusal import Refusal
@@ -58,6 +59,7 @@ from core.models import (
     RechargeAccount,
     Sku,
     Supplier,
+    UpstreamSku,
     User,
 )
 from core.pricing.quotes import QuoteView, issue_quote
@@ -384,18 +386,30 @@ class Fulfilments:
             return quote
 
     async def direct_spec(self, sku_code: str) -> DirectSpec | None:
-        """The fields a direct SKU asks for (``None``: not a direct SKU)."""
+        """The fields a direct SKU asks for (``None``: not a direct SKU): its own, or an
+        upstream's direct product's (by name, checked there when ordered)."""
+        code = sku_code.strip().upper()
         async with self._db.reading() as session:
             row = (
                 await session.execute(
                     select(DirectSku.fields, DirectSku.deadline_minutes, Sku.name)
                     .join(Sku, Sku.id == DirectSku.sku_id)
-                    .where(Sku.code == sku_code.strip().upper())
+                    .where(Sku.code == code)
                 )
             ).first()
-            if row is None:
+            if row is not None:
+                return DirectSpec(row.name, fields_from_json(row.fields), row.deadline_minutes)
+            upstream = (
+                await session.execute(
+                    select(UpstreamSku.account_fields, Sku.name)
+                    .join(Sku, Sku.id == UpstreamSku.sku_id)
+                    .where(Sku.code == code, UpstreamSku.kind == "direct")
+                )
+            ).first()
+            if upstream is None:
                 return None
-            return DirectSpec(row.name, fields_from_json(row.fields), row.deadline_minutes)
+            fields = upstream_fields(upstream.account_fields)
+            return DirectSpec(upstream.name, fields, UPSTREAM_DEADLINE_MINUTES) if fields else None
 
     async def check(self, sku_code: str, values: Mapping[str, object]) -> CheckedAccount:
         """The account checked against the SKU's fields, before any quote."""

@@ -34,7 +34,7 @@ from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database, Driver, Prepared
-from core.decisions.fulfilment import CheckedAccount
+from core.decisions.fulfilment import CheckedAccount, fields_to_json, upstream_fields
 from core.decisions.refund import (
     ChargedLine,
     RefundContext,
@@ -735,8 +735,17 @@ class Shop:
             account = json.loads(quoted) if quoted is not None else None
         if ctx.direct_fields is not None:
             checked = checked_account(ctx.direct_fields, account)
-        else:  # an upstream's product: its own fields, checked there
-            checked = CheckedAccount({str(k): str(v) for k, v in (account or {}).items()})
+        else:  # an upstream's product: the fields it names (their values checked there)
+            names = await session.scalar(
+                select(UpstreamSku.account_fields).where(
+                    UpstreamSku.id == ctx.upstream_sku_id, UpstreamSku.kind == "direct"
+                )
+            )
+            fields = upstream_fields(names) if names else ()
+            if fields:
+                checked = checked_account(fields_to_json(fields), account)
+            else:
+                checked = CheckedAccount({str(k): str(v) for k, v in (account or {}).items()})
         [(order_id,)] = await driver.rows(_ORDER, _order_row(ctx, charge, key, now))
         posted = await post_on(
             driver,

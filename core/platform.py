@@ -137,6 +137,7 @@ def build_platform(
         cipher,
         sync_every=timedelta(minutes=settings.upstream_sync_minutes),
         callback_base=settings.upstream_callback_base,
+        timeout_seconds=settings.upstream_timeout_seconds,
     )
     procurement = Procurement(db, clock, cipher, upstreams)
     shop = Shop(db, cipher, clock, ttl, procure=procurement.place)

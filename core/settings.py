@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     upstream_sync_minutes: int = Field(default=15, gt=0)  # how often upstreams are synced
     # the API's public address upstreams post order callbacks under (/upstream/NAME/callback)
     upstream_callback_base: str = ""
+    # how long one call to an upstream may take before it counts as unanswered (asked again)
+    upstream_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
     #: how long a job is held by the runner running it; empty: ``lease_seconds``
     scheduler_lease_seconds: float | None = Field(default=None, gt=0)
     #: every lease on background work (outbox rows, jobs, broadcasts, the instance lease

@@ -30,3 +30,39 @@ def test_reconcile_prints_every_difference(kameng: Kameng, dujiao: FakeDujiao) -
     assert ok(kameng("upstream", "reconcile", "dj", "--days", "2")) == (
         "order 2: ours fulfilling 0, upstream delivered 1\n1 difference(s) over 2 day(s)\n"
     )
+
+
+def test_reconcile_after_a_run_with_injected_faults(kameng: Kameng, dujiao: FakeDujiao) -> None:  # noqa: F811
+    """Slow orders the upstream then delivers, cancels or half delivers without telling us
+    (callback lost), beside orders that ended cleanly: one line per difference."""
+    ok(kameng("db", "upgrade"))
+    ok(
+        kameng(
+            "upstream", "add", "dj", "--protocol", "dujiao", "--url", dujiao.base_url,
+            "--key", dujiao.key, "--secret", dujiao.secret, "--markup", "8",
+        )
+    )  # fmt: skip
+    ok(kameng("upstream", "sync", "dj"))
+    ok(kameng("user", "grant", "1001", "reseller"))
+    ok(kameng("balance", "credit", "1001", "900", "--note", "bank"))
+
+    ok(kameng("buy", "1001", "U1-1", "1"))  # 1: delivered at once
+    dujiao.catalogue.mode = Mode.FAIL
+    ok(kameng("buy", "1001", "U1-1", "1"))  # 2: failed there, refunded here
+    dujiao.catalogue.mode = Mode.CALLBACK_LOST
+    for _ in range(3):
+        ok(kameng("buy", "1001", "U1-1", "2"))  # 3, 4, 5: still processing there
+    orders = dujiao.catalogue.orders
+    dujiao.catalogue.fill(orders["kameng-3"], 2)  # delivered there, we were never told
+    orders["kameng-4"].status = "canceled"  # canceled there
+    dujiao.catalogue.fill(orders["kameng-5"], 1, partial=True)  # half delivered there
+
+    out = ok(kameng("upstream", "reconcile", "dj"))
+    print(out)  # the closing note of issue 13 quotes it
+    assert out == (
+        "order 3: ours fulfilling 0, upstream delivered 2\n"
+        "order 4: ours fulfilling 0, upstream failed 0\n"
+        "order 5: ours fulfilling 0, upstream partial 1\n"
+        "3 difference(s) over 1 day(s)\n"
+    )
+    ok(kameng("ledger", "check"))

@@ -191,13 +191,17 @@ def decide_sale(ctx: SaleContext, now: datetime) -> Charge | Requote | Refusal:
     if shortfall(ctx.balance, limit, ctx.total):
         return Refusal(insufficient_balance(ctx.balance, floor, ctx.total))
     tier = ladder_tier(ctx.ladder, ctx.trailing_units)
-    rate_bps = tier.rate_bps
+    rate_bps, supplier_bps = tier.rate_bps, ctx.spread_supplier_bps
+    if ctx.upstream_sku_id is not None:
+        # an upstream charges us its price, no more: owed exactly the supply price (its
+        # cost), no commission taken from it, the whole spread ours
+        rate_bps, supplier_bps = 0, 0
     return Charge(
         quantity=ctx.quantity,
         unit_price=ctx.unit_price,
         total=ctx.total,
         commission_bps=rate_bps,
         commission_tier=tier.min_units,
-        split=split_unit(ctx.unit_price, ctx.book.supply_price, ctx.spread_supplier_bps, rate_bps),
+        split=split_unit(ctx.unit_price, ctx.book.supply_price, supplier_bps, rate_bps),
         buyer_floor=floor,
     )

@@ -1,9 +1,13 @@
 """Another Kameng's reseller API (``/api/v1``, see its ``/api/v1/openapi.json``).
 
 We are a reseller there: ``Authorization: Bearer <key>``; the catalogue is
-``GET /api/v1/skus`` (our price and stock) with each SKU's card for its face value; an order
-is ``POST /api/v1/orders`` with our order reference as its ``Idempotency-Key`` (the same key
-replays the first order), delivered at once with its codes. It sends no callbacks.
+``GET /api/v1/skus`` (our price and stock) with each SKU's card for its face value, kind
+and a direct top-up's ``account_fields``; an order is ``POST /api/v1/orders`` with our order
+reference as its ``Idempotency-Key`` (the same key replays the first order) and the
+``account`` of a direct top-up. Codes in stock come at once; an order it buys upstream itself
+or a direct top-up its supplier fulfils is ``pending``/``fulfilling`` (processing here) until
+``delivered``, ``partially_delivered`` or ``failed``, which we ask ``GET /api/v1/orders/{id}``
+for. It sends no callbacks.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from core.upstreams.adapter import (
     Credentials,
     HttpClient,
     OrderState,
+    ProductKind,
     UpstreamOrder,
     UpstreamProduct,
 )
@@ -33,20 +38,47 @@ def code_text(card: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+#: a Kameng order's status (``OrderStatus``) → what it means for us
+_PROCESSING = frozenset({"pending", "fulfilling"})
+_FAILED = frozenset({"failed", "refunded"})
+
+
 def order_of(ref: str, body: dict[str, Any]) -> UpstreamOrder:
+    """A Kameng order as we see it: still ``pending``/``fulfilling`` there is processing;
+    ``failed`` (or refunded whole) failed; ``partially_delivered`` partial, its units delivered
+    from the fulfilment; otherwise delivered when every unit came (codes, or a direct top-up's
+    fulfilment), partial when fewer did."""
     codes = tuple(code_text(c) for c in body.get("codes") or [] if isinstance(c, dict))
     quantity = int(body.get("quantity", len(codes)))
-    state = OrderState.DELIVERED if len(codes) >= quantity else OrderState.PARTIAL
-    if body.get("status") == "refunded":
+    status = str(body.get("status") or "")
+    fulfilment = body.get("fulfilment") if isinstance(body.get("fulfilment"), dict) else None
+    delivered = len(codes)
+    if fulfilment is not None and fulfilment.get("delivered") is not None:
+        delivered = max(delivered, int(fulfilment["delivered"]))
+    reason = fulfilment.get("reason") if fulfilment is not None else None
+    error = str(reason) if reason else None
+    if status in _PROCESSING:
+        state = OrderState.PROCESSING
+    elif status in _FAILED:
         state = OrderState.FAILED
+    elif status == "partially_delivered" or delivered < quantity:
+        state = OrderState.PARTIAL
+    else:
+        state = OrderState.DELIVERED
     return UpstreamOrder(
         ref,
         state,
         str(body["id"]) if body.get("id") is not None else None,
         codes,
-        len(codes),
+        delivered,
         int(body["total"]) if body.get("total") is not None else None,
+        error if state in (OrderState.FAILED, OrderState.PARTIAL) else None,
     )
+
+
+def _field_names(card: dict[str, Any]) -> tuple[str, ...]:
+    fields = card.get("account_fields") or []
+    return tuple(str(f["name"]) for f in fields if isinstance(f, dict) and f.get("name"))
 
 
 class KamengAdapter:
@@ -103,6 +135,10 @@ class KamengAdapter:
                         face_value=int(card["face_value"]),
                         stock=None if line.get("stock") is None else int(line["stock"]),
                         selling=True,  # the catalogue lists only SKUs on sale
+                        kind=ProductKind.DIRECT
+                        if card.get("kind") == "direct"
+                        else ProductKind.CODES,
+                        account_fields=_field_names(card),
                         category=str(card.get("category") or "") or None,
                     )
                 )
@@ -117,12 +153,10 @@ class KamengAdapter:
     async def place_order(
         self, ref: str, product_id: str, quantity: int, account: AccountRef | None = None
     ) -> UpstreamOrder:
-        status, data = await self._call(
-            "POST",
-            "/api/v1/orders",
-            {"sku": product_id, "quantity": quantity},
-            {"Idempotency-Key": ref},
-        )
+        payload: dict[str, Any] = {"sku": product_id, "quantity": quantity}
+        if account is not None and account.fields:
+            payload["account"] = dict(account.fields)
+        status, data = await self._call("POST", "/api/v1/orders", payload, {"Idempotency-Key": ref})
         if status >= 400:  # refused: out of stock, balance, unknown SKU — nothing charged
             return UpstreamOrder(ref, OrderState.FAILED, error=_error_code(data) or str(status))
         return order_of(ref, data)
@@ -138,7 +172,7 @@ class KamengAdapter:
         return order_of(ref, data)
 
     def verify_callback(self, headers: Mapping[str, str], body: bytes) -> UpstreamOrder:
-        raise UpstreamCallbackRefused(reason="no_callbacks")  # a Kameng delivers at once
+        raise UpstreamCallbackRefused(reason="no_callbacks")  # a Kameng is polled
 
 
 def _error_code(data: dict[str, Any]) -> str | None:

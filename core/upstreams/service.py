@@ -51,7 +51,7 @@ from core.upstreams.adapter import (
     UpstreamAdapter,
     UpstreamProduct,
 )
-from core.upstreams.http import UrllibClient
+from core.upstreams.http import DEFAULT_TIMEOUT, UrllibClient
 
 UPSTREAM_ALERT = "upstream_alert"  # outbox kind: to each admin, a sync failed / recovered
 UPSTREAM_SYNC = "upstream.sync"  # job kind: sync every enabled upstream, then the next run
@@ -212,11 +212,14 @@ class Upstreams:
         adapters: AdapterFactory | None = None,
         sync_every: timedelta = timedelta(minutes=15),
         callback_base: str = "",
+        timeout_seconds: float = DEFAULT_TIMEOUT,
     ) -> None:
         self._db = db
         self._clock = clock
         self._cipher = cipher
-        self._adapters = adapters or default_adapters(UrllibClient(), clock, callback_base)
+        self._adapters = adapters or default_adapters(
+            UrllibClient(timeout_seconds), clock, callback_base
+        )
         self._every = sync_every
 
     # --- the registry ---

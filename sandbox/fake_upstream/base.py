@@ -43,6 +43,7 @@ class FakeOrder:
     status: str  # paid, delivered, partially_delivered, canceled
     codes: list[str] = field(default_factory=list)
     callback_url: str | None = None
+    account: dict[str, str] = field(default_factory=dict)  # a direct top-up's account
 
 
 @dataclass
@@ -109,6 +110,7 @@ class FakeUpstream:
         self._runner: web.AppRunner | None = None
         self.base_url = ""
         self.timeout_seconds = 30.0
+        self.answer_delay = 0.0  # seconds every answer waits (a distant, slow upstream)
 
     def app(self) -> web.Application:
         raise NotImplementedError

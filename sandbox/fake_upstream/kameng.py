@@ -1,8 +1,12 @@
 """A fake Kameng reseller API (``/api/v1``): the catalogue, ``me``, orders with
-``Idempotency-Key`` replay, errors as ``{"error": {"code", …}}`` — as ``web/`` answers."""
+``Idempotency-Key`` replay, errors as ``{"error": {"code", …}}`` — as ``web/`` answers.
+An order not delivered at once is ``fulfilling`` (with its ``fulfilment``) until the
+scenario delivers it (``delivered``, ``partially_delivered``) or fails it (``failed``), as a
+Kameng's order bought upstream or fulfilled by its supplier is."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -15,6 +19,15 @@ def _error(status: int, code: str) -> web.Response:
     return web.json_response(
         {"error": {"code": code, "message": code, "details": {}}}, status=status
     )
+
+
+#: the fake's order status → a Kameng order's ``status``
+STATUS = {
+    "paid": "fulfilling",  # taken, not delivered yet
+    "delivered": "delivered",
+    "partially_delivered": "partially_delivered",
+    "canceled": "failed",
+}
 
 
 class FakeKameng(FakeUpstream):
@@ -36,6 +49,8 @@ class FakeKameng(FakeUpstream):
     @web.middleware
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests.append((request.method, request.path))
+        if self.answer_delay:
+            await asyncio.sleep(self.answer_delay)
         if self.catalogue.failing is not None:
             return _error(self.catalogue.failing, "internal")
         if request.headers.get("Authorization") != f"Bearer {self.key}":
@@ -86,20 +101,41 @@ class FakeKameng(FakeUpstream):
             return _error(404, "not_found")
         face = p.face_value if p.face_value is not None else p.cost
         return web.json_response(
-            {**self._line(p), "category": p.category, "face_value": face, "currency": "CNY"}
+            {
+                **self._line(p),
+                "category": p.category,
+                "face_value": face,
+                "currency": "CNY",
+                "kind": "direct" if p.direct_fields else "codes",
+                "account_fields": [
+                    {"name": f, "pattern": ".+", "label_en": f, "label_zh": f}
+                    for f in p.direct_fields
+                ],
+            }
         )
 
-    @staticmethod
-    def _order_body(order: FakeOrder) -> dict[str, Any]:
-        return {
+    def _order_body(self, order: FakeOrder) -> dict[str, Any]:
+        product = self.catalogue.products.get(order.product_id)
+        direct = product is not None and bool(product.direct_fields)
+        codes = [] if direct else order.codes  # a direct top-up delivers units, no codes
+        body: dict[str, Any] = {
             "id": order.id,
             "sku": f"SKU{order.product_id}",
             "quantity": order.quantity,
             "total": order.amount,
-            "status": "refunded" if order.status == "canceled" else "paid",
-            "codes": [{"number": c} for c in order.codes],
+            "status": STATUS[order.status],
+            "codes": [{"number": c} for c in codes],
             "currency": "CNY",
         }
+        if order.status != "delivered" or direct:  # delivered later: its fulfilment
+            units = len(order.codes) if order.status != "canceled" else 0
+            body["fulfilment"] = {
+                "account": order.account,
+                "delivered": units,
+                "refunded": 0 if order.status == "paid" else order.quantity - units,
+                "reason": "upstream failed" if order.status == "canceled" else None,
+            }
+        return body
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
         ref = request.headers.get("Idempotency-Key", "").strip()
@@ -108,15 +144,20 @@ class FakeKameng(FakeUpstream):
         try:
             data = json.loads(await request.read())
             code, quantity = str(data["sku"]), int(data["quantity"])
-        except (ValueError, KeyError, TypeError):
+            account = {str(k): str(v) for k, v in (data.get("account") or {}).items()}
+        except (ValueError, KeyError, TypeError, AttributeError):
             return _error(400, "invalid_input")
         replay = ref in self.catalogue.orders
         product = self._find(code)
         if product is None and not replay:
             return _error(404, "not_found")
+        if product is not None and not replay and set(account) != set(product.direct_fields):
+            return _error(400, "invalid_account")
         taken = self.catalogue.take(ref, product.id if product else 0, quantity)
         if isinstance(taken, str):
             return _error(409, "out_of_stock" if taken == "insufficient_stock" else taken)
+        if not replay:
+            taken.account = account
         if self.catalogue.mode is Mode.TIMEOUT and not replay:
             await self.hang()
         return web.json_response(self._order_body(taken), status=200 if replay else 201)

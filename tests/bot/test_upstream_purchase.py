@@ -59,3 +59,31 @@ async def test_codes_from_the_upstream_at_once_and_a_slow_one_told_later(
     await shop.procurement.poll_due("test")
     await ann.wait_for_message(lambda m: "Order #2" in m.content and "✅ delivered" in m.content)
     assert (await shop.shop.order(RESELLER, 2)).codes == ["FAKE-kameng-2-1"]
+
+
+async def test_an_upstream_direct_top_up_asks_for_the_fields_the_upstream_names(
+    server: FakeTelegramServer, shop: Platform, fake: FakeDujiao, clock: FakeClock
+) -> None:
+    fake.catalogue.products.clear()
+    fake.catalogue.add(FakeProduct(5, "MLBB 86", cost=18_40, direct_fields=("user_id", "zone")))
+    code = await _ready(shop, fake)
+    ann = server.user(RESELLER, first_name="Ann", language_code="en", started=True)
+    fake.catalogue.mode = Mode.SLOW
+
+    await ann.send_text(f"/buy {code} 1")
+    await ann.wait_for_message(lambda m: "type the user_id" in m.content)
+    await ann.send_text("12345678")
+    await ann.wait_for_message(lambda m: "type the zone" in m.content)
+    await ann.send_text("2001")
+    quote = await ann.wait_for_message(lambda m: "Total:" in m.content)
+    await ann.press("✅ Confirm", message=quote)
+    await ann.wait_for_message(lambda m: "Order #1" in m.content and "topped up" in m.content)
+
+    [order] = fake.catalogue.orders.values()  # placed there once
+    seen = await shop.shop.order(RESELLER, 1)
+    assert seen.fulfilment is not None
+    assert seen.fulfilment.account == {"user_id": "12345678", "zone": "2001"}
+    fake.catalogue.fill(order, 1)
+    clock.advance(minutes=1)
+    await shop.procurement.poll_due("test")
+    await ann.wait_for_message(lambda m: "Order #1" in m.content and "✅ delivered" in m.content)

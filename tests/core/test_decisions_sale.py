@@ -101,6 +101,10 @@ def _charge(rate_bps: int, supplier: int, spread: int, commission: int, **kw: in
         ),
         # no ladder at all: no commission
         ({"ladder": ()}, _charge(0, 88_50, 3_50, 0)),
+        # an upstream's product: the upstream is owed its cost, 85.00, no more and no less;
+        # no commission, the whole 7.00 spread is the platform's
+        ({"upstream_sku_id": 7}, _charge(0, 85_00, 7_00, 0)),
+        ({"upstream_sku_id": 7, "spread_supplier_bps": 7000}, _charge(0, 85_00, 7_00, 0)),
         # a 70/30 spread ratio: the supplier gets 4.90 of the 7.00
         ({"spread_supplier_bps": 7000}, _charge(300, 87_20, 2_10, 2_70)),  # ⌈2.697⌉ = 2.70
         # a credit line lets the buyer go down to minus it

@@ -12,8 +12,9 @@ import pytest
 from core.checks import check_ledger
 from core.models import OrderStatus
 from core.orders import Receipt
-from core.platform import Platform
+from core.platform import Platform, build_platform
 from core.procurement import ref_of
+from core.settings import Settings
 from core.upstreams.service import NewUpstream
 from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeKameng, FakeProduct, Mode
 from sandbox.fake_upstream.base import FakeUpstream
@@ -78,10 +79,9 @@ async def test_codes_at_once_are_delivered_as_from_stock(
     assert (await check_ledger(platform.db)).ok
 
 
-DUJIAO_ONLY = pytest.mark.parametrize("fake", ["dujiao"], indirect=True)  # a Kameng is at once
+DUJIAO_ONLY = pytest.mark.parametrize("fake", ["dujiao"], indirect=True)  # callbacks
 
 
-@DUJIAO_ONLY
 async def test_a_slow_order_is_polled_until_delivered(
     platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
 ) -> None:
@@ -102,7 +102,6 @@ async def test_a_slow_order_is_polled_until_delivered(
     assert (await check_ledger(platform.db)).ok
 
 
-@DUJIAO_ONLY
 @pytest.mark.parametrize(
     ("mode", "status", "paid"),
     [
@@ -151,7 +150,6 @@ async def test_a_lost_answer_is_recovered_without_buying_twice(
     assert (await check_ledger(platform.db)).ok
 
 
-@DUJIAO_ONLY
 async def test_the_deadline_fails_a_slow_order_and_reconcile_names_the_difference(
     platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
 ) -> None:
@@ -181,3 +179,90 @@ async def test_the_upstreams_signed_callback_completes_the_order_and_a_forged_on
     with pytest.raises(UpstreamCallbackRefused):
         await platform.procurement.callback("up", {}, b'{"downstream_order_no": "kameng-1"}')
     assert (await platform.shop.order(RESELLER, receipt.order_id)).status is OrderStatus.FULFILLING
+
+
+KAMENG_ONLY = pytest.mark.parametrize("fake", ["kameng"], indirect=True)
+
+
+@KAMENG_ONLY
+async def test_a_direct_upstream_product_asks_for_its_account_and_passes_it_on(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    from core.errors import InvalidAccount
+
+    fake.catalogue.add(
+        FakeProduct(2, "MLBB 86", cost=18_40, face_value=20_00, direct_fields=("uid", "zone"))
+    )
+    await platform.upstreams.sync("up")
+    page = await platform.storefront.skus(RESELLER, limit=10)
+    direct = next(line.code for line in page.lines if line.code != sku)
+    spec = await platform.fulfilments.direct_spec(direct)
+    assert spec is not None and [f.name for f in spec.fields] == ["uid", "zone"]
+    assert await platform.fulfilments.direct_spec(sku) is None  # codes: nothing to ask
+
+    with pytest.raises(InvalidAccount):  # refused here, nothing bought there
+        await platform.shop.buy_now(RESELLER, direct, 1, idempotency_key="d0", account={})
+    assert not fake.catalogue.orders
+
+    fake.catalogue.mode = Mode.SLOW
+    account = {"uid": "12345678", "zone": "2001"}
+    receipt = await platform.shop.buy_now(
+        RESELLER, direct, 1, idempotency_key="d1", account=account
+    )
+    assert isinstance(receipt, Receipt) and receipt.status is OrderStatus.FULFILLING
+    [order] = fake.catalogue.orders.values()
+    assert order.account == account
+
+    fake.catalogue.fill(order, 1)
+    clock.advance(minutes=1)
+    await platform.procurement.poll_due("worker")
+    seen = await platform.shop.order(RESELLER, receipt.order_id)
+    assert seen.status is OrderStatus.DELIVERED and seen.codes == []
+    assert await balance(platform) == 500_00 - receipt.total
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_price_change_at_the_upstream_between_quote_and_buy(
+    platform: Platform, fake: FakeUpstream, sku: str
+) -> None:
+    """The reseller pays what they were quoted; the upstream charges its new price; the
+    next sync reprices the SKU, and the order is bought there once."""
+    quote = await platform.quotes.quote(RESELLER, sku, 1)
+    fake.catalogue.set_price(1, 95_00)  # dearer at the upstream, after our quote
+
+    receipt = await platform.shop.buy(RESELLER, quote.id, idempotency_key="q")
+
+    assert isinstance(receipt, Receipt) and receipt.status is OrderStatus.DELIVERED
+    assert receipt.total == 99_36 and await balance(platform) == 500_00 - 99_36
+    [order] = fake.catalogue.orders.values()
+    assert order.amount == 95_00  # what the upstream took from our balance there
+    await platform.upstreams.sync("up")
+    [line] = (await platform.storefront.skus(RESELLER, limit=10)).lines
+    assert line.my_price == 100_00  # 95.00 + 8 % is over the face value: capped there
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_timeout_after_the_upstream_took_the_order_is_recovered_without_buying_twice(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock, settings: Settings
+) -> None:
+    impatient = build_platform(
+        settings.model_copy(update={"upstream_timeout_seconds": 0.3}), clock=clock, db=platform.db
+    )
+    fake.catalogue.mode = Mode.TIMEOUT
+    fake.timeout_seconds = 1.0
+
+    receipt = await impatient.shop.buy_now(RESELLER, sku, 1, idempotency_key="t")
+
+    assert isinstance(receipt, Receipt) and receipt.status is OrderStatus.PENDING
+    assert await balance(platform) == 500_00 - 99_36  # held, not lost
+    [order] = fake.catalogue.orders.values()  # taken there, the answer never reached us
+    fake.catalogue.mode = Mode.IMMEDIATE
+    fake.catalogue.fill(order, 1)
+    clock.advance(minutes=1)
+    await impatient.procurement.poll_due("worker")  # placed again: the same order answers
+
+    seen = await platform.shop.order(RESELLER, receipt.order_id)
+    assert seen.status is OrderStatus.DELIVERED and seen.codes == order.codes
+    assert len(fake.catalogue.orders) == 1 and await balance(platform) == 500_00 - 99_36
+    assert await platform.procurement.reconcile("up") == []
+    assert (await check_ledger(platform.db)).ok
