@@ -199,3 +199,21 @@ def commission_usage() -> str:
         "or a category's name); remove one: /commission SCHEDULE FROM_UNITS remove. "
         "A change applies to later sales only."
     )
+
+
+def terms_usage(max_rate_bps: int, max_term_days: int) -> str:
+    return _(
+        "Usage: /credit TELEGRAM_ID terms LIMIT RATE_BPS TERM_DAYS, e.g. "
+        "<code>/credit 1001 terms 500.00 5 30</code> (a limit in yuan, at most {rate} basis "
+        "points a day, 1 to {days} days)."
+    ).format(rate=max_rate_bps, days=max_term_days)
+
+
+def terms_hint(telegram_id: int) -> str:
+    return _("Change the terms: <code>/credit {id} terms LIMIT RATE_BPS TERM_DAYS</code>").format(
+        id=telegram_id
+    )
+
+
+def terms_set(telegram_id: int) -> str:
+    return _("✅ Credit line terms of {id} set; the term starts today.").format(id=telegram_id)

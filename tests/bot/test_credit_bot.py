@@ -166,3 +166,41 @@ async def test_past_due_the_reseller_and_the_admin_are_reminded(
     await reseller.wait_for_message(
         lambda m: "Past due: top up ¥42.06 to repay" in m.content and "(overdue)" in m.content
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", {"set": "Credit line terms of 1001 set", "usage": "Usage: /credit TELEGRAM_ID terms",
+                "terms": "Limit ¥800.00 · 0.07% a day · 45 days", "hint": "Change the terms"}),
+        ("zh-CN", {"set": "已设置 1001 的账期条款", "usage": "用法：/credit TELEGRAM_ID terms",
+                   "terms": "¥800.00", "hint": "修改条款"}),
+    ],
+)  # fmt: skip
+async def test_an_admin_edits_a_lines_terms_and_bad_terms_are_explained(
+    server: FakeTelegramServer,
+    shop: Platform,
+    clock: FakeClock,
+    language: str,
+    words: dict[str, str],
+) -> None:
+    await history(shop, clock, RESELLER)
+    await shop.catalogue.set_language(ADMIN_ID, language)
+    admin = server.user(ADMIN_ID, language_code=language, started=True)
+    await admin.send_text(f"/credit {RESELLER}")
+    await admin.wait_for_message(lambda m: words["hint"] in m.content)
+    for bad in ("-5 5 30", "abc 5 30", "800 -1 30", "800 5 0", "800 5 99999999999", "800 5",
+                "99999999999999999999 5 30", "800 5000 30"):  # fmt: skip
+        await admin.send_text(f"/credit {RESELLER} terms {bad}")
+        await admin.wait_for_message(lambda m: words["usage"] in m.content)
+    await admin.send_text(f"/credit {RESELLER} terms 800.00 7 45")
+    done = await admin.wait_for_message(lambda m: words["set"] in m.content)
+    assert words["terms"] in done.content
+    line = await shop.credit.statement(RESELLER)
+    assert (line.limit, line.rate_bps, line.term_days) == (800_00, 7, 45)
+    # a reseller typing the admin's command changes nothing
+    reseller = server.user(RESELLER, started=True)
+    await reseller.send_text(f"/credit {RESELLER} terms 99999.00 0 365")
+    await reseller.wait_for_message()
+    line = await shop.credit.statement(RESELLER)
+    assert (line.limit, line.rate_bps, line.term_days) == (800_00, 7, 45)
