@@ -26,9 +26,21 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, leases
@@ -66,6 +78,7 @@ INTERRUPTED = "interrupted: delivery unknown (worker stopped without finishing)"
 AUDIENCES = ("resellers", "level", "category", "suppliers", "buyers")
 BUYERS = "buyers"  # a supplier's own past buyers, paid with broadcast credits (ref: the service)
 _TAG = re.compile(r"<[^>]*>")
+T = TypeVar("T")
 _SENDING = BroadcastCampaign.status == CampaignStatus.SENDING
 
 
@@ -245,21 +258,24 @@ async def _count(session: AsyncSession, audience: Audience, now: datetime) -> in
     return int(await session.scalar(query) or 0)
 
 
+def _running_credits(query: Select[T], user: User, now: datetime) -> Select[T]:
+    """``query`` narrowed to the user's broadcast-credits services running at ``now``."""
+    return query.join(ServiceOffer, ServiceOffer.id == ServiceSubscription.offer_id).where(
+        ServiceSubscription.user_id == user.id,
+        ServiceOffer.kind == ServiceKind.BROADCAST_CREDITS,
+        ServiceSubscription.status == SubscriptionStatus.ACTIVE,
+        ServiceSubscription.ends_at > now,
+    )
+
+
 async def _credits_of(
     session: AsyncSession, user: User, now: datetime, *, lock: bool = False
 ) -> ServiceSubscription | None:
     """The supplier's running broadcast-credits service with credits left (the one ending
     first, so credits about to expire are spent first)."""
     query = (
-        select(ServiceSubscription)
-        .join(ServiceOffer, ServiceOffer.id == ServiceSubscription.offer_id)
-        .where(
-            ServiceSubscription.user_id == user.id,
-            ServiceOffer.kind == ServiceKind.BROADCAST_CREDITS,
-            ServiceSubscription.status == SubscriptionStatus.ACTIVE,
-            ServiceSubscription.ends_at > now,
-            ServiceSubscription.credits > 0,
-        )
+        _running_credits(select(ServiceSubscription), user, now)
+        .where(ServiceSubscription.credits > 0)
         .order_by(ServiceSubscription.ends_at, ServiceSubscription.id)
         .limit(1)
     )
@@ -415,14 +431,7 @@ class Broadcasts:
         async with self._db.reading() as session:
             user = await load_user(session, supplier_telegram_id)
             total = await session.scalar(
-                select(func.sum(ServiceSubscription.credits))
-                .join(ServiceOffer, ServiceOffer.id == ServiceSubscription.offer_id)
-                .where(
-                    ServiceSubscription.user_id == user.id,
-                    ServiceOffer.kind == ServiceKind.BROADCAST_CREDITS,
-                    ServiceSubscription.status == SubscriptionStatus.ACTIVE,
-                    ServiceSubscription.ends_at > now,
-                )
+                _running_credits(select(func.sum(ServiceSubscription.credits)), user, now)
             )
             return int(total or 0)
 
