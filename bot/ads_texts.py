@@ -202,9 +202,12 @@ def buy_button() -> str:
 
 
 def service_bought(sub: SubscriptionView) -> str:
-    return _("✅ {service} is yours until {ends}.").format(
+    bought = _("✅ {service} is yours until {ends}.").format(
         service=SERVICES[sub.offer.kind], ends=fmt.moment(sub.ends_at)
     )
+    if sub.offer.kind is ServiceKind.BROADCAST_CREDITS:
+        return bought + "\n" + _("Write to your past buyers with /promote.")
+    return bought
 
 
 def service_stopped(payload: dict[str, Any]) -> str:

@@ -58,18 +58,23 @@ def statement(s: CreditStatement) -> str:
     return "\n".join(lines)
 
 
-def suggestion(s: Suggestion) -> str:
+def suggestion(s: Suggestion, *, has_line: bool = False) -> str:
+    """What the history suggests; ``has_line``: an admin reviewing a line already granted."""
     h = s.history
+    if s.limit <= 0 and has_line:
+        return _("📊 The last 90 days would suggest no line now.")
     if s.limit <= 0:
         return _(
             "💳 No credit line yet. Your last 90 days do not suggest one yet: "
             "buy and top up regularly, then ask again."
         )
+    if has_line:
+        head = _("📊 From the last 90 days we would suggest {limit} now:")
+    else:
+        head = _("💳 No credit line yet. From your last 90 days we suggest {limit}:")
     return "\n".join(
         [
-            _("💳 No credit line yet. From your last 90 days we suggest {limit}:").format(
-                limit=fmt.amount(s.limit)
-            ),
+            head.format(limit=fmt.amount(s.limit)),
             _("· spend {spend} (a month {month})").format(
                 spend=fmt.amount(h.spend_90d), month=fmt.amount(s.monthly_spend)
             ),

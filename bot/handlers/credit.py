@@ -59,7 +59,8 @@ async def show(
         line, suggestion = await credit.review(user.telegram_id, int(words[0]))
         texts = [credit_texts.statement(line)] if line else []
         hint = credit_texts.terms_hint(int(words[0]))
-        await message.answer("\n\n".join([*texts, credit_texts.suggestion(suggestion), hint]))
+        suggested = credit_texts.suggestion(suggestion, has_line=line is not None)
+        await message.answer("\n\n".join([*texts, suggested, hint]))
         return
     mine = await credit.mine(user.telegram_id)
     if isinstance(mine, CreditStatement):

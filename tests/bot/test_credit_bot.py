@@ -172,9 +172,11 @@ async def test_past_due_the_reseller_and_the_admin_are_reminded(
     ("language", "words"),
     [
         ("en", {"set": "Credit line terms of 1001 set", "usage": "Usage: /credit TELEGRAM_ID terms",
-                "terms": "Limit ¥800.00 · 0.07% a day · 45 days", "hint": "Change the terms"}),
+                "terms": "Limit ¥800.00 · 0.07% a day · 45 days", "hint": "Change the terms",
+                "suggest": "we would suggest", "none": "No credit line yet"}),
         ("zh-CN", {"set": "已设置 1001 的账期条款", "usage": "用法：/credit TELEGRAM_ID terms",
-                   "terms": "¥800.00", "hint": "修改条款"}),
+                   "terms": "¥800.00", "hint": "修改条款", "suggest": "目前建议额度",
+                   "none": "你还没有账期额度"}),
     ],
 )  # fmt: skip
 async def test_an_admin_edits_a_lines_terms_and_bad_terms_are_explained(
@@ -198,6 +200,10 @@ async def test_an_admin_edits_a_lines_terms_and_bad_terms_are_explained(
     assert words["terms"] in done.content
     line = await shop.credit.statement(RESELLER)
     assert (line.limit, line.rate_bps, line.term_days) == (800_00, 7, 45)
+    # the admin's review of a granted line no longer says "no credit line yet"
+    await admin.send_text(f"/credit {RESELLER}")
+    review = await admin.wait_for_message(lambda m: words["hint"] in m.content)
+    assert words["suggest"] in review.content and words["none"] not in review.content
     # a reseller typing the admin's command changes nothing
     reseller = server.user(RESELLER, started=True)
     await reseller.send_text(f"/credit {RESELLER} terms 99999.00 0 365")

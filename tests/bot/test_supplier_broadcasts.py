@@ -53,7 +53,11 @@ async def test_a_supplier_spends_credits_on_his_own_buyers_and_gets_unreached_on
     await li.send_text("/promote")
     await li.wait_for_message(lambda m: "你没有群发额度" in m.content)
 
-    await shop.paid_services.buy(SAM, "promo-3", idempotency_key="p1")
+    await sam.send_text("/services")
+    await sam.wait_for_message(lambda m: "Paid services" in m.content)
+    await sam.press("Broadcast credits · ¥30.00")
+    await sam.press("✅ Buy", message=await sam.wait_for_message(lambda m: m.buttons != []))
+    await sam.wait_for_message(lambda m: "Write to your past buyers with /promote" in m.content)
     await sam.send_text("/promote")
     await sam.wait_for_message(lambda m: "You have 3 broadcast credits" in m.content)
     await sam.send_html(PROMO)
