@@ -148,7 +148,11 @@ def auction_result(payload: dict[str, Any]) -> str:
 
 def _billing(billing: ServiceBilling, days: int) -> str:
     if billing is ServiceBilling.MONTHLY:
+        if days == 1:
+            return _("every day, renewed automatically")
         return _("every {days} days, renewed automatically").format(days=days)
+    if days == 1:
+        return _("once, for one day")
     return _("once, for {days} days").format(days=days)
 
 

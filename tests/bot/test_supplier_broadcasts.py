@@ -53,8 +53,12 @@ async def test_a_supplier_spends_credits_on_his_own_buyers_and_gets_unreached_on
     await li.send_text("/promote")
     await li.wait_for_message(lambda m: "你没有群发额度" in m.content)
 
+    await shop.paid_services.price(
+        ADMIN_ID, "demand", ServiceKind.DEMAND_REPORT, ServiceBilling.ONCE, price=40_00, days=1
+    )
     await sam.send_text("/services")
-    await sam.wait_for_message(lambda m: "Paid services" in m.content)
+    listing = await sam.wait_for_message(lambda m: "Paid services" in m.content)
+    assert "¥40.00 · once, for one day" in listing.content  # not "for 1 days"
     await sam.press("Broadcast credits · ¥30.00")
     await sam.press("✅ Buy", message=await sam.wait_for_message(lambda m: m.buttons != []))
     await sam.wait_for_message(lambda m: "Write to your past buyers with /promote" in m.content)
