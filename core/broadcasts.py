@@ -430,6 +430,8 @@ class Broadcasts:
         now = self._clock.now()
         async with self._db.reading() as session:
             user = await load_user(session, supplier_telegram_id)
+            if not user.is_supplier:
+                raise Forbidden(action="broadcast.credits")
             total = await session.scalar(
                 _running_credits(select(func.sum(ServiceSubscription.credits)), user, now)
             )

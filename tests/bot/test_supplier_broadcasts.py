@@ -47,6 +47,9 @@ async def test_a_supplier_spends_credits_on_his_own_buyers_and_gets_unreached_on
     readers = {t: server.user(t, started=True) for t in (*BUYERS, OPTED_OUT, OTHERS)}
     server.block_user(1002, notify_bot=False)
 
+    # a reseller has nobody to promote to: not allowed (credits are for suppliers)
+    await readers[1001].send_text("/promote")
+    await readers[1001].wait_for_message(lambda m: "not allowed" in m.content)
     # no credits yet: told where to buy them, in his language
     await sam.send_text("/promote")
     await sam.wait_for_message(lambda m: "no broadcast credits" in m.content)
