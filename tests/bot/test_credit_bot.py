@@ -138,6 +138,12 @@ async def test_an_admin_edits_a_categorys_schedule(
     assert (await shop.commission.schedules())[-1].tiers == ((0, 100),)
     await admin.send_text("/commission Steam 0 remove")
     await admin.wait_for_message(lambda m: title in m.content and "Steam" not in m.content)
+    # a threshold bigger than any column holds is refused in words, not a crash
+    for huge in ("/commission Steam 99999999999999999999 5", "/commission Steam 3000000000 remove"):
+        await admin.send_text(huge)
+        refusal = await admin.wait_for_message()
+        assert "went wrong" not in refusal.content and "出错" not in refusal.content
+    assert len(await shop.commission.schedules()) == 2
 
     await make_reseller(shop, RESELLER)
     reseller = server.user(RESELLER, "Rui", language_code="en", started=True)
