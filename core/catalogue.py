@@ -186,6 +186,8 @@ async def admin_telegram_ids(session: AsyncSession) -> list[int]:
 
 
 async def load_user(session: AsyncSession, telegram_id: int) -> User:
+    if abs(telegram_id) >= 2**63:  # typed by someone: no user has it, and no column holds it
+        raise NotFound(kind="user", ref=str(telegram_id)[:32])
     user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
     if user is None:
         raise NotFound(kind="user", ref=str(telegram_id))

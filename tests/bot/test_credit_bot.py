@@ -201,6 +201,10 @@ async def test_an_admin_edits_a_lines_terms_and_bad_terms_are_explained(
                 "99999999999999999999 5 30", "800 5000 30"):  # fmt: skip
         await admin.send_text(f"/credit {RESELLER} terms {bad}")
         await admin.wait_for_message(lambda m: words["usage"] in m.content)
+    for huge in ("/credit 99999999999999999999", "/credit 99999999999999999999 terms 5 5 5"):
+        await admin.send_text(huge)  # no such user, in words (was an OverflowError)
+        reply = await admin.wait_for_message()
+        assert "went wrong" not in reply.content and "出错" not in reply.content
     await admin.send_text(f"/credit {RESELLER} terms 800.00 7 45")
     done = await admin.wait_for_message(lambda m: words["set"] in m.content)
     assert words["terms"] in done.content
