@@ -148,7 +148,11 @@ def auction_result(payload: dict[str, Any]) -> str:
 
 def _billing(billing: ServiceBilling, days: int) -> str:
     if billing is ServiceBilling.MONTHLY:
+        if days == 1:
+            return _("every day, renewed automatically")
         return _("every {days} days, renewed automatically").format(days=days)
+    if days == 1:
+        return _("once, for one day")
     return _("once, for {days} days").format(days=days)
 
 
@@ -202,9 +206,12 @@ def buy_button() -> str:
 
 
 def service_bought(sub: SubscriptionView) -> str:
-    return _("✅ {service} is yours until {ends}.").format(
+    bought = _("✅ {service} is yours until {ends}.").format(
         service=SERVICES[sub.offer.kind], ends=fmt.moment(sub.ends_at)
     )
+    if sub.offer.kind is ServiceKind.BROADCAST_CREDITS:
+        return bought + "\n" + _("Write to your past buyers with /promote.")
+    return bought
 
 
 def service_stopped(payload: dict[str, Any]) -> str:

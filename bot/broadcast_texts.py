@@ -70,6 +70,8 @@ def broadcast_audience(kind: str, name: str, days: int | None) -> str:
         )
     if kind == "suppliers":
         return _("suppliers")
+    if kind == "buyers":
+        return _("past buyers of {supplier} who accept promotions").format(supplier=escape(name))
     return _("all resellers")
 
 
@@ -104,7 +106,13 @@ def broadcast_stopping() -> str:
 
 
 def broadcast_report(
-    campaign_id: int, sent: int, blocked: int, failed: int, left: int, stopped: bool
+    campaign_id: int,
+    sent: int,
+    blocked: int,
+    failed: int,
+    left: int,
+    stopped: bool,
+    returned: int = 0,
 ) -> str:
     if stopped:
         head = _("⏹ Broadcast #{id} was stopped.").format(id=campaign_id)
@@ -118,6 +126,8 @@ def broadcast_report(
     ]
     if left:
         lines.append(_("Not sent: {count}").format(count=left))
+    if returned:
+        lines.append(_("Broadcast credits returned: {count}").format(count=returned))
     return "\n".join(lines)
 
 
@@ -133,3 +143,19 @@ def notifications_saved(opted_out: bool) -> str:
     if opted_out:
         return _("You will no longer get promotional broadcasts.")
     return _("You will get promotional broadcasts again.")
+
+
+def credits_none() -> str:
+    return _(
+        "📣 You have no broadcast credits. Buy a broadcast-credits service in /services, "
+        "then write your message here."
+    )
+
+
+def credits_ask_message(credits: int) -> str:
+    return _(
+        "📣 <b>Message your past buyers</b>\nYou have <b>{credits}</b> broadcast credits: one "
+        "is spent per recipient, and credits of recipients who cannot be reached come back.\n"
+        "Send the message exactly as they should see it: text or a photo with a caption. "
+        "/cancel stops."
+    ).format(credits=credits)

@@ -39,7 +39,7 @@ from bot.i18n import LOCALE_OF
 from bot.keyboards import broadcasts as keyboards
 from bot.sender import Outcome as Sent
 from bot.sender import Priority, Sender
-from core.broadcasts import CampaignMessage, CampaignView, Claimed, Counts, Outcome
+from core.broadcasts import BUYERS, CampaignMessage, CampaignView, Claimed, Counts, Outcome
 from core.errors import NotFound
 from core.leases import renewing
 from core.models import RecipientStatus
@@ -339,4 +339,5 @@ def report_text(campaign: CampaignView, counts: Counts) -> str:
         counts.failed,
         counts.pending,
         stopped=campaign.status.value == "cancelled",
+        returned=counts.total - counts.sent if campaign.audience.kind == BUYERS else 0,
     )

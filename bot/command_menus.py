@@ -52,6 +52,7 @@ MENUS: dict[Role, dict[str, LazyProxy]] = {
         "earnings": __("Earnings and withdrawals"),
         "supplier_settings": __("Sales notifications and digests"),
         "ads": __("Bid for a featured slot"),
+        "promote": __("Message your past buyers (broadcast credits)"),
     },
     Role.ADMIN: {
         "admin": __("Admin panel: what waits, users, prices"),

@@ -58,18 +58,23 @@ def statement(s: CreditStatement) -> str:
     return "\n".join(lines)
 
 
-def suggestion(s: Suggestion) -> str:
+def suggestion(s: Suggestion, *, has_line: bool = False) -> str:
+    """What the history suggests; ``has_line``: an admin reviewing a line already granted."""
     h = s.history
+    if s.limit <= 0 and has_line:
+        return _("📊 The last 90 days would suggest no line now.")
     if s.limit <= 0:
         return _(
             "💳 No credit line yet. Your last 90 days do not suggest one yet: "
             "buy and top up regularly, then ask again."
         )
+    if has_line:
+        head = _("📊 From the last 90 days we would suggest {limit} now:")
+    else:
+        head = _("💳 No credit line yet. From your last 90 days we suggest {limit}:")
     return "\n".join(
         [
-            _("💳 No credit line yet. From your last 90 days we suggest {limit}:").format(
-                limit=fmt.amount(s.limit)
-            ),
+            head.format(limit=fmt.amount(s.limit)),
             _("· spend {spend} (a month {month})").format(
                 spend=fmt.amount(h.spend_90d), month=fmt.amount(s.monthly_spend)
             ),
@@ -199,3 +204,21 @@ def commission_usage() -> str:
         "or a category's name); remove one: /commission SCHEDULE FROM_UNITS remove. "
         "A change applies to later sales only."
     )
+
+
+def terms_usage(max_rate_bps: int, max_term_days: int) -> str:
+    return _(
+        "Usage: /credit TELEGRAM_ID terms LIMIT RATE_BPS TERM_DAYS, e.g. "
+        "<code>/credit 1001 terms 500.00 5 30</code> (a limit in yuan, at most {rate} basis "
+        "points a day, 1 to {days} days)."
+    ).format(rate=max_rate_bps, days=max_term_days)
+
+
+def terms_hint(telegram_id: int) -> str:
+    return _("Change the terms: <code>/credit {id} terms LIMIT RATE_BPS TERM_DAYS</code>").format(
+        id=telegram_id
+    )
+
+
+def terms_set(telegram_id: int) -> str:
+    return _("✅ Credit line terms of {id} set; the term starts today.").format(id=telegram_id)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import click
 
 from cli.common import NUMBERS_AS_ARGUMENTS, positive_amount, run_on_platform
+from core.demand import Bought, render_demand_chart, report_csv
 from core.models import ServiceBilling, ServiceKind
 from core.money import format_amount
 from core.paid_services import OfferView
+from core.platform import Platform
 
 
 @click.group("services")
@@ -59,6 +64,40 @@ def of(telegram_id: int) -> None:
             f"#{sub.id}  {sub.offer.code}{sku}  {sub.status.value}  period {sub.period}  "
             f"{sub.starts_at:%Y-%m-%d %H:%M} → {sub.ends_at:%Y-%m-%d %H:%M} UTC"
         )
+
+
+@services.command("demand")
+@click.argument("category_id", type=click.IntRange(1))
+@click.option("--supplier", "supplier", type=int, required=True, help="his Telegram id")
+@click.option("--offer", "offer", required=True, help="the demand_report offer's code")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="the folder for demand.png and demand.csv",
+)
+@click.option("--key", "key", default=None, help="idempotency key (default: category and day)")
+def demand(category_id: int, supplier: int, offer: str, out: Path, key: str | None) -> None:
+    """A demand report of a category for a supplier, charged to his payable (once per key,
+    as in the bot): writes demand.png and demand.csv into --out."""
+
+    async def work(p: Platform) -> tuple[Bought, bytes]:
+        day = p.clock.now().date().isoformat()
+        bought = await p.demand.buy(
+            supplier, offer, category_id, idempotency_key=f"cli:{key or f'{category_id}:{day}'}"
+        )
+        png = await asyncio.to_thread(render_demand_chart, bought.report)
+        return bought, png
+
+    bought, png = run_on_platform(work)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "demand.png").write_bytes(png)
+    (out / "demand.csv").write_bytes(report_csv(bought.report))
+    charged = "already paid" if bought.replayed else f"charged {format_amount(bought.price)}"
+    click.echo(f"demand report of {bought.report.category}: {charged}")
+    click.echo(f"  {out / 'demand.png'}")
+    click.echo(f"  {out / 'demand.csv'}")
 
 
 def _line(view: OfferView) -> str:

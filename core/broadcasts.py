@@ -26,16 +26,28 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, leases
 from core.catalogue import load_user
-from core.clock import Clock
+from core.clock import Clock, as_utc
 from core.db import Database
-from core.errors import InvalidInput, InvalidState, NotFound
+from core.errors import Forbidden, InvalidInput, InvalidState, NotFound
 from core.models import (
     BroadcastCampaign,
     BroadcastOptOut,
@@ -45,7 +57,12 @@ from core.models import (
     Level,
     Order,
     RecipientStatus,
+    ServiceKind,
+    ServiceOffer,
+    ServiceSubscription,
     Sku,
+    SubscriptionStatus,
+    Supplier,
     User,
     UserStatus,
 )
@@ -58,8 +75,10 @@ MAX_URL = 512
 MAX_DAYS = 3650
 LEASE = timedelta(seconds=30)  # the default; ``Settings.lease_seconds``
 INTERRUPTED = "interrupted: delivery unknown (worker stopped without finishing)"
-AUDIENCES = ("resellers", "level", "category", "suppliers")
+AUDIENCES = ("resellers", "level", "category", "suppliers", "buyers")
+BUYERS = "buyers"  # a supplier's own past buyers, paid with broadcast credits (ref: the service)
 _TAG = re.compile(r"<[^>]*>")
+T = TypeVar("T")
 _SENDING = BroadcastCampaign.status == CampaignStatus.SENDING
 
 
@@ -123,7 +142,7 @@ class Audience:
     def validate(self) -> None:
         if self.kind not in AUDIENCES:
             raise InvalidInput(field="audience", value=self.kind)
-        if self.kind in ("level", "category") and self.ref is None:
+        if self.kind in ("level", "category", BUYERS) and self.ref is None:
             raise InvalidInput(field="audience_ref", value=None)
         if self.kind == "category" and not (self.days and 0 < self.days <= MAX_DAYS):
             raise InvalidInput(field="days", value=self.days, max=MAX_DAYS)
@@ -195,6 +214,14 @@ def _audience_filter(audience: Audience, now: datetime) -> ColumnElement[bool]:
     resellers = and_(active, User.is_reseller, ~opted_out)
     if audience.kind == "level":
         return and_(resellers, User.level_id == audience.ref)
+    if audience.kind == BUYERS:  # the paying supplier's own past buyers
+        supplier = (
+            select(ServiceSubscription.payer_owner)
+            .where(ServiceSubscription.id == audience.ref)
+            .scalar_subquery()
+        )
+        bought_here = exists().where(Order.user_id == User.id).where(Order.supplier_id == supplier)
+        return and_(resellers, bought_here)
     if audience.kind == "category":
         since = now - timedelta(days=audience.days or 0)
         bought = (
@@ -213,6 +240,12 @@ async def _audience_name(session: AsyncSession, audience: Audience) -> str:
         name = await session.scalar(select(Level.name).where(Level.id == audience.ref))
     elif audience.kind == "category":
         name = await session.scalar(select(Category.name).where(Category.id == audience.ref))
+    elif audience.kind == BUYERS:
+        name = await session.scalar(
+            select(Supplier.name)
+            .join(ServiceSubscription, ServiceSubscription.payer_owner == Supplier.id)
+            .where(ServiceSubscription.id == audience.ref)
+        )
     else:
         return ""
     if name is None:
@@ -223,6 +256,42 @@ async def _audience_name(session: AsyncSession, audience: Audience) -> str:
 async def _count(session: AsyncSession, audience: Audience, now: datetime) -> int:
     query = select(func.count()).select_from(User).where(_audience_filter(audience, now))
     return int(await session.scalar(query) or 0)
+
+
+def _running_credits(query: Select[T], user: User, now: datetime) -> Select[T]:
+    """``query`` narrowed to the user's broadcast-credits services running at ``now``."""
+    return query.join(ServiceOffer, ServiceOffer.id == ServiceSubscription.offer_id).where(
+        ServiceSubscription.user_id == user.id,
+        ServiceOffer.kind == ServiceKind.BROADCAST_CREDITS,
+        ServiceSubscription.status == SubscriptionStatus.ACTIVE,
+        ServiceSubscription.ends_at > now,
+    )
+
+
+async def _credits_of(
+    session: AsyncSession, user: User, now: datetime, *, lock: bool = False
+) -> ServiceSubscription | None:
+    """The supplier's running broadcast-credits service with credits left (the one ending
+    first, so credits about to expire are spent first)."""
+    query = (
+        _running_credits(select(ServiceSubscription), user, now)
+        .where(ServiceSubscription.credits > 0)
+        .order_by(ServiceSubscription.ends_at, ServiceSubscription.id)
+        .limit(1)
+    )
+    return await session.scalar(query.with_for_update() if lock else query)
+
+
+async def _may_run(
+    session: AsyncSession, campaign: BroadcastCampaign, telegram_id: int, action: str
+) -> User:
+    """An admin campaign is run by admins; a supplier's (credits) campaign by him alone."""
+    if campaign.audience != BUYERS:
+        return await require_admin(session, telegram_id, action)
+    user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    if user is None or user.id != campaign.admin_user_id:
+        raise Forbidden(action=action)
+    return user
 
 
 async def _campaign(session: AsyncSession, campaign_id: int, *, lock: bool) -> BroadcastCampaign:
@@ -321,18 +390,76 @@ class Broadcasts:
             count = await _count(session, audience, now)
             return self._view(campaign, name, count)
 
+    async def draft_for_supplier(
+        self, supplier_telegram_id: int, message: CampaignMessage
+    ) -> CampaignView:
+        """A supplier's campaign to his own past buyers (resellers who did not opt out),
+        paid with broadcast credits: one credit per recipient, taken when he presses Send;
+        the preview counts at most as many recipients as he has credits."""
+        message.validate()
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            user = await load_user(session, supplier_telegram_id)
+            if not user.is_supplier:
+                raise Forbidden(action="broadcast.credits")
+            sub = await _credits_of(session, user, now)
+            if sub is None:
+                raise InvalidState(what="broadcast_credits", state="none", ref="")
+            audience = Audience(BUYERS, ref=sub.id)
+            campaign = BroadcastCampaign(
+                admin_user_id=user.id,
+                admin_chat_id=user.telegram_id,
+                kind=message.kind,
+                body_html=message.body_html,
+                photo_file_id=message.photo_file_id,
+                button_label=message.button_label,
+                button_url=message.button_url,
+                audience=BUYERS,
+                audience_ref=sub.id,
+                status=CampaignStatus.DRAFT,
+                created_at=now,
+            )
+            session.add(campaign)
+            await session.flush()
+            count = min(await _count(session, audience, now), sub.credits)
+            name = await _audience_name(session, audience)
+            return self._view(campaign, name, count)
+
+    async def credits(self, supplier_telegram_id: int) -> int:
+        """Broadcast credits a supplier can spend now (all his running services)."""
+        now = self._clock.now()
+        async with self._db.reading() as session:
+            user = await load_user(session, supplier_telegram_id)
+            if not user.is_supplier:
+                raise Forbidden(action="broadcast.credits")
+            total = await session.scalar(
+                _running_credits(select(func.sum(ServiceSubscription.credits)), user, now)
+            )
+            return int(total or 0)
+
     async def start(self, campaign_id: int, admin_telegram_id: int) -> Started:
         """Queue one recipient row per user of the audience (as it is now) and hand the
         campaign to the worker. Pressing Send twice queues once."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            await require_admin(session, admin_telegram_id, "broadcast.start")
             campaign = await _campaign(session, campaign_id, lock=True)
+            await _may_run(session, campaign, admin_telegram_id, "broadcast.start")
             audience = _audience(campaign)
             name = await _audience_name(session, audience)
             if campaign.status is not CampaignStatus.DRAFT:
                 total = (await _counts(session, campaign.id)).total
                 return Started(self._view(campaign, name, total), already=True)
+            credits: ServiceSubscription | None = None
+            if audience.kind == BUYERS:
+                credits = await session.get(ServiceSubscription, audience.ref, with_for_update=True)
+                usable = (
+                    credits is not None
+                    and credits.status is SubscriptionStatus.ACTIVE
+                    and as_utc(credits.ends_at) > now
+                    and credits.credits > 0
+                )
+                if not usable:
+                    raise InvalidState(what="broadcast_credits", state="none", ref="")
             users = select(
                 literal(campaign.id),
                 User.id,
@@ -340,6 +467,8 @@ class Broadcasts:
                 literal(RecipientStatus.PENDING.value),
                 literal(0),
             ).where(_audience_filter(audience, now))
+            if credits is not None:  # as many recipients as credits, earliest users first
+                users = users.order_by(User.id).limit(credits.credits)
             await session.execute(
                 insert(BroadcastRecipient).from_select(
                     ["campaign_id", "user_id", "telegram_id", "status", "attempts"], users
@@ -348,10 +477,12 @@ class Broadcasts:
             campaign.status = CampaignStatus.SENDING
             campaign.started_at = now
             total = (await _counts(session, campaign.id)).total
+            if credits is not None:
+                credits.credits -= total  # one credit per recipient; unreached ones come back
             await audit.append(
                 session,
                 action="broadcast.start",
-                actor=f"admin:{admin_telegram_id}",
+                actor=f"{'supplier' if credits else 'admin'}:{admin_telegram_id}",
                 subject=f"broadcast:{campaign.id}",
                 payload={"audience": audience.kind, "ref": audience.ref, "recipients": total},
                 now=now,
@@ -361,8 +492,8 @@ class Broadcasts:
     async def discard(self, campaign_id: int, admin_telegram_id: int) -> CampaignView:
         """Cancel a preview; a started campaign is stopped with :meth:`cancel` instead."""
         async with self._db.transaction() as session:
-            await require_admin(session, admin_telegram_id, "broadcast.discard")
             campaign = await _campaign(session, campaign_id, lock=True)
+            await _may_run(session, campaign, admin_telegram_id, "broadcast.discard")
             if campaign.status is CampaignStatus.DRAFT:
                 campaign.status = CampaignStatus.DISCARDED
             name = await _audience_name(session, _audience(campaign))
@@ -372,8 +503,8 @@ class Broadcasts:
         """Stop a campaign being sent: who got it keeps it, nobody else gets it."""
         now = self._clock.now()
         async with self._db.transaction() as session:
-            await require_admin(session, admin_telegram_id, "broadcast.cancel")
             campaign = await _campaign(session, campaign_id, lock=True)
+            await _may_run(session, campaign, admin_telegram_id, "broadcast.cancel")
             if campaign.status is CampaignStatus.SENDING:
                 campaign.status = CampaignStatus.CANCELLED
                 campaign.finished_at = now
@@ -577,6 +708,8 @@ class Broadcasts:
                 await _fail_in_flight(session, campaign_id)  # it died: those sends are unknown
             campaign.reported_at = now
             counts = await _counts(session, campaign_id)
+            if campaign.audience == BUYERS and counts.total > counts.sent:
+                await _refund_credits(session, campaign, counts.total - counts.sent, now)
             name = await _audience_name(session, _audience(campaign))
             return self._view(campaign, name, counts.total), counts
 
@@ -591,3 +724,22 @@ class Broadcasts:
             admin_chat_id=campaign.admin_chat_id,
             progress_message_id=campaign.progress_message_id,
         )
+
+
+async def _refund_credits(
+    session: AsyncSession, campaign: BroadcastCampaign, unreached: int, now: datetime
+) -> None:
+    """Credits of recipients the campaign did not reach (blocked, failed, stopped before
+    their turn) go back to the service they came from, once: with the final report."""
+    sub = await session.get(ServiceSubscription, campaign.audience_ref, with_for_update=True)
+    if sub is None:
+        return
+    sub.credits += unreached
+    await audit.append(
+        session,
+        action="broadcast.credits_refund",
+        actor="system",
+        subject=f"broadcast:{campaign.id}",
+        payload={"subscription": sub.id, "credits": unreached},
+        now=now,
+    )

@@ -24,6 +24,8 @@ from core.money import BPS
 from core.pricing.split import DEFAULT_SCHEDULE, EXCLUSIVE_SCHEDULE, category_schedule
 from core.rights import require_admin
 
+MAX_UNITS = 1_000_000_000  # a tier's threshold: fits the column (32 bits) with room
+
 
 @dataclass(frozen=True)
 class ScheduleView:
@@ -53,7 +55,7 @@ class CommissionSchedules:
     ) -> ScheduleView:
         """From ``min_units`` a supplier pays ``rate_bps`` on this schedule (the same
         threshold replaces). ``schedule``: "default", "exclusive", or a category's name."""
-        if min_units < 0 or not 0 <= rate_bps < BPS:
+        if not 0 <= min_units <= MAX_UNITS or not 0 <= rate_bps < BPS:
             raise InvalidInput(field="tier", value=f"{min_units}:{rate_bps}")
         async with self._db.transaction() as session:
             if admin is not None:
@@ -76,6 +78,8 @@ class CommissionSchedules:
     ) -> ScheduleView:
         """Remove a tier. A category may lose all of its tiers (the default applies again);
         the default and exclusive ladders keep their tier from 0 units."""
+        if not 0 <= min_units <= MAX_UNITS:  # a typo, and more than the column holds
+            raise InvalidInput(field="tier", value=str(min_units))
         async with self._db.transaction() as session:
             if admin is not None:
                 await require_admin(session, admin, "commission.remove")

@@ -3,6 +3,8 @@ sealed bids, grant a brand zone, price services; refusals are one line."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.test_cli_errors import Kameng, kameng, ok, refused, shop
 
 __all__ = ["kameng", "shop"]
@@ -52,3 +54,32 @@ def test_an_operator_grants_a_zone_and_prices_services(shop: Kameng) -> None:
              "--price", "-5", "--days", "3"),
         exit_code=2,
     )  # fmt: skip
+
+
+def test_an_operator_writes_a_demand_report_for_a_supplier(shop: Kameng, tmp_path: Path) -> None:
+    ok(shop("buy", "1001", "STEAM-100", "5", "--key", "k1"))  # the supplier earns 429.20
+    ok(
+        shop("services", "price", "demand", "--kind", "demand_report", "--billing", "once",
+             "--price", "20.00", "--days", "1")
+    )  # fmt: skip
+    out_dir = tmp_path / "reports"
+    out = ok(shop("services", "demand", "1", "--supplier", "900", "--offer", "demand",
+                  "--out", str(out_dir)))  # fmt: skip
+    assert out.splitlines()[0] == "demand report of Steam: charged 20.00"
+    assert (out_dir / "demand.png").read_bytes().startswith(b"\x89PNG")
+    csv = (out_dir / "demand.csv").read_text(encoding="utf-8-sig")
+    assert csv.splitlines()[0].startswith("section")
+    assert "STEAM-100" in csv  # the supplier's own restock line
+    # the same day again: the same report, not paid twice
+    again = ok(shop("services", "demand", "1", "--supplier", "900", "--offer", "demand",
+                    "--out", str(out_dir)))  # fmt: skip
+    assert again.splitlines()[0] == "demand report of Steam: already paid"
+    # a reseller is no supplier; an unknown category is refused in one line
+    refused(shop("services", "demand", "1", "--supplier", "1001", "--offer", "demand",
+                 "--out", str(out_dir)))  # fmt: skip
+    assert "category" in refused(
+        shop("services", "demand", "99", "--supplier", "900", "--offer", "demand",
+             "--out", str(out_dir))
+    ).lower()  # fmt: skip
+    refused(shop("services", "demand", "-1", "--supplier", "900", "--offer", "demand",
+                 "--out", str(out_dir)), exit_code=2)  # fmt: skip

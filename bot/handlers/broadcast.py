@@ -39,6 +39,12 @@ class BroadcastFlow(StatesGroup):
     days = State()
 
 
+class PromoteFlow(StatesGroup):
+    """A supplier's message to his own past buyers, paid with broadcast credits."""
+
+    message = State()
+
+
 def _require_admin(user: UserView) -> None:
     if not has_admin_rights(user):
         raise Forbidden(action="broadcast")
@@ -59,6 +65,39 @@ async def broadcast(message: Message, user: UserView, state: FSMContext) -> None
     await state.clear()
     await state.set_state(BroadcastFlow.message)
     await message.answer(broadcast_texts.broadcast_ask_message())
+
+
+async def promote(
+    message: Message, user: UserView, state: FSMContext, broadcasts: Broadcasts
+) -> None:
+    credits = await broadcasts.credits(user.telegram_id)
+    await state.clear()
+    if credits <= 0:
+        await message.answer(broadcast_texts.credits_none())
+        return
+    await state.set_state(PromoteFlow.message)
+    await message.answer(broadcast_texts.credits_ask_message(credits))
+
+
+async def promote_message(
+    message: Message, state: FSMContext, user: UserView, broadcasts: Broadcasts, bot: Bot
+) -> None:
+    if message.photo:
+        if len(message.caption or "") > MAX_CAPTION:
+            await message.answer(broadcast_texts.broadcast_bad_message())
+            return
+        body = message.html_text if message.caption else ""
+        content = CampaignMessage("photo", body, message.photo[-1].file_id)
+    else:
+        content = CampaignMessage("text", message.html_text)
+    campaign = await broadcasts.draft_for_supplier(user.telegram_id, content)
+    await state.clear()
+    await send_campaign_message(bot, message.chat.id, campaign.message)
+    described = broadcast_texts.broadcast_audience("buyers", campaign.audience_name, None)
+    await message.answer(
+        broadcast_texts.broadcast_preview(described, campaign.recipients),
+        reply_markup=keyboards.confirm(campaign.id),
+    )
 
 
 async def cancel_flow(message: Message, state: FSMContext) -> None:
@@ -222,7 +261,7 @@ async def send(
     broadcasts: Broadcasts,
     broadcast_worker: BroadcastWorker | None = None,
 ) -> None:
-    _require_admin(user)  # before anything reaches the chat; the core checks again
+    # the core checks who may send it (admins; a supplier his own credits campaign)
     started = await broadcasts.start(callback_data.ref, user.telegram_id)
     if started.already:
         await query.answer(broadcast_texts.broadcast_already_started(started.campaign.id))
@@ -288,6 +327,10 @@ def setup() -> Router:
     router = Router(name="broadcast")
     router.message.register(broadcast, Command("broadcast"))
     router.message.register(cancel_flow, StateFilter(BroadcastFlow), Command("cancel"))
+    router.message.register(promote, Command("promote"))
+    router.message.register(cancel_flow, StateFilter(PromoteFlow), Command("cancel"))
+    router.message.register(promote_message, StateFilter(PromoteFlow.message), F.photo | TYPED)
+    router.message.register(not_a_message, StateFilter(PromoteFlow.message))
     router.message.register(
         got_message,
         StateFilter(BroadcastFlow.message),

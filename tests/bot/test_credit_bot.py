@@ -138,6 +138,12 @@ async def test_an_admin_edits_a_categorys_schedule(
     assert (await shop.commission.schedules())[-1].tiers == ((0, 100),)
     await admin.send_text("/commission Steam 0 remove")
     await admin.wait_for_message(lambda m: title in m.content and "Steam" not in m.content)
+    # a threshold bigger than any column holds is refused in words, not a crash
+    for huge in ("/commission Steam 99999999999999999999 5", "/commission Steam 3000000000 remove"):
+        await admin.send_text(huge)
+        refusal = await admin.wait_for_message()
+        assert "went wrong" not in refusal.content and "出错" not in refusal.content
+    assert len(await shop.commission.schedules()) == 2
 
     await make_reseller(shop, RESELLER)
     reseller = server.user(RESELLER, "Rui", language_code="en", started=True)
@@ -166,3 +172,51 @@ async def test_past_due_the_reseller_and_the_admin_are_reminded(
     await reseller.wait_for_message(
         lambda m: "Past due: top up ¥42.06 to repay" in m.content and "(overdue)" in m.content
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", {"set": "Credit line terms of 1001 set", "usage": "Usage: /credit TELEGRAM_ID terms",
+                "terms": "Limit ¥800.00 · 0.07% a day · 45 days", "hint": "Change the terms",
+                "suggest": "we would suggest", "none": "No credit line yet"}),
+        ("zh-CN", {"set": "已设置 1001 的账期条款", "usage": "用法：/credit TELEGRAM_ID terms",
+                   "terms": "¥800.00", "hint": "修改条款", "suggest": "目前建议额度",
+                   "none": "你还没有账期额度"}),
+    ],
+)  # fmt: skip
+async def test_an_admin_edits_a_lines_terms_and_bad_terms_are_explained(
+    server: FakeTelegramServer,
+    shop: Platform,
+    clock: FakeClock,
+    language: str,
+    words: dict[str, str],
+) -> None:
+    await history(shop, clock, RESELLER)
+    await shop.catalogue.set_language(ADMIN_ID, language)
+    admin = server.user(ADMIN_ID, language_code=language, started=True)
+    await admin.send_text(f"/credit {RESELLER}")
+    await admin.wait_for_message(lambda m: words["hint"] in m.content)
+    for bad in ("-5 5 30", "abc 5 30", "800 -1 30", "800 5 0", "800 5 99999999999", "800 5",
+                "99999999999999999999 5 30", "800 5000 30"):  # fmt: skip
+        await admin.send_text(f"/credit {RESELLER} terms {bad}")
+        await admin.wait_for_message(lambda m: words["usage"] in m.content)
+    for huge in ("/credit 99999999999999999999", "/credit 99999999999999999999 terms 5 5 5"):
+        await admin.send_text(huge)  # no such user, in words (was an OverflowError)
+        reply = await admin.wait_for_message()
+        assert "went wrong" not in reply.content and "出错" not in reply.content
+    await admin.send_text(f"/credit {RESELLER} terms 800.00 7 45")
+    done = await admin.wait_for_message(lambda m: words["set"] in m.content)
+    assert words["terms"] in done.content
+    line = await shop.credit.statement(RESELLER)
+    assert (line.limit, line.rate_bps, line.term_days) == (800_00, 7, 45)
+    # the admin's review of a granted line no longer says "no credit line yet"
+    await admin.send_text(f"/credit {RESELLER}")
+    review = await admin.wait_for_message(lambda m: words["hint"] in m.content)
+    assert words["suggest"] in review.content and words["none"] not in review.content
+    # a reseller typing the admin's command changes nothing
+    reseller = server.user(RESELLER, started=True)
+    await reseller.send_text(f"/credit {RESELLER} terms 99999.00 0 365")
+    await reseller.wait_for_message()
+    line = await shop.credit.statement(RESELLER)
+    assert (line.limit, line.rate_bps, line.term_days) == (800_00, 7, 45)
