@@ -265,9 +265,11 @@ async def change(
     actor: str,
     note: str = "",
     now: datetime,
+    tell: bool = True,
 ) -> StateChange:
     """Move an order to ``wanted`` (refused if the move is not allowed), record it, tell
-    the buyer, call the hooks; in the caller's transaction."""
+    the buyer (unless ``tell`` is False: he is reading the receipt that says it), call the
+    hooks; in the caller's transaction."""
     match next_state(fulfilment.status, wanted):
         case Refusal(error):
             raise error
@@ -277,24 +279,25 @@ async def change(
         OrderEvent(order_id=order.id, status=wanted, actor=actor[:64], note=note, created_at=now)
     )
     sku_code = await session.scalar(select(Sku.code).where(Sku.id == order.sku_id))
-    await outbox.enqueue(
-        session,
-        kind=ORDER_STATUS,
-        user_id=order.user_id,
-        payload={
-            "order_id": order.id,
-            "sku": sku_code,
-            "status": wanted.value,
-            "quantity": order.quantity,
-            "delivered": fulfilment.delivered_units,
-            "refund": (order.quantity - fulfilment.delivered_units) * order.unit_price
-            if wanted in (OrderStatus.FAILED, OrderStatus.PARTIALLY_DELIVERED)
-            else 0,
-            "note": note,
-            "proof": fulfilment.proof,
-        },
-        now=now,
-    )
+    if tell:
+        await outbox.enqueue(
+            session,
+            kind=ORDER_STATUS,
+            user_id=order.user_id,
+            payload={
+                "order_id": order.id,
+                "sku": sku_code,
+                "status": wanted.value,
+                "quantity": order.quantity,
+                "delivered": fulfilment.delivered_units,
+                "refund": (order.quantity - fulfilment.delivered_units) * order.unit_price
+                if wanted in (OrderStatus.FAILED, OrderStatus.PARTIALLY_DELIVERED)
+                else 0,
+                "note": note,
+                "proof": fulfilment.proof,
+            },
+            now=now,
+        )
     changed = StateChange(order.id, order.user_id, wanted, actor, note, now)
     for hook in HOOKS:
         await hook(session, changed)
@@ -310,6 +313,7 @@ async def settle(
     actor: str,
     note: str,
     now: datetime,
+    tell: bool = True,
 ) -> Settlement:
     """End a fulfilment with ``delivered`` units: release the hold (one ledger transaction),
     then the state change (delivered, failed or partially delivered)."""
@@ -325,12 +329,16 @@ async def settle(
         case Settlement() as settlement:
             pass
     if fulfilment.status is OrderStatus.PENDING and settlement.delivered:
-        await change(session, order, fulfilment, OrderStatus.FULFILLING, actor=actor, now=now)
+        await change(
+            session, order, fulfilment, OrderStatus.FULFILLING, actor=actor, now=now, tell=tell
+        )
     fulfilment.delivered_units = settlement.delivered
     fulfilment.finished_at = now
     if settlement.status is not OrderStatus.DELIVERED:
         fulfilment.reason = note
-    await change(session, order, fulfilment, settlement.status, actor=actor, note=note, now=now)
+    await change(
+        session, order, fulfilment, settlement.status, actor=actor, note=note, now=now, tell=tell
+    )
     await post(
         session,
         key=f"fulfil:{order.id}",

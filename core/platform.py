@@ -140,7 +140,7 @@ def build_platform(
         timeout_seconds=settings.upstream_timeout_seconds,
     )
     procurement = Procurement(db, clock, cipher, upstreams)
-    shop = Shop(db, cipher, clock, ttl, procure=procurement.place)
+    shop = Shop(db, cipher, clock, ttl, procure=procurement.place_for_waiting_buyer)
     platform = Platform(
         settings=settings,
         db=db,

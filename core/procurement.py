@@ -101,7 +101,13 @@ class Procurement:
                 raise NotFound(kind="order", ref=str(order_id))
             return row[0], row[1], row[2], json.loads(row[3]), row[4]
 
-    async def place(self, order_id: int) -> OrderStatus:
+    async def place_for_waiting_buyer(self, order_id: int) -> OrderStatus:
+        """``place`` right after the sale, while the buyer waits for his receipt: codes
+        delivered at once are in that receipt, so he is not also sent "being topped up" and
+        "delivered" notices (a partial or failed answer is still told: it carries a refund)."""
+        return await self.place(order_id, buyer_waiting=True)
+
+    async def place(self, order_id: int, *, buyer_waiting: bool = False) -> OrderStatus:
         """Order it at the upstream (again: the same reference is the same order there) and
         apply the answer; an upstream that cannot be reached is asked again later."""
         name, product, quantity, account, _placed = await self._target(order_id)
@@ -114,7 +120,9 @@ class Procurement:
             log.warning("upstream %s not reached for order %s: asked again later", name, order_id)
             return await self._status(order_id)
         answer = await _with_codes(adapter, answer)
-        return await self.apply(order_id, answer, actor=f"upstream:{name}")
+        return await self.apply(
+            order_id, answer, actor=f"upstream:{name}", buyer_waiting=buyer_waiting
+        )
 
     async def _status(self, order_id: int) -> OrderStatus:
         async with self._db.reading() as session:
@@ -123,7 +131,9 @@ class Procurement:
                 raise NotFound(kind="order", ref=str(order_id))
             return status
 
-    async def apply(self, order_id: int, answer: UpstreamOrder, *, actor: str) -> OrderStatus:
+    async def apply(
+        self, order_id: int, answer: UpstreamOrder, *, actor: str, buyer_waiting: bool = False
+    ) -> OrderStatus:
         """What the upstream says of our order, applied once: an order that has ended is
         left as it is (a late or repeated answer changes nothing)."""
         now = self._clock.now()
@@ -160,7 +170,14 @@ class Procurement:
             note = "" if delivered == order.quantity else (answer.error or answer.state.value)
             fulfilment.next_check_at = None
             settlement = await settle(
-                session, order, fulfilment, delivered, actor=actor, note=note[:200], now=now
+                session,
+                order,
+                fulfilment,
+                delivered,
+                actor=actor,
+                note=note[:200],
+                now=now,
+                tell=not (buyer_waiting and delivered == order.quantity),
             )
             return settlement.status
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import func, select
 
+from core.fulfilment import ORDER_STATUS
+from core.models import OutboxMessage
 from core.platform import Platform
 from core.procurement import ref_of
 from core.upstreams.service import NewUpstream
@@ -25,6 +28,16 @@ async def fake(clock: FakeClock) -> AsyncIterator[FakeDujiao]:
     catalogue.add(FakeProduct(1, "Steam 100", cost=92_00, face_value=100_00, stock=40))
     async with FakeDujiao(catalogue, now=lambda: clock.now().timestamp()) as server:
         yield server
+
+
+async def status_notices(shop: Platform) -> int:
+    async with shop.db.reading() as session:
+        told = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.kind == ORDER_STATUS)
+        )
+    return int(told or 0)
 
 
 async def _ready(shop: Platform, fake: FakeDujiao) -> str:
@@ -48,6 +61,8 @@ async def test_codes_from_the_upstream_at_once_and_a_slow_one_told_later(
     await ann.press("✅ Confirm", message=quote)
     receipt = await ann.wait_for_message(lambda m: "FAKE-kameng-1-1" in m.content)
     assert "Order #1" in receipt.content
+    # the receipt says it all: no "being topped up" and "delivered" notices after it
+    assert await status_notices(shop) == 0
 
     fake.catalogue.mode = Mode.SLOW
     await ann.send_text(f"/buy {code} 1")
@@ -58,6 +73,7 @@ async def test_codes_from_the_upstream_at_once_and_a_slow_one_told_later(
     clock.advance(minutes=1)
     await shop.procurement.poll_due("test")
     await ann.wait_for_message(lambda m: "Order #2" in m.content and "✅ delivered" in m.content)
+    assert await status_notices(shop) == 2  # a slow order: "being topped up", then "delivered"
     assert (await shop.shop.order(RESELLER, 2)).codes == ["FAKE-kameng-2-1"]
 
 
