@@ -44,8 +44,9 @@ TOKEN_A = "111111111:TEST-kameng-a"
 TOKEN_B = "222222222:TEST-kameng-b"
 PHONE = "13800138000"
 SERIAL = "SN-20261204-A1"
-# the scheduler ticks often; B asks A about an open order 20 s after placing it
+# the scheduler ticks often; B asks A about an open order after 2 s, 4 s, 8 s...
 QUICK = {
+    "KAMENG_UPSTREAM_POLL_SECONDS": "1",
     "KAMENG_SCHEDULER_INTERVAL_SECONDS": "0.2",
     "KAMENG_OUTBOX_POLL_SECONDS": "0.2",
     "KAMENG_TELEGRAM_PRIVATE_CHAT_PER_SECOND": "1000",
