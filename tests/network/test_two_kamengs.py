@@ -4,11 +4,11 @@ database with its own bot (each on a fake Telegram server of its own).
 A (a SQLite file) has a supplier who stocks codes and sells a direct top-up; B's operator
 holds a reseller's API key at A. B (the test's database: SQLite, or PostgreSQL under
 ``KAMENG_TEST_DATABASE_URL``) adds A as an upstream with ``kameng upstream add`` and syncs
-with ``kameng upstream sync``; B's reseller buys A's codes and A's direct top-up over B's
-HTTP API. A's supplier fulfils the top-up in A's bot (▶️ Start, ✅ Done, a serial); B's
-scheduler polls A and finds it delivered. Then ``kameng ledger check`` is clean on both,
-what B owes its upstream is what A charged B's key, ``kameng upstream reconcile`` on B
-finds nothing, and neither process logged an ERROR line.
+with ``kameng upstream sync``; B's reseller buys A's codes in B's bot and A's direct
+top-up over B's HTTP API. A's supplier fulfils the top-up in A's bot (▶️ Start, ✅ Done, a
+serial); B's scheduler polls A and finds it delivered. Then ``kameng ledger check`` is
+clean on both, what B owes its upstream is what A charged B's key, ``kameng upstream
+reconcile`` on B finds nothing, and neither process logged an ERROR line.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from tests.conftest import TEST_SECRET
 from tests.factories import ADMIN, SUPPLIER_TID, make_direct_sku, make_reseller, make_sku
 
 B_OPERATOR = 700  # B's account at A: a reseller there, with an API key
-B_RESELLER = 1001  # a reseller of B, buying over B's API
+B_RESELLER = 1001  # a reseller of B, buying in B's bot and over B's API
 SPENT_AT_A = 1000_00
 TOKEN_A = "111111111:TEST-kameng-a"
 TOKEN_B = "222222222:TEST-kameng-b"
@@ -166,13 +166,17 @@ async def test_b_sells_as_codes_and_top_ups_what_a_stocks_and_its_supplier_fulfi
         by_name = {line.name: line.code for line in page.lines}
         codes_sku, direct_sku = by_name["STEAM-100 card"], by_name["MOBILE-50 top-up"]
 
-        # codes: bought at A at once, in the answer of B's API
-        bought = await _post(
-            http, b_process.url, reseller_key, "b-codes", {"sku": codes_sku, "quantity": 2}
-        )
-        assert bought["status"] == "delivered"
-        codes = [card["number"] for card in bought["codes"]]
+        # codes: B's reseller buys them in B's bot; B buys them at A at once
+        ann = tg_b.user(B_RESELLER, first_name="Ann", language_code="en", started=True)
+        await ann.send_text(f"/buy {codes_sku} 2")
+        quote = await ann.wait_for_message(lambda m: "Total:" in m.content, timeout=30)
+        await ann.press("✅ Confirm", message=quote)
+        receipt = await ann.wait_for_message(lambda m: "Order #" in m.content, timeout=30)
+        codes = receipt.codes
         assert len(codes) == 2 and set(codes) <= set(stocked)
+        listed = await _get(http, b_process.url, reseller_key, "/api/v1/orders")
+        [bought] = [item for item in listed["items"] if item["sku"] == codes_sku]
+        assert bought["status"] == "delivered"
 
         # a direct top-up: fulfilling at B while A's supplier works on it in A's bot
         top_up = await _post(
