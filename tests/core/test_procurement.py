@@ -221,6 +221,10 @@ async def test_a_direct_upstream_product_asks_for_its_account_and_passes_it_on(
     assert seen.status is OrderStatus.DELIVERED and seen.codes == []
     assert await balance(platform) == 500_00 - receipt.total
     assert (await check_ledger(platform.db)).ok
+    # the account is offered the next time, as for a supplier's own direct product
+    [saved] = await platform.fulfilments.saved_accounts(RESELLER, direct)
+    assert saved.values == account
+    assert await platform.fulfilments.saved_account(RESELLER, saved.id) == account
 
 
 async def test_a_price_change_at_the_upstream_between_quote_and_buy(
