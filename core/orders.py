@@ -733,6 +733,7 @@ class Shop:
                 select(QuoteAccount.account).where(QuoteAccount.quote_id == ctx.quote_id)
             )
             account = json.loads(quoted) if quoted is not None else None
+        fields_json = ctx.direct_fields  # what the account is saved under, for next time
         if ctx.direct_fields is not None:
             checked = checked_account(ctx.direct_fields, account)
         else:  # an upstream's product: the fields it names (their values checked there)
@@ -743,7 +744,8 @@ class Shop:
             )
             fields = upstream_fields(names) if names else ()
             if fields:
-                checked = checked_account(fields_to_json(fields), account)
+                fields_json = fields_to_json(fields)
+                checked = checked_account(fields_json, account)
             else:
                 checked = CheckedAccount({str(k): str(v) for k, v in (account or {}).items()})
         [(order_id,)] = await driver.rows(_ORDER, _order_row(ctx, charge, key, now))
@@ -767,7 +769,7 @@ class Shop:
             ctx=ctx,
             charge=charge,
             account=checked,
-            fields_json=ctx.direct_fields,
+            fields_json=fields_json,
             deadline_minutes=ctx.direct_minutes or UPSTREAM_DEADLINE_MINUTES,
             actor=f"user:{telegram_id}",
             now=now,

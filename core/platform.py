@@ -139,7 +139,8 @@ def build_platform(
         callback_base=settings.upstream_callback_base,
         timeout_seconds=settings.upstream_timeout_seconds,
     )
-    procurement = Procurement(db, clock, cipher, upstreams)
+    poll_base = timedelta(seconds=settings.upstream_poll_seconds)
+    procurement = Procurement(db, clock, cipher, upstreams, poll_base=poll_base)
     shop = Shop(db, cipher, clock, ttl, procure=procurement.place_for_waiting_buyer)
     platform = Platform(
         settings=settings,

@@ -54,9 +54,10 @@ def ref_of(order_id: int) -> str:
     return f"{REF_PREFIX}{order_id}"
 
 
-def next_check(checks: int) -> timedelta:
-    """20 s, 40 s, 80 s … at most 5 minutes between two questions to the upstream."""
-    delay: timedelta = BACKOFF_BASE * 2 ** min(checks, 10)
+def next_check(checks: int, base: timedelta = BACKOFF_BASE) -> timedelta:
+    """20 s, 40 s, 80 s … (from ``base``) at most 5 minutes between two questions to the
+    upstream."""
+    delay: timedelta = base * 2 ** min(checks, 10)
     return min(delay, BACKOFF_CAP)
 
 
@@ -72,8 +73,15 @@ class Difference:
 
 class Procurement:
     def __init__(
-        self, db: Database, clock: Clock, cipher: CodeCipher, upstreams: Upstreams
+        self,
+        db: Database,
+        clock: Clock,
+        cipher: CodeCipher,
+        upstreams: Upstreams,
+        *,
+        poll_base: timedelta = BACKOFF_BASE,
     ) -> None:
+        self._poll_base = poll_base
         self._db = db
         self._clock = clock
         self._cipher = cipher
@@ -183,7 +191,7 @@ class Procurement:
 
     def _schedule(self, session: AsyncSession, fulfilment: Fulfilment, now: datetime) -> None:
         fulfilment.checks += 1
-        fulfilment.next_check_at = now + next_check(fulfilment.checks)
+        fulfilment.next_check_at = now + next_check(fulfilment.checks, self._poll_base)
         add_jobs(
             session,
             [

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     upstream_callback_base: str = ""
     # how long one call to an upstream may take before it counts as unanswered (asked again)
     upstream_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # the step of the waits before an open upstream order is asked about: 2x, 4x ... (max 5 min)
+    upstream_poll_seconds: float = Field(default=20.0, gt=0, le=300)
     #: how long a job is held by the runner running it; empty: ``lease_seconds``
     scheduler_lease_seconds: float | None = Field(default=None, gt=0)
     #: every lease on background work (outbox rows, jobs, broadcasts, the instance lease

@@ -6,6 +6,7 @@ under the same reference without buying twice; reconcile names every difference.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
@@ -13,7 +14,7 @@ from core.checks import check_ledger
 from core.models import OrderStatus
 from core.orders import Receipt
 from core.platform import Platform, build_platform
-from core.procurement import ref_of
+from core.procurement import next_check, ref_of
 from core.settings import Settings
 from core.upstreams.service import NewUpstream
 from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeKameng, FakeProduct, Mode
@@ -220,6 +221,10 @@ async def test_a_direct_upstream_product_asks_for_its_account_and_passes_it_on(
     assert seen.status is OrderStatus.DELIVERED and seen.codes == []
     assert await balance(platform) == 500_00 - receipt.total
     assert (await check_ledger(platform.db)).ok
+    # the account is offered the next time, as for a supplier's own direct product
+    [saved] = await platform.fulfilments.saved_accounts(RESELLER, direct)
+    assert saved.values == account
+    assert await platform.fulfilments.saved_account(RESELLER, saved.id) == account
 
 
 async def test_a_price_change_at_the_upstream_between_quote_and_buy(
@@ -266,3 +271,22 @@ async def test_a_timeout_after_the_upstream_took_the_order_is_recovered_without_
     assert len(fake.catalogue.orders) == 1 and await balance(platform) == 500_00 - 99_36
     assert await platform.procurement.reconcile("up") == []
     assert (await check_ledger(platform.db)).ok
+
+
+@pytest.mark.parametrize(
+    ("checks", "base_seconds", "wait_seconds"),
+    [
+        (1, 20, 40),  # the default: the first question 40 s after placing
+        (2, 20, 80),
+        (4, 20, 300),  # 320 s: capped at 5 minutes
+        (30, 20, 300),
+        (1, 1, 2),  # KAMENG_UPSTREAM_POLL_SECONDS=1: 2 s, 4 s, 8 s ...
+        (3, 1, 8),
+        (9, 1, 300),  # 512 s: capped
+    ],
+)
+def test_the_wait_before_asking_the_upstream_again_doubles_up_to_five_minutes(
+    checks: int, base_seconds: int, wait_seconds: int
+) -> None:
+    base = timedelta(seconds=base_seconds)
+    assert next_check(checks, base) == timedelta(seconds=wait_seconds)
