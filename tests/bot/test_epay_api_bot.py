@@ -103,7 +103,7 @@ async def test_a_reseller_scans_the_gateways_qr_code_and_is_credited_once(
     assert report.ok, report.render()
 
 
-async def test_a_payurl_is_a_button_to_the_gateways_page(
+async def test_a_payurl_is_a_button_and_a_urlscheme_only_its_qr_code(
     server: FakeTelegramServer, shop: Platform, gateway: FakeEpayGateway, notified: str
 ) -> None:
     await make_reseller(shop, ANN)
@@ -112,14 +112,29 @@ async def test_a_payurl_is_a_button_to_the_gateways_page(
     await ann.send_text("/balance")
     await ann.wait_for_message(lambda m: "Balance: ¥0.00" in m.content)
     await ann.press("💳 Top up")
-    await ann.wait_for_message(lambda m: "How would you like to top up?" in m.content)
-    await ann.press("💳 Alipay / WeChat Pay")
+    methods = await ann.wait_for_message(lambda m: "How would you like" in m.content)
+    await ann.press("💳 Alipay / WeChat Pay", message=methods)
     await ann.wait_for_message(lambda m: "how much?" in m.content)
     await ann.send_text("12")
     pay = await ann.wait_for_message(lambda m: "Open the payment page" in m.content)
     (order,) = gateway.orders.values()
     button = pay.reply_markup["inline_keyboard"][0][0]  # type: ignore[index]
     assert button["url"] == f"{gateway.base_url}cashier/{order.trade_no}"
+
+    # a link that opens the wallet app: Telegram takes no button of it, so its QR code
+    gateway.faults.mapi = "urlscheme"
+    await ann.press("💳 Alipay / WeChat Pay", message=methods)
+    await ann.wait_for_message(lambda m: "how much?" in m.content)
+    await ann.send_text("13")
+    pay = await ann.wait_for_message(lambda m: "Scan the QR code below" in m.content)
+    qr = await ann.wait_for_message(lambda m: "Scan to pay ¥13.00" in m.content)
+    (scheme,) = [o for o in gateway.orders.values() if o.money == "13.00"]
+    assert [b["text"] for row in pay.reply_markup["inline_keyboard"] for b in row] == [  # type: ignore[index]
+        "🔄 Check payment"
+    ]
+    view = await shop.payments.get(scheme.out_trade_no)
+    assert view.qr_text is not None and view.qr_text.startswith("alipays://")
+    assert await ann.download(qr) == qr_png(view.qr_text)
 
 
 async def test_a_gateway_error_is_told_in_the_resellers_language_and_leaves_nothing(
