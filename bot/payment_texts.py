@@ -49,12 +49,14 @@ def pay_link(payment: PaymentView, step: PayStep) -> str:
                 address=escape(step.address),
             )
         )
-    if step.pay_url:
+    if step.pay_url and step.pay_url.startswith(("https://", "http://")):
         lines.append(
             _('<a href="{url}">Open the payment page</a> or scan the QR code.').format(
                 url=escape(step.pay_url, quote=True)
             )
         )
+    elif step.qr_text and not step.address:  # a wallet's QR or app link (epay api mode)
+        lines.append(_("Scan the QR code below with your payment app (Alipay, WeChat) to pay."))
     lines.append(
         _("Pay by {time}. Your balance is credited as soon as the payment arrives.").format(
             time=fmt.moment(payment.expires_at)

@@ -488,6 +488,11 @@ def error(exc: KamengError) -> str:
         return _("That payment method is not available; choose another.")
     if exc.code == "payment_provider_unavailable":
         return _("The payment provider did not answer; nothing changed. Try again in a minute.")
+    if exc.code == "payment_provider_refused":  # its own words, e.g. 易支付's msg
+        return _(
+            "The payment provider would not open this payment ({reason}); nothing was "
+            "charged. Try again later or choose another method."
+        ).format(reason=escape(str(p.get("reason", ""))[:200]))
     if exc.code == "bad_notification":
         return _("That could not be done.")
     if exc.code == "callback_url_refused":

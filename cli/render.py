@@ -184,6 +184,10 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
         f"payment provider {w.p.get('method')} is not enabled (see the README's Payments)"
     ),
     "bad_notification": lambda w: f"notification refused: {w.text('reason')}",
+    "payment_provider_refused": lambda w: (
+        f"payment provider {w.p.get('provider')} refused to open the payment:"
+        f" {w.text('reason')}; nothing changed"
+    ),
     "payment_provider_unavailable": lambda w: (
         f"payment provider {w.p.get('provider')} did not answer; nothing changed, try again"
     ),

@@ -140,6 +140,14 @@ class ProviderUnavailable(KamengError):
     code = "payment_provider_unavailable"
 
 
+class ProviderRefused(KamengError):
+    """The payment provider answered but would not open the payment (``provider``, and
+    ``reason``: its own words, e.g. 易支付's ``msg``); nothing was written, ask again or
+    choose another method."""
+
+    code = "payment_provider_refused"
+
+
 class CallbackUrlRefused(KamengError):
     """A callback URL that may not receive callbacks: ``reason`` is ``malformed``,
     ``unresolvable`` or ``private_address`` (loopback, private, link-local … in production)."""

@@ -152,6 +152,10 @@ class Settings(BaseSettings):
     epay_key: str = ""
     epay_type: str = ""  # alipay | wxpay | qqpay | "" (the gateway's cashier asks)
     epay_fee_bps: int = Field(default=0, ge=0, le=10_000)  # what the gateway keeps
+    #: page: the payer opens submit.php (the gateway's cashier); api: we open the order
+    #: over mapi.php and show its QR code or link in the chat
+    epay_mode: Literal["page", "api"] = "page"
+    epay_client_ip: str = "127.0.0.1"  # mapi.php's clientip (a bot never sees the payer's)
     #: Telegram Stars (XTR): a top-up method whose pay step is an invoice in the chat
     stars_enabled: bool = False
     #: fen per star until an admin sets a rate (``kameng payments stars-rate``); 0: none

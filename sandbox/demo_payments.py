@@ -28,7 +28,8 @@ async def add_payments(
     set_clock(now - SHORT_PAYMENT_AGO + timedelta(minutes=3))
     notice = {
         "pid": settings.epay_pid,
-        "trade_no": "2026000000990001",
+        # in api mode (the sandbox's) the gateway named its trade_no at creation
+        "trade_no": created.step.provider_reference or "2026000000990001",
         "out_trade_no": created.payment.id,
         "type": "alipay",
         "name": f"top-up {created.payment.id}",

@@ -114,6 +114,11 @@ def sandbox_settings(
             "epay_gateway": epay_gateway,
             "epay_pid": EPAY_PID,
             "epay_key": EPAY_KEY,
+            # the API create (mapi.php), as an operator whose gateway offers it would run:
+            # the order is opened at the gateway before the reseller sees the link, its
+            # trade_no kept; the fake answers with its cashier page (a link to click and its
+            # QR), which a newcomer can pay on the desktop as in page mode
+            "epay_mode": "api",
             "payments_public_url": f"http://{HOST}:{api_port}",
         }
     return SandboxSettings(

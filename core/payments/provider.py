@@ -107,26 +107,42 @@ class PaymentProvider(Protocol):
 
 
 class Fetch(Protocol):
-    """One HTTP GET (``core`` imports no HTTP library of the fronts): status and body."""
+    """One HTTP request (``core`` imports no HTTP library of the fronts): status and body.
+    A GET with ``params`` in the query; with ``form``, a POST of it (form-encoded)."""
 
     async def __call__(
-        self, url: str, params: Mapping[str, str], *, seconds: float
+        self,
+        url: str,
+        params: Mapping[str, str],
+        *,
+        seconds: float,
+        form: Mapping[str, str] | None = None,
     ) -> tuple[int, str]: ...
 
 
 class UrllibFetch:
     """``Fetch`` on the standard library, in a worker thread: providers are asked rarely
-    (a check button, the recovery job), so a pool of connections would buy nothing."""
+    (a top-up, a check button, the recovery job), so a pool of connections would buy
+    nothing."""
 
     async def __call__(
-        self, url: str, params: Mapping[str, str], *, seconds: float
+        self,
+        url: str,
+        params: Mapping[str, str],
+        *,
+        seconds: float,
+        form: Mapping[str, str] | None = None,
     ) -> tuple[int, str]:
         full = f"{url}?{urllib.parse.urlencode(dict(params))}" if params else url
-        return await asyncio.to_thread(self._get, full, seconds)
+        body = urllib.parse.urlencode(dict(form)).encode() if form is not None else None
+        return await asyncio.to_thread(self._send, full, body, seconds)
 
     @staticmethod
-    def _get(url: str, seconds: float) -> tuple[int, str]:
-        request = urllib.request.Request(url, headers={"User-Agent": "kameng"})
+    def _send(url: str, body: bytes | None, seconds: float) -> tuple[int, str]:
+        headers = {"User-Agent": "kameng"}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        request = urllib.request.Request(url, data=body, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=seconds) as answer:
                 return int(answer.status), answer.read().decode("utf-8", "replace")

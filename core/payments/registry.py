@@ -29,6 +29,8 @@ def epay(settings: Settings, fetch: Fetch) -> PaymentProvider | None:
         pay_type=settings.epay_type,
         fee_bps=settings.epay_fee_bps,
         fetch=fetch,
+        mode=settings.epay_mode,
+        client_ip=settings.epay_client_ip,
     )
 
 

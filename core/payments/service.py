@@ -33,7 +33,14 @@ from core.decisions.payment import (
     fee_of,
     may_credit_manually,
 )
-from core.errors import BadNotification, InvalidState, NotFound, UnknownPaymentMethod
+from core.errors import (
+    BadNotification,
+    InvalidState,
+    NotFound,
+    ProviderRefused,
+    ProviderUnavailable,
+    UnknownPaymentMethod,
+)
 from core.jobs import JobContext, JobStore, NewJob
 from core.ledger import balance_of, platform, post
 from core.models import AccountKind, Payment, PaymentStatus, User
@@ -224,7 +231,10 @@ class Payments:
     async def create(
         self, telegram_id: int, provider_name: str, amount: int, *, method: str = ""
     ) -> Created:
-        """A payment of ``amount`` for this reseller, and what to show them to pay it."""
+        """A payment of ``amount`` for this reseller, and what to show them to pay it. The
+        provider is asked first: if it refuses or does not answer (``ProviderRefused``,
+        ``ProviderUnavailable``: one WARNING line, the gateway's trouble, not ours) no
+        payment is written, so none is left open, failed or expired for the reseller."""
         check_amount(amount)
         provider = self.providers.get(provider_name)
         now = self._clock.now()
@@ -233,17 +243,27 @@ class Payments:
         payment_id = new_payment_id(now)
         expires_at = now + self._rules.ttl
         base = self._rules.public_url.rstrip("/")
-        step = await provider.create(
-            NewPayment(
-                payment_id=payment_id,
-                amount=amount,
-                currency=self._rules.currency,
-                subject=f"top-up {payment_id}",
-                notify_url=f"{base}/pay/{provider.name}/notify",
-                expires_at=expires_at,
-                method=method,
+        try:
+            step = await provider.create(
+                NewPayment(
+                    payment_id=payment_id,
+                    amount=amount,
+                    currency=self._rules.currency,
+                    subject=f"top-up {payment_id}",
+                    notify_url=f"{base}/pay/{provider.name}/notify",
+                    expires_at=expires_at,
+                    method=method,
+                )
             )
-        )
+        except (ProviderRefused, ProviderUnavailable) as failed:
+            log.warning(
+                "payment %s not opened (%s %s): %s",
+                payment_id,
+                provider.name,
+                failed.code,
+                failed.params.get("reason", "no answer"),
+            )
+            raise
         async with self._db.transaction() as session:
             user = await load_user(session, telegram_id)
             payment = Payment(

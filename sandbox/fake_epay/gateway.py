@@ -2,6 +2,12 @@
 
 - ``GET|POST /submit.php`` (pid, type, out_trade_no, notify_url, return_url, name, money,
   sign, sign_type=MD5): a signed order opens the cashier page, a wrong signature is refused;
+- ``POST /mapi.php`` (the same and clientip, device; API接口支付): a signed order is opened
+  and answered as JSON ``code`` 1, ``trade_no`` and, as ``faults.mapi`` scripts it, a
+  ``qrcode`` or a ``payurl`` (both the cashier page's address) or a ``urlscheme``; or
+  ``code`` -1 with ``msg`` (a wrong signature always, or ``faults.mapi = "error"``), an
+  HTML 502 page (``"down"``), or an answer only after ``faults.mapi_delay`` seconds;
+- ``GET /cashier/{trade_no}``: the cashier page of an order opened over mapi.php;
 - ``POST /pay/{trade_no}``: the payer pays on that page (``pay`` does the same from a test);
 - the notification: ``GET notify_url?pid&trade_no&out_trade_no&type&name&money
   &trade_status=TRADE_SUCCESS&sign&sign_type`` retried, as real gateways do, until the
@@ -10,7 +16,8 @@
   ``status`` 1 paid / 0 not); ``code`` -1 for an order it does not know.
 
 Faults a test (or the sandbox) scripts on ``faults``: lose the next notifications, send
-each one several times at once, sign with a wrong key, tamper the amount after signing.
+each one several times at once, sign with a wrong key, tamper the amount after signing;
+how mapi.php answers (``mapi``, ``mapi_delay``).
 """
 
 from __future__ import annotations
@@ -39,6 +46,11 @@ class EpayFaults:
     repeat: int = 1  # each notification is sent this many times at once
     wrong_key: bool = False  # signed with another key
     tamper_money: str | None = None  # the money changed after signing
+    #: how mapi.php answers a signed order: "qrcode" | "payurl" | "urlscheme" | "error"
+    #: (code -1, the gateway's msg) | "down" (an HTML 502 page)
+    mapi: str = "payurl"
+    mapi_delay: float = 0.0  # seconds before mapi.php answers (a slow gateway)
+    mapi_msg: str = "支付通道维护中 (channel under maintenance)"  # "error"'s msg
 
 
 @dataclass
@@ -72,6 +84,7 @@ class FakeEpayGateway:
         self.retry_delays = retry_delays
         self.faults = EpayFaults()
         self.orders: dict[str, EpayOrder] = {}  # by out_trade_no
+        self.mapi_requests: list[dict[str, str]] = []  # every POST to mapi.php, as it came
         self._numbers = itertools.count(1)
         self._host = host
         self.port = port
@@ -80,6 +93,8 @@ class FakeEpayGateway:
         self._client: ClientSession | None = None
         self.app = web.Application()
         self.app.router.add_route("*", "/submit.php", self._submit)
+        self.app.router.add_post("/mapi.php", self._mapi)
+        self.app.router.add_get("/cashier/{trade_no}", self._cashier_page)
         self.app.router.add_post("/pay/{trade_no}", self._pay_page)
         self.app.router.add_get("/api.php", self._api)
 
@@ -123,6 +138,11 @@ class FakeEpayGateway:
             parse_amount(params.get("money", ""))
         except MalformedAmount:
             return web.Response(text="金额不合法 (bad money)", status=400)
+        order = self._open(params)
+        return web.Response(text=_cashier(order), content_type="text/html")
+
+    def _open(self, params: dict[str, str]) -> EpayOrder:
+        """The order of this ``out_trade_no``, opened now unless it was before."""
         order = self.orders.get(params["out_trade_no"])
         if order is None:
             order = EpayOrder(
@@ -136,15 +156,46 @@ class FakeEpayGateway:
                 added=_now(),
             )
             self.orders[order.out_trade_no] = order
+        return order
+
+    async def _mapi(self, request: web.Request) -> web.Response:
+        params = {k: str(v) for k, v in (await request.post()).items()}
+        self.mapi_requests.append(params)
+        if self.faults.mapi_delay:
+            await asyncio.sleep(self.faults.mapi_delay)
+        if params.get("pid") != self.pid or not signature_ok(params, self.key):
+            return web.json_response({"code": -1, "msg": "签名校验失败"})
+        try:
+            parse_amount(params.get("money", ""))
+        except MalformedAmount:
+            return web.json_response({"code": -1, "msg": "金额不合法"})
+        if self.faults.mapi == "down":
+            return web.Response(text="<h1>502 Bad Gateway</h1>", status=502)
+        if self.faults.mapi == "error":
+            return web.json_response({"code": -1, "msg": self.faults.mapi_msg})
+        order = self._open(params)
+        answer: dict[str, Any] = {"code": 1, "msg": "", "trade_no": order.trade_no}
+        cashier = f"{self.base_url}cashier/{order.trade_no}"
+        if self.faults.mapi == "qrcode":
+            answer["qrcode"] = cashier
+        elif self.faults.mapi == "urlscheme":
+            answer["urlscheme"] = f"alipays://platformapi/startapp?saId=10000007&qrcode={cashier}"
+        else:
+            answer["payurl"] = cashier
+        return web.json_response(answer)
+
+    async def _cashier_page(self, request: web.Request) -> web.Response:
+        order = self._by_trade_no(request.match_info["trade_no"])
         return web.Response(text=_cashier(order), content_type="text/html")
 
-    async def _pay_page(self, request: web.Request) -> web.Response:
-        order = next(
-            (o for o in self.orders.values() if o.trade_no == request.match_info["trade_no"]),
-            None,
-        )
+    def _by_trade_no(self, trade_no: str) -> EpayOrder:
+        order = next((o for o in self.orders.values() if o.trade_no == trade_no), None)
         if order is None:
             raise web.HTTPNotFound(text="no such order")
+        return order
+
+    async def _pay_page(self, request: web.Request) -> web.Response:
+        order = self._by_trade_no(request.match_info["trade_no"])
         self.pay(order.out_trade_no)
         if order.return_url:
             raise web.HTTPFound(order.return_url)

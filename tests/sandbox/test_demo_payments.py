@@ -1,6 +1,7 @@
 """The demo with 易支付 enabled (as ``kameng sandbox`` runs it against its fake gateway):
 the admin finds the gold reseller's short payment waiting, credits it once, and the books
-check out; a fresh top-up through the fake gateway is credited."""
+check out; a fresh top-up through the fake gateway is credited. In both 易支付 modes: the
+page link (submit.php) and the API create (mapi.php, the sandbox's)."""
 
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ from web.app import ApiServer
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
+@pytest.fixture(params=["page", "api"])
 async def sandboxed(
-    database_url: str, db: Database
+    database_url: str, db: Database, request: pytest.FixtureRequest
 ) -> AsyncIterator[tuple[Platform, FakeEpayGateway]]:
     port = free_port()
     async with FakeEpayGateway(pid="1001", key="sandbox-epay-merchant-key") as gateway:
@@ -39,6 +40,7 @@ async def sandboxed(
             epay_pid="1001",
             epay_key="sandbox-epay-merchant-key",
             payments_public_url=f"http://127.0.0.1:{port}",
+            epay_mode=request.param,
             _env_file=None,
         )
         await build_demo(settings, now=NOW)
