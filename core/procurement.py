@@ -186,6 +186,7 @@ class Procurement:
                 note=note[:200],
                 now=now,
                 tell=not (buyer_waiting and delivered == order.quantity),
+                charged=answer.cost,
             )
             return settlement.status
 
