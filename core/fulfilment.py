@@ -12,7 +12,8 @@ Money (see ``core.decisions.fulfilment``): the sale debits the reseller into the
 ``fulfilment_hold``; the end of the fulfilment releases the hold, delivered units to the
 supplier's side as charged and the rest back to the reseller, in one ledger transaction
 keyed ``fulfil:<order id>``. ``kameng ledger check`` proves the hold equals what the open
-orders paid.
+orders paid. An upstream's order is settled at the cost synced before the sale, then its
+payable is moved to what the upstream said it charged (``upstream-cost:<order id>``).
 """
 
 from __future__ import annotations
