@@ -5,11 +5,11 @@ A (a SQLite file) has a supplier who stocks codes and sells a direct top-up; B's
 holds a reseller's API key at A. B (the test's database: SQLite, or PostgreSQL under
 ``KAMENG_TEST_DATABASE_URL``) adds A as an upstream with ``kameng upstream add`` and syncs
 with ``kameng upstream sync``; then A raises its price to B's key, and B's reseller buys
-A's codes in B's bot (at the price B quoted) and A's direct top-up over B's HTTP API. A's supplier fulfils the top-up in A's bot (▶️ Start, ✅ Done, a
-serial); B's scheduler polls A and finds it delivered. Then ``kameng ledger check`` is
-clean on both, what B owes its upstream is what A charged B's key (the new price: B's
-spread absorbed the rise), ``kameng upstream reconcile`` on B finds nothing, and neither
-process logged an ERROR line.
+A's codes in B's bot (at the price B quoted) and A's direct top-up over B's HTTP API. A's
+supplier fulfils the top-up in A's bot (▶️ Start, ✅ Done, a serial); B's scheduler polls A
+and finds it delivered. Then ``kameng ledger check`` is clean on both, what B owes its
+upstream is what A charged B's key (the new price: B's spread absorbed the rise), ``kameng
+upstream reconcile`` on B finds nothing, and neither process logged an ERROR line.
 """
 
 from __future__ import annotations
