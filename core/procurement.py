@@ -1,15 +1,16 @@
 """Buying from an upstream when one of its SKUs is sold (采购).
 
-The sale (``Shop``) writes the order as pending with the reseller's money held, exactly as
-a direct top-up (``core/fulfilment.py``); right after it commits, ``place`` orders it at the
-upstream with our order reference (``kameng-<order id>``) as the upstream's idempotency
-key, outside any transaction. What the upstream answers is applied by ``apply``: codes →
+The sale (``Shop``) writes the order as pending with the reseller's money held, exactly as a
+direct top-up (``core/fulfilment.py``); right after it commits, ``place`` orders it at the
+upstream with our order reference (``kameng-<order id>``) as the upstream's idempotency key,
+outside any transaction. What the upstream answers is applied by ``apply``: codes →
 delivered (stored encrypted, shown like stock codes), processing → fulfilling, failed →
-refunded with the reason, partial → the rest refunded. An order still processing is asked
-again (``poll_due``, backoff) or told by the upstream's signed callback (``callback``); the
-deadline fails it. A crash between the sale and the call leaves an order without an upstream
-id: the poll places it again under the same reference, which the upstream answers with the
-order it already has, so nothing is bought twice.
+refunded with the reason, partial → the rest refunded; the upstream is owed what it says the
+order cost (``UpstreamOrder.cost``, see ``core.fulfilment.settle``). An order still
+processing is asked again (``poll_due``, backoff) or told by the upstream's signed callback
+(``callback``); the deadline fails it. A crash between the sale and the call leaves an order
+without an upstream id: the poll places it again under the same reference, which the
+upstream answers with the order it already has, so nothing is bought twice.
 """
 
 from __future__ import annotations
@@ -186,6 +187,7 @@ class Procurement:
                 note=note[:200],
                 now=now,
                 tell=not (buyer_waiting and delivered == order.quantity),
+                charged=answer.cost,
             )
             return settlement.status
 

@@ -4,12 +4,18 @@ order may move through, and what a fulfilment that ends pays whom. Pure.
     check_account(fields, values)                 -> CheckedAccount | Refusal
     next_state(current, wanted)                   -> OrderStatus | Refusal
     decide_settlement(quantity, unit, delivered)  -> Settlement | Refusal
+    decide_upstream_cost(owed, delivered, charged) -> UpstreamCost | None
 
 A direct sale debits the reseller into the platform's ``fulfilment_hold`` account; nothing
 reaches the supplier's side until units are delivered. When the fulfilment ends the hold is
 released in one transaction: each delivered unit split as it was charged (supplier,
 platform spread, commission), each undelivered unit back to the reseller, exactly as a
 refund reverses a unit (``core.decisions.refund.reverse``).
+
+An upstream is owed exactly what it charged us. The settlement pays its side the supply
+price synced when we sold; if its price moved between our quote and our order there, the
+difference moves between its payable and the platform's spread: the platform absorbs a
+rise and keeps a drop (the reseller pays what he was quoted either way).
 """
 
 from __future__ import annotations
@@ -212,3 +218,36 @@ def decide_settlement(quantity: int, unit: ChargedLine, delivered: int) -> Settl
         to_commission=sum(line.platform_commission for line in paid_out),
         to_buyer=back.to_buyer,
     )
+
+
+# an upstream's charge ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpstreamCost:
+    """Move the upstream's payable from what the settlement paid it (``owed``) to what it
+    charged (``charged``); the platform's spread gives or takes the difference."""
+
+    owed: int
+    charged: int
+
+    @property
+    def difference(self) -> int:
+        return self.charged - self.owed  # > 0: it charged more than we had recorded
+
+    def postings(self, supplier_id: int) -> list[Posting]:
+        return [
+            Posting(AccountKind.SUPPLIER_PAYABLE, supplier_id, self.difference),
+            platform(AccountKind.PLATFORM_SPREAD, -self.difference),
+        ]
+
+
+def decide_upstream_cost(owed: int, delivered: int, charged: int | None) -> UpstreamCost | None:
+    """``owed``: what the settlement paid the upstream's side for the ``delivered`` units;
+    ``charged``: what the upstream says the order cost us (its total less what it gave back
+    for the undelivered units). None — nothing to move — when it does not say, when nothing
+    was delivered (nothing is owed, whatever it says), when the amounts agree, or when it
+    says something impossible (a negative charge)."""
+    if charged is None or charged < 0 or delivered <= 0 or charged == owed:
+        return None
+    return UpstreamCost(owed, charged)

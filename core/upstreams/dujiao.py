@@ -153,7 +153,7 @@ def order_of(ref: str, body: dict[str, Any]) -> UpstreamOrder:
     status = str(body.get("status", ""))
     upstream_id = None if body.get("order_id") is None else str(body["order_id"])
     codes = _codes(body.get("fulfillment"))
-    cost = _fen(body["amount"]) if body.get("amount") else None
+    cost = _fen(body["amount"]) if body.get("amount") else None  # the order's amount, taken
     if body.get("ok") is False or status in _FAILED:
         return UpstreamOrder(
             ref, OrderState.FAILED, upstream_id, error=str(body.get("error_code") or status)
@@ -161,7 +161,9 @@ def order_of(ref: str, body: dict[str, Any]) -> UpstreamOrder:
     if status in _DELIVERED:
         return UpstreamOrder(ref, OrderState.DELIVERED, upstream_id, codes, len(codes), cost)
     if status == "partially_delivered":
-        return UpstreamOrder(ref, OrderState.PARTIAL, upstream_id, codes, len(codes), cost)
+        # ``amount`` is the whole order's; protocol 1.0 does not say what a partially
+        # delivered order gave back, so its cost is not known (we keep the synced price)
+        return UpstreamOrder(ref, OrderState.PARTIAL, upstream_id, codes, len(codes))
     return UpstreamOrder(ref, OrderState.PROCESSING, upstream_id, cost=cost)
 
 

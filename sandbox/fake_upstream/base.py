@@ -39,11 +39,21 @@ class FakeOrder:
     ref: str
     product_id: int
     quantity: int
-    amount: int
+    amount: int  # taken from our balance when ordered: the unit cost then × quantity
     status: str  # paid, delivered, partially_delivered, canceled
     codes: list[str] = field(default_factory=list)
     callback_url: str | None = None
     account: dict[str, str] = field(default_factory=dict)  # a direct top-up's account
+    refunded: int = 0  # given back for the units not delivered (a partial delivery)
+
+    @property
+    def unit_price(self) -> int:
+        return self.amount // self.quantity
+
+    @property
+    def charged(self) -> int:
+        """What the order cost us in the end: its amount less what was given back."""
+        return self.amount - self.refunded
 
 
 @dataclass
@@ -92,12 +102,18 @@ class Catalogue:
             self.fill(order, max(quantity - 1, 0) or 0, partial=True)
         elif self.mode is Mode.FAIL:
             order.status = "canceled"
+            order.refunded = amount
             self.balance += amount
         return order
 
     def fill(self, order: FakeOrder, units: int, *, partial: bool = False) -> None:
+        """Deliver ``units``; a partial delivery gives the rest's price back, as a Kameng
+        does (a Kameng's order then shows ``fulfilment.refunded``)."""
         order.codes = [f"FAKE-{order.ref}-{i + 1}" for i in range(units)]
         order.status = "partially_delivered" if partial else "delivered"
+        if partial:
+            order.refunded = order.unit_price * (order.quantity - units)
+            self.balance += order.refunded
 
 
 class FakeUpstream:

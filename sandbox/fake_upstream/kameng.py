@@ -122,6 +122,7 @@ class FakeKameng(FakeUpstream):
             "id": order.id,
             "sku": f"SKU{order.product_id}",
             "quantity": order.quantity,
+            "unit_price": order.unit_price,
             "total": order.amount,
             "status": STATUS[order.status],
             "codes": [{"number": c} for c in codes],

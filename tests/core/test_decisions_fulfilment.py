@@ -8,8 +8,10 @@ import pytest
 from core.decisions.fulfilment import (
     CheckedAccount,
     Settlement,
+    UpstreamCost,
     check_account,
     decide_settlement,
+    decide_upstream_cost,
     next_state,
     parse_field,
 )
@@ -145,3 +147,37 @@ def test_the_end_of_a_fulfilment_releases_the_hold_exactly(
 def test_no_more_units_are_delivered_than_were_bought(delivered: int) -> None:
     result = decide_settlement(3, UNIT, delivered)
     assert isinstance(result, Refusal) and isinstance(result.error, InvalidQuantity)
+
+
+# an upstream is owed exactly what it charged: 3 units synced at 92.00 each (276.00 owed)
+@pytest.mark.parametrize(
+    ("owed", "delivered", "charged", "to_payable"),
+    [
+        (3 * 92_00, 3, 3 * 95_00, 9_00),  # dearer there after our quote: we absorb it
+        (3 * 92_00, 3, 3 * 90_00, -6_00),  # cheaper: the platform keeps the drop
+        (3 * 92_00, 3, 3 * 92_00, None),  # as synced: nothing to move
+        (2 * 92_00, 2, 2 * 95_00, 6_00),  # 2 of 3 delivered, charged for those 2
+        (2 * 92_00, 2, 2 * 92_00, None),  # 2 of 3 at the synced price
+        (0, 0, 0, None),  # nothing delivered: nothing owed, nothing moved
+        (0, 0, 3 * 95_00, None),  # nothing delivered, whatever it says
+        (3 * 92_00, 3, None, None),  # it does not say what it charged: the synced price
+        (3 * 92_00, 3, -1, None),  # an impossible charge is not believed
+        (92_00, 1, 0, -92_00),  # it charged nothing (a free unit): owed nothing
+    ],
+)
+def test_an_upstreams_payable_ends_at_what_it_charged(
+    owed: int, delivered: int, charged: int | None, to_payable: int | None
+) -> None:
+    cost = decide_upstream_cost(owed, delivered, charged)
+    if to_payable is None:
+        assert cost is None
+        return
+    assert isinstance(cost, UpstreamCost) and cost.difference == to_payable
+    payable, spread = cost.postings(supplier_id=3)
+    assert (payable.kind, payable.owner_id, payable.amount) == (
+        AccountKind.SUPPLIER_PAYABLE,
+        3,
+        to_payable,
+    )
+    assert spread.kind is AccountKind.PLATFORM_SPREAD and spread.amount == -to_payable
+    assert owed + payable.amount == charged  # the payable ends at exactly the charge

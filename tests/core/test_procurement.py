@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from core.checks import check_ledger
-from core.models import OrderStatus
+from core.models import PLATFORM_OWNER, Account, AccountKind, Fulfilment, OrderStatus, Upstream
 from core.orders import Receipt
 from core.platform import Platform, build_platform
 from core.procurement import next_check, ref_of
@@ -61,6 +62,27 @@ async def buy(platform: Platform, sku: str, quantity: int = 1) -> Receipt:
 
 async def balance(platform: Platform) -> int:
     return (await platform.balances.balance(RESELLER)).balance
+
+
+async def owed_upstream(platform: Platform) -> int:
+    """What we owe the upstream: its supplier's payable."""
+    async with platform.db.reading() as session:
+        balance = await session.scalar(
+            select(Account.balance)
+            .join(Upstream, Upstream.supplier_id == Account.owner_id)
+            .where(Account.kind == AccountKind.SUPPLIER_PAYABLE, Upstream.name == "up")
+        )
+    return int(balance or 0)
+
+
+async def spread(platform: Platform) -> int:
+    async with platform.db.reading() as session:
+        balance = await session.scalar(
+            select(Account.balance).where(
+                Account.kind == AccountKind.PLATFORM_SPREAD, Account.owner_id == PLATFORM_OWNER
+            )
+        )
+    return int(balance or 0)
 
 
 async def test_codes_at_once_are_delivered_as_from_stock(
@@ -227,24 +249,77 @@ async def test_a_direct_upstream_product_asks_for_its_account_and_passes_it_on(
     assert await platform.fulfilments.saved_account(RESELLER, saved.id) == account
 
 
+@pytest.mark.parametrize(
+    ("new_cost", "new_price"),
+    [
+        (95_00, 100_00),  # dearer: 95.00 + 8 % is over the face value, capped there
+        (90_00, 97_20),  # cheaper: 90.00 + 8 %
+    ],
+)
 async def test_a_price_change_at_the_upstream_between_quote_and_buy(
-    platform: Platform, fake: FakeUpstream, sku: str
+    platform: Platform, fake: FakeUpstream, sku: str, new_cost: int, new_price: int
 ) -> None:
-    """The reseller pays what they were quoted; the upstream charges its new price; the
-    next sync reprices the SKU, and the order is bought there once."""
-    quote = await platform.quotes.quote(RESELLER, sku, 1)
-    fake.catalogue.set_price(1, 95_00)  # dearer at the upstream, after our quote
+    """The reseller pays what they were quoted; the upstream charges its new price and is
+    owed exactly that (the platform's spread absorbs a rise, keeps a drop); the next sync
+    reprices the SKU, and the order is bought there once."""
+    quote = await platform.quotes.quote(RESELLER, sku, 2)
+    fake.catalogue.set_price(1, new_cost)  # after our quote
 
     receipt = await platform.shop.buy(RESELLER, quote.id, idempotency_key="q")
 
     assert isinstance(receipt, Receipt) and receipt.status is OrderStatus.DELIVERED
-    assert receipt.total == 99_36 and await balance(platform) == 500_00 - 99_36
+    assert receipt.total == 2 * 99_36 and await balance(platform) == 500_00 - 2 * 99_36
     [order] = fake.catalogue.orders.values()
-    assert order.amount == 95_00  # what the upstream took from our balance there
+    assert order.charged == 2 * new_cost  # what the upstream took from our balance there
+    assert await owed_upstream(platform) == 2 * new_cost
+    assert await spread(platform) == 2 * 99_36 - 2 * new_cost
     await platform.upstreams.sync("up")
     [line] = (await platform.storefront.skus(RESELLER, limit=10)).lines
-    assert line.my_price == 100_00  # 95.00 + 8 % is over the face value: capped there
+    assert line.my_price == new_price
     assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_partial_delivery_after_a_price_change_owes_the_upstream_what_it_kept(
+    platform: Platform, fake: FakeUpstream, sku: str
+) -> None:
+    """A Kameng refunds what it did not deliver and says so: owed its new price for the
+    units that came. Dujiao-Next's protocol does not say what a partially delivered order
+    gave back: owed the synced price for them, as before."""
+    quote = await platform.quotes.quote(RESELLER, sku, 3)
+    fake.catalogue.set_price(1, 95_00)
+    fake.catalogue.mode = Mode.PARTIAL
+
+    receipt = await platform.shop.buy(RESELLER, quote.id, idempotency_key="q")
+
+    assert isinstance(receipt, Receipt)
+    assert receipt.status is OrderStatus.PARTIALLY_DELIVERED
+    assert await balance(platform) == 500_00 - 2 * 99_36  # one unit back
+    [order] = fake.catalogue.orders.values()
+    assert order.charged == 2 * 95_00
+    expected = 2 * 95_00 if isinstance(fake, FakeKameng) else 2 * 92_00
+    assert await owed_upstream(platform) == expected
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_the_ledger_check_names_an_upstream_order_owed_other_than_its_charge(
+    platform: Platform, fake: FakeUpstream, sku: str
+) -> None:
+    quote = await platform.quotes.quote(RESELLER, sku, 1)
+    fake.catalogue.set_price(1, 95_00)
+    receipt = await platform.shop.buy(RESELLER, quote.id, idempotency_key="q")
+    assert isinstance(receipt, Receipt) and (await check_ledger(platform.db)).ok
+
+    async with platform.db.transaction() as session:  # as if the upstream had said 96.00
+        fulfilment = await session.scalar(
+            select(Fulfilment).where(Fulfilment.order_id == receipt.order_id)
+        )
+        assert fulfilment is not None and fulfilment.upstream_cost == 95_00
+        fulfilment.upstream_cost = 96_00
+
+    report = await check_ledger(platform.db)
+    [(problem, [offender])] = report.problems.items()
+    assert problem == "upstream orders whose payable moved other than what the upstream charged"
+    assert offender == f"id={receipt.order_id}, charged=9600, payable=9500"
 
 
 async def test_a_timeout_after_the_upstream_took_the_order_is_recovered_without_buying_twice(
