@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from core.dujiao_server import CALLBACK
-from core.errors import UpstreamError
+from core.clock import Clock, SystemClock
+from core.db import Database
+from core.dujiao_server import CALLBACK, DujiaoCredentials
+from core.errors import UpstreamError, UpstreamUnreachable
 from core.models import CallbackDelivery, Order, OutboxMessage
 from core.order_callbacks import KIND, SIGNATURE_HEADER, verify
+from core.orders import Receipt
 from core.platform import Platform, build_platform
 from core.settings import Settings
 from core.upstreams.adapter import (
@@ -38,6 +45,7 @@ from core.upstreams.http import UrllibClient
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, SUPPLIER_TID, make_direct_sku, make_reseller, make_sku
 from tests.web.conftest import GENEROUS
+from tests.web.test_cli_api import free_port
 from web.app import ApiServer
 from web.callback_sender import CallbackSender
 
@@ -60,7 +68,7 @@ class ShopSystem:
     """A reseller's system taking both protocols: Kameng's callbacks at ``KAMENG_PATH``, and
     as a Dujiao-Next shop its connection's callbacks at ``CALLBACK_PATH``; each verified."""
 
-    clock: FakeClock
+    clock: Clock
     base: str = ""
     kameng_secret: str = ""
     adapter: DujiaoAdapter | None = None
@@ -91,16 +99,7 @@ class ShopSystem:
         return web.json_response({"ok": True, "message": "received"})
 
 
-@pytest.fixture
-async def shop(platform: Platform, clock: FakeClock) -> AsyncIterator[ShopSystem]:
-    """The reseller with an API key, a Kameng callback and a Dujiao-Next connection, and the
-    API serving (without a sender of its own: the tests run the rounds)."""
-    await make_sku(platform, stock=20)
-    await make_direct_sku(platform)
-    await make_reseller(platform, RESELLER, balance=5000_00)
-    await platform.api_keys.issue(RESELLER, actor=ADMIN)
-    creds = await platform.dujiao.enable(RESELLER, actor=ADMIN)
-    system = ShopSystem(clock)
+async def _listen(system: ShopSystem) -> web.AppRunner:
     app = web.Application()
     app.router.add_post(KAMENG_PATH, system.take_kameng)
     app.router.add_post(CALLBACK_PATH, system.take_dujiao)
@@ -108,15 +107,39 @@ async def shop(platform: Platform, clock: FakeClock) -> AsyncIterator[ShopSystem
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     system.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    return runner
+
+
+async def _reseller_with_both(platform: Platform, system: ShopSystem) -> DujiaoCredentials:
+    """A reseller with an API key, a Kameng callback to ``system`` and a Dujiao-Next
+    connection; a SKU of codes and a direct top-up on sale."""
+    await make_sku(platform, stock=20)
+    await make_direct_sku(platform)
+    await make_reseller(platform, RESELLER, balance=5000_00)
+    await platform.api_keys.issue(RESELLER, actor=ADMIN)
     kameng = await platform.order_callbacks.set(RESELLER, system.base + KAMENG_PATH, actor=ADMIN)
     system.kameng_secret = kameng.secret
+    return await platform.dujiao.enable(RESELLER, actor=ADMIN)
+
+
+def _connect(system: ShopSystem, base_url: str, creds: DujiaoCredentials) -> None:
+    system.adapter = DujiaoAdapter(
+        Credentials(base_url, creds.key, creds.secret),
+        UrllibClient(timeout=10),
+        system.clock,
+        callback_url=system.base + CALLBACK_PATH,
+    )
+
+
+@pytest.fixture
+async def shop(platform: Platform, clock: FakeClock) -> AsyncIterator[ShopSystem]:
+    """The reseller's system, and the API serving (without a sender of its own: the tests
+    run the rounds)."""
+    system = ShopSystem(clock)
+    runner = await _listen(system)
+    creds = await _reseller_with_both(platform, system)
     async with ApiServer(platform, "127.0.0.1", 0, GENEROUS) as api:
-        system.adapter = DujiaoAdapter(
-            Credentials(api.base_url, creds.key, creds.secret),
-            UrllibClient(timeout=10),
-            clock,
-            callback_url=system.base + CALLBACK_PATH,
-        )
+        _connect(system, api.base_url, creds)
         yield system
     await runner.cleanup()
 
@@ -256,3 +279,66 @@ async def test_a_crash_right_after_the_sale_still_calls_the_shop_back(
     # and the shop asking again with its order number gets the same order, not a second one
     again = await shop.adapter.query_order("SHOP-CRASH", str(order_id))
     assert again.state is OrderState.DELIVERED and again.ref == "SHOP-CRASH"
+
+
+async def test_kameng_api_serve_alone_sends_both_kinds(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
+    """The operator runs only the API (``kameng api serve``, no bot): its one loop sends
+    Kameng's callbacks and the Dujiao-Next shop's, as a separate process on the database."""
+    platform = build_platform(settings, db=db)  # the real clock: the process uses it too
+    system = ShopSystem(SystemClock())
+    runner = await _listen(system)
+    port = free_port()
+    env = {
+        **os.environ,
+        "KAMENG_DATABASE_URL": settings.database_url,
+        "KAMENG_SECRET_KEY": TEST_SECRET,
+        "KAMENG_CALLBACKS_ALLOW_PRIVATE": "1",
+        "KAMENG_OUTBOX_POLL_SECONDS": "0.1",
+    }
+    server = None
+    try:
+        creds = await _reseller_with_both(platform, system)
+        server = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "cli.main", "api", "serve", "--host", "127.0.0.1"),
+            "--port",
+            str(port),
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _connect(system, f"http://127.0.0.1:{port}", creds)
+        assert system.adapter is not None
+        for _ in range(200):  # until it listens (a process start, not a correctness wait)
+            try:
+                mobile = await _direct_product(system.adapter)
+                break
+            except UpstreamUnreachable:
+                await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("kameng api serve did not start listening")
+        sale = await platform.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="S-1")
+        placed = await system.adapter.place_order(
+            "SHOP-API", mobile.id, 1, AccountRef({"phone": "13800138000"})
+        )
+        assert placed.upstream_id is not None
+        await platform.fulfilments.complete(SUPPLIER_TID, int(placed.upstream_id), proof="SN-5")
+        for _ in range(300):
+            if await _pending(platform) == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await _pending(platform) == 0
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            _out, err = await asyncio.wait_for(server.communicate(), timeout=30)
+            assert server.returncode == 0, err
+        await runner.cleanup()
+        await platform.close()
+    assert isinstance(sale, Receipt)
+    kameng = [(body["event"], body["order_id"]) for body in system.kameng]
+    assert ("order.delivered", sale.order_id) in kameng
+    assert ("SHOP-API", OrderState.DELIVERED) in [(o.ref, o.state) for o in system.dujiao]
+    assert system.refused == []
