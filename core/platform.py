@@ -159,10 +159,11 @@ def build_platform(
         currency=settings.currency,
         allow_private=settings.callbacks_allow_private,
     )
+    outbox = Outbox(db, clock, lease=settings.lease)
     http_callbacks = HttpCallbacks(
         db,
         clock,
-        Outbox(db, clock, lease=settings.lease),
+        outbox,
         (order_callbacks, dujiao),  # one sender, one payload builder per protocol
         allow_private=settings.callbacks_allow_private,
     )
@@ -190,7 +191,7 @@ def build_platform(
             settings.admin_telegram_ids,
         ),
         vouchers=Vouchers(db, clock, settings.require_secret_key()),
-        outbox=Outbox(db, clock, lease=settings.lease),
+        outbox=outbox,
         supplier_sales=SupplierSales(db, clock),
         supplier_payouts=SupplierPayouts(db, clock),
         onboarding=SupplierOnboarding(db, clock),
