@@ -198,11 +198,21 @@ class HttpCallbacks:
     async def deliver(self, envelope: Envelope, post: Post) -> str:
         """Post one claimed row; the outcome written to its log line (``lease_lost`` when
         another worker took the row over meanwhile: its attempt is the one logged)."""
-        built = await self._build(envelope)
         status: int | None = None
         body = b""
         error: str | None = None
-        if isinstance(built, Gone):
+        try:
+            built = await self._build(envelope)
+        except Exception as failed:  # a secret that no longer decrypts, say: this row
+            # is retried on the schedule and logged; the rest of the round goes on
+            log.exception(
+                "callback %s (%s): its request could not be built", envelope.id, envelope.kind
+            )
+            built = None
+            error = f"not built: {type(failed).__name__}"
+        if built is None:
+            url, event = "", str(envelope.payload.get("event", envelope.kind))
+        elif isinstance(built, Gone):
             url, event, error = built.url, built.event, built.reason
         else:
             url, event = built.url, built.event
@@ -215,7 +225,7 @@ class HttpCallbacks:
             except Exception as failed:  # network error, timeout: retried
                 error = f"{type(failed).__name__}: {failed}"[:ERROR_LIMIT] or "error"
         now = self._clock.now()
-        accepted = not isinstance(built, Gone) and built.accepted(status, body)
+        accepted = isinstance(built, Request) and built.accepted(status, body)
         attempt = decide_attempt(
             accepted=accepted,
             reachable=not isinstance(built, Gone),

@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.dujiao_server import CALLBACK, DujiaoCredentials
 from core.errors import UpstreamError, UpstreamUnreachable
-from core.models import CallbackDelivery, Order, OutboxMessage
+from core.models import ApiCallback, CallbackDelivery, Order, OutboxMessage
 from core.order_callbacks import KIND, SIGNATURE_HEADER, verify
 from core.orders import Receipt
 from core.platform import Platform, build_platform
@@ -197,6 +197,29 @@ async def test_one_round_delivers_both_kinds_of_callback(
         "order.fulfilling",
     ]
     assert {line.outcome for line in log} == {"delivered"}
+
+
+async def test_a_callback_that_cannot_be_built_is_retried_and_the_others_go_out(
+    platform: Platform, shop: ShopSystem
+) -> None:
+    """The Kameng callback's secret no longer decrypts (a damaged row, say): that callback
+    is logged and retried on the schedule, and the Dujiao-Next callbacks of the same round
+    still go out."""
+    order_id = await _direct_order(shop, "SHOP-7")
+    await platform.fulfilments.complete(SUPPLIER_TID, order_id, proof="SN-7")
+    async with platform.db.transaction() as session:
+        await session.execute(update(ApiCallback).values(secret_ciphertext=b"damaged"))
+    sender = CallbackSender(platform)
+    try:
+        assert await sender.round() == 2  # the shop's two Dujiao-Next callbacks
+    finally:
+        await sender.stop()
+    assert shop.kameng == [] and len(shop.dujiao) == 2
+    log = await platform.order_callbacks.deliveries(RESELLER)
+    kameng = [line for line in log if line.event.startswith("order.")]
+    assert sorted(line.event for line in kameng) == ["order.delivered", "order.fulfilling"]
+    assert all(line.outcome == "retrying" and line.next_retry_at for line in kameng)
+    assert all((line.error or "").startswith("not built: ") for line in kameng)
 
 
 async def test_two_instances_never_deliver_one_callback_twice(
