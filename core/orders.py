@@ -99,6 +99,9 @@ from core.pricing.split import LADDER_WINDOW, choose_schedule
 
 log = logging.getLogger("kameng.orders")
 
+#: what a front keeps with a new order, written in the sale's own transaction (its id given)
+Keep = Callable[[AsyncSession, int], Awaitable[None]]
+
 
 def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
     """The columns of the purchase's one statement, by the name each is read under: the
@@ -490,16 +493,20 @@ class Shop:
         idempotency_key: str | None = None,
         client_key: ClientKey | None = None,
         account: Mapping[str, object] | None = None,
+        keep: Keep | None = None,
     ) -> Receipt | Requoted:
         """Quote and buy in one transaction (operator CLI, HTTP API). The same key with the
         same SKU and quantity replays the first order; with another SKU or quantity it is
         refused (``IdempotencyConflict``), whichever front asks. An API client's
-        ``client_key`` gives the key and is remembered in the same transaction."""
+        ``client_key`` gives the key and is remembered in the same transaction. ``keep``
+        writes what the caller keeps with a new order (a Dujiao-Next shop's order number
+        and callback URL) in the sale's transaction: the two commit together or not at all;
+        a replay does not call it."""
         key = client_key.order_key if client_key is not None else idempotency_key
         if not key:
             raise ValueError("buy_now needs an idempotency key")
         asked = _Asked(sku_code=sku_code.upper(), quantity=quantity)
-        return await self._buy(telegram_id, key, asked, client_key, account)
+        return await self._buy(telegram_id, key, asked, client_key, account, keep)
 
     async def _buy(
         self,
@@ -508,15 +515,16 @@ class Shop:
         asked: _Asked,
         client_key: ClientKey | None,
         account: Mapping[str, object] | None = None,
+        keep: Keep | None = None,
     ) -> Receipt | Requoted:
         try:
             try:
-                result = await self._buy_once(telegram_id, key, asked, client_key, account)
+                result = await self._buy_once(telegram_id, key, asked, client_key, account, keep)
             except IntegrityError:
                 # A concurrent request committed first (an order with this key, or this
                 # quote bought under another key): the second try sees its rows, and
                 # replays or refuses as if it had come second.
-                result = await self._buy_once(telegram_id, key, asked, client_key, account)
+                result = await self._buy_once(telegram_id, key, asked, client_key, account, keep)
         except KamengError as refusal:
             if client_key is not None and not isinstance(refusal, IdempotencyConflict):
                 await self._remember_refused(client_key)
@@ -558,6 +566,7 @@ class Shop:
         asked: _Asked,
         client_key: ClientKey | None,
         account: Mapping[str, object] | None = None,
+        keep: Keep | None = None,
     ) -> Receipt | Requoted:
         """What happens on Confirm: load the sale's context (one statement), decide (pure,
         ``decide_sale``), write the decision, all in one transaction; with the API
@@ -596,11 +605,16 @@ class Shop:
                     )
                     return Requoted(fresh, reason)
                 case Charge() as charge if ctx.delivered_later:
-                    return await self._write_direct_sale(
+                    receipt = await self._write_direct_sale(
                         session, driver, ctx, charge, telegram_id, key, account, now
                     )
+                    if keep is not None:
+                        await keep(session, receipt.order_id)
+                    return receipt
                 case Charge() as charge:
                     receipt = await self._write_sale(driver, ctx, charge, telegram_id, key, now)
+                    if keep is not None:
+                        await keep(session, receipt.order_id)
                     await order_callbacks.enqueue(  # the buyer's shop hears of it, if it asked
                         session,
                         user_id=ctx.user_id,
