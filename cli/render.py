@@ -120,6 +120,31 @@ _NOT_RESTOCKABLE = {
 }
 
 
+def _usdt_rate_refused(w: _Words) -> str:
+    reason = w.p.get("reason")
+    if reason == "range":
+        return (
+            f"1 USDT = {w.money('rate')} is outside {format_amount(int(w.p['low']))}–"
+            f"{w.money('high')}, the sane range for {w.text('currency')}: a typo? Nothing changed"
+        )
+    if reason == "confirm":
+        return (
+            f"1 USDT = {w.money('rate')} moves the rate in force ({w.money('current')}) by "
+            f"{_percent(w.p.get('change_bps'))}: check it and run again with --yes"
+        )
+    return (
+        f"the rate in force is {w.money('current')} now, not {w.money('expected')}: "
+        "look at it and set it again"
+    )
+
+
+def _percent(bps: object) -> str:
+    if not isinstance(bps, int):
+        return str(bps)
+    whole, rest = divmod(bps, 100)
+    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
+
+
 def _not_restockable(w: _Words) -> str:
     template = _NOT_RESTOCKABLE.get(str(w.p.get("why")), "order {order} cannot be restocked")
     if "line" not in w.p and "{line}" in template:  # a concurrent restock: no single line
@@ -208,6 +233,7 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
         "deposit_address": "set KAMENG_USDT_DEPOSIT_ADDRESS to take USDT",
         "api_url": "set KAMENG_USDT_API_URL (a TronGrid-style API) to watch the chain",
     }.get(str(w.p.get("missing")), f"USDT is not configured ({w.text('missing')})"),
+    "usdt_rate_refused": lambda w: _usdt_rate_refused(w),
     "usdt_slots_full": lambda w: (
         f"every USDT amount near {w.money('amount')} is expected by an open payment; "
         "try another amount or later"
