@@ -50,6 +50,13 @@ def _invalid_quantity(w: _Words) -> str:
 def _invalid_amount(w: _Words) -> str:
     if w.p.get("reason") == "note_required":
         return "this amount needs a note saying why"
+    bid_limits = {  # a featured placement bid (core/decisions/auction.py check_bid)
+        "reserve": "a bid must be at least the slot's reserve",
+        "payable": "a bid must be at most the supplier's payable",
+        "cap": "a bid must be at most KAMENG_ADS_MAX_BID",
+    }
+    if w.p.get("reason") in bid_limits:
+        return f"{bid_limits[str(w.p['reason'])]}, {w.money('limit')}"
     if "max" in w.p:
         return f"amount must be above 0.00 {w.currency} and at most {w.money('max')}"
     return "amount must be above 0.00"

@@ -73,8 +73,9 @@ async def bid_amount(message: Message, state: FSMContext, user: UserView, ads: A
     data = await state.get_data()
     try:
         placed = await ads.bid(user.telegram_id, int(data["round"]), str(data["sku"]), amount)
-    except InvalidAmount as low:
-        await message.answer(ads_texts.below_reserve(int(low.params.get("reserve", 0))))
+    except InvalidAmount as refused:  # the state stays: he types another amount
+        p = refused.params
+        await message.answer(ads_texts.bid_refused(str(p["reason"]), int(p["limit"])))
         return
     except InvalidState:
         await state.clear()

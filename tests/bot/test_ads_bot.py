@@ -57,6 +57,10 @@ async def test_suppliers_bid_the_winner_is_featured_and_everyone_is_told(
     await sam.wait_for_message(lambda m: "at least ¥50.00" in m.content)
     await sam.send_text("40")
     await sam.wait_for_message(lambda m: "at least the reserve, ¥50.00" in m.content)
+    await sam.send_text("12000")  # 120 with two extra zeros
+    await sam.wait_for_message(lambda m: "The most anyone may bid is ¥10,000.00" in m.content)
+    await sam.send_text("1200")  # more than he has earned
+    await sam.wait_for_message(lambda m: "it holds ¥429.20 now: bid at most that" in m.content)
     await sam.send_text("120")
     placed = await sam.wait_for_message(lambda m: "Sealed bid" in m.content)
     assert "Sealed bid of ¥120.00 for STEAM-100 on “Steam top”" in placed.content
@@ -68,6 +72,8 @@ async def test_suppliers_bid_the_winner_is_featured_and_everyone_is_told(
     await li.wait_for_message(lambda m: "要推荐您的哪件商品" in m.content)
     await li.press("STEAM-200 card")
     await li.wait_for_message(lambda m: "不低于 ¥50.00" in m.content)
+    await li.send_text("9000")
+    await li.wait_for_message(lambda m: "出价不能超过这个数" in m.content)
     await li.send_text("90.00")
     await li.wait_for_message(lambda m: "已为「Steam top」密封出价 ¥90.00" in m.content)
 
