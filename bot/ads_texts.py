@@ -240,6 +240,14 @@ def service_stopped(payload: dict[str, Any]) -> str:
     )
 
 
+def resend_button() -> str:
+    return _("📥 Send this report again (free)")
+
+
+def demand_resent() -> str:
+    return _("You already bought this report; sent again at no charge.")
+
+
 def demand_which_category() -> str:
     return _("Which category's demand do you want to see?")
 

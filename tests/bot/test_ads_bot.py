@@ -183,6 +183,24 @@ async def test_a_supplier_buys_a_demand_report_and_gets_a_chart_and_a_csv(
     csv_text = (await sam.download(sheet)).decode("utf-8-sig")
     assert csv_text.startswith("section,bucket,units,resellers")
     assert "hour,12,," in csv_text
-    await sam.press("✅ Buy", message=confirm)  # again: a second chart, no second charge
-    await sam.wait_for_message(lambda m: m.photo is not None)
+    assert (await shop.balances.supplier(SAM)).payable == before - 40_00
+    # the button now says what pressing it again does; pressed twice at once, it charges
+    # nothing more and says why the report came again
+    assert sam.current(confirm).buttons == ["📥 Send this report again (free)"]
+    data = sam.current(confirm).reply_markup["inline_keyboard"][0][0]["callback_data"]
+    mark = sam.mark()
+    presses = [await sam.press_data(data, message=confirm) for _ in "12"]
+    for press in presses:
+        answer = await sam.wait_for_callback_answer(press)
+        assert answer.answer_text == "You already bought this report; sent again at no charge."
+    again = await sam.wait_for_messages(2, lambda m: m.photo is not None, after=mark)
+    assert all(m.content.startswith("You already bought this report") for m in again)
+    assert (await shop.balances.supplier(SAM)).payable == before - 40_00
+
+    # the answer is in the reader's language as it is now
+    await shop.catalogue.set_language(SAM, "zh-CN")
+    mark = sam.mark()
+    await sam.press("📥 Send this report again (free)", message=confirm)
+    resent = await sam.wait_for_message(lambda m: m.photo is not None, after=mark)
+    assert resent.content.startswith("您已购买过这份报告，已免费再次发送。")
     assert (await shop.balances.supplier(SAM)).payable == before - 40_00
