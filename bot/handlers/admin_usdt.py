@@ -63,7 +63,9 @@ async def rate_pressed(
     the answer as a new message."""
     if callback_data.action != "ok":
         await query.answer()
-        await _show(query, usdt_texts.rate_kept(callback_data.was))
+        now_in_force = await usdt.rate()  # what "stays" is the rate in force now
+        kept = callback_data.was if now_in_force is None else now_in_force.fen_per_usdt
+        await _show(query, usdt_texts.rate_kept(kept))
         return
     try:
         view = await usdt.set_rate(

@@ -77,7 +77,8 @@ async def bid_amount(message: Message, state: FSMContext, user: UserView, ads: A
         placed = await ads.bid(user.telegram_id, int(data["round"]), str(data["sku"]), amount)
     except InvalidAmount as refused:  # the state stays: he types another amount
         p = refused.params
-        await message.answer(ads_texts.bid_refused(str(p["reason"]), int(p["limit"])))
+        reason, limit = str(p.get("reason", "reserve")), int(p.get("limit", 0))
+        await message.answer(ads_texts.bid_refused(reason, limit))
         return
     except InvalidState:
         await state.clear()
