@@ -38,9 +38,16 @@ def rate(ctx: click.Context) -> None:
 @rate.command("set", context_settings=NUMBERS_AS_ARGUMENTS)
 @click.argument("price", callback=positive_amount)
 @click.option("--note", default="", help="why (kept in the audit log)")
-def rate_set(price: int, note: str) -> None:
-    """Set the rate: PRICE of 1 USDT in the deployment's currency, e.g. 7.25."""
-    view: RateView = run_on_platform(lambda p: p.usdt.set_rate(price, note=note))
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="confirm a rate more than 20% away from the one in force (a typo would mis-credit "
+    "every USDT top-up)",
+)
+def rate_set(price: int, note: str, yes: bool) -> None:
+    """Set the rate: PRICE of 1 USDT in the deployment's currency, e.g. 7.25. A price
+    outside the currency's sane range is refused."""
+    view: RateView = run_on_platform(lambda p: p.usdt.set_rate(price, note=note, confirmed=yes))
     click.echo(f"1 USDT = {format_amount(view.fen_per_usdt)} from now on")
 
 

@@ -202,7 +202,7 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock, lease=settings.lease),
-        ads=Ads(db, clock),
+        ads=Ads(db, clock, max_bid=settings.ads_max_bid),
         paid_services=PaidServices(db, clock),
         demand=DemandReports(db, clock, settings.timezone),
         credit=credit,

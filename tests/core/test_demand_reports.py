@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from core.demand import Bucket, bucket, holt_forecast, report_csv, restock
+from core.demand import Bucket, DemandReport, bucket, holt_forecast, report_csv, restock
 from core.errors import Forbidden, InsufficientBalance, InvalidState
 from core.ledger import balance_of
 from core.models import PLATFORM_OWNER, AccountKind, Role, ServiceBilling, ServiceKind
@@ -125,3 +125,35 @@ async def test_a_report_is_paid_once_from_the_payable_to_platform_data(
     with pytest.raises(InsufficientBalance):
         await platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="dear")
     assert (await platform.balances.supplier(SUPPLIER)).payable == before - 40_00
+
+
+async def test_a_double_press_charges_once_and_a_later_press_resends_the_report_as_bought(
+    platform: Platform, clock: FakeClock
+) -> None:
+    """Buy pressed twice at once: one charge. Pressed again a day later, after more sales:
+    nothing charged and the same report (as of the purchase), not a fresh one for free. The
+    same key sent with another category is another purchase."""
+    import asyncio
+
+    category = await _category_with(platform, clock, resellers=5)
+    before = (await platform.balances.supplier(SUPPLIER)).payable
+    both = await asyncio.gather(
+        *(platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="b") for _ in "12")
+    )
+    assert sorted(b.replayed for b in both) == [False, True]
+    assert (await platform.balances.supplier(SUPPLIER)).payable == before - 40_00
+    clock.advance(hours=1)
+    for n in range(5):
+        await platform.shop.buy_now(2000 + n, "STEAM-100", 3, idempotency_key=f"later-{n}")
+    clock.advance(days=1)
+    later = await platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="b")
+    assert later.replayed
+    # the market as it was bought (the own SKUs' stock is read as it is now)
+    assert _market(later.report) == _market(both[0].report)
+    assert (await platform.balances.supplier(SUPPLIER)).payable == before - 40_00 + 5 * 3 * 85_84
+    fresh = await platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="c")
+    assert not fresh.replayed and _market(fresh.report) != _market(later.report)  # today's
+
+
+def _market(report: DemandReport) -> tuple[object, ...]:
+    return (report.ends_at, report.by_hour, report.by_week, report.by_level, report.forecast)

@@ -51,6 +51,17 @@ async def test_rate_watch_and_transfers_from_the_command_line(
     done = await kameng("rate", "set", "7.25", "--note", "market")
     assert (done.returncode, done.stdout) == (0, "1 USDT = 7.25 from now on\n")
     assert "1 USDT = 7.25 (set by cli" in (await kameng("rate")).stdout
+    typo = await kameng("rate", "set", "72.5")  # a slipped decimal point
+    assert typo.returncode == 1 and "Traceback" not in typo.stderr
+    assert "72.50 CNY is outside 5.00–10.00 CNY, the sane range for CNY" in typo.stderr
+    jump = await kameng("rate", "set", "9")
+    assert jump.returncode == 1
+    assert "moves the rate in force (7.25 CNY) by 24.13%: check it and run again with --yes" in (
+        jump.stderr
+    )
+    assert "1 USDT = 7.25 (set by cli" in (await kameng("rate")).stdout
+    sure = await kameng("rate", "set", "9", "--yes", "--note", "the market moved")
+    assert (sure.returncode, sure.stdout) == (0, "1 USDT = 9.00 from now on\n")
 
     node.chain.pay(OURS, 1_234_000)  # pays nothing: there is no payment
     node.chain.mine(19)
