@@ -166,7 +166,11 @@ class DemandReports:
             category = await session.get(Category, category_id)
             if category is None:
                 raise NotFound(kind="category", ref=str(category_id))
-            first = await find_transaction(session, key)
+            # a purchase made before the key named the category (an old Buy button) is
+            # still found: pressing that button again must not charge a second time
+            first = await find_transaction(session, key) or await find_transaction(
+                session, f"data:{supplier_telegram_id}:{idempotency_key}"
+            )
             if first is not None:  # bought before: the report as of then, free
                 bought_at = as_utc(first.created_at)
             else:

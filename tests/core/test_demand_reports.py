@@ -7,11 +7,19 @@ import csv
 import io
 
 import pytest
+from sqlalchemy import update
 
 from core.demand import Bucket, DemandReport, bucket, holt_forecast, report_csv, restock
 from core.errors import Forbidden, InsufficientBalance, InvalidState
 from core.ledger import balance_of
-from core.models import PLATFORM_OWNER, AccountKind, Role, ServiceBilling, ServiceKind
+from core.models import (
+    PLATFORM_OWNER,
+    AccountKind,
+    LedgerTransaction,
+    Role,
+    ServiceBilling,
+    ServiceKind,
+)
 from core.platform import Platform
 from tests.conftest import FakeClock
 from tests.factories import ADMIN, make_reseller, make_sku
@@ -153,6 +161,25 @@ async def test_a_double_press_charges_once_and_a_later_press_resends_the_report_
     assert (await platform.balances.supplier(SUPPLIER)).payable == before - 40_00 + 5 * 3 * 85_84
     fresh = await platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="c")
     assert not fresh.replayed and _market(fresh.report) != _market(later.report)  # today's
+
+
+async def test_a_buy_button_from_before_the_key_named_the_category_does_not_charge_again(
+    platform: Platform, clock: FakeClock
+) -> None:
+    """A report bought under the old key format (supplier and button, no category) is found
+    when its Buy button is pressed after the upgrade: nothing charged again."""
+    category = await _category_with(platform, clock, resellers=5)
+    before = (await platform.balances.supplier(SUPPLIER)).payable
+    await platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="old")
+    async with platform.db.transaction() as session:  # as the previous release keyed it
+        await session.execute(
+            update(LedgerTransaction)
+            .where(LedgerTransaction.idempotency_key == f"data:{SUPPLIER}:{category}:old")
+            .values(idempotency_key=f"data:{SUPPLIER}:old")
+        )
+    again = await platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="old")
+    assert again.replayed
+    assert (await platform.balances.supplier(SUPPLIER)).payable == before - 40_00
 
 
 def _market(report: DemandReport) -> tuple[object, ...]:
