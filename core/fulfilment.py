@@ -602,6 +602,12 @@ class Fulfilments:
                     note=DEADLINE_REASON,
                     now=now,
                 )
+                if fulfilment.source == "upstream" and fulfilment.upstream_order_id:
+                    # the upstream may still deliver (and charge us): keep asking it for its
+                    # final answer (core/procurement.py, a late delivery)
+                    fulfilment.next_check_at = now
+                    job = NewJob(key=f"upstream-late:{order.id}", kind=POLL_JOB, run_at=now)
+                    add_jobs(session, [job], now)
                 await leases.release(session, Fulfilment, fulfilment_id, owner=owner)
                 failed.append(order.id)
             return failed
