@@ -77,6 +77,7 @@ UPSTREAM_DEADLINE_MINUTES = 30  # an upstream's order fails if not delivered by 
 POLL_JOB = "fulfilment.poll"  # a job when an upstream's order is next asked about
 FIRST_CHECK = timedelta(seconds=20)  # the order placed right after the sale; else this
 UPSTREAM_COST = "upstream_cost"  # ledger: an upstream's payable moved to what it charged
+UPSTREAM_LATE = "upstream_late"  # ledger: owed an upstream that delivered after our deadline
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from core.decisions.fulfilment import (
     decide_late_answer,
 )
 from core.errors import NotFound, UpstreamError, UpstreamUnreachable
-from core.fulfilment import POLL_JOB, change, settle
+from core.fulfilment import POLL_JOB, UPSTREAM_LATE, change, settle
 from core.jobs import NewJob, add_jobs
 from core.ledger import post
 from core.models import (
@@ -65,7 +65,6 @@ POLL_LEASE = timedelta(minutes=1)
 BACKOFF_BASE = timedelta(seconds=20)
 BACKOFF_CAP = timedelta(minutes=5)
 LATE_WATCH = timedelta(days=1)  # after our deadline, how long the upstream is still asked
-UPSTREAM_LATE = "upstream_late"  # ledger: a late delivery's charge, owed the upstream
 LATE_DELIVERY = "late_delivery"  # the admins' upstream alert: delivered after our deadline
 
 
