@@ -28,7 +28,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, leases, outbox
-from core.clock import Clock
+from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database
 from core.decisions.fulfilment import (
@@ -232,7 +232,7 @@ class Procurement:
             codes=len(answer.codes[: order.quantity]),
             charged=answer.cost,
             unit_cost=fulfilment.unit_supplier,
-            given_up=now >= fulfilment.deadline_at + LATE_WATCH,
+            given_up=now >= as_utc(fulfilment.deadline_at) + LATE_WATCH,
         )
         match decision:
             case KeepAsking():
