@@ -438,7 +438,7 @@ class Procurement:
                 continue
             expected = _EXPECTED.get(status)
             units = len(theirs.codes) or theirs.delivered
-            said = "?" if theirs.cost is None else format_amount(theirs.cost)
+            said = "not said" if theirs.cost is None else format_amount(theirs.cost)
             ended = theirs.state is not OrderState.PROCESSING
             if late is not None:  # delivered after our deadline, recorded as such
                 expected, delivered = theirs.state, late
