@@ -288,6 +288,31 @@ async def test_a_delivery_after_our_deadline_is_owed_and_its_codes_stocked(
     assert (await check_ledger(platform.db)).ok
 
 
+async def test_the_ledger_check_names_a_late_delivery_owed_other_than_its_charge(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    fake.catalogue.mode = Mode.SLOW
+    receipt = await buy(platform, sku)
+    clock.advance(minutes=31)
+    await platform.fulfilments.expire_due("worker")
+    fake.catalogue.fill(fake.catalogue.orders[ref_of(receipt.order_id)], 1)
+    clock.advance(minutes=1)
+    await platform.procurement.poll_due("worker")
+    assert (await check_ledger(platform.db)).ok
+
+    async with platform.db.transaction() as session:  # as if the upstream had said 93.00
+        fulfilment = await session.scalar(
+            select(Fulfilment).where(Fulfilment.order_id == receipt.order_id)
+        )
+        assert fulfilment is not None and fulfilment.late_units == 1
+        fulfilment.upstream_cost = 93_00
+
+    report = await check_ledger(platform.db)
+    [(problem, [offender])] = report.problems.items()
+    assert problem == "upstream orders whose payable moved other than what the upstream charged"
+    assert offender == f"id={receipt.order_id}, charged=9300, payable=9200"
+
+
 async def test_an_upstream_that_fails_after_our_deadline_is_owed_nothing(
     platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
 ) -> None:
