@@ -25,7 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from core.db import Database
 from core.decisions.fulfilment import OPEN as FULFILMENT_OPEN
-from core.fulfilment import UPSTREAM_COST
+from core.fulfilment import UPSTREAM_COST, UPSTREAM_LATE
 from core.models import (
     PLATFORM_OWNER,
     Account,
@@ -476,7 +476,8 @@ async def _upstream_charges(session: AsyncSession) -> list[str]:
     """An upstream is owed exactly what it charged: for every ended upstream order with
     units delivered and a charge the upstream told (``fulfilments.upstream_cost``), its
     payable moved by exactly that in the order's settlement (``fulfil:<order>``) and its
-    adjustment (``upstream-cost:<order>``, ``core.decisions.fulfilment``). Orders the
+    adjustment (``upstream-cost:<order>``, ``core.decisions.fulfilment``) — or, delivered
+    after our deadline ended the order, in ``upstream-late:<order>``. Orders the
     upstream did not say the cost of keep the synced supply price and are not proved."""
     moved = (
         select(
@@ -486,7 +487,7 @@ async def _upstream_charges(session: AsyncSession) -> list[str]:
         .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
         .join(Account, Account.id == LedgerEntry.account_id)
         .where(
-            LedgerTransaction.kind.in_(["fulfilment", UPSTREAM_COST]),
+            LedgerTransaction.kind.in_(["fulfilment", UPSTREAM_COST, UPSTREAM_LATE]),
             Account.kind == AccountKind.SUPPLIER_PAYABLE,
         )
         .group_by(LedgerTransaction.order_id)
@@ -501,7 +502,7 @@ async def _upstream_charges(session: AsyncSession) -> list[str]:
         .where(
             Fulfilment.source == "upstream",
             Fulfilment.status.not_in(FULFILMENT_OPEN),
-            Fulfilment.delivered_units > 0,
+            or_(Fulfilment.delivered_units > 0, Fulfilment.late_units > 0),
             Fulfilment.upstream_cost.is_not(None),
             payable != Fulfilment.upstream_cost,
         )

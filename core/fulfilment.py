@@ -77,6 +77,7 @@ UPSTREAM_DEADLINE_MINUTES = 30  # an upstream's order fails if not delivered by 
 POLL_JOB = "fulfilment.poll"  # a job when an upstream's order is next asked about
 FIRST_CHECK = timedelta(seconds=20)  # the order placed right after the sale; else this
 UPSTREAM_COST = "upstream_cost"  # ledger: an upstream's payable moved to what it charged
+UPSTREAM_LATE = "upstream_late"  # ledger: owed an upstream that delivered after our deadline
 
 
 @dataclass(frozen=True)
@@ -602,6 +603,12 @@ class Fulfilments:
                     note=DEADLINE_REASON,
                     now=now,
                 )
+                if fulfilment.source == "upstream" and fulfilment.upstream_order_id:
+                    # the upstream may still deliver (and charge us): keep asking it for its
+                    # final answer (core/procurement.py, a late delivery)
+                    fulfilment.next_check_at = now
+                    job = NewJob(key=f"upstream-late:{order.id}", kind=POLL_JOB, run_at=now)
+                    add_jobs(session, [job], now)
                 await leases.release(session, Fulfilment, fulfilment_id, owner=owner)
                 failed.append(order.id)
             return failed

@@ -1012,6 +1012,9 @@ class Fulfilment(Leased, Base):
     # what the upstream said the order cost us when it ended (None: it did not say); its
     # payable ends at exactly this (``decide_upstream_cost``, proved by ``ledger check``)
     upstream_cost: Mapped[int | None] = mapped_column(Money)
+    # units the upstream delivered after we had ended the order (our deadline, refunded):
+    # owed it all the same, its codes put into our stock (``core/procurement.py``)
+    late_units: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (
         Index("ix_fulfilments_status_deadline", "status", "deadline_at"),
         Index("ix_fulfilments_supplier_status", "supplier_id", "status"),

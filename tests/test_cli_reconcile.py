@@ -1,6 +1,6 @@
 """``kameng upstream reconcile``: our procurements beside the upstream's orders, every
-difference one line — here after an injected fault (the upstream delivers an order we are
-still waiting on)."""
+difference one line, with what we recorded owing beside what the upstream says it charged —
+here after an injected fault (the upstream delivers an order we are still waiting on)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def test_reconcile_prints_every_difference(kameng: Kameng, dujiao: FakeDujiao) -
 
     dujiao.catalogue.fill(dujiao.catalogue.orders["kameng-2"], 1)  # delivered, we not told yet
     assert ok(kameng("upstream", "reconcile", "dj", "--days", "2")) == (
-        "order 2: ours fulfilling 0, upstream delivered 1\n1 difference(s) over 2 day(s)\n"
+        "order 2: ours fulfilling 0 cost 0.00, upstream delivered 1 cost 92.00\n"
+        "1 difference(s) over 2 day(s)\n"
     )
 
 
@@ -60,9 +61,9 @@ def test_reconcile_after_a_run_with_injected_faults(kameng: Kameng, dujiao: Fake
     out = ok(kameng("upstream", "reconcile", "dj"))
     print(out)  # the closing note of issue 13 quotes it
     assert out == (
-        "order 3: ours fulfilling 0, upstream delivered 2\n"
-        "order 4: ours fulfilling 0, upstream failed 0\n"
-        "order 5: ours fulfilling 0, upstream partial 1\n"
+        "order 3: ours fulfilling 0 cost 0.00, upstream delivered 2 cost 184.00\n"
+        "order 4: ours fulfilling 0 cost 0.00, upstream failed 0 cost not said\n"
+        "order 5: ours fulfilling 0 cost 0.00, upstream partial 1 cost not said\n"
         "3 difference(s) over 1 day(s)\n"
     )
     ok(kameng("ledger", "check"))

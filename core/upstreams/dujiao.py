@@ -43,8 +43,15 @@ TIMESTAMP_HEADER = "Dujiao-Next-Timestamp"
 SIGNATURE_HEADER = "Dujiao-Next-Signature"
 PAGE_SIZE = 100
 
+# An order's status, as Dujiao-Next's own source sets it (``internal/constants``: an order
+# is the sum of its child orders, ``calcParentStatus``): ``pending_payment``, ``paid``,
+# ``fulfilling`` and ``partially_delivered`` (some children delivered, the others still
+# paid or fulfilling; it moves on to ``delivered``) have not ended. It ends ``delivered`` /
+# ``completed``, ``canceled`` / ``refunded`` (every child), or ``partially_refunded`` (some
+# children refunded, the rest delivered): a partial delivery, the rest given back.
 _DELIVERED = frozenset({"delivered", "completed"})
-_FAILED = frozenset({"canceled"})
+_FAILED = frozenset({"canceled", "refunded"})
+_PARTIAL = frozenset({"partially_refunded"})
 
 
 def sign(secret: str, method: str, path: str, timestamp: int | str, body: bytes) -> str:
@@ -160,11 +167,13 @@ def order_of(ref: str, body: dict[str, Any]) -> UpstreamOrder:
         )
     if status in _DELIVERED:
         return UpstreamOrder(ref, OrderState.DELIVERED, upstream_id, codes, len(codes), cost)
-    if status == "partially_delivered":
+    if status in _PARTIAL:
         # ``amount`` is the whole order's; protocol 1.0 does not say what a partially
-        # delivered order gave back, so its cost is not known (we keep the synced price)
+        # refunded order gave back, so its cost is not known (we keep the synced price)
         return UpstreamOrder(ref, OrderState.PARTIAL, upstream_id, codes, len(codes))
-    return UpstreamOrder(ref, OrderState.PROCESSING, upstream_id, cost=cost)
+    # not ended (``partially_delivered`` among them): the codes so far are not taken now —
+    # the final answer lists them all, so none is delivered twice; asked again till then
+    return UpstreamOrder(ref, OrderState.PROCESSING, upstream_id, delivered=len(codes), cost=cost)
 
 
 class DujiaoAdapter:

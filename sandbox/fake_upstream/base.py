@@ -40,7 +40,9 @@ class FakeOrder:
     product_id: int
     quantity: int
     amount: int  # taken from our balance when ordered: the unit cost then × quantity
-    status: str  # paid, delivered, partially_delivered, canceled
+    # paid, delivering (some units delivered, the rest still coming), delivered,
+    # partially_delivered (ended: the rest given back), canceled
+    status: str
     codes: list[str] = field(default_factory=list)
     callback_url: str | None = None
     account: dict[str, str] = field(default_factory=dict)  # a direct top-up's account
@@ -105,6 +107,12 @@ class Catalogue:
             order.refunded = amount
             self.balance += amount
         return order
+
+    def progress(self, order: FakeOrder, units: int) -> None:
+        """``units`` delivered so far, the rest still coming (Dujiao-Next's
+        ``partially_delivered``: some child orders delivered, the others still paid)."""
+        order.codes = [f"FAKE-{order.ref}-{i + 1}" for i in range(units)]
+        order.status = "delivering"
 
     def fill(self, order: FakeOrder, units: int, *, partial: bool = False) -> None:
         """Deliver ``units``; a partial delivery gives the rest's price back, as a Kameng

@@ -7,9 +7,14 @@ import pytest
 
 from core.decisions.fulfilment import (
     CheckedAccount,
+    KeepAsking,
+    LateAnswer,
+    LateDelivery,
     Settlement,
+    StopAsking,
     UpstreamCost,
     check_account,
+    decide_late_answer,
     decide_settlement,
     decide_upstream_cost,
     next_state,
@@ -181,3 +186,42 @@ def test_an_upstreams_payable_ends_at_what_it_charged(
     )
     assert spread.kind is AccountKind.PLATFORM_SPREAD and spread.amount == -to_payable
     assert owed + payable.amount == charged  # the payable ends at exactly the charge
+
+
+# an upstream's answer after our deadline ended the order (the reseller refunded):
+# 3 units synced at 92.00 each
+@pytest.mark.parametrize(
+    ("final", "units", "codes", "charged", "given_up", "expected"),
+    [
+        (False, 0, 0, None, False, KeepAsking()),  # still processing there: ask again
+        (False, 1, 0, 3 * 92_00, False, KeepAsking()),  # 1 of 3 so far: not its last word
+        (False, 0, 0, None, True, StopAsking("given up")),  # asked for long enough
+        (True, 0, 0, None, False, StopAsking("nothing delivered")),  # failed there
+        (True, 0, 0, 0, True, StopAsking("nothing delivered")),
+        (True, 3, 3, 3 * 92_00, False, LateDelivery(3, 3 * 92_00, stock=True)),  # codes
+        (True, 3, 3, 3 * 95_00, False, LateDelivery(3, 3 * 95_00, stock=True)),  # dearer
+        (True, 2, 2, None, False, LateDelivery(2, 2 * 92_00, stock=True)),  # cost not said
+        (True, 2, 2, -1, False, LateDelivery(2, 2 * 92_00, stock=True)),  # not believed
+        (True, 3, 0, 3 * 92_00, False, LateDelivery(3, 3 * 92_00, stock=False)),  # top-up
+        (True, 1, 0, None, True, LateDelivery(1, 92_00, stock=False)),  # its final word
+    ],
+)
+def test_an_upstreams_answer_after_we_ended_the_order(
+    final: bool,
+    units: int,
+    codes: int,
+    charged: int | None,
+    given_up: bool,
+    expected: LateAnswer,
+) -> None:
+    assert decide_late_answer(final, units, codes, charged, 92_00, given_up) == expected
+
+
+def test_a_late_delivery_is_owed_the_upstream_against_the_platforms_spread() -> None:
+    payable, spread = LateDelivery(2, 190_00, stock=True).postings(supplier_id=3)
+    assert (payable.kind, payable.owner_id, payable.amount) == (
+        AccountKind.SUPPLIER_PAYABLE,
+        3,
+        190_00,
+    )
+    assert (spread.kind, spread.amount) == (AccountKind.PLATFORM_SPREAD, -190_00)

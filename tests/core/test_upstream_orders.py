@@ -260,10 +260,42 @@ def test_a_kameng_order_costs_its_total_less_what_it_refunded(body: Json, cost: 
         ("delivered", 285_00),
         ("completed", 285_00),
         ("paid", 285_00),
+        ("partially_delivered", 285_00),  # not ended: the whole order taken so far
         # the whole order's amount; protocol 1.0 does not say what a partial one gave back
-        ("partially_delivered", None),
+        ("partially_refunded", None),
     ],
 )
 def test_a_dujiao_order_costs_its_amount(status: str, cost: int | None) -> None:
     body = {"ok": True, "order_id": 9, "status": status, "amount": "285.00"}
     assert dujiao_order_of("K-9", body).cost == cost
+
+
+@pytest.mark.parametrize(
+    ("status", "state", "codes"),
+    [
+        # Dujiao-Next's statuses (internal/constants; an order sums its child orders)
+        ("pending_payment", OrderState.PROCESSING, 0),
+        ("paid", OrderState.PROCESSING, 0),
+        ("fulfilling", OrderState.PROCESSING, 0),
+        # some children delivered, the others still paid: not ended, asked again; the codes
+        # so far are taken with the final answer (which lists them all), never twice
+        ("partially_delivered", OrderState.PROCESSING, 0),
+        ("delivered", OrderState.DELIVERED, 2),
+        ("completed", OrderState.DELIVERED, 2),
+        ("partially_refunded", OrderState.PARTIAL, 2),  # ended: the rest given back
+        ("canceled", OrderState.FAILED, 0),
+        ("refunded", OrderState.FAILED, 0),
+    ],
+)
+def test_a_dujiao_order_ends_only_in_a_final_status(
+    status: str, state: OrderState, codes: int
+) -> None:
+    body = {
+        "ok": True,
+        "order_id": 9,
+        "status": status,
+        "amount": "285.00",
+        "fulfillment": {"type": "auto", "payload": "A-1\nA-2"},
+    }
+    order = dujiao_order_of("K-9", body)
+    assert (order.state, len(order.codes)) == (state, codes)
