@@ -4,8 +4,6 @@ with the address's QR code → pays on the chain → Check → credited."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from core.checks import check_ledger
@@ -18,12 +16,6 @@ from tests.factories import make_reseller
 from tests.tron_helpers import OURS, usdt_settings
 
 RESELLER = 7001
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[FakeTronServer]:
-    async with FakeTronServer() as server:
-        yield server
 
 
 @pytest.fixture
