@@ -1,5 +1,5 @@
 """Waiting for database state the bot's background work produces (no fixed sleeps), and
-walking a form the way an admin does."""
+walking a form or a decision the way an admin does."""
 
 from __future__ import annotations
 
@@ -57,6 +57,19 @@ async def fill_promo_form(admin: FakeUser, steps: list[tuple[str, str]]) -> Chat
     summary = admin.last_message
     assert summary is not None
     return summary
+
+
+async def reject_with_reason(
+    admin: FakeUser, card: ChatMessage, what: str, reason: str, applicant: FakeUser
+) -> None:
+    """The admin presses ❌ Reject on ``card`` (``what``: "review #1", "application #1")
+    and types ``reason``; the applicant is told, with the reason."""
+    await admin.press("❌ Reject", message=card)
+    await admin.wait_for_message(_containing(f"reason for rejecting {what}"))
+    await admin.send_text(reason)
+    await admin.wait_for_message(_containing(f"{what.capitalize()}: rejected"))
+    told = await applicant.wait_for_message(_containing("was rejected"))
+    assert reason in told.content
 
 
 def _containing(text: str) -> Callable[[ChatMessage], bool]:
