@@ -23,7 +23,7 @@ from bot.supplier_replies import own_sku_of
 from core.catalogue import Catalogue, UserView
 from core.errors import Forbidden, KamengError
 from core.models import Role, StockKind
-from core.money import MalformedAmount, parse_amount
+from core.money import parse_positive_amount
 from core.reviews import (
     MAX_AMOUNT,
     MAX_CATEGORY,
@@ -66,11 +66,8 @@ async def _say(
 
 
 def _amount(text: str | None) -> int | None:
-    try:
-        amount = parse_amount(text or "")
-    except MalformedAmount:
-        return None
-    return amount if 0 < amount <= MAX_AMOUNT else None
+    amount = parse_positive_amount(text)
+    return amount if amount is not None and amount <= MAX_AMOUNT else None
 
 
 async def _fits(message: Message, limit: int) -> bool:
