@@ -1,5 +1,6 @@
 """``kameng api serve`` as a real process, for the tests that need one (a read-only disk,
-two servers on one file): start it, wait until it answers, stop it with SIGTERM."""
+two servers on one file, the operator's CLI stories): start it, wait until it answers, stop
+it with SIGTERM; and the operator's short commands beside it (``operator_cli``)."""
 
 from __future__ import annotations
 
