@@ -284,6 +284,33 @@ async def _sale_context(
     )
 
 
+async def _audit_sale(
+    driver: Driver,
+    ctx: SaleContext,
+    charge: Charge,
+    telegram_id: int,
+    order_id: int,
+    money_to: dict[str, int],
+    now: datetime,
+) -> None:
+    """The audit row every sale leaves. ``money_to`` says where the buyer's money went: to
+    the supplier's earning (codes) or held until delivery (a direct top-up)."""
+    await audit.append_on(
+        driver,
+        action="sale",
+        actor=f"user:{telegram_id}",
+        subject=f"order:{order_id}",
+        payload={
+            "sku": ctx.sku_code,
+            "quantity": charge.quantity,
+            "total": charge.total,
+            **money_to,
+            "commission_bps": charge.commission_bps,
+        },
+        now=now,
+    )
+
+
 def _credit_blocked(row: dict[str, Any]) -> CreditBlocked | None:
     """Why the buyer's line may not be drawn now (frozen, or past its due day), or None."""
     due = row["credit_blocked"]
@@ -701,19 +728,8 @@ class Shop:
             _COUNT_UNITS,
             {"supplier_id": ctx.supplier_id, "day": as_utc(now).date(), "units": charge.quantity},
         )
-        await audit.append_on(
-            driver,
-            action="sale",
-            actor=f"user:{telegram_id}",
-            subject=f"order:{order_id}",
-            payload={
-                "sku": ctx.sku_code,
-                "quantity": charge.quantity,
-                "total": charge.total,
-                "supplier": charge.supplier_earning,
-                "commission_bps": charge.commission_bps,
-            },
-            now=now,
+        await _audit_sale(
+            driver, ctx, charge, telegram_id, order_id, {"supplier": charge.supplier_earning}, now
         )
         return Receipt(
             order_id=order_id,
@@ -788,19 +804,14 @@ class Shop:
             actor=f"user:{telegram_id}",
             now=now,
         )
-        await audit.append(
-            session,
-            action="sale",
-            actor=f"user:{telegram_id}",
-            subject=f"order:{order_id}",
-            payload={
-                "sku": ctx.sku_code,
-                "quantity": charge.quantity,
-                "total": charge.total,
-                "held": charge.total,
-                "commission_bps": charge.commission_bps,
-            },
-            now=now,
+        await _audit_sale(
+            await Driver.of(session),  # flushes write_direct_order's rows first, in order
+            ctx,
+            charge,
+            telegram_id,
+            order_id,
+            {"held": charge.total},
+            now,
         )
         order = await session.get(Order, order_id)
         assert order is not None

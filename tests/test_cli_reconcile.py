@@ -9,17 +9,23 @@ from tests.test_cli_errors import Kameng, kameng, ok  # noqa: F401 (the fixture)
 from tests.test_cli_upstream import dujiao  # noqa: F401 (the fixture)
 
 
-def test_reconcile_prints_every_difference(kameng: Kameng, dujiao: FakeDujiao) -> None:  # noqa: F811
-    ok(kameng("db", "upgrade"))
+def _reseller_on_upstream(run: Kameng, upstream: FakeDujiao, balance: str) -> None:
+    """The operator's setup: the upstream "dj" added and synced (its SKU U1-1 on sale),
+    reseller 1001 holding ``balance``."""
+    ok(run("db", "upgrade"))
     ok(
-        kameng(
-            "upstream", "add", "dj", "--protocol", "dujiao", "--url", dujiao.base_url,
-            "--key", dujiao.key, "--secret", dujiao.secret, "--markup", "8",
+        run(
+            "upstream", "add", "dj", "--protocol", "dujiao", "--url", upstream.base_url,
+            "--key", upstream.key, "--secret", upstream.secret, "--markup", "8",
         )
     )  # fmt: skip
-    ok(kameng("upstream", "sync", "dj"))
-    ok(kameng("user", "grant", "1001", "reseller"))
-    ok(kameng("balance", "credit", "1001", "500", "--note", "bank"))
+    ok(run("upstream", "sync", "dj"))
+    ok(run("user", "grant", "1001", "reseller"))
+    ok(run("balance", "credit", "1001", balance, "--note", "bank"))
+
+
+def test_reconcile_prints_every_difference(kameng: Kameng, dujiao: FakeDujiao) -> None:  # noqa: F811
+    _reseller_on_upstream(kameng, dujiao, balance="500")
 
     assert ok(kameng("buy", "1001", "U1-1", "1")) == "FAKE-kameng-1-1\n"  # codes at once
     dujiao.catalogue.mode = Mode.SLOW
@@ -36,16 +42,7 @@ def test_reconcile_prints_every_difference(kameng: Kameng, dujiao: FakeDujiao) -
 def test_reconcile_after_a_run_with_injected_faults(kameng: Kameng, dujiao: FakeDujiao) -> None:  # noqa: F811
     """Slow orders the upstream then delivers, cancels or half delivers without telling us
     (callback lost), beside orders that ended cleanly: one line per difference."""
-    ok(kameng("db", "upgrade"))
-    ok(
-        kameng(
-            "upstream", "add", "dj", "--protocol", "dujiao", "--url", dujiao.base_url,
-            "--key", dujiao.key, "--secret", dujiao.secret, "--markup", "8",
-        )
-    )  # fmt: skip
-    ok(kameng("upstream", "sync", "dj"))
-    ok(kameng("user", "grant", "1001", "reseller"))
-    ok(kameng("balance", "credit", "1001", "900", "--note", "bank"))
+    _reseller_on_upstream(kameng, dujiao, balance="900")
 
     ok(kameng("buy", "1001", "U1-1", "1"))  # 1: delivered at once
     dujiao.catalogue.mode = Mode.FAIL

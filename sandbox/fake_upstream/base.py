@@ -9,6 +9,8 @@ from typing import Self
 
 from aiohttp import web
 
+from sandbox.local_http import start_app
+
 
 class Mode(enum.StrEnum):
     IMMEDIATE = "immediate"  # codes in the order's answer (or on the order at once)
@@ -140,13 +142,9 @@ class FakeUpstream:
         raise NotImplementedError
 
     async def start(self) -> None:
-        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", self.port)
-        await site.start()
-        self._runner = runner
-        host, port = runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
+        self._runner, self.base_url = await start_app(
+            self.app(), port=self.port, shutdown_timeout=0.5
+        )
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -5,7 +5,6 @@ with the address's QR code → pays on the chain → Check → credited."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -19,12 +18,6 @@ from tests.factories import make_reseller
 from tests.tron_helpers import OURS, usdt_settings
 
 RESELLER = 7001
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[FakeTronServer]:
-    async with FakeTronServer() as server:
-        yield server
 
 
 @pytest.fixture
