@@ -43,6 +43,7 @@ from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
 from sandbox import demo_callbacks, demo_payments
 from sandbox.demo_ads import show_revenue_levers
+from sandbox.demo_categories import GAMES, SOFTWARE, VIDEO
 from sandbox.demo_credit import open_credit_and_schedules
 from sandbox.demo_direct import add_direct_topup
 from sandbox.demo_dujiao import show_dujiao_order
@@ -94,10 +95,6 @@ OPENING_DEPOSIT = {RESELLER_BRONZE: 2_000_00, RESELLER_SILVER: 8_000_00, RESELLE
 TOP_UP_WHEN_BELOW = 1_500_00  # a reseller asks for a top-up before a purchase it cannot pay
 TOP_UP_AMOUNT = {RESELLER_BRONZE: 1_000_00, RESELLER_SILVER: 5_000_00, RESELLER_GOLD: 10_000_00}
 PENDING_TOP_UP = 800_00  # the bronze reseller's request the admin has not decided yet
-
-GAMES = "游戏点卡 Game cards"
-VIDEO = "视频会员 Video"
-SOFTWARE = "软件 Software"
 
 
 @dataclass(frozen=True)
