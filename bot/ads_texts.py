@@ -229,6 +229,22 @@ def service_bought(sub: SubscriptionView) -> str:
     return bought
 
 
+def service_already(sub: SubscriptionView) -> str:
+    """A second press of a Buy button that bought already (a double tap, an old copy of
+    the message): what that purchase is, until when; nothing is charged again."""
+    target = f" ({escape(sub.sku)})" if sub.sku else ""
+    service, ends = SERVICES[sub.offer.kind], fmt.moment(sub.ends_at)
+    if sub.status is SubscriptionStatus.ACTIVE:
+        return _(
+            "You bought this already: {service}{target} is active until {ends}. "
+            "Nothing was charged again."
+        ).format(service=service, target=target, ends=ends)
+    return _(
+        "You bought this already: {service}{target} ran until {ends} and has ended. "
+        "Nothing was charged; buy it again in /services."
+    ).format(service=service, target=target, ends=ends)
+
+
 def service_stopped(payload: dict[str, Any]) -> str:
     return _(
         "⚠️ Your {service} could not be renewed: {price} was due and you were short by "

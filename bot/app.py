@@ -23,6 +23,7 @@ from bot.handlers import (
     admin_panel,
     admin_payments,
     admin_pricing,
+    admin_rates,
     admin_upstreams,
     admin_usdt,
     ads,
@@ -120,6 +121,7 @@ def build_dispatcher(
         admin_payments.setup(),  # stuck and mismatched payments, /paycredit
         admin_upstreams.setup(),
         admin_usdt.setup(),  # /usdtrate, /usdt: USDT that paid no payment
+        admin_rates.setup(),  # ✅ / ✖ under a big change of the USDT or Stars rate
         registration.setup(),
         vouchers.setup(),
         supplier_sales.setup(),

@@ -127,16 +127,17 @@ _NOT_RESTOCKABLE = {
 }
 
 
-def _usdt_rate_refused(w: _Words) -> str:
+def _rate_refused(w: _Words) -> str:
+    one = "1 star" if w.p.get("of") == "stars" else "1 USDT"
     reason = w.p.get("reason")
     if reason == "range":
         return (
-            f"1 USDT = {w.money('rate')} is outside {format_amount(int(w.p['low']))}–"
+            f"{one} = {w.money('rate')} is outside {format_amount(int(w.p['low']))}–"
             f"{w.money('high')}, the sane range for {w.text('currency')}: a typo? Nothing changed"
         )
     if reason == "confirm":
         return (
-            f"1 USDT = {w.money('rate')} moves the rate in force ({w.money('current')}) by "
+            f"{one} = {w.money('rate')} moves the rate in force ({w.money('current')}) by "
             f"{_percent(w.p.get('change_bps'))}: check it and run again with --yes"
         )
     return (
@@ -244,7 +245,7 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
         "deposit_address": "set KAMENG_USDT_DEPOSIT_ADDRESS to take USDT",
         "api_url": "set KAMENG_USDT_API_URL (a TronGrid-style API) to watch the chain",
     }.get(str(w.p.get("missing")), f"USDT is not configured ({w.text('missing')})"),
-    "usdt_rate_refused": lambda w: _usdt_rate_refused(w),
+    "rate_refused": lambda w: _rate_refused(w),
     "usdt_slots_full": lambda w: (
         f"every USDT amount near {w.money('amount')} is expected by an open payment; "
         "try another amount or later"

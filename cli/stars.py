@@ -18,13 +18,20 @@ def stars() -> None:
 @stars.command("rate")
 @click.argument("fen_per_star", type=click.IntRange(1, 1_000_000), required=False)
 @click.option("--note", default="", help="why (kept in the audit log)")
-def rate(fen_per_star: int | None, note: str) -> None:
-    """Show the rate, or set FEN_PER_STAR from now on (audited, as the operator)."""
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="confirm a rate more than 20% away from the one in force (a typo would mis-credit "
+    "every Stars top-up)",
+)
+def rate(fen_per_star: int | None, note: str, yes: bool) -> None:
+    """Show the rate, or set FEN_PER_STAR from now on (audited, as the operator). A rate
+    outside the currency's sane range is refused (core/decisions/rates.py)."""
 
     async def work(platform: Platform) -> RateView | int | None:
         if fen_per_star is None:
             return await platform.stars.rate()
-        return await platform.stars.set_rate(fen_per_star, note=note)
+        return await platform.stars.set_rate(fen_per_star, note=note, confirmed=yes)
 
     result = run_on_platform(work)
     if result is None:

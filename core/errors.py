@@ -213,13 +213,14 @@ class UsdtSlotsFull(KamengError):
     code = "usdt_slots_full"
 
 
-class UsdtRateRefused(KamengError):
-    """A new USDT rate (``rate``, fen per USDT) not set: ``reason`` is ``range`` (outside
+class RateRefused(KamengError):
+    """A new exchange rate not set: ``of`` names it (``usdt``: fen per USDT; ``stars``: fen
+    per star), ``rate`` is the one asked for; ``reason`` is ``range`` (outside
     ``low``..``high`` for the ``currency``), ``confirm`` (it moves the ``current`` rate by
     ``change_bps``: set it only when confirmed) or ``changed`` (the confirmation was for
-    ``expected``, but the rate in force is ``current`` now; see ``core/decisions/usdt.py``)."""
+    ``expected``, but the rate in force is ``current`` now). See ``core/decisions/rates.py``."""
 
-    code = "usdt_rate_refused"
+    code = "rate_refused"
 
 
 class StarsRefused(KamengError):

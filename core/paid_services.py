@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -232,7 +233,17 @@ class PaidServices:
         sku_code: str | None = None,
         idempotency_key: str,
     ) -> SubscriptionView:
-        """Pays the first period and starts the service; the same key returns the first."""
+        """Pays the first period and starts the service; the same key returns the first
+        (``replayed``). Two presses at once charge once: the second's insert meets the
+        first's key (UNIQUE) and it returns the first's purchase."""
+        try:
+            return await self._buy_once(telegram_id, offer_code, sku_code, idempotency_key)
+        except IntegrityError:  # a concurrent press with this key committed first: replay it
+            return await self._buy_once(telegram_id, offer_code, sku_code, idempotency_key)
+
+    async def _buy_once(
+        self, telegram_id: int, offer_code: str, sku_code: str | None, idempotency_key: str
+    ) -> SubscriptionView:
         now = self._clock.now()
         key = f"services:{telegram_id}:{idempotency_key}"
         async with self._db.transaction() as session:

@@ -111,7 +111,11 @@ def build_platform(
     stock = StockImporter(db, cipher, clock)
     jobs = JobStore(db, clock)
     stars = Stars(
-        db, clock, default_rate=settings.stars_fen_per_star, fee_bps=settings.stars_fee_bps
+        db,
+        clock,
+        default_rate=settings.stars_fen_per_star,
+        fee_bps=settings.stars_fee_bps,
+        currency=settings.currency,
     )
     users = UserCache(settings.user_cache_seconds, scope=db.engine.sync_engine)
     catalogue = Catalogue(db, clock, users)

@@ -168,14 +168,17 @@ class SandboxDemo:
     pending_review_sku: str  # the supplier's SKU in the admin's approval queue
     flash_sale_starts_at: datetime  # the scheduled promotion: the scheduler announces it
     seconds: float  # how long the build took
+    #: what the build left out, one line each (a rate the demo knows none of in the currency)
+    skipped: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        return (
+        built = (
             f"demo platform: {self.skus} SKUs, {self.codes} codes, {self.orders} past orders "
             f"({self.refunds} refunded) over {HISTORY_DAYS} days, a flash sale announced "
             f"{SCHEDULED_PROMOTION_STARTS.seconds // 60} minutes after the build; "
             f"built in {self.seconds:.1f} s"
         )
+        return "\n".join((built, *(f"  skipped: {line}" for line in self.skipped)))
 
     def __repr__(self) -> str:  # keep the key out of logs and tracebacks
         return f"SandboxDemo(api_key_owner={self.api_key_owner}, orders={self.orders})"
@@ -222,7 +225,7 @@ async def build_demo(
             raise DemoExists(make_url(settings.database_url).render_as_string())
         builder = _Builder(platform, clock, random.Random(seed))
         await builder.open_shop()
-        await open_stars(platform)
+        skipped = [await open_stars(platform)]  # sandbox/demo_stars.py
         await builder.history(now)
         await open_credit_and_schedules(platform)  # sandbox/demo_credit.py
         await show_revenue_levers(platform, clock, now, GAMES)
@@ -235,7 +238,7 @@ async def build_demo(
         await show_dujiao_order(platform, issued.token)  # a Dujiao shop
         # last: its shop hears of each order change from now on, not of the demo's history
         await demo_callbacks.add_callback(platform)  # its shop hears of each order change
-        await set_up_usdt(platform)  # sandbox/demo_usdt.py: today's USDT rate
+        skipped.append(await set_up_usdt(platform))  # sandbox/demo_usdt.py: today's rate
         # counted in the database, not as the steps went: every demo module that adds a
         # SKU, a code or an order is in the summary without being told about it
         built = await _count_built(platform)
@@ -251,6 +254,7 @@ async def build_demo(
         pending_review_sku=pending_sku,
         flash_sale_starts_at=now + SCHEDULED_PROMOTION_STARTS,
         seconds=time.perf_counter() - started,
+        skipped=tuple(line for line in skipped if line is not None),
     )
 
 

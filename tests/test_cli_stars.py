@@ -36,6 +36,27 @@ async def test_the_rate_is_shown_set_and_audited(platform: Platform, tmp_path: P
     assert code == 2 and "0 is not in the range" in err
 
 
+async def test_a_typo_is_refused_and_a_big_move_needs_yes(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """200 fen for 20 would credit ten times too much: refused; 30 after 15 doubles every
+    Stars top-up's credit: only with --yes."""
+    await asyncio.to_thread(stars_cli, platform, tmp_path, "rate", "15")
+    code, _, err = await asyncio.to_thread(stars_cli, platform, tmp_path, "rate", "200")
+    assert code == 1 and "Traceback" not in err
+    assert "1 star = 2.00 CNY is outside 0.03–0.30 CNY, the sane range for CNY" in err
+    code, _, err = await asyncio.to_thread(stars_cli, platform, tmp_path, "rate", "30")
+    assert code == 1
+    assert "1 star = 0.30 CNY moves the rate in force (0.15 CNY) by 100%: check it and run " \
+        "again with --yes" in err  # fmt: skip
+    assert await platform.stars.rate() == 15
+    code, out, _ = await asyncio.to_thread(
+        stars_cli, platform, tmp_path, "rate", "30", "--yes", "--note", "Telegram's price"
+    )
+    assert (code, out) == (0, "1 star = 0.30 from now on")
+    assert await platform.stars.rate() == 30
+
+
 async def test_no_refund_pending(platform: Platform, tmp_path: Path) -> None:
     code, out, _ = await asyncio.to_thread(stars_cli, platform, tmp_path, "refunds")
     assert (code, out) == (0, "no refunds pending")

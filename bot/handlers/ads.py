@@ -188,15 +188,29 @@ async def buy_demand_report(
 async def buy_service(
     query: CallbackQuery, callback_data: ServiceCb, user: UserView, paid_services: PaidServices
 ) -> None:
+    """The Buy button names one purchase (its key): the first press pays and says until
+    when; a later press (a double tap, an old copy of the message) charges nothing and says
+    it was bought already, until when — in the alert and in place of the question."""
     bought = await paid_services.buy(
         user.telegram_id,
         callback_data.offer,
         sku_code=callback_data.sku or None,
         idempotency_key=f"bot:{callback_data.key}",
     )
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(ads_texts.service_bought(bought))
+    if bought.replayed:
+        text = ads_texts.service_already(bought)
+        await query.answer(text[:200])
+    else:
+        text = ads_texts.service_bought(bought)
+        await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    try:
+        await query.message.edit_text(text)
+    except TelegramBadRequest as stale:  # too old to edit, or gone: say it anew
+        if not is_stale_message(stale):
+            raise
+        await query.message.answer(text)
 
 
 def setup() -> Router:

@@ -1,6 +1,7 @@
 """Telegram Stars: a top-up paid with an invoice in the chat (``/stars AMOUNT``, and the
 Stars method of Balance → Top up), the pre-checkout answer, the successful payment credited
-once, and an admin's refund (``/stars_refund PAYMENT_ID REASON``, ``/stars_rate``)."""
+once, and an admin's refund (``/stars_refund PAYMENT_ID REASON``) and rate (``/stars_rate``;
+guarded as the USDT rate is: ``bot/handlers/admin_rates.py``)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from bot import stars_texts
 from bot.filters import IsAdmin
 from bot.keyboards import stars as stars_keyboards
 from bot.keyboards.stars import StarsRefundCb
+from bot.rate_question import answer_refusal
 from bot.stars_invoices import send_invoice
 from bot.stars_refunds import refund_on_telegram
 from core.catalogue import UserView
 from core.decisions.stars import Accept, Decline
-from core.errors import BadNotification, KamengError, StarsRefused
+from core.errors import BadNotification, KamengError, RateRefused, StarsRefused
 from core.money import parse_positive_amount
 from core.payments.service import Payments
 from core.payments.stars import NAME, Stars
@@ -93,7 +95,11 @@ async def set_rate(message: Message, command: CommandObject, user: UserView, sta
     if not argument.isdigit() or len(argument) > 9 or int(argument) <= 0:
         await message.answer(stars_texts.rate_usage())
         return
-    view = await stars.set_rate(int(argument), admin_telegram_id=user.telegram_id)
+    try:
+        view = await stars.set_rate(int(argument), admin_telegram_id=user.telegram_id)
+    except RateRefused as refused:  # out of range, or a big move: ✅ / ✖ (admin_rates)
+        await answer_refusal(message, refused)
+        return
     await message.answer(stars_texts.rate_set(view.fen_per_star))
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.clock import Clock, as_utc
 from core.db import Database
+from core.decisions.rates import rate_refusal
 from core.decisions.stars import (
     MAX_STARS,
     REFUND_RETRIES,
@@ -62,6 +63,14 @@ log = logging.getLogger("kameng.stars")
 
 NAME = "stars"
 REFUND_RETRY = "stars.refund_retry"  # job kind: a pending refund asked of Telegram again
+
+
+async def _newest_rate(session: AsyncSession, *, lock: bool = False) -> int | None:
+    """The newest rate set (fen per star); ``lock`` holds its row (PostgreSQL) until the
+    transaction ends, so two admins setting a rate at once take turns."""
+    query = select(StarsRate).order_by(StarsRate.id.desc()).limit(1)
+    row = await session.scalar(query.with_for_update() if lock else query)
+    return None if row is None else row.fen_per_star
 
 
 def refund_key(payment_id: str) -> str:
@@ -114,18 +123,31 @@ def _refund_view(
 class Stars:
     """The Stars use cases: the rate, the pre-checkout answer, refunds."""
 
-    def __init__(self, db: Database, clock: Clock, *, default_rate: int, fee_bps: int) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, default_rate: int, fee_bps: int, currency: str = "CNY"
+    ) -> None:
         self._db = db
         self._clock = clock
         self._default_rate = default_rate
         self.fee_bps = fee_bps
+        self._currency = currency
 
     # -- the rate --------------------------------------------------------------------------
 
     async def set_rate(
-        self, fen_per_star: int, *, admin_telegram_id: int | None = None, note: str = ""
+        self,
+        fen_per_star: int,
+        *,
+        admin_telegram_id: int | None = None,
+        note: str = "",
+        confirmed: bool = False,
+        replacing: int | None = None,
     ) -> RateView:
-        """A new rate from now on: an admin's (rights checked) or the operator's (CLI)."""
+        """A new rate from now on: an admin's (rights checked) or the operator's (CLI).
+        Refused (``RateRefused``) outside the currency's sane range, and, unless
+        ``confirmed``, when it moves the rate in force by more than 20%; ``replacing`` is the
+        rate the admin saw when he confirmed: another rate in force by now refuses it. The
+        same rule as the USDT rate's: ``core/decisions/rates.py`` ``rate_refusal``."""
         if fen_per_star <= 0:
             raise StarsRefused(reason="bad_rate")
         now = self._clock.now()
@@ -134,6 +156,20 @@ class Stars:
             if admin_telegram_id is not None:
                 await require_admin(session, admin_telegram_id, "stars.rate")
                 actor = f"admin:{admin_telegram_id}"
+            newest = await _newest_rate(session, lock=True)
+            if newest is not None:  # locked: a concurrent setter committed first? read again
+                newest = await _newest_rate(session)
+            current = newest if newest is not None else (self._default_rate or None)
+            refused = rate_refusal(
+                "stars",
+                fen_per_star,
+                current,
+                currency=self._currency,
+                confirmed=confirmed,
+                replacing=replacing,
+            )
+            if refused is not None:
+                raise refused
             row = StarsRate(fen_per_star=fen_per_star, set_by=actor, note=note[:500], set_at=now)
             session.add(row)
             await audit.append(
@@ -141,7 +177,7 @@ class Stars:
                 action="stars.rate",
                 actor=actor,
                 subject="stars",
-                payload={"fen_per_star": fen_per_star, "note": note[:500]},
+                payload={"fen_per_star": fen_per_star, "note": note[:500], "previous": current},
                 now=now,
             )
             await session.flush()
@@ -150,9 +186,7 @@ class Stars:
     async def rate(self) -> int | None:
         """Fen per star in force: the newest one set, else ``KAMENG_STARS_FEN_PER_STAR``."""
         async with self._db.reading() as session:
-            newest = await session.scalar(
-                select(StarsRate.fen_per_star).order_by(StarsRate.id.desc()).limit(1)
-            )
+            newest = await _newest_rate(session)
         if newest is not None:
             return int(newest)
         return self._default_rate or None

@@ -27,6 +27,7 @@ from core.balances import check_amount
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
+from core.decisions.rates import rate_refusal
 from core.decisions.usdt import (
     PAYABLE_STEP,
     ChainRules,
@@ -34,11 +35,8 @@ from core.decisions.usdt import (
     Mismatched,
     NotOurs,
     OpenPayment,
-    RateOutOfRange,
-    RateToConfirm,
     Transfer,
     Unconfirmed,
-    decide_rate,
     decide_transfer,
     fen_for_units,
     nominal_units,
@@ -51,7 +49,6 @@ from core.errors import (
     InvalidState,
     NotFound,
     UsdtNotConfigured,
-    UsdtRateRefused,
     UsdtSlotsFull,
 )
 from core.jobs import JobContext, JobStore, NewJob
@@ -210,10 +207,10 @@ class Usdt:
         replacing: int | None = None,
     ) -> RateView:
         """A new rate (fen per 1 USDT) from now on; an admin's, or the operator's (None).
-        Refused outside the currency's sane range, and, unless ``confirmed``, when it moves
-        the rate in force by more than ``RATE_CONFIRM_BPS`` (``decide_rate``). ``replacing``
-        is the rate the admin saw when he confirmed: another rate in force by now (his own
-        second press, another admin) refuses it with ``reason="changed"``."""
+        Refused (``RateRefused``) outside the currency's sane range, and, unless
+        ``confirmed``, when it moves the rate in force by more than 20%; ``replacing`` is the
+        rate the admin saw when he confirmed: another rate in force by now (his own second
+        press, another admin) refuses it (``core/decisions/rates.py`` ``rate_refusal``)."""
         if fen_per_usdt <= 0:
             raise InvalidAmount(amount=fen_per_usdt)
         now = self._clock.now()
@@ -226,26 +223,16 @@ class Usdt:
             if latest is not None:  # locked: a concurrent setter committed first? read again
                 latest = await current_rate(session)
             current = None if latest is None else latest.fen_per_usdt
-            if replacing is not None and current != replacing:
-                raise UsdtRateRefused(
-                    reason="changed", rate=fen_per_usdt, expected=replacing, current=current
-                )
-            decision = decide_rate(fen_per_usdt, current, self._currency)
-            if isinstance(decision, RateOutOfRange):
-                raise UsdtRateRefused(
-                    reason="range",
-                    rate=fen_per_usdt,
-                    low=decision.low,
-                    high=decision.high,
-                    currency=self._currency,
-                )
-            if isinstance(decision, RateToConfirm) and not confirmed:
-                raise UsdtRateRefused(
-                    reason="confirm",
-                    rate=fen_per_usdt,
-                    current=current,
-                    change_bps=decision.change_bps,
-                )
+            refused = rate_refusal(
+                "usdt",
+                fen_per_usdt,
+                current,
+                currency=self._currency,
+                confirmed=confirmed,
+                replacing=replacing,
+            )
+            if refused is not None:
+                raise refused
             row = UsdtRate(fen_per_usdt=fen_per_usdt, set_by=actor, note=note, set_at=now)
             session.add(row)
             await audit.append(

@@ -139,7 +139,13 @@ async def test_a_reseller_buys_a_service_once_however_often_he_presses(
     confirm = await wang.wait_for_message(lambda m: "以 ¥30.00 购买" in m.content)
     await wang.press("✅ 购买", message=confirm)
     await wang.wait_for_message(lambda m: "已开通" in m.content)
-    await wang.press_data(confirm.reply_markup["inline_keyboard"][0][0]["callback_data"])  # type: ignore[index]
+    again = await wang.press_data(
+        confirm.reply_markup["inline_keyboard"][0][0]["callback_data"],  # type: ignore[index]
+        message=confirm,
+    )  # the same Buy pressed again (a double tap, an old copy): told, not charged
+    answer = await wang.wait_for_callback_answer(again)
+    assert "你已购买过：每周经营分析报告有效期至" in (answer.answer_text or "")
+    await wang.wait_for_message(lambda m: "本次未再扣费" in m.content)
     await wang.send_text("/services")
     menu = await wang.wait_for_message(lambda m: "我的服务" in m.content)
     assert menu.content.count("每周经营分析报告：") == 1
@@ -157,6 +163,35 @@ async def test_a_reseller_buys_a_service_once_however_often_he_presses(
     assert (await runner.tick()).ran
     report = await wang.wait_for_message(lambda m: "📈" in m.content)
     assert "采购 1 件，共 ¥92.00" in report.content and "• STEAM-100 × 1" in report.content
+
+
+async def test_a_second_press_of_buy_says_the_boost_is_active_until_when_and_charges_once(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await _market(shop)
+    await shop.paid_services.price(
+        ADMIN_ID, "boost-7", ServiceKind.SEARCH_BOOST, ServiceBilling.ONCE, price=20_00, days=7
+    )
+    payable = (await shop.balances.supplier(SAM)).payable
+    sam = server.user(SAM, language_code="en", started=True)
+    await sam.send_text("/services")
+    menu = await sam.wait_for_message(lambda m: "Search boost · ¥20.00" in m.buttons)
+    await sam.press("Search boost · ¥20.00", message=menu)
+    which = await sam.wait_for_message(lambda m: "STEAM-100 card" in m.buttons)
+    await sam.press("STEAM-100 card", message=which)
+    confirm = await sam.wait_for_message(lambda m: "✅ Buy" in m.buttons)
+    buy = confirm.reply_markup["inline_keyboard"][0][0]["callback_data"]  # type: ignore[index]
+    first, second = (
+        await sam.press_data(buy, message=confirm),
+        await sam.press_data(buy, message=confirm),
+    )  # a double tap: both presses in flight at once
+    answers = [await sam.wait_for_callback_answer(q) for q in (first, second)]
+    told = [a.answer_text or "" for a in answers]
+    assert sum("You bought this already: Search boost (STEAM-100) is active until" in t
+               for t in told) == 1, told  # fmt: skip
+    await sam.wait_for_message(lambda m: "Nothing was charged again." in m.content)
+    assert (await shop.balances.supplier(SAM)).payable == payable - 20_00  # charged once
+    assert len(await shop.paid_services.subscriptions(SAM)) == 1
 
 
 async def test_a_supplier_buys_a_demand_report_and_gets_a_chart_and_a_csv(

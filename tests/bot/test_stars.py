@@ -11,7 +11,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from core.models import LedgerTransaction, PaymentStatus, StarsRefundStatus
+from core.models import LedgerTransaction, PaymentStatus, StarsRate, StarsRefundStatus
 from core.payments import PaymentView
 from core.platform import Platform
 from core.settings import Settings
@@ -286,11 +286,47 @@ async def test_only_admins_refund_or_set_the_rate(
     await user.send_text("/stars_rate 10")
     await user.send_text("/stars_refund 123 x")
     admin = server.user(ADMIN_ID)
-    await admin.send_text("/stars_rate 25")
-    await admin.wait_for_message(lambda m: m.text == "✅ From now on 1 ⭐ = ¥0.25.")
-    assert await shop.stars.rate() == 25
+    await admin.send_text("/stars_rate 22")  # 10% above the ¥0.20 in force: set at once
+    await admin.wait_for_message(lambda m: m.text == "✅ From now on 1 ⭐ = ¥0.22.")
+    assert await shop.stars.rate() == 22
     invoice = await invoice_for(user, "100")
-    assert invoice.invoice is not None and invoice.invoice.total_amount == 400
+    assert invoice.invoice is not None and invoice.invoice.total_amount == 455
+
+
+async def test_a_rate_typo_is_refused_and_a_big_move_waits_for_the_admins_yes(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    """200 for 20 would credit every Stars top-up ten times over: refused. 25 after 20 is
+    asked about (✅ / ✖), set on ✅ once — a double press sets nothing more and says so. The
+    same question and rule as the USDT rate's; Chinese for a Chinese admin."""
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    await admin.send_text("/stars_rate 200")
+    await admin.wait_for_message(
+        lambda m: "1 ⭐ = ¥2.00 is outside ¥0.03 – ¥0.30, the sane range" in m.content
+    )
+    await admin.send_text("/stars_rate 25")
+    asked = await admin.wait_for_message(lambda m: "✖ Keep the current rate" in m.buttons)
+    assert "1 ⭐ = ¥0.25 moves the rate in force (¥0.20) by 25%" in asked.content
+    assert "Every top-up paid in Telegram Stars" in asked.content
+    await admin.press("✖ Keep the current rate", message=asked)
+    await admin.wait_for_message(lambda m: "Nothing changed: 1 ⭐ stays ¥0.20." in m.content)
+    assert await shop.stars.rate() == 20
+
+    await shop.catalogue.set_language(ADMIN_ID, "zh-CN")
+    await admin.send_text("/stars_rate 25")
+    asked = await admin.wait_for_message(lambda m: "✅ 设为 1 ⭐ = ¥0.25" in m.buttons)
+    assert "与当前汇率（¥0.20）相差 25%" in asked.content and "Telegram 星星" in asked.content
+    ok = next(b["callback_data"] for row in asked.reply_markup["inline_keyboard"] for b in row
+              if b["text"] == "✅ 设为 1 ⭐ = ¥0.25")  # fmt: skip
+    await admin.press("✅ 设为 1 ⭐ = ¥0.25", message=asked)
+    await admin.wait_for_message(lambda m: "1 ⭐ = ¥0.25" in m.content and "✅" in m.content)
+    again = await admin.press_data(ok, message=asked)  # a double tap
+    answer = await admin.wait_for_callback_answer(again)
+    assert "1 ⭐ = ¥0.25 已是当前汇率" in (answer.answer_text or "")
+    assert await shop.stars.rate() == 25
+    async with shop.db.reading() as session:
+        set_rates = await session.scalar(select(func.count()).select_from(StarsRate))
+    assert set_rates == 1  # the one confirmed change
 
 
 async def test_balance_top_up_offers_stars_and_sends_the_invoice(

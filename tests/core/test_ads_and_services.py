@@ -245,6 +245,25 @@ async def services(platform: Platform) -> None:
     )
 
 
+async def test_two_presses_of_one_buy_at_once_charge_once(platform: Platform) -> None:
+    """A double tap: both purchases in flight with one key; the one that loses the race
+    returns the winner's purchase, replayed (on PostgreSQL it meets the UNIQUE key)."""
+    import asyncio
+
+    await shop(platform)
+    await services(platform)
+    before = await payable(platform, BOB)
+    both = await asyncio.gather(
+        *(
+            platform.paid_services.buy(BOB, "boost-7", sku_code="STEAM-200", idempotency_key="k")
+            for _ in range(2)
+        )
+    )
+    assert both[0].id == both[1].id and sorted(b.replayed for b in both) == [False, True]
+    assert await payable(platform, BOB) == before - 30_00
+    assert (await check_ledger(platform.db)).ok
+
+
 async def test_a_search_boost_ranks_the_sku_first_for_its_days(
     platform: Platform, clock: FakeClock
 ) -> None:

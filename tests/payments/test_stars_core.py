@@ -10,7 +10,7 @@ import pytest
 
 from core.audit import verify
 from core.decisions.stars import Accept, Decline
-from core.errors import Forbidden, InsufficientBalance, StarsRefused
+from core.errors import Forbidden, InsufficientBalance, RateRefused, StarsRefused
 from core.models import PaymentStatus, Role, StarsRefundStatus
 from core.platform import Platform
 from core.settings import Settings
@@ -106,7 +106,18 @@ async def test_the_rate_admins_set_is_audited_and_used_from_then_on(platform: Pl
     await admin(platform)
     with pytest.raises(Forbidden):
         await platform.stars.set_rate(10, admin_telegram_id=RESELLER)
-    view = await platform.stars.set_rate(10, admin_telegram_id=ADMIN, note="new price")
+    with pytest.raises(RateRefused) as asked:  # half the ¥0.20 in force: asked first
+        await platform.stars.set_rate(10, admin_telegram_id=ADMIN)
+    assert asked.value.params == {
+        "of": "stars", "reason": "confirm", "rate": 10, "current": 20, "change_bps": 5000
+    }  # fmt: skip
+    with pytest.raises(RateRefused) as typo:  # ¥2.00 a star: refused even when confirmed
+        await platform.stars.set_rate(200, admin_telegram_id=ADMIN, confirmed=True)
+    assert (typo.value.params["reason"], typo.value.params["high"]) == ("range", 30)
+    assert await platform.stars.rate() == 20
+    view = await platform.stars.set_rate(
+        10, admin_telegram_id=ADMIN, note="new price", confirmed=True, replacing=20
+    )
     assert (view.fen_per_star, view.set_by) == (10, f"admin:{ADMIN}")
     assert await platform.stars.rate() == 10
     created = await platform.payments.create(RESELLER, "stars", 100_00)
@@ -176,3 +187,24 @@ async def test_a_refund_of_spent_money_or_an_open_payment_is_refused(
     assert await platform.stars.pending_refunds() == []
     assert (await platform.balances.balance(RESELLER)).balance == 40_00
     await ledger_ok(platform)
+
+
+async def test_two_confirmations_of_one_stars_rate_at_once_set_it_once(
+    platform: Platform,
+) -> None:
+    """Two presses of one ✅ racing (the rule and the lock the USDT rate's): one sets the
+    rate, the other is told the rate in force is no longer the one it saw."""
+    from sqlalchemy import select
+
+    from core.models import StarsRate
+
+    await platform.stars.set_rate(20)
+    results = await asyncio.gather(
+        *(platform.stars.set_rate(28, confirmed=True, replacing=20) for _ in range(2)),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, RateRefused)]
+    assert len(refused) == 1 and refused[0].params["current"] == 28, results
+    async with platform.db.reading() as session:
+        rates = list(await session.scalars(select(StarsRate.fen_per_star).order_by(StarsRate.id)))
+    assert rates == [20, 28]

@@ -256,14 +256,14 @@ async def test_two_confirmations_of_one_rate_at_once_set_it_once(shop: Platform)
     one sets the rate, the other is told the rate in force is no longer the one it saw."""
     from sqlalchemy import select
 
-    from core.errors import UsdtRateRefused
+    from core.errors import RateRefused
     from core.models import UsdtRate
 
     results = await asyncio.gather(
         *(shop.usdt.set_rate(900, confirmed=True, replacing=725) for _ in range(2)),
         return_exceptions=True,
     )
-    refused = [r for r in results if isinstance(r, UsdtRateRefused)]
+    refused = [r for r in results if isinstance(r, RateRefused)]
     assert len(refused) == 1 and refused[0].params["current"] == 900, results
     async with shop.db.reading() as session:
         rates = list(await session.scalars(select(UsdtRate.fen_per_usdt).order_by(UsdtRate.id)))

@@ -481,3 +481,53 @@ async def test_the_bronze_reseller_has_drawn_on_a_credit_line_and_game_cards_pay
     assert line.limit == 1_000_00 and 0 < line.drawn <= line.limit
     schedules = {view.label: view.tiers for view in await visited.commission.schedules()}
     assert schedules["游戏点卡 Game cards"] == ((0, 200), (500, 100))
+
+
+async def test_the_demo_builds_in_dollars_at_rates_a_dollar_shop_would_set(
+    migrated_template: str, tmp_path: Path
+) -> None:
+    """KAMENG_CURRENCY=USD: the demo sets $1.00 for 1 USDT and 1 cent a star (its CNY ¥7.25
+    and ¥0.10 would be refused as typos there), and skips nothing."""
+    again = await _fresh_database(migrated_template, tmp_path)
+    dollars = _settings(again).model_copy(update={"currency": "USD"})
+    demo = await build_demo(dollars, now=NOW)
+    assert demo.skipped == () and "skipped" not in demo.summary()
+    platform = build_platform(dollars, clock=FakeClock(NOW + timedelta(minutes=1)))
+    try:
+        usdt = await platform.usdt.rate()
+        assert usdt is not None and usdt.fen_per_usdt == 1_00
+        assert await platform.stars.rate() == 1
+    finally:
+        await platform.close()
+        if POSTGRES_URL:
+            await drop_postgres(again)
+
+
+async def test_a_currency_the_demo_knows_no_rate_in_opens_neither_and_says_so(
+    platform: Platform,
+) -> None:
+    from sandbox.demo_stars import open_stars
+    from sandbox.demo_usdt import set_up_usdt
+
+    yen = build_platform(platform.settings.model_copy(update={"currency": "JPY"}), db=platform.db)
+    assert await set_up_usdt(yen) == (
+        "no USDT rate: the demo knows none in JPY (set one with: kameng usdt rate set PRICE)"
+    )
+    assert await open_stars(yen) == (
+        "no Stars rate: the demo knows none in JPY (set one with: kameng stars rate FEN_PER_STAR)"
+    )
+    assert await yen.usdt.rate() is None and await yen.stars.rate() is None
+    lines = ("no USDT rate: …",)
+    summary = SandboxDemo("k", 1, 0, 0, 0, 0, "X", NOW, 1.0, skipped=lines).summary()
+    assert summary.endswith("\n  skipped: no USDT rate: …")
+
+
+def test_the_demos_rates_are_inside_their_currencys_sane_range() -> None:
+    """Every currency with a sane range has a demo rate inside it: a range narrowed later
+    cannot leave the demo setting a rate it refuses."""
+    from core.decisions.rates import STARS_RANGES, USDT_RANGES
+    from sandbox import demo_stars, demo_usdt
+
+    for rates, ranges in ((demo_usdt.RATES, USDT_RANGES), (demo_stars.RATES, STARS_RANGES)):
+        assert rates.keys() == ranges.keys()
+        assert all(ranges[c][0] <= rate <= ranges[c][1] for c, rate in rates.items())
