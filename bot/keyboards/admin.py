@@ -185,7 +185,8 @@ def move_sku(p: SkuPricing, rows: list[CategoryRow]) -> InlineKeyboardMarkup:
         builder.button(
             text=f"{mark}{row.name}", callback_data=AdminMoveCb(sku=p.sku.code, category=row.id)
         )
-    builder.button(text=_("◀ Back to the product"), callback_data=AdminSkuCb(action="show", sku=p.sku.code))
+    back = AdminSkuCb(action="show", sku=p.sku.code)
+    builder.button(text=_("◀ Back to the product"), callback_data=back)
     builder.adjust(*([2] * ((len(rows) + 1) // 2)), 1)
     return builder.as_markup()
 
