@@ -178,6 +178,7 @@ def sku_pricing(p: SkuPricing) -> str:
         _("Supply price {supply} · default price {default}").format(
             supply=fmt.amount(p.sku.supply_price), default=fmt.amount(p.sku.default_price)
         ),
+        _("Category: {category}").format(category=escape(p.sku.category)),
         _("Level prices: {prices}").format(prices=prices),
     ]
     if p.breaks:
@@ -189,6 +190,12 @@ def sku_pricing(p: SkuPricing) -> str:
     else:
         lines.append(_("No quantity breaks."))
     return "\n".join(lines)
+
+
+def ask_move(p: SkuPricing) -> str:
+    return _("Move <b>{name}</b> (<code>{code}</code>) to which category? Now: {category}").format(
+        name=escape(p.sku.name), code=p.sku.code, category=escape(p.sku.category)
+    )
 
 
 def break_label(min_quantity: int, discount_bps: int) -> str:

@@ -370,6 +370,16 @@ def sku_suspend(code: str) -> None:
     click.echo(f"{view.code} {view.status.value}")
 
 
+@sku.command("move")
+@click.argument("code")
+@click.option("--category", required=True, help="an existing category (see --create)")
+@click.option("--create", is_flag=True, help="open the category if there is none by that name")
+def sku_move(code: str, category: str, create: bool) -> None:
+    """Shelve a SKU in another category; an upstream's sync keeps it there."""
+    view = _run(lambda p: p.pricing_admin.move_sku(None, code, category, create=create))
+    click.echo(f"{view.sku.code} {view.sku.name} now in [{view.sku.category}]")
+
+
 @sku.command("show")
 @click.argument("code")
 def sku_show(code: str) -> None:

@@ -40,7 +40,8 @@ class _Words:
 
 
 def _not_found(w: _Words) -> str:
-    return f"no {w.text('kind', 'such thing')} {w.p.get('ref', '')}"
+    known = f"; known: {w.p['known']}" if w.p.get("known") else ""
+    return f"no {w.text('kind', 'such thing')} {w.p.get('ref', '')}{known}"
 
 
 def _invalid_quantity(w: _Words) -> str:

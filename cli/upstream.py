@@ -1,4 +1,5 @@
-"""``kameng upstream``: the upstreams we buy from (货源对接): add, list, sync, show, price."""
+"""``kameng upstream``: the upstreams we buy from (货源对接): add, list, sync, show, price,
+category (where their categories are shelved with us)."""
 
 from __future__ import annotations
 
@@ -140,6 +141,9 @@ def show(name: str, changes: int) -> None:
     click.echo(f"SKUs: {view.on_sale} on sale of {view.skus}")
     click.echo(f"last sync: {_when(view.last_sync_at)}; last good: {_when(view.last_sync_ok_at)}")
     click.echo(f"error: {view.last_error}" if view.last_error else "error: none")
+    click.echo(f"new products go to: {detail.default_category!r} unless mapped")
+    for shelf in detail.shelves:
+        click.echo(f"category map: {shelf.upstream_category!r} → {shelf.category!r}")
     for rule in detail.rules:
         scope = rule.category or "default"
         click.echo(
@@ -177,6 +181,26 @@ def price(name: str, category: str | None, markup: str, markup_fixed: str, round
         )
     )
     click.echo(f"price rule for {name} ({rule.category or 'default'}) set; run a sync to re-price")
+
+
+@upstream.command("category")
+@click.argument("name")
+@click.option("--from", "source", required=True, help="the category as the upstream names it")
+@click.option("--to", "target", default=None, help="our category its new products go to")
+@click.option("--create", is_flag=True, help="open --to as a new category if there is none")
+@click.option("--unmap", is_flag=True, help="forget the mapping: back to the default category")
+def category(name: str, source: str, target: str | None, create: bool, unmap: bool) -> None:
+    """Shelve an upstream category's NEW products in one of ours (SKUs already listed stay
+    where they are; move one with `kameng sku move`)."""
+    if unmap == (target is not None):
+        raise click.UsageError("give --to CATEGORY, or --unmap")
+    shelf = run_on_platform(
+        lambda p: p.upstreams.map_category(name, source, target, actor=OPERATOR, create=create)
+    )
+    if shelf is None:
+        click.echo(f"{name}: {source!r} unmapped; its new products go to the default category")
+    else:
+        click.echo(f"{name}: new products of {shelf.upstream_category!r} go to {shelf.category!r}")
 
 
 @upstream.command("reconcile")

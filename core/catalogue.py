@@ -647,6 +647,25 @@ class Catalogue:
             )
 
 
+async def shelf_category(session: AsyncSession, name: str, *, create: bool = False) -> Category:
+    """The category an operator names to shelve goods in. An unknown name is refused with
+    the names there are (a typo would otherwise open a new, near-empty category that
+    resellers see); ``create`` opens it on purpose."""
+    clean = " ".join(name.split())
+    if not clean or len(clean) > 64:
+        raise InvalidInput(field="category", value=name[:80])
+    category = await session.scalar(select(Category).where(Category.name == clean))
+    if category is not None:
+        return category
+    if not create:
+        known = await session.scalars(select(Category.name).order_by(Category.name))
+        raise NotFound(kind="category", ref=clean, known=", ".join(known))
+    category = Category(name=clean)
+    session.add(category)
+    await session.flush()
+    return category
+
+
 async def _category(session: AsyncSession, name: str) -> Category:
     clean = name.strip()
     if not clean:

@@ -1093,6 +1093,22 @@ class Upstream(Base):
     last_balance: Mapped[int | None] = mapped_column(Money)
 
 
+class UpstreamCategoryMap(Base):
+    """Where the new SKUs of an upstream's own category (``upstream_category``, as the
+    upstream names it) are shelved; an unmapped category goes to ``upstreams.category_id``."""
+
+    __tablename__ = "upstream_category_map"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upstream_id: Mapped[int] = mapped_column(ForeignKey("upstreams.id"))
+    upstream_category: Mapped[str] = mapped_column(String(64))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    __table_args__ = (
+        UniqueConstraint(
+            "upstream_id", "upstream_category", name="uq_upstream_category_map_source"
+        ),
+    )
+
+
 class UpstreamPriceRule(Base):
     """Sale price over upstream cost: a percent (bps) plus a fixed markup, rounded up to
     ``round_to`` fen. ``category_id`` NULL is the upstream's default; a category's rule wins."""

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.catalogue import SkuView, load_level, load_sku, sku_view
+from core.catalogue import SkuView, load_level, load_sku, shelf_category, sku_view
 from core.clock import Clock
 from core.db import Database
 from core.errors import InvalidInput, InvalidState, NotFound
@@ -34,7 +34,7 @@ from core.models import (
 from core.money import BPS
 from core.pricing.quotes import available_stock
 from core.pricing.rules import check_sale_price
-from core.rights import require_admin
+from core.rights import acting_admin, actor_name, require_admin
 
 ChangeKind = Literal["category", "level_price", "quantity_break", "sku_status", "ladder", "spread"]
 MAX_CATEGORY_NAME = 64
@@ -261,6 +261,40 @@ class PricingAdmin:
             await session.flush()
             view = await _sku_pricing(session, sku)
         self._changed(PricingChange("quantity_break", view.sku.code))
+        return view
+
+    async def move_sku(
+        self, admin: int | None, sku_code: str, category: int | str, *, create: bool = False
+    ) -> SkuPricing:
+        """Shelve a SKU in another category (by id from a button, by name from the command
+        line; an unknown name is refused with the names there are unless ``create``). An
+        upstream's sync keeps it there. Moving it where it is changes nothing and writes no
+        audit record, so a button pressed twice is harmless. ``admin`` None: the operator."""
+        async with self._db.transaction() as session:
+            await acting_admin(session, admin, "sku.move")
+            sku = await load_sku(session, sku_code)
+            if isinstance(category, int):
+                target = await session.get(Category, category)
+                if target is None:
+                    raise NotFound(kind="category", ref=str(category))
+            else:
+                target = await shelf_category(session, category, create=create)
+            if sku.category_id != target.id:
+                previous = await session.scalar(
+                    select(Category.name).where(Category.id == sku.category_id)
+                )
+                sku.category_id = target.id
+                await audit.append(
+                    session,
+                    action="sku.move",
+                    actor=actor_name(admin),
+                    subject=f"sku:{sku.code}",
+                    payload={"category": target.name, "previous": previous},
+                    now=self._clock.now(),
+                )
+                await session.flush()
+            view = await _sku_pricing(session, sku)
+        self._changed(PricingChange("category", view.sku.code))
         return view
 
     async def set_on_sale(self, admin: int, sku_code: str, on_sale: bool) -> SkuPricing:

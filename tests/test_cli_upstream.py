@@ -1,4 +1,5 @@
-"""``kameng upstream``: add, list, sync, show, price — against a fake Dujiao-Next over HTTP."""
+"""``kameng upstream``: add, list, sync, show, price, category (and ``kameng sku move``) —
+against a fake Dujiao-Next over HTTP."""
 
 from __future__ import annotations
 
@@ -80,3 +81,42 @@ def test_refusals_are_one_line(kameng: Kameng) -> None:  # noqa: F811
         kameng("upstream", "add", "x", "--protocol", "kameng", "--url", "ftp://a", "--key", "k")
     )
     assert line.startswith("error: ")
+
+
+def test_an_upstream_category_mapped_and_a_synced_sku_moved(
+    kameng: Kameng,  # noqa: F811
+    dujiao: FakeDujiao,
+) -> None:
+    ok(kameng("db", "upgrade"))
+    ok(
+        kameng(
+            "upstream", "add", "dj", "--protocol", "dujiao", "--url", dujiao.base_url,
+            "--key", dujiao.key, "--secret", dujiao.secret, "--category", "Imported",
+        )
+    )  # fmt: skip
+    dujiao.catalogue.products[2].category = "Streaming"
+    unknown = refused(kameng("upstream", "category", "dj", "--from", "Games", "--to", "Cards"))
+    assert unknown == "error: no category Cards; known: Imported"
+    mapped = kameng(
+        "upstream", "category", "dj", "--from", "Games", "--to", "游戏点卡 Game cards", "--create"
+    )  # fmt: skip
+    assert ok(mapped) == "dj: new products of 'Games' go to '游戏点卡 Game cards'\n"
+    shown = ok(kameng("upstream", "show", "dj"))
+    assert "new products go to: 'Imported' unless mapped" in shown
+    assert "category map: 'Games' → '游戏点卡 Game cards'" in shown
+    ok(kameng("upstream", "sync", "dj"))
+    assert "[游戏点卡 Game cards]" in ok(kameng("sku", "show", "U1-1"))  # "Games", mapped
+    assert "[Imported]" in ok(kameng("sku", "show", "U1-2"))  # "Streaming", unmapped
+
+    typo = refused(kameng("sku", "move", "U1-2", "--category", "Vidoe"))
+    assert typo == "error: no category Vidoe; known: Imported, 游戏点卡 Game cards"
+    moved = ok(kameng("sku", "move", "U1-2", "--category", "Video", "--create"))
+    assert moved == "U1-2 iTunes 50 now in [Video]\n"
+    dujiao.catalogue.set_price(2, 40_00)
+    assert "1 re-priced" in ok(kameng("upstream", "sync", "dj"))
+    assert "[Video]" in ok(kameng("sku", "show", "U1-2"))  # the sync kept it there
+    assert "'games' unmapped" in ok(
+        kameng("upstream", "category", "dj", "--from", "games", "--unmap")
+    )
+    usage = kameng("upstream", "category", "dj", "--from", "Games")
+    assert usage.exit_code == 2 and "give --to CATEGORY, or --unmap" in usage.stderr

@@ -1,5 +1,5 @@
-"""Admin: categories (list, add, rename), one SKU's level prices, quantity breaks and sale
-status, and the commission ladder with the spread ratio."""
+"""Admin: categories (list, add, rename), one SKU's level prices, quantity breaks, sale
+status and category (🗂 Move), and the commission ladder with the spread ratio."""
 
 from __future__ import annotations
 
@@ -151,6 +151,24 @@ async def remove_break(
     await show_sku(query, pricing)
 
 
+async def ask_move(
+    query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, pricing_admin: PricingAdmin
+) -> None:
+    pricing = await pricing_admin.sku_pricing(user.telegram_id, callback_data.sku)
+    rows = await pricing_admin.categories(user.telegram_id)
+    await reply(query, admin_texts.ask_move(pricing), kb.move_sku(pricing, rows))
+
+
+async def move(
+    query: CallbackQuery, callback_data: kb.AdminMoveCb, user: UserView, pricing_admin: PricingAdmin
+) -> None:
+    """Pressed twice, or on an old list: the SKU is where the button says, once."""
+    pricing = await pricing_admin.move_sku(
+        user.telegram_id, callback_data.sku, callback_data.category
+    )
+    await show_sku(query, pricing)
+
+
 async def on_sale(
     query: CallbackQuery, callback_data: kb.AdminSkuCb, user: UserView, pricing_admin: PricingAdmin
 ) -> None:
@@ -237,6 +255,8 @@ def setup() -> Router:
     router.callback_query.register(
         on_sale, kb.AdminSkuCb.filter(F.action.in_({"suspend", "resume"}))
     )
+    router.callback_query.register(ask_move, kb.AdminSkuCb.filter(F.action == "move"))
+    router.callback_query.register(move, kb.AdminMoveCb.filter())
     router.callback_query.register(ladder, kb.AdminCb.filter(F.action == "ladder"))
     router.callback_query.register(ask_tier, kb.AdminLadderCb.filter(F.action == "tier"))
     router.message.register(tier, StateFilter(PricingFlow.tier), TYPED)

@@ -40,10 +40,17 @@ class AdminCatCb(CallbackData, prefix="adc"):
 
 
 class AdminSkuCb(CallbackData, prefix="ads"):
-    action: str  # "show" | "price" | "break" | "unbreak" | "suspend" | "resume"
+    action: str  # "show" | "price" | "break" | "unbreak" | "suspend" | "resume" | "move"
     sku: str
     level: str = ""
     rule: int = 0
+
+
+class AdminMoveCb(CallbackData, prefix="admv"):
+    """Shelve ``sku`` in the category ``category`` (its id: a rename keeps the button right)."""
+
+    sku: str
+    category: int
 
 
 class AdminLadderCb(CallbackData, prefix="adl"):
@@ -164,8 +171,23 @@ def sku_pricing(p: SkuPricing) -> InlineKeyboardMarkup:
         builder.button(text=_("⏸ Suspend"), callback_data=AdminSkuCb(action="suspend", sku=code))
     elif p.sku.status is SkuStatus.SUSPENDED:
         builder.button(text=_("▶ Resume"), callback_data=AdminSkuCb(action="resume", sku=code))
+    builder.button(text=_("🗂 Move"), callback_data=AdminSkuCb(action="move", sku=code))
     _back(builder)
     builder.adjust(len(p.level_prices) or 1, 1)
+    return builder.as_markup()
+
+
+def move_sku(p: SkuPricing, rows: list[CategoryRow]) -> InlineKeyboardMarkup:
+    """One button per category (the SKU's own marked), then back to the SKU's card."""
+    builder = InlineKeyboardBuilder()
+    for row in rows:
+        mark = "✅ " if row.name == p.sku.category else ""
+        builder.button(
+            text=f"{mark}{row.name}", callback_data=AdminMoveCb(sku=p.sku.code, category=row.id)
+        )
+    back = AdminSkuCb(action="show", sku=p.sku.code)
+    builder.button(text=_("◀ Back to the product"), callback_data=back)
+    builder.adjust(*([2] * ((len(rows) + 1) // 2)), 1)
     return builder.as_markup()
 
 

@@ -123,9 +123,14 @@ def _form_fields(schema: Any) -> tuple[str, ...]:
     return tuple(str(n) for n in names if n)
 
 
-def products_of(item: dict[str, Any]) -> list[UpstreamProduct]:
-    """One Dujiao-Next product (section 4.3) → one of ours per SKU (orders name SKU ids)."""
+def products_of(
+    item: dict[str, Any], categories: Mapping[str, str] | None = None
+) -> list[UpstreamProduct]:
+    """One Dujiao-Next product (section 4.3) → one of ours per SKU (orders name SKU ids).
+    ``categories``: the upstream's category names by id (section 4.2); a product names only
+    its ``category_id``."""
     title = _text(item.get("title"))
+    category = (categories or {}).get(str(item.get("category_id")))
     manual = item.get("fulfillment_type") == "manual"
     out = []
     skus = item.get("skus") or []
@@ -144,6 +149,7 @@ def products_of(item: dict[str, Any]) -> list[UpstreamProduct]:
                 selling=bool(item.get("is_active", True)) and bool(sku.get("is_active", True)),
                 kind=ProductKind.DIRECT if manual else ProductKind.CODES,
                 account_fields=_form_fields(item.get("manual_form_schema")) if manual else (),
+                category=category,
             )
         )
     return out
@@ -218,8 +224,22 @@ class DujiaoAdapter:
             raise UpstreamError(upstream=PROTOCOL, reason=str(data.get("error_code", "refused")))
         return answer.status, data
 
+    async def categories(self) -> dict[str, str]:
+        """The upstream's category names by id (section 4.2), to shelve its products by
+        ``kameng upstream category``. An upstream that will not list them (refused, not
+        found) costs nothing: its products go to the default category."""
+        status, data = await self._call("GET", "/categories")
+        if status != 200 or not data.get("ok"):
+            return {}
+        return {
+            str(c["id"]): _text(c.get("name"))
+            for c in data.get("categories") or []
+            if isinstance(c, dict) and c.get("id") is not None and _text(c.get("name"))
+        }
+
     async def products(self) -> list[UpstreamProduct]:
         out: list[UpstreamProduct] = []
+        categories = await self.categories()
         page = 1
         while True:
             status, data = await self._call(
@@ -229,7 +249,7 @@ class DujiaoAdapter:
                 raise UpstreamError(upstream=PROTOCOL, reason=str(data.get("error_code", status)))
             items = data.get("items") or []
             for item in items:
-                out.extend(products_of(item))
+                out.extend(products_of(item, categories))
             if not items or page * PAGE_SIZE >= int(data.get("total", 0)):
                 return out
             page += 1

@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
+from core.catalogue import shelf_category
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database
@@ -36,6 +37,7 @@ from core.models import (
     StockKind,
     Supplier,
     Upstream,
+    UpstreamCategoryMap,
     UpstreamChange,
     UpstreamPriceRule,
     UpstreamSku,
@@ -52,6 +54,7 @@ from core.upstreams.adapter import (
     UpstreamProduct,
 )
 from core.upstreams.http import DEFAULT_TIMEOUT, UrllibClient
+from core.upstreams.shelf import category_key, shelve
 
 UPSTREAM_ALERT = "upstream_alert"  # outbox kind: to each admin, a sync failed / recovered
 UPSTREAM_SYNC = "upstream.sync"  # job kind: sync every enabled upstream, then the next run
@@ -137,10 +140,20 @@ class ChangeView:
 
 
 @dataclass(frozen=True)
+class ShelfView:
+    """Where the upstream's category ``upstream_category`` is shelved with us."""
+
+    upstream_category: str
+    category: str
+
+
+@dataclass(frozen=True)
 class UpstreamDetail:
     upstream: UpstreamView
     rules: list[RuleView]
     changes: list[ChangeView]
+    default_category: str = ""  # where its unmapped new products go
+    shelves: list[ShelfView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -328,6 +341,56 @@ class Upstreams:
             )
             return RuleView(category, markup_bps, markup_fixed, round_to)
 
+    async def map_category(
+        self,
+        name: str,
+        upstream_category: str,
+        category: str | None,
+        *,
+        actor: str,
+        create: bool = False,
+    ) -> ShelfView | None:
+        """Shelve the upstream's category ``upstream_category`` in our ``category`` (an
+        existing one unless ``create``), or forget the mapping (``category`` None: its new
+        products go to the upstream's default again). Only new products follow it: a SKU
+        already listed stays where it is (an operator may have moved it)."""
+        source = " ".join(upstream_category.split())
+        if not source or len(source) > 64:
+            raise InvalidInput(field="upstream_category", value=upstream_category[:80])
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            upstream = await _load(session, name)
+            rows = await session.scalars(
+                select(UpstreamCategoryMap).where(UpstreamCategoryMap.upstream_id == upstream.id)
+            )
+            row = next(
+                (r for r in rows if category_key(r.upstream_category) == category_key(source)), None
+            )
+            target = (
+                None if category is None else await shelf_category(session, category, create=create)
+            )
+            if target is None:
+                if row is None:
+                    raise NotFound(kind="category_map", ref=source)
+                await session.delete(row)
+            elif row is None:
+                session.add(
+                    UpstreamCategoryMap(
+                        upstream_id=upstream.id, upstream_category=source, category_id=target.id
+                    )
+                )
+            else:
+                row.upstream_category, row.category_id = source, target.id
+            await audit.append(
+                session,
+                action="upstream.category",
+                actor=actor,
+                subject=f"upstream:{upstream.name}",
+                payload={"from": source, "to": None if target is None else target.name},
+                now=now,
+            )
+            return None if target is None else ShelfView(source, target.name)
+
     async def set_url(self, name: str, base_url: str, *, actor: str) -> UpstreamView:
         """The upstream moved (a new address, same account)."""
         url = base_url.strip()
@@ -361,10 +424,21 @@ class Upstreams:
                 .where(UpstreamPriceRule.upstream_id == upstream.id)
                 .order_by(UpstreamPriceRule.id)
             )
+            shelves = await session.execute(
+                select(UpstreamCategoryMap.upstream_category, Category.name)
+                .join(Category, Category.id == UpstreamCategoryMap.category_id)
+                .where(UpstreamCategoryMap.upstream_id == upstream.id)
+                .order_by(UpstreamCategoryMap.upstream_category)
+            )
+            default = await session.scalar(
+                select(Category.name).where(Category.id == upstream.category_id)
+            )
             return UpstreamDetail(
                 upstream=await _view(session, upstream),
                 rules=[RuleView(cat, r.markup_bps, r.markup_fixed, r.round_to) for r, cat in rules],
                 changes=await _changes(session, upstream.id, changes),
+                default_category=default or "",
+                shelves=[ShelfView(src, ours) for src, ours in shelves],
             )
 
     async def changes(self, name: str, *, limit: int = 20) -> list[ChangeView]:
@@ -473,6 +547,7 @@ class Upstreams:
             taken = set(
                 await session.scalars(select(Sku.code).where(Sku.code.like(f"U{upstream.id}-%")))
             )
+            shelves = await _shelves(session, upstream.id)
 
             def log(
                 kind: str, sku: Sku | None, old: int | None, new: int | None, detail: str
@@ -496,12 +571,12 @@ class Upstreams:
                     continue
                 seen.add(product.id)
                 row = mapped.get(product.id)
-                if row is None:
-                    category_id = upstream.category_id
-                    if product.category:
-                        category_id = (await _category(session, product.category)).id
-                else:
-                    category_id = skus[row.sku_id].category_id
+                category_id = shelve(
+                    None if row is None else skus[row.sku_id].category_id,
+                    product.category,
+                    shelves,
+                    upstream.category_id,
+                )
                 rule = rules.get(category_id) or rules.get(None) or MarkupRule()
                 priced = price_from_cost(product.cost, product.face_value, rule)
                 sells = product.selling and isinstance(priced, Priced)
@@ -627,6 +702,14 @@ async def _category(session: AsyncSession, name: str) -> Category:
         session.add(category)
         await session.flush()
     return category
+
+
+async def _shelves(session: AsyncSession, upstream_id: int) -> dict[str, int]:
+    """The upstream's category map: ``category_key`` of its category → our category id."""
+    rows = await session.scalars(
+        select(UpstreamCategoryMap).where(UpstreamCategoryMap.upstream_id == upstream_id)
+    )
+    return {category_key(r.upstream_category): r.category_id for r in rows}
 
 
 async def _supplier_user(session: AsyncSession, name: str, now: datetime) -> User:

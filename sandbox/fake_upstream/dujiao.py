@@ -64,6 +64,7 @@ class FakeDujiao(FakeUpstream):
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._guard])
         app.router.add_post(f"{PREFIX}/ping", self._ping)
+        app.router.add_get(f"{PREFIX}/categories", self._categories)
         app.router.add_get(f"{PREFIX}/products", self._products)
         app.router.add_post(f"{PREFIX}/orders", self._create)
         app.router.add_get(f"{PREFIX}/orders/{{id}}", self._order)
@@ -130,9 +131,21 @@ class FakeDujiao(FakeUpstream):
                 else None
             ),
             "is_active": True,  # only active products are listed; ``selling`` is the SKU's
-            "category_id": 1,
+            "category_id": self._category_ids()[p.category],
             "skus": [sku],
         }
+
+    def _category_ids(self) -> dict[str, int]:
+        """Its categories are its products' (section 4.2), numbered by name."""
+        names = sorted({p.category for p in self.catalogue.products.values()})
+        return {name: i for i, name in enumerate(names, start=1)}
+
+    async def _categories(self, _request: web.Request) -> web.Response:
+        categories = [
+            {"id": i, "parent_id": 0, "slug": f"c-{i}", "name": {"zh-CN": name, "en": name}}
+            for name, i in self._category_ids().items()
+        ]
+        return web.json_response({"ok": True, "categories": categories})
 
     async def _products(self, request: web.Request) -> web.Response:
         page = max(int(request.query.get("page", "1")), 1)

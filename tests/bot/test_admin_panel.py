@@ -1,4 +1,5 @@
-"""An admin's day in the bot: the panel's counters, users, catalogue and prices, the ladder.
+"""An admin's day in the bot: the panel's counters, users, catalogue and prices, a product
+moved to another category, the ladder.
 Acted out against the fake Telegram server on a real database."""
 
 from __future__ import annotations
@@ -235,3 +236,61 @@ async def test_the_panel_speaks_chinese_to_a_chinese_admin(
     await admin.press("📈 佣金与差价")
     ladder = await admin.wait_for_message(lambda m: "阶梯佣金" in m.content)
     assert "普通：满 0 件：3%" in ladder.content
+
+
+CARDS = "游戏点卡 Game cards"
+
+
+async def test_an_admin_moves_a_product_to_another_category_once_however_often_pressed(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    await make_sku(shop, stock=3)  # in "Steam"
+    await make_sku(shop, "PSN-50", stock=3, category=CARDS)
+    await make_reseller(shop, RESELLER)
+    admin = server.user(ADMIN_ID, started=True)
+    await _panel(admin)
+    await admin.press("🏷 Product prices")
+    await admin.wait_for_message(lambda m: "product code" in m.content)
+    await admin.send_text("STEAM-100")
+    card = await admin.wait_for_message(lambda m: "Level prices:" in m.content)
+    assert "Category: Steam" in card.content
+
+    await admin.press("🗂 Move", message=card)
+    shelves = await admin.wait_for_message(lambda m: "to which category?" in m.content)
+    assert "✅ Steam" in shelves.buttons and CARDS in shelves.buttons  # ✅: where it is now
+    await admin.press(CARDS, message=shelves)
+    await admin.wait_for_message(lambda m: f"Category: {CARDS}" in m.content)
+    # pressed again on the same (now old) list: the product is there already, nothing moves
+    await admin.press(CARDS, message=shelves)
+    await admin.wait_for_message(lambda m: f"Category: {CARDS}" in m.content)
+    moves = await _audit(shop, "sku.move")
+    assert len(moves) == 1 and moves[0].subject == "sku:STEAM-100"
+    # resellers find it with the game cards; the emptied "Steam" is not shown to them
+    assert [line.name for line in await shop.storefront.categories()] == [CARDS]
+    page = await shop.storefront.skus(
+        RESELLER, category_id=(await shop.storefront.categories())[0].id
+    )
+    assert {line.code for line in page.lines} == {"STEAM-100", "PSN-50"}
+    # the card's back button returns to the product's card
+    await admin.press("🗂 Move")
+    await admin.wait_for_message(lambda m: "to which category?" in m.content)
+    await admin.press("◀ Back to the product")
+    await admin.wait_for_message(lambda m: f"Category: {CARDS}" in m.content)
+
+
+async def test_a_chinese_admin_moves_a_product(server: FakeTelegramServer, shop: Platform) -> None:
+    await make_sku(shop, stock=1)
+    await make_sku(shop, "PSN-50", stock=1, category=CARDS)
+    await shop.catalogue.set_language(ADMIN_ID, "zh-CN")
+    admin = server.user(ADMIN_ID, language_code="zh-hans", started=True)
+    await admin.send_text("/admin")
+    await admin.wait_for_message(lambda m: "管理面板" in m.content)
+    await admin.press("🏷 商品价格")
+    await admin.wait_for_message(lambda m: "STEAM-100" in m.content)
+    await admin.send_text("STEAM-100")
+    card = await admin.wait_for_message(lambda m: "分类：Steam" in m.content)
+    await admin.press("🗂 移动分类", message=card)
+    await admin.wait_for_message(lambda m: "移到哪个分类？当前：Steam" in m.content)
+    await admin.press(CARDS)
+    await admin.wait_for_message(lambda m: f"分类：{CARDS}" in m.content)
+    assert len(await _audit(shop, "sku.move")) == 1

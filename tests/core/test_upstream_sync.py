@@ -204,13 +204,13 @@ async def test_a_category_rule_wins_and_face_below_cost_is_not_sold(
     await platform.upstreams.set_rule(
         "dj", category="Steam", markup_bps=0, markup_fixed=3_00, round_to=100, actor=ADMIN
     )
+    # both protocols name the product's category; mapped to ours, our category's rule applies
+    await platform.upstreams.map_category("dj", "steam", "Steam", actor=ADMIN)
     fake.catalogue.add(FakeProduct(4, "Broken", cost=60_00, face_value=50_00))
     await platform.upstreams.sync("dj")
     shelf = await _shelf(platform)
-    if isinstance(fake, FakeKameng):  # a Kameng names the category: the rule applies
-        assert shelf["Steam 100"] == (95_00, 40)
-    else:  # Dujiao-Next names none: the default (no markup) applies
-        assert shelf["Steam 100"] == (92_00, 40)
+    assert shelf["Steam 100"] == (95_00, 40)
+    assert shelf["iTunes 50"] == (45_00, None)  # "Games", unmapped: the default, no markup
     assert "Broken" not in shelf
     suspended = [c for c in await platform.upstreams.changes("dj") if c.kind == "created"]
     assert len(suspended) == 4
