@@ -189,9 +189,7 @@ def test_a_unit_from_late_stock_keeps_its_price_and_commission() -> None:
 
 
 @pytest.mark.parametrize(("delivered", "from_stock"), [(1, 2), (3, -1)])
-def test_no_more_units_come_from_stock_than_were_delivered(
-    delivered: int, from_stock: int
-) -> None:
+def test_no_more_units_come_from_stock_than_were_delivered(delivered: int, from_stock: int) -> None:
     result = decide_settlement(3, UNIT, delivered, from_stock)
     assert isinstance(result, Refusal) and isinstance(result.error, InvalidQuantity)
 
