@@ -1195,8 +1195,13 @@ async def _set_codes(session: AsyncSession, code_ids: list[int], status: CodeSta
 async def set_order_status_after_refund(session: AsyncSession, order_id: int) -> OrderStatus:
     """The order's status from its lines, counted after taking the order row's lock (a
     concurrent refund of other lines has then committed or waits, so the last one sets
-    ``refunded``)."""
+    ``refunded``). An order delivered later keeps its fulfilment's state (its lines are
+    units from our late stock; the refund is in its lines and the ledger)."""
     await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+    kept = await session.scalar(select(Order.status).where(Order.id == order_id))
+    if await session.scalar(select(Fulfilment.id).where(Fulfilment.order_id == order_id)):
+        assert kept is not None
+        return kept
     left = await session.scalar(
         select(func.count()).where(
             OrderLine.order_id == order_id, OrderLine.status == LineStatus.DELIVERED

@@ -415,6 +415,28 @@ async def test_the_upstream_failing_the_rest_refunds_only_what_our_stock_did_not
     assert report.ok, report.render()
 
 
+async def test_a_unit_from_late_stock_refunded_comes_back_from_the_platform(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    await stock_late(platform, fake, clock, sku, "late-1")
+    receipt = await buy(platform, sku, 1)
+    owed, platform_spread = await owed_upstream(platform), await spread(platform)
+    supplier, unit_spread = await unit_split(platform, receipt.order_id)
+
+    refunded = await platform.shop.refund(
+        receipt.order_id, idempotency_key="r-1", actor="admin:1", reason="bad code"
+    )
+
+    assert refunded.amount == receipt.total and await balance(platform) == 500_00
+    assert await owed_upstream(platform) == owed  # the upstream gives nothing back
+    assert await spread(platform) == platform_spread - supplier - unit_spread
+    assert (await platform.shop.order(RESELLER, receipt.order_id)).status is (
+        OrderStatus.DELIVERED  # the fulfilment's state; the refund is in the ledger
+    )
+    report = await check_ledger(platform.db)
+    assert report.ok, report.render()
+
+
 async def test_the_ledger_check_names_a_unit_from_stock_paid_to_the_upstream_again(
     platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
 ) -> None:
