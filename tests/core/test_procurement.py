@@ -5,6 +5,7 @@ under the same reference without buying twice; reconcile names every difference.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -411,6 +412,23 @@ async def test_the_upstream_failing_the_rest_refunds_only_what_our_stock_did_not
     assert receipt.status is OrderStatus.PARTIALLY_DELIVERED and receipt.codes == [code]
     assert await balance(platform) == 500_00 - receipt.unit_price  # 2 of 3 back
     assert await owed_upstream(platform) == owed
+    report = await check_ledger(platform.db)
+    assert report.ok, report.render()
+
+
+async def test_a_late_code_reaches_one_of_two_buyers_at_once(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    code = await stock_late(platform, fake, clock, sku, "late-1")
+
+    results = await asyncio.gather(
+        *(platform.shop.buy_now(RESELLER, sku, 1, idempotency_key=f"both-{i}") for i in (1, 2))
+    )
+
+    receipts = [r for r in results if isinstance(r, Receipt)]
+    assert len(receipts) == 2 and all(r.status is OrderStatus.DELIVERED for r in receipts)
+    codes = [c for r in receipts for c in r.codes]
+    assert codes.count(code) == 1 and len(set(codes)) == 2  # one from stock, one bought
     report = await check_ledger(platform.db)
     assert report.ok, report.render()
 
