@@ -10,9 +10,10 @@ order cost (``UpstreamOrder.cost``, see ``core.fulfilment.settle``). An order st
 processing is asked again (``poll_due``, backoff) or told by the upstream's signed callback
 (``callback``); the deadline fails it. The upstream is still asked after our deadline, until
 it gives its final answer (``LATE_WATCH`` at most): if it delivered after all, it is owed
-what it charged and what it delivered becomes our stock (``_late``). A crash between the
-sale and the call leaves an order without an upstream id: the poll places it again under the
-same reference, which the upstream answers with the order it already has, so nothing is
+what it charged and what it delivered becomes our stock (``_late``), which the next sales
+of the SKU hand out first, ordering only the rest here (``stock_units``). A crash between
+the sale and the call leaves an order without an upstream id: the poll places it again under
+the same reference, which the upstream answers with the order it already has, so nothing is
 bought twice.
 """
 
@@ -224,7 +225,8 @@ class Procurement:
         """An answer about an order we ended (our deadline failed and refunded it) while
         the upstream's own order had not ended: wait for its final answer; if it delivered
         after all, it is owed what it charged (``upstream-late:<order>``), its codes go into
-        our stock for the SKU (never shown to a buyer) and the admins are told, once."""
+        our stock for the SKU (never shown to this order's buyer; the next sales of the SKU
+        take them first, ``core.orders``) and the admins are told, once."""
         if fulfilment.status is not OrderStatus.FAILED or fulfilment.late_units is not None:
             fulfilment.next_check_at = None  # ended otherwise (by hand), or recorded already
             return
