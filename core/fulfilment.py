@@ -634,7 +634,8 @@ async def fulfilment_info(session: AsyncSession, order: Order) -> FulfilmentInfo
         source=fulfilment.source,
         account=json.loads(fulfilment.account),
         deadline_at=as_utc(fulfilment.deadline_at),
-        delivered_units=fulfilment.delivered_units,
+        # while open: the units our late stock gave at the sale, handed over already
+        delivered_units=fulfilment.delivered_units if ended else fulfilment.stock_units,
         refunded_units=order.quantity - fulfilment.delivered_units if ended else 0,
         proof=fulfilment.proof,
         has_proof_photo=fulfilment.proof_file_id is not None,

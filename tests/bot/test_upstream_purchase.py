@@ -126,6 +126,8 @@ async def test_a_code_the_upstream_delivered_late_comes_first_and_the_rest_is_to
     assert "FAKE-kameng-1-1" in receipt.content  # the late code, at once
     [order_id] = [o for o in fake.catalogue.orders if o != ref_of(late.order_id)]
     assert fake.catalogue.orders[order_id].quantity == 2  # only the rest bought there
+    waiting = await shop.shop.order(RESELLER, int(order_id.removeprefix("kameng-")))
+    assert waiting.fulfilment is not None and waiting.fulfilment.delivered_units == 1
     fake.catalogue.fill(fake.catalogue.orders[order_id], 2)
     clock.advance(minutes=1)
     await shop.procurement.poll_due("test")
