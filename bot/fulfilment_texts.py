@@ -12,7 +12,7 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 
 from bot import formatting as fmt
-from core.decisions.fulfilment import AccountField
+from core.decisions.fulfilment import OPEN, AccountField
 from core.fulfilment import Task
 from core.models import OrderStatus
 from core.orders import Receipt
@@ -63,6 +63,17 @@ def status_word(status: OrderStatus | str) -> str:
         OrderStatus.PARTIALLY_DELIVERED: _("⚠️ partly delivered"),
     }
     return words.get(OrderStatus(status), str(status))
+
+
+def rest_coming(r: Receipt) -> str:
+    """Under the codes our stock gave at once: the rest of an upstream's order still being
+    bought ("" when nothing more is coming)."""
+    if r.fulfilment is None or r.status not in OPEN or len(r.codes) >= r.quantity:
+        return ""
+    return "\n\n" + _(
+        "⏳ {count} more on the way: you will be told here, by {deadline} at the latest. "
+        "What does not come is paid back to your balance by itself."
+    ).format(count=r.quantity - len(r.codes), deadline=fmt.moment(r.fulfilment.deadline_at))
 
 
 def direct_receipt(r: Receipt) -> str:

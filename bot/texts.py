@@ -277,7 +277,7 @@ def card_code(card: CardCode) -> str:
 
 def receipt_with_codes(r: Receipt) -> str:
     codes = "\n".join(card_code(card) for card in r.cards)
-    return f"{receipt_header(r)}\n\n{codes}"
+    return f"{receipt_header(r)}\n\n{codes}" + fulfilment_texts.rest_coming(r)
 
 
 def receipt_codes_in_file(r: Receipt) -> str:
@@ -285,6 +285,7 @@ def receipt_codes_in_file(r: Receipt) -> str:
         receipt_header(r)
         + "\n"
         + _("Your {count} codes are in the file below.").format(count=len(r.codes))
+        + fulfilment_texts.rest_coming(r)
     )
 
 

@@ -570,12 +570,7 @@ class Catalogue:
             sku = await load_sku(session, code)
             if sku.stock_kind is StockKind.CYCLIC:
                 return None
-            mirrored = await session.execute(  # an upstream's SKU: the upstream's stock
-                select(UpstreamSku.stock).where(UpstreamSku.sku_id == sku.id)
-            )
-            if (row := mirrored.first()) is not None:
-                return None if row.stock is None else int(row.stock)
-            return int(
+            local = int(
                 await session.scalar(
                     select(func.count()).where(
                         Code.sku_id == sku.id, Code.status == CodeStatus.AVAILABLE
@@ -583,6 +578,12 @@ class Catalogue:
                 )
                 or 0
             )
+            mirrored = await session.execute(  # an upstream's SKU: the upstream's stock
+                select(UpstreamSku.stock).where(UpstreamSku.sku_id == sku.id)
+            )
+            if (row := mirrored.first()) is not None:  # and ours: what it delivered late
+                return None if row.stock is None else int(row.stock) + local
+            return local
 
     async def add_quantity_break(
         self,

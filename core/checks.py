@@ -256,7 +256,9 @@ async def check_ledger(db: Database) -> CheckReport:
                     by_lines.c.all_lines.label("lines"),
                 )
                 .join(by_lines, by_lines.c.order_id == Order.id)
-                .where(Order.status != expected)
+                # an order delivered later has its own states (its lines: units from our
+                # late stock), proved with its fulfilment below
+                .where(Order.status != expected, ~exists().where(Fulfilment.order_id == Order.id))
                 .order_by(Order.id),
             ),
         )
@@ -466,10 +468,67 @@ async def _fulfilment_checks(session: AsyncSession) -> list[tuple[str, list[str]
             wrong,
         ),
         (
+            "orders fulfilled later whose supplier was paid other than for the units it "
+            "delivered (a unit from our late stock pays the spread), or whose order lines "
+            "differ from their units from stock",
+            await _supplier_side(session),
+        ),
+        (
             "upstream orders whose payable moved other than what the upstream charged",
             await _upstream_charges(session),
         ),
     ]
+
+
+async def _supplier_side(session: AsyncSession) -> list[str]:
+    """Every sale's entries, for an order delivered later: its settlement
+    (``fulfil:<order>``) paid the supplier's side exactly ``unit_supplier`` per unit the
+    supplier (an upstream) delivered — nothing for the units handed out from our late stock
+    at the sale (``stock_unit``: their cost was paid to the upstream when they came) — and
+    the order has one order line per such unit, no other."""
+    paid = (
+        select(
+            LedgerTransaction.order_id,
+            func.sum(LedgerEntry.amount).label("to_supplier"),
+        )
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(Account, Account.id == LedgerEntry.account_id)
+        .where(
+            LedgerTransaction.kind == "fulfilment",
+            Account.kind == AccountKind.SUPPLIER_PAYABLE,
+        )
+        .group_by(LedgerTransaction.order_id)
+        .subquery()
+    )
+    lines = (
+        select(OrderLine.order_id, func.count(OrderLine.id).label("lines"))
+        .group_by(OrderLine.order_id)
+        .subquery()
+    )
+    to_supplier = func.coalesce(paid.c.to_supplier, 0)
+    line_count = func.coalesce(lines.c.lines, 0)
+    bought = (Fulfilment.delivered_units - Fulfilment.stock_units) * Fulfilment.unit_supplier
+    ended = Fulfilment.status.not_in(FULFILMENT_OPEN)
+    return await _rows(
+        session,
+        select(
+            Order.id,
+            Fulfilment.stock_units.label("from_stock"),
+            line_count.label("lines"),
+            to_supplier.label("to_supplier"),
+            bought.label("due"),
+        )
+        .join(Fulfilment, Fulfilment.order_id == Order.id)
+        .outerjoin(paid, paid.c.order_id == Order.id)
+        .outerjoin(lines, lines.c.order_id == Order.id)
+        .where(
+            or_(
+                line_count != Fulfilment.stock_units,
+                and_(ended, to_supplier != bought),
+            )
+        )
+        .order_by(Order.id),
+    )
 
 
 async def _upstream_charges(session: AsyncSession) -> list[str]:

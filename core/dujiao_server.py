@@ -78,7 +78,13 @@ MAX_ORDER_NO = 100
 MAX_CALLBACK_URL = 512
 PAGE_SIZE_MAX = 100
 
-# Kameng's order states → the document's (section 6); an order of codes is delivered at once
+# Kameng's order states → the document's (section 6); an order of codes is delivered at once.
+# Dujiao-Next ends a part delivery ``partially_refunded`` (some child orders delivered, the
+# rest refunded); its ``partially_delivered`` is an in-between status (the rest still
+# coming) that a client asks about again — for an order we ended part-delivered, it would
+# ask until its deadline and then fail an order that had its codes. Ours is in between only
+# while an upstream's SKU is still being bought for the units our stock did not give
+# (``order_body``).
 STATUS = {
     OrderStatus.PAID: "delivered",
     OrderStatus.PARTLY_REFUNDED: "delivered",
@@ -87,8 +93,10 @@ STATUS = {
     OrderStatus.FULFILLING: "fulfilling",
     OrderStatus.DELIVERED: "delivered",
     OrderStatus.FAILED: "canceled",
-    OrderStatus.PARTIALLY_DELIVERED: "partially_delivered",
+    OrderStatus.PARTIALLY_DELIVERED: "partially_refunded",  # ended: the rest refunded
 }
+IN_BETWEEN = "partially_delivered"  # some codes handed over, the rest still coming
+DELIVERED_SOME = ("delivered", "partially_refunded", IN_BETWEEN)  # with ``fulfillment``
 
 
 @dataclass(frozen=True)
@@ -411,8 +419,12 @@ class Dujiao:
 
 
 def order_body(receipt: Receipt, order_no: str, currency: str) -> dict[str, Any]:
-    """An order as section 4.6 shows it; ``fulfillment`` (the codes) once delivered."""
+    """An order as section 4.6 shows it; ``fulfillment`` (the codes) once delivered, or so
+    far: an order still fulfilling that handed over codes already (from our late stock,
+    the rest bought upstream) is ``partially_delivered``, the in-between status."""
     status = STATUS[receipt.status]
+    if receipt.status is OrderStatus.FULFILLING and receipt.codes:
+        status = IN_BETWEEN
     body: dict[str, Any] = {
         "ok": True,
         "order_id": receipt.order_id,
@@ -433,7 +445,7 @@ def order_body(receipt: Receipt, order_no: str, currency: str) -> dict[str, Any]
             }
         ],
     }
-    if status in ("delivered", "partially_delivered"):
+    if status in DELIVERED_SOME:
         proof = receipt.fulfilment.proof if receipt.fulfilment else ""
         body["fulfillment"] = {
             "type": "auto" if receipt.fulfilment is None else "manual",

@@ -171,20 +171,24 @@ async def write_direct_order(
     deadline_minutes: int,
     actor: str,
     now: datetime,
+    stock_units: int = 0,
 ) -> None:
     """After the order row: its fulfilment (pending, with the unit split as charged), the
     first event, the supplier's task notice (or, bought from an upstream, the first check),
-    the deadline job, the saved account."""
+    the deadline job, the saved account. ``stock_units``: units of an upstream's sale taken
+    from our late stock (all of them: nothing to ask the upstream)."""
     deadline = now + timedelta(minutes=deadline_minutes)
     upstream = ctx.upstream_sku_id is not None
+    ask = upstream and stock_units < charge.quantity
     session.add(
         Fulfilment(
             order_id=order_id,
             supplier_id=ctx.supplier_id,
             source="upstream" if upstream else "supplier",
             upstream_sku_id=ctx.upstream_sku_id,
-            next_check_at=now + FIRST_CHECK if upstream else None,
+            next_check_at=now + FIRST_CHECK if ask else None,
             checks=0,
+            stock_units=stock_units,
             account=account.as_json(),
             status=OrderStatus.PENDING,
             deadline_at=deadline,
@@ -202,7 +206,7 @@ async def write_direct_order(
         )
     )
     jobs = [NewJob(key=f"fulfilment-deadline:{order_id}", kind=DEADLINE_JOB, run_at=deadline)]
-    if upstream:
+    if ask:
         jobs.append(
             NewJob(key=f"upstream-poll:{order_id}:0", kind=POLL_JOB, run_at=now + FIRST_CHECK)
         )
@@ -320,17 +324,20 @@ async def settle(
     tell: bool = True,
     charged: int | None = None,
 ) -> Settlement:
-    """End a fulfilment with ``delivered`` units: release the hold (one ledger transaction),
-    then the state change (delivered, failed or partially delivered). An upstream's order
-    passes what the upstream ``charged`` for it, if it said: its payable is then moved to
-    exactly that (a second transaction, ``upstream-cost:<order id>``)."""
+    """End a fulfilment with ``delivered`` units (the supplier's or the upstream's; units
+    taken from our late stock at the sale, ``stock_units``, are delivered besides): release
+    the hold (one ledger transaction), then the state change (delivered, failed or
+    partially delivered). An upstream's order passes what the upstream ``charged`` for it,
+    if it said: its payable is then moved to exactly that (a second transaction,
+    ``upstream-cost:<order id>``)."""
     unit = ChargedLine(
         order.unit_price,
         fulfilment.unit_supplier,
         fulfilment.unit_spread,
         fulfilment.unit_commission,
     )
-    match decide_settlement(order.quantity, unit, delivered):
+    stocked = fulfilment.stock_units
+    match decide_settlement(order.quantity, unit, stocked + delivered, stocked):
         case Refusal(error):
             raise error
         case Settlement() as settlement:
@@ -386,7 +393,7 @@ async def _settle_upstream_cost(
     if fulfilment.source != "upstream":
         return 0
     fulfilment.upstream_cost = charged if charged is not None and charged >= 0 else None
-    cost = decide_upstream_cost(settlement.to_supplier, settlement.delivered, charged)
+    cost = decide_upstream_cost(settlement.to_supplier, settlement.bought, charged)
     if cost is None:
         return 0
     await post(
@@ -558,7 +565,7 @@ class Fulfilments:
             actor = await _may_fulfil(session, telegram_id, order_id)
             fulfilment.proof = proof.strip()[:500]
             fulfilment.proof_file_id = proof_file_id
-            delivered = order.quantity if units is None else units
+            delivered = order.quantity - fulfilment.stock_units if units is None else units
             await settle(session, order, fulfilment, delivered, actor=actor, note="", now=now)
             return await _task(session, order_id)
 
@@ -627,7 +634,8 @@ async def fulfilment_info(session: AsyncSession, order: Order) -> FulfilmentInfo
         source=fulfilment.source,
         account=json.loads(fulfilment.account),
         deadline_at=as_utc(fulfilment.deadline_at),
-        delivered_units=fulfilment.delivered_units,
+        # while open: the units our late stock gave at the sale, handed over already
+        delivered_units=fulfilment.delivered_units if ended else fulfilment.stock_units,
         refunded_units=order.quantity - fulfilment.delivered_units if ended else 0,
         proof=fulfilment.proof,
         has_proof_photo=fulfilment.proof_file_id is not None,

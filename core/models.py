@@ -1015,6 +1015,9 @@ class Fulfilment(Leased, Base):
     # units the upstream delivered after we had ended the order (our deadline, refunded):
     # owed it all the same, its codes put into our stock (``core/procurement.py``)
     late_units: Mapped[int | None] = mapped_column(Integer)
+    # units of this sale handed out at once from that late stock (an upstream's SKU): not
+    # ordered there, their supplier part paid to the spread (``stock_unit``)
+    stock_units: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     __table_args__ = (
         Index("ix_fulfilments_status_deadline", "status", "deadline_at"),
         Index("ix_fulfilments_supplier_status", "supplier_id", "status"),

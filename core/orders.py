@@ -34,7 +34,13 @@ from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database, Driver, Prepared
-from core.decisions.fulfilment import CheckedAccount, fields_to_json, upstream_fields
+from core.decisions.fulfilment import (
+    OPEN,
+    CheckedAccount,
+    fields_to_json,
+    stock_unit,
+    upstream_fields,
+)
 from core.decisions.refund import (
     ChargedLine,
     RefundContext,
@@ -45,7 +51,7 @@ from core.decisions.refund import (
 )
 from core.decisions.refusal import Refusal
 from core.decisions.sale import Charge, Requote, SaleContext, decide_sale
-from core.delivery.claim import claim_on
+from core.delivery.claim import ClaimedCode, claim_on, claim_up_to
 from core.delivery.codes import CardCode
 from core.errors import (
     CreditBlocked,
@@ -60,6 +66,7 @@ from core.fulfilment import (
     checked_account,
     fulfilment_info,
     hold_postings,
+    settle,
     write_direct_order,
 )
 from core.ledger import Posting, balance_of, find_transaction, platform, post, post_on
@@ -71,6 +78,7 @@ from core.models import (
     CodeStatus,
     CreditLine,
     DirectSku,
+    Fulfilment,
     FulfilmentCode,
     LedgerEntry,
     LineStatus,
@@ -568,6 +576,7 @@ class Shop:
             or result.replayed
             or result.fulfilment is None
             or result.fulfilment.source != "upstream"
+            or result.status not in OPEN  # all from our late stock: nothing to buy there
         ):
             return result
         try:
@@ -757,7 +766,14 @@ class Shop:
         """A direct top-up: the account checked against the SKU's fields, the order
         pending with its fulfilment, the reseller's money held until delivery
         (``core/fulfilment.py``). No code is claimed; the commission ladder's volume is not
-        counted (it counts order lines, which a direct order has none of)."""
+        counted (it counts order lines, which a direct order has none of).
+
+        An upstream's SKU first takes the codes that upstream delivered after our deadline
+        (our late stock, ``core/procurement.py``), in one claim as local stock is claimed:
+        those units are order lines split by ``stock_unit`` (their cost was paid to the
+        upstream already), only the rest is ordered there; all of them from stock, the
+        order is delivered at once. The whole price waits in the hold either way, released
+        by the one settlement."""
         if account is None:  # the bot's Confirm: the account was checked with the quote
             quoted = await session.scalar(
                 select(QuoteAccount.account).where(QuoteAccount.quote_id == ctx.quote_id)
@@ -779,6 +795,10 @@ class Shop:
             else:
                 checked = CheckedAccount({str(k): str(v) for k, v in (account or {}).items()})
         [(order_id,)] = await driver.rows(_ORDER, _order_row(ctx, charge, key, now))
+        stocked = []
+        if ctx.upstream_sku_id is not None:
+            stocked = await claim_up_to(driver, ctx.sku_id, charge.quantity)
+            await self._stock_lines(driver, ctx, charge, order_id, stocked, now)
         posted = await post_on(
             driver,
             key=f"order:{key}",
@@ -803,6 +823,7 @@ class Shop:
             deadline_minutes=ctx.direct_minutes or UPSTREAM_DEADLINE_MINUTES,
             actor=f"user:{telegram_id}",
             now=now,
+            stock_units=len(stocked),
         )
         await _audit_sale(
             await Driver.of(session),  # flushes write_direct_order's rows first, in order
@@ -810,11 +831,26 @@ class Shop:
             charge,
             telegram_id,
             order_id,
-            {"held": charge.total},
+            {"held": charge.total, **({"from_stock": len(stocked)} if stocked else {})},
             now,
         )
         order = await session.get(Order, order_id)
         assert order is not None
+        if stocked and len(stocked) == charge.quantity:  # nothing left to buy upstream
+            fulfilment = await session.scalar(
+                select(Fulfilment).where(Fulfilment.order_id == order_id)
+            )
+            assert fulfilment is not None
+            await settle(
+                session,
+                order,
+                fulfilment,
+                0,  # none bought: every unit came from our stock
+                actor=f"user:{telegram_id}",
+                note="",
+                now=now,
+                tell=False,  # the buyer reads the receipt with the codes
+            )
         return Receipt(
             order_id=order_id,
             sku_code=ctx.sku_code,
@@ -822,11 +858,53 @@ class Shop:
             quantity=charge.quantity,
             unit_price=charge.unit_price,
             total=charge.total,
-            codes=[],
+            codes=[self._cipher.decrypt(code.ciphertext) for code in stocked],
             balance_after=posted.balances[0],
             created_at=now,
-            status=OrderStatus.PENDING,
+            status=order.status,
             fulfilment=await fulfilment_info(session, order),
+        )
+
+    async def _stock_lines(
+        self,
+        driver: Driver,
+        ctx: SaleContext,
+        charge: Charge,
+        order_id: int,
+        claimed: list[ClaimedCode],
+        now: datetime,
+    ) -> None:
+        """The order lines of the units taken from our late stock, split by ``stock_unit``
+        (``kameng ledger check`` finds every sold code in one line), counted in the
+        supplier's daily volume as every sold line is."""
+        if not claimed:
+            return
+        split = charge.split
+        line = stock_unit(
+            ChargedLine(
+                charge.unit_price,
+                split.supplier,
+                split.platform_spread,
+                split.platform_commission,
+            )
+        )
+        await driver.many(
+            _LINE,
+            [
+                {
+                    "order_id": order_id,
+                    "code_id": code.id,
+                    "price": line.price,
+                    "supplier_amount": line.supplier_amount,
+                    "platform_spread": line.platform_spread,
+                    "platform_commission": line.platform_commission,
+                }
+                for code in claimed
+            ],
+        )
+        await driver.rows(
+            _COUNT_UNITS,
+            {"supplier_id": ctx.supplier_id, "day": as_utc(now).date(), "units": len(claimed)},
         )
 
     async def _replay(
@@ -1127,8 +1205,13 @@ async def _set_codes(session: AsyncSession, code_ids: list[int], status: CodeSta
 async def set_order_status_after_refund(session: AsyncSession, order_id: int) -> OrderStatus:
     """The order's status from its lines, counted after taking the order row's lock (a
     concurrent refund of other lines has then committed or waits, so the last one sets
-    ``refunded``)."""
+    ``refunded``). An order delivered later keeps its fulfilment's state (its lines are
+    units from our late stock; the refund is in its lines and the ledger)."""
     await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+    kept = await session.scalar(select(Order.status).where(Order.id == order_id))
+    if await session.scalar(select(Fulfilment.id).where(Fulfilment.order_id == order_id)):
+        assert kept is not None
+        return kept
     left = await session.scalar(
         select(func.count()).where(
             OrderLine.order_id == order_id, OrderLine.status == LineStatus.DELIVERED

@@ -10,9 +10,10 @@ order cost (``UpstreamOrder.cost``, see ``core.fulfilment.settle``). An order st
 processing is asked again (``poll_due``, backoff) or told by the upstream's signed callback
 (``callback``); the deadline fails it. The upstream is still asked after our deadline, until
 it gives its final answer (``LATE_WATCH`` at most): if it delivered after all, it is owed
-what it charged and what it delivered becomes our stock (``_late``). A crash between the
-sale and the call leaves an order without an upstream id: the poll places it again under the
-same reference, which the upstream answers with the order it already has, so nothing is
+what it charged and what it delivered becomes our stock (``_late``), which the next sales
+of the SKU hand out first, ordering only the rest here (``stock_units``). A crash between
+the sale and the call leaves an order without an upstream id: the poll places it again under
+the same reference, which the upstream answers with the order it already has, so nothing is
 bought twice.
 """
 
@@ -106,14 +107,15 @@ class Procurement:
         self._upstreams = upstreams
 
     async def _target(self, order_id: int) -> tuple[str, str, int, dict[str, str], str | None]:
-        """The upstream's name, the product there, the quantity, the account, its order id."""
+        """The upstream's name, the product there, the quantity to buy there (the order's,
+        less what our late stock gave at the sale), the account, its order id."""
         async with self._db.reading() as session:
             row = (
                 await session.execute(
                     select(
                         Upstream.name,
                         UpstreamSku.product_ref,
-                        Order.quantity,
+                        Order.quantity - Fulfilment.stock_units,
                         Fulfilment.account,
                         Fulfilment.upstream_order_id,
                     )
@@ -185,17 +187,18 @@ class Procurement:
                     )
                 self._schedule(session, fulfilment, now)
                 return fulfilment.status
-            codes = answer.codes[: order.quantity]
+            wanted = order.quantity - fulfilment.stock_units  # the rest came from our stock
+            codes = answer.codes[:wanted]
             for code in codes:
                 session.add(
                     FulfilmentCode(order_id=order_id, ciphertext=self._cipher.encrypt(code))
                 )
             if answer.state is OrderState.DELIVERED:
-                delivered = len(codes) if codes else max(answer.delivered, order.quantity)
+                delivered = len(codes) if codes else max(answer.delivered, wanted)
             else:
                 delivered = len(codes) if codes else answer.delivered
-            delivered = min(delivered, order.quantity)
-            note = "" if delivered == order.quantity else (answer.error or answer.state.value)
+            delivered = min(delivered, wanted)
+            note = "" if delivered == wanted else (answer.error or answer.state.value)
             fulfilment.next_check_at = None
             settlement = await settle(
                 session,
@@ -205,7 +208,7 @@ class Procurement:
                 actor=actor,
                 note=note[:200],
                 now=now,
-                tell=not (buyer_waiting and delivered == order.quantity),
+                tell=not (buyer_waiting and delivered == wanted),
                 charged=answer.cost,
             )
             return settlement.status
@@ -222,14 +225,16 @@ class Procurement:
         """An answer about an order we ended (our deadline failed and refunded it) while
         the upstream's own order had not ended: wait for its final answer; if it delivered
         after all, it is owed what it charged (``upstream-late:<order>``), its codes go into
-        our stock for the SKU (never shown to a buyer) and the admins are told, once."""
+        our stock for the SKU (never shown to this order's buyer; the next sales of the SKU
+        take them first, ``core.orders``) and the admins are told, once."""
         if fulfilment.status is not OrderStatus.FAILED or fulfilment.late_units is not None:
             fulfilment.next_check_at = None  # ended otherwise (by hand), or recorded already
             return
+        wanted = order.quantity - fulfilment.stock_units  # what we ordered there
         decision = decide_late_answer(
             final=answer.state is not OrderState.PROCESSING,
-            units=min(answer.delivered, order.quantity),
-            codes=len(answer.codes[: order.quantity]),
+            units=min(answer.delivered, wanted),
+            codes=len(answer.codes[:wanted]),
             charged=answer.cost,
             unit_cost=fulfilment.unit_supplier,
             given_up=now >= as_utc(fulfilment.deadline_at) + LATE_WATCH,
@@ -411,6 +416,8 @@ class Procurement:
                         Fulfilment.upstream_cost,
                         Fulfilment.unit_supplier,
                         Fulfilment.late_units,
+                        Fulfilment.stock_units,
+                        Order.quantity,
                     )
                     .join(Fulfilment, Fulfilment.order_id == Order.id)
                     .join(UpstreamSku, UpstreamSku.id == Fulfilment.upstream_sku_id)
@@ -421,7 +428,12 @@ class Procurement:
             ).all()
         adapter = await self._upstreams.adapter(name)
         differences: list[Difference] = []
-        for order_id, status, delivered, upstream_id, cost, unit, late in rows:
+        for order_id, status, delivered, upstream_id, cost, unit, late, stock, quantity in rows:
+            if stock:  # units from our late stock were never ordered there: compare the rest
+                delivered, quantity = delivered - stock, quantity - stock
+                status = _as_bought(status, delivered, quantity)
+                if quantity == 0:  # all from our stock: nothing was ordered there
+                    continue
             # what we recorded owing: its charge when it said one, else the synced cost of
             # the units that came (in time, or late)
             came = delivered or (late or 0)
@@ -459,6 +471,15 @@ async def _with_codes(adapter: UpstreamAdapter, answer: UpstreamOrder) -> Upstre
         except UpstreamError:
             return UpstreamOrder(answer.ref, OrderState.PROCESSING, answer.upstream_id)
     return answer
+
+
+def _as_bought(status: OrderStatus, bought: int, ordered: int) -> OrderStatus:
+    """An ended order's state as the upstream saw the part bought there."""
+    if status in OPEN:
+        return status
+    if bought == ordered:
+        return OrderStatus.DELIVERED
+    return OrderStatus.FAILED if bought == 0 else OrderStatus.PARTIALLY_DELIVERED
 
 
 _EXPECTED = {

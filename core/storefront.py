@@ -245,11 +245,17 @@ async def _stock(session: AsyncSession, skus: list[Sku]) -> dict[int, int | None
             .group_by(Code.sku_id)
         )
         counts.update({sku_id: int(n) for sku_id, n in rows})
-        # an upstream's SKU has no local codes: its stock is the upstream's (None: unlimited)
+        # an upstream's SKU: the upstream's stock (None: unlimited) and ours besides — the
+        # codes it delivered after our deadline, which a sale hands out first
         mirrored = await session.execute(
             select(UpstreamSku.sku_id, UpstreamSku.stock).where(UpstreamSku.sku_id.in_(unique_ids))
         )
-        counts.update({sku_id: stock for sku_id, stock in mirrored})
+        counts.update(
+            {
+                sku_id: None if stock is None else stock + (counts[sku_id] or 0)
+                for sku_id, stock in mirrored
+            }
+        )
     return counts
 
 

@@ -3,7 +3,8 @@ order may move through, and what a fulfilment that ends pays whom. Pure.
 
     check_account(fields, values)                 -> CheckedAccount | Refusal
     next_state(current, wanted)                   -> OrderStatus | Refusal
-    decide_settlement(quantity, unit, delivered)  -> Settlement | Refusal
+    decide_settlement(quantity, unit, delivered, from_stock) -> Settlement | Refusal
+    stock_unit(unit)                              -> ChargedLine
     decide_upstream_cost(owed, delivered, charged) -> UpstreamCost | None
     decide_late_answer(final, units, codes, charged, unit_cost, given_up)
                                                   -> KeepAsking | StopAsking | LateDelivery
@@ -21,7 +22,10 @@ rise and keeps a drop (the reseller pays what he was quoted either way).
 
 An upstream's order we ended ourselves (our deadline failed it, the reseller was refunded)
 may still be delivered there: the upstream then charged us, and is owed that. What it
-delivers late was never shown to a buyer, so its codes become our stock.
+delivers late was never shown to a buyer, so its codes become our stock. A later sale of
+that SKU hands those codes out first (``stock_unit``): their cost was paid to the upstream
+already, out of the platform's spread, so the supplier's part of their price goes back to
+the spread and the upstream is not credited twice.
 """
 
 from __future__ import annotations
@@ -180,16 +184,22 @@ def next_state(current: OrderStatus, wanted: OrderStatus) -> OrderStatus | Refus
 
 @dataclass(frozen=True)
 class Settlement:
-    """Release an order's hold: delivered units to the supplier's side as charged, the
-    rest back to the buyer."""
+    """Release an order's hold: delivered units to the supplier's side as charged (a unit
+    from our late stock: to the spread, ``stock_unit``), the rest back to the buyer."""
 
     status: OrderStatus
-    delivered: int
+    delivered: int  # all units delivered, ``from_stock`` of them from our late stock
     held: int  # what the order holds: quantity × unit price
     to_supplier: int
     to_spread: int
     to_commission: int
     to_buyer: int
+    from_stock: int = 0
+
+    @property
+    def bought(self) -> int:
+        """Units the supplier (an upstream) delivered: the ones it is paid for here."""
+        return self.delivered - self.from_stock
 
     def postings(self, user_id: int, supplier_id: int) -> list[Posting]:
         postings = [
@@ -202,12 +212,31 @@ class Settlement:
         return [posting for posting in postings if posting.amount]
 
 
-def decide_settlement(quantity: int, unit: ChargedLine, delivered: int) -> Settlement | Refusal:
-    """``delivered`` of ``quantity`` units arrived: all → delivered, none → failed (the
-    buyer gets everything back), some → partially delivered (the rest back)."""
+def stock_unit(unit: ChargedLine) -> ChargedLine:
+    """A unit sold from our late stock (codes an upstream delivered after our deadline):
+    its cost was paid to the upstream's payable from the platform's spread when it came
+    (``LateDelivery``), so the supplier's part of this sale goes to the spread instead —
+    the upstream is never credited twice for one code. The price and the commission are
+    as charged; a refund reverses exactly this split."""
+    return ChargedLine(
+        price=unit.price,
+        supplier_amount=0,
+        platform_spread=unit.supplier_amount + unit.platform_spread,
+        platform_commission=unit.platform_commission,
+    )
+
+
+def decide_settlement(
+    quantity: int, unit: ChargedLine, delivered: int, from_stock: int = 0
+) -> Settlement | Refusal:
+    """``delivered`` of ``quantity`` units arrived, ``from_stock`` of them handed out from
+    our late stock at the sale: all → delivered, none → failed (the buyer gets everything
+    back), some → partially delivered (the rest back)."""
     if not 0 <= delivered <= quantity:
         return Refusal(InvalidQuantity(quantity=delivered, max=quantity))
-    paid_out = [unit] * delivered
+    if not 0 <= from_stock <= delivered:
+        return Refusal(InvalidQuantity(quantity=from_stock, max=delivered))
+    paid_out = [stock_unit(unit)] * from_stock + [unit] * (delivered - from_stock)
     back = reverse([unit] * (quantity - delivered))  # what a refund of those units gives back
     if delivered == quantity:
         status = OrderStatus.DELIVERED
@@ -223,6 +252,7 @@ def decide_settlement(quantity: int, unit: ChargedLine, delivered: int) -> Settl
         to_spread=sum(line.platform_spread for line in paid_out),
         to_commission=sum(line.platform_commission for line in paid_out),
         to_buyer=back.to_buyer,
+        from_stock=from_stock,
     )
 
 

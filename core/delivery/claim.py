@@ -64,3 +64,11 @@ async def claim_on(
     if len(rows) < quantity:
         raise OutOfStock(sku=sku_code, available=len(rows), requested=quantity)
     return sorted((ClaimedCode(r[0], r[1]) for r in rows), key=lambda c: c.id)
+
+
+async def claim_up_to(driver: Driver, sku_id: int, quantity: int) -> list[ClaimedCode]:
+    """At most ``quantity`` unique codes, however many there are (none: an empty list): the
+    same one statement as ``claim_on``, for a sale that orders the rest elsewhere (an
+    upstream's SKU taking the codes it delivered after our deadline first)."""
+    rows = await driver.rows(_UNIQUE, {"sku_id": sku_id, "quantity": quantity})
+    return sorted((ClaimedCode(r[0], r[1]) for r in rows), key=lambda c: c.id)

@@ -128,15 +128,17 @@ def _quote_columns() -> dict[str, SQLColumnExpression[Any]]:
         "default_price": Sku.default_price,
         "level_price": signals.level_price,
         "may_have_rules": signals.may_have_rules,
-        # an upstream's SKU: the stock its last sync saw (NULL there: unlimited), else codes
+        # codes in stock; an upstream's SKU adds the stock its last sync saw (NULL there:
+        # unlimited) to ours (what it delivered after our deadline, sold first)
         "stock": func.coalesce(
             select(func.coalesce(UpstreamSku.stock, MAX_QUANTITY))
             .where(UpstreamSku.sku_id == Sku.id)
             .scalar_subquery(),
-            select(func.count())
-            .where(Code.sku_id == Sku.id, Code.status == CodeStatus.AVAILABLE)
-            .scalar_subquery(),
-        ),
+            0,
+        )
+        + select(func.count())
+        .where(Code.sku_id == Sku.id, Code.status == CodeStatus.AVAILABLE)
+        .scalar_subquery(),
     }
 
 

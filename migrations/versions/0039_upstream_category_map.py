@@ -1,7 +1,7 @@
 """upstream_category_map: where an upstream's own category's new SKUs are shelved
 
 Revision ID: 0039
-Revises: 0036
+Revises: 0038
 Create Date: 2026-12-05 01:00:00
 
 Additive only: one new table. An upstream product whose category has no row here goes to
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0039"
-down_revision: str | None = "0036"
+down_revision: str | None = "0038"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -103,3 +103,34 @@ async def test_an_upstream_direct_top_up_asks_for_the_fields_the_upstream_names(
     clock.advance(minutes=1)
     await shop.procurement.poll_due("test")
     await ann.wait_for_message(lambda m: "Order #1" in m.content and "✅ delivered" in m.content)
+
+
+async def test_a_code_the_upstream_delivered_late_comes_first_and_the_rest_is_told_later(
+    server: FakeTelegramServer, shop: Platform, fake: FakeDujiao, clock: FakeClock
+) -> None:
+    code = await _ready(shop, fake)
+    fake.catalogue.mode = Mode.SLOW  # a first order delivered only after our deadline
+    late = await shop.shop.buy_now(RESELLER, code, 1, idempotency_key="late")
+    clock.advance(minutes=31)
+    await shop.fulfilments.expire_due("test")
+    fake.catalogue.fill(fake.catalogue.orders[ref_of(late.order_id)], 1)  # type: ignore[union-attr]
+    clock.advance(minutes=1)
+    await shop.procurement.poll_due("test")
+    ann = server.user(RESELLER, first_name="Ann", language_code="en", started=True)
+
+    await ann.send_text(f"/buy {code} 3")
+    quote = await ann.wait_for_message(lambda m: "Total: ¥298.08" in m.content)
+    await ann.press("✅ Confirm", message=quote)
+
+    receipt = await ann.wait_for_message(lambda m: "2 more on the way" in m.content)
+    assert "FAKE-kameng-1-1" in receipt.content  # the late code, at once
+    [order_id] = [o for o in fake.catalogue.orders if o != ref_of(late.order_id)]
+    assert fake.catalogue.orders[order_id].quantity == 2  # only the rest bought there
+    waiting = await shop.shop.order(RESELLER, int(order_id.removeprefix("kameng-")))
+    assert waiting.fulfilment is not None and waiting.fulfilment.delivered_units == 1
+    fake.catalogue.fill(fake.catalogue.orders[order_id], 2)
+    clock.advance(minutes=1)
+    await shop.procurement.poll_due("test")
+    await ann.wait_for_message(lambda m: "✅ delivered" in m.content)
+    mine = await shop.shop.order(RESELLER, int(order_id.removeprefix("kameng-")))
+    assert mine.codes == ["FAKE-kameng-1-1", f"FAKE-{order_id}-1", f"FAKE-{order_id}-2"]

@@ -19,6 +19,7 @@ from core.decisions.fulfilment import (
     decide_upstream_cost,
     next_state,
     parse_field,
+    stock_unit,
 )
 from core.decisions.refund import ChargedLine
 from core.decisions.refusal import Refusal
@@ -146,6 +147,51 @@ def test_the_end_of_a_fulfilment_releases_the_hold_exactly(
         postings[0].kind is AccountKind.FULFILMENT_HOLD and postings[0].amount == -quantity * 49_50
     )
     assert all(p.amount for p in postings)  # nothing posted for nobody
+
+
+# a sale of an upstream's SKU hands out our late stock first: those codes' cost was paid
+# to the upstream's payable (from the spread) when they came, so their supplier part
+# (47.95) goes to the spread, never to the upstream again
+@pytest.mark.parametrize(
+    ("quantity", "delivered", "from_stock", "status", "supplier", "spread", "back"),
+    [
+        (3, 3, 0, S.DELIVERED, 143_85, 1_50, 0),  # none from stock: as before
+        (1, 1, 1, S.DELIVERED, 0, 48_45, 0),  # all from stock: nothing to the upstream
+        (3, 3, 3, S.DELIVERED, 0, 145_35, 0),
+        (3, 3, 1, S.DELIVERED, 95_90, 49_45, 0),  # mixed: 1 stocked, 2 bought
+        (3, 1, 1, S.PARTIALLY_DELIVERED, 0, 48_45, 99_00),  # upstream failed the 2 bought
+        (3, 2, 1, S.PARTIALLY_DELIVERED, 47_95, 48_95, 49_50),
+    ],
+)
+def test_units_from_late_stock_pay_the_spread_not_the_upstream(
+    quantity: int,
+    delivered: int,
+    from_stock: int,
+    status: OrderStatus,
+    supplier: int,
+    spread: int,
+    back: int,
+) -> None:
+    settlement = decide_settlement(quantity, UNIT, delivered, from_stock)
+    assert isinstance(settlement, Settlement)
+    assert settlement.status is status
+    assert (settlement.to_supplier, settlement.to_spread) == (supplier, spread)
+    assert settlement.to_commission == delivered * 1_05  # commission as charged
+    assert settlement.to_buyer == back
+    assert settlement.bought == delivered - from_stock
+    assert sum(p.amount for p in settlement.postings(user_id=7, supplier_id=3)) == 0
+
+
+def test_a_unit_from_late_stock_keeps_its_price_and_commission() -> None:
+    assert stock_unit(UNIT) == ChargedLine(
+        price=49_50, supplier_amount=0, platform_spread=48_45, platform_commission=1_05
+    )
+
+
+@pytest.mark.parametrize(("delivered", "from_stock"), [(1, 2), (3, -1)])
+def test_no_more_units_come_from_stock_than_were_delivered(delivered: int, from_stock: int) -> None:
+    result = decide_settlement(3, UNIT, delivered, from_stock)
+    assert isinstance(result, Refusal) and isinstance(result.error, InvalidQuantity)
 
 
 @pytest.mark.parametrize("delivered", [-1, 4])

@@ -5,6 +5,7 @@ under the same reference without buying twice; reconcile names every difference.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -333,6 +334,143 @@ async def test_an_upstream_that_fails_after_our_deadline_is_owed_nothing(
         assert fulfilment is not None and fulfilment.next_check_at is None  # asked no more
     assert await platform.procurement.reconcile("up") == []
     assert (await check_ledger(platform.db)).ok
+
+
+async def stock_late(
+    platform: Platform, fake: FakeUpstream, clock: FakeClock, sku: str, key: str
+) -> str:
+    """One code an upstream delivered after our deadline, now in our stock: its code."""
+    fake.catalogue.mode = Mode.SLOW
+    late = await platform.shop.buy_now(RESELLER, sku, 1, idempotency_key=key)
+    assert isinstance(late, Receipt)
+    clock.advance(minutes=31)
+    await platform.fulfilments.expire_due("worker")
+    order = fake.catalogue.orders[ref_of(late.order_id)]
+    fake.catalogue.fill(order, 1)
+    clock.advance(minutes=1)
+    await platform.procurement.poll_due("worker")
+    fake.catalogue.mode = Mode.IMMEDIATE
+    [code] = order.codes
+    return code
+
+
+async def unit_split(platform: Platform, order_id: int) -> tuple[int, int]:
+    """What one unit of the order gives the supplier's side and the spread, as charged."""
+    async with platform.db.reading() as session:
+        fulfilment = await session.scalar(select(Fulfilment).where(Fulfilment.order_id == order_id))
+        assert fulfilment is not None
+        return fulfilment.unit_supplier, fulfilment.unit_spread
+
+
+async def test_a_sale_takes_our_late_stock_first_and_buys_only_the_rest_upstream(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    first = await stock_late(platform, fake, clock, sku, "late-1")
+    assert await in_stock(platform, sku) == [first]
+    page = await platform.storefront.skus(RESELLER, limit=10)
+    assert [line.stock for line in page.lines] == [40 + 1]  # the upstream's (synced) + ours
+    assert await platform.catalogue.stock_count(sku) == 40 + 1
+    owed, platform_spread, paid = await owed_upstream(platform), await spread(platform), 500_00
+    placed = len(fake.catalogue.orders)
+
+    one = await buy(platform, sku, 1)  # all from our stock: the upstream is not asked
+
+    assert one.status is OrderStatus.DELIVERED and one.codes == [first]
+    assert len(fake.catalogue.orders) == placed
+    supplier, unit_spread = await unit_split(platform, one.order_id)
+    assert await owed_upstream(platform) == owed  # paid when it came, not again
+    assert await spread(platform) == platform_spread + supplier + unit_spread
+    assert await balance(platform) == paid - one.total
+    assert await in_stock(platform, sku) == []
+    assert (await platform.shop.order(RESELLER, one.order_id)).codes == [first]
+
+    second = await stock_late(platform, fake, clock, sku, "late-2")
+    owed, platform_spread = await owed_upstream(platform), await spread(platform)
+    three = await buy(platform, sku, 3)  # 1 from our stock, 2 bought upstream
+
+    upstream_order = fake.catalogue.orders[ref_of(three.order_id)]
+    assert upstream_order.quantity == 2  # only the rest was ordered there
+    assert three.status is OrderStatus.DELIVERED
+    assert three.codes == [second, *upstream_order.codes]  # one receipt, the late code first
+    assert await owed_upstream(platform) == owed + 2 * 92_00  # the 2 it sold us
+    assert await spread(platform) == platform_spread + supplier + 3 * unit_spread
+    assert await balance(platform) == paid - one.total - three.total
+    assert await platform.procurement.reconcile("up") == []  # the upstream saw 2 of 2
+    report = await check_ledger(platform.db)
+    assert report.ok, report.render()
+
+
+async def test_the_upstream_failing_the_rest_refunds_only_what_our_stock_did_not_give(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    code = await stock_late(platform, fake, clock, sku, "late-1")
+    fake.catalogue.mode = Mode.FAIL
+    owed = await owed_upstream(platform)
+
+    receipt = await buy(platform, sku, 3)
+
+    assert receipt.status is OrderStatus.PARTIALLY_DELIVERED and receipt.codes == [code]
+    assert await balance(platform) == 500_00 - receipt.unit_price  # 2 of 3 back
+    assert await owed_upstream(platform) == owed
+    report = await check_ledger(platform.db)
+    assert report.ok, report.render()
+
+
+async def test_a_late_code_reaches_one_of_two_buyers_at_once(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    code = await stock_late(platform, fake, clock, sku, "late-1")
+
+    results = await asyncio.gather(
+        *(platform.shop.buy_now(RESELLER, sku, 1, idempotency_key=f"both-{i}") for i in (1, 2))
+    )
+
+    receipts = [r for r in results if isinstance(r, Receipt)]
+    assert len(receipts) == 2 and all(r.status is OrderStatus.DELIVERED for r in receipts)
+    codes = [c for r in receipts for c in r.codes]
+    assert codes.count(code) == 1 and len(set(codes)) == 2  # one from stock, one bought
+    report = await check_ledger(platform.db)
+    assert report.ok, report.render()
+
+
+async def test_a_unit_from_late_stock_refunded_comes_back_from_the_platform(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    await stock_late(platform, fake, clock, sku, "late-1")
+    receipt = await buy(platform, sku, 1)
+    owed, platform_spread = await owed_upstream(platform), await spread(platform)
+    supplier, unit_spread = await unit_split(platform, receipt.order_id)
+
+    refunded = await platform.shop.refund(
+        receipt.order_id, idempotency_key="r-1", actor="admin:1", reason="bad code"
+    )
+
+    assert refunded.amount == receipt.total and await balance(platform) == 500_00
+    assert await owed_upstream(platform) == owed  # the upstream gives nothing back
+    assert await spread(platform) == platform_spread - supplier - unit_spread
+    assert (await platform.shop.order(RESELLER, receipt.order_id)).status is (
+        OrderStatus.DELIVERED  # the fulfilment's state; the refund is in the ledger
+    )
+    report = await check_ledger(platform.db)
+    assert report.ok, report.render()
+
+
+async def test_the_ledger_check_names_a_unit_from_stock_paid_to_the_upstream_again(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    await stock_late(platform, fake, clock, sku, "late-1")
+    receipt = await buy(platform, sku, 1)
+    async with platform.db.transaction() as session:  # as if the sale had credited it
+        fulfilment = await session.scalar(
+            select(Fulfilment).where(Fulfilment.order_id == receipt.order_id)
+        )
+        assert fulfilment is not None and fulfilment.stock_units == 1
+        fulfilment.stock_units = 0
+
+    report = await check_ledger(platform.db)
+    problem = next(name for name in report.problems if name.startswith("orders fulfilled later"))
+    [offender] = report.problems[problem]
+    assert offender.startswith(f"id={receipt.order_id}, from_stock=0, lines=1, to_supplier=0")
 
 
 @DUJIAO_ONLY

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
@@ -15,12 +16,14 @@ from aiohttp import web
 
 from core.checks import check_ledger
 from core.db import Database
-from core.dujiao_server import DujiaoCredentials
+from core.dujiao_server import DujiaoCredentials, order_body
 from core.errors import UpstreamCallbackRefused, UpstreamError
+from core.models import OrderStatus
+from core.orders import Receipt
 from core.platform import Platform, build_platform
 from core.settings import Settings
 from core.upstreams.adapter import AccountRef, Credentials, OrderState, UpstreamOrder
-from core.upstreams.dujiao import CALLBACK_PATH, DujiaoAdapter, signed_headers
+from core.upstreams.dujiao import CALLBACK_PATH, DujiaoAdapter, order_of, signed_headers
 from core.upstreams.http import UrllibClient
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, SUPPLIER_TID, make_direct_sku, make_reseller, make_sku
@@ -194,6 +197,61 @@ async def test_a_failed_top_up_is_refunded_and_called_back_as_canceled(
     assert failed.ref == "SHOP-3001" and failed.error == "canceled"
     assert await _balance(platform) == 500_00
     assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_top_up_ended_part_delivered_is_partially_refunded_and_final_for_the_shop(
+    platform: Platform, shop: Shop, clock: FakeClock
+) -> None:
+    await make_direct_sku(platform)
+    [mobile] = await shop.adapter.products()
+    placed = await shop.adapter.place_order(
+        "SHOP-4001", mobile.id, 2, AccountRef({"phone": "13800138000"})
+    )
+    assert placed.upstream_id is not None
+
+    await platform.fulfilments.complete(
+        SUPPLIER_TID, int(placed.upstream_id), units=1, proof="SN-7"
+    )
+
+    # Dujiao-Next's final status for "some delivered, the rest refunded": a Dujiao-Next
+    # client (ours) takes it as ended at once, not as still delivering until its deadline
+    called = await shop.until(OrderState.PARTIAL)
+    assert called.ref == "SHOP-4001" and called.codes == ("SN-7",)
+    polled = await shop.adapter.query_order("SHOP-4001", placed.upstream_id)
+    assert polled.state is OrderState.PARTIAL and polled.delivered == 1
+    status, body = await _raw(
+        shop,
+        "GET",
+        f"/api/v1/upstream/orders/{placed.upstream_id}",
+        now=int(clock.now().timestamp()),
+    )
+    assert status == 200 and body["status"] == "partially_refunded"
+    assert await _balance(platform) == 500_00 - 49_50  # the undelivered unit back
+    assert (await check_ledger(platform.db)).ok
+
+
+def test_an_order_still_buying_the_rest_after_codes_from_stock_is_in_between() -> None:
+    """Codes handed over from our late stock, the rest still bought upstream: Dujiao-Next's
+    in-between ``partially_delivered`` (a client asks again), the codes so far shown."""
+    receipt = Receipt(
+        order_id=9,
+        sku_code="U1-1",
+        sku_name="Steam 100",
+        quantity=3,
+        unit_price=99_36,
+        total=3 * 99_36,
+        codes=["LATE-1"],
+        balance_after=0,
+        created_at=datetime(2026, 12, 5, tzinfo=UTC),
+        status=OrderStatus.FULFILLING,
+    )
+    body = order_body(receipt, "SHOP-9", "CNY")
+    assert body["status"] == "partially_delivered"
+    assert body["fulfillment"]["payload"] == "LATE-1"
+    assert order_of("SHOP-9", body).state is OrderState.PROCESSING
+    ended = order_body(replace(receipt, status=OrderStatus.PARTIALLY_DELIVERED), "SHOP-9", "CNY")
+    assert ended["status"] == "partially_refunded"
+    assert order_of("SHOP-9", ended).state is OrderState.PARTIAL
 
 
 async def _raw(
