@@ -279,6 +279,16 @@ class ReviewKind:
     def reason_of(self, request: SkuReview) -> str:
         return request.reason
 
+    async def requester(self, session: AsyncSession, request: SkuReview) -> int:
+        """The SKU's supplier (who submitted the change)."""
+        user_id = await session.scalar(
+            select(Supplier.user_id)
+            .join(Sku, Sku.supplier_id == Supplier.id)
+            .where(Sku.id == request.sku_id)
+        )
+        assert user_id is not None  # a SKU under review always has its supplier
+        return int(user_id)
+
     async def count_waiting(self, session: AsyncSession) -> int:
         statement = select(func.count()).select_from(Sku)
         count = await session.scalar(statement.where(Sku.status == SkuStatus.PENDING_REVIEW))

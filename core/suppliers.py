@@ -192,6 +192,9 @@ class ApplicationKind:
     def reason_of(self, request: SupplierApplication) -> str:
         return request.reason
 
+    async def requester(self, session: AsyncSession, request: SupplierApplication) -> int:
+        return request.user_id
+
     async def approve(
         self, session: AsyncSession, request: SupplierApplication, deciding: Deciding
     ) -> Applied[None]:
