@@ -144,7 +144,7 @@ class Registrations:
             request = await session.scalar(
                 select(RegistrationRequest).where(RegistrationRequest.user_id == user.id)
             )
-            filed = request is None
+            filed, asked = request is None, 0
             if request is None:
                 request = RegistrationRequest(
                     user_id=user.id, status=RegistrationStatus.PENDING, created_at=now

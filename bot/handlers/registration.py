@@ -16,14 +16,11 @@ from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, TelegramOb
 from aiogram.utils.i18n import I18n
 
 from bot import registration_texts, texts
-from bot.formatting import reading_as
-from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
-from bot.keyboards.approvals import decision_buttons
-from bot.sender import Priority, Sender
+from bot.sender import Sender
 from core.catalogue import UserView
 from core.models import UserStatus
-from core.registration import InvalidInvite, RegistrationKind, Registrations
+from core.registration import InvalidInvite, Registrations
 from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
@@ -128,20 +125,9 @@ async def _apply(
         await message.answer(registration_texts.request_waiting())
         return
     await message.answer(registration_texts.request_sent())
+    # the admins' cards were promised with the request (core.approvals.ask_admins)
     if not application.admins:
         log.warning("registration request %s: no admin to decide it", application.request.id)
-    for admin in application.admins:
-        with (
-            i18n.use_locale(LOCALE_OF.get(admin.language, "zh_CN")),
-            reading_as(settings, admin.telegram_id),
-        ):
-            text = registration_texts.request_for_admin(application.request)
-            markup = decision_buttons(RegistrationKind.name, application.request.id)
-        delivery = await sender.send_message(
-            admin.telegram_id, text, reply_markup=markup, priority=Priority.NOTICE
-        )
-        if not delivery.sent:  # one unreachable admin must not stop the rest
-            log.warning("registration request for admin %s: %s", admin.telegram_id, delivery.reason)
 
 
 async def invite(
