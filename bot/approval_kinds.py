@@ -29,7 +29,7 @@ from bot.keyboards import admin as admin_kb
 from bot.keyboards import menus
 from bot.keyboards.approvals import decision_buttons
 from bot.keyboards.supplier_sales import withdrawal_decision
-from bot.notices import NOTICE, tell_user
+from bot.notices import NOTICE, Attachment, TelegramFile, tell_user
 from bot.sender import Markup, Priority, Sender
 from core.aftersales import ReportKind, Resolution
 from core.catalogue import Catalogue
@@ -108,6 +108,10 @@ class BotKind:
         """After the first decision: the notice to whoever asked (or what else the bot does
         then), when the core does not promise it through the outbox."""
 
+    def attachment(self, result: Any) -> Attachment | None:
+        """The file the card is the caption of (a receipt, a screenshot, an authorization)."""
+        return None
+
     def notice(self, result: Any) -> tuple[str, Markup | None]:
         """The decision as the outbox tells whoever asked (``core.approvals.DECIDED_NOTICE``),
         in their language: the request is read when it is sent."""
@@ -130,6 +134,10 @@ class TopUps(BotKind):
 
     def card(self, result: TopUpDecision) -> str:
         return texts.topup_for_admin(result.request)
+
+    def attachment(self, result: TopUpDecision) -> Attachment | None:
+        receipt = result.request.receipt_file_id
+        return TelegramFile(receipt, "photo") if receipt else None
 
     async def tell(self, result: TopUpDecision, notify: Notify) -> None:
         request, posted = result.request, result.posted
@@ -195,6 +203,9 @@ class ProductReviews(BotKind):
     def card(self, result: ReviewDecision) -> str:
         return supplier_texts.review_card(result.review)
 
+    def attachment(self, result: ReviewDecision) -> Attachment | None:
+        return result.review.authorization
+
     def ask_reason(self, result: ReviewDecision) -> str:
         return supplier_texts.ask_reject_reason(supplier_texts.review_label(result.review.id))
 
@@ -214,6 +225,10 @@ class CodeReports(BotKind):
 
     def card(self, result: Resolution) -> str:
         return admin_texts.report_for_admin(result.report)
+
+    def attachment(self, result: Resolution) -> Attachment | None:
+        screenshot = result.report.screenshot_file_id
+        return TelegramFile(screenshot, "photo") if screenshot else None
 
     def buttons(self, result: Resolution) -> InlineKeyboardMarkup | None:
         return admin_kb.report_decision(result.report)

@@ -42,6 +42,7 @@ from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import fulfilment as fulfilment_keyboards
 from bot.keyboards import supplier_sales as keyboards
+from bot.notices import Card, send_once
 from bot.sender import UNDELIVERABLE, Markup, Outcome, Priority, Sender
 from core.ads import RESULT as AD_RESULT
 from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE
@@ -60,7 +61,8 @@ from core.upstreams.service import UPSTREAM_ALERT
 
 log = logging.getLogger("kameng.outbox")
 
-Rendered = tuple[str, Markup | None] | None  # None: nothing to send (already finished)
+# None: nothing to send (the renderer finished the row); a Card: one with a file
+Rendered = tuple[str, Markup | None] | Card | None
 Renderer = Callable[[Platform, Envelope], Awaitable[Rendered]]
 
 
@@ -142,7 +144,7 @@ async def _approval_request(platform: Platform, envelope: Envelope) -> Rendered:
     if result is None or result.already_decided:  # nothing left for them to act on
         await platform.outbox.absorb(envelope)
         return None
-    return kind.card(result), kind.buttons(result)
+    return Card(kind.card(result), kind.buttons(result), kind.attachment(result))
 
 
 async def _approval_decided(platform: Platform, envelope: Envelope) -> Rendered:
@@ -289,14 +291,13 @@ class OutboxSender:
             return "retry"
         if rendered is None:  # finished by the renderer (absorbed into a digest, say)
             return "absorbed"
-        text, markup = rendered
+        card = rendered if isinstance(rendered, Card) else Card(*rendered)
         try:
-            delivery = await self._sender.send_message(
+            delivery = await send_once(
+                self._sender,
                 envelope.telegram_id,
-                text[:4096],
-                reply_markup=markup,
+                card,
                 priority=PRIORITIES[envelope.kind],
-                retry=False,
                 stopping=self._stopping,
             )
         except Exception as exc:  # a bug on our side: the row waits for its backoff

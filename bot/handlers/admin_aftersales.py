@@ -166,17 +166,7 @@ async def reason(
         report.supplier_telegram_id,
         lambda: (aftersales_texts.report_for_supplier(report), None),
     )
-    for admin_id in reported.admin_telegram_ids:
-        await _send(
-            sender,
-            catalogue,
-            settings,
-            i18n,
-            admin_id,
-            lambda: (admin_texts.report_for_admin(report), report),
-            with_markup=True,
-            photo=photo,
-        )
+    # the admins' cards (with the screenshot) were promised with the report: the outbox
 
 
 # the admin's side ----------------------------------------------------------------------
