@@ -18,9 +18,10 @@ from sandbox.fake_telegram.user import FakeUser
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.helpers import eventually, outbox_rows, outbox_settled
 from tests.conftest import FakeClock
-from tests.factories import ADMIN, make_supplier
+from tests.factories import ADMIN, make_reseller, make_sku, make_supplier
+from tests.sandbox.helpers import PNG_1x1
 
-ANN, SAM = 3001, 2001
+ANN, SAM, RESELLER = 3001, 2001, 1001
 
 
 def _has(text: str) -> Any:
@@ -146,3 +147,56 @@ async def test_a_request_decided_before_its_card_went_out_is_not_sent(
     (row,) = await outbox_rows(shop, REQUEST_NOTICE)
     assert row.outcome == "absorbed"
     assert _count(admin, "wants to join") == 0
+
+
+async def test_a_top_up_request_with_its_receipt_waits_out_an_outage(
+    server: FakeTelegramServer, shop: Platform, clock: FakeClock
+) -> None:
+    await make_sku(shop, stock=5)
+    await make_reseller(shop, RESELLER, balance=50_00)
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    ann = server.user(RESELLER, language_code="en", username="ann", started=True)
+
+    await ann.send_text("/buy STEAM-100 1")
+    short = await ann.wait_for_message(_has("Short by ¥42.00"))
+    await ann.press("💰 Top up", message=short)
+    await ann.wait_for_message(_has("How much"))
+    await ann.send_text("42")
+    await ann.wait_for_message(_has("receipt"))
+    with server.failing("sendPhoto", 502, chat_id=ADMIN_ID):
+        await ann.send_photo(PNG_1x1, caption="bank ref 9")
+        await ann.wait_for_message(_has("is with the admins"))
+        await _failed_once(shop, REQUEST_NOTICE)
+    await _recovered(shop, clock, REQUEST_NOTICE, 1)
+    card = await admin.wait_for_message(_has("paid ¥42.00"), after=0)
+    assert card.photo is not None and "bank ref 9" in card.content
+    await admin.press("✅ Approve", message=card)
+    await ann.wait_for_message(_has("approved. Balance: ¥92.00"))
+    assert _count(admin, "paid ¥42.00") == 1
+
+
+async def test_a_bad_code_report_with_its_screenshot_waits_out_an_outage(
+    server: FakeTelegramServer, shop: Platform, clock: FakeClock
+) -> None:
+    await make_sku(shop, stock=5)
+    await make_reseller(shop, RESELLER, balance=500_00)
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    ann = server.user(RESELLER, language_code="en", started=True)
+    receipt = await shop.shop.buy_now(RESELLER, "STEAM-100", 1, idempotency_key="bad")
+
+    await ann.send_text("/orders")
+    await ann.wait_for_message(_has("Your orders"))
+    await ann.press(f"#{receipt.order_id} · 1 × STEAM-100 card · ¥92.00")
+    detail = await ann.wait_for_message(_has("Status: paid"))
+    await ann.press("⚠️ Report a problem", message=detail)
+    await ann.wait_for_message(_has("Which code"))
+    await ann.press("Code 1")
+    await ann.wait_for_message(_has("Describe the problem"))
+    with server.failing("sendPhoto", 502, chat_id=ADMIN_ID):
+        await ann.send_photo(PNG_1x1, caption="already redeemed")
+        await ann.wait_for_message(_has("is with the admins"))
+        await _failed_once(shop, REQUEST_NOTICE)
+    await _recovered(shop, clock, REQUEST_NOTICE, 1)
+    card = await admin.wait_for_message(_has("already redeemed"), after=0)
+    assert card.photo is not None and "💸 Refund" in card.buttons
+    assert _count(admin, "already redeemed") == 1
