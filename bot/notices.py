@@ -1,8 +1,8 @@
-"""Direct notices to one user or to every admin, each in their own language, through the
-bot's one ``Sender`` (its budget, its retries). Best effort: one unreachable recipient
-(blocked the bot, Telegram failing) never stops the others and is logged without content.
-What must survive an outage goes through the outbox instead (``send_once`` is how the outbox
-sends a card)."""
+"""Direct notices to one user, in their own language, through the bot's one ``Sender`` (its
+budget, its retries). Best effort: an unreachable recipient (blocked the bot, Telegram
+failing) is logged without content. What must survive an outage goes through the outbox
+instead — the admins' approval cards among it — and ``send_once`` is how the outbox sends a
+card (its text, buttons and the file it may be the caption of)."""
 
 from __future__ import annotations
 
@@ -80,52 +80,6 @@ async def notify(
     delivery = await sender.send_message(telegram_id, text, reply_markup=markup, priority=priority)
     if not delivery.sent:
         log.warning("could not tell user %s: %s", telegram_id, type(delivery.error).__name__)
-
-
-async def tell_admins(
-    sender: Sender,
-    catalogue: Catalogue,
-    settings: Settings,
-    i18n: I18n,
-    render: Callable[[], tuple[str, InlineKeyboardMarkup]],
-    attachment: Attachment | None = None,
-) -> None:
-    """Every admin gets the card; with an attachment, the card is its caption (or, when too
-    long for a caption, a message of its own after the file)."""
-    for admin_id in await catalogue.admins():
-        admin = await catalogue.user(admin_id)
-        with (
-            i18n.use_locale(LOCALE_OF.get(admin.language, i18n.default_locale)),
-            reading_as(settings, admin_id),
-        ):
-            text, markup = render()
-        delivery = await _card(sender, admin_id, text, markup, attachment)
-        if not delivery.sent:
-            log.warning("could not tell admin %s: %s", admin_id, type(delivery.error).__name__)
-
-
-async def _card(
-    sender: Sender,
-    chat_id: int,
-    text: str,
-    markup: InlineKeyboardMarkup,
-    attachment: Attachment | None,
-) -> Delivery[Message]:
-    if attachment is None:
-        return await sender.send_message(chat_id, text, reply_markup=markup, priority=NOTICE)
-    fits = len(text) <= CAPTION_LIMIT
-    caption, keyboard = (text, markup) if fits else (None, None)
-    bot = sender.bot
-    send_file = bot.send_photo if attachment.kind == "photo" else bot.send_document
-    file_id = attachment.file_id
-    delivery = await sender.send(
-        chat_id,
-        lambda: send_file(chat_id, file_id, caption=caption, reply_markup=keyboard),
-        priority=NOTICE,
-    )
-    if delivery.sent and not fits:
-        return await sender.send_message(chat_id, text, reply_markup=markup, priority=NOTICE)
-    return delivery
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 
 from bot import payment_texts, texts
 from bot.filters import TYPED
@@ -18,13 +17,11 @@ from bot.keyboards.callbacks import BalanceCb
 from bot.keyboards.payments import PaymentCb, PayMethodCb
 from bot.keyboards.payments import methods as method_buttons
 from bot.payment_steps import show_pay_step
-from bot.sender import Sender
 from core.balances import Balances
-from core.catalogue import Catalogue, UserView
+from core.catalogue import UserView
 from core.errors import KamengError
 from core.money import MalformedAmount, parse_amount
 from core.payments import Payments
-from core.settings import Settings
 from core.topups import TopUps
 
 
@@ -120,11 +117,7 @@ async def topup_receipt(
     message: Message,
     state: FSMContext,
     user: UserView,
-    catalogue: Catalogue,
-    settings: Settings,
     topups: TopUps,
-    sender: Sender,
-    i18n: I18n,
 ) -> None:
     amount = int((await state.get_data())["amount"])
     photo = message.photo[-1].file_id if message.photo else None
