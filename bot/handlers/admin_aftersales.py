@@ -30,6 +30,7 @@ from core.errors import NotFound
 from core.restocks import Restocks
 from core.settings import Settings
 
+
 class ReportFlow(StatesGroup):
     position = State()
     reason = State()
