@@ -143,6 +143,11 @@ async def raw_sqlite(url: str, path: Path, count: int, batch: int) -> tuple[Run,
         crypto, insert = crypto + t2 - t, insert + time.perf_counter() - t2
     total = time.perf_counter() - began
     await conn.close()
+    return _raw_runs(count, total, crypto, insert)
+
+
+def _raw_runs(count: int, total: float, crypto: float, insert: float) -> tuple[Run, Run]:
+    """A raw run's two rows, on either database: all of it, and the inserts alone."""
     return (
         Run(
             "raw fingerprint+encrypt+insert",
@@ -171,15 +176,7 @@ async def raw_postgres(url: str, count: int, batch: int) -> tuple[Run, Run]:
         crypto, insert = crypto + t2 - t, insert + time.perf_counter() - t2
     total = time.perf_counter() - began
     await conn.close()
-    return (
-        Run(
-            "raw fingerprint+encrypt+insert",
-            count,
-            total,
-            f"crypto {crypto:.1f}s, insert {insert:.1f}s",
-        ),
-        Run("raw insert of encrypted rows", count, insert, "insert time only"),
-    )
+    return _raw_runs(count, total, crypto, insert)
 
 
 async def traced_import(url: str, count: int, batch: int) -> float:

@@ -103,6 +103,21 @@ def below_reserve(reserve: int) -> str:
     return _("The bid must be at least the reserve, {reserve}.").format(reserve=fmt.amount(reserve))
 
 
+def bid_refused(reason: str, limit: int) -> str:
+    """Why a typed bid was not placed (``core.decisions.auction.check_bid``); the supplier
+    types another amount."""
+    if reason == "payable":
+        return _(
+            "A bid is paid from your payable if you win, and it holds {payable} now: bid at "
+            "most that."
+        ).format(payable=fmt.amount(limit))
+    if reason == "cap":
+        return _("The most anyone may bid is {max}: check the amount (an extra zero?).").format(
+            max=fmt.amount(limit)
+        )
+    return below_reserve(limit)
+
+
 def round_closed() -> str:
     return _("Bids for this slot have closed.")
 
@@ -223,6 +238,14 @@ def service_stopped(payload: dict[str, Any]) -> str:
         price=fmt.amount(int(payload["price"])),
         shortfall=fmt.amount(int(payload["shortfall"])),
     )
+
+
+def resend_button() -> str:
+    return _("📥 Send this report again (free)")
+
+
+def demand_resent() -> str:
+    return _("You already bought this report; sent again at no charge.")
 
 
 def demand_which_category() -> str:

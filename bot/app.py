@@ -18,7 +18,6 @@ from aiogram.utils.i18n import I18n
 from bot import command_menus, errors, telegram_requests
 from bot import scheduler as job_scheduler
 from bot.broadcast_worker import BroadcastWorker
-from bot.callback_sender import CallbackSender
 from bot.handlers import (
     admin_aftersales,
     admin_panel,
@@ -67,6 +66,7 @@ from bot.update_log import ObserveUpdates
 from core.models import Role
 from core.platform import Platform
 from core.settings import Settings
+from web.callback_sender import CallbackSender
 
 log = logging.getLogger("kameng.bot")
 
@@ -172,7 +172,8 @@ async def run_polling(
 async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatcher:
     """What ``kameng run`` (polling) and ``kameng serve`` (webhook) both run around the
     dispatcher: the configured admins, the command menus, the one sender, and the
-    background work (scheduler, broadcast worker, outbox sender) on the dispatcher's
+    background work (scheduler, broadcast worker, outbox sender, the HTTP callback sender)
+    on the dispatcher's
     startup and shutdown, so each starts with the updates and stops before the bot's
     session closes (the message in flight completes, the leases are given back)."""
     i18n = make_i18n()
@@ -209,7 +210,8 @@ async def prepare(platform: Platform, bot: Bot, shared: SharedState) -> Dispatch
     dispatcher.shutdown.register(outbox.stop)
     callbacks = CallbackSender(platform, poll_seconds=platform.settings.outbox_poll_seconds)
 
-    async def start_callbacks() -> None:  # order callbacks to resellers' systems (HTTP)
+    async def start_callbacks() -> None:  # every callback to shops' systems (HTTP): the
+        # one loop of this process (``kameng serve``'s API does not start a second)
         callbacks.start()
 
     dispatcher.startup.register(start_callbacks)

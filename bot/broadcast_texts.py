@@ -7,7 +7,9 @@ from html import escape
 
 from aiogram.utils.i18n import gettext as _
 
+from bot import formatting as fmt
 from bot import texts
+from core.broadcasts import BroadcastCredits
 
 BROADCAST_DAYS_CHOICES = (7, 30, 90)
 
@@ -152,10 +154,29 @@ def credits_none() -> str:
     )
 
 
-def credits_ask_message(credits: int) -> str:
-    return _(
-        "📣 <b>Message your past buyers</b>\nYou have <b>{credits}</b> broadcast credits: one "
-        "is spent per recipient, and credits of recipients who cannot be reached come back.\n"
-        "Send the message exactly as they should see it: text or a photo with a caption. "
-        "/cancel stops."
-    ).format(credits=credits)
+def credits_ask_message(credits: BroadcastCredits) -> str:
+    """What this campaign may spend: a campaign is paid from one purchase (the one ending
+    first); what his other purchases hold is for the next campaigns, said apart."""
+    ends = fmt.moment(credits.ends_at) if credits.ends_at else ""
+    if credits.rest:
+        uses = _(
+            "This message can reach up to <b>{credits}</b> of them: a message is paid from one "
+            "purchase of credits, the one ending first ({ends}). Your other purchases keep "
+            "{rest} more credits for your next messages."
+        ).format(credits=credits.next_campaign, ends=ends, rest=credits.rest)
+    else:
+        uses = _(
+            "This message can reach up to <b>{credits}</b> of them with your {credits} "
+            "broadcast credits (until {ends})."
+        ).format(credits=credits.next_campaign, ends=ends)
+    return "\n".join(
+        [
+            _("📣 <b>Message your past buyers</b>"),
+            uses,
+            _(
+                "One credit is spent per recipient; credits of recipients who cannot be "
+                "reached come back. Send the message exactly as they should see it: text or a "
+                "photo with a caption. /cancel stops."
+            ),
+        ]
+    )

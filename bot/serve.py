@@ -4,8 +4,9 @@ the background work in one aiohttp application, until SIGINT/SIGTERM.
 Start: without Redis, take the instance lease first (a second instance on the same
 database is refused: one line, exit 2); then listen (``web.app.ApiServer`` with the
 webhook's route added), start the background work (``bot.app.prepare``: scheduler,
-broadcast worker, outbox sender, each claiming its rows under leases, so every instance
-runs them) and only then ``setWebhook``: Telegram posts to an application that is ready.
+broadcast worker, outbox sender, the HTTP callback sender — its one loop in this process —
+each claiming its rows under leases, so every instance runs them) and only then
+``setWebhook``: Telegram posts to an application that is ready.
 
 Stop (first SIGINT/SIGTERM): the webhook answers 503 to new updates (Telegram retries them,
 on another instance behind the balancer) while the updates in hand finish; the listener

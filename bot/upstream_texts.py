@@ -9,6 +9,7 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 
 from bot import formatting as fmt
+from core.procurement import LATE_DELIVERY
 from core.upstreams.service import ChangeView, UpstreamDetail, UpstreamView
 
 
@@ -98,12 +99,39 @@ def synced(ok: bool, created: int, repriced: int, suspended: int, resumed: int) 
 
 def alert(payload: dict[str, Any]) -> str:
     name = escape(str(payload.get("upstream", "")))
+    if payload.get("state") == LATE_DELIVERY:
+        return late_delivery(payload)
     if payload.get("state") == "recovered":
         return _("✅ Upstream {name} syncs again.").format(name=name)
     return _(
         "⚠️ Upstream {name} cannot be synced: {reason}\nIts products keep their last prices "
         "and stock until a sync works; you will be told once when it does."
     ).format(name=name, reason=escape(str(payload.get("reason", ""))))
+
+
+def late_delivery(payload: dict[str, Any]) -> str:
+    """An upstream delivered after our deadline had failed (and refunded) the order: it is
+    owed what it charged; codes went into our stock, a top-up is the admins' to settle."""
+    values = {
+        "name": escape(str(payload.get("upstream", ""))),
+        "order": payload.get("order_id"),
+        "sku": escape(str(payload.get("sku", ""))),
+        "units": payload.get("units"),
+        "charged": fmt.amount(int(payload.get("charged") or 0)),
+        "stocked": payload.get("stocked"),
+    }
+    if payload.get("direct"):
+        return _(
+            "⚠️ Upstream {name} topped up order #{order} (<code>{sku}</code>, {units} unit(s)) "
+            "after our deadline had failed it and refunded the reseller. It is owed "
+            "{charged}, recorded. Settle it with the reseller (the account was credited) or "
+            "ask the upstream to reverse it."
+        ).format(**values)
+    return _(
+        "ℹ️ Upstream {name} delivered order #{order} (<code>{sku}</code>, {units} unit(s)) "
+        "after our deadline had failed it and refunded the reseller. It is owed {charged}, "
+        "recorded; {stocked} code(s) went into the stock of <code>{sku}</code>."
+    ).format(**values)
 
 
 def upstream_error(code: str, reason: str) -> str:

@@ -63,6 +63,47 @@ def rate_set(view: RateView) -> str:
     )
 
 
+def rate_out_of_range(rate: int, low: int, high: int) -> str:
+    return _(
+        "1 USDT = {rate} is outside {low} – {high}, the sane range for this shop's currency: "
+        "a typo? Nothing was changed."
+    ).format(rate=fmt.amount(rate), low=fmt.amount(low), high=fmt.amount(high))
+
+
+def rate_confirm(rate: int, current: int, change_bps: int) -> str:
+    return _(
+        "⚠️ 1 USDT = {rate} moves the rate in force ({current}) by {change}%. Every USDT "
+        "top-up is credited at this rate: is it right?"
+    ).format(rate=fmt.amount(rate), current=fmt.amount(current), change=fmt.percent(change_bps))
+
+
+def rate_confirm_button(rate: int) -> str:
+    return _("✅ Set 1 USDT = {rate}").format(rate=fmt.amount(rate))
+
+
+def rate_keep_button() -> str:
+    return _("✖ Keep the current rate")
+
+
+def rate_kept(current: int) -> str:
+    return _("Nothing changed: 1 USDT stays {current}.").format(current=fmt.amount(current))
+
+
+def rate_already(rate: int) -> str:
+    return _("1 USDT = {rate} is already the rate in force; nothing else changed.").format(
+        rate=fmt.amount(rate)
+    )
+
+
+def rate_changed_meanwhile(current: int | None) -> str:
+    if current is None:
+        return _("The rate changed meanwhile: look at it with /usdtrate and set it again.")
+    return _(
+        "The rate changed meanwhile: 1 USDT = {current} now. Set it again if needed: "
+        "/usdtrate PRICE"
+    ).format(current=fmt.amount(current))
+
+
 def unmatched(kept: list[TransferView]) -> str:
     if not kept:
         return _("No USDT transfer is waiting for an admin: each paid its payment.")

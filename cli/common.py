@@ -20,6 +20,7 @@ from core.settings import Settings
 from telemetry import logs
 
 T = TypeVar("T")
+C = TypeVar("C", bound=Callable[..., object])
 OPERATOR = "operator:cli"
 
 
@@ -73,6 +74,30 @@ def positive_amount(ctx: click.Context, param: click.Parameter, value: str) -> i
     if minor <= 0:
         raise click.BadParameter(f"amount must be positive, not {value}", ctx, param)
     return minor
+
+
+def credit_by_hand(amount_help: str) -> Callable[[C], C]:
+    """The options of crediting money to a reseller by hand (a stuck provider payment, a
+    USDT transfer that paid no payment): ``--to``, ``--note`` and an optional ``--amount``
+    whose default ``amount_help`` names."""
+
+    def optional_amount(
+        ctx: click.Context, param: click.Parameter, value: str | None
+    ) -> int | None:
+        return None if value is None else positive_amount(ctx, param, value)
+
+    options = (  # listed in --help in this order
+        click.option("--to", "to", type=int, required=True, help="the reseller's Telegram id"),
+        click.option("--note", required=True, help="why (kept in the audit log)"),
+        click.option("--amount", default=None, callback=optional_amount, help=amount_help),
+    )
+
+    def add(command: C) -> C:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return add
 
 
 # click reads "-5" as an option; these commands have no short options, so an unknown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import OPERATOR, positive_amount, run_on_platform
+from cli.common import OPERATOR, credit_by_hand, run_on_platform
 from core.decisions.usdt import format_units
 from core.models import PaymentStatus
 from core.money import format_amount
@@ -89,16 +89,7 @@ def check(payment_id: str) -> None:
 
 @payments.command("credit")
 @click.argument("payment_id")
-@click.option("--to", "to", type=int, required=True, help="the reseller's Telegram id")
-@click.option("--note", required=True, help="why (kept in the audit log)")
-@click.option(
-    "--amount",
-    default=None,
-    callback=lambda ctx, param, value: (
-        None if value is None else positive_amount(ctx, param, value)
-    ),
-    help="what to credit (default: the payment's amount)",
-)
+@credit_by_hand(amount_help="what to credit (default: the payment's amount)")
 def credit(payment_id: str, to: int, note: str, amount: int | None) -> None:
     """Credit a stuck or mismatched PAYMENT_ID to a reseller: audited, once."""
 

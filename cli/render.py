@@ -50,6 +50,13 @@ def _invalid_quantity(w: _Words) -> str:
 def _invalid_amount(w: _Words) -> str:
     if w.p.get("reason") == "note_required":
         return "this amount needs a note saying why"
+    bid_limits = {  # a featured placement bid (core/decisions/auction.py check_bid)
+        "reserve": "a bid must be at least the slot's reserve",
+        "payable": "a bid must be at most the supplier's payable",
+        "cap": "a bid must be at most KAMENG_ADS_MAX_BID",
+    }
+    if w.p.get("reason") in bid_limits:
+        return f"{bid_limits[str(w.p['reason'])]}, {w.money('limit')}"
     if "max" in w.p:
         return f"amount must be above 0.00 {w.currency} and at most {w.money('max')}"
     return "amount must be above 0.00"
@@ -118,6 +125,31 @@ _NOT_RESTOCKABLE = {
     "nothing_to_restock": "order {order} has {restockable} refunded code(s) to restock,"
     " {wanted} asked",
 }
+
+
+def _usdt_rate_refused(w: _Words) -> str:
+    reason = w.p.get("reason")
+    if reason == "range":
+        return (
+            f"1 USDT = {w.money('rate')} is outside {format_amount(int(w.p['low']))}–"
+            f"{w.money('high')}, the sane range for {w.text('currency')}: a typo? Nothing changed"
+        )
+    if reason == "confirm":
+        return (
+            f"1 USDT = {w.money('rate')} moves the rate in force ({w.money('current')}) by "
+            f"{_percent(w.p.get('change_bps'))}: check it and run again with --yes"
+        )
+    return (
+        f"the rate in force is {w.money('current')} now, not {w.money('expected')}: "
+        "look at it and set it again"
+    )
+
+
+def _percent(bps: object) -> str:
+    if not isinstance(bps, int):
+        return str(bps)
+    whole, rest = divmod(bps, 100)
+    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
 
 
 def _not_restockable(w: _Words) -> str:
@@ -212,6 +244,7 @@ MESSAGES: dict[str, Callable[[_Words], str]] = {
         "deposit_address": "set KAMENG_USDT_DEPOSIT_ADDRESS to take USDT",
         "api_url": "set KAMENG_USDT_API_URL (a TronGrid-style API) to watch the chain",
     }.get(str(w.p.get("missing")), f"USDT is not configured ({w.text('missing')})"),
+    "usdt_rate_refused": lambda w: _usdt_rate_refused(w),
     "usdt_slots_full": lambda w: (
         f"every USDT amount near {w.money('amount')} is expected by an open payment; "
         "try another amount or later"

@@ -184,7 +184,8 @@ def price(name: str, category: str | None, markup: str, markup_fixed: str, round
 @click.option("--days", default=1, show_default=True, type=click.IntRange(1, 90))
 def reconcile(name: str, days: int) -> None:
     """Our orders at the upstream over the last DAYS beside what it says of each: every
-    difference of state or units delivered (none: one line saying so)."""
+    difference of state, units delivered or cost (what we recorded owing it against what it
+    says it charged), none: one line saying so."""
     differences = run_on_platform(lambda p: p.procurement.reconcile(name, days=days))
     for difference in differences:
         click.echo(str(difference))

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import click
 
-from cli.common import NUMBERS_AS_ARGUMENTS, OPERATOR, positive_amount, run_on_platform
+from cli.common import (
+    NUMBERS_AS_ARGUMENTS,
+    OPERATOR,
+    credit_by_hand,
+    positive_amount,
+    run_on_platform,
+)
 from core.clock import as_utc
 from core.decisions.usdt import format_units
 from core.models import UsdtTransferStatus
@@ -38,9 +44,16 @@ def rate(ctx: click.Context) -> None:
 @rate.command("set", context_settings=NUMBERS_AS_ARGUMENTS)
 @click.argument("price", callback=positive_amount)
 @click.option("--note", default="", help="why (kept in the audit log)")
-def rate_set(price: int, note: str) -> None:
-    """Set the rate: PRICE of 1 USDT in the deployment's currency, e.g. 7.25."""
-    view: RateView = run_on_platform(lambda p: p.usdt.set_rate(price, note=note))
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="confirm a rate more than 20% away from the one in force (a typo would mis-credit "
+    "every USDT top-up)",
+)
+def rate_set(price: int, note: str, yes: bool) -> None:
+    """Set the rate: PRICE of 1 USDT in the deployment's currency, e.g. 7.25. A price
+    outside the currency's sane range is refused."""
+    view: RateView = run_on_platform(lambda p: p.usdt.set_rate(price, note=note, confirmed=yes))
     click.echo(f"1 USDT = {format_amount(view.fen_per_usdt)} from now on")
 
 
@@ -80,16 +93,7 @@ def transfers(status: str | None, limit: int) -> None:
 
 @usdt.command("credit")
 @click.argument("tx_id")
-@click.option("--to", "to", type=int, required=True, help="the reseller's Telegram id")
-@click.option("--note", required=True, help="why (kept in the audit log)")
-@click.option(
-    "--amount",
-    default=None,
-    callback=lambda ctx, param, value: (
-        None if value is None else positive_amount(ctx, param, value)
-    ),
-    help="what to credit (default: what arrived, at today's rate, rounded down)",
-)
+@credit_by_hand(amount_help="what to credit (default: what arrived, at today's rate, rounded down)")
 def credit(tx_id: str, to: int, note: str, amount: int | None) -> None:
     """Credit a transfer that paid no payment (TX_ID) to a reseller: audited, once."""
     settled: Settled = run_on_platform(

@@ -27,7 +27,7 @@ from core import audit
 from core.catalogue import load_sku, load_user
 from core.clock import Clock, as_utc
 from core.db import Database
-from core.decisions.auction import SealedBid, Unsold, Won, settle
+from core.decisions.auction import SealedBid, Unsold, Won, check_bid, settle
 from core.decisions.balance import SUPPLIER_PAYABLE_FLOOR
 from core.errors import Forbidden, InvalidAmount, InvalidInput, InvalidState, NotFound
 from core.jobs import JobContext, JobHandler, NewJob, add_jobs
@@ -57,6 +57,7 @@ ZONE_END = "ads.zone_end"
 RESULT = "ads.result"  # outbox: a bidder learns how his bid ended
 NAME_LIMIT = 64
 MAX_PERIOD_DAYS = 366
+DEFAULT_MAX_BID = 10_000_00  # the settings' default (``Settings.ads_max_bid``)
 
 
 @dataclass(frozen=True)
@@ -165,9 +166,10 @@ async def _schedule_close(session: AsyncSession, round_: AdRound, now: datetime)
 
 
 class Ads:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, *, max_bid: int = DEFAULT_MAX_BID) -> None:
         self._db = db
         self._clock = clock
+        self.max_bid = max_bid  # no bid (nor a slot's reserve) above it: KAMENG_ADS_MAX_BID
 
     def job_handlers(self) -> dict[str, JobHandler]:
         async def close(context: JobContext) -> None:
@@ -197,6 +199,8 @@ class Ads:
         _check_days(period_days)
         if reserve < 0:
             raise InvalidAmount(amount=reserve)
+        if reserve > self.max_bid:  # nobody could bid on it
+            raise InvalidAmount(amount=reserve, max=self.max_bid)
         if (placement is AdPlacement.CATEGORY) != (category is not None):
             raise InvalidInput(field="category", value=category or "")
         closes_at = as_utc(first_close) if first_close else now + timedelta(days=1)
@@ -350,8 +354,15 @@ class Ads:
                 raise InvalidState(what="sku", state=sku.status.value, ref=sku.code)
             if slot.category_id is not None and sku.category_id != slot.category_id:
                 raise InvalidInput(field="sku", value=sku.code)
-            if amount < slot.reserve:
-                raise InvalidAmount(amount=amount, reserve=slot.reserve)
+            payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
+            refused = check_bid(
+                amount,
+                reserve=slot.reserve,
+                payable=payable - SUPPLIER_PAYABLE_FLOOR,
+                max_bid=self.max_bid,
+            )
+            if refused is not None:
+                raise InvalidAmount(amount=amount, reason=refused.reason, limit=refused.limit)
             bid = await session.scalar(
                 select(AdBid).where(AdBid.round_id == round_id, AdBid.supplier_id == supplier.id)
             )

@@ -82,6 +82,21 @@ T = TypeVar("T")
 _SENDING = BroadcastCampaign.status == CampaignStatus.SENDING
 
 
+@dataclass(frozen=True)
+class BroadcastCredits:
+    """``next_campaign``: the credits his next campaign may spend (one purchase's, the one
+    ending first, ``ends_at``); ``rest``: his other running purchases' credits, for the
+    campaigns after it."""
+
+    next_campaign: int
+    ends_at: datetime | None
+    rest: int
+
+    @property
+    def total(self) -> int:
+        return self.next_campaign + self.rest
+
+
 def plain_length(body_html: str) -> int:
     """Characters Telegram counts for a message given as HTML (tags off, entities decoded)."""
     return len(html.unescape(_TAG.sub("", body_html)))
@@ -425,8 +440,9 @@ class Broadcasts:
             name = await _audience_name(session, audience)
             return self._view(campaign, name, count)
 
-    async def credits(self, supplier_telegram_id: int) -> int:
-        """Broadcast credits a supplier can spend now (all his running services)."""
+    async def credits(self, supplier_telegram_id: int) -> BroadcastCredits:
+        """A supplier's broadcast credits as his next campaign meets them: it is paid from
+        one purchase only (``_credits_of``: the one ending first), the rest wait."""
         now = self._clock.now()
         async with self._db.reading() as session:
             user = await load_user(session, supplier_telegram_id)
@@ -435,7 +451,12 @@ class Broadcasts:
             total = await session.scalar(
                 _running_credits(select(func.sum(ServiceSubscription.credits)), user, now)
             )
-            return int(total or 0)
+            first = await _credits_of(session, user, now)
+            if first is None:
+                return BroadcastCredits(0, None, int(total or 0))
+            return BroadcastCredits(
+                first.credits, as_utc(first.ends_at), int(total or 0) - first.credits
+            )
 
     async def start(self, campaign_id: int, admin_telegram_id: int) -> Started:
         """Queue one recipient row per user of the audience (as it is now) and hand the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -195,6 +196,28 @@ async def admin_user_ids(session: AsyncSession) -> list[int]:
 TELEGRAM_IDS = range(-(2**63), 2**63)  # what the column holds; any other id is nobody
 
 
+async def _user_changed(
+    session: AsyncSession,
+    user: User,
+    *,
+    action: str,
+    payload: dict[str, Any],
+    actor: str,
+    now: datetime,
+) -> UserView:
+    """An operator's change to a user: the audit row every such change leaves, then the
+    view the caller answers with."""
+    await audit.append(
+        session,
+        action=action,
+        actor=actor,
+        subject=f"user:{user.telegram_id}",
+        payload=payload,
+        now=now,
+    )
+    return await user_view(session, user)
+
+
 async def load_user(session: AsyncSession, telegram_id: int) -> User:
     if telegram_id not in TELEGRAM_IDS:  # typed by hand (/paycredit …): no OverflowError
         raise NotFound(kind="user", ref=str(telegram_id)[:32])
@@ -379,17 +402,12 @@ class Catalogue:
             else:
                 user.is_supplier = True
                 await _ensure_supplier(session, user, now)
-            await audit.append(
-                session,
-                action="role.grant",
-                actor=actor,
-                subject=f"user:{telegram_id}",
-                payload={"role": role.value, "admitted": True}
-                if admitted
-                else {"role": role.value},
-                now=now,
+            payload: dict[str, Any] = (
+                {"role": role.value, "admitted": True} if admitted else {"role": role.value}
             )
-            return await user_view(session, user)
+            return await _user_changed(
+                session, user, action="role.grant", payload=payload, actor=actor, now=now
+            )
 
     async def set_language(self, telegram_id: int, language: str) -> UserView:
         if language not in LANGUAGES:
@@ -406,30 +424,28 @@ class Catalogue:
             user = await load_user(session, telegram_id)
             level = await load_level(session, level_name)
             user.level_id = level.id
-            await audit.append(
+            return await _user_changed(
                 session,
+                user,
                 action="user.level",
-                actor=actor,
-                subject=f"user:{telegram_id}",
                 payload={"level": level.name},
+                actor=actor,
                 now=now,
             )
-            return await user_view(session, user)
 
     async def set_status(self, telegram_id: int, status: UserStatus, *, actor: str) -> UserView:
         now = self._clock.now()
         async with self._db.transaction() as session:
             user = await load_user(session, telegram_id)
             user.status = status
-            await audit.append(
+            return await _user_changed(
                 session,
+                user,
                 action="user.status",
-                actor=actor,
-                subject=f"user:{telegram_id}",
                 payload={"status": status.value},
+                actor=actor,
                 now=now,
             )
-            return await user_view(session, user)
 
     async def set_credit_limit(self, telegram_id: int, limit: int, *, actor: str) -> UserView:
         if limit < 0:
@@ -438,15 +454,14 @@ class Catalogue:
         async with self._db.transaction() as session:
             user = await load_user(session, telegram_id)
             user.credit_limit = limit
-            await audit.append(
+            return await _user_changed(
                 session,
+                user,
                 action="user.credit_limit",
-                actor=actor,
-                subject=f"user:{telegram_id}",
                 payload={"limit": limit},
+                actor=actor,
                 now=now,
             )
-            return await user_view(session, user)
 
     async def levels(self) -> list[str]:
         async with self._db.reading() as session:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from core.db import Database
 from core.decisions.fulfilment import OPEN as FULFILMENT_OPEN
+from core.fulfilment import UPSTREAM_COST, UPSTREAM_LATE
 from core.models import (
     PLATFORM_OWNER,
     Account,
@@ -464,7 +465,49 @@ async def _fulfilment_checks(session: AsyncSession) -> list[tuple[str, list[str]
             "their undelivered units",
             wrong,
         ),
+        (
+            "upstream orders whose payable moved other than what the upstream charged",
+            await _upstream_charges(session),
+        ),
     ]
+
+
+async def _upstream_charges(session: AsyncSession) -> list[str]:
+    """An upstream is owed exactly what it charged: for every ended upstream order with
+    units delivered and a charge the upstream told (``fulfilments.upstream_cost``), its
+    payable moved by exactly that in the order's settlement (``fulfil:<order>``) and its
+    adjustment (``upstream-cost:<order>``, ``core.decisions.fulfilment``) — or, delivered
+    after our deadline ended the order, in ``upstream-late:<order>``. Orders the
+    upstream did not say the cost of keep the synced supply price and are not proved."""
+    moved = (
+        select(
+            LedgerTransaction.order_id,
+            func.sum(LedgerEntry.amount).label("payable"),
+        )
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(Account, Account.id == LedgerEntry.account_id)
+        .where(
+            LedgerTransaction.kind.in_(["fulfilment", UPSTREAM_COST, UPSTREAM_LATE]),
+            Account.kind == AccountKind.SUPPLIER_PAYABLE,
+        )
+        .group_by(LedgerTransaction.order_id)
+        .subquery()
+    )
+    payable = func.coalesce(moved.c.payable, 0)
+    return await _rows(
+        session,
+        select(Order.id, Fulfilment.upstream_cost.label("charged"), payable.label("payable"))
+        .join(Fulfilment, Fulfilment.order_id == Order.id)
+        .outerjoin(moved, moved.c.order_id == Order.id)
+        .where(
+            Fulfilment.source == "upstream",
+            Fulfilment.status.not_in(FULFILMENT_OPEN),
+            or_(Fulfilment.delivered_units > 0, Fulfilment.late_units > 0),
+            Fulfilment.upstream_cost.is_not(None),
+            payable != Fulfilment.upstream_cost,
+        )
+        .order_by(Order.id),
+    )
 
 
 async def _service_periods(session: AsyncSession) -> list[str]:

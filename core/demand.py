@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
@@ -127,10 +128,31 @@ class DemandReports:
         idempotency_key: str,
         k: int = K_DEFAULT,
     ) -> Bought:
-        """Charges the offer's price to the supplier's payable (once per key) and builds the
-        report of the category as of now."""
+        """Charges the offer's price to the supplier's payable and builds the report of the
+        category as of now. The same key (the bot's Buy button, pressed again) charges
+        nothing and returns the report as it was bought: ``replayed``. Two presses at once
+        charge once (the second sees the first's transaction)."""
+        try:
+            return await self._buy_once(
+                supplier_telegram_id, offer_code, category_id, idempotency_key, k
+            )
+        except IntegrityError:  # a concurrent press with this key committed first: replay it
+            return await self._buy_once(
+                supplier_telegram_id, offer_code, category_id, idempotency_key, k
+            )
+
+    async def _buy_once(
+        self,
+        supplier_telegram_id: int,
+        offer_code: str,
+        category_id: int,
+        idempotency_key: str,
+        k: int,
+    ) -> Bought:
         now = self._clock.now()
-        key = f"data:{supplier_telegram_id}:{idempotency_key}"
+        # the category is part of the key: a button's key sent with another category (a
+        # forged press) is another purchase, never a free copy of another category's report
+        key = f"data:{supplier_telegram_id}:{category_id}:{idempotency_key}"
         async with self._db.transaction() as session:
             user = await load_user(session, supplier_telegram_id)
             supplier = await session.scalar(select(Supplier).where(Supplier.user_id == user.id))
@@ -144,8 +166,15 @@ class DemandReports:
             category = await session.get(Category, category_id)
             if category is None:
                 raise NotFound(kind="category", ref=str(category_id))
-            replayed = await find_transaction(session, key) is not None
-            if not replayed:
+            # a purchase made before the key named the category (an old Buy button) is
+            # still found: pressing that button again must not charge a second time
+            first = await find_transaction(session, key) or await find_transaction(
+                session, f"data:{supplier_telegram_id}:{idempotency_key}"
+            )
+            if first is not None:  # bought before: the report as of then, free
+                bought_at = as_utc(first.created_at)
+            else:
+                bought_at = now
                 payable = await balance_of(session, AccountKind.SUPPLIER_PAYABLE, supplier.id)
                 if payable - offer.price < SUPPLIER_PAYABLE_FLOOR:
                     raise insufficient_balance(payable, SUPPLIER_PAYABLE_FLOOR, offer.price)
@@ -166,8 +195,8 @@ class DemandReports:
                     memo=f"demand report: {category.name}",
                 )
             price = offer.price
-        report = await self.report(supplier.id, category_id, now, k)
-        return Bought(report, price, replayed)
+        report = await self.report(supplier.id, category_id, bought_at, k)
+        return Bought(report, price, replayed=first is not None)
 
     async def report(
         self, supplier_id: int, category_id: int, now: datetime, k: int = K_DEFAULT

@@ -11,9 +11,11 @@ Nothing here is a second sale: products are the storefront's lines at the key ow
 prices, an order is ``Shop.buy_now`` with the shop's ``downstream_order_no`` as the API
 idempotency key (``api_keys.client_key``), an order's state is ``Shop.order``. A state change
 of an order delivered later (``core.fulfilment.change``) enqueues a ``dujiao_callback``
-outbox row in its transaction when the shop gave a ``callback_url``; ``send_callbacks``
-claims those rows, builds the body from the order as it is then (codes are decrypted only
-to be sent, never stored in the outbox) and POSTs it signed, retrying with backoff for a day.
+outbox row in its transaction when the shop gave a ``callback_url`` (kept with the order in
+the sale's own transaction); the one HTTP callback sender (``core/http_callbacks.py``) claims
+those rows and asks ``Dujiao.request`` for each: the body built from the order as it is then
+(codes are decrypted only to be sent, never stored in the outbox), signed as the document
+says. Posting, the delivery log and the retry schedule are the sender's.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database
+from core.decisions.callbacks import accepted_dujiao
 from core.decisions.fulfilment import fields_from_json
 from core.errors import (
     CallbackUrlRefused,
@@ -45,8 +47,8 @@ from core.errors import (
     InvalidState,
     NotFound,
     UpstreamCallbackRefused,
-    UpstreamUnreachable,
 )
+from core.http_callbacks import Gone, Request, check_url
 from core.models import (
     ApiKey,
     DirectSku,
@@ -58,10 +60,8 @@ from core.models import (
     UserStatus,
 )
 from core.money import format_amount
-from core.order_callbacks import check_url
 from core.orders import Receipt, Requoted, Shop
 from core.storefront import Storefront
-from core.upstreams.adapter import HttpClient
 from core.upstreams.dujiao import (
     KEY_HEADER,
     SIGNATURE_HEADER,
@@ -69,13 +69,11 @@ from core.upstreams.dujiao import (
     check_signature,
     signed_headers,
 )
-from core.upstreams.http import UrllibClient
 
 log = logging.getLogger("kameng.dujiao")
 
 PROTOCOL_VERSION = "1.0"
 CALLBACK = "dujiao_callback"  # outbox kind
-CALLBACK_FOR = timedelta(days=1)  # retried with backoff this long, then given up
 MAX_ORDER_NO = 100
 MAX_CALLBACK_URL = 512
 PAGE_SIZE_MAX = 100
@@ -123,18 +121,15 @@ class Dujiao:
         storefront: Storefront,
         shop: Shop,
         balances: Balances,
-        messages: outbox.Outbox,
         *,
         site_name: str,
         currency: str,
-        http: HttpClient | None = None,
         allow_private: bool = False,
     ) -> None:
         self._db, self._clock, self._cipher = db, clock, cipher
         self._api_keys, self._storefront, self._shop = api_keys, storefront, shop
-        self._balances, self._outbox = balances, messages
+        self._balances = balances
         self.site_name, self.currency = site_name, currency
-        self._http: HttpClient = http or UrllibClient()
         self._allow_private = allow_private
 
     # the reseller's switch ------------------------------------------------------------
@@ -344,23 +339,26 @@ class Dujiao:
         client_key = self._api_keys.client_key(
             caller, f"dujiao:{number}", hashlib.sha256(number.encode()).hexdigest()
         )
+        now = self._clock.now()
+
+        async def keep(session: AsyncSession, order_id: int) -> None:
+            # in the sale's transaction: a crash after the sale cannot lose where to call back
+            session.add(
+                DujiaoOrder(
+                    order_id=order_id,
+                    api_key_id=caller.key_id,
+                    order_no=number,
+                    callback_url=callback_url,
+                    created_at=now,
+                )
+            )
+            await session.flush()
+
         result = await self._shop.buy_now(
-            caller.telegram_id, code, quantity, client_key=client_key, account=account
+            caller.telegram_id, code, quantity, client_key=client_key, account=account, keep=keep
         )
         if isinstance(result, Requoted):  # buy_now quotes afresh: only if the price moved
             raise InvalidInput(field="sku_id")
-        now = self._clock.now()
-        async with self._db.transaction() as session:
-            if await session.get(DujiaoOrder, result.order_id) is None:
-                session.add(
-                    DujiaoOrder(
-                        order_id=result.order_id,
-                        api_key_id=caller.key_id,
-                        order_no=number,
-                        callback_url=callback_url,
-                        created_at=now,
-                    )
-                )
         return PlacedOrder(result, number)
 
     async def public_address(self, url: str) -> bool:
@@ -380,54 +378,36 @@ class Dujiao:
 
     # callbacks ------------------------------------------------------------------------
 
-    async def send_callbacks(self, worker: str, *, limit: int = 20) -> int:
-        """Deliver due ``dujiao_callback`` rows; returns how many were delivered."""
-        sent = 0
-        for envelope in await self._outbox.claim(worker, kinds=(CALLBACK,), limit=limit):
-            try:
-                ok, error = await self._send(envelope)
-            except (KeyError, NotFound):  # the order or its key is gone: nothing to say
-                ok, error = False, "gone"
-            if ok:
-                await self._outbox.sent(envelope)
-                sent += 1
-            elif error == "gone" or self._clock.now() - envelope.created_at > CALLBACK_FOR:
-                await self._outbox.give_up(envelope, error)
-            else:
-                await self._outbox.retry(envelope, error)
-        return sent
+    kind = CALLBACK  # the builder the one sender (``core/http_callbacks.py``) asks
 
-    async def _send(self, envelope: outbox.Envelope) -> tuple[bool, str]:
+    async def request(self, envelope: outbox.Envelope) -> Request | Gone:
+        """The claimed row as the document's callback (section 5): the order as it is now
+        (codes decrypted only to be sent), signed like a request to Kameng, taken when the
+        shop answers ``{"ok": true}``."""
         order_id = int(envelope.payload["order_id"])
+        event = f"dujiao.{envelope.payload.get('status', '')}"
         async with self._db.reading() as session:
             mine = await session.get(DujiaoOrder, order_id)
             access = await session.get(DujiaoAccess, mine.api_key_id) if mine else None
         if mine is None or access is None or not mine.callback_url:
-            return False, "gone"
-        receipt = await self._shop.order(envelope.telegram_id, order_id)
+            return Gone(event=event, reason="gone", url=(mine.callback_url or "") if mine else "")
+        try:
+            receipt = await self._shop.order(envelope.telegram_id, order_id)
+        except NotFound:  # the order is not the key owner's any more: nothing to say
+            return Gone(event=event, reason="gone", url=mine.callback_url)
+        now = int(self._clock.now().timestamp())
         body = {
             "event": "order.status_changed",
             **order_body(receipt, mine.order_no, self.currency),
             "downstream_order_no": mine.order_no,
-            "timestamp": int(self._clock.now().timestamp()),
+            "timestamp": now,
         }
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        now = int(self._clock.now().timestamp())
         path = urlsplit(mine.callback_url).path or "/"
         headers = signed_headers(
             str(mine.api_key_id), self._cipher.decrypt(access.secret), "POST", path, now, raw
         )
-        try:
-            answer = await self._http.request("POST", mine.callback_url, headers=headers, body=raw)
-        except UpstreamUnreachable as error:
-            return False, f"unreachable: {error.params.get('reason', '')}"
-        try:
-            said = json.loads(answer.body)
-        except ValueError:
-            said = None
-        if 200 <= answer.status < 300 and isinstance(said, dict) and said.get("ok") is True:
-            return True, ""
-        return False, f"http {answer.status}"
+        return Request(mine.callback_url, raw, headers, event, accepted_dujiao)
 
 
 def order_body(receipt: Receipt, order_no: str, currency: str) -> dict[str, Any]:

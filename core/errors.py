@@ -213,6 +213,15 @@ class UsdtSlotsFull(KamengError):
     code = "usdt_slots_full"
 
 
+class UsdtRateRefused(KamengError):
+    """A new USDT rate (``rate``, fen per USDT) not set: ``reason`` is ``range`` (outside
+    ``low``..``high`` for the ``currency``), ``confirm`` (it moves the ``current`` rate by
+    ``change_bps``: set it only when confirmed) or ``changed`` (the confirmation was for
+    ``expected``, but the rate in force is ``current`` now; see ``core/decisions/usdt.py``)."""
+
+    code = "usdt_rate_refused"
+
+
 class StarsRefused(KamengError):
     """Telegram Stars refused: ``reason`` is ``no_rate`` (no rate set yet), ``too_many``
     (more than ``max`` stars in one invoice), or a refund's ``unknown`` / ``closed`` /

@@ -12,7 +12,8 @@ Money (see ``core.decisions.fulfilment``): the sale debits the reseller into the
 ``fulfilment_hold``; the end of the fulfilment releases the hold, delivered units to the
 supplier's side as charged and the rest back to the reseller, in one ledger transaction
 keyed ``fulfil:<order id>``. ``kameng ledger check`` proves the hold equals what the open
-orders paid.
+orders paid. An upstream's order is settled at the cost synced before the sale, then its
+payable is moved to what the upstream said it charged (``upstream-cost:<order id>``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from core.decisions.fulfilment import (
     Settlement,
     check_account,
     decide_settlement,
+    decide_upstream_cost,
     fields_from_json,
     fields_key,
     next_state,
@@ -74,6 +76,8 @@ SAVED_ACCOUNTS = 5  # offered per field set, most recently used first
 UPSTREAM_DEADLINE_MINUTES = 30  # an upstream's order fails if not delivered by then
 POLL_JOB = "fulfilment.poll"  # a job when an upstream's order is next asked about
 FIRST_CHECK = timedelta(seconds=20)  # the order placed right after the sale; else this
+UPSTREAM_COST = "upstream_cost"  # ledger: an upstream's payable moved to what it charged
+UPSTREAM_LATE = "upstream_late"  # ledger: owed an upstream that delivered after our deadline
 
 
 @dataclass(frozen=True)
@@ -314,9 +318,12 @@ async def settle(
     note: str,
     now: datetime,
     tell: bool = True,
+    charged: int | None = None,
 ) -> Settlement:
     """End a fulfilment with ``delivered`` units: release the hold (one ledger transaction),
-    then the state change (delivered, failed or partially delivered)."""
+    then the state change (delivered, failed or partially delivered). An upstream's order
+    passes what the upstream ``charged`` for it, if it said: its payable is then moved to
+    exactly that (a second transaction, ``upstream-cost:<order id>``)."""
     unit = ChargedLine(
         order.unit_price,
         fulfilment.unit_supplier,
@@ -348,6 +355,7 @@ async def settle(
         memo=note,
         postings=settlement.postings(order.user_id, order.supplier_id),
     )
+    adjusted = await _settle_upstream_cost(session, order, fulfilment, settlement, charged, now)
     await audit.append(
         session,
         action=f"fulfil.{settlement.status.value}"[:32],
@@ -358,10 +366,39 @@ async def settle(
             "to_supplier": settlement.to_supplier,
             "refunded": settlement.to_buyer,
             "reason": note,
+            **({"upstream_charged": charged, "to_spread": -adjusted} if adjusted else {}),
         },
         now=now,
     )
     return settlement
+
+
+async def _settle_upstream_cost(
+    session: AsyncSession,
+    order: Order,
+    fulfilment: Fulfilment,
+    settlement: Settlement,
+    charged: int | None,
+    now: datetime,
+) -> int:
+    """An upstream's order: keep what it said it charged, and move its payable from the
+    synced supply price to that, against the platform's spread; the difference moved."""
+    if fulfilment.source != "upstream":
+        return 0
+    fulfilment.upstream_cost = charged if charged is not None and charged >= 0 else None
+    cost = decide_upstream_cost(settlement.to_supplier, settlement.delivered, charged)
+    if cost is None:
+        return 0
+    await post(
+        session,
+        key=f"upstream-cost:{order.id}",
+        kind=UPSTREAM_COST,
+        order_id=order.id,
+        now=now,
+        memo=f"upstream charged {cost.charged}, supply price {cost.owed}",
+        postings=cost.postings(order.supplier_id),
+    )
+    return cost.difference
 
 
 # the use cases --------------------------------------------------------------------------
@@ -566,6 +603,12 @@ class Fulfilments:
                     note=DEADLINE_REASON,
                     now=now,
                 )
+                if fulfilment.source == "upstream" and fulfilment.upstream_order_id:
+                    # the upstream may still deliver (and charge us): keep asking it for its
+                    # final answer (core/procurement.py, a late delivery)
+                    fulfilment.next_check_at = now
+                    job = NewJob(key=f"upstream-late:{order.id}", kind=POLL_JOB, run_at=now)
+                    add_jobs(session, [job], now)
                 await leases.release(session, Fulfilment, fulfilment_id, owner=owner)
                 failed.append(order.id)
             return failed

@@ -6,11 +6,11 @@ when ``lease_until`` is NULL or has passed (its holder died or stalled), and the
 may claim it. Every function here runs inside the caller's transaction, so a claim or a
 release commits together with whatever else the use case writes.
 
-* :func:`claim` leases up to ``limit`` free rows that also match the caller's conditions,
-  in one ``UPDATE … RETURNING``. On PostgreSQL the row ids come from a sub-select with
+* :func:`claim` leases up to ``limit`` free rows that also match the caller's conditions:
+  their ids selected, then one ``UPDATE … RETURNING``. On PostgreSQL the select locks them
   ``FOR UPDATE SKIP LOCKED``, so concurrent claimers pass over each other's rows instead of
   waiting; SQLite has one writer at a time (``BEGIN IMMEDIATE``, ``core/db.py``), so the
-  same statement is atomic there without it (SQLAlchemy renders no ``FOR UPDATE``).
+  transaction is atomic there without it (SQLAlchemy renders no ``FOR UPDATE``).
 * :func:`renew` and :func:`release` change a row only while ``lease_owner`` is still the
   caller: a worker whose lease ran out and was taken over changes nothing.
 * :func:`renewing` keeps a lease alive while the work runs (every third of the lease), so
@@ -72,10 +72,17 @@ async def claim(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    # Two statements, not ``UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)``:
+    # PostgreSQL may run that sub-select again for each row it updates, and each run skips
+    # the rows the statement has just changed, so one claimer took every due row whatever
+    # ``limit`` said (seen: 14 of 14 with a limit of 3; tests/web/test_one_callback_sender.py).
+    ids = list(await session.scalars(candidates))
+    if not ids:
+        return []
     claimed = await session.scalars(
         update(table)
         # the conditions again: PostgreSQL re-checks them on a row that changed meanwhile
-        .where(table.id.in_(candidates.scalar_subquery()), *claimable)
+        .where(table.id.in_(ids), *claimable)
         .values(lease_owner=owner, lease_until=now + lease, **(values or {}))
         .returning(table.id)
         .execution_options(synchronize_session=False)

@@ -1009,6 +1009,12 @@ class Fulfilment(Leased, Base):
     upstream_order_id: Mapped[str | None] = mapped_column(String(64))
     next_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     checks: Mapped[int] = mapped_column(Integer, default=0)
+    # what the upstream said the order cost us when it ended (None: it did not say); its
+    # payable ends at exactly this (``decide_upstream_cost``, proved by ``ledger check``)
+    upstream_cost: Mapped[int | None] = mapped_column(Money)
+    # units the upstream delivered after we had ended the order (our deadline, refunded):
+    # owed it all the same, its codes put into our stock (``core/procurement.py``)
+    late_units: Mapped[int | None] = mapped_column(Integer)
     __table_args__ = (
         Index("ix_fulfilments_status_deadline", "status", "deadline_at"),
         Index("ix_fulfilments_supplier_status", "supplier_id", "status"),

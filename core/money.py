@@ -27,6 +27,16 @@ def parse_amount(text: str) -> int:
     return -minor if sign else minor
 
 
+def parse_positive_amount(text: str | None) -> int | None:
+    """An amount someone typed to pay or move money (a top-up, a withdrawal): above zero,
+    else None (malformed, zero or negative), for the caller to ask again."""
+    try:
+        minor = parse_amount(text or "")
+    except MalformedAmount:
+        return None
+    return minor if minor > 0 else None
+
+
 def format_amount(minor: int) -> str:
     sign = "-" if minor < 0 else ""
     whole, frac = divmod(abs(minor), MINOR_PER_MAJOR)

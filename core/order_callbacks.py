@@ -5,27 +5,24 @@ the reseller set on their API key.
   outbox row in the state change's own transaction, when the buyer's active API key has a
   callback: the JSON body is fixed then; it never holds a code (the shop fetches those with
   ``GET /api/v1/orders/{id}``).
-- A worker (``bot/callback_sender.py``) claims those rows through ``core.outbox`` (one
-  lease) and calls ``OrderCallbacks.deliver`` with an HTTP ``Post``: the URL is checked
-  again (no private address unless allowed), the body is signed, posted, and the attempt
-  logged in ``callback_deliveries`` in the same transaction that marks the row sent or
-  schedules the retry (``core.outbox.backoff``); a row older than a day is given up.
+- The one HTTP callback sender (``core/http_callbacks.py``, looped by
+  ``web/callback_sender.py``) claims those rows with the Dujiao-Next ones and asks
+  ``OrderCallbacks.request`` for each: the body signed now under the callback's secret.
+  Checking the URL again, posting, logging the attempt in ``callback_deliveries`` and the
+  retry schedule are the sender's, the same for every protocol.
 - The signature: header ``X-Kameng-Signature: t=<unix seconds>,v1=<hex>`` where ``<hex>``
   is HMAC-SHA256 under the callback's secret of ``"<t>." + body`` (the raw bytes).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
-import ipaddress
 import json
 import secrets
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import delete, insert, literal, select
@@ -37,7 +34,9 @@ from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database
-from core.errors import CallbackUrlRefused, InvalidState
+from core.decisions.callbacks import accepted_kameng
+from core.errors import InvalidState
+from core.http_callbacks import Gone, Request, Resolve, check_url, resolve
 from core.models import (
     ApiCallback,
     ApiIdempotencyKey,
@@ -47,42 +46,16 @@ from core.models import (
     OutboxMessage,
     UtcDateTime,
 )
-from core.outbox import Envelope, LeaseLost, Outcome, backoff, finish, reschedule
+from core.outbox import Envelope
 
 KIND = "order_callback"
-GIVE_UP_AFTER = timedelta(days=1)
 SIGNATURE_HEADER = "X-Kameng-Signature"
 SECRET_PREFIX = "whsec_"
-MAX_URL = 500
-TIMEOUT_SECONDS = 10.0
 TOLERANCE_SECONDS = 300  # what a receiver should accept between t= and its own clock
-ERROR_LIMIT = 500
 
 # events (fulfilment adds its states through the same ``enqueue``)
 DELIVERED = "order.delivered"
 REFUNDED = "order.refunded"
-
-
-class Post(Protocol):
-    """One HTTP POST (``core`` imports no HTTP client): the status code, or an exception
-    for a network error or a timeout."""
-
-    async def __call__(
-        self, url: str, body: bytes, headers: Mapping[str, str], *, seconds: float
-    ) -> int: ...
-
-
-class Resolve(Protocol):
-    async def __call__(self, host: str, port: int) -> list[str]: ...
-
-
-async def resolve(host: str, port: int) -> list[str]:
-    """The addresses ``host`` resolves to (the system resolver)."""
-    try:
-        infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(host, port), 5)
-    except TimeoutError:
-        raise OSError(f"{host} did not resolve in time") from None
-    return [str(info[4][0]) for info in infos]
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -106,38 +79,6 @@ def verify(secret: str, header: str, body: bytes, now: int, tolerance: int = 300
     if abs(now - timestamp) > tolerance:
         return False
     return hmac.compare_digest(sign(secret, timestamp, body), parts.get("v1", ""))
-
-
-def _refused_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
-async def check_url(url: str, *, allow_private: bool, resolver: Resolve = resolve) -> str:
-    """``url`` when it may receive callbacks: http(s), a host, at most 500 characters, and
-    (unless ``allow_private``) every address it resolves to public — loopback, private,
-    link-local, shared and reserved ranges are refused (``CallbackUrlRefused``)."""
-    url = url.strip()
-    if not url or len(url) > MAX_URL or not url.isprintable() or " " in url:
-        raise CallbackUrlRefused(reason="malformed")
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CallbackUrlRefused(reason="malformed")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise CallbackUrlRefused(reason="malformed") from None
-    if allow_private:
-        return url
-    try:
-        addresses = await resolver(parts.hostname, port)
-    except OSError:
-        raise CallbackUrlRefused(reason="unresolvable") from None
-    if not addresses or any(_refused_address(a) for a in addresses):
-        raise CallbackUrlRefused(reason="private_address")
-    return url
 
 
 @dataclass(frozen=True)
@@ -318,89 +259,28 @@ class OrderCallbacks:
                 for r in rows
             ]
 
-    # the worker --------------------------------------------------------------
+    # the builder the one sender (``core/http_callbacks.py``) asks ---------------
 
-    async def deliver(self, envelope: Envelope, post: Post) -> str:
-        """Post one claimed row; returns the outcome written to its log line."""
+    kind = KIND
+
+    async def request(self, envelope: Envelope) -> Request | Gone:
+        """The claimed row as Kameng's signed JSON POST: the body fixed at the state change,
+        signed now under the secret of the buyer's active callback."""
+        event = str(envelope.payload["event"])
         async with self._db.reading() as session:
             row = await _active_callback(session, envelope.user_id)
             target = None if row is None else (row.url, self._cipher.decrypt(row.secret_ciphertext))
-        body = json.dumps(envelope.payload["body"], ensure_ascii=False, sort_keys=True).encode()
-        status: int | None = None
-        error: str | None = None
         if target is None:
-            url, error = "", "no callback set"
-        else:
-            url, secret = target
-            try:
-                await check_url(url, allow_private=self._allow_private, resolver=self._resolver)
-                timestamp = int(self._clock.now().timestamp())
-                headers = {
-                    "Content-Type": "application/json",
-                    SIGNATURE_HEADER: signature_header(secret, timestamp, body),
-                    "User-Agent": "kameng-callbacks",
-                }
-                status = await post(url, body, headers, seconds=TIMEOUT_SECONDS)
-            except CallbackUrlRefused as refused:
-                error = f"url refused: {refused.params.get('reason')}"
-            except Exception as failed:  # network error, timeout: retried
-                error = f"{type(failed).__name__}: {failed}"[:ERROR_LIMIT] or "error"
-        return await self._record(envelope, url, status, error)
-
-    async def _record(
-        self, envelope: Envelope, url: str, status: int | None, error: str | None
-    ) -> str:
-        now = self._clock.now()
-        delivered = status is not None and 200 <= status < 300
-        next_at: datetime | None = None
-        if delivered:
-            outcome = "delivered"
-        else:
-            next_at = now + backoff(envelope.attempts + 1)
-            if next_at - envelope.created_at > GIVE_UP_AFTER or not url:
-                outcome, next_at = "given_up", None
-            else:
-                outcome = "retrying"
-        reason = error or f"HTTP {status}"
-        try:
-            await self._write_attempt(envelope, url, status, reason, now, outcome, next_at)
-        except LeaseLost:  # another worker took the row over: its attempt is the one logged
-            return "lease_lost"
-        return outcome
-
-    async def _write_attempt(
-        self,
-        envelope: Envelope,
-        url: str,
-        status: int | None,
-        reason: str,
-        now: datetime,
-        outcome: str,
-        next_at: datetime | None,
-    ) -> None:
-        delivered = outcome == "delivered"
-        async with self._db.transaction() as session:
-            session.add(
-                CallbackDelivery(
-                    outbox_id=envelope.id,
-                    user_id=envelope.user_id,
-                    order_id=int(envelope.payload["order_id"]),
-                    event=str(envelope.payload["event"])[:32],
-                    url=url[:MAX_URL],
-                    attempted_at=now,
-                    status_code=status,
-                    error=None if delivered else reason[:ERROR_LIMIT],
-                    next_retry_at=next_at,
-                    outcome=outcome,
-                )
-            )
-            await session.flush()
-            if delivered:
-                await finish(session, envelope, Outcome.SENT, now)
-            elif next_at is None:
-                await finish(session, envelope, Outcome.UNDELIVERABLE, now, error=reason)
-            else:
-                await reschedule(session, envelope, next_at, reason)
+            return Gone(event=event, reason="no callback set")
+        url, secret = target
+        body = json.dumps(envelope.payload["body"], ensure_ascii=False, sort_keys=True).encode()
+        timestamp = int(self._clock.now().timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: signature_header(secret, timestamp, body),
+            "User-Agent": "kameng-callbacks",
+        }
+        return Request(url, body, headers, event, accepted_kameng)
 
 
 async def _active_key(session: AsyncSession, user_id: int) -> int:

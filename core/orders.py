@@ -99,6 +99,9 @@ from core.pricing.split import LADDER_WINDOW, choose_schedule
 
 log = logging.getLogger("kameng.orders")
 
+#: what a front keeps with a new order, written in the sale's own transaction (its id given)
+Keep = Callable[[AsyncSession, int], Awaitable[None]]
+
 
 def _sale_columns() -> dict[str, SQLColumnExpression[Any]]:
     """The columns of the purchase's one statement, by the name each is read under: the
@@ -278,6 +281,33 @@ async def _sale_context(
         direct_fields=row["direct_fields"],
         direct_minutes=row["direct_minutes"],
         upstream_sku_id=row["upstream_sku_id"],
+    )
+
+
+async def _audit_sale(
+    driver: Driver,
+    ctx: SaleContext,
+    charge: Charge,
+    telegram_id: int,
+    order_id: int,
+    money_to: dict[str, int],
+    now: datetime,
+) -> None:
+    """The audit row every sale leaves. ``money_to`` says where the buyer's money went: to
+    the supplier's earning (codes) or held until delivery (a direct top-up)."""
+    await audit.append_on(
+        driver,
+        action="sale",
+        actor=f"user:{telegram_id}",
+        subject=f"order:{order_id}",
+        payload={
+            "sku": ctx.sku_code,
+            "quantity": charge.quantity,
+            "total": charge.total,
+            **money_to,
+            "commission_bps": charge.commission_bps,
+        },
+        now=now,
     )
 
 
@@ -490,16 +520,20 @@ class Shop:
         idempotency_key: str | None = None,
         client_key: ClientKey | None = None,
         account: Mapping[str, object] | None = None,
+        keep: Keep | None = None,
     ) -> Receipt | Requoted:
         """Quote and buy in one transaction (operator CLI, HTTP API). The same key with the
         same SKU and quantity replays the first order; with another SKU or quantity it is
         refused (``IdempotencyConflict``), whichever front asks. An API client's
-        ``client_key`` gives the key and is remembered in the same transaction."""
+        ``client_key`` gives the key and is remembered in the same transaction. ``keep``
+        writes what the caller keeps with a new order (a Dujiao-Next shop's order number
+        and callback URL) in the sale's transaction: the two commit together or not at all;
+        a replay does not call it."""
         key = client_key.order_key if client_key is not None else idempotency_key
         if not key:
             raise ValueError("buy_now needs an idempotency key")
         asked = _Asked(sku_code=sku_code.upper(), quantity=quantity)
-        return await self._buy(telegram_id, key, asked, client_key, account)
+        return await self._buy(telegram_id, key, asked, client_key, account, keep)
 
     async def _buy(
         self,
@@ -508,15 +542,16 @@ class Shop:
         asked: _Asked,
         client_key: ClientKey | None,
         account: Mapping[str, object] | None = None,
+        keep: Keep | None = None,
     ) -> Receipt | Requoted:
         try:
             try:
-                result = await self._buy_once(telegram_id, key, asked, client_key, account)
+                result = await self._buy_once(telegram_id, key, asked, client_key, account, keep)
             except IntegrityError:
                 # A concurrent request committed first (an order with this key, or this
                 # quote bought under another key): the second try sees its rows, and
                 # replays or refuses as if it had come second.
-                result = await self._buy_once(telegram_id, key, asked, client_key, account)
+                result = await self._buy_once(telegram_id, key, asked, client_key, account, keep)
         except KamengError as refusal:
             if client_key is not None and not isinstance(refusal, IdempotencyConflict):
                 await self._remember_refused(client_key)
@@ -558,6 +593,7 @@ class Shop:
         asked: _Asked,
         client_key: ClientKey | None,
         account: Mapping[str, object] | None = None,
+        keep: Keep | None = None,
     ) -> Receipt | Requoted:
         """What happens on Confirm: load the sale's context (one statement), decide (pure,
         ``decide_sale``), write the decision, all in one transaction; with the API
@@ -596,11 +632,16 @@ class Shop:
                     )
                     return Requoted(fresh, reason)
                 case Charge() as charge if ctx.delivered_later:
-                    return await self._write_direct_sale(
+                    receipt = await self._write_direct_sale(
                         session, driver, ctx, charge, telegram_id, key, account, now
                     )
+                    if keep is not None:
+                        await keep(session, receipt.order_id)
+                    return receipt
                 case Charge() as charge:
                     receipt = await self._write_sale(driver, ctx, charge, telegram_id, key, now)
+                    if keep is not None:
+                        await keep(session, receipt.order_id)
                     await order_callbacks.enqueue(  # the buyer's shop hears of it, if it asked
                         session,
                         user_id=ctx.user_id,
@@ -687,19 +728,8 @@ class Shop:
             _COUNT_UNITS,
             {"supplier_id": ctx.supplier_id, "day": as_utc(now).date(), "units": charge.quantity},
         )
-        await audit.append_on(
-            driver,
-            action="sale",
-            actor=f"user:{telegram_id}",
-            subject=f"order:{order_id}",
-            payload={
-                "sku": ctx.sku_code,
-                "quantity": charge.quantity,
-                "total": charge.total,
-                "supplier": charge.supplier_earning,
-                "commission_bps": charge.commission_bps,
-            },
-            now=now,
+        await _audit_sale(
+            driver, ctx, charge, telegram_id, order_id, {"supplier": charge.supplier_earning}, now
         )
         return Receipt(
             order_id=order_id,
@@ -774,19 +804,14 @@ class Shop:
             actor=f"user:{telegram_id}",
             now=now,
         )
-        await audit.append(
-            session,
-            action="sale",
-            actor=f"user:{telegram_id}",
-            subject=f"order:{order_id}",
-            payload={
-                "sku": ctx.sku_code,
-                "quantity": charge.quantity,
-                "total": charge.total,
-                "held": charge.total,
-                "commission_bps": charge.commission_bps,
-            },
-            now=now,
+        await _audit_sale(
+            await Driver.of(session),  # flushes write_direct_order's rows first, in order
+            ctx,
+            charge,
+            telegram_id,
+            order_id,
+            {"held": charge.total},
+            now,
         )
         order = await session.get(Order, order_id)
         assert order is not None

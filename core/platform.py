@@ -22,6 +22,7 @@ from core.delivery.importer import StockImporter
 from core.demand import DemandReports
 from core.dujiao_server import Dujiao
 from core.fulfilment import Fulfilments
+from core.http_callbacks import HttpCallbacks
 from core.jobs import JobStore
 from core.order_callbacks import OrderCallbacks
 from core.orders import Shop
@@ -94,6 +95,7 @@ class Platform:
     commission: CommissionSchedules
     revenue: Revenue
     dujiao: Dujiao
+    http_callbacks: HttpCallbacks  # the one sender of every callback to a shop's system
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -142,6 +144,29 @@ def build_platform(
     poll_base = timedelta(seconds=settings.upstream_poll_seconds)
     procurement = Procurement(db, clock, cipher, upstreams, poll_base=poll_base)
     shop = Shop(db, cipher, clock, ttl, procure=procurement.place_for_waiting_buyer)
+    order_callbacks = OrderCallbacks(
+        db, clock, cipher, allow_private=settings.callbacks_allow_private
+    )
+    dujiao = Dujiao(
+        db,
+        clock,
+        cipher,
+        ApiKeys(db, clock, settings.require_secret_key()),
+        Storefront(db, clock),
+        shop,
+        Balances(db, clock),
+        site_name="Kameng",
+        currency=settings.currency,
+        allow_private=settings.callbacks_allow_private,
+    )
+    outbox = Outbox(db, clock, lease=settings.lease)
+    http_callbacks = HttpCallbacks(
+        db,
+        clock,
+        outbox,
+        (order_callbacks, dujiao),  # one sender, one payload builder per protocol
+        allow_private=settings.callbacks_allow_private,
+    )
     platform = Platform(
         settings=settings,
         db=db,
@@ -166,7 +191,7 @@ def build_platform(
             settings.admin_telegram_ids,
         ),
         vouchers=Vouchers(db, clock, settings.require_secret_key()),
-        outbox=Outbox(db, clock, lease=settings.lease),
+        outbox=outbox,
         supplier_sales=SupplierSales(db, clock),
         supplier_payouts=SupplierPayouts(db, clock),
         onboarding=SupplierOnboarding(db, clock),
@@ -177,26 +202,15 @@ def build_platform(
         promotions=Promotions(db, clock, jobs),
         reports=Reports(db, clock, settings.timezone),
         broadcasts=Broadcasts(db, clock, lease=settings.lease),
-        ads=Ads(db, clock),
+        ads=Ads(db, clock, max_bid=settings.ads_max_bid),
         paid_services=PaidServices(db, clock),
         demand=DemandReports(db, clock, settings.timezone),
         credit=credit,
         commission=CommissionSchedules(db, clock),
         revenue=Revenue(db, clock, settings.timezone),
         upstreams=upstreams,
-        dujiao=Dujiao(
-            db,
-            clock,
-            cipher,
-            ApiKeys(db, clock, settings.require_secret_key()),
-            Storefront(db, clock),
-            shop,
-            Balances(db, clock),
-            Outbox(db, clock, lease=settings.lease),
-            site_name="Kameng",
-            currency=settings.currency,
-            allow_private=settings.callbacks_allow_private,
-        ),
+        dujiao=dujiao,
+        http_callbacks=http_callbacks,
         fulfilments=Fulfilments(db, clock, ttl),
         procurement=procurement,
         payments=Payments(
@@ -206,9 +220,7 @@ def build_platform(
             payment_rules(settings),
             jobs,
         ),
-        order_callbacks=OrderCallbacks(
-            db, clock, cipher, allow_private=settings.callbacks_allow_private
-        ),
+        order_callbacks=order_callbacks,
         usdt=usdt,
         stars=stars,
     )

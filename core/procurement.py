@@ -1,15 +1,19 @@
 """Buying from an upstream when one of its SKUs is sold (采购).
 
-The sale (``Shop``) writes the order as pending with the reseller's money held, exactly as
-a direct top-up (``core/fulfilment.py``); right after it commits, ``place`` orders it at the
-upstream with our order reference (``kameng-<order id>``) as the upstream's idempotency
-key, outside any transaction. What the upstream answers is applied by ``apply``: codes →
+The sale (``Shop``) writes the order as pending with the reseller's money held, exactly as a
+direct top-up (``core/fulfilment.py``); right after it commits, ``place`` orders it at the
+upstream with our order reference (``kameng-<order id>``) as the upstream's idempotency key,
+outside any transaction. What the upstream answers is applied by ``apply``: codes →
 delivered (stored encrypted, shown like stock codes), processing → fulfilling, failed →
-refunded with the reason, partial → the rest refunded. An order still processing is asked
-again (``poll_due``, backoff) or told by the upstream's signed callback (``callback``); the
-deadline fails it. A crash between the sale and the call leaves an order without an upstream
-id: the poll places it again under the same reference, which the upstream answers with the
-order it already has, so nothing is bought twice.
+refunded with the reason, partial → the rest refunded; the upstream is owed what it says the
+order cost (``UpstreamOrder.cost``, see ``core.fulfilment.settle``). An order still
+processing is asked again (``poll_due``, backoff) or told by the upstream's signed callback
+(``callback``); the deadline fails it. The upstream is still asked after our deadline, until
+it gives its final answer (``LATE_WATCH`` at most): if it delivered after all, it is owed
+what it charged and what it delivered becomes our stock (``_late``). A crash between the
+sale and the call leaves an order without an upstream id: the poll places it again under the
+same reference, which the upstream answers with the order it already has, so nothing is
+bought twice.
 """
 
 from __future__ import annotations
@@ -20,27 +24,39 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import leases
-from core.clock import Clock
+from core import audit, leases, outbox
+from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database
-from core.decisions.fulfilment import OPEN
+from core.decisions.fulfilment import (
+    OPEN,
+    KeepAsking,
+    LateDelivery,
+    StopAsking,
+    decide_late_answer,
+)
 from core.errors import NotFound, UpstreamError, UpstreamUnreachable
-from core.fulfilment import POLL_JOB, change, settle
+from core.fulfilment import POLL_JOB, UPSTREAM_LATE, change, settle
 from core.jobs import NewJob, add_jobs
+from core.ledger import post
 from core.models import (
+    Code,
+    CodeStatus,
     Fulfilment,
     FulfilmentCode,
     Order,
     OrderStatus,
+    Sku,
     Upstream,
     UpstreamSku,
+    User,
 )
+from core.money import format_amount
 from core.upstreams.adapter import AccountRef, OrderState, UpstreamAdapter, UpstreamOrder
-from core.upstreams.service import Upstreams
+from core.upstreams.service import UPSTREAM_ALERT, Upstreams
 
 log = logging.getLogger("kameng.procurement")
 
@@ -48,6 +64,8 @@ REF_PREFIX = "kameng-"
 POLL_LEASE = timedelta(minutes=1)
 BACKOFF_BASE = timedelta(seconds=20)
 BACKOFF_CAP = timedelta(minutes=5)
+LATE_WATCH = timedelta(days=1)  # after our deadline, how long the upstream is still asked
+LATE_DELIVERY = "late_delivery"  # the admins' upstream alert: delivered after our deadline
 
 
 def ref_of(order_id: int) -> str:
@@ -155,6 +173,8 @@ class Procurement:
             if fulfilment is None or order is None:
                 raise NotFound(kind="order", ref=str(order_id))
             if fulfilment.status not in OPEN:
+                if fulfilment.next_check_at is not None and fulfilment.source == "upstream":
+                    await self._late(session, order, fulfilment, answer, actor, now)
                 return fulfilment.status
             if answer.upstream_id:
                 fulfilment.upstream_order_id = answer.upstream_id[:64]
@@ -186,8 +206,113 @@ class Procurement:
                 note=note[:200],
                 now=now,
                 tell=not (buyer_waiting and delivered == order.quantity),
+                charged=answer.cost,
             )
             return settlement.status
+
+    async def _late(
+        self,
+        session: AsyncSession,
+        order: Order,
+        fulfilment: Fulfilment,
+        answer: UpstreamOrder,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        """An answer about an order we ended (our deadline failed and refunded it) while
+        the upstream's own order had not ended: wait for its final answer; if it delivered
+        after all, it is owed what it charged (``upstream-late:<order>``), its codes go into
+        our stock for the SKU (never shown to a buyer) and the admins are told, once."""
+        if fulfilment.status is not OrderStatus.FAILED or fulfilment.late_units is not None:
+            fulfilment.next_check_at = None  # ended otherwise (by hand), or recorded already
+            return
+        decision = decide_late_answer(
+            final=answer.state is not OrderState.PROCESSING,
+            units=min(answer.delivered, order.quantity),
+            codes=len(answer.codes[: order.quantity]),
+            charged=answer.cost,
+            unit_cost=fulfilment.unit_supplier,
+            given_up=now >= as_utc(fulfilment.deadline_at) + LATE_WATCH,
+        )
+        match decision:
+            case KeepAsking():
+                self._schedule(session, fulfilment, now)
+                return
+            case StopAsking(reason):
+                fulfilment.next_check_at = None
+                log.info("order %s: upstream no more asked: %s", order.id, reason)
+                return
+            case LateDelivery() as late:
+                pass
+        fulfilment.next_check_at = None
+        fulfilment.late_units = late.units
+        fulfilment.upstream_cost = late.charged
+        if late.charged:
+            await post(
+                session,
+                key=f"upstream-late:{order.id}",
+                kind=UPSTREAM_LATE,
+                order_id=order.id,
+                now=now,
+                memo=f"delivered {late.units} after our deadline",
+                postings=late.postings(order.supplier_id),
+            )
+        stocked = await self._stock(session, order.sku_id, answer.codes[: late.units], now)
+        row = (
+            await session.execute(
+                select(Upstream.name, Sku.code)
+                .join(UpstreamSku, UpstreamSku.upstream_id == Upstream.id)
+                .join(Sku, Sku.id == UpstreamSku.sku_id)
+                .where(UpstreamSku.id == fulfilment.upstream_sku_id)
+            )
+        ).one()
+        payload = {
+            "upstream": row.name,
+            "state": LATE_DELIVERY,
+            "order_id": order.id,
+            "sku": row.code,
+            "units": late.units,
+            "charged": late.charged,
+            "stocked": stocked,
+            "direct": not late.stock,
+            "reason": "",
+        }
+        for admin_id in await session.scalars(select(User.id).where(User.is_admin)):
+            await outbox.enqueue(
+                session, kind=UPSTREAM_ALERT, user_id=admin_id, payload=payload, now=now
+            )
+        await audit.append(
+            session,
+            action="upstream.late",
+            actor=actor,
+            subject=f"order:{order.id}",
+            payload={"units": late.units, "charged": late.charged, "stocked": stocked},
+            now=now,
+        )
+
+    async def _stock(
+        self, session: AsyncSession, sku_id: int, codes: tuple[str, ...], now: datetime
+    ) -> int:
+        """Codes into our stock for the SKU, encrypted and fingerprinted as every code; one
+        already in stock somewhere (the same fingerprint) is not added twice. How many."""
+        added = 0
+        for code in codes:
+            fingerprint = self._cipher.fingerprint(code)
+            known = await session.scalar(select(Code.id).where(Code.fingerprint == fingerprint))
+            if known is not None:
+                continue
+            session.add(
+                Code(
+                    sku_id=sku_id,
+                    ciphertext=self._cipher.encrypt(code),
+                    fingerprint=fingerprint,
+                    status=CodeStatus.AVAILABLE,
+                    created_at=now,
+                )
+            )
+            added += 1
+        await session.flush()
+        return added
 
     def _schedule(self, session: AsyncSession, fulfilment: Fulfilment, now: datetime) -> None:
         fulfilment.checks += 1
@@ -215,10 +340,16 @@ class Procurement:
                 owner=owner,
                 now=now,
                 lease=POLL_LEASE,
-                where=[
+                where=[  # open, or ended by our deadline and still asked (a late answer)
                     Fulfilment.source == "upstream",
-                    Fulfilment.status.in_(OPEN),
                     Fulfilment.next_check_at <= now,
+                    or_(
+                        Fulfilment.status.in_(OPEN),
+                        and_(
+                            Fulfilment.status == OrderStatus.FAILED,
+                            Fulfilment.upstream_order_id.is_not(None),
+                        ),
+                    ),
                 ],
                 order_by=[Fulfilment.next_check_at],
                 limit=limit,
@@ -260,12 +391,14 @@ class Procurement:
         if not answer.ref.startswith(REF_PREFIX) or not answer.ref[len(REF_PREFIX) :].isdigit():
             raise NotFound(kind="order", ref=answer.ref[:40])
         order_id = int(answer.ref[len(REF_PREFIX) :])
+        answer = await _with_codes(adapter, answer)
         await self.apply(order_id, answer, actor=f"upstream:{name}")
         return order_id
 
     async def reconcile(self, name: str, *, days: int = 1) -> list[Difference]:
         """Our procurements from ``name`` over the last ``days`` beside what the upstream
-        says of each: every difference of state or units delivered."""
+        says of each: every difference of state, units delivered or cost (what we recorded
+        owing it for the order against what it says it charged, when it says)."""
         since = self._clock.now() - timedelta(days=days)
         async with self._db.reading() as session:
             rows = (
@@ -275,6 +408,9 @@ class Procurement:
                         Fulfilment.status,
                         Fulfilment.delivered_units,
                         Fulfilment.upstream_order_id,
+                        Fulfilment.upstream_cost,
+                        Fulfilment.unit_supplier,
+                        Fulfilment.late_units,
                     )
                     .join(Fulfilment, Fulfilment.order_id == Order.id)
                     .join(UpstreamSku, UpstreamSku.id == Fulfilment.upstream_sku_id)
@@ -285,8 +421,13 @@ class Procurement:
             ).all()
         adapter = await self._upstreams.adapter(name)
         differences: list[Difference] = []
-        for order_id, status, delivered, upstream_id in rows:
-            ours = f"{status.value} {delivered}"
+        for order_id, status, delivered, upstream_id, cost, unit, late in rows:
+            # what we recorded owing: its charge when it said one, else the synced cost of
+            # the units that came (in time, or late)
+            came = delivered or (late or 0)
+            owed = cost if cost is not None else unit * came
+            ours = f"{status.value} {delivered}" + (f" (late {late})" if late else "")
+            ours += f" cost {format_amount(owed)}"
             if upstream_id is None:
                 differences.append(Difference(order_id, ours, "no order id known"))
                 continue
@@ -297,10 +438,15 @@ class Procurement:
                 continue
             expected = _EXPECTED.get(status)
             units = len(theirs.codes) or theirs.delivered
-            if expected is not theirs.state or (
-                theirs.state is not OrderState.PROCESSING and units != delivered
-            ):
-                differences.append(Difference(order_id, ours, f"{theirs.state.value} {units}"))
+            said = "not said" if theirs.cost is None else format_amount(theirs.cost)
+            ended = theirs.state is not OrderState.PROCESSING
+            if late is not None:  # delivered after our deadline, recorded as such
+                expected, delivered = theirs.state, late
+            costs_differ = ended and theirs.cost is not None and theirs.cost != owed
+            if expected is not theirs.state or (ended and units != delivered) or costs_differ:
+                differences.append(
+                    Difference(order_id, ours, f"{theirs.state.value} {units} cost {said}")
+                )
         return differences
 
 

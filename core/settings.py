@@ -162,6 +162,10 @@ class Settings(BaseSettings):
     stars_fen_per_star: int = Field(default=0, ge=0)
     stars_fee_bps: int = Field(default=0, ge=0, le=10_000)  # what Telegram keeps, if booked
 
+    #: the most a supplier may bid for a featured placement (and a slot's highest reserve),
+    #: minor units: an extra zero typed by a supplier with a large payable is refused
+    ads_max_bid: int = Field(default=10_000_00, gt=0)
+
     # --- USDT on TRON (issue 15): enabled when a deposit address and an API URL are set ---
     #: the address resellers send USDT (TRC20) to, and the TronGrid-style API that lists
     #: its incoming transfers (with its key, sent as TRON-PRO-API-KEY)

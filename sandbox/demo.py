@@ -28,11 +28,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import make_url
+from sqlalchemy import func, make_url, select
 
 from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE
 from core.catalogue import NewSku, language_for
-from core.models import PromotionKind, Role, SkuStatus, StockKind
+from core.models import Code, Order, OrderStatus, PromotionKind, Role, Sku, SkuStatus, StockKind
 from core.orders import Receipt
 from core.outbox import Outcome, finish
 from core.platform import Platform, build_platform
@@ -44,6 +44,7 @@ from core.supplier_payouts import WITHDRAWAL_DECIDED, WITHDRAWAL_REQUEST
 from core.supplier_sales import SALE
 from sandbox import demo_callbacks, demo_payments
 from sandbox.demo_ads import show_revenue_levers
+from sandbox.demo_categories import GAMES, SOFTWARE, VIDEO
 from sandbox.demo_credit import open_credit_and_schedules
 from sandbox.demo_direct import add_direct_topup
 from sandbox.demo_dujiao import show_dujiao_order
@@ -95,10 +96,6 @@ OPENING_DEPOSIT = {RESELLER_BRONZE: 2_000_00, RESELLER_SILVER: 8_000_00, RESELLE
 TOP_UP_WHEN_BELOW = 1_500_00  # a reseller asks for a top-up before a purchase it cannot pay
 TOP_UP_AMOUNT = {RESELLER_BRONZE: 1_000_00, RESELLER_SILVER: 5_000_00, RESELLER_GOLD: 10_000_00}
 PENDING_TOP_UP = 800_00  # the bronze reseller's request the admin has not decided yet
-
-GAMES = "游戏点卡 Game cards"
-VIDEO = "视频会员 Video"
-SOFTWARE = "软件 Software"
 
 
 @dataclass(frozen=True)
@@ -165,9 +162,9 @@ SUPPLIER_COMPANIES = {
 class SandboxDemo:
     api_key: str  # RESELLER_GOLD's reseller API key, in plaintext: shown once, never stored
     api_key_owner: int  # RESELLER_GOLD.telegram_id
-    skus: int  # on sale (the one waiting for review is not)
+    skus: int  # on sale, as the catalogue lists them (the one waiting for review is not)
     codes: int  # uploaded in all
-    orders: int  # in the history, over the last ``HISTORY_DAYS`` days
+    orders: int  # every order the build made (history, direct top-up, Dujiao, credit)
     refunds: int
     pending_review_sku: str  # the supplier's SKU in the admin's approval queue
     flash_sale_starts_at: datetime  # the scheduled promotion: the scheduler announces it
@@ -228,31 +225,58 @@ async def build_demo(
         await builder.open_shop()
         await open_stars(platform)
         await builder.history(now)
-        builder.orders += await open_credit_and_schedules(platform)  # sandbox/demo_credit.py
+        await open_credit_and_schedules(platform)  # sandbox/demo_credit.py
         await show_revenue_levers(platform, clock, now, GAMES)
         pending_sku = await builder.today(now)
         await demo_payments.add_payments(platform, clock.set, now)
-        builder.orders += await add_direct_topup(platform, clock, now)  # a mobile top-up
+        await add_direct_topup(platform, clock, now)  # a mobile top-up
         clock.set(now)
         await add_demo_upstream(platform, upstream)  # sandbox/demo_upstream.py
         issued = await platform.api_keys.issue(RESELLER_GOLD.telegram_id, actor=OPERATOR)
-        builder.orders += bool(await show_dujiao_order(platform, issued.token))  # a Dujiao shop
+        await show_dujiao_order(platform, issued.token)  # a Dujiao shop
         # last: its shop hears of each order change from now on, not of the demo's history
         await demo_callbacks.add_callback(platform)  # its shop hears of each order change
         await set_up_usdt(platform)  # sandbox/demo_usdt.py: today's USDT rate
+        # counted in the database, not as the steps went: every demo module that adds a
+        # SKU, a code or an order is in the summary without being told about it
+        built = await _count_built(platform)
     finally:
         await platform.close()
     return SandboxDemo(
         api_key=issued.token,
         api_key_owner=RESELLER_GOLD.telegram_id,
-        skus=len(CATALOGUE),
-        codes=builder.codes,
-        orders=builder.orders,
-        refunds=builder.refunds,
+        skus=built.skus,
+        codes=built.codes,
+        orders=built.orders,
+        refunds=built.refunds,
         pending_review_sku=pending_sku,
         flash_sale_starts_at=now + SCHEDULED_PROMOTION_STARTS,
         seconds=time.perf_counter() - started,
     )
+
+
+@dataclass(frozen=True)
+class _Built:
+    skus: int
+    codes: int
+    orders: int
+    refunds: int
+
+
+async def _count_built(platform: Platform) -> _Built:
+    """What the demo's database holds: SKUs on sale (not the one waiting for review),
+    codes uploaded, orders, and orders refunded in full or in part."""
+    refunded = (OrderStatus.REFUNDED, OrderStatus.PARTLY_REFUNDED)
+    async with platform.db.reading() as session:
+        skus = await session.scalar(
+            select(func.count()).select_from(Sku).where(Sku.status == SkuStatus.ACTIVE)
+        )
+        codes = await session.scalar(select(func.count()).select_from(Code))
+        orders = await session.scalar(select(func.count()).select_from(Order))
+        refunds = await session.scalar(
+            select(func.count()).select_from(Order).where(Order.status.in_(refunded))
+        )
+    return _Built(int(skus or 0), int(codes or 0), int(orders or 0), int(refunds or 0))
 
 
 async def reissue_api_key(settings: Settings) -> str:
@@ -272,9 +296,6 @@ class _Builder:
     platform: Platform
     clock: DemoClock
     rng: random.Random
-    codes: int = 0
-    orders: int = 0
-    refunds: int = 0
     stock: dict[str, int] = field(default_factory=dict)  # unique codes left, per SKU
     receipts: list[tuple[Persona, Receipt]] = field(default_factory=list)  # buyer, receipt
     after_sales: set[int] = field(default_factory=set)  # orders refunded or reported once
@@ -334,7 +355,6 @@ class _Builder:
         report = await p.supplier_stock.upload(
             sku.supplier.telegram_id, sku.code, _code_lines(self.rng, sku)
         )
-        self.codes += report.added
         if sku.stock_kind is StockKind.UNIQUE:
             self.stock[sku.code] = report.added
 
@@ -379,7 +399,6 @@ class _Builder:
         receipt = await self.platform.shop.buy(buyer.telegram_id, quote.id)
         assert isinstance(receipt, Receipt), receipt
         self.receipts.append((buyer, receipt))
-        self.orders += 1
         if left is not None:
             self.stock[sku.code] = left - quantity
 
@@ -413,7 +432,6 @@ class _Builder:
         )
         if remedy is Event.BAD_CODE_REFUNDED:
             await self.platform.aftersales.refund(ADMIN.telegram_id, reported.report.id)
-            self.refunds += 1
         elif remedy is Event.BAD_CODE_REPLACED:
             await self.platform.aftersales.replace(ADMIN.telegram_id, reported.report.id)
 
@@ -427,7 +445,6 @@ class _Builder:
             actor=ADMIN_ACTOR,
             reason="买错面值，未使用 bought the wrong face value, unused",
         )
-        self.refunds += 1
 
     async def _paid_withdrawal(self, supplier: Persona) -> None:
         earned = await self.platform.balances.supplier(supplier.telegram_id)

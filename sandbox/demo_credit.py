@@ -6,9 +6,9 @@ keeps the default one it was sold under."""
 from __future__ import annotations
 
 from core.platform import Platform
+from sandbox.demo_categories import GAMES
 from sandbox.personas import ADMIN, RESELLER_BRONZE
 
-GAMES = "游戏点卡 Game cards"
 CREDIT_LIMIT = 1_000_00
 CREDIT_RATE_BPS = 5  # 0.05% a day
 CREDIT_TERM_DAYS = 30

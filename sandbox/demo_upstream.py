@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from core.platform import Platform
 from core.upstreams.service import NewUpstream, SyncReport
+from sandbox.demo_categories import GAMES
 from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeProduct
 
 NAME = "demo-dujiao"
@@ -28,7 +29,9 @@ def demo_catalogue() -> Catalogue:
     catalogue = Catalogue(balance=50_000_00)
     catalogue.add(FakeProduct(101, "Google Play 100", cost=93_00, face_value=100_00, stock=120))
     catalogue.add(FakeProduct(102, "Razer Gold 50", cost=46_50, face_value=50_00, stock=35))
-    catalogue.add(FakeProduct(103, "Spotify 3 months", cost=28_00, face_value=30_00, stock=None))
+    catalogue.add(
+        FakeProduct(103, "Genshin Impact 60 Crystals", cost=28_00, face_value=30_00, stock=None)
+    )
     catalogue.add(
         FakeProduct(
             104, "Mobile Legends 86 diamonds", cost=18_40, face_value=20_00, stock=None,
@@ -48,7 +51,7 @@ async def add_demo_upstream(platform: Platform, upstream: DemoUpstream | None) -
         return None
     new = NewUpstream(
         NAME, "dujiao", upstream.base_url, upstream.key, upstream.secret,
-        category="Upstream: Dujiao", markup_bps=MARKUP_BPS,
+        category=GAMES, markup_bps=MARKUP_BPS,
     )  # fmt: skip
     await platform.upstreams.add(new, actor=OPERATOR)
     return await platform.upstreams.sync(NAME, actor=OPERATOR)

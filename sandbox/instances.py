@@ -28,6 +28,8 @@ from typing import NamedTuple, Self
 import aiohttp
 from aiohttp import web
 
+from sandbox.local_http import start_app
+
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK_PATH = "/telegram/webhook"
 #: how long an instance may take to answer ``/readyz`` after it started
@@ -73,9 +75,7 @@ class Balancer:
     async def __aenter__(self) -> Self:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        self._runner, _url = await start_app(app, port=self.port)
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         return self
 

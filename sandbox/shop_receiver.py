@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from core.order_callbacks import SIGNATURE_HEADER
+from sandbox.local_http import start_app
 
 MAX_KEPT = 200
 
@@ -39,10 +40,7 @@ class ShopReceiver:
         return f"http://{self._host}:{self.port}/"
 
     async def __aenter__(self) -> ShopReceiver:
-        self._runner = web.AppRunner(self.app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self.port)
-        await site.start()
+        self._runner, _url = await start_app(self.app, self._host, self.port)
         self.port = int(self._runner.addresses[0][1])
         return self
 

@@ -31,6 +31,7 @@ from core import schema
 from core.db import Database
 from core.platform import Platform, build_platform
 from core.settings import Settings
+from sandbox.fake_tron import FakeTronServer
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 POSTGRES_URL = os.environ.get("KAMENG_TEST_DATABASE_URL", "")
@@ -122,6 +123,14 @@ def quick_scheduler_settings(database_url: str) -> Settings:
         scheduler_interval_seconds=0.05,
         _env_file=None,
     )
+
+
+@pytest.fixture
+async def node() -> AsyncIterator[FakeTronServer]:
+    """A fake TRON node on a real port (``sandbox/fake_tron``), for the USDT tests; a module
+    points USDT at it with ``tests.tron_helpers.usdt_settings``."""
+    async with FakeTronServer() as server:
+        yield server
 
 
 @pytest.fixture

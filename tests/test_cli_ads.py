@@ -28,6 +28,10 @@ def test_an_operator_defines_a_slot_and_reads_its_bids(shop: Kameng) -> None:
              "--reserve", "1.00")
     )  # fmt: skip
     refused(shop("ads", "slot-add", "Y", "--placement", "category", "--reserve", "1.00"))
+    # a reserve nobody may bid (above KAMENG_ADS_MAX_BID, 10,000.00 by default): a typo
+    assert "at most 10000.00 CNY" in refused(
+        shop("ads", "slot-add", "Z", "--placement", "home", "--reserve", "50000")
+    )
 
 
 def test_an_operator_grants_a_zone_and_prices_services(shop: Kameng) -> None:

@@ -1,6 +1,6 @@
 """``kameng upstream reconcile``: our procurements beside the upstream's orders, every
-difference one line — here after an injected fault (the upstream delivers an order we are
-still waiting on)."""
+difference one line, with what we recorded owing beside what the upstream says it charged —
+here after an injected fault (the upstream delivers an order we are still waiting on)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,23 @@ from tests.test_cli_errors import Kameng, kameng, ok  # noqa: F401 (the fixture)
 from tests.test_cli_upstream import dujiao  # noqa: F401 (the fixture)
 
 
-def test_reconcile_prints_every_difference(kameng: Kameng, dujiao: FakeDujiao) -> None:  # noqa: F811
-    ok(kameng("db", "upgrade"))
+def _reseller_on_upstream(run: Kameng, upstream: FakeDujiao, balance: str) -> None:
+    """The operator's setup: the upstream "dj" added and synced (its SKU U1-1 on sale),
+    reseller 1001 holding ``balance``."""
+    ok(run("db", "upgrade"))
     ok(
-        kameng(
-            "upstream", "add", "dj", "--protocol", "dujiao", "--url", dujiao.base_url,
-            "--key", dujiao.key, "--secret", dujiao.secret, "--markup", "8",
+        run(
+            "upstream", "add", "dj", "--protocol", "dujiao", "--url", upstream.base_url,
+            "--key", upstream.key, "--secret", upstream.secret, "--markup", "8",
         )
     )  # fmt: skip
-    ok(kameng("upstream", "sync", "dj"))
-    ok(kameng("user", "grant", "1001", "reseller"))
-    ok(kameng("balance", "credit", "1001", "500", "--note", "bank"))
+    ok(run("upstream", "sync", "dj"))
+    ok(run("user", "grant", "1001", "reseller"))
+    ok(run("balance", "credit", "1001", balance, "--note", "bank"))
+
+
+def test_reconcile_prints_every_difference(kameng: Kameng, dujiao: FakeDujiao) -> None:  # noqa: F811
+    _reseller_on_upstream(kameng, dujiao, balance="500")
 
     assert ok(kameng("buy", "1001", "U1-1", "1")) == "FAKE-kameng-1-1\n"  # codes at once
     dujiao.catalogue.mode = Mode.SLOW
@@ -28,23 +34,15 @@ def test_reconcile_prints_every_difference(kameng: Kameng, dujiao: FakeDujiao) -
 
     dujiao.catalogue.fill(dujiao.catalogue.orders["kameng-2"], 1)  # delivered, we not told yet
     assert ok(kameng("upstream", "reconcile", "dj", "--days", "2")) == (
-        "order 2: ours fulfilling 0, upstream delivered 1\n1 difference(s) over 2 day(s)\n"
+        "order 2: ours fulfilling 0 cost 0.00, upstream delivered 1 cost 92.00\n"
+        "1 difference(s) over 2 day(s)\n"
     )
 
 
 def test_reconcile_after_a_run_with_injected_faults(kameng: Kameng, dujiao: FakeDujiao) -> None:  # noqa: F811
     """Slow orders the upstream then delivers, cancels or half delivers without telling us
     (callback lost), beside orders that ended cleanly: one line per difference."""
-    ok(kameng("db", "upgrade"))
-    ok(
-        kameng(
-            "upstream", "add", "dj", "--protocol", "dujiao", "--url", dujiao.base_url,
-            "--key", dujiao.key, "--secret", dujiao.secret, "--markup", "8",
-        )
-    )  # fmt: skip
-    ok(kameng("upstream", "sync", "dj"))
-    ok(kameng("user", "grant", "1001", "reseller"))
-    ok(kameng("balance", "credit", "1001", "900", "--note", "bank"))
+    _reseller_on_upstream(kameng, dujiao, balance="900")
 
     ok(kameng("buy", "1001", "U1-1", "1"))  # 1: delivered at once
     dujiao.catalogue.mode = Mode.FAIL
@@ -60,9 +58,9 @@ def test_reconcile_after_a_run_with_injected_faults(kameng: Kameng, dujiao: Fake
     out = ok(kameng("upstream", "reconcile", "dj"))
     print(out)  # the closing note of issue 13 quotes it
     assert out == (
-        "order 3: ours fulfilling 0, upstream delivered 2\n"
-        "order 4: ours fulfilling 0, upstream failed 0\n"
-        "order 5: ours fulfilling 0, upstream partial 1\n"
+        "order 3: ours fulfilling 0 cost 0.00, upstream delivered 2 cost 184.00\n"
+        "order 4: ours fulfilling 0 cost 0.00, upstream failed 0 cost not said\n"
+        "order 5: ours fulfilling 0 cost 0.00, upstream partial 1 cost not said\n"
         "3 difference(s) over 1 day(s)\n"
     )
     ok(kameng("ledger", "check"))

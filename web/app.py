@@ -14,6 +14,7 @@ from aiohttp import web
 from core.platform import Platform
 from web import dujiao, upstream_callback
 from web.auth import make_auth_middleware
+from web.callback_sender import CallbackSender
 from web.client_closed import CLIENT_CLOSED, ClientClosedCounter
 from web.errors import MAX_BODY, SERVER_LOG, error_middleware
 from web.handlers import PLATFORM, routes
@@ -65,7 +66,6 @@ def build_app(platform: Platform, rate_limit: RateLimit | None = None) -> web.Ap
     app.router.add_get(OPENAPI_PATH, serve_document)
     app.add_routes(payment_routes)  # /pay/{provider}/notify: public, signed by the provider
     app.add_routes(dujiao.routes)  # /api/v1/upstream/*: signed by a Dujiao-Next shop
-    app.cleanup_ctx.append(dujiao.callback_sender)  # and its callbacks to the shop
     return app
 
 
@@ -111,7 +111,15 @@ async def serve(platform: Platform, host: str, port: int) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    # the API on its own (``kameng api serve``) sends the shops' callbacks too, so they go
+    # out whichever processes the operator runs; ``kameng serve`` starts its one loop with
+    # the bot's background work instead (``bot.app.prepare``)
+    callbacks = CallbackSender(platform, poll_seconds=platform.settings.outbox_poll_seconds)
     async with ApiServer(platform, host, port) as server:
         log.info("reseller API on %s", server.base_url)
         platform.payments.warn_if_unreachable()  # /pay/{provider}/notify has no address
-        await stop.wait()
+        callbacks.start()
+        try:
+            await stop.wait()
+        finally:
+            await callbacks.stop()

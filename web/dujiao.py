@@ -8,13 +8,9 @@ codes (section 7): a bad request is a 4xx with a code, never a 500.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-import os
-import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -241,27 +237,3 @@ routes.get(f"{PREFIX}/products/{{id}}")(signed(_product))
 routes.post(f"{PREFIX}/orders")(signed(_create))
 routes.get(f"{PREFIX}/orders/{{id}}")(signed(_order))
 routes.post(f"{PREFIX}/orders/{{id}}/cancel")(signed(_cancel))
-
-
-CALLBACK_EVERY = 1.0  # seconds between rounds of the callback sender
-
-
-async def callback_sender(app: web.Application) -> AsyncIterator[None]:
-    """The shops' signed callbacks (outbox kind ``dujiao_callback``), sent while the API
-    serves; rows are claimed under a lease, so two instances never send one twice at once."""
-    platform: Platform = app[PLATFORM]
-    worker = f"dujiao-{os.getpid()}-{secrets.token_hex(3)}"
-
-    async def run() -> None:
-        while True:
-            try:
-                await platform.dujiao.send_callbacks(worker)
-            except Exception:  # a round that failed is tried again; the rows stay due
-                log.exception("dujiao callbacks: round failed")
-            await asyncio.sleep(CALLBACK_EVERY)
-
-    task = asyncio.create_task(run(), name="dujiao-callbacks")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -106,18 +106,33 @@ async def set_banned(
     await show_user(query, user, admin, catalogue, callback_data.user)
 
 
+async def _ask_about_user(
+    query: CallbackQuery, state: FSMContext, step: State, target: int, question: str
+) -> None:
+    """A typed answer about one user (their credit limit, an adjustment): the user is kept
+    in the form's state for the answer's handler (``_user_asked_about``)."""
+    await state.set_state(step)
+    await state.update_data(target=target)
+    await reply(query, question, kb.cancel())
+
+
+async def _user_asked_about(state: FSMContext) -> int:
+    return int((await state.get_data())["target"])
+
+
 async def ask_credit_limit(
     query: CallbackQuery, callback_data: kb.AdminUserCb, state: FSMContext
 ) -> None:
-    await state.set_state(UserFlow.credit_limit)
-    await state.update_data(target=callback_data.user)
-    await reply(query, admin_texts.ask_credit_limit(callback_data.user), kb.cancel())
+    target = callback_data.user
+    await _ask_about_user(
+        query, state, UserFlow.credit_limit, target, admin_texts.ask_credit_limit(target)
+    )
 
 
 async def credit_limit(
     message: Message, user: UserView, admin: AdminDesk, catalogue: Catalogue, state: FSMContext
 ) -> None:
-    target = int((await state.get_data())["target"])
+    target = await _user_asked_about(state)
     try:
         limit = parse_amount(message.text or "")
     except MalformedAmount:
@@ -131,15 +146,14 @@ async def credit_limit(
 async def ask_adjustment(
     query: CallbackQuery, callback_data: kb.AdminUserCb, state: FSMContext
 ) -> None:
-    await state.set_state(UserFlow.adjust)
-    await state.update_data(target=callback_data.user)
-    await reply(query, admin_texts.ask_adjustment(callback_data.user), kb.cancel())
+    target = callback_data.user
+    await _ask_about_user(query, state, UserFlow.adjust, target, admin_texts.ask_adjustment(target))
 
 
 async def adjust(
     message: Message, user: UserView, admin: AdminDesk, catalogue: Catalogue, state: FSMContext
 ) -> None:
-    target = int((await state.get_data())["target"])
+    target = await _user_asked_about(state)
     amount_text, _, note = (message.text or "").strip().partition(" ")
     try:
         amount = parse_amount(amount_text)

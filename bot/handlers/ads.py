@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot import ads_texts, texts
+from bot.errors import is_stale_message
 from bot.filters import TYPED
 from bot.keyboards import ads as keyboards
 from bot.keyboards.ads import AdsCb, ServiceCb
@@ -73,8 +75,10 @@ async def bid_amount(message: Message, state: FSMContext, user: UserView, ads: A
     data = await state.get_data()
     try:
         placed = await ads.bid(user.telegram_id, int(data["round"]), str(data["sku"]), amount)
-    except InvalidAmount as low:
-        await message.answer(ads_texts.below_reserve(int(low.params.get("reserve", 0))))
+    except InvalidAmount as refused:  # the state stays: he types another amount
+        p = refused.params
+        reason, limit = str(p.get("reason", "reserve")), int(p.get("limit", 0))
+        await message.answer(ads_texts.bid_refused(reason, limit))
         return
     except InvalidState:
         await state.clear()
@@ -146,20 +150,35 @@ async def pick_category(
 async def buy_demand_report(
     query: CallbackQuery, callback_data: ServiceCb, user: UserView, demand: DemandReports
 ) -> None:
+    """The Buy button names one purchase (its key): the first press pays and sends the
+    report, and the button becomes "send it again (free)"; any later press (a double tap, or
+    days later) sends the report as it was bought, charges nothing, and says so."""
     bought = await demand.buy(
         user.telegram_id,
         callback_data.offer,
         int(callback_data.sku or 0),
         idempotency_key=f"bot:{callback_data.key}",
     )
-    await query.answer()
+    if bought.replayed:
+        await query.answer(ads_texts.demand_resent())
+    else:
+        await query.answer()
     if not isinstance(query.message, Message):
         return
+    if not bought.replayed:  # the same button, relabelled: what pressing it again does
+        try:
+            await query.message.edit_reply_markup(
+                reply_markup=keyboards.resend_demand(callback_data)
+            )
+        except TelegramBadRequest as stale:  # too old to edit: the button keeps its label
+            if not is_stale_message(stale):
+                raise
     report = bought.report
     png = await asyncio.to_thread(render_demand_chart, report)  # CPU work: off the loop
-    await query.message.answer_photo(
-        BufferedInputFile(png, filename="demand.png"), caption=ads_texts.demand_caption(report)
-    )
+    caption = ads_texts.demand_caption(report)
+    if bought.replayed:
+        caption = ads_texts.demand_resent() + "\n\n" + caption
+    await query.message.answer_photo(BufferedInputFile(png, filename="demand.png"), caption=caption)
     await query.message.answer_document(
         BufferedInputFile(report_csv(report), filename="demand.csv"),
         caption=ads_texts.demand_restock(report),

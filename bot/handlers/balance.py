@@ -20,7 +20,7 @@ from bot.payment_steps import show_pay_step
 from core.balances import Balances
 from core.catalogue import UserView
 from core.errors import KamengError
-from core.money import MalformedAmount, parse_amount
+from core.money import parse_positive_amount
 from core.payments import Payments
 from core.topups import TopUps
 
@@ -77,11 +77,8 @@ async def topup_method(
 async def topup_amount(
     message: Message, state: FSMContext, user: UserView, payments: Payments
 ) -> None:
-    try:
-        amount = parse_amount(message.text or "")
-    except MalformedAmount:
-        amount = 0
-    if amount <= 0:
+    amount = parse_positive_amount(message.text)
+    if amount is None:
         await message.answer(texts.bad_amount())
         return
     method = str((await state.get_data()).get("method", payment_texts.BANK))

@@ -72,7 +72,7 @@ async def promote(
 ) -> None:
     credits = await broadcasts.credits(user.telegram_id)
     await state.clear()
-    if credits <= 0:
+    if credits.next_campaign <= 0:
         await message.answer(broadcast_texts.credits_none())
         return
     await state.set_state(PromoteFlow.message)

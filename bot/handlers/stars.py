@@ -20,7 +20,7 @@ from bot.stars_refunds import refund_on_telegram
 from core.catalogue import UserView
 from core.decisions.stars import Accept, Decline
 from core.errors import BadNotification, KamengError, StarsRefused
-from core.money import MalformedAmount, parse_amount
+from core.money import parse_positive_amount
 from core.payments.service import Payments
 from core.payments.stars import NAME, Stars
 
@@ -30,11 +30,8 @@ log = logging.getLogger("kameng.stars")
 async def top_up(
     message: Message, command: CommandObject, user: UserView, payments: Payments, bot: Bot
 ) -> None:
-    try:
-        amount = parse_amount((command.args or "").strip())
-    except MalformedAmount:
-        amount = 0
-    if amount <= 0 or NAME not in payments.methods:
+    amount = parse_positive_amount(command.args)
+    if amount is None or NAME not in payments.methods:
         await message.answer(stars_texts.stars_usage())
         return
     try:

@@ -15,7 +15,7 @@ from bot.keyboards import supplier_sales as keyboards
 from bot.keyboards.supplier_sales import SupplierCb
 from core.catalogue import UserView
 from core.errors import InsufficientPayable
-from core.money import MalformedAmount, parse_amount
+from core.money import parse_positive_amount
 from core.supplier_payouts import SupplierPayouts
 
 TEXT_LIMIT = 4096
@@ -63,11 +63,8 @@ async def withdraw_start(
 async def withdraw_amount(
     message: Message, state: FSMContext, user: UserView, supplier_payouts: SupplierPayouts
 ) -> None:
-    try:
-        amount = parse_amount(message.text or "")
-    except MalformedAmount:
-        amount = 0
-    if amount <= 0:
+    amount = parse_positive_amount(message.text)
+    if amount is None:
         await message.answer(texts.bad_amount())
         return
     try:

@@ -21,7 +21,7 @@ from bot.supplier_replies import own_sku_of
 from core.catalogue import Catalogue, UserView
 from core.errors import Forbidden, KamengError
 from core.models import Role, StockKind
-from core.money import MalformedAmount, parse_amount
+from core.money import parse_positive_amount
 from core.reviews import (
     MAX_AMOUNT,
     MAX_CATEGORY,
@@ -62,11 +62,8 @@ async def _say(
 
 
 def _amount(text: str | None) -> int | None:
-    try:
-        amount = parse_amount(text or "")
-    except MalformedAmount:
-        return None
-    return amount if 0 < amount <= MAX_AMOUNT else None
+    amount = parse_positive_amount(text)
+    return amount if amount is not None and amount <= MAX_AMOUNT else None
 
 
 async def _fits(message: Message, limit: int) -> bool:
@@ -212,9 +209,12 @@ async def edit_name(message: Message, state: FSMContext, bot: Bot) -> None:
     await _ask_edit_price(bot, message.chat.id, state)
 
 
-async def edit_keep_name(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+async def edit_keep(
+    query: CallbackQuery, callback_data: SupplierFormCb, state: FSMContext, bot: Bot
+) -> None:
+    """Keep (the name, the price, the provenance): the form moves on to the next question."""
     await query.answer()
-    await _ask_edit_price(bot, query.from_user.id, state)
+    await _AFTER_KEEP[callback_data.value](bot, query.from_user.id, state)
 
 
 async def _ask_edit_price(bot: Bot, chat_id: int, state: FSMContext) -> None:
@@ -234,11 +234,6 @@ async def edit_price(message: Message, state: FSMContext, bot: Bot) -> None:
     await _ask_edit_provenance(bot, message.chat.id, state)
 
 
-async def edit_keep_price(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
-    await query.answer()
-    await _ask_edit_provenance(bot, query.from_user.id, state)
-
-
 async def _ask_edit_provenance(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_state(EditFlow.provenance)
     await _say(
@@ -251,16 +246,19 @@ async def edit_provenance(message: Message, state: FSMContext, bot: Bot) -> None
     await _ask_edit_authorization(bot, message.chat.id, state)
 
 
-async def edit_keep_provenance(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
-    await query.answer()
-    await _ask_edit_authorization(bot, query.from_user.id, state)
-
-
 async def _ask_edit_authorization(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await state.set_state(EditFlow.authorization)
     await _say(
         bot, chat_id, supplier_texts.edit_ask_authorization(), supplier_menus.keep("authorization")
     )
+
+
+# which question follows a kept answer (each Keep is registered in its own step only)
+_AFTER_KEEP = {
+    "name": _ask_edit_price,
+    "price": _ask_edit_provenance,
+    "provenance": _ask_edit_authorization,
+}
 
 
 # the last step of both forms: an authorization file, or none -------------------------
@@ -386,19 +384,19 @@ def setup() -> Router:
     router.message.register(edit_start, Command("editproduct"))
     router.message.register(edit_name, StateFilter(EditFlow.name), TYPED)
     router.callback_query.register(
-        edit_keep_name,
+        edit_keep,
         StateFilter(EditFlow.name),
         SupplierFormCb.filter((F.step == "keep") & (F.value == "name")),
     )
     router.message.register(edit_price, StateFilter(EditFlow.supply_price), TYPED)
     router.callback_query.register(
-        edit_keep_price,
+        edit_keep,
         StateFilter(EditFlow.supply_price),
         SupplierFormCb.filter((F.step == "keep") & (F.value == "price")),
     )
     router.message.register(edit_provenance, StateFilter(EditFlow.provenance), TYPED)
     router.callback_query.register(
-        edit_keep_provenance,
+        edit_keep,
         StateFilter(EditFlow.provenance),
         SupplierFormCb.filter((F.step == "keep") & (F.value == "provenance")),
     )

@@ -85,6 +85,13 @@ def confirm_demand(offer: OfferView, category_id: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def resend_demand(bought: ServiceCb) -> InlineKeyboardMarkup:
+    """After the purchase: the same button (same key), labelled for what it now does."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=ads_texts.resend_button(), callback_data=bought)
+    return builder.as_markup()
+
+
 def confirm(offer: OfferView, sku: str) -> InlineKeyboardMarkup:
     """The key rides on the button: pressing it twice (or an old copy) buys once."""
     builder = InlineKeyboardBuilder()

@@ -8,7 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import payment_texts
+from bot import payment_texts, usdt_texts
 
 
 class PayMethodCb(CallbackData, prefix="paym"):
@@ -44,3 +44,27 @@ def pay(payment_id: str, url: str | None) -> InlineKeyboardMarkup:
 
 class PaymentAdminCb(CallbackData, prefix="paya"):
     action: str  # "stuck"
+
+
+class UsdtRateCb(CallbackData, prefix="usdtr"):
+    """An admin's answer to "set this rate?": it names the rate asked for and the rate in
+    force when asked (``was``), so a second press, or a press after another admin changed
+    the rate, sets nothing (``core.payments.usdt.Usdt.set_rate``'s ``replacing``)."""
+
+    action: str  # "ok" | "no"
+    rate: int  # fen per USDT
+    was: int
+
+
+def usdt_rate_confirm(rate: int, was: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=usdt_texts.rate_confirm_button(rate),
+        callback_data=UsdtRateCb(action="ok", rate=rate, was=was),
+    )
+    builder.button(
+        text=usdt_texts.rate_keep_button(),
+        callback_data=UsdtRateCb(action="no", rate=rate, was=was),
+    )
+    builder.adjust(1)
+    return builder.as_markup()

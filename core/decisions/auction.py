@@ -1,4 +1,5 @@
-"""Who wins a sealed-bid placement auction and what he pays, pure (second price).
+"""Who wins a sealed-bid placement auction and what he pays, pure (second price); and
+which bids may be placed at all (``check_bid``).
 
 Bids below the reserve do not take part. The highest bid wins; equal bids go to the one
 placed first (then the lower bid id). The winner pays the next eligible bid's amount, or
@@ -53,3 +54,30 @@ def settle(bids: list[SealedBid], reserve: int) -> Won | Unsold:
         lost = tuple(b.bid_id for b in eligible[place + 1 :]) + below
         return Won(bid.bid_id, price, tuple(sorted(lost)), tuple(unpaid))
     return Unsold(tuple(sorted(below)), tuple(unpaid))
+
+
+@dataclass(frozen=True)
+class BidRefused:
+    """``reason``: ``reserve`` (below the slot's reserve, ``limit``), ``payable`` (more than
+    the supplier's payable can pay, ``limit``), ``cap`` (above the platform's maximum bid,
+    ``limit``)."""
+
+    reason: str
+    limit: int
+
+
+def check_bid(amount: int, *, reserve: int, payable: int, max_bid: int) -> BidRefused | None:
+    """Whether a supplier may bid ``amount`` now; None: he may.
+
+    A bid is paid from his payable when he wins (``settle``: never more than the bid), so
+    a bid above what his payable holds now could not be paid and would only push the real
+    bidders' second price up: refused, as is a bid above the platform's maximum (an extra
+    zero typed by a supplier with a large payable). The bids stay sealed: the bound never
+    depends on the others' bids."""
+    if amount < reserve:
+        return BidRefused("reserve", reserve)
+    if amount > max_bid:
+        return BidRefused("cap", max_bid)
+    if amount > payable:
+        return BidRefused("payable", max(payable, 0))
+    return None

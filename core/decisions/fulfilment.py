@@ -4,12 +4,24 @@ order may move through, and what a fulfilment that ends pays whom. Pure.
     check_account(fields, values)                 -> CheckedAccount | Refusal
     next_state(current, wanted)                   -> OrderStatus | Refusal
     decide_settlement(quantity, unit, delivered)  -> Settlement | Refusal
+    decide_upstream_cost(owed, delivered, charged) -> UpstreamCost | None
+    decide_late_answer(final, units, codes, charged, unit_cost, given_up)
+                                                  -> KeepAsking | StopAsking | LateDelivery
 
 A direct sale debits the reseller into the platform's ``fulfilment_hold`` account; nothing
 reaches the supplier's side until units are delivered. When the fulfilment ends the hold is
 released in one transaction: each delivered unit split as it was charged (supplier,
 platform spread, commission), each undelivered unit back to the reseller, exactly as a
 refund reverses a unit (``core.decisions.refund.reverse``).
+
+An upstream is owed exactly what it charged us. The settlement pays its side the supply
+price synced when we sold; if its price moved between our quote and our order there, the
+difference moves between its payable and the platform's spread: the platform absorbs a
+rise and keeps a drop (the reseller pays what he was quoted either way).
+
+An upstream's order we ended ourselves (our deadline failed it, the reseller was refunded)
+may still be delivered there: the upstream then charged us, and is owed that. What it
+delivers late was never shown to a buyer, so its codes become our stock.
 """
 
 from __future__ import annotations
@@ -212,3 +224,95 @@ def decide_settlement(quantity: int, unit: ChargedLine, delivered: int) -> Settl
         to_commission=sum(line.platform_commission for line in paid_out),
         to_buyer=back.to_buyer,
     )
+
+
+# an upstream's charge ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpstreamCost:
+    """Move the upstream's payable from what the settlement paid it (``owed``) to what it
+    charged (``charged``); the platform's spread gives or takes the difference."""
+
+    owed: int
+    charged: int
+
+    @property
+    def difference(self) -> int:
+        return self.charged - self.owed  # > 0: it charged more than we had recorded
+
+    def postings(self, supplier_id: int) -> list[Posting]:
+        return [
+            Posting(AccountKind.SUPPLIER_PAYABLE, supplier_id, self.difference),
+            platform(AccountKind.PLATFORM_SPREAD, -self.difference),
+        ]
+
+
+def decide_upstream_cost(owed: int, delivered: int, charged: int | None) -> UpstreamCost | None:
+    """``owed``: what the settlement paid the upstream's side for the ``delivered`` units;
+    ``charged``: what the upstream says the order cost us (its total less what it gave back
+    for the undelivered units). None — nothing to move — when it does not say, when nothing
+    was delivered (nothing is owed, whatever it says), when the amounts agree, or when it
+    says something impossible (a negative charge)."""
+    if charged is None or charged < 0 or delivered <= 0 or charged == owed:
+        return None
+    return UpstreamCost(owed, charged)
+
+
+# an upstream's answer after we ended the order ---------------------------------------
+
+
+@dataclass(frozen=True)
+class KeepAsking:
+    """The upstream has not given its final answer: ask it again later."""
+
+
+@dataclass(frozen=True)
+class StopAsking:
+    """Nothing is owed: the upstream failed (or refunded) the order, delivered nothing, or
+    we have asked for long enough (``reason``)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class LateDelivery:
+    """The upstream delivered ``units`` after we ended the order and is owed ``charged``
+    (one transaction: its payable against the platform's spread, which now owns what came);
+    ``stock``: the codes go into our stock; else a direct top-up was done for an order
+    already refunded, which the admins settle with the reseller or the upstream."""
+
+    units: int
+    charged: int
+    stock: bool
+
+    def postings(self, supplier_id: int) -> list[Posting]:
+        return [
+            Posting(AccountKind.SUPPLIER_PAYABLE, supplier_id, self.charged),
+            platform(AccountKind.PLATFORM_SPREAD, -self.charged),
+        ]
+
+
+LateAnswer = KeepAsking | StopAsking | LateDelivery
+
+
+def decide_late_answer(
+    final: bool,
+    units: int,
+    codes: int,
+    charged: int | None,
+    unit_cost: int,
+    given_up: bool,
+) -> LateAnswer:
+    """What an upstream's answer about an order we already ended means. ``final``: the
+    upstream's order has ended (delivered, partly delivered, failed); ``units`` it says it
+    delivered, ``codes`` it handed over; ``charged`` what it says the order cost (None: not
+    said — then the synced ``unit_cost`` per unit delivered, as a settlement would pay);
+    ``given_up``: we stop asking an upstream that never ends its order."""
+    if not final:
+        return StopAsking("given up") if given_up else KeepAsking()
+    delivered = codes or units
+    if delivered <= 0:
+        return StopAsking("nothing delivered")
+    owed = unit_cost * delivered if charged is None or charged < 0 else charged
+    return LateDelivery(units=delivered, charged=owed, stock=codes > 0)

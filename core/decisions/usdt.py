@@ -49,6 +49,62 @@ def payable_units(nominal: int, taken: Collection[int], slots: int = MAX_SLOTS) 
     return None
 
 
+# -- the exchange rate an admin sets ------------------------------------------------------
+
+#: A sane price of 1 USDT (a US-dollar stablecoin) in the deployment's currency, in minor
+#: units: wide enough for years of market moves, narrow enough that a slipped decimal point
+#: (72.50 for 7.25) falls outside. A currency not listed has no absolute range, only the
+#: confirmation below.
+RATE_RANGES: dict[str, tuple[int, int]] = {
+    "CNY": (5_00, 10_00),
+    "HKD": (6_00, 10_00),
+    "USD": (80, 1_20),
+    "EUR": (60, 1_40),
+}
+#: A new rate further than this from the one in force (basis points of it) is set only once
+#: the admin confirms it: a typo inside the range still changes what every top-up credits.
+RATE_CONFIRM_BPS = 2_000
+
+
+@dataclass(frozen=True)
+class RateAccepted:
+    """Set it."""
+
+
+@dataclass(frozen=True)
+class RateToConfirm:
+    """Set it only when the admin confirms: it moves the rate by ``change_bps``."""
+
+    change_bps: int
+
+
+@dataclass(frozen=True)
+class RateOutOfRange:
+    """Refused whatever the admin says: outside ``low``..``high`` for the currency."""
+
+    low: int
+    high: int
+
+
+RateDecision = RateAccepted | RateToConfirm | RateOutOfRange
+
+
+def decide_rate(new: int, current: int | None, currency: str) -> RateDecision:
+    """Whether ``new`` fen per USDT may replace ``current`` (None: the first rate) in a
+    deployment keeping its money in ``currency``."""
+    if new <= 0:
+        raise ValueError("a rate must be positive")
+    low, high = RATE_RANGES.get(currency.upper(), (1, new))
+    if not low <= new <= high:
+        return RateOutOfRange(low, high)
+    if current is None or current <= 0:
+        return RateAccepted()
+    change_bps = abs(new - current) * 10_000 // current
+    if change_bps > RATE_CONFIRM_BPS:
+        return RateToConfirm(change_bps)
+    return RateAccepted()
+
+
 def format_units(units: int) -> str:
     """``12347000`` → ``"12.347000"`` (all six decimals: what the payer types)."""
     whole, frac = divmod(units, UNITS_PER_USDT)

@@ -34,8 +34,11 @@ from core.decisions.usdt import (
     Mismatched,
     NotOurs,
     OpenPayment,
+    RateOutOfRange,
+    RateToConfirm,
     Transfer,
     Unconfirmed,
+    decide_rate,
     decide_transfer,
     fen_for_units,
     nominal_units,
@@ -48,6 +51,7 @@ from core.errors import (
     InvalidState,
     NotFound,
     UsdtNotConfigured,
+    UsdtRateRefused,
     UsdtSlotsFull,
 )
 from core.jobs import JobContext, JobStore, NewJob
@@ -143,8 +147,11 @@ def _rate_view(row: UsdtRate) -> RateView:
     return RateView(row.fen_per_usdt, row.set_by, row.note, as_utc(row.set_at))
 
 
-async def current_rate(session: AsyncSession) -> UsdtRate | None:
-    return await session.scalar(select(UsdtRate).order_by(UsdtRate.id.desc()).limit(1))
+async def current_rate(session: AsyncSession, *, lock: bool = False) -> UsdtRate | None:
+    """The rate in force; ``lock`` holds it (PostgreSQL) until the transaction ends, so
+    two admins setting a rate at once take turns."""
+    query = select(UsdtRate).order_by(UsdtRate.id.desc()).limit(1)
+    return await session.scalar(query.with_for_update() if lock else query)
 
 
 class Usdt:
@@ -194,9 +201,19 @@ class Usdt:
     # -- the rate ---------------------------------------------------------------------------
 
     async def set_rate(
-        self, fen_per_usdt: int, *, admin_telegram_id: int | None = None, note: str = ""
+        self,
+        fen_per_usdt: int,
+        *,
+        admin_telegram_id: int | None = None,
+        note: str = "",
+        confirmed: bool = False,
+        replacing: int | None = None,
     ) -> RateView:
-        """A new rate (fen per 1 USDT) from now on; an admin's, or the operator's (None)."""
+        """A new rate (fen per 1 USDT) from now on; an admin's, or the operator's (None).
+        Refused outside the currency's sane range, and, unless ``confirmed``, when it moves
+        the rate in force by more than ``RATE_CONFIRM_BPS`` (``decide_rate``). ``replacing``
+        is the rate the admin saw when he confirmed: another rate in force by now (his own
+        second press, another admin) refuses it with ``reason="changed"``."""
         if fen_per_usdt <= 0:
             raise InvalidAmount(amount=fen_per_usdt)
         now = self._clock.now()
@@ -205,6 +222,30 @@ class Usdt:
             if admin_telegram_id is not None:
                 await require_admin(session, admin_telegram_id, "usdt.rate")
                 actor = f"admin:{admin_telegram_id}"
+            latest = await current_rate(session, lock=True)
+            if latest is not None:  # locked: a concurrent setter committed first? read again
+                latest = await current_rate(session)
+            current = None if latest is None else latest.fen_per_usdt
+            if replacing is not None and current != replacing:
+                raise UsdtRateRefused(
+                    reason="changed", rate=fen_per_usdt, expected=replacing, current=current
+                )
+            decision = decide_rate(fen_per_usdt, current, self._currency)
+            if isinstance(decision, RateOutOfRange):
+                raise UsdtRateRefused(
+                    reason="range",
+                    rate=fen_per_usdt,
+                    low=decision.low,
+                    high=decision.high,
+                    currency=self._currency,
+                )
+            if isinstance(decision, RateToConfirm) and not confirmed:
+                raise UsdtRateRefused(
+                    reason="confirm",
+                    rate=fen_per_usdt,
+                    current=current,
+                    change_bps=decision.change_bps,
+                )
             row = UsdtRate(fen_per_usdt=fen_per_usdt, set_by=actor, note=note, set_at=now)
             session.add(row)
             await audit.append(
@@ -212,7 +253,7 @@ class Usdt:
                 action="usdt.rate",
                 actor=actor,
                 subject="usdt",
-                payload={"fen_per_usdt": fen_per_usdt, "note": note},
+                payload={"fen_per_usdt": fen_per_usdt, "note": note, "previous": current},
                 now=now,
             )
             await session.flush()

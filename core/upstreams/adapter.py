@@ -51,7 +51,10 @@ class UpstreamOrder:
     upstream_id: str | None = None  # the upstream's order id, when it has given one
     codes: tuple[str, ...] = field(default=(), repr=False)
     delivered: int = 0  # units delivered so far
-    cost: int | None = None  # what the upstream charged, if it says
+    # What the upstream charged us for this whole order, in fen: the order's total less what
+    # it gave back for units it did not deliver. None when it does not say (or does not say
+    # what it gave back): then we keep the supply price we synced (core/fulfilment.py settle).
+    cost: int | None = None
     error: str | None = None  # the upstream's reason, for a failure
 
 

@@ -43,8 +43,15 @@ TIMESTAMP_HEADER = "Dujiao-Next-Timestamp"
 SIGNATURE_HEADER = "Dujiao-Next-Signature"
 PAGE_SIZE = 100
 
+# An order's status, as Dujiao-Next's own source sets it (``internal/constants``: an order
+# is the sum of its child orders, ``calcParentStatus``): ``pending_payment``, ``paid``,
+# ``fulfilling`` and ``partially_delivered`` (some children delivered, the others still
+# paid or fulfilling; it moves on to ``delivered``) have not ended. It ends ``delivered`` /
+# ``completed``, ``canceled`` / ``refunded`` (every child), or ``partially_refunded`` (some
+# children refunded, the rest delivered): a partial delivery, the rest given back.
 _DELIVERED = frozenset({"delivered", "completed"})
-_FAILED = frozenset({"canceled"})
+_FAILED = frozenset({"canceled", "refunded"})
+_PARTIAL = frozenset({"partially_refunded"})
 
 
 def sign(secret: str, method: str, path: str, timestamp: int | str, body: bytes) -> str:
@@ -153,16 +160,20 @@ def order_of(ref: str, body: dict[str, Any]) -> UpstreamOrder:
     status = str(body.get("status", ""))
     upstream_id = None if body.get("order_id") is None else str(body["order_id"])
     codes = _codes(body.get("fulfillment"))
-    cost = _fen(body["amount"]) if body.get("amount") else None
+    cost = _fen(body["amount"]) if body.get("amount") else None  # the order's amount, taken
     if body.get("ok") is False or status in _FAILED:
         return UpstreamOrder(
             ref, OrderState.FAILED, upstream_id, error=str(body.get("error_code") or status)
         )
     if status in _DELIVERED:
         return UpstreamOrder(ref, OrderState.DELIVERED, upstream_id, codes, len(codes), cost)
-    if status == "partially_delivered":
-        return UpstreamOrder(ref, OrderState.PARTIAL, upstream_id, codes, len(codes), cost)
-    return UpstreamOrder(ref, OrderState.PROCESSING, upstream_id, cost=cost)
+    if status in _PARTIAL:
+        # ``amount`` is the whole order's; protocol 1.0 does not say what a partially
+        # refunded order gave back, so its cost is not known (we keep the synced price)
+        return UpstreamOrder(ref, OrderState.PARTIAL, upstream_id, codes, len(codes))
+    # not ended (``partially_delivered`` among them): the codes so far are not taken now —
+    # the final answer lists them all, so none is delivered twice; asked again till then
+    return UpstreamOrder(ref, OrderState.PROCESSING, upstream_id, delivered=len(codes), cost=cost)
 
 
 class DujiaoAdapter:

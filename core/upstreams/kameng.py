@@ -71,9 +71,26 @@ def order_of(ref: str, body: dict[str, Any]) -> UpstreamOrder:
         str(body["id"]) if body.get("id") is not None else None,
         codes,
         delivered,
-        int(body["total"]) if body.get("total") is not None else None,
+        _charged(body, fulfilment, state),
         error if state in (OrderState.FAILED, OrderState.PARTIAL) else None,
     )
+
+
+def _charged(
+    body: dict[str, Any], fulfilment: dict[str, Any] | None, state: OrderState
+) -> int | None:
+    """What the order cost us there: its ``total`` (``unit_price`` × quantity, taken when
+    ordered) less ``unit_price`` × the units it refunded (a Kameng refunds what it did not
+    deliver: ``fulfilment.refunded``). A partial delivery that does not say what it refunded
+    says nothing of its cost."""
+    if body.get("total") is None:
+        return None
+    refunded = int(fulfilment.get("refunded") or 0) if fulfilment is not None else 0
+    if not refunded:
+        return None if state is OrderState.PARTIAL else int(body["total"])
+    if body.get("unit_price") is None:
+        return None
+    return int(body["total"]) - int(body["unit_price"]) * refunded
 
 
 def _field_names(card: dict[str, Any]) -> tuple[str, ...]:

@@ -29,6 +29,7 @@ from sandbox.fake_telegram.payments import PaymentsState
 from sandbox.fake_telegram.state import CallbackQueryRecord, FakeState, PendingUpdate, UserInfo
 from sandbox.fake_telegram.user import FakeUser
 from sandbox.fake_telegram.webhook import WebhookDelivery
+from sandbox.local_http import start_app
 
 DEFAULT_TOKEN = "123456789:FAKE-sandbox-token"
 MAX_REQUEST_BYTES = 60 * 1024 * 1024
@@ -126,13 +127,7 @@ class FakeTelegramServer:
         if self._runner is not None:
             return
         self.state.closing = False
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
-        await site.start()
-        self._runner = runner
-        host, port = runner.addresses[0][:2]
-        self._base_url = f"http://{host}:{port}"
+        self._runner, self._base_url = await start_app(self.app, self.host, self.port)
         await self.webhook.start()
 
     async def stop(self) -> None:

@@ -25,6 +25,8 @@ from typing import Any, Self
 
 from aiohttp import web
 
+from sandbox.local_http import start_app
+
 USDT_CONTRACT = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"  # USDT's TRC20 contract on mainnet
 PAYER = "TPayerSandboxWa11etxxxxxxxxxxxxxxx"
 BLOCK_MS = 3_000  # TRON makes a block every 3 s
@@ -152,12 +154,7 @@ class FakeTronServer:
         return self._base_url
 
     async def start(self) -> None:
-        runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        await web.TCPSite(runner, self.host, self.port).start()
-        self._runner = runner
-        host, port = runner.addresses[0][:2]
-        self._base_url = f"http://{host}:{port}"
+        self._runner, self._base_url = await start_app(self.app, self.host, self.port)
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -9,6 +9,8 @@ from typing import Self
 
 from aiohttp import web
 
+from sandbox.local_http import start_app
+
 
 class Mode(enum.StrEnum):
     IMMEDIATE = "immediate"  # codes in the order's answer (or on the order at once)
@@ -39,11 +41,23 @@ class FakeOrder:
     ref: str
     product_id: int
     quantity: int
-    amount: int
-    status: str  # paid, delivered, partially_delivered, canceled
+    amount: int  # taken from our balance when ordered: the unit cost then × quantity
+    # paid, delivering (some units delivered, the rest still coming), delivered,
+    # partially_delivered (ended: the rest given back), canceled
+    status: str
     codes: list[str] = field(default_factory=list)
     callback_url: str | None = None
     account: dict[str, str] = field(default_factory=dict)  # a direct top-up's account
+    refunded: int = 0  # given back for the units not delivered (a partial delivery)
+
+    @property
+    def unit_price(self) -> int:
+        return self.amount // self.quantity
+
+    @property
+    def charged(self) -> int:
+        """What the order cost us in the end: its amount less what was given back."""
+        return self.amount - self.refunded
 
 
 @dataclass
@@ -92,12 +106,24 @@ class Catalogue:
             self.fill(order, max(quantity - 1, 0) or 0, partial=True)
         elif self.mode is Mode.FAIL:
             order.status = "canceled"
+            order.refunded = amount
             self.balance += amount
         return order
 
+    def progress(self, order: FakeOrder, units: int) -> None:
+        """``units`` delivered so far, the rest still coming (Dujiao-Next's
+        ``partially_delivered``: some child orders delivered, the others still paid)."""
+        order.codes = [f"FAKE-{order.ref}-{i + 1}" for i in range(units)]
+        order.status = "delivering"
+
     def fill(self, order: FakeOrder, units: int, *, partial: bool = False) -> None:
+        """Deliver ``units``; a partial delivery gives the rest's price back, as a Kameng
+        does (a Kameng's order then shows ``fulfilment.refunded``)."""
         order.codes = [f"FAKE-{order.ref}-{i + 1}" for i in range(units)]
         order.status = "partially_delivered" if partial else "delivered"
+        if partial:
+            order.refunded = order.unit_price * (order.quantity - units)
+            self.balance += order.refunded
 
 
 class FakeUpstream:
@@ -116,13 +142,9 @@ class FakeUpstream:
         raise NotImplementedError
 
     async def start(self) -> None:
-        runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", self.port)
-        await site.start()
-        self._runner = runner
-        host, port = runner.addresses[0][:2]
-        self.base_url = f"http://{host}:{port}"
+        self._runner, self.base_url = await start_app(
+            self.app(), port=self.port, shutdown_timeout=0.5
+        )
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -36,6 +36,17 @@ def _refuse(status: int, code: str, **extra: Any) -> web.Response:
     return web.json_response(body, status=status)
 
 
+#: the fake's order status → a Dujiao-Next order's ``status`` (its parent order's, summed
+#: from the child orders as Dujiao-Next's ``calcParentStatus`` does)
+STATUS = {
+    "paid": "paid",
+    "delivering": "partially_delivered",  # some children delivered, the others still paid
+    "delivered": "delivered",
+    "partially_delivered": "partially_refunded",  # ended: the undelivered children refunded
+    "canceled": "canceled",
+}
+
+
 class FakeDujiao(FakeUpstream):
     def __init__(
         self,
@@ -143,7 +154,7 @@ class FakeDujiao(FakeUpstream):
             "ok": True,
             "order_id": order.id,
             "order_no": f"DJ{order.id:08d}",
-            "status": order.status,
+            "status": STATUS[order.status],
             "amount": format_amount(order.amount),
             "currency": "CNY",
         }

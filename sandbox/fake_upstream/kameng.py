@@ -24,6 +24,7 @@ def _error(status: int, code: str) -> web.Response:
 #: the fake's order status → a Kameng order's ``status``
 STATUS = {
     "paid": "fulfilling",  # taken, not delivered yet
+    "delivering": "fulfilling",  # a Kameng shows nothing before its order ends
     "delivered": "delivered",
     "partially_delivered": "partially_delivered",
     "canceled": "failed",
@@ -117,22 +118,24 @@ class FakeKameng(FakeUpstream):
     def _order_body(self, order: FakeOrder) -> dict[str, Any]:
         product = self.catalogue.products.get(order.product_id)
         direct = product is not None and bool(product.direct_fields)
-        codes = [] if direct else order.codes  # a direct top-up delivers units, no codes
+        open_ = order.status in ("paid", "delivering")  # a Kameng shows no unit before the end
+        codes = [] if direct or open_ else order.codes  # a direct top-up delivers no codes
         body: dict[str, Any] = {
             "id": order.id,
             "sku": f"SKU{order.product_id}",
             "quantity": order.quantity,
+            "unit_price": order.unit_price,
             "total": order.amount,
             "status": STATUS[order.status],
             "codes": [{"number": c} for c in codes],
             "currency": "CNY",
         }
         if order.status != "delivered" or direct:  # delivered later: its fulfilment
-            units = len(order.codes) if order.status != "canceled" else 0
+            units = 0 if open_ or order.status == "canceled" else len(order.codes)
             body["fulfilment"] = {
                 "account": order.account,
                 "delivered": units,
-                "refunded": 0 if order.status == "paid" else order.quantity - units,
+                "refunded": 0 if open_ else order.quantity - units,
                 "reason": "upstream failed" if order.status == "canceled" else None,
             }
         return body

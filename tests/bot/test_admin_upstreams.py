@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from core.orders import Receipt
 from core.platform import Platform
 from core.upstreams.service import NewUpstream
 from sandbox.fake_telegram import FakeTelegramServer
-from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeProduct
+from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeProduct, Mode
 from tests.bot.conftest import ADMIN_ID
 from tests.bot.helpers import outbox_settled
-from tests.factories import ADMIN
+from tests.conftest import FakeClock
+from tests.factories import ADMIN, make_reseller
 
 
 @pytest.fixture
@@ -112,3 +114,43 @@ async def test_the_screen_in_chinese(
     await admin.press("🔗 上游货源")
     listing = await admin.wait_for_message(lambda m: "上游货源" in m.content)
     assert "上次同步 从未" in listing.content
+
+
+@pytest.mark.parametrize(
+    ("language", "told"),
+    [
+        ("en", "delivered order #{order} (<code>{sku}</code>, 1 unit(s)) after our deadline"),
+        ("zh-CN", "才交付订单 #{order}（<code>{sku}</code>，1 件）"),
+    ],
+)
+async def test_an_upstream_delivering_after_our_deadline_is_told_to_the_admin_once(
+    server: FakeTelegramServer,
+    shop: Platform,
+    dujiao: FakeDujiao,
+    clock: FakeClock,
+    language: str,
+    told: str,
+) -> None:
+    new = NewUpstream("dj", "dujiao", dujiao.base_url, dujiao.key, dujiao.secret)
+    await shop.upstreams.add(new, actor=ADMIN)
+    await shop.upstreams.sync("dj")
+    await shop.catalogue.set_language(ADMIN_ID, language)
+    admin = server.user(ADMIN_ID, started=True)
+    await make_reseller(shop, 1001, balance=500_00)
+    dujiao.catalogue.mode = Mode.SLOW
+    receipt = await shop.shop.buy_now(1001, "U1-1", 1, idempotency_key="late")
+    assert isinstance(receipt, Receipt)
+    clock.advance(minutes=31)
+    await shop.fulfilments.expire_due("test")  # failed, the reseller refunded
+    dujiao.catalogue.fill(dujiao.catalogue.orders[f"kameng-{receipt.order_id}"], 1)
+    clock.advance(minutes=1)
+    await shop.procurement.poll_due("test")
+    clock.advance(minutes=10)
+    await shop.procurement.poll_due("test")
+
+    text = (
+        told.format(order=receipt.order_id, sku="U1-1").replace("<code>", "").replace("</code>", "")
+    )
+    await admin.wait_for_message(lambda m: text in m.content)
+    await outbox_settled(shop)
+    assert sum(f"#{receipt.order_id}" in m.content for m in admin.messages) == 1

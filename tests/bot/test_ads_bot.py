@@ -57,6 +57,10 @@ async def test_suppliers_bid_the_winner_is_featured_and_everyone_is_told(
     await sam.wait_for_message(lambda m: "at least ¥50.00" in m.content)
     await sam.send_text("40")
     await sam.wait_for_message(lambda m: "at least the reserve, ¥50.00" in m.content)
+    await sam.send_text("12000")  # 120 with two extra zeros
+    await sam.wait_for_message(lambda m: "The most anyone may bid is ¥10,000.00" in m.content)
+    await sam.send_text("1200")  # more than he has earned
+    await sam.wait_for_message(lambda m: "it holds ¥429.20 now: bid at most that" in m.content)
     await sam.send_text("120")
     placed = await sam.wait_for_message(lambda m: "Sealed bid" in m.content)
     assert "Sealed bid of ¥120.00 for STEAM-100 on “Steam top”" in placed.content
@@ -68,6 +72,8 @@ async def test_suppliers_bid_the_winner_is_featured_and_everyone_is_told(
     await li.wait_for_message(lambda m: "要推荐您的哪件商品" in m.content)
     await li.press("STEAM-200 card")
     await li.wait_for_message(lambda m: "不低于 ¥50.00" in m.content)
+    await li.send_text("9000")
+    await li.wait_for_message(lambda m: "出价不能超过这个数" in m.content)
     await li.send_text("90.00")
     await li.wait_for_message(lambda m: "已为「Steam top」密封出价 ¥90.00" in m.content)
 
@@ -177,6 +183,24 @@ async def test_a_supplier_buys_a_demand_report_and_gets_a_chart_and_a_csv(
     csv_text = (await sam.download(sheet)).decode("utf-8-sig")
     assert csv_text.startswith("section,bucket,units,resellers")
     assert "hour,12,," in csv_text
-    await sam.press("✅ Buy", message=confirm)  # again: a second chart, no second charge
-    await sam.wait_for_message(lambda m: m.photo is not None)
+    assert (await shop.balances.supplier(SAM)).payable == before - 40_00
+    # the button now says what pressing it again does; pressed twice at once, it charges
+    # nothing more and says why the report came again
+    assert sam.current(confirm).buttons == ["📥 Send this report again (free)"]
+    data = sam.current(confirm).reply_markup["inline_keyboard"][0][0]["callback_data"]
+    mark = sam.mark()
+    presses = [await sam.press_data(data, message=confirm) for _ in "12"]
+    for press in presses:
+        answer = await sam.wait_for_callback_answer(press)
+        assert answer.answer_text == "You already bought this report; sent again at no charge."
+    again = await sam.wait_for_messages(2, lambda m: m.photo is not None, after=mark)
+    assert all(m.content.startswith("You already bought this report") for m in again)
+    assert (await shop.balances.supplier(SAM)).payable == before - 40_00
+
+    # the answer is in the reader's language as it is now
+    await shop.catalogue.set_language(SAM, "zh-CN")
+    mark = sam.mark()
+    await sam.press("📥 Send this report again (free)", message=confirm)
+    resent = await sam.wait_for_message(lambda m: m.photo is not None, after=mark)
+    assert resent.content.startswith("您已购买过这份报告，已免费再次发送。")
     assert (await shop.balances.supplier(SAM)).payable == before - 40_00

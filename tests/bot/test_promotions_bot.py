@@ -17,6 +17,7 @@ from core.promotions import ANNOUNCE
 from core.settings import Settings
 from sandbox.fake_telegram import FakeTelegramServer
 from tests.bot.conftest import ADMIN_ID
+from tests.bot.helpers import fill_promo_form
 from tests.bot.scheduler_helpers import (
     assert_refused,
     bot_process,
@@ -52,28 +53,24 @@ async def test_a_scheduled_promotion_is_announced_reminded_and_reported(
     gold = server.user(GOLD, language_code="en", started=True)
 
     # clock: 2026-11-26 12:00 UTC = 20:00 in Shanghai
-    for says, expect in [
-        ("/promo", "What does it cover?"),
-        ("🏷 SKU codes", "Send the SKU codes"),
-        ("NOPE-1", "There is no SKU NOPE-1"),
-        ("steam-100", "Send the discount"),
-        ("88.00", "When does it start?"),
-        ("tomorrow", "I can't read that time"),
-        ("2026-11-26 20:01", "When does it end?"),
-        ("2026-11-26 22:01", "Which reseller levels?"),
-        ("platinum", "Unknown level"),
-        ("gold", "Send the announcement"),
-        ("Gold rush\nSteam cards at 88 for gold members", "Remind the resellers"),
-        ("5", "whole number of hours"),
-        ("1", "Check the promotion"),
-    ]:
-        if says.startswith("🏷"):
-            await admin.press(says)
-        else:
-            await admin.send_text(says)
-        await admin.wait_for_message(lambda m, e=expect: e in m.content)
-    summary = admin.last_message
-    assert summary is not None
+    summary = await fill_promo_form(
+        admin,
+        [
+            ("/promo", "What does it cover?"),
+            ("🏷 SKU codes", "Send the SKU codes"),
+            ("NOPE-1", "There is no SKU NOPE-1"),
+            ("steam-100", "Send the discount"),
+            ("88.00", "When does it start?"),
+            ("tomorrow", "I can't read that time"),
+            ("2026-11-26 20:01", "When does it end?"),
+            ("2026-11-26 22:01", "Which reseller levels?"),
+            ("platinum", "Unknown level"),
+            ("gold", "Send the announcement"),
+            ("Gold rush\nSteam cards at 88 for gold members", "Remind the resellers"),
+            ("5", "whole number of hours"),
+            ("1", "Check the promotion"),
+        ],
+    )
     assert "From 2026-11-26 20:01 (UTC+8) to 2026-11-26 22:01 (UTC+8)" in summary.content
     assert "Levels: gold" in summary.content and "1 h before the end" in summary.content
     await admin.press("✅ Schedule", message=summary)

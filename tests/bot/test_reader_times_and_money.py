@@ -16,6 +16,7 @@ from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.state import ChatMessage
 from sandbox.fake_telegram.user import FakeUser
 from tests.bot.conftest import ADMIN_ID
+from tests.bot.helpers import fill_promo_form
 from tests.bot.scheduler_helpers import wait_job
 from tests.conftest import FakeClock
 from tests.factories import ADMIN, make_reseller, make_sku
@@ -199,24 +200,20 @@ async def test_the_admin_sees_the_price_the_supply_floor_leaves_before_schedulin
 ) -> None:
     await make_sku(shop, stock=5, level_prices={"gold": 90_00})  # 92.00, supply 85.00
     admin = server.user(ADMIN_ID, language_code="en", started=True)
-    for says, expect in [
-        ("/promo", "What does it cover?"),
-        ("🏷 SKU codes", "Send the SKU codes"),
-        ("STEAM-100", "Send the discount"),
-        ("20%", "When does it start?"),
-        ("2026-11-26 21:00", "When does it end?"),
-        ("2026-11-27 21:00", "Which reseller levels?"),
-        ("bronze gold", "Send the announcement"),
-        ("Big sale", "Remind the resellers"),
-        ("1", "Check the promotion"),
-    ]:
-        if says.startswith("🏷"):
-            await admin.press(says)
-        else:
-            await admin.send_text(says)
-        await admin.wait_for_message(lambda m, e=expect: e in m.content)
-    summary = admin.last_message
-    assert summary is not None
+    summary = await fill_promo_form(
+        admin,
+        [
+            ("/promo", "What does it cover?"),
+            ("🏷 SKU codes", "Send the SKU codes"),
+            ("STEAM-100", "Send the discount"),
+            ("20%", "When does it start?"),
+            ("2026-11-26 21:00", "When does it end?"),
+            ("2026-11-27 21:00", "Which reseller levels?"),
+            ("bronze gold", "Send the announcement"),
+            ("Big sale", "Remind the resellers"),
+            ("1", "Check the promotion"),
+        ],
+    )
     assert "From 2026-11-26 21:00 (UTC+8) to 2026-11-27 21:00 (UTC+8)" in summary.content
     # 20% off 92.00 is 73.60 and off 90.00 is 72.00: both below the supply price, 85.00
     assert "supply-price floor cuts this discount" in summary.content

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import LedgerTransaction, PaymentStatus, StarsRefundStatus
+from core.payments import PaymentView
 from core.platform import Platform
 from core.settings import Settings
 from sandbox.fake_telegram import ChatMessage, FakeTelegramServer, FakeUser
@@ -210,9 +211,11 @@ async def test_an_admin_refund_gives_the_stars_back_once(
     await ledger_ok(shop)
 
 
-async def test_a_refund_telegram_refuses_stays_pending_and_is_retried(
+async def _paid_50_and_refund_asked(
     server: FakeTelegramServer, shop: Platform
-) -> None:
+) -> tuple[PaymentView, FakeUser, ChatMessage]:
+    """The reseller tops up 50.00 in stars (250 ⭐) and is credited; the admin asks to refund
+    it: the payment, the admin and the refund card with its button."""
     user = await reseller(server, shop, RESELLER)
     await user.pay(await invoice_for(user, "50"))
     await eventually(lambda: _balance_is(shop, 50_00), "the credit")
@@ -220,6 +223,13 @@ async def test_a_refund_telegram_refuses_stays_pending_and_is_retried(
     admin = server.user(ADMIN_ID)
     await admin.send_text(f"/stars_refund {payment.id} duplicate")
     card = await admin.wait_for_message(lambda m: "Refund Stars payment" in m.text)
+    return payment, admin, card
+
+
+async def test_a_refund_telegram_refuses_stays_pending_and_is_retried(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    payment, admin, card = await _paid_50_and_refund_asked(server, shop)
     server.fail("refundStarPayment", 1, 502)
     query_id = await admin.press("↩️ Refund 250 ⭐", message=card)
     answer = await admin.wait_for_callback_answer(query_id)
@@ -240,13 +250,7 @@ async def test_a_refund_telegram_refuses_is_retried_by_the_job(
 ) -> None:
     """Telegram refuses the admin's press and the job's first retry: the job asks again
     after its backoff, the stars come back once, nobody pressed anything."""
-    user = await reseller(server, shop, RESELLER)
-    await user.pay(await invoice_for(user, "50"))
-    await eventually(lambda: _balance_is(shop, 50_00), "the credit")
-    payment = (await shop.payments.find(status=PaymentStatus.CREDITED))[0]
-    admin = server.user(ADMIN_ID)
-    await admin.send_text(f"/stars_refund {payment.id} duplicate")
-    card = await admin.wait_for_message(lambda m: "Refund Stars payment" in m.text)
+    payment, admin, card = await _paid_50_and_refund_asked(server, shop)
     server.fail("refundStarPayment", 2, 502)
     query_id = await admin.press("↩️ Refund 250 ⭐", message=card)
     answer = await admin.wait_for_callback_answer(query_id)

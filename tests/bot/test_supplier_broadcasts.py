@@ -66,7 +66,9 @@ async def test_a_supplier_spends_credits_on_his_own_buyers_and_gets_unreached_on
     await sam.press("✅ Buy", message=await sam.wait_for_message(lambda m: m.buttons != []))
     await sam.wait_for_message(lambda m: "Write to your past buyers with /promote" in m.content)
     await sam.send_text("/promote")
-    await sam.wait_for_message(lambda m: "You have 3 broadcast credits" in m.content)
+    await sam.wait_for_message(
+        lambda m: "can reach up to 3 of them with your 3 broadcast credits" in m.content
+    )
     await sam.send_html(PROMO)
     summary = await sam.wait_for_message(lambda m: "Recipients:" in m.content)
     assert "past buyers of" in summary.content
@@ -75,7 +77,7 @@ async def test_a_supplier_spends_credits_on_his_own_buyers_and_gets_unreached_on
     # another supplier forging Sam's Send button is refused; nothing is taken or sent
     forged = await li.wait_for_callback_answer(await li.press_data(send))
     assert forged.show_alert and forged.answer_text
-    assert await shop.broadcasts.credits(SAM) == 3
+    assert (await shop.broadcasts.credits(SAM)).total == 3
     await sam.press("📣 Send", message=summary)
     await sam.wait_for_message(lambda m: "is being sent" in m.content)
     again = await sam.wait_for_callback_answer(await sam.press_data(send, message=summary))
@@ -90,13 +92,41 @@ async def test_a_supplier_spends_credits_on_his_own_buyers_and_gets_unreached_on
     got = {t: [m for m in u.messages if "Spring sale" in m.content] for t, u in readers.items()}
     assert [len(got[t]) for t in (1001, 1002, 1003, 1005)] == [1, 0, 1, 0]  # the 3 earliest
     assert got[OPTED_OUT] == [] and got[OTHERS] == []
-    assert await shop.broadcasts.credits(SAM) == 1  # 3 - 3 taken + 1 returned
+    assert (await shop.broadcasts.credits(SAM)).total == 1  # 3 - 3 taken + 1 returned
     async with shop.db.reading() as session:
         assert len(list(await session.scalars(select(BroadcastCampaign.id)))) == 1
 
     # the credit returned is spent on the next one
     await sam.send_text("/promote")
-    await sam.wait_for_message(lambda m: "You have 1 broadcast credits" in m.content)
+    await sam.wait_for_message(lambda m: "can reach up to 1 of them" in m.content)
     await sam.send_text("/cancel")
     await sam.wait_for_message(lambda m: "Nothing was sent" in m.content)
+    await server.wait_callbacks_answered()
+
+
+async def test_promote_shows_what_the_campaign_uses_and_what_the_other_purchases_keep(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    """Two purchases of 3 credits: a campaign is paid from one (the one ending first), so
+    /promote says "up to 3" and that 3 more wait — not "6" — and the preview agrees."""
+    await _market(shop)
+    await shop.paid_services.buy(SAM, "promo-3", idempotency_key="first")
+    shop.clock.advance(days=1)  # type: ignore[attr-defined]
+    await shop.paid_services.buy(SAM, "promo-3", idempotency_key="second")
+    await shop.paid_services.buy(LI, "promo-3", idempotency_key="first")
+    await shop.paid_services.buy(LI, "promo-3", idempotency_key="second")
+    sam = server.user(SAM, language_code="en", started=True)
+    await sam.send_text("/promote")
+    asked = await sam.wait_for_message(lambda m: "Message your past buyers" in m.content)
+    assert "can reach up to 3 of them: a message is paid from one purchase" in asked.content
+    assert "Your other purchases keep 3 more credits for your next messages." in asked.content
+    await sam.send_html(PROMO)
+    summary = await sam.wait_for_message(lambda m: "Recipients:" in m.content)
+    assert "Recipients: 3" in summary.content  # four of his buyers could get it: three credits
+
+    li = server.user(LI, language_code="zh-hans", started=True)
+    await li.send_text("/promote")
+    asked = await li.wait_for_message(lambda m: "群发给老客户" in m.content)
+    assert "这条消息最多可发给其中 3 位" in asked.content
+    assert "你其他购买中的 3 个额度留给之后的消息" in asked.content
     await server.wait_callbacks_answered()

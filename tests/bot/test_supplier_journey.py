@@ -35,7 +35,7 @@ from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.state import ChatMessage
 from sandbox.fake_telegram.user import FakeUser
 from tests.bot.conftest import ADMIN_ID
-from tests.bot.helpers import eventually, outbox_rows, outbox_settled
+from tests.bot.helpers import eventually, outbox_rows, outbox_settled, reject_with_reason
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import make_reseller, make_sku
 
@@ -164,12 +164,7 @@ async def test_a_supplier_from_application_to_payout(
     submitted = await sam.wait_for_message(_has("waiting for review"))
     sku = submitted.codes[0]
     review = await admin.wait_for_message(_has("Product review #1"), after=0)
-    await admin.press("❌ Reject", message=review)
-    await admin.wait_for_message(_has("reason for rejecting review #1"))
-    await admin.send_text("The licence has expired")
-    await admin.wait_for_message(_has("Review #1: rejected"))
-    rejected = await sam.wait_for_message(_has("was rejected"))
-    assert "The licence has expired" in rejected.content
+    await reject_with_reason(admin, review, "review #1", "The licence has expired", sam)
     assert (await shop.catalogue.sku(sku)).status is SkuStatus.REJECTED
 
     # 3. Sam fixes it (/editproduct: new price, renewed licence); the admin approves.

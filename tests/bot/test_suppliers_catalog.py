@@ -20,6 +20,7 @@ from core.reviews import NewProduct
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_telegram.state import ChatMessage
 from tests.bot.conftest import ADMIN_ID
+from tests.bot.helpers import reject_with_reason
 from tests.factories import SUPPLIER_TID, make_reseller, make_sku, make_supplier
 from tests.sandbox.helpers import PNG_1x1
 
@@ -147,12 +148,7 @@ async def test_supplier_is_approved_gets_a_product_reviewed_and_stocks_it_while_
     assert "Sony HK distributor" in review.content
     forged = await ann.press_data(review.callback_data("✅ Approve") or "")
     assert "not allowed" in (await ann.wait_for_callback_answer(forged)).answer_text
-    await admin.press("❌ Reject", message=review)
-    await admin.wait_for_message(_has("reason for rejecting review #1"))
-    await admin.send_text("The licence has expired")
-    await admin.wait_for_message(_has("Review #1: rejected"))
-    told = await sam.wait_for_message(_has("was rejected"))
-    assert "The licence has expired" in told.content
+    await reject_with_reason(admin, review, "review #1", "The licence has expired", sam)
     assert (await shop.catalogue.sku(code)).status is SkuStatus.REJECTED
 
     # 3. Sam fixes it (new price, new authorization photo) and resubmits; approved.
@@ -284,19 +280,14 @@ async def test_rejected_applicant_is_told_why_and_a_second_decision_changes_noth
     admin = server.user(ADMIN_ID, started=True)
     other_card = await other.wait_for_message(_has("Supplier application #"), after=0)
 
-    await admin.press("❌ Reject", message=card)
-    await admin.wait_for_message(_has("reason for rejecting application #1"))
-    await admin.send_text("No business licence attached")
-    await admin.wait_for_message(_has("Application #1: rejected"))
-    told = await server.user(SAM, started=True).wait_for_message(_has("was rejected"))
-    assert "No business licence attached" in told.content
+    sam = server.user(SAM, started=True)
+    await reject_with_reason(admin, card, "application #1", "No business licence attached", sam)
 
     late = await other.press("✅ Approve", message=other_card)
     assert "already decided: rejected" in (await other.wait_for_callback_answer(late)).answer_text
     assert Role.SUPPLIER not in (await shop.catalogue.user(SAM)).roles
 
-    sam = server.user(SAM, started=True)  # rejected, so free to apply again
-    await sam.send_text("/supplier")
+    await sam.send_text("/supplier")  # rejected, so free to apply again
     await sam.wait_for_message(_has("company"))
     assert (await audit.verify(shop.db)).ok
 

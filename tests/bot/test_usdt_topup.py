@@ -4,7 +4,7 @@ with the address's QR code → pays on the chain → Check → credited."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
 
 import pytest
 
@@ -18,12 +18,6 @@ from tests.factories import make_reseller
 from tests.tron_helpers import OURS, usdt_settings
 
 RESELLER = 7001
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[FakeTronServer]:
-    async with FakeTronServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -130,3 +124,52 @@ async def test_an_admin_sets_the_rate_and_sees_usdt_that_paid_nothing(
     assert (await shop.balances.balance(RESELLER)).balance == 30_45
     assert (await check_ledger(shop.db)).ok
     assert (await verify(shop.db)).ok
+
+
+async def test_a_rate_typo_is_refused_and_a_big_move_waits_for_the_admins_confirmation(
+    server: FakeTelegramServer, shop: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    """72.50 for 7.25 is refused outright; 9.00 after 7.25 is asked about: ✖ keeps the rate,
+    ✅ sets it once — a second press, or one on a message too old to edit, sets nothing
+    more and says what is in force. Chinese for a Chinese admin."""
+    from tests.bot.conftest import ADMIN_ID
+
+    admin = server.user(ADMIN_ID, language_code="en", started=True)
+    await admin.send_text("/usdtrate 7.25")
+    await admin.wait_for_message(lambda m: "1 USDT = ¥7.25 from now on" in m.content)
+    await admin.send_text("/usdtrate 72.5")
+    await admin.wait_for_message(lambda m: "outside ¥5.00 – ¥10.00" in m.content)
+    await admin.send_text("/usdtrate 7.40")  # 2%: a day's move, set at once
+    await admin.wait_for_message(lambda m: "1 USDT = ¥7.40 from now on" in m.content)
+
+    await admin.send_text("/usdtrate 9")
+    asked = await admin.wait_for_message(lambda m: "✖ Keep the current rate" in m.buttons)
+    assert "moves the rate in force (¥7.40) by 21.62%" in asked.content
+    await admin.press("✖ Keep the current rate", message=asked)
+    await admin.wait_for_message(lambda m: "Nothing changed: 1 USDT stays ¥7.40" in m.content)
+    assert (await shop.usdt.rate()).fen_per_usdt == 740  # type: ignore[union-attr]
+
+    await admin.send_text("/usdtrate 9")
+    asked = await admin.wait_for_message(lambda m: "✅ Set 1 USDT = ¥9.00" in m.buttons)
+    ok = next(b["callback_data"] for row in asked.reply_markup["inline_keyboard"] for b in row
+              if b["text"] == "✅ Set 1 USDT = ¥9.00")  # fmt: skip
+    await admin.press("✅ Set 1 USDT = ¥9.00", message=asked)
+    await admin.wait_for_message(lambda m: "1 USDT = ¥9.00 from now on" in m.content)
+    again = await admin.press_data(ok, message=asked)  # a double tap
+    answer = await admin.wait_for_callback_answer(again)
+    assert "already the rate in force" in (answer.answer_text or "")
+    assert (await shop.usdt.rate()).fen_per_usdt == 900  # type: ignore[union-attr]
+    rates = await shop.usdt.rate()
+    assert rates is not None and rates.set_by == f"admin:{ADMIN_ID}"
+
+    # a Chinese admin presses ✅ on a question too old to edit: set, answered anew
+    await shop.catalogue.set_language(ADMIN_ID, "zh-CN")
+    await admin.send_text("/usdtrate 7")
+    asked = await admin.wait_for_message(lambda m: "✖ 保留当前汇率" in m.buttons)
+    assert "与当前汇率（¥9.00）相差 22.22%" in asked.content
+    server.fail("editMessageText", 1, 400, description="Bad Request: message can't be edited")
+    mark = admin.mark()
+    await admin.press("✅ 设为 1 USDT = ¥7.00", message=asked)
+    await admin.wait_for_message(lambda m: "从现在起 1 USDT = ¥7.00" in m.content, after=mark)
+    assert (await shop.usdt.rate()).fen_per_usdt == 700  # type: ignore[union-attr]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # ordinary misuse

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.ads import zone_share
-from core.decisions.auction import SealedBid, Unsold, Won, settle
+from core.decisions.auction import BidRefused, SealedBid, Unsold, Won, check_bid, settle
 from core.decisions.renewal import Expire, Renew, Stop, decide_renewal
 from core.models import ServiceBilling
 
@@ -86,3 +86,24 @@ def test_renewal(
 )
 def test_brand_zone_share_rounds_down_once(sales: int, bps: int, share: int) -> None:
     assert zone_share(sales, bps) == share
+
+
+@pytest.mark.parametrize(
+    ("amount", "reserve", "payable", "max_bid", "refused"),
+    [
+        (80_00, 50_00, 300_00, 10_000_00, None),  # an ordinary bid
+        (50_00, 50_00, 300_00, 10_000_00, None),  # exactly the reserve
+        (300_00, 50_00, 300_00, 10_000_00, None),  # all of his payable
+        (49_99, 50_00, 300_00, 10_000_00, BidRefused("reserve", 50_00)),
+        (300_01, 50_00, 300_00, 10_000_00, BidRefused("payable", 300_00)),  # could not pay it
+        (80_00, 50_00, 0, 10_000_00, BidRefused("payable", 0)),  # nothing earned yet
+        (80_00, 50_00, -5_00, 10_000_00, BidRefused("payable", 0)),  # owes the platform
+        # 800,000.00 for 800.00: an extra zero, even when his payable could pay it
+        (800_000_00, 50_00, 1_000_000_00, 10_000_00, BidRefused("cap", 10_000_00)),
+        (10_000_00, 50_00, 1_000_000_00, 10_000_00, None),  # the cap itself is allowed
+    ],
+)
+def test_a_bid_is_at_least_the_reserve_at_most_the_payable_and_the_cap(
+    amount: int, reserve: int, payable: int, max_bid: int, refused: BidRefused | None
+) -> None:
+    assert check_bid(amount, reserve=reserve, payable=payable, max_bid=max_bid) == refused

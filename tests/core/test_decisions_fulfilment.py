@@ -7,9 +7,16 @@ import pytest
 
 from core.decisions.fulfilment import (
     CheckedAccount,
+    KeepAsking,
+    LateAnswer,
+    LateDelivery,
     Settlement,
+    StopAsking,
+    UpstreamCost,
     check_account,
+    decide_late_answer,
     decide_settlement,
+    decide_upstream_cost,
     next_state,
     parse_field,
 )
@@ -145,3 +152,76 @@ def test_the_end_of_a_fulfilment_releases_the_hold_exactly(
 def test_no_more_units_are_delivered_than_were_bought(delivered: int) -> None:
     result = decide_settlement(3, UNIT, delivered)
     assert isinstance(result, Refusal) and isinstance(result.error, InvalidQuantity)
+
+
+# an upstream is owed exactly what it charged: 3 units synced at 92.00 each (276.00 owed)
+@pytest.mark.parametrize(
+    ("owed", "delivered", "charged", "to_payable"),
+    [
+        (3 * 92_00, 3, 3 * 95_00, 9_00),  # dearer there after our quote: we absorb it
+        (3 * 92_00, 3, 3 * 90_00, -6_00),  # cheaper: the platform keeps the drop
+        (3 * 92_00, 3, 3 * 92_00, None),  # as synced: nothing to move
+        (2 * 92_00, 2, 2 * 95_00, 6_00),  # 2 of 3 delivered, charged for those 2
+        (2 * 92_00, 2, 2 * 92_00, None),  # 2 of 3 at the synced price
+        (0, 0, 0, None),  # nothing delivered: nothing owed, nothing moved
+        (0, 0, 3 * 95_00, None),  # nothing delivered, whatever it says
+        (3 * 92_00, 3, None, None),  # it does not say what it charged: the synced price
+        (3 * 92_00, 3, -1, None),  # an impossible charge is not believed
+        (92_00, 1, 0, -92_00),  # it charged nothing (a free unit): owed nothing
+    ],
+)
+def test_an_upstreams_payable_ends_at_what_it_charged(
+    owed: int, delivered: int, charged: int | None, to_payable: int | None
+) -> None:
+    cost = decide_upstream_cost(owed, delivered, charged)
+    if to_payable is None:
+        assert cost is None
+        return
+    assert isinstance(cost, UpstreamCost) and cost.difference == to_payable
+    payable, spread = cost.postings(supplier_id=3)
+    assert (payable.kind, payable.owner_id, payable.amount) == (
+        AccountKind.SUPPLIER_PAYABLE,
+        3,
+        to_payable,
+    )
+    assert spread.kind is AccountKind.PLATFORM_SPREAD and spread.amount == -to_payable
+    assert owed + payable.amount == charged  # the payable ends at exactly the charge
+
+
+# an upstream's answer after our deadline ended the order (the reseller refunded):
+# 3 units synced at 92.00 each
+@pytest.mark.parametrize(
+    ("final", "units", "codes", "charged", "given_up", "expected"),
+    [
+        (False, 0, 0, None, False, KeepAsking()),  # still processing there: ask again
+        (False, 1, 0, 3 * 92_00, False, KeepAsking()),  # 1 of 3 so far: not its last word
+        (False, 0, 0, None, True, StopAsking("given up")),  # asked for long enough
+        (True, 0, 0, None, False, StopAsking("nothing delivered")),  # failed there
+        (True, 0, 0, 0, True, StopAsking("nothing delivered")),
+        (True, 3, 3, 3 * 92_00, False, LateDelivery(3, 3 * 92_00, stock=True)),  # codes
+        (True, 3, 3, 3 * 95_00, False, LateDelivery(3, 3 * 95_00, stock=True)),  # dearer
+        (True, 2, 2, None, False, LateDelivery(2, 2 * 92_00, stock=True)),  # cost not said
+        (True, 2, 2, -1, False, LateDelivery(2, 2 * 92_00, stock=True)),  # not believed
+        (True, 3, 0, 3 * 92_00, False, LateDelivery(3, 3 * 92_00, stock=False)),  # top-up
+        (True, 1, 0, None, True, LateDelivery(1, 92_00, stock=False)),  # its final word
+    ],
+)
+def test_an_upstreams_answer_after_we_ended_the_order(
+    final: bool,
+    units: int,
+    codes: int,
+    charged: int | None,
+    given_up: bool,
+    expected: LateAnswer,
+) -> None:
+    assert decide_late_answer(final, units, codes, charged, 92_00, given_up) == expected
+
+
+def test_a_late_delivery_is_owed_the_upstream_against_the_platforms_spread() -> None:
+    payable, spread = LateDelivery(2, 190_00, stock=True).postings(supplier_id=3)
+    assert (payable.kind, payable.owner_id, payable.amount) == (
+        AccountKind.SUPPLIER_PAYABLE,
+        3,
+        190_00,
+    )
+    assert (spread.kind, spread.amount) == (AccountKind.PLATFORM_SPREAD, -190_00)

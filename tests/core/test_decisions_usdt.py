@@ -15,8 +15,13 @@ from core.decisions.usdt import (
     Mismatched,
     NotOurs,
     OpenPayment,
+    RateAccepted,
+    RateDecision,
+    RateOutOfRange,
+    RateToConfirm,
     Transfer,
     Unconfirmed,
+    decide_rate,
     decide_transfer,
     format_units,
     nominal_units,
@@ -148,3 +153,29 @@ def test_usdt_are_worth_fen_rounded_down(units: int, rate: int, fen: int) -> Non
     from core.decisions.usdt import fen_for_units
 
     assert fen_for_units(units, rate) == fen
+
+
+@pytest.mark.parametrize(
+    ("new", "current", "currency", "decision"),
+    [
+        (725, None, "CNY", RateAccepted()),  # the first rate: nothing to compare with
+        (7250, None, "CNY", RateOutOfRange(5_00, 10_00)),  # 72.50 for 7.25: a slipped point
+        (72, 725, "CNY", RateOutOfRange(5_00, 10_00)),  # 0.72: the other way
+        (1000, None, "CNY", RateAccepted()),  # the range's ends are in it
+        (1001, None, "cny", RateOutOfRange(5_00, 10_00)),  # the setting's case does not matter
+        (730, 725, "CNY", RateAccepted()),  # a day's move
+        (870, 725, "CNY", RateAccepted()),  # exactly 20% up: no question asked
+        (871, 725, "CNY", RateToConfirm(2013)),  # just over 20%: the admin confirms
+        (580, 725, "CNY", RateAccepted()),  # exactly 20% down
+        (579, 725, "CNY", RateToConfirm(2013)),
+        (100, 99, "USD", RateAccepted()),  # a dollar deployment: about 1.00
+        (725, None, "USD", RateOutOfRange(80, 1_20)),  # a CNY rate typed into a USD shop
+        (785, 780, "HKD", RateAccepted()),
+        (9_200, None, "RUB", RateAccepted()),  # no range known: any first rate
+        (18_400, 9_200, "RUB", RateToConfirm(10_000)),  # but a doubling is confirmed
+    ],
+)
+def test_an_exchange_rate_is_refused_out_of_range_and_confirmed_when_it_jumps(
+    new: int, current: int | None, currency: str, decision: RateDecision
+) -> None:
+    assert decide_rate(new, current, currency) == decision

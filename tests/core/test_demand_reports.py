@@ -7,11 +7,19 @@ import csv
 import io
 
 import pytest
+from sqlalchemy import update
 
-from core.demand import Bucket, bucket, holt_forecast, report_csv, restock
+from core.demand import Bucket, DemandReport, bucket, holt_forecast, report_csv, restock
 from core.errors import Forbidden, InsufficientBalance, InvalidState
 from core.ledger import balance_of
-from core.models import PLATFORM_OWNER, AccountKind, Role, ServiceBilling, ServiceKind
+from core.models import (
+    PLATFORM_OWNER,
+    AccountKind,
+    LedgerTransaction,
+    Role,
+    ServiceBilling,
+    ServiceKind,
+)
 from core.platform import Platform
 from tests.conftest import FakeClock
 from tests.factories import ADMIN, make_reseller, make_sku
@@ -125,3 +133,54 @@ async def test_a_report_is_paid_once_from_the_payable_to_platform_data(
     with pytest.raises(InsufficientBalance):
         await platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="dear")
     assert (await platform.balances.supplier(SUPPLIER)).payable == before - 40_00
+
+
+async def test_a_double_press_charges_once_and_a_later_press_resends_the_report_as_bought(
+    platform: Platform, clock: FakeClock
+) -> None:
+    """Buy pressed twice at once: one charge. Pressed again a day later, after more sales:
+    nothing charged and the same report (as of the purchase), not a fresh one for free. The
+    same key sent with another category is another purchase."""
+    import asyncio
+
+    category = await _category_with(platform, clock, resellers=5)
+    before = (await platform.balances.supplier(SUPPLIER)).payable
+    both = await asyncio.gather(
+        *(platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="b") for _ in "12")
+    )
+    assert sorted(b.replayed for b in both) == [False, True]
+    assert (await platform.balances.supplier(SUPPLIER)).payable == before - 40_00
+    clock.advance(hours=1)
+    for n in range(5):
+        await platform.shop.buy_now(2000 + n, "STEAM-100", 3, idempotency_key=f"later-{n}")
+    clock.advance(days=1)
+    later = await platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="b")
+    assert later.replayed
+    # the market as it was bought (the own SKUs' stock is read as it is now)
+    assert _market(later.report) == _market(both[0].report)
+    assert (await platform.balances.supplier(SUPPLIER)).payable == before - 40_00 + 5 * 3 * 85_84
+    fresh = await platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="c")
+    assert not fresh.replayed and _market(fresh.report) != _market(later.report)  # today's
+
+
+async def test_a_buy_button_from_before_the_key_named_the_category_does_not_charge_again(
+    platform: Platform, clock: FakeClock
+) -> None:
+    """A report bought under the old key format (supplier and button, no category) is found
+    when its Buy button is pressed after the upgrade: nothing charged again."""
+    category = await _category_with(platform, clock, resellers=5)
+    before = (await platform.balances.supplier(SUPPLIER)).payable
+    await platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="old")
+    async with platform.db.transaction() as session:  # as the previous release keyed it
+        await session.execute(
+            update(LedgerTransaction)
+            .where(LedgerTransaction.idempotency_key == f"data:{SUPPLIER}:{category}:old")
+            .values(idempotency_key=f"data:{SUPPLIER}:old")
+        )
+    again = await platform.demand.buy(SUPPLIER, "demand", category, idempotency_key="old")
+    assert again.replayed
+    assert (await platform.balances.supplier(SUPPLIER)).payable == before - 40_00
+
+
+def _market(report: DemandReport) -> tuple[object, ...]:
+    return (report.ends_at, report.by_hour, report.by_week, report.by_level, report.forecast)

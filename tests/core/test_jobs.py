@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -129,20 +130,30 @@ async def test_a_failing_job_is_retried_with_backoff_then_given_up(
     assert job.status is JobStatus.FAILED and "telegram is down" in (job.last_error or "")
 
 
-async def test_a_crashed_runner_s_job_is_resumed_from_its_checkpoint(
-    db: Database, clock: FakeClock
-) -> None:
-    store = JobStore(db, clock)
-    await store.schedule([NewJob("send", "fanout", clock.now())])
-    served: list[int] = []
+def _fanout_to_five(
+    served: list[int], dies_as: str, death: type[BaseException]
+) -> Callable[[JobContext], Awaitable[None]]:
+    """A job serving recipients 1 to 5 from its checkpoint on, each one checkpointed; run
+    by the runner named ``dies_as`` it dies with ``death`` after recipient 3."""
 
     async def fanout(context: JobContext) -> None:
         start = (context.job.cursor or 0) + 1
         for recipient in range(start, 6):
             served.append(recipient)
             assert await context.checkpoint(recipient)
-            if recipient == 3 and context.owner == "crashing":
-                raise Killed  # the process dies mid-way, lease held
+            if recipient == 3 and context.owner == dies_as:
+                raise death
+
+    return fanout
+
+
+async def test_a_crashed_runner_s_job_is_resumed_from_its_checkpoint(
+    db: Database, clock: FakeClock
+) -> None:
+    store = JobStore(db, clock)
+    await store.schedule([NewJob("send", "fanout", clock.now())])
+    served: list[int] = []
+    fanout = _fanout_to_five(served, dies_as="crashing", death=Killed)  # lease held
 
     crashing = runner(db, clock, {"fanout": fanout}, owner="crashing")
     with pytest.raises(Killed):
@@ -164,14 +175,8 @@ async def test_a_stopped_runner_gives_its_job_back_at_once(db: Database, clock: 
     store = JobStore(db, clock)
     await store.schedule([NewJob("send", "fanout", clock.now())])
     served: list[int] = []
-
-    async def fanout(context: JobContext) -> None:
-        start = (context.job.cursor or 0) + 1
-        for recipient in range(start, 6):
-            served.append(recipient)
-            assert await context.checkpoint(recipient)
-            if recipient == 3 and context.owner == "stopping":
-                raise asyncio.CancelledError  # SchedulerService.stop cancels the busy tick
+    # SchedulerService.stop cancels the busy tick
+    fanout = _fanout_to_five(served, dies_as="stopping", death=asyncio.CancelledError)
 
     with pytest.raises(asyncio.CancelledError):
         await runner(db, clock, {"fanout": fanout}, owner="stopping").tick()

@@ -166,6 +166,24 @@ async def test_a_claim_takes_the_first_rows_by_its_order_and_only_those_it_match
     assert held == {ids[2]: ("a", 7), ids[3]: ("a", 7)}
 
 
+async def test_a_claim_takes_no_more_than_its_limit(platform: Platform) -> None:
+    """The limit holds on PostgreSQL too: one claimer once took every due row, however
+    small its limit, when the planner ran the claim's sub-select once per updated row."""
+    await _add_rows(platform, OutboxMessage, 14)
+    async with platform.db.transaction() as session:
+        claimed = await leases.claim(
+            session,
+            OutboxMessage,
+            owner="a",
+            now=platform.clock.now(),
+            lease=LEASE,
+            where=[OutboxMessage.outcome.is_(None), OutboxMessage.kind.in_(["sale", "other"])],
+            order_by=[OutboxMessage.id],
+            limit=3,
+        )
+    assert len(claimed) == 3
+
+
 async def test_two_owners_claiming_at_once_never_get_the_same_row(platform: Platform) -> None:
     ids = await _add_rows(platform, OutboxMessage, 40)
     other = Database(platform.db.url)  # a second process: its own engine and connections

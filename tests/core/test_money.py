@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from core.money import MalformedAmount, format_amount, parse_amount, parse_percent_bps
+from core.money import (
+    MalformedAmount,
+    format_amount,
+    parse_amount,
+    parse_percent_bps,
+    parse_positive_amount,
+)
 
 
 @pytest.mark.parametrize(
@@ -24,6 +30,23 @@ def test_parse_amount(text: str, minor: int) -> None:
 def test_malformed_amounts_are_refused(text: str) -> None:
     with pytest.raises(MalformedAmount):
         parse_amount(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "minor"),
+    [
+        ("100.00", 100_00),
+        (" 0.01 ", 1),
+        ("0", None),
+        ("0.00", None),
+        ("-5", None),
+        ("1.234", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_a_positive_typed_amount_or_none(text: str | None, minor: int | None) -> None:
+    assert parse_positive_amount(text) == minor
 
 
 @pytest.mark.parametrize(

@@ -5,24 +5,40 @@ under the same reference without buying twice; reconcile names every difference.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from core.checks import check_ledger
-from core.models import OrderStatus
+from core.models import (
+    PLATFORM_OWNER,
+    Account,
+    AccountKind,
+    Code,
+    CodeStatus,
+    Fulfilment,
+    OrderStatus,
+    OutboxMessage,
+    Role,
+    Sku,
+    Upstream,
+)
 from core.orders import Receipt
 from core.platform import Platform, build_platform
-from core.procurement import next_check, ref_of
+from core.procurement import LATE_DELIVERY, next_check, ref_of
 from core.settings import Settings
-from core.upstreams.service import NewUpstream
+from core.upstreams import dujiao
+from core.upstreams.service import UPSTREAM_ALERT, NewUpstream, callback_path
 from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeKameng, FakeProduct, Mode
 from sandbox.fake_upstream.base import FakeUpstream
 from tests.conftest import FakeClock
 from tests.factories import ADMIN, make_reseller
 
 RESELLER = 1001
+ADMIN_TID = 42
 
 
 @pytest.fixture(params=["dujiao", "kameng"])
@@ -63,6 +79,27 @@ async def balance(platform: Platform) -> int:
     return (await platform.balances.balance(RESELLER)).balance
 
 
+async def owed_upstream(platform: Platform) -> int:
+    """What we owe the upstream: its supplier's payable."""
+    async with platform.db.reading() as session:
+        balance = await session.scalar(
+            select(Account.balance)
+            .join(Upstream, Upstream.supplier_id == Account.owner_id)
+            .where(Account.kind == AccountKind.SUPPLIER_PAYABLE, Upstream.name == "up")
+        )
+    return int(balance or 0)
+
+
+async def spread(platform: Platform) -> int:
+    async with platform.db.reading() as session:
+        balance = await session.scalar(
+            select(Account.balance).where(
+                Account.kind == AccountKind.PLATFORM_SPREAD, Account.owner_id == PLATFORM_OWNER
+            )
+        )
+    return int(balance or 0)
+
+
 async def test_codes_at_once_are_delivered_as_from_stock(
     platform: Platform, fake: FakeUpstream, sku: str
 ) -> None:
@@ -81,6 +118,7 @@ async def test_codes_at_once_are_delivered_as_from_stock(
 
 
 DUJIAO_ONLY = pytest.mark.parametrize("fake", ["dujiao"], indirect=True)  # callbacks
+KAMENG_ONLY = pytest.mark.parametrize("fake", ["kameng"], indirect=True)
 
 
 async def test_a_slow_order_is_polled_until_delivered(
@@ -151,6 +189,234 @@ async def test_a_lost_answer_is_recovered_without_buying_twice(
     assert (await check_ledger(platform.db)).ok
 
 
+async def test_a_delivery_in_progress_there_is_asked_again_until_it_ends(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    """Dujiao-Next's ``partially_delivered`` (some child orders delivered, the others still
+    paid) is not an end: nothing is refunded, the order is asked again, and the codes come
+    once, with the final answer."""
+    fake.catalogue.mode = Mode.SLOW
+    receipt = await buy(platform, sku, 3)
+    order = fake.catalogue.orders[ref_of(receipt.order_id)]
+    fake.catalogue.progress(order, 1)  # 1 of 3 delivered there so far
+    clock.advance(seconds=30)
+    await platform.procurement.poll_due("worker")
+
+    seen = await platform.shop.order(RESELLER, receipt.order_id)
+    assert seen.status is OrderStatus.FULFILLING and seen.codes == []
+    assert await balance(platform) == 500_00 - 3 * 99_36  # nothing refunded
+
+    fake.catalogue.fill(order, 3)
+    clock.advance(minutes=2)
+    await platform.procurement.poll_due("worker")
+    seen = await platform.shop.order(RESELLER, receipt.order_id)
+    assert seen.status is OrderStatus.DELIVERED
+    assert seen.codes == [f"FAKE-{ref_of(receipt.order_id)}-{i}" for i in (1, 2, 3)]
+    assert await platform.procurement.reconcile("up") == []
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_delivery_in_progress_that_ends_partly_refunds_the_rest(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    fake.catalogue.mode = Mode.SLOW
+    receipt = await buy(platform, sku, 3)
+    order = fake.catalogue.orders[ref_of(receipt.order_id)]
+    fake.catalogue.progress(order, 1)
+    clock.advance(seconds=30)
+    await platform.procurement.poll_due("worker")
+    fake.catalogue.fill(order, 2, partial=True)  # Dujiao-Next: ``partially_refunded``
+    clock.advance(minutes=2)
+    await platform.procurement.poll_due("worker")
+
+    seen = await platform.shop.order(RESELLER, receipt.order_id)
+    assert seen.status is OrderStatus.PARTIALLY_DELIVERED and len(seen.codes) == 2
+    assert await balance(platform) == 500_00 - 2 * 99_36
+    assert (await check_ledger(platform.db)).ok
+
+
+async def late_alerts(platform: Platform) -> list[dict[str, object]]:
+    async with platform.db.reading() as session:
+        rows = await session.scalars(
+            select(OutboxMessage.payload).where(OutboxMessage.kind == UPSTREAM_ALERT)
+        )
+        return [payload for payload in map(json.loads, rows) if payload["state"] == LATE_DELIVERY]
+
+
+async def in_stock(platform: Platform, sku: str) -> list[str]:
+    async with platform.db.reading() as session:
+        rows = await session.scalars(
+            select(Code.ciphertext)
+            .join(Sku, Sku.id == Code.sku_id)
+            .where(Sku.code == sku, Code.status == CodeStatus.AVAILABLE)
+            .order_by(Code.id)
+        )
+        return [platform.procurement._cipher.decrypt(blob) for blob in rows]
+
+
+async def test_a_delivery_after_our_deadline_is_owed_and_its_codes_stocked(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    await platform.catalogue.grant_role(ADMIN_TID, Role.ADMIN, actor=ADMIN)
+    fake.catalogue.mode = Mode.SLOW
+    receipt = await buy(platform, sku, 2)
+    clock.advance(minutes=31)
+    assert await platform.fulfilments.expire_due("worker") == [receipt.order_id]
+    assert await balance(platform) == 500_00  # refunded
+    clock.advance(minutes=1)
+    await platform.procurement.poll_due("worker")  # still processing there: asked again
+    assert await owed_upstream(platform) == 0 and await late_alerts(platform) == []
+
+    order = fake.catalogue.orders[ref_of(receipt.order_id)]
+    fake.catalogue.fill(order, 2)  # too late for the buyer, charged to us all the same
+    clock.advance(minutes=10)
+    await platform.procurement.poll_due("worker")
+    clock.advance(minutes=10)
+    await platform.procurement.poll_due("worker")  # asked no more: nothing twice
+
+    seen = await platform.shop.order(RESELLER, receipt.order_id)
+    assert seen.status is OrderStatus.FAILED and seen.codes == []  # the buyer has his money
+    assert await balance(platform) == 500_00
+    assert order.charged == 2 * 92_00
+    assert await owed_upstream(platform) == 2 * 92_00  # owed what it charged
+    assert await spread(platform) == -2 * 92_00  # the platform bought them
+    assert await in_stock(platform, sku) == order.codes  # ours to sell, encrypted at rest
+    [alert] = await late_alerts(platform)  # one admin, told once
+    assert alert["order_id"] == receipt.order_id and alert["units"] == 2
+    assert alert["charged"] == 2 * 92_00 and alert["stocked"] == 2 and alert["direct"] is False
+    assert await platform.procurement.reconcile("up") == []  # recorded as it happened
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_the_ledger_check_names_a_late_delivery_owed_other_than_its_charge(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    fake.catalogue.mode = Mode.SLOW
+    receipt = await buy(platform, sku)
+    clock.advance(minutes=31)
+    await platform.fulfilments.expire_due("worker")
+    fake.catalogue.fill(fake.catalogue.orders[ref_of(receipt.order_id)], 1)
+    clock.advance(minutes=1)
+    await platform.procurement.poll_due("worker")
+    assert (await check_ledger(platform.db)).ok
+
+    async with platform.db.transaction() as session:  # as if the upstream had said 93.00
+        fulfilment = await session.scalar(
+            select(Fulfilment).where(Fulfilment.order_id == receipt.order_id)
+        )
+        assert fulfilment is not None and fulfilment.late_units == 1
+        fulfilment.upstream_cost = 93_00
+
+    report = await check_ledger(platform.db)
+    [(problem, [offender])] = report.problems.items()
+    assert problem == "upstream orders whose payable moved other than what the upstream charged"
+    assert offender == f"id={receipt.order_id}, charged=9300, payable=9200"
+
+
+async def test_an_upstream_that_fails_after_our_deadline_is_owed_nothing(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    fake.catalogue.mode = Mode.SLOW
+    receipt = await buy(platform, sku)
+    clock.advance(minutes=31)
+    await platform.fulfilments.expire_due("worker")
+    order = fake.catalogue.orders[ref_of(receipt.order_id)]
+    order.status, order.refunded = "canceled", order.amount
+    clock.advance(minutes=1)
+    await platform.procurement.poll_due("worker")
+
+    assert await owed_upstream(platform) == 0 and await in_stock(platform, sku) == []
+    async with platform.db.reading() as session:
+        fulfilment = await session.scalar(
+            select(Fulfilment).where(Fulfilment.order_id == receipt.order_id)
+        )
+        assert fulfilment is not None and fulfilment.next_check_at is None  # asked no more
+    assert await platform.procurement.reconcile("up") == []
+    assert (await check_ledger(platform.db)).ok
+
+
+@DUJIAO_ONLY
+async def test_a_signed_callback_after_our_deadline_records_the_late_delivery(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    assert isinstance(fake, FakeDujiao)
+    fake.catalogue.mode = Mode.SLOW
+    receipt = await buy(platform, sku)
+    clock.advance(minutes=31)
+    await platform.fulfilments.expire_due("worker")
+    order = fake.catalogue.orders[ref_of(receipt.order_id)]
+    fake.catalogue.fill(order, 1)
+    body = json.dumps(
+        {
+            "event": "order.status_changed",
+            "order_id": order.id,
+            "downstream_order_no": order.ref,
+            "status": "delivered",
+            "amount": "92.00",
+            "fulfillment": {"type": "auto", "payload": order.codes[0]},
+        }
+    ).encode()
+    path = callback_path("up")
+    now = int(clock.now().timestamp())
+    headers = dujiao.signed_headers(fake.key, fake.secret, "POST", path, now, body)
+    for _ in range(2):  # delivered twice: recorded once
+        assert await platform.procurement.callback("up", headers, body) == receipt.order_id
+
+    assert await owed_upstream(platform) == 92_00
+    assert await in_stock(platform, sku) == order.codes
+    assert (await check_ledger(platform.db)).ok
+
+
+@KAMENG_ONLY
+async def test_a_direct_top_up_done_after_our_deadline_is_owed_and_the_admins_told(
+    platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
+) -> None:
+    """Nothing to stock: the account was topped up for an order already refunded; the
+    upstream is owed, the admins settle it with the reseller or the upstream."""
+    await platform.catalogue.grant_role(ADMIN_TID, Role.ADMIN, actor=ADMIN)
+    fake.catalogue.add(
+        FakeProduct(2, "MLBB 86", cost=18_40, face_value=20_00, direct_fields=("uid", "zone"))
+    )
+    await platform.upstreams.sync("up")
+    page = await platform.storefront.skus(RESELLER, limit=10)
+    direct = next(line.code for line in page.lines if line.code != sku)
+    fake.catalogue.mode = Mode.SLOW
+    receipt = await platform.shop.buy_now(
+        RESELLER, direct, 1, idempotency_key="d1", account={"uid": "12345678", "zone": "2001"}
+    )
+    assert isinstance(receipt, Receipt)
+    clock.advance(minutes=31)
+    await platform.fulfilments.expire_due("worker")
+    fake.catalogue.fill(fake.catalogue.orders[ref_of(receipt.order_id)], 1)
+    clock.advance(minutes=1)
+    await platform.procurement.poll_due("worker")
+
+    assert await balance(platform) == 500_00  # he was refunded at the deadline
+    assert await owed_upstream(platform) == 18_40
+    assert await in_stock(platform, direct) == []
+    [alert] = await late_alerts(platform)
+    assert alert["direct"] is True and alert["units"] == 1 and alert["sku"] == direct
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_reconcile_prints_what_we_recorded_owing_beside_what_the_upstream_charged(
+    platform: Platform, fake: FakeUpstream, sku: str
+) -> None:
+    receipt = await buy(platform, sku)
+    assert await platform.procurement.reconcile("up") == []
+    async with platform.db.transaction() as session:  # as if we had recorded 93.00
+        fulfilment = await session.scalar(
+            select(Fulfilment).where(Fulfilment.order_id == receipt.order_id)
+        )
+        assert fulfilment is not None
+        fulfilment.upstream_cost = 93_00
+
+    [difference] = await platform.procurement.reconcile("up")
+    assert str(difference) == (
+        f"order {receipt.order_id}: ours delivered 1 cost 93.00, upstream delivered 1 cost 92.00"
+    )
+
+
 async def test_the_deadline_fails_a_slow_order_and_reconcile_names_the_difference(
     platform: Platform, fake: FakeUpstream, sku: str, clock: FakeClock
 ) -> None:
@@ -158,14 +424,11 @@ async def test_the_deadline_fails_a_slow_order_and_reconcile_names_the_differenc
     receipt = await buy(platform, sku)
     clock.advance(minutes=31)
     assert await platform.fulfilments.expire_due("worker") == [receipt.order_id]
-    assert await balance(platform) == 500_00
 
-    fake.catalogue.fill(fake.catalogue.orders[ref_of(receipt.order_id)], 1)  # too late
-    clock.advance(minutes=10)
-    await platform.procurement.poll_due("worker")
-    assert (await platform.shop.order(RESELLER, receipt.order_id)).status is OrderStatus.FAILED
-    [difference] = await platform.procurement.reconcile("up")
-    assert str(difference) == f"order {receipt.order_id}: ours failed 0, upstream delivered 1"
+    [difference] = await platform.procurement.reconcile("up")  # before the upstream ends it
+    assert str(difference) == (
+        f"order {receipt.order_id}: ours failed 0 cost 0.00, upstream processing 0 cost 92.00"
+    )
     assert (await check_ledger(platform.db)).ok
 
 
@@ -180,9 +443,6 @@ async def test_the_upstreams_signed_callback_completes_the_order_and_a_forged_on
     with pytest.raises(UpstreamCallbackRefused):
         await platform.procurement.callback("up", {}, b'{"downstream_order_no": "kameng-1"}')
     assert (await platform.shop.order(RESELLER, receipt.order_id)).status is OrderStatus.FULFILLING
-
-
-KAMENG_ONLY = pytest.mark.parametrize("fake", ["kameng"], indirect=True)
 
 
 @KAMENG_ONLY
@@ -227,24 +487,77 @@ async def test_a_direct_upstream_product_asks_for_its_account_and_passes_it_on(
     assert await platform.fulfilments.saved_account(RESELLER, saved.id) == account
 
 
+@pytest.mark.parametrize(
+    ("new_cost", "new_price"),
+    [
+        (95_00, 100_00),  # dearer: 95.00 + 8 % is over the face value, capped there
+        (90_00, 97_20),  # cheaper: 90.00 + 8 %
+    ],
+)
 async def test_a_price_change_at_the_upstream_between_quote_and_buy(
-    platform: Platform, fake: FakeUpstream, sku: str
+    platform: Platform, fake: FakeUpstream, sku: str, new_cost: int, new_price: int
 ) -> None:
-    """The reseller pays what they were quoted; the upstream charges its new price; the
-    next sync reprices the SKU, and the order is bought there once."""
-    quote = await platform.quotes.quote(RESELLER, sku, 1)
-    fake.catalogue.set_price(1, 95_00)  # dearer at the upstream, after our quote
+    """The reseller pays what they were quoted; the upstream charges its new price and is
+    owed exactly that (the platform's spread absorbs a rise, keeps a drop); the next sync
+    reprices the SKU, and the order is bought there once."""
+    quote = await platform.quotes.quote(RESELLER, sku, 2)
+    fake.catalogue.set_price(1, new_cost)  # after our quote
 
     receipt = await platform.shop.buy(RESELLER, quote.id, idempotency_key="q")
 
     assert isinstance(receipt, Receipt) and receipt.status is OrderStatus.DELIVERED
-    assert receipt.total == 99_36 and await balance(platform) == 500_00 - 99_36
+    assert receipt.total == 2 * 99_36 and await balance(platform) == 500_00 - 2 * 99_36
     [order] = fake.catalogue.orders.values()
-    assert order.amount == 95_00  # what the upstream took from our balance there
+    assert order.charged == 2 * new_cost  # what the upstream took from our balance there
+    assert await owed_upstream(platform) == 2 * new_cost
+    assert await spread(platform) == 2 * 99_36 - 2 * new_cost
     await platform.upstreams.sync("up")
     [line] = (await platform.storefront.skus(RESELLER, limit=10)).lines
-    assert line.my_price == 100_00  # 95.00 + 8 % is over the face value: capped there
+    assert line.my_price == new_price
     assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_partial_delivery_after_a_price_change_owes_the_upstream_what_it_kept(
+    platform: Platform, fake: FakeUpstream, sku: str
+) -> None:
+    """A Kameng refunds what it did not deliver and says so: owed its new price for the
+    units that came. Dujiao-Next's protocol does not say what a partially delivered order
+    gave back: owed the synced price for them, as before."""
+    quote = await platform.quotes.quote(RESELLER, sku, 3)
+    fake.catalogue.set_price(1, 95_00)
+    fake.catalogue.mode = Mode.PARTIAL
+
+    receipt = await platform.shop.buy(RESELLER, quote.id, idempotency_key="q")
+
+    assert isinstance(receipt, Receipt)
+    assert receipt.status is OrderStatus.PARTIALLY_DELIVERED
+    assert await balance(platform) == 500_00 - 2 * 99_36  # one unit back
+    [order] = fake.catalogue.orders.values()
+    assert order.charged == 2 * 95_00
+    expected = 2 * 95_00 if isinstance(fake, FakeKameng) else 2 * 92_00
+    assert await owed_upstream(platform) == expected
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_the_ledger_check_names_an_upstream_order_owed_other_than_its_charge(
+    platform: Platform, fake: FakeUpstream, sku: str
+) -> None:
+    quote = await platform.quotes.quote(RESELLER, sku, 1)
+    fake.catalogue.set_price(1, 95_00)
+    receipt = await platform.shop.buy(RESELLER, quote.id, idempotency_key="q")
+    assert isinstance(receipt, Receipt) and (await check_ledger(platform.db)).ok
+
+    async with platform.db.transaction() as session:  # as if the upstream had said 96.00
+        fulfilment = await session.scalar(
+            select(Fulfilment).where(Fulfilment.order_id == receipt.order_id)
+        )
+        assert fulfilment is not None and fulfilment.upstream_cost == 95_00
+        fulfilment.upstream_cost = 96_00
+
+    report = await check_ledger(platform.db)
+    [(problem, [offender])] = report.problems.items()
+    assert problem == "upstream orders whose payable moved other than what the upstream charged"
+    assert offender == f"id={receipt.order_id}, charged=9600, payable=9500"
 
 
 async def test_a_timeout_after_the_upstream_took_the_order_is_recovered_without_buying_twice(

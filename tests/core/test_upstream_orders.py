@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -17,13 +18,16 @@ from core.platform import Platform, build_platform
 from core.settings import Settings
 from core.upstreams.adapter import Credentials, OrderState, UpstreamAdapter, UpstreamOrder
 from core.upstreams.dujiao import DujiaoAdapter
+from core.upstreams.dujiao import order_of as dujiao_order_of
 from core.upstreams.http import UrllibClient
 from core.upstreams.kameng import KamengAdapter
+from core.upstreams.kameng import order_of as kameng_order_of
 from core.upstreams.service import NewUpstream
 from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeKameng, FakeProduct, Mode
 from tests.conftest import FakeClock
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+Json = dict[str, Any]
 
 
 def _catalogue() -> Catalogue:
@@ -222,3 +226,76 @@ async def test_callbacks_reach_the_upstreams_own_address_and_verify(
             ]
     finally:
         await runner.cleanup()
+
+
+def _kameng_body(status: str, *, refunded: int | None = None, unit: bool = True) -> Json:
+    body: Json = {"id": 9, "quantity": 3, "total": 285_00, "status": status, "codes": []}
+    if unit:
+        body["unit_price"] = 95_00
+    if refunded is not None:
+        body["fulfilment"] = {"delivered": 3 - refunded, "refunded": refunded}
+    return body
+
+
+@pytest.mark.parametrize(
+    ("body", "cost"),
+    [
+        (_kameng_body("delivered", refunded=0), 285_00),  # 3 × 95.00, nothing given back
+        (_kameng_body("delivered") | {"codes": [{"number": "C"}] * 3}, 285_00),  # from stock
+        (_kameng_body("partially_delivered", refunded=1), 190_00),  # one unit refunded
+        (_kameng_body("failed", refunded=3), 0),  # all refunded
+        (_kameng_body("fulfilling", refunded=0), 285_00),  # taken, not delivered yet
+        (_kameng_body("partially_delivered", refunded=1, unit=False), None),  # no unit price
+        (_kameng_body("partially_delivered", refunded=0), None),  # refund not said
+        ({"id": 9, "quantity": 3, "status": "delivered", "codes": []}, None),  # no total
+    ],
+)
+def test_a_kameng_order_costs_its_total_less_what_it_refunded(body: Json, cost: int | None) -> None:
+    assert kameng_order_of("K-9", body).cost == cost
+
+
+@pytest.mark.parametrize(
+    ("status", "cost"),
+    [
+        ("delivered", 285_00),
+        ("completed", 285_00),
+        ("paid", 285_00),
+        ("partially_delivered", 285_00),  # not ended: the whole order taken so far
+        # the whole order's amount; protocol 1.0 does not say what a partial one gave back
+        ("partially_refunded", None),
+    ],
+)
+def test_a_dujiao_order_costs_its_amount(status: str, cost: int | None) -> None:
+    body = {"ok": True, "order_id": 9, "status": status, "amount": "285.00"}
+    assert dujiao_order_of("K-9", body).cost == cost
+
+
+@pytest.mark.parametrize(
+    ("status", "state", "codes"),
+    [
+        # Dujiao-Next's statuses (internal/constants; an order sums its child orders)
+        ("pending_payment", OrderState.PROCESSING, 0),
+        ("paid", OrderState.PROCESSING, 0),
+        ("fulfilling", OrderState.PROCESSING, 0),
+        # some children delivered, the others still paid: not ended, asked again; the codes
+        # so far are taken with the final answer (which lists them all), never twice
+        ("partially_delivered", OrderState.PROCESSING, 0),
+        ("delivered", OrderState.DELIVERED, 2),
+        ("completed", OrderState.DELIVERED, 2),
+        ("partially_refunded", OrderState.PARTIAL, 2),  # ended: the rest given back
+        ("canceled", OrderState.FAILED, 0),
+        ("refunded", OrderState.FAILED, 0),
+    ],
+)
+def test_a_dujiao_order_ends_only_in_a_final_status(
+    status: str, state: OrderState, codes: int
+) -> None:
+    body = {
+        "ok": True,
+        "order_id": 9,
+        "status": status,
+        "amount": "285.00",
+        "fulfillment": {"type": "auto", "payload": "A-1\nA-2"},
+    }
+    order = dujiao_order_of("K-9", body)
+    assert (order.state, len(order.codes)) == (state, codes)

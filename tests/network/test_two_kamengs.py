@@ -4,11 +4,12 @@ database with its own bot (each on a fake Telegram server of its own).
 A (a SQLite file) has a supplier who stocks codes and sells a direct top-up; B's operator
 holds a reseller's API key at A. B (the test's database: SQLite, or PostgreSQL under
 ``KAMENG_TEST_DATABASE_URL``) adds A as an upstream with ``kameng upstream add`` and syncs
-with ``kameng upstream sync``; B's reseller buys A's codes in B's bot and A's direct
-top-up over B's HTTP API. A's supplier fulfils the top-up in A's bot (▶️ Start, ✅ Done, a
-serial); B's scheduler polls A and finds it delivered. Then ``kameng ledger check`` is
-clean on both, what B owes its upstream is what A charged B's key, ``kameng upstream
-reconcile`` on B finds nothing, and neither process logged an ERROR line.
+with ``kameng upstream sync``; then A raises its price to B's key, and B's reseller buys
+A's codes in B's bot (at the price B quoted) and A's direct top-up over B's HTTP API. A's
+supplier fulfils the top-up in A's bot (▶️ Start, ✅ Done, a serial); B's scheduler polls A
+and finds it delivered. Then ``kameng ledger check`` is clean on both, what B owes its
+upstream is what A charged B's key (the new price: B's spread absorbed the rise), ``kameng
+upstream reconcile`` on B finds nothing, and neither process logged an ERROR line.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy import select
 
 from core import schema
 from core.db import Database
-from core.models import Account, AccountKind, Upstream
+from core.models import Account, AccountKind, Role, Upstream
 from core.platform import Platform, build_platform
 from core.settings import Settings
 from sandbox.fake_telegram import FakeTelegramServer
@@ -40,6 +41,8 @@ from tests.factories import ADMIN, SUPPLIER_TID, make_direct_sku, make_reseller,
 B_OPERATOR = 700  # B's account at A: a reseller there, with an API key
 B_RESELLER = 1001  # a reseller of B, buying in B's bot and over B's API
 SPENT_AT_A = 1000_00
+A_ADMIN = 900  # A's admin, who raises the price after B synced
+RAISED = 94_00  # A's new price of STEAM-100 to B's key (bronze), was 92.00
 TOKEN_A = "111111111:TEST-kameng-a"
 TOKEN_B = "222222222:TEST-kameng-b"
 PHONE = "13800138000"
@@ -94,9 +97,23 @@ async def _seed_a(url: str) -> tuple[list[str], str]:
         await a.catalogue.set_language(SUPPLIER_TID, "en")
         await make_reseller(a, B_OPERATOR, balance=SPENT_AT_A)
         key = (await a.api_keys.issue(B_OPERATOR, actor=ADMIN)).token
+        await a.catalogue.grant_role(A_ADMIN, Role.ADMIN, actor=ADMIN)
     finally:
         await database.dispose()
     return codes, key
+
+
+async def _raise_price_at_a(url: str) -> None:
+    """A's admin sets B's level's price of STEAM-100, in A's database (A's running process
+    reads prices from it on every sale)."""
+    database = Database(url)
+    a = build_platform(
+        Settings(database_url=url, secret_key=TEST_SECRET, _env_file=None), db=database
+    )
+    try:
+        await a.pricing_admin.set_level_price(A_ADMIN, "STEAM-100", "bronze", RAISED)
+    finally:
+        await database.dispose()
 
 
 @pytest.fixture
@@ -159,6 +176,7 @@ async def test_b_sells_as_codes_and_top_ups_what_a_stocks_and_its_supplier_fulfi
         )  # fmt: skip
         assert "upstream a added" in added
         await asyncio.to_thread(_kameng, b_url, tmp_path, "upstream", "sync", "a")
+        await _raise_price_at_a(a_url)  # after B's sync: B still sells at the old cost
         b_process = await _serve(stack, tmp_path / "b", _environment(b_url, TOKEN_B, tg_b))
         http = await stack.enter_async_context(aiohttp.ClientSession())
 
@@ -222,8 +240,9 @@ async def test_b_sells_as_codes_and_top_ups_what_a_stocks_and_its_supplier_fulfi
         spent = SPENT_AT_A - (await a_platform.balances.balance(B_OPERATOR)).balance
     finally:
         await a_db.dispose()
-    assert spent == 2 * 92_00 + 49_50
+    assert spent == 2 * RAISED + 49_50  # A charged its new price
     assert await _owed_upstream(b) == spent
+    assert bought["total"] == 2 * 99_36  # B's reseller paid what B quoted (92.00 + 8 %)
     balance = (await b.balances.balance(B_RESELLER)).balance
     assert balance == 500_00 - bought["total"] - top_up["total"]
     # the logs: no ERROR line, no code or key

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,22 @@ from tests.factories import make_reseller
 from tests.tron_helpers import OURS, usdt_settings
 
 
-@pytest.fixture
-async def node() -> AsyncIterator[FakeTronServer]:
-    async with FakeTronServer() as server:
-        yield server
+def _kameng(
+    settings: Settings, api_url: str, tmp_path: Path, group: str = "usdt"
+) -> Callable[..., Awaitable[Done]]:
+    """``kameng <group> …`` in its own process, on the test's database, with USDT watching
+    ``OURS`` on the node at ``api_url``."""
+    env = {
+        "KAMENG_DATABASE_URL": settings.database_url,
+        "KAMENG_SECRET_KEY": TEST_SECRET,
+        "KAMENG_USDT_DEPOSIT_ADDRESS": OURS,
+        "KAMENG_USDT_API_URL": api_url,
+    }
+
+    async def kameng(*args: str) -> Done:
+        return await asyncio.to_thread(run_kameng, group, *args, env=env, cwd=tmp_path)
+
+    return kameng
 
 
 @pytest.fixture
@@ -33,15 +45,7 @@ def settings(database_url: str, node: FakeTronServer) -> Settings:
 async def test_rate_watch_and_transfers_from_the_command_line(
     platform: Platform, node: FakeTronServer, clock: FakeClock, settings: Settings, tmp_path: Path
 ) -> None:
-    env = {
-        "KAMENG_DATABASE_URL": settings.database_url,
-        "KAMENG_SECRET_KEY": TEST_SECRET,
-        "KAMENG_USDT_DEPOSIT_ADDRESS": OURS,
-        "KAMENG_USDT_API_URL": node.base_url,
-    }
-
-    async def kameng(*args: str) -> Done:
-        return await asyncio.to_thread(run_kameng, "usdt", *args, env=env, cwd=tmp_path)
+    kameng = _kameng(settings, node.base_url, tmp_path)
 
     assert (await kameng("rate")).stdout.startswith("no rate set")
     await make_reseller(platform, 5001)
@@ -51,6 +55,17 @@ async def test_rate_watch_and_transfers_from_the_command_line(
     done = await kameng("rate", "set", "7.25", "--note", "market")
     assert (done.returncode, done.stdout) == (0, "1 USDT = 7.25 from now on\n")
     assert "1 USDT = 7.25 (set by cli" in (await kameng("rate")).stdout
+    typo = await kameng("rate", "set", "72.5")  # a slipped decimal point
+    assert typo.returncode == 1 and "Traceback" not in typo.stderr
+    assert "72.50 CNY is outside 5.00–10.00 CNY, the sane range for CNY" in typo.stderr
+    jump = await kameng("rate", "set", "9")
+    assert jump.returncode == 1
+    assert "moves the rate in force (7.25 CNY) by 24.13%: check it and run again with --yes" in (
+        jump.stderr
+    )
+    assert "1 USDT = 7.25 (set by cli" in (await kameng("rate")).stdout
+    sure = await kameng("rate", "set", "9", "--yes", "--note", "the market moved")
+    assert (sure.returncode, sure.stdout) == (0, "1 USDT = 9.00 from now on\n")
 
     node.chain.pay(OURS, 1_234_000)  # pays nothing: there is no payment
     node.chain.mine(19)
@@ -66,13 +81,7 @@ async def test_rate_watch_and_transfers_from_the_command_line(
 async def test_a_node_that_is_down_is_one_line(
     platform: Platform, settings: Settings, tmp_path: Path
 ) -> None:
-    env = {
-        "KAMENG_DATABASE_URL": settings.database_url,
-        "KAMENG_SECRET_KEY": TEST_SECRET,
-        "KAMENG_USDT_DEPOSIT_ADDRESS": OURS,
-        "KAMENG_USDT_API_URL": "http://127.0.0.1:9",
-    }
-    done = await asyncio.to_thread(run_kameng, "usdt", "watch", env=env, cwd=tmp_path)
+    done = await _kameng(settings, "http://127.0.0.1:9", tmp_path)("watch")
     assert done.returncode == 1
     assert done.stderr.startswith("error: the TRON API did not answer")
     assert "Traceback" not in done.stderr
@@ -81,15 +90,7 @@ async def test_a_node_that_is_down_is_one_line(
 async def test_an_operator_credits_a_transfer_that_paid_nothing_once(
     platform: Platform, node: FakeTronServer, clock: FakeClock, settings: Settings, tmp_path: Path
 ) -> None:
-    env = {
-        "KAMENG_DATABASE_URL": settings.database_url,
-        "KAMENG_SECRET_KEY": TEST_SECRET,
-        "KAMENG_USDT_DEPOSIT_ADDRESS": OURS,
-        "KAMENG_USDT_API_URL": node.base_url,
-    }
-
-    async def kameng(*args: str) -> Done:
-        return await asyncio.to_thread(run_kameng, "usdt", *args, env=env, cwd=tmp_path)
+    kameng = _kameng(settings, node.base_url, tmp_path)
 
     await make_reseller(platform, 5001)
     await platform.usdt.set_rate(725)
@@ -113,19 +114,14 @@ async def test_an_operator_credits_a_transfer_that_paid_nothing_once(
 async def test_payments_list_shows_each_providers_amount_in_its_own_unit(
     platform: Platform, node: FakeTronServer, clock: FakeClock, settings: Settings, tmp_path: Path
 ) -> None:
-    env = {
-        "KAMENG_DATABASE_URL": settings.database_url,
-        "KAMENG_SECRET_KEY": TEST_SECRET,
-        "KAMENG_USDT_DEPOSIT_ADDRESS": OURS,
-        "KAMENG_USDT_API_URL": node.base_url,
-    }
+    kameng = _kameng(settings, node.base_url, tmp_path, group="payments")
     await make_reseller(platform, 5001)
     await platform.usdt.set_rate(725)
     created = await platform.payments.create(5001, "usdt", 100_00)
     node.chain.pay(OURS, 13_801_000, at=clock.now())
     node.chain.mine(19)
     await platform.usdt.watch()
-    done = await asyncio.to_thread(run_kameng, "payments", "list", env=env, cwd=tmp_path)
+    done = await kameng("list")
     assert done.returncode == 0, done.stderr
     (line,) = done.stdout.splitlines()
     assert created.payment.id in line

@@ -5,8 +5,6 @@ refund owes the repaid interest again. The ledger check after each."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from core.checks import check_ledger
@@ -23,12 +21,6 @@ from tests.tron_helpers import OURS, usdt_settings
 RESELLER = 1001
 ADMIN_TID = 42
 EPAY_KEY = "interest-epay-key"
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[FakeTronServer]:
-    async with FakeTronServer() as server:
-        yield server
 
 
 @pytest.fixture

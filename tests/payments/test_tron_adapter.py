@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from core.errors import ChainUnavailable
@@ -11,12 +9,6 @@ from core.payments.tron import TronGrid, TxInfo
 from sandbox.fake_tron import USDT_CONTRACT, FakeTronServer
 from sandbox.fake_tron.server import PAYER
 from tests.tron_helpers import FAKE_USDT, OURS, THEIRS
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[FakeTronServer]:
-    async with FakeTronServer() as server:
-        yield server
 
 
 async def test_only_usdt_into_our_address_is_listed_oldest_first(node: FakeTronServer) -> None:

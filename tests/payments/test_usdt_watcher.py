@@ -5,7 +5,6 @@ The ledger check runs after each scenario."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from core.checks import check_ledger
 from core.db import Database
 from core.models import PaymentStatus, UsdtTransferStatus
+from core.payments import Created
 from core.platform import Platform
 from core.settings import Settings
 from sandbox.fake_tron import FakeTronServer
@@ -21,12 +21,6 @@ from tests.factories import make_reseller
 from tests.tron_helpers import FAKE_USDT, OURS, THEIRS, usdt_settings
 
 ALICE, BOB = 5001, 5002
-
-
-@pytest.fixture
-async def node() -> AsyncIterator[FakeTronServer]:
-    async with FakeTronServer() as server:
-        yield server
 
 
 @pytest.fixture
@@ -40,6 +34,17 @@ async def shop(platform: Platform) -> Platform:
     await make_reseller(platform, BOB)
     await platform.usdt.set_rate(725, note="7.25 CNY")
     return platform
+
+
+async def _paid_and_confirmed(
+    shop: Platform, node: FakeTronServer, clock: FakeClock, amount: int
+) -> Created:
+    """Alice's USDT payment of ``amount``, paid in full on the chain now and confirmed (19
+    blocks): what the watcher credits on its next pass."""
+    created = await shop.payments.create(ALICE, "usdt", amount)
+    node.chain.pay(OURS, created.step.provider_amount or 0, at=clock.now())
+    node.chain.mine(19)
+    return created
 
 
 async def _ledger_ok(db: Database) -> None:
@@ -155,9 +160,7 @@ async def test_the_same_payment_paid_twice_credits_once_and_keeps_the_second(
 async def test_watchers_running_at_once_credit_once(
     shop: Platform, node: FakeTronServer, clock: FakeClock, db: Database
 ) -> None:
-    created = await shop.payments.create(ALICE, "usdt", 100_00)
-    node.chain.pay(OURS, created.step.provider_amount or 0, at=clock.now())
-    node.chain.mine(19)
+    created = await _paid_and_confirmed(shop, node, clock, 100_00)
     reports = await asyncio.gather(*(shop.usdt.watch() for _ in range(4)))
     assert sum(r.credited for r in reports) == 1
     assert await _balance(shop, ALICE) == 100_00
@@ -172,9 +175,7 @@ async def test_a_chain_that_does_not_answer_loses_nothing(
 ) -> None:
     from core.errors import ChainUnavailable
 
-    created = await shop.payments.create(ALICE, "usdt", 100_00)
-    node.chain.pay(OURS, created.step.provider_amount or 0, at=clock.now())
-    node.chain.mine(19)
+    await _paid_and_confirmed(shop, node, clock, 100_00)
     node.chain.fail_next(1)
     with pytest.raises(ChainUnavailable):
         await shop.usdt.watch()
@@ -197,9 +198,7 @@ async def test_the_watcher_job_runs_once_across_two_processes_and_schedules_the_
     from core.models import JobStatus
     from core.payments.usdt import WATCH
 
-    created = await shop.payments.create(ALICE, "usdt", 100_00)
-    node.chain.pay(OURS, created.step.provider_amount or 0, at=clock.now())
-    node.chain.mine(19)
+    await _paid_and_confirmed(shop, node, clock, 100_00)
     await shop.usdt.schedule_watch()
     await shop.usdt.schedule_watch()  # a second process starting: still one job
     [job] = await shop.jobs.jobs(kind_prefix=WATCH)
@@ -250,3 +249,22 @@ async def test_the_ledger_check_names_a_transfer_claiming_a_payment_it_did_not_p
     report = await check_ledger(db)
     [problem] = report.problems
     assert problem.startswith("USDT transfers recorded as credited")
+
+
+async def test_two_confirmations_of_one_rate_at_once_set_it_once(shop: Platform) -> None:
+    """Two presses of one ✅ (or two admins' confirmations of the same question) racing:
+    one sets the rate, the other is told the rate in force is no longer the one it saw."""
+    from sqlalchemy import select
+
+    from core.errors import UsdtRateRefused
+    from core.models import UsdtRate
+
+    results = await asyncio.gather(
+        *(shop.usdt.set_rate(900, confirmed=True, replacing=725) for _ in range(2)),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, UsdtRateRefused)]
+    assert len(refused) == 1 and refused[0].params["current"] == 900, results
+    async with shop.db.reading() as session:
+        rates = list(await session.scalars(select(UsdtRate.fen_per_usdt).order_by(UsdtRate.id)))
+    assert rates == [725, 900]  # the fixture's, then one confirmed change

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from core.platform import Platform
 from sandbox.chat.app import build_chat_app
 from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.local_http import serving_app
 from sandbox.personas import ApiLink, Persona
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,15 +29,8 @@ async def serving(
     api: ApiLink = API,
 ) -> AsyncIterator[str]:
     """The chat page on 127.0.0.1:<free port>, as the runner serves it; yields its URL."""
-    runner = web.AppRunner(build_chat_app(telegram, platform, personas, api), shutdown_timeout=1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving_app(build_chat_app(telegram, platform, personas, api)) as url:
+        yield url
 
 
 @asynccontextmanager

@@ -171,7 +171,11 @@ async def test_shelves_are_stocked_and_the_cyclic_sku_never_runs_out(
     assert left.pop("VPN-M") is None
     assert all(0 < count < uploaded[code] for code, count in left.items() if count is not None)
     assert demo.codes == sum(uploaded.values()) > 3_000
-    assert demo.skus == 12
+    # the summary counts what a reseller finds in the catalogue: the twelve SKUs with codes
+    # and the mobile top-up (no codes: direct), not the one waiting for review
+    on_shelves = sum(line.skus for line in await visited.storefront.categories())
+    assert demo.skus == on_shelves == len(CATALOGUE) + 1
+    assert f"demo platform: {on_shelves} SKUs, {demo.codes} codes" in demo.summary()
 
 
 async def test_the_admin_finds_a_top_up_a_review_a_withdrawal_and_a_bad_code_waiting(

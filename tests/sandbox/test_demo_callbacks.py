@@ -9,7 +9,6 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.callback_sender import CallbackSender
 from core.db import Database
 from core.platform import build_platform
 from sandbox.demo import build_demo
@@ -19,6 +18,7 @@ from sandbox.shop_receiver import ShopReceiver
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.web.conftest import GENEROUS
 from web.app import ApiServer
+from web.callback_sender import CallbackSender
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

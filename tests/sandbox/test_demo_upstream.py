@@ -12,6 +12,7 @@ from core.db import Database
 from core.platform import build_platform
 from core.settings import Settings
 from sandbox.demo import build_demo
+from sandbox.demo_categories import GAMES
 from sandbox.demo_upstream import NAME, DemoUpstream, demo_catalogue
 from sandbox.fake_upstream import FakeDujiao
 from sandbox.personas import RESELLER_GOLD
@@ -30,8 +31,16 @@ async def test_the_demo_lists_the_upstream_products(settings: Settings, db: Data
         page = await platform.storefront.skus(RESELLER_GOLD.telegram_id, search="Google Play")
         (line,) = page.lines
         assert (line.my_price, line.stock) == (98_58, 120)  # 93.00 + 6 %, the upstream's 120
-        spotify = await platform.storefront.skus(RESELLER_GOLD.telegram_id, search="Spotify")
-        assert [line.stock for line in spotify.lines] == [None]  # unlimited there
+        genshin = await platform.storefront.skus(RESELLER_GOLD.telegram_id, search="Genshin")
+        assert [line.stock for line in genshin.lines] == [None]  # unlimited there
+        # shelved with the suppliers' game cards, not in a category named after the source
+        shelves = await platform.storefront.categories()
+        assert not [c.name for c in shelves if "Upstream" in c.name]
+        (games,) = [c for c in shelves if c.name == GAMES]
+        on_games = await platform.storefront.skus(
+            RESELLER_GOLD.telegram_id, category_id=games.id, limit=50
+        )
+        assert {"Google Play 100", "Razer Gold 50"} <= {line.name for line in on_games.lines}
         assert (await check_ledger(db)).ok
         assert (await audit.verify(db)).ok
         views = await platform.upstreams.all()

@@ -288,6 +288,8 @@ async def test_a_refund_of_an_unknown_charge_or_another_users_is_refused(
 async def test_a_payment_update_goes_to_the_webhook_too(server: FakeTelegramServer) -> None:
     from aiohttp import web
 
+    from sandbox.local_http import start_app
+
     received: list[dict[str, Any]] = []
 
     async def hook(request: web.Request) -> web.Response:
@@ -296,14 +298,10 @@ async def test_a_payment_update_goes_to_the_webhook_too(server: FakeTelegramServ
 
     app = web.Application()
     app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    runner, url = await start_app(app)
     bot = make_bot(server)
     try:
-        await bot.set_webhook(f"http://127.0.0.1:{port}/hook")
+        await bot.set_webhook(f"{url}/hook")
         user = server.user(1001, started=True)
         await send_stars_invoice(bot, user.id)
         paying = asyncio.create_task(user.pay())

@@ -14,6 +14,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramConflictError
 from aiohttp import web
 
 from sandbox.fake_telegram import FakeTelegramServer
+from sandbox.local_http import serving_app
 from tests.bot.helpers import eventually
 
 SECRET = "s3cret_token-1"
@@ -43,15 +44,8 @@ async def receiving() -> AsyncIterator[tuple[Receiver, str]]:
     receiver = Receiver()
     app = web.Application()
     app.router.add_post("/hook", receiver.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield receiver, f"http://127.0.0.1:{port}/hook"
-    finally:
-        await runner.cleanup()
+    async with serving_app(app) as url:
+        yield receiver, f"{url}/hook"
 
 
 async def until(condition: Any) -> None:

@@ -1,5 +1,6 @@
 """``kameng api serve`` as a real process, for the tests that need one (a read-only disk,
-two servers on one file): start it, wait until it answers, stop it with SIGTERM."""
+two servers on one file, the operator's CLI stories): start it, wait until it answers, stop
+it with SIGTERM; and the operator's short commands beside it (``operator_cli``)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 
+from tests.cli_runner import Done, run_kameng
 from tests.conftest import TEST_SECRET
 
 # Root ignores file permissions through these capabilities; without them (uid 0 still,
@@ -61,19 +64,24 @@ class ServerProcess:
         *,
         prefix: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
+        port_as_setting: bool = False,
     ) -> None:
+        """``port_as_setting``: the port is given as an operator would in production
+        (``KAMENG_API_PORT``) rather than with ``--port``."""
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/api/v1"
+        port = () if port_as_setting else ("--port", str(self.port))
         self._command = [
             *prefix,
             *(sys.executable, "-m", "cli.main", "api", "serve"),
-            *("--host", "127.0.0.1", "--port", str(self.port)),
+            *("--host", "127.0.0.1", *port),
         ]
         self._env = {
             **os.environ,
             "KAMENG_DATABASE_URL": database_url,
             "KAMENG_SECRET_KEY": TEST_SECRET,
             "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            **({"KAMENG_API_PORT": str(self.port)} if port_as_setting else {}),
             **(env or {}),
         }
         self._cwd = cwd
@@ -105,6 +113,11 @@ class ServerProcess:
         assert self._process is not None
         return self._process.pid
 
+    @property
+    def returncode(self) -> int | None:
+        assert self._process is not None
+        return self._process.returncode
+
     async def stop(self) -> str:
         """SIGTERM, wait, and the server's log (stderr)."""
         assert self._process is not None
@@ -113,3 +126,16 @@ class ServerProcess:
         _out, err = await asyncio.wait_for(self._process.communicate(), timeout=60)
         self.stderr = err.decode()
         return self.stderr
+
+
+def operator_cli(database_url: str, cwd: Path) -> Callable[..., Awaitable[Done]]:
+    """The operator's short ``kameng`` commands on ``database_url`` (in-process, see
+    ``tests.cli_runner``); each must exit 0 unless called with ``ok=False``."""
+    env = {"KAMENG_DATABASE_URL": database_url, "KAMENG_SECRET_KEY": TEST_SECRET}
+
+    async def kameng(*args: str, ok: bool = True) -> Done:
+        done = await asyncio.to_thread(run_kameng, *args, env=env, cwd=cwd)
+        assert done.returncode == 0 or not ok, done.stderr
+        return done
+
+    return kameng

@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.callback_sender import CallbackSender
 from core.checks import check_ledger
 from core.errors import CallbackUrlRefused
+from core.http_callbacks import check_url
 from core.order_callbacks import (
     SIGNATURE_HEADER,
-    check_url,
     on_state_change,
     signature_header,
     verify,
@@ -32,6 +31,7 @@ from tests.cli_runner import Done, run_kameng
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, SUPPLIER_TID, make_direct_sku, make_reseller, make_sku
 from tests.web.conftest import Api
+from web.callback_sender import CallbackSender
 
 RESELLER = 2101
 

@@ -26,6 +26,7 @@ from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, SUPPLIER_TID, make_direct_sku, make_reseller, make_sku
 from tests.web.conftest import GENEROUS
 from web.app import ApiServer
+from web.callback_sender import CallbackSender
 
 RESELLER = 3001
 
@@ -80,8 +81,12 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def server(platform: Platform) -> AsyncIterator[ApiServer]:
+    """The API, and the one callback sender beside it as ``kameng api serve`` runs it."""
+    callbacks = CallbackSender(platform, poll_seconds=0.05)
     async with ApiServer(platform, "127.0.0.1", 0, GENEROUS) as running:
+        callbacks.start()
         yield running
+        await callbacks.stop()
 
 
 @pytest.fixture
