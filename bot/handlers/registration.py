@@ -13,15 +13,12 @@ import logging
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, TelegramObject
-from aiogram.utils.i18n import I18n
 
 from bot import registration_texts, texts
 from bot.keyboards import menus
-from bot.sender import Sender
 from core.catalogue import UserView
 from core.models import UserStatus
 from core.registration import InvalidInvite, Registrations
-from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
 
@@ -42,24 +39,16 @@ async def newcomer_start(
     command: CommandObject,
     user: UserView,
     registration: Registrations,
-    settings: Settings,
-    sender: Sender,
-    i18n: I18n,
 ) -> None:
-    await _knock(
-        message, user, registration, settings, sender, i18n, invite=(command.args or "").strip()
-    )
+    await _knock(message, user, registration, invite=(command.args or "").strip())
 
 
 async def newcomer_message(
     message: Message,
     user: UserView,
     registration: Registrations,
-    settings: Settings,
-    sender: Sender,
-    i18n: I18n,
 ) -> None:
-    await _knock(message, user, registration, settings, sender, i18n, invite="")
+    await _knock(message, user, registration, invite="")
 
 
 async def newcomer_button(
@@ -78,9 +67,6 @@ async def _knock(
     message: Message,
     user: UserView,
     registration: Registrations,
-    settings: Settings,
-    sender: Sender,
-    i18n: I18n,
     *,
     invite: str,
 ) -> None:
@@ -93,7 +79,7 @@ async def _knock(
     elif policy == "invite":
         await _join_with_invite(message, user, registration, invite)
     else:
-        await _apply(message, user, registration, settings, sender, i18n)
+        await _apply(message, user, registration)
 
 
 async def _join_with_invite(
@@ -112,14 +98,7 @@ async def _join_with_invite(
     )
 
 
-async def _apply(
-    message: Message,
-    user: UserView,
-    registration: Registrations,
-    settings: Settings,
-    sender: Sender,
-    i18n: I18n,
-) -> None:
+async def _apply(message: Message, user: UserView, registration: Registrations) -> None:
     application = await registration.apply(user.telegram_id)
     if not application.filed:
         await message.answer(registration_texts.request_waiting())
