@@ -4,7 +4,10 @@ withdrawals): the card keeps its text, gains "✅ Approved by @admin at …" (or
 by … : reason") and loses its buttons. A second admin pressing an old card gets the same.
 
 A rejection with a typed reason is decided a message later, so the card is remembered as a
-:class:`Card` (in the FSM data) when the admin presses Reject."""
+:class:`Card` (in the FSM data) when the admin presses Reject.
+
+The card is edited in place on the ``Bot`` (an edit of the pressed card answers that press);
+a line that has no room on the card is a new message, so it goes through the one ``Sender``."""
 
 from __future__ import annotations
 
@@ -12,12 +15,12 @@ import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot import admin_texts
 from bot.notices import CAPTION_LIMIT
+from bot.sender import Priority, Sender
 from core.approvals import Verdict
 
 log = logging.getLogger("kameng.bot")
@@ -47,7 +50,7 @@ class Card:
 
 
 async def close_card(
-    bot: Bot,
+    sender: Sender,
     card: Card | None,
     verdict: Verdict | None,
     after: InlineKeyboardMarkup | None = None,
@@ -59,6 +62,7 @@ async def close_card(
         return
     line = admin_texts.decided_by(verdict)
     text = f"{card.html}\n\n{line}"
+    bot = sender.bot
     try:
         if card.caption and len(text) <= CAPTION_LIMIT:
             await bot.edit_message_caption(
@@ -72,6 +76,13 @@ async def close_card(
             await bot.edit_message_reply_markup(
                 chat_id=card.chat_id, message_id=card.message_id, reply_markup=after
             )
-            await bot.send_message(card.chat_id, line, reply_to_message_id=card.message_id)
+            chat_id, message_id = card.chat_id, card.message_id
+            delivery = await sender.send(
+                chat_id,
+                lambda: bot.send_message(chat_id, line, reply_to_message_id=message_id),
+                priority=Priority.NOTICE,
+            )
+            if not delivery.sent:
+                log.info("approval card %s: no line under it: %s", message_id, delivery.reason)
     except TelegramAPIError as failure:  # deleted by the admin, too old to edit, ...
         log.info("approval card %s not closed: %s", card.message_id, failure)

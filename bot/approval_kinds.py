@@ -3,7 +3,10 @@ decision, the reason prompt, and the notice to whoever asked. The deciding itsel
 of handlers (bot/handlers/approvals.py) and one core mechanism (core/approvals.py); a new
 queue adds a core ``ApprovalKind`` and one class here.
 
-Every notice to another chat is one small ``tell`` per kind."""
+Every notice to another chat is one small ``tell`` per kind, or — for a kind whose core
+decision promises it through the outbox (``core.approvals.TellsRequester``) — its ``notice``,
+which the outbox sender renders when it sends. Every waiting request's card (``card`` and
+``buttons``) is also what the outbox sends each admin for ``core.approvals.ask_admins``."""
 
 from __future__ import annotations
 
@@ -26,8 +29,8 @@ from bot.keyboards import admin as admin_kb
 from bot.keyboards import menus
 from bot.keyboards.approvals import decision_buttons
 from bot.keyboards.supplier_sales import withdrawal_decision
-from bot.notices import NOTICE, tell_user
-from bot.sender import Priority, Sender
+from bot.notices import NOTICE, Attachment, TelegramFile, tell_user
+from bot.sender import Markup, Priority, Sender
 from core.aftersales import ReportKind, Resolution
 from core.catalogue import Catalogue
 from core.credit import ApplicationDecision as CreditDecision
@@ -102,7 +105,17 @@ class BotKind:
         return None
 
     async def tell(self, result: Any, notify: Notify) -> None:
-        """After the first decision: the notice to whoever asked."""
+        """After the first decision: the notice to whoever asked (or what else the bot does
+        then), when the core does not promise it through the outbox."""
+
+    def attachment(self, result: Any) -> Attachment | None:
+        """The file the card is the caption of (a receipt, a screenshot, an authorization)."""
+        return None
+
+    def notice(self, result: Any) -> tuple[str, Markup | None]:
+        """The decision as the outbox tells whoever asked (``core.approvals.DECIDED_NOTICE``),
+        in their language: the request is read when it is sent."""
+        raise NotImplementedError
 
 
 def result_id(result: Any) -> int:
@@ -121,6 +134,10 @@ class TopUps(BotKind):
 
     def card(self, result: TopUpDecision) -> str:
         return texts.topup_for_admin(result.request)
+
+    def attachment(self, result: TopUpDecision) -> Attachment | None:
+        receipt = result.request.receipt_file_id
+        return TelegramFile(receipt, "photo") if receipt else None
 
     async def tell(self, result: TopUpDecision, notify: Notify) -> None:
         request, posted = result.request, result.posted
@@ -141,17 +158,12 @@ class Registrations(BotKind):
     def card(self, result: RegistrationDecision) -> str:
         return registration_texts.request_for_admin(result.request)
 
-    async def tell(self, result: RegistrationDecision, notify: Notify) -> None:
+    def notice(self, result: RegistrationDecision) -> tuple[str, Markup | None]:
         applicant = result.request
         name = applicant.display_name or str(applicant.telegram_id)
         if applicant.status is RegistrationStatus.APPROVED:
-            await notify.tell(
-                applicant.telegram_id,
-                lambda: registration_texts.request_approved(name),
-                menus.main_menu,
-            )
-        else:
-            await notify.tell(applicant.telegram_id, registration_texts.request_declined)
+            return registration_texts.request_approved(name), menus.main_menu()
+        return registration_texts.request_declined(), None
 
 
 class SupplierApplications(BotKind):
@@ -173,9 +185,12 @@ class SupplierApplications(BotKind):
         if view.status.value == "approved":  # the new supplier's menu gains their commands
             supplier = await notify.catalogue.user(view.telegram_id)
             await command_menus.refresh(notify.sender.bot, notify.i18n, supplier)
-            await notify.tell(view.telegram_id, lambda: supplier_texts.application_approved(view))
-        else:
-            await notify.tell(view.telegram_id, lambda: supplier_texts.application_rejected(view))
+
+    def notice(self, result: ApplicationDecision) -> tuple[str, Markup | None]:
+        view = result.application
+        if view.status.value == "approved":
+            return supplier_texts.application_approved(view), None
+        return supplier_texts.application_rejected(view), None
 
 
 class ProductReviews(BotKind):
@@ -188,17 +203,17 @@ class ProductReviews(BotKind):
     def card(self, result: ReviewDecision) -> str:
         return supplier_texts.review_card(result.review)
 
+    def attachment(self, result: ReviewDecision) -> Attachment | None:
+        return result.review.authorization
+
     def ask_reason(self, result: ReviewDecision) -> str:
         return supplier_texts.ask_reject_reason(supplier_texts.review_label(result.review.id))
 
-    async def tell(self, result: ReviewDecision, notify: Notify) -> None:
+    def notice(self, result: ReviewDecision) -> tuple[str, Markup | None]:
         view = result.review
-        render = (
-            supplier_texts.product_approved
-            if view.status is ReviewStatus.APPROVED
-            else supplier_texts.product_rejected
-        )
-        await notify.tell(view.supplier_telegram_id, lambda: render(view))
+        if view.status is ReviewStatus.APPROVED:
+            return supplier_texts.product_approved(view), None
+        return supplier_texts.product_rejected(view), None
 
 
 class CodeReports(BotKind):
@@ -210,6 +225,10 @@ class CodeReports(BotKind):
 
     def card(self, result: Resolution) -> str:
         return admin_texts.report_for_admin(result.report)
+
+    def attachment(self, result: Resolution) -> Attachment | None:
+        screenshot = result.report.screenshot_file_id
+        return TelegramFile(screenshot, "photo") if screenshot else None
 
     def buttons(self, result: Resolution) -> InlineKeyboardMarkup | None:
         return admin_kb.report_decision(result.report)

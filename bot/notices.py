@@ -1,11 +1,15 @@
-"""Direct notices to one user or to every admin, each in their own language, through the
-bot's one ``Sender`` (its budget, its retries). Best effort: one unreachable recipient
-(blocked the bot, Telegram failing) never stops the others and is logged without content.
-What must survive an outage goes through the outbox instead."""
+"""Direct notices to one user, in their own language, through the bot's one ``Sender`` (its
+budget, its retries). Best effort: an unreachable recipient (blocked the bot, Telegram
+failing) is logged without content. What must survive an outage goes through the outbox
+instead — the admins' approval cards among it — and ``send_once`` is how the outbox sends a
+card (its text, buttons and the file it may be the caption of)."""
 
 from __future__ import annotations
 
+import asyncio
+import html
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,6 +25,8 @@ from core.settings import Settings
 
 log = logging.getLogger("kameng.bot")
 CAPTION_LIMIT = 1024
+TEXT_LIMIT = 4096
+PARSE_HTML: str | None = "HTML"  # the bot's default; ``None`` sends a caption as plain text
 NOTICE = Priority.NOTICE
 
 
@@ -76,47 +82,51 @@ async def notify(
         log.warning("could not tell user %s: %s", telegram_id, type(delivery.error).__name__)
 
 
-async def tell_admins(
-    sender: Sender,
-    catalogue: Catalogue,
-    settings: Settings,
-    i18n: I18n,
-    render: Callable[[], tuple[str, InlineKeyboardMarkup]],
-    attachment: Attachment | None = None,
-) -> None:
-    """Every admin gets the card; with an attachment, the card is its caption (or, when too
-    long for a caption, a message of its own after the file)."""
-    for admin_id in await catalogue.admins():
-        admin = await catalogue.user(admin_id)
-        with (
-            i18n.use_locale(LOCALE_OF.get(admin.language, i18n.default_locale)),
-            reading_as(settings, admin_id),
-        ):
-            text, markup = render()
-        delivery = await _card(sender, admin_id, text, markup, attachment)
-        if not delivery.sent:
-            log.warning("could not tell admin %s: %s", admin_id, type(delivery.error).__name__)
+@dataclass(frozen=True)
+class Card:
+    """A notice as the outbox sends it: text, buttons, and the file it may be the caption of."""
+
+    text: str
+    markup: Markup | None = None
+    attachment: Attachment | None = None
 
 
-async def _card(
+async def send_once(
     sender: Sender,
     chat_id: int,
-    text: str,
-    markup: InlineKeyboardMarkup,
-    attachment: Attachment | None,
+    card: Card,
+    *,
+    priority: Priority,
+    stopping: asyncio.Event | None = None,
 ) -> Delivery[Message]:
-    if attachment is None:
-        return await sender.send_message(chat_id, text, reply_markup=markup, priority=NOTICE)
-    fits = len(text) <= CAPTION_LIMIT
-    caption, keyboard = (text, markup) if fits else (None, None)
-    bot = sender.bot
-    send_file = bot.send_photo if attachment.kind == "photo" else bot.send_document
-    file_id = attachment.file_id
-    delivery = await sender.send(
+    """One request, for a caller that retries from the database (``retry=False``): a card
+    with a file is the file's caption, cut to Telegram's limit when longer — a second
+    message could be repeated by the retry of the first, and the outbox sends each row once."""
+    markup = card.markup
+    if card.attachment is None:
+        return await sender.send_message(
+            chat_id,
+            card.text[:TEXT_LIMIT],
+            reply_markup=markup,
+            priority=priority,
+            retry=False,
+            stopping=stopping,
+        )
+    caption, parse_mode = card.text, PARSE_HTML
+    if len(caption) > CAPTION_LIMIT:  # cut as plain text: cutting HTML could break a tag
+        caption, parse_mode = _plain(caption)[: CAPTION_LIMIT - 1] + "…", None
+    bot, file_id = sender.bot, card.attachment.file_id
+    send_file = bot.send_photo if card.attachment.kind == "photo" else bot.send_document
+    return await sender.send(
         chat_id,
-        lambda: send_file(chat_id, file_id, caption=caption, reply_markup=keyboard),
-        priority=NOTICE,
+        lambda: send_file(
+            chat_id, file_id, caption=caption, parse_mode=parse_mode, reply_markup=markup
+        ),
+        priority=priority,
+        retry=False,
+        stopping=stopping,
     )
-    if delivery.sent and not fits:
-        return await sender.send_message(chat_id, text, reply_markup=markup, priority=NOTICE)
-    return delivery
+
+
+def _plain(html_text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]*>", "", html_text))

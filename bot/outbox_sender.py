@@ -1,5 +1,6 @@
 """The outbox sender: a background task of the bot process that delivers the notifications
-core promised (sales, digests, low-stock alerts, withdrawals) through the Bot API.
+core promised (sales, digests, low-stock alerts, withdrawals, approval requests to admins and
+decisions told to whoever asked) through the Bot API.
 
 Each round it closes the sales digests whose period has ended, re-arms low-stock alerts of
 restocked SKUs, claims a batch of due outbox rows under a lease (``core.outbox``) and sends
@@ -26,7 +27,6 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot import (
@@ -37,13 +37,17 @@ from bot import (
     supplier_sales_texts,
     upstream_texts,
 )
+from bot.approval_kinds import KINDS as APPROVAL_KINDS
 from bot.formatting import reading_as
 from bot.i18n import LOCALE_OF
 from bot.keyboards import fulfilment as fulfilment_keyboards
 from bot.keyboards import supplier_sales as keyboards
-from bot.sender import UNDELIVERABLE, Outcome, Priority, Sender
+from bot.notices import Card, send_once
+from bot.sender import UNDELIVERABLE, Markup, Outcome, Priority, Sender
 from core.ads import RESULT as AD_RESULT
+from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE
 from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
+from core.errors import Forbidden
 from core.fulfilment import DIRECT_TASK, ORDER_STATUS
 from core.leases import renewing
 from core.outbox import Envelope
@@ -57,7 +61,8 @@ from core.upstreams.service import UPSTREAM_ALERT
 
 log = logging.getLogger("kameng.outbox")
 
-Rendered = tuple[str, InlineKeyboardMarkup | None] | None  # None: nothing to send
+# None: nothing to send (the renderer finished the row); a Card: one with a file
+Rendered = tuple[str, Markup | None] | Card | None
 Renderer = Callable[[Platform, Envelope], Awaitable[Rendered]]
 
 
@@ -126,6 +131,28 @@ async def _credit_overdue_admin(_platform: Platform, envelope: Envelope) -> Rend
     return credit_texts.overdue_for_admin(envelope.payload), None
 
 
+async def _approval_request(platform: Platform, envelope: Envelope) -> Rendered:
+    """A waiting request's card with its buttons, as the admin panel lists it."""
+    queue, request_id = str(envelope.payload["queue"]), int(envelope.payload["request"])
+    kind = APPROVAL_KINDS[queue]
+    try:
+        result = await platform.approvals.look(
+            platform.approvals.kinds[queue], request_id, admin_telegram_id=envelope.telegram_id
+        )
+    except Forbidden:  # no longer an admin
+        result = None
+    if result is None or result.already_decided:  # nothing left for them to act on
+        await platform.outbox.absorb(envelope)
+        return None
+    return Card(kind.card(result), kind.buttons(result), kind.attachment(result))
+
+
+async def _approval_decided(platform: Platform, envelope: Envelope) -> Rendered:
+    queue, request_id = str(envelope.payload["queue"]), int(envelope.payload["request"])
+    result = await platform.approvals.told(platform.approvals.kinds[queue], request_id)
+    return APPROVAL_KINDS[queue].notice(result)
+
+
 RENDERERS: dict[str, Renderer] = {
     DIRECT_TASK: _direct_task,
     ORDER_STATUS: _order_status,
@@ -142,6 +169,8 @@ RENDERERS: dict[str, Renderer] = {
     SERVICE_REPORT: _service_report,
     CREDIT_OVERDUE: _credit_overdue,
     CREDIT_OVERDUE_ADMIN: _credit_overdue_admin,
+    REQUEST_NOTICE: _approval_request,
+    DECIDED_NOTICE: _approval_decided,
 }
 PRIORITIES: dict[str, Priority] = {
     DIRECT_TASK: Priority.CODES,  # a buyer waits on it, like a sale
@@ -159,6 +188,8 @@ PRIORITIES: dict[str, Priority] = {
     SERVICE_REPORT: Priority.NOTICE,
     CREDIT_OVERDUE: Priority.NOTICE,
     CREDIT_OVERDUE_ADMIN: Priority.NOTICE,
+    REQUEST_NOTICE: Priority.NOTICE,
+    DECIDED_NOTICE: Priority.NOTICE,
 }
 
 
@@ -258,16 +289,15 @@ class OutboxSender:
             log.exception("outbox row %s (%s) could not be rendered", envelope.id, envelope.kind)
             await outbox.retry(envelope, f"render: {type(exc).__name__}")
             return "retry"
-        if rendered is None:  # absorbed into a digest by the renderer
+        if rendered is None:  # finished by the renderer (absorbed into a digest, say)
             return "absorbed"
-        text, markup = rendered
+        card = rendered if isinstance(rendered, Card) else Card(*rendered)
         try:
-            delivery = await self._sender.send_message(
+            delivery = await send_once(
+                self._sender,
                 envelope.telegram_id,
-                text[:4096],
-                reply_markup=markup,
+                card,
                 priority=PRIORITIES[envelope.kind],
-                retry=False,
                 stopping=self._stopping,
             )
         except Exception as exc:  # a bug on our side: the row waits for its backoff

@@ -23,7 +23,16 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
+from core.approvals import (
+    Applied,
+    Choice,
+    Deciding,
+    Outcome,
+    Reason,
+    Verdict,
+    ask_admins,
+    decide,
+)
 from core.catalogue import admin_telegram_ids, load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
@@ -87,7 +96,7 @@ class Resolution:
 @dataclass(frozen=True)
 class Reported:
     report: ReportView
-    admin_telegram_ids: list[int]
+    admin_telegram_ids: list[int]  # who were asked to decide it (told through the outbox)
 
 
 async def _view(session: AsyncSession, report: CodeReport) -> ReportView:
@@ -215,6 +224,7 @@ class AfterSales:
                 payload={"report": report.id, "position": position, "reason": reason},
                 now=now,
             )
+            await ask_admins(session, REPORTS_QUEUE, report.id, now)  # the cards: the outbox
             return Reported(await _view(session, report), await admin_telegram_ids(session))
 
     async def reports_for_order(self, telegram_id: int, order_id: int) -> list[ReportView]:
@@ -293,11 +303,14 @@ class Remedy:
     balance_after: int | None = None  # refund
 
 
+REPORTS_QUEUE = "code_reports"
+
+
 class ReportKind:
     """A reseller's bad code: approving replaces it from stock (``replace``) or refunds that
     one unit (``refund``); rejecting needs a reason the reseller sees."""
 
-    name = "code_reports"
+    name = REPORTS_QUEUE
     model = CodeReport
     waiting = ReportStatus.OPEN
     not_found = "report"

@@ -16,6 +16,14 @@ waiting value, and ``decided_by`` / ``decided_at``. :func:`decide` is the one pl
 
 A kind plugs in with one :class:`ApprovalKind` object; ``core/approval_kinds.py`` lists
 them (the admin panel's queue and counters read that list).
+
+Who must act, and who asked, are told through the outbox, in the transaction that filed or
+decided the request, so a Telegram outage delays these notices but never loses them:
+:func:`ask_admins` writes a ``REQUEST_NOTICE`` (the card with its buttons) to every admin
+(``core.catalogue.admin_user_ids``, the one audience), and :func:`decide` writes a
+``DECIDED_NOTICE`` to the requester of a kind that names one (:class:`TellsRequester`).
+Both carry only the queue and the request's id: the bot renders them from the request as it
+is when sent (a card decided meanwhile is not sent at all).
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
+from core import audit, outbox
+from core.catalogue import admin_user_ids
 from core.clock import Clock, as_utc
 from core.db import Database
 from core.errors import InvalidInput, NotFound
@@ -37,6 +46,8 @@ from core.models import User
 from core.rights import require_admin
 
 MAX_REASON = 1_000
+REQUEST_NOTICE = "approval_request"  # outbox kind: a waiting request's card, to each admin
+DECIDED_NOTICE = "approval_decided"  # outbox kind: the decision, to whoever asked
 
 
 class Outcome(enum.StrEnum):
@@ -204,6 +215,33 @@ class ApprovalKind(Protocol[S, E, R]):
     ) -> R: ...
 
 
+@runtime_checkable
+class TellsRequester(Protocol):
+    """A kind whose decision is told to whoever asked through the outbox."""
+
+    async def requester(self, session: AsyncSession, request: Any) -> int:
+        """The ``users.id`` to tell."""
+
+
+def _notice(queue: str, request_id: int) -> dict[str, object]:
+    return {"queue": queue, "request": request_id}
+
+
+async def ask_admins(session: AsyncSession, queue: str, request_id: int, now: datetime) -> int:
+    """Promise every admin the card of a new request (in the filing transaction); returns
+    how many admins there are to decide it."""
+    admins = await admin_user_ids(session)
+    for user_id in admins:
+        await outbox.enqueue(
+            session,
+            kind=REQUEST_NOTICE,
+            user_id=user_id,
+            payload=_notice(queue, request_id),
+            now=now,
+        )
+    return len(admins)
+
+
 async def decide(
     db: Database,
     clock: Clock,
@@ -243,6 +281,14 @@ async def decide(
             payload=dict(applied.audit_payload),
             now=now,
         )
+        if isinstance(kind, TellsRequester):
+            await outbox.enqueue(
+                session,
+                kind=DECIDED_NOTICE,
+                user_id=await kind.requester(session, request),
+                payload=_notice(kind.name, request_id),
+                now=now,
+            )
         await session.flush()
         verdict = Verdict(
             applied.outcome,
@@ -347,6 +393,18 @@ class Approvals:
         verdict) once someone has."""
         async with self._db.reading() as session:
             await require_admin(session, admin_telegram_id, kind.action)
+            request = await session.get(kind.model, request_id)
+            if request is None:
+                raise NotFound(kind=kind.not_found, ref=str(request_id))
+            verdict = await verdict_of(session, kind, request)
+            return await kind.result(
+                session, request, None, verdict, request.status != kind.waiting
+            )
+
+    async def told(self, kind: ApprovalKind[S, E, R], request_id: int) -> R:
+        """A request as its notices render it (no admin check: the outbox sender reads it
+        for whoever the notice is to)."""
+        async with self._db.reading() as session:
             request = await session.get(kind.model, request_id)
             if request is None:
                 raise NotFound(kind=kind.not_found, ref=str(request_id))

@@ -186,6 +186,13 @@ async def admin_telegram_ids(session: AsyncSession) -> list[int]:
     )
 
 
+async def admin_user_ids(session: AsyncSession) -> list[int]:
+    """The same admins as user ids: whom the outbox tells (``core.approvals.ask_admins``)."""
+    return list(
+        await session.scalars(select(User.id).where(User.is_admin).order_by(User.telegram_id))
+    )
+
+
 TELEGRAM_IDS = range(-(2**63), 2**63)  # what the column holds; any other id is nobody
 
 

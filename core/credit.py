@@ -25,7 +25,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, outbox
-from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
+from core.approvals import (
+    Applied,
+    Choice,
+    Deciding,
+    Outcome,
+    Reason,
+    Verdict,
+    ask_admins,
+    decide,
+)
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
@@ -299,7 +308,9 @@ class CreditLines:
 
     async def apply(self, telegram_id: int, *, note: str = "") -> ApplicationView:
         """A reseller asks for the line his history suggests (default rate and term); the
-        one already waiting is returned instead of a second (a double tap)."""
+        one already waiting is returned instead of a second (a double tap). Every admin is
+        promised its card (the outbox)."""
+        now = self._clock.now()
         async with self._db.transaction() as session:
             user = await load_user(session, telegram_id)
             waiting = await session.scalar(
@@ -321,10 +332,11 @@ class CreditLines:
                 note=note[:1000],
                 status=CreditApplicationStatus.PENDING,
                 reason="",
-                created_at=self._clock.now(),
+                created_at=now,
             )
             session.add(request)
             await session.flush()
+            await ask_admins(session, CREDIT_QUEUE, request.id, now)
             return _application_view(request, user)
 
     async def decide(
@@ -554,11 +566,14 @@ def _application_view(
     )
 
 
+CREDIT_QUEUE = "credit"
+
+
 class CreditApplicationKind:
     """A reseller asks for a line; approving grants it on the asked terms (the limit his
     history suggested), rejecting may carry a reason."""
 
-    name = "credit"
+    name = CREDIT_QUEUE
     model = CreditApplication
     waiting = CreditApplicationStatus.PENDING
     not_found = "credit_application"

@@ -201,6 +201,10 @@ class Outbox:
         """Delivered. False when the lease was lost meanwhile (the row stays another's)."""
         return await self._finish(envelope, Outcome.SENT)
 
+    async def absorb(self, envelope: Envelope) -> bool:
+        """Nothing to send any more (a request decided before its card went out)."""
+        return await self._finish(envelope, Outcome.ABSORBED)
+
     async def give_up(self, envelope: Envelope, error: str) -> bool:
         """Never retry this row (the recipient blocked the bot, or Telegram refuses it)."""
         return await self._finish(envelope, Outcome.UNDELIVERABLE, error=error)

@@ -21,7 +21,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
+from core.approvals import (
+    Applied,
+    Choice,
+    Deciding,
+    Outcome,
+    Reason,
+    Verdict,
+    ask_admins,
+    decide,
+)
 from core.catalogue import UserView, load_user, user_view
 from core.clock import Clock
 from core.db import Database
@@ -48,12 +57,6 @@ class InvalidInvite(KamengError):
 
 
 @dataclass(frozen=True)
-class Contact:
-    telegram_id: int
-    language: str
-
-
-@dataclass(frozen=True)
 class RegistrationView:
     id: int
     telegram_id: int
@@ -66,8 +69,8 @@ class RegistrationView:
 @dataclass(frozen=True)
 class Application:
     request: RegistrationView
-    filed: bool  # created just now: the admins must be told
-    admins: list[Contact]
+    filed: bool  # created just now: the admins are told (through the outbox)
+    admins: int  # how many admins were asked to decide it (0: none, or filed before)
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ class Registrations:
             request = await session.scalar(
                 select(RegistrationRequest).where(RegistrationRequest.user_id == user.id)
             )
-            filed = request is None
+            filed, asked = request is None, 0
             if request is None:
                 request = RegistrationRequest(
                     user_id=user.id, status=RegistrationStatus.PENDING, created_at=now
@@ -156,12 +159,8 @@ class Registrations:
                     payload={"request": request.id},
                     now=now,
                 )
-            admins = await session.execute(
-                select(User.telegram_id, User.language).where(User.is_admin).order_by(User.id)
-            )
-            return Application(
-                _view(request, user), filed, [Contact(tid, lang) for tid, lang in admins]
-            )
+                asked = await ask_admins(session, REGISTRATIONS.name, request.id, now)
+            return Application(_view(request, user), filed, asked)
 
     async def decide(
         self, request_id: int, *, admin_telegram_id: int, approve: bool
@@ -267,6 +266,9 @@ class RegistrationKind:
 
     def reason_of(self, request: RegistrationRequest) -> str:
         return ""
+
+    async def requester(self, session: AsyncSession, request: RegistrationRequest) -> int:
+        return request.user_id
 
     async def approve(
         self, session: AsyncSession, request: RegistrationRequest, deciding: Deciding

@@ -19,7 +19,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide, verdict_of
+from core.approvals import (
+    Applied,
+    Choice,
+    Deciding,
+    Outcome,
+    Reason,
+    Verdict,
+    ask_admins,
+    decide,
+    verdict_of,
+)
 from core.catalogue import SKU_CODE, _category
 from core.clock import Clock
 from core.db import Database
@@ -163,6 +173,7 @@ class ProductReviews:
                 payload=_submission_payload(review, sku),
                 now=now,
             )
+            await ask_admins(session, REVIEWS_QUEUE, review.id, now)
             return await self.view(session, review, sku)
 
     async def edit(self, telegram_id: int, sku_code: str, change: ProductEdit) -> ReviewView | None:
@@ -217,6 +228,7 @@ class ProductReviews:
                 payload=_submission_payload(review, sku) | {"from_status": previous.value},
                 now=now,
             )
+            await ask_admins(session, REVIEWS_QUEUE, review.id, now)
             return await self.view(session, review, sku)
 
     async def decide(
@@ -262,11 +274,14 @@ class ProductReviews:
         )
 
 
+REVIEWS_QUEUE = "product_reviews"
+
+
 class ReviewKind:
     """A supplier's SKU, new or changed: approving lists it at :func:`listing_price`,
     rejecting tells the supplier why (the SKU stays off sale until resubmitted)."""
 
-    name = "product_reviews"
+    name = REVIEWS_QUEUE
     model = SkuReview
     waiting = ReviewStatus.PENDING
     not_found = "review"
@@ -278,6 +293,16 @@ class ReviewKind:
 
     def reason_of(self, request: SkuReview) -> str:
         return request.reason
+
+    async def requester(self, session: AsyncSession, request: SkuReview) -> int:
+        """The SKU's supplier (who submitted the change)."""
+        user_id = await session.scalar(
+            select(Supplier.user_id)
+            .join(Sku, Sku.supplier_id == Supplier.id)
+            .where(Sku.id == request.sku_id)
+        )
+        assert user_id is not None  # a SKU under review always has its supplier
+        return int(user_id)
 
     async def count_waiting(self, session: AsyncSession) -> int:
         statement = select(func.count()).select_from(Sku)

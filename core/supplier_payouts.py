@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide, verdict_of
 from core.balances import Posted, check_amount, withdraw_payable
+from core.catalogue import admin_user_ids
 from core.clock import Clock, as_utc
 from core.db import Database
 from core.decisions.refusal import Refusal
@@ -321,8 +322,7 @@ class SupplierPayouts:
                 payload={"supplier": supplier.id, "amount": amount},
                 now=now,
             )
-            admins = await session.scalars(select(User.id).where(User.is_admin))
-            for admin_id in admins:
+            for admin_id in await admin_user_ids(session):
                 await enqueue(
                     session,
                     kind=WITHDRAWAL_REQUEST,

@@ -16,7 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
+from core.approvals import (
+    Applied,
+    Choice,
+    Deciding,
+    Outcome,
+    Reason,
+    Verdict,
+    ask_admins,
+    decide,
+)
 from core.catalogue import SkuView, _ensure_supplier, load_sku, load_user, sku_view
 from core.clock import Clock
 from core.db import Database
@@ -136,6 +145,7 @@ class SupplierOnboarding:
                 payload={"company_name": company},
                 now=now,
             )
+            await ask_admins(session, APPLICATIONS_QUEUE, application.id, now)
             return _view(application, user)
 
     async def pending_application(self, telegram_id: int) -> ApplicationView | None:
@@ -178,11 +188,14 @@ class SupplierOnboarding:
         )
 
 
+APPLICATIONS_QUEUE = "supplier_applications"
+
+
 class ApplicationKind:
     """Someone asking to supply: approving grants the supplier role and opens the Supplier
     row (named for the company) with its payable account."""
 
-    name = "supplier_applications"
+    name = APPLICATIONS_QUEUE
     model = SupplierApplication
     waiting = ApplicationStatus.PENDING
     not_found = "application"
@@ -191,6 +204,9 @@ class ApplicationKind:
 
     def reason_of(self, request: SupplierApplication) -> str:
         return request.reason
+
+    async def requester(self, session: AsyncSession, request: SupplierApplication) -> int:
+        return request.user_id
 
     async def approve(
         self, session: AsyncSession, request: SupplierApplication, deciding: Deciding

@@ -6,7 +6,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.approvals import Applied, Choice, Deciding, Outcome, Reason, Verdict, decide
+from core.approvals import (
+    Applied,
+    Choice,
+    Deciding,
+    Outcome,
+    Reason,
+    Verdict,
+    ask_admins,
+    decide,
+)
 from core.balances import Posted, check_amount, move_reseller_balance
 from core.catalogue import load_user
 from core.clock import Clock
@@ -55,7 +64,9 @@ class TopUps:
     async def request(
         self, telegram_id: int, amount: int, *, note: str = "", receipt_file_id: str | None = None
     ) -> TopUpView:
+        """File a top-up request; every admin is promised its card (the outbox)."""
         check_amount(amount)
+        now = self._clock.now()
         async with self._db.transaction() as session:
             user = await load_user(session, telegram_id)
             request = TopUpRequest(
@@ -65,10 +76,11 @@ class TopUps:
                 receipt_file_id=receipt_file_id,
                 status=TopUpStatus.PENDING,
                 reason="",
-                created_at=self._clock.now(),
+                created_at=now,
             )
             session.add(request)
             await session.flush()
+            await ask_admins(session, TOPUPS_QUEUE, request.id, now)
             return _view(request, user)
 
     async def decide(
@@ -85,10 +97,13 @@ class TopUps:
         )
 
 
+TOPUPS_QUEUE = "topups"
+
+
 class TopUpKind:
     """A reseller's reported payment: approving credits it to their balance, once."""
 
-    name = "topups"
+    name = TOPUPS_QUEUE
     model = TopUpRequest
     waiting = TopUpStatus.PENDING
     not_found = "topup"

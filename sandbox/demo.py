@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, make_url, select
 
+from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE
 from core.catalogue import NewSku, language_for
 from core.models import Code, Order, OrderStatus, PromotionKind, Role, Sku, SkuStatus, StockKind
 from core.orders import Receipt
@@ -469,7 +470,7 @@ class _Builder:
         digests or with a low-stock alert; the demo's suppliers hear of each sale at once
         (the default) and set no alert, so every sale notice was simply sent."""
         p = self.platform
-        kinds = (SALE, WITHDRAWAL_REQUEST, WITHDRAWAL_DECIDED)
+        kinds = (SALE, WITHDRAWAL_REQUEST, WITHDRAWAL_DECIDED, REQUEST_NOTICE, DECIDED_NOTICE)
         while envelopes := await p.outbox.claim("sandbox-demo", kinds=kinds, limit=500):
             async with p.db.transaction() as session:
                 for envelope in envelopes:

@@ -2,13 +2,14 @@
 position, then a reason and optionally a screenshot); the SKU's supplier (never shown the
 code or the screenshot) and every admin are told; an admin shows the code, replaces it from
 stock, refunds that unit (its code is voided), or rejects with a reason; the reseller is
-told and sees the report's status under the order. Under a refunded report the admin may
-restock the void code, once the supplier confirms it unused (the reason is asked for)."""
+told and sees the report's status under the order. The admins' cards are the outbox's
+(``core.approvals.ask_admins``); the supplier's notice is a direct one (``bot.notices``).
+Under a refunded report the admin may restock the void code, once the supplier confirms it
+unused (the reason is asked for)."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+import contextlib
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
@@ -19,18 +20,15 @@ from aiogram.utils.i18n import I18n
 
 from bot import admin_texts, aftersales_texts
 from bot.filters import TYPED, admin_router
-from bot.formatting import reading_as
-from bot.i18n import LOCALE_OF
 from bot.keyboards import admin as kb
+from bot.notices import tell_user
 from bot.replies import reply
-from bot.sender import Priority, Sender
-from core.aftersales import AfterSales, ReportView
+from bot.sender import Sender
+from core.aftersales import AfterSales
 from core.catalogue import Catalogue, UserView
 from core.errors import NotFound
 from core.restocks import Restocks
 from core.settings import Settings
-
-log = logging.getLogger("kameng.bot")
 
 
 class ReportFlow(StatesGroup):
@@ -40,46 +38,6 @@ class ReportFlow(StatesGroup):
 
 class CodeRestockFlow(StatesGroup):
     reason = State()
-
-
-async def _send(
-    sender: Sender,
-    catalogue: Catalogue,
-    settings: Settings,
-    i18n: I18n,
-    telegram_id: int,
-    render: Callable[[], tuple[str, ReportView | None]],
-    *,
-    with_markup: bool = False,
-    photo: str | None = None,
-    priority: Priority = Priority.NOTICE,
-) -> None:
-    """Send ``render()`` (and its decision buttons) in the recipient's language; a recipient
-    who cannot be reached is logged, never allowed to stop the others."""
-    try:
-        recipient = await catalogue.user(telegram_id)
-    except NotFound:
-        return
-    with (
-        i18n.use_locale(LOCALE_OF.get(recipient.language, "zh_CN")),
-        reading_as(settings, telegram_id),
-    ):
-        text, report = render()
-        markup = kb.report_decision(report) if with_markup and report is not None else None
-    if photo:
-        delivery = await sender.send(
-            telegram_id,
-            lambda: sender.bot.send_photo(
-                telegram_id, photo, caption=text[:1024], reply_markup=markup
-            ),
-            priority=priority,
-        )
-    else:
-        delivery = await sender.send_message(
-            telegram_id, text, reply_markup=markup, priority=priority
-        )
-    if not delivery.sent:
-        log.warning("could not notify %s: %s", telegram_id, type(delivery.error).__name__)
 
 
 # the reseller's side -------------------------------------------------------------------
@@ -158,25 +116,16 @@ async def reason(
     report = reported.report
     await message.answer(aftersales_texts.report_sent(report))
     # The supplier learns what is wrong, never the code (nor the screenshot, which may show it).
-    await _send(
-        sender,
-        catalogue,
-        settings,
-        i18n,
-        report.supplier_telegram_id,
-        lambda: (aftersales_texts.report_for_supplier(report), None),
-    )
-    for admin_id in reported.admin_telegram_ids:
-        await _send(
+    with contextlib.suppress(NotFound):  # no such supplier any more: nobody to tell
+        await tell_user(
             sender,
             catalogue,
             settings,
             i18n,
-            admin_id,
-            lambda: (admin_texts.report_for_admin(report), report),
-            with_markup=True,
-            photo=photo,
+            report.supplier_telegram_id,
+            lambda: aftersales_texts.report_for_supplier(report),
         )
+    # the admins' cards (with the screenshot) were promised with the report: the outbox
 
 
 # the admin's side ----------------------------------------------------------------------

@@ -106,7 +106,7 @@ async def reject(
     )
     if result.already_decided:
         await query.answer(kind.answer(result))
-        await close_card(bot, Card.of(query.message), result.verdict, kind.after(result))
+        await close_card(sender, Card.of(query.message), result.verdict, kind.after(result))
         return
     card = Card.of(query.message)
     await state.set_state(ApprovalFlow.reason)
@@ -167,6 +167,6 @@ async def waiting(
 async def _decided(kind: BotKind, result: Decided, card: Card | None, notify: Notify) -> None:
     """The card says who decided what and when; after the first decision, the requester
     is told."""
-    await close_card(notify.sender.bot, card, result.verdict, kind.after(result))
+    await close_card(notify.sender, card, result.verdict, kind.after(result))
     if not result.already_decided:
         await kind.tell(result, notify)

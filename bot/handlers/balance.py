@@ -9,25 +9,20 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 
 from bot import payment_texts, texts
 from bot.filters import TYPED
 from bot.keyboards import menus
-from bot.keyboards.approvals import decision_buttons
 from bot.keyboards.callbacks import BalanceCb
 from bot.keyboards.payments import PaymentCb, PayMethodCb
 from bot.keyboards.payments import methods as method_buttons
-from bot.notices import TelegramFile, tell_admins
 from bot.payment_steps import show_pay_step
-from bot.sender import Sender
 from core.balances import Balances
-from core.catalogue import Catalogue, UserView
+from core.catalogue import UserView
 from core.errors import KamengError
 from core.money import parse_positive_amount
 from core.payments import Payments
-from core.settings import Settings
-from core.topups import TopUpKind, TopUps
+from core.topups import TopUps
 
 
 class TopUpFlow(StatesGroup):
@@ -119,26 +114,15 @@ async def topup_receipt(
     message: Message,
     state: FSMContext,
     user: UserView,
-    catalogue: Catalogue,
-    settings: Settings,
     topups: TopUps,
-    sender: Sender,
-    i18n: I18n,
 ) -> None:
     amount = int((await state.get_data())["amount"])
     photo = message.photo[-1].file_id if message.photo else None
     note = message.caption or message.text or ""
     request = await topups.request(user.telegram_id, amount, note=note, receipt_file_id=photo)
     await state.clear()
+    # the admins' cards (with the receipt) were promised with the request: the outbox
     await message.answer(texts.topup_sent(request), reply_markup=menus.main_menu())
-    await tell_admins(
-        sender,
-        catalogue,
-        settings,
-        i18n,
-        lambda: (texts.topup_for_admin(request), decision_buttons(TopUpKind.name, request.id)),
-        attachment=TelegramFile(photo, "photo") if photo else None,
-    )
 
 
 def setup() -> Router:

@@ -7,17 +7,12 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
 
 from bot import credit_texts
-from bot.keyboards.approvals import decision_buttons
 from bot.keyboards.callbacks import CreditCb
-from bot.notices import tell_admins
-from bot.sender import Sender
-from core.catalogue import Catalogue, UserView
+from core.catalogue import UserView
 from core.credit import MAX_RATE_BPS, MAX_TERM_DAYS, CreditLines, CreditStatement
 from core.money import MalformedAmount, parse_amount
-from core.settings import Settings
 
 
 def _apply_button() -> InlineKeyboardMarkup:
@@ -88,26 +83,11 @@ async def apply(
     query: CallbackQuery,
     user: UserView,
     credit: CreditLines,
-    catalogue: Catalogue,
-    settings: Settings,
-    sender: Sender,
-    i18n: I18n,
 ) -> None:
     application = await credit.apply(user.telegram_id)
     await query.answer()
-    if isinstance(query.message, Message):
+    if isinstance(query.message, Message):  # the admins' cards: the outbox (core)
         await query.message.answer(credit_texts.applied(application))
-    if application.created:
-        await tell_admins(
-            sender,
-            catalogue,
-            settings,
-            i18n,
-            lambda: (
-                credit_texts.for_admin(application),
-                decision_buttons(credit.kind.name, application.id),
-            ),
-        )
 
 
 def setup() -> Router:

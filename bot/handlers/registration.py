@@ -13,18 +13,12 @@ import logging
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message, TelegramObject
-from aiogram.utils.i18n import I18n
 
 from bot import registration_texts, texts
-from bot.formatting import reading_as
-from bot.i18n import LOCALE_OF
 from bot.keyboards import menus
-from bot.keyboards.approvals import decision_buttons
-from bot.sender import Priority, Sender
 from core.catalogue import UserView
 from core.models import UserStatus
-from core.registration import InvalidInvite, RegistrationKind, Registrations
-from core.settings import Settings
+from core.registration import InvalidInvite, Registrations
 
 log = logging.getLogger("kameng.bot")
 
@@ -45,24 +39,16 @@ async def newcomer_start(
     command: CommandObject,
     user: UserView,
     registration: Registrations,
-    settings: Settings,
-    sender: Sender,
-    i18n: I18n,
 ) -> None:
-    await _knock(
-        message, user, registration, settings, sender, i18n, invite=(command.args or "").strip()
-    )
+    await _knock(message, user, registration, invite=(command.args or "").strip())
 
 
 async def newcomer_message(
     message: Message,
     user: UserView,
     registration: Registrations,
-    settings: Settings,
-    sender: Sender,
-    i18n: I18n,
 ) -> None:
-    await _knock(message, user, registration, settings, sender, i18n, invite="")
+    await _knock(message, user, registration, invite="")
 
 
 async def newcomer_button(
@@ -81,9 +67,6 @@ async def _knock(
     message: Message,
     user: UserView,
     registration: Registrations,
-    settings: Settings,
-    sender: Sender,
-    i18n: I18n,
     *,
     invite: str,
 ) -> None:
@@ -96,7 +79,7 @@ async def _knock(
     elif policy == "invite":
         await _join_with_invite(message, user, registration, invite)
     else:
-        await _apply(message, user, registration, settings, sender, i18n)
+        await _apply(message, user, registration)
 
 
 async def _join_with_invite(
@@ -115,33 +98,15 @@ async def _join_with_invite(
     )
 
 
-async def _apply(
-    message: Message,
-    user: UserView,
-    registration: Registrations,
-    settings: Settings,
-    sender: Sender,
-    i18n: I18n,
-) -> None:
+async def _apply(message: Message, user: UserView, registration: Registrations) -> None:
     application = await registration.apply(user.telegram_id)
     if not application.filed:
         await message.answer(registration_texts.request_waiting())
         return
     await message.answer(registration_texts.request_sent())
+    # the admins' cards were promised with the request (core.approvals.ask_admins)
     if not application.admins:
         log.warning("registration request %s: no admin to decide it", application.request.id)
-    for admin in application.admins:
-        with (
-            i18n.use_locale(LOCALE_OF.get(admin.language, "zh_CN")),
-            reading_as(settings, admin.telegram_id),
-        ):
-            text = registration_texts.request_for_admin(application.request)
-            markup = decision_buttons(RegistrationKind.name, application.request.id)
-        delivery = await sender.send_message(
-            admin.telegram_id, text, reply_markup=markup, priority=Priority.NOTICE
-        )
-        if not delivery.sent:  # one unreachable admin must not stop the rest
-            log.warning("registration request for admin %s: %s", admin.telegram_id, delivery.reason)
 
 
 async def invite(

@@ -7,17 +7,12 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
-from aiogram.utils.i18n import I18n
 
 from bot import supplier_texts
 from bot.filters import TYPED
-from bot.keyboards.approvals import decision_buttons
-from bot.notices import tell_admins
-from bot.sender import Sender
-from core.catalogue import Catalogue, UserView
+from core.catalogue import UserView
 from core.errors import KamengError
-from core.settings import Settings
-from core.suppliers import ApplicationKind, SupplierOnboarding
+from core.suppliers import SupplierOnboarding
 
 
 class ApplyFlow(StatesGroup):
@@ -47,11 +42,7 @@ async def apply_contact(
     message: Message,
     state: FSMContext,
     user: UserView,
-    catalogue: Catalogue,
-    settings: Settings,
     onboarding: SupplierOnboarding,
-    sender: Sender,
-    i18n: I18n,
 ) -> None:
     company = str((await state.get_data()).get("company", ""))
     await state.clear()
@@ -62,17 +53,8 @@ async def apply_contact(
     except KamengError as exc:
         await message.answer(supplier_texts.refusal(exc))
         return
+    # the admins' cards were promised with the application (core.approvals.ask_admins)
     await message.answer(supplier_texts.apply_sent(view))
-    await tell_admins(
-        sender,
-        catalogue,
-        settings,
-        i18n,
-        lambda: (
-            supplier_texts.application_for_admin(view),
-            decision_buttons(ApplicationKind.name, view.id),
-        ),
-    )
 
 
 async def needs_text(message: Message) -> None:

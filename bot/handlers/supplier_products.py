@@ -15,9 +15,7 @@ from aiogram.utils.i18n import I18n
 from bot import supplier_texts
 from bot.filters import TYPED
 from bot.keyboards import supplier_menus
-from bot.keyboards.approvals import decision_buttons
 from bot.keyboards.callbacks import SupplierFormCb
-from bot.notices import tell_admins
 from bot.sender import Sender
 from bot.supplier_replies import own_sku_of
 from core.catalogue import Catalogue, UserView
@@ -32,8 +30,6 @@ from core.reviews import (
     NewProduct,
     ProductEdit,
     ProductReviews,
-    ReviewKind,
-    ReviewView,
 )
 from core.settings import Settings
 from core.suppliers import SupplierStock
@@ -181,19 +177,6 @@ async def new_provenance(message: Message, state: FSMContext) -> None:
     await state.set_state(ProductFlow.authorization)
     await message.answer(
         supplier_texts.product_ask_authorization(), reply_markup=supplier_menus.skip()
-    )
-
-
-async def _to_reviewers(
-    sender: Sender, catalogue: Catalogue, settings: Settings, i18n: I18n, view: ReviewView
-) -> None:
-    await tell_admins(
-        sender,
-        catalogue,
-        settings,
-        i18n,
-        lambda: (supplier_texts.review_card(view), decision_buttons(ReviewKind.name, view.id)),
-        attachment=view.authorization,
     )
 
 
@@ -356,8 +339,8 @@ async def _submit(
     if view is None:
         await _say(bot, chat_id, supplier_texts.product_unchanged(str(data["sku"])))
         return
+    # the reviewers' cards were promised with the submission (core.approvals.ask_admins)
     await _say(bot, chat_id, supplier_texts.product_submitted(view))
-    await _to_reviewers(sender, catalogue, settings, i18n, view)
 
 
 def _new_product(data: dict[str, Any], authorization: Authorization | None) -> NewProduct:

@@ -3,8 +3,10 @@
 The import runs in the background (an asyncio task): the handler answers at once with a
 progress message that is then *edited* (never re-sent) at most every ``PROGRESS_INTERVAL``
 seconds or every ``PROGRESS_EVERY_LINES`` lines, whichever comes first. The importer commits
-in batches, so other users' purchases go through while an upload runs. The last reply
-gives the counts, with the rejected lines (number, reason, text) as a .txt file.
+in batches, so other users' purchases go through while an upload runs. The report at the
+end gives the counts, with the rejected lines (number, reason, text) as a .txt file: it is
+sent later, on the bot's own initiative, so it goes through the one ``Sender`` (its budget
+and its retries on 429/5xx), like every message not answering an update there and then.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from aiogram.types import BufferedInputFile, Message
 
 from bot import supplier_texts
 from bot.filters import TYPED
+from bot.sender import Delivery, Priority, Sender
 from bot.supplier_replies import own_sku_of
 from core.catalogue import UserView
 from core.delivery.importer import ImportReport, RejectedLine
@@ -38,6 +41,7 @@ PROGRESS_INTERVAL = 2.0  # seconds between edits of the progress message, at mos
 PROGRESS_EVERY_LINES = 20_000  # … or sooner, once this many more lines were read
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 
+REPORT = Priority.NOTICE
 _running: set[asyncio.Task[None]] = set()  # strong references, so no upload is collected
 
 
@@ -61,18 +65,28 @@ async def upload_start(
 
 
 async def upload_pasted(
-    message: Message, state: FSMContext, user: UserView, supplier_stock: SupplierStock, bot: Bot
+    message: Message,
+    state: FSMContext,
+    user: UserView,
+    supplier_stock: SupplierStock,
+    bot: Bot,
+    sender: Sender,
 ) -> None:
     text = message.text or ""
 
     async def source() -> Iterable[SourceLine]:
         return read_text(text)
 
-    await _start(message, state, user, supplier_stock, bot, source)
+    await _start(message, state, user, supplier_stock, bot, sender, source)
 
 
 async def upload_file(
-    message: Message, state: FSMContext, user: UserView, supplier_stock: SupplierStock, bot: Bot
+    message: Message,
+    state: FSMContext,
+    user: UserView,
+    supplier_stock: SupplierStock,
+    bot: Bot,
+    sender: Sender,
 ) -> None:
     document = message.document
     assert document is not None
@@ -86,7 +100,7 @@ async def upload_file(
         await bot.download(document.file_id, destination=data)
         return read_bytes(data.getvalue())
 
-    await _start(message, state, user, supplier_stock, bot, source)
+    await _start(message, state, user, supplier_stock, bot, sender, source)
 
 
 async def _start(
@@ -95,6 +109,7 @@ async def _start(
     user: UserView,
     supplier_stock: SupplierStock,
     bot: Bot,
+    sender: Sender,
     source: Callable[[], Awaitable[Iterable[SourceLine]]],
 ) -> None:
     sku_code = str((await state.get_data())["sku"])
@@ -104,7 +119,9 @@ async def _start(
     progress = UploadProgress(bot, message.chat.id, shown.message_id, sku_code)
     # The task copies this handler's context (the reader's language included).
     task = asyncio.create_task(
-        _upload(supplier_stock, bot, message.chat.id, user.telegram_id, sku_code, source, progress)
+        _upload(
+            supplier_stock, sender, message.chat.id, user.telegram_id, sku_code, source, progress
+        )
     )
     _running.add(task)
     task.add_done_callback(_running.discard)
@@ -112,7 +129,7 @@ async def _start(
 
 async def _upload(
     supplier_stock: SupplierStock,
-    bot: Bot,
+    sender: Sender,
     chat_id: int,
     telegram_id: int,
     sku_code: str,
@@ -137,16 +154,18 @@ async def _upload(
             log.error("upload to %s failed: %s (ref %s)", sku_code, type(exc).__name__, reference)
             text = supplier_texts.upload_failed(reference)
         await progress.close(None)
-        await _send(bot.send_message(chat_id, text))
+        _log(await sender.send_message(chat_id, text, priority=REPORT))
         return
     await progress.close(supplier_texts.upload_finished_progress(sku_code, report))
-    await _send(bot.send_message(chat_id, supplier_texts.upload_report(report)))
+    _log(await sender.send_message(chat_id, supplier_texts.upload_report(report), priority=REPORT))
     if rejected:
-        await _send(
-            bot.send_document(
+        rejected_file = _rejected_file(report, rejected)
+        caption = supplier_texts.rejected_file_caption(len(rejected))
+        _log(
+            await sender.send(
                 chat_id,
-                _rejected_file(report, rejected),
-                caption=supplier_texts.rejected_file_caption(len(rejected)),
+                lambda: sender.bot.send_document(chat_id, rejected_file, caption=caption),
+                priority=REPORT,
             )
         )
 
@@ -158,11 +177,9 @@ def _rejected_file(report: ImportReport, rejected: list[RejectedLine]) -> Buffer
     return BufferedInputFile(body.getvalue().encode(), filename=f"rejected-{report.import_id}.txt")
 
 
-async def _send(call: Awaitable[object]) -> None:
-    try:
-        await call
-    except TelegramAPIError as exc:
-        log.warning("could not send an upload reply: %s", type(exc).__name__)
+def _log(delivery: Delivery[Message]) -> None:
+    if not delivery.sent:  # logged only: the upload itself is committed (or refused) anyway
+        log.warning("could not send an upload report: %s", type(delivery.error).__name__)
 
 
 class UploadProgress:

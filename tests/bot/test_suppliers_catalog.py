@@ -340,7 +340,8 @@ async def test_changing_an_active_product_takes_it_off_sale_until_approved_again
     card = await admin.wait_for_message(_has("Netflix Premium 1 month"), after=0)
     assert "(changed)" in card.content and "exclusive: yes" in card.content
     await admin.press("✅ Approve", message=card)
-    await sam.wait_for_message(_has("已通过审核"))
+    # the first approval (decided in the core above) is told through the outbox too
+    await sam.wait_for_message(lambda m: "已通过审核" in m.content and "Premium" in m.content)
     await ann.send_text(f"/buy {first.sku_code} 1")
     quote = await ann.wait_for_message(_has("Total: ¥52.50"))
     await ann.press("✅ Confirm", message=quote)
@@ -368,3 +369,28 @@ async def test_an_upload_finishes_when_telegram_refuses_progress_edits(
     assert "Added: 30000\nDuplicates in the file: 1\n" in report.content
     assert server.calls("editMessageText")  # it tried, was refused, and carried on
     assert await shop.catalogue.stock_count(mine.sku_code) == 30_000
+
+
+async def test_an_upload_report_sent_later_goes_through_the_sender_and_its_retries(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    """The report and its file come when the import ends, not as the answer to Sam's message:
+    the one Sender sends them, so Telegram failing once delays the file and it still arrives
+    exactly once."""
+    await make_supplier(shop, SAM)
+    await shop.catalogue.set_language(SAM, "en")
+    mine = await shop.reviews.submit(
+        SAM, NewProduct("Mine", "Steam", 10_00, 9_00, StockKind.UNIQUE, False, "own stock")
+    )
+    sam = server.user(SAM, language_code="en", started=True)
+    await sam.send_text(f"/upload {mine.sku_code}")
+    await sam.wait_for_message(_has("Send the codes"))
+    # the rejected lines' file, sent after the report (the progress message before it is the
+    # answer to Sam's message: failing every sendMessage would fail that instead)
+    server.fail("sendDocument", times=1, error_code=502, chat_id=SAM)
+    await sam.send_text("MINE-1\nMINE-2\nMINE-2\n")
+    report = await sam.wait_for_message(_has("Duplicates in the file"))
+    assert "Added: 2\nDuplicates in the file: 1\n" in report.content
+    await sam.wait_for_message(lambda m: m.document is not None)
+    assert sum("Duplicates in the file" in m.content for m in sam.messages) == 1
+    assert len([m for m in sam.messages if m.document is not None]) == 1

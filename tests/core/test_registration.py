@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
 from core.errors import Forbidden, NotRegistered
-from core.models import AuditRecord, InviteCode, Role, UserStatus
+from core.models import AuditRecord, InviteCode, OutboxMessage, Role, User, UserStatus
 from core.platform import Platform
 from core.registration import InvalidInvite
 from core.settings import Settings
@@ -20,6 +21,18 @@ ADMIN_TID = 42
 
 async def _admin(platform: Platform, telegram_id: int = ADMIN_TID) -> None:
     await platform.catalogue.grant_role(telegram_id, Role.ADMIN, actor=ADMIN)
+
+
+async def _notices(platform: Platform, kind: str) -> list[tuple[int, int]]:
+    """Who the outbox will tell about which request."""
+    async with platform.db.reading() as session:
+        rows = await session.execute(
+            select(User.telegram_id, OutboxMessage.payload)
+            .join(User, User.id == OutboxMessage.user_id)
+            .where(OutboxMessage.kind == kind)
+            .order_by(OutboxMessage.id)
+        )
+        return [(tid, json.loads(payload)["request"]) for tid, payload in rows]
 
 
 async def _newcomer(platform: Platform, telegram_id: int) -> None:
@@ -58,8 +71,12 @@ async def test_first_decision_wins_and_a_pending_user_cannot_buy(platform: Platf
     applications = await asyncio.gather(*(platform.registration.apply(3001) for _ in range(3)))
     assert [a.filed for a in applications].count(True) == 1
     assert len({a.request.id for a in applications}) == 1
-    assert {c.telegram_id for c in applications[0].admins} == {ADMIN_TID, 43}
+    assert sorted(a.admins for a in applications) == [0, 0, 2]  # asked once, both admins
     request_id = applications[0].request.id
+    assert await _notices(platform, "approval_request") == [
+        (ADMIN_TID, request_id),
+        (43, request_id),
+    ]
 
     with pytest.raises(Forbidden):
         await platform.registration.decide(request_id, admin_telegram_id=3001, approve=True)
@@ -68,6 +85,7 @@ async def test_first_decision_wins_and_a_pending_user_cannot_buy(platform: Platf
         platform.registration.decide(request_id, admin_telegram_id=43, approve=False),
     )
     assert [d.already_decided for d in decisions].count(False) == 1
+    assert await _notices(platform, "approval_decided") == [(3001, request_id)]  # told once
     winner = next(d for d in decisions if not d.already_decided)
     user = await platform.catalogue.user(3001)
     expected = UserStatus.ACTIVE if winner.request.status == "approved" else UserStatus.REJECTED

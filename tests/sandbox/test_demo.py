@@ -242,10 +242,11 @@ async def test_past_notices_were_delivered_and_only_todays_withdrawal_notice_wai
     visited: Platform,
 ) -> None:
     stats = await visited.outbox.stats()
-    # the supplier's withdrawal notice to the admin, today's top-up task to the supplier,
-    # the featured auction's result to its two bidders, and the sale notice of today's
-    # Dujiao-Next shop order (sandbox/demo_dujiao.py)
-    assert (stats.pending, stats.failing) == (5, 0)
+    # the supplier's withdrawal notice to the admin, the cards of today's top-up request and
+    # product review to the admin, today's top-up task to the supplier, the featured
+    # auction's result to its two bidders, and the sale notice of today's Dujiao-Next shop
+    # order (sandbox/demo_dujiao.py)
+    assert (stats.pending, stats.failing) == (7, 0)
 
 
 async def test_a_mobile_top_up_waits_for_the_supplier_and_one_was_delivered(
