@@ -108,9 +108,29 @@ def search_regex_pattern(regex: str | None) -> str | None:
             return _UNUSABLE
         flags = "".join(f"(?{f})" for f in "ims" if f in given)
     if regex.startswith("^") and regex.endswith("$") and not regex.endswith("\\$"):
-        if "|" not in regex:
-            return flags + regex[1:-1]
+        body = regex[1:-1]
+        if not _alternates_at_top(body):  # ``^a|b$`` is ``^a`` or ``b$``: not anchored whole
+            return flags + body
     return f"{flags}.*?(?:{regex}).*"
+
+
+def _alternates_at_top(regex: str) -> bool:
+    """A ``|`` outside any group, class or escape."""
+    depth, in_class, escaped = 0, False, False
+    for char in regex:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            return True
+    return False
 
 
 def upstream_fields(stored: str | None) -> tuple[AccountField, ...]:

@@ -87,6 +87,8 @@ def test_a_pattern_we_cannot_run_safely_accepts_any_value(pattern: str) -> None:
         # matched anywhere there: a value containing it is accepted there too
         ("[0-9]{3}", ".*?(?:[0-9]{3}).*", ["a123b", "123"], ["12a"]),
         ("^a|b$", ".*?(?:^a|b$).*", ["ax", "xb"], ["xa"]),
+        ("^(?:asia|eu)$", "(?:asia|eu)", ["asia", "eu"], ["asiax"]),
+        (r"^[|(]\|$", r"[|(]\|", ["||", "(|"], ["|"]),
         # a JavaScript literal with flags
         ("/^abc$/i", "(?i)abc", ["ABC", "abc"], ["abcd"]),
         ("/^x$/gu", "x", ["x"], ["y"]),
