@@ -275,7 +275,9 @@ class Dujiao:
                             "key": f.name,
                             "type": "text",
                             "required": True,
-                            "pattern": f.pattern,
+                            # Dujiao-Next's ``regex`` is matched anywhere in the
+                            # value: anchored, it is our whole-value pattern
+                            "regex": f"^(?:{f.pattern})$",
                             "label": {"zh-CN": f.label_zh, "en": f.label_en},
                         }
                         for f in fields_from_json(fields)

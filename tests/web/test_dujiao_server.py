@@ -15,6 +15,7 @@ from aiohttp import web
 
 from core.checks import check_ledger
 from core.db import Database
+from core.decisions.fulfilment import AccountField
 from core.dujiao_server import DujiaoCredentials
 from core.errors import UpstreamCallbackRefused, UpstreamError
 from core.platform import Platform, build_platform
@@ -129,7 +130,9 @@ async def test_products_and_balance_at_the_resellers_prices(platform: Platform, 
     steam, mobile = products["STEAM-100 card"], products["MOBILE-50 top-up"]
     assert (steam.cost, steam.face_value, steam.stock, steam.selling) == (92_00, 100_00, 3, True)
     assert steam.kind == "codes" and steam.account_fields == ()
-    assert mobile.kind == "direct" and mobile.account_fields == ("phone",)
+    assert mobile.kind == "direct"  # its field as described here: labels, an anchored regex
+    phone = AccountField("phone", r"(?:1[3-9]\d{9})", "Phone number", "手机号")
+    assert mobile.account_fields == (phone,)
     assert mobile.cost == 49_50
     assert await shop.adapter.balance() == 500_00
 
