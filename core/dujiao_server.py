@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, fulfilment, outbox
@@ -39,8 +39,9 @@ from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database
+from core.decisions.account_fields import upstream_fields
 from core.decisions.callbacks import accepted_dujiao
-from core.decisions.fulfilment import fields_from_json
+from core.decisions.fulfilment import AccountField, fields_from_json
 from core.errors import (
     CallbackUrlRefused,
     InvalidInput,
@@ -56,6 +57,7 @@ from core.models import (
     DujiaoOrder,
     OrderStatus,
     Sku,
+    UpstreamSku,
     User,
     UserStatus,
 )
@@ -117,6 +119,12 @@ class DujiaoCaller:
 class PlacedOrder:
     receipt: Receipt
     order_no: str
+
+
+def _direct_fields(own: str | None, upstream: str | None) -> tuple[AccountField, ...] | None:
+    if own is not None:
+        return fields_from_json(own)
+    return upstream_fields(upstream) if upstream is not None else None
 
 
 class Dujiao:
@@ -265,11 +273,25 @@ class Dujiao:
         codes = [line.code for line in listed.lines]
         async with self._db.reading() as session:
             rows = await session.execute(
-                select(Sku.code, Sku.id, Sku.face_value, Sku.category_id, DirectSku.fields)
+                select(
+                    Sku.code,
+                    Sku.id,
+                    Sku.face_value,
+                    Sku.category_id,
+                    DirectSku.fields,
+                    UpstreamSku.account_fields,
+                )
                 .outerjoin(DirectSku, DirectSku.sku_id == Sku.id)
+                .outerjoin(
+                    UpstreamSku, and_(UpstreamSku.sku_id == Sku.id, UpstreamSku.kind == "direct")
+                )
                 .where(Sku.code.in_(codes))
             )
-            extra = {code: (sku_id, face, cat, fields) for code, sku_id, face, cat, fields in rows}
+            # a direct SKU's fields: its own, or its upstream's as synced (as ``direct_spec``)
+            extra = {
+                code: (sku_id, face, cat, _direct_fields(own, upstream))
+                for code, sku_id, face, cat, own, upstream in rows
+            }
         items = []
         for line in listed.lines:
             sku_id, face_value, category_id, fields = extra[line.code]
@@ -283,10 +305,12 @@ class Dujiao:
                             "key": f.name,
                             "type": "text",
                             "required": True,
-                            "pattern": f.pattern,
+                            # Dujiao-Next's ``regex`` is matched anywhere in the
+                            # value: anchored, it is our whole-value pattern
+                            "regex": f"^(?:{f.pattern})$",
                             "label": {"zh-CN": f.label_zh, "en": f.label_en},
                         }
-                        for f in fields_from_json(fields)
+                        for f in fields or ()
                     ]
                 }
                 if direct

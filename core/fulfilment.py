@@ -31,6 +31,7 @@ from core import audit, leases, order_callbacks, outbox
 from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.db import Database
+from core.decisions.account_fields import upstream_fields
 from core.decisions.fulfilment import (
     OPEN,
     AccountField,
@@ -42,7 +43,6 @@ from core.decisions.fulfilment import (
     fields_from_json,
     fields_key,
     next_state,
-    upstream_fields,
 )
 from core.decisions.refund import ChargedLine
 from core.decisions.refusal import Refusal
@@ -439,7 +439,7 @@ class Fulfilments:
 
     async def direct_spec(self, sku_code: str) -> DirectSpec | None:
         """The fields a direct SKU asks for (``None``: not a direct SKU): its own, or an
-        upstream's direct product's (by name, checked there when ordered)."""
+        upstream's direct product's (as synced; checked again there when ordered)."""
         code = sku_code.strip().upper()
         async with self._db.reading() as session:
             row = (

@@ -1146,7 +1146,9 @@ class UpstreamSku(Base):
     stock: Mapped[int | None] = mapped_column(Integer)
     selling: Mapped[bool] = mapped_column(Boolean, default=True)
     kind: Mapped[str] = mapped_column(String(8), default="codes")  # codes / direct
-    account_fields: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of names
+    #: JSON list of field descriptions (``AccountField.as_json``); rows synced before the
+    #: upstream's labels were kept hold a list of names (``upstream_fields`` reads both)
+    account_fields: Mapped[str] = mapped_column(Text, default="[]")
     #: why the sync suspended its SKU (gone, not_selling, face_below_cost, zero); NULL when
     #: the sync did not: only a SKU the sync suspended is resumed by it
     suspended_reason: Mapped[str | None] = mapped_column(String(24))

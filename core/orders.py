@@ -34,13 +34,8 @@ from core.catalogue import load_user
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database, Driver, Prepared
-from core.decisions.fulfilment import (
-    OPEN,
-    CheckedAccount,
-    fields_to_json,
-    stock_unit,
-    upstream_fields,
-)
+from core.decisions.account_fields import upstream_fields
+from core.decisions.fulfilment import OPEN, CheckedAccount, fields_to_json, stock_unit
 from core.decisions.refund import (
     ChargedLine,
     RefundContext,
@@ -782,7 +777,7 @@ class Shop:
         fields_json = ctx.direct_fields  # what the account is saved under, for next time
         if ctx.direct_fields is not None:
             checked = checked_account(ctx.direct_fields, account)
-        else:  # an upstream's product: the fields it names (their values checked there)
+        else:  # an upstream's product: the fields it describes (checked there again too)
             names = await session.scalar(
                 select(UpstreamSku.account_fields).where(
                     UpstreamSku.id == ctx.upstream_sku_id, UpstreamSku.kind == "direct"

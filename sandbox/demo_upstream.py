@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.decisions.fulfilment import make_field
 from core.platform import Platform
 from core.upstreams.service import NewUpstream, SyncReport
 from sandbox.demo_categories import GAMES
@@ -25,6 +26,12 @@ class DemoUpstream:
     secret: str = SECRET
 
 
+#: the demo's direct top-up asks for the ids a Mobile Legends top-up needs, described as a
+#: Dujiao-Next upstream describes its form fields
+GAME_USER_ID = make_field("user_id", r"[0-9]{5,12}", "Game user ID", "游戏用户ID")
+ZONE_ID = make_field("zone_id", r"[0-9]{1,6}", "Server (zone) ID", "区服ID")
+
+
 def demo_catalogue() -> Catalogue:
     catalogue = Catalogue(balance=50_000_00)
     catalogue.add(FakeProduct(101, "Google Play 100", cost=93_00, face_value=100_00, stock=120))
@@ -35,7 +42,7 @@ def demo_catalogue() -> Catalogue:
     catalogue.add(
         FakeProduct(
             104, "Mobile Legends 86 diamonds", cost=18_40, face_value=20_00, stock=None,
-            direct_fields=("user_id", "zone_id"),
+            direct_fields=(GAME_USER_ID, ZONE_ID),
         )
     )  # fmt: skip
     return catalogue

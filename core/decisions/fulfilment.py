@@ -109,18 +109,6 @@ def fields_to_json(fields: Sequence[AccountField]) -> str:
     return json.dumps([field.as_json() for field in fields], ensure_ascii=False)
 
 
-#: an upstream names its fields only: any value of at most ``MAX_VALUE`` characters, which the
-#: upstream itself checks when the order is placed there
-UPSTREAM_FIELD_PATTERN = r"\S.*"
-
-
-def upstream_fields(names_json: str) -> tuple[AccountField, ...]:
-    """An upstream direct product's fields (a JSON list of names, as synced) as the fields a
-    local direct SKU asks for: each labelled with its own name in both languages."""
-    names = [str(name) for name in json.loads(names_json or "[]")]
-    return tuple(AccountField(name, UPSTREAM_FIELD_PATTERN, name, name) for name in names)
-
-
 def fields_key(fields: Sequence[AccountField]) -> str:
     """What saved accounts are filed under: the field names, sorted."""
     return ",".join(sorted(field.name for field in fields))

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from core.decisions.fulfilment import AccountField
+
 
 class ProductKind(enum.StrEnum):
     CODES = "codes"  # the upstream delivers codes (卡密)
@@ -31,7 +33,7 @@ class UpstreamProduct:
     stock: int | None  # None: unlimited
     selling: bool
     kind: ProductKind = ProductKind.CODES
-    account_fields: tuple[str, ...] = ()  # direct top-up: what the buyer must name
+    account_fields: tuple[AccountField, ...] = ()  # direct top-up: what the buyer must name
     category: str | None = None
 
 

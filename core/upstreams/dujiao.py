@@ -17,11 +17,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from core.clock import Clock
+from core.decisions.account_fields import search_regex_pattern
+from core.decisions.fulfilment import AccountField
 from core.errors import UpstreamCallbackRefused, UpstreamError
 from core.money import parse_amount
 from core.upstreams.adapter import (
@@ -33,6 +36,7 @@ from core.upstreams.adapter import (
     UpstreamOrder,
     UpstreamProduct,
 )
+from core.upstreams.fields import upstream_field
 
 PROTOCOL = "dujiao"
 PREFIX = "/api/v1/upstream"
@@ -115,12 +119,54 @@ def _fen(value: Any) -> int:
         raise UpstreamError(upstream=PROTOCOL, reason="unreadable amount") from None
 
 
-def _form_fields(schema: Any) -> tuple[str, ...]:
+def _locale(label: Any, language: str) -> str | None:
+    """A label in ``language`` (``en``/``zh``): Dujiao-Next's labels are locale maps
+    (``{"zh-CN": …, "en-US": …}``); a plain string counts as Chinese if it is not ASCII."""
+    if isinstance(label, str):
+        return label if label.isascii() == (language == "en") else None
+    if not isinstance(label, dict):
+        return None
+    exact = ("en", "en-US") if language == "en" else ("zh-CN", "zh", "zh-Hans")
+    found = [label.get(k) for k in exact] + [
+        v for k, v in label.items() if str(k).lower().startswith(language)
+    ]
+    return next((str(v) for v in found if isinstance(v, str) and v.strip()), None)
+
+
+#: a form field's ``type`` → the pattern it implies, when it gives no ``regex`` (Dujiao-Next
+#: checks a phone's and an email's shape itself)
+_TYPE_PATTERNS = {
+    "phone": r"\+?[0-9\-()\s]{6,20}",
+    "email": r"[^@\s]+@[^@\s]+\.[^@\s]+",
+    "number": r"-?[0-9]+(?:\.[0-9]+)?",
+}
+
+
+def _type_pattern(field: dict[str, Any]) -> str | None:
+    options = field.get("options")
+    if field.get("type") in ("select", "radio") and isinstance(options, list) and options:
+        return "(?:" + "|".join(re.escape(str(o)) for o in options) + ")"
+    return _TYPE_PATTERNS.get(str(field.get("type")))
+
+
+def _form_fields(schema: Any) -> tuple[AccountField, ...]:
+    """``manual_form_schema.fields``: each ``key`` with its ``label``, and its ``regex``
+    (matched anywhere in the value there) or what its ``type`` implies."""
     fields = schema.get("fields") if isinstance(schema, dict) else None
     if not isinstance(fields, list):
         return ()
-    names = (f.get("key") or f.get("name") for f in fields if isinstance(f, dict))
-    return tuple(str(n) for n in names if n)
+    out = []
+    for field in fields:
+        name = (field.get("key") or field.get("name")) if isinstance(field, dict) else None
+        if not name:
+            continue
+        regex = field.get("regex") if isinstance(field.get("regex"), str) else None
+        pattern = search_regex_pattern(regex) or _type_pattern(field)
+        label = field.get("label")
+        out.append(
+            upstream_field(PROTOCOL, str(name), _locale(label, "en"), _locale(label, "zh"), pattern)
+        )
+    return tuple(out)
 
 
 def products_of(

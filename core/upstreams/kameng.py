@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from core.decisions.fulfilment import AccountField
 from core.errors import UpstreamCallbackRefused, UpstreamError
 from core.upstreams.adapter import (
     AccountRef,
@@ -27,6 +28,7 @@ from core.upstreams.adapter import (
     UpstreamOrder,
     UpstreamProduct,
 )
+from core.upstreams.fields import upstream_field
 
 PROTOCOL = "kameng"
 PAGE = 100
@@ -93,9 +95,23 @@ def _charged(
     return int(body["total"]) - int(body["unit_price"]) * refunded
 
 
-def _field_names(card: dict[str, Any]) -> tuple[str, ...]:
-    fields = card.get("account_fields") or []
-    return tuple(str(f["name"]) for f in fields if isinstance(f, dict) and f.get("name"))
+def _fields(card: dict[str, Any]) -> tuple[AccountField, ...]:
+    """A Kameng describes each field as we do (``AccountField.as_json``)."""
+    fields = [f for f in card.get("account_fields") or [] if isinstance(f, dict) and f.get("name")]
+    return tuple(
+        upstream_field(
+            PROTOCOL,
+            str(f["name"]),
+            _str(f.get("label_en")),
+            _str(f.get("label_zh")),
+            _str(f.get("pattern")),
+        )
+        for f in fields
+    )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class KamengAdapter:
@@ -155,7 +171,7 @@ class KamengAdapter:
                         kind=ProductKind.DIRECT
                         if card.get("kind") == "direct"
                         else ProductKind.CODES,
-                        account_fields=_field_names(card),
+                        account_fields=_fields(card),
                         category=str(card.get("category") or "") or None,
                     )
                 )

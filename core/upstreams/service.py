@@ -9,7 +9,6 @@ outbox notice); the next sync that works logs ``recovered`` and tells them once 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from core.catalogue import shelf_category
 from core.clock import Clock, as_utc
 from core.crypto import CodeCipher
 from core.db import Database
+from core.decisions.account_fields import upstream_fields
+from core.decisions.fulfilment import AccountField, fields_to_json
 from core.errors import InvalidInput, NotFound, UnknownProtocol, UpstreamError
 from core.jobs import JobContext, NewJob, add_jobs
 from core.ledger import open_account
@@ -167,7 +168,7 @@ class UpstreamListing:
     stock: int | None  # None: unlimited
     selling: bool
     kind: ProductKind
-    account_fields: tuple[str, ...]
+    account_fields: tuple[AccountField, ...]
 
 
 async def load_listing(session: AsyncSession, sku_id: int) -> UpstreamListing | None:
@@ -190,7 +191,7 @@ async def load_listing(session: AsyncSession, sku_id: int) -> UpstreamListing | 
         stock=listing.stock,
         selling=listing.selling,
         kind=ProductKind(listing.kind),
-        account_fields=tuple(json.loads(listing.account_fields)),
+        account_fields=upstream_fields(listing.account_fields),
     )
 
 
@@ -632,7 +633,7 @@ class Upstreams:
                 row.stock = product.stock
                 row.selling = product.selling
                 row.kind = product.kind.value
-                row.account_fields = json.dumps(list(product.account_fields))
+                row.account_fields = fields_to_json(product.account_fields)
                 row.synced_at = now
             for ref, row in mapped.items():
                 if ref in seen:

@@ -9,7 +9,16 @@ from typing import Self
 
 from aiohttp import web
 
+from core.decisions.fulfilment import AccountField
 from sandbox.local_http import start_app
+
+#: a direct top-up's field: described (labels, pattern), or a bare name, which each fake
+#: sends the way an upstream that describes nothing would
+FakeField = AccountField | str
+
+
+def field_name(f: FakeField) -> str:
+    return f if isinstance(f, str) else f.name
 
 
 class Mode(enum.StrEnum):
@@ -32,7 +41,7 @@ class FakeProduct:
     stock: int | None = 100  # None: unlimited
     selling: bool = True
     category: str = "Games"
-    direct_fields: tuple[str, ...] = ()  # a direct top-up's account fields
+    direct_fields: tuple[FakeField, ...] = ()  # a direct top-up's account fields
 
 
 @dataclass

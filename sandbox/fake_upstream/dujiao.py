@@ -20,7 +20,14 @@ import aiohttp
 from aiohttp import web
 
 from core.money import format_amount
-from sandbox.fake_upstream.base import Catalogue, FakeOrder, FakeProduct, FakeUpstream, Mode
+from sandbox.fake_upstream.base import (
+    Catalogue,
+    FakeField,
+    FakeOrder,
+    FakeProduct,
+    FakeUpstream,
+    Mode,
+)
 
 PREFIX = "/api/v1/upstream"
 WINDOW = 60
@@ -45,6 +52,22 @@ STATUS = {
     "partially_delivered": "partially_refunded",  # ended: the undelivered children refunded
     "canceled": "canceled",
 }
+
+
+def _form_field(f: FakeField) -> dict[str, Any]:
+    """One ``manual_form_schema`` field as Dujiao-Next serves it (its normalized schema:
+    ``key``, ``type``, ``required``, locale maps for ``label`` and ``placeholder``, and a
+    Go ``regex`` matched anywhere in the value, hence anchored)."""
+    if isinstance(f, str):
+        return {"key": f, "type": "text", "required": True}
+    return {
+        "key": f.name,
+        "type": "text",
+        "required": True,
+        "label": {"zh-CN": f.label_zh, "en-US": f.label_en},
+        "placeholder": {"zh-CN": f"请输入{f.label_zh}", "en-US": f"Enter your {f.label_en}"},
+        "regex": f"^{f.pattern}$",
+    }
 
 
 class FakeDujiao(FakeUpstream):
@@ -126,9 +149,7 @@ class FakeDujiao(FakeUpstream):
             "price_amount": price,
             "fulfillment_type": "manual" if manual else "auto",
             "manual_form_schema": (
-                {"fields": [{"key": f, "type": "text"} for f in p.direct_fields]}
-                if manual
-                else None
+                {"fields": [_form_field(f) for f in p.direct_fields]} if manual else None
             ),
             "is_active": True,  # only active products are listed; ``selling`` is the SKU's
             "category_id": self._category_ids()[p.category],

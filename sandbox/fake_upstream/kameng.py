@@ -12,7 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.fake_upstream.base import Catalogue, FakeOrder, FakeProduct, FakeUpstream, Mode
+from sandbox.fake_upstream.base import (
+    Catalogue,
+    FakeOrder,
+    FakeProduct,
+    FakeUpstream,
+    Mode,
+    field_name,
+)
 
 
 def _error(status: int, code: str) -> web.Response:
@@ -110,6 +117,8 @@ class FakeKameng(FakeUpstream):
                 "kind": "direct" if p.direct_fields else "codes",
                 "account_fields": [
                     {"name": f, "pattern": ".+", "label_en": f, "label_zh": f}
+                    if isinstance(f, str)
+                    else f.as_json()
                     for f in p.direct_fields
                 ],
             }
@@ -154,7 +163,8 @@ class FakeKameng(FakeUpstream):
         product = self._find(code)
         if product is None and not replay:
             return _error(404, "not_found")
-        if product is not None and not replay and set(account) != set(product.direct_fields):
+        names = {field_name(f) for f in product.direct_fields} if product is not None else set()
+        if product is not None and not replay and set(account) != names:
             return _error(400, "invalid_account")
         taken = self.catalogue.take(ref, product.id if product else 0, quantity)
         if isinstance(taken, str):

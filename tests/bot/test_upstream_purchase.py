@@ -14,6 +14,7 @@ from core.models import OutboxMessage
 from core.platform import Platform
 from core.procurement import ref_of
 from core.upstreams.service import NewUpstream
+from sandbox.demo_upstream import demo_catalogue
 from sandbox.fake_telegram import FakeTelegramServer
 from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeProduct, Mode
 from tests.conftest import FakeClock
@@ -40,9 +41,9 @@ async def status_notices(shop: Platform) -> int:
     return int(told or 0)
 
 
-async def _ready(shop: Platform, fake: FakeDujiao) -> str:
+async def _ready(shop: Platform, fake: FakeDujiao, language: str = "en") -> str:
     await make_reseller(shop, RESELLER, balance=500_00)
-    await shop.catalogue.set_language(RESELLER, "en")
+    await shop.catalogue.set_language(RESELLER, language)
     new = NewUpstream("up", "dujiao", fake.base_url, fake.key, fake.secret, markup_bps=800)  # type: ignore[arg-type]
     await shop.upstreams.add(new, actor=ADMIN)
     await shop.upstreams.sync("up")
@@ -77,32 +78,55 @@ async def test_codes_from_the_upstream_at_once_and_a_slow_one_told_later(
     assert (await shop.shop.order(RESELLER, 2)).codes == ["FAKE-kameng-2-1"]
 
 
-async def test_an_upstream_direct_top_up_asks_for_the_fields_the_upstream_names(
-    server: FakeTelegramServer, shop: Platform, fake: FakeDujiao, clock: FakeClock
+@pytest.mark.parametrize(
+    ("language", "asks", "refused", "zone"),
+    [
+        ("en", "type the Game user ID", "Game user ID does not look right", "Server (zone) ID"),
+        ("zh-CN", "请输入游戏用户ID", "游戏用户ID格式不正确", "请输入区服ID"),
+    ],
+)
+async def test_an_upstream_direct_top_up_asks_for_the_fields_the_upstream_describes(
+    server: FakeTelegramServer,
+    shop: Platform,
+    fake: FakeDujiao,
+    clock: FakeClock,
+    language: str,
+    asks: str,
+    refused: str,
+    zone: str,
 ) -> None:
+    """The demo's Mobile Legends top-up, as its Dujiao-Next upstream describes its form: the
+    reseller is asked in his language for what each field is, and a value the upstream's
+    regex refuses is refused here, naming the field, before anything is bought."""
     fake.catalogue.products.clear()
-    fake.catalogue.add(FakeProduct(5, "MLBB 86", cost=18_40, direct_fields=("user_id", "zone")))
-    code = await _ready(shop, fake)
-    ann = server.user(RESELLER, first_name="Ann", language_code="en", started=True)
+    fake.catalogue.add(demo_catalogue().products[104])
+    code = await _ready(shop, fake, language)
+    ann = server.user(RESELLER, first_name="Ann", language_code=language[:2], started=True)
     fake.catalogue.mode = Mode.SLOW
 
     await ann.send_text(f"/buy {code} 1")
-    await ann.wait_for_message(lambda m: "type the user_id" in m.content)
+    await ann.wait_for_message(lambda m: asks in m.content)
+    await ann.send_text("abc")
+    await ann.wait_for_message(lambda m: zone in m.content)
+    await ann.send_text("2001")  # the values are checked once all are in
+    await ann.wait_for_message(lambda m: refused in m.content)
+    assert not fake.catalogue.orders
     await ann.send_text("12345678")
-    await ann.wait_for_message(lambda m: "type the zone" in m.content)
+    await ann.wait_for_message(lambda m: zone in m.content)
     await ann.send_text("2001")
-    quote = await ann.wait_for_message(lambda m: "Total:" in m.content)
-    await ann.press("✅ Confirm", message=quote)
-    await ann.wait_for_message(lambda m: "Order #1" in m.content and "topped up" in m.content)
+    quote = await ann.wait_for_message(lambda m: "12345678" in m.content and "2001" in m.content)
+    await ann.press("✅ Confirm" if language == "en" else "✅ 确认购买", message=quote)
+    await ann.wait_for_message(lambda m: "#1" in m.content)
 
     [order] = fake.catalogue.orders.values()  # placed there once
     seen = await shop.shop.order(RESELLER, 1)
     assert seen.fulfilment is not None
-    assert seen.fulfilment.account == {"user_id": "12345678", "zone": "2001"}
+    assert seen.fulfilment.account == {"user_id": "12345678", "zone_id": "2001"}
     fake.catalogue.fill(order, 1)
     clock.advance(minutes=1)
     await shop.procurement.poll_due("test")
-    await ann.wait_for_message(lambda m: "Order #1" in m.content and "✅ delivered" in m.content)
+    delivered = "✅ delivered" if language == "en" else "✅ 已到账"
+    await ann.wait_for_message(lambda m: "#1" in m.content and delivered in m.content)
 
 
 async def test_a_code_the_upstream_delivered_late_comes_first_and_the_rest_is_told_later(

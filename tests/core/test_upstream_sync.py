@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core.checks import check_ledger
+from core.decisions.account_fields import PERMISSIVE
+from core.decisions.fulfilment import AccountField, make_field
 from core.errors import InvalidInput, NotFound, UnknownProtocol
 from core.jobs import JobRunner
 from core.models import AuditRecord, OutboxMessage, Role, Sku, SkuStatus, Upstream
@@ -292,11 +294,68 @@ async def test_a_skus_listing_names_its_upstream_product(
     if isinstance(fake, FakeDujiao):  # Dujiao-Next names a direct top-up's form fields
         direct = await platform.upstreams.listing(created["5"] or "")
         assert direct is not None
-        assert (direct.kind.value, direct.account_fields) == ("direct", ("user_id", "zone"))
+        names = tuple(f.name for f in direct.account_fields)
+        assert (direct.kind.value, names) == ("direct", ("user_id", "zone"))
     await make_sku_local(platform)
     assert await platform.upstreams.listing("STEAM-100") is None
     with pytest.raises(NotFound):
         await platform.upstreams.listing("NOPE-1")
+
+
+async def _direct_listing(platform: Platform, fake: FakeUpstream, product: FakeProduct):  # type: ignore[no-untyped-def]
+    fake.catalogue.add(product)
+    await platform.upstreams.sync("dj")
+    created = {c.detail: c.sku_code for c in await platform.upstreams.changes("dj")}
+    code = created.get(str(product.id)) or created.get(f"SKU{product.id}")
+    listing = await platform.upstreams.listing(code or "")
+    assert listing is not None and listing.kind.value == "direct"
+    return listing
+
+
+async def test_a_direct_top_ups_fields_keep_what_the_upstream_says_of_them(
+    platform: Platform, fake: FakeUpstream
+) -> None:
+    """A Kameng sends each field's labels and pattern; Dujiao-Next its label (a locale map)
+    and regex: both arrive as the field a local direct SKU would ask for."""
+    await _ready(platform, fake)
+    fields = (
+        make_field("role", r"[0-9]{6,10}", "Role ID", "角色ID"),
+        make_field("realm", r"(?:asia|eu)", "Realm", "大区"),
+    )
+    listing = await _direct_listing(
+        platform, fake, FakeProduct(5, "Game", 1_00, direct_fields=fields)
+    )
+    assert listing.account_fields == fields
+
+
+async def test_an_undescribed_field_is_labelled_from_the_well_known_fields(
+    platform: Platform, fake: FakeUpstream
+) -> None:
+    await _ready(platform, fake)
+    product = FakeProduct(5, "MLBB 86", cost=18_40, direct_fields=("user_id", "zone_id", "hero"))
+    listing = await _direct_listing(platform, fake, product)
+    labels = [(f.name, f.label_en, f.label_zh) for f in listing.account_fields]
+    assert labels == [
+        ("user_id", "Game user ID", "游戏用户ID"),
+        ("zone_id", "Server (zone) ID", "区服ID"),
+        ("hero", "hero", "hero"),  # unknown: its name
+    ]
+
+
+async def test_a_pattern_that_could_hang_us_accepts_any_value_and_is_logged_once(
+    platform: Platform, fake: FakeUpstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _ready(platform, fake)
+    risky = AccountField("uid", r"([0-9]+)+", "Player ID", "玩家ID")  # nested quantifier
+    caplog.set_level(logging.WARNING, logger="kameng.upstreams")
+    listing = await _direct_listing(
+        platform, fake, FakeProduct(5, "G", 1_00, direct_fields=(risky,))
+    )
+    await platform.upstreams.sync("dj")  # the next sync says nothing more of it
+    [field] = listing.account_fields
+    assert (field.label_en, field.pattern) == ("Player ID", PERMISSIVE)
+    said = [r.getMessage() for r in caplog.records if "unusable" in r.getMessage()]
+    assert len(said) == 1 and "uid" in said[0]
 
 
 async def test_two_syncs_at_once_create_each_sku_once(

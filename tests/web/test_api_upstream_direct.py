@@ -10,6 +10,7 @@ import pytest
 
 from core.platform import Platform
 from core.upstreams.service import NewUpstream
+from sandbox.demo_upstream import GAME_USER_ID, ZONE_ID, demo_catalogue
 from sandbox.fake_upstream import Catalogue, FakeKameng, FakeProduct, Mode
 from tests.factories import ADMIN, make_reseller
 from tests.web.conftest import Api
@@ -56,3 +57,45 @@ async def test_an_upstream_direct_product_over_the_api(
     assert bought["status"] == "fulfilling" and bought["fulfilment"]["account"] == account
     [order] = fake.catalogue.orders.values()
     assert order.account == account
+
+
+async def test_a_value_the_upstreams_pattern_refuses_is_refused_here_naming_the_field(
+    api: Api, platform: Platform
+) -> None:
+    """The upstream describes its fields (the demo's Mobile Legends top-up): the card shows
+    the labels and patterns, and "abc" as the game user id is a 400 naming the field and
+    its labels, before anything is bought there."""
+    catalogue = Catalogue()
+    catalogue.add(demo_catalogue().products[104])
+    async with FakeKameng(catalogue) as fake:
+        await make_reseller(platform, RESELLER, balance=100_00)
+        key = (await platform.api_keys.issue(RESELLER, actor=ADMIN)).token
+        new = NewUpstream("up", "kameng", fake.base_url, fake.key, "", markup_bps=800)  # type: ignore[arg-type]
+        await platform.upstreams.add(new, actor=ADMIN)
+        await platform.upstreams.sync("up")
+        [line] = (await platform.storefront.skus(RESELLER, limit=10)).lines
+
+        status, card, _ = await api.get(f"/api/v1/skus/{line.code}", key=key)
+        assert status == 200
+        assert card["account_fields"] == [GAME_USER_ID.as_json(), ZONE_ID.as_json()]
+
+        bad = {"sku": line.code, "quantity": 1, "account": {"user_id": "abc", "zone_id": "2001"}}
+        status, refused, _ = await api.post(
+            "/api/v1/orders", key=key, json=bad, headers={"Idempotency-Key": "o-1"}
+        )
+        assert status == 400 and refused["error"]["code"] == "invalid_account", refused
+        details = refused["error"]["details"]
+        assert (details["field"], details["reason"]) == ("user_id", "pattern")
+        assert not catalogue.orders
+
+        good = {
+            "sku": line.code,
+            "quantity": 1,
+            "account": {"user_id": "12345678", "zone_id": "2001"},
+        }
+        status, bought, _ = await api.post(
+            "/api/v1/orders", key=key, json=good, headers={"Idempotency-Key": "o-2"}
+        )
+        assert status == 201, bought
+        [order] = catalogue.orders.values()
+        assert order.account == {"user_id": "12345678", "zone_id": "2001"}

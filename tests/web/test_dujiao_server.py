@@ -16,6 +16,7 @@ from aiohttp import web
 
 from core.checks import check_ledger
 from core.db import Database
+from core.decisions.fulfilment import AccountField
 from core.dujiao_server import DujiaoCredentials, order_body
 from core.errors import UpstreamCallbackRefused, UpstreamError
 from core.models import OrderStatus
@@ -25,6 +26,9 @@ from core.settings import Settings
 from core.upstreams.adapter import AccountRef, Credentials, OrderState, UpstreamOrder
 from core.upstreams.dujiao import CALLBACK_PATH, DujiaoAdapter, order_of, signed_headers
 from core.upstreams.http import UrllibClient
+from core.upstreams.service import NewUpstream
+from sandbox.demo_upstream import GAME_USER_ID, ZONE_ID, demo_catalogue
+from sandbox.fake_upstream import Catalogue, FakeKameng
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, SUPPLIER_TID, make_direct_sku, make_reseller, make_sku
 from tests.web.conftest import GENEROUS
@@ -120,6 +124,29 @@ async def shop(platform: Platform, server: ApiServer, clock: FakeClock) -> Async
     await runner.cleanup()
 
 
+async def test_an_upstreams_direct_top_up_is_resold_with_its_form(
+    platform: Platform, shop: Shop
+) -> None:
+    """A Dujiao-Next downstream sees our upstream's direct top-up as a manual product whose
+    form is the upstream's fields, as our own bot and API ask for them."""
+    catalogue = Catalogue()
+    catalogue.add(demo_catalogue().products[104])
+    async with FakeKameng(catalogue) as fake:
+        new = NewUpstream("up", "kameng", fake.base_url, fake.key, "", markup_bps=800)  # type: ignore[arg-type]
+        await platform.upstreams.add(new, actor=ADMIN)
+        await platform.upstreams.sync("up")
+        [mobile] = await shop.adapter.products()
+    assert mobile.kind == "direct"
+    assert [(f.name, f.label_en, f.label_zh) for f in mobile.account_fields] == [
+        ("user_id", "Game user ID", "游戏用户ID"),
+        ("zone_id", "Server (zone) ID", "区服ID"),
+    ]
+    assert [f.pattern for f in mobile.account_fields] == [
+        f"(?:{GAME_USER_ID.pattern})",
+        f"(?:{ZONE_ID.pattern})",
+    ]
+
+
 async def _balance(platform: Platform) -> int:
     return (await platform.balances.balance(RESELLER)).balance
 
@@ -132,7 +159,9 @@ async def test_products_and_balance_at_the_resellers_prices(platform: Platform, 
     steam, mobile = products["STEAM-100 card"], products["MOBILE-50 top-up"]
     assert (steam.cost, steam.face_value, steam.stock, steam.selling) == (92_00, 100_00, 3, True)
     assert steam.kind == "codes" and steam.account_fields == ()
-    assert mobile.kind == "direct" and mobile.account_fields == ("phone",)
+    assert mobile.kind == "direct"  # its field as described here: labels, an anchored regex
+    phone = AccountField("phone", r"(?:1[3-9]\d{9})", "Phone number", "手机号")
+    assert mobile.account_fields == (phone,)
     assert mobile.cost == 49_50
     assert await shop.adapter.balance() == 500_00
 
