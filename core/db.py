@@ -59,7 +59,7 @@ from core.writer_lock import WriterLock, lock_path
 log = logging.getLogger("kameng.db")
 
 _READ_ONLY = "kameng_read_only"
-_PERIOD = "kameng_period"  # a pooled connection's info: the discard period it was opened in
+_PERIOD = "kameng_period"  # a pooled connection's info: the discard period it opened in
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 DRAIN_SECONDS = 5.0  # after a storage fault, the longest wait for connections in use
 # Page cache per connection (KiB): big enough that inserting into the codes' fingerprint
@@ -273,8 +273,10 @@ class Database:
         use, and close one opened before the last discard when it comes back."""
         pool_events = self.engine.sync_engine
 
-        @event.listens_for(pool_events, "connect")
-        def _opened(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        @event.listens_for(pool_events, "do_connect")
+        def _opening(_dialect: Any, record: ConnectionPoolEntry, *_: Any) -> None:
+            # stamped before the connection opens (not in "connect", after it): one whose
+            # opening straddles a discard belongs to the old pool and must count as old
             record.info[_PERIOD] = self._period
 
         @event.listens_for(pool_events, "checkout")
