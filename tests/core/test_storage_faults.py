@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.util import await_
 
 from core.db import Database
 from core.errors import StorageUnavailable
@@ -28,10 +29,8 @@ def read_only_disk() -> sqlite3.OperationalError:
     return error
 
 
-async def test_a_connection_in_use_during_a_fault_closes_when_it_comes_back(
-    db: Database,
-) -> None:
-    await db.dispose()  # from here on every connection is seen opening and closing
+def watch_open_connections(db: Database) -> set[Any]:
+    """The DBAPI connections of ``db`` open from now on, kept up to date by pool events."""
     open_connections: set[Any] = set()
     pool_events = db.engine.sync_engine
 
@@ -44,6 +43,21 @@ async def test_a_connection_in_use_during_a_fault_closes_when_it_comes_back(
     event.listen(pool_events, "connect", opened)
     event.listen(pool_events, "close", closed)
     event.listen(pool_events, "close_detached", closed)
+    return open_connections
+
+
+async def storage_fault_in_a_write(db: Database) -> None:
+    with pytest.raises(StorageUnavailable):
+        async with db.transaction() as session:
+            await session.execute(select(1))
+            raise read_only_disk()
+
+
+async def test_a_connection_in_use_during_a_fault_closes_when_it_comes_back(
+    db: Database,
+) -> None:
+    await db.dispose()  # from here on every connection is seen opening and closing
+    open_connections = watch_open_connections(db)
 
     reading, done_reading = asyncio.Event(), asyncio.Event()
 
@@ -55,10 +69,7 @@ async def test_a_connection_in_use_during_a_fault_closes_when_it_comes_back(
 
     reader = asyncio.create_task(long_read())
     await reading.wait()
-    with pytest.raises(StorageUnavailable):
-        async with db.transaction() as session:
-            await session.execute(select(1))
-            raise read_only_disk()
+    await storage_fault_in_a_write(db)
     assert len(open_connections) == 1  # the reader's: still in use
     done_reading.set()
     await reader
@@ -67,3 +78,31 @@ async def test_a_connection_in_use_during_a_fault_closes_when_it_comes_back(
     async with db.transaction() as session:  # and the next unit of work connects afresh
         assert await session.scalar(select(1)) == 1
     assert len(open_connections) == 1
+
+
+async def test_a_connection_opening_during_a_fault_closes_when_it_comes_back(
+    db: Database,
+) -> None:
+    """It began opening in the pool the fault discards and finished after: it is of the
+    failed period, though it opened since."""
+    await db.dispose()
+    open_connections = watch_open_connections(db)
+    opening, opened = asyncio.Event(), asyncio.Event()
+
+    def slow_to_open(*_: Any) -> None:  # the first connection waits halfway
+        if not opening.is_set():
+            opening.set()
+            await_(opened.wait())
+
+    event.listen(db.engine.sync_engine, "do_connect", slow_to_open)
+
+    async def read() -> None:
+        async with db.reading() as session:
+            await session.execute(select(1))
+
+    reader = asyncio.create_task(read())
+    await opening.wait()
+    await storage_fault_in_a_write(db)  # on a connection of its own
+    opened.set()
+    await reader
+    assert open_connections == set()  # closed as it came back, not kept in the old pool
