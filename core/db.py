@@ -293,8 +293,11 @@ class Database:
 
     async def _discard_connections(self) -> None:
         """Close the idle connections now and those in use when they come back."""
-        self._period += 1
         await self.engine.dispose()
+        # only now: while dispose awaits the closing of idle connections the old pool is
+        # still the engine's, and a connection another task opens from it meanwhile must
+        # count as old (the swap to the new pool and this line run without a pause)
+        self._period += 1
 
     async def _drain_connections(self) -> None:
         """After a storage fault on SQLite: wait until every connection in use is back
