@@ -106,3 +106,29 @@ async def test_a_connection_opening_during_a_fault_closes_when_it_comes_back(
     opened.set()
     await reader
     assert open_connections == set()  # closed as it came back, not kept in the old pool
+
+
+async def test_a_connection_opened_while_the_pool_is_discarded_closes_when_it_comes_back(
+    db: Database,
+) -> None:
+    """Discarding awaits the closing of the idle connections; another request meanwhile
+    still takes its connection from the pool being discarded."""
+    await db.dispose()
+    open_connections = watch_open_connections(db)
+    async with db.reading() as session:  # one idle connection, for the discard to close
+        await session.execute(select(1))
+    closing, closed = asyncio.Event(), asyncio.Event()
+
+    def slow_to_close(*_: Any) -> None:
+        if not closing.is_set():
+            closing.set()
+            await_(closed.wait())
+
+    event.listen(db.engine.sync_engine, "close", slow_to_close)
+    fault = asyncio.create_task(storage_fault_in_a_write(db))
+    await closing.wait()
+    async with db.reading() as session:
+        await session.execute(select(1))  # from the pool being discarded
+        closed.set()
+        await fault
+    assert open_connections == set()  # closed as it came back, not kept in the old pool
