@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -40,7 +41,7 @@ from typing import Any
 
 from asyncpg.exceptions import IntegrityConstraintViolationError
 from sqlalchemy import LargeBinary, event
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -59,6 +60,7 @@ from core.writer_lock import WriterLock, lock_path
 log = logging.getLogger("kameng.db")
 
 _READ_ONLY = "kameng_read_only"
+_OPENED_READ_ONLY = "kameng_opened_read_only"  # its SQLite file was not writable then
 _PERIOD = "kameng_period"  # a pooled connection's info: the discard period it opened in
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 DRAIN_SECONDS = 5.0  # after a storage fault, the longest wait for connections in use
@@ -270,14 +272,22 @@ class Database:
 
     def _track_periods(self) -> None:
         """Pool events (they follow the engine to each new pool): count the connections in
-        use, and close one opened before the last discard when it comes back."""
+        use, and close one opened before the last discard, or opened while the SQLite file
+        was not writable, when it comes back."""
         pool_events = self.engine.sync_engine
+
+        file = make_url(self.url).database if self.is_sqlite else None
+        file = file if file and file != ":memory:" and not file.startswith("file:") else None
 
         @event.listens_for(pool_events, "do_connect")
         def _opening(_dialect: Any, record: ConnectionPoolEntry, *_: Any) -> None:
             # stamped before the connection opens (not in "connect", after it): one whose
             # opening straddles a discard belongs to the old pool and must count as old
             record.info[_PERIOD] = self._period
+            if file is not None and not os.access(file, os.W_OK):
+                # it will be read-only for life, and only a write would fail on it: kept in
+                # the pool it would still be there, answering reads, after the disk is back
+                record.info[_OPENED_READ_ONLY] = True
 
         @event.listens_for(pool_events, "checkout")
         def _out(*_: Any) -> None:
@@ -286,7 +296,9 @@ class Database:
         @event.listens_for(pool_events, "checkin")
         def _in(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
             self._checked_out -= 1
-            if dbapi_connection is not None and record.info.get(_PERIOD) != self._period:
+            if dbapi_connection is None:
+                return
+            if record.info.get(_PERIOD) != self._period or record.info.get(_OPENED_READ_ONLY):
                 # in use when the pool was discarded: its pool is an orphan that would keep
                 # it open (and SQLite's -shm read-only with it) until garbage-collected
                 record.invalidate()
