@@ -19,12 +19,19 @@ next unit of work first waits until no connection of the failed period is open: 
 shares one WAL index (``-shm``) per file among the connections of a process and keeps how
 it was first opened (read-only) while any of them is open, so under steady load a new
 connection would join the old read-only one and never recover.
+
+Discarding is ``engine.dispose()``, which closes only the idle connections: one in use
+goes back, later, to the old pool, where SQLAlchemy leaves it open until the garbage
+collector happens to reach that pool. So each discard starts a new period, and a
+connection of an earlier period is closed when it is checked in (``_track_periods``);
+otherwise a read-only connection could outlive the fault by minutes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -34,7 +41,7 @@ from typing import Any
 
 from asyncpg.exceptions import IntegrityConstraintViolationError
 from sqlalchemy import LargeBinary, event
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -42,6 +49,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.expression import Executable
 
 from core import library_internals
@@ -52,6 +60,8 @@ from core.writer_lock import WriterLock, lock_path
 log = logging.getLogger("kameng.db")
 
 _READ_ONLY = "kameng_read_only"
+_OPENED_READ_ONLY = "kameng_opened_read_only"  # its SQLite file was not writable then
+_PERIOD = "kameng_period"  # a pooled connection's info: the discard period it opened in
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 DRAIN_SECONDS = 5.0  # after a storage fault, the longest wait for connections in use
 # Page cache per connection (KiB): big enough that inserting into the codes' fingerprint
@@ -255,33 +265,63 @@ class Database:
         path = lock_path(url) if self.is_sqlite else None
         self._file_lock = WriterLock(path) if path is not None else None
         self._checked_out = 0  # connections in use, whatever pool they came from
+        self._period = 0  # bumped by each discard of the pool (_discard_connections)
         self._drain_before_next = False  # a storage fault: close every connection first
         self._last_fault: StorageFault | None = None
-        if self.is_sqlite:
-            self._count_checkouts()
+        self._track_periods()
 
-    def _count_checkouts(self) -> None:
+    def _track_periods(self) -> None:
+        """Pool events (they follow the engine to each new pool): count the connections in
+        use, and close one opened before the last discard, or opened while the SQLite file
+        was not writable, when it comes back."""
         pool_events = self.engine.sync_engine
+
+        file = make_url(self.url).database if self.is_sqlite else None
+        file = file if file and file != ":memory:" and not file.startswith("file:") else None
+
+        @event.listens_for(pool_events, "do_connect")
+        def _opening(_dialect: Any, record: ConnectionPoolEntry, *_: Any) -> None:
+            # stamped before the connection opens (not in "connect", after it): one whose
+            # opening straddles a discard belongs to the old pool and must count as old
+            record.info[_PERIOD] = self._period
+            if file is not None and not os.access(file, os.W_OK):
+                # it will be read-only for life, and only a write would fail on it: kept in
+                # the pool it would still be there, answering reads, after the disk is back
+                record.info[_OPENED_READ_ONLY] = True
 
         @event.listens_for(pool_events, "checkout")
         def _out(*_: Any) -> None:
             self._checked_out += 1
 
         @event.listens_for(pool_events, "checkin")
-        def _in(*_: Any) -> None:
+        def _in(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
             self._checked_out -= 1
+            if dbapi_connection is None:
+                return
+            if record.info.get(_PERIOD) != self._period or record.info.get(_OPENED_READ_ONLY):
+                # in use when the pool was discarded: its pool is an orphan that would keep
+                # it open (and SQLite's -shm read-only with it) until garbage-collected
+                record.invalidate()
+
+    async def _discard_connections(self) -> None:
+        """Close the idle connections now and those in use when they come back."""
+        await self.engine.dispose()
+        # only now: while dispose awaits the closing of idle connections the old pool is
+        # still the engine's, and a connection another task opens from it meanwhile must
+        # count as old (the swap to the new pool and this line run without a pause)
+        self._period += 1
 
     async def _drain_connections(self) -> None:
-        """After a storage fault on SQLite: wait until every connection in use is back (they
-        go back to a disposed pool and close), close the idle ones, then go on. Bounded: a
-        connection held longer than ``DRAIN_SECONDS`` is not waited for."""
+        """After a storage fault on SQLite: wait until every connection in use is back
+        (those of the failed period close as they come back), close the idle ones, then go
+        on. Bounded: a connection held longer than ``DRAIN_SECONDS`` is not waited for."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DRAIN_SECONDS
         # the count moves in the pool's (sync) events; polling for a moment, only after a
         # fault, is simpler than an event bound to one loop
         while self._checked_out > 0 and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.005)
-        await self.engine.dispose()  # several tasks may get here: disposing twice is harmless
+        await self._discard_connections()  # several tasks may get here: that is harmless
         self._drain_before_next = False
 
     def storage_fault(self) -> StorageFault | None:
@@ -351,7 +391,7 @@ class Database:
 
         Entered before the session, so the failed connection is back in the pool when the
         pool is disposed of: every idle connection is closed, those still in use are
-        dropped when returned, and the next unit of work connects afresh."""
+        closed when returned, and the next unit of work connects afresh."""
         if self._drain_before_next:
             await self._drain_connections()
         try:
@@ -361,7 +401,7 @@ class Database:
             if fault is None:
                 raise
             self._last_fault = StorageFault(fault, time.monotonic())
-            await self.engine.dispose()
+            await self._discard_connections()
             self._drain_before_next = self.is_sqlite
             # one line, no traceback: an operator's disk problem, not a bug
             log.warning("storage unavailable (%s): connections discarded", fault)
@@ -376,4 +416,4 @@ class Database:
             return await Driver(connection.dialect, raw.driver_connection).rows(statement, params)
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        await self._discard_connections()

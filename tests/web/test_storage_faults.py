@@ -84,13 +84,6 @@ def set_writable(directory: Path, writable: bool, *, with_directory: bool = True
         path.chmod(0o644 if writable else 0o444)
 
 
-@pytest.mark.xfail(
-    reason="regression found at the end of session 7, not fixed yet: since the Dujiao-Next "
-    "server and the payments fixes were merged, orders after the disk comes back often stay "
-    "503 read-only (passes at 73372c7 and 0326e09, fails 1 in 3 at 0d9de30, 3 in 3 at "
-    "89350b9); the closing note of session 7 names it as the next thing to fix",
-    strict=False,
-)
 async def test_orders_recover_when_the_disk_does(migrated_template: str, tmp_path: Path) -> None:
     if reason := why_privileges_cannot_drop(tmp_path):
         pytest.skip(f"cannot run the server without root's file access: {reason}")
