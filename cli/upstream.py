@@ -65,7 +65,12 @@ def upstream() -> None:
     envvar="KAMENG_UPSTREAM_SECRET",
     help="our API secret there, Dujiao-Next signs with it (or that env: not in shell history)",
 )
-@click.option("--category", default="Upstream", show_default=True, help="for its new SKUs")
+@click.option(
+    "--category",
+    required=True,
+    help="the category its new SKUs go to (resellers see it; map its own ones with"
+    " kameng upstream category)",
+)
 @click.option("--markup", "markup", default="0", help="percent over cost, e.g. 8 or 2.5%")
 @click.option("--markup-fixed", "markup_fixed", default="0", help="an amount over cost")
 @click.option("--round-to", "round_to", default="0.01", help="round prices up to this step")

@@ -17,6 +17,7 @@ def _reseller_on_upstream(run: Kameng, upstream: FakeDujiao, balance: str) -> No
         run(
             "upstream", "add", "dj", "--protocol", "dujiao", "--url", upstream.base_url,
             "--key", upstream.key, "--secret", upstream.secret, "--markup", "8",
+            "--category", "Games",
         )
     )  # fmt: skip
     ok(run("upstream", "sync", "dj"))

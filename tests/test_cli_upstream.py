@@ -36,6 +36,7 @@ def test_add_sync_show_and_a_failing_sync(kameng: Kameng, dujiao: FakeDujiao) ->
         kameng(
             "upstream", "add", "dj", "--protocol", "dujiao", "--url", dujiao.base_url,
             "--key", dujiao.key, "--secret", dujiao.secret, "--markup", "8",
+            "--category", "游戏点卡 Game cards",
         )
     )  # fmt: skip
     assert added.startswith("upstream dj added (dujiao)")
@@ -68,7 +69,17 @@ def test_add_sync_show_and_a_failing_sync(kameng: Kameng, dujiao: FakeDujiao) ->
 def test_the_secrets_may_come_from_the_environment(kameng: Kameng, dujiao: FakeDujiao) -> None:  # noqa: F811
     ok(kameng("db", "upgrade"))
     env = {"KAMENG_UPSTREAM_KEY": dujiao.key, "KAMENG_UPSTREAM_SECRET": dujiao.secret}
-    add = ("upstream", "add", "dj", "--protocol", "dujiao", "--url", dujiao.base_url)
+    add = (
+        "upstream",
+        "add",
+        "dj",
+        "--protocol",
+        "dujiao",
+        "--url",
+        dujiao.base_url,
+        "--category",
+        "Games",
+    )
     ok(kameng(*add, env=env))
     assert "2 new" in ok(kameng("upstream", "sync", "dj"))  # signed with the secret from env
 
@@ -78,9 +89,17 @@ def test_refusals_are_one_line(kameng: Kameng) -> None:  # noqa: F811
     assert refused(kameng("upstream", "sync", "nobody")) == "error: no upstream nobody"
     assert refused(kameng("upstream", "show", "nobody")) == "error: no upstream nobody"
     line = refused(
-        kameng("upstream", "add", "x", "--protocol", "kameng", "--url", "ftp://a", "--key", "k")
-    )
+        kameng(
+            "upstream", "add", "x", "--protocol", "kameng", "--url", "ftp://a", "--key", "k",
+            "--category", "Games",
+        )
+    )  # fmt: skip
     assert line.startswith("error: ")
+    # where its products go is the operator's choice, never a shelf named "Upstream"
+    unshelved = kameng(
+        "upstream", "add", "x", "--protocol", "kameng", "--url", "http://a", "--key", "k"
+    )
+    assert unshelved.exit_code != 0 and "--category" in unshelved.output
 
 
 def test_an_upstream_category_mapped_and_a_synced_sku_moved(

@@ -172,7 +172,7 @@ async def test_b_sells_as_codes_and_top_ups_what_a_stocks_and_its_supplier_fulfi
         # B adds A as an upstream and syncs, with its CLI, then serves
         added = await asyncio.to_thread(
             _kameng, b_url, tmp_path, "upstream", "add", "a", "--protocol", "kameng",
-            "--url", a.url, "--key", key_at_a, "--markup", "8",
+            "--url", a.url, "--key", key_at_a, "--markup", "8", "--category", "Games",
         )  # fmt: skip
         assert "upstream a added" in added
         await asyncio.to_thread(_kameng, b_url, tmp_path, "upstream", "sync", "a")
