@@ -8,7 +8,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
+from sandbox.instances import free_port
 from tests.cli_runner import Done, run_kameng
 from tests.conftest import TEST_SECRET
 
@@ -23,12 +23,6 @@ from tests.conftest import TEST_SECRET
 # so the interpreter under /root stays reachable) a file's mode bits hold as for anyone.
 _PERMISSION_CAPS = "-dac_override,-dac_read_search,-fowner"
 UNPRIVILEGED = ("setpriv", f"--bounding-set={_PERMISSION_CAPS}", f"--inh-caps={_PERMISSION_CAPS}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def why_privileges_cannot_drop(scratch: Path) -> str | None:

@@ -42,10 +42,10 @@ from core.upstreams.adapter import (
 )
 from core.upstreams.dujiao import CALLBACK_PATH, DujiaoAdapter
 from core.upstreams.http import UrllibClient
+from sandbox.instances import free_port
 from tests.conftest import TEST_SECRET, FakeClock
 from tests.factories import ADMIN, SUPPLIER_TID, make_direct_sku, make_reseller, make_sku
 from tests.web.conftest import GENEROUS
-from tests.web.test_cli_api import free_port
 from web.app import ApiServer
 from web.callback_sender import CallbackSender
 
