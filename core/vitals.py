@@ -14,6 +14,7 @@ from sqlalchemy import and_, func, select
 
 from core.clock import Clock
 from core.db import Database
+from core.delivery.claim import upstream_stock
 from core.models import (
     BroadcastCampaign,
     BroadcastRecipient,
@@ -74,7 +75,9 @@ async def read_vitals(db: Database, clock: Clock, *, low_stock_below: int) -> Vi
             SkuStock(code, int(count), int(threshold or low_stock_below))
             for code, count, threshold in stock_rows
         ]
-        # an upstream's SKU has no codes here: its stock is the upstream's (unlimited: none)
+        # an upstream's SKU: the upstream's stock (unlimited: none) and the codes it delivered
+        # after our deadline, sold first — counted as the storefront counts them
+        late = {s.sku: s.available for s in local}
         mirrored_rows = await session.execute(
             select(Sku.code, UpstreamSku.stock, StockAlert.threshold)
             .join(UpstreamSku, UpstreamSku.sku_id == Sku.id)
@@ -83,7 +86,10 @@ async def read_vitals(db: Database, clock: Clock, *, low_stock_below: int) -> Vi
         )
         mirrored = {
             code: None if left is None else SkuStock(code, left, int(threshold or low_stock_below))
-            for code, left, threshold in mirrored_rows
+            for code, left, threshold in (
+                (code, upstream_stock(stock, late.get(code, 0)), threshold)
+                for code, stock, threshold in mirrored_rows
+            )
         }
         stock = tuple(
             sorted(
