@@ -146,9 +146,11 @@ def upstream_fields(stored: str | None) -> tuple[AccountField, ...]:
     out = []
     for item in json.loads(stored or "[]"):
         if isinstance(item, dict):
-            keys = ("name", "pattern", "label_en", "label_zh")
-            texts = (str(item[key]) for key in keys)
-            out.append(AccountField(*texts, required=item.get("required") is not False))
+            name, pattern, label_en, label_zh = (
+                str(item[key]) for key in ("name", "pattern", "label_en", "label_zh")
+            )
+            required = item.get("required") is not False
+            out.append(AccountField(name, pattern, label_en, label_zh, required))
         else:
             out.append(describe_field(str(item), None, None, None).field)
     return tuple(out)

@@ -76,17 +76,21 @@ class AccountField:
 
 def parse_field(spec: str) -> AccountField:
     """``name:label_en:label_zh:pattern`` (the pattern last, so it may hold colons), as the
-    CLI's ``--field`` and the supplier's product flow take it."""
+    CLI's ``--field`` and the supplier's product flow take it; ``name?``: an optional field
+    (no name holds a ``?``)."""
     parts = spec.split(":", 3)
     if len(parts) != 4:
         raise InvalidInput(
             field="account_field", value=spec, reason="name:label_en:label_zh:pattern"
         )
     name, label_en, label_zh, pattern = (part.strip() for part in parts)
-    return make_field(name, pattern, label_en, label_zh)
+    required = not name.endswith("?")
+    return make_field(name.removesuffix("?"), pattern, label_en, label_zh, required)
 
 
-def make_field(name: str, pattern: str, label_en: str, label_zh: str) -> AccountField:
+def make_field(
+    name: str, pattern: str, label_en: str, label_zh: str, required: bool = True
+) -> AccountField:
     if not FIELD_NAME.fullmatch(name):
         raise InvalidInput(field="account_field", value=name)
     if not label_en or not label_zh or max(len(label_en), len(label_zh)) > LABEL_MAX:
@@ -95,7 +99,7 @@ def make_field(name: str, pattern: str, label_en: str, label_zh: str) -> Account
         re.compile(pattern)
     except re.error:
         raise InvalidInput(field="account_field_pattern", value=pattern) from None
-    return AccountField(name, pattern, label_en, label_zh)
+    return AccountField(name, pattern, label_en, label_zh, required)
 
 
 def check_fields(fields: Sequence[AccountField]) -> None:

@@ -118,6 +118,14 @@ def test_a_field_spec_that_cannot_be_used_is_refused(spec: str) -> None:
         parse_field(spec)
 
 
+def test_a_name_ending_in_a_question_mark_is_an_optional_field() -> None:
+    note = parse_field("note?:Note:备注:\\S.*")
+    assert (note.name, note.required) == ("note", False)
+    assert parse_field("note:Note:备注:\\S.*").required
+    with pytest.raises(InvalidInput):
+        parse_field("no?te:Note:备注:.+")
+
+
 def test_a_pattern_may_hold_colons() -> None:
     assert parse_field("t:Time:时间:\\d\\d:\\d\\d").pattern == "\\d\\d:\\d\\d"
 
