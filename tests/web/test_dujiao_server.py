@@ -259,6 +259,35 @@ async def test_a_top_up_ended_part_delivered_is_partially_refunded_and_final_for
     assert (await check_ledger(platform.db)).ok
 
 
+async def test_a_code_order_partly_refunded_after_the_sale_is_partially_refunded(
+    platform: Platform, shop: Shop, clock: FakeClock
+) -> None:
+    """Kameng's own "partly refunded" (an admin or after-sales gave back some units of a
+    delivered order) is Dujiao-Next's ``partially_refunded``: some delivered, the rest
+    refunded — not ``delivered``, which would claim every unit still stands."""
+    await make_sku(platform, stock=3)
+    [steam] = await shop.adapter.products()
+    bought = await shop.adapter.place_order("SHOP-5001", steam.id, 2)
+    assert bought.state is OrderState.DELIVERED and bought.upstream_id is not None
+
+    await platform.shop.refund(
+        int(bought.upstream_id), units=1, idempotency_key="r-5001", actor=ADMIN
+    )
+
+    polled = await shop.adapter.query_order("SHOP-5001", bought.upstream_id)
+    assert polled.state is OrderState.PARTIAL
+    status, body = await _raw(
+        shop,
+        "GET",
+        f"/api/v1/upstream/orders/{bought.upstream_id}",
+        now=int(clock.now().timestamp()),
+    )
+    assert status == 200 and body["status"] == "partially_refunded"
+    assert body["fulfillment"]["status"] == "delivered"  # what was handed over, still shown
+    assert await _balance(platform) == 500_00 - 92_00  # one unit back
+    assert (await check_ledger(platform.db)).ok
+
+
 def test_an_order_still_buying_the_rest_after_codes_from_stock_is_in_between() -> None:
     """Codes handed over from our late stock, the rest still bought upstream: Dujiao-Next's
     in-between ``partially_delivered`` (a client asks again), the codes so far shown."""
