@@ -147,6 +147,20 @@ async def test_an_upstreams_direct_top_up_is_resold_with_its_form(
     ]
 
 
+async def test_an_optional_field_is_served_as_not_required_and_may_be_left_out(
+    platform: Platform, shop: Shop
+) -> None:
+    fields = ("uid:Game user ID:游戏用户ID:[0-9]{5,12}", "note?:Note:备注:\\S.*")
+    await make_direct_sku(platform, "GAME-60", fields=fields)
+    [game] = await shop.adapter.products()
+    assert [(f.name, f.required) for f in game.account_fields] == [("uid", True), ("note", False)]
+
+    placed = await shop.adapter.place_order("SHOP-6001", game.id, 1, AccountRef({"uid": "123456"}))
+    assert placed.state is OrderState.PROCESSING and placed.upstream_id is not None
+    seen = await platform.fulfilments.task(SUPPLIER_TID, int(placed.upstream_id))
+    assert seen.account == {"uid": "123456"}
+
+
 async def _balance(platform: Platform) -> int:
     return (await platform.balances.balance(RESELLER)).balance
 
