@@ -1,7 +1,9 @@
 """Asking a reseller for a direct top-up's account, field by field, before the quote: where
 the buying flow (``bot/handlers/buy.py``) hands a direct SKU over and where the account flow
 (``bot/handlers/direct.py``) goes on. Each typed value is checked when the last one is in,
-by the core (``Fulfilments.quote``); a wrong one is asked again."""
+as it is typed (``check_value``, the rule the sale applies) and all again by the core when
+the last one is in (``Fulfilments.quote``); a wrong one is asked again, the values accepted
+before it kept."""
 
 from __future__ import annotations
 
@@ -39,13 +41,19 @@ async def ask_account(
     saved = await fulfilments.saved_accounts(telegram_id, sku_code)
     await target.answer(
         fulfilment_texts.ask_field(spec.sku_name, spec.fields[0], bool(saved)),
-        reply_markup=keyboards.saved_accounts(sku_code.upper(), quantity, saved),
+        reply_markup=keyboards.field_keys(sku_code.upper(), quantity, spec.fields[0], saved),
     )
     return True
 
 
-async def ask_field(target: Message, spec: DirectSpec, index: int) -> None:
-    await target.answer(fulfilment_texts.ask_field(spec.sku_name, spec.fields[index], False))
+async def ask_field(
+    target: Message, spec: DirectSpec, sku_code: str, quantity: int, index: int
+) -> None:
+    field = spec.fields[index]
+    await target.answer(
+        fulfilment_texts.ask_field(spec.sku_name, field, False),
+        reply_markup=keyboards.field_keys(sku_code, quantity, field, []),
+    )
 
 
 async def quote_account(

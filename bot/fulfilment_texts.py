@@ -28,6 +28,8 @@ def ask_field(sku_name: str, field: AccountField, has_saved: bool) -> str:
     text = _("<b>{name}</b> is topped up directly: type the {label}.").format(
         name=escape(sku_name), label=label(field)
     )
+    if not field.required:
+        text += "\n" + _("It may be left out: press Skip.")
     if has_saved:
         text += "\n" + _("Or pick an account you topped up before:")
     return text

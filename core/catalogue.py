@@ -20,6 +20,7 @@ from core.decisions.fulfilment import (
     check_fields,
     fields_to_json,
 )
+from core.delivery.claim import upstream_stock
 from core.errors import InvalidInput, NotFound
 from core.ledger import open_account
 from core.models import (
@@ -589,7 +590,7 @@ class Catalogue:
                 select(UpstreamSku.stock).where(UpstreamSku.sku_id == sku.id)
             )
             if (row := mirrored.first()) is not None:  # and ours: what it delivered late
-                return None if row.stock is None else int(row.stock) + local
+                return upstream_stock(row.stock, local)
             return local
 
     async def add_quantity_break(

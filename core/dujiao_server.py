@@ -89,7 +89,7 @@ PAGE_SIZE_MAX = 100
 # (``order_body``).
 STATUS = {
     OrderStatus.PAID: "delivered",
-    OrderStatus.PARTLY_REFUNDED: "delivered",
+    OrderStatus.PARTLY_REFUNDED: "partially_refunded",  # codes refunded after the sale
     OrderStatus.REFUNDED: "canceled",
     OrderStatus.PENDING: "paid",
     OrderStatus.FULFILLING: "fulfilling",
@@ -304,7 +304,7 @@ class Dujiao:
                         {
                             "key": f.name,
                             "type": "text",
-                            "required": True,
+                            "required": f.required,
                             # Dujiao-Next's ``regex`` is matched anywhere in the
                             # value: anchored, it is our whole-value pattern
                             "regex": f"^(?:{f.pattern})$",

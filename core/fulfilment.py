@@ -469,15 +469,7 @@ class Fulfilments:
         if spec is None:
             raise NotFound(kind="sku", ref=sku_code)
         match check_account(spec.fields, values):
-            case Refusal(InvalidAccount() as error):
-                labels = {field.name: field for field in spec.fields}
-                field = labels.get(str(error.params.get("field")))
-                raise InvalidAccount(
-                    **error.params,
-                    label_en=field.label_en if field else "",
-                    label_zh=field.label_zh if field else "",
-                )
-            case Refusal(error):
+            case Refusal(error):  # an ``InvalidAccount`` names the field with its labels
                 raise error
             case CheckedAccount() as checked:
                 return checked

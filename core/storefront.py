@@ -12,6 +12,7 @@ from core.ads import featured_now, zone_supplier_ids
 from core.catalogue import load_sku, load_user
 from core.clock import Clock, as_utc
 from core.db import Database
+from core.delivery.claim import upstream_stock
 from core.errors import SkuNotForSale
 from core.models import (
     AdPlacement,
@@ -251,10 +252,7 @@ async def _stock(session: AsyncSession, skus: list[Sku]) -> dict[int, int | None
             select(UpstreamSku.sku_id, UpstreamSku.stock).where(UpstreamSku.sku_id.in_(unique_ids))
         )
         counts.update(
-            {
-                sku_id: None if stock is None else stock + (counts[sku_id] or 0)
-                for sku_id, stock in mirrored
-            }
+            {sku_id: upstream_stock(stock, counts[sku_id] or 0) for sku_id, stock in mirrored}
         )
     return counts
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from core.clock import Clock
 from core.db import Database
@@ -18,15 +18,12 @@ from core.models import (
     BroadcastCampaign,
     BroadcastRecipient,
     CampaignStatus,
-    Code,
-    CodeStatus,
     Sku,
     SkuStatus,
     StockAlert,
-    StockKind,
-    UpstreamSku,
 )
 from core.outbox import Outbox
+from core.storefront import stock_counts
 
 
 @dataclass(frozen=True)
@@ -55,42 +52,26 @@ class Vitals:
 
 
 async def read_vitals(db: Database, clock: Clock, *, low_stock_below: int) -> Vitals:
-    """Unique-stock SKUs on sale with their available codes (cyclic SKUs never run out)."""
+    """SKUs on sale with the stock a buyer sees (cyclic and unlimited SKUs never run out)."""
     outbox = await Outbox(db, clock).stats()
     age = 0.0
     if outbox.oldest is not None:
         age = max(0.0, (clock.now() - outbox.oldest).total_seconds())
     async with db.reading() as session:
-        available = and_(Code.sku_id == Sku.id, Code.status == CodeStatus.AVAILABLE)
-        stock_rows = await session.execute(
-            select(Sku.code, func.count(Code.id), StockAlert.threshold)
-            .outerjoin(Code, available)
-            .outerjoin(StockAlert, StockAlert.sku_id == Sku.id)
-            .where(Sku.status == SkuStatus.ACTIVE, Sku.stock_kind == StockKind.UNIQUE)
-            .group_by(Sku.id, Sku.code, StockAlert.threshold)
-            .order_by(Sku.code)
-        )
-        local = [
-            SkuStock(code, int(count), int(threshold or low_stock_below))
-            for code, count, threshold in stock_rows
-        ]
-        # an upstream's SKU has no codes here: its stock is the upstream's (unlimited: none)
-        mirrored_rows = await session.execute(
-            select(Sku.code, UpstreamSku.stock, StockAlert.threshold)
-            .join(UpstreamSku, UpstreamSku.sku_id == Sku.id)
+        # counted as the storefront counts them (``stock_counts``): an upstream's SKU has the
+        # upstream's stock (unlimited: none) and the codes it delivered after our deadline
+        on_sale = await session.execute(
+            select(Sku, StockAlert.threshold)
             .outerjoin(StockAlert, StockAlert.sku_id == Sku.id)
             .where(Sku.status == SkuStatus.ACTIVE)
+            .order_by(Sku.code)
         )
-        mirrored = {
-            code: None if left is None else SkuStock(code, left, int(threshold or low_stock_below))
-            for code, left, threshold in mirrored_rows
-        }
+        rows = [(sku, threshold) for sku, threshold in on_sale]
+        counts = await stock_counts(session, [sku for sku, _ in rows])
         stock = tuple(
-            sorted(
-                [s for s in local if s.sku not in mirrored]
-                + [s for s in mirrored.values() if s is not None],
-                key=lambda s: s.sku,
-            )
+            SkuStock(sku.code, left, int(threshold or low_stock_below))
+            for sku, threshold in rows
+            if (left := counts[sku.id]) is not None  # cyclic or unlimited: never runs out
         )
         progress_rows = await session.execute(
             select(BroadcastRecipient.campaign_id, BroadcastRecipient.status, func.count())

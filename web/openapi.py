@@ -283,15 +283,17 @@ def _schemas() -> Json:
                 "account_fields": {
                     "type": "array",
                     "description": "a direct SKU's account fields: send each in the order's "
-                    "account, its value matching the pattern whole",
+                    "account, its value matching the pattern whole; one not required may be "
+                    "left out",
                     "items": {
                         "type": "object",
-                        "required": ["name", "pattern", "label_en", "label_zh"],
+                        "required": ["name", "pattern", "label_en", "label_zh", "required"],
                         "properties": {
                             "name": {"type": "string"},
                             "pattern": {"type": "string"},
                             "label_en": {"type": "string"},
                             "label_zh": {"type": "string"},
+                            "required": {"type": "boolean"},
                         },
                     },
                 },

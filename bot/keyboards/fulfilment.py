@@ -10,14 +10,16 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import fulfilment_texts
+from core.decisions.fulfilment import AccountField
 from core.fulfilment import SavedAccount, Task
 
 
 class DirectCb(CallbackData, prefix="dir"):
-    action: str  # "use" (a saved account)
+    action: str  # "use" (a saved account) | "skip" (an optional field, named by ``field``)
     sku: str = ""
     qty: int = 0
     account: int = 0
+    field: str = ""
 
 
 class TaskCb(CallbackData, prefix="task"):
@@ -25,19 +27,24 @@ class TaskCb(CallbackData, prefix="task"):
     order: int = 0
 
 
-def saved_accounts(
-    sku: str, quantity: int, saved: list[SavedAccount]
+def field_keys(
+    sku: str, quantity: int, field: AccountField, saved: list[SavedAccount]
 ) -> InlineKeyboardMarkup | None:
-    if not saved:
-        return None
+    """Under a field's question: Skip for an optional field, then the saved accounts (asked
+    with the first field only)."""
     builder = InlineKeyboardBuilder()
+    if not field.required:
+        builder.button(
+            text=_("Skip"),
+            callback_data=DirectCb(action="skip", sku=sku, qty=quantity, field=field.name),
+        )
     for account in saved:
         builder.button(
             text=fulfilment_texts.account_line(account.values)[:60],
             callback_data=DirectCb(action="use", sku=sku, qty=quantity, account=account.id),
         )
     builder.adjust(1)
-    return builder.as_markup()
+    return builder.as_markup() if not field.required or saved else None
 
 
 def task_actions(order_id: int, quantity: int) -> InlineKeyboardMarkup:

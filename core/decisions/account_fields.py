@@ -1,6 +1,6 @@
 """An upstream's direct top-up fields as the fields a local direct SKU asks for. Pure.
 
-    describe_field(name, label_en, label_zh, pattern) -> Described
+    describe_field(name, label_en, label_zh, pattern, required) -> Described
     search_regex_pattern(regex)                     -> str | None
     upstream_fields(stored_json)                    -> tuple[AccountField, ...]
 
@@ -72,11 +72,16 @@ def _label(text: str | None, name: str) -> str | None:
 
 
 def describe_field(
-    name: str, label_en: str | None, label_zh: str | None, pattern: str | None
+    name: str,
+    label_en: str | None,
+    label_zh: str | None,
+    pattern: str | None,
+    required: bool = True,
 ) -> Described:
     """The upstream's own labels and pattern where it gives them (a label equal to the name
     is no label: a Kameng reselling an upstream's product repeats the name), else the
-    known field's, else the name and ``PERMISSIVE``."""
+    known field's, else the name and ``PERMISSIVE``. Optional only when the upstream says
+    so (``required``)."""
     known = KNOWN_FIELDS.get(name.lower())
     en, zh = _label(label_en, name), _label(label_zh, name)
     replaced = None
@@ -86,7 +91,8 @@ def describe_field(
     label_en = en or (known[0] if known else zh or name)
     label_zh = zh or (known[1] if known else en or name)
     fallback = known[2] if known else PERMISSIVE
-    return Described(AccountField(name, pattern or fallback, label_en, label_zh), replaced)
+    field = AccountField(name, pattern or fallback, label_en, label_zh, required)
+    return Described(field, replaced)
 
 
 _UNUSABLE = "("  # never compiles: the caller replaces it, and logs that once
@@ -135,12 +141,16 @@ def _alternates_at_top(regex: str) -> bool:
 
 def upstream_fields(stored: str | None) -> tuple[AccountField, ...]:
     """An upstream SKU's stored fields: descriptions as synced, or (rows synced before
-    upstreams' labels were kept) a list of names, described as ``describe_field`` would."""
+    upstreams' labels were kept) a list of names, described as ``describe_field`` would;
+    one synced before optional fields were kept is required."""
     out = []
     for item in json.loads(stored or "[]"):
         if isinstance(item, dict):
-            keys = ("name", "pattern", "label_en", "label_zh")
-            out.append(AccountField(*(str(item[key]) for key in keys)))
+            name, pattern, label_en, label_zh = (
+                str(item[key]) for key in ("name", "pattern", "label_en", "label_zh")
+            )
+            required = item.get("required") is not False
+            out.append(AccountField(name, pattern, label_en, label_zh, required))
         else:
             out.append(describe_field(str(item), None, None, None).field)
     return tuple(out)

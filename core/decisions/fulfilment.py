@@ -1,6 +1,7 @@
 """Orders delivered later, decided: the account a direct top-up is for, the states an
 order may move through, and what a fulfilment that ends pays whom. Pure.
 
+    check_value(field, raw)                       -> str | Refusal | None
     check_account(fields, values)                 -> CheckedAccount | Refusal
     next_state(current, wanted)                   -> OrderStatus | Refusal
     decide_settlement(quantity, unit, delivered, from_stock) -> Settlement | Refusal
@@ -51,38 +52,45 @@ MAX_DEADLINE_MINUTES = 7 * 24 * 60
 @dataclass(frozen=True)
 class AccountField:
     """One field a direct SKU asks for: its name, the pattern a value must match whole,
-    and its label in English and Chinese."""
+    its label in English and Chinese, and whether it may be left out (``required``; a
+    field stored before it existed is required)."""
 
     name: str
     pattern: str
     label_en: str
     label_zh: str
+    required: bool = True
 
     def label(self, language: str) -> str:
         return self.label_zh if language.startswith("zh") else self.label_en
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, str | bool]:
         return {
             "name": self.name,
             "pattern": self.pattern,
             "label_en": self.label_en,
             "label_zh": self.label_zh,
+            "required": self.required,
         }
 
 
 def parse_field(spec: str) -> AccountField:
     """``name:label_en:label_zh:pattern`` (the pattern last, so it may hold colons), as the
-    CLI's ``--field`` and the supplier's product flow take it."""
+    CLI's ``--field`` and the supplier's product flow take it; ``name?``: an optional field
+    (no name holds a ``?``)."""
     parts = spec.split(":", 3)
     if len(parts) != 4:
         raise InvalidInput(
             field="account_field", value=spec, reason="name:label_en:label_zh:pattern"
         )
     name, label_en, label_zh, pattern = (part.strip() for part in parts)
-    return make_field(name, pattern, label_en, label_zh)
+    required = not name.endswith("?")
+    return make_field(name.removesuffix("?"), pattern, label_en, label_zh, required)
 
 
-def make_field(name: str, pattern: str, label_en: str, label_zh: str) -> AccountField:
+def make_field(
+    name: str, pattern: str, label_en: str, label_zh: str, required: bool = True
+) -> AccountField:
     if not FIELD_NAME.fullmatch(name):
         raise InvalidInput(field="account_field", value=name)
     if not label_en or not label_zh or max(len(label_en), len(label_zh)) > LABEL_MAX:
@@ -91,7 +99,7 @@ def make_field(name: str, pattern: str, label_en: str, label_zh: str) -> Account
         re.compile(pattern)
     except re.error:
         raise InvalidInput(field="account_field_pattern", value=pattern) from None
-    return AccountField(name, pattern, label_en, label_zh)
+    return AccountField(name, pattern, label_en, label_zh, required)
 
 
 def check_fields(fields: Sequence[AccountField]) -> None:
@@ -124,26 +132,47 @@ class CheckedAccount:
         return json.dumps(self.values, ensure_ascii=False, sort_keys=True)
 
 
+def _refused(field: AccountField, reason: str, **params: str) -> Refusal:
+    """Named with its labels, so a front can say which field (``bot/texts.py``)."""
+    return Refusal(
+        InvalidAccount(
+            field=field.name,
+            reason=reason,
+            **params,
+            label_en=field.label_en,
+            label_zh=field.label_zh,
+        )
+    )
+
+
+def check_value(field: AccountField, raw: object) -> str | Refusal | None:
+    """One field's value, trimmed: a string matching the field's pattern whole, at most
+    ``MAX_VALUE`` characters. None: an optional field left out (absent or blank). The bot
+    checks each value as it is typed; ``check_account`` checks them all again at the sale."""
+    value = raw.strip() if isinstance(raw, str) else ""
+    if not value:
+        return None if not field.required else _refused(field, "missing")
+    if len(value) > MAX_VALUE or not re.fullmatch(field.pattern, value):
+        return _refused(field, "pattern", pattern=field.pattern)
+    return value
+
+
 def check_account(
     fields: Sequence[AccountField], values: Mapping[str, object]
 ) -> CheckedAccount | Refusal:
-    """Every field present, a string that matches its pattern whole (after trimming), at
-    most ``MAX_VALUE`` characters; no field the SKU does not ask for."""
+    """Every required field present and each given one right (``check_value``); an
+    optional field left out is not in the account; no field the SKU does not ask for."""
     known = {field.name for field in fields}
     for name in values:
         if name not in known:
             return Refusal(InvalidAccount(field=str(name), reason="unknown"))
     checked: dict[str, str] = {}
     for field in fields:
-        raw = values.get(field.name)
-        value = raw.strip() if isinstance(raw, str) else ""
-        if not value:
-            return Refusal(InvalidAccount(field=field.name, reason="missing"))
-        if len(value) > MAX_VALUE or not re.fullmatch(field.pattern, value):
-            return Refusal(
-                InvalidAccount(field=field.name, reason="pattern", pattern=field.pattern)
-            )
-        checked[field.name] = value
+        match check_value(field, values.get(field.name)):
+            case Refusal() as refused:
+                return refused
+            case str(value):
+                checked[field.name] = value
     return CheckedAccount(checked)
 
 

@@ -66,6 +66,13 @@ async def claim_on(
     return sorted((ClaimedCode(r[0], r[1]) for r in rows), key=lambda c: c.id)
 
 
+def upstream_stock(upstream: int | None, late: int) -> int | None:
+    """What an upstream's SKU has left to sell: the upstream's stock (None: unlimited) and
+    our ``late`` codes (it delivered them after our deadline), which ``claim_up_to`` hands
+    out first. The storefront and the low-stock alerts both count it so."""
+    return None if upstream is None else upstream + late
+
+
 async def claim_up_to(driver: Driver, sku_id: int, quantity: int) -> list[ClaimedCode]:
     """At most ``quantity`` unique codes, however many there are (none: an empty list): the
     same one statement as ``claim_on``, for a sale that orders the rest elsewhere (an

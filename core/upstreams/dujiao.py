@@ -151,7 +151,8 @@ def _type_pattern(field: dict[str, Any]) -> str | None:
 
 def _form_fields(schema: Any) -> tuple[AccountField, ...]:
     """``manual_form_schema.fields``: each ``key`` with its ``label``, and its ``regex``
-    (matched anywhere in the value there) or what its ``type`` implies."""
+    (matched anywhere in the value there) or what its ``type`` implies; optional only when
+    it says ``required: false`` (asking for more than needed is safe, less is not)."""
     fields = schema.get("fields") if isinstance(schema, dict) else None
     if not isinstance(fields, list):
         return ()
@@ -163,9 +164,9 @@ def _form_fields(schema: Any) -> tuple[AccountField, ...]:
         regex = field.get("regex") if isinstance(field.get("regex"), str) else None
         pattern = search_regex_pattern(regex) or _type_pattern(field)
         label = field.get("label")
-        out.append(
-            upstream_field(PROTOCOL, str(name), _locale(label, "en"), _locale(label, "zh"), pattern)
-        )
+        en, zh = _locale(label, "en"), _locale(label, "zh")
+        required = field.get("required") is not False
+        out.append(upstream_field(PROTOCOL, str(name), en, zh, pattern, required))
     return tuple(out)
 
 

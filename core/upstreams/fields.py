@@ -13,9 +13,14 @@ _logged: set[tuple[str, str, str]] = set()  # (protocol, field, pattern) already
 
 
 def upstream_field(
-    protocol: str, name: str, label_en: str | None, label_zh: str | None, pattern: str | None
+    protocol: str,
+    name: str,
+    label_en: str | None,
+    label_zh: str | None,
+    pattern: str | None,
+    required: bool = True,
 ) -> AccountField:
-    described = describe_field(name, label_en, label_zh, pattern)
+    described = describe_field(name, label_en, label_zh, pattern, required)
     if described.replaced is not None:
         seen = (protocol, name, described.replaced)
         if seen not in _logged:

@@ -96,7 +96,8 @@ def _charged(
 
 
 def _fields(card: dict[str, Any]) -> tuple[AccountField, ...]:
-    """A Kameng describes each field as we do (``AccountField.as_json``)."""
+    """A Kameng describes each field as we do (``AccountField.as_json``); one too old to
+    say ``required`` asks for every field."""
     fields = [f for f in card.get("account_fields") or [] if isinstance(f, dict) and f.get("name")]
     return tuple(
         upstream_field(
@@ -105,6 +106,7 @@ def _fields(card: dict[str, Any]) -> tuple[AccountField, ...]:
             _str(f.get("label_en")),
             _str(f.get("label_zh")),
             _str(f.get("pattern")),
+            f.get("required") is not False,
         )
         for f in fields
     )

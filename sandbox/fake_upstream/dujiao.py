@@ -63,7 +63,7 @@ def _form_field(f: FakeField) -> dict[str, Any]:
     return {
         "key": f.name,
         "type": "text",
-        "required": True,
+        "required": f.required,
         "label": {"zh-CN": f.label_zh, "en-US": f.label_en},
         "placeholder": {"zh-CN": f"请输入{f.label_zh}", "en-US": f"Enter your {f.label_en}"},
         "regex": f"^{f.pattern}$",

@@ -149,3 +149,71 @@ async def test_the_supplier_lists_open_tasks_and_delivers_part(
     await sam.wait_for_message(lambda m: "No open top-up tasks" in m.content)
     await outbox_settled(shop)
     assert (await check_ledger(shop.db)).ok
+
+
+GAME_FIELDS = (
+    "uid:Game user ID:游戏用户ID:[0-9]{5,12}",
+    "zone:Zone:区服:[0-9]{1,6}",
+    "note?:Note:备注:\\S.*",  # optional
+)
+
+
+async def _gamer(server: FakeTelegramServer, shop: Platform, language: str):  # type: ignore[no-untyped-def]
+    await make_direct_sku(shop, "GAME-60", fields=GAME_FIELDS)
+    await make_reseller(shop, RESELLER, balance=200_00)
+    await shop.catalogue.set_language(RESELLER, language)
+    return server.user(RESELLER, first_name="Ann", language_code=language[:2], started=True)
+
+
+async def test_each_field_is_checked_as_typed_and_an_optional_one_is_skipped(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    """A wrong user ID is refused at once, naming the field, before the zone is asked; the
+    zone typed next keeps the ID; the optional note is skipped; the account is what the sale
+    stored, and an old Skip pressed after the form ended changes nothing."""
+    ann = await _gamer(server, shop, "en")
+
+    await ann.send_text("/buy GAME-60 1")
+    await ann.wait_for_message(lambda m: "type the Game user ID" in m.content)
+    await ann.send_text("abc")
+    await ann.wait_for_message(lambda m: "Game user ID does not look right" in m.content)
+    assert not any("Zone" in m.content for m in ann.messages)  # asked again, not moved on
+    await ann.send_text("1234567")
+    await ann.wait_for_message(lambda m: "type the Zone" in m.content)
+    await ann.send_text("asia")
+    await ann.wait_for_message(lambda m: "Zone does not look right" in m.content)
+    await ann.send_text("8001")
+    note = await ann.wait_for_message(lambda m: "type the Note" in m.content)
+    assert "press Skip" in note.content
+    await ann.press("Skip", message=note)
+    quote = await ann.wait_for_message(lambda m: "Top-up to 1234567 · 8001" in m.content)
+    await ann.press("✅ Confirm", message=quote)
+    receipt = await ann.wait_for_message(lambda m: "Order #" in m.content)
+    assert "waiting for the supplier" in receipt.content
+
+    [order], _ = await shop.shop.orders(RESELLER)
+    seen = await shop.shop.order(RESELLER, order.id)
+    assert seen.fulfilment is not None
+    assert seen.fulfilment.account == {"uid": "1234567", "zone": "8001"}  # no note
+    await ann.press("Skip", message=note)  # the form has ended
+    await ann.wait_for_message(lambda m: "That form has ended" in m.content)
+    await outbox_settled(shop)
+
+
+async def test_in_chinese_a_wrong_value_names_its_field_and_a_given_note_is_kept(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    ann = await _gamer(server, shop, "zh-CN")
+
+    await ann.send_text("/buy GAME-60 1")
+    await ann.wait_for_message(lambda m: "请输入游戏用户ID" in m.content)
+    await ann.send_text("12")
+    await ann.wait_for_message(lambda m: "游戏用户ID格式不正确" in m.content)
+    await ann.send_text("123456")
+    await ann.wait_for_message(lambda m: "请输入区服" in m.content)
+    await ann.send_text("7")
+    note = await ann.wait_for_message(lambda m: "请输入备注" in m.content)
+    assert note.find_button("跳过") is not None and "此项可不填" in note.content
+    await ann.send_text("VIP")
+    await ann.wait_for_message(lambda m: "充值到 123456 · 7 · VIP" in m.content)
+    await outbox_settled(shop)

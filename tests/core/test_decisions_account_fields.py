@@ -123,6 +123,21 @@ def test_stored_fields_read_in_both_shapes() -> None:
     assert upstream_fields(None) == () == upstream_fields("[]")
 
 
+@pytest.mark.parametrize(
+    ("stored", "required"),
+    [
+        ({"required": False}, False),
+        ({"required": True}, True),
+        ({}, True),  # synced before optional fields were kept: required, as it was asked
+    ],
+)
+def test_a_stored_field_is_optional_only_when_it_says_so(stored: dict, required: bool) -> None:
+    item = {"name": "note", "pattern": ".+", "label_en": "Note", "label_zh": "备注"} | stored
+    [field] = upstream_fields(json.dumps([item]))
+    assert field.required is required
+    assert describe_field("note", "Note", "备注", None, required).field.required is required
+
+
 def test_abc_is_no_game_user_id() -> None:
     fields = upstream_fields(json.dumps(["user_id"]))
     assert isinstance(check_account(fields, {"user_id": "abc"}), Refusal)

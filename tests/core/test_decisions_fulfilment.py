@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.decisions.fulfilment import (
+    AccountField,
     CheckedAccount,
     KeepAsking,
     LateAnswer,
@@ -14,9 +15,12 @@ from core.decisions.fulfilment import (
     StopAsking,
     UpstreamCost,
     check_account,
+    check_value,
     decide_late_answer,
     decide_settlement,
     decide_upstream_cost,
+    fields_from_json,
+    fields_to_json,
     next_state,
     parse_field,
     stock_unit,
@@ -30,6 +34,8 @@ PHONE = parse_field("phone:Phone number:手机号:1[3-9]\\d{9}")
 UID = parse_field("uid:Game UID:游戏UID:\\d{6,12}")
 SERVER = parse_field("server:Server:区服:(asia|eu|us)")
 GAME = (UID, SERVER)
+NOTE = AccountField("note", r"\S.*", "Note", "备注", required=False)
+ZONE = AccountField("zone", "[0-9]{1,4}", "Zone", "区服", required=False)
 
 
 @pytest.mark.parametrize(
@@ -49,6 +55,12 @@ GAME = (UID, SERVER)
         (GAME, {"uid": "123456", "server": "mars"}, ("server", "pattern")),
         ((PHONE,), {"phone": "13800138000", "pin": "1"}, ("pin", "unknown")),
         ((UID,), {"uid": "1" * 65}, ("uid", "pattern")),  # longer than any account
+        # an optional field may be left out (absent or blank); given, it is checked
+        ((UID, NOTE), {"uid": "123456"}, {"uid": "123456"}),
+        ((UID, NOTE), {"uid": "123456", "note": "  "}, {"uid": "123456"}),
+        ((UID, NOTE), {"uid": "123456", "note": " vip "}, {"uid": "123456", "note": "vip"}),
+        ((UID, NOTE), {"note": "vip"}, ("uid", "missing")),  # the required one still is
+        ((UID, ZONE), {"uid": "123456", "zone": "asia"}, ("zone", "pattern")),
     ],
 )
 def test_an_account_is_checked_against_the_skus_fields(
@@ -63,6 +75,36 @@ def test_an_account_is_checked_against_the_skus_fields(
 
 
 @pytest.mark.parametrize(
+    ("field", "typed", "expected"),
+    [
+        (UID, " 123456 ", "123456"),
+        (UID, "abc", ("pattern", "Game UID", "游戏UID")),
+        (UID, "", ("missing", "Game UID", "游戏UID")),
+        (NOTE, "", None),  # optional: left out
+        (ZONE, "x", ("pattern", "Zone", "区服")),
+    ],
+)
+def test_each_value_is_checked_as_it_is_typed_and_a_refusal_names_the_field(
+    field: AccountField, typed: str, expected: str | tuple | None
+) -> None:
+    """What the bot checks per field is the rule the sale applies to the whole account."""
+    result = check_value(field, typed)
+    if not isinstance(expected, tuple):
+        assert result == expected
+        return
+    assert isinstance(result, Refusal) and isinstance(result.error, InvalidAccount)
+    params = result.error.params
+    assert (params["reason"], params["label_en"], params["label_zh"]) == expected
+    assert params["field"] == field.name
+
+
+def test_a_field_stored_before_optional_fields_is_required() -> None:
+    stored = '[{"name": "uid", "pattern": "[0-9]+", "label_en": "UID", "label_zh": "UID"}]'
+    assert fields_from_json(stored)[0].required
+    assert fields_from_json(fields_to_json((NOTE,))) == (NOTE,)
+
+
+@pytest.mark.parametrize(
     "spec",
     [
         "phone:Phone::1\\d{10}",  # no Chinese label
@@ -74,6 +116,14 @@ def test_an_account_is_checked_against_the_skus_fields(
 def test_a_field_spec_that_cannot_be_used_is_refused(spec: str) -> None:
     with pytest.raises(InvalidInput):
         parse_field(spec)
+
+
+def test_a_name_ending_in_a_question_mark_is_an_optional_field() -> None:
+    note = parse_field("note?:Note:备注:\\S.*")
+    assert (note.name, note.required) == ("note", False)
+    assert parse_field("note:Note:备注:\\S.*").required
+    with pytest.raises(InvalidInput):
+        parse_field("no?te:Note:备注:.+")
 
 
 def test_a_pattern_may_hold_colons() -> None:

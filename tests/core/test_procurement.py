@@ -33,6 +33,7 @@ from core.procurement import LATE_DELIVERY, next_check, ref_of
 from core.settings import Settings
 from core.upstreams import dujiao
 from core.upstreams.service import UPSTREAM_ALERT, NewUpstream, callback_path
+from core.vitals import read_vitals
 from sandbox.fake_upstream import Catalogue, FakeDujiao, FakeKameng, FakeProduct, Mode
 from sandbox.fake_upstream.base import FakeUpstream
 from tests.conftest import FakeClock
@@ -370,6 +371,8 @@ async def test_a_sale_takes_our_late_stock_first_and_buys_only_the_rest_upstream
     page = await platform.storefront.skus(RESELLER, limit=10)
     assert [line.stock for line in page.lines] == [40 + 1]  # the upstream's (synced) + ours
     assert await platform.catalogue.stock_count(sku) == 40 + 1
+    vitals = await read_vitals(platform.db, clock, low_stock_below=5)  # the low-stock alert's
+    assert {s.sku: s.available for s in vitals.stock}[sku] == 40 + 1
     owed, platform_spread, paid = await owed_upstream(platform), await spread(platform), 500_00
     placed = len(fake.catalogue.orders)
 

@@ -315,12 +315,14 @@ async def _direct_listing(platform: Platform, fake: FakeUpstream, product: FakeP
 async def test_a_direct_top_ups_fields_keep_what_the_upstream_says_of_them(
     platform: Platform, fake: FakeUpstream
 ) -> None:
-    """A Kameng sends each field's labels and pattern; Dujiao-Next its label (a locale map)
-    and regex: both arrive as the field a local direct SKU would ask for."""
+    """A Kameng sends each field's labels, pattern and whether it is required; Dujiao-Next
+    its label (a locale map), regex and ``required``: both arrive as the field a local
+    direct SKU would ask for."""
     await _ready(platform, fake)
     fields = (
         make_field("role", r"[0-9]{6,10}", "Role ID", "角色ID"),
         make_field("realm", r"(?:asia|eu)", "Realm", "大区"),
+        AccountField("remark", r"\S.*", "Remark", "备注", required=False),
     )
     listing = await _direct_listing(
         platform, fake, FakeProduct(5, "Game", 1_00, direct_fields=fields)

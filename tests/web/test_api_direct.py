@@ -97,3 +97,36 @@ async def test_bad_account_fields_are_a_400_and_charge_nothing(
     assert status == 400 and body["error"]["code"] == "invalid_account"
     _, me, _ = await api.get("/api/v1/me", key=key)
     assert me["balance"] == 100_00
+
+
+async def test_an_optional_field_may_be_left_out_but_given_is_checked(
+    api: Api, platform: Platform
+) -> None:
+    await make_direct_sku(
+        platform, "GAME-60", fields=("uid:UID:游戏UID:[0-9]{5,12}", "zone?:Zone:区服:[0-9]{1,6}")
+    )
+    key = await reseller_key(platform, 100_00)
+
+    status, card, _ = await api.get("/api/v1/skus/GAME-60", key=key)
+    assert status == 200
+    assert [(f["name"], f["required"]) for f in card["account_fields"]] == [
+        ("uid", True),
+        ("zone", False),
+    ]
+    status, refused, _ = await api.post(
+        "/api/v1/orders",
+        key=key,
+        json={"sku": "GAME-60", "quantity": 1, "account": {"uid": "123456", "zone": "asia"}},
+        headers={"Idempotency-Key": "bad-zone"},
+    )
+    assert status == 400 and refused["error"]["code"] == "invalid_account"
+    assert refused["error"]["details"]["field"] == "zone"
+    assert refused["error"]["details"]["label_zh"] == "区服"
+    status, bought, _ = await api.post(
+        "/api/v1/orders",
+        key=key,
+        json={"sku": "GAME-60", "quantity": 1, "account": {"uid": "123456"}},
+        headers={"Idempotency-Key": "no-zone"},
+    )
+    assert status == 201, bought
+    assert bought["fulfilment"]["account"] == {"uid": "123456"}

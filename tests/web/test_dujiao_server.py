@@ -147,6 +147,20 @@ async def test_an_upstreams_direct_top_up_is_resold_with_its_form(
     ]
 
 
+async def test_an_optional_field_is_served_as_not_required_and_may_be_left_out(
+    platform: Platform, shop: Shop
+) -> None:
+    fields = ("uid:Game user ID:游戏用户ID:[0-9]{5,12}", "note?:Note:备注:\\S.*")
+    await make_direct_sku(platform, "GAME-60", fields=fields)
+    [game] = await shop.adapter.products()
+    assert [(f.name, f.required) for f in game.account_fields] == [("uid", True), ("note", False)]
+
+    placed = await shop.adapter.place_order("SHOP-6001", game.id, 1, AccountRef({"uid": "123456"}))
+    assert placed.state is OrderState.PROCESSING and placed.upstream_id is not None
+    seen = await platform.fulfilments.task(SUPPLIER_TID, int(placed.upstream_id))
+    assert seen.account == {"uid": "123456"}
+
+
 async def _balance(platform: Platform) -> int:
     return (await platform.balances.balance(RESELLER)).balance
 
@@ -256,6 +270,35 @@ async def test_a_top_up_ended_part_delivered_is_partially_refunded_and_final_for
     )
     assert status == 200 and body["status"] == "partially_refunded"
     assert await _balance(platform) == 500_00 - 49_50  # the undelivered unit back
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_code_order_partly_refunded_after_the_sale_is_partially_refunded(
+    platform: Platform, shop: Shop, clock: FakeClock
+) -> None:
+    """Kameng's own "partly refunded" (an admin or after-sales gave back some units of a
+    delivered order) is Dujiao-Next's ``partially_refunded``: some delivered, the rest
+    refunded — not ``delivered``, which would claim every unit still stands."""
+    await make_sku(platform, stock=3)
+    [steam] = await shop.adapter.products()
+    bought = await shop.adapter.place_order("SHOP-5001", steam.id, 2)
+    assert bought.state is OrderState.DELIVERED and bought.upstream_id is not None
+
+    await platform.shop.refund(
+        int(bought.upstream_id), units=1, idempotency_key="r-5001", actor=ADMIN
+    )
+
+    polled = await shop.adapter.query_order("SHOP-5001", bought.upstream_id)
+    assert polled.state is OrderState.PARTIAL
+    status, body = await _raw(
+        shop,
+        "GET",
+        f"/api/v1/upstream/orders/{bought.upstream_id}",
+        now=int(clock.now().timestamp()),
+    )
+    assert status == 200 and body["status"] == "partially_refunded"
+    assert body["fulfillment"]["status"] == "delivered"  # what was handed over, still shown
+    assert await _balance(platform) == 500_00 - 92_00  # one unit back
     assert (await check_ledger(platform.db)).ok
 
 
