@@ -222,8 +222,7 @@ def confirm_purchase(quote: Quote) -> str:
     if quote.current_end is None:
         return confirm_service(quote.offer, quote.sku)
     return _(
-        "Your {service}{target} runs until {current}; buying now extends it to {ends} "
-        "for {price}."
+        "Your {service}{target} runs until {current}; buying now extends it to {ends} for {price}."
     ).format(
         service=SERVICES[quote.offer.kind],
         target=f" ({escape(quote.sku)})" if quote.sku else "",

@@ -190,8 +190,9 @@ async def buy_service(
     query: CallbackQuery, callback_data: ServiceCb, user: UserView, paid_services: PaidServices
 ) -> None:
     """The Buy button names one purchase (its key): the first press pays and says until
-    when (or, bought again while it ran, that it was extended to when); a later press (a double tap, an old copy of the message) charges nothing and says
-    it was bought already, until when — in the alert and in place of the question."""
+    when (or, bought again while it ran, that it was extended to when); a later press (a
+    double tap, an old copy of the message) charges nothing and says it was bought already,
+    until when — in the alert and in place of the question."""
     bought = await paid_services.buy(
         user.telegram_id,
         callback_data.offer,

@@ -1,4 +1,5 @@
-"""Second-price placement auctions, service renewals and second purchases, by worked\nexamples (fen)."""
+"""Second-price placement auctions, service renewals and second purchases, by worked
+examples (fen)."""
 
 from __future__ import annotations
 
