@@ -573,3 +573,38 @@ async def test_ledger_check_names_a_sold_round_or_a_service_period_without_its_m
             "service #1: 2 periods, 1 ledger transactions"
         ],
     }
+
+
+async def test_migration_0043_marks_the_latest_of_duplicates_bought_before_it(
+    platform: Platform,
+) -> None:
+    """Two monthly reports running side by side (bought before buying again extended):
+    after the upgrade the later one is the one a new purchase extends; the older one runs
+    out its period unmarked."""
+    from sqlalchemy import text
+
+    from core import schema
+
+    await shop(platform)
+    await services(platform)
+    await make_reseller(platform, 501, balance=400_00)
+    first = await platform.paid_services.buy(501, "report-month", idempotency_key="r1")
+    async with platform.db.transaction() as session:  # the duplicate the old code made
+        await session.execute(
+            text(
+                "INSERT INTO service_subscriptions (offer_id, user_id, payer_kind, payer_owner,"
+                " status, starts_at, ends_at, period, credits, idempotency_key, created_at)"
+                " SELECT offer_id, user_id, payer_kind, payer_owner, status, starts_at,"
+                " ends_at, period, credits, 'services:501:old', created_at"
+                " FROM service_subscriptions WHERE id = :id"
+            ),
+            {"id": first.id},
+        )
+    await schema.downgrade(platform.db, "0039")
+    await schema.upgrade(platform.db)
+    async with platform.db.reading() as session:
+        rows = await session.execute(text("SELECT id, active_target FROM service_subscriptions"))
+        marked = {int(i): t for i, t in rows}
+    assert marked == {first.id: None, first.id + 1: "analytics_report:0"}
+    again = await platform.paid_services.buy(501, "report-month", idempotency_key="r2")
+    assert again.id == first.id + 1 and again.period == 2
