@@ -15,7 +15,7 @@ from core.ads import OpenRound
 from core.clock import as_utc
 from core.demand import DemandReport
 from core.models import AdPlacement, ServiceBilling, ServiceKind, SubscriptionStatus
-from core.paid_services import OfferView, SubscriptionView
+from core.paid_services import OfferView, Quote, SubscriptionView
 
 FEATURED = __("Featured")
 
@@ -216,11 +216,33 @@ def confirm_service(offer: OfferView, sku: str | None) -> str:
     )
 
 
+def confirm_purchase(quote: Quote) -> str:
+    """The question before Buy: a new service, or — bought again while it runs — the
+    running one extended, from when to when, said before anything is charged."""
+    if quote.current_end is None:
+        return confirm_service(quote.offer, quote.sku)
+    return _(
+        "Your {service}{target} runs until {current}; buying now extends it to {ends} for {price}."
+    ).format(
+        service=SERVICES[quote.offer.kind],
+        target=f" ({escape(quote.sku)})" if quote.sku else "",
+        current=fmt.moment(quote.current_end),
+        ends=fmt.moment(quote.ends_at),
+        price=fmt.amount(quote.offer.price),
+    )
+
+
 def buy_button() -> str:
     return _("✅ Buy")
 
 
 def service_bought(sub: SubscriptionView) -> str:
+    if sub.extended_from is not None:
+        return _("✅ {service}{target} extended: it now runs until {ends}.").format(
+            service=SERVICES[sub.offer.kind],
+            target=f" ({escape(sub.sku)})" if sub.sku else "",
+            ends=fmt.moment(sub.ends_at),
+        )
     bought = _("✅ {service} is yours until {ends}.").format(
         service=SERVICES[sub.offer.kind], ends=fmt.moment(sub.ends_at)
     )

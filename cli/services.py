@@ -66,6 +66,33 @@ def of(telegram_id: int) -> None:
         )
 
 
+@services.command("buy")
+@click.argument("telegram_id", type=int)
+@click.argument("offer")
+@click.option("--sku", "sku", default=None, help="the SKU a search boost is for")
+@click.option("--key", "key", required=True, help="idempotency key: the same key buys once")
+def buy(telegram_id: int, offer: str, sku: str | None, key: str) -> None:
+    """Buy a service for a user, paid as in the bot (a supplier's payable, a reseller's
+    balance). Bought again while his boost of that SKU or his analytics report runs, it
+    extends that one from its end; the same --key again charges nothing."""
+    sub = run_on_platform(
+        lambda p: p.paid_services.buy(
+            telegram_id, offer, sku_code=sku, idempotency_key=f"cli:{key}"
+        )
+    )
+    what = f"#{sub.id} {sub.offer.code}" + (f" {sub.sku}" if sub.sku else "")
+    ends = f"{sub.ends_at:%Y-%m-%d %H:%M} UTC"
+    if sub.replayed:
+        click.echo(f"{what}: already bought with this key, runs until {ends}; nothing charged")
+    elif sub.extended_from is not None:
+        click.echo(
+            f"{what}: extended from {sub.extended_from:%Y-%m-%d %H:%M} to {ends}, "
+            f"charged {format_amount(sub.offer.price)}"
+        )
+    else:
+        click.echo(f"{what}: runs until {ends}, charged {format_amount(sub.offer.price)}")
+
+
 @services.command("demand")
 @click.argument("category_id", type=click.IntRange(1))
 @click.option("--supplier", "supplier", type=int, required=True, help="his Telegram id")

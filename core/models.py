@@ -1401,6 +1401,25 @@ class ServiceSubscription(Base):
     credits: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # What an active boost or analytics report is for (``search_boost:<sku id>``,
+    # ``analytics_report:0``), NULL once it ends and for the other kinds: the UNIQUE index
+    # lets a buyer hold one at a time, so buying again extends it (0043).
+    active_target: Mapped[str | None] = mapped_column(String(40))
+    __table_args__ = (
+        Index("uq_service_subscriptions_active_target", "user_id", "active_target", unique=True),
+    )
+
+
+class ServiceExtension(Base):
+    """A purchase that extended a running service by one period (``period`` of its
+    subscription): its Buy key, so a second press of that button charges nothing (0043)."""
+
+    __tablename__ = "service_extensions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("service_subscriptions.id"))
+    period: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 # --- credit lines and commission schedules (0024) ---

@@ -9,6 +9,11 @@ A supplier pays from his payable, a reseller from his balance (down to his credi
 Each paid period is one ledger transaction keyed ``services:sub-<id>:<period>``; the
 ``services.renew`` job of a period (keyed the same way) renews a monthly service when its
 period ends — or stops it and tells the buyer when he cannot pay — and expires a one-off.
+
+A buyer holds one running search boost per SKU and one analytics report: buying again
+while it runs pays one more period of it, starting when the current one ends
+(``decide_purchase``); the UNIQUE (user, ``active_target``) index keeps two Buy buttons
+pressed at once from starting two.
 """
 
 from __future__ import annotations
@@ -25,7 +30,16 @@ from core.catalogue import load_sku, load_user
 from core.clock import Clock, as_utc
 from core.db import Database
 from core.decisions.balance import SUPPLIER_PAYABLE_FLOOR, insufficient_balance, reseller_floor
-from core.decisions.renewal import Expire, Renew, Stop, decide_renewal
+from core.decisions.renewal import (
+    EXTENDABLE,
+    Expire,
+    Extend,
+    Fresh,
+    Renew,
+    Stop,
+    decide_purchase,
+    decide_renewal,
+)
 from core.errors import Forbidden, InvalidAmount, InvalidInput, InvalidState, NotFound
 from core.jobs import JobContext, JobHandler, NewJob, add_jobs
 from core.ledger import Posting, balance_of, platform, post
@@ -34,6 +48,7 @@ from core.models import (
     Order,
     OrderLine,
     ServiceBilling,
+    ServiceExtension,
     ServiceKind,
     ServiceOffer,
     ServiceSubscription,
@@ -82,6 +97,18 @@ class SubscriptionView:
     period: int
     credits: int
     replayed: bool = False
+    extended_from: datetime | None = None  # this purchase extended one running until then
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What pressing Buy would do, said before it charges: a new service from now to
+    ``ends_at``, or the running one (until ``current_end``) extended to ``ends_at``."""
+
+    offer: OfferView
+    sku: str | None
+    ends_at: datetime
+    current_end: datetime | None = None
 
 
 def _offer_view(offer: ServiceOffer) -> OfferView:
@@ -235,11 +262,31 @@ class PaidServices:
     ) -> SubscriptionView:
         """Pays the first period and starts the service; the same key returns the first
         (``replayed``). Two presses at once charge once: the second's insert meets the
-        first's key (UNIQUE) and it returns the first's purchase."""
+        first's key (UNIQUE) and it returns the first's purchase. A boost or analytics
+        report bought while the buyer's one for that target runs extends it instead
+        (``extended_from``); two such Buys at once extend it one after the other."""
         try:
             return await self._buy_once(telegram_id, offer_code, sku_code, idempotency_key)
-        except IntegrityError:  # a concurrent press with this key committed first: replay it
+        except IntegrityError:
+            # a concurrent press with this key committed first (replay it), or another Buy
+            # started this service first (extend it): either way the second try sees it
             return await self._buy_once(telegram_id, offer_code, sku_code, idempotency_key)
+
+    async def quote(self, telegram_id: int, offer_code: str, sku_code: str | None) -> Quote:
+        """What buying now would give, for the confirmation: read only, no charge."""
+        now = self._clock.now()
+        async with self._db.reading() as session:
+            user = await load_user(session, telegram_id)
+            offer = await _active_offer(session, offer_code)
+            sku_id = None
+            if sku_code:
+                sku_id = (await load_sku(session, sku_code)).id
+            running = await _running(session, user.id, _target(offer.kind, sku_id))
+            decision = decide_purchase(
+                offer.kind, offer.days, now, as_utc(running.ends_at) if running else None
+            )
+            current_end = decision.current_end if isinstance(decision, Extend) else None
+            return Quote(_offer_view(offer), sku_code, decision.ends_at, current_end)
 
     async def _buy_once(
         self, telegram_id: int, offer_code: str, sku_code: str | None, idempotency_key: str
@@ -248,17 +295,10 @@ class PaidServices:
         key = f"services:{telegram_id}:{idempotency_key}"
         async with self._db.transaction() as session:
             user = await load_user(session, telegram_id)
-            replay = await session.scalar(
-                select(ServiceSubscription).where(ServiceSubscription.idempotency_key == key)
-            )
+            replay = await _bought_with(session, key)
             if replay is not None:
-                view = await _view(session, replay)
-                return SubscriptionView(**{**view.__dict__, "replayed": True})
-            offer = await session.scalar(
-                select(ServiceOffer).where(ServiceOffer.code == offer_code.strip().lower())
-            )
-            if offer is None or not offer.active:
-                raise NotFound(kind="service", ref=offer_code)
+                return replay
+            offer = await _active_offer(session, offer_code)
             if offer.kind is ServiceKind.DEMAND_REPORT:  # bought per category: core/demand.py
                 raise InvalidState(what="service", state=offer.kind.value, ref=offer.code)
             payer_kind, owner, floor = await _payer(session, user)
@@ -274,9 +314,44 @@ class PaidServices:
                 if sku.status is not SkuStatus.ACTIVE:
                     raise InvalidState(what="sku", state=sku.status.value, ref=sku.code)
                 sku_id = sku.id
+            target = _target(offer.kind, sku_id)
+            # locked: a concurrent Buy of the same target waits here, then extends what
+            # this one leaves (on SQLite write transactions run one at a time anyway)
+            running = await _running(session, user.id, target, lock=True)
+            replay = await _bought_with(session, key)  # the same key, committed meanwhile
+            if replay is not None:
+                return replay
             balance = await balance_of(session, payer_kind, owner)
             if balance - offer.price < floor:
                 raise insufficient_balance(balance, floor, offer.price)
+            decision = decide_purchase(
+                offer.kind, offer.days, now, as_utc(running.ends_at) if running else None
+            )
+            match decision:
+                case Extend(current_end, ends_at):
+                    assert running is not None
+                    running.period += 1
+                    running.ends_at = ends_at
+                    running.credits += offer.credits
+                    session.add(
+                        ServiceExtension(
+                            subscription_id=running.id,
+                            period=running.period,
+                            idempotency_key=key,
+                            created_at=now,
+                        )
+                    )
+                    await session.flush()
+                    await _charge(session, running, offer.price, floor, now)
+                    # the job of the period it replaces finds ``period`` moved on: a no-op
+                    add_jobs(session, [_renew_job(running)], now)
+                    view = await _view(session, running)
+                    return SubscriptionView(**{**view.__dict__, "extended_from": current_end})
+                case Fresh(starts_at, ends_at):
+                    if running is not None:  # lapsed, its job not yet run: it ends here
+                        running.status = SubscriptionStatus.EXPIRED
+                        running.active_target = None
+                        await session.flush()
             sub = ServiceSubscription(
                 offer_id=offer.id,
                 user_id=user.id,
@@ -284,12 +359,13 @@ class PaidServices:
                 payer_owner=owner,
                 sku_id=sku_id,
                 status=SubscriptionStatus.ACTIVE,
-                starts_at=now,
-                ends_at=now + timedelta(days=offer.days),
+                starts_at=starts_at,
+                ends_at=ends_at,
                 period=1,
                 credits=offer.credits,
                 idempotency_key=key,
                 created_at=now,
+                active_target=target,
             )
             session.add(sub)
             await session.flush()
@@ -316,8 +392,10 @@ class PaidServices:
             match decide_renewal(offer.billing, offer.price, balance, floor):
                 case Expire():
                     sub.status = SubscriptionStatus.EXPIRED
+                    sub.active_target = None  # a new purchase of it starts afresh
                 case Stop(shortfall):
                     sub.status = SubscriptionStatus.STOPPED
+                    sub.active_target = None
                     await enqueue(
                         session,
                         kind=STOPPED,
@@ -401,10 +479,7 @@ class PaidServices:
 
     async def offer(self, code: str) -> OfferView:
         async with self._db.reading() as session:
-            offer = await session.scalar(select(ServiceOffer).where(ServiceOffer.code == code))
-            if offer is None or not offer.active:
-                raise NotFound(kind="service", ref=code)
-            return _offer_view(offer)
+            return _offer_view(await _active_offer(session, code))
 
     async def subscriptions(self, telegram_id: int) -> list[SubscriptionView]:
         async with self._db.reading() as session:
@@ -415,6 +490,51 @@ class PaidServices:
                 .order_by(ServiceSubscription.id.desc())
             )
             return [await _view(session, sub) for sub in subs]
+
+
+async def _active_offer(session: AsyncSession, code: str) -> ServiceOffer:
+    offer = await session.scalar(
+        select(ServiceOffer).where(ServiceOffer.code == code.strip().lower())
+    )
+    if offer is None or not offer.active:
+        raise NotFound(kind="service", ref=code)
+    return offer
+
+
+async def _bought_with(session: AsyncSession, key: str) -> SubscriptionView | None:
+    """The purchase a Buy key made already (started or extended), as a replay."""
+    sub = await session.scalar(
+        select(ServiceSubscription).where(ServiceSubscription.idempotency_key == key)
+    )
+    if sub is None:
+        sub = await session.scalar(
+            select(ServiceSubscription)
+            .join(ServiceExtension)
+            .where(ServiceExtension.idempotency_key == key)
+        )
+    if sub is None:
+        return None
+    view = await _view(session, sub)
+    return SubscriptionView(**{**view.__dict__, "replayed": True})
+
+
+def _target(kind: ServiceKind, sku_id: int | None) -> str | None:
+    """What a running service of ``kind`` is for, when a buyer holds one at a time."""
+    return f"{kind.value}:{sku_id or 0}" if kind in EXTENDABLE else None
+
+
+async def _running(
+    session: AsyncSession, user_id: int, target: str | None, *, lock: bool = False
+) -> ServiceSubscription | None:
+    """The buyer's active service on ``target`` (maybe past its end, its job not yet run)."""
+    if target is None:
+        return None
+    query = select(ServiceSubscription).where(
+        ServiceSubscription.user_id == user_id, ServiceSubscription.active_target == target
+    )
+    if lock:
+        query = query.with_for_update()
+    return await session.scalar(query)
 
 
 async def _view(session: AsyncSession, sub: ServiceSubscription) -> SubscriptionView:

@@ -87,3 +87,23 @@ def test_an_operator_writes_a_demand_report_for_a_supplier(shop: Kameng, tmp_pat
     ).lower()  # fmt: skip
     refused(shop("services", "demand", "-1", "--supplier", "900", "--offer", "demand",
                  "--out", str(out_dir)), exit_code=2)  # fmt: skip
+
+
+def test_an_operator_buys_a_boost_twice_and_it_is_extended_not_doubled(shop: Kameng) -> None:
+    ok(shop("buy", "1001", "STEAM-100", "5", "--key", "k1"))  # the supplier earns 429.20
+    ok(
+        shop("services", "price", "boost-7", "--kind", "search_boost", "--billing", "once",
+             "--price", "30.00", "--days", "7")
+    )  # fmt: skip
+    first = ok(shop("services", "buy", "900", "boost-7", "--sku", "STEAM-100", "--key", "b1"))
+    assert first.startswith("#1 boost-7 STEAM-100: runs until ") and "charged 30.00" in first
+    ends = first.split("runs until ")[1].split(",")[0]
+    again = ok(shop("services", "buy", "900", "boost-7", "--sku", "STEAM-100", "--key", "b2"))
+    assert again.startswith(f"#1 boost-7 STEAM-100: extended from {ends[:-4]} to "), again
+    assert again.endswith("charged 30.00\n")
+    replay = ok(shop("services", "buy", "900", "boost-7", "--sku", "STEAM-100", "--key", "b2"))
+    assert "already bought with this key" in replay and "nothing charged" in replay
+    [line] = ok(shop("services", "of", "900")).splitlines()  # one boost, not two
+    assert "boost-7 STEAM-100  active  period 2" in line
+    # a reseller buys no boost: one line
+    refused(shop("services", "buy", "1001", "boost-7", "--sku", "STEAM-100", "--key", "b3"))

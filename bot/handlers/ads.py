@@ -118,20 +118,21 @@ async def pick_offer(
             ads_texts.boost_which_sku(), reply_markup=keyboards.boost_skus(offer.code, choices)
         )
         return
+    quote = await paid_services.quote(user.telegram_id, offer.code, None)
     await query.message.answer(
-        ads_texts.confirm_service(offer, None), reply_markup=keyboards.confirm(offer, "")
+        ads_texts.confirm_purchase(quote), reply_markup=keyboards.confirm(offer, "")
     )
 
 
 async def pick_boost_sku(
-    query: CallbackQuery, callback_data: ServiceCb, paid_services: PaidServices
+    query: CallbackQuery, callback_data: ServiceCb, user: UserView, paid_services: PaidServices
 ) -> None:
-    offer = await paid_services.offer(callback_data.offer)
+    quote = await paid_services.quote(user.telegram_id, callback_data.offer, callback_data.sku)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(
-            ads_texts.confirm_service(offer, callback_data.sku),
-            reply_markup=keyboards.confirm(offer, callback_data.sku),
+            ads_texts.confirm_purchase(quote),
+            reply_markup=keyboards.confirm(quote.offer, callback_data.sku),
         )
 
 
@@ -189,8 +190,9 @@ async def buy_service(
     query: CallbackQuery, callback_data: ServiceCb, user: UserView, paid_services: PaidServices
 ) -> None:
     """The Buy button names one purchase (its key): the first press pays and says until
-    when; a later press (a double tap, an old copy of the message) charges nothing and says
-    it was bought already, until when — in the alert and in place of the question."""
+    when (or, bought again while it ran, that it was extended to when); a later press (a
+    double tap, an old copy of the message) charges nothing and says it was bought already,
+    until when — in the alert and in place of the question."""
     bought = await paid_services.buy(
         user.telegram_id,
         callback_data.offer,

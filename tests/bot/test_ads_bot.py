@@ -194,6 +194,67 @@ async def test_a_second_press_of_buy_says_the_boost_is_active_until_when_and_cha
     assert len(await shop.paid_services.subscriptions(SAM)) == 1
 
 
+async def test_buying_a_running_service_again_says_it_extends_it_and_does(
+    server: FakeTelegramServer, shop: Platform
+) -> None:
+    """Sam (English) boosts STEAM-100 twice, Li (Chinese) buys the monthly report twice,
+    each time from a new Buy button: the second confirmation says until when it runs and
+    to when buying extends it, for how much; buying extends the one running (charged once
+    more, still one service each)."""
+    await _market(shop)
+    await shop.paid_services.price(
+        ADMIN_ID, "boost-7", ServiceKind.SEARCH_BOOST, ServiceBilling.ONCE, price=20_00, days=7
+    )
+    await shop.paid_services.price(
+        ADMIN_ID, "report-month", ServiceKind.ANALYTICS_REPORT, ServiceBilling.MONTHLY,
+        price=30_00, days=30,
+    )  # fmt: skip
+    sam = server.user(SAM, language_code="en", started=True)
+    li = server.user(LI, language_code="zh-hans", started=True)
+    sam_payable = (await shop.balances.supplier(SAM)).payable
+    li_payable = (await shop.balances.supplier(LI)).payable
+
+    async def boost() -> str:
+        await sam.send_text("/services")
+        menu = await sam.wait_for_message(lambda m: "Search boost · ¥20.00" in m.buttons)
+        await sam.press("Search boost · ¥20.00", message=menu)
+        which = await sam.wait_for_message(lambda m: "STEAM-100 card" in m.buttons)
+        await sam.press("STEAM-100 card", message=which)
+        confirm = await sam.wait_for_message(lambda m: "✅ Buy" in m.buttons)
+        await sam.press("✅ Buy", message=confirm)
+        return confirm.content
+
+    assert "Buy Search boost (STEAM-100) for ¥20.00" in await boost()
+    await sam.wait_for_message(lambda m: "Search boost is yours until" in m.content)
+    second = await boost()
+    assert "Your Search boost (STEAM-100) runs until " in second, second
+    assert "; buying now extends it to " in second and second.endswith(" for ¥20.00.")
+    await sam.wait_for_message(
+        lambda m: "✅ Search boost (STEAM-100) extended: it now runs until" in m.content
+    )
+    [boosted] = await shop.paid_services.subscriptions(SAM)
+    assert boosted.ends_at - boosted.starts_at == timedelta(days=14)
+    assert (await shop.balances.supplier(SAM)).payable == sam_payable - 2 * 20_00
+
+    async def report() -> str:
+        await li.send_text("/services")
+        menu = await li.wait_for_message(lambda m: "每周经营分析报告 · ¥30.00" in m.buttons)
+        await li.press("每周经营分析报告 · ¥30.00", message=menu)
+        confirm = await li.wait_for_message(lambda m: "✅ 购买" in m.buttons)
+        await li.press("✅ 购买", message=confirm)
+        return confirm.content
+
+    assert "以 ¥30.00 购买每周经营分析报告" in await report()
+    await li.wait_for_message(lambda m: "每周经营分析报告已开通" in m.content)
+    second = await report()
+    assert second.startswith("你的每周经营分析报告有效期至 "), second
+    assert "；现在以 ¥30.00 购买，将延长至 " in second
+    await li.wait_for_message(lambda m: "✅ 每周经营分析报告已续期，有效期延长至" in m.content)
+    [monthly] = await shop.paid_services.subscriptions(LI)
+    assert (monthly.period, monthly.ends_at - monthly.starts_at) == (2, timedelta(days=60))
+    assert (await shop.balances.supplier(LI)).payable == li_payable - 2 * 30_00
+
+
 async def test_a_supplier_buys_a_demand_report_and_gets_a_chart_and_a_csv(
     server: FakeTelegramServer, shop: Platform
 ) -> None:

@@ -264,6 +264,130 @@ async def test_two_presses_of_one_buy_at_once_charge_once(platform: Platform) ->
     assert (await check_ledger(platform.db)).ok
 
 
+async def test_buying_a_running_boost_again_extends_it_from_its_end(
+    platform: Platform, clock: FakeClock
+) -> None:
+    """A new Buy button for the same SKU while its boost runs: charged once more, the same
+    boost now ends a period later (no second, overlapping one); the confirmation said so
+    before; pressing that new button again charges nothing; a boost of another SKU is its
+    own; once the boost has ended, buying again starts afresh."""
+    await shop(platform)
+    await services(platform)
+    before = await payable(platform, BOB)
+    first = await platform.paid_services.buy(
+        BOB, "boost-7", sku_code="STEAM-200", idempotency_key="b1"
+    )
+    clock.advance(days=2)
+    quote = await platform.paid_services.quote(BOB, "boost-7", "STEAM-200")
+    assert (quote.current_end, quote.ends_at) == (first.ends_at, first.ends_at + timedelta(days=7))
+    again = await platform.paid_services.buy(
+        BOB, "boost-7", sku_code="STEAM-200", idempotency_key="b2"
+    )
+    assert again.id == first.id and not again.replayed
+    assert again.extended_from == first.ends_at
+    assert (again.starts_at, again.ends_at) == (first.starts_at, quote.ends_at)
+    assert again.period == 2
+    pressed = await platform.paid_services.buy(
+        BOB, "boost-7", sku_code="STEAM-200", idempotency_key="b2"
+    )
+    assert pressed.replayed and pressed.ends_at == again.ends_at
+    assert await payable(platform, BOB) == before - 2 * 30_00
+    assert len(await platform.paid_services.subscriptions(BOB)) == 1
+    # the first period's job runs and changes nothing: still boosted
+    clock.advance(days=5)  # the first period's end, as the scheduler ticks
+    await close_due(platform, clock)
+    assert (await platform.storefront.skus(RESELLER, search="steam")).lines[0].code == "STEAM-200"
+    [sub] = await platform.paid_services.subscriptions(BOB)
+    assert (sub.status, sub.ends_at) == (SubscriptionStatus.ACTIVE, again.ends_at)
+    clock.advance(days=7)
+    await close_due(platform, clock)
+    [sub] = await platform.paid_services.subscriptions(BOB)
+    assert sub.status is SubscriptionStatus.EXPIRED
+    fresh = await platform.paid_services.buy(
+        BOB, "boost-7", sku_code="STEAM-200", idempotency_key="b3"
+    )
+    assert fresh.id != first.id and fresh.starts_at == clock.now()
+    assert (await platform.paid_services.quote(BOB, "boost-7", "STEAM-200")).current_end == (
+        fresh.ends_at
+    )
+    assert await platform_account(platform, AccountKind.PLATFORM_SERVICES) == 3 * 30_00
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_monthly_report_bought_again_adds_a_month_and_renews_after_it(
+    platform: Platform, clock: FakeClock
+) -> None:
+    """The second month bought by hand, the third renewed by the scheduler at the end of
+    the second: each paid period charged once, and the revenue report counts three."""
+    await shop(platform)
+    await services(platform)
+    await make_reseller(platform, 501, balance=400_00)
+    start = clock.now()
+    await platform.paid_services.buy(501, "report-month", idempotency_key="r1")
+    clock.advance(days=10)
+    again = await platform.paid_services.buy(501, "report-month", idempotency_key="r2")
+    assert again.ends_at == start + timedelta(days=60) and again.period == 2
+    assert (await platform.balances.balance(501)).balance == 400_00 - 2 * 99_00
+    clock.advance(days=20)  # the first month's end: nothing to renew, it was paid
+    await close_due(platform, clock)
+    assert (await platform.balances.balance(501)).balance == 400_00 - 2 * 99_00
+    clock.advance(days=30)  # the second month's end: renewed for a third
+    await close_due(platform, clock)
+    [sub] = await platform.paid_services.subscriptions(501)
+    assert (sub.status, sub.period, sub.ends_at) == (
+        SubscriptionStatus.ACTIVE,
+        3,
+        start + timedelta(days=90),
+    )
+    assert (await platform.balances.balance(501)).balance == 400_00 - 3 * 99_00
+    assert await platform_account(platform, AccountKind.PLATFORM_SERVICES) == 3 * 99_00
+    revenue = await platform.revenue.report(start.date(), clock.now().date())
+    [services_line] = [line for line in revenue.lines if line.source == "services"]
+    assert (services_line.amount, services_line.transactions) == (3 * 99_00, 3)
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_broadcast_credits_bought_twice_are_two_packs(platform: Platform) -> None:
+    await shop(platform)
+    await services(platform)
+    a = await platform.paid_services.buy(ALICE, "reach-500", idempotency_key="c1")
+    b = await platform.paid_services.buy(ALICE, "reach-500", idempotency_key="c2")
+    assert a.id != b.id and b.extended_from is None
+    assert len(await platform.paid_services.subscriptions(ALICE)) == 2
+
+
+async def test_two_buy_buttons_pressed_at_once_never_start_two_boosts(
+    platform: Platform,
+) -> None:
+    """Two different Buy keys for one SKU at once, with nothing running (both would start
+    one) and again with one running (both would extend from the same end): one boost,
+    extended one period after the other, each period charged once."""
+    import asyncio
+
+    await shop(platform)
+    await services(platform)
+    before = await payable(platform, BOB)
+    first, second = await asyncio.gather(
+        *(
+            platform.paid_services.buy(BOB, "boost-7", sku_code="STEAM-200", idempotency_key=k)
+            for k in ("x1", "x2")
+        )
+    )
+    assert first.id == second.id
+    [sub] = await platform.paid_services.subscriptions(BOB)
+    assert sub.period == 2 and sub.ends_at == sub.starts_at + timedelta(days=14)
+    await asyncio.gather(
+        *(
+            platform.paid_services.buy(BOB, "boost-7", sku_code="STEAM-200", idempotency_key=k)
+            for k in ("x3", "x4")
+        )
+    )
+    [sub] = await platform.paid_services.subscriptions(BOB)
+    assert sub.period == 4 and sub.ends_at == sub.starts_at + timedelta(days=28)
+    assert await payable(platform, BOB) == before - 4 * 30_00
+    assert (await check_ledger(platform.db)).ok
+
+
 async def test_a_search_boost_ranks_the_sku_first_for_its_days(
     platform: Platform, clock: FakeClock
 ) -> None:
@@ -449,3 +573,38 @@ async def test_ledger_check_names_a_sold_round_or_a_service_period_without_its_m
             "service #1: 2 periods, 1 ledger transactions"
         ],
     }
+
+
+async def test_migration_0043_marks_the_latest_of_duplicates_bought_before_it(
+    platform: Platform,
+) -> None:
+    """Two monthly reports running side by side (bought before buying again extended):
+    after the upgrade the later one is the one a new purchase extends; the older one runs
+    out its period unmarked."""
+    from sqlalchemy import text
+
+    from core import schema
+
+    await shop(platform)
+    await services(platform)
+    await make_reseller(platform, 501, balance=400_00)
+    first = await platform.paid_services.buy(501, "report-month", idempotency_key="r1")
+    async with platform.db.transaction() as session:  # the duplicate the old code made
+        await session.execute(
+            text(
+                "INSERT INTO service_subscriptions (offer_id, user_id, payer_kind, payer_owner,"
+                " status, starts_at, ends_at, period, credits, idempotency_key, created_at)"
+                " SELECT offer_id, user_id, payer_kind, payer_owner, status, starts_at,"
+                " ends_at, period, credits, 'services:501:old', created_at"
+                " FROM service_subscriptions WHERE id = :id"
+            ),
+            {"id": first.id},
+        )
+    await schema.downgrade(platform.db, "0039")
+    await schema.upgrade(platform.db)
+    async with platform.db.reading() as session:
+        rows = await session.execute(text("SELECT id, active_target FROM service_subscriptions"))
+        marked = {int(i): t for i, t in rows}
+    assert marked == {first.id: None, first.id + 1: "analytics_report:0"}
+    again = await platform.paid_services.buy(501, "report-month", idempotency_key="r2")
+    assert again.id == first.id + 1 and again.period == 2

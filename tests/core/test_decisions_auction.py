@@ -1,4 +1,5 @@
-"""Second-price placement auctions and service renewals, by worked examples (fen)."""
+"""Second-price placement auctions, service renewals and second purchases, by worked
+examples (fen)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ import pytest
 
 from core.ads import zone_share
 from core.decisions.auction import BidRefused, SealedBid, Unsold, Won, check_bid, settle
-from core.decisions.renewal import Expire, Renew, Stop, decide_renewal
-from core.models import ServiceBilling
+from core.decisions.renewal import (
+    Expire,
+    Extend,
+    Fresh,
+    Renew,
+    Stop,
+    decide_purchase,
+    decide_renewal,
+)
+from core.models import ServiceBilling, ServiceKind
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 RICH = 10_000_00
@@ -78,6 +87,38 @@ def test_renewal(
     billing: ServiceBilling, price: int, balance: int, floor: int, expected: object
 ) -> None:
     assert decide_renewal(billing, price, balance, floor) == expected
+
+
+DAY = timedelta(days=1)
+BOOST, REPORT, CREDITS = (
+    ServiceKind.SEARCH_BOOST,
+    ServiceKind.ANALYTICS_REPORT,
+    ServiceKind.BROADCAST_CREDITS,
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "days", "running_until", "expected"),
+    [
+        # nothing running: the period starts now
+        (BOOST, 7, None, Fresh(T0, T0 + 7 * DAY)),
+        (REPORT, 30, None, Fresh(T0, T0 + 30 * DAY)),
+        # a boost running until 12-08 10:00: buying again extends it to 12-15 10:00
+        (BOOST, 7, T0 + 7 * DAY, Extend(T0 + 7 * DAY, T0 + 14 * DAY)),
+        # a monthly report running 3 more days: the new month starts when it ends
+        (REPORT, 30, T0 + 3 * DAY, Extend(T0 + 3 * DAY, T0 + 33 * DAY)),
+        # ending this very minute (its renewal job not yet run): lapsed, starts now
+        (BOOST, 7, T0, Fresh(T0, T0 + 7 * DAY)),
+        # ended yesterday, not yet expired by the job: starts now, never in the unpaid gap
+        (REPORT, 30, T0 - DAY, Fresh(T0, T0 + 30 * DAY)),
+        # broadcast credits are a pack: a second purchase is its own, starting now
+        (CREDITS, 30, T0 + 10 * DAY, Fresh(T0, T0 + 30 * DAY)),
+    ],
+)
+def test_buying_again_extends_a_running_boost_or_report(
+    kind: ServiceKind, days: int, running_until: datetime | None, expected: object
+) -> None:
+    assert decide_purchase(kind, days, T0, running_until) == expected
 
 
 @pytest.mark.parametrize(
