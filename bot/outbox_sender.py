@@ -265,7 +265,11 @@ class OutboxSender:
         await self._platform.supplier_sales.rearm_alerts()
         per_chat = per_chat_claim(self._sender.budget.rates.private_chat_per_second, self._batch)
         envelopes = await self._platform.outbox.claim(
-            self._worker, kinds=tuple(RENDERERS), limit=self._batch, per_user=per_chat
+            self._worker,
+            kinds=tuple(RENDERERS),
+            limit=self._batch,
+            # no cap (and no ranking of every pending row) when a chat may take a whole batch
+            per_user=per_chat if per_chat < self._batch else None,
         )
         if not envelopes:
             return 0
