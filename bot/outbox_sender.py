@@ -4,14 +4,17 @@ decisions told to whoever asked) through the Bot API.
 
 Each round it closes the sales digests whose period has ended, re-arms low-stock alerts of
 restocked SKUs, claims a batch of due outbox rows under a lease (``core.outbox``) and sends
-them one by one through the bot's one ``Sender`` (its budget and its policy, ``bot/sender.py``),
-asking it not to retry: the row's own retry is durable. What that means for a row:
+them through the bot's one ``Sender`` (its budget and its policy, ``bot/sender.py``), each
+chat's rows in order and the chats side by side (``bot/outbox_lanes.py``), asking it not to
+retry: the row's own retry is durable. What that means for a row:
 
 - 403 (the user blocked the bot) and 400 (Telegram refuses this message or chat): never
   deliverable, the row is given up;
-- 429: the row waits ``retry_after`` and the round ends (the sender's whole budget paused);
+- 429: the row waits ``retry_after`` and the round ends (the sender's whole budget paused:
+  Telegram's answer does not say whether the limit was the chat's or the bot's);
 - anything else (network, 5xx, a timeout, a bug while rendering): the row is retried with
-  exponential backoff, for ever; the rest of the batch is handed back for the next round.
+  exponential backoff, for ever; every lane hands the rest of its rows back (a send already
+  waiting for its turn included) for the next round.
 
 Purchases never wait for any of this: they only wrote a row.
 """
@@ -43,6 +46,7 @@ from bot.i18n import LOCALE_OF
 from bot.keyboards import fulfilment as fulfilment_keyboards
 from bot.keyboards import supplier_sales as keyboards
 from bot.notices import Card, send_once
+from bot.outbox_lanes import lanes, per_chat_claim
 from bot.sender import UNDELIVERABLE, Markup, Outcome, Priority, Sender
 from core.ads import RESULT as AD_RESULT
 from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE
@@ -206,12 +210,15 @@ class OutboxSender:
         *,
         poll_seconds: float = 1.0,
         batch: int = 20,
+        chats_at_once: int = 8,
     ) -> None:
         self._platform = platform
         self._sender = sender
         self._i18n = i18n
         self._poll = poll_seconds
         self._batch = batch
+        self._chats_at_once = chats_at_once  # lanes sending at once (each holds a row or two)
+        self._halt: asyncio.Event | None = None  # the running round's
         self._worker = worker_name()
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -224,6 +231,8 @@ class OutboxSender:
     async def stop(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - a grace period
         """Finish the message in flight, hand the rest of the batch back, and end."""
         self._stopping.set()
+        if self._halt is not None:
+            self._halt.set()
         self._wake.set()
         task, self._task = self._task, None
         if task is None:
@@ -249,33 +258,59 @@ class OutboxSender:
         log.info("outbox sender %s stopped", self._worker)
 
     async def round(self) -> int:
-        """One pass; returns how many messages were sent."""
+        """One pass; returns how many messages were sent. Each chat's rows go in order, the
+        chats side by side (``bot/outbox_lanes.py``): one chat's backlog waits on its own
+        pace, not in front of everybody else's rows."""
         await self._platform.supplier_sales.close_due_digests()
         await self._platform.supplier_sales.rearm_alerts()
+        per_chat = per_chat_claim(self._sender.budget.rates.private_chat_per_second, self._batch)
         envelopes = await self._platform.outbox.claim(
-            self._worker, kinds=tuple(RENDERERS), limit=self._batch
+            self._worker,
+            kinds=tuple(RENDERERS),
+            limit=self._batch,
+            # no cap (and no ranking of every pending row) when a chat may take a whole batch
+            per_user=per_chat if per_chat < self._batch else None,
         )
-        sent = 0
+        if not envelopes:
+            return 0
         outbox = self._platform.outbox
-        in_hand = list(envelopes)
+        in_hand = {envelope.id: envelope for envelope in envelopes}
+        # set when Telegram fails or limits us (every lane hands its rows back) or on stop
+        halt = self._halt = asyncio.Event()
+        if self._stopping.is_set():
+            halt.set()
+        slots = asyncio.Semaphore(self._chats_at_once)
+        sent = 0
 
         async def renew() -> None:  # the rows not yet sent stay ours while we send
-            await outbox.renew(in_hand)
+            await outbox.renew(list(in_hand.values()))
 
-        async with renewing(renew, outbox.lease):
-            for index, envelope in enumerate(envelopes):
-                if self._stopping.is_set():
-                    await outbox.release(envelopes[index:])
-                    break
-                outcome = await self._deliver(envelope)
-                del in_hand[0]
-                sent += outcome == "sent"
-                if outcome == "stop":  # Telegram is failing or limiting us: try again later
-                    await outbox.release(envelopes[index + 1 :])
-                    break
+        async def lane(rows: list[Envelope]) -> None:
+            nonlocal sent
+            async with slots:
+                for index, envelope in enumerate(rows):
+                    if halt.is_set():
+                        await outbox.release(rows[index:])
+                        for rest in rows[index:]:
+                            del in_hand[rest.id]
+                        return
+                    outcome = await self._deliver(envelope, halt)
+                    del in_hand[envelope.id]
+                    sent += outcome == "sent"
+                    if outcome == "stop":  # Telegram is failing or limiting us: later
+                        halt.set()
+
+        chat_lanes = lanes(envelopes, lambda e: e.telegram_id, lambda e: int(PRIORITIES[e.kind]))
+        try:
+            # a lane that raises cancels the others: none outlives the round and its renewal
+            async with renewing(renew, outbox.lease), asyncio.TaskGroup() as group:
+                for rows in chat_lanes:
+                    group.create_task(lane(rows))
+        finally:
+            self._halt = None
         return sent
 
-    async def _deliver(self, envelope: Envelope) -> str:
+    async def _deliver(self, envelope: Envelope, halt: asyncio.Event) -> str:
         outbox = self._platform.outbox
         locale = LOCALE_OF.get(envelope.language, self._i18n.default_locale)
         try:
@@ -298,11 +333,11 @@ class OutboxSender:
                 envelope.telegram_id,
                 card,
                 priority=PRIORITIES[envelope.kind],
-                stopping=self._stopping,
+                stopping=halt,
             )
         except Exception as exc:  # a bug on our side: the row waits for its backoff
             return await self._failed(envelope, exc)
-        if delivery.outcome is Outcome.UNSENT:  # stopping while it waited for its turn
+        if delivery.outcome is Outcome.UNSENT:  # stopping (or halted) while it waited its turn
             await outbox.release([envelope])
             return "stop"
         if delivery.outcome in UNDELIVERABLE:

@@ -176,6 +176,10 @@ class Budget:
     def now(self) -> float:
         return self._clock()
 
+    @property
+    def rates(self) -> Rates:
+        return self._rates
+
     def bot_ready_at(self) -> float:
         return max(self._paused_until, self._next_slot, self._bot.ready_at())
 

@@ -131,6 +131,19 @@ async def _release(session: AsyncSession, envelope: Envelope, values: dict[str, 
     )
 
 
+def _first_of_each_user(count: int, where: list[Any]) -> Any:
+    """The ids of each recipient's ``count`` oldest rows matching ``where``. A sub-select
+    of its own: PostgreSQL refuses ``FOR UPDATE`` on a query with a window function, not on
+    one that filters by such a sub-select."""
+    rank = (
+        func.row_number()
+        .over(partition_by=OutboxMessage.user_id, order_by=OutboxMessage.id)
+        .label("rank")
+    )
+    ranked = select(OutboxMessage.id, rank).where(*where).subquery()
+    return select(ranked.c.id).where(ranked.c.rank <= count)
+
+
 @dataclass(frozen=True)
 class OutboxStats:
     pending: int
@@ -154,15 +167,25 @@ class Outbox:
         ]
 
     async def claim(
-        self, worker: str, *, kinds: Collection[str], limit: int = 20
+        self,
+        worker: str,
+        *,
+        kinds: Collection[str],
+        limit: int = 20,
+        per_user: int | None = None,
     ) -> list[Envelope]:
-        """Lease up to ``limit`` due rows of ``kinds`` to ``worker``, oldest first."""
+        """Lease up to ``limit`` due rows of ``kinds`` to ``worker``, oldest first; with
+        ``per_user``, at most that many (each recipient's oldest) of any one recipient, so
+        a backlog to one chat leaves room in the batch for everybody else's rows."""
         now = self._clock.now()
         due = self._due(now, kinds)
+        free = leases.is_free(OutboxMessage, now)
         async with self._db.reading() as session:  # idle rounds take no write lock
-            free = leases.is_free(OutboxMessage, now)
             if await session.scalar(select(OutboxMessage.id).where(*due, free).limit(1)) is None:
                 return []
+        where = list(due)
+        if per_user is not None:
+            where.append(OutboxMessage.id.in_(_first_of_each_user(per_user, [*due, free])))
         async with self._db.transaction() as session:
             claimed = await leases.claim(
                 session,
@@ -170,7 +193,7 @@ class Outbox:
                 owner=worker,
                 now=now,
                 lease=self._lease,
-                where=due,
+                where=where,
                 order_by=[OutboxMessage.id],
                 limit=limit,
             )

@@ -8,20 +8,12 @@ from __future__ import annotations
 import pytest
 
 from core.platform import Platform
-from core.settings import Settings
 from sandbox.fake_telegram import FakeTelegramServer
 from tests.bot.conftest import ADMIN_ID
 from tests.conftest import FakeClock
 from tests.factories import make_reseller, make_sku
 
 RESELLER = 1001
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """The history's twelve sale notices to the supplier leave the outbox before the admin's
-    card (first in, first out); one a second into his chat would hold the card for 12 s."""
-    return settings.model_copy(update={"telegram_private_chat_per_second": 1000.0})
 
 
 async def history(shop: Platform, clock: FakeClock, telegram_id: int) -> None:

@@ -130,3 +130,20 @@ async def test_rows_in_hand_stay_claimed_while_renewed_and_free_a_lease_after(
     assert await outbox.claim("w2", kinds=SALE) == []  # still within its last renewal
     clock.advance(seconds=0.6)
     assert len(await outbox.claim("w2", kinds=SALE)) == 2
+
+
+async def test_a_claim_takes_each_recipients_oldest_few_so_a_backlog_leaves_room(
+    platform: Platform,
+) -> None:
+    """Five rows to one supplier, then one to another: a batch of three with two a
+    recipient takes the first's two oldest and the other's, not three of the backlog."""
+    await _sell(platform, 5)
+    await make_sku(platform, "OTHER-1", supplier=901, stock=1)
+    await platform.shop.buy_now(RESELLER, "OTHER-1", 1, idempotency_key="other")
+    rows = await _rows(platform)
+    claimed = await platform.outbox.claim("w1", kinds=SALE, limit=3, per_user=2)
+    assert [e.id for e in claimed] == [rows[0].id, rows[1].id, rows[5].id]
+    assert [e.telegram_id for e in claimed] == [900, 900, 901]
+    # the rest of the backlog is next, oldest first, still two at a time
+    more = await platform.outbox.claim("w2", kinds=SALE, limit=3, per_user=2)
+    assert [e.id for e in more] == [rows[2].id, rows[3].id]
