@@ -953,9 +953,7 @@ class Shop:
             created_at=as_utc(order.created_at),
             status=order.status,
             fulfilment=await fulfilment_info(session, order),
-            refunded=frozenset(
-                i for i, r in enumerate(rows) if r.status == LineStatus.REFUNDED
-            ),
+            refunded=frozenset(i for i, r in enumerate(rows) if r.status == LineStatus.REFUNDED),
         )
 
     # history ---------------------------------------------------------------
