@@ -394,6 +394,7 @@ class StateChange:  # the shape of core.fulfilment.StateChange
     actor: str
     note: str
     at: datetime
+    refund: Any = None  # a refund after the sale: ``core.fulfilment.Refunded``
 
 
 async def test_a_fulfilment_state_change_reaches_the_shop(
