@@ -41,6 +41,7 @@ from core.decisions.refund import ChargedLine, code_status_after_refund, reverse
 from core.delivery.claim import claim_codes
 from core.delivery.codes import CardCode
 from core.errors import InvalidInput, InvalidState, NotFound
+from core.fulfilment import Refunded
 from core.ledger import balance_of, post
 from core.models import (
     AccountKind,
@@ -375,7 +376,14 @@ class ReportKind:
         if code_status is not None:
             await _set_code_status(session, line.code_id, code_status)
         await session.flush()
-        await set_order_status_after_refund(session, ctx.order_id)
+        await set_order_status_after_refund(  # the reseller's shop hears of it, in this tx
+            session,
+            ctx.order_id,
+            Refunded(1, reversal.to_buyer),
+            actor=deciding.actor,
+            note=f"report #{report.id}",
+            now=deciding.now,
+        )
         report.status = ReportStatus.REFUNDED
         report.refund_amount = reversal.to_buyer
         balance = await balance_of(session, AccountKind.RESELLER_BALANCE, ctx.user_id)

@@ -90,7 +90,7 @@ PAGE_SIZE_MAX = 100
 STATUS = {
     OrderStatus.PAID: "delivered",
     OrderStatus.PARTLY_REFUNDED: "partially_refunded",  # codes refunded after the sale
-    OrderStatus.REFUNDED: "canceled",
+    OrderStatus.REFUNDED: "refunded",  # every code refunded after the sale
     OrderStatus.PENDING: "paid",
     OrderStatus.FULFILLING: "fulfilling",
     OrderStatus.DELIVERED: "delivered",
@@ -474,7 +474,9 @@ def order_body(receipt: Receipt, order_no: str, currency: str) -> dict[str, Any]
         body["fulfillment"] = {
             "type": "auto" if receipt.fulfilment is None else "manual",
             "status": "delivered",
-            "payload": "\n".join(receipt.codes) if receipt.codes else proof,
+            # only the codes the buyer keeps: a client counts the payload's codes as
+            # delivered, so a code refunded after the sale is not listed
+            "payload": "\n".join(receipt.kept_codes) if receipt.codes else proof,
             "delivery_data": None,
             "delivered_at": as_utc(receipt.created_at).isoformat(),
         }

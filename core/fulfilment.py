@@ -81,8 +81,16 @@ UPSTREAM_LATE = "upstream_late"  # ledger: owed an upstream that delivered after
 
 
 @dataclass(frozen=True)
+class Refunded:
+    """What a refund after the sale gave back (``core.orders.refunded``): units, minor units."""
+
+    units: int
+    amount: int
+
+
+@dataclass(frozen=True)
 class StateChange:
-    """What ``change`` did, as a hook sees it."""
+    """What ``change`` (or a refund after the sale) did, as a hook sees it."""
 
     order_id: int
     user_id: int
@@ -90,11 +98,21 @@ class StateChange:
     actor: str
     note: str
     at: datetime
+    refund: Refunded | None = None  # set when the change is a refund after the sale
 
 
 Hook = Callable[[AsyncSession, StateChange], Awaitable[None]]
-# called inside the transaction of every state change: the reseller's order callback
+# called inside the transaction of every state change a reseller's system cares about (a
+# fulfilment's move, a refund after the sale): the reseller's order callback, the
+# Dujiao-Next shop's (``core/dujiao_server.py`` appends it)
 HOOKS: list[Hook] = [order_callbacks.on_state_change]
+
+
+async def announce(session: AsyncSession, changed: StateChange) -> None:
+    """Call each of ``HOOKS`` with ``changed``, in the caller's transaction: the one path
+    by which an order's state change reaches the reseller's systems."""
+    for hook in HOOKS:
+        await hook(session, changed)
 
 
 @dataclass(frozen=True)
@@ -307,8 +325,7 @@ async def change(
             now=now,
         )
     changed = StateChange(order.id, order.user_id, wanted, actor, note, now)
-    for hook in HOOKS:
-        await hook(session, changed)
+    await announce(session, changed)
     return changed
 
 

@@ -53,7 +53,7 @@ SIGNATURE_HEADER = "X-Kameng-Signature"
 SECRET_PREFIX = "whsec_"
 TOLERANCE_SECONDS = 300  # what a receiver should accept between t= and its own clock
 
-# events (fulfilment adds its states through the same ``enqueue``)
+# events (fulfilment's moves and refunds reach ``enqueue`` through ``on_state_change``)
 DELIVERED = "order.delivered"
 REFUNDED = "order.refunded"
 
@@ -318,21 +318,30 @@ class StateChanged(Protocol):
     def note(self) -> str: ...
     @property
     def at(self) -> datetime: ...
+    @property
+    def refund(self) -> Any: ...  # a ``core.fulfilment.Refunded`` (units, amount) or None
 
 
 async def on_state_change(session: AsyncSession, change: StateChanged) -> None:
-    """The fulfilment hook (``core.fulfilment.HOOKS``): each state change of an order that
-    is delivered later (``fulfilling``, ``delivered``, ``failed``, ``partially_delivered``)
-    becomes the callback ``order.<status>``, in the change's transaction."""
+    """The hook (``core.fulfilment.HOOKS``): each state change of an order that is
+    delivered later (``fulfilling``, ``delivered``, ``failed``, ``partially_delivered``)
+    becomes the callback ``order.<status>``; a refund after the sale becomes
+    ``order.refunded`` with the order's new status and the ``units`` and ``amount`` given
+    back; in the change's transaction."""
     status = str(getattr(change.status, "value", change.status))
     key = await session.scalar(select(Order.idempotency_key).where(Order.id == change.order_id))
+    details: dict[str, Any] = {"note": change.note} if change.note else {}
+    event = f"order.{status}"[:32]
+    if change.refund is not None:
+        event = REFUNDED
+        details = {"units": change.refund.units, "amount": change.refund.amount}
     await enqueue(
         session,
         user_id=change.user_id,
         order_id=change.order_id,
-        event=f"order.{status}"[:32],
+        event=event,
         status=status,
         now=change.at,
         external_id=None if key is None else await external_id_of(session, key),
-        details={"note": change.note} if change.note else None,
+        details=details or None,
     )

@@ -58,6 +58,9 @@ from core.errors import (
 from core.fulfilment import (
     UPSTREAM_DEADLINE_MINUTES,
     FulfilmentInfo,
+    Refunded,
+    StateChange,
+    announce,
     checked_account,
     fulfilment_info,
     hold_postings,
@@ -402,6 +405,12 @@ class Receipt:
     status: OrderStatus = OrderStatus.PAID
     replayed: bool = False  # the same request seen again: nothing new was charged
     fulfilment: FulfilmentInfo | None = None  # an order delivered later (direct top-up)
+    refunded: frozenset[int] = frozenset()  # indexes in ``codes`` refunded after the sale
+
+    @property
+    def kept_codes(self) -> list[str]:
+        """The codes the buyer keeps: ``codes`` without those refunded after the sale."""
+        return [code for i, code in enumerate(self.codes) if i not in self.refunded]
 
     @property
     def cards(self) -> list[CardCode]:
@@ -916,12 +925,14 @@ class Shop:
     async def _receipt(self, session: AsyncSession, order: Order) -> Receipt:
         sku = await session.get(Sku, order.sku_id)
         assert sku is not None
-        rows = await session.execute(
-            select(Code.ciphertext)
-            .join(OrderLine, OrderLine.code_id == Code.id)
-            .where(OrderLine.order_id == order.id)
-            .order_by(OrderLine.id)
-        )
+        rows = (
+            await session.execute(
+                select(Code.ciphertext, OrderLine.status)
+                .join(OrderLine, OrderLine.code_id == Code.id)
+                .where(OrderLine.order_id == order.id)
+                .order_by(OrderLine.id)
+            )
+        ).all()
         return Receipt(
             order_id=order.id,
             sku_code=sku.code,
@@ -942,6 +953,7 @@ class Shop:
             created_at=as_utc(order.created_at),
             status=order.status,
             fulfilment=await fulfilment_info(session, order),
+            refunded=frozenset(i for i, r in enumerate(rows) if r.status == LineStatus.REFUNDED),
         )
 
     # history ---------------------------------------------------------------
@@ -1106,16 +1118,13 @@ class Shop:
             code_status = code_status_after_refund(ctx.stock_kind)
             if code_status is not None:
                 await _set_codes(session, [code_id for code_id, _line in flipped], code_status)
-            status = await set_order_status_after_refund(session, order_id)
-            await order_callbacks.enqueue(
+            await set_order_status_after_refund(
                 session,
-                user_id=ctx.user_id,
-                order_id=order_id,
-                event=order_callbacks.REFUNDED,
-                status=status.value,
+                order_id,
+                Refunded(decision.units, reversal.to_buyer),
+                actor=actor,
+                note=reason,
                 now=now,
-                external_id=await order_callbacks.external_id_of(session, order.idempotency_key),
-                details={"units": decision.units, "amount": reversal.to_buyer},
             )
             await audit.append(
                 session,
@@ -1197,12 +1206,34 @@ async def _set_codes(session: AsyncSession, code_ids: list[int], status: CodeSta
     )
 
 
-async def set_order_status_after_refund(session: AsyncSession, order_id: int) -> OrderStatus:
-    """The order's status from its lines, counted after taking the order row's lock (a
-    concurrent refund of other lines has then committed or waits, so the last one sets
-    ``refunded``). An order delivered later keeps its fulfilment's state (its lines are
-    units from our late stock; the refund is in its lines and the ledger)."""
+async def set_order_status_after_refund(
+    session: AsyncSession,
+    order_id: int,
+    refunded: Refunded,
+    *,
+    actor: str,
+    note: str,
+    now: datetime,
+) -> OrderStatus:
+    """Every refund after the sale (an admin's, an approved bad-code report) ends here, in
+    its transaction: the order's status from its lines, counted after taking the order
+    row's lock (a concurrent refund of other lines has then committed or waits, so the last
+    one sets ``refunded``), then the state change announced through the fulfilment's hooks
+    (the reseller's callback, the Dujiao-Next shop's). An order delivered later keeps its
+    fulfilment's state (its lines are units from our late stock; the refund is in its lines
+    and the ledger)."""
     await session.execute(select(Order.id).where(Order.id == order_id).with_for_update())
+    status = await _status_after_refund(session, order_id)
+    user_id = await session.scalar(select(Order.user_id).where(Order.id == order_id))
+    assert user_id is not None
+    await announce(
+        session,
+        StateChange(order_id, int(user_id), status, actor, note, now, refund=refunded),
+    )
+    return status
+
+
+async def _status_after_refund(session: AsyncSession, order_id: int) -> OrderStatus:
     kept = await session.scalar(select(Order.status).where(Order.id == order_id))
     if await session.scalar(select(Fulfilment.id).where(Fulfilment.order_id == order_id)):
         assert kept is not None

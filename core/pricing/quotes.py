@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, SQLColumnExpression, bindparam, func, insert, select
+from sqlalchemy import Select, SQLColumnExpression, bindparam, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock, as_utc
@@ -21,6 +21,7 @@ from core.decisions.balance import shortfall
 from core.decisions.refusal import Refusal
 from core.decisions.sale import MAX_QUANTITY as MAX_QUANTITY
 from core.decisions.sale import Offer, QuoteContext, decide_quote
+from core.delivery.claim import upstream_stock
 from core.errors import NotFound
 from core.models import (
     Account,
@@ -128,18 +129,27 @@ def _quote_columns() -> dict[str, SQLColumnExpression[Any]]:
         "default_price": Sku.default_price,
         "level_price": signals.level_price,
         "may_have_rules": signals.may_have_rules,
-        # codes in stock; an upstream's SKU adds the stock its last sync saw (NULL there:
-        # unlimited) to ours (what it delivered after our deadline, sold first)
-        "stock": func.coalesce(
-            select(func.coalesce(UpstreamSku.stock, MAX_QUANTITY))
-            .where(UpstreamSku.sku_id == Sku.id)
-            .scalar_subquery(),
-            0,
-        )
-        + select(func.count())
+        # codes in stock, and an upstream's SKU's stock as its last sync saw it (NULL:
+        # unlimited); ``_stock`` adds them by the one rule, ``upstream_stock``
+        "codes": select(func.count())
         .where(Code.sku_id == Sku.id, Code.status == CodeStatus.AVAILABLE)
         .scalar_subquery(),
+        "is_upstream": exists().where(UpstreamSku.sku_id == Sku.id),
+        "upstream_stock": select(UpstreamSku.stock)
+        .where(UpstreamSku.sku_id == Sku.id)
+        .scalar_subquery(),
     }
+
+
+def _stock(row: dict[str, Any]) -> int:
+    """What the quote may sell: the codes in stock, or for an upstream's SKU
+    ``upstream_stock`` (its stock and our late codes, as the storefront shows it), an
+    unlimited one capped at the most one order may ask."""
+    codes = int(row["codes"] or 0)
+    if not row["is_upstream"]:
+        return codes
+    left = upstream_stock(row["upstream_stock"], codes)
+    return MAX_QUANTITY if left is None else left
 
 
 def _quote_statement() -> Select[Any]:
@@ -196,7 +206,7 @@ async def load_quote_context(
         sku_name=row["sku_name"],
         sku_status=row["sku_status"],
         stock_kind=row["stock_kind"],
-        stock=int(row["stock"]),
+        stock=_stock(row),
         book=book,
     )
 

@@ -373,6 +373,7 @@ async def test_a_sale_takes_our_late_stock_first_and_buys_only_the_rest_upstream
     assert await platform.catalogue.stock_count(sku) == 40 + 1
     vitals = await read_vitals(platform.db, clock, low_stock_below=5)  # the low-stock alert's
     assert {s.sku: s.available for s in vitals.stock}[sku] == 40 + 1
+    assert (await platform.quotes.quote(RESELLER, sku, 1)).stock == 40 + 1  # the one rule
     owed, platform_spread, paid = await owed_upstream(platform), await spread(platform), 500_00
     placed = len(fake.catalogue.orders)
 
@@ -386,6 +387,7 @@ async def test_a_sale_takes_our_late_stock_first_and_buys_only_the_rest_upstream
     assert await balance(platform) == paid - one.total
     assert await in_stock(platform, sku) == []
     assert (await platform.shop.order(RESELLER, one.order_id)).codes == [first]
+    assert (await platform.quotes.quote(RESELLER, sku, 1)).stock == 40  # the late code sold
 
     second = await stock_late(platform, fake, clock, sku, "late-2")
     owed, platform_spread = await owed_upstream(platform), await spread(platform)

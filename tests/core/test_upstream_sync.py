@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from core.checks import check_ledger
 from core.decisions.account_fields import PERMISSIVE
 from core.decisions.fulfilment import AccountField, make_field
+from core.decisions.sale import MAX_QUANTITY
 from core.errors import InvalidInput, NotFound, UnknownProtocol
 from core.jobs import JobRunner
 from core.models import AuditRecord, OutboxMessage, Role, Sku, SkuStatus, Upstream
@@ -385,6 +386,10 @@ async def test_stock_counts_and_vitals_read_the_upstreams_stock(
     vitals = await read_vitals(platform.db, platform.clock, low_stock_below=5)
     left = {s.sku: s.available for s in vitals.stock}
     assert left == {steam: 40, codes[199_80]: 3, "STEAM-100": 2}
+    # a quote counts by the same rule (``upstream_stock``); unlimited: as much as one order
+    quoted = {sku: (await platform.quotes.quote(RESELLER, sku, 1)).stock for sku in left}
+    assert quoted == left
+    assert (await platform.quotes.quote(RESELLER, itunes, 1)).stock == MAX_QUANTITY
 
 
 async def test_secrets_and_codes_stay_out_of_the_logs(

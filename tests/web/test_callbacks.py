@@ -19,6 +19,7 @@ from aiohttp import web
 from core.checks import check_ledger
 from core.errors import CallbackUrlRefused
 from core.http_callbacks import check_url
+from core.models import Role
 from core.order_callbacks import (
     SIGNATURE_HEADER,
     on_state_change,
@@ -34,6 +35,7 @@ from tests.web.conftest import Api
 from web.callback_sender import CallbackSender
 
 RESELLER = 2101
+ADMIN_TID = 2199
 
 
 @pytest.fixture
@@ -132,6 +134,46 @@ async def test_a_sale_and_a_refund_reach_the_shop_signed(
         ("order.refunded", 200, "delivered"),
         ("order.delivered", 200, "delivered"),
     ]
+    assert (await check_ledger(platform.db)).ok
+
+
+async def admin(platform: Platform) -> int:
+    await platform.catalogue.grant_role(ADMIN_TID, Role.ADMIN, actor=ADMIN)
+    await platform.catalogue.ensure_user(ADMIN_TID)
+    return ADMIN_TID
+
+
+async def test_an_approved_bad_code_refund_reaches_the_shop_once_signed(
+    api: Api, platform: Platform, receiver: Receiver, worker: CallbackSender, clock: FakeClock
+) -> None:
+    """After-sales gives back one code of a delivered order: the shop hears
+    ``partly_refunded`` and what came back, signed, once — a second admin approving the
+    same report (or a double tap) sends nothing more."""
+    key, secret = await shop_with_callback(api, platform, receiver)
+    status, order, _ = await api.post(
+        "/api/v1/orders", key=key, json={"sku": "STEAM-100", "quantity": 2, "external_id": "S-9"}
+    )
+    assert status == 201, order
+    assert await worker.round() == 1  # the sale
+    before = (await platform.balances.balance(RESELLER)).balance
+    reported = await platform.aftersales.report(RESELLER, order["id"], 1, reason="used")
+    decider = await admin(platform)
+
+    done = await platform.aftersales.refund(decider, reported.report.id)
+    again = await platform.aftersales.refund(decider, reported.report.id)
+
+    assert not done.already_decided and again.already_decided
+    given_back = (await platform.balances.balance(RESELLER)).balance - before
+    assert given_back > 0 and done.report.refund_amount == given_back
+    assert await worker.round() == 1
+    assert await worker.round() == 0  # one callback for one refund
+    raw, headers = receiver.received[1]
+    assert signed_by(secret, raw, headers, clock)
+    refund = json.loads(raw)
+    assert refund["event"] == "order.refunded" and refund["order_id"] == order["id"]
+    assert refund["status"] == "partly_refunded" and refund["external_id"] == "S-9"
+    assert refund["units"] == 1 and refund["amount"] == given_back
+    assert "SECRET" not in raw.decode()  # codes never travel in a callback
     assert (await check_ledger(platform.db)).ok
 
 
@@ -352,6 +394,7 @@ class StateChange:  # the shape of core.fulfilment.StateChange
     actor: str
     note: str
     at: datetime
+    refund: Any = None  # a refund after the sale: ``core.fulfilment.Refunded``
 
 
 async def test_a_fulfilment_state_change_reaches_the_shop(

@@ -19,7 +19,7 @@ from core.db import Database
 from core.decisions.fulfilment import AccountField
 from core.dujiao_server import DujiaoCredentials, order_body
 from core.errors import UpstreamCallbackRefused, UpstreamError
-from core.models import OrderStatus
+from core.models import OrderStatus, Role
 from core.orders import Receipt
 from core.platform import Platform, build_platform
 from core.settings import Settings
@@ -36,6 +36,7 @@ from web.app import ApiServer
 from web.callback_sender import CallbackSender
 
 RESELLER = 3001
+ADMIN_TID = 3099
 
 
 @dataclass
@@ -299,6 +300,41 @@ async def test_a_code_order_partly_refunded_after_the_sale_is_partially_refunded
     assert status == 200 and body["status"] == "partially_refunded"
     assert body["fulfillment"]["status"] == "delivered"  # what was handed over, still shown
     assert await _balance(platform) == 500_00 - 92_00  # one unit back
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_an_approved_bad_code_refund_calls_the_shop_back_with_only_the_kept_codes(
+    platform: Platform, shop: Shop, clock: FakeClock
+) -> None:
+    """After-sales refunds one code of a delivered order: the Dujiao-Next shop is called back
+    ``partially_refunded`` listing only the code the buyer keeps (a client counts the
+    payload's codes as delivered), once; refunding the other code too is ``refunded``."""
+    await make_sku(platform, stock=3)
+    await platform.catalogue.grant_role(ADMIN_TID, Role.ADMIN, actor=ADMIN)
+    await platform.catalogue.ensure_user(ADMIN_TID)
+    [steam] = await shop.adapter.products()
+    bought = await shop.adapter.place_order("SHOP-5101", steam.id, 2)
+    assert bought.state is OrderState.DELIVERED and bought.upstream_id is not None
+    order_id = int(bought.upstream_id)
+    first, second = bought.codes
+    reported = await platform.aftersales.report(RESELLER, order_id, 1, reason="used")
+
+    await platform.aftersales.refund(ADMIN_TID, reported.report.id)
+    again = await platform.aftersales.refund(ADMIN_TID, reported.report.id)
+
+    assert again.already_decided
+    called = await shop.until(OrderState.PARTIAL)
+    assert called.ref == "SHOP-5101" and called.codes == (second,)
+    polled = await shop.adapter.query_order("SHOP-5101", bought.upstream_id)
+    assert polled.state is OrderState.PARTIAL and polled.codes == (second,)
+    assert first not in polled.codes
+    await asyncio.sleep(0.3)  # the sender polls every 0.05 s: a second callback would be here
+    assert len(shop.callbacks) == 1
+
+    other = await platform.aftersales.report(RESELLER, order_id, 2, reason="used too")
+    await platform.aftersales.refund(ADMIN_TID, other.report.id)
+    ended = await shop.until(OrderState.FAILED)  # Dujiao-Next's ``refunded``
+    assert ended.error == "refunded" and ended.codes == ()
     assert (await check_ledger(platform.db)).ok
 
 
