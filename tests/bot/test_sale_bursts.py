@@ -18,7 +18,8 @@ from core.platform import Platform
 from core.settings import Settings
 from sandbox.fake_telegram import FakeTelegramServer
 from tests.bot.conftest import TOKEN
-from tests.bot.helpers import outbox_rows, outbox_settled
+from tests.bot.helpers import eventually, outbox_rows, outbox_settled
+from tests.conftest import FakeClock
 from tests.factories import SUPPLIER_TID, make_reseller, make_sku
 
 BUYER = 1001
@@ -115,3 +116,31 @@ async def test_a_few_sales_go_one_by_one_as_before(
     assert [m.content.split(":")[0] for m in sam.messages] == ["💰 Sold"] * 3
     assert [m.content.split("Stock left: ")[1] for m in sam.messages] == ["17"] * 3
     assert {row.outcome for row in await outbox_rows(platform, "sale")} == {"sent"}
+
+
+async def test_a_summary_telegram_failed_is_retried_for_every_sale_and_told_once(
+    server: FakeTelegramServer, platform: Platform, bot: Bot, clock: FakeClock
+) -> None:
+    """The summary stands for all its rows: a 5xx hands every one back with its backoff,
+    and the next try tells them all, once."""
+    sam = await _sales(platform, server, "en", BURST)
+    server.fail("sendMessage", times=1, error_code=500, chat_id=SUPPLIER_TID)
+    outbox = OutboxSender(platform, Sender(bot, Rates()), make_i18n(), poll_seconds=0.01)
+    outbox.start()
+    try:
+
+        async def failed() -> bool:  # every row's failed attempt written
+            return all(row.attempts == 1 for row in await outbox_rows(platform, "sale"))
+
+        await eventually(failed, "the failed summary's retries")
+        assert not sam.messages
+        clock.advance(seconds=10)  # past the first backoff (5 s), on the database's clock
+        await outbox_settled(platform)
+    finally:
+        await outbox.stop()
+
+    [summary] = sam.messages
+    assert f"Orders: {BURST} · units: {BURST} · earnings: ¥1,030.08" in summary.content
+    rows = await outbox_rows(platform, "sale")
+    assert {(row.outcome, row.attempts) for row in rows} == {("sent", 2)}
+    assert all(row.last_error for row in rows)  # each row keeps why it waited
