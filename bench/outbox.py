@@ -11,6 +11,8 @@ wiped), with the real aiogram ``Bot`` talking HTTP to the fake Telegram server:
   ``Sender``, its budget lifted: Telegram's limits are not what is measured) and marks them all.
   BASELINE: the same number of ``bot.send_message`` calls of a similar text in a loop, no
   database at all. The ratio says what the lease, the routing and the bookkeeping cost.
+  A burst of one supplier's sales goes out as one summary (``core/decisions/sale_burst.py``):
+  notices/s counts the sales told, and the last line how many messages told them.
 * purchases - ``--purchases`` purchases by ``--buyers`` tasks, TIMED, once with no sender
   and once with the sender draining their notifications at the same time (poll 10 ms).
   The ratio says how much a running sender slows buying (on SQLite it shares the writer).
@@ -136,7 +138,8 @@ async def run(url: str, sales: int, purchases: int, buyers: int) -> list[str]:
             await sender.stop()
         finally:
             await bot.session.close()
-        sent = len([m for m in server.user(SUPPLIER_TID).messages if "Stock left" in m.content])
+        messages = [m.content for m in server.user(SUPPLIER_TID).messages]
+        told = sum(_sales_told(text) for text in messages)
     report = await check_ledger(platform.db)
     await platform.close()
     done = (purchases // buyers) * buyers
@@ -150,9 +153,17 @@ async def run(url: str, sales: int, purchases: int, buyers: int) -> list[str]:
         table(["measure", "timed", "baseline"], rows),
         f"ratio {name}: sender/raw-send = {raw / drain:.2f}",
         f"ratio {name}: purchases with/without sender = {alone / beside:.2f}",
-        f"sale notices the supplier received: {sent} (sales made: {sales + 2 * done})",
+        f"sales the supplier was told of: {told} in {len(messages)} messages "
+        f"(sales made: {sales + 2 * done})",
         "OK: the ledger balances" if report.ok else report.render(),
     ]
+
+
+def _sales_told(text: str) -> int:
+    """One for a sale notice; a burst's summary tells its orders (``Orders: N · …``)."""
+    if "Sales since your last notice" in text:
+        return int(text.split("Orders: ")[1].split(" ")[0])
+    return int("Stock left" in text)
 
 
 async def _drained_by_new_sender(platform: Platform, bot: object) -> None:
