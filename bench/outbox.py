@@ -11,9 +11,14 @@ wiped), with the real aiogram ``Bot`` talking HTTP to the fake Telegram server:
   ``Sender``, its budget lifted: Telegram's limits are not what is measured) and marks them all.
   BASELINE: the same number of ``bot.send_message`` calls of a similar text in a loop, no
   database at all. The ratio says what the lease, the routing and the bookkeeping cost.
+  A burst of one supplier's sales goes out as one summary (``core/decisions/sale_burst.py``):
+  notices/s counts the sales told, and the last line how many messages told them.
 * purchases - ``--purchases`` purchases by ``--buyers`` tasks, TIMED, once with no sender
   and once with the sender draining their notifications at the same time (poll 10 ms).
   The ratio says how much a running sender slows buying (on SQLite it shares the writer).
+* burst - ``--burst`` sales made at once, then TIMED: the sender at Telegram's real pace
+  (one message a second into a private chat) until the supplier's chat has caught up.
+  BASELINE: one notice per sale at that pace, ``burst - 1`` seconds at least.
 
 Speed is printed as ratios; nothing asserts a time.
 """
@@ -98,10 +103,10 @@ async def _drained(platform: Platform) -> None:
         await asyncio.sleep(0.005)
 
 
-async def run(url: str, sales: int, purchases: int, buyers: int) -> list[str]:
+async def run(url: str, sales: int, purchases: int, buyers: int, burst: int) -> list[str]:
     base = await fresh_platform(url)
     await seed_sku(base)
-    await base.stock.import_codes(SKU, codes(sales + 2 * purchases + 10), actor=ADMIN)
+    await base.stock.import_codes(SKU, codes(sales + 2 * purchases + burst + 10), actor=ADMIN)
     await base.catalogue.set_language(SUPPLIER_TID, "en")
     async with FakeTelegramServer(token=TOKEN) as server:
         server.user(SUPPLIER_TID, started=True)
@@ -134,25 +139,52 @@ async def run(url: str, sales: int, purchases: int, buyers: int) -> list[str]:
             beside = await _buy(platform, tasks, purchases, "beside")
             await _drained(platform)
             await sender.stop()
+
+            # a burst at Telegram's pace
+            await _buy(platform, [buyer], burst, "burst")
+            earlier = len(server.user(SUPPLIER_TID).messages)
+            sender = OutboxSender(platform, Sender(bot, Rates()), make_i18n(), poll_seconds=0.01)
+            began = time.perf_counter()
+            sender.start()
+            await _drained(platform)
+            paced = time.perf_counter() - began
+            await sender.stop()
+            paced_messages = len(server.user(SUPPLIER_TID).messages) - earlier
         finally:
             await bot.session.close()
-        sent = len([m for m in server.user(SUPPLIER_TID).messages if "Stock left" in m.content])
+        messages = [m.content for m in server.user(SUPPLIER_TID).messages]
+        told = sum(_sales_told(text) for text in messages)
     report = await check_ledger(platform.db)
     await platform.close()
     done = (purchases // buyers) * buyers
+    one_by_one = max(burst - 1, 1)  # seconds: a notice a second, the first at once
     name = "sqlite" if url.startswith("sqlite") else "postgresql"
     rows = [
         ["sender drain", f"{sales / drain:,.0f} notices/s", f"{sales / raw:,.0f} sends/s"],
         ["purchases", f"{done / beside:,.0f}/s with sender", f"{done / alone:,.0f}/s without"],
+        [
+            "burst, 1/s a chat",
+            f"{burst} sales, {paced_messages} message(s), {paced:.1f} s",
+            f"{burst} messages, {one_by_one:.0f} s",
+        ],
     ]
     return [
         f"== {name} ==",
         table(["measure", "timed", "baseline"], rows),
         f"ratio {name}: sender/raw-send = {raw / drain:.2f}",
         f"ratio {name}: purchases with/without sender = {alone / beside:.2f}",
-        f"sale notices the supplier received: {sent} (sales made: {sales + 2 * done})",
+        f"ratio {name}: burst caught up in / one by one = {paced / one_by_one:.3f}",
+        f"sales the supplier was told of: {told} in {len(messages)} messages "
+        f"(sales made: {sales + 2 * done + burst})",
         "OK: the ledger balances" if report.ok else report.render(),
     ]
+
+
+def _sales_told(text: str) -> int:
+    """One for a sale notice; a burst's summary tells its orders (``Orders: N · …``)."""
+    if "Sales since your last notice" in text:
+        return int(text.split("Orders: ")[1].split(" ")[0])
+    return int("Stock left" in text)
 
 
 async def _drained_by_new_sender(platform: Platform, bot: object) -> None:
@@ -168,6 +200,7 @@ async def main() -> int:
     parser.add_argument("--sales", type=int, default=400)
     parser.add_argument("--purchases", type=int, default=200)
     parser.add_argument("--buyers", type=int, default=8)
+    parser.add_argument("--burst", type=int, default=40)
     parser.add_argument("--postgres", default="")
     parser.add_argument("--allow-wipe", action="store_true")
     args = parser.parse_args()
@@ -177,7 +210,8 @@ async def main() -> int:
             await prepare_postgres(args.postgres, allow_any=args.allow_wipe)
             urls.append(args.postgres)
         for url in urls:
-            print("\n".join(await run(url, args.sales, args.purchases, args.buyers)), flush=True)
+            lines = await run(url, args.sales, args.purchases, args.buyers, args.burst)
+            print("\n".join(lines), flush=True)
     return 0
 
 

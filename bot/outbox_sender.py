@@ -46,11 +46,12 @@ from bot.i18n import LOCALE_OF
 from bot.keyboards import fulfilment as fulfilment_keyboards
 from bot.keyboards import supplier_sales as keyboards
 from bot.notices import Card, send_once
-from bot.outbox_lanes import lanes, per_chat_claim
+from bot.outbox_lanes import fold_sales, lanes, per_chat_claim
 from bot.sender import UNDELIVERABLE, Markup, Outcome, Priority, Sender
 from core.ads import RESULT as AD_RESULT
 from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE
 from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
+from core.decisions.sale_burst import FOLD_OVER, burst_summary
 from core.errors import Forbidden
 from core.fulfilment import DIRECT_TASK, ORDER_STATUS
 from core.leases import renewing
@@ -64,6 +65,9 @@ from core.supplier_sales import LOW_STOCK, SALE, SALE_DIGEST
 from core.upstreams.service import UPSTREAM_ALERT
 
 log = logging.getLogger("kameng.outbox")
+
+#: at most this many sale rows of one chat told in one summary (a round claims them at once)
+BURST_CLAIM = 100
 
 # None: nothing to send (the renderer finished the row); a Card: one with a file
 Rendered = tuple[str, Markup | None] | Card | None
@@ -211,6 +215,7 @@ class OutboxSender:
         poll_seconds: float = 1.0,
         batch: int = 20,
         chats_at_once: int = 8,
+        fold_over: int = FOLD_OVER,
     ) -> None:
         self._platform = platform
         self._sender = sender
@@ -218,6 +223,7 @@ class OutboxSender:
         self._poll = poll_seconds
         self._batch = batch
         self._chats_at_once = chats_at_once  # lanes sending at once (each holds a row or two)
+        self._fold_over = fold_over  # more due sale notices to one chat: one summary
         self._halt: asyncio.Event | None = None  # the running round's
         self._worker = worker_name()
         self._stopping = asyncio.Event()
@@ -273,6 +279,7 @@ class OutboxSender:
         )
         if not envelopes:
             return 0
+        envelopes += await self._claim_bursts(envelopes, per_chat)
         outbox = self._platform.outbox
         in_hand = {envelope.id: envelope for envelope in envelopes}
         # set when Telegram fails or limits us (every lane hands its rows back) or on stop
@@ -288,18 +295,22 @@ class OutboxSender:
         async def lane(rows: list[Envelope]) -> None:
             nonlocal sent
             async with slots:
-                for index, envelope in enumerate(rows):
+                messages = fold_sales(rows, lambda e: e.kind == SALE, self._fold_over)
+                for index, message in enumerate(messages):
                     if halt.is_set():
-                        await outbox.release(rows[index:])
-                        for rest in rows[index:]:
-                            del in_hand[rest.id]
+                        rest = [row for later in messages[index:] for row in later]
+                        await outbox.release(rest)
+                        for row in rest:
+                            del in_hand[row.id]
                         return
-                    outcome = await self._deliver(envelope, halt)
-                    del in_hand[envelope.id]
+                    outcome = await self._deliver(message, halt)
+                    for row in message:
+                        del in_hand[row.id]
                     sent += outcome == "sent"
                     if outcome == "stop":  # Telegram is failing or limiting us: later
                         halt.set()
 
+        envelopes.sort(key=lambda e: e.id)  # a burst's extra rows in their chat's order
         chat_lanes = lanes(envelopes, lambda e: e.telegram_id, lambda e: int(PRIORITIES[e.kind]))
         try:
             # a lane that raises cancels the others: none outlives the round and its renewal
@@ -310,8 +321,32 @@ class OutboxSender:
             self._halt = None
         return sent
 
-    async def _deliver(self, envelope: Envelope, halt: asyncio.Event) -> str:
+    async def _claim_bursts(self, envelopes: list[Envelope], per_chat: int) -> list[Envelope]:
+        """More due sale rows of each chat whose share of the claim is full of them: a
+        supplier selling faster than his chat takes messages gets them in one summary
+        (``core/decisions/sale_burst.py``) instead of waiting a round per few notices."""
+        claimed: dict[int, int] = {}
+        selling: set[int] = set()
+        for envelope in envelopes:
+            claimed[envelope.user_id] = claimed.get(envelope.user_id, 0) + 1
+            if envelope.kind == SALE:
+                selling.add(envelope.user_id)
+        full = [user for user in selling if claimed[user] >= min(per_chat, self._batch)]
+        if not full:
+            return []
+        return await self._platform.outbox.claim(
+            self._worker,
+            kinds=(SALE,),
+            limit=BURST_CLAIM * len(full),
+            per_user=BURST_CLAIM,
+            users=full,
+        )
+
+    async def _deliver(self, rows: list[Envelope], halt: asyncio.Event) -> str:
+        """Send one message for ``rows``: one row, or a burst of one chat's sale rows told
+        in one summary (each row then marked by that one message)."""
         outbox = self._platform.outbox
+        envelope = rows[0]  # one chat: one reader, one language
         locale = LOCALE_OF.get(envelope.language, self._i18n.default_locale)
         try:
             with (
@@ -319,10 +354,14 @@ class OutboxSender:
                 self._i18n.use_locale(locale),
                 reading_as(self._platform.settings, envelope.telegram_id),
             ):
-                rendered = await RENDERERS[envelope.kind](self._platform, envelope)
+                if len(rows) == 1:
+                    rendered = await RENDERERS[envelope.kind](self._platform, envelope)
+                else:
+                    rows, rendered = await self._burst(rows)
         except Exception as exc:
             log.exception("outbox row %s (%s) could not be rendered", envelope.id, envelope.kind)
-            await outbox.retry(envelope, f"render: {type(exc).__name__}")
+            for row in rows:
+                await outbox.retry(row, f"render: {type(exc).__name__}")
             return "retry"
         if rendered is None:  # finished by the renderer (absorbed into a digest, say)
             return "absorbed"
@@ -335,31 +374,50 @@ class OutboxSender:
                 priority=PRIORITIES[envelope.kind],
                 stopping=halt,
             )
-        except Exception as exc:  # a bug on our side: the row waits for its backoff
-            return await self._failed(envelope, exc)
+        except Exception as exc:  # a bug on our side: the rows wait for their backoff
+            return await self._failed(rows, exc)
         if delivery.outcome is Outcome.UNSENT:  # stopping (or halted) while it waited its turn
-            await outbox.release([envelope])
+            await outbox.release(rows)
             return "stop"
         if delivery.outcome in UNDELIVERABLE:
             error = delivery.error
-            log.warning("outbox row %s undeliverable: %s", envelope.id, delivery.reason)
-            await outbox.give_up(envelope, f"{type(error).__name__}: {delivery.reason}")
+            log.warning("outbox rows %s undeliverable: %s", _ids(rows), delivery.reason)
+            for row in rows:
+                await outbox.give_up(row, f"{type(error).__name__}: {delivery.reason}")
             return "undeliverable"
         if delivery.outcome is Outcome.RETRY_LATER and delivery.retry_after is not None:
             seconds = delivery.retry_after
-            await outbox.retry(
-                envelope, f"429 retry after {seconds}", delay=timedelta(seconds=seconds)
-            )
+            for row in rows:
+                await outbox.retry(
+                    row, f"429 retry after {seconds}", delay=timedelta(seconds=seconds)
+                )
             self._pause = float(seconds)
             return "stop"
         if not delivery.sent:  # 5xx, network, a timeout
-            return await self._failed(envelope, delivery.error)
-        if not await outbox.sent(envelope):
-            log.warning("outbox row %s was sent after its lease ran out", envelope.id)
+            return await self._failed(rows, delivery.error)
+        if await outbox.sent_all(rows) < len(rows):
+            log.warning("outbox rows %s were sent after a lease ran out", _ids(rows))
         return "sent"
 
-    async def _failed(self, envelope: Envelope, exc: Exception | None) -> str:
+    async def _burst(self, rows: list[Envelope]) -> tuple[list[Envelope], Rendered]:
+        """One chat's sale rows routed at once; the ones still to tell (the others went into
+        a digest) and their one message: a summary, or the notice itself when one is left."""
+        notices = await self._platform.supplier_sales.route_sales(rows)
+        told = [(row, notice) for row, notice in zip(rows, notices, strict=True) if notice]
+        if not told:
+            return rows, None
+        if len(told) == 1:
+            return [told[0][0]], (supplier_sales_texts.sale_notice(told[0][1]), None)
+        summary = burst_summary([n for _, n in told], [row.created_at for row, _ in told])
+        return [row for row, _ in told], (supplier_sales_texts.sale_digest(summary), None)
+
+    async def _failed(self, rows: list[Envelope], exc: Exception | None) -> str:
         """Retried with backoff; the round ends (Telegram is failing, or we are)."""
-        next_at = await self._platform.outbox.retry(envelope, f"{type(exc).__name__}: {exc}")
-        log.warning("outbox row %s failed (%s); next try %s", envelope.id, exc, next_at)
+        for row in rows:
+            next_at = await self._platform.outbox.retry(row, f"{type(exc).__name__}: {exc}")
+        log.warning("outbox rows %s failed (%s); next try %s", _ids(rows), exc, next_at)
         return "stop"
+
+
+def _ids(rows: list[Envelope]) -> str:
+    return ",".join(str(row.id) for row in rows)

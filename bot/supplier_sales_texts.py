@@ -13,6 +13,7 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 
 from bot import formatting as fmt
+from core.decisions.sale_burst import BURST
 from core.models import SalesNotify, WithdrawalStatus
 from core.supplier_payouts import EarningsView, SaleSplitView, TierView, WithdrawalView
 from core.supplier_sales import ProductLine, SaleNotice, ThresholdSet
@@ -84,6 +85,8 @@ def sale_digest(payload: dict[str, Any]) -> str:
     # the window is shown in the reader's zone: a UTC day is 08:00–08:00 in Shanghai
     if payload["period"] == SalesNotify.DAILY.value:
         title = _("📊 <b>Daily sales</b> {start} – {end}")
+    elif payload["period"] == BURST:  # instant notices arriving faster than a chat takes
+        title = _("💰 <b>Sales since your last notice</b> {start} – {end}")
     else:
         title = _("📊 <b>Hourly sales</b> {start} – {end}")
     title = title.format(start=fmt.moment(start), end=fmt.moment(end))
@@ -96,20 +99,25 @@ def sale_digest(payload: dict[str, Any]) -> str:
         ),
         "",
     ]
-    blocks = [
-        _("<code>{sku}</code> {name}: {orders} orders, {units} units, {earnings}").format(
-            sku=escape(line["sku"]),
-            name=escape(line["name"]),
-            orders=line["orders"],
-            units=line["units"],
-            earnings=fmt.amount(line["earnings"]),
-        )
-        for line in payload["lines"]
-    ]
+    blocks = [digest_line(line) for line in payload["lines"]]
     lines, left_out = fit(lines, blocks)
     if left_out:
         lines.append(_("… and {count} more SKUs").format(count=left_out))
     return "\n".join(lines)
+
+
+def digest_line(line: dict[str, Any]) -> str:
+    """One SKU of a digest; a folded burst also says the stock left, as a notice does."""
+    text = _("<code>{sku}</code> {name}: {orders} orders, {units} units, {earnings}").format(
+        sku=escape(line["sku"]),
+        name=escape(line["name"]),
+        orders=line["orders"],
+        units=line["units"],
+        earnings=fmt.amount(line["earnings"]),
+    )
+    if "stock" not in line:  # hourly and daily digests: the stock at the end is not known
+        return text
+    return text + _(", stock left: {stock}").format(stock=stock_text(line["stock"]))
 
 
 def low_stock(payload: dict[str, Any]) -> str:

@@ -173,12 +173,16 @@ class Outbox:
         kinds: Collection[str],
         limit: int = 20,
         per_user: int | None = None,
+        users: Collection[int] | None = None,
     ) -> list[Envelope]:
         """Lease up to ``limit`` due rows of ``kinds`` to ``worker``, oldest first; with
         ``per_user``, at most that many (each recipient's oldest) of any one recipient, so
-        a backlog to one chat leaves room in the batch for everybody else's rows."""
+        a backlog to one chat leaves room in the batch for everybody else's rows; with
+        ``users``, only rows to those recipients."""
         now = self._clock.now()
         due = self._due(now, kinds)
+        if users is not None:
+            due.append(OutboxMessage.user_id.in_(list(users)))
         free = leases.is_free(OutboxMessage, now)
         async with self._db.reading() as session:  # idle rounds take no write lock
             if await session.scalar(select(OutboxMessage.id).where(*due, free).limit(1)) is None:
@@ -223,6 +227,18 @@ class Outbox:
     async def sent(self, envelope: Envelope) -> bool:
         """Delivered. False when the lease was lost meanwhile (the row stays another's)."""
         return await self._finish(envelope, Outcome.SENT)
+
+    async def sent_all(self, envelopes: Collection[Envelope]) -> int:
+        """Delivered together (one message told them all), in one transaction; returns how
+        many were still this worker's (the others' leases were lost meanwhile)."""
+        now = self._clock.now()
+        values = {"outcome": Outcome.SENT.value, "attempts": OutboxMessage.attempts + 1}
+        async with self._db.transaction() as session:
+            marked = [
+                await _release(session, envelope, {**values, "sent_at": now})
+                for envelope in envelopes
+            ]
+        return sum(marked)
 
     async def absorb(self, envelope: Envelope) -> bool:
         """Nothing to send any more (a request decided before its card went out)."""

@@ -161,6 +161,48 @@ class SupplierSales:
             await finish(session, envelope, Outcome.ABSORBED, now)
             return None
 
+    async def route_sales(self, envelopes: list[Envelope]) -> list[SaleNotice | None]:
+        """``route_sale`` for a burst of one supplier's sales, in one read and one stock
+        count per SKU when all are instant notices and no low-stock alert is due; else
+        row by row (a digest to fold into or an alert to write)."""
+        order_ids = [int(envelope.payload["order_id"]) for envelope in envelopes]
+        async with self._db.reading() as session:
+            orders = {
+                order.id: order
+                for order in await session.scalars(select(Order).where(Order.id.in_(order_ids)))
+            }
+            skus = {
+                sku.id: sku
+                for sku in await session.scalars(
+                    select(Sku).where(Sku.id.in_({order.sku_id for order in orders.values()}))
+                )
+            }
+            stock = await stock_by_sku(session, list(skus.values()))
+            modes = await session.scalars(
+                select(SupplierSettings.sales_notify).where(
+                    SupplierSettings.supplier_id.in_({o.supplier_id for o in orders.values()})
+                )
+            )
+            alerts = await session.scalars(select(StockAlert).where(StockAlert.sku_id.in_(skus)))
+            quick = (
+                len(orders) == len(set(order_ids))
+                and all(mode is SalesNotify.INSTANT for mode in modes)
+                and not any(_alert_due(alert, stock[alert.sku_id]) for alert in alerts)
+            )
+            if quick:
+                notices: list[SaleNotice | None] = []
+                for envelope, order_id in zip(envelopes, order_ids, strict=True):
+                    order = orders[order_id]
+                    sku = skus[order.sku_id]
+                    earning = int(envelope.payload["earning"])
+                    notices.append(
+                        SaleNotice(
+                            order.id, sku.code, sku.name, order.quantity, earning, stock[sku.id]
+                        )
+                    )
+                return notices
+        return [await self.route_sale(envelope) for envelope in envelopes]
+
     async def close_due_digests(self) -> int:
         """Every digest whose period has ended becomes one outbox message; returns how many."""
         now = self._clock.now()

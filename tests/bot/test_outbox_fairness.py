@@ -49,8 +49,11 @@ async def bot(server: FakeTelegramServer, settings: Settings) -> AsyncIterator[B
 
 
 async def _drain(platform: Platform, bot: Bot, rates: Rates = RATES) -> None:
-    """Run the outbox sender until every row has an outcome."""
-    outbox = OutboxSender(platform, Sender(bot, rates), make_i18n(), poll_seconds=0.01)
+    """Run the outbox sender until every row has an outcome. A burst of sale notices is
+    not folded into one summary here (``fold_over``): these tests watch each row's turn."""
+    outbox = OutboxSender(
+        platform, Sender(bot, rates), make_i18n(), poll_seconds=0.01, fold_over=BACKLOG
+    )
     outbox.start()
     try:
         await outbox_settled(platform)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.outbox_lanes import lanes, per_chat_claim
+from bot.outbox_lanes import fold_sales, lanes, per_chat_claim
 
 # (row name, chat, urgency): urgency as Priority, lower first
 Row = tuple[str, int, int]
@@ -52,3 +52,25 @@ def test_lanes(rows: list[Row], expected: list[list[str]]) -> None:
 )
 def test_per_chat_claim(per_second: float, batch: int, expected: int) -> None:
     assert per_chat_claim(per_second, batch) == expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "over", "expected"),
+    [
+        ([], 3, []),
+        (["s1"], 3, [["s1"]]),  # one sale: its own message
+        (["s1", "s2", "s3"], 3, [["s1"], ["s2"], ["s3"]]),  # N: one by one
+        (["s1", "s2", "s3", "s4"], 3, [["s1", "s2", "s3", "s4"]]),  # N + 1: one summary
+        # other rows keep their place; the summary stands where the first sale stood
+        (
+            ["c1", "s1", "s2", "c2", "s3", "s4"],
+            3,
+            [["c1"], ["s1", "s2", "s3", "s4"], ["c2"]],
+        ),
+        (["c1", "c2", "c3", "c4", "s1"], 3, [["c1"], ["c2"], ["c3"], ["c4"], ["s1"]]),
+    ],
+)
+def test_a_burst_of_sale_rows_becomes_one_message(
+    rows: list[str], over: int, expected: list[list[str]]
+) -> None:
+    assert fold_sales(rows, lambda row: row.startswith("s"), over) == expected
