@@ -49,7 +49,7 @@ from bot.notices import Card, send_once
 from bot.outbox_lanes import lanes, per_chat_claim
 from bot.sender import UNDELIVERABLE, Markup, Outcome, Priority, Sender
 from core.ads import RESULT as AD_RESULT
-from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE
+from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE, REQUESTER
 from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
 from core.errors import Forbidden
 from core.fulfilment import DIRECT_TASK, ORDER_STATUS
@@ -152,9 +152,10 @@ async def _approval_request(platform: Platform, envelope: Envelope) -> Rendered:
 
 
 async def _approval_decided(platform: Platform, envelope: Envelope) -> Rendered:
-    queue, request_id = str(envelope.payload["queue"]), int(envelope.payload["request"])
-    result = await platform.approvals.told(platform.approvals.kinds[queue], request_id)
-    return APPROVAL_KINDS[queue].notice(result)
+    payload = envelope.payload
+    queue, request_id = str(payload["queue"]), int(payload["request"])
+    result = await platform.approvals.told(platform.approvals.kinds[queue], request_id, payload)
+    return APPROVAL_KINDS[queue].notice(result, str(payload.get("to", REQUESTER)))
 
 
 RENDERERS: dict[str, Renderer] = {

@@ -16,6 +16,7 @@ A report view never carries a code; only ``reported_code`` (admins) and a replac
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -304,6 +305,7 @@ class Remedy:
 
 
 REPORTS_QUEUE = "code_reports"
+SUPPLIER = "supplier"  # the role a report's decision notice to its code's supplier is to
 
 
 class ReportKind:
@@ -322,6 +324,34 @@ class ReportKind:
 
     def reason_of(self, request: CodeReport) -> str:
         return request.resolution_note
+
+    async def requester(self, session: AsyncSession, request: CodeReport) -> int:
+        return request.user_id
+
+    async def others(self, session: AsyncSession, request: CodeReport) -> Mapping[str, int]:
+        """The code's supplier hears the outcome (never the replacement code)."""
+        user_id = await session.scalar(
+            select(Supplier.user_id).where(Supplier.id == request.supplier_id)
+        )
+        return {} if user_id is None else {SUPPLIER: user_id}
+
+    def as_decided(self, effect: Remedy) -> Mapping[str, int]:
+        # numbers only: the replacement code stays in the codes table, encrypted
+        return {} if effect.balance_after is None else {"balance_after": effect.balance_after}
+
+    async def effect_for_notice(
+        self, session: AsyncSession, request: CodeReport, stored: Mapping[str, object]
+    ) -> Remedy:
+        """The reseller's remedy as the notice shows it: the replacement code decrypted from
+        the codes table when sent (as an order's codes are re-sent), the refund's balance
+        as the decision stored it."""
+        if request.status is ReportStatus.REPLACED and request.replacement_code_id is not None:
+            code = await session.get(Code, request.replacement_code_id)
+            assert code is not None
+            return Remedy(new_code=self._cipher.decrypt(code.ciphertext))
+        if request.status is ReportStatus.REFUNDED and "balance_after" in stored:
+            return Remedy(balance_after=int(str(stored["balance_after"])))
+        return Remedy()
 
     async def approve(
         self, session: AsyncSession, request: CodeReport, deciding: Deciding
