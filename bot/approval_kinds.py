@@ -3,10 +3,11 @@ decision, the reason prompt, and the notice to whoever asked. The deciding itsel
 of handlers (bot/handlers/approvals.py) and one core mechanism (core/approvals.py); a new
 queue adds a core ``ApprovalKind`` and one class here.
 
-Every notice to another chat is one small ``tell`` per kind, or — for a kind whose core
-decision promises it through the outbox (``core.approvals.TellsRequester``) — its ``notice``,
-which the outbox sender renders when it sends. Every waiting request's card (``card`` and
-``buttons``) is also what the outbox sends each admin for ``core.approvals.ask_admins``."""
+Every decision's notice to another chat is the kind's ``notice``, which the outbox sender
+renders when it sends (the core decision promised it: ``core.approvals.TellsRequester`` and
+``TellsOthers``); ``tell`` is what else the bot does at once after a decision. Every
+waiting request's card (``card`` and ``buttons``) is also what the outbox sends each admin
+for ``core.approvals.ask_admins``."""
 
 from __future__ import annotations
 
@@ -29,13 +30,13 @@ from bot.keyboards import admin as admin_kb
 from bot.keyboards import menus
 from bot.keyboards.approvals import decision_buttons
 from bot.keyboards.supplier_sales import withdrawal_decision
-from bot.notices import NOTICE, Attachment, TelegramFile, tell_user
-from bot.sender import Markup, Priority, Sender
+from bot.notices import Attachment, TelegramFile
+from bot.sender import Markup, Sender
 from core.aftersales import SUPPLIER, ReportKind, Resolution
 from core.catalogue import Catalogue
 from core.credit import ApplicationDecision as CreditDecision
 from core.credit import CreditApplicationKind
-from core.errors import InsufficientPayable, KamengError, NotFound
+from core.errors import InsufficientPayable, KamengError
 from core.models import RegistrationStatus, ReviewStatus
 from core.registration import RegistrationDecision, RegistrationKind
 from core.reviews import ReviewDecision, ReviewKind
@@ -48,29 +49,13 @@ from core.topups import TopUpKind
 
 @dataclass(frozen=True)
 class Notify:
-    """What a kind needs to tell someone in another chat, in their language."""
+    """What a kind's ``tell`` needs to act in another chat after a decision (refresh the
+    new supplier's command menu, say); notices go through the outbox."""
 
     sender: Sender
     i18n: I18n
     catalogue: Catalogue
     settings: Settings
-
-    async def tell(
-        self, telegram_id: int, render: Any, markup: Any = None, priority: Priority = NOTICE
-    ) -> None:
-        try:
-            await tell_user(
-                self.sender,
-                self.catalogue,
-                self.settings,
-                self.i18n,
-                telegram_id,
-                render,
-                markup,
-                priority=priority,
-            )
-        except NotFound:  # no such user any more: nobody to tell
-            return
 
 
 class BotKind:
@@ -105,8 +90,8 @@ class BotKind:
         return None
 
     async def tell(self, result: Any, notify: Notify) -> None:
-        """After the first decision: the notice to whoever asked (or what else the bot does
-        then), when the core does not promise it through the outbox."""
+        """After the first decision: what else the bot does at once (notices go through
+        the outbox, see ``notice``)."""
 
     def attachment(self, result: Any) -> Attachment | None:
         """The file the card is the caption of (a receipt, a screenshot, an authorization)."""
