@@ -34,6 +34,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import (
     ads_texts,
+    aftersales_texts,
     credit_texts,
     fulfilment_texts,
     payment_texts,
@@ -49,6 +50,7 @@ from bot.notices import Card, send_once
 from bot.outbox_lanes import lanes, per_chat_claim
 from bot.sender import UNDELIVERABLE, Markup, Outcome, Priority, Sender
 from core.ads import RESULT as AD_RESULT
+from core.aftersales import REPORTED_TO_SUPPLIER, REPORTS_QUEUE
 from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE, REQUESTER
 from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
 from core.errors import Forbidden
@@ -158,6 +160,13 @@ async def _approval_decided(platform: Platform, envelope: Envelope) -> Rendered:
     return APPROVAL_KINDS[queue].notice(result, str(payload.get("to", REQUESTER)))
 
 
+async def _code_reported(platform: Platform, envelope: Envelope) -> Rendered:
+    """A new bad-code report, to the code's supplier: what is wrong, never the code."""
+    kind = platform.approvals.kinds[REPORTS_QUEUE]
+    result = await platform.approvals.told(kind, int(envelope.payload["report"]))
+    return aftersales_texts.report_for_supplier(result.report), None
+
+
 RENDERERS: dict[str, Renderer] = {
     DIRECT_TASK: _direct_task,
     ORDER_STATUS: _order_status,
@@ -176,6 +185,7 @@ RENDERERS: dict[str, Renderer] = {
     CREDIT_OVERDUE_ADMIN: _credit_overdue_admin,
     REQUEST_NOTICE: _approval_request,
     DECIDED_NOTICE: _approval_decided,
+    REPORTED_TO_SUPPLIER: _code_reported,
 }
 PRIORITIES: dict[str, Priority] = {
     DIRECT_TASK: Priority.CODES,  # a buyer waits on it, like a sale
@@ -195,6 +205,7 @@ PRIORITIES: dict[str, Priority] = {
     CREDIT_OVERDUE_ADMIN: Priority.NOTICE,
     REQUEST_NOTICE: Priority.NOTICE,
     DECIDED_NOTICE: Priority.NOTICE,
+    REPORTED_TO_SUPPLIER: Priority.NOTICE,
 }
 
 

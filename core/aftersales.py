@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
+from core import audit, outbox
 from core.approvals import (
     Applied,
     Choice,
@@ -226,6 +226,16 @@ class AfterSales:
                 now=now,
             )
             await ask_admins(session, REPORTS_QUEUE, report.id, now)  # the cards: the outbox
+            # the supplier learns what is wrong, never the code (nor the screenshot)
+            supplier_user = await _supplier_user(session, report)
+            if supplier_user is not None:
+                await outbox.enqueue(
+                    session,
+                    kind=REPORTED_TO_SUPPLIER,
+                    user_id=supplier_user,
+                    payload={"report": report.id},
+                    now=now,
+                )
             return Reported(await _view(session, report), await admin_telegram_ids(session))
 
     async def reports_for_order(self, telegram_id: int, order_id: int) -> list[ReportView]:
@@ -305,6 +315,7 @@ class Remedy:
 
 
 REPORTS_QUEUE = "code_reports"
+REPORTED_TO_SUPPLIER = "code_reported"  # outbox kind: a new report, to the code's supplier
 SUPPLIER = "supplier"  # the role a report's decision notice to its code's supplier is to
 
 
@@ -330,9 +341,7 @@ class ReportKind:
 
     async def others(self, session: AsyncSession, request: CodeReport) -> Mapping[str, int]:
         """The code's supplier hears the outcome (never the replacement code)."""
-        user_id = await session.scalar(
-            select(Supplier.user_id).where(Supplier.id == request.supplier_id)
-        )
+        user_id = await _supplier_user(session, request)
         return {} if user_id is None else {SUPPLIER: user_id}
 
     def as_decided(self, effect: Remedy) -> Mapping[str, int]:
@@ -509,6 +518,14 @@ def _redact(reason: str, stored: str) -> str:
         if len(value.strip()) >= 4:
             reason = re.sub(re.escape(value.strip()), "[code]", reason, flags=re.IGNORECASE)
     return reason
+
+
+async def _supplier_user(session: AsyncSession, report: CodeReport) -> int | None:
+    """The ``users.id`` of the reported code's supplier."""
+    user_id: int | None = await session.scalar(
+        select(Supplier.user_id).where(Supplier.id == report.supplier_id)
+    )
+    return user_id
 
 
 async def _report(session: AsyncSession, report_id: int) -> CodeReport:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core.aftersales import REPORTED_TO_SUPPLIER
 from core.approvals import DECIDED_NOTICE
 from core.platform import Platform
 from sandbox.fake_telegram import FakeTelegramServer
@@ -210,3 +211,31 @@ async def test_a_credit_decision_during_an_outage_is_told_once(
 
     await ann.wait_for_message(lambda m: words in m.content, after=0)
     assert _count(ann, words) == 1
+
+
+@LANGUAGES
+async def test_the_supplier_hears_of_a_bad_code_report_after_an_outage_never_the_code(
+    server: FakeTelegramServer, shop: Platform, clock: FakeClock, language: str
+) -> None:
+    words = {"en": "A reseller reported a problem", "zh-CN": "有分销商反馈您的商品"}[language]
+    await make_supplier(shop)
+    supplier = server.user(SUPPLIER_TID, language_code=language, started=True)
+    await shop.catalogue.set_language(SUPPLIER_TID, language)
+    server.user(ADMIN_ID, language_code="en", started=True)
+    server.user(RESELLER, started=True)
+
+    with server.failing("sendMessage", 502, chat_id=SUPPLIER_TID):
+        codes = await _bought_and_reported(shop)
+
+        async def tried() -> bool:
+            rows = await outbox_rows(shop, REPORTED_TO_SUPPLIER)
+            return any(r.attempts >= 1 and r.outcome is None for r in rows)
+
+        await eventually(tried, "a failed attempt to tell the supplier")
+        assert _count(supplier, words) == 0
+    clock.advance(minutes=1)
+    await supplier.wait_for_message(lambda m: words in m.content and "says invalid" in m.content)
+    (row,) = await outbox_rows(shop, REPORTED_TO_SUPPLIER)
+    assert json.loads(row.payload) == {"report": 1} and codes[0] not in row.payload
+    assert _count(supplier, words) == 1
+    assert not any(codes[0] in m.content for m in supplier.messages)
