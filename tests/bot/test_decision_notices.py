@@ -156,6 +156,7 @@ async def test_a_replacement_code_reaches_the_reseller_after_an_outage_and_never
     assert new.codes == [codes[1]]
     assert _count(ann, WORDS[language]["replaced"]) == 1
     assert _count(supplier, WORDS[language]["supplier"]) == 1
+    assert not any(codes[1] in m.content for m in supplier.messages)  # the buyer's alone
     rows = await _notices(shop)
     assert sorted(json.loads(r.payload).get("to", "requester") for r in rows) == [
         "requester",
