@@ -3,10 +3,11 @@ decision, the reason prompt, and the notice to whoever asked. The deciding itsel
 of handlers (bot/handlers/approvals.py) and one core mechanism (core/approvals.py); a new
 queue adds a core ``ApprovalKind`` and one class here.
 
-Every notice to another chat is one small ``tell`` per kind, or — for a kind whose core
-decision promises it through the outbox (``core.approvals.TellsRequester``) — its ``notice``,
-which the outbox sender renders when it sends. Every waiting request's card (``card`` and
-``buttons``) is also what the outbox sends each admin for ``core.approvals.ask_admins``."""
+Every decision's notice to another chat is the kind's ``notice``, which the outbox sender
+renders when it sends (the core decision promised it: ``core.approvals.TellsRequester`` and
+``TellsOthers``); ``tell`` is what else the bot does at once after a decision. Every
+waiting request's card (``card`` and ``buttons``) is also what the outbox sends each admin
+for ``core.approvals.ask_admins``."""
 
 from __future__ import annotations
 
@@ -29,13 +30,13 @@ from bot.keyboards import admin as admin_kb
 from bot.keyboards import menus
 from bot.keyboards.approvals import decision_buttons
 from bot.keyboards.supplier_sales import withdrawal_decision
-from bot.notices import NOTICE, Attachment, TelegramFile, tell_user
-from bot.sender import Markup, Priority, Sender
-from core.aftersales import ReportKind, Resolution
+from bot.notices import Attachment, TelegramFile
+from bot.sender import Markup, Sender
+from core.aftersales import SUPPLIER, ReportKind, Resolution
 from core.catalogue import Catalogue
 from core.credit import ApplicationDecision as CreditDecision
 from core.credit import CreditApplicationKind
-from core.errors import InsufficientPayable, KamengError, NotFound
+from core.errors import InsufficientPayable, KamengError
 from core.models import RegistrationStatus, ReviewStatus
 from core.registration import RegistrationDecision, RegistrationKind
 from core.reviews import ReviewDecision, ReviewKind
@@ -48,29 +49,13 @@ from core.topups import TopUpKind
 
 @dataclass(frozen=True)
 class Notify:
-    """What a kind needs to tell someone in another chat, in their language."""
+    """What a kind's ``tell`` needs to act in another chat after a decision (refresh the
+    new supplier's command menu, say); notices go through the outbox."""
 
     sender: Sender
     i18n: I18n
     catalogue: Catalogue
     settings: Settings
-
-    async def tell(
-        self, telegram_id: int, render: Any, markup: Any = None, priority: Priority = NOTICE
-    ) -> None:
-        try:
-            await tell_user(
-                self.sender,
-                self.catalogue,
-                self.settings,
-                self.i18n,
-                telegram_id,
-                render,
-                markup,
-                priority=priority,
-            )
-        except NotFound:  # no such user any more: nobody to tell
-            return
 
 
 class BotKind:
@@ -105,16 +90,17 @@ class BotKind:
         return None
 
     async def tell(self, result: Any, notify: Notify) -> None:
-        """After the first decision: the notice to whoever asked (or what else the bot does
-        then), when the core does not promise it through the outbox."""
+        """After the first decision: what else the bot does at once (notices go through
+        the outbox, see ``notice``)."""
 
     def attachment(self, result: Any) -> Attachment | None:
         """The file the card is the caption of (a receipt, a screenshot, an authorization)."""
         return None
 
-    def notice(self, result: Any) -> tuple[str, Markup | None]:
+    def notice(self, result: Any, to: str) -> tuple[str, Markup | None]:
         """The decision as the outbox tells whoever asked (``core.approvals.DECIDED_NOTICE``),
-        in their language: the request is read when it is sent."""
+        in their language: the request is read when it is sent. ``to``: ``REQUESTER`` or the
+        role a kind's ``TellsOthers`` named."""
         raise NotImplementedError
 
 
@@ -139,14 +125,11 @@ class TopUps(BotKind):
         receipt = result.request.receipt_file_id
         return TelegramFile(receipt, "photo") if receipt else None
 
-    async def tell(self, result: TopUpDecision, notify: Notify) -> None:
+    def notice(self, result: TopUpDecision, to: str) -> tuple[str, Markup | None]:
         request, posted = result.request, result.posted
-        if posted is not None:
-            await notify.tell(
-                request.telegram_id, lambda: texts.topup_approved(request, posted.balance_after)
-            )
-        else:
-            await notify.tell(request.telegram_id, lambda: texts.topup_rejected(request))
+        if posted is not None:  # the balance as the credit left it (stored in the row)
+            return texts.topup_approved(request, posted.balance_after), None
+        return texts.topup_rejected(request), None
 
 
 class Registrations(BotKind):
@@ -158,7 +141,7 @@ class Registrations(BotKind):
     def card(self, result: RegistrationDecision) -> str:
         return registration_texts.request_for_admin(result.request)
 
-    def notice(self, result: RegistrationDecision) -> tuple[str, Markup | None]:
+    def notice(self, result: RegistrationDecision, to: str) -> tuple[str, Markup | None]:
         applicant = result.request
         name = applicant.display_name or str(applicant.telegram_id)
         if applicant.status is RegistrationStatus.APPROVED:
@@ -186,7 +169,7 @@ class SupplierApplications(BotKind):
             supplier = await notify.catalogue.user(view.telegram_id)
             await command_menus.refresh(notify.sender.bot, notify.i18n, supplier)
 
-    def notice(self, result: ApplicationDecision) -> tuple[str, Markup | None]:
+    def notice(self, result: ApplicationDecision, to: str) -> tuple[str, Markup | None]:
         view = result.application
         if view.status.value == "approved":
             return supplier_texts.application_approved(view), None
@@ -209,7 +192,7 @@ class ProductReviews(BotKind):
     def ask_reason(self, result: ReviewDecision) -> str:
         return supplier_texts.ask_reject_reason(supplier_texts.review_label(result.review.id))
 
-    def notice(self, result: ReviewDecision) -> tuple[str, Markup | None]:
+    def notice(self, result: ReviewDecision, to: str) -> tuple[str, Markup | None]:
         view = result.review
         if view.status is ReviewStatus.APPROVED:
             return supplier_texts.product_approved(view), None
@@ -243,16 +226,10 @@ class CodeReports(BotKind):
         # a refund leaves the restock button: the code is void until an admin restocks it
         return admin_kb.report_decision(result.report)
 
-    async def tell(self, result: Resolution, notify: Notify) -> None:
-        report = result.report
-        # a replacement code is a buyer's code: it goes before notices and broadcasts
-        priority = Priority.CODES if result.new_code is not None else NOTICE
-        await notify.tell(
-            report.reseller_telegram_id, lambda: _for_reseller(result), priority=priority
-        )
-        await notify.tell(
-            report.supplier_telegram_id, lambda: admin_texts.decided_for_supplier(report)
-        )
+    def notice(self, result: Resolution, to: str) -> tuple[str, Markup | None]:
+        if to == SUPPLIER:
+            return admin_texts.decided_for_supplier(result.report), None
+        return _for_reseller(result), None
 
 
 def _for_reseller(done: Resolution) -> str:
@@ -298,12 +275,10 @@ class CreditApplications(BotKind):
     def ask_reason(self, result: CreditDecision) -> str:
         return credit_texts.ask_reason()
 
-    async def tell(self, result: CreditDecision, notify: Notify) -> None:
-        telegram_id = result.request.telegram_id
+    def notice(self, result: CreditDecision, to: str) -> tuple[str, Markup | None]:
         if result.line is not None:
-            await notify.tell(telegram_id, lambda: credit_texts.granted(result))
-        else:
-            await notify.tell(telegram_id, lambda: credit_texts.refused(result))
+            return credit_texts.granted(result), None
+        return credit_texts.refused(result), None
 
 
 # in the admin panel's order (core/platform.py)

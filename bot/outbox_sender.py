@@ -34,6 +34,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import (
     ads_texts,
+    aftersales_texts,
     credit_texts,
     fulfilment_texts,
     payment_texts,
@@ -49,7 +50,8 @@ from bot.notices import Card, send_once
 from bot.outbox_lanes import fold_sales, lanes, per_chat_claim
 from bot.sender import UNDELIVERABLE, Markup, Outcome, Priority, Sender
 from core.ads import RESULT as AD_RESULT
-from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE
+from core.aftersales import REPORTED_TO_SUPPLIER, REPORTS_QUEUE
+from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE, REQUESTER
 from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
 from core.decisions.sale_burst import FOLD_OVER, burst_summary
 from core.errors import Forbidden
@@ -156,9 +158,17 @@ async def _approval_request(platform: Platform, envelope: Envelope) -> Rendered:
 
 
 async def _approval_decided(platform: Platform, envelope: Envelope) -> Rendered:
-    queue, request_id = str(envelope.payload["queue"]), int(envelope.payload["request"])
-    result = await platform.approvals.told(platform.approvals.kinds[queue], request_id)
-    return APPROVAL_KINDS[queue].notice(result)
+    payload = envelope.payload
+    queue, request_id = str(payload["queue"]), int(payload["request"])
+    result = await platform.approvals.told(platform.approvals.kinds[queue], request_id, payload)
+    return APPROVAL_KINDS[queue].notice(result, str(payload.get("to", REQUESTER)))
+
+
+async def _code_reported(platform: Platform, envelope: Envelope) -> Rendered:
+    """A new bad-code report, to the code's supplier: what is wrong, never the code."""
+    kind = platform.approvals.kinds[REPORTS_QUEUE]
+    result = await platform.approvals.told(kind, int(envelope.payload["report"]))
+    return aftersales_texts.report_for_supplier(result.report), None
 
 
 RENDERERS: dict[str, Renderer] = {
@@ -179,6 +189,7 @@ RENDERERS: dict[str, Renderer] = {
     CREDIT_OVERDUE_ADMIN: _credit_overdue_admin,
     REQUEST_NOTICE: _approval_request,
     DECIDED_NOTICE: _approval_decided,
+    REPORTED_TO_SUPPLIER: _code_reported,
 }
 PRIORITIES: dict[str, Priority] = {
     DIRECT_TASK: Priority.CODES,  # a buyer waits on it, like a sale
@@ -198,6 +209,7 @@ PRIORITIES: dict[str, Priority] = {
     CREDIT_OVERDUE_ADMIN: Priority.NOTICE,
     REQUEST_NOTICE: Priority.NOTICE,
     DECIDED_NOTICE: Priority.NOTICE,
+    REPORTED_TO_SUPPLIER: Priority.NOTICE,
 }
 
 

@@ -16,13 +16,14 @@ A report view never carries a code; only ``reported_code`` (admins) and a replac
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import audit
+from core import audit, outbox
 from core.approvals import (
     Applied,
     Choice,
@@ -226,6 +227,16 @@ class AfterSales:
                 now=now,
             )
             await ask_admins(session, REPORTS_QUEUE, report.id, now)  # the cards: the outbox
+            # the supplier learns what is wrong, never the code (nor the screenshot)
+            supplier_user = await _supplier_user(session, report)
+            if supplier_user is not None:
+                await outbox.enqueue(
+                    session,
+                    kind=REPORTED_TO_SUPPLIER,
+                    user_id=supplier_user,
+                    payload={"report": report.id},
+                    now=now,
+                )
             return Reported(await _view(session, report), await admin_telegram_ids(session))
 
     async def reports_for_order(self, telegram_id: int, order_id: int) -> list[ReportView]:
@@ -305,6 +316,8 @@ class Remedy:
 
 
 REPORTS_QUEUE = "code_reports"
+REPORTED_TO_SUPPLIER = "code_reported"  # outbox kind: a new report, to the code's supplier
+SUPPLIER = "supplier"  # the role a report's decision notice to its code's supplier is to
 
 
 class ReportKind:
@@ -323,6 +336,32 @@ class ReportKind:
 
     def reason_of(self, request: CodeReport) -> str:
         return request.resolution_note
+
+    async def requester(self, session: AsyncSession, request: CodeReport) -> int:
+        return request.user_id
+
+    async def others(self, session: AsyncSession, request: CodeReport) -> Mapping[str, int]:
+        """The code's supplier hears the outcome (never the replacement code)."""
+        user_id = await _supplier_user(session, request)
+        return {} if user_id is None else {SUPPLIER: user_id}
+
+    def as_decided(self, effect: Remedy) -> Mapping[str, int]:
+        # numbers only: the replacement code stays in the codes table, encrypted
+        return {} if effect.balance_after is None else {"balance_after": effect.balance_after}
+
+    async def effect_for_notice(
+        self, session: AsyncSession, request: CodeReport, stored: Mapping[str, object]
+    ) -> Remedy:
+        """The reseller's remedy as the notice shows it: the replacement code decrypted from
+        the codes table when sent (as an order's codes are re-sent), the refund's balance
+        as the decision stored it."""
+        if request.status is ReportStatus.REPLACED and request.replacement_code_id is not None:
+            code = await session.get(Code, request.replacement_code_id)
+            assert code is not None
+            return Remedy(new_code=self._cipher.decrypt(code.ciphertext))
+        if request.status is ReportStatus.REFUNDED and "balance_after" in stored:
+            return Remedy(balance_after=int(str(stored["balance_after"])))
+        return Remedy()
 
     async def approve(
         self, session: AsyncSession, request: CodeReport, deciding: Deciding
@@ -487,6 +526,14 @@ def _redact(reason: str, stored: str) -> str:
         if len(value.strip()) >= 4:
             reason = re.sub(re.escape(value.strip()), "[code]", reason, flags=re.IGNORECASE)
     return reason
+
+
+async def _supplier_user(session: AsyncSession, report: CodeReport) -> int | None:
+    """The ``users.id`` of the reported code's supplier."""
+    user_id: int | None = await session.scalar(
+        select(Supplier.user_id).where(Supplier.id == report.supplier_id)
+    )
+    return user_id
 
 
 async def _report(session: AsyncSession, report_id: int) -> CodeReport:

@@ -21,9 +21,13 @@ Who must act, and who asked, are told through the outbox, in the transaction tha
 decided the request, so a Telegram outage delays these notices but never loses them:
 :func:`ask_admins` writes a ``REQUEST_NOTICE`` (the card with its buttons) to every admin
 (``core.catalogue.admin_user_ids``, the one audience), and :func:`decide` writes a
-``DECIDED_NOTICE`` to the requester of a kind that names one (:class:`TellsRequester`).
-Both carry only the queue and the request's id: the bot renders them from the request as it
-is when sent (a card decided meanwhile is not sent at all).
+``DECIDED_NOTICE`` to the requester of a kind that names one (:class:`TellsRequester`), and
+to others it names (:class:`TellsOthers`, with their role). Both carry only the queue and
+the request's id, and numbers as of the decision that could not be read again (a balance
+after crediting, :class:`RemembersForNotice`): the bot renders them from the request as it
+is when sent (a card decided meanwhile is not sent at all), reading again what must never
+be copied into a row (a replacement code, decrypted from the codes table by its id,
+:class:`ReadsAgainForNotice`).
 """
 
 from __future__ import annotations
@@ -223,8 +227,41 @@ class TellsRequester(Protocol):
         """The ``users.id`` to tell."""
 
 
-def _notice(queue: str, request_id: int) -> dict[str, object]:
-    return {"queue": queue, "request": request_id}
+REQUESTER = "requester"  # whom a DECIDED_NOTICE is to, unless its payload's ``to`` says
+
+
+@runtime_checkable
+class TellsOthers(Protocol):
+    """A kind whose decision is also told to others than whoever asked (a bad code's
+    supplier), each as a role its bot kind renders."""
+
+    async def others(self, session: AsyncSession, request: Any) -> Mapping[str, int]:
+        """``users.id`` by role (never ``REQUESTER``)."""
+
+
+@runtime_checkable
+class RemembersForNotice(Protocol):
+    """A kind whose notice shows numbers as of the decision (a balance after crediting),
+    which a later read could not give back. Numbers only: the row is not a place for
+    secrets (a replacement code is read again when sent, see :class:`ReadsAgainForNotice`)."""
+
+    def as_decided(self, effect: Any) -> Mapping[str, int]:
+        """What the requester's notice stores from the decision's effect."""
+
+
+@runtime_checkable
+class ReadsAgainForNotice(Protocol):
+    """A kind whose notice to the requester shows the decision's effect: ``told`` gets it
+    from the stored numbers and, for what must not be stored, from the database."""
+
+    async def effect_for_notice(
+        self, session: AsyncSession, request: Any, stored: Mapping[str, object]
+    ) -> Any:
+        """The effect as ``result`` takes it, for the requester's notice."""
+
+
+def _notice(queue: str, request_id: int, **more: object) -> dict[str, object]:
+    return {"queue": queue, "request": request_id, **more}
 
 
 async def ask_admins(session: AsyncSession, queue: str, request_id: int, now: datetime) -> int:
@@ -281,14 +318,7 @@ async def decide(
             payload=dict(applied.audit_payload),
             now=now,
         )
-        if isinstance(kind, TellsRequester):
-            await outbox.enqueue(
-                session,
-                kind=DECIDED_NOTICE,
-                user_id=await kind.requester(session, request),
-                payload=_notice(kind.name, request_id),
-                now=now,
-            )
+        await _tell_decision(session, kind, request, applied.effect, now)
         await session.flush()
         verdict = Verdict(
             applied.outcome,
@@ -299,6 +329,30 @@ async def decide(
             kind.reason_of(request),  # as the kind stored it
         )
         return await kind.result(session, request, applied.effect, verdict, False)
+
+
+async def _tell_decision(
+    session: AsyncSession, kind: ApprovalKind[S, E, R], request: S, effect: E, now: datetime
+) -> None:
+    """Promise the decision's notices, in the deciding transaction."""
+    if isinstance(kind, TellsRequester):
+        facts = kind.as_decided(effect) if isinstance(kind, RemembersForNotice) else {}
+        await outbox.enqueue(
+            session,
+            kind=DECIDED_NOTICE,
+            user_id=await kind.requester(session, request),
+            payload=_notice(kind.name, request.id, **facts),
+            now=now,
+        )
+    if isinstance(kind, TellsOthers):
+        for role, user_id in (await kind.others(session, request)).items():
+            await outbox.enqueue(
+                session,
+                kind=DECIDED_NOTICE,
+                user_id=user_id,
+                payload=_notice(kind.name, request.id, to=role),
+                now=now,
+            )
 
 
 async def verdict_of(
@@ -401,16 +455,27 @@ class Approvals:
                 session, request, None, verdict, request.status != kind.waiting
             )
 
-    async def told(self, kind: ApprovalKind[S, E, R], request_id: int) -> R:
+    async def told(
+        self,
+        kind: ApprovalKind[S, E, R],
+        request_id: int,
+        stored: Mapping[str, object] | None = None,
+    ) -> R:
         """A request as its notices render it (no admin check: the outbox sender reads it
-        for whoever the notice is to)."""
+        for whoever the notice is to). ``stored``: the notice's payload; the requester's
+        notice also gets the decision's effect (:class:`ReadsAgainForNotice`)."""
+        stored = stored or {}
         async with self._db.reading() as session:
             request = await session.get(kind.model, request_id)
             if request is None:
                 raise NotFound(kind=kind.not_found, ref=str(request_id))
             verdict = await verdict_of(session, kind, request)
+            effect = None
+            to_requester = stored.get("to", REQUESTER) == REQUESTER
+            if to_requester and isinstance(kind, ReadsAgainForNotice):
+                effect = await kind.effect_for_notice(session, request, stored)
             return await kind.result(
-                session, request, None, verdict, request.status != kind.waiting
+                session, request, effect, verdict, request.status != kind.waiting
             )
 
     async def waiting(

@@ -586,6 +586,9 @@ class CreditApplicationKind:
     def reason_of(self, request: CreditApplication) -> str:
         return request.reason
 
+    async def requester(self, session: AsyncSession, request: CreditApplication) -> int:
+        return request.user_id
+
     async def approve(
         self, session: AsyncSession, request: CreditApplication, deciding: Deciding
     ) -> Applied[bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from core.balances import Posted, check_amount, move_reseller_balance
 from core.catalogue import load_user
 from core.clock import Clock
 from core.db import Database
+from core.ledger import find_transaction
 from core.models import TopUpRequest, TopUpStatus, User
 
 
@@ -100,6 +102,10 @@ class TopUps:
 TOPUPS_QUEUE = "topups"
 
 
+def _credit_key(request: TopUpRequest) -> str:
+    return f"top_up:request-{request.id}"
+
+
 class TopUpKind:
     """A reseller's reported payment: approving credits it to their balance, once."""
 
@@ -113,6 +119,22 @@ class TopUpKind:
     def reason_of(self, request: TopUpRequest) -> str:
         return request.reason
 
+    async def requester(self, session: AsyncSession, request: TopUpRequest) -> int:
+        return request.user_id
+
+    def as_decided(self, effect: Posted | None) -> Mapping[str, int]:
+        # the ledger keeps no balance per entry: the notice's "balance ¥Y" is kept here
+        return {} if effect is None else {"balance_after": effect.balance_after}
+
+    async def effect_for_notice(
+        self, session: AsyncSession, request: TopUpRequest, stored: Mapping[str, object]
+    ) -> Posted | None:
+        if request.status is not TopUpStatus.APPROVED or "balance_after" not in stored:
+            return None
+        transaction = await find_transaction(session, _credit_key(request))
+        transaction_id = transaction.id if transaction is not None else 0
+        return Posted(transaction_id, int(str(stored["balance_after"])), replayed=True)
+
     async def approve(
         self, session: AsyncSession, request: TopUpRequest, deciding: Deciding
     ) -> Applied[Posted | None]:
@@ -123,7 +145,7 @@ class TopUpKind:
             user,
             request.amount,
             kind="top_up",
-            key=f"top_up:request-{request.id}",
+            key=_credit_key(request),
             note=f"top-up request #{request.id}",
             actor=deciding.actor,
             now=deciding.now,

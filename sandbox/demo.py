@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, make_url, select
 
+from core.aftersales import REPORTED_TO_SUPPLIER
 from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE
 from core.catalogue import NewSku, language_for
 from core.models import Code, Order, OrderStatus, PromotionKind, Role, Sku, SkuStatus, StockKind
@@ -470,7 +471,14 @@ class _Builder:
         digests or with a low-stock alert; the demo's suppliers hear of each sale at once
         (the default) and set no alert, so every sale notice was simply sent."""
         p = self.platform
-        kinds = (SALE, WITHDRAWAL_REQUEST, WITHDRAWAL_DECIDED, REQUEST_NOTICE, DECIDED_NOTICE)
+        kinds = (
+            SALE,
+            WITHDRAWAL_REQUEST,
+            WITHDRAWAL_DECIDED,
+            REQUEST_NOTICE,
+            DECIDED_NOTICE,
+            REPORTED_TO_SUPPLIER,
+        )
         while envelopes := await p.outbox.claim("sandbox-demo", kinds=kinds, limit=500):
             async with p.db.transaction() as session:
                 for envelope in envelopes:

@@ -9,26 +9,19 @@ unused (the reason is asked for)."""
 
 from __future__ import annotations
 
-import contextlib
-
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 
 from bot import admin_texts, aftersales_texts
 from bot.filters import TYPED, admin_router
 from bot.keyboards import admin as kb
-from bot.notices import tell_user
 from bot.replies import reply
-from bot.sender import Sender
 from core.aftersales import AfterSales
-from core.catalogue import Catalogue, UserView
-from core.errors import NotFound
+from core.catalogue import UserView
 from core.restocks import Restocks
-from core.settings import Settings
 
 
 class ReportFlow(StatesGroup):
@@ -93,11 +86,7 @@ async def reason(
     message: Message,
     state: FSMContext,
     user: UserView,
-    catalogue: Catalogue,
-    settings: Settings,
     aftersales: AfterSales,
-    sender: Sender,
-    i18n: I18n,
 ) -> None:
     text = (message.caption or message.text or "").strip()
     if not text:
@@ -113,19 +102,9 @@ async def reason(
         reason=text,
         screenshot_file_id=photo,
     )
-    report = reported.report
-    await message.answer(aftersales_texts.report_sent(report))
-    # The supplier learns what is wrong, never the code (nor the screenshot, which may show it).
-    with contextlib.suppress(NotFound):  # no such supplier any more: nobody to tell
-        await tell_user(
-            sender,
-            catalogue,
-            settings,
-            i18n,
-            report.supplier_telegram_id,
-            lambda: aftersales_texts.report_for_supplier(report),
-        )
-    # the admins' cards (with the screenshot) were promised with the report: the outbox
+    await message.answer(aftersales_texts.report_sent(reported.report))
+    # promised with the report (the outbox): the admins' cards with the screenshot, and the
+    # supplier's notice of what is wrong (never the code, nor the screenshot, which may show it)
 
 
 # the admin's side ----------------------------------------------------------------------
