@@ -98,8 +98,17 @@ def _label(text: str | None, name: str) -> str | None:
     return text[:LABEL_MAX] if text and text != name else None
 
 
-def _hint(text: str | None) -> str:
-    return " ".join((text or "").split())[:HINT_MAX]
+# a placeholder's opening words that ask rather than describe ("请输入5-12位数字")
+_PROMPT = re.compile(r"^(?:请输入|请填写|please\s+enter|enter)\s*(?:your\s+|您的)?", re.I)
+
+
+def _hint(text: str | None, label: str) -> str:
+    """An upstream's placeholder as a hint: its prompt words dropped; none if only the
+    prompt is left, or it merely names the field again ("请输入手机号": the label)."""
+    hint = _PROMPT.sub("", " ".join((text or "").split()))
+    if not hint or label.lower() in hint.lower():
+        return ""
+    return hint[:HINT_MAX]
 
 
 def describe_field(
@@ -127,7 +136,7 @@ def describe_field(
     checked = pattern or fallback
     # a hint missing in one language: the known one while its pattern is checked, else
     # the other language's (an upstream's Chinese placeholder beats none)
-    given_en, given_zh = _hint(hint_en), _hint(hint_zh)
+    given_en, given_zh = _hint(hint_en, label_en), _hint(hint_zh, label_zh)
     ours = known if known and known[2] == checked else None
     hint_en = given_en or (ours[3] if ours and not given_zh else given_zh)
     hint_zh = given_zh or (ours[4] if ours and not given_en else given_en)

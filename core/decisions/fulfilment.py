@@ -100,7 +100,13 @@ def parse_field(spec: str) -> AccountField:
 
 
 def make_field(
-    name: str, pattern: str, label_en: str, label_zh: str, required: bool = True
+    name: str,
+    pattern: str,
+    label_en: str,
+    label_zh: str,
+    required: bool = True,
+    hint_en: str = "",
+    hint_zh: str = "",
 ) -> AccountField:
     if not FIELD_NAME.fullmatch(name):
         raise InvalidInput(field="account_field", value=name)
@@ -110,7 +116,7 @@ def make_field(
         re.compile(pattern)
     except re.error:
         raise InvalidInput(field="account_field_pattern", value=pattern) from None
-    return AccountField(name, pattern, label_en, label_zh, required)
+    return AccountField(name, pattern, label_en, label_zh, required, hint_en, hint_zh)
 
 
 def check_fields(fields: Sequence[AccountField]) -> None:
