@@ -28,11 +28,19 @@ def ask_field(sku_name: str, field: AccountField, has_saved: bool) -> str:
     text = _("<b>{name}</b> is topped up directly: type the {label}.").format(
         name=escape(sku_name), label=label(field)
     )
+    hint = field.hint(fmt.current_locale().replace("_", "-"))
+    if hint:
+        text += "\n" + expected(hint)
     if not field.required:
         text += "\n" + _("It may be left out: press Skip.")
     if has_saved:
         text += "\n" + _("Or pick an account you topped up before:")
     return text
+
+
+def expected(hint: str) -> str:
+    """What a value looks like, in words (the field's hint), under a question or a refusal."""
+    return _("Expected: {hint}").format(hint=escape(hint))
 
 
 def account_line(values: Mapping[str, str]) -> str:

@@ -512,9 +512,11 @@ def error(exc: KamengError) -> str:
         label = escape(str(p.get("label_zh" if zh else "label_en") or p.get("field", "")))
         if p.get("reason") == "missing":
             return _("Please fill in {field}.").format(field=label)
-        return _("{field} does not look right; please check it and type it again.").format(
+        text = _("{field} does not look right; please check it and type it again.").format(
             field=label
         )
+        hint = str(p.get("hint_zh" if zh else "hint_en") or "")
+        return text + ("\n" + fulfilment_texts.expected(hint) if hint else "")
     if exc.code == "invalid_state" and p.get("kind") == "payment":
         if p.get("reason") == "note_required":
             return _("Say why in a note; nothing was credited.")

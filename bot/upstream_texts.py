@@ -80,7 +80,20 @@ def detail(d: UpstreamDetail) -> str:
         at=_when(v.last_sync_at),
         state=_state(v),
     )
-    return head + "\n\n" + changes(d.changes)
+    return head + "\n" + shelving(d) + "\n\n" + changes(d.changes)
+
+
+def shelving(d: UpstreamDetail) -> str:
+    """Where its products are shelved: the default category, then each of its own
+    categories mapped elsewhere (``kameng upstream map``)."""
+    default = escape(d.default_category) if d.default_category else _("none")
+    lines = [_("New products go to: {category}").format(category=default)]
+    if d.shelves:
+        lines.append(_("Its categories shelved elsewhere:"))
+        lines += [
+            f"• {escape(shelf.upstream_category)} → {escape(shelf.category)}" for shelf in d.shelves
+        ]
+    return "\n".join(lines)
 
 
 def changes(items: list[ChangeView]) -> str:

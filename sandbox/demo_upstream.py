@@ -28,7 +28,10 @@ class DemoUpstream:
 
 #: the demo's direct top-up asks for the ids a Mobile Legends top-up needs, described as a
 #: Dujiao-Next upstream describes its form fields
-GAME_USER_ID = make_field("user_id", r"[0-9]{5,12}", "Game user ID", "游戏用户ID")
+GAME_USER_ID = make_field(
+    "user_id", r"[0-9]{5,12}", "Game user ID", "游戏用户ID",
+    hint_en="5 to 12 digits", hint_zh="5-12位数字",
+)  # fmt: skip
 ZONE_ID = make_field("zone_id", r"[0-9]{1,6}", "Server (zone) ID", "区服ID")
 
 

@@ -294,6 +294,9 @@ def _schemas() -> Json:
                             "label_en": {"type": "string"},
                             "label_zh": {"type": "string"},
                             "required": {"type": "boolean"},
+                            # present only when known: what a value looks like, in words
+                            "hint_en": {"type": "string"},
+                            "hint_zh": {"type": "string"},
                         },
                     },
                 },

@@ -1,6 +1,6 @@
 """An upstream's direct top-up fields as the fields a local direct SKU asks for. Pure.
 
-    describe_field(name, label_en, label_zh, pattern, required) -> Described
+    describe_field(name, label_en, label_zh, pattern, required, hint_en, hint_zh) -> Described
     search_regex_pattern(regex)                     -> str | None
     upstream_fields(stored_json)                    -> tuple[AccountField, ...]
 
@@ -8,8 +8,11 @@ An upstream describes each field as much as its protocol lets it (a Kameng: labe
 languages and a pattern; Dujiao-Next: a localized label and a search regex). What it leaves
 out comes from ``KNOWN_FIELDS`` (the field names every game top-up uses), else the field's own
 name with a permissive pattern, so the reseller is never asked for less than the upstream
-said. A pattern we cannot run safely is replaced by the permissive one: the upstream checks
-the value again when the order is placed there.
+said. A hint (what a value looks like in words) is the upstream's own (Dujiao-Next's
+``placeholder``), else the known field's — only while its pattern is the one checked, so a
+hint never describes a rule the value is not held to. A pattern we cannot run safely is
+replaced by the permissive one: the upstream checks the value again when the order is
+placed there.
 """
 
 from __future__ import annotations
@@ -26,21 +29,45 @@ PATTERN_MAX = 200  # characters of an upstream's pattern we run
 
 _DIGITS = r"[0-9]{1,20}"
 
-#: field name → (English label, Chinese label, pattern); several names for one meaning
-KNOWN_FIELDS: dict[str, tuple[str, str, str]] = {
+#: field name → (English label, Chinese label, pattern, English hint, Chinese hint); several
+#: names for one meaning. A hint says the pattern in words (it is shown only with it)
+KNOWN_FIELDS: dict[str, tuple[str, str, str, str, str]] = {
     **dict.fromkeys(
         ("user_id", "uid", "userid", "game_id", "player_id", "role_id"),
-        ("Game user ID", "游戏用户ID", _DIGITS),
+        ("Game user ID", "游戏用户ID", _DIGITS, "digits only", "仅数字"),
     ),
     **dict.fromkeys(
         ("zone_id", "zone", "server_id", "server", "zoneid", "serverid"),
-        ("Server (zone) ID", "区服ID", _DIGITS),
+        ("Server (zone) ID", "区服ID", _DIGITS, "digits only", "仅数字"),
     ),
-    **dict.fromkeys(("phone", "mobile"), ("Phone number", "手机号", r"1[3-9][0-9]{9}")),
-    "qq": ("QQ number", "QQ号", r"[1-9][0-9]{4,11}"),
-    "email": ("Email", "邮箱", r"[^@\s]+@[^@\s]+\.[^@\s]+"),
-    "account": ("Account", "账号", PERMISSIVE),
+    **dict.fromkeys(
+        ("phone", "mobile"),
+        (
+            "Phone number",
+            "手机号",
+            r"1[3-9][0-9]{9}",
+            "11 digits starting with 1",
+            "以1开头的11位数字",
+        ),
+    ),
+    "qq": (
+        "QQ number",
+        "QQ号",
+        r"[1-9][0-9]{4,11}",
+        "5 to 12 digits, not starting with 0",
+        "5-12位数字，不以0开头",
+    ),
+    "email": (
+        "Email",
+        "邮箱",
+        r"[^@\s]+@[^@\s]+\.[^@\s]+",
+        "like name@example.com",
+        "如 name@example.com",
+    ),
+    "account": ("Account", "账号", PERMISSIVE, "", ""),
 }
+
+HINT_MAX = 64  # characters of an upstream's hint we show
 
 # a quantified group holding a quantifier ``(a+)+``, ``(\d*){2,}``: backtracks exponentially
 _NESTED_QUANTIFIER = re.compile(r"\([^()]*[*+}][^()]*\)[*+{]")
@@ -71,17 +98,32 @@ def _label(text: str | None, name: str) -> str | None:
     return text[:LABEL_MAX] if text and text != name else None
 
 
+# a placeholder's opening words that ask rather than describe ("请输入5-12位数字")
+_PROMPT = re.compile(r"^(?:请输入|请填写|please\s+enter|enter)\s*(?:your\s+|您的)?", re.I)
+
+
+def _hint(text: str | None, label: str) -> str:
+    """An upstream's placeholder as a hint: its prompt words dropped; none if only the
+    prompt is left, or it merely names the field again ("请输入手机号": the label)."""
+    hint = _PROMPT.sub("", " ".join((text or "").split()))
+    if not hint or label.lower() in hint.lower():
+        return ""
+    return hint[:HINT_MAX]
+
+
 def describe_field(
     name: str,
     label_en: str | None,
     label_zh: str | None,
     pattern: str | None,
     required: bool = True,
+    hint_en: str | None = None,
+    hint_zh: str | None = None,
 ) -> Described:
-    """The upstream's own labels and pattern where it gives them (a label equal to the name
-    is no label: a Kameng reselling an upstream's product repeats the name), else the
-    known field's, else the name and ``PERMISSIVE``. Optional only when the upstream says
-    so (``required``)."""
+    """The upstream's own labels, pattern and hints where it gives them (a label equal to
+    the name is no label: a Kameng reselling an upstream's product repeats the name), else
+    the known field's, else the name and ``PERMISSIVE``. Optional only when the upstream
+    says so (``required``)."""
     known = KNOWN_FIELDS.get(name.lower())
     en, zh = _label(label_en, name), _label(label_zh, name)
     replaced = None
@@ -91,7 +133,14 @@ def describe_field(
     label_en = en or (known[0] if known else zh or name)
     label_zh = zh or (known[1] if known else en or name)
     fallback = known[2] if known else PERMISSIVE
-    field = AccountField(name, pattern or fallback, label_en, label_zh, required)
+    checked = pattern or fallback
+    # a hint missing in one language: the known one while its pattern is checked, else
+    # the other language's (an upstream's Chinese placeholder beats none)
+    given_en, given_zh = _hint(hint_en, label_en), _hint(hint_zh, label_zh)
+    ours = known if known and known[2] == checked else None
+    hint_en = given_en or (ours[3] if ours and not given_zh else given_zh)
+    hint_zh = given_zh or (ours[4] if ours and not given_en else given_en)
+    field = AccountField(name, checked, label_en, label_zh, required, hint_en, hint_zh)
     return Described(field, replaced)
 
 
@@ -150,7 +199,8 @@ def upstream_fields(stored: str | None) -> tuple[AccountField, ...]:
                 str(item[key]) for key in ("name", "pattern", "label_en", "label_zh")
             )
             required = item.get("required") is not False
-            out.append(AccountField(name, pattern, label_en, label_zh, required))
+            hint_en, hint_zh = (str(item.get(key) or "") for key in ("hint_en", "hint_zh"))
+            out.append(AccountField(name, pattern, label_en, label_zh, required, hint_en, hint_zh))
         else:
             out.append(describe_field(str(item), None, None, None).field)
     return tuple(out)

@@ -53,25 +53,36 @@ MAX_DEADLINE_MINUTES = 7 * 24 * 60
 class AccountField:
     """One field a direct SKU asks for: its name, the pattern a value must match whole,
     its label in English and Chinese, and whether it may be left out (``required``; a
-    field stored before it existed is required)."""
+    field stored before it existed is required). ``hint_en``/``hint_zh``: what a value looks
+    like in words ("5 to 12 digits"), shown with the question and the refusal; "" when not
+    known (a field stored before hints were kept has none)."""
 
     name: str
     pattern: str
     label_en: str
     label_zh: str
     required: bool = True
+    hint_en: str = ""
+    hint_zh: str = ""
 
     def label(self, language: str) -> str:
         return self.label_zh if language.startswith("zh") else self.label_en
 
+    def hint(self, language: str) -> str:
+        return self.hint_zh if language.startswith("zh") else self.hint_en
+
     def as_json(self) -> dict[str, str | bool]:
-        return {
+        out: dict[str, str | bool] = {
             "name": self.name,
             "pattern": self.pattern,
             "label_en": self.label_en,
             "label_zh": self.label_zh,
             "required": self.required,
         }
+        # only when known: a field without a hint serialises as it did before hints
+        if self.hint_en or self.hint_zh:
+            out["hint_en"], out["hint_zh"] = self.hint_en, self.hint_zh
+        return out
 
 
 def parse_field(spec: str) -> AccountField:
@@ -89,7 +100,13 @@ def parse_field(spec: str) -> AccountField:
 
 
 def make_field(
-    name: str, pattern: str, label_en: str, label_zh: str, required: bool = True
+    name: str,
+    pattern: str,
+    label_en: str,
+    label_zh: str,
+    required: bool = True,
+    hint_en: str = "",
+    hint_zh: str = "",
 ) -> AccountField:
     if not FIELD_NAME.fullmatch(name):
         raise InvalidInput(field="account_field", value=name)
@@ -99,7 +116,7 @@ def make_field(
         re.compile(pattern)
     except re.error:
         raise InvalidInput(field="account_field_pattern", value=pattern) from None
-    return AccountField(name, pattern, label_en, label_zh, required)
+    return AccountField(name, pattern, label_en, label_zh, required, hint_en, hint_zh)
 
 
 def check_fields(fields: Sequence[AccountField]) -> None:
@@ -141,6 +158,8 @@ def _refused(field: AccountField, reason: str, **params: str) -> Refusal:
             **params,
             label_en=field.label_en,
             label_zh=field.label_zh,
+            hint_en=field.hint_en,
+            hint_zh=field.hint_zh,
         )
     )
 

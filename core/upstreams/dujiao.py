@@ -150,9 +150,11 @@ def _type_pattern(field: dict[str, Any]) -> str | None:
 
 
 def _form_fields(schema: Any) -> tuple[AccountField, ...]:
-    """``manual_form_schema.fields``: each ``key`` with its ``label``, and its ``regex``
-    (matched anywhere in the value there) or what its ``type`` implies; optional only when
-    it says ``required: false`` (asking for more than needed is safe, less is not)."""
+    """``manual_form_schema.fields``: each ``key`` with its ``label``, its ``placeholder``
+    (a locale map like the label: what to type, e.g. "5–12 digits", kept as the hint), and
+    its ``regex`` (matched anywhere in the value there) or what its ``type`` implies;
+    optional only when it says ``required: false`` (asking for more than needed is safe,
+    less is not)."""
     fields = schema.get("fields") if isinstance(schema, dict) else None
     if not isinstance(fields, list):
         return ()
@@ -166,7 +168,9 @@ def _form_fields(schema: Any) -> tuple[AccountField, ...]:
         label = field.get("label")
         en, zh = _locale(label, "en"), _locale(label, "zh")
         required = field.get("required") is not False
-        out.append(upstream_field(PROTOCOL, str(name), en, zh, pattern, required))
+        hint = field.get("placeholder")
+        hint_en, hint_zh = _locale(hint, "en"), _locale(hint, "zh")
+        out.append(upstream_field(PROTOCOL, str(name), en, zh, pattern, required, hint_en, hint_zh))
     return tuple(out)
 
 

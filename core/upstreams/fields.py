@@ -19,8 +19,10 @@ def upstream_field(
     label_zh: str | None,
     pattern: str | None,
     required: bool = True,
+    hint_en: str | None = None,
+    hint_zh: str | None = None,
 ) -> AccountField:
-    described = describe_field(name, label_en, label_zh, pattern, required)
+    described = describe_field(name, label_en, label_zh, pattern, required, hint_en, hint_zh)
     if described.replaced is not None:
         seen = (protocol, name, described.replaced)
         if seen not in _logged:

@@ -97,7 +97,7 @@ def _charged(
 
 def _fields(card: dict[str, Any]) -> tuple[AccountField, ...]:
     """A Kameng describes each field as we do (``AccountField.as_json``); one too old to
-    say ``required`` asks for every field."""
+    say ``required`` asks for every field, one too old for hints gives none."""
     fields = [f for f in card.get("account_fields") or [] if isinstance(f, dict) and f.get("name")]
     return tuple(
         upstream_field(
@@ -107,6 +107,8 @@ def _fields(card: dict[str, Any]) -> tuple[AccountField, ...]:
             _str(f.get("label_zh")),
             _str(f.get("pattern")),
             f.get("required") is not False,
+            _str(f.get("hint_en")),
+            _str(f.get("hint_zh")),
         )
         for f in fields
     )

@@ -57,7 +57,9 @@ STATUS = {
 def _form_field(f: FakeField) -> dict[str, Any]:
     """One ``manual_form_schema`` field as Dujiao-Next serves it (its normalized schema:
     ``key``, ``type``, ``required``, locale maps for ``label`` and ``placeholder``, and a
-    Go ``regex`` matched anywhere in the value, hence anchored)."""
+    Go ``regex`` matched anywhere in the value, hence anchored). The placeholder is the
+    field's hint when it has one, as a shop writes the expected format there ("请输入5-12位数字"),
+    else a prompt that only names the field."""
     if isinstance(f, str):
         return {"key": f, "type": "text", "required": True}
     return {
@@ -65,7 +67,10 @@ def _form_field(f: FakeField) -> dict[str, Any]:
         "type": "text",
         "required": f.required,
         "label": {"zh-CN": f.label_zh, "en-US": f.label_en},
-        "placeholder": {"zh-CN": f"请输入{f.label_zh}", "en-US": f"Enter your {f.label_en}"},
+        "placeholder": {
+            "zh-CN": f"请输入{f.hint_zh or f.label_zh}",
+            "en-US": f.hint_en or f"Enter your {f.label_en}",
+        },
         "regex": f"^{f.pattern}$",
     }
 

@@ -154,3 +154,40 @@ async def test_an_upstream_delivering_after_our_deadline_is_told_to_the_admin_on
     await admin.wait_for_message(lambda m: text in m.content)
     await outbox_settled(shop)
     assert sum(f"#{receipt.order_id}" in m.content for m in admin.messages) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "default", "mapped"),
+    [
+        (
+            "en",
+            "🔗 Upstreams",
+            "New products go to: Upstream",
+            "Its categories shelved elsewhere:\n• Steam → Steam cards",
+        ),
+        ("zh-CN", "🔗 上游货源", "新商品归入：Upstream", "其分类另有归属：\n• Steam → Steam cards"),
+    ],
+)
+async def test_the_upstream_card_says_where_its_products_are_shelved(
+    server: FakeTelegramServer,
+    shop: Platform,
+    dujiao: FakeDujiao,
+    language: str,
+    button: str,
+    default: str,
+    mapped: str,
+) -> None:
+    """What ``kameng upstream show`` prints: the default category new products go to,
+    and each of the upstream's own categories mapped to one of ours."""
+    new = NewUpstream("dj", "dujiao", dujiao.base_url, dujiao.key, dujiao.secret)
+    await shop.upstreams.add(new, actor=ADMIN)
+    await shop.upstreams.map_category("dj", "Steam", "Steam cards", actor=ADMIN, create=True)
+    await shop.catalogue.set_language(ADMIN_ID, language)
+    admin = server.user(ADMIN_ID, language_code=language[:2], started=True)
+    await admin.send_text("/admin")
+    panel = await admin.wait_for_message(lambda m: button in m.buttons)
+    await admin.press(button, message=panel)
+    listing = await admin.wait_for_message(lambda m: "dj" in m.buttons)
+    await admin.press("dj", message=listing)
+    card = await admin.wait_for_message(lambda m: default in m.content)
+    assert mapped in card.content

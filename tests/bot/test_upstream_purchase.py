@@ -79,10 +79,16 @@ async def test_codes_from_the_upstream_at_once_and_a_slow_one_told_later(
 
 
 @pytest.mark.parametrize(
-    ("language", "asks", "refused", "zone"),
+    ("language", "asks", "refused", "expected", "zone"),
     [
-        ("en", "type the Game user ID", "Game user ID does not look right", "Server (zone) ID"),
-        ("zh-CN", "请输入游戏用户ID", "游戏用户ID格式不正确", "请输入区服ID"),
+        (
+            "en",
+            "type the Game user ID",
+            "Game user ID does not look right",
+            "Expected: 5 to 12 digits",
+            "Server (zone) ID",
+        ),
+        ("zh-CN", "请输入游戏用户ID", "游戏用户ID格式不正确", "应为：5-12位数字", "请输入区服ID"),
     ],
 )
 async def test_an_upstream_direct_top_up_asks_for_the_fields_the_upstream_describes(
@@ -93,11 +99,13 @@ async def test_an_upstream_direct_top_up_asks_for_the_fields_the_upstream_descri
     language: str,
     asks: str,
     refused: str,
+    expected: str,
     zone: str,
 ) -> None:
     """The demo's Mobile Legends top-up, as its Dujiao-Next upstream describes its form: the
-    reseller is asked in his language for what each field is, and a value the upstream's
-    regex refuses is refused as it is typed, naming the field, before anything is bought."""
+    reseller is asked in his language for what each field is and what it looks like (the
+    form's placeholder), and a value the upstream's regex refuses is refused as it is
+    typed, naming the field and saying again what is expected, before anything is bought."""
     fake.catalogue.products.clear()
     fake.catalogue.add(demo_catalogue().products[104])
     code = await _ready(shop, fake, language)
@@ -105,9 +113,10 @@ async def test_an_upstream_direct_top_up_asks_for_the_fields_the_upstream_descri
     fake.catalogue.mode = Mode.SLOW
 
     await ann.send_text(f"/buy {code} 1")
-    await ann.wait_for_message(lambda m: asks in m.content)
+    await ann.wait_for_message(lambda m: asks in m.content and expected in m.content)
     await ann.send_text("abc")
-    await ann.wait_for_message(lambda m: refused in m.content)  # at once, the zone not asked
+    # at once, the zone not asked
+    await ann.wait_for_message(lambda m: refused in m.content and expected in m.content)
     assert not any(zone in m.content for m in ann.messages)
     assert not fake.catalogue.orders
     await ann.send_text("12345678")

@@ -142,3 +142,61 @@ def test_abc_is_no_game_user_id() -> None:
     fields = upstream_fields(json.dumps(["user_id"]))
     assert isinstance(check_account(fields, {"user_id": "abc"}), Refusal)
     assert not isinstance(check_account(fields, {"user_id": "12345678"}), Refusal)
+
+
+PHONE = "1[3-9][0-9]{9}"
+
+
+@pytest.mark.parametrize(
+    ("given", "hints"),
+    [
+        # the upstream's placeholder wins, in each language
+        (("uid", None, None, ".+", "5–12 digits", "5-12位数字"), ("5–12 digits", "5-12位数字")),
+        # its prompt words dropped ("请输入5-12位数字" says 5-12位数字)
+        (
+            ("uid", None, None, None, "Enter 5 to 12 digits", "请输入5-12位数字"),
+            ("5 to 12 digits", "5-12位数字"),
+        ),
+        # one language only: the other reader sees it too (the upstream's rule beats ours)
+        (("uid", None, None, None, None, "请输入5-12位数字"), ("5-12位数字", "5-12位数字")),
+        # a placeholder that only names the field again is no hint: the known one instead
+        (
+            ("phone", None, None, None, "Enter your phone number", "请输入手机号"),
+            ("11 digits starting with 1", "以1开头的11位数字"),
+        ),
+        (("x", "Hero", "英雄", None, "Enter your Hero", "请输入"), ("", "")),
+        # none given: the known field's while its pattern is the one checked
+        (("user_id", None, None, None, None, None), ("digits only", "仅数字")),
+        (
+            ("phone", None, None, PHONE, None, None),
+            ("11 digits starting with 1", "以1开头的11位数字"),
+        ),
+        (
+            ("qq", None, None, None, None, None),
+            ("5 to 12 digits, not starting with 0", "5-12位数字，不以0开头"),
+        ),
+        # … not when the upstream checks its own pattern: ours would describe another rule
+        (("user_id", None, None, "[0-9]{6}", None, None), ("", "")),
+        (("phone", None, None, "([0-9]", None, None), ("", "")),  # unusable: any value
+        # nothing known: no hint
+        (("hero_name", None, None, None, None, None), ("", "")),
+        (("account", None, None, None, None, None), ("", "")),
+        # too long is clipped, blanks folded
+        (("x", None, None, None, "a  b" + "c" * 80, None), ("a b" + "c" * 61,) * 2),
+    ],
+)
+def test_the_hint_shown_with_a_field(given: tuple, hints: tuple[str, str]) -> None:
+    field = describe_field(*given[:4], True, *given[4:]).field
+    assert (field.hint_en, field.hint_zh) == hints
+    assert field.hint("zh-CN") == hints[1] and field.hint("en") == hints[0]
+
+
+def test_stored_hints_read_back_and_old_rows_have_none() -> None:
+    hinted = AccountField(
+        "user_id", "[0-9]{5,12}", "Game user ID", "游戏用户ID", True, "5 to 12 digits", "5-12位数字"
+    )
+    assert upstream_fields(fields_to_json([hinted])) == (hinted,)
+    plain = AccountField("note", ".+", "Note", "备注")
+    assert "hint_en" not in fields_to_json([plain])  # stored as before hints were kept
+    old = {"name": "note", "pattern": ".+", "label_en": "Note", "label_zh": "备注"}
+    assert upstream_fields(json.dumps([old])) == (plain,)
