@@ -164,7 +164,9 @@ async def test_a_replacement_code_reaches_the_reseller_after_an_outage_and_never
     ]
     for row in rows:  # only references: the code stays encrypted in the codes table
         assert "SECRET" not in row.payload and codes[1] not in row.payload
-        assert set(json.loads(row.payload)) <= {"queue", "request", "to"}
+        assert set(json.loads(row.payload)) <= {"queue", "request", "to", "carries_code"}
+    # the buyer's row says only that it hands over a code (sent as urgently as an order's)
+    assert [json.loads(r.payload).get("carries_code") for r in rows] == [1, None]
 
 
 @LANGUAGES
