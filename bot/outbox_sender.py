@@ -51,7 +51,7 @@ from bot.outbox_lanes import fold_sales, lanes, per_chat_claim
 from bot.sender import UNDELIVERABLE, Markup, Outcome, Priority, Sender
 from core.ads import RESULT as AD_RESULT
 from core.aftersales import REPORTED_TO_SUPPLIER, REPORTS_QUEUE
-from core.approvals import DECIDED_NOTICE, REQUEST_NOTICE, REQUESTER
+from core.approvals import CARRIES_CODE, DECIDED_NOTICE, REQUEST_NOTICE, REQUESTER
 from core.credit import CREDIT_OVERDUE, CREDIT_OVERDUE_ADMIN
 from core.decisions.sale_burst import FOLD_OVER, burst_summary
 from core.errors import Forbidden
@@ -213,6 +213,14 @@ PRIORITIES: dict[str, Priority] = {
 }
 
 
+def priority_of(envelope: Envelope) -> Priority:
+    """A row's priority: its kind's, except that a decision handing over a code (a bad
+    code's replacement, ``CARRIES_CODE`` in its payload) goes out like a purchase's codes."""
+    if envelope.kind == DECIDED_NOTICE and envelope.payload.get(CARRIES_CODE):
+        return Priority.CODES
+    return PRIORITIES[envelope.kind]
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
@@ -323,7 +331,7 @@ class OutboxSender:
                         halt.set()
 
         envelopes.sort(key=lambda e: e.id)  # a burst's extra rows in their chat's order
-        chat_lanes = lanes(envelopes, lambda e: e.telegram_id, lambda e: int(PRIORITIES[e.kind]))
+        chat_lanes = lanes(envelopes, lambda e: e.telegram_id, lambda e: int(priority_of(e)))
         try:
             # a lane that raises cancels the others: none outlives the round and its renewal
             async with renewing(renew, outbox.lease), asyncio.TaskGroup() as group:
@@ -383,7 +391,7 @@ class OutboxSender:
                 self._sender,
                 envelope.telegram_id,
                 card,
-                priority=PRIORITIES[envelope.kind],
+                priority=priority_of(envelope),
                 stopping=halt,
             )
         except Exception as exc:  # a bug on our side: the rows wait for their backoff

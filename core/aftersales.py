@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit, outbox
 from core.approvals import (
+    CARRIES_CODE,
     Applied,
     Choice,
     Deciding,
@@ -346,7 +347,10 @@ class ReportKind:
         return {} if user_id is None else {SUPPLIER: user_id}
 
     def as_decided(self, effect: Remedy) -> Mapping[str, int]:
-        # numbers only: the replacement code stays in the codes table, encrypted
+        # numbers only: the replacement code stays in the codes table, encrypted; the row
+        # says only that it hands one over (sent as urgently as an order's codes)
+        if effect.new_code is not None:
+            return {CARRIES_CODE: 1}
         return {} if effect.balance_after is None else {"balance_after": effect.balance_after}
 
     async def effect_for_notice(

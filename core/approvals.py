@@ -260,6 +260,12 @@ class ReadsAgainForNotice(Protocol):
         """The effect as ``result`` takes it, for the requester's notice."""
 
 
+#: a requester's ``DECIDED_NOTICE`` that hands over a code (a bad code's replacement): 1
+#: in its payload. A plain flag, never the code; the sender sends such a row as urgently
+#: as a purchase's codes, since the buyer is waiting on it as on an order.
+CARRIES_CODE = "carries_code"
+
+
 def _notice(queue: str, request_id: int, **more: object) -> dict[str, object]:
     return {"queue": queue, "request": request_id, **more}
 

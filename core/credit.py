@@ -17,6 +17,7 @@ Where the money goes (``core/ledger.py``, each a ``post`` with a UNIQUE key):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -589,12 +590,40 @@ class CreditApplicationKind:
     async def requester(self, session: AsyncSession, request: CreditApplication) -> int:
         return request.user_id
 
+    def as_decided(self, effect: LineTerms | None) -> Mapping[str, int]:
+        # the terms as granted: an admin may change the line before the notice goes out,
+        # and the reseller must read what this decision gave him, not the later terms
+        if effect is None:
+            return {}
+        due = effect.due_on
+        return {
+            "limit": effect.limit,
+            "rate_bps": effect.rate_bps,
+            "term_days": effect.term_days,
+            "due_on": due.year * 10_000 + due.month * 100 + due.day,  # 20270104
+        }
+
+    async def effect_for_notice(
+        self, session: AsyncSession, request: CreditApplication, stored: Mapping[str, object]
+    ) -> LineTerms | None:
+        """The granted terms as the decision stored them (a row from before they were
+        stored: None, and ``result`` reads the line as it is)."""
+        keys = ("limit", "rate_bps", "term_days", "due_on")
+        if request.status is not CreditApplicationStatus.APPROVED or not all(
+            k in stored for k in keys
+        ):
+            return None
+        limit, rate_bps, term_days, due = (int(str(stored[k])) for k in keys)
+        return LineTerms(
+            limit, rate_bps, term_days, date(due // 10_000, due // 100 % 100, due % 100)
+        )
+
     async def approve(
         self, session: AsyncSession, request: CreditApplication, deciding: Deciding
-    ) -> Applied[bool]:
+    ) -> Applied[LineTerms | None]:
         user = await session.get(User, request.user_id)
         assert user is not None
-        await grant_line(
+        line = await grant_line(
             session,
             user,
             limit=request.limit_amount,
@@ -604,16 +633,21 @@ class CreditApplicationKind:
             now=deciding.now,
             tz=self._tz,
         )
-        return self._applied(request, deciding, CreditApplicationStatus.APPROVED)
+        terms = LineTerms(line.limit_amount, line.rate_bps, line.term_days, line.due_on)
+        return self._applied(request, deciding, CreditApplicationStatus.APPROVED, terms)
 
     async def reject(
         self, session: AsyncSession, request: CreditApplication, deciding: Deciding
-    ) -> Applied[bool]:
-        return self._applied(request, deciding, CreditApplicationStatus.REJECTED)
+    ) -> Applied[LineTerms | None]:
+        return self._applied(request, deciding, CreditApplicationStatus.REJECTED, None)
 
     def _applied(
-        self, request: CreditApplication, deciding: Deciding, status: CreditApplicationStatus
-    ) -> Applied[bool]:
+        self,
+        request: CreditApplication,
+        deciding: Deciding,
+        status: CreditApplicationStatus,
+        terms: LineTerms | None,
+    ) -> Applied[LineTerms | None]:
         request.status = status
         request.reason = deciding.reason
         return Applied(
@@ -621,22 +655,24 @@ class CreditApplicationKind:
             f"credit.application.{status.value}",
             f"credit_application:{request.id}",
             {"limit": request.limit_amount, "reason": deciding.reason},
-            status is CreditApplicationStatus.APPROVED,
+            terms,
         )
 
     async def result(
         self,
         session: AsyncSession,
         request: CreditApplication,
-        effect: bool | None,
+        effect: LineTerms | None,
         verdict: Verdict | None,
         already_decided: bool,
     ) -> ApplicationDecision:
+        """``effect``: the terms as granted (deciding now, or a notice's stored terms);
+        without it (an admin looking) the line as it is now."""
         user = await session.get(User, request.user_id)
         assert user is not None
-        terms = None
+        terms = effect
         line = await session.scalar(select(CreditLine).where(CreditLine.user_id == user.id))
-        if request.status is CreditApplicationStatus.APPROVED and line is not None:
+        if terms is None and request.status is CreditApplicationStatus.APPROVED and line:
             terms = LineTerms(line.limit_amount, line.rate_bps, line.term_days, line.due_on)
         return ApplicationDecision(
             _application_view(request, user), terms, already_decided, verdict

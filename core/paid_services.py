@@ -66,6 +66,7 @@ WEEKLY = "services.weekly"  # the analytics report's week, while the service run
 STOPPED = "services.stopped"  # outbox: a renewal could not be paid
 REPORT = "services.report"  # outbox: the weekly analytics report
 WEEK = timedelta(days=7)
+BUY_ATTEMPTS = 5  # simultaneous Buys of one target: each retry sees one more committed
 TOP = 3
 CODE_LIMIT = 32
 SUPPLIER_ONLY = {
@@ -265,12 +266,17 @@ class PaidServices:
         first's key (UNIQUE) and it returns the first's purchase. A boost or analytics
         report bought while the buyer's one for that target runs extends it instead
         (``extended_from``); two such Buys at once extend it one after the other."""
-        try:
-            return await self._buy_once(telegram_id, offer_code, sku_code, idempotency_key)
-        except IntegrityError:
-            # a concurrent press with this key committed first (replay it), or another Buy
-            # started this service first (extend it): either way the second try sees it
-            return await self._buy_once(telegram_id, offer_code, sku_code, idempotency_key)
+        for attempt in range(1, BUY_ATTEMPTS + 1):
+            try:
+                return await self._buy_once(telegram_id, offer_code, sku_code, idempotency_key)
+            except IntegrityError:
+                # a concurrent press with this key committed first (replay it), or another
+                # Buy started this service first (extend it): the next try sees it. With
+                # several Buys at once each loser may meet another's insert again, so
+                # retry a few times rather than once; more than that is a real conflict.
+                if attempt == BUY_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     async def quote(self, telegram_id: int, offer_code: str, sku_code: str | None) -> Quote:
         """What buying now would give, for the confirmation: read only, no charge."""
@@ -333,6 +339,9 @@ class PaidServices:
                     running.period += 1
                     running.ends_at = ends_at
                     running.credits += offer.credits
+                    # renewals follow the offer bought last (boost-7, then boost-30: the
+                    # buyer now pays for, and is renewed at, boost-30's price and days)
+                    running.offer_id = offer.id
                     session.add(
                         ServiceExtension(
                             subscription_id=running.id,

@@ -164,7 +164,9 @@ async def test_a_replacement_code_reaches_the_reseller_after_an_outage_and_never
     ]
     for row in rows:  # only references: the code stays encrypted in the codes table
         assert "SECRET" not in row.payload and codes[1] not in row.payload
-        assert set(json.loads(row.payload)) <= {"queue", "request", "to"}
+        assert set(json.loads(row.payload)) <= {"queue", "request", "to", "carries_code"}
+    # the buyer's row says only that it hands over a code (sent as urgently as an order's)
+    assert [json.loads(r.payload).get("carries_code") for r in rows] == [1, None]
 
 
 @LANGUAGES
@@ -240,3 +242,38 @@ async def test_the_supplier_hears_of_a_bad_code_report_after_an_outage_never_the
     assert json.loads(row.payload) == {"report": 1} and codes[0] not in row.payload
     assert _count(supplier, words) == 1
     assert not any(codes[0] in m.content for m in supplier.messages)
+
+
+@LANGUAGES
+async def test_a_credit_grant_is_told_on_the_terms_granted_not_terms_changed_after(
+    server: FakeTelegramServer, shop: Platform, clock: FakeClock, language: str
+) -> None:
+    """Granted during an outage; before the notice gets through an admin changes the line
+    (¥300.00, 0.10% a day, 60 days): the reseller still reads what the decision gave him."""
+    await _history(shop, clock)
+    ann = await _people(server, shop, language)
+    application = await shop.credit.apply(RESELLER)
+    granted = await shop.credit.decide(application.id, admin_telegram_id=ADMIN_ID, approve=True)
+    assert granted.line is not None
+
+    with server.failing("sendMessage", 502, chat_id=RESELLER):
+        await _failed_once(shop)
+        clock.advance(days=3)  # a later grant's term would run from a later day
+        await shop.credit.grant(ADMIN_ID, RESELLER, limit=300_00, rate_bps=10, term_days=60)
+    await _recovered(shop, clock)
+
+    words = WORDS[language]["granted"]
+    notice = await ann.wait_for_message(lambda m: words in m.content, after=0)
+    assert "0.05%" in notice.content and "0.1%" not in notice.content
+    assert granted.line.due_on.isoformat() in notice.content
+    assert _count(ann, words) == 1
+    (row,) = await _notices(shop)
+    due = granted.line.due_on
+    assert json.loads(row.payload) == {
+        "queue": "credit",
+        "request": 1,
+        "limit": 100_00,
+        "rate_bps": 5,
+        "term_days": 30,
+        "due_on": due.year * 10_000 + due.month * 100 + due.day,
+    }

@@ -6,6 +6,7 @@ the messages in (never from wall-clock times)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiogram import Bot
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from bot.app import create_bot
 from bot.i18n import make_i18n
 from bot.outbox_sender import OutboxSender
-from bot.sender import Rates, Sender
+from bot.sender import Priority, Rates, Sender
 from core.approvals import REQUEST_NOTICE
 from core.models import Role, User
 from core.outbox import enqueue
@@ -48,11 +49,25 @@ async def bot(server: FakeTelegramServer, settings: Settings) -> AsyncIterator[B
     await bot.session.close()
 
 
-async def _drain(platform: Platform, bot: Bot, rates: Rates = RATES) -> None:
+class RecordingSender(Sender):
+    """The real Sender, remembering what each send was asked: (chat, priority)."""
+
+    def __init__(self, bot: Bot, rates: Rates) -> None:
+        super().__init__(bot, rates)
+        self.asked: list[tuple[int, Priority]] = []
+
+    async def send(self, chat_id: int, call: Any, *, priority: Priority, **more: Any) -> Any:
+        self.asked.append((chat_id, priority))
+        return await super().send(chat_id, call, priority=priority, **more)
+
+
+async def _drain(
+    platform: Platform, bot: Bot, rates: Rates = RATES, sender: Sender | None = None
+) -> None:
     """Run the outbox sender until every row has an outcome. A burst of sale notices is
     not folded into one summary here (``fold_over``): these tests watch each row's turn."""
     outbox = OutboxSender(
-        platform, Sender(bot, rates), make_i18n(), poll_seconds=0.01, fold_over=BACKLOG
+        platform, sender or Sender(bot, rates), make_i18n(), poll_seconds=0.01, fold_over=BACKLOG
     )
     outbox.start()
     try:
@@ -173,3 +188,29 @@ async def test_a_429_in_one_chat_pauses_the_round_and_every_row_still_goes_once(
 def _amount(text: str) -> str:
     """The whole units of a top-up notice's amount: ``+¥2.00`` -> ``¥2``."""
     return text.split("+")[1].split(".")[0]
+
+
+async def test_a_replacement_code_goes_out_as_urgently_as_a_purchases_codes(
+    server: FakeTelegramServer, platform: Platform, bot: Bot
+) -> None:
+    """A bad code replaced: the buyer's notice with the new code is sent at CODES priority
+    (like an order's codes), while a top-up notice and the supplier's notice stay NOTICE."""
+    await make_sku(platform, stock=3)
+    await _users(platform, server, SUPPLIER_TID, ADMIN_ID, BUYER)
+    await make_reseller(platform, BUYER, balance=500_00)
+    await platform.catalogue.set_language(BUYER, "en")
+    await platform.catalogue.grant_role(ADMIN_ID, Role.ADMIN, actor="test")
+    receipt = await platform.shop.buy_now(BUYER, "STEAM-100", 1, idempotency_key="bad")
+    assert platform.aftersales is not None
+    await platform.aftersales.report(BUYER, receipt.order_id, 1, reason="says invalid")
+    await _drain(platform, bot)  # the sale, the report's card and notice: out of the way
+    await _credited(platform, BUYER, [100])  # a plain notice, queued before the decision
+    await platform.aftersales.replace(ADMIN_ID, 1)
+
+    sender = RecordingSender(bot, RATES)
+    await _drain(platform, bot, sender=sender)
+
+    assert sorted(sender.asked) == sorted(
+        [(BUYER, Priority.NOTICE), (BUYER, Priority.CODES), (SUPPLIER_TID, Priority.NOTICE)]
+    )
+    assert "Your new code:" in server.user(BUYER).messages[-1].content

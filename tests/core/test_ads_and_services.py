@@ -608,3 +608,67 @@ async def test_migration_0043_marks_the_latest_of_duplicates_bought_before_it(
     assert marked == {first.id: None, first.id + 1: "analytics_report:0"}
     again = await platform.paid_services.buy(501, "report-month", idempotency_key="r2")
     assert again.id == first.id + 1 and again.period == 2
+
+
+async def test_five_buy_buttons_pressed_at_once_extend_one_boost_five_times(
+    platform: Platform,
+) -> None:
+    """Five different Buy keys for one SKU at once (on PostgreSQL each loser may meet
+    another's insert more than once): every press is a period, one after the other with
+    no overlap, each charged once, and the books balance."""
+    import asyncio
+
+    await shop(platform)
+    await services(platform)
+    before = await payable(platform, BOB)
+    bought = await asyncio.gather(
+        *(
+            platform.paid_services.buy(BOB, "boost-7", sku_code="STEAM-200", idempotency_key=k)
+            for k in ("p1", "p2", "p3", "p4", "p5")
+        )
+    )
+    assert len({b.id for b in bought}) == 1 and not any(b.replayed for b in bought)
+    # each purchase ended where the one before it left off: contiguous, no overlap
+    ends = sorted(b.ends_at for b in bought)
+    starts = bought[0].starts_at
+    assert ends == [starts + timedelta(days=7 * n) for n in range(1, 6)]
+    [sub] = await platform.paid_services.subscriptions(BOB)
+    assert sub.period == 5 and sub.ends_at == starts + timedelta(days=35)
+    assert await payable(platform, BOB) == before - 5 * 30_00
+    assert await platform_account(platform, AccountKind.PLATFORM_SERVICES) == 5 * 30_00
+    assert (await check_ledger(platform.db)).ok
+
+
+async def test_a_report_bought_again_as_another_offer_renews_as_that_offer(
+    platform: Platform, clock: FakeClock
+) -> None:
+    """A monthly report, then a quarterly one bought while it runs: the extension costs
+    and adds the quarter, and the renewal after it is the quarter again (the offer bought
+    last), not the month the buyer started with."""
+    await shop(platform)
+    await services(platform)
+    await platform.paid_services.price(
+        ADMIN_TID,
+        "report-quarter",
+        ServiceKind.ANALYTICS_REPORT,
+        ServiceBilling.MONTHLY,
+        price=250_00,
+        days=90,
+    )
+    await make_reseller(platform, 501, balance=1_000_00)
+    start = clock.now()
+    await platform.paid_services.buy(501, "report-month", idempotency_key="m1")
+    clock.advance(days=10)
+    again = await platform.paid_services.buy(501, "report-quarter", idempotency_key="q1")
+    assert again.ends_at == start + timedelta(days=30 + 90)
+    assert (await platform.balances.balance(501)).balance == 1_000_00 - 99_00 - 250_00
+    clock.advance(days=110)  # the quarter's end: renewed as a quarter
+    await close_due(platform, clock)
+    [sub] = await platform.paid_services.subscriptions(501)
+    assert (sub.status, sub.period, sub.ends_at) == (
+        SubscriptionStatus.ACTIVE,
+        3,
+        start + timedelta(days=30 + 90 + 90),
+    )
+    assert (await platform.balances.balance(501)).balance == 1_000_00 - 99_00 - 2 * 250_00
+    assert (await check_ledger(platform.db)).ok
